@@ -1,0 +1,57 @@
+#!/usr/bin/env python3
+"""Set up and run skladki with nothing but python3.
+
+    python3 dev.py demo    # creates .venv from requirements.lock if needed, then runs `skladki demo`
+    python3 dev.py test    # same set-up, then runs the test suite
+    python3 dev.py skladki ARGS...   # any other skladki command in the project's venv
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+STAMP = VENV / ".skladki-lock-sha256"
+
+
+def _lock_digest() -> str:
+    h = hashlib.sha256()
+    for name in ("requirements.lock", "pyproject.toml"):
+        h.update((ROOT / name).read_bytes())
+    return h.hexdigest()
+
+
+def ensure_venv() -> None:
+    """Create the venv and install the locked dependencies once (again only if the lock changes)."""
+    if STAMP.exists() and STAMP.read_text() == _lock_digest():
+        return
+    if not (BIN / "python").exists():
+        print("[setup] creating .venv", flush=True)
+        subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
+    print("[setup] installing locked dependencies (about a minute on a fresh machine)", flush=True)
+    pip = [str(BIN / "python"), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
+    subprocess.run(pip + ["-r", str(ROOT / "requirements.lock")], check=True)
+    subprocess.run(pip + ["--no-deps", "-e", str(ROOT)], check=True)
+    STAMP.write_text(_lock_digest())
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] not in {"demo", "test", "skladki"}:
+        print(__doc__)
+        return 2
+    ensure_venv()
+    env = dict(os.environ)
+    if argv[0] == "test":
+        return subprocess.call([str(BIN / "python"), "-m", "pytest", *argv[1:]], cwd=ROOT, env=env)
+    if argv[0] == "demo":
+        return subprocess.call([str(BIN / "skladki"), "demo", *argv[1:]], cwd=ROOT, env=env)
+    return subprocess.call([str(BIN / "skladki"), *argv[1:]], cwd=ROOT, env=env)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,96 @@
+"""The `skladki` command line: close, demo, synth (CONTRACT.md).
+
+Exit status of `close`: 0 done (exceptions recorded), 1 could not be done and nothing written,
+2 wrong usage.
+"""
+from __future__ import annotations
+
+import re
+import shutil
+import sys
+import time
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from flows import settings
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="skladki: exact monthly close of trade-union dues.")
+
+
+def _period(value: str) -> str:
+    if not re.match(r"^\d{4}-(0[1-9]|1[0-2])$", value or ""):
+        raise typer.BadParameter(f"{value!r} is not a period YYYY-MM (e.g. 2026-10)")
+    return value
+
+
+def _run(period: str, inbox: Path, db: Path, out: Optional[Path], engine: str):
+    if engine == "plain":
+        from flows.steps import run_plain
+        return run_plain(period, inbox, db, out, progress=lambda m: print(m, flush=True))
+    print("starting Prefect (a local temporary server; about 10 s)...", flush=True)
+    from flows.monthly_close import monthly_close
+    return monthly_close(period, inbox, db, out)
+
+
+@app.command()
+def close(period: str = typer.Option(..., callback=_period, help="the month to close, YYYY-MM"),
+          inbox: Path = typer.Option(..., help="folder with units.csv, members.csv, income/, adjustments.csv"),
+          db: Path = typer.Option(..., help="DuckDB file (created if absent)"),
+          out: Optional[Path] = typer.Option(None, help="folder for the Excel workbook"),
+          engine: str = typer.Option("prefect", help="prefect (default) or plain: the same steps "
+                                     "without the Prefect server")):
+    """Close one month: dues, split, transfers due, exceptions -> DuckDB (+ Excel)."""
+    from flows.steps import summary_text
+    if engine not in ("prefect", "plain"):
+        raise typer.BadParameter("engine must be prefect or plain", param_hint="--engine")
+    t0 = time.perf_counter()
+    outcome = _run(period, inbox, db, out, engine)
+    if not outcome.ok:
+        print(f"error: {outcome.message}", file=sys.stderr)
+        print("nothing was written.", file=sys.stderr)
+        raise typer.Exit(1)
+    print(summary_text(outcome))
+    print(f"  wall time: {time.perf_counter() - t0:.1f} s")
+
+
+@app.command()
+def demo(folder: Path = typer.Option(Path("out/demo"), help="where to put the database and workbook"),
+         period: str = typer.Option("2026-10", callback=_period),
+         engine: str = typer.Option("prefect", help="prefect (default) or plain")):
+    """Close the bundled demo inbox (data/demo) into a fresh folder and print a summary."""
+    from flows.steps import summary_text
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    db = folder / "skladki.duckdb"
+    print(f"demo: closing {period} from {settings.DEMO_INBOX} into {folder}", flush=True)
+    outcome = _run(period, settings.DEMO_INBOX, db, folder, engine)
+    if not outcome.ok:
+        print(f"error: {outcome.message}", file=sys.stderr)
+        raise typer.Exit(1)
+    print(summary_text(outcome))
+
+
+@app.command()
+def synth(members: int = typer.Option(..., min=1, help="number of members"),
+          period: str = typer.Option(..., callback=_period),
+          out: Path = typer.Option(..., help="inbox folder to write"),
+          seed: int = typer.Option(2026, help="random seed (same seed, same inbox)")):
+    """Write a deterministic, valid canonical inbox of any size (scale tests, benchmarks)."""
+    from flows.synth import write_inbox
+    t0 = time.perf_counter()
+    counts = write_inbox(out, members, period, seed)
+    print(f"synth: {counts['units']} units, {counts['members']} members, "
+          f"{counts['income']} income lines, {counts['adjustments']} adjustments -> {out} "
+          f"({time.perf_counter() - t0:.1f} s)")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,128 @@
+"""Reading the canonical inbox (CONTRACT.md) into text frames. Values are never interpreted here:
+every column is read as text (PESEL keeps its leading zero), staging casts them.
+"""
+from __future__ import annotations
+
+import hashlib
+from datetime import date, datetime
+from pathlib import Path
+
+import polars as pl
+
+from transforms.close import RawInputs
+
+REQUIRED = {
+    "units": ["unit_id", "region_id", "voivodeship"],
+    "members": ["member_id", "unit_id", "category", "joined_on"],
+    "income": ["period", "member_id", "component", "amount"],
+    "adjustments": ["member_id", "kind", "valid_from", "valid_to"],
+}
+OPTIONAL = {
+    "units": ["name", "sheltered", "raised_pct", "unemployed_flat", "pensioner_flat",
+              "rulebook", "national_contribution_pct"],
+    "members": ["left_on", "pesel", "full_name"],
+    "income": [],
+    "adjustments": ["amount", "decision_ref"],
+}
+
+
+class InboxError(Exception):
+    """The close cannot be done: a required file is missing or unreadable (exit status 1)."""
+
+
+def _cell(v) -> str | None:
+    if v is None:
+        return None
+    if isinstance(v, datetime):
+        return v.date().isoformat() if v.time() == datetime.min.time() else v.isoformat()
+    if isinstance(v, date):
+        return v.isoformat()
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)
+
+
+def _read_xlsx(path: Path) -> pl.DataFrame:
+    from openpyxl import load_workbook
+    wb = load_workbook(path, read_only=True, data_only=True)
+    rows = list(wb.worksheets[0].iter_rows(values_only=True))
+    wb.close()
+    if not rows:
+        return pl.DataFrame()
+    header = [str(h).strip() if h is not None else f"column_{i + 1}" for i, h in enumerate(rows[0])]
+    data = [[_cell(v) for v in r] for r in rows[1:] if any(v is not None for v in r)]
+    return pl.DataFrame(data, schema={h: pl.String for h in header}, orient="row")
+
+
+def read_table(path: Path, kind: str) -> pl.DataFrame:
+    """One inbox table as text, with _source and _row; raises InboxError naming the file."""
+    name = path.name if kind != "income" else f"income/{path.name}"
+    try:
+        if path.suffix.lower() == ".xlsx":
+            df = _read_xlsx(path)
+        else:
+            raw = path.read_bytes()
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError as e:
+                raise InboxError(f"{name}: not UTF-8 text (byte {e.start}); save it as UTF-8 CSV "
+                                 "with a header row, or give it as .xlsx") from None
+            df = pl.read_csv(raw, infer_schema=False)
+    except InboxError:
+        raise
+    except Exception as e:  # noqa: BLE001 - any parser failure is reported with the file name
+        raise InboxError(f"{name}: cannot be read ({type(e).__name__}: {e})") from None
+    df = df.rename({c: c.strip().lstrip("\ufeff") for c in df.columns})
+    missing = [c for c in REQUIRED[kind] if c not in df.columns]
+    if missing:
+        raise InboxError(f"{name}: missing required column(s) {', '.join(missing)}; "
+                         f"expected columns {', '.join(REQUIRED[kind] + OPTIONAL[kind])} "
+                         f"(found {', '.join(df.columns) or 'none'})")
+    for c in REQUIRED[kind] + OPTIONAL[kind]:
+        if c not in df.columns:
+            df = df.with_columns(pl.lit(None, pl.String).alias(c))
+    df = df.select(REQUIRED[kind] + OPTIONAL[kind]).with_columns(
+        pl.col(c).cast(pl.String).str.strip_chars() for c in REQUIRED[kind] + OPTIONAL[kind])
+    df = df.with_columns(pl.when(pl.col(c) == "").then(None).otherwise(pl.col(c)).alias(c)
+                         for c in df.columns)
+    return df.with_columns(pl.lit(name).alias("_source"),
+                           pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("_row"))
+
+
+def _one(inbox: Path, stem: str, required: bool) -> Path | None:
+    found = [p for p in (inbox / f"{stem}.csv", inbox / f"{stem}.xlsx") if p.exists()]
+    if len(found) > 1:
+        raise InboxError(f"{stem}: both {stem}.csv and {stem}.xlsx are in {inbox}; keep one")
+    if not found and required:
+        raise InboxError(f"{stem}.csv: missing from the inbox {inbox}; it is required "
+                         f"(columns {', '.join(REQUIRED[stem])})")
+    return found[0] if found else None
+
+
+def _empty(kind: str) -> pl.DataFrame:
+    cols = REQUIRED[kind] + OPTIONAL[kind]
+    return pl.DataFrame(schema={**{c: pl.String for c in cols}, "_source": pl.String, "_row": pl.Int64})
+
+
+def read_inbox(inbox: Path) -> RawInputs:
+    """Read units, members, income/*.csv|xlsx and the optional adjustments file."""
+    if not inbox.is_dir():
+        raise InboxError(f"{inbox}: the inbox folder does not exist")
+    files: list[Path] = []
+    units_path = _one(inbox, "units", True)
+    members_path = _one(inbox, "members", True)
+    adj_path = _one(inbox, "adjustments", False)
+    units = read_table(units_path, "units")
+    members = read_table(members_path, "members")
+    adjustments = read_table(adj_path, "adjustments") if adj_path else _empty("adjustments")
+    files += [p for p in (units_path, members_path, adj_path) if p]
+    income_dir = inbox / "income"
+    income_files = sorted(p for p in income_dir.glob("*") if p.suffix.lower() in (".csv", ".xlsx")) \
+        if income_dir.is_dir() else []
+    income_parts = [read_table(p, "income") for p in income_files]
+    files += income_files
+    income = pl.concat(income_parts) if income_parts else _empty("income")
+    digest = hashlib.sha256()
+    for p in files:
+        digest.update(str(p.relative_to(inbox)).encode() + b"\0" + p.read_bytes() + b"\0")
+    return RawInputs(units, members, income, adjustments, input_sha256=digest.hexdigest())

@@ -1,0 +1,140 @@
+"""The steps of a monthly close as plain functions; the Prefect flow wraps each one as a task.
+
+ingest -> validate -> compute -> split -> store -> report
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+
+from flows import settings
+from flows.inbox import InboxError, read_inbox
+from flows.store import store_close
+from reports import queries
+from reports.workbook import write_close_workbook
+from schemas.tables import validate_outputs, validate_staged
+from transforms import close as close_logic
+from transforms.close import CloseResult, RawInputs, Staged
+from transforms.rulebook import Rulebook, load_rulebooks
+
+
+@dataclass
+class CloseOutcome:
+    period: str
+    ok: bool
+    message: str = ""
+    run_id: str | None = None
+    db: Path | None = None
+    workbook: Path | None = None
+    result: CloseResult | None = None
+
+
+def rulebooks() -> dict[str, Rulebook]:
+    return load_rulebooks(settings.RULEBOOKS)
+
+
+def ingest(inbox: Path) -> RawInputs | InboxError:
+    """Read the inbox; a missing or unreadable required file is returned, not raised."""
+    try:
+        return read_inbox(inbox)
+    except InboxError as e:
+        return e
+
+
+def validate(raw: RawInputs, period: str) -> Staged:
+    staged = close_logic.validate(raw, rulebooks(), period)
+    validate_staged(staged.units.units, staged.members.members, staged.income.lines,
+                    staged.adjustments.in_force)
+    return staged
+
+
+def compute(staged: Staged, period: str):
+    dues_result, _ = close_logic.compute(staged, rulebooks(), period)
+    return dues_result
+
+
+def split(raw: RawInputs, staged: Staged, dues_result, period: str) -> CloseResult:
+    result = close_logic.finish(raw, staged, dues_result, rulebooks(), period)
+    validate_outputs(result.dues, result.allocations, result.exceptions)
+    assert result.rows_read == result.rows_used + result.rows_rejected + result.rows_skipped
+    return result
+
+
+def store(db: Path, result: CloseResult, started_at: datetime) -> str:
+    return store_close(db, result, started_at)
+
+
+def report(db: Path, result: CloseResult, out: Path | None) -> Path | None:
+    if out is None:
+        return None
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return write_close_workbook(con, result.period, result.members,
+                                    out / f"zamkniecie_{result.period}.xlsx")
+    finally:
+        con.close()
+
+
+def run_plain(period: str, inbox: Path, db: Path, out: Path | None = None,
+              progress=lambda msg: None) -> CloseOutcome:
+    """The same steps as the flow, without Prefect (tests, quick checks)."""
+    started = datetime.now()
+    progress("[1/6] ingest")
+    raw = ingest(inbox)
+    if isinstance(raw, InboxError):
+        return CloseOutcome(period, False, str(raw))
+    progress(f"[2/6] validate: {raw.members.height} members, {raw.income.height} income lines")
+    staged = validate(raw, period)
+    progress("[3/6] compute dues")
+    dues_result = compute(staged, period)
+    progress(f"[4/6] split: {dues_result.dues.height} members with dues")
+    result = split(raw, staged, dues_result, period)
+    progress(f"[5/6] store into {db}")
+    run_id = store(db, result, started)
+    progress("[6/6] report")
+    workbook = report(db, result, out)
+    return CloseOutcome(period, True, "", run_id, db, workbook, result)
+
+
+def summary_text(outcome: CloseOutcome) -> str:
+    """A short summary of a stored close for the terminal (figures from DuckDB)."""
+    if not outcome.ok:
+        return f"close {outcome.period} NOT done: {outcome.message}"
+    r = outcome.result
+    con = duckdb.connect(str(outcome.db), read_only=True)
+    p = {"period": outcome.period}
+    try:
+        by_cat = con.execute(queries.DUES_BY_CATEGORY, p).fetchall()
+        by_level = dict(con.execute(queries.SPLIT_BY_LEVEL, p).fetchall())
+        transfers = con.execute(queries.TRANSFERS, p).fetchall()
+        by_reason = con.execute(queries.EXCEPTIONS_BY_REASON, p).fetchall()
+    finally:
+        con.close()
+    lines = [f"Close {outcome.period}: run {outcome.run_id}",
+             f"  rows read {r.rows_read} = used {r.rows_used} + rejected {r.rows_rejected} "
+             f"+ skipped {r.rows_skipped}",
+             f"  members with dues: {r.dues.height}   rulebooks: {r.rulebook_version}",
+             "  dues by category:"]
+    lines += [f"    {c:<14} {n:>7} members  {t:>14,.2f} zł" for c, n, t in by_cat]
+    lines.append("  split by level:")
+    lines += [f"    {lvl:<22} {by_level.get(lvl, 0):>14,.2f} zł"
+              for lvl in ("unit", "region", "national", "branch_secretariats",
+                          "regional_strike_fund", "national_strike_fund")]
+    unit_tr = [t for t in transfers if t[0] == "unit"]
+    region_tr = [t for t in transfers if t[0] == "region"]
+    if unit_tr:
+        total = sum(t[4] for t in unit_tr)
+        lines.append(f"  transfers due: {len(unit_tr)} unit transfers, {total:,.2f} zł, "
+                     f"by {min(t[5] for t in unit_tr)}")
+    for t in region_tr:
+        lines.append(f"    region {t[1]} -> {t[2]:<22} {t[4]:>12,.2f} zł by {t[5]}")
+    n_exc = sum(n for _, n in by_reason)
+    lines.append(f"  exceptions: {n_exc}" + ("" if not n_exc else " (" + ", ".join(
+        f"{code} {n}" for code, n in by_reason) + ")"))
+    lines.append(f"  database: {outcome.db}")
+    if outcome.workbook:
+        lines.append(f"  workbook: {outcome.workbook}")
+    return "\n".join(lines)

@@ -1,0 +1,154 @@
+"""A deterministic generator of valid canonical inboxes (CONTRACT.md) of any size.
+
+Same (members, period, seed) -> byte-identical files. Amounts are made in grosze and written as
+PLN text; no floats touch money.
+"""
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import polars as pl
+
+from transforms.money import pln
+from transforms.staging import VOIVODESHIPS
+
+FIRST_F = ["Anna", "Maria", "Katarzyna", "Małgorzata", "Agnieszka", "Barbara", "Ewa", "Krystyna",
+           "Elżbieta", "Zofia", "Joanna", "Magdalena", "Monika", "Teresa", "Danuta", "Jadwiga",
+           "Beata", "Dorota", "Grażyna", "Halina", "Irena", "Janina", "Aleksandra", "Żaneta"]
+FIRST_M = ["Jan", "Andrzej", "Piotr", "Krzysztof", "Stanisław", "Tomasz", "Paweł", "Józef",
+           "Marcin", "Marek", "Michał", "Grzegorz", "Jerzy", "Tadeusz", "Adam", "Łukasz",
+           "Zbigniew", "Ryszard", "Dariusz", "Henryk", "Mariusz", "Kazimierz", "Wojciech", "Bogdan"]
+# surname stems; feminine form of -ski/-cki/-dzki ends in -ska/-cka/-dzka
+SURNAMES = ["Nowak", "Kowalski", "Wiśniewski", "Wójcik", "Kowalczyk", "Kamiński", "Lewandowski",
+            "Zieliński", "Szymański", "Woźniak", "Dąbrowski", "Kozłowski", "Jankowski", "Mazur",
+            "Kwiatkowski", "Krawczyk", "Piotrowski", "Grabowski", "Nowakowski", "Pawłowski",
+            "Michalski", "Król", "Wieczorek", "Jabłoński", "Wróbel", "Majewski", "Olszewski",
+            "Stępień", "Malinowski", "Jaworski", "Adamczyk", "Dudek", "Nowicki", "Pająk",
+            "Górski", "Sikora", "Walczak", "Baran", "Rutkowski", "Michalak", "Szewczyk",
+            "Ostrowski", "Tomaszewski", "Pietrzak", "Zalewski", "Wróblewski", "Marciniak",
+            "Jasiński", "Zawadzki", "Bąk", "Jakubowski", "Sadowski", "Duda", "Włodarczyk", "Ślusarczyk"]
+
+
+def full_name(rng: random.Random) -> str:
+    surname = rng.choice(SURNAMES)
+    if rng.random() < 0.5:
+        first = rng.choice(FIRST_F)
+        if surname.endswith(("ski", "cki", "dzki")):
+            surname = surname[:-1] + "a"
+    else:
+        first = rng.choice(FIRST_M)
+    return f"{first} {surname}"
+
+
+def pesel_for(rng: random.Random, year: int) -> str:
+    """A valid PESEL (checksum and birth date) for someone born in ``year`` (1900–2099)."""
+    month, day = rng.randint(1, 12), rng.randint(1, 28)
+    m = month + (20 if year >= 2000 else 0)
+    digits = f"{year % 100:02d}{m:02d}{day:02d}{rng.randint(0, 9999):04d}"
+    weights = [1, 3, 7, 9, 1, 3, 7, 9, 1, 3]
+    check = (10 - sum(int(d) * w for d, w in zip(digits, weights)) % 10) % 10
+    return digits + str(check)
+
+
+def _amount(rng: random.Random, lo_zl: int, hi_zl: int) -> int:
+    return rng.randint(lo_zl * 100, hi_zl * 100)
+
+
+def member_lines(rng: random.Random, category: str, rulebook: str) -> list[tuple[str, int]]:
+    """Income lines (component, grosze) typical for a member of the category."""
+    if category == "employee":
+        lines = [("wage", _amount(rng, 4300, 11000))]
+        if rng.random() < 0.6:
+            lines.append(("allowance", _amount(rng, 100, 900)))
+        if rng.random() < 0.4:
+            lines.append(("bonus", _amount(rng, 200, 2000)))
+        if rng.random() < 0.15:
+            lines.append(("overtime", _amount(rng, 100, 1200)))
+        if rng.random() < 0.08:
+            lines.append(("sick_pay", _amount(rng, 200, 1500)))
+        if rng.random() < 0.05:
+            lines.append(("jubilee_award", _amount(rng, 2000, 12000)))
+        if rng.random() < 0.05:
+            lines.append(("social_fund", _amount(rng, 300, 1500)))
+        if rulebook == "przerobka" and rng.random() < 0.1:
+            lines = [("mining_leave_benefit", _amount(rng, 5000, 8000))]
+        return lines
+    if category == "other_income":
+        if rng.random() < 0.5:
+            return [("other_income", _amount(rng, 400, 6000))]
+        return [("business_income", _amount(rng, 0, 9000)), ("declared_insurance_base", 505_260)]
+    if category == "pensioner":
+        return [("pension", _amount(rng, 300, 5500))]
+    return []
+
+
+def make_units(n_units: int, rng: random.Random) -> list[dict]:
+    voivs = sorted(VOIVODESHIPS)
+    n_regions = max(1, min(38, n_units // 20 or 1))
+    units = []
+    for i in range(n_units):
+        region = i % n_regions
+        units.append({
+            "unit_id": f"U{i + 1:05d}", "name": f"Organizacja Zakładowa nr {i + 1}",
+            "region_id": f"R{region + 1:02d}", "voivodeship": voivs[region % len(voivs)],
+            "sheltered": "true" if rng.random() < 0.05 else "false",
+            "raised_pct": rng.choice(["100"] * 8 + ["120", "150"]),
+            "unemployed_flat": rng.choice(["0.00", "5.00", "10.00"]),
+            "pensioner_flat": "0.00", "rulebook": "solidarnosc",
+            "national_contribution_pct": None})
+    return units
+
+
+def generate(n_members: int, period: str, seed: int, units: list[dict] | None = None,
+             rng: random.Random | None = None) -> dict[str, pl.DataFrame]:
+    rng = rng or random.Random(seed)
+    units = units or make_units(max(1, n_members // 100), rng)
+    year = int(period[:4])
+    members, income, adjustments = [], [], []
+    for i in range(n_members):
+        unit = units[i % len(units)]
+        r = rng.random()
+        category = ("employee" if r < 0.80 else "other_income" if r < 0.86
+                    else "pensioner" if r < 0.96 else "unemployed")
+        if unit["rulebook"] == "przerobka" and category == "other_income":
+            category = "employee"
+        mid = f"M{i + 1:07d}"
+        birth = rng.randint(1950, 2004) if category != "pensioner" else rng.randint(1940, 1962)
+        joined = f"{rng.randint(1990, year - 1)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
+        members.append({"member_id": mid, "unit_id": unit["unit_id"], "category": category,
+                        "joined_on": joined, "left_on": None,
+                        "pesel": pesel_for(rng, birth), "full_name": full_name(rng)})
+        for component, gr in member_lines(rng, category, unit["rulebook"]):
+            income.append({"period": period, "member_id": mid, "component": component,
+                           "amount": pln(gr)})
+        if rng.random() < 0.003:
+            kind = rng.choice(["reduced", "suspended"])
+            adjustments.append({"member_id": mid, "kind": kind,
+                                "amount": "5.00" if kind == "reduced" else None,
+                                "valid_from": period, "valid_to": period,
+                                "decision_ref": f"U/{i + 1}/{year}"})
+    s = pl.String
+    return {
+        "units": pl.DataFrame(units, schema={k: s for k in units[0]}),
+        "members": pl.DataFrame(members, schema={k: s for k in ("member_id", "unit_id", "category",
+                                                                "joined_on", "left_on", "pesel", "full_name")}),
+        "income": pl.DataFrame(income, schema={k: s for k in ("period", "member_id", "component", "amount")}),
+        "adjustments": pl.DataFrame(adjustments, schema={k: s for k in ("member_id", "kind", "amount",
+                                                                        "valid_from", "valid_to", "decision_ref")}),
+    }
+
+
+def write_frames(out: Path, frames: dict[str, pl.DataFrame], income_name: str = "payroll") -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "income").mkdir(exist_ok=True)
+    frames["units"].write_csv(out / "units.csv")
+    frames["members"].write_csv(out / "members.csv")
+    frames["income"].write_csv(out / "income" / f"{income_name}.csv")
+    frames["adjustments"].write_csv(out / "adjustments.csv")
+
+
+def write_inbox(out: Path, n_members: int, period: str, seed: int = 2026) -> dict[str, int]:
+    frames = generate(n_members, period, seed)
+    write_frames(out, frames)
+    return {k: v.height for k, v in frames.items()}

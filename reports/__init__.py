@@ -1,0 +1,1 @@
+"""SQL over DuckDB and the renderers of the reports (labels in Polish)."""

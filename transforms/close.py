@@ -1,0 +1,133 @@
+"""One month's close as pure steps: validate -> compute dues -> split. No I/O.
+
+``RawInputs`` holds the inbox as text frames (the flow's ingest step reads them);
+``CloseResult`` holds every table the close stores, in grosze.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from transforms.allocate import allocate
+from transforms.dues import compute_dues
+from transforms.rulebook import Rulebook
+from transforms.staging import (StagedAdjustments, StagedIncome, StagedMembers, StagedUnits,
+                                exceptions_frame, stage_adjustments, stage_income, stage_members,
+                                stage_units)
+
+
+@dataclass
+class RawInputs:
+    units: pl.DataFrame
+    members: pl.DataFrame
+    income: pl.DataFrame             # all income files concatenated; _source names the file
+    adjustments: pl.DataFrame
+    file_exceptions: list[dict] = field(default_factory=list)  # whole files that could not be read
+    file_rows_rejected: int = 0      # data rows of those files
+    input_sha256: str = ""
+
+
+@dataclass
+class Staged:
+    units: StagedUnits
+    members: StagedMembers
+    income: StagedIncome
+    adjustments: StagedAdjustments
+
+
+@dataclass
+class CloseResult:
+    period: str
+    dues: pl.DataFrame
+    allocations: pl.DataFrame
+    transfers: pl.DataFrame
+    exceptions: pl.DataFrame
+    members: pl.DataFrame            # staged members (names for the unit treasurer's sheet)
+    units: pl.DataFrame
+    rows_read: int
+    rows_used: int
+    rows_rejected: int
+    rows_skipped: int
+    rulebook_version: str
+    input_sha256: str
+
+
+def validate(raw: RawInputs, books: dict[str, Rulebook], period: str) -> Staged:
+    units = stage_units(raw.units, books, period)
+    members = stage_members(raw.members, units, books, period)
+    income = stage_income(raw.income, members, units, books, period)
+    adjustments = stage_adjustments(raw.adjustments, members, units, books, period)
+    return Staged(units, members, income, adjustments)
+
+
+def compute(staged: Staged, books: dict[str, Rulebook], period: str):
+    """Dues of every owing, unblocked member. Returns (DuesResult, blocked member ids)."""
+    blocked = (staged.members.rejected_ids | staged.income.blocked_ids
+               | staged.adjustments.blocked_ids)
+    owing = staged.members.members.filter(pl.col("owes") & ~pl.col("member_id").is_in(sorted(blocked)))
+    return compute_dues(owing, staged.units.units, staged.income.lines,
+                        staged.adjustments.in_force, books, period), blocked
+
+
+def account(raw: RawInputs, staged: Staged, dues_members: set[str]) -> tuple[int, int, int, int]:
+    """rows_read, used, rejected, skipped over every input row: nothing vanishes."""
+    used = rejected = skipped = 0
+    # units: a valid unit is used (it gets its six allocation rows)
+    used += staged.units.units.height
+    rejected += staged.units.rows_rejected
+    # members
+    m = staged.members.members
+    owes = m.filter(pl.col("owes"))
+    m_used = owes.filter(pl.col("member_id").is_in(sorted(dues_members))).height
+    used += m_used
+    skipped += m.height - owes.height
+    rejected += raw.members.height - m.height + owes.height - m_used
+    # income lines: ok lines count as used only if their member got a dues row
+    st = staged.income.status.with_columns(
+        has_dues=pl.col("member_id").is_in(sorted(dues_members)))
+    used += st.filter((pl.col("status") == "ok") & pl.col("has_dues")).height
+    rejected += st.filter((pl.col("status") == "rejected")
+                          | ((pl.col("status") == "ok") & ~pl.col("has_dues"))).height
+    skipped += st.filter(pl.col("status") == "skipped").height
+    # adjustments
+    owing_ids = set(owes["member_id"])
+    for s in staged.adjustments.status:
+        if s["status"] == "skipped":
+            skipped += 1
+        elif s["status"] == "rejected":
+            rejected += 1
+        elif s["member_id"] in dues_members:
+            used += 1
+        elif s["member_id"] not in owing_ids:
+            skipped += 1      # in force, but the member owes nothing this month
+        else:
+            rejected += 1
+    rejected += raw.file_rows_rejected
+    read = (raw.units.height + raw.members.height + raw.income.height
+            + raw.adjustments.height + raw.file_rows_rejected)
+    return read, used, rejected, skipped
+
+
+def close(raw: RawInputs, books: dict[str, Rulebook], period: str) -> CloseResult:
+    staged = validate(raw, books, period)
+    dues_result, _ = compute(staged, books, period)
+    return finish(raw, staged, dues_result, books, period)
+
+
+def finish(raw: RawInputs, staged: Staged, dues_result, books: dict[str, Rulebook],
+           period: str) -> CloseResult:
+    """Split the computed dues and assemble the stored tables."""
+    dues = dues_result.dues
+    allocations, transfers = allocate(staged.units.units, dues, books, period)
+    exceptions = pl.concat([
+        exceptions_frame(raw.file_exceptions + staged.units.exceptions + staged.members.exceptions),
+        staged.income.exceptions,
+        exceptions_frame(staged.adjustments.exceptions + dues_result.exceptions),
+    ])
+    read, used, rejected, skipped = account(raw, staged, set(dues["member_id"]))
+    versions = sorted({books[b].version_for(period).label
+                       for b in staged.units.units["rulebook"].unique().to_list()})
+    return CloseResult(period, dues, allocations, transfers, exceptions,
+                       staged.members.members, staged.units.units, read, used, rejected, skipped,
+                       ",".join(versions), raw.input_sha256)

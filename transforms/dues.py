@@ -1,0 +1,112 @@
+"""Dues per member for one period (RULES.md §2–§4). Grain of the result: one row per member
+owing dues in the period whose dues could be computed. All money is Int64 grosze.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+from transforms.money import share_expr
+from transforms.rulebook import CategoryRule, Rulebook
+
+DUES_SCHEMA = {"period": pl.String, "member_id": pl.String, "unit_id": pl.String,
+               "category": pl.String, "base": pl.Int64, "dues": pl.Int64,
+               "surcharge": pl.Int64, "total": pl.Int64}
+
+
+@dataclass
+class DuesResult:
+    dues: pl.DataFrame
+    exceptions: list[dict]
+
+
+def member_base(lines: pl.DataFrame, rule: CategoryRule) -> pl.DataFrame:
+    """Dues base per member from their lines: the sum of the rule's base components, across
+    employers; for §1 ust. 2 the declared ZUS base is a floor when business income is the only
+    income. Returns member_id, base, has_lines."""
+    comps = list(rule.base_components)
+    aggs = [pl.col("amount").filter(pl.col("component").is_in(comps)).sum().alias("base"),
+            pl.len().alias("n_lines")]
+    if rule.floor_component:
+        others = [c for c in comps if c != rule.floor_only_with]
+        aggs += [pl.col("amount").filter(pl.col("component") == rule.floor_component).sum().alias("floor"),
+                 (pl.col("component") == rule.floor_component).any().alias("has_floor"),
+                 pl.col("component").is_in(others).any().alias("has_other")]
+    out = lines.group_by("member_id").agg(aggs)
+    if rule.floor_component:
+        out = out.with_columns(base=pl.when(pl.col("has_floor") & ~pl.col("has_other"))
+                               .then(pl.max_horizontal("base", "floor")).otherwise(pl.col("base")))
+    return out.select("member_id", "base", (pl.col("n_lines") > 0).alias("has_lines"))
+
+
+def dues_expr(rule: CategoryRule) -> pl.Expr:
+    """§1 dues from the base column (grosze)."""
+    base = pl.col("base")
+    if rule.method == "percent":          # e.g. 0.82 % of the base, half-up (004 §1 ust. 1 pkt 1)
+        return share_expr(base, rule.rate)
+    if rule.method == "band":             # fixed amount + step_amount per full step above threshold
+        full_steps = pl.max_horizontal(base - rule.threshold, pl.lit(0)) // rule.step
+        return rule.base_amount + full_steps * rule.step_amount
+    if rule.method == "unit_flat":        # amount set by the unit's own resolution
+        return pl.col(rule.unit_column)
+    raise ValueError(rule.method)
+
+
+def surcharge_expr() -> pl.Expr:
+    """Raised dues (004 §2 ust. 1–2): dues × (raised_pct − 100) %, half-up; raised_bp is pct×100."""
+    scaled = pl.col("dues") * (pl.col("raised_bp") - 10_000)
+    return (scaled * 2 + 10_000) // 20_000
+
+
+def compute_dues(members: pl.DataFrame, units: pl.DataFrame, lines: pl.DataFrame,
+                 adjustments: pl.DataFrame, books: dict[str, Rulebook], period: str) -> DuesResult:
+    """members: owing and not blocked; lines: good in-period lines; adjustments: in force."""
+    base_cols = ["member_id", "unit_id", "category"]
+    m = (members.select(base_cols + ["_row"])
+         .join(units.select("unit_id", "rulebook", "raised_bp", "unemployed_flat", "pensioner_flat"),
+               on="unit_id", how="inner")
+         .join(adjustments.select("member_id", pl.col("kind").alias("adj_kind"),
+                                  pl.col("amount").alias("adj_amount")), on="member_id", how="left"))
+    parts, exc = [], []
+    for (book_name, category), group in m.group_by(["rulebook", "category"], maintain_order=True):
+        version = books[book_name].version_for(period)
+        rule = version.categories[category]
+        g_lines = lines.join(group.select("member_id"), on="member_id", how="semi")
+        g = (group.join(member_base(g_lines, rule), on="member_id", how="left")
+             .with_columns(pl.col("base").fill_null(0), pl.col("has_lines").fill_null(False)))
+        missing = g.filter(pl.lit(rule.needs_income) & ~pl.col("has_lines") & pl.col("adj_kind").is_null())
+        negative = g.filter(pl.col("base") < 0)
+        for r in missing.iter_rows(named=True):
+            exc.append({"period": period, "source": "income", "row": None, "member_id": r["member_id"],
+                        "reason_code": "missing_income",
+                        "message": f"member {r['member_id']} ({category}, unit {r['unit_id']}) owes dues "
+                                   f"for {period} but has no income line; add the month's income "
+                                   "(or a reduction/suspension decision) and re-run the close."})
+        for r in negative.iter_rows(named=True):
+            exc.append({"period": period, "source": "income", "row": None, "member_id": r["member_id"],
+                        "reason_code": "negative_base",
+                        "message": f"member {r['member_id']} (unit {r['unit_id']}): the dues base for "
+                                   f"{period} sums to {r['base'] / 100:.2f} zł, below zero; check the "
+                                   "corrections (negative lines) in the payroll file."})
+        bad = set(missing["member_id"]) | set(negative["member_id"])
+        g = g.filter(~pl.col("member_id").is_in(list(bad)))
+        raised = category in version.raise_categories
+        g = (g.with_columns(dues=dues_expr(rule))
+             .with_columns(surcharge=surcharge_expr() if raised else pl.lit(0, pl.Int64))
+             # 004 §2 ust. 3: a reduced member owes the decided amount, a suspended one nothing;
+             # no surcharge on top of an individual decision.
+             .with_columns(
+                 dues=pl.when(pl.col("adj_kind") == "reduced").then(pl.col("adj_amount"))
+                 .when(pl.col("adj_kind") == "suspended").then(pl.lit(0, pl.Int64))
+                 .otherwise(pl.col("dues")),
+                 surcharge=pl.when(pl.col("adj_kind").is_not_null()).then(pl.lit(0, pl.Int64))
+                 .otherwise(pl.col("surcharge")))
+             .with_columns(
+                 base=pl.when(pl.lit(rule.method == "unit_flat")).then(0).otherwise(pl.col("base")),
+                 total=pl.col("dues") + pl.col("surcharge")))
+        parts.append(g.select(pl.lit(period).alias("period"), *base_cols,
+                              pl.col("base").cast(pl.Int64), pl.col("dues").cast(pl.Int64),
+                              pl.col("surcharge").cast(pl.Int64), pl.col("total").cast(pl.Int64)))
+    dues = pl.concat(parts) if parts else pl.DataFrame(schema=DUES_SCHEMA)
+    return DuesResult(dues.sort("unit_id", "member_id"), exc)
