@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from transforms.money import share_expr
+from transforms.money import pln, share_expr
 from transforms.rulebook import CategoryRule, Rulebook
 
 DUES_SCHEMA = {"period": pl.String, "member_id": pl.String, "unit_id": pl.String,
@@ -87,7 +87,7 @@ def compute_dues(members: pl.DataFrame, units: pl.DataFrame, lines: pl.DataFrame
             exc.append({"period": period, "source": "income", "row": None, "member_id": r["member_id"],
                         "reason_code": "negative_base",
                         "message": f"member {r['member_id']} (unit {r['unit_id']}): the dues base for "
-                                   f"{period} sums to {r['base'] / 100:.2f} zł, below zero; check the "
+                                   f"{period} sums to {pln(r['base'])} zł, below zero; check the "
                                    "corrections (negative lines) in the payroll file."})
         bad = set(missing["member_id"]) | set(negative["member_id"])
         g = g.filter(~pl.col("member_id").is_in(list(bad)))
