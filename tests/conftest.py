@@ -1,0 +1,62 @@
+"""Shared helpers: tiny canonical inboxes written from lists of dicts."""
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+from flows import settings  # noqa: F401  (quiet Prefect settings before any prefect import)
+from transforms.rulebook import load_rulebooks
+
+PERIOD = "2026-10"
+
+UNIT = {"unit_id": "U1", "name": "Organizacja testowa", "region_id": "R1", "voivodeship": "śląskie",
+        "sheltered": "false", "raised_pct": "100", "unemployed_flat": "0.00", "rulebook": "solidarnosc"}
+
+
+def member(mid: str, category: str = "employee", unit: str = "U1", **kw) -> dict:
+    return {"member_id": mid, "unit_id": unit, "category": category,
+            "joined_on": kw.pop("joined_on", "2020-01-01"), **kw}
+
+
+def line(mid: str, component: str, amount: str, period: str = PERIOD) -> dict:
+    return {"period": period, "member_id": mid, "component": component, "amount": amount}
+
+
+def _write(path: Path, rows: list[dict]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    cols: list[str] = []
+    for r in rows:
+        cols += [k for k in r if k not in cols]
+    with path.open("w", newline="", encoding="utf-8") as f:
+        w = csv.DictWriter(f, fieldnames=cols)
+        w.writeheader()
+        w.writerows(rows)
+
+
+def write_inbox(folder: Path, units=None, members=(), income=(), adjustments=None) -> Path:
+    _write(folder / "units.csv", list(units or [UNIT]))
+    _write(folder / "members.csv", list(members) or [member("M1")])
+    if income:
+        _write(folder / "income" / "lines.csv", list(income))
+    if adjustments is not None:
+        _write(folder / "adjustments.csv", list(adjustments))
+    return folder
+
+
+@pytest.fixture(scope="session")
+def books():
+    return load_rulebooks(settings.RULEBOOKS)
+
+
+def run_close(folder: Path, period: str = PERIOD):
+    """The pure close (no DuckDB, no Prefect) of an inbox folder."""
+    from flows.inbox import read_inbox
+    from transforms.close import close
+    return close(read_inbox(folder), load_rulebooks(settings.RULEBOOKS), period)
+
+
+def dues_of(result, member_id: str) -> dict | None:
+    rows = result.dues.filter(result.dues["member_id"] == member_id).to_dicts()
+    return rows[0] if rows else None

@@ -1,0 +1,56 @@
+from datetime import date
+from fractions import Fraction
+
+from hypothesis import given, strategies as st
+
+from flows import settings
+from transforms.rulebook import LEVELS, load_rulebooks
+from transforms.split import region_forward_due, split_dues, unit_transfer_due
+
+BOOKS = load_rulebooks(settings.RULEBOOKS)
+SOL = BOOKS["solidarnosc"].version_for("2026-10")
+NORMAL, SHELTERED = SOL.split["normal"], SOL.split["sheltered"]
+
+
+def test_rules_example_d_1_23():
+    assert split_dues(123, NORMAL) == {
+        "unit": 74, "region": 31, "national": 10, "branch_secretariats": 2,
+        "regional_strike_fund": 3, "national_strike_fund": 3}
+
+
+def test_rules_example_d_10000():
+    parts = split_dues(1_000_000, NORMAL)
+    assert [parts[lvl] for lvl in LEVELS] == [600_000, 250_000, 80_000, 20_000, 25_000, 25_000]
+
+
+def test_sheltered_85_8_2_0_2_5_2_5():
+    parts = split_dues(1_000_000, SHELTERED)
+    assert [parts[lvl] for lvl in LEVELS] == [850_000, 80_000, 20_000, 0, 25_000, 25_000]
+
+
+def test_przerobka_only_unit_and_national():
+    rule = BOOKS["przerobka"].version_for("2026-10").split["normal"]
+    parts = split_dues(12_345, rule)
+    assert parts["national"] == 1_235 and parts["unit"] == 11_110
+    assert all(parts[lvl] == 0 for lvl in ("region", "branch_secretariats",
+                                            "regional_strike_fund", "national_strike_fund"))
+
+
+def test_unit_override_of_przerobka_contribution():
+    rule = BOOKS["przerobka"].version_for("2026-10").split["normal"].with_upper(Fraction(15, 100))
+    assert split_dues(10_000, rule)["national"] == 1_500
+
+
+@given(st.integers(min_value=0, max_value=10**12), st.booleans())
+def test_split_always_sums_to_d_and_no_part_negative(d, sheltered):
+    parts = split_dues(d, SHELTERED if sheltered else NORMAL)
+    assert sum(parts.values()) == d
+    assert all(v >= 0 for v in parts.values())
+    assert set(parts) == set(LEVELS)
+
+
+def test_deadlines_20th_and_end_of_following_month():
+    assert unit_transfer_due("2026-10", SOL.deadlines) == date(2026, 11, 20)
+    assert region_forward_due("2026-10", SOL.deadlines) == date(2026, 11, 30)
+    assert unit_transfer_due("2026-12", SOL.deadlines) == date(2027, 1, 20)
+    assert region_forward_due("2027-01", SOL.deadlines) == date(2027, 2, 28)
