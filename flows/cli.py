@@ -26,13 +26,15 @@ def _period(value: str) -> str:
     return value
 
 
-def _run(period: str, inbox: Path, db: Path, out: Optional[Path], engine: str):
+def _run(period: str, inbox: Path, db: Path, out: Optional[Path], engine: str,
+         unit_workbooks: bool = True):
     if engine == "plain":
         from flows.steps import run_plain
-        return run_plain(period, inbox, db, out, progress=lambda m: print(m, flush=True))
+        return run_plain(period, inbox, db, out, progress=lambda m: print(m, flush=True),
+                         unit_workbooks=unit_workbooks)
     print("starting Prefect (a local temporary server; about 10 s)...", flush=True)
     from flows.monthly_close import monthly_close
-    return monthly_close(period, inbox, db, out)
+    return monthly_close(period, inbox, db, out, unit_workbooks=unit_workbooks)
 
 
 @app.command()
@@ -41,13 +43,15 @@ def close(period: str = typer.Option(..., callback=_period, help="the month to c
           db: Path = typer.Option(..., help="DuckDB file (created if absent)"),
           out: Optional[Path] = typer.Option(None, help="folder for the Excel workbook"),
           engine: str = typer.Option("prefect", help="prefect (default) or plain: the same steps "
-                                     "without the Prefect server")):
+                                     "without the Prefect server"),
+          unit_workbooks: bool = typer.Option(True, help="with --out, also one workbook per unit "
+                                              "(members' names) in OUT/jednostki")):
     """Close one month: dues, split, transfers due, exceptions -> DuckDB (+ Excel)."""
     from flows.steps import summary_text
     if engine not in ("prefect", "plain"):
         raise typer.BadParameter("engine must be prefect or plain", param_hint="--engine")
     t0 = time.perf_counter()
-    outcome = _run(period, inbox, db, out, engine)
+    outcome = _run(period, inbox, db, out, engine, unit_workbooks)
     if not outcome.ok:
         print(f"error: {outcome.message}", file=sys.stderr)
         print("nothing was written.", file=sys.stderr)

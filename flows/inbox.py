@@ -62,6 +62,11 @@ def read_table(path: Path, kind: str) -> pl.DataFrame:
             df = _read_xlsx(path)
         else:
             raw = path.read_bytes()
+            if not raw.strip():
+                if kind == "adjustments":      # an empty optional file: no decisions this month
+                    return _empty(kind)
+                raise InboxError(f"{name}: the file is empty; expected a header row with "
+                                 f"{', '.join(REQUIRED[kind])}")
             try:
                 raw.decode("utf-8")
             except UnicodeDecodeError as e:

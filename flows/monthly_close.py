@@ -25,7 +25,7 @@ report = task(steps.report, name="report", cache_policy=NONE)
 
 @flow(name="monthly-close", log_prints=False)
 def monthly_close(period: str, inbox: Path, db: Path, out: Path | None = None,
-                  quiet: bool = False) -> steps.CloseOutcome:
+                  quiet: bool = False, unit_workbooks: bool = True) -> steps.CloseOutcome:
     """Close one month of one inbox into the DuckDB file ``db`` (and the workbook into ``out``)."""
     def progress(msg: str) -> None:
         if not quiet:
@@ -44,5 +44,5 @@ def monthly_close(period: str, inbox: Path, db: Path, out: Path | None = None,
     progress(f"[5/6] store into {db}")
     run_id = store(db, result, started)
     progress("[6/6] report")
-    workbook = report(db, result, out)
-    return steps.CloseOutcome(period, True, "", run_id, db, workbook, result)
+    workbook, n_units = report(db, result, out, unit_workbooks, progress)
+    return steps.CloseOutcome(period, True, "", run_id, db, workbook, n_units, result)

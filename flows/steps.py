@@ -14,7 +14,7 @@ from flows import settings
 from flows.inbox import InboxError, read_inbox
 from flows.store import store_close
 from reports import queries
-from reports.workbook import write_close_workbook
+from reports.workbook import write_close_workbook, write_unit_workbooks
 from schemas.tables import validate_outputs, validate_staged
 from transforms import close as close_logic
 from transforms.close import CloseResult, RawInputs, Staged
@@ -29,6 +29,7 @@ class CloseOutcome:
     run_id: str | None = None
     db: Path | None = None
     workbook: Path | None = None
+    unit_workbooks: int = 0
     result: CloseResult | None = None
 
 
@@ -67,19 +68,25 @@ def store(db: Path, result: CloseResult, started_at: datetime) -> str:
     return store_close(db, result, started_at)
 
 
-def report(db: Path, result: CloseResult, out: Path | None) -> Path | None:
+def report(db: Path, result: CloseResult, out: Path | None, unit_workbooks: bool = True,
+           progress=lambda msg: None) -> tuple[Path | None, int]:
+    """The close workbook and (optionally) one workbook per unit in ``out/jednostki``."""
     if out is None:
-        return None
+        return None, 0
     con = duckdb.connect(str(db), read_only=True)
     try:
-        return write_close_workbook(con, result.period, result.members,
-                                    out / f"zamkniecie_{result.period}.xlsx")
+        path = write_close_workbook(con, result.period, out / f"zamkniecie_{result.period}.xlsx")
+        units = []
+        if unit_workbooks:
+            units = write_unit_workbooks(con, result.period, result.members, out / "jednostki",
+                                         progress)
+        return path, len(units)
     finally:
         con.close()
 
 
 def run_plain(period: str, inbox: Path, db: Path, out: Path | None = None,
-              progress=lambda msg: None) -> CloseOutcome:
+              progress=lambda msg: None, unit_workbooks: bool = True) -> CloseOutcome:
     """The same steps as the flow, without Prefect (tests, quick checks)."""
     started = datetime.now()
     progress("[1/6] ingest")
@@ -95,8 +102,8 @@ def run_plain(period: str, inbox: Path, db: Path, out: Path | None = None,
     progress(f"[5/6] store into {db}")
     run_id = store(db, result, started)
     progress("[6/6] report")
-    workbook = report(db, result, out)
-    return CloseOutcome(period, True, "", run_id, db, workbook, result)
+    workbook, n_units = report(db, result, out, unit_workbooks, progress)
+    return CloseOutcome(period, True, "", run_id, db, workbook, n_units, result)
 
 
 def summary_text(outcome: CloseOutcome) -> str:
@@ -137,4 +144,7 @@ def summary_text(outcome: CloseOutcome) -> str:
     lines.append(f"  database: {outcome.db}")
     if outcome.workbook:
         lines.append(f"  workbook: {outcome.workbook}")
+    if outcome.unit_workbooks:
+        lines.append(f"  unit treasurers' workbooks: {outcome.unit_workbooks} in "
+                     f"{outcome.workbook.parent / 'jednostki'}")
     return "\n".join(lines)

@@ -43,6 +43,12 @@ FROM dues d LEFT JOIN member_names m USING (member_id)
 WHERE d.period = $period ORDER BY d.unit_id, d.member_id
 """
 
+UNIT_EXCEPTIONS = """
+SELECT m.unit_id, e.source, e."row", e.member_id, e.reason_code, e.message
+FROM exceptions e JOIN member_names m USING (member_id)
+WHERE e.period = $period ORDER BY m.unit_id, e.source, e."row" NULLS LAST, e.member_id
+"""
+
 EXCEPTIONS = """
 SELECT source, "row", member_id, reason_code, message FROM exceptions
 WHERE period = $period ORDER BY source, "row" NULLS LAST, member_id

@@ -1,5 +1,6 @@
-"""The close workbook for people (labels in Polish): a summary per unit, transfers due,
-per-member dues for the unit treasurers, and the exceptions with what to fix.
+"""Workbooks for people (labels in Polish). The close workbook: a summary per unit, transfers
+due, and the exceptions with what to fix. One workbook per unit for its treasurer: the unit's
+summary, per-member dues with names, and the exceptions about its members.
 
 Written in openpyxl write-only mode (flat memory at national scale). Every text cell is forced
 to type string, so input that starts with '=' is never interpreted as a formula.
@@ -59,40 +60,77 @@ def _sheet(wb: Workbook, title: str, headers: list[str], rows, money_cols: set[i
         ws.append([_cell(ws, v, money=i in money_cols) for i, v in enumerate(r)])
 
 
-def write_close_workbook(con: duckdb.DuckDBPyConnection, period: str, members: pl.DataFrame,
-                         path: Path) -> Path:
-    """Render the stored period into ``path``. ``members`` supplies names for the treasurer sheet."""
-    con.register("member_names", members.select("member_id", "full_name"))
+SUMMARY_HEADERS = [
+    "Jednostka", "Nazwa", "Region", "Regulamin", "Zakład pracy chronionej", "Składka podwyższona %",
+    "Członkowie ze składką", "Składki: pracownicy", "Składki: inne dochody",
+    "Składki: emeryci i renciści", "Składki: bezrobotni", "Podwyższenie (zostaje w jednostce)",
+    "Razem składki", "Jednostka", "Region", "Komisja Krajowa", "Sekretariaty branżowe i KSEiR",
+    "Reg. fundusz strajkowy", "Kraj. Fundusz Strajkowy", "Przelew do", "Kwota przelewu",
+    "Termin przelewu"]
+SUMMARY_MONEY = set(range(7, 19)) | {20}
+MEMBER_HEADERS = ["Jednostka", "Nr członka", "Imię i nazwisko", "Kategoria", "Podstawa", "Składka",
+                  "Podwyższenie", "Razem"]
+EXCEPTION_HEADERS = ["Plik", "Wiersz", "Nr członka", "Kod", "Co poprawić"]
+
+
+def _summary_rows(con, period: str) -> list[tuple]:
+    return [(*r[:4], "tak" if r[4] else "nie", r[5], *r[6:19], PAYEE_PL.get(r[19], r[19]), r[20], r[21])
+            for r in con.execute(queries.UNIT_SUMMARY, {"period": period}).fetchall()]
+
+
+def write_close_workbook(con: duckdb.DuckDBPyConnection, period: str, path: Path) -> Path:
+    """The close workbook: per-unit summary, transfers, exceptions. Counts and amounts only —
+    no names or PESEL (it may go to the region or national level)."""
     p = {"period": period}
     wb = Workbook(write_only=True)
-    summary = con.execute(queries.UNIT_SUMMARY, p).fetchall()
-    _sheet(wb, "Podsumowanie",
-           ["Jednostka", "Nazwa", "Region", "Regulamin", "Zakład pracy chronionej", "Składka podwyższona %",
-            "Członkowie ze składką", "Składki: pracownicy", "Składki: inne dochody",
-            "Składki: emeryci i renciści", "Składki: bezrobotni", "Podwyższenie (zostaje w jednostce)",
-            "Razem składki", "Jednostka", "Region", "Komisja Krajowa", "Sekretariaty branżowe i KSEiR",
-            "Reg. fundusz strajkowy", "Kraj. Fundusz Strajkowy", "Przelew do", "Kwota przelewu",
-            "Termin przelewu"],
-           [(*r[:4], "tak" if r[4] else "nie", r[5], *r[6:19], PAYEE_PL.get(r[19], r[19]), r[20], r[21])
-            for r in summary],
-           money_cols=set(range(7, 19)) | {20},
+    _sheet(wb, "Podsumowanie", SUMMARY_HEADERS, _summary_rows(con, period), SUMMARY_MONEY,
            widths=[12, 28, 10, 12, 12, 12, 12] + [16] * 12 + [22, 16, 14])
     _sheet(wb, "Przelewy",
            ["Płatnik", "Id płatnika", "Odbiorca", "Region", "Kwota", "Termin", "Podstawa"],
            [("jednostka" if r[0] == "unit" else "zarząd regionu", r[1], PAYEE_PL.get(r[2], r[2]),
              *r[3:]) for r in con.execute(queries.TRANSFERS, p).fetchall()],
            money_cols={4}, widths=[16, 14, 32, 10, 16, 12, 40])
-    _sheet(wb, "Składki członków",
-           ["Jednostka", "Nr członka", "Imię i nazwisko", "Kategoria", "Podstawa", "Składka",
-            "Podwyższenie", "Razem"],
-           ((r[0], r[1], r[2], CATEGORY_PL[r[3]], *r[4:])
-            for r in con.execute(queries.MEMBER_DUES, p).fetchall()),
-           money_cols={4, 5, 6, 7}, widths=[12, 14, 30, 24, 14, 12, 14, 12])
-    _sheet(wb, "Wyjątki",
-           ["Plik", "Wiersz", "Nr członka", "Kod", "Co poprawić"],
-           con.execute(queries.EXCEPTIONS, p).fetchall(),
+    _sheet(wb, "Wyjątki", EXCEPTION_HEADERS, con.execute(queries.EXCEPTIONS, p).fetchall(),
            money_cols=set(), widths=[24, 8, 14, 24, 120])
-    con.unregister("member_names")
     path.parent.mkdir(parents=True, exist_ok=True)
     wb.save(path)
     return path
+
+
+def write_unit_workbooks(con: duckdb.DuckDBPyConnection, period: str, members: pl.DataFrame,
+                         folder: Path, progress=lambda msg: None) -> list[Path]:
+    """One workbook per unit for its treasurer: the unit's summary, its members' dues (with
+    names, the only place names appear), and the exceptions about its members."""
+    con.register("member_names", members.select("member_id", "unit_id", "full_name"))
+    p = {"period": period}
+    try:
+        summary = {r[0]: r for r in _summary_rows(con, period)}
+        by_unit: dict[str, list] = {u: [] for u in summary}
+        for r in con.execute(queries.MEMBER_DUES, p).fetchall():
+            by_unit.setdefault(r[0], []).append((r[0], r[1], r[2], CATEGORY_PL[r[3]], *r[4:]))
+        exc: dict[str, list] = {}
+        for r in con.execute(queries.UNIT_EXCEPTIONS, p).fetchall():
+            exc.setdefault(r[0], []).append(r[1:])
+    finally:
+        con.unregister("member_names")
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for i, (unit_id, rows) in enumerate(sorted(by_unit.items()), start=1):
+        wb = Workbook(write_only=True)
+        _sheet(wb, "Podsumowanie", SUMMARY_HEADERS, [summary[unit_id]], SUMMARY_MONEY,
+               widths=[12, 28, 10, 12, 12, 12, 12] + [16] * 12 + [22, 16, 14])
+        _sheet(wb, "Składki członków", MEMBER_HEADERS, rows, money_cols={4, 5, 6, 7},
+               widths=[12, 14, 30, 24, 14, 12, 14, 12])
+        _sheet(wb, "Wyjątki", EXCEPTION_HEADERS, exc.get(unit_id, []), money_cols=set(),
+               widths=[24, 8, 14, 24, 120])
+        path = folder / f"skladki_{_safe(unit_id)}_{period}.xlsx"
+        wb.save(path)
+        paths.append(path)
+        if i % 200 == 0:
+            progress(f"      unit workbooks: {i}/{len(by_unit)}")
+    return paths
+
+
+def _safe(name: str) -> str:
+    """A unit id as a file-name part (ids come from input data)."""
+    return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in name)

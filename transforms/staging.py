@@ -176,6 +176,7 @@ class StagedMembers:
 def stage_members(raw: pl.DataFrame, units: StagedUnits, books: dict[str, Rulebook],
                   period: str) -> StagedMembers:
     unit_book = dict(zip(units.units["unit_id"], units.units["rulebook"]))
+    unit_categories = {u: books[b].version_for(period).categories for u, b in unit_book.items()}
     rows = raw.to_dicts()
     counts: dict[str, int] = {}
     for r in rows:
@@ -198,11 +199,9 @@ def stage_members(raw: pl.DataFrame, units: StagedUnits, books: dict[str, Rulebo
         category = (r.get("category") or "").strip()
         if category not in CATEGORIES:
             problems.append(f"category {category!r} must be one of {', '.join(CATEGORIES)}")
-        elif uid in unit_book:
-            version = books[unit_book[uid]].version_for(period)
-            if category not in version.categories:
-                problems.append(f"category {category!r} does not exist in rulebook "
-                                f"{version.name!r} of unit {uid}")
+        elif uid in unit_book and category not in unit_categories[uid]:
+            problems.append(f"category {category!r} does not exist in rulebook "
+                            f"{unit_book[uid]!r} of unit {uid}")
         joined = _date(r.get("joined_on"))
         if joined is None:
             problems.append(f"joined_on {r.get('joined_on')!r} is not a date YYYY-MM-DD")

@@ -1,0 +1,69 @@
+#!/usr/bin/env python3
+"""Benchmark: `skladki synth --members N` then `skladki close`, with wall time and peak memory.
+
+    .venv/bin/python benchmarks/close_scale.py [--members 200000] [--period 2026-10]
+
+Runs the close twice — with Prefect (the default engine) and with `--engine plain` (the same
+steps without Prefect) — under /usr/bin/time -v, so the difference is Prefect's start-up and
+orchestration. Prints one line per measurement; copy them into the README.
+"""
+from __future__ import annotations
+
+import argparse
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+BIN = Path(sys.executable).parent
+
+
+def timed(cmd: list[str]) -> tuple[float, float, str]:
+    """(wall seconds, peak RSS MiB, stdout) of a command run under /usr/bin/time -v."""
+    t0 = time.perf_counter()
+    proc = subprocess.run(["/usr/bin/time", "-v", *cmd], capture_output=True, text=True)
+    wall = time.perf_counter() - t0
+    if proc.returncode != 0:
+        sys.exit(f"failed: {' '.join(cmd)}\n{proc.stdout}\n{proc.stderr}")
+    rss_kb = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", proc.stderr).group(1))
+    return wall, rss_kb / 1024, proc.stdout
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--members", type=int, default=200_000)
+    ap.add_argument("--period", default="2026-10")
+    ap.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    args = ap.parse_args()
+    if not Path("/usr/bin/time").exists():
+        sys.exit("needs /usr/bin/time (Debian package `time`)")
+    work = Path(tempfile.mkdtemp(prefix="skladki-bench-"))
+    skladki = str(BIN / "skladki")
+    try:
+        wall, rss, out = timed([skladki, "synth", "--members", str(args.members), "--period",
+                                args.period, "--out", str(work / "inbox")])
+        print(f"synth   {args.members:>8} members: {wall:6.1f} s wall, {rss:7.0f} MiB peak  ({out.strip()})")
+        for engine in ("plain", "prefect"):
+            for attempt in (1, 2):
+                db = work / f"{engine}.duckdb"
+                wall, rss, out = timed([skladki, "close", "--period", args.period, "--inbox",
+                                        str(work / "inbox"), "--db", str(db), "--out",
+                                        str(work / f"out-{engine}"), "--engine", engine])
+                rows = re.search(r"rows read (\d+)", out).group(1)
+                kind = "first run" if attempt == 1 else "re-run (replaces the period)"
+                print(f"close   engine={engine:<7} {kind:<29}: {wall:6.1f} s wall, {rss:7.0f} MiB peak,"
+                      f" {rows} rows read")
+        wb = work / "out-plain" / f"zamkniecie_{args.period}.xlsx"
+        print(f"workbook {wb.stat().st_size / 1e6:.1f} MB, database {(work / 'plain.duckdb').stat().st_size / 1e6:.1f} MB")
+    finally:
+        if args.keep:
+            print(f"kept {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,34 @@
+"""Rulebooks are data selected by period (RULES.md §1)."""
+from __future__ import annotations
+
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+
+from flows import settings
+from transforms.rulebook import load_rulebooks, parse_rulebook
+
+
+def test_shipped_rulebooks_cite_their_sources():
+    books = load_rulebooks(settings.RULEBOOKS)
+    assert set(books) == {"solidarnosc", "przerobka"}
+    sol = books["solidarnosc"].version_for("2026-10")
+    assert sol.categories["employee"].rate == Fraction("0.0082")
+    assert sol.categories["employee"].source == "004 §1 ust. 1 pkt 1"
+    assert sol.split["normal"].source == "004 §3 ust. 1"
+    assert "overtime" in sol.categories["employee"].base_components   # 2005 wording
+    assert books["przerobka"].version_for("2026-10").categories["employee"].rate == Fraction("0.01")
+
+
+def test_version_in_force_on_first_day_of_period():
+    text = (Path(settings.RULEBOOKS) / "solidarnosc.toml").read_text(encoding="utf-8")
+    # a later amendment that moves overtime out of the base (reference/README.md)
+    later = text.split("[[versions]]", 1)[1].replace('valid_from = "2006-01-01"', 'valid_from = "2027-01-01"')
+    later = later.replace('"wage", "allowance", "overtime", "bonus", "sick_pay", "benefit"]',
+                          '"wage", "allowance", "bonus", "sick_pay", "benefit"]')
+    book = parse_rulebook(text + "\n[[versions]]" + later)
+    assert "overtime" in book.version_for("2026-12").categories["employee"].base_components
+    assert "overtime" not in book.version_for("2027-01").categories["employee"].base_components
+    with pytest.raises(LookupError, match="no version in force on 2005-12-01"):
+        book.version_for("2005-12")
