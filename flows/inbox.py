@@ -37,6 +37,8 @@ def _cell(v) -> str | None:
         return v.date().isoformat() if v.time() == datetime.min.time() else v.isoformat()
     if isinstance(v, date):
         return v.isoformat()
+    # ok-float: Excel stores numbers as doubles; whole ones lose the '.0', others keep Python's
+    # shortest repr, and anything not a 2-decimal amount is then rejected by staging (bad_amount).
     if isinstance(v, float) and v.is_integer():
         return str(int(v))
     return str(v)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from types import SimpleNamespace
 
 import duckdb
 
@@ -85,25 +86,36 @@ def report(db: Path, result: CloseResult, out: Path | None, unit_workbooks: bool
         con.close()
 
 
-def run_plain(period: str, inbox: Path, db: Path, out: Path | None = None,
-              progress=lambda msg: None, unit_workbooks: bool = True) -> CloseOutcome:
-    """The same steps as the flow, without Prefect (tests, quick checks)."""
+def run_steps(period: str, inbox: Path, db: Path, out: Path | None, progress, unit_workbooks: bool,
+              step) -> CloseOutcome:
+    """The close, in order. ``step`` supplies the step callables: this module's plain functions,
+    or the flow's Prefect tasks wrapping the very same functions."""
     started = datetime.now()
     progress("[1/6] ingest")
-    raw = ingest(inbox)
+    raw = step.ingest(inbox)
     if isinstance(raw, InboxError):
         return CloseOutcome(period, False, str(raw))
     progress(f"[2/6] validate: {raw.members.height} members, {raw.income.height} income lines")
-    staged = validate(raw, period)
+    staged = step.validate(raw, period)
     progress("[3/6] compute dues")
-    dues_result = compute(staged, period)
+    dues_result = step.compute(staged, period)
     progress(f"[4/6] split: {dues_result.dues.height} members with dues")
-    result = split(raw, staged, dues_result, period)
+    result = step.split(raw, staged, dues_result, period)
     progress(f"[5/6] store into {db}")
-    run_id = store(db, result, started)
+    run_id = step.store(db, result, started)
     progress("[6/6] report")
-    workbook, n_units = report(db, result, out, unit_workbooks, progress)
+    workbook, n_units = step.report(db, result, out, unit_workbooks, progress)
     return CloseOutcome(period, True, "", run_id, db, workbook, n_units, result)
+
+
+PLAIN = SimpleNamespace(ingest=ingest, validate=validate, compute=compute, split=split,
+                        store=store, report=report)
+
+
+def run_plain(period: str, inbox: Path, db: Path, out: Path | None = None,
+              progress=lambda msg: None, unit_workbooks: bool = True) -> CloseOutcome:
+    """The same steps as the flow, without Prefect (tests, quick checks)."""
+    return run_steps(period, inbox, db, out, progress, unit_workbooks, PLAIN)
 
 
 def summary_text(outcome: CloseOutcome) -> str:
