@@ -92,6 +92,30 @@ def synth(members: int = typer.Option(..., min=1, help="number of members"),
           f"({time.perf_counter() - t0:.1f} s)")
 
 
+@app.command("salary-caps")
+def salary_caps(period: str = typer.Option(..., callback=_period, help="payroll month YYYY-MM"),
+                officers: Path = typer.Option(..., help="officers.csv or .xlsx"),
+                db: Path = typer.Option(..., help="DuckDB file (created if absent)"),
+                out: Optional[Path] = typer.Option(None, help="folder for the Excel workbook"),
+                wages: Optional[Path] = typer.Option(None, help="CSV of newer GUS quarters "
+                                                     "(quarter,amount_pln,source)"),
+                engine: str = typer.Option("prefect", help="prefect (default) or plain")):
+    """Check elected officers' pay against the caps of 004 §7–§8 (RULES.md §9)."""
+    from flows import salary_caps as caps
+    if engine not in ("prefect", "plain"):
+        raise typer.BadParameter("engine must be prefect or plain", param_hint="--engine")
+    if engine == "plain":
+        outcome = caps.run_plain(period, officers, db, out, wages)
+    else:
+        print("starting Prefect (a local temporary server; about 10 s)...", flush=True)
+        outcome = caps.salary_caps_flow(period, officers, db, out, wages)
+    if not outcome.ok:
+        print(f"error: {outcome.message}", file=sys.stderr)
+        print("nothing was written.", file=sys.stderr)
+        raise typer.Exit(1)
+    print(caps.summary_text(outcome))
+
+
 def main() -> None:
     app()
 

@@ -16,6 +16,7 @@ REQUIRED = {
     "members": ["member_id", "unit_id", "category", "joined_on"],
     "income": ["period", "member_id", "component", "amount"],
     "adjustments": ["member_id", "kind", "valid_from", "valid_to"],
+    "officers": ["person_id", "body_kind", "body_id", "function", "fte", "monthly_salary"],
 }
 OPTIONAL = {
     "units": ["name", "sheltered", "raised_pct", "unemployed_flat", "pensioner_flat",
@@ -23,6 +24,7 @@ OPTIONAL = {
     "members": ["left_on", "pesel", "full_name"],
     "income": [],
     "adjustments": ["amount", "decision_ref"],
+    "officers": ["full_name", "body_members"],
 }
 
 
