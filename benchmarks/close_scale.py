@@ -46,16 +46,17 @@ def main() -> None:
         wall, rss, out = timed([skladki, "synth", "--members", str(args.members), "--period",
                                 args.period, "--out", str(work / "inbox")])
         print(f"synth   {args.members:>8} members: {wall:6.1f} s wall, {rss:7.0f} MiB peak  ({out.strip()})")
-        for engine in ("plain", "prefect"):
-            for attempt in (1, 2):
-                db = work / f"{engine}.duckdb"
-                wall, rss, out = timed([skladki, "close", "--period", args.period, "--inbox",
-                                        str(work / "inbox"), "--db", str(db), "--out",
-                                        str(work / f"out-{engine}"), "--engine", engine])
-                rows = re.search(r"rows read (\d+)", out).group(1)
-                kind = "first run" if attempt == 1 else "re-run (replaces the period)"
-                print(f"close   engine={engine:<7} {kind:<29}: {wall:6.1f} s wall, {rss:7.0f} MiB peak,"
-                      f" {rows} rows read")
+        runs = [("plain", "first run", []), ("plain", "re-run (replaces the period)", []),
+                ("plain", "without unit workbooks", ["--no-unit-workbooks"]),
+                ("prefect", "first run", []), ("prefect", "without unit workbooks", ["--no-unit-workbooks"])]
+        for engine, kind, extra in runs:
+            db = work / f"{engine}.duckdb"
+            wall, rss, out = timed([skladki, "close", "--period", args.period, "--inbox",
+                                    str(work / "inbox"), "--db", str(db), "--out",
+                                    str(work / f"out-{engine}"), "--engine", engine, *extra])
+            rows = re.search(r"rows read (\d+)", out).group(1)
+            print(f"close   engine={engine:<7} {kind:<29}: {wall:6.1f} s wall, {rss:7.0f} MiB peak,"
+                  f" {rows} rows read", flush=True)
         wb = work / "out-plain" / f"zamkniecie_{args.period}.xlsx"
         print(f"workbook {wb.stat().st_size / 1e6:.1f} MB, database {(work / 'plain.duckdb').stat().st_size / 1e6:.1f} MB")
     finally:

@@ -116,6 +116,40 @@ def salary_caps(period: str = typer.Option(..., callback=_period, help="payroll 
     print(caps.summary_text(outcome))
 
 
+@app.command("verify-delegates")
+def verify_delegates(inbox: Path = typer.Option(..., help="folder with remittances.csv and wages.csv"),
+                     db: Path = typer.Option(..., help="DuckDB file (closes stored there are cross-checked)"),
+                     out: Optional[Path] = typer.Option(None, help="folder for the Excel workbook"),
+                     seats: Optional[int] = typer.Option(None, min=1, help="seats to apportion (largest remainder)"),
+                     key: Optional[str] = typer.Option(None, help="per:N, per-started:N, or a key of "
+                                                       "data/rulebooks/delegate_keys.toml"),
+                     wage_fallback: Optional[str] = typer.Option(None, help="national: use the national "
+                                                                 "average where a voivodeship figure is missing"),
+                     engine: str = typer.Option("prefect", help="prefect (default) or plain")):
+    """Verify delegate counts against remitted dues (Uchwała XIX KZD nr 6/2005) and apportion seats."""
+    from flows import delegates
+    if seats is not None and key is not None:
+        raise typer.BadParameter("give --seats or --key, not both", param_hint="--seats/--key")
+    if wage_fallback not in (None, "national"):
+        raise typer.BadParameter("the only fallback is national", param_hint="--wage-fallback")
+    if key is not None:
+        from transforms.delegates import key_seats
+        try:
+            key_seats({}, key, delegates.KEYS.read_text(encoding="utf-8"))
+        except (KeyError, ValueError) as e:
+            raise typer.BadParameter(str(e), param_hint="--key") from None
+    if engine == "plain":
+        outcome = delegates.run_plain(inbox, db, out, seats, key, wage_fallback)
+    else:
+        print("starting Prefect (a local temporary server; about 10 s)...", flush=True)
+        outcome = delegates.verify_delegates_flow(inbox, db, out, seats, key, wage_fallback)
+    if not outcome.ok:
+        print(f"error: {outcome.message}", file=sys.stderr)
+        print("nothing was written.", file=sys.stderr)
+        raise typer.Exit(1)
+    print(delegates.summary_text(outcome))
+
+
 def main() -> None:
     app()
 

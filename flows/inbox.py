@@ -17,6 +17,8 @@ REQUIRED = {
     "income": ["period", "member_id", "component", "amount"],
     "adjustments": ["member_id", "kind", "valid_from", "valid_to"],
     "officers": ["person_id", "body_kind", "body_id", "function", "fte", "monthly_salary"],
+    "remittances": ["region_id", "voivodeship", "paid_in", "amount", "declared_paying_members"],
+    "wages": ["voivodeship", "month", "amount"],
 }
 OPTIONAL = {
     "units": ["name", "sheltered", "raised_pct", "unemployed_flat", "pensioner_flat",
@@ -25,6 +27,8 @@ OPTIONAL = {
     "income": [],
     "adjustments": ["amount", "decision_ref"],
     "officers": ["full_name", "body_members"],
+    "remittances": ["exempt_members", "refused_units", "refused_members"],
+    "wages": ["source"],
 }
 
 

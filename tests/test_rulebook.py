@@ -32,3 +32,15 @@ def test_version_in_force_on_first_day_of_period():
     assert "overtime" not in book.version_for("2027-01").categories["employee"].base_components
     with pytest.raises(LookupError, match="no version in force on 2005-12-01"):
         book.version_for("2005-12")
+
+
+def test_every_file_in_the_rulebook_folder_is_a_rulebook():
+    # regression: a non-rulebook TOML placed in data/rulebooks broke every close (KeyError 'versions')
+    for path in Path(settings.RULEBOOKS).glob("*.toml"):
+        assert parse_rulebook(path.read_text(encoding="utf-8")).versions
+
+
+def test_a_broken_rulebook_file_is_named(tmp_path):
+    (tmp_path / "x.toml").write_text('name = "x"\n', encoding="utf-8")
+    with pytest.raises(ValueError, match=r"x.toml: not a valid rulebook"):
+        load_rulebooks(tmp_path)

@@ -145,6 +145,10 @@ def load_rulebooks(folder: Path) -> dict[str, Rulebook]:
     """Every ``*.toml`` in ``folder`` (the project's data/rulebooks) by name."""
     books = {}
     for path in sorted(folder.glob("*.toml")):
-        book = parse_rulebook(path.read_text(encoding="utf-8"))
+        try:
+            book = parse_rulebook(path.read_text(encoding="utf-8"))
+        except (KeyError, ValueError, tomllib.TOMLDecodeError) as e:
+            raise ValueError(f"{path}: not a valid rulebook ({type(e).__name__}: {e}); every file in "
+                             f"{folder.name}/ must have a name and [[versions]]") from None
         books[book.name] = book
     return books

@@ -1,0 +1,180 @@
+"""RULES.md §7–§8: verification of delegate counts against remitted dues, and seats."""
+from __future__ import annotations
+
+import csv
+from fractions import Fraction
+
+import duckdb
+import pytest
+from hypothesis import given, strategies as st
+from openpyxl import load_workbook
+from typer.testing import CliRunner
+
+from flows import delegates, settings, steps
+from flows.cli import app
+from transforms.delegates import key_seats, largest_remainder, per_member_factor, verify
+from transforms.money import grosze, pln
+
+KEYS_TEXT = delegates.KEYS.read_text(encoding="utf-8")
+FACTOR = per_member_factor(KEYS_TEXT)
+
+
+def test_factor_is_70_percent_of_a_thousandth():
+    assert FACTOR == Fraction(7, 10_000)
+
+
+def test_rules_example_w8000_n10000_r50000():
+    v = verify(grosze("8000.00"), 10_000, grosze("50000.00"), exempt=250, factor=FACTOR)
+    assert v.threshold == grosze("56000.00")
+    assert (v.verdict, v.recognised_paying, v.recognised_members) == ("reduced", 8_928, 8_928 + 250)
+    assert v.needed == grosze("56000.00")
+
+
+def test_r_equal_to_threshold_passes_and_one_grosz_less_reduces():
+    w, n = grosze("8000.00"), 10_000
+    assert verify(w, n, grosze("56000.00"), 0, FACTOR).verdict == "passed"
+    less = verify(w, n, grosze("55999.99"), 0, FACTOR)
+    assert less.verdict == "reduced" and less.recognised_paying == 9_999
+
+
+@given(st.integers(1, 2_000_000), st.integers(0, 200_000), st.integers(0, 10**10), st.integers(0, 10**6))
+def test_recognised_never_above_declared_and_monotone_in_r(w, n, r, extra):
+    a = verify(w, n, r, 0, FACTOR)
+    b = verify(w, n, r + extra, 0, FACTOR)
+    assert a.recognised_paying <= n
+    assert a.recognised_paying <= b.recognised_paying
+    # the recognised count is the largest one the remittance covers
+    assert FACTOR * w * a.recognised_paying <= r or a.recognised_paying == n
+    if a.recognised_paying < n:
+        assert FACTOR * w * (a.recognised_paying + 1) > r
+
+
+@given(st.dictionaries(st.text("ABCDEFGH", min_size=1, max_size=3), st.integers(0, 500_000),
+                       min_size=1, max_size=20), st.integers(1, 600))
+def test_seats_sum_to_s_and_each_region_gets_floor_or_ceiling(members, seats):
+    got, quotas = largest_remainder(members, seats)
+    if sum(members.values()) == 0:
+        assert sum(got.values()) == 0
+        return
+    assert sum(got.values()) == seats
+    for r in members:
+        assert got[r] in (quotas[r].__floor__(), quotas[r].__ceil__())
+
+
+def test_largest_remainder_tie_broken_by_membership_then_id():
+    # quotas 1.5 / 1.5 / 0 with 3 seats: one extra seat, equal remainders and members -> by id
+    got, _ = largest_remainder({"B": 100, "A": 100, "C": 0}, 3)
+    assert got == {"A": 2, "B": 1, "C": 0}
+
+
+def test_fixed_keys():
+    seats, _, _ = key_seats({"R1": 4_199, "R2": 4_200}, "per:2100", KEYS_TEXT)
+    assert seats == {"R1": 1, "R2": 2}
+    seats, _, _ = key_seats({"R1": 110, "R2": 111}, "per-started:110", KEYS_TEXT)
+    assert seats == {"R1": 1, "R2": 2}
+    seats, _, _ = key_seats({"a": 99, "b": 100, "c": 199, "d": 200}, "przerobka", KEYS_TEXT)
+    assert seats == {"a": 1, "b": 2, "c": 2, "d": 3}
+    seats, _, _ = key_seats({"a": 20, "b": 21, "c": 50, "d": 51}, "ozz_srl", KEYS_TEXT)
+    assert seats == {"a": 1, "b": 2, "c": 2, "d": 3}
+    seats, _, desc = key_seats({"a": 20, "b": 21}, "ozz_srl", KEYS_TEXT)
+    assert seats == {"a": None, "b": None} and "not applicable" in desc
+    _, _, desc = key_seats({"a": 151}, "mzzpsz", KEYS_TEXT)
+    assert "delegates' assembly is required" in desc
+
+
+def _write(path, rows):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="", encoding="utf-8") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+
+
+def rem(region, voiv, amount, declared, exempt=0, paid_in="2026-11", **kw):
+    return {"region_id": region, "voivodeship": voiv, "paid_in": paid_in, "amount": amount,
+            "declared_paying_members": str(declared), "exempt_members": str(exempt), **kw}
+
+
+def test_region_spanning_two_voivodeships_and_a_missing_wage(tmp_path):
+    inbox = tmp_path / "in"
+    _write(inbox / "remittances.csv", [rem("R1", "śląskie", "56000.00", 10_000),
+                                      rem("R1", "opolskie", "1000.00", 500, exempt=20),
+                                      rem("R2", "lubuskie", "9000.00", 900)])
+    _write(inbox / "wages.csv", [{"voivodeship": "śląskie", "month": "2026-10", "amount": "8000.00"},
+                                 {"voivodeship": "opolskie", "month": "2026-10", "amount": "7000.00"}])
+    out = delegates.run_plain(inbox, tmp_path / "d.duckdb", seats=10)
+    ver = {(v["region_id"], v["voivodeship"]): v for v in out.result.verification}
+    assert ver["R1", "śląskie"]["verdict"] == "passed"
+    assert ver["R1", "opolskie"]["recognised_paying"] == 204       # 1000 / 4.90 = 204.08
+    assert ver["R1", "opolskie"]["recognised_members"] == 224
+    assert [e["reason_code"] for e in out.result.exceptions] == ["missing_wage"]
+    assert out.result.exceptions[0]["message"] == (
+        "remittances.csv row 3: no average wage in the enterprise sector for lubuskie in 2026-10 (the "
+        "month before paid_in 2026-11); add it to wages.csv or run with --wage-fallback national.")
+    seats = {s["region_id"]: s for s in out.result.seats}
+    assert seats["R1"]["recognised_members"] == 10_224 and seats["R1"]["seats"] == 10
+
+
+def test_wage_fallback_national_is_said_on_the_row(tmp_path):
+    inbox = tmp_path / "in"
+    _write(inbox / "remittances.csv", [rem("R2", "lubuskie", "9000.00", 900, paid_in="2025-01")])
+    out = delegates.run_plain(inbox, tmp_path / "d.duckdb", wage_fallback="national")
+    v = out.result.verification[0]
+    assert v["wage"] == grosze("8821.25")          # national 2024-12 from data/reference
+    assert "NATIONAL average wage of 2024-12 used" in v["note"]
+
+
+def test_demo_months_remittances_from_books_verify_and_a_20_percent_cut_is_reduced(tmp_path):
+    db = tmp_path / "books.duckdb"
+    for period in ("2026-09", "2026-10"):
+        steps.run_plain(period, settings.DEMO_INBOX, db)
+    con = duckdb.connect(str(db), read_only=True)
+    rows = con.execute("""
+        SELECT u.region_id, u.voivodeship, CAST(sum(a.amount) AS VARCHAR),
+               (SELECT count(*) FROM dues d JOIN units v ON v.unit_id = d.unit_id AND v.period = d.period
+                WHERE d.period = '2026-10' AND v.region_id = u.region_id AND v.rulebook = 'solidarnosc'
+                  AND d.category IN ('employee', 'other_income')) AS paying
+        FROM allocations a JOIN units u ON u.unit_id = a.unit_id AND u.period = a.period
+        WHERE a.period = '2026-10' AND u.rulebook = 'solidarnosc'
+          AND a.level IN ('national', 'branch_secretariats')
+        GROUP BY u.region_id, u.voivodeship ORDER BY 1""").fetchall()
+    con.close()
+    assert [r[0] for r in rows] == ["GD", "SL"]
+    # wages chosen so each region remits ~11 % above its threshold
+    wages = [{"voivodeship": v, "month": "2026-10",
+              "amount": str((Fraction(grosze(amount)) / (FACTOR * n) * Fraction(9, 10) / 100).__floor__())}
+             for _, v, amount, n in rows]
+    remittances = [rem(r, v, amount, n) for r, v, amount, n in rows]
+    cut = dict(remittances[1])
+    cut["amount"] = pln(grosze(cut["amount"]) * 8 // 10)
+    inbox = tmp_path / "in"
+    _write(inbox / "wages.csv", wages)
+    _write(inbox / "remittances.csv", [remittances[0], cut])
+    res = CliRunner().invoke(app, ["verify-delegates", "--inbox", str(inbox), "--db", str(db), "--out",
+                                   str(tmp_path / "out"), "--seats", "5", "--engine", "plain"])
+    assert res.exit_code == 0, res.output
+    con = duckdb.connect(str(db), read_only=True)
+    assert con.execute("SELECT count(*) FROM delegate_exceptions").fetchone()[0] == 0
+    verdicts = dict(con.execute("SELECT region_id, verdict FROM delegate_verification").fetchall())
+    assert verdicts == {"GD": "passed", "SL": "reduced"}
+    checks = dict(con.execute("SELECT region_id, difference FROM remittance_check").fetchall())
+    assert checks["GD"] == 0 and checks["SL"] < 0          # the cut shows against the books
+    seats = con.execute("SELECT sum(seats), sum(seats_if_declared) FROM delegate_seats").fetchone()
+    assert seats == (5, 5)
+    wb = load_workbook(tmp_path / "out" / "weryfikacja_delegatow.xlsx")
+    assert wb.sheetnames == ["Weryfikacja", "Mandaty", "Kontrola z księgami", "Wyjątki"]
+    needed = [r for r in wb["Weryfikacja"].iter_rows(min_row=2, values_only=True) if r[0] == "SL"][0][12]
+    assert needed is not None and needed > 0
+
+
+def test_missing_remittances_file_exits_1(tmp_path):
+    (tmp_path / "in").mkdir()
+    res = CliRunner().invoke(app, ["verify-delegates", "--inbox", str(tmp_path / "in"), "--db",
+                                   str(tmp_path / "d.duckdb"), "--engine", "plain"])
+    assert res.exit_code == 1 and "remittances.csv: missing from the inbox" in res.output
+
+
+def test_seats_and_key_together_is_usage_error(tmp_path):
+    res = CliRunner().invoke(app, ["verify-delegates", "--inbox", ".", "--db", "x", "--seats", "3",
+                                   "--key", "per:2100"])
+    assert res.exit_code == 2
