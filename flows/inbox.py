@@ -23,7 +23,7 @@ REQUIRED = {
 OPTIONAL = {
     "units": ["name", "sheltered", "raised_pct", "unemployed_flat", "pensioner_flat",
               "rulebook", "national_contribution_pct"],
-    "members": ["left_on", "pesel", "full_name"],
+    "members": ["left_on", "pesel", "full_name", "staff_number"],
     "income": [],
     "adjustments": ["amount", "decision_ref"],
     "officers": ["full_name", "body_members"],
@@ -117,8 +117,22 @@ def _empty(kind: str) -> pl.DataFrame:
     return pl.DataFrame(schema={**{c: pl.String for c in cols}, "_source": pl.String, "_row": pl.Int64})
 
 
-def read_inbox(inbox: Path) -> RawInputs:
-    """Read units, members, income/*.csv|xlsx and the optional adjustments file."""
+def identifiers(members: pl.DataFrame):
+    """members.csv identifiers (PESEL, staff number, member id) for payroll files."""
+    from transforms.payroll import Identifiers
+    pesel, staff = {}, {}
+    for mid, p, st in members.select("member_id", "pesel", "staff_number").iter_rows():
+        if mid and p:
+            pesel[p] = mid
+        if mid and st:
+            staff[st] = mid
+    return Identifiers(pesel, staff, set(members["member_id"].drop_nulls()))
+
+
+def read_inbox(inbox: Path, period: str) -> RawInputs:
+    """Read units, members, income/* (canonical files and payroll exports through their profiles)
+    and the optional adjustments file."""
+    from flows.payroll_inbox import BadFile, PayrollFiles, bad_file, choose_profile, load_profiles, read_payroll
     if not inbox.is_dir():
         raise InboxError(f"{inbox}: the inbox folder does not exist")
     files: list[Path] = []
@@ -132,10 +146,30 @@ def read_inbox(inbox: Path) -> RawInputs:
     income_dir = inbox / "income"
     income_files = sorted(p for p in income_dir.glob("*") if p.suffix.lower() in (".csv", ".xlsx")) \
         if income_dir.is_dir() else []
-    income_parts = [read_table(p, "income") for p in income_files]
+    files += sorted(p for p in income_dir.glob("*.profile")) if income_dir.is_dir() else []
+    ids = identifiers(members)
+    profiles = load_profiles()
+    payroll = PayrollFiles()
+    canonical_parts = []
+    for path in income_files:
+        try:
+            profile = choose_profile(path, profiles)
+        except BadFile as e:
+            bad_file(path, str(e), ids, period, payroll)
+            continue
+        if profile is None:
+            canonical_parts.append(read_table(path, "income"))
+        else:
+            read_payroll(path, profile, ids, period, payroll)
     files += income_files
-    income = pl.concat(income_parts) if income_parts else _empty("income")
+    if payroll.lines:
+        canonical_parts.append(pl.DataFrame(payroll.lines, schema={
+            **{c: pl.String for c in REQUIRED["income"]}, "_source": pl.String, "_row": pl.Int64}))
+    income = pl.concat(canonical_parts) if canonical_parts else _empty("income")
     digest = hashlib.sha256()
-    for p in files:
+    for p in sorted(files):
         digest.update(str(p.relative_to(inbox)).encode() + b"\0" + p.read_bytes() + b"\0")
-    return RawInputs(units, members, income, adjustments, input_sha256=digest.hexdigest())
+    return RawInputs(units, members, income, adjustments,
+                     file_rows_rejected=payroll.rows_rejected, input_sha256=digest.hexdigest(),
+                     income_exceptions=payroll.exceptions, income_blocked=payroll.blocked,
+                     income_row_status=payroll.row_status, deductions=payroll.deductions)

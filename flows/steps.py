@@ -38,10 +38,10 @@ def rulebooks() -> dict[str, Rulebook]:
     return load_rulebooks(settings.RULEBOOKS)
 
 
-def ingest(inbox: Path) -> RawInputs | InboxError:
+def ingest(inbox: Path, period: str) -> RawInputs | InboxError:
     """Read the inbox; a missing or unreadable required file is returned, not raised."""
     try:
-        return read_inbox(inbox)
+        return read_inbox(inbox, period)
     except InboxError as e:
         return e
 
@@ -92,7 +92,7 @@ def run_steps(period: str, inbox: Path, db: Path, out: Path | None, progress, un
     or the flow's Prefect tasks wrapping the very same functions."""
     started = datetime.now()
     progress("[1/6] ingest")
-    raw = step.ingest(inbox)
+    raw = step.ingest(inbox, period)
     if isinstance(raw, InboxError):
         return CloseOutcome(period, False, str(raw))
     progress(f"[2/6] validate: {raw.members.height} members, {raw.income.height} income lines")
@@ -130,6 +130,7 @@ def summary_text(outcome: CloseOutcome) -> str:
         by_level = dict(con.execute(queries.SPLIT_BY_LEVEL, p).fetchall())
         transfers = con.execute(queries.TRANSFERS, p).fetchall()
         by_reason = con.execute(queries.EXCEPTIONS_BY_REASON, p).fetchall()
+        deductions = con.execute(queries.DEDUCTIONS_BY_SOURCE, p).fetchall()
     finally:
         con.close()
     lines = [f"Close {outcome.period}: run {outcome.run_id}",
@@ -150,6 +151,14 @@ def summary_text(outcome: CloseOutcome) -> str:
                      f"by {min(t[5] for t in unit_tr)}")
     for t in region_tr:
         lines.append(f"    region {t[1]} -> {t[2]:<22} {t[4]:>12,.2f} zł by {t[5]}")
+    if deductions:
+        checked = sum(d[1] for d in deductions)
+        differing = sum(d[5] for d in deductions)
+        lines.append(f"  deductions: {checked} members checked, {differing} differ")
+        for source, n, deducted, computed, diff, bad in deductions:
+            if bad:
+                lines.append(f"    {source}: {bad} of {n} members differ; deducted {deducted:,.2f} zł, "
+                             f"computed {computed or 0:,.2f} zł, difference {diff or 0:+,.2f} zł")
     n_exc = sum(n for _, n in by_reason)
     lines.append(f"  exceptions: {n_exc}" + ("" if not n_exc else " (" + ", ".join(
         f"{code} {n}" for code, n in by_reason) + ")"))

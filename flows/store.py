@@ -29,6 +29,8 @@ DDL = [
     # Extensions to CONTRACT.md (added, nothing renamed):
     f"""CREATE TABLE IF NOT EXISTS transfers (period VARCHAR, payer_kind VARCHAR, payer_id VARCHAR,
         payee VARCHAR, region_id VARCHAR, amount {MONEY}, due_on DATE, rule VARCHAR)""",
+    f"""CREATE TABLE IF NOT EXISTS deduction_check (period VARCHAR, member_id VARCHAR, unit_id VARCHAR,
+        source VARCHAR, deducted {MONEY}, computed {MONEY}, difference {MONEY})""",
     """CREATE TABLE IF NOT EXISTS units (period VARCHAR, unit_id VARCHAR, name VARCHAR,
         region_id VARCHAR, voivodeship VARCHAR, sheltered BOOLEAN, rulebook VARCHAR,
         raised_pct DECIMAL(5,2))""",
@@ -43,6 +45,8 @@ SELECTS = {
     "exceptions": 'period, source, "row", member_id, reason_code, message',
     "transfers": "period, payer_kind, payer_id, payee, region_id, " + _g.format(c="amount")
                  + ", due_on, rule",
+    "deduction_check": "period, member_id, unit_id, source, " + ", ".join(
+        _g.format(c=c) for c in ("deducted", "computed", "difference")),
     "units": "period, unit_id, name, region_id, voivodeship, sheltered, rulebook, "
              "CAST(CAST(raised_bp AS DECIMAL(18,0)) * 0.01 AS DECIMAL(5,2))",
 }
@@ -69,7 +73,8 @@ def store_close(db: Path, result: CloseResult, started_at: datetime) -> str:
     run_id = str(uuid.uuid4())
     units = result.units.with_columns(pl.lit(result.period).alias("period"))
     frames = {"dues": result.dues, "allocations": result.allocations,
-              "exceptions": result.exceptions, "transfers": result.transfers, "units": units}
+              "exceptions": result.exceptions, "transfers": result.transfers, "units": units,
+              "deduction_check": result.deduction_check}
     con = connect(db)
     try:
         con.begin()

@@ -68,3 +68,17 @@ EXCEPTIONS_BY_REASON = """
 SELECT reason_code, count(*) AS n FROM exceptions WHERE period = $period
 GROUP BY reason_code ORDER BY n DESC, reason_code
 """
+
+DEDUCTIONS_BY_SOURCE = """
+SELECT source, count(*) AS members,
+  CAST(sum(deducted) AS DECIMAL(18,2)) AS deducted, CAST(sum(computed) AS DECIMAL(18,2)) AS computed,
+  CAST(sum(difference) AS DECIMAL(18,2)) AS difference,
+  count(*) FILTER (WHERE difference <> 0 OR computed IS NULL) AS differing
+FROM deduction_check WHERE period = $period GROUP BY source ORDER BY source
+"""
+
+DEDUCTION_DIFFERENCES = """
+SELECT source, unit_id, member_id, deducted, computed, difference FROM deduction_check
+WHERE period = $period AND (difference <> 0 OR computed IS NULL)
+ORDER BY source, unit_id, member_id
+"""

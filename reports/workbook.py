@@ -95,6 +95,13 @@ def write_close_workbook(con: duckdb.DuckDBPyConnection, period: str, path: Path
            money_cols={4}, widths=[16, 14, 32, 10, 16, 12, 40])
     _sheet(wb, "Wyjątki", EXCEPTION_HEADERS, con.execute(queries.EXCEPTIONS, p).fetchall(),
            money_cols=set(), widths=[24, 8, 14, 24, 120])
+    # every member whose deducted dues differ from the computed ones, then each employer's totals
+    differences = [("członek", r[0], r[2], r[1], *r[3:]) for r in con.execute(queries.DEDUCTION_DIFFERENCES, p).fetchall()]
+    totals = [("pracodawca (razem)", r[0], f"{r[5]} z {r[1]} różnych", None, *r[2:5])
+              for r in con.execute(queries.DEDUCTIONS_BY_SOURCE, p).fetchall()]
+    _sheet(wb, "Kontrola potrąceń",
+           ["Poziom", "Plik pracodawcy", "Nr członka", "Jednostka", "Potrącono", "Należna składka", "Różnica"],
+           differences + totals, money_cols={4, 5, 6}, widths=[20, 32, 18, 12, 14, 16, 14])
     path.parent.mkdir(parents=True, exist_ok=True)
     wb.save(path)
     return path

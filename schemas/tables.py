@@ -14,7 +14,9 @@ from transforms.rulebook import CATEGORIES, LEVELS
 
 REASON_CODES = ("unknown_member", "unknown_component", "bad_amount", "bad_period",
                 "not_a_member_in_period", "missing_income", "negative_base", "bad_adjustment",
-                "bad_member", "bad_unit")
+                "bad_member", "bad_unit",
+                # extensions: a payroll/income file that could not be read as its profile says
+                "bad_file")
 
 
 class UnitsStaged(pa.DataFrameModel):

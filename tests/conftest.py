@@ -54,7 +54,7 @@ def run_close(folder: Path, period: str = PERIOD):
     """The pure close (no DuckDB, no Prefect) of an inbox folder."""
     from flows.inbox import read_inbox
     from transforms.close import close
-    return close(read_inbox(folder), load_rulebooks(settings.RULEBOOKS), period)
+    return close(read_inbox(folder, period), load_rulebooks(settings.RULEBOOKS), period)
 
 
 def dues_of(result, member_id: str) -> dict | None:

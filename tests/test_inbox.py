@@ -30,7 +30,7 @@ def test_xlsx_inbox_gives_the_same_dues_as_csv(tmp_path):
         _to_xlsx(b / f"{name}.csv", b / f"{name}.xlsx")
     _to_xlsx(b / "income" / "lines.csv", b / "income" / "lines.xlsx")
     assert run_close(a).dues.equals(run_close(b).dues)
-    assert read_inbox(b).members["pesel"].to_list() == ["02070803628", None]
+    assert read_inbox(b, "2026-10").members["pesel"].to_list() == ["02070803628", None]
 
 
 def test_non_utf8_file_is_named(tmp_path):
@@ -38,11 +38,11 @@ def test_non_utf8_file_is_named(tmp_path):
     (inbox / "members.csv").write_bytes("member_id,unit_id,category,joined_on\nM1,U1,employee,2020-01-01,Łukasz\n"
                                         .encode("cp1250"))
     with pytest.raises(InboxError, match=r"members.csv: not UTF-8 text \(byte \d+\); save it as UTF-8 CSV"):
-        read_inbox(inbox)
+        read_inbox(inbox, "2026-10")
 
 
 def test_both_csv_and_xlsx_is_ambiguous(tmp_path):
     inbox = write_inbox(tmp_path)
     (inbox / "units.xlsx").write_bytes(b"")
     with pytest.raises(InboxError, match="both units.csv and units.xlsx"):
-        read_inbox(inbox)
+        read_inbox(inbox, "2026-10")

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from transforms.allocate import allocate
+from transforms.deductions import deduction_check
 from transforms.dues import compute_dues
 from transforms.rulebook import Rulebook
 from transforms.staging import (StagedAdjustments, StagedIncome, StagedMembers, StagedUnits,
@@ -26,6 +27,12 @@ class RawInputs:
     file_exceptions: list[dict] = field(default_factory=list)  # whole files that could not be read
     file_rows_rejected: int = 0      # data rows of those files
     input_sha256: str = ""
+    # from payroll exports (flows.payroll_inbox): problems found while mapping, members blocked by
+    # them, rows that made no canonical line, and the dues the employer deducted
+    income_exceptions: list[dict] = field(default_factory=list)
+    income_blocked: set[str] = field(default_factory=set)
+    income_row_status: list[dict] = field(default_factory=list)
+    deductions: list[dict] = field(default_factory=list)
 
 
 @dataclass
@@ -43,6 +50,7 @@ class CloseResult:
     allocations: pl.DataFrame
     transfers: pl.DataFrame
     exceptions: pl.DataFrame
+    deduction_check: pl.DataFrame
     members: pl.DataFrame            # staged members (names for the unit treasurer's sheet)
     units: pl.DataFrame
     rows_read: int
@@ -57,6 +65,7 @@ def validate(raw: RawInputs, books: dict[str, Rulebook], period: str) -> Staged:
     units = stage_units(raw.units, books, period)
     members = stage_members(raw.members, units, books, period)
     income = stage_income(raw.income, members, units, books, period)
+    income.blocked_ids |= raw.income_blocked
     adjustments = stage_adjustments(raw.adjustments, members, units, books, period)
     return Staged(units, members, income, adjustments)
 
@@ -83,13 +92,13 @@ def account(raw: RawInputs, staged: Staged, dues_members: set[str]) -> tuple[int
     used += m_used
     skipped += m.height - owes.height
     rejected += raw.members.height - m.height + owes.height - m_used
-    # income lines: ok lines count as used only if their member got a dues row
-    st = staged.income.status.with_columns(
-        has_dues=pl.col("member_id").is_in(sorted(dues_members)))
-    used += st.filter((pl.col("status") == "ok") & pl.col("has_dues")).height
-    rejected += st.filter((pl.col("status") == "rejected")
-                          | ((pl.col("status") == "ok") & ~pl.col("has_dues"))).height
-    skipped += st.filter(pl.col("status") == "skipped").height
+    # income: counted per physical row of each file (a wide payroll row makes several lines):
+    # a row is rejected if any of its lines is, used if a line went into a dues row, else skipped
+    income_rows = income_row_status(staged.income.status, raw.income_row_status, dues_members)
+    counts = dict(income_rows.group_by("final").len().iter_rows())
+    used += counts.get("used", 0)
+    rejected += counts.get("rejected", 0)
+    skipped += counts.get("skipped", 0)
     # adjustments
     owing_ids = set(owes["member_id"])
     for s in staged.adjustments.status:
@@ -104,9 +113,29 @@ def account(raw: RawInputs, staged: Staged, dues_members: set[str]) -> tuple[int
         else:
             rejected += 1
     rejected += raw.file_rows_rejected
-    read = (raw.units.height + raw.members.height + raw.income.height
+    read = (raw.units.height + raw.members.height + income_rows.height
             + raw.adjustments.height + raw.file_rows_rejected)
     return read, used, rejected, skipped
+
+
+def income_row_status(line_status: pl.DataFrame, row_notes: list[dict], dues_members: set[str]) -> pl.DataFrame:
+    """One row per physical income row: _source, _row, final (used | rejected | skipped)."""
+    has_dues = pl.col("member_id").is_in(sorted(dues_members))
+    lines = line_status.select(
+        "_source", "_row",
+        final=pl.when(pl.col("status") == "skipped").then(pl.lit("skipped"))
+        .when((pl.col("status") == "ok") & has_dues).then(pl.lit("used"))
+        .otherwise(pl.lit("rejected")))
+    notes = pl.DataFrame(row_notes, schema={"_source": pl.String, "_row": pl.Int64, "member_id": pl.String,
+                                            "status": pl.String}, strict=False)
+    notes = notes.select(
+        "_source", "_row",
+        final=pl.when(pl.col("status") == "skipped").then(pl.lit("skipped"))
+        .when((pl.col("status") == "ok-no-lines") & has_dues).then(pl.lit("used"))
+        .otherwise(pl.lit("rejected")))
+    rank = pl.col("final").replace_strict({"rejected": 0, "used": 1, "skipped": 2}, return_dtype=pl.Int8)
+    return (pl.concat([lines, notes]).with_columns(rank=rank)
+            .group_by("_source", "_row").agg(pl.col("final").sort_by("rank").first()))
 
 
 def close(raw: RawInputs, books: dict[str, Rulebook], period: str) -> CloseResult:
@@ -121,13 +150,17 @@ def finish(raw: RawInputs, staged: Staged, dues_result, books: dict[str, Ruleboo
     dues = dues_result.dues
     allocations, transfers = allocate(staged.units.units, dues, books, period)
     exceptions = pl.concat([
-        exceptions_frame(raw.file_exceptions + staged.units.exceptions + staged.members.exceptions),
-        staged.income.exceptions,
+        exceptions_frame(raw.file_exceptions + staged.units.exceptions + staged.members.exceptions
+                         + raw.income_exceptions),
+        # a wide payroll row makes a line per component: say a row's membership problem once
+        staged.income.exceptions.unique(subset=["source", "row", "reason_code", "member_id"],
+                                        keep="first", maintain_order=True),
         exceptions_frame(staged.adjustments.exceptions + dues_result.exceptions),
     ])
     read, used, rejected, skipped = account(raw, staged, set(dues["member_id"]))
     versions = sorted({books[b].version_for(period).label
                        for b in staged.units.units["rulebook"].unique().to_list()})
-    return CloseResult(period, dues, allocations, transfers, exceptions,
+    checked = deduction_check(raw.deductions, dues, staged.members.members, period)
+    return CloseResult(period, dues, allocations, transfers, exceptions, checked,
                        staged.members.members, staged.units.units, read, used, rejected, skipped,
                        ",".join(versions), raw.input_sha256)

@@ -1,0 +1,187 @@
+"""Issue 3: employer payroll exports through mapping profiles, PESEL matching, deduction check."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+from openpyxl import Workbook, load_workbook
+
+from flows import steps
+from tests.conftest import UNIT, dues_of, line, member, run_close, write_inbox
+from transforms.payroll import normalise, parse_amount
+
+FIX = Path(__file__).parent / "fixtures" / "payroll"
+PESEL = {"M1": "02070803628", "M2": "85010112345", "M3": "64022798174"}
+
+
+def members():
+    return [member(m, pesel=p, full_name=m) for m, p in PESEL.items()] + [
+        member("M4", staff_number="S-0042", full_name="Zofia Mazur")]
+
+
+def payroll_inbox(tmp_path, *files, extra_income=()):
+    inbox = write_inbox(tmp_path / "inbox", members=members(), income=list(extra_income) or None)
+    (inbox / "income").mkdir(exist_ok=True)
+    for f in files:
+        shutil.copy(FIX / f, inbox / "income" / f)
+    return inbox
+
+
+def test_fixture_bytes_are_cp1250_with_nbsp_title_block_and_totals():
+    raw = (FIX / "huta_2026-10.csv").read_bytes()
+    with pytest.raises(UnicodeDecodeError):
+        raw.decode("utf-8")
+    text = raw.decode("cp1250")
+    assert "płac" in text and "\u00a0" in text and '"Kowalski; Jan"' in text
+    assert text.splitlines()[-1].startswith("Razem") and ";02070803628;" in text
+
+
+def test_normalise_ignores_case_diacritics_and_dots():
+    assert normalise("Wynagr. ZASADNICZE") == normalise("wynagr zasadnicze")
+    assert normalise("Dod. stażowy") == "dod stazowy"
+    assert normalise("Świadczenie  z ZFŚS") == "swiadczenie z zfss"
+
+
+@pytest.mark.parametrize("text,grosze", [("1 234,56", 123456), ("1\u00a0234,56", 123456),
+                                         ("1\u202f234,56", 123456), ("-120,50", -12050), ("7", 700)])
+def test_amounts_with_thousands_separators_and_decimal_comma(text, grosze):
+    assert parse_amount(text, ",") == grosze
+
+
+def test_wide_cp1250_export_maps_onto_canonical_lines(tmp_path):
+    r = run_close(payroll_inbox(tmp_path, "huta_2026-10.csv"))
+    assert dues_of(r, "M1")["base"] == 771_250 and dues_of(r, "M1")["dues"] == 6_324
+    assert dues_of(r, "M2")["base"] == 480_000          # jubilee award and leave equivalent excluded
+    assert dues_of(r, "M3")["base"] == 478_690          # the correction row -120,50 counts
+    assert r.exceptions.filter(r.exceptions["member_id"].is_in(["M1", "M2", "M3"])).height == 0
+    # the totals row is not a person: it is skipped, nothing vanishes
+    assert r.rows_read == r.rows_used + r.rows_rejected + r.rows_skipped
+
+
+def test_same_payroll_as_canonical_lines_gives_identical_dues(tmp_path):
+    via_profiles = run_close(payroll_inbox(tmp_path / "a", "huta_2026-10.csv", "szpital_2026-10.csv"))
+    canonical = [line("M1", "wage", "6250.00"), line("M1", "allowance", "312.50"),
+                 line("M1", "allowance", "150.00"), line("M1", "bonus", "1000.00"),
+                 line("M2", "wage", "4800.00"), line("M2", "jubilee_award", "9600.00"),
+                 line("M2", "leave_equivalent", "1234.56"),
+                 line("M3", "wage", "3900.00"), line("M3", "allowance", "195.00"),
+                 line("M3", "benefit", "812.40"), line("M3", "wage", "-120.50"),
+                 line("M4", "wage", "5600.00"), line("M4", "allowance", "400.00"),
+                 line("M4", "jubilee_award", "2800.00")]
+    direct = run_close(write_inbox(tmp_path / "b", members=members(), income=canonical))
+    assert via_profiles.dues.equals(direct.dues)
+
+
+def test_xlsx_export_with_title_block_gives_the_same_dues(tmp_path):
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["Poczta Polska S.A. Oddział Gdańsk"])
+    ws.append(["Lista płac — październik 2026"])
+    ws.append([])
+    ws.append(["Sporządził: Dział Kadr i Płac"])
+    ws.append(["Nr członka", "Imię i nazwisko", "Miesiąc", "Wynagrodzenie zasadnicze", "Premia",
+               "Brutto razem", "Potrącona składka ZZ"])
+    ws.append(["M1", "=HACK()", "2026-10", 6250, 1462.5, 7712.5, 63.24])
+    ws.append(["Razem", None, None, 6250, 1462.5, 7712.5, 63.24])
+    inbox = payroll_inbox(tmp_path)
+    wb.save(inbox / "income" / "poczta.xlsx")
+    r = run_close(inbox)
+    assert dues_of(r, "M1")["base"] == 771_250 and dues_of(r, "M1")["dues"] == 6_324
+
+
+def test_long_export_with_staff_numbers_and_other_months_skipped(tmp_path):
+    r = run_close(payroll_inbox(tmp_path, "szpital_2026-10.csv"))
+    assert dues_of(r, "M4")["base"] == 600_000 and dues_of(r, "M4")["dues"] == 4_920
+
+
+def test_undecodable_file_is_one_error_and_only_its_members_are_blocked(tmp_path):
+    inbox = payroll_inbox(tmp_path, "szpital_2026-10.csv")
+    raw = (FIX / "huta_2026-10.csv").read_bytes().replace(b"Lp.;", b"Lp.\x98;")   # 0x98 is undefined in cp1250
+    (inbox / "income" / "huta_2026-10.csv").write_bytes(raw)
+    (inbox / "income" / "huta_2026-10.csv.profile").write_text("huta_wide_cp1250\n", encoding="utf-8")
+    r = run_close(inbox)
+    bad_byte = raw.index(b"\x98")
+    files = r.exceptions.filter(r.exceptions["member_id"].is_null() & (r.exceptions["reason_code"] == "bad_file"))
+    assert files["message"].to_list() == [
+        "income/huta_2026-10.csv: cannot be decoded as cp1250 (profile huta_wide_cp1250) at byte "
+        f"{bad_byte}; export it again in cp1250. Nothing in the file was used; 3 member(s) named "
+        "in it are blocked."]
+    assert dues_of(r, "M4") is not None                     # the other employer's member is closed
+    assert all(dues_of(r, m) is None for m in ("M1", "M2", "M3"))
+
+
+def test_header_not_matching_its_profile_names_the_expected_columns(tmp_path):
+    inbox = payroll_inbox(tmp_path)
+    text = (FIX / "huta_2026-10.csv").read_bytes().decode("cp1250").replace(";PESEL;", ";Pesel pracownika;")
+    (inbox / "income" / "huta.csv").write_bytes(text.encode("cp1250"))
+    (inbox / "income" / "huta.csv.profile").write_text("huta_wide_cp1250", encoding="utf-8")
+    r = run_close(inbox)
+    msg = r.exceptions.filter(r.exceptions["reason_code"] == "bad_file")["message"][0]
+    assert msg.startswith("income/huta.csv: the header (line 4) does not match profile 'huta_wide_cp1250': "
+                          "missing PESEL; expected columns Lp., Nazwisko i imię, PESEL, Okres, Składka związkowa")
+
+
+def test_unmapped_component_names_file_column_and_what_to_add(tmp_path):
+    inbox = payroll_inbox(tmp_path)
+    text = (FIX / "huta_2026-10.csv").read_bytes().decode("cp1250").replace("Premia kwartalna", "Dopłata węglowa")
+    (inbox / "income" / "huta.csv").write_bytes(text.encode("cp1250"))
+    r = run_close(inbox)
+    exc = r.exceptions.filter(r.exceptions["reason_code"] == "unknown_component").to_dicts()
+    assert [e["member_id"] for e in exc] == ["M1"]
+    assert exc[0]["message"] == (
+        "income/huta.csv row 1 (line 5): column 'Dopłata węglowa' is not in the component dictionary; add it "
+        "under its code in data/profiles/components.toml or to [columns] of profile huta_wide_cp1250. The "
+        "member's dues are not computed until then.")
+    assert dues_of(r, "M1") is None and dues_of(r, "M2") is not None
+
+
+def test_bad_pesel_in_payroll_row(tmp_path):
+    inbox = payroll_inbox(tmp_path)
+    text = (FIX / "huta_2026-10.csv").read_bytes().decode("cp1250").replace(";85010112345;", ";85010112346;")
+    (inbox / "income" / "huta.csv").write_bytes(text.encode("cp1250"))
+    r = run_close(inbox)
+    msgs = r.exceptions.filter(r.exceptions["reason_code"] == "unknown_member")["message"].to_list()
+    assert "income/huta.csv row 2 (line 6): PESEL '85010112346' in column 'PESEL' is not valid" in msgs[0]
+
+
+def test_file_matching_no_profile(tmp_path):
+    inbox = payroll_inbox(tmp_path)
+    (inbox / "income" / "mystery.csv").write_text("a;b\n1;2\n", encoding="utf-8")
+    r = run_close(inbox)
+    msg = r.exceptions.filter(r.exceptions["reason_code"] == "bad_file")["message"][0]
+    assert msg.startswith("income/mystery.csv: matches no payroll profile and is not a canonical file")
+
+
+# ---- deduction check
+
+def deduction_inbox(tmp_path, rows):
+    header = ("Lp.;Nazwisko i imię;PESEL;Stanowisko;Okres;Wynagr. zasadnicze;Nagroda jubileuszowa;"
+              "Razem brutto;Składka związkowa;Do wypłaty")
+    lines = ["Zakład;;", "Lista płac;;", ";;", header] + [
+        f"{i};X;{PESEL[m]};;10.2026;\"{wage}\";\"{jub}\";;\"{ded}\";" for i, (m, wage, jub, ded) in enumerate(rows, 1)]
+    inbox = payroll_inbox(tmp_path)
+    (inbox / "income" / "lista.csv").write_bytes("\r\n".join(lines).encode("cp1250"))
+    return inbox
+
+
+def test_deduction_check_finds_half_even_0_8_percent_and_jubilee_in_base(tmp_path):
+    inbox = deduction_inbox(tmp_path, [
+        ("M1", "1025,00", "", "8,40"),          # employer rounded half-to-even: 8.405 -> 8.40
+        ("M2", "5000,00", "", "40,00"),         # employer applied 0.8 %: should be 41.00
+        ("M3", "4000,00", "3 000,00", "57,40"),  # jubilee award put into the base: should be 32.80
+    ])
+    outcome = steps.run_plain("2026-10", inbox, tmp_path / "c.duckdb", tmp_path / "out")
+    con = duckdb.connect(str(tmp_path / "c.duckdb"), read_only=True)
+    rows = con.execute("SELECT member_id, CAST(deducted AS VARCHAR), CAST(computed AS VARCHAR), "
+                       "CAST(difference AS VARCHAR), source FROM deduction_check ORDER BY member_id").fetchall()
+    assert rows == [("M1", "8.40", "8.41", "-0.01", "income/lista.csv"),
+                    ("M2", "40.00", "41.00", "-1.00", "income/lista.csv"),
+                    ("M3", "57.40", "32.80", "24.60", "income/lista.csv")]
+    wb = load_workbook(outcome.workbook)
+    sheet = wb["Kontrola potrąceń"]
+    listed = [r for r in sheet.iter_rows(min_row=2, values_only=True) if r[0] == "członek"]
+    assert [r[2] for r in listed] == ["M1", "M2", "M3"]
+    from flows.steps import summary_text
+    assert "deductions: 3 members checked, 3 differ" in summary_text(outcome)

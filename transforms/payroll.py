@@ -1,0 +1,254 @@
+"""Employer payroll exports mapped onto canonical income lines by mapping profiles (data, one per
+payroll layout, in the spirit of hledger's CSV rules). Pure: takes decoded rows, returns records.
+
+A profile says where the header is, how people are identified (PESEL, staff number or member id,
+resolved through members.csv), where the period comes from, whether the layout is wide (a column
+per component) or long (a component-name column), and where the deducted union dues are.
+Component names go through the dictionary (data/profiles/components.toml) unless the profile maps
+them; an unmapped name is an exception, never a guess.
+"""
+from __future__ import annotations
+
+import re
+import tomllib
+import unicodedata
+from dataclasses import dataclass, field
+
+from stdnum.pl import pesel as stdnum_pesel
+
+from transforms.money import AMOUNT_RE, grosze, pln
+
+_SPACES = re.compile(r"[\s\u00a0\u202f]+")
+_PUNCT = re.compile(r"[^\w\s]")
+_AMOUNT = re.compile(AMOUNT_RE)
+
+
+def normalise(name: str) -> str:
+    """Dictionary key: lower case, no diacritics (ł too), no punctuation or dots, single spaces."""
+    s = (name or "").lower().replace("ł", "l")
+    s = unicodedata.normalize("NFKD", s)
+    s = "".join(ch for ch in s if not unicodedata.combining(ch))
+    s = _PUNCT.sub(" ", s)
+    return _SPACES.sub(" ", s).strip()
+
+
+def load_dictionary(text: str) -> dict[str, str]:
+    """Normalised component name -> canonical code; a name under two codes is an error."""
+    out: dict[str, str] = {}
+    for code, names in tomllib.loads(text)["codes"].items():
+        for n in names:
+            key = normalise(n)
+            if key in out and out[key] != code:
+                raise ValueError(f"components dictionary: {n!r} is under both {out[key]} and {code}")
+            out[key] = code
+    return out
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    description: str
+    employer: str
+    format: str                       # csv | xlsx
+    encoding: str
+    separator: str
+    decimal: str
+    header_row: int
+    totals_prefixes: tuple[str, ...]
+    layout: str                       # wide | long
+    signature: tuple[str, ...]
+    ignore: tuple[str, ...]
+    id_by: str                        # pesel | staff_number | member_id
+    id_column: str
+    period_column: str
+    period_format: str
+    deducted_column: str | None
+    deducted_component: str | None
+    component_column: str | None
+    amount_column: str | None
+    columns: dict[str, str] = field(default_factory=dict)
+
+    def required_columns(self) -> list[str]:
+        cols = [self.id_column, self.period_column]
+        if self.layout == "long":
+            cols += [self.component_column, self.amount_column]
+        if self.deducted_column:
+            cols.append(self.deducted_column)
+        return cols
+
+
+def parse_profile(text: str) -> Profile:
+    d = tomllib.loads(text)
+    return Profile(
+        name=d["name"], description=d.get("description", ""), employer=d.get("employer", d["name"]),
+        format=d.get("format", "csv"), encoding=d.get("encoding", "utf-8"),
+        separator=d.get("separator", ","), decimal=d.get("decimal", "."),
+        header_row=int(d.get("header_row", 1)),
+        totals_prefixes=tuple(normalise(p) for p in d.get("totals_row_starts_with", [])),
+        layout=d["layout"], signature=tuple(d["signature"]), ignore=tuple(d.get("ignore", [])),
+        id_by=d["identify"]["by"], id_column=d["identify"]["column"],
+        period_column=d["period"]["column"], period_format=d["period"]["format"],
+        deducted_column=d.get("deducted", {}).get("column"),
+        deducted_component=d.get("deducted_component"),
+        component_column=d.get("component_column"), amount_column=d.get("amount_column"),
+        columns=dict(d.get("columns", {})))
+
+
+def parse_amount(text: str, decimal: str) -> int | None:
+    """'1 234,56', '1\u00a0234,56', '-50,00' -> grosze; None when it is not an amount."""
+    t = _SPACES.sub("", text or "")
+    if decimal == ",":
+        if "." in t:
+            return None
+        t = t.replace(",", ".")
+    return grosze(t) if _AMOUNT.match(t) else None
+
+
+def parse_period(text: str, fmt: str) -> str | None:
+    t = (text or "").strip()
+    patterns = {"MM.YYYY": r"(\d{2})\.(\d{4})", "YYYY-MM": r"(\d{4})-(\d{2})",
+                "DD.MM.YYYY": r"\d{2}\.(\d{2})\.(\d{4})"}
+    m = re.fullmatch(patterns[fmt], t)
+    if not m:
+        return None
+    a, b = m.groups()
+    year, month = (b, a) if fmt != "YYYY-MM" else (a, b)
+    return f"{year}-{month}" if 1 <= int(month) <= 12 else None
+
+
+@dataclass
+class Identifiers:
+    """members.csv identifiers -> member_id."""
+    pesel: dict[str, str]
+    staff_number: dict[str, str]
+    member_id: set[str]
+
+    def resolve(self, by: str, value: str) -> str | None:
+        if by == "member_id":
+            return value if value in self.member_id else None
+        return (self.pesel if by == "pesel" else self.staff_number).get(value)
+
+    def tokens(self) -> dict[str, str]:
+        return {**{m: m for m in self.member_id}, **self.pesel, **self.staff_number}
+
+
+@dataclass
+class PayrollResult:
+    lines: list[dict] = field(default_factory=list)        # canonical: period, member_id, component, amount, _source, _row
+    deductions: list[dict] = field(default_factory=list)   # period, member_id, source, deducted (grosze), _row
+    exceptions: list[dict] = field(default_factory=list)
+    blocked: set[str] = field(default_factory=set)
+    row_status: list[dict] = field(default_factory=list)   # rows that made no line: _source, _row, member_id, status
+
+
+def header_problem(header: list[str], profile: Profile) -> str | None:
+    missing = [c for c in profile.required_columns() if c not in header]
+    if missing:
+        return (f"the header (line {profile.header_row}) does not match profile {profile.name!r}: missing "
+                f"{', '.join(missing)}; expected columns {', '.join(profile.signature)}"
+                f"{', ' + ', '.join(c for c in profile.required_columns() if c not in profile.signature)}"
+                f" (found {', '.join(h for h in header if h) or 'none'})")
+    return None
+
+
+def map_rows(rows: list[list[str]], profile: Profile, dictionary: dict[str, str], ids: Identifiers,
+             source: str, period: str, exc_period: str) -> PayrollResult:
+    """Rows of a decoded file (title block included) -> canonical lines and deductions."""
+    res = PayrollResult()
+    header = [(h or "").strip() for h in rows[profile.header_row - 1]]
+    col = {h: i for i, h in enumerate(header) if h}
+
+    def exception(row, member, reason, message):
+        res.exceptions.append({"period": exc_period, "source": source, "row": row, "member_id": member,
+                               "reason_code": reason, "message": message})
+
+    # wide: every other column is a component, mapped by the profile or the dictionary
+    component_of: dict[str, str | None] = {}
+    if profile.layout == "wide":
+        skip = set(profile.ignore) | {profile.id_column, profile.period_column, profile.deducted_column}
+        for h in col:
+            if h not in skip:
+                component_of[h] = profile.columns.get(h) or dictionary.get(normalise(h))
+
+    for offset, cells in enumerate(rows[profile.header_row:], start=1):
+        cells = [(c or "").strip() for c in cells] + [""] * (len(header) - len(cells))
+        where = f"{source} row {offset} (line {profile.header_row + offset})"
+        if not any(cells):
+            res.row_status.append({"_source": source, "_row": offset, "member_id": None, "status": "skipped"})
+            continue
+        first = next(c for c in cells if c)
+        if profile.totals_prefixes and normalise(first).startswith(profile.totals_prefixes):
+            res.row_status.append({"_source": source, "_row": offset, "member_id": None, "status": "skipped"})
+            continue
+        ident = cells[col[profile.id_column]]
+        if profile.id_by == "pesel" and not stdnum_pesel.is_valid(ident):
+            exception(offset, None, "unknown_member",
+                      f"{where}: PESEL {ident!r} in column {profile.id_column!r} is not valid (checksum or "
+                      "birth date); correct it in the payroll file.")
+            res.row_status.append({"_source": source, "_row": offset, "member_id": None, "status": "rejected"})
+            continue
+        member = ids.resolve(profile.id_by, ident)
+        if member is None:
+            exception(offset, None, "unknown_member",
+                      f"{where}: {profile.id_by} {ident!r} is not in members.csv (column {profile.id_by}); "
+                      "add it to the member's row, or the person is not a member.")
+            res.row_status.append({"_source": source, "_row": offset, "member_id": None, "status": "rejected"})
+            continue
+        row_period = parse_period(cells[col[profile.period_column]], profile.period_format)
+        if row_period is None:
+            exception(offset, member, "bad_period",
+                      f"{where}: {profile.period_column} {cells[col[profile.period_column]]!r} is not "
+                      f"{profile.period_format} (profile {profile.name})")
+            res.row_status.append({"_source": source, "_row": offset, "member_id": member, "status": "rejected"})
+            continue
+        if row_period != period:
+            res.row_status.append({"_source": source, "_row": offset, "member_id": member, "status": "skipped"})
+            continue
+        if profile.layout == "wide":
+            items = [(h, component_of[h], cells[i]) for h, i in col.items() if h in component_of]
+        else:
+            name = cells[col[profile.component_column]]
+            if profile.deducted_component and normalise(name) == normalise(profile.deducted_component):
+                items = [(name, "__deducted__", cells[col[profile.amount_column]])]
+            else:
+                items = [(name, profile.columns.get(name) or dictionary.get(normalise(name)),
+                          cells[col[profile.amount_column]])]
+        if profile.deducted_column:
+            items.append((profile.deducted_column, "__deducted__", cells[col[profile.deducted_column]]))
+        made = False
+        for name, code, text in items:
+            if not text:
+                continue
+            amount = parse_amount(text, profile.decimal)
+            if code is None:
+                exception(offset, member, "unknown_component",
+                          f"{where}: {'column' if profile.layout == 'wide' else 'component'} {name!r} is not "
+                          f"in the component dictionary; add it under its code in data/profiles/components.toml"
+                          f" or to [columns] of profile {profile.name}. The member's dues are not computed "
+                          "until then.")
+                res.blocked.add(member)
+                continue
+            if amount is None:
+                exception(offset, member, "bad_amount",
+                          f"{where}: {name} {text!r} is not an amount (profile {profile.name}: decimal "
+                          f"{profile.decimal!r}, e.g. '1 234{profile.decimal}56'). The member's dues are not "
+                          "computed until then.")
+                res.blocked.add(member)
+                continue
+            if code == "__deducted__":
+                res.deductions.append({"period": row_period, "member_id": member, "source": source,
+                                       "deducted": amount, "_row": offset})
+                continue
+            res.lines.append({"period": row_period, "member_id": member, "component": code,
+                              "amount": pln(amount), "_source": source, "_row": offset})
+            made = True
+        if not made:
+            status = "rejected" if member in res.blocked else "ok-no-lines"
+            res.row_status.append({"_source": source, "_row": offset, "member_id": member, "status": status})
+    return res
+
+
+def members_named_in(text: str, ids: Identifiers) -> set[str]:
+    """Members whose identifier appears in a file that could not be read as its profile says."""
+    tokens = ids.tokens()
+    return {tokens[t] for t in re.findall(r"[A-Za-z0-9][A-Za-z0-9\-_/]*", text) if t in tokens}
