@@ -31,7 +31,7 @@ def unit_workbook(outcome, unit_id):
 def test_workbook_totals_equal_duckdb_totals(tmp_path):
     outcome, db = close_with_workbook(tmp_path)
     wb = load_workbook(outcome.workbook)
-    assert wb.sheetnames == ["Podsumowanie", "Przelewy", "Wyjątki"]
+    assert wb.sheetnames == ["Podsumowanie", "Przelewy", "Wyjątki", "Kontrola potrąceń"]
     con = duckdb.connect(str(db), read_only=True)
     dues_total = con.execute("SELECT sum(total) FROM dues").fetchone()[0]
     alloc_total = con.execute("SELECT sum(amount) FROM allocations").fetchone()[0]
