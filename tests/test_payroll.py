@@ -185,3 +185,22 @@ def test_deduction_check_finds_half_even_0_8_percent_and_jubilee_in_base(tmp_pat
     assert [r[2] for r in listed] == ["M1", "M2", "M3"]
     from flows.steps import summary_text
     assert "deductions: 3 members checked, 3 differ" in summary_text(outcome)
+
+
+def test_demo_close_reports_the_employers_mistakes_in_summary_and_workbook(tmp_path):
+    from flows import settings
+    from flows.steps import summary_text
+    income = settings.DEMO_INBOX / "income"
+    assert (income / "huta_lista_plac_2026-10.csv").read_bytes().decode("cp1250").count(";") > 100
+    outcome = steps.run_plain("2026-10", settings.DEMO_INBOX, tmp_path / "c.duckdb", tmp_path / "out",
+                              unit_workbooks=False)
+    text = summary_text(outcome)
+    assert "income/huta_lista_plac_2026-10.csv: 3 of 40 members differ" in text
+    sheet = load_workbook(outcome.workbook)["Kontrola potrąceń"]
+    rows = list(sheet.iter_rows(min_row=2, values_only=True))
+    differing = [r for r in rows if r[0] == "członek"]
+    assert len(differing) == 3 and {r[1] for r in differing} == {"income/huta_lista_plac_2026-10.csv"}
+    assert all(r[4] is not None and r[5] is not None and r[4] != r[5] for r in differing)
+    assert sorted(r[1] for r in rows if r[0] == "pracodawca (razem)") == [
+        "income/huta_lista_plac_2026-10.csv", "income/poczta_lista_plac_2026-10.xlsx",
+        "income/szpital_skladniki_2026-10.csv"]

@@ -9,8 +9,12 @@ sheet has something to show. Deterministic.
 """
 from __future__ import annotations
 
+import csv
+import io
 import random
 import sys
+from decimal import Decimal
+from fractions import Fraction
 from pathlib import Path
 
 import polars as pl
@@ -18,7 +22,10 @@ import polars as pl
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[1]))
 
+from openpyxl import Workbook  # noqa: E402
+
 from flows.synth import generate, write_frames  # noqa: E402
+from transforms.money import grosze, share  # noqa: E402
 
 PERIOD = "2026-10"
 UNITS = [
@@ -104,11 +111,116 @@ def main() -> None:
         {"period": PERIOD, "member_id": employees[11]["member_id"], "component": "jubilee_award",
          "amount": "9600.00"},                                    # fine: excluded from the base
     ]
-    frames["members"] = pl.DataFrame(members, schema=frames["members"].schema)
+    special = {m["member_id"] for m in employees[:12]} | {a["member_id"] for a in adjustments}
+    for i, m in enumerate(members):
+        m["staff_number"] = f"S-{i + 1:04d}" if m["unit_id"] == "SL-0002" else None
+    (HERE / "income").mkdir(exist_ok=True)
+    for old in (HERE / "income").glob("*"):
+        old.unlink()
+    income = write_payroll_exports(members, income, special)
+    frames["members"] = pl.DataFrame(members, schema={**frames["members"].schema, "staff_number": pl.String})
     frames["income"] = pl.DataFrame(income, schema=frames["income"].schema)
     frames["adjustments"] = pl.DataFrame(adjustments, schema=frames["adjustments"].schema)
-    write_frames(HERE, frames, income_name="listy_plac_2026-10")
+    write_frames(HERE, frames, income_name="inne_dochody_i_korekty_2026-10")
     print({k: v.height for k, v in frames.items()})
+
+
+# ---- the three employers' payroll exports (data/profiles/*.toml)
+
+NAMES = {"wage": "Wynagr. zasadnicze", "allowance": "Dod. stażowy", "overtime": "Nadgodziny",
+         "bonus": "Premia kwartalna", "sick_pay": "Wynagr. chorobowe", "benefit": "Zasiłek chorobowy",
+         "jubilee_award": "Nagroda jubileuszowa", "social_fund": "Świadczenie urlopowe"}
+IN_BASE = {"wage", "allowance", "overtime", "bonus", "sick_pay", "benefit"}
+EMPLOYERS = {"SL-0001": "huta", "SL-0002": "szpital", "GD-0002": "poczta"}
+
+
+def _pl(gr: int) -> str:
+    """grosze -> Polish payroll text: '1 234,56' (space or NBSP thousands separator)."""
+    sign = "-" if gr < 0 else ""
+    zl, g = divmod(abs(gr), 100)
+    return f"{sign}{zl:,}".replace(",", " ") + f",{g:02d}"
+
+
+def _dues(base: int, raised_pct: int, rate=Fraction(82, 10_000)) -> int:
+    d = share(base, rate)
+    return d + share(d, Fraction(raised_pct - 100, 100))
+
+
+def write_payroll_exports(members: list[dict], income: list[dict], special: set[str]) -> list[dict]:
+    """Move the October lines of the three employers' employees into their exports; return the
+    canonical lines that stay (other units, other categories, deliberately bad lines)."""
+    by_id = {m["member_id"]: m for m in members}
+    raised = {u["unit_id"]: int(u["raised_pct"]) for u in UNITS}
+    payroll: dict[str, dict[str, dict[str, int]]] = {e: {} for e in EMPLOYERS.values()}
+    keep = []
+    for ln in income:
+        m = by_id.get(ln["member_id"])
+        employer = EMPLOYERS.get(m["unit_id"]) if m else None
+        if (employer is None or m["category"] != "employee" or ln["period"] != PERIOD
+                or ln["component"] not in NAMES or m["member_id"] in special):
+            keep.append(ln)
+            continue
+        comps = payroll[employer].setdefault(m["member_id"], {})
+        comps[ln["component"]] = comps.get(ln["component"], 0) + grosze(ln["amount"])
+    # Huta: wide cp1250; its payroll office makes mistakes in the union deduction
+    cols = list(NAMES)
+    header = ["Lp.", "Nazwisko i imię", "PESEL", "Stanowisko", "Okres"] + [NAMES[c] for c in cols] + [
+        "Razem brutto", "Składka związkowa", "Do wypłaty"]
+    rows = [["Huta Katowice S.A."], ["Lista płac za październik 2026"],
+            ['Wydział: Walcownia; Stalownia (wydruk z systemu płacowego)'], header]
+    totals = [0] * len(cols)
+    mistakes = 0
+    for i, (mid, comps) in enumerate(sorted(payroll["huta"].items()), start=1):
+        m = by_id[mid]
+        base = sum(v for c, v in comps.items() if c in IN_BASE)
+        deducted = _dues(base, raised["SL-0001"])
+        if "jubilee_award" in comps:        # mistake: jubilee award put into the base
+            deducted = _dues(base + comps["jubilee_award"], raised["SL-0001"])
+            mistakes += 1
+        elif i % 17 == 0:                   # mistake: 0.8 % instead of 0.82 %
+            deducted = share(base, Fraction(8, 1000))
+            mistakes += 1
+        gross = sum(comps.values())
+        rows.append([str(i), m["full_name"], m["pesel"], "hutnik", "10.2026"]
+                    + [_pl(comps[c]).replace(" ", "\u00a0" if i % 2 else " ") if c in comps else "" for c in cols]
+                    + [_pl(gross), _pl(deducted), _pl(gross - deducted - gross // 4)])
+        totals = [t + comps.get(c, 0) for t, c in zip(totals, cols)]
+    rows.append(["Razem", "", "", "", ""] + [_pl(t) for t in totals] + ["", "", ""])
+    buf = io.StringIO()
+    csv.writer(buf, delimiter=";", lineterminator="\r\n").writerows(rows)
+    (HERE / "income" / "huta_lista_plac_2026-10.csv").write_bytes(buf.getvalue().encode("cp1250"))
+    # Szpital: long UTF-8 CSV by staff number, deductions as a component line (all correct)
+    buf = io.StringIO()
+    w = csv.writer(buf, delimiter=";", lineterminator="\n")
+    w.writerow(["Nr ewid.", "Nazwisko i imię", "Data wypłaty", "Składnik", "Kwota"])
+    for mid, comps in sorted(payroll["szpital"].items()):
+        m = by_id[mid]
+        for c, v in comps.items():
+            w.writerow([m["staff_number"], m["full_name"], "10.10.2026", {"wage": "Wynagrodzenie zasadnicze",
+                        "allowance": "Dodatek stażowy", "bonus": "Premia regulaminowa"}.get(c, NAMES[c]), _pl(v)])
+        base = sum(v for c, v in comps.items() if c in IN_BASE)
+        w.writerow([m["staff_number"], m["full_name"], "10.10.2026", "Potrącenie: składka związkowa",
+                    _pl(_dues(base, raised["SL-0002"]))])
+    (HERE / "income" / "szpital_skladniki_2026-10.csv").write_text(buf.getvalue(), encoding="utf-8")
+    # Poczta: xlsx with a title block, by member number (all correct)
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Lista płac"
+    ws.append(["Poczta Polska S.A. Oddział Gdańsk"])
+    ws.append(["Lista płac — październik 2026"])
+    ws.append([])
+    ws.append(["Sporządził: Dział Kadr i Płac"])
+    ws.append(["Nr członka", "Imię i nazwisko", "Miesiąc"] + [NAMES[c] for c in cols]
+              + ["Brutto razem", "Potrącona składka ZZ"])
+    for mid, comps in sorted(payroll["poczta"].items()):
+        base = sum(v for c, v in comps.items() if c in IN_BASE)
+        ws.append([mid, by_id[mid]["full_name"], PERIOD]
+                  + [Decimal(comps[c]) / 100 if c in comps else None for c in cols]
+                  + [Decimal(sum(comps.values())) / 100, Decimal(_dues(base, raised["GD-0002"])) / 100])
+    ws.append(["Razem"])
+    wb.save(HERE / "income" / "poczta_lista_plac_2026-10.xlsx")
+    print({e: len(v) for e, v in payroll.items()}, "huta mistakes:", mistakes)
+    return keep
 
 
 if __name__ == "__main__":
