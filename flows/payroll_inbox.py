@@ -54,7 +54,9 @@ def decoded_rows(path: Path, profile: Profile) -> list[list[str]]:
         text = path.read_bytes().decode(profile.encoding)
     except UnicodeDecodeError as e:
         raise BadFile(f"cannot be decoded as {profile.encoding} (profile {profile.name}) at byte {e.start}; "
-                      f"export it again in {profile.encoding}") from None
+                      f"export it again in {profile.encoding} with the columns "
+                      f"{', '.join(dict.fromkeys(list(profile.signature) + profile.required_columns()))} "
+                      f"on line {profile.header_row}") from None
     return list(csv.reader(io.StringIO(text.lstrip("\ufeff")), delimiter=profile.separator))
 
 

@@ -89,6 +89,10 @@ def test_xlsx_export_with_title_block_gives_the_same_dues(tmp_path):
     wb.save(inbox / "income" / "poczta.xlsx")
     r = run_close(inbox)
     assert dues_of(r, "M1")["base"] == 771_250 and dues_of(r, "M1")["dues"] == 6_324
+    direct = run_close(write_inbox(tmp_path / "b", members=members(),
+                                   income=[line("M1", "wage", "6250.00"), line("M1", "bonus", "1462.50")]))
+    assert r.dues.equals(direct.dues)
+    assert r.deduction_check["difference"].to_list() == [0]
 
 
 def test_long_export_with_staff_numbers_and_other_months_skipped(tmp_path):
@@ -106,8 +110,8 @@ def test_undecodable_file_is_one_error_and_only_its_members_are_blocked(tmp_path
     files = r.exceptions.filter(r.exceptions["member_id"].is_null() & (r.exceptions["reason_code"] == "bad_file"))
     assert files["message"].to_list() == [
         "income/huta_2026-10.csv: cannot be decoded as cp1250 (profile huta_wide_cp1250) at byte "
-        f"{bad_byte}; export it again in cp1250. Nothing in the file was used; 3 member(s) named "
-        "in it are blocked."]
+        f"{bad_byte}; export it again in cp1250 with the columns Lp., Nazwisko i imię, PESEL, Okres, "
+        "Składka związkowa on line 4. Nothing in the file was used; 3 member(s) named in it are blocked."]
     assert dues_of(r, "M4") is not None                     # the other employer's member is closed
     assert all(dues_of(r, m) is None for m in ("M1", "M2", "M3"))
 
@@ -204,3 +208,25 @@ def test_demo_close_reports_the_employers_mistakes_in_summary_and_workbook(tmp_p
     assert sorted(r[1] for r in rows if r[0] == "pracodawca (razem)") == [
         "income/huta_lista_plac_2026-10.csv", "income/poczta_lista_plac_2026-10.xlsx",
         "income/szpital_skladniki_2026-10.csv"]
+
+
+def test_the_readme_worked_example_profile_works(tmp_path):
+    """The README's profile for a new employer parses and maps a file of that layout."""
+    import re
+    from transforms.payroll import Identifiers, load_dictionary, map_rows, parse_profile
+    from flows.payroll_inbox import PROFILES
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    profile = parse_profile(re.search(r"```toml\n(name = \"azoty\".*?)```", readme, re.S).group(1))
+    rows = [["Zakłady Azotowe S.A."], ["Lista płac 10/2026"],
+            ["Nr", "Pracownik", "PESEL", "Miesiąc", "Płaca zasadnicza", "Dodatek zmianowy", "Premia",
+             "Deputat", "Składka ZZ"],
+            ["1", "Jan", "02070803628", "10.2026", "5 000,00", "300,00", "200,00", "400,00", "45,10"],
+            ["Suma", "", "", "", "5 000,00", "300,00", "200,00", "400,00", "45,10"]]
+    ids = Identifiers({"02070803628": "M1"}, {}, {"M1"})
+    res = map_rows(rows, profile, load_dictionary((PROFILES / "components.toml").read_text(encoding="utf-8")),
+                   ids, "income/azoty.csv", "2026-10", "2026-10")
+    assert res.exceptions == []
+    assert sorted((ln["component"], ln["amount"]) for ln in res.lines) == [
+        ("allowance", "300.00"), ("bonus", "200.00"), ("in_kind", "400.00"), ("wage", "5000.00")]
+    assert res.deductions[0]["deducted"] == 4510
+    assert [s["status"] for s in res.row_status] == ["skipped"]      # the Suma row
