@@ -150,6 +150,27 @@ def verify_delegates(inbox: Path = typer.Option(..., help="folder with remittanc
     print(delegates.summary_text(outcome))
 
 
+@app.command()
+def reconcile(period: str = typer.Option(..., callback=_period, help="reconcile transfers up to this month"),
+              statements: Path = typer.Option(..., help="folder with MT940 (*.sta, *.mt940, *.940) or bank "
+                                              "*.csv statements, and optionally payments.csv"),
+              db: Path = typer.Option(..., help="DuckDB file with the stored closes"),
+              out: Optional[Path] = typer.Option(None, help="folder for the Excel workbooks"),
+              engine: str = typer.Option("prefect", help="prefect (default) or plain")):
+    """Match a region's bank credits to the transfers its units owe; verdicts and arrears."""
+    from flows import reconcile as rec
+    if engine == "plain":
+        outcome = rec.run_plain(period, statements, db, out)
+    else:
+        print("starting Prefect (a local temporary server; about 10 s)...", flush=True)
+        outcome = rec.reconcile_flow(period, statements, db, out)
+    if not outcome.ok:
+        print(f"error: {outcome.message}", file=sys.stderr)
+        print("nothing was written.", file=sys.stderr)
+        raise typer.Exit(1)
+    print(rec.summary_text(outcome))
+
+
 def main() -> None:
     app()
 

@@ -22,7 +22,7 @@ REQUIRED = {
 }
 OPTIONAL = {
     "units": ["name", "sheltered", "raised_pct", "unemployed_flat", "pensioner_flat",
-              "rulebook", "national_contribution_pct"],
+              "rulebook", "national_contribution_pct", "bank_account"],
     "members": ["left_on", "pesel", "full_name", "staff_number"],
     "income": [],
     "adjustments": ["amount", "decision_ref"],

@@ -33,7 +33,9 @@ DDL = [
         source VARCHAR, deducted {MONEY}, computed {MONEY}, difference {MONEY})""",
     """CREATE TABLE IF NOT EXISTS units (period VARCHAR, unit_id VARCHAR, name VARCHAR,
         region_id VARCHAR, voivodeship VARCHAR, sheltered BOOLEAN, rulebook VARCHAR,
-        raised_pct DECIMAL(5,2))""",
+        raised_pct DECIMAL(5,2), bank_account VARCHAR)""",
+    # databases made before bank accounts were stored
+    "ALTER TABLE units ADD COLUMN IF NOT EXISTS bank_account VARCHAR",
 ]
 
 # table -> (SELECT list over the registered frame ``src``), money cast exactly from grosze
@@ -48,7 +50,7 @@ SELECTS = {
     "deduction_check": "period, member_id, unit_id, source, " + ", ".join(
         _g.format(c=c) for c in ("deducted", "computed", "difference")),
     "units": "period, unit_id, name, region_id, voivodeship, sheltered, rulebook, "
-             "CAST(CAST(raised_bp AS DECIMAL(18,0)) * 0.01 AS DECIMAL(5,2))",
+             "CAST(CAST(raised_bp AS DECIMAL(18,0)) * 0.01 AS DECIMAL(5,2)), bank_account",
 }
 
 

@@ -66,6 +66,15 @@ def _date(v: str | None) -> date | None:
         return None
 
 
+def bank_account_iban(text: str) -> str | None:
+    """NRB ('61 1090 1014 0000 0712 1981 2874') or PL IBAN -> 'PL' + 26 digits; None if invalid."""
+    from stdnum import iban
+    compact = re.sub(r"[\s\-]", "", text or "").upper()
+    if re.fullmatch(r"\d{26}", compact):
+        compact = "PL" + compact
+    return compact if compact.startswith("PL") and iban.is_valid(compact) else None
+
+
 # ------------------------------------------------------------------ units
 
 @dataclass
@@ -118,6 +127,14 @@ def _unit_problems(r: dict, books: dict[str, Rulebook], period: str) -> tuple[li
             problems.append(f"{col} {r.get(col)!r} is not an amount in PLN like 10.00")
         else:
             typed[col] = grosze(v)
+    account = (r.get("bank_account") or "").strip()
+    typed["bank_account"] = None
+    if account:
+        iban = bank_account_iban(account)
+        if iban is None:
+            problems.append(f"bank_account {account!r} is not a valid Polish account number (NRB, 26 "
+                            "digits, or IBAN PL + 26 digits)")
+        typed["bank_account"] = iban
     override = (r.get("national_contribution_pct") or "").strip()
     typed["national_contribution_pct"] = None
     if override:
@@ -158,7 +175,7 @@ def stage_units(raw: pl.DataFrame, books: dict[str, Rulebook], period: str) -> S
     schema = {"unit_id": pl.String, "name": pl.String, "region_id": pl.String,
               "voivodeship": pl.String, "sheltered": pl.Boolean, "rulebook": pl.String,
               "raised_bp": pl.Int64, "unemployed_flat": pl.Int64, "pensioner_flat": pl.Int64,
-              "national_contribution_pct": pl.String, "_row": pl.Int64}
+              "national_contribution_pct": pl.String, "bank_account": pl.String, "_row": pl.Int64}
     units = pl.DataFrame(good, schema=schema)
     return StagedUnits(units, exc, rejected_ids, rejected_rows, len(rows) - len(good))
 

@@ -28,6 +28,7 @@ from flows.synth import generate, write_frames  # noqa: E402
 from transforms.money import grosze, share  # noqa: E402
 
 PERIOD = "2026-10"
+PREVIOUS = "2026-09"
 UNITS = [
     {"unit_id": "SL-0001", "name": "NSZZ Solidarność Huty Katowice", "region_id": "SL",
      "voivodeship": "śląskie", "sheltered": "false", "raised_pct": "100", "unemployed_flat": "5.00",
@@ -56,10 +57,23 @@ UNITS = [
 ]
 
 
+def nrb(bank: str, account: str) -> str:
+    """A valid Polish account number (NRB) from an 8-digit bank code and a 16-digit account."""
+    from stdnum import iban
+    bban = bank + account
+    return iban.calc_check_digits("PL00" + bban) + bban
+
+
+for _i, _u in enumerate(UNITS, start=1):
+    _u["bank_account"] = nrb("10901014", f"{_i:016d}")
+
+
 def main() -> None:
     rng = random.Random(20261)
     frames = generate(330, PERIOD, seed=20261, units=UNITS[:6], rng=rng)
-    frames["units"] = pl.DataFrame(UNITS, schema=frames["units"].schema)
+    frames["units"] = pl.DataFrame(UNITS, schema={**frames["units"].schema, "bank_account": pl.String})
+    # September: the same pay as canonical lines, so two months can be closed (reconciliation)
+    september = frames["income"].with_columns(pl.lit(PREVIOUS).alias("period"))
     members = frames["members"].to_dicts()
     # three members of the broken unit GD-0003: blocked until its row is fixed
     for i, name in enumerate(["Henryk Bąk", "Żaneta Pająk", "Łukasz Ślusarczyk"]):
@@ -122,6 +136,7 @@ def main() -> None:
     frames["income"] = pl.DataFrame(income, schema=frames["income"].schema)
     frames["adjustments"] = pl.DataFrame(adjustments, schema=frames["adjustments"].schema)
     write_frames(HERE, frames, income_name="inne_dochody_i_korekty_2026-10")
+    september.write_csv(HERE / "income" / f"listy_plac_{PREVIOUS}.csv")
     print({k: v.height for k, v in frames.items()})
 
 

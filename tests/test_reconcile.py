@@ -1,0 +1,194 @@
+"""Issue 6: bank statements matched to the transfers due; verdicts; members in arrears."""
+from __future__ import annotations
+
+from datetime import date
+
+import duckdb
+import pytest
+from hypothesis import given, strategies as st
+from openpyxl import load_workbook
+from typer.testing import CliRunner
+
+from flows import reconcile as rec
+from flows import settings, steps
+from flows.cli import app
+from tests.conftest import UNIT, line, member, write_inbox
+from transforms.money import pln
+from transforms.reconcile import Expected, Unit, match_credits, periods_in_title
+
+REGION_ACCOUNT = "PL61109010140000071219812874"
+STRANGER = "PL27114020040000300201355387"
+
+
+def mt940(entries, path):
+    """A Polish-style MT940 statement; entries: (date, grosze, account, payer, title)."""
+    lines = [":20:ST2026", f":25:/{REGION_ACCOUNT}", ":28C:00001/001", ":60F:C261001PLN0,00"]
+    balance = 0
+    for d, g, account, payer, title in entries:
+        balance += g
+        sign = "C" if g > 0 else "D"
+        amount = pln(abs(g)).replace(".", ",")
+        lines.append(f":61:{d:%y%m%d}{d:%m%d}{sign}N{amount}NTRFNONREF")
+        acc = f"~38{account}" if account else ""
+        lines.append(f":86:020~00PRZELEW~20{title[:35]}~21{title[35:70]}~27{payer}{acc}")
+    lines.append(f":62F:{'C' if balance >= 0 else 'D'}{date(2026, 11, 30):%y%m%d}PLN{pln(abs(balance)).replace('.', ',')}")
+    path.write_bytes(("\r\n".join(lines) + "\r\n-").encode("cp1250"))
+
+
+def bank_csv(entries, path):
+    rows = ["Data księgowania;Kwota;Rachunek kontrahenta;Nazwa kontrahenta;Tytuł"]
+    for d, g, account, payer, title in entries:
+        rows.append(f"{d:%d.%m.%Y};\"{pln(g).replace('.', ',')}\";{account or ''};{payer};\"{title}\"")
+    path.write_bytes("\r\n".join(rows).encode("cp1250"))
+
+
+@pytest.fixture(scope="module")
+def books(tmp_path_factory):
+    db = tmp_path_factory.mktemp("books") / "demo.duckdb"
+    for period in ("2026-09", "2026-10"):
+        steps.run_plain(period, settings.DEMO_INBOX, db)
+    con = duckdb.connect(str(db), read_only=True)
+    due = {(u, p): int(a * 100) for u, p, a in con.execute(
+        "SELECT payer_id, period, amount FROM transfers WHERE payer_kind='unit' AND payee='region'").fetchall()}
+    accounts = dict(con.execute("SELECT unit_id, any_value(bank_account) FROM units GROUP BY 1").fetchall())
+    con.close()
+    return db, due, accounts
+
+
+def faulty_statement(due, acc):
+    d = date
+    half = due["SL-0002", "2026-09"] // 2
+    return [
+        (d(2026, 10, 19), due["SL-0001", "2026-09"], acc["SL-0001"], "Huta", "Składki 09/2026"),
+        (d(2026, 10, 10), half, acc["SL-0002"], "Szpital", "Składki 09/2026 cz. 1"),
+        (d(2026, 10, 20), due["SL-0002", "2026-09"] - half, acc["SL-0002"], "Szpital", "Składki 09/2026 cz. 2"),
+        (d(2026, 10, 15), due["SL-0003", "2026-09"], acc["SL-0003"], "Naprzód", "Skladka wrzesien"),  # typo, no period
+        (d(2026, 10, 20), due["GD-0001", "2026-09"], None, "Stocznia", "SKŁADKI 09.2026 GD-0001"),    # id in title
+        (d(2026, 11, 3), 12_345, acc["SL-0001"], "Huta", "Składki 10/2026"),                           # reversed below
+        (d(2026, 11, 4), -12_345, acc["SL-0001"], "Bank", "Storno"),
+        (d(2026, 11, 5), 50_000, STRANGER, "Jan Obcy", "Darowizna"),                                    # unknown payer
+        (d(2026, 11, 17), due["GD-0001", "2026-10"] + 1_000, acc["GD-0001"], "Stocznia", "Składki 10/2026"),
+        (d(2026, 11, 18), due["SL-0003", "2026-10"] - 1, acc["SL-0003"], "Naprzód", "Składki 10/2026"),
+        (d(2026, 11, 19), due["GD-0002", "2026-09"] + due["GD-0002", "2026-10"], acc["GD-0002"], "Poczta",
+         "Składki 09/2026 i 10/2026"),
+        (d(2026, 11, 20), due["SL-0001", "2026-10"], acc["SL-0001"], "Huta", "Składki 10/2026"),
+        (d(2026, 11, 21), due["SL-0002", "2026-10"], acc["SL-0002"], "Szpital", "Składki 10/2026"),
+    ]
+
+
+EXPECTED = {
+    ("SL-0001", "2026-09"): "paid", ("SL-0001", "2026-10"): "paid",
+    ("SL-0002", "2026-09"): "paid", ("SL-0002", "2026-10"): "late",
+    ("SL-0003", "2026-09"): "paid", ("SL-0003", "2026-10"): "short",
+    ("GD-0001", "2026-09"): "paid", ("GD-0001", "2026-10"): "over",
+    ("GD-0002", "2026-09"): "late", ("GD-0002", "2026-10"): "paid",
+}
+
+
+@pytest.mark.parametrize("fmt", ["mt940", "csv"])
+def test_statement_from_expected_transfers_with_injected_faults(books, tmp_path, fmt):
+    db, due, acc = books
+    folder = tmp_path / "statements"
+    folder.mkdir()
+    entries = faulty_statement(due, acc)
+    (mt940 if fmt == "mt940" else bank_csv)(entries, folder / ("wyciag.sta" if fmt == "mt940" else "wyciag.csv"))
+    outcome = rec.run_plain("2026-10", folder, db, tmp_path / "out")
+    assert outcome.ok, outcome.message
+    r = outcome.result
+    status = {(s["unit_id"], s["period"]): s for s in r.status}
+    assert {k: s["status"] for k, s in status.items()} == EXPECTED
+    assert status["SL-0002", "2026-10"]["days_late"] == 1
+    assert status["SL-0003", "2026-10"]["difference"] == -1
+    assert status["GD-0001", "2026-10"]["difference"] == 1_000
+    assert status["GD-0002", "2026-09"]["days_late"] == 30
+    reasons = {u["amount"]: u["reason"] for u in r.unmatched}
+    assert reasons[50_000].startswith("unknown payer")
+    assert reasons[12_345].startswith("reversed by the debit entry")
+    how = {(m["unit_id"], m["period"]): m["matched_by"] for m in r.matches}
+    assert how["SL-0003", "2026-09"] == "account, oldest outstanding"
+    assert how["GD-0001", "2026-09"] == "unit id in title, period in title"
+    credits = sum(c["amount"] for c in r.credits if c["direction"] == "credit")
+    assert sum(m["amount"] for m in r.matches) + sum(u["amount"] for u in r.unmatched) == credits
+    assert {f["payee"] for f in r.forwards} == {"national", "regional_strike_fund", "national_strike_fund"}
+    wb = load_workbook(outcome.workbook)
+    assert wb.sheetnames == ["Status jednostek", "Nieprzypisane wpływy", "Do przekazania"]
+    assert len(list(wb["Nieprzypisane wpływy"].iter_rows(min_row=2))) == 2
+
+
+def test_cli_rerun_replaces_and_missing_statements_exit_1(books, tmp_path):
+    db, due, acc = books
+    folder = tmp_path / "st"
+    folder.mkdir()
+    mt940(faulty_statement(due, acc), folder / "w.sta")
+    for _ in range(2):
+        res = CliRunner().invoke(app, ["reconcile", "--period", "2026-10", "--statements", str(folder),
+                                       "--db", str(db), "--engine", "plain"])
+        assert res.exit_code == 0, res.output
+    con = duckdb.connect(str(db), read_only=True)
+    assert con.execute("SELECT count(*) FROM transfer_status WHERE reconciled_for='2026-10'").fetchone()[0] == 10
+    con.close()
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    res = CliRunner().invoke(app, ["reconcile", "--period", "2026-10", "--statements", str(empty), "--db",
+                                   str(db), "--engine", "plain"])
+    assert res.exit_code == 1 and "no statements" in res.output
+
+
+def test_account_rebuilt_from_bank_and_account_subfields(tmp_path):
+    path = tmp_path / "x.sta"
+    path.write_bytes((":20:X\r\n:25:/PL61109010140000071219812874\r\n:28C:1/1\r\n:60F:C261001PLN0,00\r\n"
+                      ":61:2611201120CN10,00NTRFNONREF\r\n"
+                      ":86:020~00PRZELEW~20Składki 10/2026~27Huta~3010901014~310000071219812874\r\n"
+                      ":62F:C261130PLN10,00\r\n-").encode("cp1250"))
+    credit = rec.read_mt940(path)[0]
+    assert credit["account"] == "PL61109010140000071219812874" and credit["title"] == "Składki 10/2026"
+
+
+def test_periods_in_title():
+    assert periods_in_title("Składki 09/2026 i 10.2026") == ["2026-09", "2026-10"]
+    assert periods_in_title("skladka za 2026-10, faktura 12/34") == ["2026-10"]
+    assert periods_in_title("Skladka wrzesien") == []
+
+
+@given(st.lists(st.tuples(st.integers(1, 500_000), st.sampled_from(["U1", "U2", "U3", "X"]),
+                          st.sampled_from(["", "09/2026", "10/2026", "09/2026 10/2026", "11/2026"])),
+                max_size=25),
+       st.lists(st.integers(0, 300_000), min_size=4, max_size=4))
+def test_matched_plus_unmatched_equals_credits(payments, amounts):
+    units = [Unit("U1", "Jeden", "PL1"), Unit("U2", "Dwa", None), Unit("U3", "Trzy", None)]
+    expected = [Expected("U1", "2026-09", amounts[0], date(2026, 10, 20)),
+                Expected("U1", "2026-10", amounts[1], date(2026, 11, 20)),
+                Expected("U2", "2026-10", amounts[2], date(2026, 11, 20)),
+                Expected("U3", "2026-09", amounts[3], date(2026, 10, 20))]
+    credits = [{"statement": "s", "entry": i, "key": f"s#{i}", "booking_date": date(2026, 11, 1 + i % 28),
+                "amount": g, "direction": "credit", "account": "PL1" if u == "U1" else None,
+                "counterparty": "", "title": f"{u} {t}"} for i, (g, u, t) in enumerate(payments)]
+    matches, unmatched = match_credits(credits, expected, units)
+    assert sum(m["amount"] for m in matches) + sum(u["amount"] for u in unmatched) == sum(g for g, _, _ in payments)
+    assert all(m["amount"] >= 0 for m in matches)
+
+
+def test_arrears_three_consecutive_unpaid_months_listed_and_a_payment_breaks_the_run(tmp_path):
+    inbox = write_inbox(tmp_path / "in", members=[member("A", "pensioner"), member("B", "pensioner")],
+                        income=[line(m, "pension", "1000.00", period=p) for m in ("A", "B")
+                                for p in ("2026-08", "2026-09", "2026-10")])
+    db = tmp_path / "a.duckdb"
+    for p in ("2026-08", "2026-09", "2026-10"):
+        steps.run_plain(p, inbox, db)
+    folder = tmp_path / "st"
+    folder.mkdir()
+    mt940([(date(2026, 9, 1), 100, STRANGER, "X", "Darowizna")], folder / "w.sta")
+    (folder / "payments.csv").write_text("member_id,period,amount\nB,2026-09,4.50\n", encoding="utf-8")
+    outcome = rec.run_plain("2026-10", folder, db, tmp_path / "out")
+    assert [(a["member_id"], a["first_unpaid"], a["last_unpaid"], a["months"], a["amount_due"])
+            for a in outcome.result.arrears] == [("A", "2026-08", "2026-10", 3, 1_350)]
+    wb = load_workbook(tmp_path / "out" / "zaleglosci" / "zaleglosci_U1_2026-10.xlsx")
+    assert [r[0] for r in wb["Zaległości"].iter_rows(min_row=2, values_only=True)] == ["A"]
+
+
+def test_employer_deduction_counts_as_paid_when_the_unit_transfer_covers_it(tmp_path):
+    from transforms.reconcile import arrears
+    dues = [{"member_id": "A", "unit_id": "U", "period": p, "total": 500} for p in ("08", "09", "10")]
+    covered = {("A", "09")}
+    assert arrears(dues, covered, {}, ["08", "09", "10"]) == []
+    assert arrears(dues, set(), {}, ["08", "09", "10"])[0]["months"] == 3
