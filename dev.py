@@ -34,7 +34,7 @@ def ensure_venv() -> None:
         print("[setup] creating .venv", flush=True)
         subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
     print("[setup] installing locked dependencies (about a minute on a fresh machine)", flush=True)
-    pip = [str(BIN / "python"), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
+    pip = [str(BIN / "python"), "-m", "pip", "install", "-qq", "--disable-pip-version-check"]
     subprocess.run(pip + ["-r", str(ROOT / "requirements.lock")], check=True)
     subprocess.run(pip + ["--no-deps", "-e", str(ROOT)], check=True)
     STAMP.write_text(_lock_digest())
