@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
 
-import duckdb
 
 from flows import settings
+from flows.db import read_only, table_names, write_transaction
 from flows.inbox import InboxError, _one, read_table
 from transforms.delegates import key_seats, largest_remainder, per_member_factor, verify
 from transforms.money import AMOUNT_RE, grosze, pln, to_decimal
@@ -72,17 +72,14 @@ def _members_of_units(db: Path, units: list[str], period: str) -> int | None:
     """Dues-paying members (employee, other_income) of ``units`` in a stored close of ``period``."""
     if not db.exists():
         return None
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        if not con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name='dues'").fetchone()[0]:
+    with read_only(db) as con:
+        if "dues" not in table_names(con):
             return None
         if not con.execute("SELECT count(*) FROM dues WHERE period = ?", [period]).fetchone()[0]:
             return None
         return con.execute("SELECT count(*) FROM dues WHERE period = ? AND category IN "
                            "('employee','other_income') AND list_contains(?, unit_id)",
                            [period, units]).fetchone()[0]
-    finally:
-        con.close()
 
 
 def verify_all(inputs: dict, db: Path, wage_fallback: str | None, seats: int | None,
@@ -189,10 +186,8 @@ def books_check(db: Path, verification: list[dict]) -> list[dict]:
     region's units by voivodeship, from the stored close of the month before paid_in."""
     if not db.exists() or not verification:
         return []
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        tables = {t for (t,) in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
-        if not {"allocations", "units"} <= tables:
+    with read_only(db) as con:
+        if not {"allocations", "units"} <= table_names(con):
             return []
         out = []
         for v in verification:
@@ -209,8 +204,6 @@ def books_check(db: Path, verification: list[dict]) -> list[dict]:
                         "dues_period": period, "remitted": v["remitted"], "expected_from_books": expected,
                         "difference": v["remitted"] - expected})
         return out
-    finally:
-        con.close()
 
 
 def apportion(verification: list[dict], seats: int | None, key: str | None, keys_text: str):
@@ -262,52 +255,38 @@ def _dec6(x) -> str:
 def store(db: Path, res: DelegateResult) -> None:
     """One transaction: rows of the verified paid_in months are replaced; seats, the books check
     and the exceptions are the current run's."""
-    con = duckdb.connect(str(db))
-    try:
-        for stmt in DDL:
-            con.execute(stmt)
-        con.begin()
-        try:
-            months = sorted({v["paid_in"] for v in res.verification})
-            con.execute("DELETE FROM delegate_verification WHERE list_contains(?, paid_in)", [months])
-            con.execute("DELETE FROM delegate_seats")
-            con.execute("DELETE FROM remittance_check")
-            con.execute("DELETE FROM delegate_exceptions")
-            if res.verification:
-                con.executemany("INSERT INTO delegate_verification VALUES (?,?,?,?,?,?,?,CAST(? AS DECIMAL(24,6)),?,?,?,?,?,?,?)", [
-                    [v["region_id"], v["voivodeship"], v["paid_in"], to_decimal(v["wage"]),
-                     v["declared_paying_members"], v["exempt_members"], to_decimal(v["remitted"]),
-                     _dec6(v["threshold"] / 100), v["recognised_paying"], v["recognised_members"],
-                     v["verdict"], v["note"], to_decimal(v["needed"]), v["refused_members"], v["wage_source"]]
-                    for v in res.verification])
-            if res.seats:
-                con.executemany("INSERT INTO delegate_seats VALUES (?,?,CAST(? AS DECIMAL(24,6)),?,?,?,?)", [
-                    [s["region_id"], s["recognised_members"], _dec6(s["quota"]), s["seats"],
-                     s["seats_if_declared"], s["declared_members"], res.seats_rule] for s in res.seats])
-            if res.checks:
-                con.executemany("INSERT INTO remittance_check VALUES (?,?,?,?,?,?,?)", [
-                    [c["region_id"], c["voivodeship"], c["paid_in"], c["dues_period"], to_decimal(c["remitted"]),
-                     to_decimal(c["expected_from_books"]), to_decimal(c["difference"])] for c in res.checks])
-            if res.exceptions:
-                con.executemany("INSERT INTO delegate_exceptions VALUES (?,?,?,?,?)", [
-                    [e["source"], e["row"], e["region_id"], e["reason_code"], e["message"]] for e in res.exceptions])
-            con.commit()
-        except BaseException:
-            con.rollback()
-            raise
-    finally:
-        con.close()
+    with write_transaction(db, DDL) as con:
+        months = sorted({v["paid_in"] for v in res.verification})
+        con.execute("DELETE FROM delegate_verification WHERE list_contains(?, paid_in)", [months])
+        con.execute("DELETE FROM delegate_seats")
+        con.execute("DELETE FROM remittance_check")
+        con.execute("DELETE FROM delegate_exceptions")
+        if res.verification:
+            con.executemany("INSERT INTO delegate_verification VALUES (?,?,?,?,?,?,?,CAST(? AS DECIMAL(24,6)),?,?,?,?,?,?,?)", [
+                [v["region_id"], v["voivodeship"], v["paid_in"], to_decimal(v["wage"]),
+                 v["declared_paying_members"], v["exempt_members"], to_decimal(v["remitted"]),
+                 _dec6(v["threshold"] / 100), v["recognised_paying"], v["recognised_members"],
+                 v["verdict"], v["note"], to_decimal(v["needed"]), v["refused_members"], v["wage_source"]]
+                for v in res.verification])
+        if res.seats:
+            con.executemany("INSERT INTO delegate_seats VALUES (?,?,CAST(? AS DECIMAL(24,6)),?,?,?,?)", [
+                [s["region_id"], s["recognised_members"], _dec6(s["quota"]), s["seats"],
+                 s["seats_if_declared"], s["declared_members"], res.seats_rule] for s in res.seats])
+        if res.checks:
+            con.executemany("INSERT INTO remittance_check VALUES (?,?,?,?,?,?,?)", [
+                [c["region_id"], c["voivodeship"], c["paid_in"], c["dues_period"], to_decimal(c["remitted"]),
+                 to_decimal(c["expected_from_books"]), to_decimal(c["difference"])] for c in res.checks])
+        if res.exceptions:
+            con.executemany("INSERT INTO delegate_exceptions VALUES (?,?,?,?,?)", [
+                [e["source"], e["row"], e["region_id"], e["reason_code"], e["message"]] for e in res.exceptions])
 
 
 def report(db: Path, out: Path | None) -> Path | None:
     if out is None:
         return None
     from reports.delegates import write_delegates_workbook
-    con = duckdb.connect(str(db), read_only=True)
-    try:
+    with read_only(db) as con:
         return write_delegates_workbook(con, out / "weryfikacja_delegatow.xlsx")
-    finally:
-        con.close()
 
 
 def run_steps(inbox: Path, db: Path, out: Path | None, seats: int | None, key: str | None,
@@ -330,10 +309,9 @@ def run_plain(inbox: Path, db: Path, out: Path | None = None, seats: int | None 
 
 def verify_delegates_flow(inbox: Path, db: Path, out: Path | None = None, seats: int | None = None,
                           key: str | None = None, wage_fallback: str | None = None) -> DelegateOutcome:
-    from prefect import flow, task
-    from prefect.cache_policies import NONE
-    tasks = SimpleNamespace(**{name: task(fn, name=name.replace("_", "-"), cache_policy=NONE)
-                               for name, fn in vars(PLAIN).items()})
+    from prefect import flow
+    from flows.orchestration import tasks_of
+    tasks = tasks_of(PLAIN)
 
     @flow(name="verify-delegates")
     def verify_delegates(inbox: Path, db: Path, out: Path | None = None, seats: int | None = None,

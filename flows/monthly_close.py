@@ -6,22 +6,14 @@ the inputs are large frames and a close must always recompute.
 from __future__ import annotations
 
 from pathlib import Path
-from types import SimpleNamespace
 
 from flows import settings  # noqa: F401  (quiet, offline Prefect settings before import)
-from prefect import flow, task
-from prefect.cache_policies import NONE
+from prefect import flow
 
 from flows import steps
+from flows.orchestration import tasks_of
 
-TASKS = SimpleNamespace(
-    ingest=task(steps.ingest, name="ingest", retries=1, retry_delay_seconds=1, cache_policy=NONE),
-    validate=task(steps.validate, name="validate", cache_policy=NONE),
-    compute=task(steps.compute, name="compute-dues", cache_policy=NONE),
-    split=task(steps.split, name="split", cache_policy=NONE),
-    store=task(steps.store, name="store", cache_policy=NONE),
-    report=task(steps.report, name="report", cache_policy=NONE),
-)
+TASKS = tasks_of(steps.PLAIN)
 
 
 @flow(name="monthly-close", log_prints=False)

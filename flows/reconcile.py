@@ -17,9 +17,9 @@ from datetime import date
 from pathlib import Path
 from types import SimpleNamespace
 
-import duckdb
 
 from flows import settings
+from flows.db import read_only, table_names, write_transaction
 from flows.inbox import InboxError
 from transforms.money import grosze, pln, to_decimal
 from transforms.payroll import parse_amount
@@ -148,8 +148,7 @@ class ReconcileResult:
 def load_books(db: Path, period: str) -> dict:
     if not db.exists():
         raise InboxError(f"{db}: no database; close the months first (skladki close)")
-    con = duckdb.connect(str(db), read_only=True)
-    try:
+    with read_only(db) as con:
         expected = [Expected(u, p, int(a * 100), d) for u, p, a, d in con.execute(
             "SELECT payer_id, period, amount, due_on FROM transfers WHERE payer_kind = 'unit' "
             "AND payee = 'region' AND period <= ? ORDER BY period, payer_id", [period]).fetchall()]
@@ -164,15 +163,12 @@ def load_books(db: Path, period: str) -> dict:
                 for m, u, p, t in con.execute("SELECT member_id, unit_id, period, total FROM dues "
                                               "WHERE period <= ?", [period]).fetchall()]
         deducted = set()
-        tables = {t for (t,) in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
-        if "deduction_check" in tables:
+        if "deduction_check" in table_names(con):
             deducted = {(m, p) for m, p in con.execute(
                 "SELECT member_id, period FROM deduction_check WHERE deducted > 0 AND period <= ?",
                 [period]).fetchall()}
         periods = [p for (p,) in con.execute("SELECT DISTINCT period FROM dues WHERE period <= ? ORDER BY 1",
                                              [period]).fetchall()]
-    finally:
-        con.close()
     if not expected:
         raise InboxError(f"{db}: no unit transfers stored up to {period}; close the months first")
     return {"expected": expected, "units": units, "forwards": forwards, "dues": dues, "deducted": deducted,
@@ -220,51 +216,37 @@ def store(db: Path, res: ReconcileResult) -> None:
     for m in res.matches:
         matched[(m["statement"], m["entry"])] = matched.get((m["statement"], m["entry"]), 0) + m["amount"]
     reasons = {(u["statement"], u["entry"]): u["reason"] for u in res.unmatched}
-    con = duckdb.connect(str(db))
-    try:
-        for stmt in DDL:
-            con.execute(stmt)
-        con.begin()
-        try:
-            for t in ("bank_credits", "transfer_matches", "transfer_status", "arrears"):
-                con.execute(f"DELETE FROM {t} WHERE reconciled_for = ?", [res.period])
-            P = res.period
-            if res.credits:
-                con.executemany("INSERT INTO bank_credits VALUES (?,?,?,?,?,?,?,?,?,?,?)", [
-                    [P, c["statement"], c["entry"], c["booking_date"], to_decimal(c["amount"]), c["direction"],
-                     c["account"], c["counterparty"], c["title"],
-                     to_decimal(matched.get((c["statement"], c["entry"]), 0)) if c["direction"] == "credit" else None,
-                     reasons.get((c["statement"], c["entry"]))] for c in res.credits])
-            if res.matches:
-                con.executemany("INSERT INTO transfer_matches VALUES (?,?,?,?,?,?,?,?)", [
-                    [P, m["statement"], m["entry"], m["unit_id"], m["period"], to_decimal(m["amount"]),
-                     m["booking_date"], m["matched_by"]] for m in res.matches])
-            if res.status:
-                con.executemany("INSERT INTO transfer_status VALUES (?,?,?,?,?,?,?,?,?,?)", [
-                    [P, s["unit_id"], s["period"], to_decimal(s["expected"]), to_decimal(s["paid"]),
-                     to_decimal(s["difference"]), s["due_on"], s["last_payment_on"], s["days_late"], s["status"]]
-                    for s in res.status])
-            if res.arrears:
-                con.executemany("INSERT INTO arrears VALUES (?,?,?,?,?,?,?)", [
-                    [P, a["member_id"], a["unit_id"], a["first_unpaid"], a["last_unpaid"], a["months"],
-                     to_decimal(a["amount_due"])] for a in res.arrears])
-            con.commit()
-        except BaseException:
-            con.rollback()
-            raise
-    finally:
-        con.close()
+    with write_transaction(db, DDL) as con:
+        for t in ("bank_credits", "transfer_matches", "transfer_status", "arrears"):
+            con.execute(f"DELETE FROM {t} WHERE reconciled_for = ?", [res.period])
+        P = res.period
+        if res.credits:
+            con.executemany("INSERT INTO bank_credits VALUES (?,?,?,?,?,?,?,?,?,?,?)", [
+                [P, c["statement"], c["entry"], c["booking_date"], to_decimal(c["amount"]), c["direction"],
+                 c["account"], c["counterparty"], c["title"],
+                 to_decimal(matched.get((c["statement"], c["entry"]), 0)) if c["direction"] == "credit" else None,
+                 reasons.get((c["statement"], c["entry"]))] for c in res.credits])
+        if res.matches:
+            con.executemany("INSERT INTO transfer_matches VALUES (?,?,?,?,?,?,?,?)", [
+                [P, m["statement"], m["entry"], m["unit_id"], m["period"], to_decimal(m["amount"]),
+                 m["booking_date"], m["matched_by"]] for m in res.matches])
+        if res.status:
+            con.executemany("INSERT INTO transfer_status VALUES (?,?,?,?,?,?,?,?,?,?)", [
+                [P, s["unit_id"], s["period"], to_decimal(s["expected"]), to_decimal(s["paid"]),
+                 to_decimal(s["difference"]), s["due_on"], s["last_payment_on"], s["days_late"], s["status"]]
+                for s in res.status])
+        if res.arrears:
+            con.executemany("INSERT INTO arrears VALUES (?,?,?,?,?,?,?)", [
+                [P, a["member_id"], a["unit_id"], a["first_unpaid"], a["last_unpaid"], a["months"],
+                 to_decimal(a["amount_due"])] for a in res.arrears])
 
 
 def report(db: Path, res: ReconcileResult, out: Path | None) -> Path | None:
     if out is None:
         return None
     from reports.reconcile import write_reconcile_workbooks
-    con = duckdb.connect(str(db), read_only=True)
-    try:
+    with read_only(db) as con:
         return write_reconcile_workbooks(con, res, out)
-    finally:
-        con.close()
 
 
 @dataclass
@@ -292,10 +274,9 @@ def run_plain(period: str, statements: Path, db: Path, out: Path | None = None) 
 
 
 def reconcile_flow(period: str, statements: Path, db: Path, out: Path | None = None) -> ReconcileOutcome:
-    from prefect import flow, task
-    from prefect.cache_policies import NONE
-    tasks = SimpleNamespace(**{name: task(fn, name=name.replace("_", "-"), cache_policy=NONE)
-                               for name, fn in vars(PLAIN).items()})
+    from prefect import flow
+    from flows.orchestration import tasks_of
+    tasks = tasks_of(PLAIN)
 
     @flow(name="reconcile")
     def reconcile_statements(period: str, statements: Path, db: Path, out: Path | None = None) -> ReconcileOutcome:

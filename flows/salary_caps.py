@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import csv
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from types import SimpleNamespace
 
-import duckdb
 
 from flows import settings
+from flows.db import read_only, table_names, write_transaction
 from flows.inbox import InboxError, read_table
 from transforms.money import grosze, pln
 from transforms.salary_caps import (CapRow, cap_rules_from_rulebook, previous_quarter, salary_caps,
@@ -69,10 +68,8 @@ def verified_members(db: Path, period: str) -> dict[tuple[str, str], int]:
     """Recognised members per region from the latest stored delegate verification up to ``period``."""
     if not db.exists():
         return {}
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        if not con.execute("SELECT count(*) FROM information_schema.tables "
-                           "WHERE table_name = 'delegate_verification'").fetchone()[0]:
+    with read_only(db) as con:
+        if "delegate_verification" not in table_names(con):
             return {}
         rows = con.execute("""
             SELECT region_id, sum(recognised_members) FROM delegate_verification v
@@ -80,8 +77,6 @@ def verified_members(db: Path, period: str) -> dict[tuple[str, str], int]:
                              WHERE w.region_id = v.region_id AND w.paid_in <= ?)
             GROUP BY region_id""", [period]).fetchall()
         return {("region", r): int(n) for r, n in rows}
-    finally:
-        con.close()
 
 
 def read_inputs(period: str, officers: Path, db: Path, wages: Path | None) -> CapsInputs | InboxError:
@@ -126,40 +121,26 @@ def store(db: Path, inputs: CapsInputs, rows: list[CapRow], exc: list[dict]) -> 
     from decimal import Decimal
     from transforms.money import to_decimal
     from transforms.salary_caps import fte_text
-    con = duckdb.connect(str(db))
-    try:
-        for stmt in DDL:
-            con.execute(stmt)
-        con.begin()
-        try:
-            con.execute("DELETE FROM salary_caps WHERE period = ?", [inputs.period])
-            con.execute("DELETE FROM salary_cap_exceptions WHERE period = ?", [inputs.period])
-            con.executemany("INSERT INTO salary_caps VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", [
-                [inputs.period, r.person_id, r.body_kind, r.body_id, r.function, inputs.quarter,
-                 to_decimal(inputs.average_wage), r.cap_basis, to_decimal(r.cap), Decimal(fte_text(r.fte)),
-                 to_decimal(r.salary), None if r.excess is None else to_decimal(r.excess),
-                 to_decimal(r.full_time_cap), r.flagged] for r in rows])
-            if exc:
-                con.executemany("INSERT INTO salary_cap_exceptions VALUES (?,?,?,?,?,?)",
-                                [[e["period"], e["source"], e["row"], e["person_id"], e["reason_code"],
-                                  e["message"]] for e in exc])
-            con.commit()
-        except BaseException:
-            con.rollback()
-            raise
-    finally:
-        con.close()
+    with write_transaction(db, DDL) as con:
+        con.execute("DELETE FROM salary_caps WHERE period = ?", [inputs.period])
+        con.execute("DELETE FROM salary_cap_exceptions WHERE period = ?", [inputs.period])
+        con.executemany("INSERT INTO salary_caps VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", [
+            [inputs.period, r.person_id, r.body_kind, r.body_id, r.function, inputs.quarter,
+             to_decimal(inputs.average_wage), r.cap_basis, to_decimal(r.cap), Decimal(fte_text(r.fte)),
+             to_decimal(r.salary), None if r.excess is None else to_decimal(r.excess),
+             to_decimal(r.full_time_cap), r.flagged] for r in rows])
+        if exc:
+            con.executemany("INSERT INTO salary_cap_exceptions VALUES (?,?,?,?,?,?)",
+                            [[e["period"], e["source"], e["row"], e["person_id"], e["reason_code"],
+                              e["message"]] for e in exc])
 
 
 def report(db: Path, period: str, names: dict[str, str], out: Path | None) -> Path | None:
     if out is None:
         return None
     from reports.salary_caps import write_salary_caps_workbook
-    con = duckdb.connect(str(db), read_only=True)
-    try:
+    with read_only(db) as con:
         return write_salary_caps_workbook(con, period, names, out / f"limity_wynagrodzen_{period}.xlsx")
-    finally:
-        con.close()
 
 
 def run_steps(period: str, officers: Path, db: Path, out: Path | None, wages: Path | None,
@@ -185,10 +166,9 @@ def run_plain(period: str, officers: Path, db: Path, out: Path | None = None,
 def salary_caps_flow(period: str, officers: Path, db: Path, out: Path | None = None,
                      wages: Path | None = None) -> CapsOutcome:
     """Run as a Prefect flow (built on first use so plain runs never import Prefect)."""
-    from prefect import flow, task
-    from prefect.cache_policies import NONE
-    tasks = SimpleNamespace(**{name: task(fn, name=name.replace("_", "-"), cache_policy=NONE)
-                               for name, fn in vars(PLAIN).items()})
+    from prefect import flow
+    from flows.orchestration import tasks_of
+    tasks = tasks_of(PLAIN)
 
     @flow(name="salary-caps")
     def salary_caps_check(period: str, officers: Path, db: Path, out: Path | None = None,

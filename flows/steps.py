@@ -9,9 +9,9 @@ from datetime import datetime
 from pathlib import Path
 from types import SimpleNamespace
 
-import duckdb
 
 from flows import settings
+from flows.db import read_only
 from flows.inbox import InboxError, read_inbox
 from flows.store import store_close
 from reports import queries
@@ -74,16 +74,13 @@ def report(db: Path, result: CloseResult, out: Path | None, unit_workbooks: bool
     """The close workbook and (optionally) one workbook per unit in ``out/jednostki``."""
     if out is None:
         return None, 0
-    con = duckdb.connect(str(db), read_only=True)
-    try:
+    with read_only(db) as con:
         path = write_close_workbook(con, result.period, out / f"zamkniecie_{result.period}.xlsx")
         units = []
         if unit_workbooks:
             units = write_unit_workbooks(con, result.period, result.members, out / "jednostki",
                                          progress)
         return path, len(units)
-    finally:
-        con.close()
 
 
 def run_steps(period: str, inbox: Path, db: Path, out: Path | None, progress, unit_workbooks: bool,
@@ -123,16 +120,13 @@ def summary_text(outcome: CloseOutcome) -> str:
     if not outcome.ok:
         return f"close {outcome.period} NOT done: {outcome.message}"
     r = outcome.result
-    con = duckdb.connect(str(outcome.db), read_only=True)
     p = {"period": outcome.period}
-    try:
+    with read_only(outcome.db) as con:
         by_cat = con.execute(queries.DUES_BY_CATEGORY, p).fetchall()
         by_level = dict(con.execute(queries.SPLIT_BY_LEVEL, p).fetchall())
         transfers = con.execute(queries.TRANSFERS, p).fetchall()
         by_reason = con.execute(queries.EXCEPTIONS_BY_REASON, p).fetchall()
         deductions = con.execute(queries.DEDUCTIONS_BY_SOURCE, p).fetchall()
-    finally:
-        con.close()
     lines = [f"Close {outcome.period}: run {outcome.run_id}",
              f"  rows read {r.rows_read} = used {r.rows_used} + rejected {r.rows_rejected} "
              f"+ skipped {r.rows_skipped}",

@@ -13,6 +13,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from flows.db import write_transaction
 from transforms.close import CloseResult
 
 MONEY = "DECIMAL(18,2)"
@@ -54,13 +55,6 @@ SELECTS = {
 }
 
 
-def connect(db: Path) -> duckdb.DuckDBPyConnection:
-    con = duckdb.connect(str(db))
-    for stmt in DDL:
-        con.execute(stmt)
-    return con
-
-
 def _write_table(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame, period: str) -> None:
     con.execute(f"DELETE FROM {table} WHERE period = ?", [period])
     con.register("src", frame)
@@ -77,20 +71,11 @@ def store_close(db: Path, result: CloseResult, started_at: datetime) -> str:
     frames = {"dues": result.dues, "allocations": result.allocations,
               "exceptions": result.exceptions, "transfers": result.transfers, "units": units,
               "deduction_check": result.deduction_check}
-    con = connect(db)
-    try:
-        con.begin()
-        try:
-            for table, frame in frames.items():
-                _write_table(con, table, frame, result.period)
-            con.execute("INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        [run_id, result.period, started_at, datetime.now(), result.rulebook_version,
-                         result.rows_read, result.rows_used, result.rows_rejected,
-                         result.rows_skipped, result.input_sha256])
-            con.commit()
-        except BaseException:
-            con.rollback()
-            raise
-    finally:
-        con.close()
+    with write_transaction(db, DDL) as con:
+        for table, frame in frames.items():
+            _write_table(con, table, frame, result.period)
+        con.execute("INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [run_id, result.period, started_at, datetime.now(), result.rulebook_version,
+                     result.rows_read, result.rows_used, result.rows_rejected,
+                     result.rows_skipped, result.input_sha256])
     return run_id

@@ -5,7 +5,6 @@ import csv
 from fractions import Fraction
 
 import duckdb
-import pytest
 from hypothesis import given, strategies as st
 from openpyxl import load_workbook
 from typer.testing import CliRunner

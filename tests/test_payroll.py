@@ -9,7 +9,7 @@ import pytest
 from openpyxl import Workbook, load_workbook
 
 from flows import steps
-from tests.conftest import UNIT, dues_of, line, member, run_close, write_inbox
+from tests.conftest import dues_of, line, member, run_close, write_inbox
 from transforms.payroll import normalise, parse_amount
 
 FIX = Path(__file__).parent / "fixtures" / "payroll"

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from flows import reconcile as rec
 from flows import settings, steps
 from flows.cli import app
-from tests.conftest import UNIT, line, member, write_inbox
+from tests.conftest import line, member, write_inbox
 from transforms.money import pln
 from transforms.reconcile import Expected, Unit, match_credits, periods_in_title
 

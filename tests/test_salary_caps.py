@@ -1,7 +1,6 @@
 """RULES.md §9 — officers' salary caps (004 Uchwała nr 5 XIX KZD §7–§8)."""
 from __future__ import annotations
 
-import csv
 
 import duckdb
 import pytest
