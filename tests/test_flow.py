@@ -40,3 +40,30 @@ def test_flow_reports_a_missing_units_file_without_writing(prefect_harness, tmp_
     outcome = monthly_close("2026-10", tmp_path / "inbox", tmp_path / "x.duckdb", quiet=True)
     assert not outcome.ok and "units.csv: missing from the inbox" in outcome.message
     assert not (tmp_path / "x.duckdb").exists()
+
+
+def test_the_other_commands_run_as_prefect_flows(prefect_harness, tmp_path):
+    """salary-caps, verify-delegates and reconcile: the same steps as their plain runs, as flows."""
+    import csv
+    from datetime import date
+    from flows import delegates, reconcile, salary_caps
+    caps = salary_caps.salary_caps_flow("2026-02", settings.DEMO_INBOX / "officers" / "officers.csv",
+                                        tmp_path / "caps.duckdb")
+    assert caps.ok and len(caps.rows) == 15
+    inbox = tmp_path / "del"
+    inbox.mkdir()
+    with (inbox / "remittances.csv").open("w", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerows([["region_id", "voivodeship", "paid_in", "amount", "declared_paying_members"],
+                                 ["R1", "śląskie", "2026-11", "56000.00", "10000"]])
+    with (inbox / "wages.csv").open("w", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerows([["voivodeship", "month", "amount"], ["śląskie", "2026-10", "8000.00"]])
+    ver = delegates.verify_delegates_flow(inbox, tmp_path / "d.duckdb", seats=3)
+    assert ver.ok and ver.result.verification[0]["verdict"] == "passed"
+    db = tmp_path / "books.duckdb"
+    steps.run_plain("2026-10", settings.DEMO_INBOX, db)
+    st = tmp_path / "st"
+    st.mkdir()
+    from tests.test_reconcile import mt940
+    mt940([(date(2026, 11, 20), 100, None, "X", "Darowizna")], st / "w.sta")
+    rec = reconcile.reconcile_flow("2026-10", st, db)
+    assert rec.ok and {s["status"] for s in rec.result.status} == {"missing"}

@@ -192,3 +192,15 @@ def test_employer_deduction_counts_as_paid_when_the_unit_transfer_covers_it(tmp_
     covered = {("A", "09")}
     assert arrears(dues, covered, {}, ["08", "09", "10"]) == []
     assert arrears(dues, set(), {}, ["08", "09", "10"])[0]["months"] == 3
+
+
+def test_a_month_with_no_payment_is_missing(books, tmp_path):
+    db, due, acc = books
+    folder = tmp_path / "st"
+    folder.mkdir()
+    mt940([e for e in faulty_statement(due, acc) if e[2] != acc["GD-0001"] and "GD-0001" not in e[4]],
+          folder / "w.sta")
+    status = {(s["unit_id"], s["period"]): s for s in rec.run_plain("2026-10", folder, db).result.status}
+    assert status["GD-0001", "2026-09"]["status"] == "missing"
+    assert status["GD-0001", "2026-10"]["status"] == "missing"
+    assert status["GD-0001", "2026-10"]["difference"] == -due["GD-0001", "2026-10"]

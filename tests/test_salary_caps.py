@@ -155,3 +155,24 @@ def test_user_wages_file_adds_quarters_and_conflicts_are_errors(tmp_path):
     wages.write_text("quarter,amount_pln,source\n2025-Q4,9000.00,test\n", encoding="utf-8")
     with pytest.raises(Exception, match="2025-Q4 is 9000.00 here but 9228.64"):
         caps_flow.quarterly_wages(wages)
+
+
+def test_chair_band_from_the_stored_verified_count(tmp_path):
+    """A region chair's band uses the recognised members stored by verify-delegates, and says so."""
+    import csv as _csv
+    from flows import delegates
+    inbox = tmp_path / "del"
+    inbox.mkdir()
+    with (inbox / "remittances.csv").open("w", newline="", encoding="utf-8") as f:
+        _csv.writer(f).writerows([["region_id", "voivodeship", "paid_in", "amount", "declared_paying_members",
+                                   "exempt_members"],
+                                  ["SL", "śląskie", "2026-01", "10000000.00", "90000", "15000"]])
+    with (inbox / "wages.csv").open("w", newline="", encoding="utf-8") as f:
+        _csv.writer(f).writerows([["voivodeship", "month", "amount"], ["śląskie", "2025-12", "8000.00"]])
+    db = tmp_path / "c.duckdb"
+    assert delegates.run_plain(inbox, db).ok
+    outcome = caps_flow.run_plain("2026-02", settings.DEMO_INBOX / "officers" / "officers.csv", db)
+    chair = next(r for r in outcome.rows if r.person_id == "P005")
+    # officers.csv says 72 000 members (2.2 ×); the verified count is 105 000 (2.4 ×)
+    assert chair.full_time_cap == grosze("22148.74")
+    assert "105000 members (verified member count" in chair.cap_basis
