@@ -16,8 +16,9 @@ import duckdb
 import polars as pl
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font, PatternFill
+from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
 
 from reports import queries
 
@@ -34,6 +35,7 @@ PAYEE_PL = {"region": "zarząd regionu", "national": "Komisja Krajowa / zarząd 
 
 _HEADER_FONT = Font(bold=True, color="FFFFFF")
 _HEADER_FILL = PatternFill("solid", fgColor="305496")
+_HEADER_ALIGN = Alignment(wrap_text=True, vertical="center")
 
 
 def _cell(ws, value, money: bool = False):
@@ -51,12 +53,22 @@ def _sheet(wb: Workbook, title: str, headers: list[str], rows, money_cols: set[i
            widths: list[int]) -> None:
     ws = wb.create_sheet(title)
     ws.freeze_panes = "A2"
+    # printed: landscape, as wide as the page, the header row on every page
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = Worksheet.PAPERSIZE_A4
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.print_title_rows = "1:1"
     for i, w in enumerate(widths, start=1):
         ws.column_dimensions[get_column_letter(i)].width = w
+    # tall enough for the longest label wrapped into its column (bold: ~0.9 characters per width unit)
+    lines = max(-(-len(h) // max(int(w * 0.9), 1)) for h, w in zip(headers, widths))
+    ws.row_dimensions[1].height = 15 * max(lines, 1) + 3
     head = []
     for h in headers:
         c = _cell(ws, h)
-        c.font, c.fill = _HEADER_FONT, _HEADER_FILL
+        c.font, c.fill, c.alignment = _HEADER_FONT, _HEADER_FILL, _HEADER_ALIGN
         head.append(c)
     ws.append(head)
     for r in rows:
@@ -67,8 +79,9 @@ SUMMARY_HEADERS = [
     "Jednostka", "Nazwa", "Region", "Regulamin", "Zakład pracy chronionej", "Składka podwyższona %",
     "Członkowie ze składką", "Składki: pracownicy", "Składki: inne dochody",
     "Składki: emeryci i renciści", "Składki: bezrobotni", "Podwyższenie (zostaje w jednostce)",
-    "Razem składki", "Jednostka", "Region", "Komisja Krajowa", "Sekretariaty branżowe i KSEiR",
-    "Reg. fundusz strajkowy", "Kraj. Fundusz Strajkowy", "Przelew do", "Kwota przelewu",
+    "Razem składki", "Podział: jednostka", "Podział: region", "Podział: Komisja Krajowa",
+    "Podział: sekretariaty branżowe i KSEiR", "Podział: reg. fundusz strajkowy",
+    "Podział: Kraj. Fundusz Strajkowy", "Przelew do", "Kwota przelewu",
     "Termin przelewu"]
 SUMMARY_MONEY = set(range(7, 19)) | {20}
 MEMBER_HEADERS = ["Jednostka", "Nr członka", "Imię i nazwisko", "Kategoria", "Podstawa", "Składka",
