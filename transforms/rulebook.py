@@ -77,6 +77,8 @@ class RulebookVersion:
     categories: dict[str, CategoryRule]
     split: dict[str, SplitRule]
     deadlines: Deadlines
+    # 004 §7–§8 officers' salary caps, as written in the rulebook; read by transforms.salary_caps
+    salary_caps: dict | None = None
 
     @property
     def label(self) -> str:
@@ -136,6 +138,7 @@ def parse_rulebook(text: str) -> Rulebook:
             categories={k: _category(k, c) for k, c in v["categories"].items()},
             split={k: _split(s) for k, s in v["split"].items()},
             deadlines=Deadlines(**v["deadlines"]),
+            salary_caps=v.get("salary_caps"),
         ))
     versions.sort(key=lambda x: x.valid_from)
     return Rulebook(doc["name"], tuple(versions))

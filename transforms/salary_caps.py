@@ -7,12 +7,12 @@ Money is integer grosze; every cap is rounded half-up before anything is derived
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 
 from transforms.money import AMOUNT_RE, fraction, grosze, half_up, pln
+from transforms.rulebook import RulebookVersion, parse_rulebook
 
 BODY_KINDS = ("kk", "region", "branch_secretariat", "kseir", "kkr")
 FUNCTIONS = ("chair", "deputy", "presidium")
@@ -40,14 +40,11 @@ class CapRules:
     one_post_source: str
 
 
-def cap_rules_from_rulebook(text: str, period: str) -> CapRules:
-    """The salary-cap section of the rulebook version in force on the first day of ``period``."""
-    doc = tomllib.loads(text)
-    versions = sorted((v for v in doc["versions"] if v["valid_from"] <= period + "-01"),
-                      key=lambda v: v["valid_from"])
-    if not versions or "salary_caps" not in versions[-1]:
-        raise LookupError(f"rulebook {doc['name']!r} has no salary caps in force for {period}")
-    c = versions[-1]["salary_caps"]
+def cap_rules(version: RulebookVersion) -> CapRules:
+    """The salary caps of a rulebook version (004 §7–§8)."""
+    c = version.salary_caps
+    if not c:
+        raise LookupError(f"rulebook {version.label} has no salary caps")
     return CapRules(
         source=c["source"], chair_bodies=tuple(c["chair_bodies"]),
         chair_bands=tuple(Band(b.get("up_to_members"), fraction(b["multiple"]), b["source"])
@@ -56,6 +53,11 @@ def cap_rules_from_rulebook(text: str, period: str) -> CapRules:
         deputy=fraction(c["deputy"]["of_chair_salary"]), deputy_source=c["deputy"]["source"],
         presidium=fraction(c["presidium"]["of_chair_salary"]), presidium_source=c["presidium"]["source"],
         kkr_chair_source=c["kkr_chair"]["source"], one_post_source=c["one_post_in_total"])
+
+
+def cap_rules_from_rulebook(text: str, period: str) -> CapRules:
+    """The salary caps of the rulebook version in force on the first day of ``period``."""
+    return cap_rules(parse_rulebook(text).version_for(period))
 
 
 def fte_text(fte: Fraction) -> str:
