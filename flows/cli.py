@@ -5,7 +5,6 @@ Exit status of `close`: 0 done (exceptions recorded), 1 could not be done and no
 """
 from __future__ import annotations
 
-import re
 import shutil
 import sys
 import time
@@ -21,7 +20,8 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
 
 
 def _period(value: str) -> str:
-    if not re.match(r"^\d{4}-(0[1-9]|1[0-2])$", value or ""):
+    from transforms.staging import is_period
+    if not is_period(value):
         raise typer.BadParameter(f"{value!r} is not a period YYYY-MM (e.g. 2026-10)")
     return value
 

@@ -36,7 +36,7 @@ class InboxError(Exception):
     """The close cannot be done: a required file is missing or unreadable (exit status 1)."""
 
 
-def _cell(v) -> str | None:
+def cell_text(v) -> str | None:
     if v is None:
         return None
     if isinstance(v, datetime):
@@ -58,7 +58,7 @@ def _read_xlsx(path: Path) -> pl.DataFrame:
     if not rows:
         return pl.DataFrame()
     header = [str(h).strip() if h is not None else f"column_{i + 1}" for i, h in enumerate(rows[0])]
-    data = [[_cell(v) for v in r] for r in rows[1:] if any(v is not None for v in r)]
+    data = [[cell_text(v) for v in r] for r in rows[1:] if any(v is not None for v in r)]
     return pl.DataFrame(data, schema={h: pl.String for h in header}, orient="row")
 
 

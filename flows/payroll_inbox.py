@@ -45,9 +45,9 @@ class BadFile(Exception):
 def decoded_rows(path: Path, profile: Profile) -> list[list[str]]:
     if profile.format == "xlsx":
         from openpyxl import load_workbook
-        from flows.inbox import _cell
+        from flows.inbox import cell_text
         wb = load_workbook(path, read_only=True, data_only=True)
-        rows = [[_cell(v) or "" for v in r] for r in wb.worksheets[0].iter_rows(values_only=True)]
+        rows = [[cell_text(v) or "" for v in r] for r in wb.worksheets[0].iter_rows(values_only=True)]
         wb.close()
         return rows
     try:

@@ -54,8 +54,7 @@ def validate(raw: RawInputs, period: str) -> Staged:
 
 
 def compute(staged: Staged, period: str):
-    dues_result, _ = close_logic.compute(staged, rulebooks(), period)
-    return dues_result
+    return close_logic.compute(staged, rulebooks(), period)
 
 
 def split(raw: RawInputs, staged: Staged, dues_result, period: str) -> CloseResult:

@@ -6,7 +6,7 @@ from pathlib import Path
 import duckdb
 from openpyxl import Workbook
 
-from reports.workbook import _sheet
+from reports.workbook import sheet
 
 BODY_PL = {"kk": "Komisja Krajowa", "region": "zarząd regionu", "branch_secretariat": "sekretariat branżowy",
            "kseir": "KSEiR", "kkr": "Krajowa Komisja Rewizyjna", "*": "łącznie (§8)"}
@@ -22,14 +22,14 @@ def write_salary_caps_workbook(con: duckdb.DuckDBPyConnection, period: str, name
         FROM salary_caps WHERE period = ?
         ORDER BY person_id, function = 'total', body_kind, body_id, function""", [period]).fetchall()
     wb = Workbook(write_only=True)
-    _sheet(wb, "Limity wynagrodzeń",
+    sheet(wb, "Limity wynagrodzeń",
            ["Osoba", "Imię i nazwisko", "Organ", "Id organu", "Funkcja", "Kwartał GUS",
             "Przeciętne wynagrodzenie (A)", "Limit na pełny etat", "Etat", "Limit", "Wynagrodzenie",
             "Przekroczenie", "Limit wg limitu przewodniczącego", "Podstawa (przepis)"],
            [(r[0], names.get(r[0], ""), BODY_PL.get(r[1], r[1]), r[2], FUNCTION_PL.get(r[3], r[3]),
              r[4], r[5], r[6], r[7], r[8], r[9], r[10], "tak" if r[11] else "nie", r[12]) for r in rows],
            money_cols={6, 7, 9, 10, 11}, widths=[12, 26, 22, 12, 28, 10, 16, 16, 8, 14, 14, 14, 14, 100])
-    _sheet(wb, "Wyjątki", ["Plik", "Wiersz", "Osoba", "Kod", "Co poprawić"],
+    sheet(wb, "Wyjątki", ["Plik", "Wiersz", "Osoba", "Kod", "Co poprawić"],
            con.execute("""SELECT source, "row", person_id, reason_code, message FROM salary_cap_exceptions
                           WHERE period = ? ORDER BY "row" """, [period]).fetchall(),
            money_cols=set(), widths=[20, 8, 12, 14, 120])

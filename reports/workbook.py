@@ -38,7 +38,7 @@ _HEADER_FILL = PatternFill("solid", fgColor="305496")
 _HEADER_ALIGN = Alignment(wrap_text=True, vertical="center")
 
 
-def _cell(ws, value, money: bool = False):
+def text_safe_cell(ws, value, money: bool = False):
     c = WriteOnlyCell(ws, value=value)
     if isinstance(value, str):
         c.data_type = "s"          # never a formula, whatever the text starts with
@@ -49,7 +49,7 @@ def _cell(ws, value, money: bool = False):
     return c
 
 
-def _sheet(wb: Workbook, title: str, headers: list[str], rows, money_cols: set[int],
+def sheet(wb: Workbook, title: str, headers: list[str], rows, money_cols: set[int],
            widths: list[int]) -> None:
     ws = wb.create_sheet(title)
     ws.freeze_panes = "A2"
@@ -67,12 +67,12 @@ def _sheet(wb: Workbook, title: str, headers: list[str], rows, money_cols: set[i
     ws.row_dimensions[1].height = 15 * max(lines, 1) + 3
     head = []
     for h in headers:
-        c = _cell(ws, h)
+        c = text_safe_cell(ws, h)
         c.font, c.fill, c.alignment = _HEADER_FONT, _HEADER_FILL, _HEADER_ALIGN
         head.append(c)
     ws.append(head)
     for r in rows:
-        ws.append([_cell(ws, v, money=i in money_cols) for i, v in enumerate(r)])
+        ws.append([text_safe_cell(ws, v, money=i in money_cols) for i, v in enumerate(r)])
 
 
 SUMMARY_HEADERS = [
@@ -99,20 +99,20 @@ def write_close_workbook(con: duckdb.DuckDBPyConnection, period: str, path: Path
     no names or PESEL (it may go to the region or national level)."""
     p = {"period": period}
     wb = Workbook(write_only=True)
-    _sheet(wb, "Podsumowanie", SUMMARY_HEADERS, _summary_rows(con, period), SUMMARY_MONEY,
+    sheet(wb, "Podsumowanie", SUMMARY_HEADERS, _summary_rows(con, period), SUMMARY_MONEY,
            widths=[12, 28, 10, 12, 12, 12, 12] + [16] * 12 + [22, 16, 14])
-    _sheet(wb, "Przelewy",
+    sheet(wb, "Przelewy",
            ["Płatnik", "Id płatnika", "Odbiorca", "Region", "Kwota", "Termin", "Podstawa"],
            [("jednostka" if r[0] == "unit" else "zarząd regionu", r[1], PAYEE_PL.get(r[2], r[2]),
              *r[3:]) for r in con.execute(queries.TRANSFERS, p).fetchall()],
            money_cols={4}, widths=[16, 14, 32, 10, 16, 12, 40])
-    _sheet(wb, "Wyjątki", EXCEPTION_HEADERS, con.execute(queries.EXCEPTIONS, p).fetchall(),
+    sheet(wb, "Wyjątki", EXCEPTION_HEADERS, con.execute(queries.EXCEPTIONS, p).fetchall(),
            money_cols=set(), widths=[24, 8, 14, 24, 120])
     # every member whose deducted dues differ from the computed ones, then each employer's totals
     differences = [("członek", r[0], r[2], r[1], *r[3:]) for r in con.execute(queries.DEDUCTION_DIFFERENCES, p).fetchall()]
     totals = [("pracodawca (razem)", r[0], f"{r[5]} z {r[1]} różnych", None, *r[2:5])
               for r in con.execute(queries.DEDUCTIONS_BY_SOURCE, p).fetchall()]
-    _sheet(wb, "Kontrola potrąceń",
+    sheet(wb, "Kontrola potrąceń",
            ["Poziom", "Plik pracodawcy", "Nr członka", "Jednostka", "Potrącono", "Należna składka", "Różnica"],
            differences + totals, money_cols={4, 5, 6}, widths=[20, 32, 18, 12, 14, 16, 14])
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -137,7 +137,7 @@ def write_unit_workbooks(con: duckdb.DuckDBPyConnection, period: str, members: p
     finally:
         con.unregister("member_names")
     folder.mkdir(parents=True, exist_ok=True)
-    jobs = [(folder / f"skladki_{_safe(u)}_{period}.xlsx", summary[u], rows, exc.get(u, []))
+    jobs = [(folder / f"skladki_{safe_name(u)}_{period}.xlsx", summary[u], rows, exc.get(u, []))
             for u, rows in sorted(by_unit.items())]
     # openpyxl spends ~30 µs a cell and ~50 ms a file: spread the files over the cores.
     workers = min(os.cpu_count() or 1, 8)
@@ -156,16 +156,16 @@ def write_unit_workbooks(con: duckdb.DuckDBPyConnection, period: str, members: p
 def _write_unit_workbook(job) -> Path:
     path, summary_row, member_rows, exception_rows = job
     wb = Workbook(write_only=True)
-    _sheet(wb, "Podsumowanie", SUMMARY_HEADERS, [summary_row], SUMMARY_MONEY,
+    sheet(wb, "Podsumowanie", SUMMARY_HEADERS, [summary_row], SUMMARY_MONEY,
            widths=[12, 28, 10, 12, 12, 12, 12] + [16] * 12 + [22, 16, 14])
-    _sheet(wb, "Składki członków", MEMBER_HEADERS, member_rows, money_cols={4, 5, 6, 7},
+    sheet(wb, "Składki członków", MEMBER_HEADERS, member_rows, money_cols={4, 5, 6, 7},
            widths=[12, 14, 30, 24, 14, 12, 14, 12])
-    _sheet(wb, "Wyjątki", EXCEPTION_HEADERS, exception_rows, money_cols=set(),
+    sheet(wb, "Wyjątki", EXCEPTION_HEADERS, exception_rows, money_cols=set(),
            widths=[24, 8, 14, 24, 120])
     wb.save(path)
     return path
 
 
-def _safe(name: str) -> str:
+def safe_name(name: str) -> str:
     """A unit id as a file-name part (ids come from input data)."""
     return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in name)

@@ -71,12 +71,12 @@ def validate(raw: RawInputs, books: dict[str, Rulebook], period: str) -> Staged:
 
 
 def compute(staged: Staged, books: dict[str, Rulebook], period: str):
-    """Dues of every owing, unblocked member. Returns (DuesResult, blocked member ids)."""
+    """Dues of every owing, unblocked member."""
     blocked = (staged.members.rejected_ids | staged.income.blocked_ids
                | staged.adjustments.blocked_ids)
     owing = staged.members.members.filter(pl.col("owes") & ~pl.col("member_id").is_in(sorted(blocked)))
     return compute_dues(owing, staged.units.units, staged.income.lines,
-                        staged.adjustments.in_force, books, period), blocked
+                        staged.adjustments.in_force, books, period)
 
 
 def account(raw: RawInputs, staged: Staged, dues_members: set[str]) -> tuple[int, int, int, int]:
@@ -140,7 +140,7 @@ def income_row_status(line_status: pl.DataFrame, row_notes: list[dict], dues_mem
 
 def close(raw: RawInputs, books: dict[str, Rulebook], period: str) -> CloseResult:
     staged = validate(raw, books, period)
-    dues_result, _ = compute(staged, books, period)
+    dues_result = compute(staged, books, period)
     return finish(raw, staged, dues_result, books, period)
 
 
