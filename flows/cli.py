@@ -1,174 +1,163 @@
-"""The `skladki` command line: close, demo, synth (CONTRACT.md).
-
-Exit status of `close`: 0 done (exceptions recorded), 1 could not be done and nothing written,
-2 wrong usage.
+"""The `skladki` command line (CONTRACT.md). One runner for every command: the engine switch,
+the Polish message and exit status 1 for a run that cannot be done (nothing written), 2 for
+wrong usage, the summary on success. ``--debug`` shows tracebacks, for developers.
 """
 from __future__ import annotations
 
 import shutil
 import sys
 import time
+import traceback
 from pathlib import Path
 from typing import Optional
 
 import typer
 
 from flows import settings
+from flows.command import Command, Outcome, printer, run_plain, run_prefect
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
-                  help="skladki: exact monthly close of trade-union dues.")
+                  help="skladki: dokładne składki związkowe — zamknięcie miesiąca, podział, uzgodnienia.")
+DEBUG = {"on": False}
+ENGINES = ("prefect", "plain")
+
+
+@app.callback()
+def main_options(debug: bool = typer.Option(False, "--debug", help="tracebacks for developers")) -> None:
+    DEBUG["on"] = debug
 
 
 def _period(value: str) -> str:
     from transforms.staging import is_period
     if not is_period(value):
-        raise typer.BadParameter(f"{value!r} is not a period YYYY-MM (e.g. 2026-10)")
+        raise typer.BadParameter(f"'{value}' to nie okres RRRR-MM (np. 2026-10)")
     return value
 
 
-def _run(period: str, inbox: Path, db: Path, out: Optional[Path], engine: str,
-         unit_workbooks: bool = True):
-    if engine == "plain":
-        from flows.steps import run_plain
-        return run_plain(period, inbox, db, out, progress=lambda m: print(m, flush=True),
-                         unit_workbooks=unit_workbooks)
-    print("starting Prefect (a local temporary server; about 10 s)...", flush=True)
-    from flows.monthly_close import monthly_close
-    return monthly_close(period, inbox, db, out, unit_workbooks=unit_workbooks)
+def _engine(value: str) -> str:
+    if value not in ENGINES:
+        raise typer.BadParameter("silnik to prefect albo plain")
+    return value
 
 
-@app.command()
-def close(period: str = typer.Option(..., callback=_period, help="the month to close, YYYY-MM"),
-          inbox: Path = typer.Option(..., help="folder with units.csv, members.csv, income/, adjustments.csv"),
-          db: Path = typer.Option(..., help="DuckDB file (created if absent)"),
-          out: Optional[Path] = typer.Option(None, help="folder for the Excel workbook"),
-          engine: str = typer.Option("prefect", help="prefect (default) or plain: the same steps "
-                                     "without the Prefect server"),
-          unit_workbooks: bool = typer.Option(True, help="with --out, also one workbook per unit "
-                                              "(members' names) in OUT/jednostki")):
-    """Close one month: dues, split, transfers due, exceptions -> DuckDB (+ Excel)."""
-    from flows.steps import summary_text
-    if engine not in ("prefect", "plain"):
-        raise typer.BadParameter("engine must be prefect or plain", param_hint="--engine")
+def execute(command: Command, engine: str, quiet: bool = False, **params) -> Outcome:
+    """Run ``command`` on the chosen engine; print its summary, or its one Polish message and
+    exit 1 (nothing written). An unexpected error is a bug: exit 1, traceback with --debug."""
     t0 = time.perf_counter()
-    outcome = _run(period, inbox, db, out, engine, unit_workbooks)
+    progress = printer(quiet)
+    try:
+        if engine == "plain":
+            outcome = run_plain(command, progress, **params)
+        else:
+            command.check(params)       # arguments are checked before Prefect starts
+            print("uruchamianie Prefect (tymczasowy lokalny serwer; ok. 10 s)...", flush=True)
+            from flows.orchestration import FLOWS
+            outcome = run_prefect(command, FLOWS[command.name], progress,
+                                  **{k: str(v) if isinstance(v, Path) else v for k, v in params.items()},
+                                  quiet=quiet)
+    except Exception as e:  # noqa: BLE001 - an unanticipated failure: one line, or the traceback with --debug
+        from transforms.errors import UserError
+        if isinstance(e, UserError):
+            outcome = Outcome(False, str(e))
+        elif DEBUG["on"]:
+            raise
+        else:
+            print(f"błąd: nieoczekiwany błąd programu ({type(e).__name__}: {e}); nic nie zostało zapisane. "
+                  "Uruchom ponownie z --debug i zgłoś go.", file=sys.stderr)
+            raise typer.Exit(1) from None
     if not outcome.ok:
-        print(f"error: {outcome.message}", file=sys.stderr)
-        print("nothing was written.", file=sys.stderr)
+        print(f"błąd: {outcome.message}", file=sys.stderr)
+        print("nic nie zostało zapisane.", file=sys.stderr)
         raise typer.Exit(1)
-    print(summary_text(outcome))
-    print(f"  wall time: {time.perf_counter() - t0:.1f} s")
+    print(command.summary(outcome.run))
+    print(f"  czas: {time.perf_counter() - t0:.1f} s")
+    return outcome
 
 
 @app.command()
-def demo(folder: Path = typer.Option(Path("out/demo"), help="where to put the database and workbook"),
+def close(period: str = typer.Option(..., callback=_period, help="zamykany miesiąc, RRRR-MM"),
+          inbox: Path = typer.Option(..., help="folder z units.csv, members.csv, income/, adjustments.csv"),
+          db: Path = typer.Option(..., help="plik DuckDB (tworzony, jeśli go nie ma)"),
+          out: Optional[Path] = typer.Option(None, help="folder na skoroszyty Excel"),
+          engine: str = typer.Option("prefect", callback=_engine, help="prefect (domyślnie) albo plain: te same "
+                                     "kroki bez serwera Prefect"),
+          unit_workbooks: bool = typer.Option(True, help="z --out także skoroszyt dla każdej jednostki "
+                                              "(z nazwiskami) w OUT/jednostki")):
+    """Zamknięcie miesiąca: składki, podział, przelewy, wyjątki -> DuckDB (+ Excel)."""
+    from flows.close import CLOSE
+    execute(CLOSE, engine, period=period, inbox=inbox, db=db, out=out, unit_workbooks=unit_workbooks)
+
+
+@app.command()
+def demo(folder: Path = typer.Option(Path("out/demo"), help="gdzie zapisać bazę i skoroszyty"),
          period: str = typer.Option("2026-10", callback=_period),
-         engine: str = typer.Option("prefect", help="prefect (default) or plain")):
-    """Close the bundled demo inbox (data/demo) into a fresh folder and print a summary."""
-    from flows.steps import summary_text
+         engine: str = typer.Option("prefect", callback=_engine, help="prefect (domyślnie) albo plain")):
+    """Zamyka dołączoną skrzynkę demonstracyjną (data/demo) w nowym folderze i drukuje podsumowanie."""
+    from flows.close import CLOSE
     if folder.exists():
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
-    db = folder / "skladki.duckdb"
-    print(f"demo: closing {period} from {settings.DEMO_INBOX} into {folder}", flush=True)
-    outcome = _run(period, settings.DEMO_INBOX, db, folder, engine)
-    if not outcome.ok:
-        print(f"error: {outcome.message}", file=sys.stderr)
-        raise typer.Exit(1)
-    print(summary_text(outcome))
+    print(f"demo: zamknięcie {period} z {settings.DEMO_INBOX} do {folder}", flush=True)
+    execute(CLOSE, engine, period=period, inbox=settings.DEMO_INBOX, db=folder / "skladki.duckdb", out=folder,
+            unit_workbooks=True)
 
 
 @app.command()
-def synth(members: int = typer.Option(..., min=1, help="number of members"),
+def synth(members: int = typer.Option(..., min=1, help="liczba członków"),
           period: str = typer.Option(..., callback=_period),
-          out: Path = typer.Option(..., help="inbox folder to write"),
-          seed: int = typer.Option(2026, help="random seed (same seed, same inbox)")):
-    """Write a deterministic, valid canonical inbox of any size (scale tests, benchmarks)."""
+          out: Path = typer.Option(..., help="folder skrzynki do zapisania"),
+          seed: int = typer.Option(2026, help="ziarno losowania (to samo ziarno, ta sama skrzynka)")):
+    """Zapisuje deterministyczną, poprawną skrzynkę dowolnej wielkości (testy skali, pomiary)."""
     from flows.synth import write_inbox
     t0 = time.perf_counter()
     counts = write_inbox(out, members, period, seed)
-    print(f"synth: {counts['units']} units, {counts['members']} members, "
-          f"{counts['income']} income lines, {counts['adjustments']} adjustments -> {out} "
-          f"({time.perf_counter() - t0:.1f} s)")
+    print(f"synth: jednostek {counts['units']}, członków {counts['members']}, wierszy dochodu "
+          f"{counts['income']}, decyzji {counts['adjustments']} -> {out} ({time.perf_counter() - t0:.1f} s)")
 
 
 @app.command("salary-caps")
-def salary_caps(period: str = typer.Option(..., callback=_period, help="payroll month YYYY-MM"),
-                officers: Path = typer.Option(..., help="officers.csv or .xlsx"),
-                db: Path = typer.Option(..., help="DuckDB file (created if absent)"),
-                out: Optional[Path] = typer.Option(None, help="folder for the Excel workbook"),
-                wages: Optional[Path] = typer.Option(None, help="CSV of newer GUS quarters "
+def salary_caps(period: str = typer.Option(..., callback=_period, help="miesiąc wypłaty, RRRR-MM"),
+                officers: Path = typer.Option(..., help="officers.csv albo .xlsx"),
+                db: Path = typer.Option(..., help="plik DuckDB (tworzony, jeśli go nie ma)"),
+                out: Optional[Path] = typer.Option(None, help="folder na skoroszyt Excel"),
+                wages: Optional[Path] = typer.Option(None, help="CSV nowszych kwartałów GUS "
                                                      "(quarter,amount_pln,source)"),
-                engine: str = typer.Option("prefect", help="prefect (default) or plain")):
-    """Check elected officers' pay against the caps of 004 §7–§8 (RULES.md §9)."""
-    from flows import salary_caps as caps
-    if engine not in ("prefect", "plain"):
-        raise typer.BadParameter("engine must be prefect or plain", param_hint="--engine")
-    if engine == "plain":
-        outcome = caps.run_plain(period, officers, db, out, wages)
-    else:
-        print("starting Prefect (a local temporary server; about 10 s)...", flush=True)
-        outcome = caps.salary_caps_flow(period, officers, db, out, wages)
-    if not outcome.ok:
-        print(f"error: {outcome.message}", file=sys.stderr)
-        print("nothing was written.", file=sys.stderr)
-        raise typer.Exit(1)
-    print(caps.summary_text(outcome))
+                engine: str = typer.Option("prefect", callback=_engine, help="prefect (domyślnie) albo plain")):
+    """Wynagrodzenia wybieralnych funkcyjnych wobec limitów 004 §7–§8 (RULES.md §9)."""
+    from flows.salary_caps import SALARY_CAPS
+    execute(SALARY_CAPS, engine, period=period, officers=officers, db=db, out=out, wages=wages)
 
 
 @app.command("verify-delegates")
-def verify_delegates(inbox: Path = typer.Option(..., help="folder with remittances.csv and wages.csv"),
-                     db: Path = typer.Option(..., help="DuckDB file (closes stored there are cross-checked)"),
-                     out: Optional[Path] = typer.Option(None, help="folder for the Excel workbook"),
-                     seats: Optional[int] = typer.Option(None, min=1, help="seats to apportion (largest remainder)"),
-                     key: Optional[str] = typer.Option(None, help="per:N, per-started:N, or a key of "
-                                                       "data/rulebooks/delegate_keys.toml"),
-                     wage_fallback: Optional[str] = typer.Option(None, help="national: use the national "
-                                                                 "average where a voivodeship figure is missing"),
-                     engine: str = typer.Option("prefect", help="prefect (default) or plain")):
-    """Verify delegate counts against remitted dues (Uchwała XIX KZD nr 6/2005) and apportion seats."""
-    from flows import delegates
+def verify_delegates(inbox: Path = typer.Option(..., help="folder z remittances.csv i wages.csv"),
+                     db: Path = typer.Option(..., help="plik DuckDB (zapisane zamknięcia są porównywane)"),
+                     out: Optional[Path] = typer.Option(None, help="folder na skoroszyt Excel"),
+                     seats: Optional[int] = typer.Option(None, min=1, help="liczba mandatów do podziału "
+                                                         "(największe reszty)"),
+                     key: Optional[str] = typer.Option(None, help="per:N, per-started:N albo klucz z "
+                                                       "data/delegate_keys.toml"),
+                     wage_fallback: Optional[str] = typer.Option(None, help="national: przeciętne ogólnopolskie, "
+                                                                 "gdy brak danych województwa"),
+                     engine: str = typer.Option("prefect", callback=_engine, help="prefect (domyślnie) albo plain")):
+    """Weryfikacja liczby delegatów wobec przekazanych składek (Uchwała XIX KZD nr 6/2005) i mandaty."""
+    from flows.delegates import VERIFY_DELEGATES
     if seats is not None and key is not None:
-        raise typer.BadParameter("give --seats or --key, not both", param_hint="--seats/--key")
+        raise typer.BadParameter("podaj --seats albo --key, nie oba", param_hint="--seats/--key")
     if wage_fallback not in (None, "national"):
-        raise typer.BadParameter("the only fallback is national", param_hint="--wage-fallback")
-    if key is not None:
-        from transforms.delegates import key_seats
-        try:
-            key_seats({}, key, delegates.KEYS.read_text(encoding="utf-8"))
-        except (KeyError, ValueError) as e:
-            raise typer.BadParameter(str(e), param_hint="--key") from None
-    if engine == "plain":
-        outcome = delegates.run_plain(inbox, db, out, seats, key, wage_fallback)
-    else:
-        print("starting Prefect (a local temporary server; about 10 s)...", flush=True)
-        outcome = delegates.verify_delegates_flow(inbox, db, out, seats, key, wage_fallback)
-    if not outcome.ok:
-        print(f"error: {outcome.message}", file=sys.stderr)
-        print("nothing was written.", file=sys.stderr)
-        raise typer.Exit(1)
-    print(delegates.summary_text(outcome))
+        raise typer.BadParameter("jedyna wartość to national", param_hint="--wage-fallback")
+    execute(VERIFY_DELEGATES, engine, inbox=inbox, db=db, out=out, seats=seats, key=key, wage_fallback=wage_fallback)
 
 
 @app.command()
-def reconcile(period: str = typer.Option(..., callback=_period, help="reconcile transfers up to this month"),
-              statements: Path = typer.Option(..., help="folder with MT940 (*.sta, *.mt940, *.940) or bank "
-                                              "*.csv statements, and optionally payments.csv"),
-              db: Path = typer.Option(..., help="DuckDB file with the stored closes"),
-              out: Optional[Path] = typer.Option(None, help="folder for the Excel workbooks"),
-              engine: str = typer.Option("prefect", help="prefect (default) or plain")):
-    """Match a region's bank credits to the transfers its units owe; verdicts and arrears."""
-    from flows import reconcile as rec
-    if engine == "plain":
-        outcome = rec.run_plain(period, statements, db, out)
-    else:
-        print("starting Prefect (a local temporary server; about 10 s)...", flush=True)
-        outcome = rec.reconcile_flow(period, statements, db, out)
-    if not outcome.ok:
-        print(f"error: {outcome.message}", file=sys.stderr)
-        print("nothing was written.", file=sys.stderr)
-        raise typer.Exit(1)
-    print(rec.summary_text(outcome))
+def reconcile(period: str = typer.Option(..., callback=_period, help="uzgodnij przelewy do tego miesiąca"),
+              statements: Path = typer.Option(..., help="folder z wyciągami MT940 (*.sta, *.mt940, *.940) albo "
+                                              "bankowymi *.csv, opcjonalnie payments.csv"),
+              db: Path = typer.Option(..., help="plik DuckDB z zapisanymi zamknięciami"),
+              out: Optional[Path] = typer.Option(None, help="folder na skoroszyty Excel"),
+              engine: str = typer.Option("prefect", callback=_engine, help="prefect (domyślnie) albo plain")):
+    """Wpływy na rachunek regionu wobec przelewów należnych od jednostek; statusy i zaległości."""
+    from flows.reconcile import RECONCILE
+    execute(RECONCILE, engine, period=period, statements=statements, db=db, out=out)
 
 
 def main() -> None:

@@ -1,15 +1,19 @@
 """Reading the canonical inbox (CONTRACT.md) into text frames. Values are never interpreted here:
-every column is read as text (PESEL keeps its leading zero), staging casts them.
+every column is read as text (PESEL keeps its leading zero), staging casts them. A required file
+that is missing or unreadable stops the run (``UserError``: a Polish message naming the file).
 """
 from __future__ import annotations
 
 import hashlib
-from datetime import date, datetime
 from pathlib import Path
 
 import polars as pl
 
+from flows.files import cell_text, xlsx_values
+from flows.payroll_inbox import BadFile, PayrollFiles, bad_file, choose_profile, load_profiles, read_payroll
 from transforms.close import RawInputs
+from transforms.errors import UserError
+from transforms.payroll import Identifiers
 
 REQUIRED = {
     "units": ["unit_id", "region_id", "voivodeship"],
@@ -32,29 +36,11 @@ OPTIONAL = {
 }
 
 
-class InboxError(Exception):
-    """The close cannot be done: a required file is missing or unreadable (exit status 1)."""
-
-
-def cell_text(v) -> str | None:
-    if v is None:
-        return None
-    if isinstance(v, datetime):
-        return v.date().isoformat() if v.time() == datetime.min.time() else v.isoformat()
-    if isinstance(v, date):
-        return v.isoformat()
-    # ok-float: Excel stores numbers as doubles; whole ones lose the '.0', others keep Python's
-    # shortest repr, and anything not a 2-decimal amount is then rejected by staging (bad_amount).
-    if isinstance(v, float) and v.is_integer():
-        return str(int(v))
-    return str(v)
+INCOME_COLUMNS = REQUIRED["income"] + ["amount_gr", "_source", "_row"]
 
 
 def _read_xlsx(path: Path) -> pl.DataFrame:
-    from openpyxl import load_workbook
-    wb = load_workbook(path, read_only=True, data_only=True)
-    rows = list(wb.worksheets[0].iter_rows(values_only=True))
-    wb.close()
+    rows = xlsx_values(path)
     if not rows:
         return pl.DataFrame()
     header = [str(h).strip() if h is not None else f"column_{i + 1}" for i, h in enumerate(rows[0])]
@@ -63,7 +49,7 @@ def _read_xlsx(path: Path) -> pl.DataFrame:
 
 
 def read_table(path: Path, kind: str) -> pl.DataFrame:
-    """One inbox table as text, with _source and _row; raises InboxError naming the file."""
+    """One inbox table as text, with _source and _row; raises UserError naming the file."""
     name = path.name if kind != "income" else f"income/{path.name}"
     try:
         if path.suffix.lower() == ".xlsx":
@@ -73,24 +59,21 @@ def read_table(path: Path, kind: str) -> pl.DataFrame:
             if not raw.strip():
                 if kind == "adjustments":      # an empty optional file: no decisions this month
                     return _empty(kind)
-                raise InboxError(f"{name}: the file is empty; expected a header row with "
-                                 f"{', '.join(REQUIRED[kind])}")
+                raise UserError("file_empty", name=name, columns=", ".join(REQUIRED[kind]))
             try:
                 raw.decode("utf-8")
             except UnicodeDecodeError as e:
-                raise InboxError(f"{name}: not UTF-8 text (byte {e.start}); save it as UTF-8 CSV "
-                                 "with a header row, or give it as .xlsx") from None
+                raise UserError("not_utf8", name=name, byte=e.start) from None
             df = pl.read_csv(raw, infer_schema=False)
-    except InboxError:
+    except UserError:
         raise
     except Exception as e:  # noqa: BLE001 - any parser failure is reported with the file name
-        raise InboxError(f"{name}: cannot be read ({type(e).__name__}: {e})") from None
+        raise UserError("unreadable", name=name, detail=f"{type(e).__name__}: {e}") from None
     df = df.rename({c: c.strip().lstrip("\ufeff") for c in df.columns})
     missing = [c for c in REQUIRED[kind] if c not in df.columns]
     if missing:
-        raise InboxError(f"{name}: missing required column(s) {', '.join(missing)}; "
-                         f"expected columns {', '.join(REQUIRED[kind] + OPTIONAL[kind])} "
-                         f"(found {', '.join(df.columns) or 'none'})")
+        raise UserError("missing_columns", name=name, missing=", ".join(missing),
+                        expected=", ".join(REQUIRED[kind] + OPTIONAL[kind]), found=", ".join(df.columns) or "żadnych")
     for c in REQUIRED[kind] + OPTIONAL[kind]:
         if c not in df.columns:
             df = df.with_columns(pl.lit(None, pl.String).alias(c))
@@ -102,13 +85,13 @@ def read_table(path: Path, kind: str) -> pl.DataFrame:
                            pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("_row"))
 
 
-def _one(inbox: Path, stem: str, required: bool) -> Path | None:
-    found = [p for p in (inbox / f"{stem}.csv", inbox / f"{stem}.xlsx") if p.exists()]
+def find_table(folder: Path, stem: str, required: bool) -> Path | None:
+    """``stem.csv`` or ``stem.xlsx`` in ``folder`` (one of them)."""
+    found = [p for p in (folder / f"{stem}.csv", folder / f"{stem}.xlsx") if p.exists()]
     if len(found) > 1:
-        raise InboxError(f"{stem}: both {stem}.csv and {stem}.xlsx are in {inbox}; keep one")
+        raise UserError("both_csv_xlsx", stem=stem, folder=folder)
     if not found and required:
-        raise InboxError(f"{stem}.csv: missing from the inbox {inbox}; it is required "
-                         f"(columns {', '.join(REQUIRED[stem])})")
+        raise UserError("missing_file", name=f"{stem}.csv", folder=folder, columns=", ".join(REQUIRED[stem]))
     return found[0] if found else None
 
 
@@ -117,9 +100,8 @@ def _empty(kind: str) -> pl.DataFrame:
     return pl.DataFrame(schema={**{c: pl.String for c in cols}, "_source": pl.String, "_row": pl.Int64})
 
 
-def identifiers(members: pl.DataFrame):
+def identifiers(members: pl.DataFrame) -> Identifiers:
     """members.csv identifiers (PESEL, staff number, member id) for payroll files."""
-    from transforms.payroll import Identifiers
     pesel, staff = {}, {}
     for mid, p, st in members.select("member_id", "pesel", "staff_number").iter_rows():
         if mid and p:
@@ -132,13 +114,12 @@ def identifiers(members: pl.DataFrame):
 def read_inbox(inbox: Path, period: str) -> RawInputs:
     """Read units, members, income/* (canonical files and payroll exports through their profiles)
     and the optional adjustments file."""
-    from flows.payroll_inbox import BadFile, PayrollFiles, bad_file, choose_profile, load_profiles, read_payroll
     if not inbox.is_dir():
-        raise InboxError(f"{inbox}: the inbox folder does not exist")
+        raise UserError("no_folder", path=inbox, what="skrzynki")
     files: list[Path] = []
-    units_path = _one(inbox, "units", True)
-    members_path = _one(inbox, "members", True)
-    adj_path = _one(inbox, "adjustments", False)
+    units_path = find_table(inbox, "units", True)
+    members_path = find_table(inbox, "members", True)
+    adj_path = find_table(inbox, "adjustments", False)
     units = read_table(units_path, "units")
     members = read_table(members_path, "members")
     adjustments = read_table(adj_path, "adjustments") if adj_path else _empty("adjustments")
@@ -162,14 +143,16 @@ def read_inbox(inbox: Path, period: str) -> RawInputs:
         else:
             read_payroll(path, profile, ids, period, payroll)
     files += income_files
-    if payroll.lines:
-        canonical_parts.append(pl.DataFrame(payroll.lines, schema={
-            **{c: pl.String for c in REQUIRED["income"]}, "_source": pl.String, "_row": pl.Int64}))
-    income = pl.concat(canonical_parts) if canonical_parts else _empty("income")
+    # canonical lines carry PLN text; payroll lines arrive parsed, in grosze (amount_gr)
+    parts = [p.with_columns(pl.lit(None, pl.Int64).alias("amount_gr")) for p in canonical_parts]
+    parts.append(pl.DataFrame(payroll.lines, schema={
+        **{c: pl.String for c in REQUIRED["income"]}, "amount_gr": pl.Int64, "_source": pl.String,
+        "_row": pl.Int64}))
+    income = pl.concat([p.select(INCOME_COLUMNS) for p in parts])
     digest = hashlib.sha256()
     for p in sorted(files):
         digest.update(str(p.relative_to(inbox)).encode() + b"\0" + p.read_bytes() + b"\0")
     return RawInputs(units, members, income, adjustments,
                      file_rows_rejected=payroll.rows_rejected, input_sha256=digest.hexdigest(),
-                     income_exceptions=payroll.exceptions, income_blocked=payroll.blocked,
+                     income_issues=payroll.issues, income_blocked=payroll.blocked,
                      income_row_status=payroll.row_status, deductions=payroll.deductions)

@@ -17,25 +17,30 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from flows import settings
-from transforms.payroll import (Identifiers, PayrollResult, Profile, header_problem, load_dictionary,
-                                map_rows, members_named_in, parse_profile)
+from flows.files import cell_text, xlsx_values
+from transforms.errors import Issue, issue, text
+from transforms.payroll import (Identifiers, PayrollResult, Profile, expected_columns, header_problem,
+                                load_dictionary, map_rows, members_named_in, parse_profile)
 
-PROFILES = settings.DATA / "profiles"
+PROFILES = settings.PROFILES
 CANONICAL = ["period", "member_id", "component", "amount"]
+DICTIONARY = "components.toml"
 
 
 def load_profiles() -> dict[str, Profile]:
+    """Every profile of the shipped folder and the user's (SKLADKI_PROFILES), by name."""
     out = {}
-    for path in sorted(PROFILES.glob("*.toml")):
-        if path.name == "components.toml":
-            continue
-        p = parse_profile(path.read_text(encoding="utf-8"))
-        out[p.name] = p
+    for folder in settings.profile_folders():
+        for path in sorted(Path(folder).glob("*.toml")):
+            if path.name == DICTIONARY:
+                continue
+            p = parse_profile(path.read_text(encoding="utf-8"), str(path))
+            out[p.name] = p
     return out
 
 
 def dictionary() -> dict[str, str]:
-    return load_dictionary((PROFILES / "components.toml").read_text(encoding="utf-8"))
+    return load_dictionary((PROFILES / DICTIONARY).read_text(encoding="utf-8"))
 
 
 class BadFile(Exception):
@@ -44,20 +49,13 @@ class BadFile(Exception):
 
 def decoded_rows(path: Path, profile: Profile) -> list[list[str]]:
     if profile.format == "xlsx":
-        from openpyxl import load_workbook
-        from flows.inbox import cell_text
-        wb = load_workbook(path, read_only=True, data_only=True)
-        rows = [[cell_text(v) or "" for v in r] for r in wb.worksheets[0].iter_rows(values_only=True)]
-        wb.close()
-        return rows
+        return [[cell_text(v) or "" for v in r] for r in xlsx_values(path)]
     try:
-        text = path.read_bytes().decode(profile.encoding)
+        content = path.read_bytes().decode(profile.encoding)
     except UnicodeDecodeError as e:
-        raise BadFile(f"cannot be decoded as {profile.encoding} (profile {profile.name}) at byte {e.start}; "
-                      f"export it again in {profile.encoding} with the columns "
-                      f"{', '.join(dict.fromkeys(list(profile.signature) + profile.required_columns()))} "
-                      f"on line {profile.header_row}") from None
-    return list(csv.reader(io.StringIO(text.lstrip("\ufeff")), delimiter=profile.separator))
+        raise BadFile(text("problems", "file_decode", encoding=profile.encoding, profile=profile.name,
+                           byte=e.start, columns=expected_columns(profile), header_row=profile.header_row)) from None
+    return list(csv.reader(io.StringIO(content.lstrip("\ufeff")), delimiter=profile.separator))
 
 
 def _header(path: Path, profile: Profile) -> list[str] | None:
@@ -70,12 +68,9 @@ def _header(path: Path, profile: Profile) -> list[str] | None:
 
 def is_canonical(path: Path) -> bool:
     if path.suffix.lower() == ".xlsx":
-        from openpyxl import load_workbook
         try:
-            wb = load_workbook(path, read_only=True)
-            first = next(wb.worksheets[0].iter_rows(values_only=True), ())
-            wb.close()
-        except Exception:  # noqa: BLE001
+            first = next(iter(xlsx_values(path)), ())
+        except Exception:  # noqa: BLE001 - an unreadable workbook is not canonical
             return False
         return all(c in [str(v).strip() for v in first if v is not None] for c in CANONICAL)
     try:
@@ -91,8 +86,8 @@ def choose_profile(path: Path, profiles: dict[str, Profile]) -> Profile | None:
     if sidecar.exists():
         name = sidecar.read_text(encoding="utf-8").strip()
         if name not in profiles:
-            raise BadFile(f"its sidecar {sidecar.name} names profile {name!r}, which does not exist; "
-                          f"known: {', '.join(sorted(profiles))}")
+            raise BadFile(text("problems", "sidecar_unknown", sidecar=sidecar.name, profile=name,
+                               known=", ".join(sorted(profiles))))
         return profiles[name]
     if is_canonical(path):
         return None
@@ -102,24 +97,20 @@ def choose_profile(path: Path, profiles: dict[str, Profile]) -> Profile | None:
     if len(matches) == 1:
         return matches[0]
     if not matches:
-        raise BadFile("matches no payroll profile and is not a canonical file; expected the canonical "
-                      f"columns {', '.join(CANONICAL)} or the columns of a profile ("
-                      + "; ".join(f"{p.name}: {', '.join(p.signature)}" for p in profiles.values()
-                                  if p.format == kind)
-                      + f"), or put the profile name in {path.name}.profile")
-    raise BadFile(f"matches several profiles ({', '.join(p.name for p in matches)}); put the right one "
-                  f"in {path.name}.profile")
+        raise BadFile(text("problems", "no_profile", canonical=", ".join(CANONICAL), name=path.name,
+                           profiles="; ".join(f"{p.name}: {', '.join(p.signature)}"
+                                              for p in profiles.values() if p.format == kind)))
+    raise BadFile(text("problems", "several_profiles", profiles=", ".join(p.name for p in matches), name=path.name))
 
 
 @dataclass
 class PayrollFiles:
     lines: list[dict] = field(default_factory=list)
     deductions: list[dict] = field(default_factory=list)
-    exceptions: list[dict] = field(default_factory=list)
+    issues: list[Issue] = field(default_factory=list)
     blocked: set[str] = field(default_factory=set)
     row_status: list[dict] = field(default_factory=list)
     rows_rejected: int = 0            # rows of whole files that could not be read
-    profiles_used: dict[str, str] = field(default_factory=dict)
 
 
 def read_payroll(path: Path, profile: Profile, ids: Identifiers, period: str, out: PayrollFiles) -> None:
@@ -127,8 +118,8 @@ def read_payroll(path: Path, profile: Profile, ids: Identifiers, period: str, ou
     try:
         rows = decoded_rows(path, profile)
         if len(rows) < profile.header_row:
-            raise BadFile(f"has {len(rows)} lines, but profile {profile.name} expects the header on line "
-                          f"{profile.header_row}")
+            raise BadFile(text("problems", "too_few_lines", lines=len(rows), profile=profile.name,
+                               header_row=profile.header_row))
         problem = header_problem([(h or "").strip() for h in rows[profile.header_row - 1]], profile)
         if problem:
             raise BadFile(problem)
@@ -138,28 +129,21 @@ def read_payroll(path: Path, profile: Profile, ids: Identifiers, period: str, ou
     res: PayrollResult = map_rows(rows, profile, dictionary(), ids, source, period, period)
     out.lines += res.lines
     out.deductions += res.deductions
-    out.exceptions += res.exceptions
+    out.issues += res.issues
     out.blocked |= res.blocked
     out.row_status += res.row_status
-    out.profiles_used[source] = profile.name
 
 
 def bad_file(path: Path, why: str, ids: Identifiers, period: str, out: PayrollFiles) -> None:
     """One exception for the file; the members named in it are blocked, the close goes on."""
     source = f"income/{path.name}"
     # identifiers are ASCII: any single-byte decoding finds them
-    text = path.read_bytes().decode("cp1250", errors="replace") if path.suffix.lower() != ".xlsx" else ""
-    named = sorted(members_named_in(text, ids))
-    lines = [ln for ln in text.splitlines() if ln.strip()]
+    content = path.read_bytes().decode("cp1250", errors="replace") if path.suffix.lower() != ".xlsx" else ""
+    named = sorted(members_named_in(content, ids))
+    lines = [ln for ln in content.splitlines() if ln.strip()]
     out.rows_rejected += max(len(lines) - 1, 0)
-    out.exceptions.append({"period": period, "source": source, "row": None, "member_id": None,
-                           "reason_code": "bad_file",
-                           "message": f"{source}: {why}. Nothing in the file was used"
-                                      + (f"; {len(named)} member(s) named in it are blocked" if named else "")
-                                      + "."})
+    out.issues.append(issue("bad_file_blocking" if named else "bad_file", source=source, period=period,
+                            why=why, count=len(named)))
     for m in named:
-        out.exceptions.append({"period": period, "source": source, "row": None, "member_id": m,
-                               "reason_code": "bad_file",
-                               "message": f"member {m}: named in {source}, which could not be read; their "
-                                          "dues are not computed until the file is fixed."})
+        out.issues.append(issue("bad_file_member", source=source, located=False, period=period, member_id=m))
     out.blocked.update(named)

@@ -1,4 +1,10 @@
-"""Paths and quiet, offline Prefect settings (TOOLCHAIN.md). Imported before prefect."""
+"""Paths of the data (rulebooks, profiles, reference figures, demo) and quiet, offline Prefect
+settings (TOOLCHAIN.md). Imported before prefect.
+
+A user's own rulebooks and payroll profiles are added with the environment variables
+``SKLADKI_RULEBOOKS`` and ``SKLADKI_PROFILES`` (folders, separated like PATH); a rulebook of the
+same name as a shipped one replaces it.
+"""
 from __future__ import annotations
 
 import os
@@ -7,7 +13,24 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data"
 RULEBOOKS = DATA / "rulebooks"
+PROFILES = DATA / "profiles"
+BANK_PROFILES = DATA / "bank_profiles"
+REFERENCE = DATA / "reference"
+DELEGATE_KEYS = DATA / "delegate_keys.toml"
 DEMO_INBOX = DATA / "demo"
+
+
+def _extra(variable: str) -> list[Path]:
+    return [Path(p) for p in os.environ.get(variable, "").split(os.pathsep) if p]
+
+
+def rulebook_folders() -> list[Path]:
+    return [RULEBOOKS] + _extra("SKLADKI_RULEBOOKS")
+
+
+def profile_folders() -> list[Path]:
+    return [PROFILES] + _extra("SKLADKI_PROFILES")
+
 
 PREFECT_DEFAULTS = {
     "PREFECT_HOME": str(ROOT / ".prefect"),

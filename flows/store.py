@@ -1,81 +1,86 @@
-"""DuckDB storage of a close: one transaction per period, a re-run replaces the period.
+"""DuckDB storage shared by every command: one write transaction per run, tables from the one
+registry (``schemas.tables.TABLES``), a re-run replacing its rows, read-only views for reports.
 
-Money arrives as Int64 grosze and is stored as DECIMAL(18,2) by exact decimal multiplication.
-No primary keys on fact tables (TOOLCHAIN.md: a PK makes a re-run ~70× slower); uniqueness is
-checked by the pandera models before the write.
+Money arrives as Int64 grosze and is stored as DECIMAL(18,2) by exact decimal multiplication. No
+primary keys on fact tables (TOOLCHAIN.md: a PK makes a re-run ~70× slower); uniqueness is
+checked by the schemas before the write.
 """
 from __future__ import annotations
 
-import uuid
-from datetime import datetime
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import duckdb
 import polars as pl
 
-from flows.db import write_transaction
-from transforms.close import CloseResult
-
-MONEY = "DECIMAL(18,2)"
-DDL = [
-    f"""CREATE TABLE IF NOT EXISTS dues (period VARCHAR, member_id VARCHAR, unit_id VARCHAR,
-        category VARCHAR, base {MONEY}, dues {MONEY}, surcharge {MONEY}, total {MONEY})""",
-    f"""CREATE TABLE IF NOT EXISTS allocations (period VARCHAR, unit_id VARCHAR, level VARCHAR,
-        amount {MONEY})""",
-    """CREATE TABLE IF NOT EXISTS exceptions (period VARCHAR, source VARCHAR, "row" BIGINT,
-        member_id VARCHAR, reason_code VARCHAR, message VARCHAR)""",
-    """CREATE TABLE IF NOT EXISTS runs (run_id VARCHAR, period VARCHAR, started_at TIMESTAMP,
-        finished_at TIMESTAMP, rulebook_version VARCHAR, rows_read BIGINT, rows_used BIGINT,
-        rows_rejected BIGINT, rows_skipped BIGINT, input_sha256 VARCHAR)""",
-    # Extensions to CONTRACT.md (added, nothing renamed):
-    f"""CREATE TABLE IF NOT EXISTS transfers (period VARCHAR, payer_kind VARCHAR, payer_id VARCHAR,
-        payee VARCHAR, region_id VARCHAR, amount {MONEY}, due_on DATE, rule VARCHAR)""",
-    f"""CREATE TABLE IF NOT EXISTS deduction_check (period VARCHAR, member_id VARCHAR, unit_id VARCHAR,
-        source VARCHAR, deducted {MONEY}, computed {MONEY}, difference {MONEY})""",
-    """CREATE TABLE IF NOT EXISTS units (period VARCHAR, unit_id VARCHAR, name VARCHAR,
-        region_id VARCHAR, voivodeship VARCHAR, sheltered BOOLEAN, rulebook VARCHAR,
-        raised_pct DECIMAL(5,2), bank_account VARCHAR)""",
-    # databases made before bank accounts were stored
-    "ALTER TABLE units ADD COLUMN IF NOT EXISTS bank_account VARCHAR",
-]
-
-# table -> (SELECT list over the registered frame ``src``), money cast exactly from grosze
-_g = "CAST(CAST({c} AS DECIMAL(18,0)) * 0.01 AS " + MONEY + ")"
-SELECTS = {
-    "dues": "period, member_id, unit_id, category, " + ", ".join(
-        _g.format(c=c) + f" AS {c}" for c in ("base", "dues", "surcharge", "total")),
-    "allocations": "period, unit_id, level, " + _g.format(c="amount"),
-    "exceptions": 'period, source, "row", member_id, reason_code, message',
-    "transfers": "period, payer_kind, payer_id, payee, region_id, " + _g.format(c="amount")
-                 + ", due_on, rule",
-    "deduction_check": "period, member_id, unit_id, source, " + ", ".join(
-        _g.format(c=c) for c in ("deducted", "computed", "difference")),
-    "units": "period, unit_id, name, region_id, voivodeship, sheltered, rulebook, "
-             "CAST(CAST(raised_bp AS DECIMAL(18,0)) * 0.01 AS DECIMAL(5,2)), bank_account",
-}
+from schemas.tables import TABLES
 
 
-def _write_table(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame, period: str) -> None:
-    con.execute(f"DELETE FROM {table} WHERE period = ?", [period])
-    con.register("src", frame)
+def begin(db: Path) -> duckdb.DuckDBPyConnection:
+    """Open ``db`` (created if absent) and begin the run's one transaction."""
+    con = duckdb.connect(str(db))
+    con.begin()
+    return con
+
+
+def commit(con: duckdb.DuckDBPyConnection) -> None:
     try:
-        con.execute(f"INSERT INTO {table} SELECT {SELECTS[table]} FROM src")
+        con.commit()
     finally:
-        con.unregister("src")
+        con.close()
 
 
-def store_close(db: Path, result: CloseResult, started_at: datetime) -> str:
-    """Write every table of the period in one transaction; returns the run id."""
-    run_id = str(uuid.uuid4())
-    units = result.units.with_columns(pl.lit(result.period).alias("period"))
-    frames = {"dues": result.dues, "allocations": result.allocations,
-              "exceptions": result.exceptions, "transfers": result.transfers, "units": units,
-              "deduction_check": result.deduction_check}
-    with write_transaction(db, DDL) as con:
-        for table, frame in frames.items():
-            _write_table(con, table, frame, result.period)
-        con.execute("INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [run_id, result.period, started_at, datetime.now(), result.rulebook_version,
-                     result.rows_read, result.rows_used, result.rows_rejected,
-                     result.rows_skipped, result.input_sha256])
-    return run_id
+def rollback(con: duckdb.DuckDBPyConnection) -> None:
+    try:
+        con.rollback()
+    finally:
+        con.close()
+
+
+def write(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame, **keys) -> None:
+    """Replace the rows of ``table`` that have these key values (a re-run replaces, never
+    duplicates; no keys: the whole table) with ``frame``, cast exactly by the registry."""
+    t = TABLES[table]
+    for stmt in t.ddl:
+        con.execute(stmt)
+    assert set(keys) == set(t.replace_by), f"{table} is replaced by {t.replace_by}, got {sorted(keys)}"
+    if keys:
+        where = " AND ".join(f'list_contains(${k}, "{k}")' if isinstance(v, list) else f'"{k}" = ${k}'
+                             for k, v in keys.items())
+        con.execute(f"DELETE FROM {table} WHERE {where}", keys)
+    else:
+        con.execute(f"DELETE FROM {table}")
+    if frame.height:
+        name = f"frame_{table}"
+        con.register(name, frame)
+        try:
+            con.execute(t.select_from(name))
+        finally:
+            con.unregister(name)
+
+
+def append(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> None:
+    """Add rows without replacing (the ``runs`` log)."""
+    t = TABLES[table]
+    for stmt in t.ddl:
+        con.execute(stmt)
+    name = f"frame_{table}"
+    con.register(name, frame)
+    try:
+        con.execute(t.select_from(name))
+    finally:
+        con.unregister(name)
+
+
+@contextmanager
+def read_only(db: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def table_names(con: duckdb.DuckDBPyConnection) -> set[str]:
+    return {t for (t,) in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}

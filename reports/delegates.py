@@ -5,15 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import duckdb
-from openpyxl import Workbook
-
-from reports.workbook import sheet
+from reports.xlsx import new_workbook, sheet
+from transforms.money import format_pl
 
 VERDICT_PL = {"passed": "potwierdzona", "reduced": "zmniejszona"}
 
 
 def write_delegates_workbook(con: duckdb.DuckDBPyConnection, path: Path) -> Path:
-    wb = Workbook(write_only=True)
+    wb = new_workbook()
     rows = con.execute("""
         SELECT region_id, voivodeship, paid_in, wage, declared_paying_members, refused_members,
                exempt_members, remitted, CAST(threshold AS DECIMAL(24,2)), verdict, recognised_paying,
@@ -42,6 +41,30 @@ def write_delegates_workbook(con: duckdb.DuckDBPyConnection, path: Path) -> Path
            con.execute("""SELECT source, "row", region_id, reason_code, message FROM delegate_exceptions
                           ORDER BY source, "row" """).fetchall(),
            money_cols=set(), widths=[20, 8, 10, 16, 120])
-    path.parent.mkdir(parents=True, exist_ok=True)
     wb.save(path)
     return path
+
+
+def summary_text(run) -> str:
+    r = run.state["result"]
+    reduced = [v for v in r.verification if v["verdict"] == "reduced"]
+    lines = [f"Weryfikacja delegatów: zweryfikowano {len(r.verification)} wierszy region × województwo, "
+             f"zmniejszono {len(reduced)}, wyjątki: {len(r.issues)}"]
+    for v in reduced:
+        lines.append(f"  {v['region_id']} {v['voivodeship']} {v['paid_in']}: zadeklarowano "
+                     f"{v['declared_paying_members']}, uznano {v['recognised_paying']} "
+                     f"(przekazano {format_pl(v['remitted'])}, potrzeba {format_pl(v['needed'])})")
+    for c in r.checks:
+        if c["difference"]:
+            lines.append(f"  księgi: {c['region_id']} {c['voivodeship']} przekazał {format_pl(c['remitted'])}, "
+                         f"wg ksiąg {format_pl(c['expected_from_books'])} (różnica {format_pl(c['difference'])})")
+    if r.seats:
+        lines.append(f"  mandaty: {r.seats_rule}")
+        for s in r.seats:
+            lines.append(f"    {s['region_id']:<8} {s['recognised_members']:>8} członków  mandaty "
+                         f"{s['seats']} (wg deklaracji: {s['seats_if_declared']})")
+    for e in r.issues:
+        lines.append(f"  ! {e.message}")
+    if run.workbook:
+        lines.append(f"  skoroszyt: {run.workbook}")
+    return "\n".join(lines)

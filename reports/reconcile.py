@@ -1,53 +1,80 @@
-"""Reconciliation workbooks (labels in Polish): one for the regional treasurer (amounts only),
-one per unit listing its members in arrears (names: for the unit's board)."""
+"""Reconciliation for people (Polish): the regional treasurer's workbook (amounts only), one per
+unit listing its members in arrears (member numbers, for the unit's board), the terminal summary."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Callable
 
 import duckdb
-from openpyxl import Workbook
 
-from reports.workbook import PAYEE_PL, safe_name, sheet
-from transforms.money import to_decimal
+from reports.xlsx import new_workbook, safe_name, sheet
+from transforms.money import format_pl
 
 STATUS_PL = {"paid": "zapłacono", "late": "po terminie", "short": "niedopłata", "over": "nadpłata",
              "missing": "brak wpłaty"}
 
 
-def write_reconcile_workbooks(con: duckdb.DuckDBPyConnection, res, out: Path) -> Path:
+def write_reconcile_workbooks(con: duckdb.DuckDBPyConnection, res, output: Callable[[str], Path]) -> Path:
     p = [res.period]
-    wb = Workbook(write_only=True)
+    wb = new_workbook()
     sheet(wb, "Status jednostek",
-           ["Jednostka", "Miesiąc składek", "Należne", "Wpłacono", "Różnica", "Termin", "Ostatnia wpłata",
-            "Dni po terminie", "Status"],
-           [(*r[:8], STATUS_PL.get(r[8], r[8])) for r in con.execute(
-               """SELECT unit_id, period, expected, paid, difference, due_on, last_payment_on, days_late, status
-                  FROM transfer_status WHERE reconciled_for = ? ORDER BY period, unit_id""", p).fetchall()],
-           money_cols={2, 3, 4}, widths=[12, 14, 14, 14, 14, 12, 14, 12, 14])
+          ["Jednostka", "Miesiąc składek", "Należne", "Wpłacono", "Różnica", "Termin", "Ostatnia wpłata",
+           "Dni po terminie", "Status"],
+          [(*r[:8], STATUS_PL.get(r[8], r[8])) for r in con.execute(
+              """SELECT unit_id, period, expected, paid, difference, due_on, last_payment_on, days_late, status
+                 FROM transfer_status WHERE reconciled_for = ? ORDER BY period, unit_id""", p).fetchall()],
+          money_cols={2, 3, 4}, widths=[12, 14, 14, 14, 14, 12, 14, 12, 14])
     sheet(wb, "Nieprzypisane wpływy",
-           ["Wyciąg", "Pozycja", "Data", "Kwota", "Rachunek", "Zleceniodawca", "Tytuł", "Powód"],
-           con.execute("""SELECT statement, entry, booking_date, amount, account, counterparty, title, unmatched_reason
-                          FROM bank_credits WHERE reconciled_for = ? AND unmatched_reason IS NOT NULL
-                          ORDER BY statement, entry""", p).fetchall(),
-           money_cols={3}, widths=[20, 8, 12, 14, 30, 30, 40, 80])
+          ["Wyciąg", "Pozycja", "Data", "Kwota", "Rachunek", "Zleceniodawca", "Tytuł", "Powód"],
+          con.execute("""SELECT statement, entry, booking_date, amount, account, counterparty, title, unmatched_reason
+                         FROM bank_credits WHERE reconciled_for = ? AND unmatched_reason IS NOT NULL
+                         ORDER BY statement, entry""", p).fetchall(),
+          money_cols={3}, widths=[20, 8, 12, 14, 30, 30, 40, 80])
     sheet(wb, "Do przekazania", ["Region", "Odbiorca", "Kwota", "Termin"],
-           [(f["region_id"], PAYEE_PL.get(f["payee"], f["payee"]), to_decimal(f["amount"]), f["due_on"])
-            for f in res.forwards],
-           money_cols={2}, widths=[10, 34, 14, 12])
-    out.mkdir(parents=True, exist_ok=True)
-    path = out / f"uzgodnienie_{res.period}.xlsx"
+          [(f["region_id"], f["payee_label"], f["amount"], f["due_on"]) for f in res.forwards],
+          money_cols={2}, widths=[10, 34, 14, 12])
+    if res.issues:
+        sheet(wb, "Wyjątki", ["Plik", "Wiersz", "Kod", "Co poprawić"],
+              [(i.source, i.row, i.reason_code, i.message) for i in res.issues],
+              money_cols=set(), widths=[24, 8, 20, 120])
+    path = output(f"uzgodnienie_{res.period}.xlsx")
     wb.save(path)
     # per unit: members three or more months in arrears (RULES.md §10) — for the board, never a removal
-    names = {}
+    by_unit: dict[str, list] = {}
     for a in res.arrears:
-        names.setdefault(a["unit_id"], []).append(a)
-    folder = out / "zaleglosci"
-    for unit_id, rows in sorted(names.items()):
-        wb = Workbook(write_only=True)
+        by_unit.setdefault(a["unit_id"], []).append(a)
+    for unit_id, rows in sorted(by_unit.items()):
+        wb = new_workbook()
         sheet(wb, "Zaległości",
-               ["Nr członka", "Pierwszy nieopłacony miesiąc", "Ostatni", "Miesięcy z rzędu", "Kwota"],
-               [(a["member_id"], a["first_unpaid"], a["last_unpaid"], a["months"], to_decimal(a["amount_due"]))
-                for a in rows], money_cols={4}, widths=[14, 16, 12, 12, 14])
-        folder.mkdir(parents=True, exist_ok=True)
-        wb.save(folder / f"zaleglosci_{safe_name(unit_id)}_{res.period}.xlsx")
+              ["Nr członka", "Pierwszy nieopłacony miesiąc", "Ostatni", "Miesięcy z rzędu", "Kwota"],
+              [(a["member_id"], a["first_unpaid"], a["last_unpaid"], a["months"], a["amount_due"]) for a in rows],
+              money_cols={4}, widths=[14, 16, 12, 12, 14])
+        wb.save(output(f"zaleglosci/zaleglosci_{safe_name(unit_id)}_{res.period}.xlsx"))
     return path
+
+
+def summary_text(run) -> str:
+    r = run.state["result"]
+    credits = [c for c in r.credits if c["direction"] == "credit"]
+    counts: dict[str, int] = {}
+    for s in r.status:
+        counts[s["status"]] = counts.get(s["status"], 0) + 1
+    lines = [f"Uzgodnienie do {r.period}: wpływów {len(credits)}, {format_pl(sum(c['amount'] for c in credits))}; "
+             f"przypisano {format_pl(sum(m['amount'] for m in r.matches))}, nieprzypisane "
+             f"{format_pl(sum(u['amount'] for u in r.unmatched))} w {len(r.unmatched)} wpływach",
+             "  przelewy: " + ", ".join(f"{STATUS_PL.get(k, k)} {v}" for k, v in sorted(counts.items()))]
+    for s in r.status:
+        if s["status"] != "paid":
+            lines.append(f"    {s['unit_id']} {s['period']}: {STATUS_PL[s['status']]} (należne {format_pl(s['expected'])}, "
+                         f"wpłacono {format_pl(s['paid'])}"
+                         + (f", {s['days_late']} dni po terminie" if s["days_late"] else "") + ")")
+    for u in r.unmatched:
+        lines.append(f"  nieprzypisany {u['statement']}#{u['entry']} {format_pl(u['amount'])}: {u['reason']}")
+    for f in r.forwards:
+        lines.append(f"  region {f['region_id']} przekazuje {format_pl(f['amount'])}: {f['payee_label']}, termin {f['due_on']}")
+    for i in r.issues:
+        lines.append(f"  ! {i.message}")
+    lines.append(f"  członkowie z zaległościami 3+ miesięcy: {len(r.arrears)}")
+    if run.workbook:
+        lines.append(f"  skoroszyt: {run.workbook}")
+    return "\n".join(lines)

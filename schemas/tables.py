@@ -1,23 +1,195 @@
-"""pandera (polars backend) models of the staged inputs and the stored outputs.
+"""The one registry of stored tables: columns, grain, DDL, storage casts and pandera schemas.
 
-Money columns are Int64 grosze here; DuckDB stores them as DECIMAL(18,2). Frames are validated
-collected (``lazy=True``) so every failure is reported at once. A failure of an output model is a
-bug in skladki, never a data problem: input problems are exception records made in staging.
+Every command stores its results through this registry (``flows.store.write``), schemas validate
+frames against it, reports select from the tables it names. Money columns are Int64 grosze in
+frames and DECIMAL(18,2) in DuckDB, converted exactly (``money.sql_money``). Vocabulary checks
+(levels, categories) come from the rulebooks in force, never from literals here.
+
+A failure of an output schema is a bug in skladki, never a data problem: input problems are
+``Issue`` records made in staging.
 """
 from __future__ import annotations
 
-import polars as pl
+from dataclasses import dataclass
+
 import pandera.polars as pa
-from pandera.polars import PolarsData
+import polars as pl
 
-from transforms.rulebook import CATEGORIES, LEVELS
+from transforms.errors import catalogue
+from transforms.money import sql_money
 
-REASON_CODES = ("unknown_member", "unknown_component", "bad_amount", "bad_period",
-                "not_a_member_in_period", "missing_income", "negative_base", "bad_adjustment",
-                "bad_member", "bad_unit",
-                # extensions: a payroll/income file that could not be read as its profile says
-                "bad_file")
 
+@dataclass(frozen=True)
+class Column:
+    name: str
+    kind: str = "text"       # text | money | int | date | bool | timestamp | pct | fte | dec6
+    source: str | None = None   # frame column, when it differs (units.raised_pct <- raised_bp)
+    nullable: bool = True
+
+
+SQL_TYPES = {"text": "VARCHAR", "money": "DECIMAL(18,2)", "int": "BIGINT", "date": "DATE",
+             "bool": "BOOLEAN", "timestamp": "TIMESTAMP", "pct": "DECIMAL(5,2)", "fte": "DECIMAL(6,4)",
+             "dec6": "DECIMAL(24,6)"}
+FRAME_TYPES = {"text": pl.String, "money": pl.Int64, "int": pl.Int64, "date": pl.Date, "bool": pl.Boolean,
+               "timestamp": pl.Datetime, "pct": pl.Int64, "fte": pl.String, "dec6": pl.String}
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    grain: str
+    columns: tuple[Column, ...]
+    replace_by: tuple[str, ...] = ("period",)   # a re-run deletes rows with these values first; () = all
+
+    @property
+    def ddl(self) -> list[str]:
+        cols = ", ".join(f'"{c.name}" {SQL_TYPES[c.kind]}' for c in self.columns)
+        # tables of older databases get the columns added since (additions only: CONTRACT.md)
+        return [f"CREATE TABLE IF NOT EXISTS {self.name} ({cols})"] + [
+            f'ALTER TABLE {self.name} ADD COLUMN IF NOT EXISTS "{c.name}" {SQL_TYPES[c.kind]}'
+            for c in self.columns]
+
+    def select_from(self, frame_name: str) -> str:
+        """INSERT ... SELECT list over a registered frame, each column cast exactly."""
+        parts = []
+        for c in self.columns:
+            src = f'"{c.source or c.name}"'
+            if c.kind == "money":
+                parts.append(sql_money(src))
+            elif c.kind == "pct":
+                parts.append(f"CAST(CAST({src} AS DECIMAL(18,0)) * 0.01 AS DECIMAL(5,2))")
+            elif c.kind in ("fte", "dec6"):
+                parts.append(f"CAST({src} AS {SQL_TYPES[c.kind]})")
+            else:
+                parts.append(f"CAST({src} AS {SQL_TYPES[c.kind]})")
+        return f'INSERT INTO {self.name} ({", ".join(chr(34) + c.name + chr(34) for c in self.columns)}) ' \
+               f"SELECT {', '.join(parts)} FROM {frame_name}"
+
+    def frame_schema(self) -> dict:
+        return {(c.source or c.name): FRAME_TYPES[c.kind] for c in self.columns}
+
+    def frame(self, rows: list[dict]) -> pl.DataFrame:
+        return pl.DataFrame(rows, schema=self.frame_schema(), strict=False)
+
+
+def _cols(spec: str) -> tuple[Column, ...]:
+    """'period, member_id, base:money' -> Columns (name[:kind][<source])."""
+    out = []
+    for part in spec.split(","):
+        part = part.strip()
+        source = None
+        if "<" in part:
+            part, source = part.split("<")
+        name, _, kind = part.partition(":")
+        out.append(Column(name.strip(), kind.strip() or "text", source))
+    return tuple(out)
+
+
+EXCEPTION_COLUMNS = ("source, row:int, member_id, reason_code, message, unit_id, region_id, column_name, value")
+
+TABLES: dict[str, Table] = {t.name: t for t in [
+    # ---- CONTRACT.md
+    Table("dues", "one row per member owing dues in the period whose dues could be computed",
+          _cols("period, member_id, unit_id, category, base:money, dues:money, surcharge:money, total:money")),
+    Table("allocations", "one row per unit, period and level of the unit's rulebook (zeros included)",
+          _cols("period, unit_id, level, amount:money")),
+    Table("exceptions", "one row per problem found by a close",
+          _cols("period, " + EXCEPTION_COLUMNS)),
+    Table("runs", "one row per close run (the log)",
+          _cols("run_id, period, started_at:timestamp, finished_at:timestamp, rulebook_version, rows_read:int, "
+                "rows_used:int, rows_rejected:int, rows_skipped:int, input_sha256"), replace_by=("run_id",)),
+    # ---- extensions (added, nothing renamed)
+    Table("transfers", "one row per payer, payee and period",
+          _cols("period, payer_kind, payer_id, payee, region_id, amount:money, due_on:date, rule")),
+    Table("deduction_check", "one row per member with dues deducted by an employer in the period",
+          _cols("period, member_id, unit_id, source, deducted:money, computed:money, difference:money")),
+    Table("units", "one row per valid unit per period (the register the close used)",
+          _cols("period, unit_id, name, region_id, voivodeship, sheltered:bool, rulebook, "
+                "raised_pct:pct<raised_bp, bank_account")),
+    Table("salary_caps", "one row per officer function per period, plus a total row per person with several",
+          _cols("period, person_id, body_kind, body_id, function, quarter_used, average_wage:money, cap_basis, "
+                "cap:money, fte:fte, salary:money, excess:money, full_time_cap:money, flagged:bool")),
+    Table("salary_cap_exceptions", "one row per bad row of officers.csv",
+          _cols("period, source, row:int, person_id, reason_code, message")),
+    Table("delegate_verification", "one row per region, voivodeship and month the national level received the money",
+          _cols("region_id, voivodeship, paid_in, wage:money, declared_paying_members:int, exempt_members:int, "
+                "remitted:money, threshold:dec6, recognised_paying:int, recognised_members:int, verdict, note, "
+                "needed:money, refused_members:int, wage_source"), replace_by=("paid_in",)),
+    Table("delegate_seats", "one row per region of the last verification",
+          _cols("region_id, recognised_members:int, quota:dec6, seats:int, seats_if_declared:int, "
+                "declared_members:int, rule"), replace_by=()),
+    Table("remittance_check", "one row per verified region × voivodeship whose dues month is stored",
+          _cols("region_id, voivodeship, paid_in, dues_period, remitted:money, expected_from_books:money, "
+                "difference:money"), replace_by=()),
+    Table("delegate_exceptions", "one row per bad input row of the last verification",
+          _cols("source, row:int, region_id, reason_code, message"), replace_by=()),
+    Table("bank_credits", "one row per statement entry (credits and debits)",
+          _cols("reconciled_for, statement, entry:int, booking_date:date, amount:money, direction, account, "
+                "counterparty, title, matched:money, unmatched_reason"), replace_by=("reconciled_for",)),
+    Table("transfer_matches", "one row per part of a credit matched to a unit and month",
+          _cols("reconciled_for, statement, entry:int, unit_id, period, amount:money, booking_date:date, matched_by"),
+          replace_by=("reconciled_for",)),
+    Table("transfer_status", "one row per unit and month with a transfer due",
+          _cols("reconciled_for, unit_id, period, expected:money, paid:money, difference:money, due_on:date, "
+                "last_payment_on:date, days_late:int, status"), replace_by=("reconciled_for",)),
+    Table("arrears", "one row per member with 3+ consecutive unpaid months",
+          _cols("reconciled_for, member_id, unit_id, first_unpaid, last_unpaid, months:int, amount_due:money"),
+          replace_by=("reconciled_for",)),
+    Table("reconcile_exceptions", "one row per problem found by a reconciliation",
+          _cols("reconciled_for, " + EXCEPTION_COLUMNS), replace_by=("reconciled_for",)),
+]}
+
+
+# ------------------------------------------------------------------ pandera schemas of stored frames
+
+def reason_codes() -> list[str]:
+    return sorted(catalogue()["reasons"])
+
+
+def schema(table: str, vocabulary: dict[str, list[str]] | None = None) -> pa.DataFrameSchema:
+    """A pandera schema of a stored table's frame (money in grosze), with vocabulary checks
+    ({column: allowed values}) from the rulebooks in force."""
+    t = TABLES[table]
+    vocabulary = vocabulary or {}
+    columns = {}
+    for c in t.columns:
+        checks = [pa.Check.isin(vocabulary[c.name])] if c.name in vocabulary else []
+        columns[c.source or c.name] = pa.Column(FRAME_TYPES[c.kind], checks=checks, nullable=c.nullable)
+    return pa.DataFrameSchema(columns, name=table)
+
+
+def validate_close(result, levels: list[str], categories: list[str]) -> None:
+    """Every output of a close against its schema, plus the money rules of CONTRACT.md:
+    total = dues + surcharge, nothing negative, one dues row per member, and each unit's
+    allocations summing exactly to its Σ dues.total. Raises pandera's SchemaErrors on a bug."""
+    money_checks = [
+        pa.Check(lambda d: d.lazyframe.select(pl.col("total") == pl.col("dues") + pl.col("surcharge")),
+                 name="total_is_dues_plus_surcharge"),
+        pa.Check(lambda d: d.lazyframe.select(pl.min_horizontal("base", "dues", "surcharge", "total") >= 0),
+                 name="no_negative_money"),
+        pa.Check(lambda d: d.lazyframe.select(pl.col("member_id").is_unique()), name="one_row_per_member"),
+    ]
+    dues = schema("dues", {"category": categories})
+    dues.checks = money_checks
+    dues.validate(result.dues, lazy=True)
+    schema("allocations", {"level": levels}).validate(result.allocations, lazy=True)
+    balance = allocation_balance(result.allocations, result.dues)
+    pa.DataFrameSchema({"unit_id": pa.Column(str, unique=True), "allocated": pa.Column(pl.Int64),
+                        "dues_total": pa.Column(pl.Int64)},
+                       checks=[pa.Check(lambda d: d.lazyframe.select(pl.col("allocated") == pl.col("dues_total")),
+                                        name="allocations_sum_to_dues")]).validate(balance, lazy=True)
+    schema("exceptions", {"reason_code": reason_codes()}).validate(result.exceptions, lazy=True)
+
+
+def allocation_balance(allocations: pl.DataFrame, dues: pl.DataFrame) -> pl.DataFrame:
+    per_unit = dues.group_by("unit_id").agg(pl.col("total").sum().alias("dues_total"))
+    return (allocations.group_by("unit_id")
+            .agg(pl.col("amount").sum().alias("allocated"))
+            .join(per_unit, on="unit_id", how="left")
+            .with_columns(pl.col("dues_total").fill_null(0).cast(pl.Int64)))
+
+
+# ------------------------------------------------------------------ staged inputs (not stored)
 
 class UnitsStaged(pa.DataFrameModel):
     """One row per valid unit of units.csv."""
@@ -35,7 +207,7 @@ class MembersStaged(pa.DataFrameModel):
     """One row per valid member of members.csv; ``owes`` tells whether dues are owed in the period."""
     member_id: str = pa.Field(unique=True)
     unit_id: str
-    category: str = pa.Field(isin=list(CATEGORIES))
+    category: str
     joined_on: pl.Date
     left_on: pl.Date = pa.Field(nullable=True)
     owes: bool
@@ -55,71 +227,8 @@ class AdjustmentInForce(pa.DataFrameModel):
     amount: pl.Int64 = pa.Field(nullable=True, ge=0)
 
 
-class Dues(pa.DataFrameModel):
-    """One row per member owing dues in the period whose dues could be computed."""
-    period: str = pa.Field(str_matches=r"^\d{4}-\d{2}$")
-    member_id: str = pa.Field(unique=True)
-    unit_id: str
-    category: str = pa.Field(isin=list(CATEGORIES))
-    base: pl.Int64 = pa.Field(ge=0)
-    dues: pl.Int64 = pa.Field(ge=0)
-    surcharge: pl.Int64 = pa.Field(ge=0)
-    total: pl.Int64 = pa.Field(ge=0)
-
-    @pa.dataframe_check
-    def total_is_dues_plus_surcharge(cls, data: PolarsData) -> pl.LazyFrame:
-        return data.lazyframe.select(pl.col("total") == pl.col("dues") + pl.col("surcharge"))
-
-
-class Allocations(pa.DataFrameModel):
-    """Six rows per valid unit per period, one per level, zeros included."""
-    period: str
-    unit_id: str
-    level: str = pa.Field(isin=list(LEVELS))
-    amount: pl.Int64
-
-
-class AllocationBalance(pa.DataFrameModel):
-    """One row per unit: what its six allocations sum to against its Σ dues.total (004 §3)."""
-    unit_id: str = pa.Field(unique=True)
-    n_levels: pl.UInt32 = pa.Field(eq=len(LEVELS))
-    allocated: pl.Int64
-    dues_total: pl.Int64
-
-    @pa.dataframe_check
-    def allocations_sum_to_dues(cls, data: PolarsData) -> pl.LazyFrame:
-        return data.lazyframe.select(pl.col("allocated") == pl.col("dues_total"))
-
-
-class Exceptions(pa.DataFrameModel):
-    """One row per problem found."""
-    period: str
-    source: str
-    row: pl.Int64 = pa.Field(nullable=True)
-    member_id: str = pa.Field(nullable=True)
-    reason_code: str = pa.Field(isin=list(REASON_CODES))
-    message: str
-
-
-def allocation_balance(allocations: pl.DataFrame, dues: pl.DataFrame) -> pl.DataFrame:
-    per_unit = dues.group_by("unit_id").agg(pl.col("total").sum().alias("dues_total"))
-    return (allocations.group_by("unit_id")
-            .agg(pl.len().alias("n_levels"), pl.col("amount").sum().alias("allocated"))
-            .join(per_unit, on="unit_id", how="left")
-            .with_columns(pl.col("dues_total").fill_null(0).cast(pl.Int64)))
-
-
-def validate_outputs(dues: pl.DataFrame, allocations: pl.DataFrame, exceptions: pl.DataFrame) -> None:
-    """Run every output model on a close's tables; raises pandera's SchemaErrors on a bug."""
-    Dues.validate(dues, lazy=True)
-    Allocations.validate(allocations, lazy=True)
-    AllocationBalance.validate(allocation_balance(allocations, dues), lazy=True)
-    Exceptions.validate(exceptions, lazy=True)
-
-
-def validate_staged(units: pl.DataFrame, members: pl.DataFrame, lines: pl.DataFrame,
-                    adjustments: pl.DataFrame) -> None:
-    UnitsStaged.validate(units, lazy=True)
-    MembersStaged.validate(members, lazy=True)
-    IncomeLine.validate(lines, lazy=True)
-    AdjustmentInForce.validate(adjustments, lazy=True)
+def validate_staged(staged) -> None:
+    UnitsStaged.validate(staged.units.units, lazy=True)
+    MembersStaged.validate(staged.members.members, lazy=True)
+    IncomeLine.validate(staged.income.lines, lazy=True)
+    AdjustmentInForce.validate(staged.adjustments.in_force, lazy=True)

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from flows import settings  # noqa: F401  (quiet Prefect settings before any prefect import)
-from transforms.rulebook import load_rulebooks
+from flows.close import CLOSE, rules_for
+from flows.command import run_plain
 
 PERIOD = "2026-10"
 
@@ -45,16 +46,16 @@ def write_inbox(folder: Path, units=None, members=(), income=(), adjustments=Non
     return folder
 
 
-@pytest.fixture(scope="session")
-def books():
-    return load_rulebooks(settings.RULEBOOKS)
-
-
 def run_close(folder: Path, period: str = PERIOD):
     """The pure close (no DuckDB, no Prefect) of an inbox folder."""
     from flows.inbox import read_inbox
     from transforms.close import close
-    return close(read_inbox(folder, period), load_rulebooks(settings.RULEBOOKS), period)
+    return close(read_inbox(folder, period), rules_for(period))
+
+
+def close_plain(period: str, inbox: Path, db: Path, out: Path | None = None, unit_workbooks: bool = True):
+    """The close command on the plain engine (DuckDB and workbooks, no Prefect)."""
+    return run_plain(CLOSE, period=period, inbox=inbox, db=db, out=out, unit_workbooks=unit_workbooks)
 
 
 def dues_of(result, member_id: str) -> dict | None:

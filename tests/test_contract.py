@@ -8,9 +8,9 @@ import duckdb
 import pytest
 from typer.testing import CliRunner
 
-from flows import steps, store
+from flows import store
 from flows.cli import app
-from tests.conftest import UNIT, line, member, run_close, write_inbox
+from tests.conftest import UNIT, close_plain, line, member, run_close, write_inbox
 
 P = "2026-10"
 
@@ -25,7 +25,7 @@ def test_unknown_member(tmp_path):
                                                          line("M7", "wage", "100.00")])
     assert exc_rows(run_close(tmp_path)) == [(
         "income/lines.csv", 2, "M7", "unknown_member",
-        "income/lines.csv row 2: member M7 is not in members.csv; add the member or correct the id.")]
+        "income/lines.csv, wiersz 2: członek M7 nie figuruje w members.csv. Dodaj członka albo popraw numer.")]
 
 
 def test_unknown_component_blocks_member(tmp_path):
@@ -33,9 +33,9 @@ def test_unknown_component_blocks_member(tmp_path):
     r = run_close(tmp_path)
     assert exc_rows(r) == [(
         "income/lines.csv", 2, "M1", "unknown_component",
-        "income/lines.csv row 2: component 'premia' is not a code of rulebook solidarnosc "
-        "(RULES.md §3 lists them, e.g. wage, bonus, award); map it to a code. "
-        "The member's dues are not computed until then.")]
+        "income/lines.csv, wiersz 2: składnik 'premia' nie jest kodem regulaminu solidarnosc "
+        "(RULES.md §3 wymienia je, np. wage, bonus, award). Przypisz mu kod; do tego czasu składka "
+        "członka nie jest liczona.")]
     assert r.dues.height == 0          # blocked: never computed from a partial picture
     assert r.rows_rejected == 3        # the bad line, the member's good line, the member row
 
@@ -45,8 +45,8 @@ def test_bad_amount_blocks_member(tmp_path):
     r = run_close(tmp_path)
     assert exc_rows(r) == [(
         "income/lines.csv", 1, "M1", "bad_amount",
-        "income/lines.csv row 1: amount '1 234,56' is not a number like 1234.56 (decimal point, "
-        "at most 2 decimals); fix it. The member's dues are not computed until then.")]
+        "income/lines.csv, wiersz 1: kwota '1 234,56' nie jest liczbą w postaci 1234.56 (kropka dziesiętna, "
+        "najwyżej 2 miejsca po przecinku). Popraw ją; do tego czasu składka członka nie jest liczona.")]
     assert r.dues.height == 0
 
 
@@ -55,7 +55,7 @@ def test_bad_period(tmp_path):
     r = run_close(tmp_path)
     assert exc_rows(r) == [(
         "income/lines.csv", 2, "M1", "bad_period",
-        "income/lines.csv row 2: period '2026/10' is not YYYY-MM (e.g. 2026-10); fix the line.")]
+        "income/lines.csv, wiersz 2: okres '2026/10' nie ma postaci RRRR-MM (np. 2026-10). Popraw wiersz.")]
     assert r.dues["dues"].to_list() == [82]
 
 
@@ -69,8 +69,8 @@ def test_not_a_member_in_period(tmp_path):
     write_inbox(tmp_path, members=[member("M1", left_on="2026-08-31")], income=[line("M1", "wage", "100.00")])
     assert exc_rows(run_close(tmp_path)) == [(
         "income/lines.csv", 1, "M1", "not_a_member_in_period",
-        "income/lines.csv row 1: member M1 does not owe dues for 2026-10 (outside joined_on..left_on "
-        "in members.csv); the line is not used.")]
+        "income/lines.csv, wiersz 1: członek M1 nie płaci składki za 2026-10 (poza okresem joined_on..left_on "
+        "w members.csv). Wiersz nie jest użyty.")]
 
 
 def test_missing_income(tmp_path):
@@ -78,8 +78,9 @@ def test_missing_income(tmp_path):
     r = run_close(tmp_path)
     assert exc_rows(r) == [(
         "income", None, "M1", "missing_income",
-        "member M1 (employee, unit U1) owes dues for 2026-10 but has no income line; add the "
-        "month's income (or a reduction/suspension decision) and re-run the close.")]
+        "Członek M1 (pracownik, jednostka U1) jest winien składkę za 2026-10, ale nie ma żadnego wiersza "
+        "dochodu. Dodaj dochód za ten miesiąc (albo decyzję o obniżeniu lub zawieszeniu składki) i powtórz "
+        "zamknięcie.")]
     assert r.dues["member_id"].to_list() == ["M2"]   # the unemployed need no income line
 
 
@@ -88,8 +89,8 @@ def test_negative_base(tmp_path):
     r = run_close(tmp_path)
     assert exc_rows(r) == [(
         "income", None, "M1", "negative_base",
-        "member M1 (unit U1): the dues base for 2026-10 sums to -50.00 zł, below zero; check the "
-        "corrections (negative lines) in the payroll file.")]
+        "Podstawa składki członka M1 (jednostka U1) za 2026-10 wynosi -50,00 zł, mniej niż zero. Sprawdź "
+        "korekty (ujemne wiersze) w liście płac.")]
     assert r.dues.height == 0
 
 
@@ -105,9 +106,9 @@ def test_bad_adjustment_longer_than_six_months(tmp_path):
     r = run_close(tmp_path)
     assert exc_rows(r) == [(
         "adjustments.csv", 1, "M1", "bad_adjustment",
-        "adjustments.csv row 1 (member M1): 2026-10..2027-04 covers 7 months; one decision may "
-        "cover at most 6 (004 §2 ust. 3) — split it into a renewed decision. The adjustment is not "
-        "applied and the member's dues are not computed until it is fixed.")]
+        "adjustments.csv, wiersz 1 (członek M1): 2026-10..2027-04 obejmuje 7 mies.; jedna decyzja może "
+        "obejmować najwyżej 6 (004 §2 ust. 3) — rozdziel ją i wydaj decyzję odnowioną. Decyzja nie jest "
+        "zastosowana, a składka członka nie jest liczona, dopóki jej nie poprawisz.")]
     assert r.dues.height == 0
 
 
@@ -126,7 +127,7 @@ def test_bad_adjustment_overlapping(tmp_path):
     write_inbox(tmp_path, income=[line("M1", "wage", "100.00")], adjustments=adj)
     r = run_close(tmp_path)
     assert [(e[1], e[3]) for e in exc_rows(r)] == [(1, "bad_adjustment"), (2, "bad_adjustment")]
-    assert "overlaps the decision in row(s) 2" in exc_rows(r)[0][4]
+    assert "nakłada się na decyzję z wiersza 2" in exc_rows(r)[0][4]
     assert r.dues.height == 0
 
 
@@ -135,7 +136,7 @@ def test_unknown_member_in_adjustments(tmp_path):
     write_inbox(tmp_path, income=[line("M1", "wage", "100.00")], adjustments=adj)
     assert exc_rows(run_close(tmp_path)) == [(
         "adjustments.csv", 1, "M9", "unknown_member",
-        "adjustments.csv row 1: member M9 is not in members.csv; add the member or correct the id.")]
+        "adjustments.csv, wiersz 1: członek M9 nie figuruje w members.csv. Dodaj członka albo popraw numer.")]
 
 
 def test_bad_member_pesel(tmp_path):
@@ -144,8 +145,8 @@ def test_bad_member_pesel(tmp_path):
     r = run_close(tmp_path)
     assert exc_rows(r) == [(
         "members.csv", 2, "M2", "bad_member",
-        "members.csv row 2 (member M2): PESEL '02070803627' is not valid (11 digits with a correct "
-        "checksum and birth date); correct it or leave the cell empty.")]
+        "members.csv, wiersz 2 (członek M2): PESEL '02070803627' jest niepoprawny (11 cyfr z poprawną sumą "
+        "kontrolną i datą urodzenia); popraw go albo zostaw pustą komórkę.")]
     assert r.dues["member_id"].to_list() == ["M1"]   # a PESEL with a leading zero is kept as text
 
 
@@ -162,12 +163,12 @@ def test_bad_unit_blocks_its_members(tmp_path):
     r = run_close(tmp_path)
     rows = exc_rows(r)
     assert rows[0] == ("units.csv", 2, None, "bad_unit",
-                       "units.csv row 2 (unit U2): raised_pct 201 is outside 100–200 (004 §2 ust. 1: "
-                       "at most 200 % of the §1 dues). Fix the row; members of this unit are blocked "
-                       "until then.")
+                       "units.csv, wiersz 2 (jednostka U2): raised_pct 201 jest poza zakresem 100–200 (004 §2 "
+                       "ust. 1: najwyżej 200 % składki z §1). Popraw wiersz; do tego czasu członkowie tej "
+                       "jednostki są zablokowani.")
     assert rows[1] == ("members.csv", 2, "M2", "bad_member",
-                       "members.csv row 2 (member M2): its unit 'U2' is rejected (units.csv row 2); "
-                       "fix the unit first.")
+                       "members.csv, wiersz 2 (członek M2): jego jednostka 'U2' jest odrzucona (units.csv, "
+                       "wiersz 2); najpierw popraw jednostkę.")
     assert r.dues["member_id"].to_list() == ["M1"]
     assert set(r.allocations["unit_id"]) == {"U1"}
 
@@ -192,7 +193,7 @@ def test_missing_units_csv_exits_1_names_the_file_and_writes_nothing(tmp_path):
                            str(inbox), "--db", str(db), "--engine", "plain"],
                           capture_output=True, text=True)
     assert proc.returncode == 1
-    assert "units.csv: missing from the inbox" in proc.stderr
+    assert "units.csv: brak w folderze" in proc.stderr
     assert not db.exists()
 
 
@@ -201,7 +202,7 @@ def test_units_csv_missing_a_required_column_exits_1(tmp_path):
     res = CliRunner().invoke(app, ["close", "--period", P, "--inbox", str(inbox),
                                    "--db", str(tmp_path / "x.duckdb"), "--engine", "plain"])
     assert res.exit_code == 1
-    assert "units.csv: missing required column(s) voivodeship" in res.output
+    assert "units.csv: brak wymaganych kolumn voivodeship" in res.output
     assert not (tmp_path / "x.duckdb").exists()
 
 
@@ -234,9 +235,9 @@ def demo_like_inbox(tmp_path):
 
 def test_rerun_replaces_the_period_with_identical_rows(tmp_path):
     inbox, db = demo_like_inbox(tmp_path), tmp_path / "c.duckdb"
-    steps.run_plain(P, inbox, db)
+    close_plain(P, inbox, db)
     first = dump(db)
-    steps.run_plain(P, inbox, db)
+    close_plain(P, inbox, db)
     second = dump(db)
     assert {t: first[t] for t in TABLES} == {t: second[t] for t in TABLES}
     assert len(second["runs"]) == 2        # runs is the log of every run
@@ -244,27 +245,27 @@ def test_rerun_replaces_the_period_with_identical_rows(tmp_path):
 
 def test_failure_after_first_write_leaves_database_as_before(tmp_path, monkeypatch):
     inbox, db = demo_like_inbox(tmp_path), tmp_path / "c.duckdb"
-    steps.run_plain(P, inbox, db)
+    close_plain(P, inbox, db)
     before = dump(db)
-    real = store._write_table
+    real = store.write
     calls = []
 
-    def failing(con, table, frame, period):
+    def failing(con, table, frame, **keys):
         calls.append(table)
-        real(con, table, frame, period)
+        real(con, table, frame, **keys)
         if len(calls) == 2:
             raise RuntimeError("injected failure after the second table was written")
 
-    monkeypatch.setattr(store, "_write_table", failing)
+    monkeypatch.setattr(store, "write", failing)
     with pytest.raises(RuntimeError, match="injected"):
-        steps.run_plain(P, inbox, db)
+        close_plain(P, inbox, db)
     assert calls == ["dues", "allocations"]
     assert dump(db) == before
 
 
 def test_stored_money_is_exact_decimal(tmp_path):
     inbox, db = demo_like_inbox(tmp_path), tmp_path / "c.duckdb"
-    steps.run_plain(P, inbox, db)
+    close_plain(P, inbox, db)
     con = duckdb.connect(str(db), read_only=True)
     assert con.execute("SELECT typeof(dues) FROM dues LIMIT 1").fetchone()[0] == "DECIMAL(18,2)"
     from decimal import Decimal

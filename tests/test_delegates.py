@@ -9,8 +9,10 @@ from hypothesis import given, strategies as st
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
-from flows import delegates, settings, steps
+from flows import delegates, settings
 from flows.cli import app
+from flows.command import run_plain
+from tests.conftest import close_plain
 from transforms.delegates import key_seats, largest_remainder, per_member_factor, verify
 from transforms.money import grosze, pln
 
@@ -76,9 +78,9 @@ def test_fixed_keys():
     seats, _, _ = key_seats({"a": 20, "b": 21, "c": 50, "d": 51}, "ozz_srl", KEYS_TEXT)
     assert seats == {"a": 1, "b": 2, "c": 2, "d": 3}
     seats, _, desc = key_seats({"a": 20, "b": 21}, "ozz_srl", KEYS_TEXT)
-    assert seats == {"a": None, "b": None} and "not applicable" in desc
+    assert seats == {"a": None, "b": None} and "nie stosuje się" in desc
     _, _, desc = key_seats({"a": 151}, "mzzpsz", KEYS_TEXT)
-    assert "delegates' assembly is required" in desc
+    assert "wymagane jest zebranie delegatów" in desc
 
 
 def _write(path, rows):
@@ -101,15 +103,16 @@ def test_region_spanning_two_voivodeships_and_a_missing_wage(tmp_path):
                                       rem("R2", "lubuskie", "9000.00", 900)])
     _write(inbox / "wages.csv", [{"voivodeship": "śląskie", "month": "2026-10", "amount": "8000.00"},
                                  {"voivodeship": "opolskie", "month": "2026-10", "amount": "7000.00"}])
-    out = delegates.run_plain(inbox, tmp_path / "d.duckdb", seats=10)
+    out = run_plain(delegates.VERIFY_DELEGATES, inbox=inbox, db=tmp_path / "d.duckdb", seats=10)
     ver = {(v["region_id"], v["voivodeship"]): v for v in out.result.verification}
     assert ver["R1", "śląskie"]["verdict"] == "passed"
     assert ver["R1", "opolskie"]["recognised_paying"] == 204       # 1000 / 4.90 = 204.08
     assert ver["R1", "opolskie"]["recognised_members"] == 224
-    assert [e["reason_code"] for e in out.result.exceptions] == ["missing_wage"]
-    assert out.result.exceptions[0]["message"] == (
-        "remittances.csv row 3: no average wage in the enterprise sector for lubuskie in 2026-10 (the "
-        "month before paid_in 2026-11); add it to wages.csv or run with --wage-fallback national.")
+    assert [e.reason_code for e in out.result.issues] == ["missing_wage"]
+    assert out.result.issues[0].message == (
+        "remittances.csv, wiersz 3: brak przeciętnego wynagrodzenia w sektorze przedsiębiorstw (z wypłatami "
+        "z zysku) dla województwa lubuskie za 2026-10 (miesiąc przed paid_in 2026-11). Dodaj je do wages.csv "
+        "albo uruchom z --wage-fallback national.")
     seats = {s["region_id"]: s for s in out.result.seats}
     assert seats["R1"]["recognised_members"] == 10_224 and seats["R1"]["seats"] == 10
 
@@ -117,16 +120,16 @@ def test_region_spanning_two_voivodeships_and_a_missing_wage(tmp_path):
 def test_wage_fallback_national_is_said_on_the_row(tmp_path):
     inbox = tmp_path / "in"
     _write(inbox / "remittances.csv", [rem("R2", "lubuskie", "9000.00", 900, paid_in="2025-01")])
-    out = delegates.run_plain(inbox, tmp_path / "d.duckdb", wage_fallback="national")
+    out = run_plain(delegates.VERIFY_DELEGATES, inbox=inbox, db=tmp_path / "d.duckdb", wage_fallback="national")
     v = out.result.verification[0]
     assert v["wage"] == grosze("8821.25")          # national 2024-12 from data/reference
-    assert "NATIONAL average wage of 2024-12 used" in v["note"]
+    assert "użyto OGÓLNOPOLSKIEGO przeciętnego wynagrodzenia za 2024-12" in v["note"]
 
 
 def test_demo_months_remittances_from_books_verify_and_a_20_percent_cut_is_reduced(tmp_path):
     db = tmp_path / "books.duckdb"
     for period in ("2026-09", "2026-10"):
-        steps.run_plain(period, settings.DEMO_INBOX, db)
+        close_plain(period, settings.DEMO_INBOX, db)
     con = duckdb.connect(str(db), read_only=True)
     rows = con.execute("""
         SELECT u.region_id, u.voivodeship, CAST(sum(a.amount) AS VARCHAR),
@@ -170,7 +173,7 @@ def test_missing_remittances_file_exits_1(tmp_path):
     (tmp_path / "in").mkdir()
     res = CliRunner().invoke(app, ["verify-delegates", "--inbox", str(tmp_path / "in"), "--db",
                                    str(tmp_path / "d.duckdb"), "--engine", "plain"])
-    assert res.exit_code == 1 and "remittances.csv: missing from the inbox" in res.output
+    assert res.exit_code == 1 and "remittances.csv: brak w folderze" in res.output
 
 
 def test_seats_and_key_together_is_usage_error(tmp_path):

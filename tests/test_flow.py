@@ -4,7 +4,8 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from flows import settings, steps
+from flows import settings
+from tests.conftest import close_plain
 
 
 @pytest.fixture(scope="module")
@@ -15,11 +16,14 @@ def prefect_harness():
 
 
 def test_monthly_close_flow_on_demo_inbox_matches_plain_steps(prefect_harness, tmp_path):
-    from flows.monthly_close import monthly_close
+    from flows.close import CLOSE
+    from flows.command import run_prefect
+    from flows.orchestration import monthly_close
     flow_db, plain_db = tmp_path / "flow.duckdb", tmp_path / "plain.duckdb"
-    outcome = monthly_close("2026-10", settings.DEMO_INBOX, flow_db, tmp_path / "out", quiet=True)
+    outcome = run_prefect(CLOSE, monthly_close, period="2026-10", inbox=str(settings.DEMO_INBOX), db=str(flow_db),
+                          out=str(tmp_path / "out"), quiet=True)
     assert outcome.ok and outcome.workbook.exists()
-    steps.run_plain("2026-10", settings.DEMO_INBOX, plain_db)
+    close_plain("2026-10", settings.DEMO_INBOX, plain_db)
     for table in ("dues", "allocations", "exceptions", "transfers"):
         a = duckdb.connect(str(flow_db), read_only=True).sql(f"SELECT * FROM {table} ORDER BY ALL").fetchall()
         b = duckdb.connect(str(plain_db), read_only=True).sql(f"SELECT * FROM {table} ORDER BY ALL").fetchall()
@@ -35,10 +39,13 @@ def test_monthly_close_flow_on_demo_inbox_matches_plain_steps(prefect_harness, t
 
 
 def test_flow_reports_a_missing_units_file_without_writing(prefect_harness, tmp_path):
-    from flows.monthly_close import monthly_close
+    from flows.close import CLOSE
+    from flows.command import run_prefect
+    from flows.orchestration import monthly_close
     (tmp_path / "inbox").mkdir()
-    outcome = monthly_close("2026-10", tmp_path / "inbox", tmp_path / "x.duckdb", quiet=True)
-    assert not outcome.ok and "units.csv: missing from the inbox" in outcome.message
+    outcome = run_prefect(CLOSE, monthly_close, period="2026-10", inbox=str(tmp_path / "inbox"),
+                          db=str(tmp_path / "x.duckdb"), quiet=True)
+    assert not outcome.ok and "units.csv: brak w folderze" in outcome.message
     assert not (tmp_path / "x.duckdb").exists()
 
 
@@ -46,10 +53,14 @@ def test_the_other_commands_run_as_prefect_flows(prefect_harness, tmp_path):
     """salary-caps, verify-delegates and reconcile: the same steps as their plain runs, as flows."""
     import csv
     from datetime import date
-    from flows import delegates, reconcile, salary_caps
-    caps = salary_caps.salary_caps_flow("2026-02", settings.DEMO_INBOX / "officers" / "officers.csv",
-                                        tmp_path / "caps.duckdb")
-    assert caps.ok and len(caps.rows) == 15
+    from flows import orchestration
+    from flows.command import run_prefect
+    from flows.delegates import VERIFY_DELEGATES
+    from flows.reconcile import RECONCILE
+    from flows.salary_caps import SALARY_CAPS
+    caps = run_prefect(SALARY_CAPS, orchestration.salary_caps, period="2026-02", quiet=True,
+                       officers=str(settings.DEMO_INBOX / "officers" / "officers.csv"), db=str(tmp_path / "caps.duckdb"))
+    assert caps.ok and len(caps.result) == 15
     inbox = tmp_path / "del"
     inbox.mkdir()
     with (inbox / "remittances.csv").open("w", newline="", encoding="utf-8") as f:
@@ -57,13 +68,15 @@ def test_the_other_commands_run_as_prefect_flows(prefect_harness, tmp_path):
                                  ["R1", "śląskie", "2026-11", "56000.00", "10000"]])
     with (inbox / "wages.csv").open("w", newline="", encoding="utf-8") as f:
         csv.writer(f).writerows([["voivodeship", "month", "amount"], ["śląskie", "2026-10", "8000.00"]])
-    ver = delegates.verify_delegates_flow(inbox, tmp_path / "d.duckdb", seats=3)
+    ver = run_prefect(VERIFY_DELEGATES, orchestration.verify_delegates, inbox=str(inbox),
+                      db=str(tmp_path / "d.duckdb"), seats=3, quiet=True)
     assert ver.ok and ver.result.verification[0]["verdict"] == "passed"
     db = tmp_path / "books.duckdb"
-    steps.run_plain("2026-10", settings.DEMO_INBOX, db)
+    close_plain("2026-10", settings.DEMO_INBOX, db)
     st = tmp_path / "st"
     st.mkdir()
     from tests.test_reconcile import mt940
     mt940([(date(2026, 11, 20), 100, None, "X", "Darowizna")], st / "w.sta")
-    rec = reconcile.reconcile_flow("2026-10", st, db)
+    rec = run_prefect(RECONCILE, orchestration.reconcile, period="2026-10", statements=str(st), db=str(db),
+                      quiet=True)
     assert rec.ok and {s["status"] for s in rec.result.status} == {"missing"}

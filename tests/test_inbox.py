@@ -6,7 +6,8 @@ import csv
 import pytest
 from openpyxl import Workbook
 
-from flows.inbox import InboxError, read_inbox
+from flows.inbox import read_inbox
+from transforms.errors import UserError
 from tests.conftest import line, member, run_close, write_inbox
 
 
@@ -37,12 +38,12 @@ def test_non_utf8_file_is_named(tmp_path):
     inbox = write_inbox(tmp_path)
     (inbox / "members.csv").write_bytes("member_id,unit_id,category,joined_on\nM1,U1,employee,2020-01-01,Łukasz\n"
                                         .encode("cp1250"))
-    with pytest.raises(InboxError, match=r"members.csv: not UTF-8 text \(byte \d+\); save it as UTF-8 CSV"):
+    with pytest.raises(UserError, match=r"members.csv: to nie jest tekst UTF-8 \(bajt \d+\). Zapisz go jako CSV UTF-8"):
         read_inbox(inbox, "2026-10")
 
 
 def test_both_csv_and_xlsx_is_ambiguous(tmp_path):
     inbox = write_inbox(tmp_path)
     (inbox / "units.xlsx").write_bytes(b"")
-    with pytest.raises(InboxError, match="both units.csv and units.xlsx"):
+    with pytest.raises(UserError, match="są jednocześnie units.csv i units.xlsx"):
         read_inbox(inbox, "2026-10")

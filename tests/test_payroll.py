@@ -8,9 +8,10 @@ import duckdb
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from flows import steps
-from tests.conftest import dues_of, line, member, run_close, write_inbox
-from transforms.payroll import normalise, parse_amount
+from flows.close import CLOSE
+from tests.conftest import close_plain, dues_of, line, member, run_close, write_inbox
+from transforms.money import parse_amount
+from transforms.payroll import normalise
 
 FIX = Path(__file__).parent / "fixtures" / "payroll"
 PESEL = {"M1": "02070803628", "M2": "85010112345", "M3": "64022798174"}
@@ -109,9 +110,10 @@ def test_undecodable_file_is_one_error_and_only_its_members_are_blocked(tmp_path
     bad_byte = raw.index(b"\x98")
     files = r.exceptions.filter(r.exceptions["member_id"].is_null() & (r.exceptions["reason_code"] == "bad_file"))
     assert files["message"].to_list() == [
-        "income/huta_2026-10.csv: cannot be decoded as cp1250 (profile huta_wide_cp1250) at byte "
-        f"{bad_byte}; export it again in cp1250 with the columns Lp., Nazwisko i imię, PESEL, Okres, "
-        "Składka związkowa on line 4. Nothing in the file was used; 3 member(s) named in it are blocked."]
+        "income/huta_2026-10.csv: nie da się go odczytać jako cp1250 (profil huta_wide_cp1250) w bajcie "
+        f"{bad_byte}; wyeksportuj go ponownie w cp1250 z kolumnami Lp., Nazwisko i imię, PESEL, Okres, "
+        "Składka związkowa w wierszu 4. Nic z pliku nie zostało użyte; zablokowano wymienionych w nim "
+        "członków: 3."]
     assert dues_of(r, "M4") is not None                     # the other employer's member is closed
     assert all(dues_of(r, m) is None for m in ("M1", "M2", "M3"))
 
@@ -123,8 +125,8 @@ def test_header_not_matching_its_profile_names_the_expected_columns(tmp_path):
     (inbox / "income" / "huta.csv.profile").write_text("huta_wide_cp1250", encoding="utf-8")
     r = run_close(inbox)
     msg = r.exceptions.filter(r.exceptions["reason_code"] == "bad_file")["message"][0]
-    assert msg.startswith("income/huta.csv: the header (line 4) does not match profile 'huta_wide_cp1250': "
-                          "missing PESEL; expected columns Lp., Nazwisko i imię, PESEL, Okres, Składka związkowa")
+    assert msg.startswith("income/huta.csv: nagłówek (wiersz 4) nie pasuje do profilu 'huta_wide_cp1250': "
+                          "brak PESEL; oczekiwane kolumny Lp., Nazwisko i imię, PESEL, Okres, Składka związkowa")
 
 
 def test_unmapped_component_names_file_column_and_what_to_add(tmp_path):
@@ -135,9 +137,9 @@ def test_unmapped_component_names_file_column_and_what_to_add(tmp_path):
     exc = r.exceptions.filter(r.exceptions["reason_code"] == "unknown_component").to_dicts()
     assert [e["member_id"] for e in exc] == ["M1"]
     assert exc[0]["message"] == (
-        "income/huta.csv row 1 (line 5): column 'Dopłata węglowa' is not in the component dictionary; add it "
-        "under its code in data/profiles/components.toml or to [columns] of profile huta_wide_cp1250. The "
-        "member's dues are not computed until then.")
+        "income/huta.csv, wiersz 1 (linia 5): kolumna 'Dopłata węglowa' nie występuje w słowniku składników. "
+        "Dodaj go pod właściwym kodem w data/profiles/components.toml albo do [columns] profilu "
+        "huta_wide_cp1250; do tego czasu składka członka nie jest liczona.")
     assert dues_of(r, "M1") is None and dues_of(r, "M2") is not None
 
 
@@ -147,7 +149,7 @@ def test_bad_pesel_in_payroll_row(tmp_path):
     (inbox / "income" / "huta.csv").write_bytes(text.encode("cp1250"))
     r = run_close(inbox)
     msgs = r.exceptions.filter(r.exceptions["reason_code"] == "unknown_member")["message"].to_list()
-    assert "income/huta.csv row 2 (line 6): PESEL '85010112346' in column 'PESEL' is not valid" in msgs[0]
+    assert "income/huta.csv, wiersz 2 (linia 6): PESEL '85010112346' w kolumnie 'PESEL' jest niepoprawny" in msgs[0]
 
 
 def test_file_matching_no_profile(tmp_path):
@@ -155,7 +157,7 @@ def test_file_matching_no_profile(tmp_path):
     (inbox / "income" / "mystery.csv").write_text("a;b\n1;2\n", encoding="utf-8")
     r = run_close(inbox)
     msg = r.exceptions.filter(r.exceptions["reason_code"] == "bad_file")["message"][0]
-    assert msg.startswith("income/mystery.csv: matches no payroll profile and is not a canonical file")
+    assert msg.startswith("income/mystery.csv: nie pasuje do żadnego profilu płacowego i nie jest plikiem kanonicznym")
 
 
 # ---- deduction check
@@ -176,7 +178,7 @@ def test_deduction_check_finds_half_even_0_8_percent_and_jubilee_in_base(tmp_pat
         ("M2", "5000,00", "", "40,00"),         # employer applied 0.8 %: should be 41.00
         ("M3", "4000,00", "3 000,00", "57,40"),  # jubilee award put into the base: should be 32.80
     ])
-    outcome = steps.run_plain("2026-10", inbox, tmp_path / "c.duckdb", tmp_path / "out")
+    outcome = close_plain("2026-10", inbox, tmp_path / "c.duckdb", tmp_path / "out")
     con = duckdb.connect(str(tmp_path / "c.duckdb"), read_only=True)
     rows = con.execute("SELECT member_id, CAST(deducted AS VARCHAR), CAST(computed AS VARCHAR), "
                        "CAST(difference AS VARCHAR), source FROM deduction_check ORDER BY member_id").fetchall()
@@ -187,19 +189,17 @@ def test_deduction_check_finds_half_even_0_8_percent_and_jubilee_in_base(tmp_pat
     sheet = wb["Kontrola potrąceń"]
     listed = [r for r in sheet.iter_rows(min_row=2, values_only=True) if r[0] == "członek"]
     assert [r[2] for r in listed] == ["M1", "M2", "M3"]
-    from flows.steps import summary_text
-    assert "deductions: 3 members checked, 3 differ" in summary_text(outcome)
+    assert "potrącenia: sprawdzono 3 członków, różnice u 3" in CLOSE.summary(outcome.run)
 
 
 def test_demo_close_reports_the_employers_mistakes_in_summary_and_workbook(tmp_path):
     from flows import settings
-    from flows.steps import summary_text
     income = settings.DEMO_INBOX / "income"
     assert (income / "huta_lista_plac_2026-10.csv").read_bytes().decode("cp1250").count(";") > 100
-    outcome = steps.run_plain("2026-10", settings.DEMO_INBOX, tmp_path / "c.duckdb", tmp_path / "out",
-                              unit_workbooks=False)
-    text = summary_text(outcome)
-    assert "income/huta_lista_plac_2026-10.csv: 3 of 40 members differ" in text
+    outcome = close_plain("2026-10", settings.DEMO_INBOX, tmp_path / "c.duckdb", tmp_path / "out",
+                          unit_workbooks=False)
+    text = CLOSE.summary(outcome.run)
+    assert "income/huta_lista_plac_2026-10.csv: różnice u 3 z 40 członków" in text
     sheet = load_workbook(outcome.workbook)["Kontrola potrąceń"]
     rows = list(sheet.iter_rows(min_row=2, values_only=True))
     differing = [r for r in rows if r[0] == "członek"]
@@ -225,8 +225,8 @@ def test_the_readme_worked_example_profile_works(tmp_path):
     ids = Identifiers({"02070803628": "M1"}, {}, {"M1"})
     res = map_rows(rows, profile, load_dictionary((PROFILES / "components.toml").read_text(encoding="utf-8")),
                    ids, "income/azoty.csv", "2026-10", "2026-10")
-    assert res.exceptions == []
-    assert sorted((ln["component"], ln["amount"]) for ln in res.lines) == [
-        ("allowance", "300.00"), ("bonus", "200.00"), ("in_kind", "400.00"), ("wage", "5000.00")]
+    assert res.issues == []
+    assert sorted((ln["component"], ln["amount_gr"]) for ln in res.lines) == [
+        ("allowance", 30_000), ("bonus", 20_000), ("in_kind", 40_000), ("wage", 500_000)]
     assert res.deductions[0]["deducted"] == 4510
     assert [s["status"] for s in res.row_status] == ["skipped"]      # the Suma row

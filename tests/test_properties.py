@@ -4,13 +4,12 @@ from __future__ import annotations
 import polars as pl
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from flows import settings as skladki_settings
 from transforms.close import RawInputs, close
 from transforms.money import pln
-from transforms.rulebook import load_rulebooks
+from flows.close import rules_for
 
-BOOKS = load_rulebooks(skladki_settings.RULEBOOKS)
 P = "2026-10"
+RULES = rules_for(P)
 COMPONENTS = ["wage", "allowance", "bonus", "award", "pension", "other_income", "business_income",
               "declared_insurance_base", "mining_leave_benefit", "bogus"]
 
@@ -63,7 +62,7 @@ def inboxes(draw):
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(inboxes())
 def test_allocations_sum_to_dues_total_per_unit_and_no_row_vanishes(raw):
-    r = close(raw, BOOKS, P)
+    r = close(raw, RULES)
     per_unit = dict(r.dues.group_by("unit_id").agg(pl.col("total").sum()).iter_rows())
     alloc = r.allocations.group_by("unit_id").agg(pl.col("amount").sum(), pl.len())
     for unit_id, total, n in alloc.iter_rows():

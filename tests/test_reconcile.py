@@ -9,12 +9,18 @@ from hypothesis import given, strategies as st
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
-from flows import reconcile as rec
-from flows import settings, steps
+from flows import settings
 from flows.cli import app
-from tests.conftest import line, member, write_inbox
+from flows.command import run_plain
+from flows.reconcile import RECONCILE
+from tests.conftest import close_plain, line, member, write_inbox
 from transforms.money import pln
 from transforms.reconcile import Expected, Unit, match_credits, periods_in_title
+from transforms.statements import parse_mt940
+
+
+def reconcile_plain(period, statements, db, out=None):
+    return run_plain(RECONCILE, period=period, statements=statements, db=db, out=out)
 
 REGION_ACCOUNT = "PL61109010140000071219812874"
 STRANGER = "PL27114020040000300201355387"
@@ -46,7 +52,7 @@ def bank_csv(entries, path):
 def books(tmp_path_factory):
     db = tmp_path_factory.mktemp("books") / "demo.duckdb"
     for period in ("2026-09", "2026-10"):
-        steps.run_plain(period, settings.DEMO_INBOX, db)
+        close_plain(period, settings.DEMO_INBOX, db)
     con = duckdb.connect(str(db), read_only=True)
     due = {(u, p): int(a * 100) for u, p, a in con.execute(
         "SELECT payer_id, period, amount FROM transfers WHERE payer_kind='unit' AND payee='region'").fetchall()}
@@ -92,7 +98,7 @@ def test_statement_from_expected_transfers_with_injected_faults(books, tmp_path,
     folder.mkdir()
     entries = faulty_statement(due, acc)
     (mt940 if fmt == "mt940" else bank_csv)(entries, folder / ("wyciag.sta" if fmt == "mt940" else "wyciag.csv"))
-    outcome = rec.run_plain("2026-10", folder, db, tmp_path / "out")
+    outcome = reconcile_plain("2026-10", folder, db, tmp_path / "out")
     assert outcome.ok, outcome.message
     r = outcome.result
     status = {(s["unit_id"], s["period"]): s for s in r.status}
@@ -102,8 +108,8 @@ def test_statement_from_expected_transfers_with_injected_faults(books, tmp_path,
     assert status["GD-0001", "2026-10"]["difference"] == 1_000
     assert status["GD-0002", "2026-09"]["days_late"] == 30
     reasons = {u["amount"]: u["reason"] for u in r.unmatched}
-    assert reasons[50_000].startswith("unknown payer")
-    assert reasons[12_345].startswith("reversed by the debit entry")
+    assert reasons[50_000].startswith("nieznany wpłacający")
+    assert reasons[12_345].startswith("cofnięty zapisem obciążeniowym")
     how = {(m["unit_id"], m["period"]): m["matched_by"] for m in r.matches}
     assert how["SL-0003", "2026-09"] == "account, oldest outstanding"
     assert how["GD-0001", "2026-09"] == "unit id in title, period in title"
@@ -131,7 +137,7 @@ def test_cli_rerun_replaces_and_missing_statements_exit_1(books, tmp_path):
     empty.mkdir()
     res = CliRunner().invoke(app, ["reconcile", "--period", "2026-10", "--statements", str(empty), "--db",
                                    str(db), "--engine", "plain"])
-    assert res.exit_code == 1 and "no statements" in res.output
+    assert res.exit_code == 1 and "brak wyciągów" in res.output
 
 
 def test_account_rebuilt_from_bank_and_account_subfields(tmp_path):
@@ -140,7 +146,7 @@ def test_account_rebuilt_from_bank_and_account_subfields(tmp_path):
                       ":61:2611201120CN10,00NTRFNONREF\r\n"
                       ":86:020~00PRZELEW~20Składki 10/2026~27Huta~3010901014~310000071219812874\r\n"
                       ":62F:C261130PLN10,00\r\n-").encode("cp1250"))
-    credit = rec.read_mt940(path)[0]
+    credit = parse_mt940(path.read_bytes().decode("cp1250"), path.name)[0]
     assert credit["account"] == "PL61109010140000071219812874" and credit["title"] == "Składki 10/2026"
 
 
@@ -174,12 +180,12 @@ def test_arrears_three_consecutive_unpaid_months_listed_and_a_payment_breaks_the
                                 for p in ("2026-08", "2026-09", "2026-10")])
     db = tmp_path / "a.duckdb"
     for p in ("2026-08", "2026-09", "2026-10"):
-        steps.run_plain(p, inbox, db)
+        close_plain(p, inbox, db)
     folder = tmp_path / "st"
     folder.mkdir()
     mt940([(date(2026, 9, 1), 100, STRANGER, "X", "Darowizna")], folder / "w.sta")
     (folder / "payments.csv").write_text("member_id,period,amount\nB,2026-09,4.50\n", encoding="utf-8")
-    outcome = rec.run_plain("2026-10", folder, db, tmp_path / "out")
+    outcome = reconcile_plain("2026-10", folder, db, tmp_path / "out")
     assert [(a["member_id"], a["first_unpaid"], a["last_unpaid"], a["months"], a["amount_due"])
             for a in outcome.result.arrears] == [("A", "2026-08", "2026-10", 3, 1_350)]
     wb = load_workbook(tmp_path / "out" / "zaleglosci" / "zaleglosci_U1_2026-10.xlsx")
@@ -200,7 +206,7 @@ def test_a_month_with_no_payment_is_missing(books, tmp_path):
     folder.mkdir()
     mt940([e for e in faulty_statement(due, acc) if e[2] != acc["GD-0001"] and "GD-0001" not in e[4]],
           folder / "w.sta")
-    status = {(s["unit_id"], s["period"]): s for s in rec.run_plain("2026-10", folder, db).result.status}
+    status = {(s["unit_id"], s["period"]): s for s in reconcile_plain("2026-10", folder, db).result.status}
     assert status["GD-0001", "2026-09"]["status"] == "missing"
     assert status["GD-0001", "2026-10"]["status"] == "missing"
     assert status["GD-0001", "2026-10"]["difference"] == -due["GD-0001", "2026-10"]

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from flows import settings
+from transforms.errors import UserError
 from transforms.rulebook import load_rulebooks, parse_rulebook
 
 
@@ -30,7 +31,7 @@ def test_version_in_force_on_first_day_of_period():
     book = parse_rulebook(text + "\n[[versions]]" + later)
     assert "overtime" in book.version_for("2026-12").categories["employee"].base_components
     assert "overtime" not in book.version_for("2027-01").categories["employee"].base_components
-    with pytest.raises(LookupError, match="no version in force on 2005-12-01"):
+    with pytest.raises(LookupError, match="nie ma wersji obowiązującej 2005-12-01"):
         book.version_for("2005-12")
 
 
@@ -42,5 +43,5 @@ def test_every_file_in_the_rulebook_folder_is_a_rulebook():
 
 def test_a_broken_rulebook_file_is_named(tmp_path):
     (tmp_path / "x.toml").write_text('name = "x"\n', encoding="utf-8")
-    with pytest.raises(ValueError, match=r"x.toml: not a valid rulebook"):
+    with pytest.raises(UserError, match=r"x.toml: to nie jest poprawny regulamin"):
         load_rulebooks(tmp_path)

@@ -8,14 +8,16 @@ from openpyxl import load_workbook
 from typer.testing import CliRunner
 
 from flows import salary_caps as caps_flow
+from flows.close import rules_for
+from flows.command import run_plain
+from flows.delegates import VERIFY_DELEGATES
 from flows import settings
 from flows.cli import app
 from transforms.money import grosze
-from transforms.salary_caps import (Officer, cap_rules_from_rulebook, previous_quarter, salary_caps,
-                                    stage_officers)
+from transforms.salary_caps import Officer, cap_rules, previous_quarter, salary_caps, stage_officers
 from fractions import Fraction
 
-RULES = cap_rules_from_rulebook((settings.RULEBOOKS / "solidarnosc.toml").read_text(encoding="utf-8"), "2026-02")
+RULES = cap_rules(rules_for("2026-02").version("solidarnosc"))
 
 
 def officer(row, pid, kind, func, salary="0.00", fte="1", members=None, body="B1"):
@@ -65,7 +67,7 @@ def test_deputy_follows_chairs_actual_pay_and_falls_back_to_cap_when_chair_not_e
     not_employed = [officer(2, "d", "region", "deputy", members=30_000)]
     row = salary_caps(not_employed, RULES, a)[0][0]
     assert row.cap == grosze("15300.00") and row.flagged
-    assert "chair's CAP 17000.00" in row.cap_basis
+    assert "LIMIT przewodniczącego 17 000,00 zł" in row.cap_basis
 
 
 def test_chair_salary_above_cap_is_not_the_base_and_part_time_chair_is_scaled_up():
@@ -99,7 +101,7 @@ def test_functions_summing_above_one_post_are_capped_as_one_post():
                 officer(2, "p", "kseir", "chair", "9000.00", fte="0.5", members=1, body="K1")]
     total = caps_by(salary_caps(officers, RULES, a)[0])["p", "total"]
     assert total.cap == grosze("17000.00") and total.excess == grosze("9000.00")
-    assert "above one post" in total.cap_basis
+    assert "ponad jeden etat" in total.cap_basis
 
 
 def test_previous_quarter():
@@ -111,11 +113,12 @@ def test_previous_quarter():
 def test_bad_officer_rows_are_exceptions():
     rows = [{"_row": 1, "person_id": "P1", "body_kind": "region", "body_id": "R", "function": "boss",
              "fte": "1.5", "monthly_salary": "12 000,00"}]
-    good, exc = stage_officers(rows, "officers.csv", "2026-02")
+    good, exc = stage_officers(rows, "officers.csv", "2026-02", RULES)
     assert good == []
-    assert exc[0]["message"] == (
-        "officers.csv row 1 (person P1): function 'boss' must be one of chair, deputy, presidium; "
-        "fte 1.5 must be above 0 and at most 1; monthly_salary '12 000,00' is not an amount like 9500.00.")
+    assert exc[0].message == (
+        "officers.csv, wiersz 1 (osoba P1): function 'boss' musi być jednym z: chair, deputy, presidium; "
+        "fte 1.5 musi być większe od 0 i nie większe niż 1; monthly_salary '12 000,00' nie jest kwotą, np. "
+        "9500.00. Wiersz nie jest użyty.")
 
 
 def test_cli_on_demo_officers_stores_table_and_workbook(tmp_path):
@@ -124,7 +127,7 @@ def test_cli_on_demo_officers_stores_table_and_workbook(tmp_path):
                                    str(settings.DEMO_INBOX / "officers" / "officers.csv"),
                                    "--db", str(db), "--out", str(out), "--engine", "plain"])
     assert res.exit_code == 0, res.output
-    assert "A = 9228.64 zł (2025-Q4" in res.output
+    assert "A = 9 228,64 zł (2025-Q4" in res.output
     con = duckdb.connect(str(db), read_only=True)
     kk = con.execute("SELECT cap, excess FROM salary_caps WHERE person_id='P001'").fetchone()
     assert str(kk[0]) == "26763.06" and str(kk[1]) == "0.00"
@@ -144,7 +147,7 @@ def test_missing_quarter_is_an_error_naming_it(tmp_path):
                                    str(settings.DEMO_INBOX / "officers" / "officers.csv"),
                                    "--db", str(tmp_path / "c.duckdb"), "--engine", "plain"])
     assert res.exit_code == 1
-    assert "the GUS average wage for 2026-Q3 (the quarter before 2026-10) is missing" in res.output
+    assert "Brak przeciętnego wynagrodzenia GUS za 2026-Q3 (kwartał przed 2026-10)" in res.output
     assert not (tmp_path / "c.duckdb").exists()
 
 
@@ -153,14 +156,13 @@ def test_user_wages_file_adds_quarters_and_conflicts_are_errors(tmp_path):
     wages.write_text("quarter,amount_pln,source\n2026-Q3,9400.00,test\n", encoding="utf-8")
     assert caps_flow.quarterly_wages(wages)["2026-Q3"][0] == grosze("9400.00")
     wages.write_text("quarter,amount_pln,source\n2025-Q4,9000.00,test\n", encoding="utf-8")
-    with pytest.raises(Exception, match="2025-Q4 is 9000.00 here but 9228.64"):
+    with pytest.raises(Exception, match="2025-Q4 wynosi tu 9 000,00 zł, a w .* 9 228,64 zł"):
         caps_flow.quarterly_wages(wages)
 
 
 def test_chair_band_from_the_stored_verified_count(tmp_path):
     """A region chair's band uses the recognised members stored by verify-delegates, and says so."""
     import csv as _csv
-    from flows import delegates
     inbox = tmp_path / "del"
     inbox.mkdir()
     with (inbox / "remittances.csv").open("w", newline="", encoding="utf-8") as f:
@@ -170,9 +172,10 @@ def test_chair_band_from_the_stored_verified_count(tmp_path):
     with (inbox / "wages.csv").open("w", newline="", encoding="utf-8") as f:
         _csv.writer(f).writerows([["voivodeship", "month", "amount"], ["śląskie", "2025-12", "8000.00"]])
     db = tmp_path / "c.duckdb"
-    assert delegates.run_plain(inbox, db).ok
-    outcome = caps_flow.run_plain("2026-02", settings.DEMO_INBOX / "officers" / "officers.csv", db)
-    chair = next(r for r in outcome.rows if r.person_id == "P005")
+    assert run_plain(VERIFY_DELEGATES, inbox=inbox, db=db).ok
+    outcome = run_plain(caps_flow.SALARY_CAPS, period="2026-02", db=db,
+                        officers=settings.DEMO_INBOX / "officers" / "officers.csv")
+    chair = next(r for r in outcome.result if r.person_id == "P005")
     # officers.csv says 72 000 members (2.2 ×); the verified count is 105 000 (2.4 ×)
     assert chair.full_time_cap == grosze("22148.74")
-    assert "105000 members (verified member count" in chair.cap_basis
+    assert "105000 członków (zweryfikowana liczba członków" in chair.cap_basis

@@ -4,12 +4,14 @@ from fractions import Fraction
 from hypothesis import given, strategies as st
 
 from flows import settings
-from transforms.rulebook import LEVELS, load_rulebooks
-from transforms.split import region_forward_due, split_dues, unit_transfer_due
+from transforms.rulebook import load_rulebooks
+from transforms.split import split_dues
 
 BOOKS = load_rulebooks(settings.RULEBOOKS)
 SOL = BOOKS["solidarnosc"].version_for("2026-10")
 NORMAL, SHELTERED = SOL.split["normal"], SOL.split["sheltered"]
+LEVELS = [lvl.code for lvl in SOL.levels]
+UNIT_TRANSFER, REGION_FORWARD = SOL.transfers
 
 
 def test_rules_example_d_1_23():
@@ -37,7 +39,8 @@ def test_przerobka_only_unit_and_national():
 
 
 def test_unit_override_of_przerobka_contribution():
-    rule = BOOKS["przerobka"].version_for("2026-10").split["normal"].with_upper(Fraction(15, 100))
+    rule = BOOKS["przerobka"].version_for("2026-10").split["normal"].with_unit_override(
+        "national_contribution_pct", Fraction(15, 100))
     assert split_dues(10_000, rule)["national"] == 1_500
 
 
@@ -50,7 +53,7 @@ def test_split_always_sums_to_d_and_no_part_negative(d, sheltered):
 
 
 def test_deadlines_20th_and_end_of_following_month():
-    assert unit_transfer_due("2026-10", SOL.deadlines) == date(2026, 11, 20)
-    assert region_forward_due("2026-10", SOL.deadlines) == date(2026, 11, 30)
-    assert unit_transfer_due("2026-12", SOL.deadlines) == date(2027, 1, 20)
-    assert region_forward_due("2027-01", SOL.deadlines) == date(2027, 2, 28)
+    assert UNIT_TRANSFER.due_on("2026-10") == date(2026, 11, 20)
+    assert REGION_FORWARD.due_on("2026-10") == date(2026, 11, 30)
+    assert UNIT_TRANSFER.due_on("2026-12") == date(2027, 1, 20)
+    assert REGION_FORWARD.due_on("2027-01") == date(2027, 2, 28)

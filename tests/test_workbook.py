@@ -6,8 +6,7 @@ from decimal import Decimal
 import duckdb
 from openpyxl import load_workbook
 
-from flows import steps
-from tests.conftest import UNIT, line, member, write_inbox
+from tests.conftest import UNIT, close_plain, line, member, write_inbox
 
 
 def close_with_workbook(tmp_path):
@@ -20,7 +19,7 @@ def close_with_workbook(tmp_path):
         income=[line("M1", "wage", "5230.17"), line("M2", "pension", "2100.00"),
                 line("M3", "wage", "7011.99"), line("M4", "=1+1", "1.00")])
     db, out = tmp_path / "c.duckdb", tmp_path / "out"
-    outcome = steps.run_plain("2026-10", inbox, db, out)
+    outcome = close_plain("2026-10", inbox, db, out)
     return outcome, db
 
 
@@ -75,7 +74,7 @@ def test_names_only_in_the_unit_workbook_and_pesel_nowhere(tmp_path):
     inbox = write_inbox(tmp_path / "inbox", members=[member("M1", pesel="02070803628", full_name="Jan Nowak"),
                                                      member("M2", full_name="Anna Bąk")],
                         income=[line("M1", "wage", "100.00")])
-    outcome = steps.run_plain("2026-10", inbox, tmp_path / "c.duckdb", tmp_path / "out")
+    outcome = close_plain("2026-10", inbox, tmp_path / "c.duckdb", tmp_path / "out")
     cells = lambda wb: [c.value for ws in wb for row in ws.iter_rows() for c in row]
     close_cells = cells(load_workbook(outcome.workbook))
     unit_cells = cells(unit_workbook(outcome, "U1"))
@@ -87,5 +86,5 @@ def test_names_only_in_the_unit_workbook_and_pesel_nowhere(tmp_path):
 
 def test_unit_workbooks_can_be_left_out(tmp_path):
     inbox = write_inbox(tmp_path / "inbox", income=[line("M1", "wage", "100.00")])
-    outcome = steps.run_plain("2026-10", inbox, tmp_path / "c.duckdb", tmp_path / "out", unit_workbooks=False)
+    outcome = close_plain("2026-10", inbox, tmp_path / "c.duckdb", tmp_path / "out", unit_workbooks=False)
     assert outcome.workbook.exists() and not (tmp_path / "out" / "jednostki").exists()

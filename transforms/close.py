@@ -11,11 +11,11 @@ import polars as pl
 
 from transforms.allocate import allocate
 from transforms.deductions import deduction_check
-from transforms.dues import compute_dues
-from transforms.rulebook import Rulebook
+from transforms.dues import DuesResult, compute_dues
+from transforms.errors import Issue, issues_frame
+from transforms.rulebook import Rules
 from transforms.staging import (StagedAdjustments, StagedIncome, StagedMembers, StagedUnits,
-                                exceptions_frame, stage_adjustments, stage_income, stage_members,
-                                stage_units)
+                                stage_adjustments, stage_income, stage_members, stage_units)
 
 
 @dataclass
@@ -24,12 +24,11 @@ class RawInputs:
     members: pl.DataFrame
     income: pl.DataFrame             # all income files concatenated; _source names the file
     adjustments: pl.DataFrame
-    file_exceptions: list[dict] = field(default_factory=list)  # whole files that could not be read
-    file_rows_rejected: int = 0      # data rows of those files
+    file_rows_rejected: int = 0      # data rows of whole files that could not be read
     input_sha256: str = ""
     # from payroll exports (flows.payroll_inbox): problems found while mapping, members blocked by
     # them, rows that made no canonical line, and the dues the employer deducted
-    income_exceptions: list[dict] = field(default_factory=list)
+    income_issues: list[Issue] = field(default_factory=list)
     income_blocked: set[str] = field(default_factory=set)
     income_row_status: list[dict] = field(default_factory=list)
     deductions: list[dict] = field(default_factory=list)
@@ -61,22 +60,22 @@ class CloseResult:
     input_sha256: str
 
 
-def validate(raw: RawInputs, books: dict[str, Rulebook], period: str) -> Staged:
-    units = stage_units(raw.units, books, period)
-    members = stage_members(raw.members, units, books, period)
-    income = stage_income(raw.income, members, units, books, period)
+def validate(raw: RawInputs, rules: Rules) -> Staged:
+    units = stage_units(raw.units, rules)
+    members = stage_members(raw.members, units, rules)
+    income = stage_income(raw.income, members, units, rules)
     income.blocked_ids |= raw.income_blocked
-    adjustments = stage_adjustments(raw.adjustments, members, units, books, period)
+    adjustments = stage_adjustments(raw.adjustments, members, units, rules)
     return Staged(units, members, income, adjustments)
 
 
-def compute(staged: Staged, books: dict[str, Rulebook], period: str):
+def compute(staged: Staged, rules: Rules) -> DuesResult:
     """Dues of every owing, unblocked member."""
     blocked = (staged.members.rejected_ids | staged.income.blocked_ids
                | staged.adjustments.blocked_ids)
     owing = staged.members.members.filter(pl.col("owes") & ~pl.col("member_id").is_in(sorted(blocked)))
     return compute_dues(owing, staged.units.units, staged.income.lines,
-                        staged.adjustments.in_force, books, period)
+                        staged.adjustments.in_force, rules)
 
 
 def account(raw: RawInputs, staged: Staged, dues_members: set[str]) -> tuple[int, int, int, int]:
@@ -138,28 +137,25 @@ def income_row_status(line_status: pl.DataFrame, row_notes: list[dict], dues_mem
             .group_by("_source", "_row").agg(pl.col("final").sort_by("rank").first()))
 
 
-def close(raw: RawInputs, books: dict[str, Rulebook], period: str) -> CloseResult:
-    staged = validate(raw, books, period)
-    dues_result = compute(staged, books, period)
-    return finish(raw, staged, dues_result, books, period)
+def close(raw: RawInputs, rules: Rules) -> CloseResult:
+    staged = validate(raw, rules)
+    return finish(raw, staged, compute(staged, rules), rules)
 
 
-def finish(raw: RawInputs, staged: Staged, dues_result, books: dict[str, Rulebook],
-           period: str) -> CloseResult:
+def finish(raw: RawInputs, staged: Staged, dues_result: DuesResult, rules: Rules) -> CloseResult:
     """Split the computed dues and assemble the stored tables."""
+    period = rules.period
     dues = dues_result.dues
-    allocations, transfers = allocate(staged.units.units, dues, books, period)
+    allocations, transfers = allocate(staged.units.units, dues, rules)
     exceptions = pl.concat([
-        exceptions_frame(raw.file_exceptions + staged.units.exceptions + staged.members.exceptions
-                         + raw.income_exceptions),
+        issues_frame(staged.units.issues + staged.members.issues + raw.income_issues),
         # a wide payroll row makes a line per component: say a row's membership problem once
-        staged.income.exceptions.unique(subset=["source", "row", "reason_code", "member_id"],
-                                        keep="first", maintain_order=True),
-        exceptions_frame(staged.adjustments.exceptions + dues_result.exceptions),
+        staged.income.issues.unique(subset=["source", "row", "reason_code", "member_id"],
+                                    keep="first", maintain_order=True),
+        issues_frame(staged.adjustments.issues + dues_result.issues),
     ])
     read, used, rejected, skipped = account(raw, staged, set(dues["member_id"]))
-    versions = sorted({books[b].version_for(period).label
-                       for b in staged.units.units["rulebook"].unique().to_list()})
+    versions = sorted({rules.version(b).label for b in staged.units.units["rulebook"].unique().to_list()})
     checked = deduction_check(raw.deductions, dues, staged.members.members, period)
     return CloseResult(period, dues, allocations, transfers, exceptions, checked,
                        staged.members.members, staged.units.units, read, used, rejected, skipped,

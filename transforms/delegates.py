@@ -4,11 +4,14 @@ nr 6/2005) and apportionment of seats (RULES.md §8). Pure, exact: grosze and Fr
 from __future__ import annotations
 
 import math
+import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 
-from transforms.money import fraction
+from transforms.errors import Issue, UserError, issue, text
+from transforms.money import AMOUNT_RE, format_pl, fraction, grosze
+from transforms.staging import VOIVODESHIPS, is_period
 
 
 @dataclass(frozen=True)
@@ -64,11 +67,11 @@ def key_seats(members: dict[str, int], key: str, keys_text: str) -> tuple[dict[s
         per = int(n)
         quotas = {r: Fraction(m, per) for r, m in members.items()}
         if kind == "per":
-            return {r: m // per for r, m in members.items()}, quotas, f"one seat per each full {per} members"
-        return {r: -(-m // per) for r, m in members.items()}, quotas, f"one seat per each started {per} members"
+            return {r: m // per for r, m in members.items()}, quotas, f"jeden mandat na każdych pełnych {per} członków"
+        return {r: -(-m // per) for r, m in members.items()}, quotas, f"jeden mandat na każdych rozpoczętych {per} członków"
     keys = tomllib.loads(keys_text)["keys"]
     if key not in keys:
-        raise KeyError(f"unknown key {key!r}; known: per:N, per-started:N, {', '.join(sorted(keys))}")
+        raise UserError("unknown_key", key=key, known=", ".join(sorted(keys)))
     spec = keys[key]
     desc = f"{key} ({spec['source']})"
     if spec["kind"] == "per_full":
@@ -81,8 +84,8 @@ def key_seats(members: dict[str, int], key: str, keys_text: str) -> tuple[dict[s
     if spec["kind"] == "bands":
         if sum(members.values()) <= spec["applies_above_total"]:
             return ({r: None for r in members}, {r: Fraction(0) for r in members},
-                    desc + f": not applicable, {sum(members.values())} members in all "
-                           f"(applies above {spec['applies_above_total']})")
+                    desc + f": nie stosuje się, łącznie {sum(members.values())} członków "
+                           f"(stosuje się powyżej {spec['applies_above_total']})")
         out = {}
         for r, m in members.items():
             out[r] = next(b["seats"] for b in spec["bands"] if "up_to_members" not in b or m <= b["up_to_members"])
@@ -90,6 +93,163 @@ def key_seats(members: dict[str, int], key: str, keys_text: str) -> tuple[dict[s
     if spec["kind"] == "assembly_threshold":
         above = sum(members.values()) > spec["threshold"]
         return ({r: None for r in members}, {r: Fraction(0) for r in members},
-                desc + (": a delegates' assembly is required" if above else ": the members' assembly decides")
-                + f" ({sum(members.values())} members, threshold {spec['threshold']})")
+                desc + (": wymagane jest zebranie delegatów" if above else ": decyduje zebranie członków")
+                + f" ({sum(members.values())} członków, próg {spec['threshold']})")
     raise ValueError(f"key {key}: unknown kind {spec['kind']!r}")
+
+
+# ------------------------------------------------------------------ verification of a remittances file
+
+def month_before(period: str) -> str:
+    y, m = int(period[:4]), int(period[5:7])
+    return f"{y - 1}-12" if m == 1 else f"{y}-{m - 1:02d}"
+
+
+def _int(v: str | None) -> int | None:
+    return int(v) if v is not None and re.fullmatch(r"\d+", v.strip()) else None
+
+
+@dataclass
+class DelegateResult:
+    verification: list[dict] = field(default_factory=list)
+    checks: list[dict] = field(default_factory=list)
+    seats: list[dict] = field(default_factory=list)
+    issues: list[Issue] = field(default_factory=list)
+    seats_rule: str = ""
+
+
+def stage_wages(rows: list[dict], source: str) -> tuple[dict[tuple[str, str], tuple[int, str]], list[Issue]]:
+    """wages.csv -> {(voivodeship, month): (grosze, source)}; bad or conflicting rows are records."""
+    wages: dict[tuple[str, str], tuple[int, str]] = {}
+    found = []
+    for r in rows:
+        v, m, a = r["voivodeship"] or "", r["month"] or "", r["amount"] or ""
+        if v not in VOIVODESHIPS or not is_period(m) or not re.match(AMOUNT_RE, a):
+            found.append(issue("bad_wage", source=source, row=r["_row"], command="verify-delegates",
+                               voivodeship=v, month=m, amount=a))
+            continue
+        if (v, m) in wages and wages[(v, m)][0] != grosze(a):
+            found.append(issue("bad_wage_twice", source=source, row=r["_row"], command="verify-delegates",
+                               voivodeship=v, month=m))
+            continue
+        wages[(v, m)] = (grosze(a), r.get("source") or source)
+    return wages, found
+
+
+def verify_remittances(inputs: dict, paying_members: dict[tuple[str, str], int], factor: Fraction,
+                       wage_fallback: str | None) -> DelegateResult:
+    """Every remittances.csv row verified (lit. a–e). ``paying_members``: (period, unit_id) ->
+    dues-paying members of the unit in a stored close (for units that refused inspection)."""
+    res = DelegateResult()
+    wages, res.issues = stage_wages(inputs["wages"], inputs["wages_name"])
+    src = inputs["remittances_name"]
+    seen: set[tuple] = set()
+    for r in inputs["remittances"]:
+        region, v, paid_in = r["region_id"], r["voivodeship"] or "", r["paid_in"] or ""
+        declared, exempt = _int(r["declared_paying_members"]), _int(r["exempt_members"] or "0")
+
+        def bad(*problems: str) -> None:
+            res.issues.append(issue("bad_remittance", source=src, row=r["_row"], command="verify-delegates",
+                                    region_id=region, problems=list(problems)))
+
+        problems = []
+        if not region:
+            problems.append(text("problems", "id_empty", column="region_id"))
+        if v not in VOIVODESHIPS:
+            problems.append(text("problems", "voivodeship_unknown", value=v))
+        if not is_period(paid_in):
+            problems.append(text("problems", "paid_in_bad", value=paid_in))
+        if not re.match(AMOUNT_RE, r["amount"] or "") or (r["amount"] or "").startswith("-"):
+            problems.append(text("problems", "amount_bad", column="amount", value=r["amount"], sample="50000.00"))
+        if declared is None:
+            problems.append(text("problems", "whole_number_bad", column="declared_paying_members",
+                                 value=r["declared_paying_members"]))
+        if exempt is None:
+            problems.append(text("problems", "whole_number_bad", column="exempt_members", value=r["exempt_members"]))
+        if (region, v, paid_in) in seen:
+            problems.append(text("problems", "remittance_twice", region_id=region, voivodeship=v, paid_in=paid_in))
+        seen.add((region, v, paid_in))
+        if problems:
+            bad(*problems)
+            continue
+        dues_month = month_before(paid_in)
+        notes = []
+        # lit. e: members of units that refused inspection count zero
+        refused = 0
+        refused_units = [u for u in re.split(r"[;,\s]+", r["refused_units"] or "") if u]
+        if r["refused_members"]:
+            refused = _int(r["refused_members"])
+            if refused is None or refused > declared:
+                bad(text("problems", "refused_bad", value=r["refused_members"], declared=declared))
+                continue
+            if refused:
+                notes.append(text("notes", "refused_given", count=refused))
+        elif refused_units:
+            if not any(p == dues_month for p, _ in paying_members):
+                bad(text("problems", "refused_unknown", units=", ".join(refused_units), period=dues_month))
+                continue
+            refused = min(sum(paying_members.get((dues_month, u), 0) for u in refused_units), declared)
+            notes.append(text("notes", "refused_from_books", count=refused, units=", ".join(refused_units),
+                              period=dues_month))
+        wage = wages.get((v, dues_month))
+        if wage is None:
+            if wage_fallback == "national" and dues_month in inputs["national"]:
+                wage = inputs["national"][dues_month]
+                notes.append(text("notes", "national_wage_used", month=dues_month, voivodeship=v))
+            else:
+                res.issues.append(issue("missing_wage_no_fallback" if wage_fallback else "missing_wage",
+                                        source=src, row=r["_row"], command="verify-delegates", region_id=region,
+                                        voivodeship=v, month=dues_month, paid_in=paid_in,
+                                        file=inputs["wages_name"]))
+                continue
+        remitted = grosze(r["amount"])
+        ver = verify(wage[0], declared - refused, remitted, exempt, factor)
+        if ver.verdict == "reduced":
+            notes.append(text("notes", "reduced", remitted=format_pl(remitted), declared=declared - refused,
+                              needed=format_pl(ver.needed)))
+        res.verification.append({
+            "region_id": region, "voivodeship": v, "paid_in": paid_in, "wage": wage[0],
+            "wage_source": wage[1], "declared_paying_members": declared, "exempt_members": exempt,
+            "refused_members": refused, "remitted": remitted, "threshold": ver.threshold,
+            "needed": ver.needed, "recognised_paying": ver.recognised_paying,
+            "recognised_members": ver.recognised_members, "verdict": ver.verdict, "note": "; ".join(notes)})
+    return res
+
+
+def books_check(verification: list[dict], remitted_in_books: dict[tuple[str, str, str], int],
+                closed_periods: set[str]) -> list[dict]:
+    """Declared remittances against the national share of the region's units by voivodeship in
+    the stored close of the month before paid_in. ``remitted_in_books``: (period, region,
+    voivodeship) -> grosze."""
+    out = []
+    for v in verification:
+        period = month_before(v["paid_in"])
+        if period not in closed_periods:
+            continue
+        expected = remitted_in_books.get((period, v["region_id"], v["voivodeship"]), 0)
+        out.append({"region_id": v["region_id"], "voivodeship": v["voivodeship"], "paid_in": v["paid_in"],
+                    "dues_period": period, "remitted": v["remitted"], "expected_from_books": expected,
+                    "difference": v["remitted"] - expected})
+    return out
+
+
+def apportion(verification: list[dict], seats: int | None, key: str | None, keys_text: str) -> tuple[list[dict], str]:
+    recognised: dict[str, int] = {}
+    declared: dict[str, int] = {}
+    for v in verification:
+        recognised[v["region_id"]] = recognised.get(v["region_id"], 0) + v["recognised_members"]
+        declared[v["region_id"]] = (declared.get(v["region_id"], 0) + v["declared_paying_members"]
+                                    + v["exempt_members"])
+    if seats is not None:
+        got, quotas = largest_remainder(recognised, seats)
+        if_declared, _ = largest_remainder(declared, seats)
+        rule = (f"{seats} mandatów metodą największych reszt (Hare–Niemeyer; 004 Uchwała nr 1/2005 "
+                "§2 ust. 5, §5 pkt 1)")
+    elif key is not None:
+        got, quotas, rule = key_seats(recognised, key, keys_text)
+        if_declared, _, _ = key_seats(declared, key, keys_text)
+    else:
+        return [], ""
+    return [{"region_id": r, "recognised_members": recognised[r], "declared_members": declared[r],
+             "quota": quotas[r], "seats": got[r], "seats_if_declared": if_declared[r]}
+            for r in sorted(recognised)], rule

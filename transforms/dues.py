@@ -7,8 +7,9 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from transforms.money import pln, share_expr
-from transforms.rulebook import CategoryRule, Rulebook
+from transforms.errors import Issue, issue
+from transforms.money import format_pl, ratio_expr, share_expr
+from transforms.rulebook import CategoryRule, Rules
 
 DUES_SCHEMA = {"period": pl.String, "member_id": pl.String, "unit_id": pl.String,
                "category": pl.String, "base": pl.Int64, "dues": pl.Int64,
@@ -18,7 +19,7 @@ DUES_SCHEMA = {"period": pl.String, "member_id": pl.String, "unit_id": pl.String
 @dataclass
 class DuesResult:
     dues: pl.DataFrame
-    exceptions: list[dict]
+    issues: list[Issue]
 
 
 def member_base(lines: pl.DataFrame, rule: CategoryRule) -> pl.DataFrame:
@@ -55,12 +56,11 @@ def dues_expr(rule: CategoryRule) -> pl.Expr:
 
 def surcharge_expr() -> pl.Expr:
     """Raised dues (004 §2 ust. 1–2): dues × (raised_pct − 100) %, half-up; raised_bp is pct×100."""
-    scaled = pl.col("dues") * (pl.col("raised_bp") - 10_000)
-    return (scaled * 2 + 10_000) // 20_000
+    return ratio_expr(pl.col("dues"), pl.col("raised_bp") - 10_000, 10_000)
 
 
 def compute_dues(members: pl.DataFrame, units: pl.DataFrame, lines: pl.DataFrame,
-                 adjustments: pl.DataFrame, books: dict[str, Rulebook], period: str) -> DuesResult:
+                 adjustments: pl.DataFrame, rules: Rules) -> DuesResult:
     """members: owing and not blocked; lines: good in-period lines; adjustments: in force."""
     base_cols = ["member_id", "unit_id", "category"]
     m = (members.select(base_cols + ["_row"])
@@ -68,9 +68,10 @@ def compute_dues(members: pl.DataFrame, units: pl.DataFrame, lines: pl.DataFrame
                on="unit_id", how="inner")
          .join(adjustments.select("member_id", pl.col("kind").alias("adj_kind"),
                                   pl.col("amount").alias("adj_amount")), on="member_id", how="left"))
-    parts, exc = [], []
+    period = rules.period
+    parts, found = [], []
     for (book_name, category), group in m.group_by(["rulebook", "category"], maintain_order=True):
-        version = books[book_name].version_for(period)
+        version = rules.version(book_name)
         rule = version.categories[category]
         g_lines = lines.join(group.select("member_id"), on="member_id", how="semi")
         g = (group.join(member_base(g_lines, rule), on="member_id", how="left")
@@ -78,17 +79,11 @@ def compute_dues(members: pl.DataFrame, units: pl.DataFrame, lines: pl.DataFrame
         missing = g.filter(pl.lit(rule.needs_income) & ~pl.col("has_lines") & pl.col("adj_kind").is_null())
         negative = g.filter(pl.col("base") < 0)
         for r in missing.iter_rows(named=True):
-            exc.append({"period": period, "source": "income", "row": None, "member_id": r["member_id"],
-                        "reason_code": "missing_income",
-                        "message": f"member {r['member_id']} ({category}, unit {r['unit_id']}) owes dues "
-                                   f"for {period} but has no income line; add the month's income "
-                                   "(or a reduction/suspension decision) and re-run the close."})
+            found.append(issue("missing_income", source="income", located=False, period=period, member_id=r["member_id"],
+                               unit_id=r["unit_id"], category=rule.label))
         for r in negative.iter_rows(named=True):
-            exc.append({"period": period, "source": "income", "row": None, "member_id": r["member_id"],
-                        "reason_code": "negative_base",
-                        "message": f"member {r['member_id']} (unit {r['unit_id']}): the dues base for "
-                                   f"{period} sums to {pln(r['base'])} zł, below zero; check the "
-                                   "corrections (negative lines) in the payroll file."})
+            found.append(issue("negative_base", source="income", located=False, period=period, member_id=r["member_id"],
+                               unit_id=r["unit_id"], amount=format_pl(r["base"])))
         bad = set(missing["member_id"]) | set(negative["member_id"])
         g = g.filter(~pl.col("member_id").is_in(list(bad)))
         raised = category in version.raise_categories
@@ -109,4 +104,4 @@ def compute_dues(members: pl.DataFrame, units: pl.DataFrame, lines: pl.DataFrame
                               pl.col("base").cast(pl.Int64), pl.col("dues").cast(pl.Int64),
                               pl.col("surcharge").cast(pl.Int64), pl.col("total").cast(pl.Int64)))
     dues = pl.concat(parts) if parts else pl.DataFrame(schema=DUES_SCHEMA)
-    return DuesResult(dues.sort("unit_id", "member_id"), exc)
+    return DuesResult(dues.sort("unit_id", "member_id"), found)

@@ -1,7 +1,9 @@
 """The one approved way to make and show money: integer grosze, rounding half-up.
 
 Money inside skladki is an ``int`` number of grosze (or an Int64 polars column of grosze).
-Conversion from and to PLN text happens only here.
+Every conversion — text (canonical '1234.56' or Polish '1 234,56'), ``Decimal`` from DuckDB,
+DuckDB's DECIMAL(18,2) for storage, '1 234,56 zł' for people — happens only here, with one
+half-up rounding (``half_up``) and one parser (``parse_amount``).
 """
 from __future__ import annotations
 
@@ -15,15 +17,33 @@ AMOUNT_RE = r"^-?\d+(\.\d{1,2})?$"
 _AMOUNT = re.compile(AMOUNT_RE)
 
 
-def grosze(text: str) -> int:
-    """PLN text ('1234.5', '-0.01') -> grosze. Raises ValueError on anything else."""
-    t = text.strip()
+_SPACES = re.compile(r"[\s\u00a0\u202f]+")
+
+
+def parse_amount(text: str | None, decimal: str = ".") -> int | None:
+    """PLN text -> grosze, or None when it is not an amount. ``decimal='.'``: canonical
+    ('1234.5', '-0.01'); ``decimal=','``: as Polish payroll and bank files write it
+    ('1 234,56', '1\u00a0234,56', '-50,00'; a point is then never accepted)."""
+    t = (text or "").strip()
+    if decimal == ",":
+        t = _SPACES.sub("", t)
+        if "." in t:
+            return None
+        t = t.replace(",", ".")
     if not _AMOUNT.match(t):
-        raise ValueError(f"not an amount: {text!r}")
+        return None
     neg = t.startswith("-")
     whole, _, frac = t.lstrip("-").partition(".")
     value = int(whole) * 100 + int((frac + "00")[:2])
     return -value if neg else value
+
+
+def grosze(text: str) -> int:
+    """PLN text ('1234.5', '-0.01') -> grosze. Raises ValueError on anything else."""
+    value = parse_amount(text)
+    if value is None:
+        raise ValueError(f"not an amount: {text!r}")
+    return value
 
 
 def pln(gr: int) -> str:
@@ -33,8 +53,39 @@ def pln(gr: int) -> str:
     return f"{sign}{q}.{r:02d}"
 
 
-def to_decimal(gr: int) -> Decimal:
-    return Decimal(gr).scaleb(-2)
+def format_pl(gr: int | None) -> str:
+    """grosze -> '1 234,56 zł', as people read amounts (a non-breaking thin space would not
+    survive every terminal; a plain space does)."""
+    if gr is None:
+        return "—"
+    sign = "-" if gr < 0 else ""
+    q, r = divmod(abs(gr), 100)
+    return f"{sign}{q:,}".replace(",", " ") + f",{r:02d} zł"
+
+
+def to_decimal(gr: int | None) -> Decimal | None:
+    """grosze -> exact Decimal with two places (for DuckDB parameters and openpyxl)."""
+    return None if gr is None else Decimal(gr).scaleb(-2)
+
+
+def from_decimal(value: Decimal | None) -> int | None:
+    """A DECIMAL(18,2) read back from DuckDB -> grosze, exactly (never through a float)."""
+    if value is None:
+        return None
+    scaled = Decimal(value).scaleb(2)
+    if scaled != scaled.to_integral_value():
+        raise ValueError(f"{value} is not a whole number of grosze")
+    return int(scaled)
+
+
+def sql_money(column: str) -> str:
+    """DuckDB expression storing an Int64 grosze column as DECIMAL(18,2), exactly."""
+    return f"CAST(CAST({column} AS DECIMAL(18,0)) * 0.01 AS DECIMAL(18,2))"
+
+
+def sql_grosze(column: str) -> str:
+    """DuckDB expression reading a DECIMAL(18,2) column back as BIGINT grosze, exactly."""
+    return f"CAST({column} * 100 AS BIGINT)"
 
 
 def fraction(text: str) -> Fraction:
@@ -72,9 +123,14 @@ def parse_amount_expr(col: str) -> pl.Expr:
     return pl.when(ok).then(pl.when(neg).then(-value).otherwise(value)).otherwise(None)
 
 
+def ratio_expr(gr: pl.Expr, numerator: pl.Expr | int, denominator: int) -> pl.Expr:
+    """Vectorised half-up of grosze × numerator / denominator, exact in Int64 (the one vectorised
+    rounding; ``numerator`` may be a column, e.g. a unit's raised rate)."""
+    scaled = gr * numerator
+    q = (scaled.abs() * 2 + denominator) // (2 * denominator)
+    return pl.when(scaled >= 0).then(q).otherwise(-q)
+
+
 def share_expr(gr: pl.Expr, rate: Fraction) -> pl.Expr:
     """Vectorised ``share``: rate × grosze, half-up, exact in Int64 (|gr × numerator| < 9.2e18)."""
-    n, d = rate.numerator, rate.denominator
-    scaled = gr * n
-    q = (scaled.abs() * 2 + d) // (2 * d)
-    return pl.when(scaled >= 0).then(q).otherwise(-q)
+    return ratio_expr(gr, rate.numerator, rate.denominator)

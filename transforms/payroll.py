@@ -16,11 +16,11 @@ from dataclasses import dataclass, field
 
 from stdnum.pl import pesel as stdnum_pesel
 
-from transforms.money import AMOUNT_RE, grosze, pln
+from transforms.errors import Issue, UserError, issue, text
+from transforms.money import parse_amount
 
 _SPACES = re.compile(r"[\s\u00a0\u202f]+")
 _PUNCT = re.compile(r"[^\w\s]")
-_AMOUNT = re.compile(AMOUNT_RE)
 
 
 def normalise(name: str) -> str:
@@ -32,10 +32,10 @@ def normalise(name: str) -> str:
     return _SPACES.sub(" ", s).strip()
 
 
-def load_dictionary(text: str) -> dict[str, str]:
+def load_dictionary(content: str) -> dict[str, str]:
     """Normalised component name -> canonical code; a name under two codes is an error."""
     out: dict[str, str] = {}
-    for code, names in tomllib.loads(text)["codes"].items():
+    for code, names in tomllib.loads(content)["codes"].items():
         for n in names:
             key = normalise(n)
             if key in out and out[key] != code:
@@ -77,8 +77,19 @@ class Profile:
         return cols
 
 
-def parse_profile(text: str) -> Profile:
-    d = tomllib.loads(text)
+def parse_profile(content: str, name: str = "profile") -> Profile:
+    """A profile from its TOML text; an error names the file and the key (``UserError``)."""
+    try:
+        d = tomllib.loads(content)
+    except tomllib.TOMLDecodeError as e:
+        raise UserError("bad_profile", file=name, detail=str(e), key="(składnia TOML)") from None
+    try:
+        return _profile(d)
+    except KeyError as e:
+        raise UserError("bad_profile", file=name, detail=f"brak klucza {e}", key=str(e).strip("'")) from None
+
+
+def _profile(d: dict) -> Profile:
     return Profile(
         name=d["name"], description=d.get("description", ""), employer=d.get("employer", d["name"]),
         format=d.get("format", "csv"), encoding=d.get("encoding", "utf-8"),
@@ -92,16 +103,6 @@ def parse_profile(text: str) -> Profile:
         deducted_component=d.get("deducted_component"),
         component_column=d.get("component_column"), amount_column=d.get("amount_column"),
         columns=dict(d.get("columns", {})))
-
-
-def parse_amount(text: str, decimal: str) -> int | None:
-    """'1 234,56', '1\u00a0234,56', '-50,00' -> grosze; None when it is not an amount."""
-    t = _SPACES.sub("", text or "")
-    if decimal == ",":
-        if "." in t:
-            return None
-        t = t.replace(",", ".")
-    return grosze(t) if _AMOUNT.match(t) else None
 
 
 def parse_period(text: str, fmt: str) -> str | None:
@@ -134,20 +135,23 @@ class Identifiers:
 
 @dataclass
 class PayrollResult:
-    lines: list[dict] = field(default_factory=list)        # canonical: period, member_id, component, amount, _source, _row
+    lines: list[dict] = field(default_factory=list)        # canonical: period, member_id, component, amount_gr, _source, _row
     deductions: list[dict] = field(default_factory=list)   # period, member_id, source, deducted (grosze), _row
-    exceptions: list[dict] = field(default_factory=list)
+    issues: list[Issue] = field(default_factory=list)
     blocked: set[str] = field(default_factory=set)
     row_status: list[dict] = field(default_factory=list)   # rows that made no line: _source, _row, member_id, status
+
+
+def expected_columns(profile: Profile) -> str:
+    return ", ".join(dict.fromkeys(list(profile.signature) + profile.required_columns()))
 
 
 def header_problem(header: list[str], profile: Profile) -> str | None:
     missing = [c for c in profile.required_columns() if c not in header]
     if missing:
-        return (f"the header (line {profile.header_row}) does not match profile {profile.name!r}: missing "
-                f"{', '.join(missing)}; expected columns {', '.join(profile.signature)}"
-                f"{', ' + ', '.join(c for c in profile.required_columns() if c not in profile.signature)}"
-                f" (found {', '.join(h for h in header if h) or 'none'})")
+        return text("problems", "header_mismatch", header_row=profile.header_row, profile=profile.name,
+                    missing=", ".join(missing), expected=expected_columns(profile),
+                    found=", ".join(h for h in header if h) or "żadnych")
     return None
 
 
@@ -158,9 +162,9 @@ def map_rows(rows: list[list[str]], profile: Profile, dictionary: dict[str, str]
     header = [(h or "").strip() for h in rows[profile.header_row - 1]]
     col = {h: i for i, h in enumerate(header) if h}
 
-    def exception(row, member, reason, message):
-        res.exceptions.append({"period": exc_period, "source": source, "row": row, "member_id": member,
-                               "reason_code": reason, "message": message})
+    def exception(row, member, code, **params):
+        res.issues.append(issue(code, source=source, row=row, subject=f"linia {profile.header_row + row}",
+                                period=exc_period, member_id=member, **params))
 
     # wide: every other column is a component, mapped by the profile or the dictionary
     component_of: dict[str, str | None] = {}
@@ -172,7 +176,6 @@ def map_rows(rows: list[list[str]], profile: Profile, dictionary: dict[str, str]
 
     for offset, cells in enumerate(rows[profile.header_row:], start=1):
         cells = [(c or "").strip() for c in cells] + [""] * (len(header) - len(cells))
-        where = f"{source} row {offset} (line {profile.header_row + offset})"
         if not any(cells):
             res.row_status.append({"_source": source, "_row": offset, "member_id": None, "status": "skipped"})
             continue
@@ -182,23 +185,18 @@ def map_rows(rows: list[list[str]], profile: Profile, dictionary: dict[str, str]
             continue
         ident = cells[col[profile.id_column]]
         if profile.id_by == "pesel" and not stdnum_pesel.is_valid(ident):
-            exception(offset, None, "unknown_member",
-                      f"{where}: PESEL {ident!r} in column {profile.id_column!r} is not valid (checksum or "
-                      "birth date); correct it in the payroll file.")
+            exception(offset, None, "payroll_bad_pesel", value=ident, column=profile.id_column)
             res.row_status.append({"_source": source, "_row": offset, "member_id": None, "status": "rejected"})
             continue
         member = ids.resolve(profile.id_by, ident)
         if member is None:
-            exception(offset, None, "unknown_member",
-                      f"{where}: {profile.id_by} {ident!r} is not in members.csv (column {profile.id_by}); "
-                      "add it to the member's row, or the person is not a member.")
+            exception(offset, None, "payroll_unknown_id", by=profile.id_by, value=ident)
             res.row_status.append({"_source": source, "_row": offset, "member_id": None, "status": "rejected"})
             continue
         row_period = parse_period(cells[col[profile.period_column]], profile.period_format)
         if row_period is None:
-            exception(offset, member, "bad_period",
-                      f"{where}: {profile.period_column} {cells[col[profile.period_column]]!r} is not "
-                      f"{profile.period_format} (profile {profile.name})")
+            exception(offset, member, "payroll_bad_period", column=profile.period_column,
+                      value=cells[col[profile.period_column]], format=profile.period_format, profile=profile.name)
             res.row_status.append({"_source": source, "_row": offset, "member_id": member, "status": "rejected"})
             continue
         if row_period != period:
@@ -216,23 +214,18 @@ def map_rows(rows: list[list[str]], profile: Profile, dictionary: dict[str, str]
         if profile.deducted_column:
             items.append((profile.deducted_column, "__deducted__", cells[col[profile.deducted_column]]))
         made = False
-        for name, code, text in items:
-            if not text:
+        for name, code, value in items:
+            if not value:
                 continue
-            amount = parse_amount(text, profile.decimal)
+            amount = parse_amount(value, profile.decimal)
             if code is None:
-                exception(offset, member, "unknown_component",
-                          f"{where}: {'column' if profile.layout == 'wide' else 'component'} {name!r} is not "
-                          f"in the component dictionary; add it under its code in data/profiles/components.toml"
-                          f" or to [columns] of profile {profile.name}. The member's dues are not computed "
-                          "until then.")
+                exception(offset, member, "payroll_unknown_component", value=name, profile=profile.name,
+                          what="kolumna" if profile.layout == "wide" else "składnik")
                 res.blocked.add(member)
                 continue
             if amount is None:
-                exception(offset, member, "bad_amount",
-                          f"{where}: {name} {text!r} is not an amount (profile {profile.name}: decimal "
-                          f"{profile.decimal!r}, e.g. '1 234{profile.decimal}56'). The member's dues are not "
-                          "computed until then.")
+                exception(offset, member, "payroll_bad_amount", column=name, value=value, profile=profile.name,
+                          decimal=profile.decimal)
                 res.blocked.add(member)
                 continue
             if code == "__deducted__":
@@ -240,7 +233,7 @@ def map_rows(rows: list[list[str]], profile: Profile, dictionary: dict[str, str]
                                        "deducted": amount, "_row": offset})
                 continue
             res.lines.append({"period": row_period, "member_id": member, "component": code,
-                              "amount": pln(amount), "_source": source, "_row": offset})
+                              "amount": value, "amount_gr": amount, "_source": source, "_row": offset})
             made = True
         if not made:
             status = "rejected" if member in res.blocked else "ok-no-lines"
@@ -248,7 +241,7 @@ def map_rows(rows: list[list[str]], profile: Profile, dictionary: dict[str, str]
     return res
 
 
-def members_named_in(text: str, ids: Identifiers) -> set[str]:
+def members_named_in(content: str, ids: Identifiers) -> set[str]:
     """Members whose identifier appears in a file that could not be read as its profile says."""
     tokens = ids.tokens()
-    return {tokens[t] for t in re.findall(r"[A-Za-z0-9][A-Za-z0-9\-_/]*", text) if t in tokens}
+    return {tokens[t] for t in re.findall(r"[A-Za-z0-9][A-Za-z0-9\-_/]*", content) if t in tokens}

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
+
+from transforms.errors import text
 
 _PERIODS = [
     (re.compile(r"(?<!\d)(\d{4})[-/.](0[1-9]|1[0-2])(?!\d)"), "ym"),
@@ -35,18 +37,12 @@ def periods_in_title(title: str) -> list[str]:
     return out
 
 
-@dataclass
+@dataclass(frozen=True)
 class Expected:
     unit_id: str
     period: str
     amount: int
     due_on: date
-    paid: int = 0
-    payments: list[tuple[date, int]] = field(default_factory=list)
-
-    @property
-    def outstanding(self) -> int:
-        return self.amount - self.paid
 
 
 @dataclass
@@ -76,29 +72,32 @@ def identify_unit(credit: dict, units: list[Unit]) -> tuple[Unit | None, str]:
 
 def match_credits(credits: list[dict], expected: list[Expected], units: list[Unit]) -> tuple[list[dict], list[dict]]:
     """Every credit ends up in matches (possibly split over periods, overpayment on the last one)
-    or in unmatched with a reason: Σ matched + Σ unmatched = Σ credits."""
+    or in unmatched with a reason: Σ matched + Σ unmatched = Σ credits. Inputs are not changed."""
     by_unit: dict[str, list[Expected]] = {}
     for e in sorted(expected, key=lambda e: e.period):
         by_unit.setdefault(e.unit_id, []).append(e)
+    paid: dict[tuple[str, str], int] = {}
+
+    def outstanding(e: Expected) -> int:
+        return e.amount - paid.get((e.unit_id, e.period), 0)
+
     matches, unmatched = [], []
     # a debit entry reversing an earlier credit (same amount and payer) cancels it
     credit_rows = [c for c in credits if c["direction"] == "credit"]
-    reversed_keys = set()
+    reversed_by: dict[str, str] = {}
     for d in (c for c in credits if c["direction"] == "debit"):
-        twin = next((c for c in credit_rows if c["amount"] == -d["amount"] and c["key"] not in reversed_keys
+        twin = next((c for c in credit_rows if c["amount"] == -d["amount"] and c["key"] not in reversed_by
                      and (c.get("account") == d.get("account") or not d.get("account"))
                      and c["booking_date"] <= d["booking_date"]), None)
         if twin is not None:
-            reversed_keys.add(twin["key"])
-            twin["reversed_by"] = d["key"]
+            reversed_by[twin["key"]] = d["key"]
     for c in sorted(credit_rows, key=lambda c: (c["booking_date"], c["key"])):
-        if c["key"] in reversed_keys:
-            unmatched.append({**c, "reason": f"reversed by the debit entry {c['reversed_by']} on the same statement"})
+        if c["key"] in reversed_by:
+            unmatched.append({**c, "reason": text("notes", "reversed", entry=reversed_by[c["key"]])})
             continue
         unit, how = identify_unit(c, units)
         if unit is None:
-            unmatched.append({**c, "reason": "unknown payer: the account is not registered for any unit and the "
-                                             "title names no unit; add the unit's bank_account to units.csv"})
+            unmatched.append({**c, "reason": text("notes", "unknown_payer")})
             continue
         own = by_unit.get(unit.unit_id, [])
         named = periods_in_title(c.get("title", ""))
@@ -106,24 +105,22 @@ def match_credits(credits: list[dict], expected: list[Expected], units: list[Uni
             targets = [e for e in own if e.period in named]
             missing = [p for p in named if p not in {e.period for e in own}]
             if not targets:
-                unmatched.append({**c, "unit_id": unit.unit_id,
-                                  "reason": f"unit {unit.unit_id} ({how}) owes no stored transfer for "
-                                            f"{', '.join(missing)}; close that month first"})
+                unmatched.append({**c, "unit_id": unit.unit_id, "reason": text(
+                    "notes", "no_transfer_for_periods", unit_id=unit.unit_id, how=how, periods=", ".join(missing))})
                 continue
         else:
-            targets = [e for e in own if e.outstanding > 0] or own[-1:]
+            targets = [e for e in own if outstanding(e) > 0] or own[-1:]
         if not targets:
             unmatched.append({**c, "unit_id": unit.unit_id,
-                              "reason": f"unit {unit.unit_id} ({how}) has no stored transfer to pay"})
+                              "reason": text("notes", "nothing_to_pay", unit_id=unit.unit_id, how=how)})
             continue
         left = c["amount"]
         for i, e in enumerate(targets):
             last = i == len(targets) - 1
-            part = left if last else min(max(e.outstanding, 0), left)
+            part = left if last else min(max(outstanding(e), 0), left)
             if part == 0 and not last:
                 continue
-            e.paid += part
-            e.payments.append((c["booking_date"], part))
+            paid[(e.unit_id, e.period)] = paid.get((e.unit_id, e.period), 0) + part
             matches.append({"statement": c["statement"], "entry": c["entry"], "unit_id": unit.unit_id,
                             "period": e.period, "amount": part, "booking_date": c["booking_date"],
                             "matched_by": how + (", period in title" if named else ", oldest outstanding")})
@@ -133,33 +130,38 @@ def match_credits(credits: list[dict], expected: list[Expected], units: list[Uni
     return matches, unmatched
 
 
-def verdicts(expected: list[Expected]) -> list[dict]:
+def verdicts(expected: list[Expected], matches: list[dict]) -> list[dict]:
     """paid | late | short | over | missing per unit and period, with the difference and days late."""
+    payments: dict[tuple[str, str], list[tuple[date, int]]] = {}
+    for m in matches:
+        payments.setdefault((m["unit_id"], m["period"]), []).append((m["booking_date"], m["amount"]))
     out = []
     for e in sorted(expected, key=lambda e: (e.unit_id, e.period)):
+        got = sorted(payments.get((e.unit_id, e.period), []))
+        paid = sum(a for _, a in got)
         completed_on = None
         running = 0
-        for d, amount in sorted(e.payments):
+        for d, amount in got:
             running += amount
             if running >= e.amount and completed_on is None:
                 completed_on = d
-        last = max((d for d, _ in e.payments), default=None)
+        last = max((d for d, _ in got), default=None)
         reference = completed_on or last
         days_late = max(0, (reference - e.due_on).days) if reference else None
-        if e.amount == 0 and e.paid == 0:
+        if e.amount == 0 and paid == 0:
             status = "paid"
-        elif e.paid == 0:
+        elif paid == 0:
             status = "missing"
-        elif e.paid < e.amount:
+        elif paid < e.amount:
             status = "short"
-        elif e.paid > e.amount:
+        elif paid > e.amount:
             status = "over"
         elif days_late:
             status = "late"
         else:
             status = "paid"
-        out.append({"unit_id": e.unit_id, "period": e.period, "expected": e.amount, "paid": e.paid,
-                    "difference": e.paid - e.amount, "due_on": e.due_on, "last_payment_on": last,
+        out.append({"unit_id": e.unit_id, "period": e.period, "expected": e.amount, "paid": paid,
+                    "difference": paid - e.amount, "due_on": e.due_on, "last_payment_on": last,
                     "days_late": days_late, "status": status})
     return out
 
@@ -192,3 +194,29 @@ def arrears(dues: list[dict], covered: set[tuple[str, str]], direct: dict[tuple[
                         "last_unpaid": best[-1]["period"], "months": len(best),
                         "amount_due": sum(d["total"] - direct.get((member, d["period"]), 0) for d in best)})
     return out
+
+
+@dataclass
+class ReconcileResult:
+    period: str
+    credits: list[dict]
+    matches: list[dict]
+    unmatched: list[dict]
+    status: list[dict]
+    forwards: list[dict]
+    arrears: list[dict]
+    issues: list
+
+
+def reconcile(period: str, inputs: dict) -> ReconcileResult:
+    """Credits matched to the transfers due, verdicts, and members in arrears. ``inputs``:
+    credits, expected, units, forwards, dues, deducted, payments, periods, issues."""
+    matches, unmatched = match_credits(inputs["credits"], inputs["expected"], inputs["units"])
+    status = verdicts(inputs["expected"], matches)
+    fully_paid = {(s["unit_id"], s["period"]) for s in status if s["paid"] >= s["expected"]}
+    unit_of = {(d["member_id"], d["period"]): d["unit_id"] for d in inputs["dues"]}
+    # an employer's deduction counts as paid when the unit's transfer for that month is complete
+    covered = {(m, p) for (m, p) in inputs["deducted"] if (unit_of.get((m, p)), p) in fully_paid}
+    return ReconcileResult(period, inputs["credits"], matches, unmatched, status, inputs["forwards"],
+                           arrears(inputs["dues"], covered, inputs["payments"], inputs["periods"]),
+                           inputs["issues"])

@@ -1,26 +1,36 @@
-"""Rulebooks: dated versions of a union's rates, bands, split and deadlines, read from data/.
+"""Rulebooks: dated versions of a union's vocabulary and rules, read from TOML data.
 
-The loader parses TOML text into frozen dataclasses with exact values (Fraction, grosze);
-selecting the version in force is ``version_for(period)`` (RULES.md §1).
+A rulebook names its levels (allocation codes and their Polish labels), categories, rates and
+bands, the cascade that splits D across the levels, which moves are bank transfers and by when,
+and the officers' salary caps. Nothing of it is written in code: a union with other levels is a
+new TOML file. The loader parses text into frozen dataclasses with exact values (Fraction,
+grosze); ``resolve`` picks, once per run, the version in force on the first day of the period
+(RULES.md §1) and gives the vocabulary every later step derives its columns from.
 """
 from __future__ import annotations
 
+import calendar
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import date
 from fractions import Fraction
 from pathlib import Path
 
+from transforms.errors import UserError
 from transforms.money import fraction, grosze
 
-LEVELS = ("unit", "region", "national", "branch_secretariats",
-          "regional_strike_fund", "national_strike_fund")
-CATEGORIES = ("employee", "other_income", "pensioner", "unemployed")
+
+@dataclass(frozen=True)
+class Level:
+    code: str
+    label: str            # for column headings ("Podział: …")
+    payee: str            # as the recipient of a transfer
 
 
 @dataclass(frozen=True)
 class CategoryRule:
     category: str
+    label: str
     method: str                      # percent | band | unit_flat
     source: str
     base_components: tuple[str, ...] = ()
@@ -39,44 +49,68 @@ class CategoryRule:
 
 
 @dataclass(frozen=True)
-class SplitRule:
-    """Fractions of D moved up the cascade of RULES.md §5 (004 §3)."""
+class Move:
+    """One step of the cascade: ``share`` of D passes from one level to another (RULES.md §5)."""
+    source_level: str
+    target_level: str
+    share: Fraction
     source: str
-    transfer_to: str                 # region | national
-    to_upper: Fraction
-    national_total: Fraction
-    branch_secretariats: Fraction
-    regional_strike_fund: Fraction
-    national_strike_fund: Fraction
-
-    def with_upper(self, pct: Fraction) -> "SplitRule":
-        """A unit override of the contribution (przerobka: 003 Art. 31 ust. 4)."""
-        return SplitRule(self.source + " (unit override)", self.transfer_to, pct, pct,
-                         self.branch_secretariats, self.regional_strike_fund,
-                         self.national_strike_fund)
+    unit_override: str | None = None   # a units.csv column that may replace ``share`` for one unit
 
 
 @dataclass(frozen=True)
-class Deadlines:
+class Cascade:
+    """How D moves between levels; every level keeps what it receives and does not pass on."""
     source: str
-    unit_transfer_day: int
-    region_forward: str
-    annual_statements: str
+    root: str
+    levels: tuple[str, ...]
+    moves: tuple[Move, ...]
+
+    def with_unit_override(self, column: str, share: Fraction) -> "Cascade":
+        """A unit's own share for the moves that allow it (przerobka: 003 Art. 31 ust. 4)."""
+        moves = tuple(replace(m, share=share, source=m.source + " (stawka jednostki)")
+                      if m.unit_override == column else m for m in self.moves)
+        return replace(self, moves=moves)
+
+    @property
+    def override_columns(self) -> tuple[str, ...]:
+        return tuple(m.unit_override for m in self.moves if m.unit_override)
+
+
+@dataclass(frozen=True)
+class TransferRule:
+    """The moves out of ``payer`` are bank transfers, one per ``per`` group (unit or region),
+    due on ``due_day`` of the month after the dues month (004 §10)."""
+    payer: str
+    per: str
+    due_day: int | None              # None: the last day of the month
+    label: str
+    source: str
+
+    def due_on(self, period: str) -> date:
+        y, m = int(period[:4]), int(period[5:7])
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+        last = calendar.monthrange(y, m)[1]
+        return date(y, m, last if self.due_day is None else min(self.due_day, last))
 
 
 @dataclass(frozen=True)
 class RulebookVersion:
     name: str
+    union: str
     valid_from: date
     source: str
     max_raised_pct: Fraction
     max_reduction_months: int
+    root: str
+    levels: tuple[Level, ...]
     split_categories: tuple[str, ...]
     raise_categories: tuple[str, ...]
     components: frozenset[str]
     categories: dict[str, CategoryRule]
-    split: dict[str, SplitRule]
-    deadlines: Deadlines
+    split: dict[str, Cascade]        # "normal" | "sheltered"
+    transfers: tuple[TransferRule, ...]
+    calendar: dict = field(default_factory=dict)
     # 004 §7–§8 officers' salary caps, as written in the rulebook; read by transforms.salary_caps
     salary_caps: dict | None = None
 
@@ -84,10 +118,15 @@ class RulebookVersion:
     def label(self) -> str:
         return f"{self.name}@{self.valid_from.isoformat()}"
 
+    def cascade(self, sheltered: bool) -> Cascade:
+        return self.split["sheltered" if sheltered else "normal"]
+
 
 @dataclass(frozen=True)
 class Rulebook:
     name: str
+    union: str
+    default: bool
     versions: tuple[RulebookVersion, ...]   # sorted by valid_from
 
     def version_for(self, period: str) -> RulebookVersion:
@@ -95,13 +134,13 @@ class Rulebook:
         first = date.fromisoformat(period + "-01")
         in_force = [v for v in self.versions if v.valid_from <= first]
         if not in_force:
-            raise LookupError(f"rulebook {self.name!r} has no version in force on {first}")
+            raise LookupError(f"regulamin {self.name} nie ma wersji obowiązującej {first}")
         return in_force[-1]
 
 
 def _category(name: str, raw: dict) -> CategoryRule:
     method = raw["method"]
-    common = dict(category=name, method=method, source=raw["source"],
+    common = dict(category=name, label=raw.get("label", name), method=method, source=raw["source"],
                   base_components=tuple(raw.get("base_components", ())))
     if method == "percent":
         return CategoryRule(**common, rate=fraction(raw["rate"]))
@@ -113,45 +152,128 @@ def _category(name: str, raw: dict) -> CategoryRule:
                             floor_only_with=raw.get("floor_only_with"))
     if method == "unit_flat":
         return CategoryRule(**common, unit_column=raw["unit_column"])
-    raise ValueError(f"category {name}: unknown method {method!r}")
+    raise ValueError(f"categories.{name}.method: unknown method {method!r}")
 
 
-def _split(raw: dict) -> SplitRule:
-    return SplitRule(raw["source"], raw["transfer_to"], fraction(raw["to_upper"]),
-                     fraction(raw["national_total"]), fraction(raw["branch_secretariats"]),
-                     fraction(raw["regional_strike_fund"]), fraction(raw["national_strike_fund"]))
+def _cascade(raw: dict, root: str, levels: tuple[str, ...]) -> Cascade:
+    moves = tuple(Move(m["from"], m["to"], fraction(m["share"]), m.get("source", raw["source"]),
+                       m.get("unit_override")) for m in raw["moves"])
+    for m in moves:
+        for lvl in (m.source_level, m.target_level):
+            if lvl not in levels:
+                raise ValueError(f"split: level {lvl!r} of a move is not in levels")
+    return Cascade(raw["source"], root, levels, moves)
+
+
+def _transfer(raw: dict) -> TransferRule:
+    day = raw["due_day"]
+    return TransferRule(raw["payer"], raw["per"], None if day == "last" else int(day),
+                        raw.get("label", raw["payer"]), raw["source"])
 
 
 def parse_rulebook(text: str) -> Rulebook:
     doc = tomllib.loads(text)
     versions = []
     for v in doc["versions"]:
+        levels = tuple(Level(x["code"], x.get("label", x["code"]), x.get("payee", x.get("label", x["code"])))
+                       for x in v["levels"])
+        codes = tuple(x.code for x in levels)
+        if v["root"] not in codes:
+            raise ValueError(f"root {v['root']!r} is not one of the levels")
         versions.append(RulebookVersion(
-            name=doc["name"],
+            name=doc["name"], union=doc.get("label", doc.get("union", doc["name"])),
             valid_from=date.fromisoformat(v["valid_from"]),
             source=v["source"],
             max_raised_pct=fraction(v["max_raised_pct"]),
             max_reduction_months=int(v["max_reduction_months"]),
+            root=v["root"], levels=levels,
             split_categories=tuple(v["split_categories"]),
             raise_categories=tuple(v["raise_categories"]),
             components=frozenset(v["components"]),
             categories={k: _category(k, c) for k, c in v["categories"].items()},
-            split={k: _split(s) for k, s in v["split"].items()},
-            deadlines=Deadlines(**v["deadlines"]),
+            split={k: _cascade(s, v["root"], codes) for k, s in v["split"].items()},
+            transfers=tuple(_transfer(t) for t in v.get("transfers", [])),
+            calendar=dict(v.get("calendar", {})),
             salary_caps=v.get("salary_caps"),
         ))
     versions.sort(key=lambda x: x.valid_from)
-    return Rulebook(doc["name"], tuple(versions))
+    return Rulebook(doc["name"], doc.get("label", doc["name"]), bool(doc.get("default", False)),
+                    tuple(versions))
 
 
-def load_rulebooks(folder: Path) -> dict[str, Rulebook]:
-    """Every ``*.toml`` in ``folder`` (the project's data/rulebooks) by name."""
+def load_rulebooks(folders: Path | list[Path]) -> dict[str, Rulebook]:
+    """Every ``*.toml`` in the folders (the project's data/rulebooks first, then the user's) by
+    name; a later folder's rulebook of the same name replaces an earlier one."""
     books = {}
-    for path in sorted(folder.glob("*.toml")):
-        try:
-            book = parse_rulebook(path.read_text(encoding="utf-8"))
-        except (KeyError, ValueError, tomllib.TOMLDecodeError) as e:
-            raise ValueError(f"{path}: not a valid rulebook ({type(e).__name__}: {e}); every file in "
-                             f"{folder.name}/ must have a name and [[versions]]") from None
-        books[book.name] = book
+    for folder in ([folders] if isinstance(folders, Path) else folders):
+        for path in sorted(Path(folder).glob("*.toml")):
+            try:
+                book = parse_rulebook(path.read_text(encoding="utf-8"))
+            except (KeyError, ValueError, TypeError, tomllib.TOMLDecodeError) as e:
+                raise UserError("bad_rulebook", file=str(path), detail=f"{type(e).__name__}: {e}") from None
+            books[book.name] = book
     return books
+
+
+@dataclass(frozen=True)
+class Rules:
+    """The rulebooks in force for one period, resolved once per run, and the vocabulary derived
+    from them: every level, category and label a schema, query or report column needs."""
+    period: str
+    versions: dict[str, RulebookVersion]     # rulebook name -> version in force
+    default: str | None
+    missing: dict[str, str]                  # rulebook name -> why no version is in force
+
+    @property
+    def levels(self) -> tuple[Level, ...]:
+        """Every level of the rulebooks in force, the default rulebook's order first."""
+        seen: dict[str, Level] = {}
+        for v in self._ordered():
+            for lvl in v.levels:
+                seen.setdefault(lvl.code, lvl)
+        return tuple(seen.values())
+
+    @property
+    def categories(self) -> tuple[CategoryRule, ...]:
+        seen: dict[str, CategoryRule] = {}
+        for v in self._ordered():
+            for c in v.categories.values():
+                seen.setdefault(c.category, c)
+        return tuple(seen.values())
+
+    @property
+    def transfer_rules(self) -> tuple[TransferRule, ...]:
+        seen: dict[str, TransferRule] = {}
+        for v in self._ordered():
+            for t in v.transfers:
+                seen.setdefault(t.payer, t)
+        return tuple(seen.values())
+
+    def level_label(self, code: str) -> str:
+        return next((lvl.label for lvl in self.levels if lvl.code == code), code)
+
+    def payee_label(self, code: str) -> str:
+        return next((lvl.payee for lvl in self.levels if lvl.code == code), code)
+
+    def category_label(self, code: str) -> str:
+        return next((c.label for c in self.categories if c.category == code), code)
+
+    def payer_label(self, code: str) -> str:
+        return next((t.label for t in self.transfer_rules if t.payer == code), code)
+
+    def _ordered(self) -> list[RulebookVersion]:
+        return sorted(self.versions.values(), key=lambda v: (v.name != self.default, v.name))
+
+    def version(self, name: str) -> RulebookVersion:
+        return self.versions[name]
+
+
+def resolve(books: dict[str, Rulebook], period: str) -> Rules:
+    versions, missing = {}, {}
+    for name, book in books.items():
+        try:
+            versions[name] = book.version_for(period)
+        except LookupError as e:
+            missing[name] = str(e)
+    default = next((n for n, b in books.items() if b.default), None)
+    return Rules(period, versions, default, missing)

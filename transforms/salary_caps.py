@@ -11,11 +11,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 
-from transforms.money import AMOUNT_RE, fraction, grosze, half_up, pln
-from transforms.rulebook import RulebookVersion, parse_rulebook
-
-BODY_KINDS = ("kk", "region", "branch_secretariat", "kseir", "kkr")
-FUNCTIONS = ("chair", "deputy", "presidium")
+from transforms.errors import Issue, issue, text
+from transforms.money import AMOUNT_RE, format_pl, fraction, grosze, half_up
+from transforms.rulebook import RulebookVersion
 
 
 @dataclass(frozen=True)
@@ -28,15 +26,18 @@ class Band:
 @dataclass(frozen=True)
 class CapRules:
     source: str
-    chair_bodies: tuple[str, ...]
+    body_kinds: dict[str, str]              # code -> Polish label
+    functions: dict[str, str]               # code -> Polish label
+    chair_function: str
+    verified_body: str                      # whose chair's band may use the verified member count
     chair_bands: tuple[Band, ...]
-    kk_chair: Fraction
-    kk_chair_source: str
-    deputy: Fraction
-    deputy_source: str
-    presidium: Fraction
-    presidium_source: str
-    kkr_chair_source: str
+    top_body: str                           # the Komisja Krajowa: its chair has a fixed multiple
+    top_chair: Fraction
+    top_chair_source: str
+    of_chair_salary: dict[str, tuple[Fraction, str]]   # function -> (share of the chair's salary, source)
+    audit_body: str                         # the KKR: only its chair has a cap, paid as below
+    audit_paid_as: tuple[str, str]          # (body, function)
+    audit_source: str
     one_post_source: str
 
 
@@ -46,18 +47,17 @@ def cap_rules(version: RulebookVersion) -> CapRules:
     if not c:
         raise LookupError(f"rulebook {version.label} has no salary caps")
     return CapRules(
-        source=c["source"], chair_bodies=tuple(c["chair_bodies"]),
+        source=c["source"], body_kinds={b["code"]: b["label"] for b in c["body_kinds"]},
+        functions={f["code"]: f["label"] for f in c["functions"]}, chair_function=c["chair_function"],
+        verified_body=c["verified_body"],
         chair_bands=tuple(Band(b.get("up_to_members"), fraction(b["multiple"]), b["source"])
                           for b in c["chair_bands"]),
-        kk_chair=fraction(c["kk_chair"]["multiple"]), kk_chair_source=c["kk_chair"]["source"],
-        deputy=fraction(c["deputy"]["of_chair_salary"]), deputy_source=c["deputy"]["source"],
-        presidium=fraction(c["presidium"]["of_chair_salary"]), presidium_source=c["presidium"]["source"],
-        kkr_chair_source=c["kkr_chair"]["source"], one_post_source=c["one_post_in_total"])
-
-
-def cap_rules_from_rulebook(text: str, period: str) -> CapRules:
-    """The salary caps of the rulebook version in force on the first day of ``period``."""
-    return cap_rules(parse_rulebook(text).version_for(period))
+        top_body=c["kk_chair"]["body"], top_chair=fraction(c["kk_chair"]["multiple"]),
+        top_chair_source=c["kk_chair"]["source"],
+        of_chair_salary={s["function"]: (fraction(s["share"]), s["source"]) for s in c["of_chair_salary"]},
+        audit_body=c["kkr_chair"]["body"],
+        audit_paid_as=(c["kkr_chair"]["paid_as_body"], c["kkr_chair"]["paid_as_function"]),
+        audit_source=c["kkr_chair"]["source"], one_post_source=c["one_post_in_total"])
 
 
 def fte_text(fte: Fraction) -> str:
@@ -94,52 +94,53 @@ class Officer:
     salary: int            # grosze
 
 
-def stage_officers(rows: list[dict], source: str, period: str) -> tuple[list[Officer], list[dict]]:
-    good, exc = [], []
+def stage_officers(rows: list[dict], source: str, period: str, rules: CapRules) -> tuple[list[Officer], list[Issue]]:
+    good, found = [], []
     seen: dict[tuple, int] = {}
     for r in rows:
         get = lambda k: (r.get(k) or "").strip()  # noqa: E731
         problems = []
         pid, kind, func = get("person_id"), get("body_kind"), get("function")
         if not pid:
-            problems.append("person_id is empty")
-        if kind not in BODY_KINDS:
-            problems.append(f"body_kind {kind!r} must be one of {', '.join(BODY_KINDS)}")
-        if func not in FUNCTIONS:
-            problems.append(f"function {func!r} must be one of {', '.join(FUNCTIONS)}")
-        elif kind == "kkr" and func != "chair":
-            problems.append("only the chair of the Krajowa Komisja Rewizyjna has a cap (004 §7 ust. 2)")
+            problems.append(text("problems", "id_empty", column="person_id"))
+        if kind not in rules.body_kinds:
+            problems.append(text("problems", "choice_bad", column="body_kind", value=kind,
+                                 known=", ".join(rules.body_kinds)))
+        if func not in rules.functions:
+            problems.append(text("problems", "choice_bad", column="function", value=func,
+                                 known=", ".join(rules.functions)))
+        elif kind == rules.audit_body and func != rules.chair_function:
+            problems.append(text("problems", "kkr_only_chair"))
         members = None
         if get("body_members"):
             if not re.fullmatch(r"\d+", get("body_members")):
-                problems.append(f"body_members {get('body_members')!r} is not a whole number")
+                problems.append(text("problems", "whole_number_bad", column="body_members", value=get("body_members")))
             else:
                 members = int(get("body_members"))
         fte = None
         if not re.fullmatch(r"\d+(\.\d+)?", get("fte") or "x"):
-            problems.append(f"fte {get('fte')!r} is not a number like 0.5")
+            problems.append(text("problems", "fte_bad", value=get("fte")))
         else:
             fte = Fraction(get("fte"))
             if not 0 < fte <= 1:
-                problems.append(f"fte {get('fte')} must be above 0 and at most 1")
+                problems.append(text("problems", "fte_range", value=get("fte")))
         salary = None
         if not re.match(AMOUNT_RE, get("monthly_salary")) or get("monthly_salary").startswith("-"):
-            problems.append(f"monthly_salary {get('monthly_salary')!r} is not an amount like 9500.00")
+            problems.append(text("problems", "amount_bad", column="monthly_salary", value=get("monthly_salary"),
+                                 sample="9500.00"))
         else:
             salary = grosze(get("monthly_salary"))
         key = (pid, kind, get("body_id"), func)
         if key in seen:
-            problems.append(f"the same function is listed twice (also row {seen[key]})")
+            problems.append(text("problems", "duplicate_function", other=seen[key]))
         seen.setdefault(key, r["_row"])
         if problems:
-            exc.append({"period": period, "source": source, "row": r["_row"], "person_id": pid or None,
-                        "reason_code": "bad_officer",
-                        "message": f"{source} row {r['_row']} (person {pid or '?'}): "
-                                   + "; ".join(problems) + "."})
+            found.append(issue("bad_officer", source=source, row=r["_row"], subject=f"osoba {pid or '?'}",
+                               command="salary-caps", period=period, person_id=pid or None, problems=problems))
             continue
         good.append(Officer(r["_row"], pid, get("full_name"), kind, get("body_id"), func, members,
                             fte, salary))
-    return good, exc
+    return good, found
 
 
 # ------------------------------------------------------------------ caps
@@ -160,43 +161,48 @@ class CapRow:
     flagged: bool = False
 
 
-def full_time_caps(officers: list[Officer], rules: CapRules, a: int,
-                   verified_members: dict[tuple[str, str], int]) -> tuple[dict[int, tuple[int, str, bool]], list[dict]]:
-    """Full-time cap per officer row -> (cap, basis text, flagged). ``a`` is A in grosze."""
+def full_time_caps(officers: list[Officer], rules: CapRules, a: int, verified_members: dict[tuple[str, str], int],
+                   source: str = "officers", period: str | None = None
+                   ) -> tuple[dict[int, tuple[int, str, bool]], list[Issue]]:
+    """Full-time cap per officer row -> (cap, basis text in Polish, flagged). ``a`` is A in grosze."""
     caps: dict[int, tuple[int, str, bool]] = {}
-    problems: list[dict] = []
-    kk_chair_cap = half_up(a * rules.kk_chair)
+    problems: list[Officer] = []
+    top_chair_cap = half_up(a * rules.top_chair)
+    chair_fn = rules.chair_function
 
-    def chair_cap(kind: str, body_id: str, members_hint: int | None) -> tuple[int, str] | None:
-        if kind == "kk":
-            return kk_chair_cap, f"{rules.kk_chair} × A ({rules.kk_chair_source})"
-        members, whence = verified_members.get((kind, body_id)), "verified member count"
+    def chair_cap(kind: str, body_id: str | None, members_hint: int | None) -> tuple[int, str] | None:
+        if kind == rules.top_body:
+            return top_chair_cap, f"{rules.top_chair} × A ({rules.top_chair_source})"
+        members, whence = verified_members.get((kind, body_id)), "zweryfikowana liczba członków"
         if members is None:
-            members, whence = members_hint, "body_members from officers file"
+            members, whence = members_hint, "body_members z pliku funkcyjnych"
         if members is None:
             return None
         band = chair_band(rules, members)
-        return half_up(a * band.multiple), f"{band.multiple} × A for {members} members ({whence}; {band.source})"
+        return half_up(a * band.multiple), f"{band.multiple} × A dla {members} członków ({whence}; {band.source})"
 
-    chairs = {(o.body_kind, o.body_id): o for o in officers if o.function == "chair"}
+    chairs = {(o.body_kind, o.body_id): o for o in officers if o.function == chair_fn}
     for o in officers:
-        if o.function == "chair" and o.body_kind != "kkr":
+        if o.function == chair_fn and o.body_kind != rules.audit_body:
             c = chair_cap(o.body_kind, o.body_id, o.body_members)
             if c is None:
                 problems.append(o)
                 continue
-            caps[o.row] = (c[0], f"chair: {c[1]}", False)
+            caps[o.row] = (c[0], f"{rules.functions[chair_fn]}: {c[1]}", False)
     for o in officers:
         if o.row in caps or o in problems:
             continue
-        if o.body_kind == "kkr":          # §7 ust. 2: paid as a KK presidium member
-            kind, body_id, multiple, src, role = "kk", None, rules.presidium, rules.kkr_chair_source, "KKR chair = KK presidium member"
+        if o.body_kind == rules.audit_body:          # §7 ust. 2: paid as a KK presidium member
+            kind, function = rules.audit_paid_as
+            body_id, src = None, rules.audit_source
+            multiple = rules.of_chair_salary[function][0]
+            role = (f"{rules.functions[chair_fn]} {rules.body_kinds[o.body_kind]} = "
+                    f"{rules.functions[function]} {rules.body_kinds[kind]}")
         else:
             kind, body_id = o.body_kind, o.body_id
-            multiple = rules.deputy if o.function == "deputy" else rules.presidium
-            src = rules.deputy_source if o.function == "deputy" else rules.presidium_source
-            role = o.function
-        chair = next((c for (k, b), c in chairs.items() if k == kind and (kind == "kk" or b == body_id)), None)
+            multiple, src = rules.of_chair_salary[o.function]
+            role = rules.functions[o.function]
+        chair = next((c for (k, b), c in chairs.items() if k == kind and (kind == rules.top_body or b == body_id)), None)
         c_cap = chair_cap(kind, chair.body_id if chair else body_id,
                           chair.body_members if chair else o.body_members)
         if c_cap is None:
@@ -205,22 +211,23 @@ def full_time_caps(officers: list[Officer], rules: CapRules, a: int,
         if chair is not None and chair.salary > 0:
             # the chair's actual full-time-equivalent salary, never above the chair's own cap
             fte_salary = min(half_up(chair.salary / chair.fte), c_cap[0])
-            base, basis, flagged = fte_salary, f"chair's full-time salary {pln(fte_salary)}", False
+            base, basis, flagged = fte_salary, f"wynagrodzenie przewodniczącego na pełny etat {format_pl(fte_salary)}", False
         else:
             base, flagged = c_cap[0], True
-            basis = (f"chair's CAP {pln(c_cap[0])} (chair not employed by the union or salary "
-                     "unknown — Uchwała nr 8 §2 ust. 3)")
+            basis = (f"LIMIT przewodniczącego {format_pl(c_cap[0])} (przewodniczący niezatrudniony przez "
+                     "związek albo wynagrodzenie nieznane — Uchwała nr 8 §2 ust. 3)")
         caps[o.row] = (half_up(base * multiple), f"{role}: {multiple} × {basis} ({src})", flagged)
-    missing = [{"row": o.row, "person_id": o.person_id,
-                "message": f"row {o.row} (person {o.person_id}): the chair's band needs the body's "
-                           f"member count; give body_members for {o.body_kind} {o.body_id}"} for o in problems]
+    missing = [issue("officer_needs_members", source=source, row=o.row, subject=f"osoba {o.person_id}",
+                     command="salary-caps", period=period, person_id=o.person_id, body_kind=o.body_kind,
+                     body_id=o.body_id) for o in problems]
     return caps, missing
 
 
 def salary_caps(officers: list[Officer], rules: CapRules, a: int,
-                verified_members: dict[tuple[str, str], int] | None = None) -> tuple[list[CapRow], list[dict]]:
+                verified_members: dict[tuple[str, str], int] | None = None, source: str = "officers",
+                period: str | None = None) -> tuple[list[CapRow], list[Issue]]:
     """Per-function rows and, for people with several functions, one ``total`` row (§8)."""
-    caps, missing = full_time_caps(officers, rules, a, verified_members or {})
+    caps, missing = full_time_caps(officers, rules, a, verified_members or {}, source, period)
     by_person: dict[str, list[Officer]] = {}
     for o in officers:
         if o.row in caps:
@@ -233,9 +240,9 @@ def salary_caps(officers: list[Officer], rules: CapRules, a: int,
             cap = half_up(ft_cap * o.fte)
             excess = None if several else max(0, o.salary - cap)
             if o.fte != 1:
-                basis += f"; scaled to FTE {fte_text(o.fte)}"
+                basis += f"; przeliczony na etat {fte_text(o.fte)}"
             if several:
-                basis += f"; judged together with the person's other functions ({rules.one_post_source})"
+                basis += f"; oceniany łącznie z pozostałymi funkcjami osoby ({rules.one_post_source})"
             out.append(CapRow(pid, o.full_name, o.body_kind, o.body_id, o.function, basis, ft_cap,
                               cap, o.fte, o.salary, excess, flagged))
         if several:
@@ -244,11 +251,14 @@ def salary_caps(officers: list[Officer], rules: CapRules, a: int,
             paid_fte = min(total_fte, Fraction(1))
             cap = half_up(top * paid_fte)
             salary = sum(o.salary for o in functions)
-            note = (f"{rules.one_post_source}: one full-time post in total across {len(functions)} "
-                    f"functions, capped by the highest cap {pln(top)}")
-            note += (f"; the functions add up to FTE {fte_text(total_fte)}, above one post: capped as one "
-                     "full-time post" if total_fte > 1 else f"; total FTE {fte_text(total_fte)}")
-            out.append(CapRow(pid, functions[0].full_name, "*", "*", "total", note, top, cap,
+            note = (f"{rules.one_post_source}: łącznie jeden pełny etat za {len(functions)} "
+                    f"funkcje, limit według najwyższego limitu {format_pl(top)}")
+            note += (f"; funkcje sumują się do etatu {fte_text(total_fte)}, ponad jeden etat: limit jak za "
+                     "jeden pełny etat" if total_fte > 1 else f"; łączny etat {fte_text(total_fte)}")
+            out.append(CapRow(pid, functions[0].full_name, "*", "*", TOTAL, note, top, cap,
                               paid_fte, salary, max(0, salary - cap),
                               any(caps[o.row][2] for o in functions)))
     return out, missing
+
+
+TOTAL = "total"   # the function code of a person's one-post row (§8)

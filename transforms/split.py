@@ -1,51 +1,30 @@
-"""Splitting a unit's dues across the union's levels (RULES.md §5, 004 §3) and the transfers due.
+"""Splitting a unit's D across the union's levels (RULES.md §5, 004 §3).
 
 ``split_dues`` is the one function that moves money between levels; everything else calls it.
+The cascade is rulebook data: each move passes its share of D, rounded half-up, from one level to
+another, and every level keeps what it receives and does not pass on — so the parts sum to D
+exactly, whatever the levels are.
 """
 from __future__ import annotations
 
-import calendar
-from datetime import date
-
 from transforms.money import share
-from transforms.rulebook import Deadlines, SplitRule
+from transforms.rulebook import Cascade
 
 
-def split_dues(d: int, rule: SplitRule) -> dict[str, int]:
-    """Split D grosze by the cash-flow cascade: each transfer is its share of D rounded half-up,
-    and whoever holds the money keeps the remainder, so the parts sum to D exactly.
+def moves(d: int, cascade: Cascade) -> list[tuple[str, str, int]]:
+    """(from, to, grosze) of every move of the cascade for D."""
+    return [(m.source_level, m.target_level, share(d, m.share)) for m in cascade.moves]
 
-    D = 1.23 zł (normal): unit 0.74, region 0.31, national 0.10, branch 0.02, funds 0.03 + 0.03.
+
+def split_dues(d: int, cascade: Cascade) -> dict[str, int]:
+    """D grosze -> amount per level (every level of the cascade, zeros included).
+
+    D = 1.23 zł (Solidarność, normal): unit 0.74, region 0.31, national 0.10, branch 0.02,
+    strike funds 0.03 + 0.03.
     """
-    to_upper = share(d, rule.to_upper)
-    national_total = share(d, rule.national_total)
-    branch = share(d, rule.branch_secretariats)
-    regional_fund = share(d, rule.regional_strike_fund)
-    national_fund = share(d, rule.national_strike_fund)
-    return {
-        "unit": d - to_upper,
-        "region": to_upper - national_total - regional_fund - national_fund,
-        "national": national_total - branch,
-        "branch_secretariats": branch,
-        "regional_strike_fund": regional_fund,
-        "national_strike_fund": national_fund,
-    }
-
-
-def _next_month(period: str) -> tuple[int, int]:
-    y, m = int(period[:4]), int(period[5:7])
-    return (y + 1, 1) if m == 12 else (y, m + 1)
-
-
-def unit_transfer_due(period: str, deadlines: Deadlines) -> date:
-    """A unit pays the region its share by the given day of the following month (004 §10)."""
-    y, m = _next_month(period)
-    return date(y, m, min(deadlines.unit_transfer_day, calendar.monthrange(y, m)[1]))
-
-
-def region_forward_due(period: str, deadlines: Deadlines) -> date:
-    """A region forwards the national and fund shares by the end of the following month (004 §10)."""
-    y, m = _next_month(period)
-    if deadlines.region_forward != "end_of_month":
-        raise ValueError(f"unsupported region_forward rule {deadlines.region_forward!r}")
-    return date(y, m, calendar.monthrange(y, m)[1])
+    parts = {lvl: 0 for lvl in cascade.levels}
+    parts[cascade.root] = d
+    for source, target, amount in moves(d, cascade):
+        parts[source] -= amount
+        parts[target] += amount
+    return parts

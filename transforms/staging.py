@@ -1,8 +1,9 @@
-"""Staging: raw input rows (all text) -> typed rows, plus exception records for the rows that fail.
+"""Staging: raw input rows (all text) -> typed rows, plus an ``Issue`` for every row that fails.
 
 Every raw frame carries ``_source`` (file name) and ``_row`` (1-based data row). Checks are small
-named functions; a failing row becomes an exception record (CONTRACT.md reason codes) and is not
-used. Nothing here raises on bad data: errors are records, collected.
+named functions; a failing row becomes a record (CONTRACT.md reason codes, Polish message from
+the catalogue) and is not used. Nothing here raises on bad data: errors are records, collected.
+The rulebooks in force (``Rules``) are resolved once by the caller and passed in.
 """
 from __future__ import annotations
 
@@ -14,8 +15,10 @@ from fractions import Fraction
 import polars as pl
 from stdnum.pl import pesel as stdnum_pesel
 
+from transforms.errors import Issue, issue, issues_frame, render_expr, text
 from transforms.money import AMOUNT_RE, grosze, parse_amount_expr
-from transforms.rulebook import CATEGORIES, Rulebook, RulebookVersion
+from transforms.rulebook import Rules
+from transforms.statements import bank_account_iban
 
 VOIVODESHIPS = frozenset({
     "dolnośląskie", "kujawsko-pomorskie", "lubelskie", "lubuskie", "łódzkie", "małopolskie",
@@ -25,21 +28,6 @@ VOIVODESHIPS = frozenset({
 PERIOD_RE = r"^\d{4}-(0[1-9]|1[0-2])$"
 _PERIOD = re.compile(PERIOD_RE)
 _PCT = re.compile(r"^\d{1,3}(\.\d{1,2})?$")
-
-EXCEPTION_SCHEMA = {
-    "period": pl.String, "source": pl.String, "row": pl.Int64, "member_id": pl.String,
-    "reason_code": pl.String, "message": pl.String,
-}
-
-
-def exception(period: str, source: str, row: int | None, member_id: str | None,
-              reason: str, message: str) -> dict:
-    return {"period": period, "source": source, "row": row, "member_id": member_id,
-            "reason_code": reason, "message": message}
-
-
-def exceptions_frame(records: list[dict]) -> pl.DataFrame:
-    return pl.DataFrame(records, schema=EXCEPTION_SCHEMA)
 
 
 def is_period(text: str | None) -> bool:
@@ -66,13 +54,12 @@ def _date(v: str | None) -> date | None:
         return None
 
 
-def bank_account_iban(text: str) -> str | None:
-    """NRB ('61 1090 1014 0000 0712 1981 2874') or PL IBAN -> 'PL' + 26 digits; None if invalid."""
-    from stdnum import iban
-    compact = re.sub(r"[\s\-]", "", text or "").upper()
-    if re.fullmatch(r"\d{26}", compact):
-        compact = "PL" + compact
-    return compact if compact.startswith("PL") and iban.is_valid(compact) else None
+def _counts(rows: list[dict], column: str) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for r in rows:
+        key = (r.get(column) or "").strip()
+        counts[key] = counts.get(key, 0) + 1
+    return counts
 
 
 # ------------------------------------------------------------------ units
@@ -80,51 +67,48 @@ def bank_account_iban(text: str) -> str | None:
 @dataclass
 class StagedUnits:
     units: pl.DataFrame            # one row per valid unit
-    exceptions: list[dict]
+    issues: list[Issue]
     rejected_ids: set[str]         # unit ids whose rows were rejected (their members are blocked)
     rejected_rows: dict[str, int]  # unit_id -> units.csv row, for messages
     rows_rejected: int
 
 
-def _unit_problems(r: dict, books: dict[str, Rulebook], period: str) -> tuple[list[str], dict]:
+def _unit_problems(r: dict, rules: Rules) -> tuple[list[str], dict]:
     """Check one units.csv row; returns (problems, typed values)."""
     problems: list[str] = []
     typed: dict = {}
     if _blank(r.get("unit_id")):
-        problems.append("unit_id is empty; every unit needs an id")
+        problems.append(text("problems", "id_empty", column="unit_id"))
     if _blank(r.get("region_id")):
-        problems.append("region_id is empty; name the region the unit belongs to")
+        problems.append(text("problems", "region_empty"))
     voiv = (r.get("voivodeship") or "").strip()
     if voiv not in VOIVODESHIPS:
-        problems.append(f"voivodeship {voiv!r} is not one of the 16 (Polish lowercase, e.g. 'śląskie')")
+        problems.append(text("problems", "voivodeship_unknown", value=voiv))
     sheltered = (r.get("sheltered") or "").strip().lower()
     if sheltered not in ("", "true", "false"):
-        problems.append(f"sheltered {r.get('sheltered')!r} must be true or false")
+        problems.append(text("problems", "boolean_bad", column="sheltered", value=r.get("sheltered")))
     typed["sheltered"] = sheltered == "true"
-    name = (r.get("rulebook") or "").strip() or "solidarnosc"
-    version: RulebookVersion | None = None
-    if name not in books:
-        problems.append(f"rulebook {name!r} is unknown; known: {', '.join(sorted(books))}")
-    else:
-        try:
-            version = books[name].version_for(period)
-        except LookupError as e:
-            problems.append(str(e))
+    name = (r.get("rulebook") or "").strip() or rules.default or ""
+    version = rules.versions.get(name)
+    if name in rules.missing:
+        problems.append(text("problems", "rulebook_not_in_force", value=name, period=rules.period))
+    elif version is None:
+        problems.append(text("problems", "rulebook_unknown", value=name,
+                             known=", ".join(sorted(set(rules.versions) | set(rules.missing)))))
     typed["rulebook"] = name
     raised = (r.get("raised_pct") or "").strip() or "100"
     if not _PCT.match(raised):
-        problems.append(f"raised_pct {r.get('raised_pct')!r} is not a percentage like 150")
+        problems.append(text("problems", "pct_bad", column="raised_pct", value=r.get("raised_pct")))
     else:
         pct = Fraction(raised)
         limit = version.max_raised_pct if version else Fraction(200)
         if pct < 100 or pct > limit:
-            problems.append(f"raised_pct {raised} is outside 100–{limit} "
-                            f"(004 §2 ust. 1: at most 200 % of the §1 dues)")
+            problems.append(text("problems", "raised_out_of_range", value=raised, limit=limit))
         typed["raised_bp"] = int(pct * 100)
     for col in ("unemployed_flat", "pensioner_flat"):
         v = (r.get(col) or "").strip() or "0"
         if not re.match(AMOUNT_RE, v) or v.startswith("-"):
-            problems.append(f"{col} {r.get(col)!r} is not an amount in PLN like 10.00")
+            problems.append(text("problems", "flat_bad", column=col, value=r.get(col)))
         else:
             typed[col] = grosze(v)
     account = (r.get("bank_account") or "").strip()
@@ -132,39 +116,37 @@ def _unit_problems(r: dict, books: dict[str, Rulebook], period: str) -> tuple[li
     if account:
         iban = bank_account_iban(account)
         if iban is None:
-            problems.append(f"bank_account {account!r} is not a valid Polish account number (NRB, 26 "
-                            "digits, or IBAN PL + 26 digits)")
+            problems.append(text("problems", "bank_account_bad", value=account))
         typed["bank_account"] = iban
-    override = (r.get("national_contribution_pct") or "").strip()
-    typed["national_contribution_pct"] = None
-    if override:
+    # a share the rulebook lets a unit set for itself (przerobka: 003 Art. 31 ust. 4)
+    allowed = {c for v in ([version] if version else []) for s in v.split.values() for c in s.override_columns}
+    for column in sorted({c for v in rules.versions.values() for s in v.split.values()
+                          for c in s.override_columns}):
+        override = (r.get(column) or "").strip()
+        typed[column] = None
+        if not override:
+            continue
         if not _PCT.match(override) or Fraction(override) > 100:
-            problems.append(f"national_contribution_pct {override!r} is not a percentage 0–100")
-        elif version and any(s.transfer_to != "national" for s in version.split.values()):
-            problems.append(f"national_contribution_pct applies only to rulebooks whose units pay the "
-                            f"national board directly (not {name!r}); leave it empty")
+            problems.append(text("problems", "override_bad", column=column, value=override))
+        elif version and column not in allowed:
+            problems.append(text("problems", "override_not_allowed", column=column, rulebook=name))
         else:
-            typed["national_contribution_pct"] = override
+            typed[column] = override
     return problems, typed
 
 
-def stage_units(raw: pl.DataFrame, books: dict[str, Rulebook], period: str) -> StagedUnits:
+def stage_units(raw: pl.DataFrame, rules: Rules) -> StagedUnits:
     rows = raw.to_dicts()
-    counts: dict[str, int] = {}
+    counts = _counts(rows, "unit_id")
+    good, found, rejected_ids, rejected_rows = [], [], set(), {}
     for r in rows:
         uid = (r.get("unit_id") or "").strip()
-        counts[uid] = counts.get(uid, 0) + 1
-    good, exc, rejected_ids, rejected_rows = [], [], set(), {}
-    for r in rows:
-        uid = (r.get("unit_id") or "").strip()
-        problems, typed = _unit_problems(r, books, period)
+        problems, typed = _unit_problems(r, rules)
         if uid and counts[uid] > 1:
-            problems.append(f"unit_id {uid!r} appears {counts[uid]} times; ids must be unique")
+            problems.append(text("problems", "duplicate_id", column="unit_id", value=uid, count=counts[uid]))
         if problems:
-            exc.append(exception(period, r["_source"], r["_row"], None, "bad_unit",
-                                 f"{r['_source']} row {r['_row']} (unit {uid or '?'}): "
-                                 + "; ".join(problems) + ". Fix the row; members of this unit are "
-                                 "blocked until then."))
+            found.append(issue("bad_unit", source=r["_source"], row=r["_row"], period=rules.period,
+                               subject=f"jednostka {uid or '?'}", unit_id=uid or None, problems=problems))
             if uid:
                 rejected_ids.add(uid)
                 rejected_rows.setdefault(uid, r["_row"])
@@ -175,9 +157,11 @@ def stage_units(raw: pl.DataFrame, books: dict[str, Rulebook], period: str) -> S
     schema = {"unit_id": pl.String, "name": pl.String, "region_id": pl.String,
               "voivodeship": pl.String, "sheltered": pl.Boolean, "rulebook": pl.String,
               "raised_bp": pl.Int64, "unemployed_flat": pl.Int64, "pensioner_flat": pl.Int64,
-              "national_contribution_pct": pl.String, "bank_account": pl.String, "_row": pl.Int64}
+              "bank_account": pl.String, "_row": pl.Int64}
+    for column in {c for v in rules.versions.values() for s in v.split.values() for c in s.override_columns}:
+        schema[column] = pl.String
     units = pl.DataFrame(good, schema=schema)
-    return StagedUnits(units, exc, rejected_ids, rejected_rows, len(rows) - len(good))
+    return StagedUnits(units, found, rejected_ids, rejected_rows, len(rows) - len(good))
 
 
 # ------------------------------------------------------------------ members
@@ -185,58 +169,52 @@ def stage_units(raw: pl.DataFrame, books: dict[str, Rulebook], period: str) -> S
 @dataclass
 class StagedMembers:
     members: pl.DataFrame          # one row per valid member (owes: whether dues are owed in period)
-    exceptions: list[dict]
+    issues: list[Issue]
     rejected_ids: set[str]         # member ids with a rejected row (blocked)
     known_ids: set[str]            # every member id named in members.csv
 
 
-def stage_members(raw: pl.DataFrame, units: StagedUnits, books: dict[str, Rulebook],
-                  period: str) -> StagedMembers:
+def stage_members(raw: pl.DataFrame, units: StagedUnits, rules: Rules) -> StagedMembers:
+    period = rules.period
     unit_book = dict(zip(units.units["unit_id"], units.units["rulebook"]))
-    unit_categories = {u: books[b].version_for(period).categories for u, b in unit_book.items()}
+    all_categories = [c.category for c in rules.categories]
     rows = raw.to_dicts()
-    counts: dict[str, int] = {}
-    for r in rows:
-        mid = (r.get("member_id") or "").strip()
-        counts[mid] = counts.get(mid, 0) + 1
-    good, exc, rejected = [], [], set()
+    counts = _counts(rows, "member_id")
+    good, found, rejected = [], [], set()
     for r in rows:
         mid = (r.get("member_id") or "").strip()
         uid = (r.get("unit_id") or "").strip()
         problems = []
         if not mid:
-            problems.append("member_id is empty")
+            problems.append(text("problems", "id_empty", column="member_id"))
         elif counts[mid] > 1:
-            problems.append(f"member_id {mid!r} appears {counts[mid]} times; ids must be unique")
+            problems.append(text("problems", "duplicate_id", column="member_id", value=mid, count=counts[mid]))
         if uid in units.rejected_ids:
-            problems.append(f"its unit {uid!r} is rejected (units.csv row "
-                            f"{units.rejected_rows[uid]}); fix the unit first")
+            problems.append(text("problems", "unit_rejected", value=uid, unit_row=units.rejected_rows[uid]))
         elif uid not in unit_book:
-            problems.append(f"unit_id {uid!r} is not in units.csv")
+            problems.append(text("problems", "unit_unknown", value=uid))
         category = (r.get("category") or "").strip()
-        if category not in CATEGORIES:
-            problems.append(f"category {category!r} must be one of {', '.join(CATEGORIES)}")
-        elif uid in unit_book and category not in unit_categories[uid]:
-            problems.append(f"category {category!r} does not exist in rulebook "
-                            f"{unit_book[uid]!r} of unit {uid}")
+        if category not in all_categories:
+            problems.append(text("problems", "category_unknown", value=category, known=", ".join(all_categories)))
+        elif uid in unit_book and category not in rules.version(unit_book[uid]).categories:
+            problems.append(text("problems", "category_not_in_rulebook", value=category,
+                                 rulebook=unit_book[uid], unit_id=uid))
         joined = _date(r.get("joined_on"))
         if joined is None:
-            problems.append(f"joined_on {r.get('joined_on')!r} is not a date YYYY-MM-DD")
+            problems.append(text("problems", "date_bad", column="joined_on", value=r.get("joined_on")))
         left = None
         if not _blank(r.get("left_on")):
             left = _date(r.get("left_on"))
             if left is None:
-                problems.append(f"left_on {r.get('left_on')!r} is not a date YYYY-MM-DD")
+                problems.append(text("problems", "date_bad", column="left_on", value=r.get("left_on")))
             elif joined and left < joined:
-                problems.append(f"left_on {left} is before joined_on {joined}")
+                problems.append(text("problems", "left_before_joined", left=left, joined=joined))
         pesel = (r.get("pesel") or "").strip()
         if pesel and not stdnum_pesel.is_valid(pesel):
-            problems.append(f"PESEL {pesel!r} is not valid (11 digits with a correct checksum and "
-                            "birth date); correct it or leave the cell empty")
+            problems.append(text("problems", "pesel_bad", value=pesel))
         if problems:
-            exc.append(exception(period, r["_source"], r["_row"], mid or None, "bad_member",
-                                 f"{r['_source']} row {r['_row']} (member {mid or '?'}): "
-                                 + "; ".join(problems) + "."))
+            found.append(issue("bad_member", source=r["_source"], row=r["_row"], period=period,
+                               subject=f"członek {mid or '?'}", member_id=mid or None, problems=problems))
             if mid:
                 rejected.add(mid)
             continue
@@ -250,7 +228,7 @@ def stage_members(raw: pl.DataFrame, units: StagedUnits, books: dict[str, Rulebo
               "full_name": pl.String, "owes": pl.Boolean, "_row": pl.Int64}
     members = pl.DataFrame(good, schema=schema)
     known = {(r.get("member_id") or "").strip() for r in rows} - {""}
-    return StagedMembers(members, exc, rejected, known)
+    return StagedMembers(members, found, rejected, known)
 
 
 # ------------------------------------------------------------------ income lines
@@ -258,70 +236,71 @@ def stage_members(raw: pl.DataFrame, units: StagedUnits, books: dict[str, Rulebo
 @dataclass
 class StagedIncome:
     lines: pl.DataFrame            # in-period lines that passed every check: member_id, component, amount
-    exceptions: pl.DataFrame
+    issues: pl.DataFrame           # exception rows (vectorised: a frame, not a list)
     blocked_ids: set[str]          # members blocked by a bad line
     status: pl.DataFrame           # _source, _row, status (ok | rejected | skipped)
 
 
-def stage_income(raw: pl.DataFrame, members: StagedMembers, units: StagedUnits,
-                 books: dict[str, Rulebook], period: str) -> StagedIncome:
-    """Vectorised checks of the income lines, in the order a treasurer would fix them."""
-    components = {name: sorted(b.version_for(period).components) for name, b in books.items()}
+BLOCKING_INCOME = ("unknown_component", "bad_amount")
+
+
+def stage_income(raw: pl.DataFrame, members: StagedMembers, units: StagedUnits, rules: Rules) -> StagedIncome:
+    """Vectorised checks of the income lines, in the order a treasurer would fix them. Lines
+    from payroll exports arrive with ``amount_gr`` already parsed (grosze); canonical lines
+    carry PLN text in ``amount``."""
+    period = rules.period
     member_book = (members.members.select("member_id", "unit_id", "owes")
                    .join(units.units.select("unit_id", "rulebook"), on="unit_id", how="left"))
     comp_known = pl.DataFrame(
-        [{"rulebook": n, "component": c, "known": True} for n, cs in components.items() for c in cs],
+        [{"rulebook": n, "component": c, "known": True} for n, v in rules.versions.items() for c in sorted(v.components)],
         schema={"rulebook": pl.String, "component": pl.String, "known": pl.Boolean})
-    rejected_members = pl.DataFrame({"member_id": sorted(members.rejected_ids)},
-                                    schema={"member_id": pl.String})
+    rejected_members = pl.DataFrame({"member_id": sorted(members.rejected_ids)}, schema={"member_id": pl.String})
     known_members = pl.DataFrame({"member_id": sorted(members.known_ids)}, schema={"member_id": pl.String})
+    if "amount_gr" not in raw.columns:
+        raw = raw.with_columns(pl.lit(None, pl.Int64).alias("amount_gr"))
 
     df = (raw.with_columns(pl.col(c).str.strip_chars() for c in ("period", "member_id", "component", "amount"))
-          .with_columns(amount_gr=parse_amount_expr("amount"))
+          .with_columns(amount_gr=pl.coalesce(pl.col("amount_gr"), parse_amount_expr("amount")))
           .join(member_book, on="member_id", how="left")
           .join(comp_known, on=["rulebook", "component"], how="left")
           .join(known_members.with_columns(in_register=pl.lit(True)), on="member_id", how="left")
           .join(rejected_members.with_columns(member_rejected=pl.lit(True)), on="member_id", how="left")
           .with_columns(pl.col("known", "in_register", "member_rejected").fill_null(False)))
 
-    where = pl.col("_source") + pl.lit(" row ") + pl.col("_row").cast(pl.String)
+    where = pl.col("_source") + pl.lit(", wiersz ") + pl.col("_row").cast(pl.String)
     bad_period = ~pl.col("period").fill_null("").str.contains(PERIOD_RE)
     in_period = ~bad_period & (pl.col("period") == period)
     unknown_member = in_period & ~pl.col("in_register")
     usable = in_period & pl.col("in_register") & ~pl.col("member_rejected")
-    checks = [  # (reason, failing rows, message) — each a named rule of CONTRACT.md
-        ("bad_period", bad_period,
-         where + pl.lit(": period ") + pl.col("period").fill_null("").map_elements(repr, return_dtype=pl.String)
-         + pl.lit(" is not YYYY-MM (e.g. ") + pl.lit(period) + pl.lit("); fix the line.")),
-        ("unknown_member", unknown_member,
-         where + pl.lit(": member ") + pl.col("member_id").fill_null("?")
-         + pl.lit(" is not in members.csv; add the member or correct the id.")),
+    member = pl.col("member_id").fill_null("?")
+    checks = [  # (reason, failing rows, message, value) — each a named rule of CONTRACT.md
+        ("bad_period", bad_period, render_expr("bad_period", where, value=pl.col("period"), period=period),
+         pl.col("period")),
+        ("unknown_member", unknown_member, render_expr("unknown_member", where, member_id=member), None),
         ("unknown_component", usable & ~pl.col("known"),
-         where + pl.lit(": component ") + pl.col("component").fill_null("").map_elements(repr, return_dtype=pl.String)
-         + pl.lit(" is not a code of rulebook ") + pl.col("rulebook").fill_null("?")
-         + pl.lit(" (RULES.md §3 lists them, e.g. wage, bonus, award); map it to a code. "
-                  "The member's dues are not computed until then.")),
+         render_expr("unknown_component", where, value=pl.col("component"), rulebook=pl.col("rulebook").fill_null("?")),
+         pl.col("component")),
         ("bad_amount", usable & pl.col("amount_gr").is_null(),
-         where + pl.lit(": amount ") + pl.col("amount").fill_null("").map_elements(repr, return_dtype=pl.String)
-         + pl.lit(" is not a number like 1234.56 (decimal point, at most 2 decimals); fix it. "
-                  "The member's dues are not computed until then.")),
+         render_expr("bad_amount", where, value=pl.col("amount")), pl.col("amount")),
         ("not_a_member_in_period", usable & pl.col("known") & pl.col("amount_gr").is_not_null() & ~pl.col("owes"),
-         where + pl.lit(": member ") + pl.col("member_id")
-         + pl.lit(" does not owe dues for ") + pl.lit(period)
-         + pl.lit(" (outside joined_on..left_on in members.csv); the line is not used.")),
+         render_expr("not_a_member_in_period", where, member_id=member, period=period), None),
     ]
-    exc_parts = []
+    parts = []
     failed = pl.lit(False)
-    for reason, cond, msg in checks:
-        part = df.filter(cond).select(
+    for reason, cond, msg, value in checks:
+        parts.append(df.filter(cond).select(
             pl.lit(period).alias("period"), pl.col("_source").alias("source"),
             pl.col("_row").cast(pl.Int64).alias("row"),
             pl.when(pl.col("member_id") == "").then(None).otherwise(pl.col("member_id")).alias("member_id"),
-            pl.lit(reason).alias("reason_code"), msg.alias("message"))
-        exc_parts.append(part)
+            pl.lit(reason).alias("reason_code"), msg.alias("message"),
+            pl.lit(None, pl.String).alias("unit_id"), pl.lit(None, pl.String).alias("region_id"),
+            pl.lit(None, pl.String).alias("person_id"),
+            pl.lit("component" if reason == "unknown_component" else None, pl.String).alias("column_name"),
+            (value if value is not None else pl.lit(None, pl.String)).alias("value"),
+            pl.lit("close").alias("command")))
         failed = failed | cond
-    exceptions = pl.concat(exc_parts) if exc_parts else exceptions_frame([])
-    blocking = exceptions.filter(pl.col("reason_code").is_in(["unknown_component", "bad_amount"]))
+    found = pl.concat(parts) if parts else issues_frame([])
+    blocking = found.filter(pl.col("reason_code").is_in(BLOCKING_INCOME))
     blocked = set(blocking["member_id"].drop_nulls().to_list())
 
     df = df.with_columns(
@@ -331,7 +310,7 @@ def stage_income(raw: pl.DataFrame, members: StagedMembers, units: StagedUnits,
         .otherwise(pl.lit("ok")))
     lines = (df.filter(pl.col("status") == "ok")
              .select("member_id", "component", pl.col("amount_gr").alias("amount"), "_source", "_row"))
-    return StagedIncome(lines, exceptions, blocked, df.select("_source", "_row", "member_id", "status"))
+    return StagedIncome(lines, found, blocked, df.select("_source", "_row", "member_id", "status"))
 
 
 # ------------------------------------------------------------------ adjustments
@@ -339,24 +318,23 @@ def stage_income(raw: pl.DataFrame, members: StagedMembers, units: StagedUnits,
 @dataclass
 class StagedAdjustments:
     in_force: pl.DataFrame         # member_id, kind, amount (grosze), decision_ref — applying to period
-    exceptions: list[dict]
+    issues: list[Issue]
     blocked_ids: set[str]
     status: list[dict] = field(default_factory=list)  # _row, member_id, status
 
 
 def stage_adjustments(raw: pl.DataFrame, members: StagedMembers, units: StagedUnits,
-                      books: dict[str, Rulebook], period: str) -> StagedAdjustments:
+                      rules: Rules) -> StagedAdjustments:
     """004 §2 ust. 3: reductions or suspensions, at most 6 months per decision, no overlaps."""
+    period = rules.period
     member_unit = dict(zip(members.members["member_id"], members.members["unit_id"]))
     unit_book = dict(zip(units.units["unit_id"], units.units["rulebook"]))
-    exc, blocked, status, parsed = [], set(), [], []
+    found, blocked, status, parsed = [], set(), [], []
     for r in raw.to_dicts():
         mid = (r.get("member_id") or "").strip()
-        where = f"{r['_source']} row {r['_row']}"
         if mid not in members.known_ids:
-            exc.append(exception(period, r["_source"], r["_row"], mid or None, "unknown_member",
-                                 f"{where}: member {mid or '?'} is not in members.csv; add the member "
-                                 "or correct the id."))
+            found.append(issue("unknown_member", source=r["_source"], row=r["_row"], period=period,
+                               member_id=mid or "?"))
             status.append({"_row": r["_row"], "member_id": mid, "status": "rejected"})
             continue
         if mid in members.rejected_ids:
@@ -365,30 +343,28 @@ def stage_adjustments(raw: pl.DataFrame, members: StagedMembers, units: StagedUn
         problems = []
         kind = (r.get("kind") or "").strip()
         if kind not in ("reduced", "suspended"):
-            problems.append(f"kind {kind!r} must be reduced or suspended")
+            problems.append(text("problems", "adjustment_kind_bad", value=kind))
         amount = None
         a = (r.get("amount") or "").strip()
         if kind == "reduced":
             if not re.match(AMOUNT_RE, a) or a.startswith("-"):
-                problems.append(f"amount {a!r} must be the monthly amount owed, like 5.00")
+                problems.append(text("problems", "adjustment_amount_bad", value=a))
             else:
                 amount = grosze(a)
         vf, vt = (r.get("valid_from") or "").strip(), (r.get("valid_to") or "").strip()
         if not is_period(vf) or not is_period(vt):
-            problems.append(f"valid_from {vf!r} and valid_to {vt!r} must be YYYY-MM")
+            problems.append(text("problems", "adjustment_periods_bad", valid_from=vf, valid_to=vt))
         elif vt < vf:
-            problems.append(f"valid_to {vt} is before valid_from {vf}")
+            problems.append(text("problems", "adjustment_reversed", valid_from=vf, valid_to=vt))
         else:
-            limit = books[unit_book[member_unit[mid]]].version_for(period).max_reduction_months
+            limit = rules.version(unit_book[member_unit[mid]]).max_reduction_months
             n = months_between(vf, vt)
             if n > limit:
-                problems.append(f"{vf}..{vt} covers {n} months; one decision may cover at most "
-                                f"{limit} (004 §2 ust. 3) — split it into a renewed decision")
+                problems.append(text("problems", "adjustment_too_long", valid_from=vf, valid_to=vt,
+                                     months=n, limit=limit))
         if problems:
-            exc.append(exception(period, r["_source"], r["_row"], mid, "bad_adjustment",
-                                 f"{where} (member {mid}): " + "; ".join(problems)
-                                 + ". The adjustment is not applied and the member's dues are not "
-                                 "computed until it is fixed."))
+            found.append(issue("bad_adjustment", source=r["_source"], row=r["_row"], period=period,
+                               subject=f"członek {mid}", member_id=mid, problems=problems))
             blocked.add(mid)
             status.append({"_row": r["_row"], "member_id": mid, "status": "rejected"})
             continue
@@ -409,11 +385,10 @@ def stage_adjustments(raw: pl.DataFrame, members: StagedMembers, units: StagedUn
         for d in decisions:
             if d["_row"] in overlapping:
                 others = sorted(overlapping - {d["_row"]})
-                exc.append(exception(period, d["_source"], d["_row"], mid, "bad_adjustment",
-                                     f"{d['_source']} row {d['_row']} (member {mid}): "
-                                     f"{d['valid_from']}..{d['valid_to']} overlaps the decision in "
-                                     f"row(s) {', '.join(map(str, others))}; keep one decision per "
-                                     "month. Neither is applied until fixed."))
+                found.append(issue("bad_adjustment", source=d["_source"], row=d["_row"], period=period,
+                                   subject=f"członek {mid}", member_id=mid, problems=[text(
+                                       "problems", "adjustment_overlap", valid_from=d["valid_from"],
+                                       valid_to=d["valid_to"], rows=", ".join(map(str, others)))]))
                 blocked.add(mid)
                 status.append({"_row": d["_row"], "member_id": mid, "status": "rejected"})
             elif d["valid_from"] <= period <= d["valid_to"]:
@@ -426,4 +401,4 @@ def stage_adjustments(raw: pl.DataFrame, members: StagedMembers, units: StagedUn
          for d in in_force],
         schema={"member_id": pl.String, "kind": pl.String, "amount": pl.Int64,
                 "decision_ref": pl.String, "valid_from": pl.String, "valid_to": pl.String})
-    return StagedAdjustments(frame, exc, blocked, status)
+    return StagedAdjustments(frame, found, blocked, status)

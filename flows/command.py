@@ -1,0 +1,203 @@
+"""One shape for every command: read → stage → compute → store → report, declared once.
+
+A command is a ``Command``: its name, its Prefect flow name, a check of its arguments (run before
+anything starts), its steps and its summary. Each step is a plain function of the ``Run`` (the
+parameters and what earlier steps left); the plain engine calls them in order, the Prefect engine
+calls the very same functions as tasks of one flow. Logic lives in transforms/; a step only
+reads, calls transforms, stores or writes.
+
+The contract of every command (CONTRACT.md): nothing is committed before everything that can
+fail has been done. ``store`` writes into one open DuckDB transaction; ``report`` writes its
+files into a staging folder beside ``--out``; then the files are moved into place and the
+transaction is committed, last. On any failure the transaction is rolled back, the staging
+folder removed and replaced files restored: the database and the output folder are as before.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import uuid
+from contextlib import suppress
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from flows import store
+from transforms.errors import UserError
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    fn: Callable[["Run"], None]
+    retries: int = 0          # reading steps retry once (I/O that may pass on a second try)
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str                               # the CLI word: close, reconcile, ...
+    flow_name: str                          # the Prefect flow
+    steps: tuple[Step, ...]
+    summary: Callable[["Run"], str]
+    check: Callable[[dict], None] = lambda params: None   # argument checks, before any engine starts
+
+
+@dataclass
+class Run:
+    command: Command
+    params: dict
+    progress: Callable[[str], None] = lambda msg: None
+    state: dict = field(default_factory=dict)
+    con: Any = None                         # the open DuckDB transaction (store step)
+    staging: Path | None = None             # where report writes, moved to --out on success
+    outputs: list[Path] = field(default_factory=list)   # final paths of the files written
+    _backups: list[tuple[Path, Path | None]] = field(default_factory=list)
+
+    def __getattr__(self, name: str):
+        try:
+            return self.__dict__["params"][name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    # ---- the database: one transaction per run
+    def database(self):
+        """The run's DuckDB connection inside its one write transaction (opened on first use)."""
+        if self.con is None:
+            self.con = store.begin(Path(self.params["db"]))
+        return self.con
+
+    # ---- outputs: written aside, moved into place at the end
+    def output(self, relative: str) -> Path:
+        """A path to write an output file to; it reaches ``--out/relative`` only if the run succeeds."""
+        out = Path(self.params["out"])
+        if self.staging is None:
+            out.mkdir(parents=True, exist_ok=True)
+            self.staging = out / f".skladki-{uuid.uuid4().hex[:12]}"
+            self.staging.mkdir()
+        path = self.staging / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.outputs.append(Path(self.params["out"]) / relative)
+        return path
+
+    @property
+    def workbook(self) -> Path | None:
+        return self.outputs[0] if self.outputs else None
+
+    @property
+    def result(self):
+        return self.state.get("result")
+
+
+@dataclass
+class Outcome:
+    ok: bool
+    message: str = ""
+    run: Run | None = None
+
+    @property
+    def result(self):
+        return self.run.result if self.run else None
+
+    @property
+    def workbook(self) -> Path | None:
+        return self.run.workbook if self.run else None
+
+
+def publish(run: Run) -> None:
+    """Move the staged files into place (keeping what they replace), then commit, last."""
+    if run.staging is not None:
+        out = Path(run.params["out"])
+        backup = out / f"{run.staging.name}-poprzednie"
+        for final in run.outputs:
+            staged = run.staging / final.relative_to(out)
+            final.parent.mkdir(parents=True, exist_ok=True)
+            kept = None
+            if final.exists():
+                kept = backup / final.relative_to(out)
+                kept.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(final, kept)
+            run._backups.append((final, kept))
+            os.replace(staged, final)
+    if run.con is not None:
+        store.commit(run.con)
+        run.con = None
+    _cleanup(run, restore=False)
+
+
+def abandon(run: Run) -> None:
+    """A failed run: roll back the transaction, restore replaced files, remove staged ones."""
+    if run.con is not None:
+        with suppress(Exception):
+            store.rollback(run.con)
+        run.con = None
+    _cleanup(run, restore=True)
+
+
+def _cleanup(run: Run, restore: bool) -> None:
+    if restore:
+        for final, kept in reversed(run._backups):
+            with suppress(OSError):
+                if kept is not None:
+                    os.replace(kept, final)
+                else:
+                    final.unlink()
+    if run.staging is not None:
+        shutil.rmtree(run.staging, ignore_errors=True)
+        shutil.rmtree(Path(str(run.staging) + "-poprzednie"), ignore_errors=True)
+        run.staging = None
+    if not restore:
+        run._backups.clear()
+
+
+def execute(run: Run, call: Callable[[Step, Run], None]) -> Run:
+    """The steps in order, then publish; any failure leaves everything as it was."""
+    try:
+        for step in run.command.steps:
+            call(step, run)
+        publish(run)
+    except BaseException:
+        abandon(run)
+        raise
+    return run
+
+
+def _plain_call(step: Step, run: Run) -> None:
+    step.fn(run)
+
+
+def run_plain(command: Command, progress: Callable[[str], None] = lambda m: None, **params) -> Outcome:
+    """The command's steps as plain functions (no Prefect); the same steps the flow runs."""
+    return _guarded(command, params, lambda: execute(Run(command, params, progress), _plain_call))
+
+
+def run_flow_steps(command: Command, params: dict, progress: Callable[[str], None]) -> Run:
+    """Inside a Prefect flow: each step a task (only reading steps retry)."""
+    from prefect import task
+    from prefect.cache_policies import NONE   # inputs are large frames; a run always recomputes
+
+    def call(step: Step, run: Run) -> None:
+        task(step.fn, name=step.name, cache_policy=NONE, retries=step.retries,
+             retry_delay_seconds=1, persist_result=False)(run)
+
+    return execute(Run(command, params, progress), call)
+
+
+def _guarded(command: Command, params: dict, go: Callable[[], Run]) -> Outcome:
+    try:
+        command.check(params)
+        return Outcome(True, "", go())
+    except UserError as e:
+        return Outcome(False, str(e))
+
+
+def run_prefect(command: Command, flow_fn: Callable, progress: Callable[[str], None] = lambda m: None,
+                **params) -> Outcome:
+    """The command as its Prefect flow (a temporary local server unless PREFECT_API_URL is set)."""
+    def go() -> Run:
+        return flow_fn(**params)
+    return _guarded(command, params, go)
+
+
+def printer(quiet: bool = False) -> Callable[[str], None]:
+    return (lambda msg: None) if quiet else (lambda msg: print(msg, flush=True, file=sys.stdout))

@@ -1,0 +1,232 @@
+"""The close for people (Polish): the close workbook for the region and national level (amounts
+and counts only), one workbook per unit for its treasurer (members' names), and the terminal
+summary. Every figure comes from the stored tables by SQL; the category and level columns are
+derived from the rulebooks in force, never written here.
+"""
+from __future__ import annotations
+
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Callable
+
+import duckdb
+import polars as pl
+
+from reports.xlsx import new_workbook, safe_name, sheet
+from transforms.money import format_pl, from_decimal
+from transforms.rulebook import Rules
+
+MEMBER_HEADERS = ["Jednostka", "Nr członka", "Imię i nazwisko", "Kategoria", "Podstawa", "Składka",
+                  "Podwyższenie", "Razem"]
+EXCEPTION_HEADERS = ["Plik", "Wiersz", "Nr członka", "Kod", "Co poprawić"]
+
+
+def _params(rules: Rules, period: str) -> dict:
+    p = {"period": period, "roots": sorted({v.root for v in rules.versions.values()})}
+    p.update({f"c{i}": c.category for i, c in enumerate(rules.categories)})
+    p.update({f"l{i}": lvl.code for i, lvl in enumerate(rules.levels)})
+    return p
+
+
+def unit_summary_sql(rules: Rules) -> str:
+    """One row per unit: dues by category, surcharge, total, the split by level, its transfer."""
+    cats = ",\n    ".join(f"CAST(sum(CASE WHEN category = $c{i} THEN dues ELSE 0 END) AS DECIMAL(18,2)) AS c{i}"
+                          for i, _ in enumerate(rules.categories))
+    levels = ",\n    ".join(f"CAST(coalesce(sum(amount) FILTER (WHERE level = $l{i}), 0) AS DECIMAL(18,2)) AS l{i}"
+                            for i, _ in enumerate(rules.levels))
+    return f"""
+WITH d AS (
+  SELECT unit_id, count(*) AS members,
+    {cats},
+    CAST(sum(surcharge) AS DECIMAL(18,2)) AS surcharge, CAST(sum(total) AS DECIMAL(18,2)) AS total
+  FROM dues WHERE period = $period GROUP BY unit_id),
+a AS (SELECT unit_id, {levels} FROM allocations WHERE period = $period GROUP BY unit_id),
+t AS (SELECT payer_id AS unit_id, string_agg(payee, ';' ORDER BY payee) AS payees,
+             CAST(sum(amount) AS DECIMAL(18,2)) AS amount, min(due_on) AS due_on
+      FROM transfers WHERE period = $period AND list_contains($roots, payer_kind) GROUP BY payer_id)
+SELECT u.unit_id, u.name, u.region_id, u.rulebook, u.sheltered, u.raised_pct,
+  coalesce(d.members, 0),
+  {", ".join(f"coalesce(d.c{i}, 0.00)" for i, _ in enumerate(rules.categories))},
+  coalesce(d.surcharge, 0.00), coalesce(d.total, 0.00),
+  {", ".join(f"a.l{i}" for i, _ in enumerate(rules.levels))},
+  t.payees, t.amount, t.due_on
+FROM units u LEFT JOIN d USING (unit_id) LEFT JOIN a USING (unit_id) LEFT JOIN t USING (unit_id)
+WHERE u.period = $period ORDER BY u.region_id, u.unit_id
+"""
+
+
+def summary_headers(rules: Rules) -> list[str]:
+    return (["Jednostka", "Nazwa", "Region", "Regulamin", "Zakład pracy chronionej", "Składka podwyższona %",
+             "Członkowie ze składką"]
+            + [f"Składki: {c.label}" for c in rules.categories]
+            + ["Podwyższenie (zostaje w jednostce)", "Razem składki"]
+            + [f"Podział: {lvl.label}" for lvl in rules.levels]
+            + ["Przelew do", "Kwota przelewu", "Termin przelewu"])
+
+
+def _summary_layout(rules: Rules) -> tuple[set[int], list[int]]:
+    n_cat, n_lvl = len(rules.categories), len(rules.levels)
+    money = set(range(7, 7 + n_cat + 2 + n_lvl)) | {7 + n_cat + 2 + n_lvl + 1}
+    widths = [12, 28, 10, 12, 12, 12, 12] + [16] * (n_cat + 2 + n_lvl) + [22, 16, 14]
+    return money, widths
+
+
+def summary_rows(con: duckdb.DuckDBPyConnection, rules: Rules, period: str) -> list[tuple]:
+    n = 7 + len(rules.categories) + 2 + len(rules.levels)
+    out = []
+    for r in con.execute(unit_summary_sql(rules), _params(rules, period)).fetchall():
+        payees = "; ".join(rules.payee_label(p) for p in (r[n] or "").split(";") if p)
+        out.append((*r[:4], "tak" if r[4] else "nie", *r[5:n], payees or None, r[n + 1], r[n + 2]))
+    return out
+
+
+def write_close_workbook(con: duckdb.DuckDBPyConnection, rules: Rules, path: Path) -> Path:
+    """The close workbook: per-unit summary, transfers, exceptions, deduction check. Counts and
+    amounts only — no names or PESEL (it may go to the region or national level)."""
+    period = rules.period
+    p = {"period": period}
+    wb = new_workbook()
+    money, widths = _summary_layout(rules)
+    sheet(wb, "Podsumowanie", summary_headers(rules), summary_rows(con, rules, period), money, widths)
+    sheet(wb, "Przelewy",
+          ["Płatnik", "Id płatnika", "Odbiorca", "Region", "Kwota", "Termin", "Podstawa"],
+          [(rules.payer_label(r[0]), r[1], rules.payee_label(r[2]), *r[3:]) for r in con.execute(
+              "SELECT payer_kind, payer_id, payee, region_id, amount, due_on, rule FROM transfers "
+              "WHERE period = $period ORDER BY due_on, payer_kind DESC, payer_id, payee", p).fetchall()],
+          money_cols={4}, widths=[16, 14, 32, 10, 16, 12, 40])
+    sheet(wb, "Wyjątki", EXCEPTION_HEADERS, con.execute(
+        'SELECT source, "row", member_id, reason_code, message FROM exceptions WHERE period = $period '
+        'ORDER BY source, "row" NULLS LAST, member_id', p).fetchall(),
+          money_cols=set(), widths=[24, 8, 14, 24, 120])
+    # every member whose deducted dues differ from the computed ones, then each employer's totals
+    differences = [("członek", r[0], r[2], r[1], *r[3:]) for r in con.execute(DEDUCTION_DIFFERENCES, p).fetchall()]
+    totals = [("pracodawca (razem)", r[0], f"{r[5]} z {r[1]} różnych", None, *r[2:5])
+              for r in con.execute(DEDUCTIONS_BY_SOURCE, p).fetchall()]
+    sheet(wb, "Kontrola potrąceń",
+          ["Poziom", "Plik pracodawcy", "Nr członka", "Jednostka", "Potrącono", "Należna składka", "Różnica"],
+          differences + totals, money_cols={4, 5, 6}, widths=[20, 32, 18, 12, 14, 16, 14])
+    wb.save(path)
+    return path
+
+
+DEDUCTIONS_BY_SOURCE = """
+SELECT source, count(*) AS members,
+  CAST(sum(deducted) AS DECIMAL(18,2)) AS deducted, CAST(sum(computed) AS DECIMAL(18,2)) AS computed,
+  CAST(sum(difference) AS DECIMAL(18,2)) AS difference,
+  count(*) FILTER (WHERE difference <> 0 OR computed IS NULL) AS differing
+FROM deduction_check WHERE period = $period GROUP BY source ORDER BY source
+"""
+
+DEDUCTION_DIFFERENCES = """
+SELECT source, unit_id, member_id, deducted, computed, difference FROM deduction_check
+WHERE period = $period AND (difference <> 0 OR computed IS NULL)
+ORDER BY source, unit_id, member_id
+"""
+
+
+def write_unit_workbooks(con: duckdb.DuckDBPyConnection, rules: Rules, members: pl.DataFrame,
+                         path_for: Callable[[str], Path], progress=lambda msg: None) -> int:
+    """One workbook per unit for its treasurer: the unit's summary, its members' dues (with
+    names, the only place names appear), and the exceptions about its members."""
+    period = rules.period
+    p = {"period": period}
+    con.register("member_names", members.select("member_id", "unit_id", "full_name"))
+    try:
+        summary = {r[0]: r for r in summary_rows(con, rules, period)}
+        by_unit: dict[str, list] = {u: [] for u in summary}
+        for r in con.execute("""
+                SELECT d.unit_id, d.member_id, m.full_name, d.category, d.base, d.dues, d.surcharge, d.total
+                FROM dues d LEFT JOIN member_names m USING (member_id)
+                WHERE d.period = $period ORDER BY d.unit_id, d.member_id""", p).fetchall():
+            by_unit.setdefault(r[0], []).append((r[0], r[1], r[2], rules.category_label(r[3]), *r[4:]))
+        exc: dict[str, list] = {}
+        for r in con.execute("""
+                SELECT m.unit_id, e.source, e."row", e.member_id, e.reason_code, e.message
+                FROM exceptions e JOIN member_names m USING (member_id)
+                WHERE e.period = $period ORDER BY m.unit_id, e.source, e."row" NULLS LAST, e.member_id""",
+                             p).fetchall():
+            exc.setdefault(r[0], []).append(r[1:])
+    finally:
+        con.unregister("member_names")
+    headers, layout = summary_headers(rules), _summary_layout(rules)
+    jobs = [(path_for(f"skladki_{safe_name(u)}_{period}.xlsx"), headers, layout, summary[u], rows, exc.get(u, []))
+            for u, rows in sorted(by_unit.items())]
+    # openpyxl spends ~30 µs a cell and ~50 ms a file: spread the files over the cores.
+    workers = min(os.cpu_count() or 1, 8)
+    if len(jobs) < 50 or workers == 1:
+        for job in jobs:
+            _write_unit_workbook(job)
+        return len(jobs)
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+        for i, _ in enumerate(pool.map(_write_unit_workbook, jobs, chunksize=25), start=1):
+            if i % 250 == 0:
+                progress(f"      skoroszyty jednostek: {i}/{len(jobs)}")
+    return len(jobs)
+
+
+def _write_unit_workbook(job) -> Path:
+    path, headers, (money, widths), summary_row, member_rows, exception_rows = job
+    wb = new_workbook()
+    sheet(wb, "Podsumowanie", headers, [summary_row], money, widths)
+    sheet(wb, "Składki członków", MEMBER_HEADERS, member_rows, money_cols={4, 5, 6, 7},
+          widths=[12, 14, 30, 24, 14, 12, 14, 12])
+    sheet(wb, "Wyjątki", EXCEPTION_HEADERS, exception_rows, money_cols=set(), widths=[24, 8, 14, 24, 120])
+    wb.save(path)
+    return path
+
+
+# ------------------------------------------------------------------ terminal summary
+
+def summary_text(run) -> str:
+    """A short Polish summary of a stored close (figures from DuckDB)."""
+    from flows.store import read_only
+    r, rules = run.state["result"], run.state["rules"]
+    p = {"period": r.period}
+    g = from_decimal
+    with read_only(Path(run.params["db"])) as con:
+        by_cat = con.execute("SELECT category, count(*), CAST(sum(total) AS DECIMAL(18,2)) FROM dues "
+                             "WHERE period = $period GROUP BY category ORDER BY category", p).fetchall()
+        by_level = dict(con.execute("SELECT level, CAST(sum(amount) AS DECIMAL(18,2)) FROM allocations "
+                                    "WHERE period = $period GROUP BY level", p).fetchall())
+        transfers = con.execute("SELECT payer_kind, payer_id, payee, amount, due_on FROM transfers "
+                                "WHERE period = $period ORDER BY due_on, payer_id, payee", p).fetchall()
+        by_reason = con.execute("SELECT reason_code, count(*) AS n FROM exceptions WHERE period = $period "
+                                "GROUP BY reason_code ORDER BY n DESC, reason_code", p).fetchall()
+        deductions = con.execute(DEDUCTIONS_BY_SOURCE, p).fetchall()
+    lines = [f"Zamknięcie {r.period}: przebieg {run.state['run_id']}",
+             f"  wiersze odczytane {r.rows_read} = użyte {r.rows_used} + odrzucone {r.rows_rejected} "
+             f"+ pominięte {r.rows_skipped}",
+             f"  członkowie ze składką: {r.dues.height}   regulaminy: {r.rulebook_version}",
+             "  składki według kategorii:"]
+    lines += [f"    {rules.category_label(c):<28} {n:>7} czł.  {format_pl(g(t)):>16}" for c, n, t in by_cat]
+    lines.append("  podział według poziomów:")
+    lines += [f"    {lvl.label:<30} {format_pl(g(by_level.get(lvl.code, 0))):>16}" for lvl in rules.levels]
+    roots = {v.root for v in rules.versions.values()}
+    unit_tr = [t for t in transfers if t[0] in roots]
+    if unit_tr:
+        lines.append(f"  przelewy jednostek: {len(unit_tr)}, razem {format_pl(sum(g(t[3]) for t in unit_tr))}, "
+                     f"termin {min(t[4] for t in unit_tr)}")
+    for t in transfers:
+        if t[0] not in roots:
+            lines.append(f"    {rules.payer_label(t[0])} {t[1]} -> {rules.payee_label(t[2]):<30} "
+                         f"{format_pl(g(t[3])):>16} do {t[4]}")
+    if deductions:
+        lines.append(f"  potrącenia: sprawdzono {sum(d[1] for d in deductions)} członków, różnice u "
+                     f"{sum(d[5] for d in deductions)}")
+        for source, n, deducted, computed, diff, bad in deductions:
+            if bad:
+                lines.append(f"    {source}: różnice u {bad} z {n} członków; potrącono {format_pl(g(deducted))}, "
+                             f"należne {format_pl(g(computed or 0))}, różnica {format_pl(g(diff or 0))}")
+    n_exc = sum(n for _, n in by_reason)
+    lines.append(f"  wyjątki: {n_exc}" + ("" if not n_exc else " (" + ", ".join(
+        f"{code} {n}" for code, n in by_reason) + ")"))
+    lines.append(f"  baza danych: {run.params['db']}")
+    if run.workbook:
+        lines.append(f"  skoroszyt: {run.workbook}")
+    if run.state.get("unit_workbooks"):
+        lines.append(f"  skoroszyty skarbników jednostek: {run.state['unit_workbooks']} w "
+                     f"{Path(run.params['out']) / 'jednostki'}")
+    return "\n".join(lines)

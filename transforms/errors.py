@@ -1,0 +1,179 @@
+"""Typed error records and the one catalogue of Polish messages (data/catalogue.toml).
+
+Every problem any command finds is an ``Issue``: which command, which file, row and column, the
+value, the member/unit/region/person it concerns, the reason code (an English identifier, as
+CONTRACT.md lists them) and the parameters its message was rendered from. The message is Polish,
+rendered from the catalogue's template, so a treasurer reads the same words in the workbook, on
+the terminal and in Prefect's log. Amounts inside messages are written ``1 234,56 zł``
+(``money.format_pl``). A run that cannot be done at all raises ``UserError``: one Polish message,
+exit status 1, nothing written.
+"""
+from __future__ import annotations
+
+import re
+import string
+import tomllib
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import polars as pl
+
+CATALOGUE = Path(__file__).resolve().parents[1] / "data" / "catalogue.toml"
+
+
+@lru_cache(maxsize=None)
+def catalogue() -> dict:
+    return tomllib.loads(CATALOGUE.read_text(encoding="utf-8"))
+
+
+class _Strict(dict):
+    def __missing__(self, key):
+        raise KeyError(f"message parameter {key!r} missing")
+
+
+def _fill(template: str, params: dict) -> str:
+    return template.format_map(_Strict({k: "" if v is None else v for k, v in params.items()}))
+
+
+def placeholders(template: str) -> list[str]:
+    return [name for _, name, _, _ in string.Formatter().parse(template) if name]
+
+
+def entry(section: str, code: str) -> dict:
+    try:
+        return catalogue()[section][code]
+    except KeyError:
+        raise KeyError(f"catalogue has no {section}.{code}") from None
+
+
+def text(section: str, code: str, **params) -> str:
+    """One catalogue text (a problem, a note, a label) filled with its parameters."""
+    return _fill(entry(section, code)["text"], params)
+
+
+def _capital(s: str) -> str:
+    """A sentence starts with a capital — unless it starts with a name (a file, a code, an id)."""
+    first = s.split(" ", 1)[0]
+    return s[:1].upper() + s[1:] if re.fullmatch(r"[a-ząćęłńóśźż]+:?", first) else s
+
+
+def sentence(body: str, hint: str | None = None, where: str | None = None) -> str:
+    """'where: body. Hint.' — how every message reads."""
+    out = f"{where}: {body}" if where else _capital(body)
+    if hint:
+        out = out.rstrip(".") + ". " + _capital(hint)
+    return out.rstrip(".") + "."
+
+
+def render(code: str, where: str | None = None, **params) -> str:
+    """The Polish message of catalogue entry ``messages.<code>`` (or ``fatal.<code>``)."""
+    section = "messages" if code in catalogue()["messages"] else "fatal"
+    e = entry(section, code)
+    hint = _fill(e["hint"], params) if e.get("hint") else None
+    return sentence(_fill(e["text"], params), hint, where)
+
+
+def reason_of(code: str) -> str:
+    return catalogue()["messages"][code].get("reason", code)
+
+
+def where(source: str | None, row: int | None = None, subject: str | None = None) -> str | None:
+    """'members.csv, wiersz 2 (członek M2)' — the place a message points to."""
+    if not source:
+        return subject
+    out = f"{source}, wiersz {row}" if row is not None else source
+    return f"{out} ({subject})" if subject else out
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One problem found by a command: a row of its exceptions table."""
+    reason_code: str
+    message: str
+    command: str = "close"
+    source: str | None = None
+    row: int | None = None
+    column: str | None = None
+    value: str | None = None
+    member_id: str | None = None
+    unit_id: str | None = None
+    region_id: str | None = None
+    person_id: str | None = None
+    period: str | None = None
+    params: dict = field(default_factory=dict, compare=False, hash=False)
+
+    def as_row(self) -> dict:
+        return {"period": self.period, "source": self.source, "row": self.row,
+                "member_id": self.member_id, "reason_code": self.reason_code, "message": self.message,
+                "unit_id": self.unit_id, "region_id": self.region_id, "person_id": self.person_id,
+                "column_name": self.column, "value": self.value, "command": self.command}
+
+
+def issue(code: str, *, source: str | None = None, row: int | None = None, subject: str | None = None,
+          problems: list[str] | None = None, command: str = "close", period: str | None = None,
+          column: str | None = None, value: str | None = None, member_id: str | None = None,
+          unit_id: str | None = None, region_id: str | None = None, person_id: str | None = None,
+          located: bool = True, **params) -> Issue:
+    """Build a record from catalogue entry ``messages.<code>``; ``problems`` (rendered problem
+    texts) fill its ``{problems}`` placeholder, joined with '; '. ``located=False``: the source is
+    stored but the message does not start with it (a problem of the member, not of a row)."""
+    if problems is not None:
+        params["problems"] = "; ".join(problems)
+    all_params = dict(params, member_id=member_id, unit_id=unit_id, region_id=region_id,
+                      person_id=person_id, period=period, column=column, value=value, source=source)
+    message = render(code, where(source, row, subject) if located else subject, **all_params)
+    return Issue(reason_of(code), message, command, source, row, column, value, member_id, unit_id,
+                 region_id, person_id, period, params)
+
+
+ISSUE_SCHEMA = {"period": pl.String, "source": pl.String, "row": pl.Int64, "member_id": pl.String,
+                "reason_code": pl.String, "message": pl.String, "unit_id": pl.String,
+                "region_id": pl.String, "person_id": pl.String, "column_name": pl.String,
+                "value": pl.String, "command": pl.String}
+
+
+def issues_frame(issues: list[Issue] | list[dict]) -> pl.DataFrame:
+    rows = [i.as_row() if isinstance(i, Issue) else i for i in issues]
+    return pl.DataFrame(rows, schema=ISSUE_SCHEMA)
+
+
+def render_expr(code: str, where_expr: pl.Expr | None = None, **params) -> pl.Expr:
+    """The vectorised ``render``: parameters are polars expressions (or plain values), so the
+    messages of a million income lines are made without a Python loop."""
+    e = entry("messages", code)
+    parts: list[pl.Expr] = []
+
+    def add(template: str, capital: bool) -> None:
+        for i, (lit, name, _, _) in enumerate(string.Formatter().parse(template)):
+            if lit:
+                parts.append(pl.lit(_capital(lit) if capital and i == 0 else lit))
+            if name:
+                v = params[name]
+                parts.append(v.cast(pl.String).fill_null("") if isinstance(v, pl.Expr) else pl.lit(str(v)))
+
+    if where_expr is not None:
+        parts += [where_expr, pl.lit(": ")]
+    add(e["text"], where_expr is None)
+    if e.get("hint"):
+        parts.append(pl.lit(". "))
+        add(e["hint"], True)
+    parts.append(pl.lit("."))
+    return pl.concat_str(parts)
+
+
+class UserError(Exception):
+    """A run that cannot be done: one Polish message from ``fatal.<code>``, exit 1, nothing written."""
+
+    def __init__(self, code: str, **params):
+        self.code = code
+        self.params = params
+        super().__init__(render(code, **params))
+
+
+def is_polish(s: str) -> bool:
+    """Crude but strict enough for the catalogue test: Polish words, no English ones."""
+    english = re.compile(r"\b(the|is|not|and|with|must|missing|cannot|file|row|member|unit|fix|add)\b")
+    polish = re.compile(r"[ąćęłńóśźżĄĆĘŁŃÓŚŹŻ]|\b(nie|jest|oraz|albo|lub|w|z|do|na|dla|brak|wiersz)\b")
+    stripped = re.sub(r"'[^']*'|\{[^}]*\}|[a-z_]+\.(csv|xlsx|toml)|--[a-z-]+|\b[a-z]+_[a-z_]+\b", " ", s)
+    return bool(polish.search(stripped)) and not english.search(stripped)
