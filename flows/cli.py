@@ -143,8 +143,6 @@ def verify_delegates(inbox: Path = typer.Option(..., help="folder z remittances.
     from flows.delegates import VERIFY_DELEGATES
     if seats is not None and key is not None:
         raise typer.BadParameter("podaj --seats albo --key, nie oba", param_hint="--seats/--key")
-    if wage_fallback not in (None, "national"):
-        raise typer.BadParameter("jedyna wartość to national", param_hint="--wage-fallback")
     execute(VERIFY_DELEGATES, engine, inbox=inbox, db=db, out=out, seats=seats, key=key, wage_fallback=wage_fallback)
 
 

@@ -54,8 +54,8 @@ def stage(run: Run) -> None:
 
 def compute(run: Run) -> None:
     run.progress("[3/5] składki i podział")
-    rules = run.state["rules"]
     staged = run.state["staged"]
+    rules = run.state["rules"] = run.state["rules"].only(set(staged.units.units["rulebook"]))
     result = close_logic.finish(run.state["raw"], staged, close_logic.compute(staged, rules), rules)
     validate_close(result, [lvl.code for lvl in rules.levels], [c.category for c in rules.categories])
     assert result.rows_read == result.rows_used + result.rows_rejected + result.rows_skipped

@@ -20,7 +20,11 @@ from transforms.errors import UserError, issues_frame
 from transforms.money import grosze, sql_grosze
 
 KEYS = settings.DELEGATE_KEYS
-NATIONAL_MONTHLY = settings.REFERENCE / "gus_enterprise_wage_monthly_national.csv"
+
+
+def fallbacks() -> dict[str, dict]:
+    """The ``--wage-fallback`` choices of data/delegate_keys.toml."""
+    return tomllib.loads(KEYS.read_text(encoding="utf-8"))["verification"].get("wage_fallbacks", {})
 
 
 def check(params: dict) -> None:
@@ -28,6 +32,8 @@ def check(params: dict) -> None:
         raise UserError("no_folder", path=params["inbox"], what="skrzynki")
     if params.get("key"):
         key_seats({}, params["key"], KEYS.read_text(encoding="utf-8"))   # an unknown key stops here
+    if params.get("wage_fallback") and params["wage_fallback"] not in fallbacks():
+        raise UserError("unknown_fallback", value=params["wage_fallback"], known=", ".join(fallbacks()))
 
 
 def _books(db: Path, config: dict) -> tuple[dict, dict, set[str]]:
@@ -54,16 +60,18 @@ def read(run: Run) -> None:
     inbox = Path(run.inbox)
     rem_path = find_table(inbox, "remittances", True)
     wages_path = find_table(inbox, "wages", False)
-    national = {}
-    with NATIONAL_MONTHLY.open(encoding="utf-8", newline="") as f:
-        for r in csv.DictReader(f):
-            national[r["month"]] = (grosze(r["amount_pln"]), r["source"])
+    fallback = None
+    if run.params.get("wage_fallback"):
+        fallback = {}
+        with (settings.DATA / fallbacks()[run.wage_fallback]["file"]).open(encoding="utf-8", newline="") as f:
+            for r in csv.DictReader(f):
+                fallback[r["month"]] = (grosze(r["amount_pln"]), r["source"])
     run.state["keys_text"] = KEYS.read_text(encoding="utf-8")
     run.state["config"] = tomllib.loads(run.state["keys_text"])["verification"]
     run.state["inputs"] = {
         "remittances": read_table(rem_path, "remittances").to_dicts(),
         "wages": read_table(wages_path, "wages").to_dicts() if wages_path else [],
-        "national": national, "remittances_name": rem_path.name,
+        "fallback": fallback, "remittances_name": rem_path.name,
         "wages_name": wages_path.name if wages_path else "wages.csv"}
     run.state["books"] = _books(Path(run.db), run.state["config"])
 
@@ -71,7 +79,7 @@ def read(run: Run) -> None:
 def compute(run: Run) -> None:
     members, remitted, periods = run.state["books"]
     res = verify_remittances(run.state["inputs"], members, per_member_factor(run.state["keys_text"]),
-                             run.params.get("wage_fallback"))
+                             run.state["inputs"]["fallback"])
     res.checks = books_check(res.verification, remitted, periods)
     res.seats, res.seats_rule = apportion(res.verification, run.params.get("seats"), run.params.get("key"),
                                           run.state["keys_text"])

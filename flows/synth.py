@@ -6,11 +6,15 @@ PLN text; no floats touch money.
 from __future__ import annotations
 
 import random
+import tomllib
+from functools import lru_cache
 from pathlib import Path
 
 import polars as pl
 
-from transforms.money import pln
+from flows import settings
+from transforms.money import grosze, pln
+from transforms.rulebook import load_rulebooks
 from transforms.staging import VOIVODESHIPS
 
 FIRST_F = ["Anna", "Maria", "Katarzyna", "Małgorzata", "Agnieszka", "Barbara", "Ewa", "Krystyna",
@@ -55,32 +59,38 @@ def _amount(rng: random.Random, lo_zl: int, hi_zl: int) -> int:
     return rng.randint(lo_zl * 100, hi_zl * 100)
 
 
-def member_lines(rng: random.Random, category: str, rulebook: str) -> list[tuple[str, int]]:
+@lru_cache(maxsize=1)
+def profile() -> dict:
+    """data/synth.toml: the categories' shares and their typical income lines."""
+    return tomllib.loads((settings.DATA / "synth.toml").read_text(encoding="utf-8"))
+
+
+def _lines(rng: random.Random, specs: list[dict]) -> list[tuple[str, int]]:
+    out = []
+    for s in specs:
+        if "chance" in s and rng.random() >= s["chance"]:
+            continue
+        out.append((s["component"], grosze(profile()["declared_insurance_base"]) if s.get("fixed")
+                    else _amount(rng, s["low"], s["high"])))
+    return out
+
+
+def member_lines(rng: random.Random, category: dict, rulebook: str) -> list[tuple[str, int]]:
     """Income lines (component, grosze) typical for a member of the category."""
-    if category == "employee":
-        lines = [("wage", _amount(rng, 4300, 11000))]
-        if rng.random() < 0.6:
-            lines.append(("allowance", _amount(rng, 100, 900)))
-        if rng.random() < 0.4:
-            lines.append(("bonus", _amount(rng, 200, 2000)))
-        if rng.random() < 0.15:
-            lines.append(("overtime", _amount(rng, 100, 1200)))
-        if rng.random() < 0.08:
-            lines.append(("sick_pay", _amount(rng, 200, 1500)))
-        if rng.random() < 0.05:
-            lines.append(("jubilee_award", _amount(rng, 2000, 12000)))
-        if rng.random() < 0.05:
-            lines.append(("social_fund", _amount(rng, 300, 1500)))
-        if rulebook == "przerobka" and rng.random() < 0.1:
-            lines = [("mining_leave_benefit", _amount(rng, 5000, 8000))]
-        return lines
-    if category == "other_income":
-        if rng.random() < 0.5:
-            return [("other_income", _amount(rng, 400, 6000))]
-        return [("business_income", _amount(rng, 0, 9000)), ("declared_insurance_base", 505_260)]
-    if category == "pensioner":
-        return [("pension", _amount(rng, 300, 5500))]
-    return []
+    either = category.get("either")
+    if either and rng.random() < either["chance"]:
+        return _lines(rng, either["lines"])
+    lines = _lines(rng, category["lines"])
+    instead = category.get("instead")
+    if instead and rulebook == instead["rulebook"] and rng.random() < instead["chance"]:
+        lines = _lines(rng, instead["lines"])
+    return lines
+
+
+@lru_cache(maxsize=None)
+def unit_categories(rulebook: str) -> frozenset[str]:
+    book = load_rulebooks(settings.rulebook_folders())[rulebook]
+    return frozenset(book.versions[-1].categories)
 
 
 def make_units(n_units: int, rng: random.Random) -> list[dict]:
@@ -95,7 +105,7 @@ def make_units(n_units: int, rng: random.Random) -> list[dict]:
             "sheltered": "true" if rng.random() < 0.05 else "false",
             "raised_pct": rng.choice(["100"] * 8 + ["120", "150"]),
             "unemployed_flat": rng.choice(["0.00", "5.00", "10.00"]),
-            "pensioner_flat": "0.00", "rulebook": "solidarnosc",
+            "pensioner_flat": "0.00", "rulebook": profile()["rulebook"],
             "national_contribution_pct": None})
     return units
 
@@ -109,17 +119,17 @@ def generate(n_members: int, period: str, seed: int, units: list[dict] | None = 
     for i in range(n_members):
         unit = units[i % len(units)]
         r = rng.random()
-        category = ("employee" if r < 0.80 else "other_income" if r < 0.86
-                    else "pensioner" if r < 0.96 else "unemployed")
-        if unit["rulebook"] == "przerobka" and category == "other_income":
-            category = "employee"
+        cat = next(c for c in profile()["categories"] if r < c["up_to"])
+        if cat["code"] not in unit_categories(unit["rulebook"]):   # e.g. no other_income in przerobka
+            cat = profile()["categories"][0]
+        category = cat["code"]
         mid = f"M{i + 1:07d}"
-        birth = rng.randint(1950, 2004) if category != "pensioner" else rng.randint(1940, 1962)
+        birth = rng.randint(*cat["born"])
         joined = f"{rng.randint(1990, year - 1)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
         members.append({"member_id": mid, "unit_id": unit["unit_id"], "category": category,
                         "joined_on": joined, "left_on": None,
                         "pesel": pesel_for(rng, birth), "full_name": full_name(rng)})
-        for component, gr in member_lines(rng, category, unit["rulebook"]):
+        for component, gr in member_lines(rng, cat, unit["rulebook"]):
             income.append({"period": period, "member_id": mid, "component": component,
                            "amount": pln(gr)})
         if rng.random() < 0.003:

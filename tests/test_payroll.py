@@ -138,7 +138,7 @@ def test_unmapped_component_names_file_column_and_what_to_add(tmp_path):
     assert [e["member_id"] for e in exc] == ["M1"]
     assert exc[0]["message"] == (
         "income/huta.csv, wiersz 1 (linia 5): kolumna 'Dopłata węglowa' nie występuje w słowniku składników. "
-        "Dodaj go pod właściwym kodem w data/profiles/components.toml albo do [columns] profilu "
+        "Dodaj tę nazwę pod właściwym kodem do data/profiles/components.toml albo do [columns] profilu "
         "huta_wide_cp1250; do tego czasu składka członka nie jest liczona.")
     assert dues_of(r, "M1") is None and dues_of(r, "M2") is not None
 

@@ -137,9 +137,10 @@ def stage_wages(rows: list[dict], source: str) -> tuple[dict[tuple[str, str], tu
 
 
 def verify_remittances(inputs: dict, paying_members: dict[tuple[str, str], int], factor: Fraction,
-                       wage_fallback: str | None) -> DelegateResult:
+                       fallback: dict[str, tuple[int, str]] | None) -> DelegateResult:
     """Every remittances.csv row verified (lit. a–e). ``paying_members``: (period, unit_id) ->
-    dues-paying members of the unit in a stored close (for units that refused inspection)."""
+    dues-paying members of the unit in a stored close (for units that refused inspection);
+    ``fallback``: month -> (W, source) of the ``--wage-fallback`` figures, if one was chosen."""
     res = DelegateResult()
     wages, res.issues = stage_wages(inputs["wages"], inputs["wages_name"])
     src = inputs["remittances_name"]
@@ -193,11 +194,11 @@ def verify_remittances(inputs: dict, paying_members: dict[tuple[str, str], int],
                               period=dues_month))
         wage = wages.get((v, dues_month))
         if wage is None:
-            if wage_fallback == "national" and dues_month in inputs["national"]:
-                wage = inputs["national"][dues_month]
+            if fallback and dues_month in fallback:
+                wage = fallback[dues_month]
                 notes.append(text("notes", "national_wage_used", month=dues_month, voivodeship=v))
             else:
-                res.issues.append(issue("missing_wage_no_fallback" if wage_fallback else "missing_wage",
+                res.issues.append(issue("missing_wage_no_fallback" if fallback is not None else "missing_wage",
                                         source=src, row=r["_row"], command="verify-delegates", region_id=region,
                                         voivodeship=v, month=dues_month, paid_in=paid_in,
                                         file=inputs["wages_name"]))

@@ -267,6 +267,12 @@ class Rules:
     def version(self, name: str) -> RulebookVersion:
         return self.versions[name]
 
+    def only(self, names: set[str]) -> "Rules":
+        """The same rules narrowed to the rulebooks a run uses (its reports show their levels and
+        categories only); unchanged when none of them is in force."""
+        kept = {n: v for n, v in self.versions.items() if n in names}
+        return replace(self, versions=kept) if kept else self
+
 
 def resolve(books: dict[str, Rulebook], period: str) -> Rules:
     versions, missing = {}, {}

@@ -1,6 +1,9 @@
-"""The close workbook opened back: totals equal DuckDB, text stays text, layout for people."""
+"""The close command (flows/close.py, transforms/close.py, reports/close.py): the workbooks opened
+back (totals equal DuckDB, text stays text, layout for people), and a union the code has never
+heard of closed from a rulebook file alone."""
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 import duckdb
@@ -88,3 +91,91 @@ def test_unit_workbooks_can_be_left_out(tmp_path):
     inbox = write_inbox(tmp_path / "inbox", income=[line("M1", "wage", "100.00")])
     outcome = close_plain("2026-10", inbox, tmp_path / "c.duckdb", tmp_path / "out", unit_workbooks=False)
     assert outcome.workbook.exists() and not (tmp_path / "out" / "jednostki").exists()
+
+
+FEDERATION = """
+name = "federacja"
+label = "Federacja testowa"
+
+[[versions]]
+valid_from = "2020-01-01"
+source = "a made-up statute (test only)"
+max_raised_pct = "150"
+max_reduction_months = 3
+root = "unit"
+levels = [
+  { code = "unit", label = "koło", payee = "koło" },
+  { code = "federation", label = "federacja", payee = "zarząd federacji" },
+  { code = "strike_fund", label = "fundusz strajkowy", payee = "fundusz strajkowy federacji" },
+]
+split_categories = ["worker"]
+raise_categories = ["worker"]
+components = ["pay", "gift"]
+
+  [versions.categories.worker]
+  label = "pracujący"
+  source = "statute §1"
+  method = "percent"
+  rate = "0.015"
+  base_components = ["pay"]
+
+  [versions.categories.retired]
+  label = "senior"
+  source = "statute §2"
+  method = "unit_flat"
+  unit_column = "pensioner_flat"
+
+  [versions.split.normal]
+  source = "statute §3"
+  moves = [
+    { from = "unit", to = "federation", share = "0.20" },
+    { from = "unit", to = "strike_fund", share = "0.10" },
+  ]
+  [versions.split.sheltered]
+  source = "statute §3"
+  moves = [
+    { from = "unit", to = "federation", share = "0.20" },
+    { from = "unit", to = "strike_fund", share = "0.10" },
+  ]
+
+  [[versions.transfers]]
+  payer = "unit"
+  per = "unit"
+  due_day = 10
+  label = "koło"
+  source = "statute §4: do 10. dnia następnego miesiąca"
+"""
+
+
+def test_issue_9_a_third_union_with_other_levels_needs_no_code_change(tmp_path, monkeypatch):
+    """unit 70 %, federation 20 %, strike fund 10 %, no region: a TOML file in a temporary folder.
+
+    D = 1.5 % × 1 234.56 = 18.5184 -> 18.52; federation round(18.52 × 20 %) = 3.70,
+    strike fund round(18.52 × 10 %) = 1.85, the unit keeps 18.52 − 3.70 − 1.85 = 12.97, plus the
+    retired member's flat 4.00 and the 150 % surcharge round(18.52 × 50 %) = 9.26."""
+    books = tmp_path / "rulebooks"
+    books.mkdir()
+    (books / "federacja.toml").write_text(FEDERATION, encoding="utf-8")
+    monkeypatch.setenv("SKLADKI_RULEBOOKS", str(books))
+    unit = {"unit_id": "K1", "name": "Koło nr 1", "region_id": "-", "voivodeship": "mazowieckie",
+            "raised_pct": "150", "pensioner_flat": "4.00", "rulebook": "federacja"}
+    inbox = write_inbox(tmp_path / "inbox", units=[unit],
+                        members=[member("A", "worker", unit="K1"), member("B", "retired", unit="K1")],
+                        income=[line("A", "pay", "1234.56"), line("A", "gift", "500.00")])
+    outcome = close_plain("2026-10", inbox, tmp_path / "c.duckdb", tmp_path / "out")
+    assert outcome.ok, outcome.message
+    con = duckdb.connect(str(tmp_path / "c.duckdb"), read_only=True)
+    assert con.execute("SELECT member_id, category, CAST(base AS VARCHAR), CAST(dues AS VARCHAR), "
+                       "CAST(surcharge AS VARCHAR) FROM dues ORDER BY 1").fetchall() == [
+        ("A", "worker", "1234.56", "18.52", "9.26"), ("B", "retired", "0.00", "4.00", "0.00")]
+    assert con.execute("SELECT level, CAST(amount AS VARCHAR) FROM allocations").fetchall() == [
+        ("unit", "26.23"), ("federation", "3.70"), ("strike_fund", "1.85")]
+    assert con.execute("SELECT payer_kind, payer_id, payee, CAST(amount AS VARCHAR), due_on FROM transfers "
+                       "ORDER BY payee").fetchall() == [
+        ("unit", "K1", "federation", "3.70", date(2026, 11, 10)), ("unit", "K1", "strike_fund", "1.85", date(2026, 11, 10))]
+    assert con.execute("SELECT count(*) FROM exceptions").fetchone()[0] == 0
+    header = [c.value for c in load_workbook(outcome.workbook)["Podsumowanie"][1]]
+    assert [h for h in header if h.startswith(("Podział:", "Składki:"))] == [
+        "Składki: pracujący", "Składki: senior", "Podział: koło", "Podział: federacja", "Podział: fundusz strajkowy"]
+    row = list(load_workbook(outcome.workbook)["Podsumowanie"].iter_rows(min_row=2, values_only=True))[0]
+    assert row[header.index("Przelew do")] == "zarząd federacji; fundusz strajkowy federacji"
