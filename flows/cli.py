@@ -7,7 +7,6 @@ from __future__ import annotations
 import shutil
 import sys
 import time
-import traceback
 from pathlib import Path
 from typing import Optional
 

@@ -6,7 +6,6 @@ transfers, deduction check; pure, in transforms/) → store (one DuckDB transact
 """
 from datetime import datetime
 from pathlib import Path
-from typing import Optional
 import uuid
 
 import polars as pl

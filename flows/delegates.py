@@ -8,7 +8,6 @@ import csv
 import tomllib
 from pathlib import Path
 
-import polars as pl
 
 from flows import settings, store
 from flows.command import Command, Run, Step
@@ -17,7 +16,7 @@ from reports import delegates as delegates_reports
 from schemas.tables import TABLES
 from transforms.delegates import apportion, books_check, key_seats, per_member_factor, verify_remittances
 from transforms.errors import UserError, issues_frame
-from transforms.money import grosze, sql_grosze
+from transforms.money import decimal_text, grosze, sql_grosze
 
 KEYS = settings.DELEGATE_KEYS
 
@@ -90,23 +89,13 @@ def save(run: Run) -> None:
     """Rows of the verified paid_in months are replaced; seats, the books check and the records
     are the current run's."""
     res, con = run.state["result"], run.database()
-    frame = TABLES["delegate_verification"].frame([{**v, "threshold": dec6(v["threshold"] / 100)}
+    frame = TABLES["delegate_verification"].frame([{**v, "threshold": decimal_text(v["threshold"] / 100, 6)}
                                                    for v in res.verification])
     store.write(con, "delegate_verification", frame, paid_in=sorted({v["paid_in"] for v in res.verification}))
     store.write(con, "delegate_seats", TABLES["delegate_seats"].frame(
-        [{**s, "quota": dec6(s["quota"]), "rule": res.seats_rule} for s in res.seats]))
+        [{**s, "quota": decimal_text(s["quota"], 6), "rule": res.seats_rule} for s in res.seats]))
     store.write(con, "remittance_check", TABLES["remittance_check"].frame(res.checks))
     store.write(con, "delegate_exceptions", issues_frame(res.issues))
-
-
-def dec6(x) -> str:
-    """An exact Fraction rounded half-up to 6 decimal places, as text for DECIMAL(24,6)."""
-    from fractions import Fraction
-    from transforms.money import half_up
-    micro = half_up(Fraction(x) * 1_000_000)
-    sign = "-" if micro < 0 else ""
-    q, rem = divmod(abs(micro), 1_000_000)
-    return f"{sign}{q}.{rem:06d}"
 
 
 def report(run: Run) -> None:

@@ -13,8 +13,9 @@ from flows.command import Command, Run, Step
 from flows.close import rules_for
 from flows.inbox import read_table
 from reports import salary_caps as caps_reports
+from schemas.tables import TABLES
 from transforms.errors import UserError, issues_frame
-from transforms.money import format_pl, grosze, parse_amount
+from transforms.money import format_pl, parse_amount
 from transforms.salary_caps import cap_rules, fte_text, previous_quarter, salary_caps, stage_officers
 from transforms.staging import is_period
 
@@ -99,7 +100,6 @@ def save(run: Run) -> None:
              "function": r.function, "quarter_used": q, "average_wage": a, "cap_basis": r.cap_basis,
              "cap": r.cap, "fte": fte_text(r.fte), "salary": r.salary, "excess": r.excess,
              "full_time_cap": r.full_time_cap, "flagged": r.flagged} for r in run.state["result"]]
-    from schemas.tables import TABLES
     store.write(con, "salary_caps", TABLES["salary_caps"].frame(rows), period=run.period)
     store.write(con, "salary_cap_exceptions", issues_frame(run.state["issues"]).with_columns(
         period=pl.lit(run.period)), period=run.period)

@@ -13,7 +13,7 @@ from pathlib import Path
 import polars as pl
 
 from flows import settings
-from transforms.money import grosze, pln
+from transforms.money import grosze, pln, zloty
 from transforms.rulebook import load_rulebooks
 from transforms.staging import VOIVODESHIPS
 
@@ -56,7 +56,7 @@ def pesel_for(rng: random.Random, year: int) -> str:
 
 
 def _amount(rng: random.Random, lo_zl: int, hi_zl: int) -> int:
-    return rng.randint(lo_zl * 100, hi_zl * 100)
+    return rng.randint(zloty(lo_zl), zloty(hi_zl))
 
 
 @lru_cache(maxsize=1)

@@ -4,7 +4,6 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-import pytest
 
 from flows import settings  # noqa: F401  (quiet Prefect settings before any prefect import)
 from flows.close import CLOSE, rules_for

@@ -103,6 +103,20 @@ def half_up(x: Fraction) -> int:
     return q if n >= 0 else -q
 
 
+def decimal_text(x: Fraction, places: int) -> str:
+    """An exact fraction rounded half-up to ``places`` decimals, as text (for DECIMAL(24,6) columns
+    such as a delegate threshold in grosze, which may hold fractions of a grosz)."""
+    scaled = half_up(Fraction(x) * 10 ** places)
+    sign = "-" if scaled < 0 else ""
+    q, rem = divmod(abs(scaled), 10 ** places)
+    return f"{sign}{q}.{rem:0{places}d}"
+
+
+def zloty(whole: int) -> int:
+    """Whole złoty -> grosze."""
+    return whole * 100
+
+
 def share(gr: int, rate: Fraction) -> int:
     """rate × amount in grosze, rounded half-up to the grosz."""
     return half_up(gr * rate)
