@@ -51,24 +51,23 @@ def write(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame, **key
         con.execute(f"DELETE FROM {table} WHERE {where}", keys)
     else:
         con.execute(f"DELETE FROM {table}")
-    if frame.height:
-        name = f"frame_{table}"
-        con.register(name, frame)
-        try:
-            con.execute(t.select_from(name))
-        finally:
-            con.unregister(name)
+    _insert(con, table, frame)
 
 
 def append(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> None:
     """Add rows without replacing (the ``runs`` log)."""
-    t = TABLES[table]
-    for stmt in t.ddl:
+    for stmt in TABLES[table].ddl:
         con.execute(stmt)
+    _insert(con, table, frame)
+
+
+def _insert(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> None:
+    if not frame.height:
+        return
     name = f"frame_{table}"
     con.register(name, frame)
     try:
-        con.execute(t.select_from(name))
+        con.execute(TABLES[table].select_from(name))
     finally:
         con.unregister(name)
 
