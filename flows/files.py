@@ -27,3 +27,51 @@ def xlsx_values(path: Path) -> list[tuple]:
         return list(wb.worksheets[0].iter_rows(values_only=True))
     finally:
         wb.close()
+
+
+FORMULA_WITHOUT_VALUE = " (formuła bez zapisanej wartości — otwórz plik w Excelu i zapisz go ponownie)"
+
+
+def xlsx_rows(path: Path) -> list[list[str | None]]:
+    """The first sheet's rows as text. A formula whose value Excel never stored (a file written
+    by a program, not saved by Excel) is not read as empty: it becomes its formula text with a
+    note, so the check of that cell names it instead of silently using nothing."""
+    from openpyxl import load_workbook
+    values = xlsx_values(path)
+    if not any(v is None for row in values for v in row):
+        return [[cell_text(v) for v in row] for row in values]
+    wb = load_workbook(path, read_only=True, data_only=False)
+    try:
+        formulas = list(wb.worksheets[0].iter_rows(values_only=True))
+    finally:
+        wb.close()
+    out = []
+    for row, frow in zip(values, formulas):
+        out.append([cell_text(v) if v is not None or not (isinstance(f, str) and f.startswith("="))
+                    else f + FORMULA_WITHOUT_VALUE for v, f in zip(row, frow)])
+    return out
+
+
+def decode_text(raw: bytes) -> tuple[str, str]:
+    """Bytes of a CSV as Polish Excel and payroll systems save it -> (text, encoding): UTF-8 with
+    or without a BOM, else Windows-1250. Raises UnicodeDecodeError for anything else (binary)."""
+    if raw.startswith(b"\xef\xbb\xbf"):
+        return raw[3:].decode("utf-8"), "UTF-8 z BOM"
+    try:
+        return raw.decode("utf-8"), "UTF-8"
+    except UnicodeDecodeError:
+        text = raw.decode("cp1250")
+        if any(ord(c) < 32 and c not in "\t\r\n" for c in text):
+            raise
+        return text, "Windows-1250"
+
+
+def sniff_separator(first_line: str) -> str:
+    """',' (canonical), ';' (Polish Excel) or a tab: whichever splits the header line most."""
+    return max((",", ";", "\t"), key=lambda s: (first_line.count(s), s == ","))
+
+
+def csv_rows(text: str, separator: str) -> list[list[str]]:
+    import csv
+    import io
+    return list(csv.reader(io.StringIO(text), delimiter=separator))

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import polars as pl
 
-from flows.files import cell_text, xlsx_values
+from flows.files import csv_rows, decode_text, sniff_separator, xlsx_rows
 from flows.payroll_inbox import BadFile, PayrollFiles, bad_file, choose_profile, load_profiles, read_payroll
 from transforms.close import RawInputs
 from transforms.errors import UserError
@@ -36,24 +36,21 @@ OPTIONAL = {
 }
 
 
-INCOME_COLUMNS = REQUIRED["income"] + ["amount_gr", "_source", "_row"]
+INCOME_COLUMNS = REQUIRED["income"] + ["amount_gr", "_source", "_row", "_cells", "_header_cells"]
 
 
-def _read_xlsx(path: Path) -> pl.DataFrame:
-    rows = xlsx_values(path)
-    if not rows:
-        return pl.DataFrame()
-    header = [str(h).strip() if h is not None else f"column_{i + 1}" for i, h in enumerate(rows[0])]
-    data = [[cell_text(v) for v in r] for r in rows[1:] if any(v is not None for v in r)]
-    return pl.DataFrame(data, schema={h: pl.String for h in header}, orient="row")
+FORMATS: dict[str, str] = {}   # file name -> what was detected (encoding, separator), for the summary
 
 
 def read_table(path: Path, kind: str) -> pl.DataFrame:
-    """One inbox table as text, with _source and _row; raises UserError naming the file."""
+    """One inbox table as text, with ``_source``, ``_row`` (1-based data row) and ``_cells``
+    (the row's number of cells when it differs from the header's, else null: staging rejects
+    such a row, never pads or cuts it). Raises UserError naming the file."""
     name = path.name if kind != "income" else f"income/{path.name}"
     try:
         if path.suffix.lower() == ".xlsx":
-            df = _read_xlsx(path)
+            rows = [[c or "" for c in r] for r in xlsx_rows(path)]
+            FORMATS[name] = "xlsx"
         else:
             raw = path.read_bytes()
             if not raw.strip():
@@ -61,28 +58,47 @@ def read_table(path: Path, kind: str) -> pl.DataFrame:
                     return _empty(kind)
                 raise UserError("file_empty", name=name, columns=", ".join(REQUIRED[kind]))
             try:
-                raw.decode("utf-8")
+                content, encoding = decode_text(raw)
             except UnicodeDecodeError as e:
-                raise UserError("not_utf8", name=name, byte=e.start) from None
-            df = pl.read_csv(raw, infer_schema=False)
+                raise UserError("not_text", name=name, byte=e.start) from None
+            separator = sniff_separator(content.split("\n", 1)[0])
+            rows = csv_rows(content, separator)
+            FORMATS[name] = f"{encoding}, separator '{separator}'"
     except UserError:
         raise
     except Exception as e:  # noqa: BLE001 - any parser failure is reported with the file name
         raise UserError("unreadable", name=name, detail=f"{type(e).__name__}: {e}") from None
-    df = df.rename({c: c.strip().lstrip("\ufeff") for c in df.columns})
-    missing = [c for c in REQUIRED[kind] if c not in df.columns]
+    if not rows:
+        raise UserError("file_empty", name=name, columns=", ".join(REQUIRED[kind]))
+    header = [h.strip().lstrip("\ufeff") for h in rows[0]]
+    while header and not header[-1]:
+        header.pop()
+    seen = [h for h in header if h]
+    twice = sorted({h for h in seen if seen.count(h) > 1})
+    if twice:
+        raise UserError("duplicate_columns", name=name, columns=", ".join(twice))
+    missing = [c for c in REQUIRED[kind] if c not in header]
     if missing:
         raise UserError("missing_columns", name=name, missing=", ".join(missing),
-                        expected=", ".join(REQUIRED[kind] + OPTIONAL[kind]), found=", ".join(df.columns) or "żadnych")
-    for c in REQUIRED[kind] + OPTIONAL[kind]:
-        if c not in df.columns:
-            df = df.with_columns(pl.lit(None, pl.String).alias(c))
-    df = df.select(REQUIRED[kind] + OPTIONAL[kind]).with_columns(
-        pl.col(c).cast(pl.String).str.strip_chars() for c in REQUIRED[kind] + OPTIONAL[kind])
-    df = df.with_columns(pl.when(pl.col(c) == "").then(None).otherwise(pl.col(c)).alias(c)
-                         for c in df.columns)
-    return df.with_columns(pl.lit(name).alias("_source"),
-                           pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("_row"))
+                        expected=", ".join(REQUIRED[kind] + OPTIONAL[kind]), found=", ".join(seen) or "żadnych",
+                        separator=FORMATS.get(name, ""))
+    wanted = REQUIRED[kind] + OPTIONAL[kind]
+    index = {h: i for i, h in enumerate(header)}
+    data, numbers, cells = [], [], []
+    for number, row in enumerate(rows[1:], start=1):
+        values = [v.strip() for v in row]
+        if not any(values):
+            continue                    # an empty line is not a row
+        while len(values) > len(header) and not values[-1]:
+            values.pop()                # trailing empty cells are what Excel writes, not a defect
+        data.append([(values[index[c]] or None) if c in index and index[c] < len(values) else None
+                     for c in wanted])
+        numbers.append(number)
+        cells.append(None if len(values) == len(header) else len(values))
+    df = pl.DataFrame(data, schema={c: pl.String for c in wanted}, orient="row")
+    return df.with_columns(pl.lit(name).alias("_source"), pl.Series("_row", numbers, dtype=pl.Int64),
+                           pl.Series("_cells", cells, dtype=pl.Int64),
+                           pl.lit(len(header), pl.Int64).alias("_header_cells"))
 
 
 def find_table(folder: Path, stem: str, required: bool) -> Path | None:
@@ -97,18 +113,13 @@ def find_table(folder: Path, stem: str, required: bool) -> Path | None:
 
 def _empty(kind: str) -> pl.DataFrame:
     cols = REQUIRED[kind] + OPTIONAL[kind]
-    return pl.DataFrame(schema={**{c: pl.String for c in cols}, "_source": pl.String, "_row": pl.Int64})
+    return pl.DataFrame(schema={**{c: pl.String for c in cols}, "_source": pl.String, "_row": pl.Int64,
+                                "_cells": pl.Int64, "_header_cells": pl.Int64})
 
 
 def identifiers(members: pl.DataFrame) -> Identifiers:
     """members.csv identifiers (PESEL, staff number, member id) for payroll files."""
-    pesel, staff = {}, {}
-    for mid, p, st in members.select("member_id", "pesel", "staff_number").iter_rows():
-        if mid and p:
-            pesel[p] = mid
-        if mid and st:
-            staff[st] = mid
-    return Identifiers(pesel, staff, set(members["member_id"].drop_nulls()))
+    return Identifiers.from_rows(members.select("member_id", "pesel", "staff_number").rows())
 
 
 def read_inbox(inbox: Path, period: str) -> RawInputs:
@@ -147,7 +158,7 @@ def read_inbox(inbox: Path, period: str) -> RawInputs:
     parts = [p.with_columns(pl.lit(None, pl.Int64).alias("amount_gr")) for p in canonical_parts]
     parts.append(pl.DataFrame(payroll.lines, schema={
         **{c: pl.String for c in REQUIRED["income"]}, "amount_gr": pl.Int64, "_source": pl.String,
-        "_row": pl.Int64}))
+        "_row": pl.Int64, "_cells": pl.Int64, "_header_cells": pl.Int64}))
     income = pl.concat([p.select(INCOME_COLUMNS) for p in parts])
     digest = hashlib.sha256()
     for p in sorted(files):

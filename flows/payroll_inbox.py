@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from flows import settings
-from flows.files import cell_text, xlsx_values
+from flows.files import cell_text, decode_text, sniff_separator, xlsx_rows, xlsx_values
 from transforms.errors import Issue, issue, text
 from transforms.payroll import (Identifiers, PayrollResult, Profile, expected_columns, header_problem,
                                 load_dictionary, map_rows, members_named_in, parse_profile)
@@ -49,7 +49,7 @@ class BadFile(Exception):
 
 def decoded_rows(path: Path, profile: Profile) -> list[list[str]]:
     if profile.format == "xlsx":
-        return [[cell_text(v) or "" for v in r] for r in xlsx_values(path)]
+        return [[c or "" for c in r] for r in xlsx_rows(path)]
     try:
         content = path.read_bytes().decode(profile.encoding)
     except UnicodeDecodeError as e:
@@ -74,10 +74,10 @@ def is_canonical(path: Path) -> bool:
             return False
         return all(c in [str(v).strip() for v in first if v is not None] for c in CANONICAL)
     try:
-        first = path.read_bytes().decode("utf-8").lstrip("\ufeff").splitlines()[0]
+        first = decode_text(path.read_bytes())[0].splitlines()[0]
     except (UnicodeDecodeError, IndexError):
         return False
-    return all(c in [h.strip() for h in first.split(",")] for c in CANONICAL)
+    return all(c in [h.strip() for h in first.split(sniff_separator(first))] for c in CANONICAL)
 
 
 def choose_profile(path: Path, profiles: dict[str, Profile]) -> Profile | None:

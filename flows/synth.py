@@ -132,10 +132,13 @@ def generate(n_members: int, period: str, seed: int, units: list[dict] | None = 
         for component, gr in member_lines(rng, cat, unit["rulebook"]):
             income.append({"period": period, "member_id": mid, "component": component,
                            "amount": pln(gr)})
-        if rng.random() < 0.003:
+        decisions = profile()["decisions"]
+        if rng.random() < decisions["chance"]:
             kind = rng.choice(["reduced", "suspended"])
+            if category not in decisions["reduced_for"]:   # a reduction must be lower than the §1 dues
+                kind = "suspended"
             adjustments.append({"member_id": mid, "kind": kind,
-                                "amount": "5.00" if kind == "reduced" else None,
+                                "amount": decisions["reduced_amount"] if kind == "reduced" else None,
                                 "valid_from": period, "valid_to": period,
                                 "decision_ref": f"U/{i + 1}/{year}"})
     s = pl.String

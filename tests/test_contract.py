@@ -115,7 +115,8 @@ def test_bad_adjustment_longer_than_six_months(tmp_path):
 def test_six_months_is_allowed(tmp_path):
     adj = [{"member_id": "M1", "kind": "reduced", "amount": "5.00", "valid_from": "2026-10",
             "valid_to": "2027-03", "decision_ref": "KZ 3"}]
-    write_inbox(tmp_path, income=[line("M1", "wage", "100.00")], adjustments=adj)
+    # 1 000.00 zł: §1 dues 8.20 zł, so 5.00 zł is a lower amount (004 §2 ust. 3)
+    write_inbox(tmp_path, income=[line("M1", "wage", "1000.00")], adjustments=adj)
     r = run_close(tmp_path)
     assert r.exceptions.height == 0 and r.dues["dues"].to_list() == [500]
 
@@ -272,3 +273,32 @@ def test_stored_money_is_exact_decimal(tmp_path):
     assert con.execute("SELECT dues FROM dues WHERE member_id = 'M1'").fetchone()[0] == Decimal("42.89")
     run = con.execute("SELECT rows_read, rows_used, rows_rejected, rows_skipped FROM runs").fetchone()
     assert run[0] == run[1] + run[2] + run[3]
+
+
+def test_issue_10_a_reduction_not_lower_than_the_dues_is_rejected(tmp_path):
+    """004 §2 ust. 3 allows only a lower amount: 50.00 zł against §1 dues of 8.20 zł is refused."""
+    adj = [{"member_id": "M1", "kind": "reduced", "amount": "50.00", "valid_from": "2026-10",
+            "valid_to": "2026-12", "decision_ref": "KZ 7"}]
+    write_inbox(tmp_path, income=[line("M1", "wage", "1000.00")], adjustments=adj)
+    r = run_close(tmp_path)
+    assert exc_rows(r) == [(
+        "adjustments.csv", 1, "M1", "bad_adjustment",
+        "adjustments.csv, wiersz 1 (członek M1): obniżona składka 50,00 zł nie jest niższa od składki wyliczonej "
+        "z §1 (8,20 zł); 004 §2 ust. 3 pozwala tylko na „niższy wymiar składki”. Decyzja nie jest zastosowana, a "
+        "składka członka nie jest liczona, dopóki jej nie poprawisz.")]
+    assert r.dues.height == 0
+
+
+def test_issue_10_amounts_beyond_the_limit_never_wrap_around(tmp_path):
+    """184467440737100516.16 once became a base of 5 000.00 zł; now it is not an amount at all, and
+    a 13-digit amount above the rulebook's 10 000 000 zł limit is refused with the limit named."""
+    write_inbox(tmp_path, members=[member("M1"), member("M2"), member("M3")],
+                income=[line("M1", "wage", "184467440737100516.16"), line("M2", "wage", "10000000.01"),
+                        line("M3", "wage", "10000000.00")])
+    r = run_close(tmp_path)
+    assert [(e[2], e[3]) for e in exc_rows(r)] == [("M1", "bad_amount"), ("M2", "bad_amount")]
+    assert exc_rows(r)[1][4] == (
+        "income/lines.csv, wiersz 2: kwota 10000000.01 zł przekracza 10 000 000,00 zł — granicę wiarygodnej kwoty "
+        "miesięcznej regulaminu solidarnosc. Sprawdź ją (przesunięty przecinek?); do tego czasu składka członka "
+        "nie jest liczona.")
+    assert r.dues["member_id"].to_list() == ["M3"] and r.dues["dues"].to_list() == [8_200_000]

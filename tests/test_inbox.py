@@ -34,11 +34,50 @@ def test_xlsx_inbox_gives_the_same_dues_as_csv(tmp_path):
     assert read_inbox(b, "2026-10").members["pesel"].to_list() == ["02070803628", None]
 
 
-def test_non_utf8_file_is_named(tmp_path):
+def test_a_file_that_is_not_text_is_named(tmp_path):
     inbox = write_inbox(tmp_path)
-    (inbox / "members.csv").write_bytes("member_id,unit_id,category,joined_on\nM1,U1,employee,2020-01-01,Łukasz\n"
-                                        .encode("cp1250"))
-    with pytest.raises(UserError, match=r"members.csv: to nie jest tekst UTF-8 \(bajt \d+\). Zapisz go jako CSV UTF-8"):
+    (inbox / "members.csv").write_bytes(b"member_id,unit_id\x81\x00\x01,category,joined_on\n")
+    with pytest.raises(UserError, match=r"members.csv: to nie jest plik tekstowy CSV w UTF-8 ani w Windows-1250 "
+                                        r"\(bajt \d+\). Zapisz go w Excelu"):
+        read_inbox(inbox, "2026-10")
+
+
+def test_issue_10_polish_excel_csv_semicolons_bom_or_cp1250_read_like_canonical(tmp_path):
+    """CONTRACT.md: ';' as the separator, UTF-8 with or without a BOM, or Windows-1250."""
+    rows = dict(members=[member("M1", full_name="Łukasz Żółć"), member("M2", "pensioner")],
+                income=[line("M1", "wage", "5230.17"), line("M2", "pension", "2100.00")])
+    canonical = run_close(write_inbox(tmp_path / "a", **rows))
+    for folder, encoding, bom in (("b", "utf-8", b"\xef\xbb\xbf"), ("c", "cp1250", b"")):
+        inbox = write_inbox(tmp_path / folder, **rows)
+        for path in (inbox / "units.csv", inbox / "members.csv", inbox / "income" / "lines.csv"):
+            text = path.read_text(encoding="utf-8").replace(",", ";")
+            path.write_bytes(bom + text.encode(encoding))
+        got = run_close(inbox)
+        assert got.dues.equals(canonical.dues) and got.exceptions.height == 0
+        assert read_inbox(inbox, "2026-10").members["full_name"].to_list() == ["Łukasz Żółć", None]
+
+
+def test_issue_10_a_row_with_too_few_or_too_many_cells_is_rejected_not_padded(tmp_path):
+    inbox = write_inbox(tmp_path, members=[member("M1"), member("M2"), member("M3")],
+                        income=[line("M1", "wage", "100.00"), line("M2", "wage", "100.00"), line("M3", "wage", "100.00")])
+    text = (inbox / "income" / "lines.csv").read_text(encoding="utf-8").splitlines()
+    text[1] = "2026-10,M1,wage"                     # a cell lost
+    text[2] = "2026-10,M2,wage,100.00,5"            # a cell too many
+    (inbox / "income" / "lines.csv").write_text("\n".join(text) + "\n", encoding="utf-8")
+    r = run_close(inbox)
+    assert [(e["row"], e["member_id"], e["reason_code"]) for e in r.exceptions.to_dicts()] == [
+        (1, "M1", "bad_row"), (2, "M2", "bad_row")]
+    assert r.exceptions["message"][0] == (
+        "income/lines.csv, wiersz 1: w wierszu jest komórek: 3, a w nagłówku kolumn: 4 (brakuje albo jest za "
+        "dużo separatorów). Popraw wiersz; do tego czasu składka członka nie jest liczona.")
+    assert r.dues["member_id"].to_list() == ["M3"]
+
+
+def test_issue_10_a_column_given_twice_stops_the_close(tmp_path):
+    inbox = write_inbox(tmp_path)
+    (inbox / "units.csv").write_text("unit_id,region_id,voivodeship,raised_pct,raised_pct\nU1,R1,śląskie,100,150\n",
+                                     encoding="utf-8")
+    with pytest.raises(UserError, match="units.csv: kolumna raised_pct występuje w nagłówku więcej niż raz"):
         read_inbox(inbox, "2026-10")
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from transforms.errors import Issue, issue
+from transforms.errors import Issue, issue, text
 from transforms.money import format_pl, ratio_expr, share_expr
 from transforms.rulebook import CategoryRule, Rules
 
@@ -66,8 +66,9 @@ def compute_dues(members: pl.DataFrame, units: pl.DataFrame, lines: pl.DataFrame
     m = (members.select(base_cols + ["_row"])
          .join(units.select("unit_id", "rulebook", "raised_bp", "unemployed_flat", "pensioner_flat"),
                on="unit_id", how="inner")
-         .join(adjustments.select("member_id", pl.col("kind").alias("adj_kind"),
-                                  pl.col("amount").alias("adj_amount")), on="member_id", how="left"))
+         .join(adjustments.select("member_id", pl.col("kind").alias("adj_kind"), pl.col("amount").alias("adj_amount"),
+                                  pl.col("_source").alias("adj_source"), pl.col("_row").alias("adj_row")),
+               on="member_id", how="left"))
     period = rules.period
     parts, found = [], []
     for (book_name, category), group in m.group_by(["rulebook", "category"], maintain_order=True):
@@ -84,10 +85,21 @@ def compute_dues(members: pl.DataFrame, units: pl.DataFrame, lines: pl.DataFrame
         for r in negative.iter_rows(named=True):
             found.append(issue("negative_base", source="income", located=False, period=period, member_id=r["member_id"],
                                unit_id=r["unit_id"], amount=format_pl(r["base"])))
-        bad = set(missing["member_id"]) | set(negative["member_id"])
+        g = g.with_columns(dues=dues_expr(rule))
+        # 004 §2 ust. 3: a reduction is a "niższy wymiar składki" — lower than the §1 dues. Judged
+        # where the §1 dues are known (income lines, or a unit-set amount); a reduced member with no
+        # income line owes the decided amount, as the decision says.
+        known = pl.lit(not rule.needs_income) | pl.col("has_lines")
+        not_lower = g.filter((pl.col("adj_kind") == "reduced") & known & (pl.col("adj_amount") >= pl.col("dues")))
+        for r in not_lower.iter_rows(named=True):
+            found.append(issue("bad_adjustment", source=r["adj_source"], row=r["adj_row"], period=period,
+                               subject=f"członek {r['member_id']}", member_id=r["member_id"], problems=[text(
+                                   "problems", "reduced_not_lower", reduced=format_pl(r["adj_amount"]),
+                                   computed=format_pl(r["dues"]))]))
+        bad = set(missing["member_id"]) | set(negative["member_id"]) | set(not_lower["member_id"])
         g = g.filter(~pl.col("member_id").is_in(list(bad)))
         raised = category in version.raise_categories
-        g = (g.with_columns(dues=dues_expr(rule))
+        g = (g
              .with_columns(surcharge=surcharge_expr() if raised else pl.lit(0, pl.Int64))
              # 004 §2 ust. 3: a reduced member owes the decided amount, a suspended one nothing;
              # no surcharge on top of an individual decision.

@@ -13,7 +13,9 @@ from fractions import Fraction
 
 import polars as pl
 
-AMOUNT_RE = r"^-?\d+(\.\d{1,2})?$"
+# At most 13 digits of złoty: no amount text can overflow Int64 grosze (|x| < 10^15 ≪ 9.2·10^18),
+# and every product the rules form (× a rate's numerator, × a raised rate in basis points) stays exact.
+AMOUNT_RE = r"^-?\d{1,13}(\.\d{1,2})?$"
 _AMOUNT = re.compile(AMOUNT_RE)
 
 

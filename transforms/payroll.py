@@ -13,6 +13,7 @@ import re
 import tomllib
 import unicodedata
 from dataclasses import dataclass, field
+from datetime import date
 
 from stdnum.pl import pesel as stdnum_pesel
 
@@ -112,6 +113,11 @@ def parse_period(text: str, fmt: str) -> str | None:
     m = re.fullmatch(patterns[fmt], t)
     if not m:
         return None
+    if fmt == "DD.MM.YYYY":              # a pay date: 31.02.2026 is no date at all
+        try:
+            date(int(t[6:10]), int(t[3:5]), int(t[0:2]))
+        except ValueError:
+            return None
     a, b = m.groups()
     year, month = (b, a) if fmt != "YYYY-MM" else (a, b)
     return f"{year}-{month}" if 1 <= int(month) <= 12 else None
@@ -119,15 +125,35 @@ def parse_period(text: str, fmt: str) -> str | None:
 
 @dataclass
 class Identifiers:
-    """members.csv identifiers -> member_id."""
+    """members.csv identifiers -> member_id. A PESEL or staff number that several members share
+    is ``ambiguous``: a payroll row is never attributed by it."""
     pesel: dict[str, str]
     staff_number: dict[str, str]
     member_id: set[str]
+    ambiguous: dict[tuple[str, str], list[str]] = field(default_factory=dict)   # (by, value) -> members
 
     def resolve(self, by: str, value: str) -> str | None:
+        if (by, value) in self.ambiguous:
+            return None
         if by == "member_id":
             return value if value in self.member_id else None
         return (self.pesel if by == "pesel" else self.staff_number).get(value)
+
+    @classmethod
+    def from_rows(cls, rows: list[tuple[str | None, str | None, str | None]]) -> "Identifiers":
+        """(member_id, pesel, staff_number) rows of members.csv."""
+        found: dict[tuple[str, str], list[str]] = {}
+        for mid, pesel, staff in rows:
+            if not mid:
+                continue
+            for by, value in (("pesel", pesel), ("staff_number", staff), ("member_id", mid)):
+                if value:
+                    found.setdefault((by, value), []).append(mid)
+        unique = {k: v[0] for k, v in found.items() if len(v) == 1}
+        return cls({v: m for (by, v), m in unique.items() if by == "pesel"},
+                   {v: m for (by, v), m in unique.items() if by == "staff_number"},
+                   {mid for mid, _, _ in rows if mid},
+                   {k: v for k, v in found.items() if len(v) > 1})
 
     def tokens(self) -> dict[str, str]:
         return {**{m: m for m in self.member_id}, **self.pesel, **self.staff_number}
@@ -161,6 +187,8 @@ def map_rows(rows: list[list[str]], profile: Profile, dictionary: dict[str, str]
     res = PayrollResult()
     header = [(h or "").strip() for h in rows[profile.header_row - 1]]
     col = {h: i for i, h in enumerate(header) if h}
+    width = max((i + 1 for i, h in enumerate(header) if h), default=0)
+    seen_rows: dict[tuple, int] = {}
 
     def exception(row, member, code, **params):
         res.issues.append(issue(code, source=source, row=row, subject=f"linia {profile.header_row + row}",
@@ -174,8 +202,8 @@ def map_rows(rows: list[list[str]], profile: Profile, dictionary: dict[str, str]
             if h not in skip:
                 component_of[h] = profile.columns.get(h) or dictionary.get(normalise(h))
 
-    for offset, cells in enumerate(rows[profile.header_row:], start=1):
-        cells = [(c or "").strip() for c in cells] + [""] * (len(header) - len(cells))
+    for offset, raw_cells in enumerate(rows[profile.header_row:], start=1):
+        cells = [(c or "").strip() for c in raw_cells]
         if not any(cells):
             res.row_status.append({"_source": source, "_row": offset, "member_id": None, "status": "skipped"})
             continue
@@ -183,12 +211,26 @@ def map_rows(rows: list[list[str]], profile: Profile, dictionary: dict[str, str]
         if profile.totals_prefixes and normalise(first).startswith(profile.totals_prefixes):
             res.row_status.append({"_source": source, "_row": offset, "member_id": None, "status": "skipped"})
             continue
+        if len(cells) < width or any(cells[width:]):
+            # never padded or cut: a lost or extra separator shifts every amount after it
+            ident = cells[col[profile.id_column]] if col[profile.id_column] < len(cells) else ""
+            member = ids.resolve(profile.id_by, ident)
+            exception(offset, member, "bad_row", cells=len(cells), header=width)
+            if member:
+                res.blocked.add(member)
+            res.row_status.append({"_source": source, "_row": offset, "member_id": member, "status": "rejected"})
+            continue
         ident = cells[col[profile.id_column]]
         if profile.id_by == "pesel" and not stdnum_pesel.is_valid(ident):
             exception(offset, None, "payroll_bad_pesel", value=ident, column=profile.id_column)
             res.row_status.append({"_source": source, "_row": offset, "member_id": None, "status": "rejected"})
             continue
         member = ids.resolve(profile.id_by, ident)
+        if (profile.id_by, ident) in ids.ambiguous:
+            exception(offset, None, "payroll_ambiguous_id", by=profile.id_by, value=ident,
+                      members=", ".join(ids.ambiguous[(profile.id_by, ident)]))
+            res.row_status.append({"_source": source, "_row": offset, "member_id": None, "status": "rejected"})
+            continue
         if member is None:
             exception(offset, None, "payroll_unknown_id", by=profile.id_by, value=ident)
             res.row_status.append({"_source": source, "_row": offset, "member_id": None, "status": "rejected"})
@@ -213,6 +255,14 @@ def map_rows(rows: list[list[str]], profile: Profile, dictionary: dict[str, str]
                           cells[col[profile.amount_column]])]
         if profile.deducted_column:
             items.append((profile.deducted_column, "__deducted__", cells[col[profile.deducted_column]]))
+        # the same person with the same pay twice in one file is a copied row, not twice the pay
+        key = (member, row_period, tuple(items))
+        if key in seen_rows:
+            exception(offset, member, "duplicate_row", first=seen_rows[key])
+            res.blocked.add(member)
+            res.row_status.append({"_source": source, "_row": offset, "member_id": member, "status": "rejected"})
+            continue
+        seen_rows[key] = offset
         made = False
         for name, code, value in items:
             if not value:

@@ -102,6 +102,7 @@ class RulebookVersion:
     source: str
     max_raised_pct: Fraction
     max_reduction_months: int
+    max_monthly_amount: int          # grosze; a sanity limit on every monthly amount
     root: str
     levels: tuple[Level, ...]
     split_categories: tuple[str, ...]
@@ -186,6 +187,7 @@ def parse_rulebook(text: str) -> Rulebook:
             source=v["source"],
             max_raised_pct=fraction(v["max_raised_pct"]),
             max_reduction_months=int(v["max_reduction_months"]),
+            max_monthly_amount=grosze(v.get("max_monthly_amount", "10000000.00")),
             root=v["root"], levels=levels,
             split_categories=tuple(v["split_categories"]),
             raise_categories=tuple(v["raise_categories"]),
@@ -266,6 +268,12 @@ class Rules:
 
     def version(self, name: str) -> RulebookVersion:
         return self.versions[name]
+
+    @property
+    def max_monthly_amount(self) -> int:
+        """The strictest sanity limit of the rulebooks in force (for amounts read before a unit
+        and its rulebook are known, such as an employer's deduction)."""
+        return min((v.max_monthly_amount for v in self.versions.values()), default=grosze("10000000.00"))
 
     def only(self, names: set[str]) -> "Rules":
         """The same rules narrowed to the rulebooks a run uses (its reports show their levels and

@@ -16,7 +16,7 @@ import polars as pl
 from stdnum.pl import pesel as stdnum_pesel
 
 from transforms.errors import Issue, issue, issues_frame, render_expr, text
-from transforms.money import AMOUNT_RE, grosze, parse_amount_expr
+from transforms.money import AMOUNT_RE, format_pl, grosze, parse_amount_expr, pln
 from transforms.rulebook import Rules
 from transforms.statements import bank_account_iban
 
@@ -52,6 +52,13 @@ def _date(v: str | None) -> date | None:
         return date.fromisoformat(v.strip()) if v and re.match(r"^\d{4}-\d{2}-\d{2}$", v.strip()) else None
     except ValueError:
         return None
+
+
+def shape_problems(r: dict) -> list[str]:
+    """A row with more or fewer cells than its header is never padded or cut (flows.inbox)."""
+    if r.get("_cells") is None:
+        return []
+    return [text("problems", "row_shape", cells=r["_cells"], header=r["_header_cells"])]
 
 
 def _counts(rows: list[dict], column: str) -> dict[str, int]:
@@ -109,6 +116,9 @@ def _unit_problems(r: dict, rules: Rules) -> tuple[list[str], dict]:
         v = (r.get(col) or "").strip() or "0"
         if not re.match(AMOUNT_RE, v) or v.startswith("-"):
             problems.append(text("problems", "flat_bad", column=col, value=r.get(col)))
+        elif version and grosze(v) > version.max_monthly_amount:
+            problems.append(text("problems", "amount_too_large", column=col, value=v,
+                                 limit=format_pl(version.max_monthly_amount)))
         else:
             typed[col] = grosze(v)
     account = (r.get("bank_account") or "").strip()
@@ -142,6 +152,7 @@ def stage_units(raw: pl.DataFrame, rules: Rules) -> StagedUnits:
     for r in rows:
         uid = (r.get("unit_id") or "").strip()
         problems, typed = _unit_problems(r, rules)
+        problems = shape_problems(r) + problems
         if uid and counts[uid] > 1:
             problems.append(text("problems", "duplicate_id", column="unit_id", value=uid, count=counts[uid]))
         if problems:
@@ -180,11 +191,13 @@ def stage_members(raw: pl.DataFrame, units: StagedUnits, rules: Rules) -> Staged
     all_categories = [c.category for c in rules.categories]
     rows = raw.to_dicts()
     counts = _counts(rows, "member_id")
+    # a PESEL or staff number shared by two members would attribute one person's pay to another
+    shared = {col: {k: n for k, n in _counts(rows, col).items() if k and n > 1} for col in ("pesel", "staff_number")}
     good, found, rejected = [], [], set()
     for r in rows:
         mid = (r.get("member_id") or "").strip()
         uid = (r.get("unit_id") or "").strip()
-        problems = []
+        problems = shape_problems(r)
         if not mid:
             problems.append(text("problems", "id_empty", column="member_id"))
         elif counts[mid] > 1:
@@ -212,6 +225,10 @@ def stage_members(raw: pl.DataFrame, units: StagedUnits, rules: Rules) -> Staged
         pesel = (r.get("pesel") or "").strip()
         if pesel and not stdnum_pesel.is_valid(pesel):
             problems.append(text("problems", "pesel_bad", value=pesel))
+        for col, dupes in shared.items():
+            value = (r.get(col) or "").strip()
+            if value in dupes:
+                problems.append(text("problems", "shared_identifier", column=col, count=dupes[value]))
         if problems:
             found.append(issue("bad_member", source=r["_source"], row=r["_row"], period=period,
                                subject=f"członek {mid or '?'}", member_id=mid or None, problems=problems))
@@ -241,7 +258,7 @@ class StagedIncome:
     status: pl.DataFrame           # _source, _row, status (ok | rejected | skipped)
 
 
-BLOCKING_INCOME = ("unknown_component", "bad_amount")
+BLOCKING_INCOME = ("unknown_component", "bad_amount", "bad_row", "duplicate_row")
 
 
 def stage_income(raw: pl.DataFrame, members: StagedMembers, units: StagedUnits, rules: Rules) -> StagedIncome:
@@ -254,26 +271,34 @@ def stage_income(raw: pl.DataFrame, members: StagedMembers, units: StagedUnits, 
     comp_known = pl.DataFrame(
         [{"rulebook": n, "component": c, "known": True} for n, v in rules.versions.items() for c in sorted(v.components)],
         schema={"rulebook": pl.String, "component": pl.String, "known": pl.Boolean})
+    limits = pl.DataFrame([{"rulebook": n, "limit": v.max_monthly_amount} for n, v in rules.versions.items()],
+                          schema={"rulebook": pl.String, "limit": pl.Int64})
     rejected_members = pl.DataFrame({"member_id": sorted(members.rejected_ids)}, schema={"member_id": pl.String})
     known_members = pl.DataFrame({"member_id": sorted(members.known_ids)}, schema={"member_id": pl.String})
-    if "amount_gr" not in raw.columns:
-        raw = raw.with_columns(pl.lit(None, pl.Int64).alias("amount_gr"))
+    for column in ("amount_gr", "_cells", "_header_cells"):      # frames made without flows.inbox
+        if column not in raw.columns:
+            raw = raw.with_columns(pl.lit(None, pl.Int64).alias(column))
 
     df = (raw.with_columns(pl.col(c).str.strip_chars() for c in ("period", "member_id", "component", "amount"))
           .with_columns(amount_gr=pl.coalesce(pl.col("amount_gr"), parse_amount_expr("amount")))
           .join(member_book, on="member_id", how="left")
           .join(comp_known, on=["rulebook", "component"], how="left")
+          .join(limits, on="rulebook", how="left")
           .join(known_members.with_columns(in_register=pl.lit(True)), on="member_id", how="left")
           .join(rejected_members.with_columns(member_rejected=pl.lit(True)), on="member_id", how="left")
           .with_columns(pl.col("known", "in_register", "member_rejected").fill_null(False)))
 
     where = pl.col("_source") + pl.lit(", wiersz ") + pl.col("_row").cast(pl.String)
-    bad_period = ~pl.col("period").fill_null("").str.contains(PERIOD_RE)
-    in_period = ~bad_period & (pl.col("period") == period)
+    shaped = pl.col("_cells").is_null()
+    bad_shape = ~shaped
+    bad_period = shaped & ~pl.col("period").fill_null("").str.contains(PERIOD_RE)
+    in_period = shaped & ~bad_period & (pl.col("period") == period)
     unknown_member = in_period & ~pl.col("in_register")
     usable = in_period & pl.col("in_register") & ~pl.col("member_rejected")
     member = pl.col("member_id").fill_null("?")
     checks = [  # (reason, failing rows, message, value) — each a named rule of CONTRACT.md
+        ("bad_row", bad_shape, render_expr("bad_row", where, cells=pl.col("_cells"), header=pl.col("_header_cells")),
+         None),
         ("bad_period", bad_period, render_expr("bad_period", where, value=pl.col("period"), period=period),
          pl.col("period")),
         ("unknown_member", unknown_member, render_expr("unknown_member", where, member_id=member), None),
@@ -282,6 +307,10 @@ def stage_income(raw: pl.DataFrame, members: StagedMembers, units: StagedUnits, 
          pl.col("component")),
         ("bad_amount", usable & pl.col("amount_gr").is_null(),
          render_expr("bad_amount", where, value=pl.col("amount")), pl.col("amount")),
+        ("bad_amount", usable & pl.col("known") & (pl.col("amount_gr").abs() > pl.col("limit")),
+         render_expr("amount_out_of_range", where, value=pl.col("amount_gr").map_elements(pln, return_dtype=pl.String),
+                     limit=pl.col("limit").map_elements(format_pl, return_dtype=pl.String),
+                     rulebook=pl.col("rulebook")), pl.col("amount")),
         ("not_a_member_in_period", usable & pl.col("known") & pl.col("amount_gr").is_not_null() & ~pl.col("owes"),
          render_expr("not_a_member_in_period", where, member_id=member, period=period), None),
     ]
@@ -340,15 +369,18 @@ def stage_adjustments(raw: pl.DataFrame, members: StagedMembers, units: StagedUn
         if mid in members.rejected_ids:
             status.append({"_row": r["_row"], "member_id": mid, "status": "rejected"})
             continue
-        problems = []
+        problems = shape_problems(r)
         kind = (r.get("kind") or "").strip()
         if kind not in ("reduced", "suspended"):
             problems.append(text("problems", "adjustment_kind_bad", value=kind))
         amount = None
         a = (r.get("amount") or "").strip()
         if kind == "reduced":
+            limit = rules.version(unit_book[member_unit[mid]]).max_monthly_amount
             if not re.match(AMOUNT_RE, a) or a.startswith("-"):
                 problems.append(text("problems", "adjustment_amount_bad", value=a))
+            elif grosze(a) > limit:
+                problems.append(text("problems", "amount_too_large", column="amount", value=a, limit=format_pl(limit)))
             else:
                 amount = grosze(a)
         vf, vt = (r.get("valid_from") or "").strip(), (r.get("valid_to") or "").strip()
@@ -397,8 +429,9 @@ def stage_adjustments(raw: pl.DataFrame, members: StagedMembers, units: StagedUn
             else:
                 status.append({"_row": d["_row"], "member_id": mid, "status": "skipped"})
     frame = pl.DataFrame(
-        [{k: d[k] for k in ("member_id", "kind", "amount", "decision_ref", "valid_from", "valid_to")}
+        [{k: d[k] for k in ("member_id", "kind", "amount", "decision_ref", "valid_from", "valid_to", "_source", "_row")}
          for d in in_force],
         schema={"member_id": pl.String, "kind": pl.String, "amount": pl.Int64,
-                "decision_ref": pl.String, "valid_from": pl.String, "valid_to": pl.String})
+                "decision_ref": pl.String, "valid_from": pl.String, "valid_to": pl.String,
+                "_source": pl.String, "_row": pl.Int64})
     return StagedAdjustments(frame, found, blocked, status)
