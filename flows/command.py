@@ -156,8 +156,13 @@ def execute(run: Run, call: Callable[[Step, Run], None]) -> Run:
         for step in run.command.steps:
             call(step, run)
         publish(run)
-    except BaseException:
+    except BaseException as e:
         abandon(run)
+        if isinstance(e, OSError):       # a locked, read-only or full folder: say which, in Polish
+            raise UserError("cannot_write", path=e.filename or run.params.get("out") or "",
+                            detail=e.strerror or str(e)) from e
+        if type(e).__module__.startswith("duckdb") and not isinstance(e, UserError):
+            raise UserError("database_unavailable", db=run.params.get("db"), detail=str(e).splitlines()[0]) from e
         raise
     return run
 

@@ -75,3 +75,27 @@ def csv_rows(text: str, separator: str) -> list[list[str]]:
     import csv
     import io
     return list(csv.reader(io.StringIO(text), delimiter=separator))
+
+
+def file_problem(path: Path, follow_links: bool = False) -> str | None:
+    """Why ``path`` must not be opened (a folder, a link, a device or pipe, too large), else None.
+    Only regular files are ever opened: a pipe would hang the run, /dev/zero would fill memory."""
+    import os
+    import stat
+    from flows import settings
+    from transforms.errors import text
+    try:
+        if path.is_symlink() and not follow_links:
+            return text("problems", "file_is_link")
+        st = os.stat(path)
+    except OSError as e:
+        return text("problems", "file_unreadable", detail=e.strerror or type(e).__name__)
+    if stat.S_ISDIR(st.st_mode):
+        return text("problems", "file_is_folder")
+    if not stat.S_ISREG(st.st_mode):
+        return text("problems", "file_not_regular")
+    if st.st_size > settings.max_input_bytes():
+        return text("problems", "file_too_large", size=st.st_size // 2**20, limit=settings.max_input_bytes() // 2**20)
+    if not os.access(path, os.R_OK):
+        return text("problems", "file_unreadable", detail="brak uprawnień do odczytu")
+    return None

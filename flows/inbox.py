@@ -9,10 +9,10 @@ from pathlib import Path
 
 import polars as pl
 
-from flows.files import csv_rows, decode_text, sniff_separator, xlsx_rows
+from flows.files import csv_rows, decode_text, file_problem, sniff_separator, xlsx_rows
 from flows.payroll_inbox import BadFile, PayrollFiles, bad_file, choose_profile, load_profiles, read_payroll
 from transforms.close import RawInputs
-from transforms.errors import UserError
+from transforms.errors import UserError, text
 from transforms.payroll import Identifiers
 
 REQUIRED = {
@@ -122,6 +122,38 @@ def identifiers(members: pl.DataFrame) -> Identifiers:
     return Identifiers.from_rows(members.select("member_id", "pesel", "staff_number").rows())
 
 
+INCOME_SUFFIXES = (".csv", ".xlsx")
+
+
+def income_entries(folder: Path, ids: Identifiers, period: str, payroll: PayrollFiles) -> list[Path]:
+    """The income files to read. Everything else in income/ is reported, never ignored: a folder,
+    a link, a pipe, a file too large or unreadable, a type skladki does not read, a sidecar
+    ``.profile`` without its file."""
+    if not folder.exists():
+        return []
+    if not folder.is_dir():
+        raise UserError("income_not_folder", path=folder)
+    try:
+        entries = sorted(folder.iterdir())
+    except OSError as e:
+        raise UserError("unreadable", name=str(folder), detail=e.strerror or type(e).__name__) from None
+    out = []
+    for path in entries:
+        if path.name.endswith(".profile") and not path.is_symlink() and path.is_file():
+            if not path.with_name(path.name[:-len(".profile")]).exists():
+                bad_file(path, text("problems", "sidecar_without_file", name=path.name[:-len(".profile")]),
+                         ids, period, payroll, readable=False)
+            continue
+        why = file_problem(path)
+        if why is None and path.suffix.lower() not in INCOME_SUFFIXES:
+            why = text("problems", "file_unknown_type", suffix="".join(path.suffixes) or path.name)
+        if why:
+            bad_file(path, why, ids, period, payroll, readable=False)
+            continue
+        out.append(path)
+    return out
+
+
 def read_inbox(inbox: Path, period: str) -> RawInputs:
     """Read units, members, income/* (canonical files and payroll exports through their profiles)
     and the optional adjustments file."""
@@ -131,29 +163,34 @@ def read_inbox(inbox: Path, period: str) -> RawInputs:
     units_path = find_table(inbox, "units", True)
     members_path = find_table(inbox, "members", True)
     adj_path = find_table(inbox, "adjustments", False)
+    for path in (units_path, members_path, adj_path):
+        if path and (why := file_problem(path, follow_links=True)):
+            raise UserError("not_a_file", name=path.name, why=why)
     units = read_table(units_path, "units")
+    if units.height == 0:
+        raise UserError("no_units", name=units_path.name)
     members = read_table(members_path, "members")
     adjustments = read_table(adj_path, "adjustments") if adj_path else _empty("adjustments")
     files += [p for p in (units_path, members_path, adj_path) if p]
-    income_dir = inbox / "income"
-    income_files = sorted(p for p in income_dir.glob("*") if p.suffix.lower() in (".csv", ".xlsx")) \
-        if income_dir.is_dir() else []
-    files += sorted(p for p in income_dir.glob("*.profile")) if income_dir.is_dir() else []
     ids = identifiers(members)
     profiles = load_profiles()
     payroll = PayrollFiles()
     canonical_parts = []
-    for path in income_files:
+    for path in income_entries(inbox / "income", ids, period, payroll):
+        files.append(path)
         try:
             profile = choose_profile(path, profiles)
         except BadFile as e:
             bad_file(path, str(e), ids, period, payroll)
             continue
         if profile is None:
-            canonical_parts.append(read_table(path, "income"))
+            try:
+                canonical_parts.append(read_table(path, "income"))
+            except UserError as e:       # one income file that cannot be read blocks only its members
+                bad_file(path, str(e).removeprefix(f"income/{path.name}: ").rstrip("."), ids, period, payroll)
         else:
             read_payroll(path, profile, ids, period, payroll)
-    files += income_files
+    files += sorted((inbox / "income").glob("*.profile")) if (inbox / "income").is_dir() else []
     # canonical lines carry PLN text; payroll lines arrive parsed, in grosze (amount_gr)
     parts = [p.with_columns(pl.lit(None, pl.Int64).alias("amount_gr")) for p in canonical_parts]
     parts.append(pl.DataFrame(payroll.lines, schema={

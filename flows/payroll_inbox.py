@@ -134,11 +134,13 @@ def read_payroll(path: Path, profile: Profile, ids: Identifiers, period: str, ou
     out.row_status += res.row_status
 
 
-def bad_file(path: Path, why: str, ids: Identifiers, period: str, out: PayrollFiles) -> None:
-    """One exception for the file; the members named in it are blocked, the close goes on."""
+def bad_file(path: Path, why: str, ids: Identifiers, period: str, out: PayrollFiles, readable: bool = True) -> None:
+    """One exception for the file; the members named in it are blocked, the close goes on.
+    ``readable=False``: the file is not opened at all (a folder, a link, a pipe, …)."""
     source = f"income/{path.name}"
     # identifiers are ASCII: any single-byte decoding finds them
-    content = path.read_bytes().decode("cp1250", errors="replace") if path.suffix.lower() != ".xlsx" else ""
+    content = (path.read_bytes().decode("cp1250", errors="replace")
+               if readable and path.suffix.lower() != ".xlsx" else "")
     named = sorted(members_named_in(content, ids))
     lines = [ln for ln in content.splitlines() if ln.strip()]
     out.rows_rejected += max(len(lines) - 1, 0)

@@ -20,6 +20,11 @@ DELEGATE_KEYS = DATA / "delegate_keys.toml"
 DEMO_INBOX = DATA / "demo"
 
 
+def max_input_bytes() -> int:
+    """No input file larger than this is opened (SKLADKI_MAX_FILE_MB; default 1 GiB)."""
+    return int(os.environ.get("SKLADKI_MAX_FILE_MB", "1024")) * 2**20
+
+
 def _extra(variable: str) -> list[Path]:
     return [Path(p) for p in os.environ.get(variable, "").split(os.pathsep) if p]
 
@@ -39,6 +44,9 @@ PREFECT_DEFAULTS = {
     "PREFECT_SERVER_UI_ENABLED": "false",
     "PREFECT_SERVER_LOGGING_LEVEL": "WARNING",
     "PREFECT_LOGGING_TO_API_ENABLED": "false",
+    # Prefect's server runs as a subprocess of Python; without this, a file such as concurrent.py
+    # in the current directory would be imported (executed) in place of the standard library's
+    "PYTHONSAFEPATH": "1",
 }
 for key, value in PREFECT_DEFAULTS.items():
     os.environ.setdefault(key, value)

@@ -7,6 +7,8 @@ checked by the schemas before the write.
 """
 from __future__ import annotations
 
+import os
+import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -15,11 +17,27 @@ import duckdb
 import polars as pl
 
 from schemas.tables import TABLES
+from transforms.errors import UserError
 
 
-def begin(db: Path) -> duckdb.DuckDBPyConnection:
-    """Open ``db`` (created if absent) and begin the run's one transaction."""
-    con = duckdb.connect(str(db))
+def begin(db: Path, wait_seconds: float | None = None) -> duckdb.DuckDBPyConnection:
+    """Open ``db`` (created if absent) and begin the run's one transaction. Another run holding
+    the file is waited for, a bounded time (SKLADKI_DB_WAIT seconds, default 30), then the run
+    stops with a Polish message — the second close is never lost in a traceback."""
+    wait = float(os.environ.get("SKLADKI_DB_WAIT", "30")) if wait_seconds is None else wait_seconds
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            con = duckdb.connect(str(db))
+            break
+        except duckdb.IOException as e:
+            if "lock" not in str(e).lower():
+                raise UserError("database_unavailable", db=db, detail=str(e).splitlines()[0]) from None
+            if time.monotonic() >= deadline:
+                raise UserError("database_locked", db=db, seconds=int(wait)) from None
+            time.sleep(0.5)
+        except duckdb.Error as e:
+            raise UserError("database_unavailable", db=db, detail=str(e).splitlines()[0]) from None
     con.begin()
     return con
 

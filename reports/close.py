@@ -160,11 +160,33 @@ def write_unit_workbooks(con: duckdb.DuckDBPyConnection, rules: Rules, members: 
             _write_unit_workbook(job)
         return len(jobs)
     ctx = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=die_with_parent,
+                             initargs=(os.getpid(),)) as pool:
         for i, _ in enumerate(pool.map(_write_unit_workbook, jobs, chunksize=25), start=1):
             if i % 250 == 0:
                 progress(f"      skoroszyty jednostek: {i}/{len(jobs)}")
     return len(jobs)
+
+
+def die_with_parent(parent: int) -> None:
+    """A worker must not outlive a killed close (kill -9 leaves no one to stop it): on Linux the
+    kernel sends it SIGKILL when its parent dies; elsewhere it checks its parent's pid."""
+    import signal
+    import sys
+    import threading
+    import time
+    if sys.platform.startswith("linux"):
+        import ctypes
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)   # PR_SET_PDEATHSIG
+    if os.getppid() != parent:
+        os._exit(1)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True).start()
 
 
 def _write_unit_workbook(job) -> Path:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
@@ -19,9 +20,17 @@ _HEADER_FILL = PatternFill("solid", fgColor="305496")
 _HEADER_ALIGN = Alignment(wrap_text=True, vertical="center")
 
 
+def excel_text(value: str) -> str:
+    """Text as Excel can hold it: control characters (NUL, \\x0b, …), which would make the file
+    unwritable, become a visible '�' — the cell says something was there."""
+    return ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)
+
+
 def text_safe_cell(ws, value, money: bool = False):
     if money and isinstance(value, int) and not isinstance(value, bool):
         value = to_decimal(value)               # grosze -> złote for the cell
+    if isinstance(value, str):
+        value = excel_text(value)
     c = WriteOnlyCell(ws, value=value)
     if isinstance(value, str):
         c.data_type = "s"          # never a formula, whatever the text starts with
@@ -64,5 +73,11 @@ def new_workbook() -> Workbook:
 
 
 def safe_name(name: str) -> str:
-    """A unit id as a file-name part (ids come from input data)."""
-    return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in name)
+    """A unit id as a file-name part (ids come from input data). Two ids never share a name:
+    where characters had to be replaced ('A/1' and 'A_1') or the id is too long for a file
+    name, a short hash of the exact id is added."""
+    import hashlib
+    safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in name)[:60]
+    if safe == name:
+        return safe
+    return f"{safe}~{hashlib.sha256(name.encode('utf-8')).hexdigest()[:8]}"

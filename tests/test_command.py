@@ -65,6 +65,8 @@ def test_a_failing_commit_restores_the_replaced_files(tmp_path, monkeypatch):
         raise OSError("dysk pełny")
 
     monkeypatch.setattr(store, "commit", failing_commit)
-    with pytest.raises(OSError):
-        run_plain(_command(None), db=db, out=out)
+    outcome = run_plain(_command(None), db=db, out=out)
+    assert not outcome.ok and outcome.message.endswith(
+        ": nie można zapisać (dysk pełny). Zamknij plik, jeśli jest otwarty w Excelu, sprawdź uprawnienia i wolne "
+        "miejsce; baza danych i folder wyników są takie jak przed uruchomieniem.")
     assert (out / "a.txt").read_text(encoding="utf-8") == "stary" and count(db) == 1

@@ -146,7 +146,7 @@ def test_bad_member_pesel(tmp_path):
     r = run_close(tmp_path)
     assert exc_rows(r) == [(
         "members.csv", 2, "M2", "bad_member",
-        "members.csv, wiersz 2 (członek M2): PESEL '02070803627' jest niepoprawny (11 cyfr z poprawną sumą "
+        "members.csv, wiersz 2 (członek M2): PESEL '[PESEL ukryty]' jest niepoprawny (11 cyfr z poprawną sumą "
         "kontrolną i datą urodzenia); popraw go albo zostaw pustą komórkę.")]
     assert r.dues["member_id"].to_list() == ["M1"]   # a PESEL with a leading zero is kept as text
 

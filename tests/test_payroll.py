@@ -149,7 +149,7 @@ def test_bad_pesel_in_payroll_row(tmp_path):
     (inbox / "income" / "huta.csv").write_bytes(text.encode("cp1250"))
     r = run_close(inbox)
     msgs = r.exceptions.filter(r.exceptions["reason_code"] == "unknown_member")["message"].to_list()
-    assert "income/huta.csv, wiersz 2 (linia 6): PESEL '85010112346' w kolumnie 'PESEL' jest niepoprawny" in msgs[0]
+    assert "income/huta.csv, wiersz 2 (linia 6): PESEL '[PESEL ukryty]' w kolumnie 'PESEL' jest niepoprawny" in msgs[0]
 
 
 def test_file_matching_no_profile(tmp_path):

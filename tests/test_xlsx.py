@@ -17,5 +17,15 @@ def test_text_stays_text_and_grosze_become_zlote(tmp_path):
     assert ws.freeze_panes == "A2"
 
 
-def test_safe_name_keeps_letters_digits_and_dashes():
-    assert safe_name("SL-0001/ą b") == "SL-0001_ą_b"
+def test_issue_10_two_unit_ids_never_share_a_file_name():
+    assert safe_name("SL-0001") == "SL-0001"
+    assert safe_name("A/1") != safe_name("A_1") and safe_name("A/1").startswith("A_1~")
+    long = "U" * 300
+    assert len(safe_name(long)) < 80 and safe_name(long) != safe_name(long + "x")
+
+
+def test_issue_10_control_characters_become_a_visible_mark(tmp_path):
+    wb = new_workbook()
+    sheet(wb, "A", ["Tekst"], [("Jan\x00Nowak\x0b",)], money_cols=set(), widths=[10])
+    wb.save(tmp_path / "x.xlsx")
+    assert load_workbook(tmp_path / "x.xlsx")["A"]["A2"].value == "Jan\ufffdNowak\ufffd"

@@ -86,6 +86,16 @@ def where(source: str | None, row: int | None = None, subject: str | None = None
     return f"{out} ({subject})" if subject else out
 
 
+PESEL_LIKE = r"(?<!\d)\d{11}(?!\d)"
+MASK = "[PESEL ukryty]"
+
+
+def mask_personal(value: str | None) -> str | None:
+    """A run of 11 digits (a PESEL) is never shown beyond the unit: messages and titles that reach
+    the region or the national level carry member numbers, the row tells the unit where to look."""
+    return None if value is None else re.sub(PESEL_LIKE, MASK, value)
+
+
 @dataclass(frozen=True)
 class Issue:
     """One problem found by a command: a row of its exceptions table."""
@@ -123,8 +133,8 @@ def issue(code: str, *, source: str | None = None, row: int | None = None, subje
     all_params = dict(params, member_id=member_id, unit_id=unit_id, region_id=region_id,
                       person_id=person_id, period=period, column=column, value=value, source=source)
     message = render(code, where(source, row, subject) if located else subject, **all_params)
-    return Issue(reason_of(code), message, command, source, row, column, value, member_id, unit_id,
-                 region_id, person_id, period, params)
+    return Issue(reason_of(code), mask_personal(message), command, source, row, column, mask_personal(value),
+                 member_id, unit_id, region_id, person_id, period, params)
 
 
 ISSUE_SCHEMA = {"period": pl.String, "source": pl.String, "row": pl.Int64, "member_id": pl.String,
@@ -159,7 +169,13 @@ def render_expr(code: str, where_expr: pl.Expr | None = None, **params) -> pl.Ex
         parts.append(pl.lit(". "))
         add(e["hint"], True)
     parts.append(pl.lit("."))
-    return pl.concat_str(parts)
+    return mask_expr(pl.concat_str(parts))
+
+
+def mask_expr(expr: pl.Expr) -> pl.Expr:
+    """The vectorised ``mask_personal`` (polars' regex has no look-around: the neighbours are kept
+    by capture groups)."""
+    return expr.str.replace_all(r"(^|[^0-9])[0-9]{11}([^0-9]|$)", "${1}" + MASK + "${2}")
 
 
 class UserError(Exception):

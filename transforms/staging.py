@@ -15,7 +15,7 @@ from fractions import Fraction
 import polars as pl
 from stdnum.pl import pesel as stdnum_pesel
 
-from transforms.errors import Issue, issue, issues_frame, render_expr, text
+from transforms.errors import Issue, issue, issues_frame, mask_expr, render_expr, text
 from transforms.money import AMOUNT_RE, format_pl, grosze, parse_amount_expr, pln
 from transforms.rulebook import Rules
 from transforms.statements import bank_account_iban
@@ -325,7 +325,7 @@ def stage_income(raw: pl.DataFrame, members: StagedMembers, units: StagedUnits, 
             pl.lit(None, pl.String).alias("unit_id"), pl.lit(None, pl.String).alias("region_id"),
             pl.lit(None, pl.String).alias("person_id"),
             pl.lit("component" if reason == "unknown_component" else None, pl.String).alias("column_name"),
-            (value if value is not None else pl.lit(None, pl.String)).alias("value"),
+            (mask_expr(value) if value is not None else pl.lit(None, pl.String)).alias("value"),
             pl.lit("close").alias("command")))
         failed = failed | cond
     found = pl.concat(parts) if parts else issues_frame([])
