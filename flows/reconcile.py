@@ -8,6 +8,7 @@ data/bank_profiles (recognised by header signature). Members paying directly: ``
 (member_id, period, amount) in the statements folder.
 """
 import csv
+import hashlib
 import io
 import tomllib
 from pathlib import Path
@@ -19,11 +20,12 @@ from flows.close import rules_for
 from flows.command import Command, Run, Step
 from reports import reconcile as reconcile_reports
 from schemas.tables import TABLES
-from transforms.errors import UserError, issue, issues_frame
-from transforms.money import from_decimal, parse_amount
+from flows.files import file_problem
+from transforms.errors import UserError, issue, issues_frame, mask_personal, text
+from transforms.money import format_pl, from_decimal, parse_amount
 from transforms.reconcile import Expected, Unit, reconcile
 from transforms.staging import is_period
-from transforms.statements import csv_profile_matches, parse_bank_csv, parse_mt940
+from transforms.statements import check_mt940, csv_profile_matches, parse_bank_csv, parse_mt940
 
 MT940_SUFFIXES = (".sta", ".mt940", ".940")
 PAYMENTS = "payments.csv"
@@ -33,26 +35,40 @@ def bank_profiles() -> list[dict]:
     return [tomllib.loads(p.read_text(encoding="utf-8")) for p in sorted(settings.BANK_PROFILES.glob("*.toml"))]
 
 
-def read_bank_csv(path: Path, period: str) -> tuple[list[dict], list]:
+def _bad(name: str, period: str, why: str):
+    return issue("bad_statement", source=name, command="reconcile", period=period, why=why)
+
+
+def read_bank_csv(raw: bytes, name: str, period: str) -> tuple[list[dict], list]:
     for prof in bank_profiles():
         try:
-            content = path.read_bytes().decode(prof["encoding"])
+            content = raw.decode(prof["encoding"])
         except UnicodeDecodeError:
             continue
         rows = list(csv.reader(io.StringIO(content), delimiter=prof["separator"]))
         if len(rows) >= prof["header_row"] and csv_profile_matches([h.strip() for h in rows[prof["header_row"] - 1]], prof):
-            return parse_bank_csv(rows, prof, path.name, period)
-    raise UserError("no_bank_profile", name=path.name,
-                    expected="; ".join(", ".join(p["signature"]) for p in bank_profiles()))
+            entries, found = parse_bank_csv(rows, prof, name, period)
+            if not entries and not found:
+                found = [issue("empty_statement", source=name, command="reconcile", period=period)]
+            return entries, found
+    return [], [_bad(name, period, text("problems", "no_bank_profile",
+                                        expected="; ".join(", ".join(p["signature"]) for p in bank_profiles())))]
 
 
-def read_mt940(path: Path) -> list[dict]:
+def read_mt940(raw: bytes, name: str, period: str) -> tuple[list[dict], list, tuple]:
     try:
-        return parse_mt940(path.read_bytes().decode("cp1250"), path.name)
-    except UserError:
-        raise
+        content = raw.decode("cp1250")
+        cleaned, found, identity = check_mt940(content, name, period)
+        if cleaned is None:
+            return [], found, identity
+        entries = parse_mt940(cleaned, name)
     except Exception as e:  # noqa: BLE001 - the parser library's failures are reported with the file name
-        raise UserError("statement_unreadable", name=path.name, detail=f"{type(e).__name__}: {e}") from None
+        return [], [_bad(name, period, text("problems", "file_unreadable", detail=f"{type(e).__name__}: {e}"))], ()
+    expected = sum(1 for ln in cleaned.splitlines() if ln.startswith(":61:"))
+    if len(entries) != expected:           # nothing vanishes: the parser skipped an entry it could not read
+        return [], found + [_bad(name, period, text("problems", "entries_vanished", read=len(entries),
+                                                    written=expected))], identity
+    return entries, found, identity
 
 
 def read_payments(folder: Path, period: str) -> tuple[dict[tuple[str, str], int], list]:
@@ -117,22 +133,54 @@ def check(params: dict) -> None:
         raise UserError("no_folder", path=params["statements"], what="wyciągów")
 
 
-def read(run: Run) -> None:
-    folder = Path(run.statements)
-    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in MT940_SUFFIXES + (".csv",)
-                   and p.name != PAYMENTS)
-    if not files:
+def read_statements(folder: Path, period: str) -> tuple[list[dict], list]:
+    """Every file of the folder is read or reported; the same statement given twice (the same
+    bytes, or the same account, number and opening date) is used once."""
+    entries = sorted(p for p in folder.iterdir() if p.name != PAYMENTS)
+    if not any(p.suffix.lower() in MT940_SUFFIXES + (".csv",) for p in entries):
         raise UserError("no_statements", folder=folder)
     credits, found = [], []
-    for p in files:
+    seen_bytes: dict[str, str] = {}
+    seen_ids: dict[tuple, str] = {}
+    for p in entries:
+        why = file_problem(p)
+        if why is None and p.suffix.lower() not in MT940_SUFFIXES + (".csv",):
+            why = text("problems", "statement_unknown_type", suffix=p.suffix or p.name)
+        if why:
+            found.append(_bad(p.name, period, why))
+            continue
+        raw = p.read_bytes()
+        digest = hashlib.sha256(raw).hexdigest()
+        if digest in seen_bytes:
+            found.append(issue("duplicate_statement", source=p.name, command="reconcile", period=period,
+                               other=seen_bytes[digest], why="te same bajty"))
+            continue
+        seen_bytes[digest] = p.name
         if p.suffix.lower() == ".csv":
-            entries, problems = read_bank_csv(p, run.period)
-            credits += entries
-            found += problems
+            got, problems = read_bank_csv(raw, p.name, period)
         else:
-            credits += read_mt940(p)
+            got, problems, identity = read_mt940(raw, p.name, period)
+            if identity and all(identity) and identity in seen_ids:
+                found.append(issue("duplicate_statement", source=p.name, command="reconcile", period=period,
+                                   other=seen_ids[identity], why="ten sam rachunek, numer i saldo otwarcia"))
+                continue
+            if identity and all(identity):
+                seen_ids[identity] = p.name
+        credits += got
+        found += problems
+    return credits, found
+
+
+def read(run: Run) -> None:
+    folder = Path(run.statements)
+    credits, found = read_statements(folder, run.period)
     payments, bad_payments = read_payments(folder, run.period)
     books = load_books(Path(run.db), run.period)
+    known = {d["member_id"] for d in books["dues"]}
+    for (member, month), amount in sorted(payments.items()):
+        if member not in known:        # a direct payment is never dropped without a word
+            bad_payments.append(issue("unknown_payer_member", source=PAYMENTS, command="reconcile", period=run.period,
+                                      member_id=member, amount=format_pl(amount), period_text=month))
     rules = rules_for(run.period)
     for f in books["forwards"]:
         f["payee_label"] = rules.payee_label(f["payee"])
@@ -150,8 +198,12 @@ def save(run: Run) -> None:
     for m in res.matches:
         matched[(m["statement"], m["entry"])] = matched.get((m["statement"], m["entry"]), 0) + m["amount"]
     reasons = {(u["statement"], u["entry"]): u["reason"] for u in res.unmatched}
+    # the region's tables carry no personal data: a payer's name is kept only when the money came
+    # from a unit (it is the unit's name); PESEL-like numbers in titles are masked
     credits = [{**c, "reconciled_for": run.period, "unmatched_reason": reasons.get((c["statement"], c["entry"])),
-                "matched": matched.get((c["statement"], c["entry"]), 0) if c["direction"] == "credit" else None}
+                "matched": matched.get((c["statement"], c["entry"]), 0) if c["direction"] == "credit" else None,
+                "title": mask_personal(c["title"]),
+                "counterparty": c["counterparty"] if matched.get((c["statement"], c["entry"])) else None}
                for c in res.credits]
     store.write(con, "bank_credits", TABLES["bank_credits"].frame(credits), **key)
     for table, rows in (("transfer_matches", res.matches), ("transfer_status", res.status), ("arrears", res.arrears)):

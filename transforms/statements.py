@@ -113,3 +113,49 @@ def parse_bank_csv(rows: list[list[str]], profile: dict, name: str,
                         "counterparty": get(profile.get("counterparty_column", "")),
                         "title": get(profile["title_column"])})
     return entries, issues
+
+
+_61 = re.compile(r"^:61:(\d{2})(\d{2})(\d{2})(\d{4})?R?[CD][A-Z]?(\d{1,12},\d{0,2})(?![\d,.])")
+_TAG = re.compile(r"^:\d{2}[A-Z]?:")
+
+
+def check_mt940(content: str, name: str, period: str | None = None) -> tuple[str | None, list[Issue], tuple]:
+    """Validate an MT940 statement before parsing: every :61: entry must have a real booking date
+    and a strict amount ('1272,68'; not '1.272,68', not '1e3'), and the statement must end with its
+    closing balance. Returns (text with the bad entries removed, or None if the whole statement
+    cannot be used; the records; the statement's identity (account, number, opening date))."""
+    lines = content.splitlines()
+    found: list[Issue] = []
+
+    def record(code: str, line: int | None = None, **params) -> None:
+        found.append(issue(code, source=name, row=line, command="reconcile", period=period, **params))
+
+    tags = [ln[:5] for ln in lines if _TAG.match(ln)]
+    if not any(t.startswith(":61:") for t in tags) and not any(t.startswith(":20:") for t in tags):
+        record("empty_statement")
+        return None, found, ()
+    if not any(ln.startswith((":62F:", ":62M:")) for ln in lines):
+        record("statement_truncated")
+        return None, found, ()
+    identity = tuple(next((ln[len(tag):].strip() for ln in lines if ln.startswith(tag)), "")
+                     for tag in (":25:", ":28C:", ":60F:"))
+    keep, skip = [], False
+    for number, ln in enumerate(lines, start=1):
+        if ln.startswith(":61:"):
+            m = _61.match(ln)
+            ok = m is not None
+            if ok:
+                try:
+                    date(2000 + int(m.group(1)), int(m.group(2)), int(m.group(3)))
+                except ValueError:
+                    ok = False
+            if not ok:
+                record("bad_statement_entry", line=number, value=ln[4:40])
+                skip = True
+                continue
+            skip = False
+        elif _TAG.match(ln) and not ln.startswith(":86:"):
+            skip = False
+        if not skip:
+            keep.append(ln)
+    return "\n".join(keep) + "\n", found, identity
