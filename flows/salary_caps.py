@@ -108,8 +108,7 @@ def save(run: Run) -> None:
 def report(run: Run) -> None:
     if not run.params.get("out"):
         return
-    names = {o.person_id: o.full_name for o in run.state["officers"]}
-    caps_reports.write_salary_caps_workbook(run.database(), run.period, names, run.state["caps"],
+    caps_reports.write_salary_caps_workbook(run.database(), run.period, run.state["caps"],
                                             run.output(f"limity_wynagrodzen_{run.period}.xlsx"))
 
 

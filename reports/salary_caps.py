@@ -10,8 +10,9 @@ from transforms.money import format_pl
 from transforms.salary_caps import TOTAL, CapRules
 
 
-def write_salary_caps_workbook(con: duckdb.DuckDBPyConnection, period: str, names: dict[str, str],
-                               rules: CapRules, path: Path) -> Path:
+def write_salary_caps_workbook(con: duckdb.DuckDBPyConnection, period: str, rules: CapRules, path: Path) -> Path:
+    """For the audit committee (a national body): officers by their numbers, no names (the brief:
+    names only where a unit's treasurer needs them)."""
     rows = con.execute("""
         SELECT person_id, body_kind, body_id, function, quarter_used, average_wage, full_time_cap, fte,
                cap, salary, excess, flagged, cap_basis
@@ -21,12 +22,12 @@ def write_salary_caps_workbook(con: duckdb.DuckDBPyConnection, period: str, name
     function = dict(rules.functions, **{TOTAL: "razem — jeden pełny etat (§8)"})
     wb = new_workbook()
     sheet(wb, "Limity wynagrodzeń",
-          ["Osoba", "Imię i nazwisko", "Organ", "Id organu", "Funkcja", "Kwartał GUS",
+          ["Osoba", "Organ", "Id organu", "Funkcja", "Kwartał GUS",
            "Przeciętne wynagrodzenie (A)", "Limit na pełny etat", "Etat", "Limit", "Wynagrodzenie",
            "Przekroczenie", "Limit wg limitu przewodniczącego", "Podstawa (przepis)"],
-          [(r[0], names.get(r[0], ""), body.get(r[1], r[1]), r[2], function.get(r[3], r[3]),
+          [(r[0], body.get(r[1], r[1]), r[2], function.get(r[3], r[3]),
             r[4], r[5], r[6], r[7], r[8], r[9], r[10], "tak" if r[11] else "nie", r[12]) for r in rows],
-          money_cols={6, 7, 9, 10, 11}, widths=[12, 26, 22, 12, 28, 10, 16, 16, 8, 14, 14, 14, 14, 100])
+          money_cols={5, 6, 8, 9, 10}, widths=[12, 22, 12, 28, 10, 16, 16, 8, 14, 14, 14, 14, 100])
     sheet(wb, "Wyjątki", ["Plik", "Wiersz", "Osoba", "Kod", "Co poprawić"],
           con.execute("""SELECT source, "row", person_id, reason_code, message FROM salary_cap_exceptions
                          WHERE period = ? ORDER BY "row" """, [period]).fetchall(),

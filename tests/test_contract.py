@@ -55,8 +55,10 @@ def test_bad_period(tmp_path):
     r = run_close(tmp_path)
     assert exc_rows(r) == [(
         "income/lines.csv", 2, "M1", "bad_period",
-        "income/lines.csv, wiersz 2: okres '2026/10' nie ma postaci RRRR-MM (np. 2026-10). Popraw wiersz.")]
-    assert r.dues["dues"].to_list() == [82]
+        "income/lines.csv, wiersz 2: okres '2026/10' nie ma postaci RRRR-MM (np. 2026-10). Popraw wiersz; do tego "
+        "czasu składka członka nie jest liczona (to może być wiersz tego miesiąca).")]
+    # issue 10, CONTRACT.md: the member is blocked (the line may be this month's); it was 0.82 zł
+    assert r.dues.height == 0
 
 
 def test_other_periods_are_skipped_not_errors(tmp_path):

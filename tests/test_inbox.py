@@ -86,3 +86,55 @@ def test_both_csv_and_xlsx_is_ambiguous(tmp_path):
     (inbox / "units.xlsx").write_bytes(b"")
     with pytest.raises(UserError, match="są jednocześnie units.csv i units.xlsx"):
         read_inbox(inbox, "2026-10")
+
+
+def test_issue_10_everything_in_income_is_read_or_reported(tmp_path):
+    import os
+    inbox = write_inbox(tmp_path / "in", income=[line("M1", "wage", "100.00")])
+    income = inbox / "income"
+    (income / "stare.xls").write_bytes(b"\xd0\xcf\x11\xe0")
+    (income / "archiwum.csv.gz").write_bytes(b"\x1f\x8b")
+    (income / "podfolder").mkdir()
+    (income / "zero.csv").symlink_to("/dev/zero")
+    os.mkfifo(income / "potok.csv")
+    r = run_close(inbox)
+    got = {e["source"]: e["message"] for e in r.exceptions.to_dicts()}
+    assert got == {
+        "income/stare.xls": "income/stare.xls: skladki nie czyta plików .xls; dochody podaje się w plikach .csv albo "
+                            ".xlsx (plik .xls zapisz w Excelu jako .xlsx, archiwum rozpakuj). Nic z pliku nie zostało użyte.",
+        "income/archiwum.csv.gz": "income/archiwum.csv.gz: skladki nie czyta plików .csv.gz; dochody podaje się w plikach "
+                                  ".csv albo .xlsx (plik .xls zapisz w Excelu jako .xlsx, archiwum rozpakuj). Nic z pliku "
+                                  "nie zostało użyte.",
+        "income/podfolder": "income/podfolder: to folder; pliki w podfolderach nie są czytane — przenieś je bezpośrednio "
+                            "do folderu. Nic z pliku nie zostało użyte.",
+        "income/zero.csv": "income/zero.csv: to dowiązanie (link), a nie plik; skladki otwiera tylko zwykłe pliki — "
+                           "skopiuj do folderu sam plik. Nic z pliku nie zostało użyte.",
+        "income/potok.csv": "income/potok.csv: to nie jest zwykły plik (potok, urządzenie); nie został otwarty. Nic z "
+                            "pliku nie zostało użyte."}
+    assert r.dues["member_id"].to_list() == ["M1"]
+
+
+def test_issue_10_income_that_is_a_file_or_a_units_file_with_no_unit_stops_the_close(tmp_path):
+    inbox = write_inbox(tmp_path / "a")
+    (inbox / "income").write_text("nie folder", encoding="utf-8")
+    with pytest.raises(UserError, match="income: to nie jest folder; dochody podaje się w plikach w folderze income/"):
+        read_inbox(inbox, "2026-10")
+    inbox = write_inbox(tmp_path / "b")
+    (inbox / "units.csv").write_text("unit_id,region_id,voivodeship\n", encoding="utf-8")
+    with pytest.raises(UserError, match=r"units.csv: nie ma w nim żadnej jednostki \(sam nagłówek\)"):
+        read_inbox(inbox, "2026-10")
+
+
+def test_issue_10_a_formula_without_a_stored_value_is_named_not_read_as_empty(tmp_path):
+    inbox = write_inbox(tmp_path / "in", income=[line("M1", "wage", "100.00")])
+    wb = Workbook()
+    wb.active.append(["unit_id", "region_id", "voivodeship", "raised_pct"])
+    wb.active.append(["U1", "R1", "śląskie", "=100+50"])       # openpyxl stores no cached value
+    wb.save(inbox / "units.xlsx")
+    (inbox / "units.csv").unlink()
+    r = run_close(inbox)
+    assert r.exceptions["message"].to_list()[0] == (
+        "units.xlsx, wiersz 1 (jednostka U1): raised_pct '=100+50 (formuła bez zapisanej wartości — otwórz plik w "
+        "Excelu i zapisz go ponownie)' nie jest procentem, np. 150. Popraw wiersz; do tego czasu członkowie tej "
+        "jednostki są zablokowani.")
+    assert r.dues.height == 0      # never the default 100 % for a unit whose rate is unknown

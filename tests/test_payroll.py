@@ -230,3 +230,42 @@ def test_the_readme_worked_example_profile_works(tmp_path):
         ("allowance", 30_000), ("bonus", 20_000), ("in_kind", 40_000), ("wage", 500_000)]
     assert res.deductions[0]["deducted"] == 4510
     assert [s["status"] for s in res.row_status] == ["skipped"]      # the Suma row
+
+
+def test_issue_10_a_pesel_shared_by_two_members_blocks_both_and_attributes_nothing(tmp_path):
+    inbox = write_inbox(tmp_path / "inbox", members=[member("M1", pesel="02070803628"), member("M2", pesel="02070803628")])
+    (inbox / "income").mkdir(exist_ok=True)
+    shutil.copy(FIX / "huta_2026-10.csv", inbox / "income" / "huta.csv")
+    r = run_close(inbox)
+    rows = [(e["row"], e["member_id"], e["reason_code"], e["message"]) for e in r.exceptions.to_dicts()
+            if e["member_id"] in ("M1", "M2") or "M1, M2" in e["message"]]
+    assert rows[:2] == [
+        (1, "M1", "bad_member", "members.csv, wiersz 1 (członek M1): ten sam pesel ma 2 członków; płace z list płac nie "
+                                "są im przypisywane, dopóki każdy nie będzie miał własnego."),
+        (2, "M2", "bad_member", "members.csv, wiersz 2 (członek M2): ten sam pesel ma 2 członków; płace z list płac nie "
+                                "są im przypisywane, dopóki każdy nie będzie miał własnego.")]
+    assert rows[2] == (1, None, "unknown_member", "income/huta.csv, wiersz 1 (linia 5): pesel '[PESEL ukryty]' ma w "
+                       "members.csv kilku członków (M1, M2); wiersz nie jest nikomu przypisany. Popraw members.csv tak, by "
+                       "każdy członek miał własny pesel.")
+    assert r.dues.height == 0
+
+
+def test_issue_10_an_impossible_pay_date_is_not_read_as_its_month(tmp_path):
+    inbox = payroll_inbox(tmp_path, "szpital_2026-10.csv")
+    path = inbox / "income" / "szpital_2026-10.csv"
+    path.write_text(path.read_text(encoding="utf-8").replace("10.10.2026", "31.02.2026", 1), encoding="utf-8")
+    r = run_close(inbox)
+    msg = r.exceptions.filter(r.exceptions["reason_code"] == "bad_period")["message"][0]
+    assert msg == ("income/szpital_2026-10.csv, wiersz 1 (linia 2): Data wypłaty '31.02.2026' nie ma postaci DD.MM.YYYY "
+                   "(profil szpital_long). Popraw wiersz; do tego czasu składka członka nie jest liczona (to może być wiersz "
+                   "tego miesiąca).")
+
+
+def test_issue_10_a_short_wide_row_is_not_padded(tmp_path):
+    inbox = payroll_inbox(tmp_path)
+    text = (FIX / "huta_2026-10.csv").read_bytes().decode("cp1250").split("\r\n")
+    text[4] = text[4].rsplit(";", 2)[0]                      # the row lost its last two cells
+    (inbox / "income" / "huta.csv").write_bytes("\r\n".join(text).encode("cp1250"))
+    r = run_close(inbox)
+    e = r.exceptions.filter(r.exceptions["reason_code"] == "bad_row").to_dicts()
+    assert [(x["row"], x["member_id"]) for x in e] == [(1, "M1")] and dues_of(r, "M1") is None

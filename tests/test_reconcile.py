@@ -210,3 +210,33 @@ def test_a_month_with_no_payment_is_missing(books, tmp_path):
     assert status["GD-0001", "2026-09"]["status"] == "missing"
     assert status["GD-0001", "2026-10"]["status"] == "missing"
     assert status["GD-0001", "2026-10"]["difference"] == -due["GD-0001", "2026-10"]
+
+
+def test_issue_10_every_statement_entry_is_read_or_reported(books, tmp_path):
+    """'1.272,68', '1e3' and a 13th month vanish from the parser: here each is named; a statement
+    cut before its closing balance, an empty CSV and the same statement twice are not used."""
+    db, due, acc = books
+    folder = tmp_path / "st"
+    folder.mkdir()
+    good = [(date(2026, 11, 20), due["SL-0001", "2026-10"], acc["SL-0001"], "Huta", "Składki 10/2026")]
+    mt940(good, folder / "a.sta")
+    (folder / "kopia.sta").write_bytes((folder / "a.sta").read_bytes())
+    text = (folder / "a.sta").read_bytes().decode("cp1250")
+    bad = text.replace(":28C:00001/001", ":28C:00002/001").replace(
+        ":62F:", ":61:2611211121CN1.272,68NTRF\r\n:86:x\r\n:61:2611221122CN1e3NTRF\r\n:61:2613011301CN5,00NTRF\r\n:62F:")
+    (folder / "b.sta").write_bytes(bad.encode("cp1250"))
+    (folder / "c.sta").write_bytes(text.split(":62F:")[0].encode("cp1250"))
+    (folder / "d.csv").write_bytes("Data księgowania;Kwota;Rachunek kontrahenta;Nazwa kontrahenta;Tytuł\r\n".encode("cp1250"))
+    outcome = reconcile_plain("2026-10", folder, db)
+    assert outcome.ok, outcome.message
+    got = [(i.source, i.row, i.reason_code) for i in outcome.result.issues]
+    assert got == [("b.sta", 7, "bad_statement_entry"), ("b.sta", 9, "bad_statement_entry"),
+                   ("b.sta", 10, "bad_statement_entry"), ("c.sta", None, "bad_statement"),
+                   ("d.csv", None, "bad_statement"), ("kopia.sta", None, "bad_statement")]
+    messages = {i.source: i.message for i in outcome.result.issues}
+    assert messages["kopia.sta"] == ("kopia.sta: to ten sam wyciąg co a.sta (te same bajty). Usuń kopię; wpływy nie są "
+                                     "liczone drugi raz.")
+    assert messages["d.csv"] == ("d.csv: wyciąg nie zawiera żadnej pozycji ani nagłówka. Pobierz go z banku ponownie; "
+                                 "pusty plik nie oznacza, że nikt nie wpłacił.")
+    # a.sta and b.sta's good entry are used once each: one payment of the huta's month, one more
+    assert sorted(c["statement"] for c in outcome.result.credits) == ["a.sta", "b.sta"]

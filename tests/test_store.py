@@ -27,3 +27,32 @@ def test_rollback_keeps_what_was(tmp_path):
     store.rollback(con)
     con = duckdb.connect(str(db), read_only=True)
     assert "allocations" not in {t for (t,) in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+
+
+def test_issue_10_a_second_run_on_a_locked_database_waits_then_says_so(tmp_path):
+    import subprocess
+    import sys
+    import time
+
+    import pytest
+
+    from transforms.errors import UserError
+    db = tmp_path / "x.duckdb"
+    holder = subprocess.Popen([sys.executable, "-c", f"import duckdb, time; c = duckdb.connect({str(db)!r}); "
+                               "print('ok', flush=True); time.sleep(20)"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "ok"
+        t0 = time.monotonic()
+        with pytest.raises(UserError, match=r"x.duckdb: bazę danych używa teraz inny przebieg .*czekano 1 s"):
+            store.begin(db, wait_seconds=1)
+        assert 0.9 < time.monotonic() - t0 < 10
+    finally:
+        holder.kill()
+
+
+def test_issue_10_a_database_path_that_cannot_be_made_is_named(tmp_path):
+    import pytest
+
+    from transforms.errors import UserError
+    with pytest.raises(UserError, match="brak/folderu/x.duckdb: nie można otworzyć ani zapisać bazy danych"):
+        store.begin(tmp_path / "brak" / "folderu" / "x.duckdb")

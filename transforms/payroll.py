@@ -239,6 +239,7 @@ def map_rows(rows: list[list[str]], profile: Profile, dictionary: dict[str, str]
         if row_period is None:
             exception(offset, member, "payroll_bad_period", column=profile.period_column,
                       value=cells[col[profile.period_column]], format=profile.period_format, profile=profile.name)
+            res.blocked.add(member)         # CONTRACT.md: the line may be this month's
             res.row_status.append({"_source": source, "_row": offset, "member_id": member, "status": "rejected"})
             continue
         if row_period != period:

@@ -258,7 +258,9 @@ class StagedIncome:
     status: pl.DataFrame           # _source, _row, status (ok | rejected | skipped)
 
 
-BLOCKING_INCOME = ("unknown_component", "bad_amount", "bad_row", "duplicate_row")
+# CONTRACT.md: a member's dues are never computed from a partial picture — a line whose month
+# cannot be read may be this month's, so it blocks its member too
+BLOCKING_INCOME = ("unknown_component", "bad_amount", "bad_period", "bad_row", "duplicate_row")
 
 
 def stage_income(raw: pl.DataFrame, members: StagedMembers, units: StagedUnits, rules: Rules) -> StagedIncome:
