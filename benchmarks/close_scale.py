@@ -1,15 +1,19 @@
 #!/usr/bin/env python3
 """Benchmark: `skladki synth --members N` then `skladki close`, with wall time and peak memory.
 
-    .venv/bin/python benchmarks/close_scale.py [--members 200000] [--period 2026-10]
+    .venv/bin/python benchmarks/close_scale.py [--members 200000] [--period 2026-10] [--corrupt 0.01]
 
 Runs the close twice — with Prefect (the default engine) and with `--engine plain` (the same
 steps without Prefect) — under /usr/bin/time -v, so the difference is Prefect's start-up and
-orchestration. Prints one line per measurement; copy them into the README.
+orchestration. ``--corrupt F`` damages a fraction F of the income lines the way real files are
+damaged (amounts with a comma or an overflowing number, a lost cell, a bad month, an unknown code,
+a control character, a copied line) to show that a close with bad rows still finishes and
+accounts for every row. Prints one line per measurement; copy them into the README.
 """
 from __future__ import annotations
 
 import argparse
+import random
 import re
 import shutil
 import subprocess
@@ -32,11 +36,36 @@ def timed(cmd: list[str]) -> tuple[float, float, str]:
     return wall, rss_kb / 1024, proc.stdout
 
 
+def corrupt(path: Path, fraction: float, seed: int = 7) -> int:
+    """Damage ``fraction`` of the data lines of a canonical income CSV; returns how many."""
+    rng = random.Random(seed)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    faults = [lambda f: [f[0], f[1], f[2], f[3].replace(".", ",")],
+              lambda f: [f[0], f[1], f[2], "184467440737100516.16"],
+              lambda f: f[:3],
+              lambda f: ["2026/10", f[1], f[2], f[3]],
+              lambda f: [f[0], f[1], "premia_kwartalna", f[3]],
+              lambda f: [f[0], f[1] + "\x0b", f[2], f[3]]]
+    out, damaged = [lines[0]], 0
+    for ln in lines[1:]:
+        if rng.random() < fraction:
+            damaged += 1
+            if rng.random() < 1 / 7:
+                out += [ln, ln]                     # a copied line
+                continue
+            ln = ",".join(rng.choice(faults)(ln.split(",")))
+        out.append(ln)
+    path.write_text("\n".join(out) + "\n", encoding="utf-8")
+    return damaged
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--members", type=int, default=200_000)
     ap.add_argument("--period", default="2026-10")
     ap.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    ap.add_argument("--corrupt", type=float, default=0.0, help="fraction of income lines to damage")
+    ap.add_argument("--engines", default="plain,prefect")
     args = ap.parse_args()
     if not Path("/usr/bin/time").exists():
         sys.exit("needs /usr/bin/time (Debian package `time`)")
@@ -46,17 +75,21 @@ def main() -> None:
         wall, rss, out = timed([skladki, "synth", "--members", str(args.members), "--period",
                                 args.period, "--out", str(work / "inbox")])
         print(f"synth   {args.members:>8} members: {wall:6.1f} s wall, {rss:7.0f} MiB peak  ({out.strip()})")
+        if args.corrupt:
+            n = corrupt(work / "inbox" / "income" / "payroll.csv", args.corrupt)
+            print(f"corrupted {n} income lines ({args.corrupt:.1%})")
         runs = [("plain", "first run", []), ("plain", "re-run (replaces the period)", []),
                 ("plain", "without unit workbooks", ["--no-unit-workbooks"]),
                 ("prefect", "first run", []), ("prefect", "without unit workbooks", ["--no-unit-workbooks"])]
-        for engine, kind, extra in runs:
+        for engine, kind, extra in [r for r in runs if r[0] in args.engines.split(",")]:
             db = work / f"{engine}.duckdb"
             wall, rss, out = timed([skladki, "close", "--period", args.period, "--inbox",
                                     str(work / "inbox"), "--db", str(db), "--out",
                                     str(work / f"out-{engine}"), "--engine", engine, *extra])
-            rows = re.search(r"rows read (\d+)", out).group(1)
+            rows = re.search(r"wiersze odczytane (\d+ = .*)", out).group(1)
+            exc = re.search(r"wyjątki: (.*)", out).group(1)
             print(f"close   engine={engine:<7} {kind:<29}: {wall:6.1f} s wall, {rss:7.0f} MiB peak,"
-                  f" {rows} rows read", flush=True)
+                  f" rows read {rows}; exceptions {exc}", flush=True)
         wb = work / "out-plain" / f"zamkniecie_{args.period}.xlsx"
         print(f"workbook {wb.stat().st_size / 1e6:.1f} MB, database {(work / 'plain.duckdb').stat().st_size / 1e6:.1f} MB")
     finally:

@@ -64,7 +64,9 @@ class Run:
     def database(self):
         """The run's DuckDB connection inside its one write transaction (opened on first use)."""
         if self.con is None:
-            self.con = store.begin(Path(self.params["db"]))
+            db = Path(self.params["db"])
+            self.state["_db_was_new"] = not db.exists()
+            self.con = store.begin(db)
         return self.con
 
     # ---- outputs: written aside, moved into place at the end
@@ -131,6 +133,11 @@ def abandon(run: Run) -> None:
         with suppress(Exception):
             store.rollback(run.con)
         run.con = None
+        if run.state.get("_db_was_new"):      # a database this run created: not left behind
+            db = Path(run.params["db"])
+            for path in (db, db.with_name(db.name + ".wal")):
+                with suppress(OSError):
+                    path.unlink()
     _cleanup(run, restore=True)
 
 

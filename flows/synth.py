@@ -45,14 +45,23 @@ def full_name(rng: random.Random) -> str:
     return f"{first} {surname}"
 
 
-def pesel_for(rng: random.Random, year: int) -> str:
-    """A valid PESEL (checksum and birth date) for someone born in ``year`` (1900–2099)."""
+def pesel_for(rng: random.Random, year: int, used: set[str] | None = None) -> str:
+    """A valid PESEL (checksum and birth date) for someone born in ``year`` (1900–2099), unique
+    among ``used`` (two people never share one; the serial is moved on, with no extra draw)."""
     month, day = rng.randint(1, 12), rng.randint(1, 28)
     m = month + (20 if year >= 2000 else 0)
-    digits = f"{year % 100:02d}{m:02d}{day:02d}{rng.randint(0, 9999):04d}"
-    weights = [1, 3, 7, 9, 1, 3, 7, 9, 1, 3]
-    check = (10 - sum(int(d) * w for d, w in zip(digits, weights)) % 10) % 10
-    return digits + str(check)
+    serial = rng.randint(0, 9999)
+    while True:
+        digits = f"{year % 100:02d}{m:02d}{day:02d}{serial:04d}"
+        weights = [1, 3, 7, 9, 1, 3, 7, 9, 1, 3]
+        check = (10 - sum(int(d) * w for d, w in zip(digits, weights)) % 10) % 10
+        pesel = digits + str(check)
+        if used is None or pesel not in used:
+            break
+        serial = (serial + 1) % 10_000
+    if used is not None:
+        used.add(pesel)
+    return pesel
 
 
 def _amount(rng: random.Random, lo_zl: int, hi_zl: int) -> int:
@@ -116,6 +125,7 @@ def generate(n_members: int, period: str, seed: int, units: list[dict] | None = 
     units = units or make_units(max(1, n_members // 100), rng)
     year = int(period[:4])
     members, income, adjustments = [], [], []
+    used_pesels: set[str] = set()
     for i in range(n_members):
         unit = units[i % len(units)]
         r = rng.random()
@@ -128,7 +138,7 @@ def generate(n_members: int, period: str, seed: int, units: list[dict] | None = 
         joined = f"{rng.randint(1990, year - 1)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
         members.append({"member_id": mid, "unit_id": unit["unit_id"], "category": category,
                         "joined_on": joined, "left_on": None,
-                        "pesel": pesel_for(rng, birth), "full_name": full_name(rng)})
+                        "pesel": pesel_for(rng, birth, used_pesels), "full_name": full_name(rng)})
         for component, gr in member_lines(rng, cat, unit["rulebook"]):
             income.append({"period": period, "member_id": mid, "component": component,
                            "amount": pln(gr)})

@@ -70,3 +70,10 @@ def test_a_failing_commit_restores_the_replaced_files(tmp_path, monkeypatch):
         ": nie można zapisać (dysk pełny). Zamknij plik, jeśli jest otwarty w Excelu, sprawdź uprawnienia i wolne "
         "miejsce; baza danych i folder wyników są takie jak przed uruchomieniem.")
     assert (out / "a.txt").read_text(encoding="utf-8") == "stary" and count(db) == 1
+
+
+def test_a_failed_first_run_leaves_no_database_file_behind(tmp_path):
+    db = tmp_path / "new.duckdb"
+    with pytest.raises(RuntimeError, match="injected"):
+        run_plain(_command("store"), db=db, out=tmp_path / "out")
+    assert not db.exists() and not (tmp_path / "out").exists() or list((tmp_path / "out").iterdir()) == []

@@ -53,14 +53,13 @@ def text(section: str, code: str, **params) -> str:
 
 
 def _capital(s: str) -> str:
-    """A sentence starts with a capital — unless it starts with a name (a file, a code, an id)."""
-    first = s.split(" ", 1)[0]
-    return s[:1].upper() + s[1:] if re.fullmatch(r"[a-ząćęłńóśźż]+:?", first) else s
+    return s[:1].upper() + s[1:]
 
 
-def sentence(body: str, hint: str | None = None, where: str | None = None) -> str:
-    """'where: body. Hint.' — how every message reads."""
-    out = f"{where}: {body}" if where else _capital(body)
+def sentence(body: str, hint: str | None = None, where: str | None = None, capital: bool = True) -> str:
+    """'where: body. Hint.' — how every message reads. ``capital=False`` when the body starts with
+    a value (a file name, an id), which keeps its own spelling."""
+    out = f"{where}: {body}" if where else (_capital(body) if capital else body)
     if hint:
         out = out.rstrip(".") + ". " + _capital(hint)
     return out.rstrip(".") + "."
@@ -71,7 +70,7 @@ def render(code: str, where: str | None = None, **params) -> str:
     section = "messages" if code in catalogue()["messages"] else "fatal"
     e = entry(section, code)
     hint = _fill(e["hint"], params) if e.get("hint") else None
-    return sentence(_fill(e["text"], params), hint, where)
+    return sentence(_fill(e["text"], params), hint, where, capital=not e["text"].startswith("{"))
 
 
 def reason_of(code: str) -> str:
@@ -157,7 +156,7 @@ def render_expr(code: str, where_expr: pl.Expr | None = None, **params) -> pl.Ex
     def add(template: str, capital: bool) -> None:
         for i, (lit, name, _, _) in enumerate(string.Formatter().parse(template)):
             if lit:
-                parts.append(pl.lit(_capital(lit) if capital and i == 0 else lit))
+                parts.append(pl.lit(_capital(lit) if capital and i == 0 else lit))   # i == 0: the text's own words
             if name:
                 v = params[name]
                 parts.append(v.cast(pl.String).fill_null("") if isinstance(v, pl.Expr) else pl.lit(str(v)))
