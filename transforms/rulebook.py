@@ -226,30 +226,25 @@ class Rules:
     default: str | None
     missing: dict[str, str]                  # rulebook name -> why no version is in force
 
+    def _union(self, items, key) -> tuple:
+        """The items of every rulebook in force, once each, the default rulebook's first."""
+        seen: dict = {}
+        for v in sorted(self.versions.values(), key=lambda v: (v.name != self.default, v.name)):
+            for item in items(v):
+                seen.setdefault(key(item), item)
+        return tuple(seen.values())
+
     @property
     def levels(self) -> tuple[Level, ...]:
-        """Every level of the rulebooks in force, the default rulebook's order first."""
-        seen: dict[str, Level] = {}
-        for v in self._ordered():
-            for lvl in v.levels:
-                seen.setdefault(lvl.code, lvl)
-        return tuple(seen.values())
+        return self._union(lambda v: v.levels, lambda lvl: lvl.code)
 
     @property
     def categories(self) -> tuple[CategoryRule, ...]:
-        seen: dict[str, CategoryRule] = {}
-        for v in self._ordered():
-            for c in v.categories.values():
-                seen.setdefault(c.category, c)
-        return tuple(seen.values())
+        return self._union(lambda v: v.categories.values(), lambda c: c.category)
 
     @property
     def transfer_rules(self) -> tuple[TransferRule, ...]:
-        seen: dict[str, TransferRule] = {}
-        for v in self._ordered():
-            for t in v.transfers:
-                seen.setdefault(t.payer, t)
-        return tuple(seen.values())
+        return self._union(lambda v: v.transfers, lambda t: t.payer)
 
     def level_label(self, code: str) -> str:
         return next((lvl.label for lvl in self.levels if lvl.code == code), code)
@@ -262,9 +257,6 @@ class Rules:
 
     def payer_label(self, code: str) -> str:
         return next((t.label for t in self.transfer_rules if t.payer == code), code)
-
-    def _ordered(self) -> list[RulebookVersion]:
-        return sorted(self.versions.values(), key=lambda v: (v.name != self.default, v.name))
 
     def version(self, name: str) -> RulebookVersion:
         return self.versions[name]
