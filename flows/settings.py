@@ -11,7 +11,30 @@ import os
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT / "data"
+SOURCE_TREE = (ROOT / "pyproject.toml").exists()      # a clone (dev.py), not an installed wheel
+
+
+def _data() -> Path:
+    """The data folder: package data of the installed ``skladki_data`` (importlib.resources), or
+    data/ of a clone."""
+    try:
+        from importlib.resources import files
+        return Path(str(files("skladki_data")))
+    except ModuleNotFoundError:
+        return ROOT / "data"
+
+
+def _home() -> Path:
+    """Where skladki keeps its own state (Prefect's database): .prefect/ in a clone, else the
+    user's data folder (never inside the installed package)."""
+    if SOURCE_TREE:
+        return ROOT / ".prefect"
+    if os.name == "nt":
+        return Path(os.environ.get("LOCALAPPDATA", Path.home())) / "skladki" / "prefect"
+    return Path(os.environ.get("XDG_DATA_HOME", Path.home() / ".local" / "share")) / "skladki" / "prefect"
+
+
+DATA = _data()
 RULEBOOKS = DATA / "rulebooks"
 PROFILES = DATA / "profiles"
 BANK_PROFILES = DATA / "bank_profiles"
@@ -38,7 +61,7 @@ def profile_folders() -> list[Path]:
 
 
 PREFECT_DEFAULTS = {
-    "PREFECT_HOME": str(ROOT / ".prefect"),
+    "PREFECT_HOME": str(_home()),
     "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
     "PREFECT_LOGGING_LEVEL": "WARNING",
     "PREFECT_SERVER_UI_ENABLED": "false",

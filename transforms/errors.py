@@ -19,7 +19,15 @@ from pathlib import Path
 
 import polars as pl
 
-CATALOGUE = Path(__file__).resolve().parents[1] / "data" / "catalogue.toml"
+def _catalogue_path() -> Path:
+    try:
+        from importlib.resources import files
+        return Path(str(files("skladki_data"))) / "catalogue.toml"
+    except ModuleNotFoundError:                      # a clone without the editable install
+        return Path(__file__).resolve().parents[1] / "data" / "catalogue.toml"
+
+
+CATALOGUE = _catalogue_path()
 
 
 @lru_cache(maxsize=None)
