@@ -19,6 +19,7 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="skladki: dokładne składki związkowe — zamknięcie miesiąca, podział, uzgodnienia.")
 DEBUG = {"on": False}
 ENGINES = ("prefect", "plain")
+DEMO_MARKER = ".skladki-demo"
 
 
 @app.callback()
@@ -93,9 +94,16 @@ def demo(folder: Path = typer.Option(Path("out/demo"), help="gdzie zapisać baz�
          engine: str = typer.Option("prefect", callback=_engine, help="prefect (domyślnie) albo plain")):
     """Zamyka dołączoną skrzynkę demonstracyjną (data/demo) w nowym folderze i drukuje podsumowanie."""
     from flows.close import CLOSE
+    from transforms.errors import UserError
+    marker = folder / DEMO_MARKER
+    if folder.exists() and any(folder.iterdir()) and not marker.exists():
+        print(f"błąd: {UserError('demo_folder_taken', folder=folder)}", file=sys.stderr)
+        raise typer.Exit(1)
     if folder.exists():
-        shutil.rmtree(folder)
+        shutil.rmtree(folder)              # a folder the demo made before: made afresh
     folder.mkdir(parents=True)
+    marker.write_text("folder utworzony przez `skladki demo`; demo może go usunąć i utworzyć ponownie\n",
+                      encoding="utf-8")
     print(f"demo: zamknięcie {period} z {settings.DEMO_INBOX} do {folder}", flush=True)
     execute(CLOSE, engine, period=period, inbox=settings.DEMO_INBOX, db=folder / "skladki.duckdb", out=folder,
             unit_workbooks=True)

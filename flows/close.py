@@ -20,7 +20,7 @@ from transforms.errors import UserError
 from transforms.rulebook import Rules, load_rulebooks, resolve
 from transforms.staging import is_period
 
-CLOSE_TABLES = ("dues", "allocations", "exceptions", "transfers", "units", "deduction_check")
+CLOSE_TABLES = ("dues", "allocations", "exceptions", "transfers", "units", "deduction_check", "regions")
 
 
 def rules_for(period: str) -> Rules:
@@ -68,7 +68,8 @@ def save(run: Run) -> None:
     con = run.database()
     frames = {"dues": result.dues, "allocations": result.allocations, "exceptions": result.exceptions,
               "transfers": result.transfers, "units": result.units.with_columns(period=pl.lit(result.period)),
-              "deduction_check": result.deduction_check}
+              "deduction_check": result.deduction_check,
+              "regions": result.regions.with_columns(period=pl.lit(result.period))}
     for table in CLOSE_TABLES:
         store.write(con, table, frames[table], period=result.period)
     run.state["run_id"] = str(uuid.uuid4())

@@ -23,6 +23,7 @@ REQUIRED = {
     "officers": ["person_id", "body_kind", "body_id", "function", "fte", "monthly_salary"],
     "remittances": ["region_id", "voivodeship", "paid_in", "amount", "declared_paying_members"],
     "wages": ["voivodeship", "month", "amount"],
+    "regions": ["region_id"],
 }
 OPTIONAL = {
     "units": ["name", "sheltered", "raised_pct", "unemployed_flat", "pensioner_flat",
@@ -33,6 +34,7 @@ OPTIONAL = {
     "officers": ["full_name", "body_members"],
     "remittances": ["exempt_members", "refused_units", "refused_members"],
     "wages": ["source"],
+    "regions": ["name", "bank_account", "transfer_title"],
 }
 
 
@@ -159,11 +161,13 @@ def read_inbox(inbox: Path, period: str) -> RawInputs:
     and the optional adjustments file."""
     if not inbox.is_dir():
         raise UserError("no_folder", path=inbox, what="skrzynki")
+    FORMATS.clear()
     files: list[Path] = []
     units_path = find_table(inbox, "units", True)
     members_path = find_table(inbox, "members", True)
     adj_path = find_table(inbox, "adjustments", False)
-    for path in (units_path, members_path, adj_path):
+    regions_path = find_table(inbox, "regions", False)
+    for path in (units_path, members_path, adj_path, regions_path):
         if path and (why := file_problem(path, follow_links=True)):
             raise UserError("not_a_file", name=path.name, why=why)
     units = read_table(units_path, "units")
@@ -171,7 +175,8 @@ def read_inbox(inbox: Path, period: str) -> RawInputs:
         raise UserError("no_units", name=units_path.name)
     members = read_table(members_path, "members")
     adjustments = read_table(adj_path, "adjustments") if adj_path else _empty("adjustments")
-    files += [p for p in (units_path, members_path, adj_path) if p]
+    regions = read_table(regions_path, "regions") if regions_path else _empty("regions")
+    files += [p for p in (units_path, members_path, adj_path, regions_path) if p]
     ids = identifiers(members)
     profiles = load_profiles()
     payroll = PayrollFiles()
@@ -203,4 +208,5 @@ def read_inbox(inbox: Path, period: str) -> RawInputs:
     return RawInputs(units, members, income, adjustments,
                      file_rows_rejected=payroll.rows_rejected, input_sha256=digest.hexdigest(),
                      income_issues=payroll.issues, income_blocked=payroll.blocked,
-                     income_row_status=payroll.row_status, deductions=payroll.deductions)
+                     income_row_status=payroll.row_status, deductions=payroll.deductions,
+                     formats=dict(FORMATS), regions=regions)

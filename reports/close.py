@@ -245,6 +245,9 @@ def summary_text(run) -> str:
     n_exc = sum(n for _, n in by_reason)
     lines.append(f"  wyjątki: {n_exc}" + ("" if not n_exc else " (" + ", ".join(
         f"{code} {n}" for code, n in by_reason) + ")"))
+    unusual = {f: how for f, how in r.formats.items() if how not in ("xlsx", "UTF-8, separator ','")}
+    if unusual:     # files saved by Polish Excel: say what was found, so nothing is a surprise
+        lines.append("  odczytano: " + "; ".join(f"{f} ({how})" for f, how in sorted(unusual.items())))
     lines.append(f"  baza danych: {run.params['db']}")
     if run.workbook:
         lines.append(f"  skoroszyt: {run.workbook}")

@@ -106,6 +106,8 @@ TABLES: dict[str, Table] = {t.name: t for t in [
     Table("units", "one row per valid unit per period (the register the close used)",
           _cols("period, unit_id, name, region_id, voivodeship, sheltered:bool, rulebook, "
                 "raised_pct:pct<raised_bp, bank_account")),
+    Table("regions", "one row per valid row of the optional regions.csv per period",
+          _cols("period, region_id, name, bank_account, transfer_title")),
     Table("salary_caps", "one row per officer function per period, plus a total row per person with several",
           _cols("period, person_id, body_kind, body_id, function, quarter_used, average_wage:money, cap_basis, "
                 "cap:money, fte:fte, salary:money, excess:money, full_time_cap:money, flagged:bool")),

@@ -15,7 +15,7 @@ from transforms.dues import DuesResult, compute_dues
 from transforms.errors import Issue, issues_frame
 from transforms.rulebook import Rules
 from transforms.staging import (StagedAdjustments, StagedIncome, StagedMembers, StagedUnits,
-                                stage_adjustments, stage_income, stage_members, stage_units)
+                                stage_adjustments, stage_income, stage_members, stage_regions, stage_units)
 
 
 @dataclass
@@ -32,6 +32,8 @@ class RawInputs:
     income_blocked: set[str] = field(default_factory=set)
     income_row_status: list[dict] = field(default_factory=list)
     deductions: list[dict] = field(default_factory=list)
+    formats: dict[str, str] = field(default_factory=dict)   # file -> what was detected (encoding, separator)
+    regions: pl.DataFrame | None = None                     # the optional regions.csv (accounts, titles)
 
 
 @dataclass
@@ -58,6 +60,8 @@ class CloseResult:
     rows_skipped: int
     rulebook_version: str
     input_sha256: str
+    formats: dict[str, str] = field(default_factory=dict)
+    regions: pl.DataFrame | None = None       # valid regions.csv rows: region_id, name, bank_account, transfer_title
 
 
 def validate(raw: RawInputs, rules: Rules) -> Staged:
@@ -154,9 +158,15 @@ def finish(raw: RawInputs, staged: Staged, dues_result: DuesResult, rules: Rules
                                     keep="first", maintain_order=True),
         issues_frame(staged.adjustments.issues + dues_result.issues),
     ])
+    regions, region_issues = stage_regions(raw.regions, period)
+    exceptions = pl.concat([exceptions, issues_frame(region_issues)])
     read, used, rejected, skipped = account(raw, staged, set(dues["member_id"]))
+    if raw.regions is not None:          # regions.csv rows: used, or rejected with a record
+        read += raw.regions.height
+        used += regions.height
+        rejected += raw.regions.height - regions.height
     versions = sorted({rules.version(b).label for b in staged.units.units["rulebook"].unique().to_list()})
     checked = deduction_check(raw.deductions, dues, staged.members.members, period)
     return CloseResult(period, dues, allocations, transfers, exceptions, checked,
                        staged.members.members, staged.units.units, read, used, rejected, skipped,
-                       ",".join(versions), raw.input_sha256)
+                       ",".join(versions), raw.input_sha256, raw.formats, regions)

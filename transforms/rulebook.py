@@ -86,6 +86,7 @@ class TransferRule:
     due_day: int | None              # None: the last day of the month
     label: str
     source: str
+    title: str = "Składki {unit_id} {MM}/{YYYY}"   # the transfer title when the payee sets none
 
     def due_on(self, period: str) -> date:
         y, m = int(period[:4]), int(period[5:7])
@@ -169,7 +170,8 @@ def _cascade(raw: dict, root: str, levels: tuple[str, ...]) -> Cascade:
 def _transfer(raw: dict) -> TransferRule:
     day = raw["due_day"]
     return TransferRule(raw["payer"], raw["per"], None if day == "last" else int(day),
-                        raw.get("label", raw["payer"]), raw["source"])
+                        raw.get("label", raw["payer"]), raw["source"],
+                        raw.get("title", "Składki {unit_id} {MM}/{YYYY}"))
 
 
 def parse_rulebook(text: str) -> Rulebook:

@@ -175,6 +175,48 @@ def stage_units(raw: pl.DataFrame, rules: Rules) -> StagedUnits:
     return StagedUnits(units, found, rejected_ids, rejected_rows, len(rows) - len(good))
 
 
+# ------------------------------------------------------------------ regions (optional)
+
+TITLE_FIELDS = ("unit_id", "unit_name", "period", "MM", "YYYY", "YY")
+REGION_SCHEMA = {"region_id": pl.String, "name": pl.String, "bank_account": pl.String, "transfer_title": pl.String}
+
+
+def stage_regions(raw: pl.DataFrame | None, period: str) -> tuple[pl.DataFrame, list[Issue]]:
+    """regions.csv: each region's name, account for the units' transfers (NRB / PL IBAN) and the
+    transfer-title pattern it requires, e.g. 'KZ {unit_id} skł {MM}/{YY}' (fields: unit_id,
+    unit_name, period, MM, YYYY, YY)."""
+    import string
+    if raw is None or raw.height == 0:
+        return pl.DataFrame(schema=REGION_SCHEMA), []
+    counts = _counts(raw.to_dicts(), "region_id")
+    good, found = [], []
+    for r in raw.to_dicts():
+        rid = (r.get("region_id") or "").strip()
+        problems = shape_problems(r)
+        if not rid:
+            problems.append(text("problems", "id_empty", column="region_id"))
+        elif counts[rid] > 1:
+            problems.append(text("problems", "duplicate_id", column="region_id", value=rid, count=counts[rid]))
+        account = (r.get("bank_account") or "").strip()
+        iban = bank_account_iban(account) if account else None
+        if account and iban is None:
+            problems.append(text("problems", "bank_account_bad", value=account))
+        title = (r.get("transfer_title") or "").strip()
+        try:
+            unknown = [f for _, f, _, _ in string.Formatter().parse(title) if f and f not in TITLE_FIELDS]
+        except ValueError:
+            unknown = [title]
+        if unknown:
+            problems.append(text("problems", "title_pattern_bad", value=title, fields=", ".join(TITLE_FIELDS)))
+        if problems:
+            found.append(issue("bad_region", source=r["_source"], row=r["_row"], period=period,
+                               subject=f"region {rid or '?'}", region_id=rid or None, problems=problems))
+            continue
+        good.append({"region_id": rid, "name": (r.get("name") or "").strip() or None, "bank_account": iban,
+                     "transfer_title": title or None})
+    return pl.DataFrame(good, schema=REGION_SCHEMA), found
+
+
 # ------------------------------------------------------------------ members
 
 @dataclass
