@@ -90,7 +90,8 @@ def report(run: Run) -> None:
     close_reports.write_close_workbook(con, rules, run.output(f"zamkniecie_{result.period}.xlsx"))
     if run.params.get("unit_workbooks", True):
         run.state["unit_workbooks"] = close_reports.write_unit_workbooks(
-            con, rules, result.members, lambda name: run.output(f"jednostki/{name}"), run.progress)
+            con, rules, result.members, lambda name: run.output(f"jednostki/{name}"), settings.DATA / "fonts",
+            run.progress)
 
 
 CLOSE = Command(

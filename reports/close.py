@@ -14,7 +14,8 @@ from typing import Callable
 import duckdb
 import polars as pl
 
-from reports.xlsx import new_workbook, safe_name, sheet
+from reports import settlement
+from reports.xlsx import form_sheet, new_workbook, safe_name, sheet
 from transforms.money import format_pl, from_decimal
 from transforms.rulebook import Rules
 
@@ -87,26 +88,35 @@ def write_close_workbook(con: duckdb.DuckDBPyConnection, rules: Rules, path: Pat
     amounts only — no names or PESEL (it may go to the region or national level)."""
     period = rules.period
     p = {"period": period}
+    head = f"Zamknięcie {period} — wszystkie jednostki"
     wb = new_workbook()
+    # the front sheet answers the region's question: who owes us what, by when
+    dues_to = [(r[0], r[1], r[2], r[3], r[4], r[5]) for r in sorted(
+        ((s.region_id, s.unit_id, s.name, pay.payee, pay.amount, pay.due_on, pay.title)
+         for s in settlement.settlements(con, rules).values() for pay in s.payments), key=lambda r: (r[5], r[0], r[1]))]
+    sheet(wb, "Należności", ["Region", "Jednostka", "Nazwa", "Odbiorca", "Kwota", "Termin"], dues_to,
+          money_cols={4}, widths=[10, 12, 40, 34, 16, 12], page_header=head + ": należności od jednostek",
+          totals={0: "Razem"})
     money, widths = _summary_layout(rules)
-    sheet(wb, "Podsumowanie", summary_headers(rules), summary_rows(con, rules, period), money, widths)
+    sheet(wb, "Podsumowanie", summary_headers(rules), summary_rows(con, rules, period), money, widths, head,
+          totals={0: "Razem"})
     sheet(wb, "Przelewy",
           ["Płatnik", "Id płatnika", "Odbiorca", "Region", "Kwota", "Termin", "Podstawa"],
           [(rules.payer_label(r[0]), r[1], rules.payee_label(r[2]), *r[3:]) for r in con.execute(
               "SELECT payer_kind, payer_id, payee, region_id, amount, due_on, rule FROM transfers "
               "WHERE period = $period ORDER BY due_on, payer_kind DESC, payer_id, payee", p).fetchall()],
-          money_cols={4}, widths=[16, 14, 32, 10, 16, 12, 40])
+          money_cols={4}, widths=[16, 14, 32, 10, 16, 12, 40], page_header=head)
     sheet(wb, "Wyjątki", EXCEPTION_HEADERS, con.execute(
         'SELECT source, "row", member_id, reason_code, message FROM exceptions WHERE period = $period '
         'ORDER BY source, "row" NULLS LAST, member_id', p).fetchall(),
-          money_cols=set(), widths=[24, 8, 14, 24, 120])
+          money_cols=set(), widths=[24, 8, 14, 24, 120], page_header=head)
     # every member whose deducted dues differ from the computed ones, then each employer's totals
     differences = [("członek", r[0], r[2], r[1], *r[3:]) for r in con.execute(DEDUCTION_DIFFERENCES, p).fetchall()]
     totals = [("pracodawca (razem)", r[0], f"{r[5]} z {r[1]} różnych", None, *r[2:5])
               for r in con.execute(DEDUCTIONS_BY_SOURCE, p).fetchall()]
     sheet(wb, "Kontrola potrąceń",
           ["Poziom", "Plik pracodawcy", "Nr członka", "Jednostka", "Potrącono", "Należna składka", "Różnica"],
-          differences + totals, money_cols={4, 5, 6}, widths=[20, 32, 18, 12, 14, 16, 14])
+          differences + totals, money_cols={4, 5, 6}, widths=[20, 32, 18, 12, 14, 16, 14], page_header=head)
     wb.save(path)
     return path
 
@@ -127,10 +137,12 @@ ORDER BY source, unit_id, member_id
 
 
 def write_unit_workbooks(con: duckdb.DuckDBPyConnection, rules: Rules, members: pl.DataFrame,
-                         path_for: Callable[[str], Path], progress=lambda msg: None) -> int:
-    """One workbook per unit for its treasurer: the unit's summary, its members' dues (with
-    names, the only place names appear), and the exceptions about its members."""
+                         path_for: Callable[[str], Path], fonts: Path, progress=lambda msg: None) -> int:
+    """One workbook per unit for its treasurer — first the one-page settlement (what to pay, to
+    whom, by when), then the unit's summary, its members' dues (with names, the only place names
+    appear) and the exceptions about its members — and the settlement as a one-page PDF."""
     period = rules.period
+    settled = settlement.settlements(con, rules)
     p = {"period": period}
     con.register("member_names", members.select("member_id", "unit_id", "full_name"))
     try:
@@ -151,7 +163,8 @@ def write_unit_workbooks(con: duckdb.DuckDBPyConnection, rules: Rules, members: 
     finally:
         con.unregister("member_names")
     headers, layout = summary_headers(rules), _summary_layout(rules)
-    jobs = [(path_for(f"skladki_{safe_name(u)}_{period}.xlsx"), headers, layout, summary[u], rows, exc.get(u, []))
+    jobs = [(path_for(f"skladki_{safe_name(u)}_{period}.xlsx"), path_for(f"rozliczenie_{safe_name(u)}_{period}.pdf"),
+             fonts, settled[u], headers, layout, summary[u], rows, exc.get(u, []))
             for u, rows in sorted(by_unit.items())]
     # openpyxl spends ~30 µs a cell and ~50 ms a file: spread the files over the cores.
     workers = min(os.cpu_count() or 1, 8)
@@ -190,13 +203,17 @@ def die_with_parent(parent: int) -> None:
 
 
 def _write_unit_workbook(job) -> Path:
-    path, headers, (money, widths), summary_row, member_rows, exception_rows = job
+    path, pdf, fonts, settled, headers, (money, widths), summary_row, member_rows, exception_rows = job
+    head = f"{settled.name} ({settled.unit_id}) — {settled.month}"
     wb = new_workbook()
-    sheet(wb, "Podsumowanie", headers, [summary_row], money, widths)
+    sheet(wb, "Podsumowanie", headers, [summary_row], money, widths, head)
     sheet(wb, "Składki członków", MEMBER_HEADERS, member_rows, money_cols={4, 5, 6, 7},
-          widths=[12, 14, 30, 24, 14, 12, 14, 12])
-    sheet(wb, "Wyjątki", EXCEPTION_HEADERS, exception_rows, money_cols=set(), widths=[24, 8, 14, 24, 120])
+          widths=[12, 14, 30, 24, 14, 12, 14, 12], page_header=head, totals={0: "Razem"})
+    sheet(wb, "Wyjątki", EXCEPTION_HEADERS, exception_rows, money_cols=set(), widths=[24, 8, 14, 24, 120],
+          page_header=head)
+    form_sheet(wb, "Rozliczenie", settlement.rows(settled), settlement.is_money, head)
     wb.save(path)
+    settlement.write_pdf(settled, pdf, fonts)
     return path
 
 

@@ -41,18 +41,27 @@ def text_safe_cell(ws, value, money: bool = False):
     return c
 
 
-def sheet(wb: Workbook, title: str, headers: list[str], rows, money_cols: set[int],
-          widths: list[int]) -> None:
-    """One sheet: a bold wrapped header row, then the rows; money columns formatted as złote."""
-    ws = wb.create_sheet(title)
-    ws.freeze_panes = "A2"
-    # printed: landscape, as wide as the page, the header row on every page
-    ws.page_setup.orientation = "landscape"
+def _print_setup(ws, page_header: str | None, landscape: bool = True) -> None:
+    """A4, as wide as the page; the unit or region and the month on top, 'Strona N z M' below."""
+    ws.page_setup.orientation = "landscape" if landscape else "portrait"
     ws.page_setup.paperSize = Worksheet.PAPERSIZE_A4
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
-    ws.print_title_rows = "1:1"
+    if page_header:
+        ws.oddHeader.center.text = excel_text(page_header).replace("&", "&&")
+    ws.oddFooter.center.text = "Strona &P z &N"
+
+
+def sheet(wb: Workbook, title: str, headers: list[str], rows, money_cols: set[int],
+          widths: list[int], page_header: str | None = None, totals: dict[int, str] | None = None) -> None:
+    """One sheet: a bold wrapped header row, then the rows; money columns formatted as złote.
+    ``totals`` {column: label}: a closing row with the label in that column and the sums of the
+    money columns."""
+    ws = wb.create_sheet(title)
+    ws.freeze_panes = "A2"
+    _print_setup(ws, page_header)
+    ws.print_title_rows = "1:1"       # printed: the header row on every page
     for i, w in enumerate(widths, start=1):
         ws.column_dimensions[get_column_letter(i)].width = w
     # tall enough for the longest label wrapped into its column (bold: ~0.9 characters per width unit)
@@ -64,8 +73,48 @@ def sheet(wb: Workbook, title: str, headers: list[str], rows, money_cols: set[in
         c.font, c.fill, c.alignment = _HEADER_FONT, _HEADER_FILL, _HEADER_ALIGN
         head.append(c)
     ws.append(head)
+    sums = {i: 0 for i in money_cols}
     for r in rows:
         ws.append([text_safe_cell(ws, v, money=i in money_cols) for i, v in enumerate(r)])
+        for i in money_cols:
+            if i < len(r) and r[i] is not None and not isinstance(r[i], str):
+                sums[i] += r[i]
+    if totals:
+        row = [None] * len(headers)
+        for i, label in totals.items():
+            row[i] = label
+        for i, s in sums.items():
+            row[i] = s
+        cells = [text_safe_cell(ws, v, money=i in money_cols) for i, v in enumerate(row)]
+        for c in cells:
+            c.font = Font(bold=True)
+        ws.append(cells)
+
+
+def form_sheet(wb: Workbook, title: str, lines: list[tuple], is_money, page_header: str | None = None) -> None:
+    """A printable form on one portrait page: (label, value, note) lines; a line with a label only
+    is a heading (the first three: the title block; later ones: shaded section titles)."""
+    ws = wb.create_sheet(title, 0)
+    _print_setup(ws, page_header, landscape=False)
+    for col, width in zip("ABC", (44, 40, 34)):
+        ws.column_dimensions[col].width = width
+    section = ""
+    for i, (label, value, note) in enumerate(lines):
+        if label is not None and value is None and (note is None or i < 3):
+            c = text_safe_cell(ws, label + (f"   ({note})" if note and i < 3 else ""))
+            c.font = Font(bold=True, size=14 if i == 0 else 12 if i < 3 else 11,
+                          color="FFFFFF" if i >= 3 else "000000")
+            if i >= 3:
+                section = label
+                c.fill = _HEADER_FILL
+            ws.append([c])
+            continue
+        money = is_money(label, value, section)
+        cells = [text_safe_cell(ws, label), text_safe_cell(ws, value, money=money), text_safe_cell(ws, note)]
+        if section == "DO PRZELANIA":
+            for c in cells[:2]:
+                c.font = Font(bold=True, size=12)
+        ws.append(cells)
 
 
 def new_workbook() -> Workbook:

@@ -57,6 +57,15 @@ UNITS = [
 ]
 
 
+# the regions' accounts for their units' transfers, and the Śląsko-Dąbrowski region's required title
+REGIONS = [
+    {"region_id": "SL", "name": "Region Śląsko-Dąbrowski", "bank_account": "95102023130000310200123456",
+     "transfer_title": "KZ {unit_id} skł {MM}/{YY}"},
+    {"region_id": "GD", "name": "Region Gdański", "bank_account": "48124010371111001099887766",
+     "transfer_title": ""},
+]
+
+
 def nrb(bank: str, account: str) -> str:
     """A valid Polish account number (NRB) from an 8-digit bank code and a 16-digit account."""
     from stdnum import iban
@@ -137,6 +146,7 @@ def main() -> None:
     frames["adjustments"] = pl.DataFrame(adjustments, schema=frames["adjustments"].schema)
     write_frames(HERE, frames, income_name="inne_dochody_i_korekty_2026-10")
     september.write_csv(HERE / "income" / f"listy_plac_{PREVIOUS}.csv")
+    pl.DataFrame(REGIONS).write_csv(HERE / "regions.csv")
     print({k: v.height for k, v in frames.items()})
 
 

@@ -1,0 +1,182 @@
+"""The settlement a unit treasurer files: one A4 page per unit and month, as a sheet (the first of
+the unit's workbook) and as a PDF. It reads top-down: what to pay, to whom, to which account,
+with which title and by when first; then the dues by category, the split, the employers'
+differences, and the signature lines. Every figure comes from the stored tables.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import duckdb
+
+from transforms.money import format_pl, from_decimal
+from transforms.rulebook import Rules
+
+MONTHS = ("styczeń", "luty", "marzec", "kwiecień", "maj", "czerwiec", "lipiec", "sierpień", "wrzesień",
+          "październik", "listopad", "grudzień")
+
+
+@dataclass
+class Payment:
+    payee: str
+    amount: int
+    account: str | None
+    title: str
+    due_on: date
+
+
+@dataclass
+class Settlement:
+    unit_id: str
+    name: str
+    region_id: str
+    region_name: str | None
+    period: str
+    members: int = 0
+    categories: list[tuple[str, int, int]] = field(default_factory=list)   # label, members, dues
+    surcharge: int = 0
+    total: int = 0
+    split: list[tuple[str, int]] = field(default_factory=list)
+    payments: list[Payment] = field(default_factory=list)
+    employers: list[tuple[str, int, int, int]] = field(default_factory=list)   # file, checked, differing, difference
+
+    @property
+    def month(self) -> str:
+        return f"{MONTHS[int(self.period[5:]) - 1]} {self.period[:4]}"
+
+
+def nrb(iban: str | None) -> str | None:
+    """'PL61109010140000071219812874' -> '61 1090 1014 0000 0712 1981 2874' (as on a transfer form)."""
+    if not iban:
+        return None
+    digits = iban[2:] if iban.startswith("PL") else iban
+    return digits[:2] + " " + " ".join(digits[i:i + 4] for i in range(2, len(digits), 4))
+
+
+def transfer_title(pattern: str, unit_id: str, unit_name: str, period: str) -> str:
+    return pattern.format(unit_id=unit_id, unit_name=unit_name, period=period, MM=period[5:], YYYY=period[:4],
+                          YY=period[2:4])
+
+
+def settlements(con: duckdb.DuckDBPyConnection, rules: Rules) -> dict[str, Settlement]:
+    """Every unit's settlement of the period, from the stored tables."""
+    p = {"period": rules.period}
+    g = from_decimal
+    out = {u: Settlement(u, n or u, r, rn, rules.period) for u, n, r, rn in con.execute(
+        "SELECT u.unit_id, u.name, u.region_id, g.name FROM units u LEFT JOIN regions g "
+        "ON g.region_id = u.region_id AND g.period = u.period WHERE u.period = $period ORDER BY u.unit_id", p).fetchall()}
+    for u, category, n, dues, surcharge, total in con.execute(
+            "SELECT unit_id, category, count(*), sum(dues), sum(surcharge), sum(total) FROM dues "
+            "WHERE period = $period GROUP BY ALL ORDER BY ALL", p).fetchall():
+        s = out[u]
+        s.categories.append((rules.category_label(category), n, g(dues)))
+        s.members += n
+        s.surcharge += g(surcharge)
+        s.total += g(total)
+    order = {lvl.code: i for i, lvl in enumerate(rules.levels)}
+    for u, level, amount in sorted(con.execute("SELECT unit_id, level, amount FROM allocations WHERE period = $period",
+                                               p).fetchall(), key=lambda r: (r[0], order.get(r[1], 99))):
+        out[u].split.append((rules.level_label(level), g(amount)))
+    roots = {v.root: v for v in rules.versions.values()}
+    for u, payer_kind, payee, amount, due_on, rulebook, account, pattern in con.execute("""
+            SELECT t.payer_id, t.payer_kind, t.payee, t.amount, t.due_on, u.rulebook, g.bank_account, g.transfer_title
+            FROM transfers t JOIN units u ON u.unit_id = t.payer_id AND u.period = t.period
+            LEFT JOIN regions g ON g.region_id = u.region_id AND g.period = t.period
+            WHERE t.period = $period ORDER BY t.payer_id, t.payee""", p).fetchall():
+        if payer_kind not in roots:
+            continue
+        s = out[u]
+        rule = next(t for t in rules.version(rulebook).transfers if t.payer == payer_kind)
+        # the region's account and title pattern apply to what is paid to the region's level
+        version = rules.version(rulebook)
+        to_region = payee == next((t.payer for t in version.transfers if t.per != version.root), None)
+        s.payments.append(Payment(
+            rules.payee_label(payee) + (f" ({s.region_name or s.region_id})" if to_region else ""), g(amount),
+            nrb(account) if to_region else None,
+            transfer_title(pattern if to_region and pattern else rule.title, u, s.name, rules.period), due_on))
+    for u, source, n, differing, diff in con.execute("""
+            SELECT unit_id, source, count(*), count(*) FILTER (WHERE difference <> 0 OR computed IS NULL),
+                   coalesce(sum(difference), 0) FROM deduction_check WHERE period = $period AND unit_id IS NOT NULL
+            GROUP BY ALL ORDER BY ALL""", p).fetchall():
+        out[u].employers.append((source, n, differing, g(diff)))
+    return out
+
+
+def rows(s: Settlement) -> list[tuple]:
+    """The settlement as (label, value, note) lines, top-down, for the sheet and the PDF."""
+    out: list[tuple] = [("Rozliczenie składek członkowskich", None, None),
+                        (f"{s.name} ({s.unit_id})", None, None),
+                        (f"Miesiąc: {s.month}", None, s.region_name or f"region {s.region_id}"),
+                        (None, None, None), ("DO PRZELANIA", None, None)]
+    if not s.payments:
+        out.append(("Nic do przelania w tym miesiącu", None, None))
+    for pay in s.payments:
+        out += [("Kwota", pay.amount, None), ("Odbiorca", pay.payee, None),
+                ("Rachunek", pay.account or "— brak w regions.csv; zapytaj odbiorcę", None),
+                ("Tytuł przelewu", pay.title, None), ("Termin", pay.due_on, "004 §10"), (None, None, None)]
+    out += [("SKŁADKI", None, None), ("Członkowie ze składką", s.members, None)]
+    out += [(f"Składki: {label}", dues, f"{n} czł.") for label, n, dues in s.categories]
+    out += [("Podwyższenie (zostaje w jednostce)", s.surcharge, None), ("Razem składki", s.total, None),
+            (None, None, None), ("PODZIAŁ", None, None)]
+    out += [(label, amount, None) for label, amount in s.split]
+    if s.employers:
+        out += [(None, None, None), ("RÓŻNICE W POTRĄCENIACH PRACODAWCÓW", None, None)]
+        out += [(source, diff, f"różnice u {differing} z {n} członków") for source, n, differing, diff in s.employers]
+    return out
+
+
+MONEY_LABELS = ("Kwota", "Składki:", "Podwyższenie", "Razem składki")
+
+
+def is_money(label: str | None, value, section: str) -> bool:
+    return isinstance(value, int) and (section in ("PODZIAŁ", "RÓŻNICE W POTRĄCENIACH PRACODAWCÓW")
+                                       or (label or "").startswith(MONEY_LABELS))
+
+
+def write_pdf(s: Settlement, path: Path, font_folder: Path) -> Path:
+    """One A4 page (fpdf2, DejaVu Sans embedded: every Polish letter, no system font)."""
+    from fpdf import FPDF
+    pdf = FPDF(format="A4")
+    pdf.set_auto_page_break(False)
+    pdf.add_font("DejaVu", "", str(font_folder / "DejaVuSans.ttf"))
+    pdf.add_font("DejaVu", "B", str(font_folder / "DejaVuSans-Bold.ttf"))
+    pdf.set_title(f"Rozliczenie {s.unit_id} {s.period}")
+    pdf.add_page()
+    section = ""
+    for i, (label, value, note) in enumerate(rows(s)):
+        if label is None:
+            pdf.ln(3)
+            continue
+        if value is None and note is None or i < 3:
+            size = 15 if i == 0 else 12 if i < 3 else 11
+            pdf.set_font("DejaVu", "B", size)
+            if i >= 3:
+                section = label
+                pdf.set_fill_color(48, 84, 150)
+                pdf.set_text_color(255, 255, 255)
+            pdf.cell(0, 8 if i < 3 else 7, label + (f"   ({note})" if note else ""), new_x="LMARGIN", new_y="NEXT",
+                     fill=i >= 3)
+            pdf.set_text_color(0, 0, 0)
+            continue
+        big = section == "DO PRZELANIA"
+        pdf.set_font("DejaVu", "B" if big else "", 11 if big else 10)
+        pdf.cell(70, 6.5 if big else 5.5, label)
+        text = format_pl(value) if is_money(label, value, section) else str(value)
+        pdf.cell(70, 6.5 if big else 5.5, text, align="R" if is_money(label, value, section) else "L")
+        pdf.set_font("DejaVu", "", 8)
+        pdf.cell(0, 6.5 if big else 5.5, note or "", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_y(-45)
+    pdf.set_font("DejaVu", "", 9)
+    for who in ("Skarbnik", "Przewodniczący"):
+        pdf.cell(95, 6, f"{who}: ..........................................")
+    pdf.ln(8)
+    pdf.cell(95, 6, "data: ....................")
+    pdf.cell(95, 6, "data: ....................")
+    pdf.set_y(-15)
+    pdf.set_font("DejaVu", "", 7)
+    pdf.cell(0, 5, f"skladki — rozliczenie {s.unit_id} za {s.period}; kwoty z zamknięcia zapisanego w bazie danych",
+             align="C")
+    pdf.output(str(path))
+    return path
