@@ -115,12 +115,15 @@ def publish(run: Run) -> None:
             staged = run.staging / final.relative_to(out)
             final.parent.mkdir(parents=True, exist_ok=True)
             kept = None
-            if final.exists():
-                kept = backup / final.relative_to(out)
-                kept.parent.mkdir(parents=True, exist_ok=True)
-                os.replace(final, kept)
-            run._backups.append((final, kept))
-            os.replace(staged, final)
+            try:
+                if final.exists():
+                    kept = backup / final.relative_to(out)
+                    kept.parent.mkdir(parents=True, exist_ok=True)
+                    os.replace(final, kept)
+                run._backups.append((final, kept))
+                os.replace(staged, final)
+            except OSError as e:      # name the user's file (e.g. held open in Excel), not our staging copy
+                raise OSError(e.errno, e.strerror, str(final)) from e
     if run.con is not None:
         store.commit(run.con)
         run.con = None

@@ -5,7 +5,7 @@ import pytest
 from typer.testing import CliRunner
 
 from flows.cli import app
-from tests.conftest import write_inbox
+from tests.conftest import line, write_inbox
 
 
 @pytest.mark.parametrize("command", [
@@ -39,3 +39,74 @@ def test_an_unexpected_error_is_one_line_and_with_debug_a_traceback(tmp_path, mo
     assert res.exit_code == 1 and "nieoczekiwany błąd programu (ZeroDivisionError" in res.output
     res = CliRunner().invoke(app, ["--debug"] + args)
     assert isinstance(res.exception, ZeroDivisionError)
+
+
+def _state(db, out):
+    import hashlib
+    return (hashlib.sha256(db.read_bytes()).hexdigest(),
+            sorted((str(p.relative_to(out)), p.read_bytes()) for p in out.rglob("*") if p.is_file()))
+
+
+def test_issue_13_a_workbook_held_open_in_excel_is_named_and_nothing_changes(tmp_path, monkeypatch):
+    import os
+
+    from flows import command
+    inbox = write_inbox(tmp_path / "in")
+    db, out = tmp_path / "c.duckdb", tmp_path / "out"
+    args = ["close", "--period", "2026-10", "--inbox", str(inbox), "--db", str(db), "--out", str(out), "--engine", "plain"]
+    assert CliRunner().invoke(app, args).exit_code == 0
+    before = _state(db, out)
+    real = os.replace
+
+    def excel_holds_it(src, dst):
+        if str(src) == str(out / "zamkniecie_2026-10.xlsx"):      # Windows: a file open in Excel cannot move
+            raise PermissionError(13, "Permission denied", str(src))
+        real(src, dst)
+
+    monkeypatch.setattr(command.os, "replace", excel_holds_it)
+    res = CliRunner().invoke(app, args)
+    assert res.exit_code == 1
+    assert f"błąd: {out / 'zamkniecie_2026-10.xlsx'}: nie można zapisać (Permission denied). Zamknij plik, jeśli " \
+           "jest otwarty w Excelu" in res.output
+    assert _state(db, out) == before
+
+
+def test_issue_13_a_locked_database_is_named_and_nothing_changes(tmp_path, monkeypatch):
+    import subprocess
+    import sys
+    inbox = write_inbox(tmp_path / "in")
+    db, out = tmp_path / "c.duckdb", tmp_path / "out"
+    args = ["close", "--period", "2026-10", "--inbox", str(inbox), "--db", str(db), "--out", str(out), "--engine", "plain"]
+    assert CliRunner().invoke(app, args).exit_code == 0
+    before = _state(db, out)
+    monkeypatch.setenv("SKLADKI_DB_WAIT", "1")
+    holder = subprocess.Popen([sys.executable, "-c", f"import duckdb, time; c = duckdb.connect({str(db)!r}); "
+                               "print('ok', flush=True); time.sleep(20)"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "ok"
+        res = CliRunner().invoke(app, args)
+    finally:
+        holder.kill()
+        holder.wait()
+    assert res.exit_code == 1 and "bazę danych używa teraz inny przebieg" in res.output
+    assert _state(db, out) == before
+
+
+def test_issue_13_demo_refuses_a_folder_it_did_not_make(tmp_path):
+    folder = tmp_path / "moje"
+    folder.mkdir()
+    (folder / "ważne.txt").write_text("nie usuwać", encoding="utf-8")
+    res = CliRunner().invoke(app, ["demo", "--folder", str(folder), "--engine", "plain"])
+    assert res.exit_code == 1 and "folder nie jest pusty, a nie utworzyło go demo" in res.output
+    assert (folder / "ważne.txt").read_text(encoding="utf-8") == "nie usuwać"
+    fresh = tmp_path / "demo"
+    for _ in range(2):          # a folder the demo made is made afresh
+        assert CliRunner().invoke(app, ["demo", "--folder", str(fresh), "--engine", "plain"]).exit_code == 0
+
+
+def test_issue_13_the_summary_says_how_excel_saved_files_were_read(tmp_path):
+    inbox = write_inbox(tmp_path / "in", income=[line("M1", "wage", "100.00")])
+    (inbox / "members.csv").write_bytes(b"\xef\xbb\xbf" + (inbox / "members.csv").read_bytes().replace(b",", b";"))
+    res = CliRunner().invoke(app, ["close", "--period", "2026-10", "--inbox", str(inbox), "--db",
+                                   str(tmp_path / "c.duckdb"), "--engine", "plain"])
+    assert res.exit_code == 0 and "odczytano: members.csv (UTF-8 z BOM, separator ';')" in res.output
