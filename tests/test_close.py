@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+from pathlib import Path
+
 import duckdb
 from openpyxl import load_workbook
 
@@ -181,3 +183,40 @@ def test_issue_9_a_third_union_with_other_levels_needs_no_code_change(tmp_path, 
         "Składki: pracujący", "Składki: senior", "Podział: koło", "Podział: federacja", "Podział: fundusz strajkowy"]
     row = list(load_workbook(outcome.workbook)["Podsumowanie"].iter_rows(min_row=2, values_only=True))[0]
     assert row[header.index("Przelew do")] == "zarząd federacji; fundusz strajkowy federacji"
+
+
+def test_issue_10_a_unit_workbook_worker_dies_with_its_close(tmp_path):
+    """kill -9 of a close must not leave workers writing workbooks: the pool's initializer ties each
+    worker to its parent (PR_SET_PDEATHSIG on Linux)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    script = tmp_path / "parent.py"
+    script.write_text(
+        "import multiprocessing, os, sys, time\n"
+        "from concurrent.futures import ProcessPoolExecutor\n"
+        "from reports.close import die_with_parent\n"
+        "def work(seconds):\n    time.sleep(seconds)\n    return os.getpid()\n"
+        "if __name__ == '__main__':\n"
+        "    pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context('spawn'),"
+        " initializer=die_with_parent, initargs=(os.getpid(),))\n"
+        "    print(pool.submit(work, 0).result(), flush=True)\n"
+        "    pool.submit(work, 60)\n"                      # the worker is busy, as with a workbook
+        "    time.sleep(60)\n", encoding="utf-8")
+    parent = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True,
+                              cwd=Path(__file__).parents[1], env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])})
+    worker = int(parent.stdout.readline())
+    time.sleep(0.5)
+    os.kill(parent.pid, signal.SIGKILL)
+    parent.wait()
+    for _ in range(50):
+        try:
+            os.kill(worker, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.1)
+    else:
+        os.kill(worker, signal.SIGKILL)
+        raise AssertionError("the worker outlived its killed parent")

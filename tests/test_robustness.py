@@ -120,7 +120,7 @@ def test_issue_10_corrupted_inboxes_never_traceback_and_keep_the_contract(baseli
         assert state(db, out) == before
 
 
-@pytest.mark.parametrize("failing", ["close workbook", "unit workbook", "move into place", "commit"])
+@pytest.mark.parametrize("failing", ["close workbook", "unit workbook", "settlement pdf", "move into place", "commit"])
 def test_issue_10_each_output_step_failing_leaves_everything_as_it_was(baseline, tmp_path, monkeypatch, failing):
     inbox0, db0, out0 = baseline
     db, out = tmp_path / "c.duckdb", tmp_path / "out"
@@ -137,6 +137,9 @@ def test_issue_10_each_output_step_failing_leaves_everything_as_it_was(baseline,
         monkeypatch.setattr(close_reports, "write_close_workbook", boom)
     elif failing == "unit workbook":
         monkeypatch.setattr(close_reports, "_write_unit_workbook", boom)
+    elif failing == "settlement pdf":
+        from reports import settlement
+        monkeypatch.setattr(settlement, "write_pdf", boom)
     elif failing == "move into place":
         real, calls = os.replace, []
 
