@@ -165,8 +165,42 @@ def reconcile(period: str = typer.Option(..., callback=_period, help="uzgodnij p
     execute(RECONCILE, engine, period=period, statements=statements, db=db, out=out)
 
 
+def _kind(e: BaseException) -> set[str]:
+    # typer vendors its own copy of click: its exception classes are told apart by name
+    return {c.__name__ for c in type(e).__mro__}
+
+
+def usage_message(e) -> str:
+    """click's usage errors in Polish (exit status 2 stays: wrong usage, CONTRACT.md)."""
+    kind = _kind(e)
+    param = getattr(e, "param", None)
+    opt = "/".join(param.opts) if param is not None and getattr(param, "opts", None) else ""
+    if "MissingParameter" in kind:
+        return f"brak wymaganej opcji {opt}"
+    if "NoSuchOption" in kind:
+        return f"nieznana opcja {e.option_name}"
+    if "BadParameter" in kind:
+        return f"zła wartość {opt or getattr(e, 'param_hint', '') or ''}: {e.message}"
+    if e.message.startswith("No such command") and "'" in e.message:
+        return "nieznane polecenie " + e.message.split("'")[1]
+    return e.message
+
+
 def main() -> None:
-    app()
+    """The console script: usage errors in Polish, exit 2; everything else as the commands say."""
+    try:
+        rv = app(standalone_mode=False)
+    except Exception as e:  # noqa: BLE001 - only click's usage errors and aborts are handled here
+        kind = _kind(e)
+        if "UsageError" in kind:
+            ctx = getattr(e, "ctx", None)
+            command = ctx.command_path.replace("root", "skladki") if ctx else "skladki"
+            print(f"błąd użycia: {usage_message(e)}. Pomoc: {command} --help", file=sys.stderr)
+            sys.exit(2)
+        if "Abort" in kind:
+            sys.exit(1)
+        raise
+    sys.exit(rv if isinstance(rv, int) else 0)
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ VERDICT_PL = {"passed": "potwierdzona", "reduced": "zmniejszona"}
 
 def write_delegates_workbook(con: duckdb.DuckDBPyConnection, path: Path) -> Path:
     wb = new_workbook()
+    head = "Weryfikacja liczby delegatów (Uchwała XIX KZD nr 6/2005)"
     rows = con.execute("""
         SELECT region_id, voivodeship, paid_in, wage, declared_paying_members, refused_members,
                exempt_members, remitted, CAST(threshold AS DECIMAL(24,2)), verdict, recognised_paying,
@@ -24,23 +25,23 @@ def write_delegates_workbook(con: duckdb.DuckDBPyConnection, path: Path) -> Path
             "Przekazano (R)", "Próg (70% × W × 0,1% × N)", "Wynik", "Uznani płacący", "Uznani członkowie",
             "Kwota potrzebna do utrzymania liczby", "Uwagi", "Źródło W"],
            [(*r[:9], VERDICT_PL.get(r[9], r[9]), *r[10:]) for r in rows],
-           money_cols={3, 7, 8, 12}, widths=[10, 18, 12, 16, 14, 14, 14, 16, 18, 14, 14, 14, 18, 80, 50])
+           money_cols={3, 7, 8, 12}, widths=[10, 18, 12, 16, 14, 14, 14, 16, 18, 14, 14, 14, 18, 80, 50], page_header=head)
     sheet(wb, "Mandaty",
            ["Region", "Uznani członkowie", "Członkowie wg deklaracji", "Iloraz", "Mandaty",
             "Mandaty wg deklaracji", "Zasada"],
            con.execute("""SELECT region_id, recognised_members, declared_members, quota, seats,
                           seats_if_declared, rule FROM delegate_seats ORDER BY region_id""").fetchall(),
-           money_cols=set(), widths=[10, 16, 16, 14, 10, 14, 80])
+           money_cols=set(), widths=[10, 16, 16, 14, 10, 14, 80], page_header=head)
     sheet(wb, "Kontrola z księgami",
            ["Region", "Województwo", "Wpływ w miesiącu", "Składki za miesiąc", "Przekazano",
             "Wg zamknięć (KK + sekretariaty)", "Różnica"],
            con.execute("""SELECT region_id, voivodeship, paid_in, dues_period, remitted, expected_from_books,
                           difference FROM remittance_check ORDER BY paid_in, region_id""").fetchall(),
-           money_cols={4, 5, 6}, widths=[10, 18, 12, 12, 16, 20, 14])
+           money_cols={4, 5, 6}, widths=[10, 18, 12, 12, 16, 20, 14], page_header=head)
     sheet(wb, "Wyjątki", ["Plik", "Wiersz", "Region", "Kod", "Co poprawić"],
            con.execute("""SELECT source, "row", region_id, reason_code, message FROM delegate_exceptions
                           ORDER BY source, "row" """).fetchall(),
-           money_cols=set(), widths=[20, 8, 10, 16, 120])
+           money_cols=set(), widths=[20, 8, 10, 16, 120], page_header=head)
     wb.save(path)
     return path
 

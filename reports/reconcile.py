@@ -16,6 +16,7 @@ STATUS_PL = {"paid": "zapłacono", "late": "po terminie", "short": "niedopłata"
 
 def write_reconcile_workbooks(con: duckdb.DuckDBPyConnection, res, output: Callable[[str], Path]) -> Path:
     p = [res.period]
+    head = f"Uzgodnienie wpływów do {res.period}"
     wb = new_workbook()
     sheet(wb, "Status jednostek",
           ["Jednostka", "Miesiąc składek", "Należne", "Wpłacono", "Różnica", "Termin", "Ostatnia wpłata",
@@ -23,20 +24,20 @@ def write_reconcile_workbooks(con: duckdb.DuckDBPyConnection, res, output: Calla
           [(*r[:8], STATUS_PL.get(r[8], r[8])) for r in con.execute(
               """SELECT unit_id, period, expected, paid, difference, due_on, last_payment_on, days_late, status
                  FROM transfer_status WHERE reconciled_for = ? ORDER BY period, unit_id""", p).fetchall()],
-          money_cols={2, 3, 4}, widths=[12, 14, 14, 14, 14, 12, 14, 12, 14])
+          money_cols={2, 3, 4}, widths=[12, 14, 14, 14, 14, 12, 14, 12, 14], page_header=head)
     sheet(wb, "Nieprzypisane wpływy",
           ["Wyciąg", "Pozycja", "Data", "Kwota", "Rachunek", "Zleceniodawca", "Tytuł", "Powód"],
           con.execute("""SELECT statement, entry, booking_date, amount, account, counterparty, title, unmatched_reason
                          FROM bank_credits WHERE reconciled_for = ? AND unmatched_reason IS NOT NULL
                          ORDER BY statement, entry""", p).fetchall(),
-          money_cols={3}, widths=[20, 8, 12, 14, 30, 30, 40, 80])
+          money_cols={3}, widths=[20, 8, 12, 14, 30, 30, 40, 80], page_header=head)
     sheet(wb, "Do przekazania", ["Region", "Odbiorca", "Kwota", "Termin"],
           [(f["region_id"], f["payee_label"], f["amount"], f["due_on"]) for f in res.forwards],
-          money_cols={2}, widths=[10, 34, 14, 12])
+          money_cols={2}, widths=[10, 34, 14, 12], page_header=head)
     if res.issues:
         sheet(wb, "Wyjątki", ["Plik", "Wiersz", "Kod", "Co poprawić"],
               [(i.source, i.row, i.reason_code, i.message) for i in res.issues],
-              money_cols=set(), widths=[24, 8, 20, 120])
+              money_cols=set(), widths=[24, 8, 20, 120], page_header=head)
     path = output(f"uzgodnienie_{res.period}.xlsx")
     wb.save(path)
     # per unit: members three or more months in arrears (RULES.md §10) — for the board, never a removal
@@ -48,7 +49,7 @@ def write_reconcile_workbooks(con: duckdb.DuckDBPyConnection, res, output: Calla
         sheet(wb, "Zaległości",
               ["Nr członka", "Pierwszy nieopłacony miesiąc", "Ostatni", "Miesięcy z rzędu", "Kwota"],
               [(a["member_id"], a["first_unpaid"], a["last_unpaid"], a["months"], a["amount_due"]) for a in rows],
-              money_cols={4}, widths=[14, 16, 12, 12, 14])
+              money_cols={4}, widths=[14, 16, 12, 12, 14], page_header=head)
         wb.save(output(f"zaleglosci/zaleglosci_{safe_name(unit_id)}_{res.period}.xlsx"))
     return path
 

@@ -21,17 +21,18 @@ def write_salary_caps_workbook(con: duckdb.DuckDBPyConnection, period: str, rule
     body = dict(rules.body_kinds, **{"*": "łącznie (§8)"})
     function = dict(rules.functions, **{TOTAL: "razem — jeden pełny etat (§8)"})
     wb = new_workbook()
+    head = f"Limity wynagrodzeń wybieralnych funkcyjnych — {period}"
     sheet(wb, "Limity wynagrodzeń",
           ["Osoba", "Organ", "Id organu", "Funkcja", "Kwartał GUS",
            "Przeciętne wynagrodzenie (A)", "Limit na pełny etat", "Etat", "Limit", "Wynagrodzenie",
            "Przekroczenie", "Limit wg limitu przewodniczącego", "Podstawa (przepis)"],
           [(r[0], body.get(r[1], r[1]), r[2], function.get(r[3], r[3]),
             r[4], r[5], r[6], r[7], r[8], r[9], r[10], "tak" if r[11] else "nie", r[12]) for r in rows],
-          money_cols={5, 6, 8, 9, 10}, widths=[12, 22, 12, 28, 10, 16, 16, 8, 14, 14, 14, 14, 100])
+          money_cols={5, 6, 8, 9, 10}, widths=[12, 22, 12, 28, 10, 16, 16, 8, 14, 14, 14, 14, 100], page_header=head)
     sheet(wb, "Wyjątki", ["Plik", "Wiersz", "Osoba", "Kod", "Co poprawić"],
           con.execute("""SELECT source, "row", person_id, reason_code, message FROM salary_cap_exceptions
                          WHERE period = ? ORDER BY "row" """, [period]).fetchall(),
-          money_cols=set(), widths=[20, 8, 12, 14, 120])
+          money_cols=set(), widths=[20, 8, 12, 14, 120], page_header=head)
     wb.save(path)
     return path
 

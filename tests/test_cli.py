@@ -110,3 +110,30 @@ def test_issue_13_the_summary_says_how_excel_saved_files_were_read(tmp_path):
     res = CliRunner().invoke(app, ["close", "--period", "2026-10", "--inbox", str(inbox), "--db",
                                    str(tmp_path / "c.duckdb"), "--engine", "plain"])
     assert res.exit_code == 0 and "odczytano: members.csv (UTF-8 z BOM, separator ';')" in res.output
+
+
+def test_issue_13_wrong_usage_is_said_in_polish_with_exit_2():
+    import subprocess
+    import sys
+    cases = {("close", "--inbox", ".", "--db", "x"): "błąd użycia: brak wymaganej opcji --period.",
+             ("close", "--period", "10.2026", "--inbox", ".", "--db", "x"):
+                 "błąd użycia: zła wartość --period: '10.2026' to nie okres RRRR-MM (np. 2026-10).",
+             ("zamknij",): "błąd użycia: nieznane polecenie zamknij."}
+    for args, message in cases.items():
+        proc = subprocess.run([sys.executable, "-m", "flows.cli", *args], capture_output=True, text=True)
+        assert proc.returncode == 2 and proc.stderr.startswith(message), proc.stderr
+        assert "Traceback" not in proc.stderr and "Error" not in proc.stderr
+
+
+def test_issue_13_an_output_folder_that_cannot_be_made_or_a_database_that_is_a_folder(tmp_path):
+    inbox = write_inbox(tmp_path / "in")
+    (tmp_path / "plik").write_text("to nie folder", encoding="utf-8")
+    res = CliRunner().invoke(app, ["close", "--period", "2026-10", "--inbox", str(inbox), "--db", str(tmp_path / "c.duckdb"),
+                                   "--out", str(tmp_path / "plik"), "--engine", "plain"])
+    assert res.exit_code == 1 and f"{tmp_path / 'plik'}: nie można zapisać" in res.output
+    assert not (tmp_path / "c.duckdb").exists() and (tmp_path / "plik").read_text(encoding="utf-8") == "to nie folder"
+    (tmp_path / "baza").mkdir()
+    res = CliRunner().invoke(app, ["close", "--period", "2026-10", "--inbox", str(inbox), "--db", str(tmp_path / "baza"),
+                                   "--engine", "plain"])
+    assert res.exit_code == 1 and "baza: nie można otworzyć ani zapisać bazy danych" in res.output
+    assert list((tmp_path / "baza").iterdir()) == []

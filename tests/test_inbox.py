@@ -50,7 +50,7 @@ def test_issue_10_polish_excel_csv_semicolons_bom_or_cp1250_read_like_canonical(
     for folder, encoding, bom in (("b", "utf-8", b"\xef\xbb\xbf"), ("c", "cp1250", b"")):
         inbox = write_inbox(tmp_path / folder, **rows)
         for path in (inbox / "units.csv", inbox / "members.csv", inbox / "income" / "lines.csv"):
-            text = path.read_text(encoding="utf-8").replace(",", ";")
+            text = path.read_text(encoding="utf-8").replace(",", ";").replace("\n", "\r\n")   # as Excel saves
             path.write_bytes(bom + text.encode(encoding))
         got = run_close(inbox)
         assert got.dues.equals(canonical.dues) and got.exceptions.height == 0
