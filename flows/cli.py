@@ -50,7 +50,8 @@ def execute(command: Command, engine: str, quiet: bool = False, **params) -> Out
             outcome = run_plain(command, progress, **params)
         else:
             command.check(params)       # arguments are checked before Prefect starts
-            print("uruchamianie Prefect (tymczasowy lokalny serwer; ok. 10 s)...", flush=True)
+            from flows.server import choose_api
+            print(choose_api(), flush=True)
             from flows.orchestration import FLOWS
             outcome = run_prefect(command, FLOWS[command.name], progress,
                                   **{k: str(v) if isinstance(v, Path) else v for k, v in params.items()},
@@ -163,6 +164,54 @@ def reconcile(period: str = typer.Option(..., callback=_period, help="uzgodnij p
     """Wpływy na rachunek regionu wobec przelewów należnych od jednostek; statusy i zaległości."""
     from flows.reconcile import RECONCILE
     execute(RECONCILE, engine, period=period, statements=statements, db=db, out=out)
+
+
+server_app = typer.Typer(help="Lokalny serwer Prefect z ustawieniami skladki (UI: http://127.0.0.1:4200).")
+app.add_typer(server_app, name="server")
+
+
+@server_app.command("start")
+def server_start():
+    """Uruchamia lokalny serwer Prefect w tle; każde polecenie z silnikiem prefect go używa."""
+    from flows import server
+    from transforms.errors import UserError
+    try:
+        print(server.start())
+    except UserError as e:
+        print(f"błąd: {e}", file=sys.stderr)
+        raise typer.Exit(1) from None
+
+
+@server_app.command("stop")
+def server_stop():
+    """Zatrzymuje serwer uruchomiony przez `skladki server start`."""
+    from flows import server
+    print(server.stop())
+
+
+@server_app.command("status")
+def server_status():
+    """Czy serwer Prefect działa (PREFECT_API_URL albo lokalny)."""
+    from flows import server
+    print(server.status())
+
+
+@app.command()
+def serve(inbox: Path = typer.Option(..., help="skrzynka zamknięcia miesięcznego"),
+          db: Path = typer.Option(..., help="plik DuckDB"),
+          out: Optional[Path] = typer.Option(None, help="folder na skoroszyty"),
+          statements: Optional[Path] = typer.Option(None, help="folder wyciągów (wdrożenie uzgodnienia)"),
+          officers: Optional[Path] = typer.Option(None, help="officers.csv (wdrożenie limitów wynagrodzeń)"),
+          delegates_inbox: Optional[Path] = typer.Option(None, help="skrzynka weryfikacji delegatów")):
+    """Udostępnia wdrożenia Prefect: zamknięcie co miesiąc 5. dnia o 6:00 (za poprzedni miesiąc) i
+    pozostałe polecenia na żądanie z UI; działa do przerwania (Ctrl+C)."""
+    from flows.server import choose_api
+    print(choose_api(), flush=True)
+    from prefect import serve as prefect_serve
+    from flows.orchestration import deployments
+    absolute = lambda p: str(Path(p).resolve()) if p else None  # noqa: E731
+    prefect_serve(*deployments(absolute(inbox), absolute(db), absolute(out), absolute(statements),
+                               absolute(officers), absolute(delegates_inbox)))
 
 
 def _kind(e: BaseException) -> set[str]:

@@ -96,5 +96,6 @@ def report(run: Run) -> None:
 
 CLOSE = Command(
     name="close", flow_name="monthly-close", check=check, summary=close_reports.summary_text,
-    steps=(Step("read", read, retries=1), Step("stage", stage), Step("compute", compute),
-           Step("store", save, retries=0), Step("report", report)))
+    table=close_reports.transfers_table,
+    steps=(Step("read", read, retries=2), Step("stage", stage), Step("compute", compute),
+           Step("store", save, retries=2), Step("report", report, retries=2)))

@@ -41,6 +41,7 @@ class Command:
     steps: tuple[Step, ...]
     summary: Callable[["Run"], str]
     check: Callable[[dict], None] = lambda params: None   # argument checks, before any engine starts
+    table: Callable[["Run"], tuple[str, list[dict]]] | None = None   # a table for the UI (Prefect artifact)
 
 
 @dataclass
@@ -79,7 +80,9 @@ class Run:
             self.staging.mkdir()
         path = self.staging / relative
         path.parent.mkdir(parents=True, exist_ok=True)
-        self.outputs.append(Path(self.params["out"]) / relative)
+        final = Path(self.params["out"]) / relative
+        if final not in self.outputs:          # a retried report step writes the same files again
+            self.outputs.append(final)
         return path
 
     @property
@@ -187,15 +190,49 @@ def run_plain(command: Command, progress: Callable[[str], None] = lambda m: None
 
 
 def run_flow_steps(command: Command, params: dict, progress: Callable[[str], None]) -> Run:
-    """Inside a Prefect flow: each step a task (only reading steps retry)."""
+    """Inside a Prefect flow: each step a task (the I/O steps retry, with backoff); every progress
+    line goes to the run's log as well, and the finished run leaves its summary, its table and
+    the paths of its files as artifacts — all in Polish, as the CLI prints them."""
     from prefect import task
     from prefect.cache_policies import NONE   # inputs are large frames; a run always recomputes
+    from prefect.logging import get_run_logger
+
+    def log(msg: str) -> None:
+        progress(msg)
+        get_run_logger().info(msg)
 
     def call(step: Step, run: Run) -> None:
         task(step.fn, name=step.name, cache_policy=NONE, retries=step.retries,
-             retry_delay_seconds=1, persist_result=False)(run)
+             retry_delay_seconds=[1, 5, 15][:step.retries] or 0, persist_result=False)(run)
 
-    return execute(Run(command, params, progress), call)
+    command.check(params)
+    try:
+        run = execute(Run(command, params, log), call)
+    except UserError as e:
+        get_run_logger().error(f"błąd: {e} Nic nie zostało zapisane.")
+        raise
+    publish_artifacts(run)
+    return run
+
+
+def publish_artifacts(run: Run) -> None:
+    """The run's summary (Markdown), its table (e.g. the transfers due) and its files, in the UI."""
+    from prefect.artifacts import create_markdown_artifact, create_table_artifact
+    from prefect.logging import get_run_logger
+    summary = run.command.summary(run)
+    get_run_logger().info(summary)
+    key = run.command.name.replace("_", "-")
+    create_markdown_artifact("```\n" + summary + "\n```", key=f"{key}-podsumowanie",
+                             description="Podsumowanie przebiegu")
+    if run.command.table is not None:
+        title, rows = run.command.table(run)
+        if rows:
+            create_table_artifact(rows, key=f"{key}-tabela", description=title)
+    if run.outputs:
+        create_markdown_artifact("\n".join(f"- `{p}`" for p in run.outputs), key=f"{key}-pliki",
+                                 description="Zapisane pliki")
+    from prefect.logging.handlers import APILogHandler
+    APILogHandler().flush()      # the run's log is in the UI when the command returns
 
 
 def _guarded(command: Command, params: dict, go: Callable[[], Run]) -> Outcome:

@@ -105,4 +105,4 @@ def report(run: Run) -> None:
 
 VERIFY_DELEGATES = Command(
     name="verify-delegates", flow_name="verify-delegates", check=check, summary=delegates_reports.summary_text,
-    steps=(Step("read", read, retries=1), Step("compute", compute), Step("store", save), Step("report", report)))
+    steps=(Step("read", read, retries=2), Step("compute", compute), Step("store", save, retries=2), Step("report", report, retries=2)))

@@ -1,12 +1,16 @@
 """The Prefect flows: one per command, each made from the command's declaration (the same step
-functions the plain engine calls). Imported only when the Prefect engine is used, so a plain run
-never pays for importing Prefect. Parameters are typed (the UI's run form needs them); no
-``from __future__ import annotations`` here, so Prefect sees real types.
+functions the plain engine calls), and their deployments (`skladki serve`). Imported only when
+the Prefect engine is used, so a plain run never pays for importing Prefect. Parameters are typed
+(the UI's run form needs them); no ``from __future__ import annotations`` here, so Prefect sees
+real types. Runs are named after the work ("zamknięcie 2026-10 · demo").
 """
+from datetime import date
+from pathlib import Path
 from typing import Optional
 
 from flows import settings  # noqa: F401  (quiet, offline Prefect settings before importing prefect)
 from prefect import flow
+from prefect.runtime import flow_run
 
 from flows.close import CLOSE
 from flows.command import Run, printer, run_flow_steps
@@ -15,23 +19,40 @@ from flows.reconcile import RECONCILE
 from flows.salary_caps import SALARY_CAPS
 
 
-@flow(name=CLOSE.flow_name, log_prints=False)
-def monthly_close(period: str, inbox: str, db: str, out: Optional[str] = None, unit_workbooks: bool = True,
-                  quiet: bool = False) -> Run:
-    """Close one month of one inbox into the DuckDB file ``db`` (and the workbooks into ``out``)."""
-    return run_flow_steps(CLOSE, dict(period=period, inbox=inbox, db=db, out=out, unit_workbooks=unit_workbooks),
-                          printer(quiet))
+def previous_month(today: date) -> str:
+    """The month a scheduled close closes when no period is given: the one before ``today``."""
+    return f"{today.year - 1}-12" if today.month == 1 else f"{today.year}-{today.month - 1:02d}"
 
 
-@flow(name=SALARY_CAPS.flow_name, log_prints=False)
-def salary_caps(period: str, officers: str, db: str, out: Optional[str] = None, wages: Optional[str] = None,
-                quiet: bool = False) -> Run:
+def _period() -> str:
+    return flow_run.parameters.get("period") or previous_month(date.today())
+
+
+def _name(word: str, folder_param: str):
+    def name() -> str:
+        folder = flow_run.parameters.get(folder_param)
+        return f"{word} {_period()}" + (f" · {Path(folder).name}" if folder else "")
+    return name
+
+
+@flow(name=CLOSE.flow_name, flow_run_name=_name("zamknięcie", "inbox"), log_prints=False)
+def monthly_close(inbox: str, db: str, out: Optional[str] = None, period: Optional[str] = None,
+                  unit_workbooks: bool = True, quiet: bool = False) -> Run:
+    """Close one month of one inbox into the DuckDB file ``db`` (and the workbooks into ``out``);
+    without a period, the month before today (a schedule on the 5th closes the previous month)."""
+    return run_flow_steps(CLOSE, dict(period=period or previous_month(date.today()), inbox=inbox, db=db, out=out,
+                                      unit_workbooks=unit_workbooks), printer(quiet))
+
+
+@flow(name=SALARY_CAPS.flow_name, flow_run_name=_name("limity wynagrodzeń", "officers"), log_prints=False)
+def salary_caps(officers: str, db: str, out: Optional[str] = None, period: Optional[str] = None,
+                wages: Optional[str] = None, quiet: bool = False) -> Run:
     """Officers' pay against the caps of 004 §7–§8 for one payroll month."""
-    return run_flow_steps(SALARY_CAPS, dict(period=period, officers=officers, db=db, out=out, wages=wages),
-                          printer(quiet))
+    return run_flow_steps(SALARY_CAPS, dict(period=period or previous_month(date.today()), officers=officers, db=db,
+                                            out=out, wages=wages), printer(quiet))
 
 
-@flow(name=VERIFY_DELEGATES.flow_name, log_prints=False)
+@flow(name=VERIFY_DELEGATES.flow_name, flow_run_name=_name("weryfikacja delegatów", "inbox"), log_prints=False)
 def verify_delegates(inbox: str, db: str, out: Optional[str] = None, seats: Optional[int] = None,
                      key: Optional[str] = None, wage_fallback: Optional[str] = None, quiet: bool = False) -> Run:
     """Declared paying members against remitted dues (Uchwała XIX KZD nr 6/2005) and seats."""
@@ -39,11 +60,34 @@ def verify_delegates(inbox: str, db: str, out: Optional[str] = None, seats: Opti
                                                  wage_fallback=wage_fallback), printer(quiet))
 
 
-@flow(name=RECONCILE.flow_name, log_prints=False)
-def reconcile(period: str, statements: str, db: str, out: Optional[str] = None, quiet: bool = False) -> Run:
+@flow(name=RECONCILE.flow_name, flow_run_name=_name("uzgodnienie", "statements"), log_prints=False)
+def reconcile(statements: str, db: str, out: Optional[str] = None, period: Optional[str] = None,
+              quiet: bool = False) -> Run:
     """A region's bank statements against the transfers its units owe."""
-    return run_flow_steps(RECONCILE, dict(period=period, statements=statements, db=db, out=out), printer(quiet))
+    return run_flow_steps(RECONCILE, dict(period=period or previous_month(date.today()), statements=statements,
+                                          db=db, out=out), printer(quiet))
 
 
 FLOWS = {CLOSE.name: monthly_close, SALARY_CAPS.name: salary_caps, VERIFY_DELEGATES.name: verify_delegates,
          RECONCILE.name: reconcile}
+
+# the monthly close on the 5th at 06:00 (before the 20th, 004 §10), for the previous month
+CLOSE_SCHEDULE = "0 6 5 * *"
+
+
+def deployments(inbox: str, db: str, out: Optional[str], statements: Optional[str] = None,
+                officers: Optional[str] = None, delegates_inbox: Optional[str] = None) -> list:
+    """The deployments `skladki serve` serves: the close on a schedule; the others on demand
+    (each can be run from the UI's form)."""
+    out_deps = [monthly_close.to_deployment("zamkniecie-miesieczne", cron=CLOSE_SCHEDULE,
+                                            parameters={"inbox": inbox, "db": db, "out": out})]
+    if statements:
+        out_deps.append(reconcile.to_deployment("uzgodnienie", parameters={"statements": statements, "db": db,
+                                                                          "out": out}))
+    if officers:
+        out_deps.append(salary_caps.to_deployment("limity-wynagrodzen", parameters={"officers": officers, "db": db,
+                                                                                   "out": out}))
+    if delegates_inbox:
+        out_deps.append(verify_delegates.to_deployment("weryfikacja-delegatow",
+                                                       parameters={"inbox": delegates_inbox, "db": db, "out": out}))
+    return out_deps

@@ -219,4 +219,4 @@ def report(run: Run) -> None:
 
 RECONCILE = Command(
     name="reconcile", flow_name="reconcile", check=check, summary=reconcile_reports.summary_text,
-    steps=(Step("read", read, retries=1), Step("compute", compute), Step("store", save), Step("report", report)))
+    steps=(Step("read", read, retries=2), Step("compute", compute), Step("store", save, retries=2), Step("report", report, retries=2)))

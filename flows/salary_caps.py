@@ -114,5 +114,5 @@ def report(run: Run) -> None:
 
 SALARY_CAPS = Command(
     name="salary-caps", flow_name="salary-caps", check=check, summary=caps_reports.summary_text,
-    steps=(Step("read", read, retries=1), Step("stage", stage), Step("compute", compute),
-           Step("store", save), Step("report", report)))
+    steps=(Step("read", read, retries=2), Step("stage", stage), Step("compute", compute),
+           Step("store", save, retries=2), Step("report", report, retries=2)))

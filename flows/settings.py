@@ -66,7 +66,10 @@ PREFECT_DEFAULTS = {
     "PREFECT_LOGGING_LEVEL": "WARNING",
     "PREFECT_SERVER_UI_ENABLED": "false",
     "PREFECT_SERVER_LOGGING_LEVEL": "WARNING",
-    "PREFECT_LOGGING_TO_API_ENABLED": "false",
+    "PREFECT_LOGGING_TO_API_ENABLED": "true",     # the UI shows each run's log (issue 14) ...
+    "PREFECT_LOGGING_LOGGERS_PREFECT_FLOW_RUNS_LEVEL": "INFO",
+    "PREFECT_LOGGING_LOGGERS_PREFECT_TASK_RUNS_LEVEL": "INFO",
+    "PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL": "WARNING",   # ... while the terminal stays quiet
     # Prefect's server runs as a subprocess of Python; without this, a file such as concurrent.py
     # in the current directory would be imported (executed) in place of the standard library's
     "PYTHONSAFEPATH": "1",

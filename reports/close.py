@@ -217,6 +217,18 @@ def _write_unit_workbook(job) -> Path:
     return path
 
 
+def transfers_table(run) -> tuple[str, list[dict]]:
+    """The transfers due, for the Prefect UI (an artifact)."""
+    from flows.store import read_only
+    rules = run.state["rules"]
+    with read_only(Path(run.params["db"])) as con:
+        rows = con.execute("SELECT payer_kind, payer_id, payee, amount, due_on FROM transfers WHERE period = ? "
+                           "ORDER BY due_on, payer_kind DESC, payer_id, payee", [run.state["result"].period]).fetchall()
+    return (f"Przelewy należne za {run.state['result'].period}",
+            [{"płatnik": f"{rules.payer_label(k)} {i}", "odbiorca": rules.payee_label(p),
+              "kwota": format_pl(from_decimal(a)), "termin": str(d)} for k, i, p, a, d in rows])
+
+
 # ------------------------------------------------------------------ terminal summary
 
 def summary_text(run) -> str:

@@ -1,6 +1,8 @@
 """The Prefect flow end to end on the bundled demo inbox, under a test harness."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import duckdb
 import pytest
 
@@ -80,3 +82,88 @@ def test_the_other_commands_run_as_prefect_flows(prefect_harness, tmp_path):
     rec = run_prefect(RECONCILE, orchestration.reconcile, period="2026-10", statements=str(st), db=str(db),
                       quiet=True)
     assert rec.ok and {s["status"] for s in rec.result.status} == {"missing"}
+
+
+def test_issue_14_a_schedule_closes_the_previous_month():
+    from datetime import date
+
+    from flows.orchestration import CLOSE_SCHEDULE, previous_month
+    assert previous_month(date(2026, 11, 5)) == "2026-10"
+    assert previous_month(date(2027, 1, 5)) == "2026-12"
+    assert CLOSE_SCHEDULE == "0 6 5 * *"            # the 5th at 06:00, before the 20th of 004 §10
+
+
+def test_issue_14_a_run_is_named_after_its_work_and_leaves_logs_and_artifacts(prefect_harness, tmp_path):
+    import asyncio
+
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId, LogFilter, LogFilterFlowRunId
+
+    from flows.close import CLOSE
+    from flows.command import run_prefect
+    from flows.orchestration import monthly_close
+    outcome = run_prefect(CLOSE, monthly_close, period="2026-10", inbox=str(settings.DEMO_INBOX),
+                          db=str(tmp_path / "c.duckdb"), out=str(tmp_path / "out"), quiet=True)
+    assert outcome.ok
+    from prefect.logging.handlers import APILogHandler
+    APILogHandler().flush()
+
+    async def look():
+        async with get_client() as client:
+            runs = await client.read_flow_runs()
+            run = next(r for r in runs if r.name == "zamknięcie 2026-10 · demo" and
+                       str(tmp_path) in str(r.parameters.get("db")))
+            logs = await client.read_logs(log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(any_=[run.id])))
+            arts = await client.read_artifacts(artifact_filter=ArtifactFilter(
+                flow_run_id=ArtifactFilterFlowRunId(any_=[run.id])))
+            return run, logs, arts
+
+    run, logs, arts = asyncio.run(look())
+    assert run.state.is_completed()
+    messages = "\n".join(m.message for m in sorted(logs, key=lambda m: m.timestamp))
+    assert "[2/5] sprawdzanie: 333 członków" in messages and "wiersze odczytane 1642 = użyte 918" in messages
+    assert {a.key for a in arts} >= {"close-podsumowanie", "close-tabela", "close-pliki"}
+
+
+def test_issue_14_the_close_deployment_is_served_and_runs_when_triggered_through_the_api(prefect_harness, tmp_path):
+    """`skladki serve` (a process of its own, on the harness's server) serves the close deployment:
+    typed parameters (the UI's run form), a schedule on the 5th; a run triggered through the API
+    completes with the run's name and the files."""
+    import os
+    import subprocess
+    import sys
+
+    from prefect.deployments import run_deployment
+    from prefect.settings import PREFECT_API_URL
+
+    from flows.orchestration import deployments
+    close = deployments(str(settings.DEMO_INBOX), str(tmp_path / "c.duckdb"), str(tmp_path / "out"))[0]
+    schema = close._parameter_openapi_schema.model_dump()
+    assert {"inbox", "db", "out", "period"} <= set(schema["properties"])
+    assert schema["required"] == ["inbox", "db"]
+    assert [s.schedule.cron for s in close.schedules] == ["0 6 5 * *"]
+    serving = subprocess.Popen([sys.executable, "-m", "flows.cli", "serve", "--inbox", str(settings.DEMO_INBOX),
+                                "--db", str(tmp_path / "c.duckdb"), "--out", str(tmp_path / "out")],
+                               env={**os.environ, "PREFECT_API_URL": PREFECT_API_URL.value()},
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                               cwd=Path(__file__).resolve().parents[1])
+    try:
+        assert serving.stdout.readline().startswith(f"Prefect: serwer {PREFECT_API_URL.value()}")
+        import time
+
+        from prefect.client.orchestration import get_client
+        from prefect.exceptions import ObjectNotFound
+        with get_client(sync_client=True) as client:
+            for _ in range(120):                 # registering the deployments takes a few seconds
+                try:
+                    client.read_deployment_by_name("monthly-close/zamkniecie-miesieczne")
+                    break
+                except ObjectNotFound:
+                    time.sleep(0.5)
+        run = run_deployment("monthly-close/zamkniecie-miesieczne", parameters={"period": "2026-10"}, timeout=240)
+    finally:
+        serving.terminate()
+        serving.wait(timeout=30)
+    assert run.state.is_completed(), run.state
+    assert run.name == "zamknięcie 2026-10 · demo"
+    assert (tmp_path / "out" / "zamkniecie_2026-10.xlsx").exists()
