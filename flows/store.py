@@ -24,7 +24,7 @@ def begin(db: Path, wait_seconds: float | None = None) -> duckdb.DuckDBPyConnect
     """Open ``db`` (created if absent) and begin the run's one transaction. Another run holding
     the file is waited for, a bounded time (SKLADKI_DB_WAIT seconds, default 30), then the run
     stops with a Polish message — the second close is never lost in a traceback."""
-    wait = float(os.environ.get("SKLADKI_DB_WAIT", "30")) if wait_seconds is None else wait_seconds
+    wait = float(os.environ.get("SKLADKI_DB_WAIT", "30")) if wait_seconds is None else wait_seconds  # ok-float: seconds
     deadline = time.monotonic() + wait
     while True:
         try:

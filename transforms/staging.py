@@ -61,6 +61,15 @@ def shape_problems(r: dict) -> list[str]:
     return [text("problems", "row_shape", cells=r["_cells"], header=r["_header_cells"])]
 
 
+def id_problems(value: str, column: str, counts: dict[str, int]) -> list[str]:
+    """An id must be given, and given once."""
+    if not value:
+        return [text("problems", "id_empty", column=column)]
+    if counts[value] > 1:
+        return [text("problems", "duplicate_id", column=column, value=value, count=counts[value])]
+    return []
+
+
 def _counts(rows: list[dict], column: str) -> dict[str, int]:
     counts: dict[str, int] = {}
     for r in rows:
@@ -192,11 +201,7 @@ def stage_regions(raw: pl.DataFrame | None, period: str) -> tuple[pl.DataFrame, 
     good, found = [], []
     for r in raw.to_dicts():
         rid = (r.get("region_id") or "").strip()
-        problems = shape_problems(r)
-        if not rid:
-            problems.append(text("problems", "id_empty", column="region_id"))
-        elif counts[rid] > 1:
-            problems.append(text("problems", "duplicate_id", column="region_id", value=rid, count=counts[rid]))
+        problems = shape_problems(r) + id_problems(rid, "region_id", counts)
         account = (r.get("bank_account") or "").strip()
         iban = bank_account_iban(account) if account else None
         if account and iban is None:
@@ -239,11 +244,7 @@ def stage_members(raw: pl.DataFrame, units: StagedUnits, rules: Rules) -> Staged
     for r in rows:
         mid = (r.get("member_id") or "").strip()
         uid = (r.get("unit_id") or "").strip()
-        problems = shape_problems(r)
-        if not mid:
-            problems.append(text("problems", "id_empty", column="member_id"))
-        elif counts[mid] > 1:
-            problems.append(text("problems", "duplicate_id", column="member_id", value=mid, count=counts[mid]))
+        problems = shape_problems(r) + id_problems(mid, "member_id", counts)
         if uid in units.rejected_ids:
             problems.append(text("problems", "unit_rejected", value=uid, unit_row=units.rejected_rows[uid]))
         elif uid not in unit_book:
