@@ -31,3 +31,28 @@ def test_the_default_rulebook_and_an_override_only_where_the_rulebook_allows_it(
     assert "national_contribution_pct dotyczy tylko regulaminów" in bad.issues[0].message
     ok = stage_units(raw(rulebook="przerobka", national_contribution_pct="12"), RULES)
     assert ok.units["national_contribution_pct"].to_list() == ["12"]
+
+
+from hypothesis import given, settings as hsettings, strategies as st  # noqa: E402
+from stdnum.pl import pesel as stdnum_pesel  # noqa: E402
+
+from transforms.staging import valid_pesels  # noqa: E402
+
+
+def _with_check(first10: str) -> str:
+    weights = (1, 3, 7, 9, 1, 3, 7, 9, 1, 3)
+    return first10 + str((10 - sum(int(c) * w for c, w in zip(first10, weights)) % 10) % 10)
+
+
+pesel_like = st.one_of(
+    st.text("0123456789", min_size=11, max_size=11),                                    # mostly invalid
+    st.text("0123456789", min_size=10, max_size=10).map(_with_check),                   # right check digit
+    st.builds(lambda y, m, d, s: _with_check(f"{y:02d}{m:02d}{d:02d}{s:04d}"),          # plausible dates
+              st.integers(0, 99), st.integers(0, 99), st.integers(0, 39), st.integers(0, 9999)),
+    st.text("0123456789 -x", min_size=0, max_size=14))
+
+
+@hsettings(max_examples=300, deadline=None)
+@given(st.lists(pesel_like, min_size=1, max_size=40))
+def test_issue_15_the_vectorised_pesel_check_equals_python_stdnum(values):
+    assert valid_pesels(values) == {v for v in values if stdnum_pesel.is_valid(v)}

@@ -13,7 +13,6 @@ from datetime import date
 from fractions import Fraction
 
 import polars as pl
-from stdnum.pl import pesel as stdnum_pesel
 
 from transforms.errors import Issue, issue, issues_frame, mask_expr, render_expr, text
 from transforms.money import AMOUNT_RE, format_pl, grosze, parse_amount_expr, pln
@@ -52,6 +51,28 @@ def _date(v: str | None) -> date | None:
         return date.fromisoformat(v.strip()) if v and re.match(r"^\d{4}-\d{2}-\d{2}$", v.strip()) else None
     except ValueError:
         return None
+
+
+def pesel_valid_expr(column: str) -> pl.Expr:
+    """Vectorised PESEL check — 11 digits (spaces and hyphens ignored), the check digit, and a real
+    birth date with the century coded in the month — equal to python-stdnum's ``is_valid`` (a
+    property test compares them), some hundred times faster on a national register."""
+    s = pl.col(column).fill_null("").str.replace_all(r"[ \-]", "")
+    digits = [s.str.slice(i, 1).cast(pl.Int64, strict=False) for i in range(11)]
+    weighted = sum(d * w for d, w in zip(digits, (1, 3, 7, 9, 1, 3, 7, 9, 1, 3)))
+    check_ok = (10 - weighted % 10) % 10 == digits[10]
+    yy, mm = s.str.slice(0, 2).cast(pl.Int64, strict=False), s.str.slice(2, 2).cast(pl.Int64, strict=False)
+    year = yy + (mm // 20).replace_strict({0: 1900, 1: 2000, 2: 2100, 3: 2200, 4: 1800}, default=None,
+                                          return_dtype=pl.Int64)
+    born = pl.concat_str([year.cast(pl.String).str.zfill(4), (mm % 20).cast(pl.String).str.zfill(2),
+                          s.str.slice(4, 2)], separator="-").str.to_date("%Y-%m-%d", strict=False)
+    return (s.str.contains(r"^\d{11}$") & check_ok & born.is_not_null()).fill_null(False)
+
+
+def valid_pesels(values: list[str]) -> set[str]:
+    """The valid ones among ``values`` (one vectorised pass)."""
+    frame = pl.DataFrame({"pesel": values}, schema={"pesel": pl.String})
+    return set(frame.filter(pesel_valid_expr("pesel"))["pesel"].to_list())
 
 
 def shape_problems(r: dict) -> list[str]:
@@ -240,6 +261,7 @@ def stage_members(raw: pl.DataFrame, units: StagedUnits, rules: Rules) -> Staged
     counts = _counts(rows, "member_id")
     # a PESEL or staff number shared by two members would attribute one person's pay to another
     shared = {col: {k: n for k, n in _counts(rows, col).items() if k and n > 1} for col in ("pesel", "staff_number")}
+    valid = valid_pesels([(r.get("pesel") or "").strip() for r in rows])
     good, found, rejected = [], [], set()
     for r in rows:
         mid = (r.get("member_id") or "").strip()
@@ -266,7 +288,7 @@ def stage_members(raw: pl.DataFrame, units: StagedUnits, rules: Rules) -> Staged
             elif joined and left < joined:
                 problems.append(text("problems", "left_before_joined", left=left, joined=joined))
         pesel = (r.get("pesel") or "").strip()
-        if pesel and not stdnum_pesel.is_valid(pesel):
+        if pesel and pesel not in valid:
             problems.append(text("problems", "pesel_bad", value=pesel))
         for col, dupes in shared.items():
             value = (r.get(col) or "").strip()
