@@ -47,15 +47,20 @@ def _state(db, out):
             sorted((str(p.relative_to(out)), p.read_bytes()) for p in out.rglob("*") if p.is_file()))
 
 
-def test_issue_13_a_workbook_held_open_in_excel_is_named_and_nothing_changes(tmp_path, monkeypatch):
-    import os
-
-    from flows import command
+def _closed_once(tmp_path):
+    """A close done once: its database, output folder, command line and their state."""
     inbox = write_inbox(tmp_path / "in")
     db, out = tmp_path / "c.duckdb", tmp_path / "out"
     args = ["close", "--period", "2026-10", "--inbox", str(inbox), "--db", str(db), "--out", str(out), "--engine", "plain"]
     assert CliRunner().invoke(app, args).exit_code == 0
-    before = _state(db, out)
+    return db, out, args, _state(db, out)
+
+
+def test_issue_13_a_workbook_held_open_in_excel_is_named_and_nothing_changes(tmp_path, monkeypatch):
+    import os
+
+    from flows import command
+    db, out, args, before = _closed_once(tmp_path)
     real = os.replace
 
     def excel_holds_it(src, dst):
@@ -74,11 +79,7 @@ def test_issue_13_a_workbook_held_open_in_excel_is_named_and_nothing_changes(tmp
 def test_issue_13_a_locked_database_is_named_and_nothing_changes(tmp_path, monkeypatch):
     import subprocess
     import sys
-    inbox = write_inbox(tmp_path / "in")
-    db, out = tmp_path / "c.duckdb", tmp_path / "out"
-    args = ["close", "--period", "2026-10", "--inbox", str(inbox), "--db", str(db), "--out", str(out), "--engine", "plain"]
-    assert CliRunner().invoke(app, args).exit_code == 0
-    before = _state(db, out)
+    db, out, args, before = _closed_once(tmp_path)
     monkeypatch.setenv("SKLADKI_DB_WAIT", "1")
     holder = subprocess.Popen([sys.executable, "-c", f"import duckdb, time; c = duckdb.connect({str(db)!r}); "
                                "print('ok', flush=True); time.sleep(20)"], stdout=subprocess.PIPE, text=True)
