@@ -66,6 +66,9 @@ def main() -> None:
     ap.add_argument("--keep", action="store_true", help="keep the temporary folder")
     ap.add_argument("--corrupt", type=float, default=0.0, help="fraction of income lines to damage")
     ap.add_argument("--engines", default="plain,prefect")
+    ap.add_argument("--receipts", action="store_true", help="synth with deductions and payments (issue 11)")
+    ap.add_argument("--no-unit-workbooks", action="store_true",
+                    help="only the runs without unit workbooks: a first close and a re-close")
     args = ap.parse_args()
     if not Path("/usr/bin/time").exists():
         sys.exit("needs /usr/bin/time (Debian package `time`)")
@@ -73,7 +76,7 @@ def main() -> None:
     skladki = str(BIN / "skladki")
     try:
         wall, rss, out = timed([skladki, "synth", "--members", str(args.members), "--period",
-                                args.period, "--out", str(work / "inbox")])
+                                args.period, "--out", str(work / "inbox")] + (["--receipts"] if args.receipts else []))
         print(f"synth   {args.members:>8} members: {wall:6.1f} s wall, {rss:7.0f} MiB peak  ({out.strip()})")
         if args.corrupt:
             n = corrupt(work / "inbox" / "income" / "payroll.csv", args.corrupt)
@@ -81,6 +84,9 @@ def main() -> None:
         runs = [("plain", "first run", []), ("plain", "re-run (replaces the period)", []),
                 ("plain", "without unit workbooks", ["--no-unit-workbooks"]),
                 ("prefect", "first run", []), ("prefect", "without unit workbooks", ["--no-unit-workbooks"])]
+        if args.no_unit_workbooks:
+            runs = [(e, kind, ["--no-unit-workbooks"]) for e in ("plain", "prefect")
+                    for kind in ("first run, no unit workbooks", "re-close, no unit workbooks")]
         for engine, kind, extra in [r for r in runs if r[0] in args.engines.split(",")]:
             db = work / f"{engine}.duckdb"
             wall, rss, out = timed([skladki, "close", "--period", args.period, "--inbox",
@@ -90,8 +96,8 @@ def main() -> None:
             exc = re.search(r"wyjątki: (.*)", out).group(1)
             print(f"close   engine={engine:<7} {kind:<29}: {wall:6.1f} s wall, {rss:7.0f} MiB peak,"
                   f" rows read {rows}; exceptions {exc}", flush=True)
-        wb = work / "out-plain" / f"zamkniecie_{args.period}.xlsx"
-        print(f"workbook {wb.stat().st_size / 1e6:.1f} MB, database {(work / 'plain.duckdb').stat().st_size / 1e6:.1f} MB")
+        wb = work / f"out-{args.engines.split(',')[0]}" / f"zamkniecie_{args.period}.xlsx"
+        print(f"workbook {wb.stat().st_size / 1e6:.1f} MB, database {(work / f"{args.engines.split(',')[0]}.duckdb").stat().st_size / 1e6:.1f} MB")
     finally:
         if args.keep:
             print(f"kept {work}")

@@ -105,7 +105,14 @@ def demo(folder: Path = typer.Option(Path("out/demo"), help="gdzie zapisać baz�
     folder.mkdir(parents=True)
     marker.write_text("folder utworzony przez `skladki demo`; demo może go usunąć i utworzyć ponownie\n",
                       encoding="utf-8")
-    print(f"demo: zamknięcie {period} z {settings.DEMO_INBOX} do {folder}", flush=True)
+    # two months: the first has no receipt information (its dues are assumed received), the second
+    # has the employers' deductions and payments.csv, so the members' accounts carry over
+    from transforms.ledger import shift_period
+    first = shift_period(period, -1)
+    print(f"demo: zamknięcie {first} z {settings.DEMO_INBOX} do {folder}", flush=True)
+    execute(CLOSE, "plain", period=first, inbox=settings.DEMO_INBOX,
+            db=folder / "skladki.duckdb", out=folder, unit_workbooks=False)
+    print(f"\ndemo: zamknięcie {period} z {settings.DEMO_INBOX} do {folder}", flush=True)
     execute(CLOSE, engine, period=period, inbox=settings.DEMO_INBOX, db=folder / "skladki.duckdb", out=folder,
             unit_workbooks=True)
 
@@ -114,13 +121,28 @@ def demo(folder: Path = typer.Option(Path("out/demo"), help="gdzie zapisać baz�
 def synth(members: int = typer.Option(..., min=1, help="liczba członków"),
           period: str = typer.Option(..., callback=_period),
           out: Path = typer.Option(..., help="folder skrzynki do zapisania"),
-          seed: int = typer.Option(2026, help="ziarno losowania (to samo ziarno, ta sama skrzynka)")):
+          seed: int = typer.Option(2026, help="ziarno losowania (to samo ziarno, ta sama skrzynka)"),
+          receipts: bool = typer.Option(False, help="także wpływy: potrącenia pracodawców (z częścią błędów) "
+                                        "i wpłaty członków (payments.csv)")):
     """Zapisuje deterministyczną, poprawną skrzynkę dowolnej wielkości (testy skali, pomiary)."""
     from flows.synth import write_inbox
     t0 = time.perf_counter()
-    counts = write_inbox(out, members, period, seed)
+    counts = write_inbox(out, members, period, seed, receipts=receipts)
+    extra = (f", potrąceń {counts['deductions']}, wpłat {counts['payments']}" if receipts else "")
     print(f"synth: jednostek {counts['units']}, członków {counts['members']}, wierszy dochodu "
-          f"{counts['income']}, decyzji {counts['adjustments']} -> {out} ({time.perf_counter() - t0:.1f} s)")
+          f"{counts['income']}, decyzji {counts['adjustments']}{extra} -> {out} ({time.perf_counter() - t0:.1f} s)")
+
+
+@app.command()
+def statement(year: int = typer.Option(..., help="rok podatkowy, RRRR"),
+              db: Path = typer.Option(..., help="plik bazy DuckDB z zamkniętymi miesiącami"),
+              out: Path = typer.Option(..., help="folder na skoroszyty i PDF"),
+              members: Optional[Path] = typer.Option(None, help="members.csv jednostki (imiona i nazwiska "
+                                                     "na zaświadczeniach; bez niego numery członków)"),
+              engine: str = typer.Option("prefect", callback=_engine, help="prefect (domyślnie) albo plain")):
+    """Roczne zaświadczenia o składkach członkowskich (do odliczenia w PIT) z kont członków."""
+    from flows.statement import STATEMENT
+    execute(STATEMENT, engine, year=year, db=db, out=out, members=members)
 
 
 @app.command("salary-caps")

@@ -67,6 +67,7 @@ class Run:
         if self.con is None:
             db = Path(self.params["db"])
             self.state["_db_was_new"] = not db.exists()
+            db.parent.mkdir(parents=True, exist_ok=True)
             self.con = store.begin(db)
         return self.con
 

@@ -24,6 +24,7 @@ REQUIRED = {
     "remittances": ["region_id", "voivodeship", "paid_in", "amount", "declared_paying_members"],
     "wages": ["voivodeship", "month", "amount"],
     "regions": ["region_id"],
+    "payments": ["member_id", "paid_on", "amount"],
 }
 OPTIONAL = {
     "units": ["name", "sheltered", "raised_pct", "unemployed_flat", "pensioner_flat",
@@ -35,6 +36,7 @@ OPTIONAL = {
     "remittances": ["exempt_members", "refused_units", "refused_members"],
     "wages": ["source"],
     "regions": ["name", "bank_account", "transfer_title"],
+    "payments": ["period", "reference"],
 }
 
 
@@ -56,7 +58,7 @@ def read_table(path: Path, kind: str) -> pl.DataFrame:
         else:
             raw = path.read_bytes()
             if not raw.strip():
-                if kind == "adjustments":      # an empty optional file: no decisions this month
+                if kind in ("adjustments", "payments"):   # an empty optional file: nothing this month
                     return _empty(kind)
                 raise UserError("file_empty", name=name, columns=", ".join(REQUIRED[kind]))
             try:
@@ -167,7 +169,8 @@ def read_inbox(inbox: Path, period: str) -> RawInputs:
     members_path = find_table(inbox, "members", True)
     adj_path = find_table(inbox, "adjustments", False)
     regions_path = find_table(inbox, "regions", False)
-    for path in (units_path, members_path, adj_path, regions_path):
+    payments_path = find_table(inbox, "payments", False)
+    for path in (units_path, members_path, adj_path, regions_path, payments_path):
         if path and (why := file_problem(path, follow_links=True)):
             raise UserError("not_a_file", name=path.name, why=why)
     units = read_table(units_path, "units")
@@ -176,7 +179,8 @@ def read_inbox(inbox: Path, period: str) -> RawInputs:
     members = read_table(members_path, "members")
     adjustments = read_table(adj_path, "adjustments") if adj_path else _empty("adjustments")
     regions = read_table(regions_path, "regions") if regions_path else _empty("regions")
-    files += [p for p in (units_path, members_path, adj_path, regions_path) if p]
+    payments = read_table(payments_path, "payments") if payments_path else _empty("payments")
+    files += [p for p in (units_path, members_path, adj_path, regions_path, payments_path) if p]
     ids = identifiers(members)
     profiles = load_profiles()
     payroll = PayrollFiles()
@@ -209,4 +213,4 @@ def read_inbox(inbox: Path, period: str) -> RawInputs:
                      file_rows_rejected=payroll.rows_rejected, input_sha256=digest.hexdigest(),
                      income_issues=payroll.issues, income_blocked=payroll.blocked,
                      income_row_status=payroll.row_status, deductions=payroll.deductions,
-                     formats=dict(FORMATS), regions=regions)
+                     formats=dict(FORMATS), regions=regions, payments=payments)

@@ -17,6 +17,7 @@ from flows.command import Run, printer, run_flow_steps
 from flows.delegates import VERIFY_DELEGATES
 from flows.reconcile import RECONCILE
 from flows.salary_caps import SALARY_CAPS
+from flows.statement import STATEMENT
 
 
 def previous_month(today: date) -> str:
@@ -68,7 +69,14 @@ def reconcile(statements: str, db: str, out: Optional[str] = None, period: Optio
                                           db=db, out=out), printer(quiet))
 
 
-FLOWS = {CLOSE.name: monthly_close, SALARY_CAPS.name: salary_caps, VERIFY_DELEGATES.name: verify_delegates,
+@flow(name=STATEMENT.flow_name, flow_run_name=lambda: f"zaświadczenia PIT {flow_run.parameters.get('year')}",
+      log_prints=False)
+def pit_statement(year: int, db: str, out: str, members: Optional[str] = None, quiet: bool = False) -> Run:
+    """Each member's yearly statement of union dues received (PIT, art. 26 ust. 1 pkt 2c)."""
+    return run_flow_steps(STATEMENT, dict(year=year, db=db, out=out, members=members), printer(quiet))
+
+
+FLOWS = {STATEMENT.name: pit_statement, CLOSE.name: monthly_close, SALARY_CAPS.name: salary_caps, VERIFY_DELEGATES.name: verify_delegates,
          RECONCILE.name: reconcile}
 
 # the monthly close on the 5th at 06:00 (before the 20th, 004 §10), for the previous month
@@ -87,6 +95,8 @@ def deployments(inbox: str, db: str, out: Optional[str], statements: Optional[st
     if officers:
         out_deps.append(salary_caps.to_deployment("limity-wynagrodzen", parameters={"officers": officers, "db": db,
                                                                                    "out": out}))
+    if out:    # the yearly statements: the year is asked for in the UI's run form
+        out_deps.append(pit_statement.to_deployment("zaswiadczenia-pit", parameters={"db": db, "out": out}))
     if delegates_inbox:
         out_deps.append(verify_delegates.to_deployment("weryfikacja-delegatow",
                                                        parameters={"inbox": delegates_inbox, "db": db, "out": out}))

@@ -22,9 +22,9 @@ from reports import reconcile as reconcile_reports
 from schemas.tables import TABLES
 from flows.files import file_problem
 from transforms.errors import UserError, issue, issues_frame, mask_personal, text
-from transforms.money import format_pl, from_decimal, parse_amount
+from transforms.ledger import arrears
+from transforms.money import from_decimal, sql_grosze
 from transforms.reconcile import Expected, Unit, reconcile
-from transforms.staging import is_period
 from transforms.statements import check_mt940, csv_profile_matches, parse_bank_csv, parse_mt940
 
 MT940_SUFFIXES = (".sta", ".mt940", ".940")
@@ -71,24 +71,6 @@ def read_mt940(raw: bytes, name: str, period: str) -> tuple[list[dict], list, tu
     return entries, found, identity
 
 
-def read_payments(folder: Path, period: str) -> tuple[dict[tuple[str, str], int], list]:
-    path = folder / PAYMENTS
-    if not path.exists():
-        return {}, []
-    out: dict[tuple[str, str], int] = {}
-    found = []
-    with path.open(encoding="utf-8-sig", newline="") as f:
-        for i, r in enumerate(csv.DictReader(f), start=1):
-            member, month, amount = ((r.get(k) or "").strip() for k in ("member_id", "period", "amount"))
-            value = parse_amount(amount)
-            if not member or not is_period(month) or value is None:
-                found.append(issue("bad_payment", source=PAYMENTS, row=i, command="reconcile", period=period,
-                                   member_id=member or None, member=member, period_text=month, amount=amount))
-                continue
-            out[(member, month)] = out.get((member, month), 0) + value
-    return out, found
-
-
 def load_books(db: Path, period: str) -> dict:
     if not db.exists():
         raise UserError("no_database", db=db)
@@ -112,20 +94,22 @@ def load_books(db: Path, period: str) -> dict:
                     for r in con.execute("SELECT payer_id, payer_kind, payee, amount, due_on FROM transfers WHERE "
                                          "list_contains(?, payer_kind) AND period = ? ORDER BY payer_id, payee",
                                          [forwarders, period]).fetchall()]
-        dues = [dict(zip(("member_id", "unit_id", "period", "total"), (m, u, p, g(t))))
-                for m, u, p, t in con.execute("SELECT member_id, unit_id, period, total FROM dues "
-                                              "WHERE period <= ?", [period]).fetchall()]
-        deducted = set()
-        if "deduction_check" in store.table_names(con):
-            deducted = {(m, p) for m, p in con.execute(
-                "SELECT member_id, period FROM deduction_check WHERE deducted > 0 AND period <= ?",
-                [period]).fetchall()}
-        periods = [p for (p,) in con.execute("SELECT DISTINCT period FROM dues WHERE period <= ? ORDER BY 1",
-                                             [period]).fetchall()]
+        # RULES.md §10 from the members' accounts (the one definition, transforms.ledger.arrears)
+        arrears_rows: list[dict] = []
+        if "member_ledger" in store.table_names(con):
+            (last,) = con.execute("SELECT max(period) FROM member_ledger WHERE period <= ?", [period]).fetchone()
+            ledger = pl.DataFrame(con.execute(
+                f"SELECT period, member_id, unit_id, months_unpaid, {sql_grosze('arrears')} FROM member_ledger "
+                "WHERE period = ? AND months_unpaid > 0", [last]).fetchall(),
+                schema={"period": pl.String, "member_id": pl.String, "unit_id": pl.String, "months_unpaid": pl.Int64,
+                        "arrears": pl.Int64}, orient="row")
+            books = dict(con.execute("SELECT unit_id, rulebook FROM units WHERE period = ?", [last]).fetchall())
+            rules = rules_for(last or period)
+            months = {u: rules.version(b).arrears_months for u, b in books.items() if b in rules.versions}
+            arrears_rows = arrears(ledger, months).to_dicts()
     if not expected:
         raise UserError("no_transfers", db=db, period=period)
-    return {"expected": expected, "units": units, "forwards": forwards, "dues": dues, "deducted": deducted,
-            "periods": periods}
+    return {"expected": expected, "units": units, "forwards": forwards, "arrears": arrears_rows}
 
 
 def check(params: dict) -> None:
@@ -174,17 +158,13 @@ def read_statements(folder: Path, period: str) -> tuple[list[dict], list]:
 def read(run: Run) -> None:
     folder = Path(run.statements)
     credits, found = read_statements(folder, run.period)
-    payments, bad_payments = read_payments(folder, run.period)
     books = load_books(Path(run.db), run.period)
-    known = {d["member_id"] for d in books["dues"]}
-    for (member, month), amount in sorted(payments.items()):
-        if member not in known:        # a direct payment is never dropped without a word
-            bad_payments.append(issue("unknown_payer_member", source=PAYMENTS, command="reconcile", period=run.period,
-                                      member_id=member, amount=format_pl(amount), period_text=month))
+    if (folder / PAYMENTS).exists():     # it belongs to the close now: said, never silently ignored
+        found.append(issue("payments_moved", source=PAYMENTS, command="reconcile", period=run.period))
     rules = rules_for(run.period)
     for f in books["forwards"]:
         f["payee_label"] = rules.payee_label(f["payee"])
-    run.state["inputs"] = {"credits": credits, "payments": payments, "issues": found + bad_payments, **books}
+    run.state["inputs"] = {"credits": credits, "issues": found, **books}
 
 
 def compute(run: Run) -> None:

@@ -72,6 +72,12 @@ def write(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame, **key
     _insert(con, table, frame)
 
 
+def ensure(con: duckdb.DuckDBPyConnection, table: str) -> None:
+    """Create ``table`` (or add the columns added since) if needed."""
+    for stmt in TABLES[table].ddl:
+        con.execute(stmt)
+
+
 def append(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> None:
     """Add rows without replacing (the ``runs`` log)."""
     for stmt in TABLES[table].ddl:

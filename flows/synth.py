@@ -171,7 +171,44 @@ def write_frames(out: Path, frames: dict[str, pl.DataFrame], income_name: str = 
     frames["adjustments"].write_csv(out / "adjustments.csv")
 
 
-def write_inbox(out: Path, n_members: int, period: str, seed: int = 2026) -> dict[str, int]:
+def write_inbox(out: Path, n_members: int, period: str, seed: int = 2026, receipts: bool = False) -> dict[str, int]:
     frames = generate(n_members, period, seed)
     write_frames(out, frames)
-    return {k: v.height for k, v in frames.items()}
+    counts = {k: v.height for k, v in frames.items()}
+    if receipts:
+        counts.update(write_receipts(out, period, random.Random(seed + 1)))
+    return counts
+
+
+def write_receipts(out: Path, period: str, rng: random.Random) -> dict[str, int]:
+    """Deductions (income/deductions.csv, `dues_deducted` lines) and payments.csv for the inbox at
+    ``out``, from the dues the close itself computes (one dues implementation)."""
+    from flows.close import rules_for
+    from flows.inbox import read_inbox
+    from transforms import close as close_logic
+    from transforms.money import share
+    from fractions import Fraction
+    conf = profile()["receipts"]
+    rules = rules_for(period)
+    staged = close_logic.validate(read_inbox(out, period), rules)
+    dues = close_logic.compute(staged, rules).dues
+    deductions, payments = [], []
+    day = f"{period}-15"
+    for mid, category, total in dues.select("member_id", "category", "total").iter_rows():
+        r = rng.random()
+        if category in conf["deducted_for"]:
+            if r < conf["deduction_mistakes"] / 2:
+                continue                                          # nothing deducted
+            amount = share(total, Fraction(80, 82)) if r < conf["deduction_mistakes"] else total
+            deductions.append({"period": period, "member_id": mid, "component": "dues_deducted",
+                               "amount": pln(amount)})
+        elif total and r < conf["direct_pays"]:
+            three = r < conf["direct_pays_three_months"]
+            payments.append({"member_id": mid, "paid_on": day, "amount": pln(total * (3 if three else 1)),
+                             "period": None if three else period, "reference": f"składka {period}"})
+    s = pl.String
+    pl.DataFrame(deductions, schema={k: s for k in ("period", "member_id", "component", "amount")}).write_csv(
+        out / "income" / "deductions.csv")
+    pl.DataFrame(payments, schema={k: s for k in ("member_id", "paid_on", "amount", "period", "reference")}).write_csv(
+        out / "payments.csv")
+    return {"deductions": len(deductions), "payments": len(payments)}

@@ -16,11 +16,12 @@ import polars as pl
 
 from reports import settlement
 from reports.xlsx import form_sheet, new_workbook, safe_name, sheet
+from transforms.ledger import shift_period
 from transforms.money import format_pl, from_decimal
 from transforms.rulebook import Rules
 
 MEMBER_HEADERS = ["Jednostka", "Nr członka", "Imię i nazwisko", "Kategoria", "Podstawa", "Składka",
-                  "Podwyższenie", "Razem"]
+                  "Podwyższenie", "Razem", "Otrzymano w miesiącu", "Nadpłata", "Zaległość", "Miesiące bez pełnej wpłaty"]
 EXCEPTION_HEADERS = ["Plik", "Wiersz", "Nr członka", "Kod", "Co poprawić"]
 
 
@@ -117,8 +118,119 @@ def write_close_workbook(con: duckdb.DuckDBPyConnection, rules: Rules, path: Pat
     sheet(wb, "Kontrola potrąceń",
           ["Poziom", "Plik pracodawcy", "Nr członka", "Jednostka", "Potrącono", "Należna składka", "Różnica"],
           differences + totals, money_cols={4, 5, 6}, widths=[20, 32, 18, 12, 14, 16, 14], page_header=head)
+    account_sheets(wb, con, rules, head)
     wb.save(path)
     return path
+
+
+BASIS = {"received": "wpływy (potrącenia i wpłaty)", "assumed": "przyjęte w całości — brak danych o wpływach",
+         "correction": "korekta"}
+KIND = {"reduced": "obniżenie", "suspended": "zawieszenie", "deduction": "potrącenie pracodawcy",
+        "payment": "wpłata członka", "assumed": "przyjęte jako otrzymane"}
+MEASURE = {"owed": "należna składka", "received": "otrzymano", "balance": "saldo"}
+
+
+def account_sheets(wb, con: duckdb.DuckDBPyConnection, rules: Rules, head: str) -> None:
+    """Owed and received (RULES.md §5, §10; 004 §3 ust. 1, §10, §2 ust. 3): the split of what was
+    received beside the split of what is owed, members' accounts with a balance, arrears, the
+    employers' claims and a letter per employer, reductions and suspensions, a re-close's changes."""
+    p = {"period": rules.period}
+    levels = [lvl.code for lvl in rules.levels]
+    per_unit = {}
+    for u, lvl, basis, amount, corrects in con.execute(
+            "SELECT unit_id, level, basis, amount, corrects FROM settlement WHERE period = $period", p).fetchall():
+        row = per_unit.setdefault(u, {"basis": set(), "corrects": set(), **{x: 0 for x in levels}})
+        row[lvl] = row.get(lvl, 0) + from_decimal(amount)
+        row["basis"].add(basis)
+        if corrects:
+            row["corrects"].add(corrects)
+    recv = dict(con.execute("SELECT unit_id, sum(amount) FROM receipts WHERE period = $period GROUP BY 1", p).fetchall())
+    owed = dict(con.execute("SELECT unit_id, sum(total) FROM dues WHERE period = $period GROUP BY 1", p).fetchall())
+    rows = [(u, "; ".join(BASIS[b] for b in sorted(r["basis"])) + (f" (korekta {', '.join(sorted(r['corrects']))})"
+                                                                  if r["corrects"] else ""),
+             owed.get(u), recv.get(u), *[r[x] for x in levels]) for u, r in sorted(per_unit.items())]
+    sheet(wb, "Podział wpływów", ["Jednostka", "Podstawa", "Należne składki", "Otrzymano"]
+          + [f"Podział wpływów: {lvl.label}" for lvl in rules.levels],
+          rows, money_cols=set(range(2, 4 + len(levels))), widths=[12, 36, 14, 14] + [14] * len(levels),
+          page_header=head + ": podział składek otrzymanych (004 §3 ust. 1, §10)", totals={0: "Razem"})
+    sheet(wb, "Konta członków",
+          ["Jednostka", "Nr członka", "Należna", "Otrzymano", "Nadpłata (na przyszłe miesiące)", "Zaległość",
+           "Saldo", "Miesiące bez pełnej wpłaty", "Najstarszy niezapłacony", "Podstawa"],
+          [(*r[:-1], BASIS[r[-1]]) for r in con.execute(
+              "SELECT unit_id, member_id, owed, received, credit, arrears, balance, months_unpaid, oldest_unpaid, basis "
+              "FROM member_ledger WHERE period = $period AND balance <> 0 ORDER BY unit_id, member_id", p).fetchall()],
+          money_cols={2, 3, 4, 5, 6}, widths=[12, 12, 12, 12, 16, 12, 12, 14, 14, 30],
+          page_header=head + ": konta członków z saldem (nadpłata albo zaległość)", totals={0: "Razem"})
+    months = {u: rules.version(b).arrears_months for u, b in con.execute(
+        "SELECT unit_id, rulebook FROM units WHERE period = $period", p).fetchall()}
+    sheet(wb, "Zaległości 3 mies.",
+          ["Jednostka", "Nr członka", "Miesiące bez pełnej wpłaty", "Od", "Do", "Zaległość"],
+          [(u, m, n, shift_period(last, 1 - n), last, a) for u, m, n, last, a in con.execute(
+              "SELECT unit_id, member_id, months_unpaid, period, arrears FROM member_ledger "
+              "WHERE period = $period AND months_unpaid > 0 ORDER BY 1, 2", p).fetchall() if n >= months.get(u, 3)],
+          money_cols={5}, widths=[12, 12, 14, 10, 10, 14],
+          page_header=head + ": członkowie bez pełnej wpłaty przez kolejne miesiące (do decyzji zarządu, RULES.md §10)")
+    claims = con.execute("SELECT employer, unit_id, member_id, owed, deducted, difference, note FROM employer_claims "
+                         "WHERE period = $period ORDER BY employer, unit_id, member_id", p).fetchall()
+    by_employer: dict[str, list] = {}
+    for r in claims:
+        by_employer.setdefault(r[0], []).append(r)
+    sheet(wb, "Roszczenia do pracodawców",
+          ["Pracodawca (plik)", "Jednostka", "Nr członka", "Należna", "Potrącono", "Różnica", "Uwagi"],
+          [r for r in claims if r[5]] + [(e, "razem", f"{len(rs)} członków", sum(r[3] for r in rs),
+                                          sum(r[4] for r in rs), sum(r[5] for r in rs), None)
+                                         for e, rs in by_employer.items()],
+          money_cols={3, 4, 5}, widths=[34, 12, 14, 12, 12, 12, 40],
+          page_header=head + ": potrącenia pracodawców a składki należne")
+    for n, (employer, rs) in enumerate(by_employer.items(), start=1):
+        form_sheet(wb, f"Pismo {n}", employer_letter(employer, rs, rules.period), lambda *a: False,
+                   head + f": pismo do pracodawcy ({employer})", index=None)
+    sheet(wb, "Obniżki i zawieszenia",
+          ["Jednostka", "Nr członka", "Rodzaj", "Kwota miesięczna", "Od", "Do", "Miesięcy razem",
+           "Pozostało miesięcy", "Decyzja"],
+          [(r[0], r[1], KIND.get(r[2], r[2]), *r[3:]) for r in con.execute(
+              "SELECT unit_id, member_id, kind, amount, valid_from, valid_to, months_covered, months_left, decision_ref "
+              "FROM adjustments_in_force WHERE period = $period ORDER BY unit_id, member_id", p).fetchall()],
+          money_cols={3}, widths=[12, 12, 14, 14, 10, 10, 12, 12, 30],
+          page_header=head + ": obniżenia i zawieszenia składki — kopie decyzji dla Zarządu Regionu (004 §2 ust. 3)")
+    if "close_differences" in _tables(con):
+        changed = con.execute(
+            "SELECT subject, subject_id, unit_id, measure, before, after, change FROM close_differences "
+            "WHERE run_id = (SELECT arg_max(run_id, finished_at) FROM runs WHERE period = $period) "
+            "ORDER BY subject, unit_id, subject_id, measure", p).fetchall()
+        if changed:
+            label = {lvl.code: f"podział: {lvl.label}" for lvl in rules.levels} | MEASURE
+            sheet(wb, "Zmiany po korekcie", ["Kto", "Numer", "Jednostka", "Wielkość", "Było", "Jest", "Zmiana"],
+                  [({"member": "członek", "split": "podział jednostki"}[r[0]], r[1], r[2], label.get(r[3], r[3]), *r[4:])
+                   for r in changed], money_cols={4, 5, 6}, widths=[12, 12, 12, 28, 14, 14, 14],
+                  page_header=head + ": co zmieniło ponowne zamknięcie (korekta trafia do podziału następnego miesiąca)")
+
+
+def _tables(con) -> set[str]:
+    return {t for (t,) in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+
+
+def employer_letter(employer: str, rows: list[tuple], period: str) -> list[tuple]:
+    """A one-page letter to the employer's payroll office: the members whose deduction differs."""
+    fmt = lambda v: format_pl(from_decimal(v))  # noqa: E731
+    lines = [(f"Do działu płac — {employer}", None, None),
+             (f"Dotyczy: składki związkowej potrąconej z wynagrodzeń za {period}", None, None),
+             ("Na podstawie list płac porównaliśmy potrącone składki z należnymi.", None, None),
+             ("RÓŻNICE", None, None)]
+    differing = [r for r in rows if r[5]]
+    lines += [(f"członek nr {r[2]} (jednostka {r[1]})", f"potrącono {fmt(r[4])}, należna {fmt(r[3])}",
+               f"{'nadpłata' if r[5] > 0 else 'niedopłata'} {fmt(abs(r[5]))}") for r in differing]
+    if not differing:
+        lines.append(("brak różnic", "—", None))
+    total = sum(r[5] for r in rows)
+    lines += [("RAZEM", None, None),
+              ("Potrącono razem", fmt(sum(r[4] for r in rows)), f"{len(rows)} członków"),
+              ("Należne razem", fmt(sum(r[3] for r in rows)), None),
+              ("Różnica", fmt(total), "do zwrotu członkom" if total > 0 else "do dopłaty" if total < 0 else None),
+              ("PROŚBA", None, None),
+              ("Prosimy o potrącanie składki w wysokości należnej", "i wyrównanie różnic", "w najbliższej liście płac."),
+              ("Skarbnik", "………………………………", "data, podpis")]
+    return lines
 
 
 DEDUCTIONS_BY_SOURCE = """
@@ -149,8 +261,10 @@ def write_unit_workbooks(con: duckdb.DuckDBPyConnection, rules: Rules, members: 
         summary = {r[0]: r for r in summary_rows(con, rules, period)}
         by_unit: dict[str, list] = {u: [] for u in summary}
         for r in con.execute("""
-                SELECT d.unit_id, d.member_id, m.full_name, d.category, d.base, d.dues, d.surcharge, d.total
+                SELECT d.unit_id, d.member_id, m.full_name, d.category, d.base, d.dues, d.surcharge, d.total,
+                       l.received, l.credit, l.arrears, l.months_unpaid
                 FROM dues d LEFT JOIN member_names m USING (member_id)
+                LEFT JOIN member_ledger l ON l.member_id = d.member_id AND l.period = d.period
                 WHERE d.period = $period ORDER BY d.unit_id, d.member_id""", p).fetchall():
             by_unit.setdefault(r[0], []).append((r[0], r[1], r[2], rules.category_label(r[3]), *r[4:]))
         exc: dict[str, list] = {}
@@ -207,8 +321,8 @@ def _write_unit_workbook(job) -> Path:
     head = f"{settled.name} ({settled.unit_id}) — {settled.month}"
     wb = new_workbook()
     sheet(wb, "Podsumowanie", headers, [summary_row], money, widths, head)
-    sheet(wb, "Składki członków", MEMBER_HEADERS, member_rows, money_cols={4, 5, 6, 7},
-          widths=[12, 14, 30, 24, 14, 12, 14, 12], page_header=head, totals={0: "Razem"})
+    sheet(wb, "Składki członków", MEMBER_HEADERS, member_rows, money_cols={4, 5, 6, 7, 8, 9, 10},
+          widths=[12, 14, 30, 24, 14, 12, 14, 12, 14, 12, 12, 12], page_header=head, totals={0: "Razem"})
     sheet(wb, "Wyjątki", EXCEPTION_HEADERS, exception_rows, money_cols=set(), widths=[24, 8, 14, 24, 120],
           page_header=head)
     form_sheet(wb, "Rozliczenie", settlement.rows(settled), settlement.is_money, head)
@@ -247,19 +361,41 @@ def summary_text(run) -> str:
         by_reason = con.execute("SELECT reason_code, count(*) AS n FROM exceptions WHERE period = $period "
                                 "GROUP BY reason_code ORDER BY n DESC, reason_code", p).fetchall()
         deductions = con.execute(DEDUCTIONS_BY_SOURCE, p).fetchall()
+        received = con.execute("SELECT kind, count(*), CAST(sum(amount) AS DECIMAL(18,2)) FROM receipts "
+                               "WHERE period = $period GROUP BY kind ORDER BY kind", p).fetchall()
+        settled = dict(con.execute("SELECT level, CAST(sum(amount) AS DECIMAL(18,2)) FROM settlement "
+                                   "WHERE period = $period GROUP BY level", p).fetchall())
+        accounts = con.execute("SELECT count(*) FILTER (WHERE arrears > 0), CAST(sum(arrears) AS DECIMAL(18,2)), "
+                               "count(*) FILTER (WHERE credit > 0), CAST(sum(credit) AS DECIMAL(18,2)) "
+                               "FROM member_ledger WHERE period = $period", p).fetchone()
     lines = [f"Zamknięcie {r.period}: przebieg {run.state['run_id']}",
              f"  wiersze odczytane {r.rows_read} = użyte {r.rows_used} + odrzucone {r.rows_rejected} "
              f"+ pominięte {r.rows_skipped}",
              f"  członkowie ze składką: {r.dues.height}   regulaminy: {r.rulebook_version}",
              "  składki według kategorii:"]
     lines += [f"    {rules.category_label(c):<28} {n:>7} czł.  {format_pl(g(t)):>16}" for c, n, t in by_cat]
-    lines.append("  podział według poziomów:")
-    lines += [f"    {lvl.label:<30} {format_pl(g(by_level.get(lvl.code, 0))):>16}" for lvl in rules.levels]
+    lines.append("  podział według poziomów (należne | otrzymane):")
+    lines += [f"    {lvl.label:<30} {format_pl(g(by_level.get(lvl.code, 0))):>16} | "
+              f"{format_pl(g(settled.get(lvl.code, 0))):>16}" for lvl in rules.levels]
+    lines.append("  otrzymano: " + ", ".join(f"{KIND.get(k, k)} {n} × razem {format_pl(g(a))}"
+                                             for k, n, a in received))
+    assumed = sorted(u for u, b in r.basis.items() if b == "assumed")
+    if assumed:       # RULES.md §5: said, never silent
+        lines.append(f"  jednostki bez danych o wpływach ({len(assumed)}): składki przyjęte jako otrzymane "
+                     f"w całości: {', '.join(assumed[:8])}{' …' if len(assumed) > 8 else ''}")
+    lines.append(f"  konta członków: zaległości u {accounts[0]} ({format_pl(g(accounts[1] or 0))}), "
+                 f"nadpłaty u {accounts[2]} ({format_pl(g(accounts[3] or 0))}); "
+                 f"3+ miesiące bez pełnej wpłaty: {r.arrears.height if r.arrears is not None else 0}")
+    if r.differences is not None:
+        members = r.differences.filter(pl.col("subject") == "member")["subject_id"].n_unique()
+        lines.append(f"  ponowne zamknięcie: zmiany u {members} członków; korekta podziału do "
+                     f"{shift_period(r.period, 1)}: {r.corrections.height if r.corrections is not None else 0} "
+                     f"pozycji, razem {format_pl(int(r.corrections['amount'].sum()) if r.corrections is not None else 0)}")
     roots = {v.root for v in rules.versions.values()}
     unit_tr = [t for t in transfers if t[0] in roots]
     if unit_tr:
-        lines.append(f"  przelewy jednostek: {len(unit_tr)}, razem {format_pl(sum(g(t[3]) for t in unit_tr))}, "
-                     f"termin {min(t[4] for t in unit_tr)}")
+        lines.append(f"  przelewy jednostek (z otrzymanych składek): {len(unit_tr)}, razem "
+                     f"{format_pl(sum(g(t[3]) for t in unit_tr))}, termin {min(t[4] for t in unit_tr)}")
     for t in transfers:
         if t[0] not in roots:
             lines.append(f"    {rules.payer_label(t[0])} {t[1]} -> {rules.payee_label(t[2]):<30} "

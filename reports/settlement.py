@@ -25,6 +25,7 @@ class Payment:
     account: str | None
     title: str
     due_on: date
+    owed: int | None = None          # the same transfer from the dues owed (RULES.md §5: owed and received)
 
 
 @dataclass
@@ -80,8 +81,9 @@ def settlements(con: duckdb.DuckDBPyConnection, rules: Rules) -> dict[str, Settl
                                                p).fetchall(), key=lambda r: (r[0], order.get(r[1], 99))):
         out[u].split.append((rules.level_label(level), g(amount)))
     roots = {v.root: v for v in rules.versions.values()}
-    for u, payer_kind, payee, amount, due_on, rulebook, account, pattern in con.execute("""
-            SELECT t.payer_id, t.payer_kind, t.payee, t.amount, t.due_on, u.rulebook, g.bank_account, g.transfer_title
+    for u, payer_kind, payee, amount, due_on, rulebook, account, pattern, owed in con.execute("""
+            SELECT t.payer_id, t.payer_kind, t.payee, t.amount, t.due_on, u.rulebook, g.bank_account, g.transfer_title,
+                   t.owed_amount
             FROM transfers t JOIN units u ON u.unit_id = t.payer_id AND u.period = t.period
             LEFT JOIN regions g ON g.region_id = u.region_id AND g.period = t.period
             WHERE t.period = $period ORDER BY t.payer_id, t.payee""", p).fetchall():
@@ -95,7 +97,8 @@ def settlements(con: duckdb.DuckDBPyConnection, rules: Rules) -> dict[str, Settl
         s.payments.append(Payment(
             rules.payee_label(payee) + (f" ({s.region_name or s.region_id})" if to_region else ""), g(amount),
             nrb(account) if to_region else None,
-            transfer_title(pattern if to_region and pattern else rule.title, u, s.name, rules.period), due_on))
+            transfer_title(pattern if to_region and pattern else rule.title, u, s.name, rules.period), due_on,
+            g(owed) if owed is not None else None))
     for u, source, n, differing, diff in con.execute("""
             SELECT unit_id, source, count(*), count(*) FILTER (WHERE difference <> 0 OR computed IS NULL),
                    coalesce(sum(difference), 0) FROM deduction_check WHERE period = $period AND unit_id IS NOT NULL
@@ -113,7 +116,9 @@ def rows(s: Settlement) -> list[tuple]:
     if not s.payments:
         out.append(("Nic do przelania w tym miesiącu", None, None))
     for pay in s.payments:
-        out += [("Kwota", pay.amount, None), ("Odbiorca", pay.payee, None),
+        basis = "z otrzymanych składek (004 §10)" + (
+            f"; od należnych byłoby {format_pl(pay.owed)}" if pay.owed is not None and pay.owed != pay.amount else "")
+        out += [("Kwota", pay.amount, basis), ("Odbiorca", pay.payee, None),
                 ("Rachunek", pay.account or "— brak w regions.csv; zapytaj odbiorcę", None),
                 ("Tytuł przelewu", pay.title, None), ("Termin", pay.due_on, "004 §10"), (None, None, None)]
     out += [("SKŁADKI", None, None), ("Członkowie ze składką", s.members, None)]

@@ -91,10 +91,11 @@ def sheet(wb: Workbook, title: str, headers: list[str], rows, money_cols: set[in
         ws.append(cells)
 
 
-def form_sheet(wb: Workbook, title: str, lines: list[tuple], is_money, page_header: str | None = None) -> None:
+def form_sheet(wb: Workbook, title: str, lines: list[tuple], is_money, page_header: str | None = None,
+               index: int | None = 0) -> None:
     """A printable form on one portrait page: (label, value, note) lines; a line with a label only
     is a heading (the first three: the title block; later ones: shaded section titles)."""
-    ws = wb.create_sheet(title, 0)
+    ws = wb.create_sheet(title, index)
     _print_setup(ws, page_header, landscape=False)
     for col, width in zip("ABC", (44, 40, 34)):
         ws.column_dimensions[col].width = width

@@ -99,8 +99,32 @@ TABLES: dict[str, Table] = {t.name: t for t in [
           _cols("run_id, period, started_at:timestamp, finished_at:timestamp, rulebook_version, rows_read:int, "
                 "rows_used:int, rows_rejected:int, rows_skipped:int, input_sha256"), replace_by=("run_id",)),
     # ---- extensions (added, nothing renamed)
-    Table("transfers", "one row per payer, payee and period",
-          _cols("period, payer_kind, payer_id, payee, region_id, amount:money, due_on:date, rule")),
+    Table("transfers", "one row per payer, payee and period; amount from the settlement (dues received), "
+          "owed_amount from the allocations (dues owed)",
+          _cols("period, payer_kind, payer_id, payee, region_id, amount:money, due_on:date, rule, owed_amount:money")),
+    # ---- member accounts (RULES.md §5 "Owed and received", §10)
+    Table("receipts", "one row per receipt of the close: a deduction, a direct payment, or dues assumed received",
+          _cols("period, member_id, unit_id, kind, source, row:int, paid_on:date, for_period, amount:money, reference")),
+    Table("member_ledger", "one row per member with an account in the period",
+          _cols("period, member_id, unit_id, owed:money, received:money, applied_dues:money, applied_surcharge:money, "
+                "credit:money, arrears:money, balance:money, months_unpaid:int, oldest_unpaid, basis")),
+    Table("ledger_items", "one row per member and month still (partly) unpaid after the close of the period",
+          _cols("period, member_id, unit_id, for_period, category, dues_open:money, surcharge_open:money")),
+    Table("settlement", "one row per unit, level and period of the split of dues received (basis received or "
+          "assumed), plus rows correcting an earlier month (basis correction, corrects = that month)",
+          _cols("period, unit_id, level, amount:money, basis, corrects"), replace_by=("period", "basis")),
+    Table("corrections", "one row per unit and level whose settlement a re-close changed",
+          _cols("run_id, corrected_period, applied_in, unit_id, level, amount:money"), replace_by=("run_id",)),
+    Table("close_differences", "one row per member or unit figure a re-close changed",
+          _cols("run_id, period, subject, subject_id, unit_id, measure, before:money, after:money, change:money"),
+          replace_by=("run_id",)),
+    Table("history", "one row per stored row a re-close replaced (the row as JSON)",
+          _cols("superseded_by, superseded_run, period, table_name, row_json"), replace_by=("superseded_by",)),
+    Table("employer_claims", "one row per employer file reporting deductions and member of it",
+          _cols("period, employer, unit_id, member_id, owed:money, deducted:money, difference:money, note")),
+    Table("adjustments_in_force", "one row per member with a reduction or suspension in force in the period",
+          _cols("period, unit_id, member_id, kind, amount:money, valid_from, valid_to, months_covered:int, "
+                "months_left:int, decision_ref")),
     Table("deduction_check", "one row per member with dues deducted by an employer in the period",
           _cols("period, member_id, unit_id, source, deducted:money, computed:money, difference:money")),
     Table("units", "one row per valid unit per period (the register the close used)",

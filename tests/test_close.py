@@ -36,7 +36,10 @@ def test_workbook_totals_equal_duckdb_totals(tmp_path):
     outcome, db = close_with_workbook(tmp_path)
     wb = load_workbook(outcome.workbook)
     # issue 13: a front sheet answers "who owes us what, by when"
-    assert wb.sheetnames == ["Należności", "Podsumowanie", "Przelewy", "Wyjątki", "Kontrola potrąceń"]
+    assert wb.sheetnames == ["Należności", "Podsumowanie", "Przelewy", "Wyjątki", "Kontrola potrąceń",
+                             # issue 11: owed and received
+                             "Podział wpływów", "Konta członków", "Zaległości 3 mies.", "Roszczenia do pracodawców",
+                             "Obniżki i zawieszenia"]
     con = duckdb.connect(str(db), read_only=True)
     dues_total = con.execute("SELECT sum(total) FROM dues").fetchone()[0]
     alloc_total = con.execute("SELECT sum(amount) FROM allocations").fetchone()[0]

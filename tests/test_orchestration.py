@@ -121,7 +121,7 @@ def test_issue_14_a_run_is_named_after_its_work_and_leaves_logs_and_artifacts(pr
     run, logs, arts = asyncio.run(look())
     assert run.state.is_completed()
     messages = "\n".join(m.message for m in sorted(logs, key=lambda m: m.timestamp))
-    assert "[2/5] sprawdzanie: 333 członków" in messages and "wiersze odczytane 1642 = użyte 918" in messages
+    assert "[2/5] sprawdzanie: 333 członków" in messages and "wiersze odczytane 1674 = użyte 947" in messages
     assert {a.key for a in arts} >= {"close-podsumowanie", "close-tabela", "close-pliki"}
 
 

@@ -174,10 +174,16 @@ def test_matched_plus_unmatched_equals_credits(payments, amounts):
     assert all(m["amount"] >= 0 for m in matches)
 
 
-def test_arrears_three_consecutive_unpaid_months_listed_and_a_payment_breaks_the_run(tmp_path):
+def test_arrears_come_from_the_members_accounts_three_unpaid_months_listed(tmp_path):
+    """RULES.md §10 read from the ledger the close keeps (one definition): pensioners A and B owe
+    4.50 zł a month (Aug–Oct); B pays each month (payments.csv in the close's inbox), A never does:
+    A is 3 months in arrears, 3 × 4.50 = 13.50 zł; B is not listed. A payments.csv left in the
+    statements folder is reported as belonging to the close now."""
     inbox = write_inbox(tmp_path / "in", members=[member("A", "pensioner"), member("B", "pensioner")],
                         income=[line(m, "pension", "1000.00", period=p) for m in ("A", "B")
                                 for p in ("2026-08", "2026-09", "2026-10")])
+    (inbox / "payments.csv").write_text("member_id,paid_on,amount,period\n" + "".join(
+        f"B,{p}-10,4.50,{p}\n" for p in ("2026-08", "2026-09", "2026-10")), encoding="utf-8")
     db = tmp_path / "a.duckdb"
     for p in ("2026-08", "2026-09", "2026-10"):
         close_plain(p, inbox, db)
@@ -188,16 +194,9 @@ def test_arrears_three_consecutive_unpaid_months_listed_and_a_payment_breaks_the
     outcome = reconcile_plain("2026-10", folder, db, tmp_path / "out")
     assert [(a["member_id"], a["first_unpaid"], a["last_unpaid"], a["months"], a["amount_due"])
             for a in outcome.result.arrears] == [("A", "2026-08", "2026-10", 3, 1_350)]
+    assert [i.reason_code for i in outcome.result.issues if i.source == "payments.csv"] == ["bad_payment"]
     wb = load_workbook(tmp_path / "out" / "zaleglosci" / "zaleglosci_U1_2026-10.xlsx")
     assert [r[0] for r in wb["Zaległości"].iter_rows(min_row=2, values_only=True)] == ["A"]
-
-
-def test_employer_deduction_counts_as_paid_when_the_unit_transfer_covers_it(tmp_path):
-    from transforms.reconcile import arrears
-    dues = [{"member_id": "A", "unit_id": "U", "period": p, "total": 500} for p in ("08", "09", "10")]
-    covered = {("A", "09")}
-    assert arrears(dues, covered, {}, ["08", "09", "10"]) == []
-    assert arrears(dues, set(), {}, ["08", "09", "10"])[0]["months"] == 3
 
 
 def test_a_month_with_no_payment_is_missing(books, tmp_path):

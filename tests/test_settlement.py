@@ -31,7 +31,7 @@ def test_issue_13_the_settlement_pdf_of_a_300_member_unit_is_one_page_with_what_
     wb = load_workbook(tmp_path / "out" / "jednostki" / "skladki_U1_2026-10.xlsx")
     assert wb.sheetnames[0] == "Rozliczenie"
     first = [[c.value for c in row] for row in wb["Rozliczenie"].iter_rows(max_row=10)]
-    assert ["Kwota", 984, None] in first and first[4][0] == "DO PRZELANIA"      # what to pay comes first
+    assert ["Kwota", 984, "z otrzymanych składek (004 §10)"] in first and first[4][0] == "DO PRZELANIA"      # what to pay comes first
     members_sheet = wb["Składki członków"]
     last = [c.value for c in list(members_sheet.iter_rows())[-1]]
     assert last[0] == "Razem" and last[7] == 2460
@@ -56,4 +56,6 @@ def test_the_demo_settlements_are_there_for_every_unit(tmp_path):
     pdfs = sorted(p.name for p in (tmp_path / "out" / "jednostki").glob("*.pdf"))
     assert len(pdfs) == 6 and outcome.ok
     text = PdfReader(tmp_path / "out" / "jednostki" / "rozliczenie_SL-0002_2026-10.pdf").pages[0].extract_text()
-    assert "1 219,87 zł" in text and "KZ SL-0002 skł 10/26" in text
+    # issue 11: the transfer is the region's share of the dues received (1 187,36 zł), with the
+    # share of the dues owed beside it
+    assert "1 187,36 zł" in text and "1 219,87 zł" in text and "KZ SL-0002 skł 10/26" in text

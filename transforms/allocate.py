@@ -12,12 +12,12 @@ from fractions import Fraction
 import polars as pl
 
 from transforms.rulebook import Cascade, RulebookVersion, Rules
-from transforms.split import moves, split_dues
+from transforms.split import split_dues
 
 ALLOCATION_SCHEMA = {"period": pl.String, "unit_id": pl.String, "level": pl.String, "amount": pl.Int64}
 TRANSFER_SCHEMA = {"period": pl.String, "payer_kind": pl.String, "payer_id": pl.String,
                    "payee": pl.String, "region_id": pl.String, "amount": pl.Int64,
-                   "due_on": pl.Date, "rule": pl.String}
+                   "due_on": pl.Date, "rule": pl.String, "owed_amount": pl.Int64}
 
 
 def unit_cascade(unit: dict, version: RulebookVersion) -> Cascade:
@@ -38,13 +38,12 @@ def unit_d(by_category: dict[str, tuple[int, int]], version: RulebookVersion) ->
 
 
 def allocate(units: pl.DataFrame, dues: pl.DataFrame, rules: Rules) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Returns (allocations, transfers)."""
+    """Returns (allocations, transfers) of the dues owed."""
     sums: dict[str, dict[str, tuple[int, int]]] = {}
     for r in (dues.group_by("unit_id", "category").agg(pl.col("dues").sum(), pl.col("surcharge").sum())
               .iter_rows(named=True)):
         sums.setdefault(r["unit_id"], {})[r["category"]] = (r["dues"], r["surcharge"])
     alloc_rows: list[dict] = []
-    transfers: dict[tuple[str, str, str], dict] = {}
     for unit in units.sort("unit_id").iter_rows(named=True):
         version = rules.version(unit["rulebook"])
         cascade = unit_cascade(unit, version)
@@ -53,18 +52,52 @@ def allocate(units: pl.DataFrame, dues: pl.DataFrame, rules: Rules) -> tuple[pl.
         parts[cascade.root] += kept
         alloc_rows += [{"period": rules.period, "unit_id": unit["unit_id"], "level": lvl.code,
                         "amount": parts[lvl.code]} for lvl in version.levels]
-        flows = moves(d, cascade)
+    allocations = pl.DataFrame(alloc_rows, schema=ALLOCATION_SCHEMA)
+    return allocations, transfers_from(units, allocations, rules)
+
+
+def flows_between(levels: dict[str, int], cascade: Cascade) -> list[tuple[str, str, int]]:
+    """(from, to, grosze) of every move of the cascade, from what each level ended with: what
+    moves into a level is what it and every level below it keep (each level keeps what it
+    receives and does not pass on, RULES.md §5), so the flows of any level amounts — owed,
+    received, corrected — follow the cascade exactly."""
+    below: dict[str, list[str]] = {}
+    for m in cascade.moves:
+        below.setdefault(m.source_level, []).append(m.target_level)
+
+    def kept_from(level: str) -> int:
+        return levels.get(level, 0) + sum(kept_from(t) for t in below.get(level, []))
+    return [(m.source_level, m.target_level, kept_from(m.target_level)) for m in cascade.moves]
+
+
+def transfers_from(units: pl.DataFrame, levels: pl.DataFrame, rules: Rules,
+                   owed: pl.DataFrame | None = None) -> pl.DataFrame:
+    """The transfers due (004 §10) from level amounts per unit (``levels``: unit_id, level,
+    amount; several rows of one level are summed). With ``owed`` (the allocations), each transfer
+    also carries the owed-basis amount beside it."""
+    def per_unit(frame: pl.DataFrame) -> dict[str, dict[str, int]]:
+        out: dict[str, dict[str, int]] = {}
+        for u, lvl, a in frame.group_by("unit_id", "level").agg(pl.col("amount").sum()).iter_rows():
+            out.setdefault(u, {})[lvl] = a
+        return out
+    got, owed_by = per_unit(levels), per_unit(owed if owed is not None else levels)
+    transfers: dict[tuple[str, str, str], dict] = {}
+    for unit in units.sort("unit_id").iter_rows(named=True):
+        version = rules.version(unit["rulebook"])
+        cascade = unit_cascade(unit, version)
+        flows = flows_between(got.get(unit["unit_id"], {}), cascade)
+        owed_flows = flows_between(owed_by.get(unit["unit_id"], {}), cascade)
         for rule in version.transfers:
             payer_id = unit[f"{rule.per}_id"]
-            for source, target, amount in flows:
+            for (source, target, amount), (_, _, owed_amount) in zip(flows, owed_flows):
                 if source != rule.payer:
                     continue
                 t = transfers.setdefault((rule.payer, payer_id, target), {
                     "period": rules.period, "payer_kind": rule.payer, "payer_id": payer_id,
                     "payee": target, "region_id": unit["region_id"], "amount": 0,
-                    "due_on": rule.due_on(rules.period), "rule": rule.source})
+                    "due_on": rule.due_on(rules.period), "rule": rule.source, "owed_amount": 0})
                 t["amount"] += amount
+                t["owed_amount"] += owed_amount
     order = {r.payer: i for i, r in enumerate(rules.transfer_rules)}
     rows = sorted(transfers.values(), key=lambda t: (order.get(t["payer_kind"], 99), t["payer_id"]))
-    return (pl.DataFrame(alloc_rows, schema=ALLOCATION_SCHEMA),
-            pl.DataFrame(rows, schema=TRANSFER_SCHEMA))
+    return pl.DataFrame(rows, schema=TRANSFER_SCHEMA)

@@ -13,9 +13,13 @@ from transforms.allocate import allocate
 from transforms.deductions import deduction_check
 from transforms.dues import DuesResult, compute_dues
 from transforms.errors import Issue, issues_frame
+from transforms.ledger import (RECEIPT_SCHEMA, Books, adjustments_in_force, arrears, assumed_receipts,
+                               deduction_receipts, employer_claims, post, receipt_basis, settle)
+from transforms.allocate import transfers_from
 from transforms.rulebook import Rules
-from transforms.staging import (StagedAdjustments, StagedIncome, StagedMembers, StagedUnits,
-                                stage_adjustments, stage_income, stage_members, stage_regions, stage_units)
+from transforms.staging import (DEDUCTED_COMPONENT, StagedAdjustments, StagedIncome, StagedMembers,
+                                StagedPayments, StagedUnits, stage_adjustments, stage_income, stage_members,
+                                stage_payments, stage_regions, stage_units)
 
 
 @dataclass
@@ -34,6 +38,7 @@ class RawInputs:
     deductions: list[dict] = field(default_factory=list)
     formats: dict[str, str] = field(default_factory=dict)   # file -> what was detected (encoding, separator)
     regions: pl.DataFrame | None = None                     # the optional regions.csv (accounts, titles)
+    payments: pl.DataFrame | None = None                    # the optional payments.csv (direct payments)
 
 
 @dataclass
@@ -42,6 +47,8 @@ class Staged:
     members: StagedMembers
     income: StagedIncome
     adjustments: StagedAdjustments
+    payments: StagedPayments
+    deducted: pl.DataFrame           # canonical `dues_deducted` lines (receipts, not income)
 
 
 @dataclass
@@ -62,6 +69,17 @@ class CloseResult:
     input_sha256: str
     formats: dict[str, str] = field(default_factory=dict)
     regions: pl.DataFrame | None = None       # valid regions.csv rows: region_id, name, bank_account, transfer_title
+    # member accounts (RULES.md §5 "Owed and received", transforms.ledger)
+    receipts: pl.DataFrame | None = None
+    ledger: pl.DataFrame | None = None
+    items: pl.DataFrame | None = None
+    settlement: pl.DataFrame | None = None
+    employer_claims: pl.DataFrame | None = None
+    adjustments_in_force: pl.DataFrame | None = None
+    arrears: pl.DataFrame | None = None
+    basis: dict[str, str] = field(default_factory=dict)
+    differences: pl.DataFrame | None = None   # a re-close: what changed, before -> after
+    corrections: pl.DataFrame | None = None   # a re-close: what goes into the next month's settlement
 
 
 def validate(raw: RawInputs, rules: Rules) -> Staged:
@@ -70,7 +88,13 @@ def validate(raw: RawInputs, rules: Rules) -> Staged:
     income = stage_income(raw.income, members, units, rules)
     income.blocked_ids |= raw.income_blocked
     adjustments = stage_adjustments(raw.adjustments, members, units, rules)
-    return Staged(units, members, income, adjustments)
+    payments = stage_payments(raw.payments if raw.payments is not None else pl.DataFrame(
+        schema={c: pl.String for c in ("member_id", "paid_on", "amount", "period", "reference", "_source")}
+        | {"_row": pl.Int64, "_cells": pl.Int64, "_header_cells": pl.Int64}), members, rules)
+    is_deduction = pl.col("component") == DEDUCTED_COMPONENT
+    deducted = income.lines.filter(is_deduction)
+    income.lines = income.lines.filter(~is_deduction)
+    return Staged(units, members, income, adjustments, payments, deducted)
 
 
 def compute(staged: Staged, rules: Rules) -> DuesResult:
@@ -115,9 +139,14 @@ def account(raw: RawInputs, staged: Staged, dues_members: set[str]) -> tuple[int
             skipped += 1      # in force, but the member owes nothing this month
         else:
             rejected += 1
+    # payments: booked, rejected with a record, or of another month
+    pay = dict(staged.payments.status.group_by("status").len().iter_rows())
+    used += pay.get("ok", 0)
+    rejected += pay.get("rejected", 0)
+    skipped += pay.get("skipped", 0)
     rejected += raw.file_rows_rejected
     read = (raw.units.height + raw.members.height + income_rows.height
-            + raw.adjustments.height + raw.file_rows_rejected)
+            + raw.adjustments.height + raw.file_rows_rejected + staged.payments.status.height)
     return read, used, rejected, skipped
 
 
@@ -141,16 +170,33 @@ def income_row_status(line_status: pl.DataFrame, row_notes: list[dict], dues_mem
             .group_by("_source", "_row").agg(pl.col("final").sort_by("rank").first()))
 
 
-def close(raw: RawInputs, rules: Rules) -> CloseResult:
+def close(raw: RawInputs, rules: Rules, books: Books | None = None) -> CloseResult:
     staged = validate(raw, rules)
-    return finish(raw, staged, compute(staged, rules), rules)
+    return finish(raw, staged, compute(staged, rules), rules, books)
 
 
-def finish(raw: RawInputs, staged: Staged, dues_result: DuesResult, rules: Rules) -> CloseResult:
-    """Split the computed dues and assemble the stored tables."""
+def finish(raw: RawInputs, staged: Staged, dues_result: DuesResult, rules: Rules,
+           books: Books | None = None) -> CloseResult:
+    """Split the computed dues, post the month to the members' accounts, split what was received,
+    and assemble the stored tables. ``books``: what the database holds from earlier closes."""
     period = rules.period
+    books = books or Books()
     dues = dues_result.dues
-    allocations, transfers = allocate(staged.units.units, dues, rules)
+    units = staged.units.units
+    allocations, _ = allocate(units, dues, rules)
+    members = staged.members.members
+    receipts = pl.concat([deduction_receipts(raw.deductions, staged.deducted, members, period),
+                          staged.payments.receipts.cast(RECEIPT_SCHEMA)])
+    basis = receipt_basis(units, receipts, books.received_units)
+    receipts = pl.concat([receipts, assumed_receipts(dues, basis, period)])
+    posted = post(period, dues, receipts, books.items, books.credits, basis)
+    settlement = pl.concat([settle(units, posted.applied, basis, rules),
+                            books.corrections.filter(pl.col("unit_id").is_in(units["unit_id"].to_list()))])
+    transfers = transfers_from(units, settlement, rules, owed=allocations)
+    months = {u: rules.version(b).arrears_months for u, b in units.select("unit_id", "rulebook").iter_rows()}
+    deductions = receipts.filter(pl.col("kind") == "deduction")
+    claims = employer_claims(deductions, staged.income.lines, dues, period)
+    in_force = adjustments_in_force(staged.adjustments.in_force, members, period)
     exceptions = pl.concat([
         issues_frame(staged.units.issues + staged.members.issues + raw.income_issues),
         # a wide payroll row makes a line per component: say a row's membership problem once
@@ -166,7 +212,13 @@ def finish(raw: RawInputs, staged: Staged, dues_result: DuesResult, rules: Rules
         used += regions.height
         rejected += raw.regions.height - regions.height
     versions = sorted({rules.version(b).label for b in staged.units.units["rulebook"].unique().to_list()})
-    checked = deduction_check(raw.deductions, dues, staged.members.members, period)
+    checked = deduction_check(deductions.select("period", "member_id", "source", pl.col("amount").alias("deducted"),
+                                                pl.col("row").alias("_row")).to_dicts(),
+                              dues, staged.members.members, period)
+    exceptions = pl.concat([exceptions, staged.payments.issues.select(exceptions.columns)])
     return CloseResult(period, dues, allocations, transfers, exceptions, checked,
                        staged.members.members, staged.units.units, read, used, rejected, skipped,
-                       ",".join(versions), raw.input_sha256, raw.formats, regions)
+                       ",".join(versions), raw.input_sha256, raw.formats, regions,
+                       receipts=receipts, ledger=posted.ledger, items=posted.items, settlement=settlement,
+                       employer_claims=claims, adjustments_in_force=in_force,
+                       arrears=arrears(posted.ledger, months), basis=basis)

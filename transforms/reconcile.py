@@ -166,36 +166,6 @@ def verdicts(expected: list[Expected], matches: list[dict]) -> list[dict]:
     return out
 
 
-def arrears(dues: list[dict], covered: set[tuple[str, str]], direct: dict[tuple[str, str], int],
-            periods: list[str], min_months: int = 3) -> list[dict]:
-    """Members with ``min_months`` or more consecutive unpaid months (003 Art. 9, 002 §15 pkt 2):
-    a report for the board, never a removal. ``dues``: member_id, unit_id, period, total;
-    ``covered``: (member, period) deducted by the employer and covered by the unit's full
-    transfer; ``direct``: (member, period) -> paid directly. A month without a dues row (not
-    owing, or not computed) breaks a run: it cannot be judged."""
-    owed = {(d["member_id"], d["period"]): d for d in dues}
-    members = sorted({(d["member_id"], d["unit_id"]) for d in dues})
-    out = []
-    for member, unit in members:
-        run: list[dict] = []
-        best: list[dict] = []
-        for p in periods:
-            d = owed.get((member, p))
-            unpaid = (d is not None and d["total"] > 0 and (member, p) not in covered
-                      and direct.get((member, p), 0) < d["total"])
-            if unpaid:
-                run.append(d)
-                if len(run) >= len(best):
-                    best = list(run)
-            else:
-                run = []
-        if len(best) >= min_months:
-            out.append({"member_id": member, "unit_id": unit, "first_unpaid": best[0]["period"],
-                        "last_unpaid": best[-1]["period"], "months": len(best),
-                        "amount_due": sum(d["total"] - direct.get((member, d["period"]), 0) for d in best)})
-    return out
-
-
 @dataclass
 class ReconcileResult:
     period: str
@@ -209,14 +179,9 @@ class ReconcileResult:
 
 
 def reconcile(period: str, inputs: dict) -> ReconcileResult:
-    """Credits matched to the transfers due, verdicts, and members in arrears. ``inputs``:
-    credits, expected, units, forwards, dues, deducted, payments, periods, issues."""
+    """Credits matched to the transfers due, verdicts, and the members in arrears (read from the
+    members' accounts by the caller). ``inputs``: credits, expected, units, forwards, arrears, issues."""
     matches, unmatched = match_credits(inputs["credits"], inputs["expected"], inputs["units"])
     status = verdicts(inputs["expected"], matches)
-    fully_paid = {(s["unit_id"], s["period"]) for s in status if s["paid"] >= s["expected"]}
-    unit_of = {(d["member_id"], d["period"]): d["unit_id"] for d in inputs["dues"]}
-    # an employer's deduction counts as paid when the unit's transfer for that month is complete
-    covered = {(m, p) for (m, p) in inputs["deducted"] if (unit_of.get((m, p)), p) in fully_paid}
     return ReconcileResult(period, inputs["credits"], matches, unmatched, status, inputs["forwards"],
-                           arrears(inputs["dues"], covered, inputs["payments"], inputs["periods"]),
-                           inputs["issues"])
+                           inputs["arrears"], inputs["issues"])

@@ -115,6 +115,10 @@ class RulebookVersion:
     calendar: dict = field(default_factory=dict)
     # 004 §7–§8 officers' salary caps, as written in the rulebook; read by transforms.salary_caps
     salary_caps: dict | None = None
+    # RULES.md §10: consecutive unpaid months that make a member "in arrears" (a report for the
+    # board, never a removal), with its source paragraph
+    arrears_months: int = 3
+    arrears_source: str = ""
 
     @property
     def label(self) -> str:
@@ -199,6 +203,8 @@ def parse_rulebook(text: str) -> Rulebook:
             transfers=tuple(_transfer(t) for t in v.get("transfers", [])),
             calendar=dict(v.get("calendar", {})),
             salary_caps=v.get("salary_caps"),
+            arrears_months=int(v.get("arrears", {}).get("months", 3)),
+            arrears_source=v.get("arrears", {}).get("source", ""),
         ))
     versions.sort(key=lambda x: x.valid_from)
     return Rulebook(doc["name"], doc.get("label", doc["name"]), bool(doc.get("default", False)),

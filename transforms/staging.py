@@ -19,6 +19,10 @@ from transforms.money import AMOUNT_RE, format_pl, grosze, parse_amount_expr, pl
 from transforms.rulebook import Rules
 from transforms.statements import bank_account_iban
 
+# a canonical income line with this component is the employer's deduction of the member's dues
+# (a receipt, RULES.md §5 "Owed and received"), not income
+DEDUCTED_COMPONENT = "dues_deducted"
+
 VOIVODESHIPS = frozenset({
     "dolnośląskie", "kujawsko-pomorskie", "lubelskie", "lubuskie", "łódzkie", "małopolskie",
     "mazowieckie", "opolskie", "podkarpackie", "podlaskie", "pomorskie", "śląskie",
@@ -336,7 +340,8 @@ def stage_income(raw: pl.DataFrame, members: StagedMembers, units: StagedUnits, 
     member_book = (members.members.select("member_id", "unit_id", "owes")
                    .join(units.units.select("unit_id", "rulebook"), on="unit_id", how="left"))
     comp_known = pl.DataFrame(
-        [{"rulebook": n, "component": c, "known": True} for n, v in rules.versions.items() for c in sorted(v.components)],
+        [{"rulebook": n, "component": c, "known": True} for n, v in rules.versions.items()
+         for c in sorted(v.components | {DEDUCTED_COMPONENT})],
         schema={"rulebook": pl.String, "component": pl.String, "known": pl.Boolean})
     limits = pl.DataFrame([{"rulebook": n, "limit": v.max_monthly_amount} for n, v in rules.versions.items()],
                           schema={"rulebook": pl.String, "limit": pl.Int64})
@@ -502,3 +507,64 @@ def stage_adjustments(raw: pl.DataFrame, members: StagedMembers, units: StagedUn
                 "decision_ref": pl.String, "valid_from": pl.String, "valid_to": pl.String,
                 "_source": pl.String, "_row": pl.Int64})
     return StagedAdjustments(frame, found, blocked, status)
+
+
+# ------------------------------------------------------------------ direct payments (payments.csv)
+
+@dataclass
+class StagedPayments:
+    receipts: pl.DataFrame         # transforms.ledger.RECEIPT_SCHEMA: payments made in the period
+    issues: pl.DataFrame
+    status: pl.DataFrame           # _source, _row, member_id, status (ok | rejected | skipped)
+
+
+def stage_payments(raw: pl.DataFrame, members: StagedMembers, rules: Rules) -> StagedPayments:
+    """Members' direct payments: a payment belongs to the close of the month it was paid in
+    (``paid_on``); ``period`` (optional) names the month it pays for. A bad row is a record and is
+    not booked; it never blocks the member's dues."""
+    period = rules.period
+    limit = rules.max_monthly_amount
+    book = members.members.select("member_id", "unit_id")
+    for column in ("period", "reference", "_cells"):
+        if column not in raw.columns:
+            raw = raw.with_columns(pl.lit(None, pl.String if column != "_cells" else pl.Int64).alias(column))
+    df = (raw.with_columns(pl.col(c).str.strip_chars() for c in ("member_id", "paid_on", "amount", "period"))
+          .with_columns(amount_gr=parse_amount_expr("amount"),
+                        paid=pl.coalesce(pl.col("paid_on").str.to_date("%Y-%m-%d", strict=False),
+                                         pl.col("paid_on").str.to_date("%d.%m.%Y", strict=False)))
+          .join(book, on="member_id", how="left"))
+    where = pl.col("_source") + pl.lit(", wiersz ") + pl.col("_row").cast(pl.String)
+    shaped = pl.col("_cells").is_null()
+    bad_amount = shaped & (pl.col("amount_gr").is_null() | (pl.col("amount_gr").abs() > limit))
+    bad_date = shaped & pl.col("paid").is_null()
+    bad_period = shaped & pl.col("period").is_not_null() & ~pl.col("period").str.contains(PERIOD_RE)
+    readable = shaped & ~bad_amount & ~bad_date & ~bad_period
+    in_period = readable & (pl.col("paid").dt.strftime("%Y-%m") == period)
+    unknown = in_period & ~pl.col("member_id").fill_null("").is_in(sorted(members.known_ids))
+    member_rejected = in_period & pl.col("member_id").is_in(sorted(members.rejected_ids))
+    checks = [
+        ("bad_row", ~shaped, render_expr("bad_row", where, cells=pl.col("_cells"), header=pl.col("_header_cells")),
+         None),
+        ("bad_payment", bad_amount, render_expr("payment_amount", where, value=pl.col("amount").fill_null(""),
+                                                limit=format_pl(limit)), pl.col("amount")),
+        ("bad_payment", bad_date & ~bad_amount, render_expr("payment_date", where, value=pl.col("paid_on").fill_null("")),
+         pl.col("paid_on")),
+        ("bad_payment", bad_period & ~bad_amount & ~bad_date,
+         render_expr("payment_period", where, value=pl.col("period")), pl.col("period")),
+        ("unknown_member", unknown, render_expr("unknown_member", where, member_id=pl.col("member_id").fill_null("?")),
+         None),
+    ]
+    found = pl.concat([df.filter(cond).select(
+        pl.lit(period).alias("period"), pl.col("_source").alias("source"), pl.col("_row").cast(pl.Int64).alias("row"),
+        pl.col("member_id"), pl.lit(reason).alias("reason_code"), msg.alias("message"),
+        pl.lit(None, pl.String).alias("unit_id"), pl.lit(None, pl.String).alias("region_id"),
+        pl.lit(None, pl.String).alias("person_id"), pl.lit(None, pl.String).alias("column_name"),
+        (mask_expr(value) if value is not None else pl.lit(None, pl.String)).alias("value"),
+        pl.lit("close").alias("command")) for reason, cond, msg, value in checks])
+    df = df.with_columns(status=pl.when(~readable | unknown | member_rejected).then(pl.lit("rejected"))
+                         .when(~in_period).then(pl.lit("skipped")).otherwise(pl.lit("ok")))
+    receipts = (df.filter(pl.col("status") == "ok")
+                .select(pl.lit(period).alias("period"), "member_id", "unit_id", pl.lit("payment").alias("kind"),
+                        pl.col("_source").alias("source"), pl.col("_row").alias("row"), pl.col("paid").alias("paid_on"),
+                        pl.col("period").alias("for_period"), pl.col("amount_gr").alias("amount"), "reference"))
+    return StagedPayments(receipts, found, df.select("_source", "_row", "member_id", "status"))

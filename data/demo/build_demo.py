@@ -147,7 +147,39 @@ def main() -> None:
     write_frames(HERE, frames, income_name="inne_dochody_i_korekty_2026-10")
     september.write_csv(HERE / "income" / f"listy_plac_{PREVIOUS}.csv")
     pl.DataFrame(REGIONS).write_csv(HERE / "regions.csv")
+    write_payments()
     print({k: v.height for k, v in frames.items()})
+
+
+# ---- members' direct payments (payments.csv): the non-employees of the three units whose employers
+# report deductions pay their October dues directly (September has no receipts: its dues are assumed
+# received in full). The amounts are the members' October dues, except where a case is shown.
+OCTOBER_DUES = {
+    "M0000048": "14.40", "M0000168": "57.60", "M0000216": "84.00", "M0000312": "23.40",
+    "M0000067": "5.00", "M0000091": "5.00", "M0000145": "16.00", "M0000211": "45.00", "M0000229": "29.00",
+    "M0000271": "19.50", "M0000277": "5.00", "M0000295": "21.00", "M0000313": "11.00",
+    "M0000026": "91.50", "M0000038": "72.00", "M0000050": "13.50", "M0000056": "72.00", "M0000062": "5.25",
+    "M0000080": "72.00", "M0000104": "7.50", "M0000116": "73.50", "M0000152": "26.25", "M0000158": "72.00",
+    "M0000212": "21.00", "M0000236": "10.00", "M0000284": "10.00", "M0000290": "10.00",
+}
+PAYMENT_CASES = [
+    # a pensioner paying three months at once, naming no month: October, then credit for two months
+    {"member_id": "M0000043", "paid_on": "2026-10-05", "amount": "27.00", "period": "", "reference": "składki 3 miesiące"},
+    # a 150 % unit's member paying only the §1 part of 70.50 (47.00 + 23.50 surcharge)
+    {"member_id": "M0000008", "paid_on": "2026-10-16", "amount": "47.00", "period": "2026-10", "reference": "składka"},
+    # a date that does not exist: bad_payment, the member stays unpaid until it is fixed
+    {"member_id": "M0000115", "paid_on": "31.09.2026", "amount": "36.00", "period": "2026-10", "reference": "składka"},
+    # a member number not in members.csv: unknown_member
+    {"member_id": "M0009999", "paid_on": "2026-10-20", "amount": "20.00", "period": "2026-10", "reference": "składka"},
+    # paid in November: the close of November books it (skipped in October's)
+    {"member_id": "M0000145", "paid_on": "2026-11-03", "amount": "16.00", "period": "2026-11", "reference": "składka 11/2026"},
+]   # M0000037 (other income, 15.00 zł) pays nothing in October
+
+
+def write_payments() -> None:
+    rows = [{"member_id": m, "paid_on": f"2026-10-{10 + i % 15:02d}", "amount": a, "period": PERIOD,
+             "reference": f"składka {PERIOD[5:]}/{PERIOD[:4]}"} for i, (m, a) in enumerate(OCTOBER_DUES.items())]
+    pl.DataFrame(rows + PAYMENT_CASES).write_csv(HERE / "payments.csv")
 
 
 # ---- the three employers' payroll exports (data/profiles/*.toml)

@@ -1,0 +1,70 @@
+"""`skladki statement --year YYYY --db FILE --out DIR [--members FILE]`: each member's yearly
+statement of union dues received (for the PIT return, RULES.md §12), from the stored member
+ledger: a workbook per unit (a row per member) and a PDF per unit with one page per member.
+Names only with --members (the unit's own members.csv); otherwise member numbers.
+
+read (the ledger of the year, the limit in force) → compute (transforms.statement) → report.
+"""
+from pathlib import Path
+
+import polars as pl
+
+from flows import settings, store
+from flows.command import Command, Run, Step
+from flows.inbox import read_table
+from reports import statement as statement_reports
+from transforms.errors import UserError
+from transforms.money import sql_grosze
+from transforms.statement import limit_for, load_limits, yearly
+
+LIMITS = settings.REFERENCE / "pit_union_dues.toml"
+
+
+def check(params: dict) -> None:
+    if not (1990 <= int(params["year"]) <= 2100):
+        raise UserError("unreadable", name="--year", detail=f"'{params['year']}' to nie rok RRRR")
+    if not Path(params["db"]).exists():
+        raise UserError("no_database", db=params["db"])
+    if params.get("members") and not Path(params["members"]).is_file():
+        raise UserError("missing_file", name=str(params["members"]), folder=".", columns="member_id, full_name")
+
+
+def read(run: Run) -> None:
+    year = int(run.year)
+    run.progress(f"[1/3] konta członków {year}")
+    with store.read_only(Path(run.db)) as con:
+        if "member_ledger" not in store.table_names(con):
+            raise UserError("no_ledger", db=run.db, year=year)
+        g = sql_grosze
+        run.state["ledger"] = pl.DataFrame(con.execute(
+            f"SELECT period, unit_id, member_id, {g('received')}, basis FROM member_ledger "
+            "WHERE period LIKE ? ORDER BY period", [f"{year}-%"]).fetchall(),
+            schema={"period": pl.String, "unit_id": pl.String, "member_id": pl.String, "received": pl.Int64,
+                    "basis": pl.String}, orient="row")
+        run.state["units"] = dict(con.execute("SELECT unit_id, arg_max(name, period) FROM units "
+                                              "WHERE period LIKE ? GROUP BY 1", [f"{year}-%"]).fetchall())
+    if run.state["ledger"].height == 0:
+        raise UserError("no_ledger", db=run.db, year=year)
+    names = {}
+    if run.params.get("members"):
+        m = read_table(Path(run.members), "members")
+        names = {k: v for k, v in zip(m["member_id"], m["full_name"]) if k and v}
+    run.state["names"] = names
+    run.state["limit"] = limit_for(year, load_limits(LIMITS))
+
+
+def compute(run: Run) -> None:
+    run.progress("[2/3] zestawienia")
+    run.state["rows"] = yearly(run.state["ledger"], int(run.year), run.state["limit"])
+
+
+def report(run: Run) -> None:
+    run.progress("[3/3] skoroszyty i PDF")
+    run.state["files"] = statement_reports.write(run.state["rows"], int(run.year), run.state["limit"],
+                                                 run.state["names"], run.state["units"], run.output,
+                                                 settings.DATA / "fonts")
+
+
+STATEMENT = Command(
+    name="statement", flow_name="pit-statement", check=check, summary=statement_reports.summary_text,
+    steps=(Step("read", read, retries=2), Step("compute", compute), Step("report", report, retries=2)))

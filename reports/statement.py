@@ -1,0 +1,103 @@
+"""The yearly statements of union dues for the members (Polish): per unit a workbook with a row
+per member and a PDF with one printable page per member. Unit outputs: names appear here (from
+the unit's own members.csv, when given), nowhere else."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+
+from reports.settlement import MONTHS
+from reports.xlsx import new_workbook, safe_name, sheet
+from transforms.money import format_pl
+from transforms.statement import Limit
+
+
+def _limit_text(limit: Limit | None) -> str:
+    return f"{format_pl(limit.amount)} ({limit.source})" if limit else "brak limitu w danych dla tego roku"
+
+
+def write(rows: pl.DataFrame, year: int, limit: Limit | None, names: dict[str, str], units: dict[str, str],
+          output, fonts: Path) -> int:
+    """Writes zaswiadczenia_YYYY/<unit>.xlsx and <unit>.pdf; returns the number of files."""
+    files = 0
+    months = [f"m{m:02d}" for m in range(1, 13)]
+    for (unit_id,), group in rows.group_by("unit_id", maintain_order=True):
+        base = f"zaswiadczenia_{year}/{safe_name(unit_id)}"
+        wb = new_workbook()
+        sheet(wb, f"Składki {year}", ["Nr członka", "Imię i nazwisko"] + [MONTHS[i][:3] for i in range(12)]
+              + ["Razem otrzymano", "Do odliczenia (do limitu)", "Uwagi"],
+              [(r["member_id"], names.get(r["member_id"]), *[r[m] for m in months], r["total"], r["deductible"],
+                _note(r)) for r in group.iter_rows(named=True)],
+              money_cols=set(range(2, 16)), widths=[12, 24] + [9] * 12 + [14, 14, 40],
+              page_header=f"{units.get(unit_id) or unit_id}: składki członkowskie otrzymane w {year} r. — "
+                          f"limit odliczenia {_limit_text(limit)}", totals={0: "Razem"})
+        wb.save(output(base + ".xlsx"))
+        _pdf(group, year, limit, names, unit_id, units.get(unit_id) or unit_id, output(base + ".pdf"), fonts)
+        files += 2
+    return files
+
+
+def _note(r: dict) -> str | None:
+    notes = []
+    if not r["total"]:
+        notes.append("brak wpłat w roku")
+    if r["assumed"]:
+        notes.append(f"miesiące {r['assumed']}: wpływy przyjęte (brak danych o wpłatach)")
+    return "; ".join(notes) or None
+
+
+def _pdf(group: pl.DataFrame, year: int, limit: Limit | None, names: dict[str, str], unit_id: str, unit_name: str,
+         path: Path, fonts: Path) -> None:
+    from fpdf import FPDF
+    pdf = FPDF(format="A4")
+    pdf.set_auto_page_break(False)
+    pdf.add_font("DejaVu", "", str(fonts / "DejaVuSans.ttf"))
+    pdf.add_font("DejaVu", "B", str(fonts / "DejaVuSans-Bold.ttf"))
+    pdf.set_title(f"Zaświadczenie o składkach {year} — {unit_id}")
+    for r in group.iter_rows(named=True):
+        pdf.add_page()
+        pdf.set_font("DejaVu", "B", 15)
+        pdf.cell(0, 9, f"Zaświadczenie o składkach członkowskich za {year} r.", new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font("DejaVu", "", 10)
+        pdf.multi_cell(0, 5.5, f"{unit_name} ({unit_id})", new_x="LMARGIN", new_y="NEXT")
+        who = names.get(r["member_id"])
+        pdf.cell(0, 7, f"Członek nr {r['member_id']}" + (f": {who}" if who else ""), new_x="LMARGIN", new_y="NEXT")
+        pdf.ln(3)
+        pdf.set_font("DejaVu", "B", 10)
+        pdf.cell(60, 6.5, "Miesiąc")
+        pdf.cell(50, 6.5, "Otrzymano", align="R", new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font("DejaVu", "", 10)
+        for i in range(12):
+            pdf.cell(60, 6, f"{MONTHS[i]} {year}")
+            pdf.cell(50, 6, format_pl(r[f"m{i + 1:02d}"]), align="R", new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font("DejaVu", "B", 11)
+        pdf.cell(60, 8, "Razem otrzymano")
+        pdf.cell(50, 8, format_pl(r["total"]), align="R", new_x="LMARGIN", new_y="NEXT")
+        pdf.cell(60, 8, "Do odliczenia w PIT")
+        pdf.cell(50, 8, format_pl(r["deductible"]), align="R", new_x="LMARGIN", new_y="NEXT")
+        pdf.ln(3)
+        pdf.set_font("DejaVu", "", 8.5)
+        pdf.multi_cell(0, 4.5, "Składki członkowskie zapłacone na rzecz związku zawodowego można odliczyć od dochodu "
+                               f"do limitu roku podatkowego: {_limit_text(limit)}. Kwoty to wpływy otrzymane przez "
+                               "jednostkę w danym miesiącu (potrącenia pracodawcy i wpłaty członka), bez względu na "
+                               "miesiąc, za który są.", new_x="LMARGIN", new_y="NEXT")
+        if _note(r):
+            pdf.ln(2)
+            pdf.multi_cell(0, 4.5, f"Uwagi: {_note(r)}.", new_x="LMARGIN", new_y="NEXT")
+        pdf.set_y(-40)
+        pdf.set_font("DejaVu", "", 9)
+        pdf.cell(95, 6, "Skarbnik: ..........................................")
+        pdf.cell(95, 6, "Pieczęć jednostki", new_x="LMARGIN", new_y="NEXT")
+        pdf.cell(95, 6, "data: ....................")
+    pdf.output(str(path))
+
+
+def summary_text(run) -> str:
+    rows, limit = run.state["rows"], run.state["limit"]
+    nothing = rows.filter(pl.col("total") == 0).height
+    return "\n".join([
+        f"Zaświadczenia o składkach {run.year}: członków {rows.height}, jednostek {rows['unit_id'].n_unique()}",
+        f"  otrzymano razem {format_pl(int(rows['total'].sum()))}; bez wpłat w roku: {nothing}",
+        f"  limit odliczenia: {_limit_text(limit)}",
+        f"  pliki: {run.state['files']} w {Path(run.params['out']) / f'zaswiadczenia_{run.year}'}"])

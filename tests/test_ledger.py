@@ -1,0 +1,311 @@
+"""Issue 11: members' accounts — receipts, the ledger, the split of dues received, employer claims,
+arrears, re-closes. Worked examples computed by hand in each docstring (RULES.md §5 "Owed and
+received", §10; 004 §3 ust. 1, §10, §2 ust. 3), then properties over generated months."""
+from __future__ import annotations
+
+import duckdb
+import polars as pl
+from hypothesis import given, settings as hsettings, strategies as st
+
+from tests.conftest import close_plain, line, member, run_close, write_inbox
+from transforms.ledger import ITEM_SCHEMA, RECEIPT_SCHEMA, post, shift_period
+
+UNIT150 = {"unit_id": "U1", "name": "Organizacja 150 %", "region_id": "R1", "voivodeship": "śląskie",
+           "sheltered": "false", "raised_pct": "150", "unemployed_flat": "0.00", "rulebook": "solidarnosc"}
+
+
+def payments(folder, rows):
+    (folder / "payments.csv").write_text("member_id,paid_on,amount,period,reference\n" + "".join(
+        f"{m},{d},{a},{p},\n" for m, d, a, p in rows), encoding="utf-8")
+
+
+def deducted(mid, amount, period="2026-10"):
+    return line(mid, "dues_deducted", amount, period)
+
+
+def levels(frame, unit="U1"):
+    return {r["level"]: r["amount"] for r in frame.filter(pl.col("unit_id") == unit)
+            .group_by("level").agg(pl.col("amount").sum()).to_dicts()}
+
+
+def ledger_row(result, mid):
+    return result.ledger.filter(pl.col("member_id") == mid).to_dicts()[0]
+
+
+# ------------------------------------------------------------------ worked examples
+
+def test_employer_deducted_exactly_the_dues(tmp_path):
+    """Wage 5 000.00 → dues 0.82 % = 41.00; the employer deducted 41.00.
+    Ledger: owed 41.00, received 41.00, balance 0. The settlement is the owed split of D = 41.00:
+    to_region 16.40, national_total 4.10 (branch 0.82, national 3.28), funds 1.03 + 1.03,
+    region 16.40 − 4.10 − 2.06 = 10.24, unit 24.60 — equal to the allocations."""
+    inbox = write_inbox(tmp_path, members=[member("A")], income=[line("A", "wage", "5000.00"), deducted("A", "41.00")])
+    r = run_close(inbox)
+    row = ledger_row(r, "A")
+    assert (row["owed"], row["received"], row["balance"], row["months_unpaid"]) == (4100, 4100, 0, 0)
+    assert levels(r.settlement) == levels(r.allocations) == {
+        "unit": 2460, "region": 1024, "national": 328, "branch_secretariats": 82,
+        "regional_strike_fund": 103, "national_strike_fund": 103}
+    assert r.basis == {"U1": "received"}
+    assert r.employer_claims["difference"].to_list() == [0]
+
+
+def test_employer_deducted_one_zloty_too_little(tmp_path):
+    """Dues 41.00, deducted 40.00: the member's balance is 1.00 (one month unpaid), the employer
+    claim says −1.00, and the settlement splits D = 40.00: to_region 16.00, national_total 4.00
+    (branch 0.80, national 3.20), funds 1.00 + 1.00, region 10.00, unit 24.00 — less than the owed
+    split (region 10.24). The unit's transfer is 16.00 beside an owed 16.40."""
+    inbox = write_inbox(tmp_path, members=[member("A")], income=[line("A", "wage", "5000.00"), deducted("A", "40.00")])
+    r = run_close(inbox)
+    row = ledger_row(r, "A")
+    assert (row["owed"], row["received"], row["arrears"], row["balance"], row["months_unpaid"]) == (4100, 4000, 100, 100, 1)
+    claim = r.employer_claims.to_dicts()[0]
+    assert (claim["owed"], claim["deducted"], claim["difference"]) == (4100, 4000, -100)
+    assert levels(r.settlement) == {"unit": 2400, "region": 1000, "national": 320, "branch_secretariats": 80,
+                                    "regional_strike_fund": 100, "national_strike_fund": 100}
+    unit_transfer = r.transfers.filter(pl.col("payer_kind") == "unit").to_dicts()[0]
+    assert (unit_transfer["amount"], unit_transfer["owed_amount"]) == (1600, 1640)
+
+
+def test_direct_payer_paying_three_months_at_once():
+    """A pensioner owes 9.00 a month; on 5 October pays 27.00 naming no month. October is paid
+    (9.00), 18.00 is credit. November and December are paid from the credit with no new money:
+    credit 9.00, then 0; received 27.00, 0, 0; balance −18.00, −9.00, 0."""
+    items, credits, seen = pl.DataFrame(schema=ITEM_SCHEMA), {}, []
+    for period, cash in (("2026-10", 2700), ("2026-11", 0), ("2026-12", 0)):
+        dues = pl.DataFrame([{"member_id": "P", "unit_id": "U1", "category": "pensioner", "dues": 900,
+                              "surcharge": 0}])
+        receipts = pl.DataFrame([{"period": period, "member_id": "P", "unit_id": "U1", "kind": "payment",
+                                  "amount": cash, "for_period": None}] if cash else [], schema=RECEIPT_SCHEMA)
+        posted = post(period, dues, receipts, items, credits, {"U1": "received"})
+        row = posted.ledger.to_dicts()[0]
+        seen.append((row["received"], row["applied_dues"], row["credit"], row["balance"], row["months_unpaid"]))
+        items, credits = posted.items, {"P": row["credit"]}
+    assert seen == [(2700, 900, 1800, -1800, 0), (0, 900, 900, -900, 0), (0, 900, 0, 0, 0)]
+
+
+def test_three_unpaid_months_then_a_payment_settles_the_oldest():
+    """Owes 10.00 a month; August, September, October unpaid: months_unpaid 1, 2, 3 (October: in
+    arrears, RULES.md §10, 30.00). In November 10.00 arrives naming no month: it pays August, the
+    oldest; November's own 10.00 stays open, so open months are Sep, Oct, Nov — still 3 in a row,
+    arrears 30.00."""
+    items, credits, seen = pl.DataFrame(schema=ITEM_SCHEMA), {}, []
+    for period, cash in (("2026-08", 0), ("2026-09", 0), ("2026-10", 0), ("2026-11", 1000)):
+        dues = pl.DataFrame([{"member_id": "P", "unit_id": "U1", "category": "other_income", "dues": 1000,
+                              "surcharge": 0}])
+        receipts = pl.DataFrame([{"period": period, "member_id": "P", "unit_id": "U1", "kind": "payment",
+                                  "amount": cash, "for_period": None}] if cash else [], schema=RECEIPT_SCHEMA)
+        posted = post(period, dues, receipts, items, credits, {"U1": "received"})
+        row = posted.ledger.to_dicts()[0]
+        seen.append((row["months_unpaid"], row["arrears"], row["oldest_unpaid"]))
+        items, credits = posted.items, {"P": row["credit"]}
+    assert seen == [(1, 1000, "2026-08"), (2, 2000, "2026-08"), (3, 3000, "2026-08"), (3, 3000, "2026-09")]
+    assert posted.applied.to_dicts() == [{"member_id": "P", "unit_id": "U1", "for_period": "2026-08",
+                                          "category": "other_income", "part": "dues", "amount": 1000}]
+
+
+def test_raised_unit_member_paying_only_the_section_1_part(tmp_path):
+    """A 150 % unit: wage 5 000.00 → §1 dues 41.00 + surcharge 20.50 = 61.50. The member pays
+    41.00: the §1 dues are paid first, so the region's share is complete — the settlement equals
+    the split of D = 41.00 (region 10.24, unit 24.60) — and the surcharge 20.50 is unpaid."""
+    inbox = write_inbox(tmp_path, units=[UNIT150], members=[member("A")], income=[line("A", "wage", "5000.00")])
+    payments(inbox, [("A", "2026-10-12", "41.00", "2026-10")])
+    r = run_close(inbox)
+    d = r.dues.to_dicts()[0]
+    assert (d["dues"], d["surcharge"], d["total"]) == (4100, 2050, 6150)
+    row = ledger_row(r, "A")
+    assert (row["applied_dues"], row["applied_surcharge"], row["arrears"]) == (4100, 0, 2050)
+    assert levels(r.settlement) == {"unit": 2460, "region": 1024, "national": 328, "branch_secretariats": 82,
+                                    "regional_strike_fund": 103, "national_strike_fund": 103}
+    assert r.items.to_dicts()[0]["surcharge_open"] == 2050
+
+
+def test_unit_with_no_receipt_information_is_assumed_received(tmp_path):
+    """Canonical lines only, no deduction, no payments: the dues count as received in full,
+    every ledger row says basis 'assumed', and the settlement equals the allocations."""
+    inbox = write_inbox(tmp_path, members=[member("A"), member("B", "pensioner")],
+                        income=[line("A", "wage", "5000.00"), line("B", "pension", "1000.00")])
+    r = run_close(inbox)
+    assert set(r.ledger["basis"]) == {"assumed"} and r.basis == {"U1": "assumed"}
+    assert levels(r.settlement) == levels(r.allocations)
+    assert set(r.receipts["kind"]) == {"assumed"}
+    assert r.ledger["balance"].to_list() == [0, 0]
+
+
+def test_reduced_amount_not_lower_than_the_dues_is_rejected(tmp_path):
+    """Computed dues 8.20 (1 000.00 × 0.82 %); a `reduced` amount of 50.00 is not a "niższy wymiar
+    składki" (004 §2 ust. 3): bad_adjustment citing the paragraph, the member gets no dues row."""
+    inbox = write_inbox(tmp_path, members=[member("A")], income=[line("A", "wage", "1000.00")],
+                        adjustments=[{"member_id": "A", "kind": "reduced", "amount": "50.00",
+                                      "valid_from": "2026-10", "valid_to": "2026-10", "decision_ref": "U/1"}])
+    r = run_close(inbox)
+    bad = r.exceptions.filter(pl.col("reason_code") == "bad_adjustment").to_dicts()
+    assert len(bad) == 1 and "§2 ust. 3" in bad[0]["message"] and "50,00 zł" in bad[0]["message"]
+    assert r.dues.height == 0
+
+
+def test_reductions_in_force_are_listed_for_the_region(tmp_path):
+    """004 §2 ust. 3: copies of reductions go to the region. A 6-month reduction 2026-07..2026-12 in
+    the October close: months covered 6, months left after October 2."""
+    inbox = write_inbox(tmp_path, members=[member("A")], income=[line("A", "wage", "5000.00")],
+                        adjustments=[{"member_id": "A", "kind": "reduced", "amount": "10.00",
+                                      "valid_from": "2026-07", "valid_to": "2026-12", "decision_ref": "U/7"}])
+    row = run_close(inbox).adjustments_in_force.to_dicts()[0]
+    assert (row["kind"], row["amount"], row["months_covered"], row["months_left"], row["decision_ref"]) == (
+        "reduced", 1000, 6, 2, "U/7")
+
+
+def test_bad_payment_rows_are_records_and_other_months_are_skipped(tmp_path):
+    """payments.csv: a date that does not exist, an amount that is no amount, an unknown member
+    are records; a payment made in November is skipped in October's close; nothing vanishes."""
+    inbox = write_inbox(tmp_path, members=[member("A", "pensioner")], income=[line("A", "pension", "1000.00")])
+    payments(inbox, [("A", "31.09.2026", "4.50", ""), ("A", "2026-10-02", "4,5 zł", ""),
+                     ("Z", "2026-10-03", "4.50", ""), ("A", "2026-11-02", "4.50", "2026-11"),
+                     ("A", "2026-10-04", "4.50", "")])
+    r = run_close(inbox)
+    codes = sorted(r.exceptions.filter(pl.col("source") == "payments.csv")["reason_code"].to_list())
+    assert codes == ["bad_payment", "bad_payment", "unknown_member"]
+    assert r.receipts.filter(pl.col("kind") == "payment")["amount"].to_list() == [450]
+    assert r.rows_read == r.rows_used + r.rows_rejected + r.rows_skipped
+
+
+# ------------------------------------------------------------------ re-close and the demo
+
+def test_reclose_reports_the_difference_and_corrects_the_next_month(tmp_path):
+    """Two months closed (assumed basis). September re-closed with A's wage 5 000.00 → 6 000.00:
+    A's dues 41.00 → 49.20 (owed and received +8.20). The September settlement is not rewritten;
+    the difference of the split (D 41.00 → 49.20: region 10.24 → 12.30, +2.06; unit 24.60 → 29.52,
+    +4.92; …) goes into October's settlement as a correction, and October's transfer grows by
+    to_region(49.20) − to_region(41.00) = 19.68 − 16.40 = 3.28."""
+    inc = [line("A", "wage", "5000.00", "2026-09"), line("A", "wage", "5000.00", "2026-10")]
+    inbox = write_inbox(tmp_path / "in", members=[member("A")], income=inc)
+    db = tmp_path / "s.duckdb"
+    close_plain("2026-09", inbox, db)
+    close_plain("2026-10", inbox, db)
+    con = duckdb.connect(str(db), read_only=True)
+    before = con.execute("SELECT amount FROM transfers WHERE period='2026-10' AND payer_kind='unit'").fetchone()[0]
+    sept = con.execute("SELECT level, amount FROM settlement WHERE period='2026-09' ORDER BY 1").fetchall()
+    con.close()
+    write_inbox(tmp_path / "in", members=[member("A")], income=[line("A", "wage", "6000.00", "2026-09"), inc[1]])
+    outcome = close_plain("2026-09", inbox, db)
+    assert outcome.result.differences is not None
+    con = duckdb.connect(str(db), read_only=True)
+    changed = con.execute("SELECT subject, subject_id, measure, before, after FROM close_differences "
+                          "WHERE subject = 'member' ORDER BY measure").fetchall()
+    assert [(s, i, m, float(b), float(a)) for s, i, m, b, a in changed] == [
+        ("member", "A", "owed", 41.0, 49.2), ("member", "A", "received", 41.0, 49.2)]
+    assert con.execute("SELECT level, amount FROM settlement WHERE period='2026-09' AND basis <> 'correction' "
+                       "ORDER BY 1").fetchall() == sept
+    corr = dict(con.execute("SELECT level, amount FROM settlement WHERE period='2026-10' AND basis='correction' "
+                            "AND corrects='2026-09'").fetchall())
+    assert {k: float(v) for k, v in corr.items()} == {"unit": 4.92, "region": 2.06, "national": 0.66,
+                                                      "branch_secretariats": 0.16, "regional_strike_fund": 0.20,
+                                                      "national_strike_fund": 0.20}
+    after = con.execute("SELECT amount FROM transfers WHERE period='2026-10' AND payer_kind='unit'").fetchone()[0]
+    assert float(after - before) == 3.28
+    assert con.execute("SELECT count(*) FROM history WHERE table_name = 'dues'").fetchone()[0] == 1
+    assert con.execute("SELECT applied_in FROM corrections").fetchall()[0] == ("2026-10",)
+
+
+def test_reclosing_with_the_same_inputs_changes_nothing(tmp_path):
+    inbox = write_inbox(tmp_path / "in", members=[member("A"), member("B", "pensioner")],
+                        income=[line("A", "wage", "5000.00"), line("B", "pension", "1000.00"), deducted("A", "40.00")])
+    payments(inbox, [("B", "2026-10-03", "2.00", "")])
+    db = tmp_path / "s.duckdb"
+    tables = ("dues", "allocations", "transfers", "settlement", "member_ledger", "ledger_items", "receipts",
+              "employer_claims")
+
+    def snapshot():
+        con = duckdb.connect(str(db), read_only=True)
+        try:
+            return {t: sorted(con.execute(f"SELECT * FROM {t}").fetchall(), key=str) for t in tables}
+        finally:
+            con.close()
+    close_plain("2026-10", inbox, db)
+    first = snapshot()
+    close_plain("2026-10", inbox, db)
+    assert snapshot() == first
+    con = duckdb.connect(str(db), read_only=True)
+    assert con.execute("SELECT count(*) FROM corrections").fetchone()[0] == 0
+    assert con.execute("SELECT count(*) FROM close_differences").fetchone()[0] == 0
+
+
+def test_reclosing_the_first_demo_month_with_one_corrected_line(tmp_path):
+    """The demo's two months closed; then September re-closed with M0000010's wage 5 769.75 →
+    6 769.75 (ZZ „Przeróbka”, 1 %: dues 64.34 → 74.34). Exactly that member's figures change
+    (owed and received +10.00, the month being 'assumed'); the September settlement stays; the
+    corrective split (+1.00 to the national board at the example 10 %, +9.00 kept by the unit)
+    appears in October's settlement, and October's transfer to the national board grows by 1.00."""
+    import shutil
+    from flows import settings
+    inbox = tmp_path / "inbox"
+    shutil.copytree(settings.DEMO_INBOX, inbox)
+    db = tmp_path / "s.duckdb"
+    close_plain("2026-09", inbox, db)
+    close_plain("2026-10", inbox, db)
+    path = inbox / "income" / "listy_plac_2026-09.csv"
+    text = path.read_text(encoding="utf-8")
+    assert "2026-09,M0000010,wage,5769.75\n" in text
+    path.write_text(text.replace("2026-09,M0000010,wage,5769.75\n", "2026-09,M0000010,wage,6769.75\n"),
+                    encoding="utf-8")
+    close_plain("2026-09", inbox, db)
+    con = duckdb.connect(str(db), read_only=True)
+    members = con.execute("SELECT DISTINCT subject_id FROM close_differences WHERE subject = 'member'").fetchall()
+    assert members == [("M0000010",)]
+    assert {(lvl, float(a)) for lvl, a in con.execute(
+        "SELECT level, amount FROM settlement WHERE period = '2026-10' AND basis = 'correction' "
+        "AND corrects = '2026-09' AND unit_id = 'SL-0004'").fetchall()} == {("national", 1.0), ("unit", 9.0)}
+    assert [tuple(map(float, r)) for r in con.execute(
+        "SELECT amount, owed_amount FROM transfers WHERE period = '2026-10' AND payer_id = 'SL-0004'").fetchall()] == [
+        (402.96, 401.96)]
+
+
+# ------------------------------------------------------------------ properties
+
+months = st.lists(st.tuples(st.integers(0, 5000),                  # §1 dues owed
+                            st.integers(0, 2500),                  # surcharge
+                            st.lists(st.tuples(st.integers(-500, 12000), st.sampled_from([None, -1, 0, 1])),
+                                     max_size=3)),                 # receipts: amount, month named (offset)
+                  min_size=1, max_size=8)
+
+
+@hsettings(max_examples=80, deadline=None)
+@given(months)
+def test_ledger_properties_over_generated_months(seq):
+    """Σ owed − Σ received = balance; Σ received = Σ applied + credit; within a month the §1 dues
+    are paid before the surcharge; re-posting a month gives the same result; Σ applied = Σ settled."""
+    from flows import settings
+    from transforms.allocate import transfers_from
+    from transforms.rulebook import load_rulebooks, resolve
+    items, credits = pl.DataFrame(schema=ITEM_SCHEMA), {}
+    owed_total = received_total = applied_total = 0
+    period = "2026-01"
+    for d, s, recs in seq:
+        dues = pl.DataFrame([{"member_id": "M", "unit_id": "U1", "category": "employee", "dues": d, "surcharge": s}])
+        receipts = pl.DataFrame([{"period": period, "member_id": "M", "unit_id": "U1", "kind": "payment",
+                                  "amount": a, "for_period": None if o is None else shift_period(period, o)}
+                                 for a, o in recs], schema=RECEIPT_SCHEMA)
+        posted = post(period, dues, receipts, items, credits, {"U1": "received"})
+        again = post(period, dues, receipts, items, credits, {"U1": "received"})
+        assert posted.ledger.equals(again.ledger) and posted.items.equals(again.items)
+        row = posted.ledger.to_dicts()[0]
+        owed_total += d + s
+        received_total += sum(a for a, _ in recs)
+        applied = int(posted.applied["amount"].sum() or 0)
+        applied_total += applied
+        assert row["balance"] == owed_total - received_total
+        assert row["credit"] == received_total - applied_total
+        assert row["arrears"] == owed_total - applied_total >= 0
+        for it in posted.items.to_dicts():        # a month's surcharge is never paid while its §1 dues are open
+            assert it["dues_open"] == 0 or it["surcharge_open"] == (
+                s if it["for_period"] == period else it["surcharge_open"])
+        units = pl.DataFrame([{"unit_id": "U1", "region_id": "R1", "sheltered": False, "rulebook": "solidarnosc"}])
+        rules = resolve(load_rulebooks(settings.rulebook_folders()), period)
+        from transforms.ledger import settle
+        settled = settle(units, posted.applied, {"U1": "received"}, rules)
+        assert int(settled["amount"].sum()) == applied
+        # the unit's transfer is exactly what the settlement leaves the unit with (no grosz lost)
+        moved = transfers_from(units, settled, rules).filter(pl.col("payer_kind") == "unit")["amount"].sum()
+        assert moved == int(settled.filter(pl.col("level") != "unit")["amount"].sum())
+        items, credits = posted.items, {"M": row["credit"]}
+        period = shift_period(period, 1)
