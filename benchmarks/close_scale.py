@@ -96,8 +96,18 @@ def main() -> None:
             exc = re.search(r"wyjątki: (.*)", out).group(1)
             print(f"close   engine={engine:<7} {kind:<29}: {wall:6.1f} s wall, {rss:7.0f} MiB peak,"
                   f" rows read {rows}; exceptions {exc}", flush=True)
-        wb = work / f"out-{args.engines.split(',')[0]}" / f"zamkniecie_{args.period}.xlsx"
-        print(f"workbook {wb.stat().st_size / 1e6:.1f} MB, database {(work / f"{args.engines.split(',')[0]}.duckdb").stat().st_size / 1e6:.1f} MB")
+        first = args.engines.split(",")[0]
+        wb = work / f"out-{first}" / f"zamkniecie_{args.period}.xlsx"
+        db_size = (work / f"{first}.duckdb").stat().st_size
+        print(f"workbook {wb.stat().st_size / 1e6:.1f} MB, database {db_size / 1e6:.1f} MB")
+        # issue 18: the archive of the close's inputs, against the size of the inputs
+        import duckdb
+        inputs = sum(p.stat().st_size for p in (work / "inbox").rglob("*") if p.is_file())
+        con = duckdb.connect(str(work / f"{first}.duckdb"), read_only=True)
+        stored, n = con.execute("SELECT sum(octet_length(data)), count(*) FROM archive_blobs").fetchone()
+        con.close()
+        print(f"archive {stored / 1e6:.1f} MB in {n} blobs for {inputs / 1e6:.1f} MB of inputs "
+              f"({stored / inputs:.0%}; a re-close of the same inputs adds none)")
     finally:
         if args.keep:
             print(f"kept {work}")

@@ -115,6 +115,10 @@ def demo(folder: Path = typer.Option(Path("out/demo"), help="gdzie zapisać baz�
     print(f"\ndemo: zamknięcie {period} z {settings.DEMO_INBOX} do {folder}", flush=True)
     execute(CLOSE, engine, period=period, inbox=settings.DEMO_INBOX, db=folder / "skladki.duckdb", out=folder,
             unit_workbooks=True)
+    from flows.statement import STATEMENT
+    print(f"\ndemo: zaświadczenia o składkach za {period[:4]} r. (PIT)", flush=True)
+    execute(STATEMENT, "plain", quiet=True, year=int(period[:4]), db=folder / "skladki.duckdb", out=folder,
+            members=settings.DEMO_INBOX / "members.csv")
 
 
 @app.command()
@@ -143,6 +147,43 @@ def statement(year: int = typer.Option(..., help="rok podatkowy, RRRR"),
     """Roczne zaświadczenia o składkach członkowskich (do odliczenia w PIT) z kont członków."""
     from flows.statement import STATEMENT
     execute(STATEMENT, engine, year=year, db=db, out=out, members=members)
+
+
+@app.command()
+def explain(period: Optional[str] = typer.Option(None, help="okres RRRR-MM (dla --member i --unit)"),
+            db: Path = typer.Option(..., help="plik bazy DuckDB"),
+            member: Optional[str] = typer.Option(None, help="numer członka"),
+            unit: Optional[str] = typer.Option(None, help="identyfikator jednostki"),
+            region: Optional[str] = typer.Option(None, help="identyfikator regionu (weryfikacja delegatów)"),
+            out: Optional[Path] = typer.Option(None, help="folder na arkusz z wyjaśnieniem"),
+            engine: str = typer.Option("plain", callback=_engine, help="plain (domyślnie) albo prefect")):
+    """Wyjaśnia kwotę: z jakich wierszy, według jakiej reguły i paragrafu, z jakim zaokrągleniem."""
+    from flows.explain import EXPLAIN
+    execute(EXPLAIN, engine, period=period, db=db, member_id=member, unit_id=unit, region_id=region, out=out)
+
+
+@app.command()
+def replay(run: str = typer.Option(..., "--run", help="numer przebiegu (tabela runs)"),
+           db: Path = typer.Option(..., help="plik bazy DuckDB"),
+           engine: str = typer.Option("plain", callback=_engine, help="plain (domyślnie) albo prefect")):
+    """Powtarza zamknięcie z jego archiwum w bazie roboczej i porównuje każdą tabelę miesiąca."""
+    from flows.archive import REPLAY
+    execute(REPLAY, engine, run=run, db=db)
+
+
+@app.command()
+def archive(export: str = typer.Option(..., "--export", help="numer przebiegu do wydania"),
+            folder: Path = typer.Argument(..., help="folder, do którego zapisać pliki"),
+            db: Path = typer.Option(..., help="plik bazy DuckDB")):
+    """Wydaje audytorowi dokładne wejścia zamknięcia (z sumami kontrolnymi w MANIFEST.txt)."""
+    from flows.archive import export as export_run
+    from transforms.errors import UserError
+    try:
+        n = export_run(db, export, folder)
+    except UserError as e:
+        print(f"błąd: {e}", file=sys.stderr)
+        raise typer.Exit(1) from None
+    print(f"archiwum przebiegu {export}: {n} plików w {folder} (sumy kontrolne: MANIFEST.txt)")
 
 
 @app.command("salary-caps")

@@ -25,7 +25,8 @@ from transforms.rulebook import Rules, load_rulebooks, resolve
 from transforms.staging import is_period
 
 CLOSE_TABLES = ("dues", "allocations", "exceptions", "transfers", "units", "deduction_check", "regions",
-                "receipts", "member_ledger", "ledger_items", "employer_claims", "adjustments_in_force")
+                "receipts", "member_ledger", "ledger_items", "employer_claims", "adjustments_in_force",
+                "dues_derivation", "income_lines", "split_steps")
 # what a re-close replaces is kept in `history` first (nothing of the past is silently rewritten)
 KEPT_IN_HISTORY = ("dues", "allocations", "transfers", "receipts", "member_ledger", "employer_claims")
 
@@ -47,7 +48,11 @@ def read(run: Run) -> None:
     run.progress("[1/5] odczyt skrzynki")
     run.state["rules"] = rules_for(run.period)
     run.state["raw"] = read_inbox(Path(run.inbox), run.period)
-    run.state["books"] = load_books(run.database(), run.period)
+    if run.params.get("books"):          # a replay: the accounts the archived close started from
+        from flows.archive import books_from
+        run.state["books"] = books_from(Path(run.books).read_bytes())
+    else:
+        run.state["books"] = load_books(run.database(), run.period)
     run.state["started_at"] = datetime.now()
 
 
@@ -112,7 +117,9 @@ def save(run: Run) -> None:
               "receipts": result.receipts.with_columns(reference=pl.col("reference").map_elements(
                   mask_personal, return_dtype=pl.String)),
               "member_ledger": result.ledger, "ledger_items": result.items,
-              "employer_claims": result.employer_claims, "adjustments_in_force": result.adjustments_in_force}
+              "employer_claims": result.employer_claims, "adjustments_in_force": result.adjustments_in_force,
+              "dues_derivation": result.derivation, "income_lines": result.income_lines,
+              "split_steps": result.split_steps}
     for table in CLOSE_TABLES:
         store.write(con, table, frames[table], period=result.period)
     store.ensure(con, "settlement")
@@ -120,6 +127,8 @@ def save(run: Run) -> None:
         for basis in sorted(set(result.basis.values())):
             store.write(con, "settlement", result.settlement.filter(pl.col("basis") == basis),
                         period=result.period, basis=basis)
+    from flows.archive import capture, used_files
+    run.state["archived_bytes"] = capture(con, run_id, used_files(run.state["raw"], run.state["books"]))
     store.append(con, "runs", pl.DataFrame([{
         "run_id": run_id, "period": result.period, "started_at": run.state["started_at"],
         "finished_at": datetime.now(), "rulebook_version": result.rulebook_version,

@@ -206,11 +206,13 @@ def read_inbox(inbox: Path, period: str) -> RawInputs:
         **{c: pl.String for c in REQUIRED["income"]}, "amount_gr": pl.Int64, "_source": pl.String,
         "_row": pl.Int64, "_cells": pl.Int64, "_header_cells": pl.Int64}))
     income = pl.concat([p.select(INCOME_COLUMNS) for p in parts])
+    blobs = [(p.relative_to(inbox).as_posix(), p.read_bytes()) for p in sorted(files)]
     digest = hashlib.sha256()
-    for p in sorted(files):
-        digest.update(str(p.relative_to(inbox)).encode() + b"\0" + p.read_bytes() + b"\0")
+    for rel, data in blobs:
+        digest.update(rel.encode() + b"\0" + data + b"\0")
     return RawInputs(units, members, income, adjustments,
                      file_rows_rejected=payroll.rows_rejected, input_sha256=digest.hexdigest(),
                      income_issues=payroll.issues, income_blocked=payroll.blocked,
                      income_row_status=payroll.row_status, deductions=payroll.deductions,
-                     formats=dict(FORMATS), regions=regions, payments=payments)
+                     formats=dict(FORMATS), regions=regions, payments=payments,
+                     files=blobs)

@@ -17,6 +17,8 @@ from flows.command import Run, printer, run_flow_steps
 from flows.delegates import VERIFY_DELEGATES
 from flows.reconcile import RECONCILE
 from flows.salary_caps import SALARY_CAPS
+from flows.archive import REPLAY
+from flows.explain import EXPLAIN
 from flows.statement import STATEMENT
 
 
@@ -76,7 +78,22 @@ def pit_statement(year: int, db: str, out: str, members: Optional[str] = None, q
     return run_flow_steps(STATEMENT, dict(year=year, db=db, out=out, members=members), printer(quiet))
 
 
-FLOWS = {STATEMENT.name: pit_statement, CLOSE.name: monthly_close, SALARY_CAPS.name: salary_caps, VERIFY_DELEGATES.name: verify_delegates,
+@flow(name=EXPLAIN.flow_name, flow_run_name=lambda: "wyjaśnienie " + " ".join(
+    str(v) for k, v in flow_run.parameters.items() if k.endswith("_id") or k == "period" if v), log_prints=False)
+def explain(db: str, period: Optional[str] = None, member_id: Optional[str] = None, unit_id: Optional[str] = None,
+            region_id: Optional[str] = None, out: Optional[str] = None, quiet: bool = False) -> Run:
+    """The chain that produced a member's dues, a unit's split or a region's verification."""
+    return run_flow_steps(EXPLAIN, dict(db=db, period=period, member_id=member_id, unit_id=unit_id,
+                                        region_id=region_id, out=out), printer(quiet))
+
+
+@flow(name=REPLAY.flow_name, flow_run_name=lambda: f"powtórzenie {flow_run.parameters.get('run')}", log_prints=False)
+def replay(run: str, db: str, quiet: bool = False) -> Run:
+    """A close re-run from its archive into a scratch database, every table compared."""
+    return run_flow_steps(REPLAY, dict(run=run, db=db), printer(quiet))
+
+
+FLOWS = {EXPLAIN.name: explain, REPLAY.name: replay, STATEMENT.name: pit_statement, CLOSE.name: monthly_close, SALARY_CAPS.name: salary_caps, VERIFY_DELEGATES.name: verify_delegates,
          RECONCILE.name: reconcile}
 
 # the monthly close on the 5th at 06:00 (before the 20th, 004 §10), for the previous month

@@ -40,7 +40,7 @@ def load_profiles() -> dict[str, Profile]:
 
 
 def dictionary() -> dict[str, str]:
-    return load_dictionary((PROFILES / DICTIONARY).read_text(encoding="utf-8"))
+    return load_dictionary((settings.profile_folders()[0] / DICTIONARY).read_text(encoding="utf-8"))
 
 
 class BadFile(Exception):

@@ -52,12 +52,16 @@ def _extra(variable: str) -> list[Path]:
     return [Path(p) for p in os.environ.get(variable, "").split(os.pathsep) if p]
 
 
+# a replay (issue 18) reads the rulebooks and profiles a close used from its archive, not from here
+ARCHIVED: dict[str, list[Path]] = {}
+
+
 def rulebook_folders() -> list[Path]:
-    return [RULEBOOKS] + _extra("SKLADKI_RULEBOOKS")
+    return ARCHIVED.get("rulebooks") or [RULEBOOKS] + _extra("SKLADKI_RULEBOOKS")
 
 
 def profile_folders() -> list[Path]:
-    return [PROFILES] + _extra("SKLADKI_PROFILES")
+    return ARCHIVED.get("profiles") or [PROFILES] + _extra("SKLADKI_PROFILES")
 
 
 PREFECT_DEFAULTS = {

@@ -16,13 +16,16 @@ import polars as pl
 
 from reports import settlement
 from reports.xlsx import form_sheet, new_workbook, safe_name, sheet
+from transforms import explain
 from transforms.ledger import shift_period
 from transforms.money import format_pl, from_decimal
 from transforms.rulebook import Rules
 
 MEMBER_HEADERS = ["Jednostka", "Nr członka", "Imię i nazwisko", "Kategoria", "Podstawa", "Składka",
-                  "Podwyższenie", "Razem", "Otrzymano w miesiącu", "Nadpłata", "Zaległość", "Miesiące bez pełnej wpłaty"]
+                  "Podwyższenie", "Razem", "Otrzymano w miesiącu", "Nadpłata", "Zaległość", "Miesiące bez pełnej wpłaty",
+                  "Wyliczenie (pełne: skladki explain --member)"]
 EXCEPTION_HEADERS = ["Plik", "Wiersz", "Nr członka", "Kod", "Co poprawić"]
+CLOSE_EXCEPTION_HEADERS = EXCEPTION_HEADERS + ["Wyjaśnienie składki członka"]
 
 
 def _params(rules: Rules, period: str) -> dict:
@@ -107,10 +110,14 @@ def write_close_workbook(con: duckdb.DuckDBPyConnection, rules: Rules, path: Pat
               "SELECT payer_kind, payer_id, payee, region_id, amount, due_on, rule FROM transfers "
               "WHERE period = $period ORDER BY due_on, payer_kind DESC, payer_id, payee", p).fetchall()],
           money_cols={4}, widths=[16, 14, 32, 10, 16, 12, 40], page_header=head)
-    sheet(wb, "Wyjątki", EXCEPTION_HEADERS, con.execute(
-        'SELECT source, "row", member_id, reason_code, message FROM exceptions WHERE period = $period '
-        'ORDER BY source, "row" NULLS LAST, member_id', p).fetchall(),
-          money_cols=set(), widths=[24, 8, 14, 24, 120], page_header=head)
+    # each member named links to their explanation (issue 18): the command that prints it
+    sheet(wb, "Wyjątki", CLOSE_EXCEPTION_HEADERS, [
+        (*r[:5], f"skladki explain --member {r[2]} --period {period}" if r[2] and r[5] else
+         ("brak składki w tym miesiącu — zob. kod" if r[2] else None)) for r in con.execute(
+            'SELECT e.source, e."row", e.member_id, e.reason_code, e.message, d.member_id IS NOT NULL FROM exceptions e '
+            'LEFT JOIN dues d ON d.member_id = e.member_id AND d.period = e.period WHERE e.period = $period '
+            'ORDER BY e.source, e."row" NULLS LAST, e.member_id', p).fetchall()],
+          money_cols=set(), widths=[24, 8, 14, 24, 120, 44], page_header=head)
     # every member whose deducted dues differ from the computed ones, then each employer's totals
     differences = [("członek", r[0], r[2], r[1], *r[3:]) for r in con.execute(DEDUCTION_DIFFERENCES, p).fetchall()]
     totals = [("pracodawca (razem)", r[0], f"{r[5]} z {r[1]} różnych", None, *r[2:5])
@@ -262,11 +269,14 @@ def write_unit_workbooks(con: duckdb.DuckDBPyConnection, rules: Rules, members: 
         by_unit: dict[str, list] = {u: [] for u in summary}
         for r in con.execute("""
                 SELECT d.unit_id, d.member_id, m.full_name, d.category, d.base, d.dues, d.surcharge, d.total,
-                       l.received, l.credit, l.arrears, l.months_unpaid
+                       l.received, l.credit, l.arrears, l.months_unpaid, x.rule_json, x.rule_source, x.adjustment
                 FROM dues d LEFT JOIN member_names m USING (member_id)
                 LEFT JOIN member_ledger l ON l.member_id = d.member_id AND l.period = d.period
+                LEFT JOIN dues_derivation x ON x.member_id = d.member_id AND x.period = d.period
                 WHERE d.period = $period ORDER BY d.unit_id, d.member_id""", p).fetchall():
-            by_unit.setdefault(r[0], []).append((r[0], r[1], r[2], rules.category_label(r[3]), *r[4:]))
+            how = explain.short(r[12], r[13], from_decimal(r[4]), from_decimal(r[5]), from_decimal(r[6]),
+                                r[14]) if r[12] else None
+            by_unit.setdefault(r[0], []).append((r[0], r[1], r[2], rules.category_label(r[3]), *r[4:12], how))
         exc: dict[str, list] = {}
         for r in con.execute("""
                 SELECT m.unit_id, e.source, e."row", e.member_id, e.reason_code, e.message
@@ -322,7 +332,7 @@ def _write_unit_workbook(job) -> Path:
     wb = new_workbook()
     sheet(wb, "Podsumowanie", headers, [summary_row], money, widths, head)
     sheet(wb, "Składki członków", MEMBER_HEADERS, member_rows, money_cols={4, 5, 6, 7, 8, 9, 10},
-          widths=[12, 14, 30, 24, 14, 12, 14, 12, 14, 12, 12, 12], page_header=head, totals={0: "Razem"})
+          widths=[12, 14, 30, 24, 14, 12, 14, 12, 14, 12, 12, 12, 60], page_header=head, totals={0: "Razem"})
     sheet(wb, "Wyjątki", EXCEPTION_HEADERS, exception_rows, money_cols=set(), widths=[24, 8, 14, 24, 120],
           page_header=head)
     form_sheet(wb, "Rozliczenie", settlement.rows(settled), settlement.is_money, head)

@@ -27,10 +27,10 @@ class Column:
     nullable: bool = True
 
 
-SQL_TYPES = {"text": "VARCHAR", "money": "DECIMAL(18,2)", "int": "BIGINT", "date": "DATE",
+SQL_TYPES = {"blob": "BLOB", "text": "VARCHAR", "money": "DECIMAL(18,2)", "int": "BIGINT", "date": "DATE",
              "bool": "BOOLEAN", "timestamp": "TIMESTAMP", "pct": "DECIMAL(5,2)", "fte": "DECIMAL(6,4)",
              "dec6": "DECIMAL(24,6)"}
-FRAME_TYPES = {"text": pl.String, "money": pl.Int64, "int": pl.Int64, "date": pl.Date, "bool": pl.Boolean,
+FRAME_TYPES = {"blob": pl.Binary, "text": pl.String, "money": pl.Int64, "int": pl.Int64, "date": pl.Date, "bool": pl.Boolean,
                "timestamp": pl.Datetime, "pct": pl.Int64, "fte": pl.String, "dec6": pl.String}
 
 
@@ -120,6 +120,19 @@ TABLES: dict[str, Table] = {t.name: t for t in [
           replace_by=("run_id",)),
     Table("history", "one row per stored row a re-close replaced (the row as JSON)",
           _cols("superseded_by, superseded_run, period, table_name, row_json"), replace_by=("superseded_by",)),
+    # ---- derivations (issue 18: recorded as computed, read by `skladki explain`)
+    Table("dues_derivation", "one row per dues row: the rule applied and its parameters",
+          _cols("period, member_id, unit_id, rulebook_version, category, rule_source, rule_json, floor_used:bool, "
+                "raised_pct:pct<raised_bp, adjustment, adjustment_amount:money, decision_ref")),
+    Table("income_lines", "one row per income line of a member with a dues row: used in the base or left out, why",
+          _cols("period, member_id, unit_id, source, row:int, line_period, component, amount:money, use")),
+    Table("split_steps", "one row per move of a unit's cascade (owed, and received or assumed)",
+          _cols("period, unit_id, basis, step:int, source_level, target_level, share, d:money, amount:money, "
+                "rule_source")),
+    Table("archive_blobs", "one row per distinct input file ever archived (sha256 of its bytes; zlib-compressed)",
+          _cols("sha256, size:int, data:blob"), replace_by=()),
+    Table("archive_files", "one row per file a close read (inbox, rulebooks, profiles, catalogue, accounts)",
+          _cols("run_id, role, path, sha256"), replace_by=("run_id",)),
     Table("employer_claims", "one row per employer file reporting deductions and member of it",
           _cols("period, employer, unit_id, member_id, owed:money, deducted:money, difference:money, note")),
     Table("adjustments_in_force", "one row per member with a reduction or suspension in force in the period",

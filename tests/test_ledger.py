@@ -67,21 +67,26 @@ def test_employer_deducted_one_zloty_too_little(tmp_path):
     assert (unit_transfer["amount"], unit_transfer["owed_amount"]) == (1600, 1640)
 
 
+def post_months(category: str, dues: int, months: list[tuple[str, int]]):
+    """One member owing ``dues`` a month, paying ``cash`` (naming no month) in each close."""
+    items, credits, rows, posted = pl.DataFrame(schema=ITEM_SCHEMA), {}, [], None
+    for period, cash in months:
+        owed = pl.DataFrame([{"member_id": "P", "unit_id": "U1", "category": category, "dues": dues, "surcharge": 0}])
+        receipts = pl.DataFrame([{"period": period, "member_id": "P", "unit_id": "U1", "kind": "payment",
+                                  "amount": cash, "for_period": None}] if cash else [], schema=RECEIPT_SCHEMA)
+        posted = post(period, owed, receipts, items, credits, {"U1": "received"})
+        rows.append(posted.ledger.to_dicts()[0])
+        items, credits = posted.items, {"P": rows[-1]["credit"]}
+    return rows, posted
+
+
 def test_direct_payer_paying_three_months_at_once():
     """A pensioner owes 9.00 a month; on 5 October pays 27.00 naming no month. October is paid
     (9.00), 18.00 is credit. November and December are paid from the credit with no new money:
     credit 9.00, then 0; received 27.00, 0, 0; balance −18.00, −9.00, 0."""
-    items, credits, seen = pl.DataFrame(schema=ITEM_SCHEMA), {}, []
-    for period, cash in (("2026-10", 2700), ("2026-11", 0), ("2026-12", 0)):
-        dues = pl.DataFrame([{"member_id": "P", "unit_id": "U1", "category": "pensioner", "dues": 900,
-                              "surcharge": 0}])
-        receipts = pl.DataFrame([{"period": period, "member_id": "P", "unit_id": "U1", "kind": "payment",
-                                  "amount": cash, "for_period": None}] if cash else [], schema=RECEIPT_SCHEMA)
-        posted = post(period, dues, receipts, items, credits, {"U1": "received"})
-        row = posted.ledger.to_dicts()[0]
-        seen.append((row["received"], row["applied_dues"], row["credit"], row["balance"], row["months_unpaid"]))
-        items, credits = posted.items, {"P": row["credit"]}
-    assert seen == [(2700, 900, 1800, -1800, 0), (0, 900, 900, -900, 0), (0, 900, 0, 0, 0)]
+    rows, _ = post_months("pensioner", 900, [("2026-10", 2700), ("2026-11", 0), ("2026-12", 0)])
+    assert [(r["received"], r["applied_dues"], r["credit"], r["balance"], r["months_unpaid"]) for r in rows] == [
+        (2700, 900, 1800, -1800, 0), (0, 900, 900, -900, 0), (0, 900, 0, 0, 0)]
 
 
 def test_three_unpaid_months_then_a_payment_settles_the_oldest():
@@ -89,17 +94,10 @@ def test_three_unpaid_months_then_a_payment_settles_the_oldest():
     arrears, RULES.md §10, 30.00). In November 10.00 arrives naming no month: it pays August, the
     oldest; November's own 10.00 stays open, so open months are Sep, Oct, Nov — still 3 in a row,
     arrears 30.00."""
-    items, credits, seen = pl.DataFrame(schema=ITEM_SCHEMA), {}, []
-    for period, cash in (("2026-08", 0), ("2026-09", 0), ("2026-10", 0), ("2026-11", 1000)):
-        dues = pl.DataFrame([{"member_id": "P", "unit_id": "U1", "category": "other_income", "dues": 1000,
-                              "surcharge": 0}])
-        receipts = pl.DataFrame([{"period": period, "member_id": "P", "unit_id": "U1", "kind": "payment",
-                                  "amount": cash, "for_period": None}] if cash else [], schema=RECEIPT_SCHEMA)
-        posted = post(period, dues, receipts, items, credits, {"U1": "received"})
-        row = posted.ledger.to_dicts()[0]
-        seen.append((row["months_unpaid"], row["arrears"], row["oldest_unpaid"]))
-        items, credits = posted.items, {"P": row["credit"]}
-    assert seen == [(1, 1000, "2026-08"), (2, 2000, "2026-08"), (3, 3000, "2026-08"), (3, 3000, "2026-09")]
+    rows, posted = post_months("other_income", 1000, [("2026-08", 0), ("2026-09", 0), ("2026-10", 0),
+                                                       ("2026-11", 1000)])
+    assert [(r["months_unpaid"], r["arrears"], r["oldest_unpaid"]) for r in rows] == [
+        (1, 1000, "2026-08"), (2, 2000, "2026-08"), (3, 3000, "2026-08"), (3, 3000, "2026-09")]
     assert posted.applied.to_dicts() == [{"member_id": "P", "unit_id": "U1", "for_period": "2026-08",
                                           "category": "other_income", "part": "dues", "amount": 1000}]
 

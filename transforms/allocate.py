@@ -12,7 +12,8 @@ from fractions import Fraction
 import polars as pl
 
 from transforms.rulebook import Cascade, RulebookVersion, Rules
-from transforms.split import split_dues
+from transforms.money import decimal_text
+from transforms.split import moves, split_dues
 
 ALLOCATION_SCHEMA = {"period": pl.String, "unit_id": pl.String, "level": pl.String, "amount": pl.Int64}
 TRANSFER_SCHEMA = {"period": pl.String, "payer_kind": pl.String, "payer_id": pl.String,
@@ -37,8 +38,22 @@ def unit_d(by_category: dict[str, tuple[int, int]], version: RulebookVersion) ->
     return d, sum(v[0] + v[1] for v in by_category.values()) - d
 
 
-def allocate(units: pl.DataFrame, dues: pl.DataFrame, rules: Rules) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Returns (allocations, transfers) of the dues owed."""
+STEP_SCHEMA = {"period": pl.String, "unit_id": pl.String, "basis": pl.String, "step": pl.Int64,
+               "source_level": pl.String, "target_level": pl.String, "share": pl.String, "d": pl.Int64,
+               "amount": pl.Int64, "rule_source": pl.String}
+
+
+def cascade_steps(period: str, unit_id: str, basis: str, d: int, cascade: Cascade) -> list[dict]:
+    """Every move of the cascade for D as it is made (issue 18: recorded for `skladki explain`)."""
+    return [{"period": period, "unit_id": unit_id, "basis": basis, "step": i, "source_level": m.source_level,
+             "target_level": m.target_level, "share": decimal_text(m.share * 100, 4), "d": d, "amount": amount,
+             "rule_source": m.source}
+            for i, (m, (_, _, amount)) in enumerate(zip(cascade.moves, moves(d, cascade), strict=True), start=1)]
+
+
+def allocate(units: pl.DataFrame, dues: pl.DataFrame, rules: Rules,
+             steps: list[dict] | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Returns (allocations, transfers) of the dues owed; ``steps`` collects the cascade's moves."""
     sums: dict[str, dict[str, tuple[int, int]]] = {}
     for r in (dues.group_by("unit_id", "category").agg(pl.col("dues").sum(), pl.col("surcharge").sum())
               .iter_rows(named=True)):
@@ -50,6 +65,8 @@ def allocate(units: pl.DataFrame, dues: pl.DataFrame, rules: Rules) -> tuple[pl.
         d, kept = unit_d(sums.get(unit["unit_id"], {}), version)
         parts = split_dues(d, cascade)
         parts[cascade.root] += kept
+        if steps is not None:
+            steps += cascade_steps(rules.period, unit["unit_id"], "owed", d, cascade)
         alloc_rows += [{"period": rules.period, "unit_id": unit["unit_id"], "level": lvl.code,
                         "amount": parts[lvl.code]} for lvl in version.levels]
     allocations = pl.DataFrame(alloc_rows, schema=ALLOCATION_SCHEMA)

@@ -5,6 +5,7 @@
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
 import polars as pl
@@ -15,7 +16,7 @@ from transforms.dues import DuesResult, compute_dues
 from transforms.errors import Issue, issues_frame
 from transforms.ledger import (RECEIPT_SCHEMA, Books, adjustments_in_force, arrears, assumed_receipts,
                                deduction_receipts, employer_claims, post, receipt_basis, settle)
-from transforms.allocate import transfers_from
+from transforms.allocate import STEP_SCHEMA, transfers_from
 from transforms.rulebook import Rules
 from transforms.staging import (DEDUCTED_COMPONENT, StagedAdjustments, StagedIncome, StagedMembers,
                                 StagedPayments, StagedUnits, stage_adjustments, stage_income, stage_members,
@@ -39,6 +40,7 @@ class RawInputs:
     formats: dict[str, str] = field(default_factory=dict)   # file -> what was detected (encoding, separator)
     regions: pl.DataFrame | None = None                     # the optional regions.csv (accounts, titles)
     payments: pl.DataFrame | None = None                    # the optional payments.csv (direct payments)
+    files: list[tuple[str, bytes]] = field(default_factory=list)   # every file read: path in the inbox, bytes
 
 
 @dataclass
@@ -78,6 +80,9 @@ class CloseResult:
     adjustments_in_force: pl.DataFrame | None = None
     arrears: pl.DataFrame | None = None
     basis: dict[str, str] = field(default_factory=dict)
+    derivation: pl.DataFrame | None = None     # issue 18: how each dues row was made (recorded, not recomputed)
+    income_lines: pl.DataFrame | None = None   # every income line of a member with dues: used, left out and why
+    split_steps: pl.DataFrame | None = None    # every move of every unit's cascade, owed and received
     differences: pl.DataFrame | None = None   # a re-close: what changed, before -> after
     corrections: pl.DataFrame | None = None   # a re-close: what goes into the next month's settlement
 
@@ -183,14 +188,15 @@ def finish(raw: RawInputs, staged: Staged, dues_result: DuesResult, rules: Rules
     books = books or Books()
     dues = dues_result.dues
     units = staged.units.units
-    allocations, _ = allocate(units, dues, rules)
+    steps: list[dict] = []
+    allocations, _ = allocate(units, dues, rules, steps)
     members = staged.members.members
     receipts = pl.concat([deduction_receipts(raw.deductions, staged.deducted, members, period),
                           staged.payments.receipts.cast(RECEIPT_SCHEMA)])
     basis = receipt_basis(units, receipts, books.received_units)
     receipts = pl.concat([receipts, assumed_receipts(dues, basis, period)])
     posted = post(period, dues, receipts, books.items, books.credits, basis)
-    settlement = pl.concat([settle(units, posted.applied, basis, rules),
+    settlement = pl.concat([settle(units, posted.applied, basis, rules, steps),
                             books.corrections.filter(pl.col("unit_id").is_in(units["unit_id"].to_list()))])
     transfers = transfers_from(units, settlement, rules, owed=allocations)
     months = {u: rules.version(b).arrears_months for u, b in units.select("unit_id", "rulebook").iter_rows()}
@@ -221,4 +227,35 @@ def finish(raw: RawInputs, staged: Staged, dues_result: DuesResult, rules: Rules
                        ",".join(versions), raw.input_sha256, raw.formats, regions,
                        receipts=receipts, ledger=posted.ledger, items=posted.items, settlement=settlement,
                        employer_claims=claims, adjustments_in_force=in_force,
-                       arrears=arrears(posted.ledger, months), basis=basis)
+                       arrears=arrears(posted.ledger, months), basis=basis,
+                       derivation=dues_result.derivation,
+                       income_lines=income_lines(staged.income.status, dues_result.derivation, period),
+                       split_steps=pl.DataFrame(steps, schema=STEP_SCHEMA))
+
+
+def income_lines(status: pl.DataFrame, derivation: pl.DataFrame, period: str) -> pl.DataFrame:
+    """Every income line of the members with a dues row (issue 18): in the base, or left out and
+    why — a component outside the rule's base (its paragraph is the rule's source), a line of
+    another month, the floor of a declared base, the employer's deduction (a receipt)."""
+    comps = []
+    for text_, in derivation.select("rule_json").unique().iter_rows():
+        rule = json.loads(text_)
+        comps += [{"rule_json": text_, "component": c, "in_base": True} for c in rule["base_components"]]
+        if rule.get("floor_component"):
+            comps.append({"rule_json": text_, "component": rule["floor_component"], "in_base": False})
+    comps_frame = pl.DataFrame(comps, schema={"rule_json": pl.String, "component": pl.String, "in_base": pl.Boolean})
+    lines = (status.join(derivation.select("member_id", "unit_id", "rule_json", "floor_used"), on="member_id",
+                         how="inner")
+             .join(comps_frame, on=["rule_json", "component"], how="left"))
+    floor = lines["rule_json"].map_elements(lambda t: json.loads(t).get("floor_component") or "", return_dtype=pl.String)
+    lines = lines.with_columns(floor=floor)
+    note = (pl.when(pl.col("status") == "skipped").then(pl.lit("other_period"))
+            .when(pl.col("status") != "ok").then(pl.lit("rejected"))
+            .when(pl.col("component") == DEDUCTED_COMPONENT).then(pl.lit("deduction"))
+            .when(pl.col("component") == pl.col("floor")).then(pl.lit("floor"))
+            .when(pl.col("in_base").fill_null(False)).then(pl.lit("base"))
+            .otherwise(pl.lit("excluded")))
+    return (lines.select(pl.lit(period).alias("period"), "member_id", "unit_id", pl.col("_source").alias("source"),
+                         pl.col("_row").alias("row"), pl.col("period").alias("line_period"), "component",
+                         pl.col("amount_gr").alias("amount"), note.alias("use"))
+            .sort("unit_id", "member_id", "source", "row", "component"))

@@ -3,7 +3,8 @@ owing dues in the period whose dues could be computed. All money is Int64 grosze
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, field
 
 import polars as pl
 
@@ -16,10 +17,27 @@ DUES_SCHEMA = {"period": pl.String, "member_id": pl.String, "unit_id": pl.String
                "surcharge": pl.Int64, "total": pl.Int64}
 
 
+DERIVATION_SCHEMA = {"period": pl.String, "member_id": pl.String, "unit_id": pl.String, "rulebook_version": pl.String,
+                     "category": pl.String, "rule_source": pl.String, "rule_json": pl.String,
+                     "floor_used": pl.Boolean, "raised_bp": pl.Int64, "adjustment": pl.String,
+                     "adjustment_amount": pl.Int64, "decision_ref": pl.String}
+
+
 @dataclass
 class DuesResult:
     dues: pl.DataFrame
     issues: list[Issue]
+    # how each dues row was made, recorded as it was computed (issue 18: `skladki explain` reads it)
+    derivation: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=DERIVATION_SCHEMA))
+
+
+def rule_json(rule: CategoryRule) -> str:
+    """The category rule's parameters as recorded beside each dues row (exact text, grosze)."""
+    return json.dumps({"method": rule.method, "label": rule.label, "rate": None if rule.rate is None else str(rule.rate),
+                       "threshold": rule.threshold, "base_amount": rule.base_amount, "step": rule.step,
+                       "step_amount": rule.step_amount, "unit_column": rule.unit_column,
+                       "base_components": list(rule.base_components), "floor_component": rule.floor_component},
+                      ensure_ascii=False, sort_keys=True)
 
 
 def member_base(lines: pl.DataFrame, rule: CategoryRule) -> pl.DataFrame:
@@ -36,9 +54,11 @@ def member_base(lines: pl.DataFrame, rule: CategoryRule) -> pl.DataFrame:
                  pl.col("component").is_in(others).any().alias("has_other")]
     out = lines.group_by("member_id").agg(aggs)
     if rule.floor_component:
-        out = out.with_columns(base=pl.when(pl.col("has_floor") & ~pl.col("has_other"))
-                               .then(pl.max_horizontal("base", "floor")).otherwise(pl.col("base")))
-    return out.select("member_id", "base", (pl.col("n_lines") > 0).alias("has_lines"))
+        floor = pl.col("has_floor") & ~pl.col("has_other") & (pl.col("floor") > pl.col("base"))
+        out = out.with_columns(floor_used=floor, base=pl.when(floor).then(pl.col("floor")).otherwise(pl.col("base")))
+    else:
+        out = out.with_columns(floor_used=pl.lit(False))
+    return out.select("member_id", "base", (pl.col("n_lines") > 0).alias("has_lines"), "floor_used")
 
 
 def dues_expr(rule: CategoryRule) -> pl.Expr:
@@ -67,16 +87,18 @@ def compute_dues(members: pl.DataFrame, units: pl.DataFrame, lines: pl.DataFrame
          .join(units.select("unit_id", "rulebook", "raised_bp", "unemployed_flat", "pensioner_flat"),
                on="unit_id", how="inner")
          .join(adjustments.select("member_id", pl.col("kind").alias("adj_kind"), pl.col("amount").alias("adj_amount"),
-                                  pl.col("_source").alias("adj_source"), pl.col("_row").alias("adj_row")),
+                                  pl.col("_source").alias("adj_source"), pl.col("_row").alias("adj_row"),
+                                  pl.col("decision_ref").alias("adj_ref")),
                on="member_id", how="left"))
     period = rules.period
-    parts, found = [], []
+    parts, found, derivs = [], [], []
     for (book_name, category), group in m.group_by(["rulebook", "category"], maintain_order=True):
         version = rules.version(book_name)
         rule = version.categories[category]
         g_lines = lines.join(group.select("member_id"), on="member_id", how="semi")
         g = (group.join(member_base(g_lines, rule), on="member_id", how="left")
-             .with_columns(pl.col("base").fill_null(0), pl.col("has_lines").fill_null(False)))
+             .with_columns(pl.col("base").fill_null(0), pl.col("has_lines").fill_null(False),
+                           pl.col("floor_used").fill_null(False)))
         missing = g.filter(pl.lit(rule.needs_income) & ~pl.col("has_lines") & pl.col("adj_kind").is_null())
         negative = g.filter(pl.col("base") < 0)
         for r in missing.iter_rows(named=True):
@@ -112,8 +134,15 @@ def compute_dues(members: pl.DataFrame, units: pl.DataFrame, lines: pl.DataFrame
              .with_columns(
                  base=pl.when(pl.lit(rule.method == "unit_flat")).then(0).otherwise(pl.col("base")),
                  total=pl.col("dues") + pl.col("surcharge")))
+        derivs.append(g.select(pl.lit(period).alias("period"), "member_id", "unit_id",
+                               pl.lit(version.label).alias("rulebook_version"), "category",
+                               pl.lit(rule.source).alias("rule_source"), pl.lit(rule_json(rule)).alias("rule_json"),
+                               "floor_used", pl.col("raised_bp") if raised else pl.lit(10_000, pl.Int64).alias("raised_bp"),
+                               pl.col("adj_kind").alias("adjustment"), pl.col("adj_amount").alias("adjustment_amount"),
+                               pl.col("adj_ref").alias("decision_ref")).cast(DERIVATION_SCHEMA))
         parts.append(g.select(pl.lit(period).alias("period"), *base_cols,
                               pl.col("base").cast(pl.Int64), pl.col("dues").cast(pl.Int64),
                               pl.col("surcharge").cast(pl.Int64), pl.col("total").cast(pl.Int64)))
     dues = pl.concat(parts) if parts else pl.DataFrame(schema=DUES_SCHEMA)
-    return DuesResult(dues.sort("unit_id", "member_id"), found)
+    derivation = pl.concat(derivs) if derivs else pl.DataFrame(schema=DERIVATION_SCHEMA)
+    return DuesResult(dues.sort("unit_id", "member_id"), found, derivation.sort("unit_id", "member_id"))

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from transforms.allocate import unit_cascade
+from transforms.allocate import cascade_steps, unit_cascade
 from transforms.errors import text
 from transforms.rulebook import Rules
 from transforms.split import split_dues
@@ -165,7 +165,8 @@ def _pay(item: list, amount: int, got: dict[tuple[str, str, str], int]) -> int:
     return amount
 
 
-def settle(units: pl.DataFrame, applied: pl.DataFrame, basis: dict[str, str], rules: Rules) -> pl.DataFrame:
+def settle(units: pl.DataFrame, applied: pl.DataFrame, basis: dict[str, str], rules: Rules,
+           steps: list[dict] | None = None) -> pl.DataFrame:
     """The settlement of the close: per unit and level, the RULES.md §5 cascade of D = the §1
     dues of the split categories paid (004 §3 ust. 1, §10); all else paid stays with the unit."""
     sums: dict[str, dict[tuple[str, str], int]] = {}
@@ -180,6 +181,8 @@ def settle(units: pl.DataFrame, applied: pl.DataFrame, basis: dict[str, str], ru
         cascade = unit_cascade(unit, version)
         parts = split_dues(d, cascade)
         parts[cascade.root] += sum(got.values()) - d
+        if steps is not None:
+            steps += cascade_steps(rules.period, unit["unit_id"], basis.get(unit["unit_id"], "assumed"), d, cascade)
         rows += [{"period": rules.period, "unit_id": unit["unit_id"], "level": lvl.code, "amount": parts[lvl.code],
                   "basis": basis.get(unit["unit_id"], "assumed"), "corrects": None} for lvl in version.levels]
     return pl.DataFrame(rows, schema=SETTLEMENT_SCHEMA)

@@ -324,7 +324,7 @@ class StagedIncome:
     lines: pl.DataFrame            # in-period lines that passed every check: member_id, component, amount
     issues: pl.DataFrame           # exception rows (vectorised: a frame, not a list)
     blocked_ids: set[str]          # members blocked by a bad line
-    status: pl.DataFrame           # _source, _row, status (ok | rejected | skipped)
+    status: pl.DataFrame           # _source, _row, member_id, status (ok | rejected | skipped), period, component, amount_gr
 
 
 # CONTRACT.md: a member's dues are never computed from a partial picture — a line whose month
@@ -411,7 +411,8 @@ def stage_income(raw: pl.DataFrame, members: StagedMembers, units: StagedUnits, 
         .otherwise(pl.lit("ok")))
     lines = (df.filter(pl.col("status") == "ok")
              .select("member_id", "component", pl.col("amount_gr").alias("amount"), "_source", "_row"))
-    return StagedIncome(lines, found, blocked, df.select("_source", "_row", "member_id", "status"))
+    return StagedIncome(lines, found, blocked, df.select("_source", "_row", "member_id", "status", "period",
+                                                         "component", "amount_gr"))
 
 
 # ------------------------------------------------------------------ adjustments

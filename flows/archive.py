@@ -1,0 +1,204 @@
+"""The archive of every close (issue 18): its exact inputs, content-addressed in the database —
+each file once, by its sha256, zlib-compressed — with the rulebooks, payroll profiles and message
+catalogue it used and the members' accounts it started from. `skladki replay --run ID --db FILE`
+re-runs that close from the archive into a scratch database and compares every table of the
+month with the stored one; `skladki archive --export ID DIR` gives an auditor the files.
+"""
+import hashlib
+import json
+import shutil
+import tempfile
+import zlib
+from contextlib import contextmanager
+from pathlib import Path
+
+import polars as pl
+
+from flows import settings, store
+from flows.command import Command, Run, Step, run_plain
+from schemas.tables import TABLES
+from transforms import errors
+from transforms.errors import UserError
+from transforms.ledger import ITEM_SCHEMA, SETTLEMENT_SCHEMA, Books
+
+BOOKS = "books.json"
+
+
+def books_bytes(books: Books) -> bytes:
+    """The members' accounts a close started from, as canonical JSON (part of its inputs)."""
+    return json.dumps({"items": books.items.sort(pl.all()).to_dicts(), "credits": dict(sorted(books.credits.items())),
+                       "corrections": books.corrections.sort(pl.all()).to_dicts(),
+                       "received_units": sorted(books.received_units)},
+                      ensure_ascii=False, sort_keys=True).encode("utf-8")
+
+
+def books_from(data: bytes) -> Books:
+    doc = json.loads(data)
+    return Books(pl.DataFrame(doc["items"], schema=ITEM_SCHEMA), {k: int(v) for k, v in doc["credits"].items()},
+                 pl.DataFrame(doc["corrections"], schema=SETTLEMENT_SCHEMA), set(doc["received_units"]))
+
+
+def used_files(raw, books: Books) -> list[tuple[str, str, bytes]]:
+    """(role, path, bytes) of everything a close read."""
+    out = [("inbox", rel, data) for rel, data in raw.files]
+    for role, folders in (("rulebooks", settings.rulebook_folders()), ("profiles", settings.profile_folders())):
+        for i, folder in enumerate(folders):
+            out += [(role, f"{i}/{p.name}", p.read_bytes()) for p in sorted(Path(folder).glob("*.toml"))]
+    out.append(("catalogue", "catalogue.toml", errors.CATALOGUE.read_bytes()))
+    out.append(("books", BOOKS, books_bytes(books)))
+    return out
+
+
+def capture(con, run_id: str, files: list[tuple[str, str, bytes]]) -> int:
+    """Store the files of a run (each content once); returns the compressed bytes added."""
+    for table in ("archive_blobs", "archive_files"):
+        store.ensure(con, table)
+    known = {s for (s,) in con.execute("SELECT sha256 FROM archive_blobs").fetchall()}
+    rows, blobs, added = [], {}, 0
+    for role, path, data in files:
+        sha = hashlib.sha256(data).hexdigest()
+        rows.append({"run_id": run_id, "role": role, "path": path, "sha256": sha})
+        if sha not in known and sha not in blobs:
+            blobs[sha] = zlib.compress(data, 6)
+            added += len(blobs[sha])
+    store.append(con, "archive_blobs", pl.DataFrame(
+        [{"sha256": k, "size": len(v), "data": v} for k, v in blobs.items()],
+        schema={"sha256": pl.String, "size": pl.Int64, "data": pl.Binary}))
+    store.write(con, "archive_files", pl.DataFrame(rows, schema=TABLES["archive_files"].frame_schema()),
+                run_id=run_id)
+    return added
+
+
+def extract(con, run_id: str, folder: Path) -> dict:
+    """Write the run's archived files under ``folder`` (role/path), each checked against its hash.
+    Returns the run's row of `runs`."""
+    names = store.table_names(con)
+    run = con.execute("SELECT run_id, period FROM runs WHERE run_id = ?", [run_id]).fetchone() if "runs" in names else None
+    if run is None:
+        raise UserError("no_run", run=run_id)
+    if "archive_files" not in names:
+        raise UserError("no_archive", run=run_id)
+    files = con.execute("SELECT f.role, f.path, f.sha256, b.data FROM archive_files f LEFT JOIN archive_blobs b "
+                        "USING (sha256) WHERE f.run_id = ? ORDER BY f.role, f.path", [run_id]).fetchall()
+    if not files:
+        raise UserError("no_archive", run=run_id)
+    for role, path, sha, packed in files:
+        try:
+            data = zlib.decompress(packed) if packed is not None else None
+        except zlib.error:
+            data = None
+        if data is None or hashlib.sha256(data).hexdigest() != sha:
+            raise UserError("archive_damaged", role=role, path=path, sha=sha[:16])
+        target = folder / role / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+    return {"run_id": run[0], "period": run[1], "files": len(files)}
+
+
+@contextmanager
+def archived_rules(folder: Path):
+    """Rulebooks, profiles and messages as the archived close had them."""
+    before = dict(settings.ARCHIVED), errors.CATALOGUE
+    settings.ARCHIVED.update({role: sorted(p for p in (folder / role).iterdir() if p.is_dir())
+                              for role in ("rulebooks", "profiles")})
+    errors.CATALOGUE = folder / "catalogue" / "catalogue.toml"
+    errors.catalogue.cache_clear()
+    try:
+        yield
+    finally:
+        settings.ARCHIVED.clear()
+        settings.ARCHIVED.update(before[0])
+        errors.CATALOGUE = before[1]
+        errors.catalogue.cache_clear()
+
+
+# ------------------------------------------------------------------ skladki replay
+
+def check(params: dict) -> None:
+    if not Path(params["db"]).exists():
+        raise UserError("no_database", db=params["db"])
+
+
+def read(run: Run) -> None:
+    run.state["tmp"] = Path(tempfile.mkdtemp(prefix="skladki-replay-"))
+    run.progress(f"[1/3] archiwum przebiegu {run.run}")
+    with store.read_only(Path(run.db)) as con:
+        run.state["run"] = extract(con, run.run, run.state["tmp"])
+
+
+def replay(run: Run) -> None:
+    from flows.close import CLOSE
+    tmp, period = run.state["tmp"], run.state["run"]["period"]
+    run.progress(f"[2/3] ponowne zamknięcie {period} z archiwum")
+    with archived_rules(tmp):
+        outcome = run_plain(CLOSE, lambda msg: None, period=period, inbox=tmp / "inbox", db=tmp / "replay.duckdb",
+                            out=None, unit_workbooks=False, books=tmp / "books" / BOOKS)
+    if not outcome.ok:
+        raise UserError("replay_failed", run=run.run, detail=outcome.message)
+
+
+def compare(run: Run) -> None:
+    """Every table of the month, row for row (a re-closed month: the replaced rows kept in `history`)."""
+    from flows.close import CLOSE_TABLES, KEPT_IN_HISTORY
+    tmp, period, run_id = run.state["tmp"], run.state["run"]["period"], run.run
+    run.progress("[3/3] porównanie tabel")
+    found = {}
+    try:
+        with store.read_only(Path(run.db)) as con:
+            con.execute(f"ATTACH '{tmp / 'replay.duckdb'}' AS r (READ_ONLY)")
+            (latest,) = con.execute("SELECT arg_max(run_id, finished_at) FROM runs WHERE period = ?", [period]).fetchone()
+            for table in CLOSE_TABLES + ("settlement",):
+                cols = ", ".join(f'"{c.name}"' for c in TABLES[table].columns)
+                where = "period = ?" + (" AND basis <> 'correction'" if table == "settlement" else "")
+                replayed = f"SELECT {cols} FROM r.{table} WHERE {where}"
+                if latest == run_id:
+                    stored = f"SELECT {cols} FROM main.{table} WHERE {where}"
+                elif table in KEPT_IN_HISTORY:      # superseded: compare with the rows kept when it was replaced
+                    stored = "SELECT row_json FROM history WHERE superseded_run = ? AND table_name = ?"
+                    replayed = f"SELECT CAST(to_json(t) AS VARCHAR) FROM (SELECT * FROM r.{table} WHERE {where}) t"
+                else:
+                    found[table] = None
+                    continue
+                params = [run_id, table] if stored.startswith("SELECT row_json") else [period]
+                (a,) = con.execute(f"SELECT count(*) FROM ({replayed} EXCEPT ALL {stored})", [period] + params).fetchone()
+                (b,) = con.execute(f"SELECT count(*) FROM ({stored} EXCEPT ALL {replayed})", params + [period]).fetchone()
+                found[table] = (a, b)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    run.state["found"] = found
+    differing = {t: v for t, v in found.items() if v and (v[0] or v[1])}
+    if differing:
+        raise UserError("replay_differs", run=run_id, period=period, tables="; ".join(
+            f"{t}: {a} wierszy innych w powtórzeniu, {b} w bazie" for t, (a, b) in differing.items()))
+
+
+def summary_text(run) -> str:
+    found = run.state["found"]
+    same = [t for t, v in found.items() if v == (0, 0)]
+    skipped = [t for t, v in found.items() if v is None]
+    lines = [f"Powtórzenie przebiegu {run.run} ({run.state['run']['period']}, plików w archiwum: "
+             f"{run.state['run']['files']}): identyczne",
+             f"  tabele identyczne ({len(same)}): {', '.join(same)}"]
+    if skipped:
+        lines.append(f"  nie porównano (przebieg zastąpiony, wiersze nie przechowane): {', '.join(skipped)}")
+    return "\n".join(lines)
+
+
+REPLAY = Command(name="replay", flow_name="replay", check=check, summary=summary_text,
+                 steps=(Step("read", read, retries=2), Step("replay", replay), Step("compare", compare)))
+
+
+def export(db: Path, run_id: str, folder: Path) -> int:
+    """`skladki archive --export`: the run's files for an auditor, with a manifest of hashes."""
+    if not Path(db).exists():
+        raise UserError("no_database", db=db)
+    folder.mkdir(parents=True, exist_ok=True)
+    with store.read_only(Path(db)) as con:
+        info = extract(con, run_id, folder)
+        rows = con.execute("SELECT role, path, sha256 FROM archive_files WHERE run_id = ? ORDER BY role, path",
+                           [run_id]).fetchall()
+    (folder / "MANIFEST.txt").write_text(
+        f"skladki: przebieg {run_id}, okres {info['period']}\n" + "".join(f"{sha}  {role}/{path}\n"
+                                                                         for role, path, sha in rows),
+        encoding="utf-8")
+    return info["files"]

@@ -1,0 +1,106 @@
+"""`skladki explain (--member ID | --unit ID | --region ID) --period P --db FILE [--out DIR]`: the
+chain that produced an amount, in Polish, from what the close recorded as it computed (issue 18).
+
+read (the recorded derivation of the stored close) → compute (transforms.explain composes it and
+checks its own figures against the stored ones) → report (the same lines as a sheet).
+"""
+from pathlib import Path
+
+from flows import store
+from flows.close import rules_for
+from flows.command import Command, Run, Step
+from reports.xlsx import new_workbook, safe_name, sheet
+from transforms import explain as explain_logic
+from transforms.errors import UserError
+from transforms.money import from_decimal
+from transforms.staging import is_period
+
+# what can be explained: the parameter naming it, and the function composing its explanation
+SUBJECTS = {"member_id": explain_logic.member, "unit_id": explain_logic.unit, "region_id": explain_logic.region}
+
+
+def check(params: dict) -> None:
+    given = [k for k in SUBJECTS if params.get(k)]
+    if len(given) != 1:
+        raise UserError("explain_what")
+    if params.get("region_id") is None and not is_period(params.get("period")):
+        raise UserError("unreadable", name="--period", detail=f"'{params.get('period')}' to nie okres RRRR-MM")
+    if not Path(params["db"]).exists():
+        raise UserError("no_database", db=params["db"])
+
+
+def _rows(con, sql: str, params: list) -> list[dict]:
+    cur = con.execute(sql, params)
+    names = [d[0] for d in cur.description]
+    money = {"amount", "base", "dues", "surcharge", "total", "adjustment_amount", "d", "owed", "received",
+             "credit", "arrears", "balance", "owed_amount", "wage", "remitted"}
+    return [{k: (from_decimal(v) if k in money and v is not None else v) for k, v in zip(names, r, strict=True)}
+            for r in cur.fetchall()]
+
+
+def read(run: Run) -> None:
+    p = run.params
+    with store.read_only(Path(run.db)) as con:
+        tables = store.table_names(con)
+        if p.get("member_id"):
+            if "dues_derivation" not in tables:
+                raise UserError("nothing_to_explain", what=f"członek {p['member_id']}", period=p["period"])
+            args = [p["member_id"], p["period"]]
+            dues = _rows(con, "SELECT * FROM dues WHERE member_id = ? AND period = ?", args)
+            derivation = _rows(con, "SELECT * FROM dues_derivation WHERE member_id = ? AND period = ?", args)
+            if not dues or not derivation:
+                raise UserError("nothing_to_explain", what=f"członek {p['member_id']}", period=p["period"])
+            run.state["args"] = (p["member_id"], p["period"], derivation[0], dues[0],
+                                 _rows(con, "SELECT * FROM income_lines WHERE member_id = ? AND period = ? "
+                                            "ORDER BY source, row, component", args),
+                                 (_rows(con, "SELECT * FROM member_ledger WHERE member_id = ? AND period = ?", args)
+                                  or [None])[0],
+                                 _rows(con, "SELECT * FROM receipts WHERE member_id = ? AND period = ? "
+                                            "ORDER BY kind, source, row", args))
+        elif p.get("unit_id"):
+            args = [p["unit_id"], p["period"]]
+            steps = _rows(con, "SELECT * FROM split_steps WHERE unit_id = ? AND period = ? ORDER BY basis, step",
+                          args) if "split_steps" in tables else []
+            if not steps:
+                raise UserError("nothing_to_explain", what=f"jednostka {p['unit_id']}", period=p["period"])
+            rules = rules_for(p["period"])
+            levels = {lvl.code: lvl.label for lvl in rules.levels}
+            run.state["args"] = (p["unit_id"], p["period"], steps, levels, _rows(
+                con, "SELECT * FROM transfers WHERE payer_id = ? AND period = ? ORDER BY payee", args))
+        else:
+            rows = _rows(con, "SELECT * FROM delegate_verification WHERE region_id = ? ORDER BY paid_in, voivodeship",
+                         [p["region_id"]]) if "delegate_verification" in tables else []
+            if not rows:
+                raise UserError("nothing_to_explain", what=f"region {p['region_id']}", period="weryfikacji delegatów")
+            run.state["args"] = (p["region_id"], rows)
+
+
+def compute(run: Run) -> None:
+    kind = next(k for k in SUBJECTS if run.params.get(k))
+    run.state["kind"] = kind
+    run.state["explanation"] = SUBJECTS[kind](*run.state["args"])
+
+
+def report(run: Run) -> None:
+    if not run.params.get("out"):
+        return
+    e, kind = run.state["explanation"], run.state["kind"]
+    wb = new_workbook()
+    sheet(wb, "Wyjaśnienie", [e.title], [(line,) for line in e.lines], money_cols=set(), widths=[160],
+          page_header=e.title)
+    ident = run.params[kind]
+    name = f"wyjasnienie_{kind.removesuffix('_id')}_{safe_name(ident)}" + (f"_{run.period}" if run.params.get("period") else "") + ".xlsx"
+    wb.save(run.output(name))
+    run.state["file"] = name
+
+
+def summary_text(run) -> str:
+    e = run.state["explanation"]
+    out = [e.title, *e.lines]
+    if run.state.get("file"):
+        out.append(f"arkusz: {Path(run.params['out']) / run.state['file']}")
+    return "\n".join(out)
+
+
+EXPLAIN = Command(name="explain", flow_name="explain", check=check, summary=summary_text,
+                  steps=(Step("read", read, retries=2), Step("compute", compute), Step("report", report, retries=2)))

@@ -1,0 +1,149 @@
+"""Why an amount is what it is (issue 18): the chain that produced a member's dues, a unit's split
+and transfer, a region's delegate verification — composed from what the close recorded as it
+computed (`dues_derivation`, `income_lines`, `split_steps`, `member_ledger`, `receipts`), never
+from a second computation of the rules. The explanation's own figures (the base as the sum of
+the lines marked as used, the dues from the recorded rule) are checked against the stored ones.
+Pure; grosze; Polish lines for people.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+from transforms.errors import text
+from transforms.money import decimal_text, format_pl, half_up
+
+
+@dataclass
+class Explanation:
+    title: str
+    lines: list[str] = field(default_factory=list)
+    base: int | None = None          # the explanation's own figures, compared with the stored ones
+    dues: int | None = None
+    surcharge: int | None = None
+
+
+def _pct(x: Fraction) -> str:
+    return decimal_text(x * 100, 4).rstrip("0").rstrip(".").replace(".", ",") + " %"
+
+
+def _exact(x: Fraction) -> str:
+    """An exact amount in grosze as złoty with up to 4 decimals, e.g. 6605.124 -> '66,05124'."""
+    return decimal_text(x / 100, 5).rstrip("0").rstrip(".").replace(".", ",")
+
+
+USE = {"base": "w podstawie", "excluded": "pominięty: składnik poza podstawą ({source})",
+       "other_period": "pominięty: inny miesiąc ({line_period})", "floor": "zadeklarowana podstawa (próg)",
+       "deduction": "potrącenie pracodawcy (wpływ, nie dochód)", "rejected": "odrzucony (zob. wyjątki)"}
+KIND = {"deduction": "potrącenie pracodawcy", "payment": "wpłata członka", "assumed": "przyjęte jako otrzymane"}
+
+
+def member(member_id: str, period: str, derivation: dict, dues: dict, lines: list[dict], ledger: dict | None,
+           receipts: list[dict]) -> Explanation:
+    """A member's dues from the recorded lines and rule: every line with its file and row, the base,
+    the rule and its paragraph, the rounding, the surcharge, a reduction, and what was received."""
+    rule = json.loads(derivation["rule_json"])
+    e = Explanation(f"Członek {member_id}, jednostka {dues['unit_id']}, {period}: składka {format_pl(dues['total'])}")
+    e.lines.append(f"Kategoria: {rule['label']}; regulamin {derivation['rulebook_version']}; "
+                   f"reguła {derivation['rule_source']}")
+    e.lines.append("Wiersze dochodu:")
+    for ln in lines:
+        use = USE[ln["use"]].format(source=derivation["rule_source"], line_period=ln["line_period"])
+        amount = format_pl(ln["amount"]) if ln["amount"] is not None else "—"
+        e.lines.append(f"  {ln['source']}, wiersz {ln['row']}: {ln['component']} {amount} — {use}")
+    used = sum(ln["amount"] for ln in lines if ln["use"] == "base")
+    floor = [ln for ln in lines if ln["use"] == "floor"]
+    if derivation["floor_used"] and floor:
+        used = max(used, sum(ln["amount"] for ln in floor))
+        e.lines.append(f"Podstawa: zadeklarowana podstawa ubezpieczenia {format_pl(used)} (wyższa niż dochód)")
+    method = rule["method"]
+    if method == "unit_flat":
+        e.base = 0
+        computed = dues["dues"]
+        e.lines.append(f"Składka ustalona przez jednostkę ({rule['unit_column']}): {format_pl(computed)}")
+    else:
+        e.base = used
+        e.lines.append(f"Podstawa: {format_pl(used)}")
+        if method == "percent":
+            rate = Fraction(rule["rate"])
+            computed = half_up(used * rate)
+            e.lines.append(f"Wyliczenie: {format_pl(used)} × {_pct(rate)} = {_exact(used * rate)} zł → "
+                           f"{format_pl(computed)} (zaokrąglenie połówkowe w górę)")
+        else:
+            steps = max(used - rule["threshold"], 0) // rule["step"]
+            computed = rule["base_amount"] + steps * rule["step_amount"]
+            e.lines.append(f"Wyliczenie: {format_pl(rule['base_amount'])} + {steps} × {format_pl(rule['step_amount'])} "
+                           f"(pełne {format_pl(rule['step'])} ponad {format_pl(rule['threshold'])}) = {format_pl(computed)}")
+    if derivation["adjustment"] == "reduced":
+        computed = derivation["adjustment_amount"]
+        e.lines.append(f"Obniżenie składki (004 §2 ust. 3, decyzja {derivation['decision_ref'] or '—'}): "
+                       f"{format_pl(computed)}, bez podwyższenia")
+    elif derivation["adjustment"] == "suspended":
+        computed = 0
+        e.lines.append(f"Zawieszenie składki (004 §2 ust. 3, decyzja {derivation['decision_ref'] or '—'}): 0,00 zł")
+    e.dues = computed
+    bp = derivation.get("raised_bp")
+    bp = int(derivation["raised_pct"] * 100) if bp is None else bp        # stored as a percentage
+    raised = Fraction(bp - 10_000, 10_000)
+    e.surcharge = 0 if derivation["adjustment"] else half_up(computed * raised)
+    if e.surcharge or raised and not derivation["adjustment"]:
+        e.lines.append(f"Podwyższenie (004 §2 ust. 1–2): {format_pl(computed)} × {_pct(raised)} = "
+                       f"{_exact(computed * raised)} zł → {format_pl(e.surcharge)}")
+    e.lines.append(f"Razem: {format_pl(e.dues)} + {format_pl(e.surcharge)} = {format_pl(e.dues + e.surcharge)}")
+    if ledger:
+        e.lines.append("Otrzymano:")
+        e.lines += [f"  {KIND.get(r['kind'], r['kind'])} {format_pl(r['amount'])}"
+                    + (f" ({r['source']}, wiersz {r['row']})" if r["source"] else "") for r in receipts] or ["  nic"]
+        e.lines.append(f"Konto: zaległość {format_pl(ledger['arrears'])}, nadpłata {format_pl(ledger['credit'])}, "
+                       f"miesiące bez pełnej wpłaty {ledger['months_unpaid']}")
+    return e
+
+
+def unit(unit_id: str, period: str, steps: list[dict], levels: dict[str, str], transfers: list[dict]) -> Explanation:
+    """A unit's D, every move of its cascade with its rounding, the transfers and their deadlines."""
+    e = Explanation(f"Jednostka {unit_id}, {period}: podział i przelewy")
+    for basis in ("owed", "received", "assumed"):
+        rows = [s for s in steps if s["basis"] == basis]
+        if not rows:
+            continue
+        e.lines.append({"owed": "Podział składek należnych", "received": "Podział składek otrzymanych",
+                        "assumed": "Podział składek otrzymanych (przyjętych w całości)"}[basis]
+                       + f": D = {format_pl(rows[0]['d'])} (004 §3 ust. 1)")
+        for s in rows:
+            share = Fraction(s["share"]) / 100
+            e.lines.append(f"  {s['step']}. {levels.get(s['source_level'], s['source_level'])} → "
+                           f"{levels.get(s['target_level'], s['target_level'])}: {format_pl(s['d'])} × {_pct(share)} = "
+                           f"{_exact(s['d'] * share)} zł → {format_pl(s['amount'])} ({s['rule_source']})")
+    for t in transfers:
+        e.lines.append(f"Przelew do: {levels.get(t['payee'], t['payee'])} {format_pl(t['amount'])} "
+                       f"(od należnych {format_pl(t['owed_amount'])}), termin {t['due_on']} ({t['rule']})")
+    return e
+
+
+def region(region_id: str, rows: list[dict]) -> Explanation:
+    """A region's delegate verification (Uchwała XIX KZD nr 6/2005): W, N, T, R, N′, the exempt."""
+    e = Explanation(f"Region {region_id}: weryfikacja liczby członków")
+    for r in rows:
+        e.lines.append(text("notes", "explain_region", voivodeship=r["voivodeship"], paid_in=r["paid_in"],
+                            wage=format_pl(r["wage"]), declared=r["declared_paying_members"],
+                            threshold=r["threshold"], remitted=format_pl(r["remitted"]),
+                            recognised=r["recognised_paying"], exempt=r["exempt_members"],
+                            members=r["recognised_members"], verdict=r["verdict"]))
+    return e
+
+
+def short(rule_text: str, rule_source: str, base: int, dues: int, surcharge: int, adjustment: str | None) -> str:
+    """The derivation in one cell, for the members' sheets: '8 055,03 zł × 0,82 % = 66,05 zł (004 §1 ust. 1 pkt 1)'."""
+    rule = json.loads(rule_text)
+    if adjustment == "reduced":
+        how = f"obniżona decyzją do {format_pl(dues)} (004 §2 ust. 3)"
+    elif adjustment == "suspended":
+        how = "zawieszona decyzją (004 §2 ust. 3)"
+    elif rule["method"] == "percent":
+        how = f"{format_pl(base)} × {_pct(Fraction(rule['rate']))} = {format_pl(dues)} ({rule_source})"
+    elif rule["method"] == "band":
+        how = f"podstawa {format_pl(base)} → {format_pl(dues)} wg progów ({rule_source})"
+    else:
+        how = f"kwota jednostki {format_pl(dues)} ({rule_source})"
+    return how + (f" + podwyższenie {format_pl(surcharge)}" if surcharge else "")
