@@ -307,3 +307,27 @@ def test_ledger_properties_over_generated_months(seq):
         assert moved == int(settled.filter(pl.col("level") != "unit")["amount"].sum())
         items, credits = posted.items, {"M": row["credit"]}
         period = shift_period(period, 1)
+
+
+@hsettings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 5000), st.integers(0, 2500),
+                          st.lists(st.tuples(st.integers(-300, 9000), st.sampled_from([None, "2026-10", "2026-09"])),
+                                   max_size=3),
+                          st.integers(-500, 500)),                       # carried credit
+                min_size=1, max_size=12))
+def test_the_fast_path_gives_the_accounts_the_rule_gives(members):
+    """`post` takes members with nothing carried and this month's money only all at once; the
+    month-by-month rule (`post_each`) must give the same ledger, open items and applications."""
+    from transforms.ledger import post_each
+    dues = pl.DataFrame([{"member_id": f"M{i}", "unit_id": "U1", "category": "employee", "dues": d, "surcharge": s}
+                         for i, (d, s, _, _) in enumerate(members)])
+    receipts = pl.DataFrame([{"period": "2026-10", "member_id": f"M{i}", "unit_id": "U1", "kind": "payment",
+                              "amount": a, "for_period": fp} for i, (_, _, recs, _) in enumerate(members)
+                             for a, fp in recs], schema=RECEIPT_SCHEMA)
+    credits = {f"M{i}": c for i, (_, _, _, c) in enumerate(members) if i % 3 == 0}
+    args = ("2026-10", dues, receipts, pl.DataFrame(schema=ITEM_SCHEMA), credits, {"U1": "received"})
+    fast, slow = post(*args), post_each(*args)
+    assert fast.ledger.sort("member_id").equals(slow.ledger.sort("member_id"))
+    assert fast.items.sort("member_id", "for_period").equals(slow.items.sort("member_id", "for_period"))
+    assert fast.applied.sort("member_id", "for_period", "part").equals(
+        slow.applied.sort("member_id", "for_period", "part"))

@@ -237,18 +237,17 @@ def income_lines(status: pl.DataFrame, derivation: pl.DataFrame, period: str) ->
     """Every income line of the members with a dues row (issue 18): in the base, or left out and
     why — a component outside the rule's base (its paragraph is the rule's source), a line of
     another month, the floor of a declared base, the employer's deduction (a receipt)."""
-    comps = []
+    comps, floors = [], []
     for text_, in derivation.select("rule_json").unique().iter_rows():
         rule = json.loads(text_)
         comps += [{"rule_json": text_, "component": c, "in_base": True} for c in rule["base_components"]]
-        if rule.get("floor_component"):
-            comps.append({"rule_json": text_, "component": rule["floor_component"], "in_base": False})
+        floors.append({"rule_json": text_, "floor": rule.get("floor_component") or ""})
     comps_frame = pl.DataFrame(comps, schema={"rule_json": pl.String, "component": pl.String, "in_base": pl.Boolean})
+    floor_frame = pl.DataFrame(floors, schema={"rule_json": pl.String, "floor": pl.String})
     lines = (status.join(derivation.select("member_id", "unit_id", "rule_json", "floor_used"), on="member_id",
                          how="inner")
-             .join(comps_frame, on=["rule_json", "component"], how="left"))
-    floor = lines["rule_json"].map_elements(lambda t: json.loads(t).get("floor_component") or "", return_dtype=pl.String)
-    lines = lines.with_columns(floor=floor)
+             .join(comps_frame, on=["rule_json", "component"], how="left")
+             .join(floor_frame, on="rule_json", how="left"))
     note = (pl.when(pl.col("status") == "skipped").then(pl.lit("other_period"))
             .when(pl.col("status") != "ok").then(pl.lit("rejected"))
             .when(pl.col("component") == DEDUCTED_COMPONENT).then(pl.lit("deduction"))

@@ -255,22 +255,32 @@ class StagedMembers:
     issues: list[Issue]
     rejected_ids: set[str]         # member ids with a rejected row (blocked)
     known_ids: set[str]            # every member id named in members.csv
+    history: pl.DataFrame | None = None   # every period of membership: member_id, unit_id, category, joined_on, left_on
 
 
 def stage_members(raw: pl.DataFrame, units: StagedUnits, rules: Rules) -> StagedMembers:
+    """members.csv: one row per member, or one row per period of membership (issue 16: a member
+    who left and came back has two rows with the same member_id; their periods must not overlap).
+    The row in force in the period gives the member's unit and category; ``history`` keeps every
+    period (for uninterrupted membership, benefits and eligibility)."""
     period = rules.period
-    unit_book = dict(zip(units.units["unit_id"], units.units["rulebook"]))
+    unit_book = dict(zip(units.units["unit_id"], units.units["rulebook"], strict=True))
     all_categories = [c.category for c in rules.categories]
     rows = raw.to_dicts()
-    counts = _counts(rows, "member_id")
     # a PESEL or staff number shared by two members would attribute one person's pay to another
-    shared = {col: {k: n for k, n in _counts(rows, col).items() if k and n > 1} for col in ("pesel", "staff_number")}
+    owners: dict[str, dict[str, set[str]]] = {"pesel": {}, "staff_number": {}}
+    for r in rows:
+        for col, seen in owners.items():
+            value = (r.get(col) or "").strip()
+            if value:
+                seen.setdefault(value, set()).add((r.get("member_id") or "").strip())
+    shared = {col: {k: len(v) for k, v in seen.items() if len(v) > 1} for col, seen in owners.items()}
     valid = valid_pesels([(r.get("pesel") or "").strip() for r in rows])
     good, found, rejected = [], [], set()
     for r in rows:
         mid = (r.get("member_id") or "").strip()
         uid = (r.get("unit_id") or "").strip()
-        problems = shape_problems(r) + id_problems(mid, "member_id", counts)
+        problems = shape_problems(r) + id_problems(mid, "member_id", {mid: 1})
         if uid in units.rejected_ids:
             problems.append(text("problems", "unit_rejected", value=uid, unit_row=units.rejected_rows[uid]))
         elif uid not in unit_book:
@@ -304,17 +314,45 @@ def stage_members(raw: pl.DataFrame, units: StagedUnits, rules: Rules) -> Staged
             if mid:
                 rejected.add(mid)
             continue
-        owes = month_of(joined) <= period and (left is None or period <= month_of(left))
         good.append({"member_id": mid, "unit_id": uid, "category": category,
                      "joined_on": joined, "left_on": left, "pesel": pesel or None,
-                     "full_name": (r.get("full_name") or "").strip(), "owes": owes,
-                     "_row": r["_row"]})
+                     "full_name": (r.get("full_name") or "").strip(),
+                     "owes": month_of(joined) <= period and (left is None or period <= month_of(left)),
+                     "_row": r["_row"], "_source": r["_source"]})
+    # periods of one member: never overlapping (two rows saying the same days twice are both wrong)
+    by_member: dict[str, list[dict]] = {}
+    for g in good:
+        by_member.setdefault(g["member_id"], []).append(g)
+    chosen = []
+    for mid, periods in by_member.items():
+        periods.sort(key=lambda g: (g["joined_on"], g["_row"]))
+        clashes: dict[int, tuple[dict, dict]] = {}
+        for a, b in zip(periods, periods[1:]):
+            if a["left_on"] is None or b["joined_on"] <= a["left_on"]:
+                clashes.setdefault(a["_row"], (a, b))
+                clashes.setdefault(b["_row"], (b, a))
+        for row, (this, other) in sorted(clashes.items()):     # both rows of an overlap are wrong
+            found.append(issue("bad_member", source=this["_source"], row=row, period=period,
+                               subject=f"członek {mid}", member_id=mid, problems=[text(
+                                   "problems", "membership_overlap", joined=this["joined_on"],
+                                   left=this["left_on"] or "—", row=other["_row"])]))
+            rejected.add(mid)
+        if mid in rejected:
+            continue
+        in_force = [g for g in periods if g["owes"]]
+        chosen.append({**(in_force[-1] if in_force else periods[-1]), "periods": len(periods)})
     schema = {"member_id": pl.String, "unit_id": pl.String, "category": pl.String,
               "joined_on": pl.Date, "left_on": pl.Date, "pesel": pl.String,
               "full_name": pl.String, "owes": pl.Boolean, "_row": pl.Int64}
-    members = pl.DataFrame(good, schema=schema)
+    members = pl.DataFrame([{k: c[k] for k in schema} for c in chosen], schema=schema)
+    history = pl.DataFrame([{"member_id": g["member_id"], "unit_id": g["unit_id"], "category": g["category"],
+                             "joined_on": g["joined_on"], "left_on": g["left_on"]}
+                            for g in good if g["member_id"] not in rejected],
+                           schema={"member_id": pl.String, "unit_id": pl.String, "category": pl.String,
+                                   "joined_on": pl.Date, "left_on": pl.Date})
     known = {(r.get("member_id") or "").strip() for r in rows} - {""}
-    return StagedMembers(members, found, rejected, known)
+    found.sort(key=lambda i: i.row or 0)          # in file order, as a treasurer fixes them
+    return StagedMembers(members, found, rejected, known, history.sort("member_id", "joined_on"))
 
 
 # ------------------------------------------------------------------ income lines
