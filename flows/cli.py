@@ -186,6 +186,28 @@ def archive(export: str = typer.Option(..., "--export", help="numer przebiegu do
     print(f"archiwum przebiegu {export}: {n} plików w {folder} (sumy kontrolne: MANIFEST.txt)")
 
 
+@app.command()
+def benefits(inbox: Path = typer.Option(..., help="folder z units.csv, members.csv i benefit_claims.csv"),
+             db: Path = typer.Option(..., help="plik bazy DuckDB"),
+             out: Optional[Path] = typer.Option(None, help="folder na skoroszyty"),
+             date: Optional[str] = typer.Option(None, help="dzień decyzji RRRR-MM-DD (domyślnie dziś)"),
+             engine: str = typer.Option("prefect", callback=_engine, help="prefect (domyślnie) albo plain")):
+    """Zasiłki statutowe (004 §5, §9): decyzja dla każdego wniosku, z paragrafem."""
+    from flows.benefits import BENEFITS
+    execute(BENEFITS, engine, inbox=inbox, db=db, out=out, date=date)
+
+
+@app.command("calendar")
+def calendar_(date: str = typer.Option(..., help="dzień RRRR-MM-DD"),
+              db: Path = typer.Option(..., help="plik bazy DuckDB"),
+              statements: Optional[Path] = typer.Option(None, help="statements.csv: body, year, received_on"),
+              out: Optional[Path] = typer.Option(None, help="folder na arkusz"),
+              engine: str = typer.Option("plain", callback=_engine, help="plain (domyślnie) albo prefect")):
+    """Co jest do zrobienia albo po terminie w danym dniu: przelewy, sprawozdania, obniżki, zaległości, zasiłki."""
+    from flows.calendar import CALENDAR
+    execute(CALENDAR, engine, date=date, db=db, statements=statements, out=out)
+
+
 @app.command("salary-caps")
 def salary_caps(period: str = typer.Option(..., callback=_period, help="miesiąc wypłaty, RRRR-MM"),
                 officers: Path = typer.Option(..., help="officers.csv albo .xlsx"),

@@ -84,7 +84,7 @@ def load_books(con, period: str) -> Books:
 
 def stage(run: Run) -> None:
     raw = run.state["raw"]
-    run.progress(f"[2/5] sprawdzanie: {raw.members.height} członków, {raw.income.height} wierszy dochodu")
+    run.progress(f"[2/5] sprawdzanie: {raw.members['member_id'].n_unique()} członków, {raw.income.height} wierszy dochodu")
     staged = close_logic.validate(raw, run.state["rules"])
     validate_staged(staged)
     run.state["staged"] = staged

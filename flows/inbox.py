@@ -25,10 +25,13 @@ REQUIRED = {
     "wages": ["voivodeship", "month", "amount"],
     "regions": ["region_id"],
     "payments": ["member_id", "paid_on", "amount"],
+    "benefit_claims": ["claim_id", "member_id", "kind", "event_date"],
+    "statements": ["body", "year", "received_on"],
 }
 OPTIONAL = {
     "units": ["name", "sheltered", "raised_pct", "unemployed_flat", "pensioner_flat",
-              "rulebook", "national_contribution_pct", "bank_account"],
+              "rulebook", "national_contribution_pct", "bank_account",
+              "benefit_birth", "benefit_death_member", "benefit_death_family"],
     "members": ["left_on", "pesel", "full_name", "staff_number"],
     "income": [],
     "adjustments": ["amount", "decision_ref"],
@@ -37,6 +40,8 @@ OPTIONAL = {
     "wages": ["source"],
     "regions": ["name", "bank_account", "transfer_title"],
     "payments": ["period", "reference"],
+    "benefit_claims": ["documents_on", "relation", "single_parent", "payee", "unit_lacks_funds", "amount_claimed"],
+    "statements": [],
 }
 
 

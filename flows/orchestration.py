@@ -18,6 +18,8 @@ from flows.delegates import VERIFY_DELEGATES
 from flows.reconcile import RECONCILE
 from flows.salary_caps import SALARY_CAPS
 from flows.archive import REPLAY
+from flows.benefits import BENEFITS
+from flows.calendar import CALENDAR
 from flows.explain import EXPLAIN
 from flows.statement import STATEMENT
 
@@ -93,11 +95,31 @@ def replay(run: str, db: str, quiet: bool = False) -> Run:
     return run_flow_steps(REPLAY, dict(run=run, db=db), printer(quiet))
 
 
-FLOWS = {EXPLAIN.name: explain, REPLAY.name: replay, STATEMENT.name: pit_statement, CLOSE.name: monthly_close, SALARY_CAPS.name: salary_caps, VERIFY_DELEGATES.name: verify_delegates,
+@flow(name=BENEFITS.flow_name, flow_run_name=_name("zasiłki", "inbox"), log_prints=False)
+def benefits(inbox: str, db: str, out: Optional[str] = None, date: Optional[str] = None, quiet: bool = False) -> Run:
+    """Statutory benefit claims decided (004 §5, §9)."""
+    return run_flow_steps(BENEFITS, dict(inbox=inbox, db=db, out=out, date=date), printer(quiet))
+
+
+def _today() -> str:
+    return date.today().isoformat()
+
+
+@flow(name=CALENDAR.flow_name, flow_run_name=lambda: f"kalendarz {flow_run.parameters.get('date') or _today()}",
+      log_prints=False)
+def calendar(db: str, out: Optional[str] = None, statements: Optional[str] = None, date: Optional[str] = None,
+             quiet: bool = False) -> Run:
+    """What is due or overdue on a day, today by default (a deployment runs it every morning)."""
+    return run_flow_steps(CALENDAR, dict(date=date or _today(), db=db, out=out, statements=statements),
+                          printer(quiet))
+
+
+FLOWS = {BENEFITS.name: benefits, CALENDAR.name: calendar, EXPLAIN.name: explain, REPLAY.name: replay, STATEMENT.name: pit_statement, CLOSE.name: monthly_close, SALARY_CAPS.name: salary_caps, VERIFY_DELEGATES.name: verify_delegates,
          RECONCILE.name: reconcile}
 
 # the monthly close on the 5th at 06:00 (before the 20th, 004 §10), for the previous month
 CLOSE_SCHEDULE = "0 6 5 * *"
+CALENDAR_SCHEDULE = "0 7 * * *"
 
 
 def deployments(inbox: str, db: str, out: Optional[str], statements: Optional[str] = None,
@@ -112,6 +134,9 @@ def deployments(inbox: str, db: str, out: Optional[str], statements: Optional[st
     if officers:
         out_deps.append(salary_caps.to_deployment("limity-wynagrodzen", parameters={"officers": officers, "db": db,
                                                                                    "out": out}))
+    # the calendar every morning at 07:00: what is due or overdue today
+    out_deps.append(calendar.to_deployment("kalendarz-codzienny", cron=CALENDAR_SCHEDULE,
+                                           parameters={"db": db, "out": out}))
     if out:    # the yearly statements: the year is asked for in the UI's run form
         out_deps.append(pit_statement.to_deployment("zaswiadczenia-pit", parameters={"db": db, "out": out}))
     if delegates_inbox:

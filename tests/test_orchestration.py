@@ -121,7 +121,7 @@ def test_issue_14_a_run_is_named_after_its_work_and_leaves_logs_and_artifacts(pr
     run, logs, arts = asyncio.run(look())
     assert run.state.is_completed()
     messages = "\n".join(m.message for m in sorted(logs, key=lambda m: m.timestamp))
-    assert "[2/5] sprawdzanie: 333 członków" in messages and "wiersze odczytane 1674 = użyte 947" in messages
+    assert "[2/5] sprawdzanie: 333 członków" in messages and "wiersze odczytane 1675 = użyte 947" in messages
     assert {a.key for a in arts} >= {"close-podsumowanie", "close-tabela", "close-pliki"}
 
 
@@ -137,7 +137,11 @@ def test_issue_14_the_close_deployment_is_served_and_runs_when_triggered_through
     from prefect.settings import PREFECT_API_URL
 
     from flows.orchestration import deployments
-    close = deployments(str(settings.DEMO_INBOX), str(tmp_path / "c.duckdb"), str(tmp_path / "out"))[0]
+    served = deployments(str(settings.DEMO_INBOX), str(tmp_path / "c.duckdb"), str(tmp_path / "out"))
+    close = served[0]
+    # issue 16: the calendar every morning; issue 11: the yearly statements on demand
+    assert {d.name: [s.schedule.cron for s in d.schedules] for d in served[1:]} == {
+        "kalendarz-codzienny": ["0 7 * * *"], "zaswiadczenia-pit": []}
     schema = close._parameter_openapi_schema.model_dump()
     assert {"inbox", "db", "out", "period"} <= set(schema["properties"])
     assert schema["required"] == ["inbox", "db"]

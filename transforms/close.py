@@ -118,12 +118,14 @@ def account(raw: RawInputs, staged: Staged, dues_members: set[str]) -> tuple[int
     used += staged.units.units.height
     rejected += staged.units.rows_rejected
     # members
+    # members: one row in force per member; its other periods of membership are skipped rows
     m = staged.members.members
+    periods = staged.members.history.height if staged.members.history is not None else m.height
     owes = m.filter(pl.col("owes"))
     m_used = owes.filter(pl.col("member_id").is_in(sorted(dues_members))).height
     used += m_used
-    skipped += m.height - owes.height
-    rejected += raw.members.height - m.height + owes.height - m_used
+    skipped += m.height - owes.height + periods - m.height
+    rejected += raw.members.height - periods + owes.height - m_used
     # income: counted per physical row of each file (a wide payroll row makes several lines):
     # a row is rejected if any of its lines is, used if a line went into a dues row, else skipped
     income_rows = income_row_status(staged.income.status, raw.income_row_status, dues_members)

@@ -119,6 +119,7 @@ class RulebookVersion:
     # board, never a removal), with its source paragraph
     arrears_months: int = 3
     arrears_source: str = ""
+    benefits: dict | None = None     # 004 §5–§6, §9 as written in the rulebook; read by transforms.benefits
 
     @property
     def label(self) -> str:
@@ -205,6 +206,7 @@ def parse_rulebook(text: str) -> Rulebook:
             salary_caps=v.get("salary_caps"),
             arrears_months=int(v.get("arrears", {}).get("months", 3)),
             arrears_source=v.get("arrears", {}).get("source", ""),
+            benefits=v.get("benefits"),
         ))
     versions.sort(key=lambda x: x.valid_from)
     return Rulebook(doc["name"], doc.get("label", doc["name"]), bool(doc.get("default", False)),

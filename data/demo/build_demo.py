@@ -75,6 +75,10 @@ def nrb(bank: str, account: str) -> str:
 
 for _i, _u in enumerate(UNITS, start=1):
     _u["bank_account"] = nrb("10901014", f"{_i:016d}")
+    # the steelworks' union pays more than the KK minimum (004 §5 ust. 2); the others pay the minimum
+    _u.update({"benefit_birth": "500.00", "benefit_death_member": "1500.00", "benefit_death_family": "600.00"}
+              if _u["unit_id"] == "SL-0001" else
+              {"benefit_birth": None, "benefit_death_member": None, "benefit_death_family": None})
 
 
 def main() -> None:
@@ -100,6 +104,8 @@ def main() -> None:
     leaver["left_on"] = "2026-08-31"
     # a member who joined in November: not yet owing for October
     employees[1]["joined_on"] = "2026-11-03"
+    # … after an earlier period of membership (two rows for one member: issue 16's history)
+    earlier = {**employees[1], "joined_on": "2015-01-01", "left_on": "2026-06-30"}
     # adjustments: a 6-month reduction (the most one decision may cover) and a suspension
     adjustments += [
         {"member_id": employees[2]["member_id"], "kind": "reduced", "amount": "10.00",
@@ -141,6 +147,7 @@ def main() -> None:
     for old in (HERE / "income").glob("*"):
         old.unlink()
     income = write_payroll_exports(members, income, special)
+    members.insert(members.index(employees[1]), earlier)
     frames["members"] = pl.DataFrame(members, schema={**frames["members"].schema, "staff_number": pl.String})
     frames["income"] = pl.DataFrame(income, schema=frames["income"].schema)
     frames["adjustments"] = pl.DataFrame(adjustments, schema=frames["adjustments"].schema)
@@ -148,6 +155,7 @@ def main() -> None:
     september.write_csv(HERE / "income" / f"listy_plac_{PREVIOUS}.csv")
     pl.DataFrame(REGIONS).write_csv(HERE / "regions.csv")
     write_payments()
+    write_claims_and_statements()
     print({k: v.height for k, v in frames.items()})
 
 
@@ -174,6 +182,33 @@ PAYMENT_CASES = [
     # paid in November: the close of November books it (skipped in October's)
     {"member_id": "M0000145", "paid_on": "2026-11-03", "amount": "16.00", "period": "2026-11", "reference": "składka 11/2026"},
 ]   # M0000037 (other income, 15.00 zł) pays nothing in October
+
+
+# ---- statutory benefit claims (004 §5, §9) and the annual statements received (004 §11), decided
+# with `--date 2026-11-15`: one claim for each rule (see tests/test_benefits.py)
+CLAIMS = [
+    ("C01", "M0000003", "birth", "2026-10-10", "2026-10-20", "child", "false", "", "false", ""),
+    ("C02", "M0000007", "birth", "2026-09-01", "2026-09-15", "child", "true", "", "false", "1000.00"),
+    ("C03", "M0000002", "birth", "2026-11-10", "2026-11-12", "child", "false", "", "false", ""),
+    ("C04", "M0000013", "death_member", "2026-10-05", "2026-10-20", "spouse", "false", "Anna Nowak", "false", ""),
+    ("C05", "M0000013", "death_member", "2026-10-05", "2026-10-22", "funeral_payer", "false", "Jan Kowal", "false", ""),
+    ("C06", "M0000014", "death_family", "2026-08-01", "2026-08-10", "cousin", "false", "", "false", ""),
+    ("C07", "M0000019", "death_family", "2026-03-01", "2026-09-15", "parent", "false", "", "false", ""),
+    ("C08", "M0000023", "birth", "2026-10-02", "2026-10-30", "stillborn_child", "false", "", "true", ""),
+    ("C09", "M0000015", "birth", "2026-09-20", "", "child", "false", "", "false", ""),
+    ("C10", "M0000017", "death_family", "2026-05-25", "", "spouse", "false", "", "false", ""),
+    ("C11", "M0000004", "birth", "2026-10-01", "2026-10-05", "child", "false", "", "false", ""),
+]
+STATEMENTS = [("SL", "2025", "2026-07-10")]      # Gdański has not sent its 2025 statements
+
+
+def write_claims_and_statements() -> None:
+    cols = ["claim_id", "member_id", "kind", "event_date", "documents_on", "relation", "single_parent", "payee",
+            "unit_lacks_funds", "amount_claimed"]
+    pl.DataFrame([dict(zip(cols, c, strict=True)) for c in CLAIMS], schema={c: pl.String for c in cols},
+                 orient="row").write_csv(HERE / "benefit_claims.csv")
+    pl.DataFrame([dict(zip(("body", "year", "received_on"), r, strict=True)) for r in STATEMENTS],
+                 orient="row").write_csv(HERE / "statements.csv")
 
 
 def write_payments() -> None:

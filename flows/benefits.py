@@ -1,0 +1,112 @@
+"""`skladki benefits --inbox DIR --db FILE [--out DIR] [--date YYYY-MM-DD]`: statutory benefit
+claims (benefit_claims.csv) decided against the membership history (004 §5, §9; RULES.md §11).
+
+read (units.csv, members.csv with every period of membership, benefit_claims.csv, the decisions
+already stored) → compute (transforms.benefits) → store (`benefit_decisions`) → report (a workbook
+per unit with names; one per region listing what it pays under §9, member numbers only).
+"""
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+
+from flows import store
+from flows.close import rules_for
+from flows.command import Command, Run, Step
+from flows.inbox import find_table, read_table
+from reports import benefits as benefit_reports
+from schemas.tables import TABLES
+from transforms.benefits import decide, parse_claim
+from transforms.errors import UserError, text
+from transforms.staging import month_of, stage_members, stage_units
+
+
+def check(params: dict) -> None:
+    if not Path(params["inbox"]).is_dir():
+        raise UserError("no_folder", path=params["inbox"], what="skrzynki")
+    try:
+        date.fromisoformat(str(params.get("date") or date.today()))
+    except ValueError:
+        raise UserError("unreadable", name="--date", detail=f"'{params['date']}' to nie data RRRR-MM-DD") from None
+
+
+def read(run: Run) -> None:
+    inbox = Path(run.inbox)
+    today = date.fromisoformat(str(run.params.get("date") or date.today()))
+    run.progress("[1/4] odczyt wniosków")
+    claims_path = find_table(inbox, "benefit_claims", True)
+    raw_units = read_table(find_table(inbox, "units", True), "units")
+    rules = rules_for(month_of(today))
+    units = stage_units(raw_units, rules)
+    members = stage_members(read_table(find_table(inbox, "members", True), "members"), units, rules)
+    run.state.update(today=today, rules=rules, members=members,
+                     units={r["unit_id"]: r for r in raw_units.to_dicts() if r["unit_id"] in set(units.units["unit_id"])},
+                     books=dict(zip(units.units["unit_id"], units.units["rulebook"], strict=True)),
+                     claims=read_table(claims_path, "benefit_claims"))
+    paid = set()
+    if Path(run.db).exists():
+        with store.read_only(Path(run.db)) as con:
+            if "benefit_decisions" in store.table_names(con):
+                ids = run.state["claims"]["claim_id"].drop_nulls().to_list()
+                for kind, member, day, relation in con.execute(
+                        "SELECT kind, member_id, event_date, relation FROM benefit_decisions WHERE decision = 'granted' "
+                        "AND NOT list_contains(?, claim_id)", [ids]).fetchall():
+                    paid |= {(kind, member), (kind, member, day, relation)}
+    run.state["paid"] = paid
+    run.state["regional_payer"] = next((v.benefits["payer_under_9"] for v in rules.versions.values() if v.benefits),
+                                       None)
+
+
+def compute(run: Run) -> None:
+    run.progress("[2/4] decyzje")
+    s = run.state
+    history: dict[str, list[dict]] = {}
+    for p in s["members"].history.to_dicts():
+        history.setdefault(p["member_id"], []).append(p)
+    decisions = []
+    for r in s["claims"].to_dicts():
+        claim, problems = parse_claim(r, r["_row"])
+        if claim is None or claim.member_id not in history:
+            code, params = (("bad_claim", {"problems": "; ".join(problems)}) if claim is None else
+                            ("member_rejected", {"member_id": claim.member_id})
+                            if claim.member_id in s["members"].rejected_ids else
+                            ("unknown_member", {"member_id": claim.member_id}))
+            decisions.append({"claim_id": (r.get("claim_id") or "").strip() or f"wiersz {r['_row']}",
+                              "member_id": (r.get("member_id") or "").strip() or None, "decision": "refused",
+                              "reason_code": code, "reason": f"{r['_source']}, wiersz {r['_row']}: "
+                                                             + text("benefits", code, **params)})
+            continue
+        unit_id = history[claim.member_id][-1]["unit_id"]
+        unit = s["units"].get(unit_id)
+        rules = None
+        if unit is not None:
+            version = s["rules"].version(s["books"][unit_id]) if s["books"][unit_id] in s["rules"].versions else None
+            rules = version.benefits if version else None
+            if version is not None:      # the minimum in force on the event date (004 §5 ust. 3 pkt 3)
+                at_event = rules_for(month_of(claim.event_date))
+                if s["books"][unit_id] in at_event.versions:
+                    rules = at_event.version(s["books"][unit_id]).benefits
+        decisions.append(decide(claim, history[claim.member_id], unit, rules, s["paid"], s["today"]))
+    s["decisions"] = TABLES["benefit_decisions"].frame(decisions)
+
+
+def save(run: Run) -> None:
+    run.progress(f"[3/4] zapis do {run.db}")
+    frame = run.state["decisions"]
+    store.write(run.database(), "benefit_decisions", frame, claim_id=frame["claim_id"].to_list())
+
+
+def report(run: Run) -> None:
+    if run.params.get("out"):
+        run.progress("[4/4] skoroszyty")
+        names = dict(zip(run.state["members"].members["member_id"], run.state["members"].members["full_name"],
+                         strict=True))
+        rules = run.state["rules"]
+        run.state["files"] = benefit_reports.write(run.state["decisions"], names, run.output,
+                                                   {lvl.code: lvl.payee for lvl in rules.levels},
+                                                   run.state["regional_payer"])
+
+
+BENEFITS = Command(name="benefits", flow_name="benefits", check=check, summary=benefit_reports.summary_text,
+                   steps=(Step("read", read, retries=2), Step("compute", compute), Step("store", save, retries=2),
+                          Step("report", report, retries=2)))

@@ -1,0 +1,174 @@
+"""Issue 16: statutory benefits (004 Uchwała nr 5 §5 ust. 1–3, §9) — a test per rule, each citing
+its paragraph, on hand-made membership histories; then the demo's claims end to end."""
+from __future__ import annotations
+
+from datetime import date
+
+import duckdb
+import pytest
+from openpyxl import load_workbook
+
+from flows import settings
+from flows.benefits import BENEFITS
+from flows.close import rules_for
+from flows.command import run_plain
+from tests.conftest import close_plain, member, write_inbox
+from transforms.benefits import Claim, add_months, decide
+
+RULES = rules_for("2026-10").version("solidarnosc").benefits
+UNIT = {"unit_id": "U1", "region_id": "R1", "rulebook": "solidarnosc", "benefit_birth": "500.00",
+        "benefit_death_member": "200.00", "benefit_death_family": ""}
+SINCE_2020 = [{"joined_on": date(2020, 1, 1), "left_on": None}]
+
+
+def claim(kind="birth", event=date(2026, 10, 1), documents=date(2026, 10, 5), relation="child", single=False,
+          lacks=False, member_id="A", claim_id="C1"):
+    return Claim(claim_id, member_id, kind, event, documents, relation, single, None, lacks, None, 1)
+
+
+def decided(c, history=SINCE_2020, paid=None, today=date(2026, 11, 15)):
+    return decide(c, history, UNIT, RULES, paid if paid is not None else set(), today)
+
+
+def test_six_months_of_membership_to_the_day():
+    """004 §5 ust. 3 pkt 1: joined 2026-01-15 → entitled from 2026-07-15 (the same day six months
+    on); a birth on 2026-07-14 is refused, on 2026-07-15 granted."""
+    history = [{"joined_on": date(2026, 1, 15), "left_on": None}]
+    assert add_months(date(2026, 1, 15), 6) == date(2026, 7, 15)
+    early = decided(claim(event=date(2026, 7, 14), documents=date(2026, 7, 20)), history)
+    assert (early["decision"], early["reason_code"]) == ("refused", "membership_too_short")
+    assert "004 §5 ust. 3 pkt 1" in early["reason"] and "od 2026-07-15" in early["reason"]
+    assert decided(claim(event=date(2026, 7, 15), documents=date(2026, 7, 20)), history)["decision"] == "granted"
+
+
+def test_death_benefits_need_no_six_months():
+    """004 §5 ust. 3 pkt 1: "z wyłączeniem § 5 ust. 1 pkt 2 i 3" — a member of one month."""
+    history = [{"joined_on": date(2026, 9, 1), "left_on": None}]
+    d = decided(claim("death_family", relation="parent"), history)
+    assert d["decision"] == "granted"
+
+
+def test_documents_on_day_183():
+    """004 §5 ust. 3 pkt 2: documents within 6 months of the event. Event 2026-01-01: the window
+    ends 2026-07-01 (day 181), so documents on day 183 (2026-07-03) are late. Event 2026-03-01:
+    the window ends 2026-09-01 (day 184), so day 183 (2026-08-31) is in time."""
+    late = decided(claim(event=date(2026, 1, 1), documents=date(2026, 7, 3)))
+    assert (late["decision"], late["reason_code"]) == ("refused", "documents_late")
+    assert "004 §5 ust. 3 pkt 2" in late["reason"] and "2026-07-01" in late["reason"]
+    assert (date(2026, 8, 31) - date(2026, 3, 1)).days == 183
+    assert decided(claim(event=date(2026, 3, 1), documents=date(2026, 8, 31)))["decision"] == "granted"
+
+
+def test_documents_not_yet_in_wait_until_the_window_closes():
+    d = decided(claim(event=date(2026, 9, 20), documents=None))
+    assert (d["decision"], d["reason_code"]) == ("pending", "documents_awaited")
+    gone = decided(claim(event=date(2026, 3, 20), documents=None))
+    assert (gone["decision"], gone["reason_code"]) == ("refused", "documents_late")
+
+
+def test_a_second_death_benefit_is_refused():
+    """004 §5 ust. 1 pkt 2: the death benefit is paid "tylko jednej osobie uprawnionej": the spouse
+    gets it, the funeral payer's claim for the same member is refused."""
+    paid: set = set()
+    first = decided(claim("death_member", relation="spouse", claim_id="C1"), paid=paid)
+    second = decided(claim("death_member", relation="funeral_payer", claim_id="C2"), paid=paid)
+    assert first["decision"] == "granted" and first["amount"] == 100_000      # unit 200.00 < KK minimum 1000.00
+    assert (second["decision"], second["reason_code"]) == ("refused", "already_paid")
+    assert "004 §5 ust. 1 pkt 2" in second["reason"]
+
+
+def test_single_parent_gets_double():
+    """004 §5 ust. 1 pkt 1: "w przypadku rodzica wychowującego samotnie dziecko zasiłek wypłacany
+    jest w podwójnej wysokości": the unit's 500.00 × 2 = 1 000.00."""
+    d = decided(claim(single=True))
+    assert (d["decision"], d["amount"], d["payer"]) == ("granted", 100_000, "unit")
+
+
+def test_stillbirth_is_covered():
+    """004 §5 ust. 1 pkt 1: "również na dziecko urodzone martwe"."""
+    assert decided(claim(relation="stillborn_child"))["amount"] == 50_000
+
+
+def test_relation_not_covered_is_refused():
+    """004 §5 ust. 1 pkt 3: spouse, parents, parents-in-law, child, dependant — not a cousin."""
+    d = decided(claim("death_family", relation="cousin"))
+    assert (d["decision"], d["reason_code"]) == ("refused", "relation_not_covered")
+
+
+def test_the_minimum_is_applied():
+    """004 §5 ust. 2: the unit's amount, never below the KK minimum (rulebook, EXAMPLE VALUES):
+    no unit amount for a family death → the minimum 400.00; the unit's 200.00 for a member's death
+    → the minimum 1 000.00."""
+    assert decided(claim("death_family", relation="parent"))["amount"] == 40_000
+
+
+def test_the_region_pays_under_section_9():
+    """004 §9: a unit keeping proper books but without the funds — the region pays, at the amount
+    the KK set (the minimum), not the unit's own 500.00."""
+    d = decided(claim(lacks=True))
+    assert (d["decision"], d["payer"], d["amount"]) == ("granted", "region", 30_000)
+    assert "004 §9" in d["reason"]
+
+
+def test_a_member_with_two_periods_of_membership():
+    """004 §5 ust. 3 pkt 1 asks for *uninterrupted* membership: a member from 2010 to 2026-03-31
+    who came back on 2026-07-01 has three months on 2026-10-01, not sixteen years; on the day of a
+    gap she is not a member at all."""
+    history = [{"joined_on": date(2010, 1, 1), "left_on": date(2026, 3, 31)},
+               {"joined_on": date(2026, 7, 1), "left_on": None}]
+    d = decided(claim(event=date(2026, 10, 1)), history)
+    assert (d["decision"], d["reason_code"]) == ("refused", "membership_too_short")
+    gap = decided(claim(event=date(2026, 5, 1), documents=date(2026, 5, 5)), history)
+    assert (gap["decision"], gap["reason_code"]) == ("refused", "not_a_member")
+
+
+def test_members_csv_with_two_periods_closes_the_month_of_the_later_one(tmp_path):
+    """CONTRACT.md addition: members.csv may hold a row per period; overlapping periods are both
+    rejected (bad_member)."""
+    from tests.conftest import line, run_close
+    inbox = write_inbox(tmp_path / "a", members=[
+        member("A", joined_on="2010-01-01", left_on="2026-03-31"), member("A", joined_on="2026-07-01")],
+        income=[line("A", "wage", "5000.00")])
+    r = run_close(inbox)
+    assert r.dues["member_id"].to_list() == ["A"] and r.rows_read == r.rows_used + r.rows_rejected + r.rows_skipped
+    inbox = write_inbox(tmp_path / "b", members=[
+        member("A", joined_on="2010-01-01", left_on="2026-08-31"), member("A", joined_on="2026-07-01")],
+        income=[line("A", "wage", "5000.00")])
+    r = run_close(inbox)
+    assert r.dues.height == 0
+    assert r.exceptions.filter(r.exceptions["reason_code"] == "bad_member")["row"].to_list() == [1, 2]
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("benefits")
+    db = tmp / "s.duckdb"
+    assert close_plain("2026-10", settings.DEMO_INBOX, db, unit_workbooks=False).ok
+    outcome = run_plain(BENEFITS, lambda m: None, inbox=settings.DEMO_INBOX, db=db, out=tmp / "out", date="2026-11-15")
+    assert outcome.ok
+    return db, tmp / "out"
+
+
+def test_demo_claims_are_decided_as_the_rules_say(demo):
+    db, out = demo
+    con = duckdb.connect(str(db), read_only=True)
+    rows = {c: (d, r, float(a) if a is not None else None, p) for c, d, r, a, p in con.execute(
+        "SELECT claim_id, decision, reason_code, amount, payer FROM benefit_decisions").fetchall()}
+    con.close()
+    assert rows == {
+        "C01": ("granted", "granted", 300.0, "unit"),          # SL-0003 sets no amount: the minimum
+        "C02": ("granted", "granted", 1000.0, "unit"),         # single parent: 2 × the unit's 500.00
+        "C03": ("refused", "membership_too_short", None, None),  # came back on 2026-11-03
+        "C04": ("granted", "granted", 1500.0, "unit"),         # the unit's own amount for a member's death
+        "C05": ("refused", "already_paid", None, None),
+        "C06": ("refused", "relation_not_covered", None, None),
+        "C07": ("refused", "documents_late", None, None),
+        "C08": ("granted", "granted", 300.0, "region"),        # stillborn, the unit lacks funds: §9
+        "C09": ("pending", "documents_awaited", None, None),
+        "C10": ("pending", "documents_awaited", None, None),
+        "C11": ("refused", "no_rules", None, None),            # ZZ „Przeróbka”: no benefits in its rulebook
+    }
+    region = load_workbook(out / "zasilki" / "zasilki_region_GD.xlsx")
+    assert [r[0] for r in region.active.iter_rows(min_row=2, values_only=True)][:1] == ["C08"]
+    unit = load_workbook(out / "zasilki" / "zasilki_SL-0001.xlsx")
+    assert any(r[2] for r in unit.active.iter_rows(min_row=2, max_row=2, values_only=True))   # names, for the unit

@@ -1,0 +1,66 @@
+"""Issue 16: `skladki calendar` on fixed dates of the demo lists what is due or overdue: unit
+transfers by the 20th (004 §10), region forwards by the month's end, annual statements by 15 July
+(004 §11), reductions ending, members reaching three unpaid months, benefit windows closing."""
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from flows import settings
+from flows.benefits import BENEFITS
+from flows.calendar import CALENDAR
+from flows.command import run_plain
+from tests.conftest import close_plain
+from transforms import calendar as cal
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("calendar")
+    db = tmp / "s.duckdb"
+    for period in ("2026-09", "2026-10"):
+        assert close_plain(period, settings.DEMO_INBOX, db, unit_workbooks=False).ok
+    assert run_plain(BENEFITS, lambda m: None, inbox=settings.DEMO_INBOX, db=db, out=None, date="2026-11-15").ok
+    return db
+
+
+def items(db, day, out=None):
+    outcome = run_plain(CALENDAR, lambda m: None, date=day, db=db, statements=settings.DEMO_INBOX / "statements.csv",
+                        out=out)
+    assert outcome.ok
+    return outcome.run.state["items"]
+
+
+def test_demo_calendar_on_20_november(db, tmp_path):
+    found = items(db, "2026-11-20", tmp_path)
+    kinds = {(i["kind"], i["who"], i["status"]) for i in found}
+    assert ("unit_transfer", "SL-0001", "due") in kinds                  # October's, due today (004 §10)
+    assert ("unit_transfer", "SL-0001", "overdue") in kinds              # September's, never reconciled
+    assert ("region_forward", "GD", "due") in kinds                       # by 30 November
+    assert ("annual_statement", "GD", "overdue") in kinds and ("annual_statement", "SL", "overdue") not in kinds
+    windows = [i for i in found if i["kind"] == "benefit_documents"]
+    assert [(i["who"], i["due_on"]) for i in windows] == [("GD-0001", date(2026, 11, 25))]     # claim C10
+    sl = next(i for i in found if i["kind"] == "unit_transfer" and i["who"] == "SL-0001" and i["status"] == "due")
+    assert sl["amount"] == 116_406                     # the share of the dues received, not yet matched
+    assert (tmp_path / "kalendarz_2026-11-20.xlsx").exists()
+
+
+def test_demo_calendar_in_october_lists_the_reduction_ending(db):
+    found = items(db, "2026-10-25", None)
+    ending = [i for i in found if i["kind"] == "reduction_ends"]
+    assert [i["who"] for i in ending] == ["SL-0002"]                     # M0000326, 2026-10..2026-10 (004 §2 ust. 3)
+    assert "M0000326" in ending[0]["what"]
+
+
+def test_annual_statements_appear_in_july_only_when_missing():
+    assert cal.annual_statements(["GD", "SL"], {("SL", 2025): date(2026, 7, 10)}, date(2026, 6, 30), "07-15", "004 §11") == []
+    due = cal.annual_statements(["GD", "SL"], {("SL", 2025): date(2026, 7, 10)}, date(2026, 7, 10), "07-15", "004 §11")
+    assert [(i["who"], i["status"]) for i in due] == [("GD", "due")]
+
+
+def test_members_reaching_three_unpaid_months():
+    rows = [{"member_id": "A", "unit_id": "U1", "months_unpaid": 3, "arrears": 1350},
+            {"member_id": "B", "unit_id": "U1", "months_unpaid": 2, "arrears": 900},
+            {"member_id": "C", "unit_id": "U1", "months_unpaid": 4, "arrears": 1800}]
+    assert [i["what"][:10] for i in cal.arrears_reached(rows, {"U1": 3}, {"U1": "002 §15 pkt 2"})] == ["członek A:"]

@@ -1,0 +1,139 @@
+"""Statutory benefits (004 Uchwała nr 5 §5 ust. 1–3, §9; RULES.md §11): each claim checked against
+the membership history and decided — granted with its amount and payer, pending documents, or
+refused naming the paragraph. The rules (kinds, relations, months, minimums) are rulebook data
+(`[versions.benefits]`); the minimum is the one of the rulebook version in force on the event
+date. Pure: dicts in, dicts out; money in grosze.
+"""
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import date
+
+from transforms.errors import text
+from transforms.money import grosze, parse_amount
+
+
+def add_months(d: date, months: int) -> date:
+    """The same day ``months`` later, or the month's last day when it has no such day:
+    2026-01-31 + 1 → 2026-02-28. Six months of membership from 2026-01-15 end on 2026-07-15."""
+    n = d.year * 12 + d.month - 1 + months
+    year, month = divmod(n, 12)
+    return date(year, month + 1, min(d.day, calendar.monthrange(year, month + 1)[1]))
+
+
+@dataclass(frozen=True)
+class Claim:
+    claim_id: str
+    member_id: str
+    kind: str
+    event_date: date
+    documents_on: date | None
+    relation: str
+    single_parent: bool
+    payee: str | None
+    unit_lacks_funds: bool
+    amount_claimed: int | None
+    row: int
+
+
+TRUE = {"true", "tak", "1", "t", "yes"}
+FALSE = {"false", "nie", "0", "n", "no", ""}
+
+
+def parse_claim(r: dict, row: int) -> tuple[Claim | None, list[str]]:
+    """A benefit_claims.csv row -> Claim, or the problems that stop it being read."""
+    problems = []
+    get = lambda k: (r.get(k) or "").strip()  # noqa: E731
+
+    def day(column: str, required: bool) -> date | None:
+        value = get(column)
+        if not value and not required:
+            return None
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            problems.append(text("problems", "date_bad", column=column, value=value))
+            return None
+
+    def flag(column: str) -> bool:
+        value = get(column).lower()
+        if value not in TRUE | FALSE:
+            problems.append(text("problems", "flag_bad", column=column, value=get(column)))
+        return value in TRUE
+    event, documents = day("event_date", True), day("documents_on", False)
+    single, lacks = flag("single_parent"), flag("unit_lacks_funds")
+    amount = None
+    if get("amount_claimed"):
+        amount = parse_amount(get("amount_claimed"))
+        if amount is None:
+            problems.append(text("problems", "adjustment_amount_bad", value=get("amount_claimed")))
+    for column in ("claim_id", "member_id", "kind"):
+        if not get(column):
+            problems.append(text("problems", "id_empty", column=column))
+    if problems:
+        return None, problems
+    return Claim(get("claim_id"), get("member_id"), get("kind"), event, documents, get("relation"), single,
+                 get("payee") or None, lacks, amount, row), []
+
+
+def member_on(history: list[dict], day: date) -> dict | None:
+    """The period of membership covering ``day`` (joined_on ≤ day ≤ left_on), if any."""
+    return next((p for p in history if p["joined_on"] <= day and (p["left_on"] is None or day <= p["left_on"])), None)
+
+
+def decide(claim: Claim, history: list[dict], unit: dict | None, rules: dict | None, paid_before: set[tuple],
+           today: date) -> dict:
+    """One claim's decision: granted (amount, payer), pending (documents not yet in, the window
+    still open) or refused (reason_code, the paragraph in the reason)."""
+    out = {"claim_id": claim.claim_id, "member_id": claim.member_id, "unit_id": unit and unit["unit_id"],
+           "region_id": unit and unit["region_id"], "kind": claim.kind, "event_date": claim.event_date,
+           "documents_on": claim.documents_on, "relation": claim.relation, "amount": None, "payer": None,
+           "amount_claimed": claim.amount_claimed}
+
+    def refuse(code: str, **params) -> dict:
+        return {**out, "decision": "refused", "reason_code": code, "reason": text("benefits", code, **params)}
+    if not rules:
+        return refuse("no_rules", rulebook=unit["rulebook"] if unit else "?")
+    kind = rules["kinds"].get(claim.kind)
+    if kind is None:
+        return refuse("unknown_kind", kind=claim.kind, known=", ".join(rules["kinds"]))
+    if claim.relation not in kind["relations"]:
+        return refuse("relation_not_covered", relation=claim.relation, label=kind["label"], source=kind["source"],
+                      covered=", ".join(kind["relations"]))
+    period = member_on(history, claim.event_date)
+    if period is None:
+        return refuse("not_a_member", day=claim.event_date, source=kind["source"])
+    if kind.get("needs_membership", True):
+        since = add_months(period["joined_on"], int(rules["membership_months"]))
+        if claim.event_date < since:
+            return refuse("membership_too_short", joined=period["joined_on"], since=since,
+                          months=rules["membership_months"], source=rules["membership_source"])
+    deadline = add_months(claim.event_date, int(rules["documents_months"]))
+    if claim.documents_on is None:
+        if today <= deadline:
+            return {**out, "decision": "pending", "reason_code": "documents_awaited",
+                    "reason": text("benefits", "documents_awaited", deadline=deadline, source=rules["documents_source"])}
+        return refuse("documents_late", documents="—", deadline=deadline, source=rules["documents_source"])
+    if claim.documents_on > deadline:
+        return refuse("documents_late", documents=claim.documents_on, deadline=deadline,
+                      source=rules["documents_source"])
+    key = (claim.kind, claim.member_id) if kind.get("once_per_member") else (
+        claim.kind, claim.member_id, claim.event_date, claim.relation)
+    if key in paid_before:
+        return refuse("already_paid", label=kind["label"], source=kind["source"])
+    paid_before.add(key)
+    minimum = grosze(rules["minimum"][claim.kind])
+    factor = int(rules["single_parent_factor"]) if claim.kind == "birth" and claim.single_parent else 1
+    if claim.unit_lacks_funds:        # §9: the region pays, at the amount the KK set
+        amount, payer = minimum * factor, rules["payer_under_9"]
+        why = text("benefits", "paid_by_region", source=rules["region_source"])
+    else:
+        own = parse_amount((unit.get(kind["unit_column"]) or "").strip()) if unit else None
+        amount = max(own or 0, minimum) * factor
+        payer = rules["payer"]
+        why = text("benefits", "granted", own="—" if own is None else f"{own / 100:.2f}".replace(".", ","),
+                   source=rules["amount_source"])
+    if factor > 1:
+        why += " " + text("benefits", "single_parent", factor=factor, source=kind["source"])
+    return {**out, "decision": "granted", "amount": amount, "payer": payer, "reason_code": "granted", "reason": why}

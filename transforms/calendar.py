@@ -1,0 +1,68 @@
+"""The union's calendar (issue 16; 004 §10, §11, §2 ust. 3, §5 ust. 3 pkt 2; RULES.md §6, §10): what
+is due or overdue on a date, from the stored data. Pure: rows in, items out; money in grosze."""
+from __future__ import annotations
+
+from datetime import date
+
+from transforms.benefits import add_months
+
+SOON_DAYS = 30      # a benefit claim's document window "closing": within this many days
+
+
+def item(kind: str, what: str, who: str, due: date | None, status: str, amount: int | None = None,
+         source: str = "") -> dict:
+    return {"kind": kind, "what": what, "who": who, "due_on": due, "status": status, "amount": amount,
+            "source": source}
+
+
+def transfers(rows: list[dict], day: date, labels: dict, roots: set[str]) -> list[dict]:
+    """Transfers due this month or overdue and not fully paid (``paid`` from reconcile, or None);
+    ``roots``: the payer kinds that are units (the others forward what they received)."""
+    out = []
+    for t in rows:
+        open_amount = t["amount"] - (t["paid"] or 0)
+        if open_amount <= 0 or (t["due_on"] > day and (t["due_on"].year, t["due_on"].month) != (day.year, day.month)):
+            continue
+        status = "overdue" if t["due_on"] < day else "due"
+        payee = labels.get((t["payer_id"], t["payee"])) or labels.get(t["payee"], t["payee"])
+        what = (f"przelew za {t['period']} do: {payee}"
+                + ("" if t["paid"] is None else f" (uzgodniono {t['paid'] / 100:.2f} zł)".replace(".", ",")))
+        out.append(item("unit_transfer" if t["payer_kind"] in roots else "region_forward", what, t["payer_id"],
+                        t["due_on"], status, open_amount, t["rule"]))
+    return out
+
+
+def annual_statements(bodies: list[str], received: dict[tuple[str, int], date], day: date, month_day: str,
+                      source: str) -> list[dict]:
+    """Last year's financial statements, due by ``month_day`` (004 §11: 15 July) of this year."""
+    due = date.fromisoformat(f"{day.year}-{month_day}")
+    if day < date(day.year, due.month, 1):
+        return []          # not yet the month they are due in
+    return [item("annual_statement", f"sprawozdanie finansowe za {day.year - 1}", body, due,
+                 "overdue" if day > due else "due", None, source)
+            for body in bodies if (body, day.year - 1) not in received]
+
+
+def reductions_ending(rows: list[dict], day: date) -> list[dict]:
+    month = f"{day.year:04d}-{day.month:02d}"
+    return [item("reduction_ends", f"{'obniżenie' if r['kind'] == 'reduced' else 'zawieszenie'} składki członka "
+                 f"{r['member_id']} kończy się ({r['decision_ref'] or 'bez numeru decyzji'})", r["unit_id"],
+                 None, "due", None, "004 §2 ust. 3") for r in rows if r["valid_to"] == month]
+
+
+def arrears_reached(rows: list[dict], months: dict[str, int], sources: dict[str, str]) -> list[dict]:
+    return [item("arrears", f"członek {r['member_id']}: {r['months_unpaid']} miesiące bez pełnej wpłaty "
+                 f"(zaległość {r['arrears'] / 100:.2f} zł)".replace(".", ","), r["unit_id"], None, "due", r["arrears"],
+                 sources.get(r["unit_id"], "RULES.md §10"))
+            for r in rows if r["months_unpaid"] == months.get(r["unit_id"], 3)]
+
+
+def benefit_windows(rows: list[dict], day: date, months: int, source: str) -> list[dict]:
+    """Claims still waiting for documents whose six-month window closes within SOON_DAYS."""
+    out = []
+    for r in rows:
+        deadline = add_months(r["event_date"], months)
+        if day <= deadline and (deadline - day).days <= SOON_DAYS:
+            out.append(item("benefit_documents", f"wniosek {r['claim_id']} (członek {r['member_id']}): dokumenty "
+                            f"do {deadline}", r["unit_id"], deadline, "due", None, source))
+    return out
