@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from transforms.errors import text
-from transforms.money import grosze, parse_amount
+from transforms.money import format_pl, grosze, parse_amount
 
 
 def add_months(d: date, months: int) -> date:
@@ -132,7 +132,7 @@ def decide(claim: Claim, history: list[dict], unit: dict | None, rules: dict | N
         own = parse_amount((unit.get(kind["unit_column"]) or "").strip()) if unit else None
         amount = max(own or 0, minimum) * factor
         payer = rules["payer"]
-        why = text("benefits", "granted", own="—" if own is None else f"{own / 100:.2f}".replace(".", ","),
+        why = text("benefits", "granted", own="—" if own is None else format_pl(own),
                    source=rules["amount_source"])
     if factor > 1:
         why += " " + text("benefits", "single_parent", factor=factor, source=kind["source"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from transforms.benefits import add_months
+from transforms.money import format_pl
 
 SOON_DAYS = 30      # a benefit claim's document window "closing": within this many days
 
@@ -26,7 +27,7 @@ def transfers(rows: list[dict], day: date, labels: dict, roots: set[str]) -> lis
         status = "overdue" if t["due_on"] < day else "due"
         payee = labels.get((t["payer_id"], t["payee"])) or labels.get(t["payee"], t["payee"])
         what = (f"przelew za {t['period']} do: {payee}"
-                + ("" if t["paid"] is None else f" (uzgodniono {t['paid'] / 100:.2f} zł)".replace(".", ",")))
+                + ("" if t["paid"] is None else f" (uzgodniono {format_pl(t['paid'])})"))
         out.append(item("unit_transfer" if t["payer_kind"] in roots else "region_forward", what, t["payer_id"],
                         t["due_on"], status, open_amount, t["rule"]))
     return out
@@ -52,7 +53,7 @@ def reductions_ending(rows: list[dict], day: date) -> list[dict]:
 
 def arrears_reached(rows: list[dict], months: dict[str, int], sources: dict[str, str]) -> list[dict]:
     return [item("arrears", f"członek {r['member_id']}: {r['months_unpaid']} miesiące bez pełnej wpłaty "
-                 f"(zaległość {r['arrears'] / 100:.2f} zł)".replace(".", ","), r["unit_id"], None, "due", r["arrears"],
+                 f"(zaległość {format_pl(r['arrears'])})", r["unit_id"], None, "due", r["arrears"],
                  sources.get(r["unit_id"], "RULES.md §10"))
             for r in rows if r["months_unpaid"] == months.get(r["unit_id"], 3)]
 
