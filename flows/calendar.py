@@ -4,6 +4,7 @@ overdue on that date (issue 16), from the stored closes, reconciliations and ben
 
 read (the stored tables) → compute (transforms.calendar) → report (a Polish table; a sheet).
 """
+from collections import Counter
 from datetime import date
 from pathlib import Path
 
@@ -77,7 +78,9 @@ def read(run: Run) -> None:
 
 def compute(run: Run) -> None:
     s, rules = run.state, run.state["rules"]
-    default = next(v for v in rules.versions.values())
+    # the annual statements' date of the rulebook most units use (004 §11 for Solidarność)
+    common = Counter(b for b in s["books"].values() if b in rules.versions).most_common(1)
+    default = rules.version(common[0][0]) if common else next(iter(rules.versions.values()))
     versions = {u: rules.version(b) for u, b in s["books"].items() if b in rules.versions}
     payees = {lvl.code: lvl.payee for lvl in rules.levels}
     payees |= {(u, lvl.code): lvl.payee for u, v in versions.items() for lvl in v.levels}   # a unit's own rulebook
