@@ -5,6 +5,7 @@ wrong usage, the summary on success. ``--debug`` shows tracebacks, for developer
 from __future__ import annotations
 
 import shutil
+import os
 import sys
 import time
 from pathlib import Path
@@ -334,7 +335,26 @@ def main() -> None:
         if "Abort" in kind:
             sys.exit(1)
         raise
-    sys.exit(rv if isinstance(rv, int) else 0)
+    leave(rv if isinstance(rv, int) else 0)
+
+
+def leave(code: int) -> None:
+    """Exit without the interpreter's teardown when nothing needs it: the work is done (the
+    database committed, the files in place, the summary printed). After a Prefect run against a
+    server (PREFECT_API_URL) the teardown of its worker threads and thousands of modules takes
+    ~1 s, so the logs and events still queued for the UI are delivered first, then the process
+    ends. A temporary Prefect server is stopped by Prefect's own exit handlers: then the normal
+    exit runs."""
+    if "prefect" in sys.modules and not os.environ.get("PREFECT_API_URL"):
+        sys.exit(code)
+    if "prefect" in sys.modules:
+        from prefect.events.worker import EventsWorker
+        from prefect.logging.handlers import APILogWorker
+        APILogWorker.drain_all()
+        EventsWorker.drain_all()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 if __name__ == "__main__":
