@@ -190,7 +190,17 @@ def run_plain(command: Command, progress: Callable[[str], None] = lambda m: None
     return _guarded(command, params, lambda: execute(Run(command, params, progress), _plain_call))
 
 
-def run_flow_steps(command: Command, params: dict, progress: Callable[[str], None]) -> Run:
+class Handle:
+    """A finished run handed back by a Prefect flow. Neither a dataclass nor a collection, so
+    Prefect does not walk it (every frame, every row of a large inbox) looking for futures in the
+    flow's return value — seconds at 600 000 members."""
+    __slots__ = ("run",)
+
+    def __init__(self, run: Run):
+        self.run = run
+
+
+def run_flow_steps(command: Command, params: dict, progress: Callable[[str], None]) -> Handle:
     """Inside a Prefect flow: each step a task (the I/O steps retry, with backoff); every progress
     line goes to the run's log as well, and the finished run leaves its summary, its table and
     the paths of its files as artifacts — all in Polish, as the CLI prints them."""
@@ -216,7 +226,7 @@ def run_flow_steps(command: Command, params: dict, progress: Callable[[str], Non
         get_run_logger().error(f"błąd: {e} Nic nie zostało zapisane.")
         raise
     publish_artifacts(run)
-    return run
+    return Handle(run)
 
 
 def publish_artifacts(run: Run) -> None:
@@ -251,7 +261,8 @@ def run_prefect(command: Command, flow_fn: Callable, progress: Callable[[str], N
                 **params) -> Outcome:
     """The command as its Prefect flow (a temporary local server unless PREFECT_API_URL is set)."""
     def go() -> Run:
-        return flow_fn(**params)
+        done = flow_fn(**params)
+        return done.run if isinstance(done, Handle) else done
     return _guarded(command, params, go)
 
 

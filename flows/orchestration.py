@@ -13,7 +13,7 @@ from prefect import flow
 from prefect.runtime import flow_run
 
 from flows.close import CLOSE
-from flows.command import Run, printer, run_flow_steps
+from flows.command import Handle, printer, run_flow_steps
 from flows.delegates import VERIFY_DELEGATES
 from flows.reconcile import RECONCILE
 from flows.salary_caps import SALARY_CAPS
@@ -42,7 +42,7 @@ def _name(word: str, folder_param: str):
 
 @flow(name=CLOSE.flow_name, flow_run_name=_name("zamknięcie", "inbox"), log_prints=False)
 def monthly_close(inbox: str, db: str, out: Optional[str] = None, period: Optional[str] = None,
-                  unit_workbooks: bool = True, quiet: bool = False) -> Run:
+                  unit_workbooks: bool = True, quiet: bool = False) -> Handle:
     """Close one month of one inbox into the DuckDB file ``db`` (and the workbooks into ``out``);
     without a period, the month before today (a schedule on the 5th closes the previous month)."""
     return run_flow_steps(CLOSE, dict(period=period or previous_month(date.today()), inbox=inbox, db=db, out=out,
@@ -51,7 +51,7 @@ def monthly_close(inbox: str, db: str, out: Optional[str] = None, period: Option
 
 @flow(name=SALARY_CAPS.flow_name, flow_run_name=_name("limity wynagrodzeń", "officers"), log_prints=False)
 def salary_caps(officers: str, db: str, out: Optional[str] = None, period: Optional[str] = None,
-                wages: Optional[str] = None, quiet: bool = False) -> Run:
+                wages: Optional[str] = None, quiet: bool = False) -> Handle:
     """Officers' pay against the caps of 004 §7–§8 for one payroll month."""
     return run_flow_steps(SALARY_CAPS, dict(period=period or previous_month(date.today()), officers=officers, db=db,
                                             out=out, wages=wages), printer(quiet))
@@ -59,7 +59,7 @@ def salary_caps(officers: str, db: str, out: Optional[str] = None, period: Optio
 
 @flow(name=VERIFY_DELEGATES.flow_name, flow_run_name=_name("weryfikacja delegatów", "inbox"), log_prints=False)
 def verify_delegates(inbox: str, db: str, out: Optional[str] = None, seats: Optional[int] = None,
-                     key: Optional[str] = None, wage_fallback: Optional[str] = None, quiet: bool = False) -> Run:
+                     key: Optional[str] = None, wage_fallback: Optional[str] = None, quiet: bool = False) -> Handle:
     """Declared paying members against remitted dues (Uchwała XIX KZD nr 6/2005) and seats."""
     return run_flow_steps(VERIFY_DELEGATES, dict(inbox=inbox, db=db, out=out, seats=seats, key=key,
                                                  wage_fallback=wage_fallback), printer(quiet))
@@ -67,7 +67,7 @@ def verify_delegates(inbox: str, db: str, out: Optional[str] = None, seats: Opti
 
 @flow(name=RECONCILE.flow_name, flow_run_name=_name("uzgodnienie", "statements"), log_prints=False)
 def reconcile(statements: str, db: str, out: Optional[str] = None, period: Optional[str] = None,
-              quiet: bool = False) -> Run:
+              quiet: bool = False) -> Handle:
     """A region's bank statements against the transfers its units owe."""
     return run_flow_steps(RECONCILE, dict(period=period or previous_month(date.today()), statements=statements,
                                           db=db, out=out), printer(quiet))
@@ -75,7 +75,7 @@ def reconcile(statements: str, db: str, out: Optional[str] = None, period: Optio
 
 @flow(name=STATEMENT.flow_name, flow_run_name=lambda: f"zaświadczenia PIT {flow_run.parameters.get('year')}",
       log_prints=False)
-def pit_statement(year: int, db: str, out: str, members: Optional[str] = None, quiet: bool = False) -> Run:
+def pit_statement(year: int, db: str, out: str, members: Optional[str] = None, quiet: bool = False) -> Handle:
     """Each member's yearly statement of union dues received (PIT, art. 26 ust. 1 pkt 2c)."""
     return run_flow_steps(STATEMENT, dict(year=year, db=db, out=out, members=members), printer(quiet))
 
@@ -83,20 +83,20 @@ def pit_statement(year: int, db: str, out: str, members: Optional[str] = None, q
 @flow(name=EXPLAIN.flow_name, flow_run_name=lambda: "wyjaśnienie " + " ".join(
     str(v) for k, v in flow_run.parameters.items() if k.endswith("_id") or k == "period" if v), log_prints=False)
 def explain(db: str, period: Optional[str] = None, member_id: Optional[str] = None, unit_id: Optional[str] = None,
-            region_id: Optional[str] = None, out: Optional[str] = None, quiet: bool = False) -> Run:
+            region_id: Optional[str] = None, out: Optional[str] = None, quiet: bool = False) -> Handle:
     """The chain that produced a member's dues, a unit's split or a region's verification."""
     return run_flow_steps(EXPLAIN, dict(db=db, period=period, member_id=member_id, unit_id=unit_id,
                                         region_id=region_id, out=out), printer(quiet))
 
 
 @flow(name=REPLAY.flow_name, flow_run_name=lambda: f"powtórzenie {flow_run.parameters.get('run')}", log_prints=False)
-def replay(run: str, db: str, quiet: bool = False) -> Run:
+def replay(run: str, db: str, quiet: bool = False) -> Handle:
     """A close re-run from its archive into a scratch database, every table compared."""
     return run_flow_steps(REPLAY, dict(run=run, db=db), printer(quiet))
 
 
 @flow(name=BENEFITS.flow_name, flow_run_name=_name("zasiłki", "inbox"), log_prints=False)
-def benefits(inbox: str, db: str, out: Optional[str] = None, date: Optional[str] = None, quiet: bool = False) -> Run:
+def benefits(inbox: str, db: str, out: Optional[str] = None, date: Optional[str] = None, quiet: bool = False) -> Handle:
     """Statutory benefit claims decided (004 §5, §9)."""
     return run_flow_steps(BENEFITS, dict(inbox=inbox, db=db, out=out, date=date), printer(quiet))
 
@@ -108,7 +108,7 @@ def _today() -> str:
 @flow(name=CALENDAR.flow_name, flow_run_name=lambda: f"kalendarz {flow_run.parameters.get('date') or _today()}",
       log_prints=False)
 def calendar(db: str, out: Optional[str] = None, statements: Optional[str] = None, date: Optional[str] = None,
-             quiet: bool = False) -> Run:
+             quiet: bool = False) -> Handle:
     """What is due or overdue on a day, today by default (a deployment runs it every morning)."""
     return run_flow_steps(CALENDAR, dict(date=date or _today(), db=db, out=out, statements=statements),
                           printer(quiet))
