@@ -28,6 +28,11 @@ def test_demo_member_with_the_jubilee_award(tmp_path):
     assert "Podstawa: 8 055,03 zł" in lines
     assert "Wyliczenie: 8 055,03 zł × 0,82 % = 66,05125 zł → 66,05 zł (zaokrąglenie połówkowe w górę)" in lines
     assert any("potrącenie pracodawcy 156,55 zł" in ln for ln in lines)
+    import duckdb
+    con = duckdb.connect(str(db), read_only=True)
+    stored = con.execute("SELECT base, dues, total FROM dues WHERE member_id = 'M0000253' AND period = '2026-10'").fetchone()
+    con.close()
+    assert [str(v).replace(".", ",") for v in stored] == ["8055,03", "66,05", "66,05"]     # the explained figures
     assert (tmp_path / "out" / "wyjasnienie_member_M0000253_2026-10.xlsx").exists()
 
 

@@ -90,6 +90,10 @@ def test_demo_employer_claims_and_the_letter(demo):
     assert accounts["M0000043"][4] == 18 and accounts["M0000037"][5] == 15
     reductions = [r[:3] for r in wb["Obniżki i zawieszenia"].iter_rows(min_row=2, values_only=True)]
     assert ("SL-0004", "M0000004", "zawieszenie") in reductions
+    # the split of what SL-0001 received, D = 2 910,16: to the region round(40 %) = 1 164,06, of which the
+    # national levels round(10 %) = 291,02 and the funds round(2,5 %) = 72,75 twice: the region keeps 727,54
+    split = {r[0]: r for r in wb["Podział wpływów"].iter_rows(min_row=2, values_only=True)}
+    assert split["SL-0001"][1].startswith("wpływy") and Decimal(str(split["SL-0001"][5])) == Decimal("727.54")
 
 
 def test_demo_pit_statement_2026(demo):
