@@ -35,16 +35,19 @@ def check(params: dict) -> None:
         raise UserError("unknown_fallback", value=params["wage_fallback"], known=", ".join(fallbacks()))
 
 
-def _books(db: Path, config: dict) -> tuple[dict, dict, set[str]]:
+def _books(db: Path, config: dict) -> tuple[dict, dict, set[str], dict]:
     """From stored closes: paying members per (period, unit), the national share per (period,
-    region, voivodeship), and the closed periods."""
+    region, voivodeship), the closed periods, and exempt members per (period, unit)."""
     if not db.exists():
-        return {}, {}, set()
+        return {}, {}, set(), {}
     with store.read_only(db) as con:
         if not {"dues", "allocations", "units"} <= store.table_names(con):
-            return {}, {}, set()
+            return {}, {}, set(), {}
         members = {(p, u): n for p, u, n in con.execute(
             "SELECT period, unit_id, count(*) FROM dues WHERE list_contains(?, category) GROUP BY ALL",
+            [config["paying_categories"]]).fetchall()}
+        exempt = {(p, u): n for p, u, n in con.execute(
+            "SELECT period, unit_id, count(*) FROM dues WHERE NOT list_contains(?, category) GROUP BY ALL",
             [config["paying_categories"]]).fetchall()}
         remitted = {(p, r, v): g for p, r, v, g in con.execute(f"""
             SELECT a.period, u.region_id, u.voivodeship, {sql_grosze('coalesce(sum(a.amount), 0)')}
@@ -52,7 +55,7 @@ def _books(db: Path, config: dict) -> tuple[dict, dict, set[str]]:
             WHERE u.rulebook = ? AND list_contains(?, a.level) GROUP BY ALL""",
             [config["rulebook"], config["remitted_levels"]]).fetchall()}
         periods = {p for (p,) in con.execute("SELECT DISTINCT period FROM units").fetchall()}
-    return members, remitted, periods
+    return members, remitted, periods, exempt
 
 
 def read(run: Run) -> None:
@@ -76,9 +79,10 @@ def read(run: Run) -> None:
 
 
 def compute(run: Run) -> None:
-    members, remitted, periods = run.state["books"]
+    members, remitted, periods, exempt = run.state["books"]
     res = verify_remittances(run.state["inputs"], members, per_member_factor(run.state["keys_text"]),
-                             run.state["inputs"]["fallback"])
+                             run.state["inputs"]["fallback"], exempt,
+                             run.state["config"].get("equality_passes", True))
     res.checks = books_check(res.verification, remitted, periods)
     res.seats, res.seats_rule = apportion(res.verification, run.params.get("seats"), run.params.get("key"),
                                           run.state["keys_text"])

@@ -36,7 +36,7 @@ OPTIONAL = {
     "income": [],
     "adjustments": ["amount", "decision_ref"],
     "officers": ["full_name", "body_members"],
-    "remittances": ["exempt_members", "refused_units", "refused_members"],
+    "remittances": ["exempt_members", "refused_units", "refused_members", "refused_exempt_members"],
     "wages": ["source"],
     "regions": ["name", "bank_account", "transfer_title"],
     "payments": ["period", "reference"],

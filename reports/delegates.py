@@ -11,21 +11,29 @@ from transforms.money import format_pl
 VERDICT_PL = {"passed": "potwierdzona", "reduced": "zmniejszona"}
 
 
+READING_PL = {"equality_passes": "równość przechodzi (lit. b)", "literal": "dosłownie: R musi być większe (lit. a)"}
+
+
 def write_delegates_workbook(con: duckdb.DuckDBPyConnection, path: Path) -> Path:
     wb = new_workbook()
     head = "Weryfikacja liczby delegatów (Uchwała XIX KZD nr 6/2005)"
     rows = con.execute("""
         SELECT region_id, voivodeship, paid_in, wage, declared_paying_members, refused_members,
                exempt_members, remitted, CAST(threshold AS DECIMAL(24,2)), verdict, recognised_paying,
-               recognised_members, CASE WHEN verdict = 'reduced' THEN needed END, note, wage_source
+               recognised_members, CASE WHEN verdict = 'reduced' THEN needed END, note, wage_source,
+               refused_exempt_members, verdict_other_reading, recognised_members_other_reading, reading
         FROM delegate_verification ORDER BY paid_in, region_id, voivodeship""").fetchall()
     sheet(wb, "Weryfikacja",
            ["Region", "Województwo", "Wpływ w miesiącu", "Przeciętne wynagrodzenie (W)",
             "Zadeklarowani płacący", "W jednostkach bez kontroli (liczeni 0)", "Zwolnieni ze składki KK",
             "Przekazano (R)", "Próg (70% × W × 0,1% × N)", "Wynik", "Uznani płacący", "Uznani członkowie",
-            "Kwota potrzebna do utrzymania liczby", "Uwagi", "Źródło W"],
-           [(*r[:9], VERDICT_PL.get(r[9], r[9]), *r[10:]) for r in rows],
-           money_cols={3, 7, 8, 12}, widths=[10, 18, 12, 16, 14, 14, 14, 16, 18, 14, 14, 14, 18, 80, 50], page_header=head)
+            "Kwota potrzebna do utrzymania liczby", "Uwagi", "Źródło W",
+            "Zwolnieni w jednostkach bez kontroli (liczeni 0, lit. e)", "Wynik przy drugim odczytaniu lit. a",
+            "Uznani członkowie przy drugim odczytaniu", "Odczytanie lit. a"],
+           [(*r[:9], VERDICT_PL.get(r[9], r[9]), *r[10:16], VERDICT_PL.get(r[16], r[16]), r[17],
+             READING_PL.get(r[18], r[18])) for r in rows],
+           money_cols={3, 7, 8, 12}, widths=[10, 18, 12, 16, 14, 14, 14, 16, 18, 14, 14, 14, 18, 80, 50, 16, 16, 16, 30],
+           page_header=head)
     sheet(wb, "Mandaty",
            ["Region", "Uznani członkowie", "Członkowie wg deklaracji", "Iloraz", "Mandaty",
             "Mandaty wg deklaracji", "Zasada"],

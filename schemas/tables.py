@@ -156,7 +156,8 @@ TABLES: dict[str, Table] = {t.name: t for t in [
     Table("delegate_verification", "one row per region, voivodeship and month the national level received the money",
           _cols("region_id, voivodeship, paid_in, wage:money, declared_paying_members:int, exempt_members:int, "
                 "remitted:money, threshold:dec6, recognised_paying:int, recognised_members:int, verdict, note, "
-                "needed:money, refused_members:int, wage_source"), replace_by=("paid_in",)),
+                "needed:money, refused_members:int, wage_source, refused_exempt_members:int, reading, "
+                "verdict_other_reading, recognised_members_other_reading:int"), replace_by=("paid_in",)),
     Table("delegate_seats", "one row per region of the last verification",
           _cols("region_id, recognised_members:int, quota:dec6, seats:int, seats_if_declared:int, "
                 "declared_members:int, rule"), replace_by=()),

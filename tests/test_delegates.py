@@ -180,3 +180,36 @@ def test_seats_and_key_together_is_usage_error(tmp_path):
     res = CliRunner().invoke(app, ["verify-delegates", "--inbox", ".", "--db", "x", "--seats", "3",
                                    "--key", "per:2100"])
     assert res.exit_code == 2
+
+
+def test_issue_17_equality_under_both_readings_of_lit_a():
+    """Uchwała 6/2005 lit. a: R "musi być większa" than T; lit. b reduces only "jeżeli … jest mniejsza".
+    W = 8 000.00, N = 10 000: T = 56 000.00. With R = T, the default reading (equality passes, lit. b)
+    keeps 10 000; read literally (lit. a), R = T does not pass and N' is the largest with
+    0.0007 × W × N' < R: 9 999."""
+    w, n, r = grosze("8000.00"), 10_000, grosze("56000.00")
+    assert verify(w, n, r, 0, FACTOR, equality_passes=True).recognised_paying == 10_000
+    literal = verify(w, n, r, 0, FACTOR, equality_passes=False)
+    assert (literal.verdict, literal.recognised_paying) == ("reduced", 9_999)
+    above = verify(w, n, r + 1, 0, FACTOR, equality_passes=False)     # one grosz more passes both readings
+    assert (above.verdict, above.recognised_paying) == ("passed", 10_000)
+
+
+def test_issue_17_lit_e_exempt_members_of_a_refusing_unit_are_not_recognised(tmp_path):
+    """Lit. e: the members of a structure that refuses inspection are not recognised — all of them,
+    the exempt included. A region declares 1 000 paying and 50 exempt members; a refusing unit has
+    100 paying and 10 exempt of them: recognised 900 + 40 = 940 (R passes). The workbook shows the
+    verdict under the other reading of lit. a beside it."""
+    inbox = tmp_path / "in"
+    row = rem("R1", "śląskie", "6000.00", 1_000, exempt=50)
+    row.update({"refused_members": "100", "refused_exempt_members": "10"})
+    _write(inbox / "remittances.csv", [row])
+    _write(inbox / "wages.csv", [{"voivodeship": "śląskie", "month": "2026-10", "amount": "8000.00"}])
+    out = run_plain(delegates.VERIFY_DELEGATES, inbox=inbox, db=tmp_path / "d.duckdb", seats=10,
+                    out=tmp_path / "out")
+    v = out.result.verification[0]
+    assert (v["recognised_paying"], v["recognised_members"], v["refused_exempt_members"]) == (900, 940, 10)
+    assert v["verdict_other_reading"] == "passed" and v["reading"] == "equality_passes"
+    wb = load_workbook(tmp_path / "out" / "weryfikacja_delegatow.xlsx")
+    header = [c for c in next(wb["Weryfikacja"].iter_rows(max_row=1, values_only=True))]
+    assert "Wynik przy drugim odczytaniu lit. a" in header

@@ -120,3 +120,18 @@ def test_przerobka_one_percent_including_mining_leave_benefit(tmp_path):
     assert alloc["national"] == 1_354             # 10 % (example value) of D = 135.43 -> 13.54
     assert alloc["unit"] == 13_543 - 1_354 + 600
     assert alloc["region"] == alloc["branch_secretariats"] == alloc["regional_strike_fund"] == 0
+
+
+def test_issue_17_przerobka_member_with_a_civil_contract_pays_one_percent(tmp_path):
+    """003 Art. 31 ust. 3 pkt 1 charges 1 % also of "pracy zarobkowej": a Przeróbka member earning
+    3 000.00 on a civil contract owes 30.00 (no longer rejected), and the national contribution
+    (Art. 31 ust. 4, "od wpływów ze składek … określonych w ust. 3 pkt 1", example 10 %) takes 3.00."""
+    from tests.conftest import line, member, run_close, write_inbox
+    unit = {"unit_id": "P1", "name": "ZZ Przeróbka", "region_id": "R1", "voivodeship": "śląskie",
+            "sheltered": "false", "raised_pct": "100", "unemployed_flat": "0.00", "rulebook": "przerobka"}
+    r = run_close(write_inbox(tmp_path, units=[unit], members=[member("A", "other_income", unit="P1")],
+                              income=[line("A", "other_income", "3000.00")]))
+    d = r.dues.to_dicts()
+    assert [(x["category"], x["base"], x["dues"]) for x in d] == [("other_income", 300_000, 3_000)]
+    levels = {a["level"]: a["amount"] for a in r.allocations.to_dicts()}
+    assert (levels["national"], levels["unit"]) == (300, 2_700)

@@ -116,7 +116,7 @@ def test_bad_officer_rows_are_exceptions():
     good, exc = stage_officers(rows, "officers.csv", "2026-02", RULES)
     assert good == []
     assert exc[0].message == (
-        "officers.csv, wiersz 1 (osoba P1): function 'boss' musi być jednym z: chair, deputy, presidium; "
+        "officers.csv, wiersz 1 (osoba P1): function 'boss' musi być jednym z: chair, deputy, presidium, council_member; "
         "fte 1.5 musi być większe od 0 i nie większe niż 1; monthly_salary '12 000,00' nie jest kwotą, np. "
         "9500.00. Wiersz nie jest użyty.")
 
@@ -179,3 +179,20 @@ def test_chair_band_from_the_stored_verified_count(tmp_path):
     # officers.csv says 72 000 members (2.2 ×); the verified count is 105 000 (2.4 ×)
     assert chair.full_time_cap == grosze("22148.74")
     assert "105000 członków (zweryfikowana liczba członków" in chair.cap_basis
+
+
+def test_issue_17_every_kseir_council_member_is_capped_at_0_8_of_the_chair():
+    """004 §7 ust. 1 pkt 5 caps every member of the KSEiR council, not only its presidium: with
+    A = 8 500.00 and a KSEiR of 30 000 members, the chair's cap is 2.0 × A = 17 000.00 and she is
+    paid 16 000.00; a council member's cap is 0.8 × 16 000.00 = 12 800.00. The function exists only
+    in the KSEiR: a region's "council member" row is rejected."""
+    a = grosze("8500.00")
+    officers = [officer(1, "kc", "kseir", "chair", "16000.00", members=30_000, body="K1"),
+                officer(2, "km", "kseir", "council_member", body="K1")]
+    rows = caps_by(salary_caps(officers, RULES, a)[0])
+    assert rows["km", "council_member"].cap == grosze("12800.00")
+    assert "§7 ust. 1 pkt 5" in rows["km", "council_member"].cap_basis
+    good, found = stage_officers([{"person_id": "x", "body_kind": "region", "body_id": "R1",
+                                   "function": "council_member", "fte": "1", "monthly_salary": "100.00",
+                                   "_row": 1}], "officers.csv", "2026-02", RULES)
+    assert not good and "istnieje tylko w: KSEiR" in found[0].message

@@ -29,16 +29,20 @@ def per_member_factor(keys_text: str) -> Fraction:
     return fraction(v["share_of_wage"]) * fraction(v["per_member_rate"])
 
 
-def verify(wage: int, declared: int, remitted: int, exempt: int, factor: Fraction) -> Verification:
+def verify(wage: int, declared: int, remitted: int, exempt: int, factor: Fraction,
+           equality_passes: bool = True) -> Verification:
     """T = factor × W × N. R ≥ T passes with N; otherwise the largest N' with factor × W × N' ≤ R
-    (lit. b). Exempt members (lit. d) are added either way."""
+    (lit. b). Exempt members (lit. d) are added either way. ``equality_passes=False`` is lit. a
+    read literally — R "musi być większa" than T: R = T does not pass, and N' is the largest with
+    factor × W × N' < R."""
     per_member = factor * wage
     threshold = per_member * declared
-    if remitted >= threshold:
+    if remitted > threshold or (equality_passes and remitted == threshold):
         paying, verdict = declared, "passed"
     else:
-        paying, verdict = int(Fraction(remitted) / per_member), "reduced"   # floor, remitted ≥ 0
-        paying = max(0, min(paying, declared))
+        ratio = Fraction(remitted) / per_member
+        paying = int(ratio) if equality_passes or ratio.denominator != 1 else int(ratio) - 1
+        paying, verdict = max(0, min(paying, declared)), "reduced"
     return Verification(threshold, verdict, paying, paying + exempt, math.ceil(threshold))
 
 
@@ -137,10 +141,15 @@ def stage_wages(rows: list[dict], source: str) -> tuple[dict[tuple[str, str], tu
 
 
 def verify_remittances(inputs: dict, paying_members: dict[tuple[str, str], int], factor: Fraction,
-                       fallback: dict[str, tuple[int, str]] | None) -> DelegateResult:
-    """Every remittances.csv row verified (lit. a–e). ``paying_members``: (period, unit_id) ->
-    dues-paying members of the unit in a stored close (for units that refused inspection);
-    ``fallback``: month -> (W, source) of the ``--wage-fallback`` figures, if one was chosen."""
+                       fallback: dict[str, tuple[int, str]] | None,
+                       exempt_members: dict[tuple[str, str], int] | None = None,
+                       equality_passes: bool = True) -> DelegateResult:
+    """Every remittances.csv row verified (lit. a–e). ``paying_members`` / ``exempt_members``:
+    (period, unit_id) -> the unit's paying / exempt members in a stored close (for units that
+    refused inspection: lit. e recognises none of them, the exempt included);
+    ``fallback``: month -> (W, source) of the ``--wage-fallback`` figures, if one was chosen;
+    ``equality_passes``: the rulebook's reading of lit. a (the other reading is shown beside it)."""
+    exempt_members = exempt_members or {}
     res = DelegateResult()
     wages, res.issues = stage_wages(inputs["wages"], inputs["wages_name"])
     src = inputs["remittances_name"]
@@ -175,23 +184,28 @@ def verify_remittances(inputs: dict, paying_members: dict[tuple[str, str], int],
             continue
         dues_month = month_before(paid_in)
         notes = []
-        # lit. e: members of units that refused inspection count zero
-        refused = 0
+        # lit. e: members of units that refused inspection count zero — the paying and the exempt alike
+        refused = refused_exempt = 0
         refused_units = [u for u in re.split(r"[;,\s]+", r["refused_units"] or "") if u]
-        if r["refused_members"]:
-            refused = _int(r["refused_members"])
+        if r["refused_members"] or r.get("refused_exempt_members"):
+            refused = _int(r["refused_members"] or "0")
             if refused is None or refused > declared:
                 bad(text("problems", "refused_bad", value=r["refused_members"], declared=declared))
                 continue
-            if refused:
-                notes.append(text("notes", "refused_given", count=refused))
+            refused_exempt = _int(r.get("refused_exempt_members") or "0")
+            if refused_exempt is None or refused_exempt > exempt:
+                bad(text("problems", "refused_bad", value=r.get("refused_exempt_members"), declared=exempt))
+                continue
+            if refused or refused_exempt:
+                notes.append(text("notes", "refused_given", count=refused + refused_exempt))
         elif refused_units:
             if not any(p == dues_month for p, _ in paying_members):
                 bad(text("problems", "refused_unknown", units=", ".join(refused_units), period=dues_month))
                 continue
             refused = min(sum(paying_members.get((dues_month, u), 0) for u in refused_units), declared)
-            notes.append(text("notes", "refused_from_books", count=refused, units=", ".join(refused_units),
-                              period=dues_month))
+            refused_exempt = min(sum(exempt_members.get((dues_month, u), 0) for u in refused_units), exempt)
+            notes.append(text("notes", "refused_from_books", count=refused + refused_exempt,
+                              units=", ".join(refused_units), period=dues_month))
         wage = wages.get((v, dues_month))
         if wage is None:
             if fallback and dues_month in fallback:
@@ -204,7 +218,8 @@ def verify_remittances(inputs: dict, paying_members: dict[tuple[str, str], int],
                                         file=inputs["wages_name"]))
                 continue
         remitted = grosze(r["amount"])
-        ver = verify(wage[0], declared - refused, remitted, exempt, factor)
+        ver = verify(wage[0], declared - refused, remitted, exempt - refused_exempt, factor, equality_passes)
+        other = verify(wage[0], declared - refused, remitted, exempt - refused_exempt, factor, not equality_passes)
         if ver.verdict == "reduced":
             notes.append(text("notes", "reduced", remitted=format_pl(remitted), declared=declared - refused,
                               needed=format_pl(ver.needed)))
@@ -213,7 +228,9 @@ def verify_remittances(inputs: dict, paying_members: dict[tuple[str, str], int],
             "wage_source": wage[1], "declared_paying_members": declared, "exempt_members": exempt,
             "refused_members": refused, "remitted": remitted, "threshold": ver.threshold,
             "needed": ver.needed, "recognised_paying": ver.recognised_paying,
-            "recognised_members": ver.recognised_members, "verdict": ver.verdict, "note": "; ".join(notes)})
+            "recognised_members": ver.recognised_members, "verdict": ver.verdict, "note": "; ".join(notes),
+            "refused_exempt_members": refused_exempt, "reading": "equality_passes" if equality_passes else "literal",
+            "verdict_other_reading": other.verdict, "recognised_members_other_reading": other.recognised_members})
     return res
 
 

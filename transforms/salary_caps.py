@@ -28,6 +28,7 @@ class CapRules:
     source: str
     body_kinds: dict[str, str]              # code -> Polish label
     functions: dict[str, str]               # code -> Polish label
+    function_bodies: dict[str, tuple[str, ...]]   # a function held only in these bodies (e.g. KSEiR council)
     chair_function: str
     verified_body: str                      # whose chair's band may use the verified member count
     chair_bands: tuple[Band, ...]
@@ -48,7 +49,9 @@ def cap_rules(version: RulebookVersion) -> CapRules:
         raise LookupError(f"rulebook {version.label} has no salary caps")
     return CapRules(
         source=c["source"], body_kinds={b["code"]: b["label"] for b in c["body_kinds"]},
-        functions={f["code"]: f["label"] for f in c["functions"]}, chair_function=c["chair_function"],
+        functions={f["code"]: f["label"] for f in c["functions"]},
+        function_bodies={f["code"]: tuple(f["bodies"]) for f in c["functions"] if f.get("bodies")},
+        chair_function=c["chair_function"],
         verified_body=c["verified_body"],
         chair_bands=tuple(Band(b.get("up_to_members"), fraction(b["multiple"]), b["source"])
                           for b in c["chair_bands"]),
@@ -111,6 +114,9 @@ def stage_officers(rows: list[dict], source: str, period: str, rules: CapRules) 
                                  known=", ".join(rules.functions)))
         elif kind == rules.audit_body and func != rules.chair_function:
             problems.append(text("problems", "kkr_only_chair"))
+        elif func in rules.function_bodies and kind not in rules.function_bodies[func]:
+            problems.append(text("problems", "function_not_in_body", function=rules.functions[func],
+                                 bodies=", ".join(rules.body_kinds.get(b, b) for b in rules.function_bodies[func])))
         members = None
         if get("body_members"):
             if not re.fullmatch(r"\d+", get("body_members")):
