@@ -27,7 +27,7 @@ def check(params: dict) -> None:
     try:
         date.fromisoformat(str(params.get("date") or date.today()))
     except ValueError:
-        raise UserError("unreadable", name="--date", detail=f"'{params['date']}' to nie data RRRR-MM-DD") from None
+        raise UserError("bad_option", name="--date", detail=f"'{params['date']}' to nie data RRRR-MM-DD") from None
 
 
 def read(run: Run) -> None:

@@ -25,7 +25,7 @@ def check(params: dict) -> None:
     try:
         date.fromisoformat(str(params["date"]))
     except ValueError:
-        raise UserError("unreadable", name="--date", detail=f"'{params['date']}' to nie data RRRR-MM-DD") from None
+        raise UserError("bad_option", name="--date", detail=f"'{params['date']}' to nie data RRRR-MM-DD") from None
     if not Path(params["db"]).exists():
         raise UserError("no_database", db=params["db"])
 

@@ -139,7 +139,7 @@ def synth(members: int = typer.Option(..., min=1, help="liczba członków"),
 
 
 @app.command()
-def statement(year: int = typer.Option(..., help="rok podatkowy, RRRR"),
+def statement(year: str = typer.Option(..., help="rok podatkowy, RRRR"),
               db: Path = typer.Option(..., help="plik bazy DuckDB z zamkniętymi miesiącami"),
               out: Path = typer.Option(..., help="folder na skoroszyty i PDF"),
               members: Optional[Path] = typer.Option(None, help="members.csv jednostki (imiona i nazwiska "
@@ -147,7 +147,7 @@ def statement(year: int = typer.Option(..., help="rok podatkowy, RRRR"),
               engine: str = typer.Option("prefect", callback=_engine, help="prefect (domyślnie) albo plain")):
     """Roczne zaświadczenia o składkach członkowskich (do odliczenia w PIT) z kont członków."""
     from flows.statement import STATEMENT
-    execute(STATEMENT, engine, year=year, db=db, out=out, members=members)
+    execute(STATEMENT, engine, year=year, db=db, out=out, members=members)   # the year is checked in Polish
 
 
 @app.command()

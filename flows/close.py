@@ -38,7 +38,7 @@ def rules_for(period: str) -> Rules:
 
 def check(params: dict) -> None:
     if not is_period(params["period"]):
-        raise UserError("unreadable", name="--period", detail=f"'{params['period']}' to nie okres RRRR-MM")
+        raise UserError("bad_option", name="--period", detail=f"'{params['period']}' to nie okres RRRR-MM")
     if not Path(params["inbox"]).is_dir():
         raise UserError("no_folder", path=params["inbox"], what="skrzynki")
 

@@ -24,7 +24,7 @@ def check(params: dict) -> None:
     if len(given) != 1:
         raise UserError("explain_what")
     if params.get("region_id") is None and not is_period(params.get("period")):
-        raise UserError("unreadable", name="--period", detail=f"'{params.get('period')}' to nie okres RRRR-MM")
+        raise UserError("bad_option", name="--period", detail=f"'{params.get('period')}' to nie okres RRRR-MM")
     if not Path(params["db"]).exists():
         raise UserError("no_database", db=params["db"])
 

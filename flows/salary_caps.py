@@ -60,7 +60,7 @@ def verified_members(db: Path, period: str, body: str) -> dict[tuple[str, str], 
 
 def check(params: dict) -> None:
     if not is_period(params["period"]):
-        raise UserError("unreadable", name="--period", detail=f"'{params['period']}' to nie okres RRRR-MM")
+        raise UserError("bad_option", name="--period", detail=f"'{params['period']}' to nie okres RRRR-MM")
     if not Path(params["officers"]).exists():
         raise UserError("missing_file", name=str(params["officers"]), folder=Path(params["officers"]).parent,
                         columns="person_id, body_kind, body_id, function, fte, monthly_salary")

@@ -21,8 +21,8 @@ LIMITS = settings.REFERENCE / "pit_union_dues.toml"
 
 
 def check(params: dict) -> None:
-    if not (1990 <= int(params["year"]) <= 2100):
-        raise UserError("unreadable", name="--year", detail=f"'{params['year']}' to nie rok RRRR")
+    if not str(params["year"]).isdigit() or not 1990 <= int(params["year"]) <= 2100:
+        raise UserError("bad_option", name="--year", detail=f"'{params['year']}' to nie rok RRRR")
     if not Path(params["db"]).exists():
         raise UserError("no_database", db=params["db"])
     if params.get("members") and not Path(params["members"]).is_file():
@@ -30,7 +30,7 @@ def check(params: dict) -> None:
 
 
 def read(run: Run) -> None:
-    year = int(run.year)
+    year = int(run.year)  # checked: four digits
     run.progress(f"[1/3] konta członków {year}")
     with store.read_only(Path(run.db)) as con:
         if "member_ledger" not in store.table_names(con):
