@@ -15,7 +15,6 @@ from flows.inbox import read_table
 from reports.xlsx import new_workbook, sheet
 from transforms import calendar as cal
 from transforms.errors import UserError
-from transforms.money import from_decimal
 from transforms.staging import month_of
 
 STATUS = {"overdue": "PO TERMINIE", "due": "do zrobienia"}
@@ -30,13 +29,6 @@ def check(params: dict) -> None:
         raise UserError("no_database", db=params["db"])
 
 
-def _dicts(con, sql: str, params: list, money: tuple[str, ...] = ()) -> list[dict]:
-    cur = con.execute(sql, params)
-    names = [d[0] for d in cur.description]
-    return [{k: (from_decimal(v) if k in money and v is not None else v) for k, v in zip(names, r, strict=True)}
-            for r in cur.fetchall()]
-
-
 def read(run: Run) -> None:
     day = date.fromisoformat(str(run.date))
     month = month_of(day)
@@ -47,22 +39,22 @@ def read(run: Run) -> None:
         tables = store.table_names(con)
         paid = ("(SELECT max(paid) FROM transfer_status s WHERE s.unit_id = t.payer_id AND s.period = t.period)"
                 if "transfer_status" in tables else "NULL")
-        s["transfers"] = _dicts(con, f"SELECT t.period, t.payer_kind, t.payer_id, t.payee, t.amount, t.due_on, t.rule, "
+        s["transfers"] = store.dicts(con, f"SELECT t.period, t.payer_kind, t.payer_id, t.payee, t.amount, t.due_on, t.rule, "
                                      f"{paid} AS paid FROM transfers t WHERE t.due_on <= last_day(CAST(? AS DATE)) "
-                                     "ORDER BY t.due_on, t.payer_kind DESC, t.payer_id, t.payee", [day],
-                                ("amount", "paid")) if "transfers" in tables else []
+                                     "ORDER BY t.due_on, t.payer_kind DESC, t.payer_id, t.payee", [day]) \
+            if "transfers" in tables else []
         (last,) = con.execute("SELECT max(period) FROM member_ledger WHERE period <= ?", [month]).fetchone() \
             if "member_ledger" in tables else (None,)
-        s["ledger"] = _dicts(con, "SELECT member_id, unit_id, months_unpaid, arrears FROM member_ledger "
-                                  "WHERE period = ? AND months_unpaid > 0 ORDER BY unit_id, member_id", [last],
-                             ("arrears",)) if last else []
-        s["reductions"] = _dicts(con, "SELECT * FROM adjustments_in_force WHERE period = ? ORDER BY unit_id, member_id",
+        s["ledger"] = store.dicts(con, "SELECT member_id, unit_id, months_unpaid, arrears FROM member_ledger "
+                                  "WHERE period = ? AND months_unpaid > 0 ORDER BY unit_id, member_id", [last]) \
+            if last else []
+        s["reductions"] = store.dicts(con, "SELECT * FROM adjustments_in_force WHERE period = ? ORDER BY unit_id, member_id",
                                  [last]) if last and "adjustments_in_force" in tables else []
         s["regions"] = [r for (r,) in con.execute("SELECT DISTINCT region_id FROM units ORDER BY 1").fetchall()] \
             if "units" in tables else []
         s["books"] = dict(con.execute("SELECT unit_id, arg_max(rulebook, period) FROM units GROUP BY 1").fetchall()) \
             if "units" in tables else {}
-        s["claims"] = _dicts(con, "SELECT claim_id, member_id, unit_id, event_date FROM benefit_decisions "
+        s["claims"] = store.dicts(con, "SELECT claim_id, member_id, unit_id, event_date FROM benefit_decisions "
                                   "WHERE decision = 'pending' ORDER BY event_date", []) \
             if "benefit_decisions" in tables else []
     received = {}

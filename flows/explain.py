@@ -12,7 +12,6 @@ from flows.command import Command, Run, Step
 from reports.xlsx import new_workbook, safe_name, sheet
 from transforms import explain as explain_logic
 from transforms.errors import UserError
-from transforms.money import from_decimal
 from transforms.staging import is_period
 
 # what can be explained: the parameter naming it, and the function composing its explanation
@@ -29,15 +28,6 @@ def check(params: dict) -> None:
         raise UserError("no_database", db=params["db"])
 
 
-def _rows(con, sql: str, params: list) -> list[dict]:
-    cur = con.execute(sql, params)
-    names = [d[0] for d in cur.description]
-    money = {"amount", "base", "dues", "surcharge", "total", "adjustment_amount", "d", "owed", "received",
-             "credit", "arrears", "balance", "owed_amount", "wage", "remitted"}
-    return [{k: (from_decimal(v) if k in money and v is not None else v) for k, v in zip(names, r, strict=True)}
-            for r in cur.fetchall()]
-
-
 def read(run: Run) -> None:
     p = run.params
     with store.read_only(Path(run.db)) as con:
@@ -46,29 +36,29 @@ def read(run: Run) -> None:
             if "dues_derivation" not in tables:
                 raise UserError("nothing_to_explain", what=f"członek {p['member_id']}", period=p["period"])
             args = [p["member_id"], p["period"]]
-            dues = _rows(con, "SELECT * FROM dues WHERE member_id = ? AND period = ?", args)
-            derivation = _rows(con, "SELECT * FROM dues_derivation WHERE member_id = ? AND period = ?", args)
+            dues = store.dicts(con, "SELECT * FROM dues WHERE member_id = ? AND period = ?", args)
+            derivation = store.dicts(con, "SELECT * FROM dues_derivation WHERE member_id = ? AND period = ?", args)
             if not dues or not derivation:
                 raise UserError("nothing_to_explain", what=f"członek {p['member_id']}", period=p["period"])
             run.state["args"] = (p["member_id"], p["period"], derivation[0], dues[0],
-                                 _rows(con, "SELECT * FROM income_lines WHERE member_id = ? AND period = ? "
+                                 store.dicts(con, "SELECT * FROM income_lines WHERE member_id = ? AND period = ? "
                                             "ORDER BY source, row, component", args),
-                                 (_rows(con, "SELECT * FROM member_ledger WHERE member_id = ? AND period = ?", args)
+                                 (store.dicts(con, "SELECT * FROM member_ledger WHERE member_id = ? AND period = ?", args)
                                   or [None])[0],
-                                 _rows(con, "SELECT * FROM receipts WHERE member_id = ? AND period = ? "
+                                 store.dicts(con, "SELECT * FROM receipts WHERE member_id = ? AND period = ? "
                                             "ORDER BY kind, source, row", args))
         elif p.get("unit_id"):
             args = [p["unit_id"], p["period"]]
-            steps = _rows(con, "SELECT * FROM split_steps WHERE unit_id = ? AND period = ? ORDER BY basis, step",
+            steps = store.dicts(con, "SELECT * FROM split_steps WHERE unit_id = ? AND period = ? ORDER BY basis, step",
                           args) if "split_steps" in tables else []
             if not steps:
                 raise UserError("nothing_to_explain", what=f"jednostka {p['unit_id']}", period=p["period"])
             rules = rules_for(p["period"])
             levels = {lvl.code: lvl.label for lvl in rules.levels}
-            run.state["args"] = (p["unit_id"], p["period"], steps, levels, _rows(
+            run.state["args"] = (p["unit_id"], p["period"], steps, levels, store.dicts(
                 con, "SELECT * FROM transfers WHERE payer_id = ? AND period = ? ORDER BY payee", args))
         else:
-            rows = _rows(con, "SELECT * FROM delegate_verification WHERE region_id = ? ORDER BY paid_in, voivodeship",
+            rows = store.dicts(con, "SELECT * FROM delegate_verification WHERE region_id = ? ORDER BY paid_in, voivodeship",
                          [p["region_id"]]) if "delegate_verification" in tables else []
             if not rows:
                 raise UserError("nothing_to_explain", what=f"region {p['region_id']}", period="weryfikacji delegatów")

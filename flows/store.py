@@ -16,7 +16,7 @@ from typing import Iterator
 import duckdb
 import polars as pl
 
-from schemas.tables import TABLES
+from schemas.tables import SQL_TYPES, TABLES
 from transforms.errors import UserError
 
 
@@ -103,6 +103,17 @@ def read_only(db: Path) -> Iterator[duckdb.DuckDBPyConnection]:
         yield con
     finally:
         con.close()
+
+
+def dicts(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> list[dict]:
+    """Rows of a query as dicts; money columns (DECIMAL(18,2), the registry's money type) come back
+    as integer grosze through the one conversion boundary, everything else as stored."""
+    from transforms.money import from_decimal
+    cur = con.execute(sql, params or [])
+    money = [str(d[1]) == SQL_TYPES["money"] for d in cur.description]
+    names = [d[0] for d in cur.description]
+    return [{k: (from_decimal(v) if m and v is not None else v) for k, m, v in zip(names, money, r, strict=True)}
+            for r in cur.fetchall()]
 
 
 def table_names(con: duckdb.DuckDBPyConnection) -> set[str]:

@@ -1,6 +1,8 @@
 """Issue 11: members' accounts — receipts, the ledger, the split of dues received, employer claims,
 arrears, re-closes. Worked examples computed by hand in each docstring (RULES.md §5 "Owed and
-received", §10; 004 §3 ust. 1, §10, §2 ust. 3), then properties over generated months."""
+received", §10; 004 §3 ust. 1, §10, §2 ust. 3), then properties over generated months. The
+worked example of a `reduced` amount above the computed dues (50.00 against 8.20, refused under
+§2 ust. 3) is tests/test_contract.py::test_issue_10_a_reduction_not_lower_than_the_dues_is_rejected."""
 from __future__ import annotations
 
 import duckdb
@@ -128,18 +130,6 @@ def test_unit_with_no_receipt_information_is_assumed_received(tmp_path):
     assert levels(r.settlement) == levels(r.allocations)
     assert set(r.receipts["kind"]) == {"assumed"}
     assert r.ledger["balance"].to_list() == [0, 0]
-
-
-def test_reduced_amount_not_lower_than_the_dues_is_rejected(tmp_path):
-    """Computed dues 8.20 (1 000.00 × 0.82 %); a `reduced` amount of 50.00 is not a "niższy wymiar
-    składki" (004 §2 ust. 3): bad_adjustment citing the paragraph, the member gets no dues row."""
-    inbox = write_inbox(tmp_path, members=[member("A")], income=[line("A", "wage", "1000.00")],
-                        adjustments=[{"member_id": "A", "kind": "reduced", "amount": "50.00",
-                                      "valid_from": "2026-10", "valid_to": "2026-10", "decision_ref": "U/1"}])
-    r = run_close(inbox)
-    bad = r.exceptions.filter(pl.col("reason_code") == "bad_adjustment").to_dicts()
-    assert len(bad) == 1 and "§2 ust. 3" in bad[0]["message"] and "50,00 zł" in bad[0]["message"]
-    assert r.dues.height == 0
 
 
 def test_reductions_in_force_are_listed_for_the_region(tmp_path):

@@ -56,3 +56,15 @@ def test_issue_10_a_database_path_that_cannot_be_made_is_named(tmp_path):
     from transforms.errors import UserError
     with pytest.raises(UserError, match="brak/folderu/x.duckdb: nie można otworzyć ani zapisać bazy danych"):
         store.begin(tmp_path / "brak" / "folderu" / "x.duckdb")
+
+
+def test_dicts_return_money_as_grosze_and_other_decimals_as_stored(tmp_path):
+    """flows.store.dicts: the registry's money type (DECIMAL(18,2)) through the one boundary."""
+    import duckdb
+    from decimal import Decimal
+    from flows import store
+    con = duckdb.connect(str(tmp_path / "d.duckdb"))
+    con.execute("CREATE TABLE t (a DECIMAL(18,2), p DECIMAL(5,2), s VARCHAR)")
+    con.execute("INSERT INTO t VALUES (1234.56, 150.00, 'x'), (NULL, NULL, NULL)")
+    assert store.dicts(con, "SELECT * FROM t ORDER BY a NULLS LAST") == [
+        {"a": 123_456, "p": Decimal("150.00"), "s": "x"}, {"a": None, "p": None, "s": None}]
