@@ -307,12 +307,14 @@ def adjustments_in_force(in_force: pl.DataFrame, members: pl.DataFrame, period: 
             .sort("unit_id", "member_id"))
 
 
+def _level_totals(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame.group_by("unit_id", "level").agg(pl.col("amount").sum())
+
+
 def settlement_delta(after: pl.DataFrame, before: pl.DataFrame) -> pl.DataFrame:
     """Per unit and level, what a re-close changed: after − before (both: unit_id, level, amount;
     rows of one level summed). Only the levels that changed."""
-    def total(frame: pl.DataFrame) -> pl.DataFrame:
-        return frame.group_by("unit_id", "level").agg(pl.col("amount").sum())
-    return (total(after).join(total(before), on=["unit_id", "level"], how="full", coalesce=True, suffix="_before")
+    return (_level_totals(after).join(_level_totals(before), on=["unit_id", "level"], how="full", coalesce=True, suffix="_before")
             .select("unit_id", "level", (pl.col("amount").fill_null(0) - pl.col("amount_before").fill_null(0))
                     .alias("amount"))
             .filter(pl.col("amount") != 0).sort("unit_id", "level"))
@@ -330,9 +332,7 @@ def differences(period: str, before: pl.DataFrame, after: pl.DataFrame, before_u
                      pl.coalesce("unit_id_after", "unit_id").alias("unit_id"), pl.lit(x).alias("measure"),
                      pl.col(x).fill_null(0).alias("before"), pl.col(f"{x}_after").fill_null(0).alias("after"))
             for x in measures]
-    def total(frame: pl.DataFrame) -> pl.DataFrame:
-        return frame.group_by("unit_id", "level").agg(pl.col("amount").sum())
-    u = total(before_units).join(total(after_units), on=["unit_id", "level"], how="full", coalesce=True,
+    u = _level_totals(before_units).join(_level_totals(after_units), on=["unit_id", "level"], how="full", coalesce=True,
                                  suffix="_after")
     rows.append(u.select(pl.lit("split").alias("subject"), pl.col("unit_id").alias("subject_id"), "unit_id",
                          pl.col("level").alias("measure"), pl.col("amount").fill_null(0).alias("before"),
