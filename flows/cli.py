@@ -209,6 +209,43 @@ def calendar_(date: str = typer.Option(..., help="dzień RRRR-MM-DD"),
     execute(CALENDAR, engine, date=date, db=db, statements=statements, out=out)
 
 
+@app.command()
+def seats(key: str = typer.Option(..., help="klucz z data/delegate_keys.toml, per:N albo per-started:N"),
+          db: Optional[Path] = typer.Option(None, help="plik bazy DuckDB z zamkniętym miesiącem"),
+          period: Optional[str] = typer.Option(None, help="zamknięty miesiąc RRRR-MM (z --db)"),
+          members: Optional[Path] = typer.Option(None, help="plik liczebności: unit_id albo region_id, members"),
+          out: Optional[Path] = typer.Option(None, help="folder na arkusz"),
+          engine: str = typer.Option("plain", callback=_engine, help="plain (domyślnie) albo prefect")):
+    """Mandaty według klucza (002 §23 ust. 9, 003 Ordynacja Art. 17, 001 §23 pkt 2, ordynacja NSZZ „S”)."""
+    from flows.elections import SEATS
+    execute(SEATS, engine, key=key, db=db, period=period, members=members, out=out)
+
+
+@app.command()
+def eligibility(date: str = typer.Option(..., help="dzień wyborów RRRR-MM-DD"),
+                body: str = typer.Option(..., help="jednostka, region albo związek (zebranie krajowe), np. SL-0001"),
+                db: Path = typer.Option(..., help="plik bazy DuckDB z zamkniętymi miesiącami"),
+                members: Optional[Path] = typer.Option(None, help="members.csv jednostki (imiona i nazwiska na listach)"),
+                assembly: Optional[Path] = typer.Option(None, help="delegaci zebrania dokonującego wyboru (member_id); "
+                                                        "bez niego wybiera zebranie członków"),
+                out: Optional[Path] = typer.Option(None, help="folder na listy"),
+                engine: str = typer.Option("plain", callback=_engine, help="plain (domyślnie) albo prefect")):
+    """Listy uprawnionych do głosowania i do kandydowania w dniu wyborów, z powodem każdego wyłączenia."""
+    from flows.elections import ELIGIBILITY
+    execute(ELIGIBILITY, engine, date=date, body=body, db=db, members=members, assembly=assembly, out=out)
+
+
+@app.command()
+def tally(votes: Path = typer.Option(..., help="protokół: election, entitled, participants, invalid, seats, "
+                                     "candidate, votes"),
+          rules: str = typer.Option(..., help="zasady wyborcze związku: solidarnosc, przerobka, mzzpsz, ozz_srl"),
+          out: Optional[Path] = typer.Option(None, help="folder na arkusz"),
+          engine: str = typer.Option("plain", callback=_engine, help="plain (domyślnie) albo prefect")):
+    """Wynik głosowania: kworum, ważność, wybrani i druga tura."""
+    from flows.elections import TALLY
+    execute(TALLY, engine, votes=votes, rules=rules, out=out)
+
+
 @app.command("salary-caps")
 def salary_caps(period: str = typer.Option(..., callback=_period, help="miesiąc wypłaty, RRRR-MM"),
                 officers: Path = typer.Option(..., help="officers.csv albo .xlsx"),

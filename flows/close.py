@@ -26,7 +26,7 @@ from transforms.staging import is_period
 
 CLOSE_TABLES = ("dues", "allocations", "exceptions", "transfers", "units", "deduction_check", "regions",
                 "receipts", "member_ledger", "ledger_items", "employer_claims", "adjustments_in_force",
-                "dues_derivation", "income_lines", "split_steps")
+                "dues_derivation", "income_lines", "split_steps", "memberships")
 # what a re-close replaces is kept in `history` first (nothing of the past is silently rewritten)
 KEPT_IN_HISTORY = ("dues", "allocations", "transfers", "receipts", "member_ledger", "employer_claims")
 
@@ -119,7 +119,7 @@ def save(run: Run) -> None:
               "member_ledger": result.ledger, "ledger_items": result.items,
               "employer_claims": result.employer_claims, "adjustments_in_force": result.adjustments_in_force,
               "dues_derivation": result.derivation, "income_lines": result.income_lines,
-              "split_steps": result.split_steps}
+              "split_steps": result.split_steps, "memberships": result.memberships}
     for table in CLOSE_TABLES:
         store.write(con, table, frames[table], period=result.period)
     store.ensure(con, "settlement")

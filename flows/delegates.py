@@ -8,13 +8,18 @@ import csv
 import tomllib
 from pathlib import Path
 
-
 from flows import settings, store
 from flows.command import Command, Run, Step
 from flows.inbox import find_table, read_table
 from reports import delegates as delegates_reports
 from schemas.tables import TABLES
-from transforms.delegates import apportion, books_check, key_seats, per_member_factor, verify_remittances
+from transforms.delegates import (
+    apportion,
+    books_check,
+    key_seats,
+    per_member_factor,
+    verify_remittances,
+)
 from transforms.errors import UserError, issues_frame
 from transforms.money import decimal_text, grosze, sql_grosze
 
@@ -58,6 +63,15 @@ def _books(db: Path, config: dict) -> tuple[dict, dict, set[str], dict]:
     return members, remitted, periods, exempt
 
 
+VOIVODESHIP_WAGES = settings.REFERENCE / "gus_enterprise_wage_voivodeship_with_profit.csv"
+
+
+def reference_wages() -> list[dict]:
+    """The reference W figures (voivodeship, month, amount, source), rows named after the file."""
+    rows = read_table(VOIVODESHIP_WAGES, "wages").to_dicts()
+    return [{**r, "_source": f"reference/{VOIVODESHIP_WAGES.name}"} for r in rows]
+
+
 def read(run: Run) -> None:
     inbox = Path(run.inbox)
     rem_path = find_table(inbox, "remittances", True)
@@ -72,7 +86,9 @@ def read(run: Run) -> None:
     run.state["config"] = tomllib.loads(run.state["keys_text"])["verification"]
     run.state["inputs"] = {
         "remittances": read_table(rem_path, "remittances").to_dicts(),
-        "wages": read_table(wages_path, "wages").to_dicts() if wages_path else [],
+        # W: the shipped per-voivodeship figures (data/reference), then the inbox's wages.csv, which
+        # extends them; a month given in both with different amounts is a bad_wage_twice record
+        "wages": reference_wages() + (read_table(wages_path, "wages").to_dicts() if wages_path else []),
         "fallback": fallback, "remittances_name": rem_path.name,
         "wages_name": wages_path.name if wages_path else "wages.csv"}
     run.state["books"] = _books(Path(run.db), run.state["config"])

@@ -27,6 +27,9 @@ REQUIRED = {
     "payments": ["member_id", "paid_on", "amount"],
     "benefit_claims": ["claim_id", "member_id", "kind", "event_date"],
     "statements": ["body", "year", "received_on"],
+    "votes": ["election", "entitled", "participants", "invalid", "seats", "candidate", "votes"],
+    "counts": ["members"],
+    "assembly": ["member_id"],
 }
 OPTIONAL = {
     "units": ["name", "sheltered", "raised_pct", "unemployed_flat", "pensioner_flat",
@@ -42,6 +45,9 @@ OPTIONAL = {
     "payments": ["period", "reference"],
     "benefit_claims": ["documents_on", "relation", "single_parent", "payee", "unit_lacks_funds", "amount_claimed"],
     "statements": [],
+    "votes": [],
+    "counts": ["unit_id", "region_id", "body_id"],
+    "assembly": [],
 }
 
 

@@ -20,6 +20,7 @@ from flows.salary_caps import SALARY_CAPS
 from flows.archive import REPLAY
 from flows.benefits import BENEFITS
 from flows.calendar import CALENDAR
+from flows.elections import ELIGIBILITY, SEATS, TALLY
 from flows.explain import EXPLAIN
 from flows.statement import STATEMENT
 
@@ -114,7 +115,30 @@ def calendar(db: str, out: Optional[str] = None, statements: Optional[str] = Non
                           printer(quiet))
 
 
-FLOWS = {BENEFITS.name: benefits, CALENDAR.name: calendar, EXPLAIN.name: explain, REPLAY.name: replay, STATEMENT.name: pit_statement, CLOSE.name: monthly_close, SALARY_CAPS.name: salary_caps, VERIFY_DELEGATES.name: verify_delegates,
+@flow(name=SEATS.flow_name, flow_run_name=lambda: f"mandaty {flow_run.parameters.get('key')}", log_prints=False)
+def seats(key: str, db: Optional[str] = None, period: Optional[str] = None, members: Optional[str] = None,
+          out: Optional[str] = None, quiet: bool = False) -> Handle:
+    """Seats under a key of data/delegate_keys.toml, from a stored close or a plain count file."""
+    return run_flow_steps(SEATS, dict(key=key, db=db, period=period, members=members, out=out), printer(quiet))
+
+
+@flow(name=ELIGIBILITY.flow_name, flow_run_name=lambda: (f"uprawnienia wyborcze {flow_run.parameters.get('body')} "
+                                                        f"{flow_run.parameters.get('date')}"), log_prints=False)
+def eligibility(date: str, body: str, db: str, members: Optional[str] = None, assembly: Optional[str] = None,
+                out: Optional[str] = None, quiet: bool = False) -> Handle:
+    """Who may vote and who may stand on a day, under the union's election rules."""
+    return run_flow_steps(ELIGIBILITY, dict(date=date, body=body, db=db, members=members, assembly=assembly, out=out),
+                          printer(quiet))
+
+
+@flow(name=TALLY.flow_name, flow_run_name=lambda: f"wyniki głosowania {Path(flow_run.parameters.get('votes')).name}",
+      log_prints=False)
+def tally(votes: str, rules: str, out: Optional[str] = None, quiet: bool = False) -> Handle:
+    """Quorum, validity, winners and runoff of the votes in a protocol file."""
+    return run_flow_steps(TALLY, dict(votes=votes, rules=rules, out=out), printer(quiet))
+
+
+FLOWS = {SEATS.name: seats, ELIGIBILITY.name: eligibility, TALLY.name: tally, BENEFITS.name: benefits, CALENDAR.name: calendar, EXPLAIN.name: explain, REPLAY.name: replay, STATEMENT.name: pit_statement, CLOSE.name: monthly_close, SALARY_CAPS.name: salary_caps, VERIFY_DELEGATES.name: verify_delegates,
          RECONCILE.name: reconcile}
 
 # the monthly close on the 5th at 06:00 (before the 20th, 004 §10), for the previous month
@@ -137,6 +161,9 @@ def deployments(inbox: str, db: str, out: Optional[str], statements: Optional[st
     # the calendar every morning at 07:00: what is due or overdue today
     out_deps.append(calendar.to_deployment("kalendarz-codzienny", cron=CALENDAR_SCHEDULE,
                                            parameters={"db": db, "out": out}))
+    # elections: the key, the day and the body are asked for in the UI's run form
+    out_deps.append(seats.to_deployment("mandaty", parameters={"db": db, "out": out}))
+    out_deps.append(eligibility.to_deployment("uprawnienia-wyborcze", parameters={"db": db, "out": out}))
     if out:    # the yearly statements: the year is asked for in the UI's run form
         out_deps.append(pit_statement.to_deployment("zaswiadczenia-pit", parameters={"db": db, "out": out}))
     if delegates_inbox:

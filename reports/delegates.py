@@ -24,7 +24,7 @@ def write_delegates_workbook(con: duckdb.DuckDBPyConnection, path: Path) -> Path
                refused_exempt_members, verdict_other_reading, recognised_members_other_reading, reading
         FROM delegate_verification ORDER BY paid_in, region_id, voivodeship""").fetchall()
     sheet(wb, "Weryfikacja",
-           ["Region", "Województwo", "Wpływ w miesiącu", "Przeciętne wynagrodzenie (W)",
+           ["Region", "Województwo", "Wpływ w miesiącu", "W: przeciętne wynagrodzenie w sektorze przedsiębiorstw z wypłatami z zysku (województwo, miesiąc poprzedni)",
             "Zadeklarowani płacący", "W jednostkach bez kontroli (liczeni 0)", "Zwolnieni ze składki KK",
             "Przekazano (R)", "Próg (70% × W × 0,1% × N)", "Wynik", "Uznani płacący", "Uznani członkowie",
             "Kwota potrzebna do utrzymania liczby", "Uwagi", "Źródło W",
@@ -32,7 +32,7 @@ def write_delegates_workbook(con: duckdb.DuckDBPyConnection, path: Path) -> Path
             "Uznani członkowie przy drugim odczytaniu", "Odczytanie lit. a"],
            [(*r[:9], VERDICT_PL.get(r[9], r[9]), *r[10:16], VERDICT_PL.get(r[16], r[16]), r[17],
              READING_PL.get(r[18], r[18])) for r in rows],
-           money_cols={3, 7, 8, 12}, widths=[10, 18, 12, 16, 14, 14, 14, 16, 18, 14, 14, 14, 18, 80, 50, 16, 16, 16, 30],
+           money_cols={3, 7, 8, 12}, widths=[10, 18, 12, 24, 14, 14, 14, 16, 18, 14, 14, 14, 18, 80, 50, 16, 16, 16, 30],
            page_header=head)
     sheet(wb, "Mandaty",
            ["Region", "Uznani członkowie", "Członkowie wg deklaracji", "Iloraz", "Mandaty",

@@ -138,6 +138,8 @@ TABLES: dict[str, Table] = {t.name: t for t in [
                 "amount:money, payer, reason_code, reason, amount_claimed:money"), replace_by=("claim_id",)),
     Table("employer_claims", "one row per employer file reporting deductions and member of it",
           _cols("period, employer, unit_id, member_id, owed:money, deducted:money, difference:money, note")),
+    Table("memberships", "one row per valid period of membership in the register the close used (no names)",
+          _cols("period, member_id, unit_id, category, joined_on:date, left_on:date")),
     Table("adjustments_in_force", "one row per member with a reduction or suspension in force in the period",
           _cols("period, unit_id, member_id, kind, amount:money, valid_from, valid_to, months_covered:int, "
                 "months_left:int, decision_ref")),

@@ -213,3 +213,28 @@ def test_issue_17_lit_e_exempt_members_of_a_refusing_unit_are_not_recognised(tmp
     wb = load_workbook(tmp_path / "out" / "weryfikacja_delegatow.xlsx")
     header = [c for c in next(wb["Weryfikacja"].iter_rows(max_row=1, values_only=True))]
     assert "Wynik przy drugim odczytaniu lit. a" in header
+
+
+def test_issue_17_w_from_the_reference_file_extended_by_the_inbox(tmp_path, monkeypatch):
+    """W is the voivodeship's enterprise-sector wage with profit payouts (lit. a): the shipped
+    reference figures are read first, wages.csv extends them, and a month given in both with two
+    amounts is a bad_wage_twice record naming the inbox row (the reference figure is used)."""
+    ref = tmp_path / "ref.csv"
+    _write(ref, [{"voivodeship": "śląskie", "month": "2026-10", "amount": "8000.00", "source": "WUS Katowice"}])
+    monkeypatch.setattr(delegates, "VOIVODESHIP_WAGES", ref)
+    inbox = tmp_path / "in"
+    _write(inbox / "remittances.csv", [rem("R1", "śląskie", "56000.00", 10_000),
+                                      rem("R1", "opolskie", "1000.00", 500)])
+    _write(inbox / "wages.csv", [{"voivodeship": "opolskie", "month": "2026-10", "amount": "7000.00"},
+                                 {"voivodeship": "śląskie", "month": "2026-10", "amount": "8100.00"}])
+    out = run_plain(delegates.VERIFY_DELEGATES, inbox=inbox, db=tmp_path / "d.duckdb", seats=10)
+    ver = {v["voivodeship"]: v for v in out.result.verification}
+    assert ver["śląskie"]["wage"] == grosze("8000.00") and ver["śląskie"]["wage_source"] == "WUS Katowice"
+    assert ver["opolskie"]["wage"] == grosze("7000.00")
+    (twice,) = out.result.issues
+    assert twice.reason_code == "bad_wage" and twice.source == "wages.csv" and twice.row == 2
+    assert twice.message.startswith("wages.csv, wiersz 2:")
+
+
+def test_issue_17_the_shipped_voivodeship_reference_file_reads():
+    assert delegates.reference_wages() == [] or all(r["source"] for r in delegates.reference_wages())

@@ -85,6 +85,7 @@ class CloseResult:
     split_steps: pl.DataFrame | None = None    # every move of every unit's cascade, owed and received
     differences: pl.DataFrame | None = None   # a re-close: what changed, before -> after
     corrections: pl.DataFrame | None = None   # a re-close: what goes into the next month's settlement
+    memberships: pl.DataFrame | None = None   # every valid period of membership (issue 17: eligibility)
 
 
 def validate(raw: RawInputs, rules: Rules) -> Staged:
@@ -232,7 +233,15 @@ def finish(raw: RawInputs, staged: Staged, dues_result: DuesResult, rules: Rules
                        arrears=arrears(posted.ledger, months), basis=basis,
                        derivation=dues_result.derivation,
                        income_lines=income_lines(staged.income.status, dues_result.derivation, period),
-                       split_steps=pl.DataFrame(steps, schema=STEP_SCHEMA))
+                       split_steps=pl.DataFrame(steps, schema=STEP_SCHEMA),
+                       memberships=memberships(staged.members, period))
+
+
+def memberships(members, period: str) -> pl.DataFrame:
+    """Every valid period of membership of the register, without names or PESEL (issue 17)."""
+    history = members.history if members.history is not None else members.members
+    return history.select("member_id", "unit_id", "category", "joined_on", "left_on").with_columns(
+        period=pl.lit(period))
 
 
 def income_lines(status: pl.DataFrame, derivation: pl.DataFrame, period: str) -> pl.DataFrame:

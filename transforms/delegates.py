@@ -129,14 +129,14 @@ def stage_wages(rows: list[dict], source: str) -> tuple[dict[tuple[str, str], tu
     for r in rows:
         v, m, a = r["voivodeship"] or "", r["month"] or "", r["amount"] or ""
         if v not in VOIVODESHIPS or not is_period(m) or not re.match(AMOUNT_RE, a):
-            found.append(issue("bad_wage", source=source, row=r["_row"], command="verify-delegates",
+            found.append(issue("bad_wage", source=r.get("_source") or source, row=r["_row"], command="verify-delegates",
                                voivodeship=v, month=m, amount=a))
             continue
         if (v, m) in wages and wages[(v, m)][0] != grosze(a):
-            found.append(issue("bad_wage_twice", source=source, row=r["_row"], command="verify-delegates",
+            found.append(issue("bad_wage_twice", source=r.get("_source") or source, row=r["_row"], command="verify-delegates",
                                voivodeship=v, month=m))
             continue
-        wages[(v, m)] = (grosze(a), r.get("source") or source)
+        wages[(v, m)] = (grosze(a), r.get("source") or r.get("_source") or source)
     return wages, found
 
 

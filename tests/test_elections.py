@@ -1,0 +1,253 @@
+"""Issue 17: the election rules of every union in the seeds (data/elections.toml), the seats of
+every key of data/delegate_keys.toml from a closed demo month, eligibility on a demo date, and
+the tally of a vote. One test per seed rule, citing its paragraph."""
+from __future__ import annotations
+
+from datetime import date
+
+import openpyxl
+import pytest
+
+from flows import settings
+from flows.command import run_plain
+from flows.elections import ELIGIBILITY, RULES, SEATS, TALLY
+from tests.conftest import close_plain
+from transforms import elections as el
+from transforms.errors import UserError
+
+UNIONS = el.load(RULES.read_text(encoding="utf-8"))
+DAY = date(2026, 11, 15)
+
+
+def member(joined, left=None, unpaid=0, mid="M1", unit="U1", assembly=True, more=()):
+    return el.Member(mid, unit, [(date.fromisoformat(joined), date.fromisoformat(left) if left else None), *more],
+                     unpaid, "2026-08" if unpaid else None, assembly)
+
+
+def one(union, m, day=DAY, problems=None):
+    return el.eligibility(UNIONS[union], [m], day, 3, "rulebook [versions.arrears]", problems).members[0]
+
+
+# ------------------------------------------------------------------ membership length
+
+def test_candidate_at_six_months_minus_one_day_and_at_exactly_six_months():
+    """004 Uchwała XIX KZD nr 1/2005 §1 pkt 1 lit. a: at least six months of uninterrupted
+    membership immediately before the election. Joined 15 May: 14 November is six months minus
+    one day (may vote, may not stand), 15 November is exactly six months (may stand)."""
+    m = member("2026-05-15")
+    early = one("solidarnosc", m, date(2026, 11, 14))
+    assert early["may_vote"] and early["may_stand"] == "nie"
+    assert "5 pełnych mies., wymagane 6 — od 2026-11-15" in early["stand_reason"]
+    assert "§1 pkt 1 lit. a" in early["stand_reason"]
+    exact = one("solidarnosc", m, date(2026, 11, 15))
+    assert exact["may_stand"] == "tak" and exact["stand_rule"].endswith("§1 pkt 1 lit. a")
+
+
+def test_six_months_from_the_31st_ends_on_the_months_last_day():
+    assert el.add_months(date(2026, 8, 31), 6) == date(2027, 2, 28)
+    assert el.full_months(date(2026, 8, 31), date(2027, 2, 27)) == 5
+    assert el.full_months(date(2026, 8, 31), date(2027, 2, 28)) == 6
+
+
+def test_a_break_in_membership_restarts_the_count_touching_periods_do_not():
+    """lit. a: 'nieprzerwanym okresem … bezpośrednio poprzedzającym wybór'."""
+    periods = [(date(2010, 1, 1), date(2026, 6, 30)), (date(2026, 7, 1), None)]
+    assert el.uninterrupted_since(periods, DAY) == date(2010, 1, 1)          # the next day: one membership
+    broken = [(date(2010, 1, 1), date(2026, 6, 30)), (date(2026, 7, 2), None)]
+    assert el.uninterrupted_since(broken, DAY) == date(2026, 7, 2)           # a day's gap: counted afresh
+    assert el.uninterrupted_since(broken, date(2026, 7, 1)) is None          # not a member that day
+
+
+def test_five_years_with_the_support_of_a_quarter_of_the_voters():
+    """004 Uchwała XIX KZD nr 1/2005 §1 pkt 1 lit. b: a member of the unit who is not in the
+    electing assembly may stand with five years of membership and the written support of 25 % of
+    those entitled to vote; 4 years 11 months is not enough."""
+    delegates = [member("2000-01-01", mid=f"D{i}") for i in range(10)]
+    veteran = member("2021-11-15", mid="V", assembly=False)
+    short = member("2021-11-16", mid="S", assembly=False)
+    res = el.eligibility(UNIONS["solidarnosc"], delegates + [veteran, short], DAY, 3, "x")
+    rows = {r["member_id"]: r for r in res.members}
+    assert sum(r["may_vote"] for r in res.members) == 10 and not rows["V"]["may_vote"]
+    assert rows["V"]["may_stand"] == "z poparciem" and res.signatures_needed == 3       # ⌈25 % × 10⌉
+    assert "co najmniej 3 z 10 uprawnionych" in rows["V"]["stand_reason"]
+    assert rows["V"]["stand_rule"].endswith("§1 pkt 1 lit. b")
+    assert rows["S"]["may_stand"] == "nie" and "wymagane 60" in rows["S"]["stand_reason"]
+    assert rows["D0"]["may_stand"] == "tak"
+
+
+def test_members_with_three_unpaid_months_may_not_vote():
+    """A member three months in arrears (the rulebook's arrears months, RULES.md §10) is not
+    entitled; two months still are."""
+    out = one("solidarnosc", member("2000-01-01", unpaid=3))
+    assert not out["may_vote"] and out["may_stand"] == "nie"
+    assert out["vote_reason"].startswith("zaległość w składkach 3 mies. od 2026-08")
+    assert one("solidarnosc", member("2000-01-01", unpaid=2))["may_vote"]
+
+
+def test_mzzpsz_delegate_needs_two_years():
+    """001 Załącznik nr 1 pkt 11: 'nie krócej niż 2 lata'."""
+    assert one("mzzpsz", member("2024-11-16"))["may_stand"] == "nie"
+    ok = one("mzzpsz", member("2024-11-15"))
+    assert ok["may_stand"] == "tak" and ok["stand_rule"] == "001 Załącznik nr 1 pkt 11"
+
+
+def test_przerobka_counts_only_delegates_of_units_with_dues_settled():
+    """003 Art. 23 ust. 5: the entitled delegates are those of units whose dues are settled on the
+    day the assembly is called; ust. 4: the assembly needs 50 % + 1 of them."""
+    transfers = [{"period": "2026-09", "payer_id": "A", "amount": 10000, "due_on": date(2026, 10, 20), "paid": 10000},
+                 {"period": "2026-09", "payer_id": "B", "amount": 10000, "due_on": date(2026, 10, 20), "paid": 4000},
+                 {"period": "2026-09", "payer_id": "C", "amount": 10000, "due_on": date(2026, 10, 20), "paid": None},
+                 {"period": "2026-10", "payer_id": "A", "amount": 10000, "due_on": date(2026, 11, 20), "paid": None}]
+    problems = el.unit_problems(transfers, DAY)
+    assert set(problems) == {"B", "C"}                                      # A's October is not due yet
+    assert "wpłacono 40,00 zł" in problems["B"] and "brak uzgodnienia" in problems["C"]
+    body = UNIONS["przerobka"].assembly
+    res = el.delegates_assembly(UNIONS["przerobka"], body, {"A": 250, "B": 99, "C": 100},
+                                {"A": 3, "B": 1, "C": 2}, problems, DAY)
+    assert [(u["unit_id"], u["entitled_delegates"]) for u in res.units] == [("A", 3), ("B", 0), ("C", 0)]
+    t = UNIONS["przerobka"].tally
+    assert el.quorum_needed(3, __import__("fractions").Fraction(t["quorum"]), t["quorum_kind"]) == 2   # 50 % + 1
+    assert el.quorum_needed(4, __import__("fractions").Fraction(t["quorum"]), t["quorum_kind"]) == 3
+
+
+# ------------------------------------------------------------------ tally
+
+def test_a_tally_that_needs_a_runoff():
+    """004 Uchwała 1/2005 §1 pkt 7: more than half of the valid votes; nobody has it, so the two
+    best go to the next round. 41 voted of 55 (quorum 28), 2 invalid, 39 valid: 20 needed."""
+    t = el.tally(UNIONS["solidarnosc"], "przewodniczący", 55, 41, 2, 1, {"A": 18, "B": 14, "C": 7})
+    assert (t.quorum_needed, t.valid, t.votes_needed) == (28, 39, 20)
+    assert t.runoff == ["A", "B"] and [c["result"] for c in t.candidates] == ["druga tura", "druga tura", "niewybrany"]
+    assert t.verdict == "wybrano 0 z 1; druga tura na 1 mandat: A, B"
+
+
+def test_przerobka_elects_at_exactly_half_solidarnosc_does_not():
+    """003 Ordynacja Art. 13 ust. 4 'nie mniej niż 50% głosów' against 004 §1 pkt 7 'więcej niż
+    połowy'; 003 Art. 13 ust. 5: the runoff of the top two."""
+    p = el.tally(UNIONS["przerobka"], "przewodniczący", 50, 40, 0, 1, {"A": 20, "B": 12, "C": 8})
+    assert p.verdict == "wybory ważne; wybrano: A"
+    s = el.tally(UNIONS["solidarnosc"], "przewodniczący", 50, 40, 0, 1, {"A": 20, "B": 12, "C": 8})
+    assert s.runoff == ["A", "B"]
+
+
+def test_a_tally_without_quorum_is_void():
+    """004 §1 pkt 6: at least half of those entitled; 27 of 55 is not; 003 Art. 23 ust. 4:
+    more than half; 25 of 50 is not, 26 is."""
+    t = el.tally(UNIONS["solidarnosc"], "komisja", 55, 27, 0, 1, {"A": 27})
+    assert not t.quorum_met and t.verdict.startswith("wybory nieważne — brak kworum: głosowało 27 z 55")
+    assert all(c["result"] == "głosowanie nieważne" for c in t.candidates)
+    assert not el.tally(UNIONS["przerobka"], "k", 50, 25, 0, 1, {"A": 25}).quorum_met
+    assert el.tally(UNIONS["przerobka"], "k", 50, 26, 0, 1, {"A": 26}).quorum_met
+
+
+def test_more_invalid_than_valid_votes_void_a_solidarnosc_election():
+    """004 §1 pkt 7: 'głosów ważnych musi być więcej niż głosów nieważnych'."""
+    t = el.tally(UNIONS["solidarnosc"], "k", 40, 30, 15, 1, {"A": 15})
+    assert t.valid_over_invalid is False and "nieważnych (15) nie mniej niż ważnych (15)" in t.verdict
+
+
+def test_ozz_srl_plurality_and_a_tie_at_the_last_seat():
+    """002 §20 ust. 9: the most votes win; a tie that decides a seat is voted again among the tied."""
+    t = el.tally(UNIONS["ozz_srl"], "zarząd", 30, 20, 0, 2, {"A": 9, "B": 6, "C": 6, "D": 3})
+    assert [c["result"] for c in t.candidates] == ["wybrany", "druga tura", "druga tura", "niewybrany"]
+    assert t.runoff == ["B", "C"] and t.votes_needed is None
+
+
+def test_two_seats_filled_by_absolute_majority():
+    t = el.tally(UNIONS["mzzpsz"], "komisja", 60, 40, 0, 2, {"A": 30, "B": 25, "C": 10})
+    assert t.verdict == "wybory ważne; wybrano: A, B"
+
+
+# ------------------------------------------------------------------ end to end on the demo
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory):
+    db = tmp_path_factory.mktemp("elections") / "s.duckdb"
+    for period in ("2026-09", "2026-10"):
+        assert close_plain(period, settings.DEMO_INBOX, db, unit_workbooks=False).ok
+    return db
+
+
+def run(command, **params):
+    outcome = run_plain(command, lambda m: None, **params)
+    assert outcome.ok, outcome.message
+    return outcome.run
+
+
+@pytest.mark.parametrize("key,expected", [
+    ("solidarnosc_2014", {"GD": 0, "SL": 0}),             # per region, full 2 100 members
+    ("ozz_srl", {"GD-0001": 3, "SL-0004": 3}),            # per unit, > 50 members: 3 (002 §23 ust. 9)
+    ("przerobka", {"SL-0004": 1}),                        # 1 + ⌊55 / 100⌋ (003 Ordynacja Art. 17), przerobka units only
+    ("mzzpsz", {"związek": None}),                        # 327 > 150: a delegates' assembly (001 §23 pkt 2)
+    ("per:20", {"GD": 5, "SL": 10}),
+])
+def test_seats_under_every_key_from_the_demos_closed_month(db, tmp_path, key, expected):
+    r = run(SEATS, key=key, db=db, period="2026-10", members=None, out=tmp_path)
+    got = {row["body"]: row["seats"] for row in r.state["rows"]}
+    assert {k: got[k] for k in expected} == expected
+    ws = openpyxl.load_workbook(tmp_path / r.state["file"]).active
+    assert ws.cell(1, 3).value == "Mandaty" and ws.max_row == len(got) + 1
+
+
+def test_seats_from_a_plain_count_file(tmp_path):
+    f = tmp_path / "liczebnosc.csv"
+    f.write_text("unit_id;members\nK1;20\nK2;21\nK3;51\n", encoding="cp1250")
+    r = run(SEATS, key="ozz_srl", db=None, period=None, members=f, out=None)
+    assert [(x["body"], x["seats"]) for x in r.state["rows"]] == [("K1", 1), ("K2", 2), ("K3", 3)]
+    assert "K3" in SEATS.summary(r)
+
+
+def test_a_bad_count_is_one_polish_message_naming_the_row(tmp_path):
+    f = tmp_path / "liczebnosc.csv"
+    f.write_text("unit_id,members\nK1,20\nK2,dwadzieścia\n", encoding="utf-8")
+    outcome = run_plain(SEATS, lambda m: None, key="ozz_srl", db=None, period=None, members=f, out=None)
+    assert not outcome.ok
+    assert outcome.message.startswith("liczebnosc.csv, wiersz 2: liczba członków w kolumnie members ('dwadzieścia')")
+
+
+def test_eligibility_on_a_demo_date(db, tmp_path):
+    """SL-0002 on 15 November 2026: M0000002 left on 30 June and joined again on 3 November, so
+    may vote but may not stand (12 days of uninterrupted membership, lit. a)."""
+    r = run(ELIGIBILITY, date="2026-11-15", body="SL-0002", db=db, members=settings.DEMO_INBOX / "members.csv",
+            assembly=None, out=tmp_path)
+    rows = {x["member_id"]: x for x in r.state["result"].members}
+    m2 = rows["M0000002"]
+    assert m2["may_vote"] and m2["may_stand"] == "nie" and m2["member_since"] == date(2026, 11, 3)
+    wb = openpyxl.load_workbook(tmp_path / r.state["file"])
+    assert wb.sheetnames == ["Głosowanie", "Kandydowanie"]
+    found = next(row for row in wb["Kandydowanie"].iter_rows(values_only=True) if row[0] == "M0000002")
+    assert found[1] == "Katarzyna Rutkowska" and found[5] == "nie"
+    summary = ELIGIBILITY.summary(r)
+    assert "może kandydować 54" in summary
+
+
+def test_eligibility_of_przerobkas_national_assembly_without_reconciliation(db):
+    r = run(ELIGIBILITY, date="2026-11-15", body="przerobka", db=db, members=None, assembly=None, out=None)
+    (unit,) = r.state["result"].units
+    assert unit["unit_id"] == "SL-0004" and unit["entitled_delegates"] == 0
+    assert "brak uzgodnienia wpływów" in unit["reason"]
+
+
+def test_unknown_body_and_union_are_polish_messages(db, tmp_path):
+    bad = run_plain(ELIGIBILITY, lambda m: None, date="2026-11-15", body="XX", db=db, members=None, assembly=None,
+                    out=None)
+    assert not bad.ok and bad.message.startswith("Nie ma jednostki ani regionu 'XX'")
+    with pytest.raises(UserError, match="ieznane zasady wyborcze 'abc'"):
+        TALLY.check({"votes": settings.DEMO_INBOX / "votes.csv", "rules": "abc"})
+
+
+def test_tally_of_the_demo_protocol(tmp_path):
+    r = run(TALLY, votes=settings.DEMO_INBOX / "votes.csv", rules="solidarnosc", out=tmp_path)
+    chair, audit = r.state["results"]
+    assert chair.runoff == ["Anna Nowak", "Jan Kowalski"]
+    assert audit.verdict == "wybory ważne; wybrano: Maria Wiśniewska, Tomasz Lewandowski"
+    wb = openpyxl.load_workbook(tmp_path / r.state["file"])
+    assert wb.sheetnames == ["Wyniki", "Podstawa", "Kandydaci"]
+    assert all(not str(c.value).startswith("=") for row in wb["Kandydaci"].iter_rows() for c in row)
+
+
+def test_a_protocol_that_does_not_add_up(tmp_path):
+    f = tmp_path / "votes.csv"
+    f.write_text("election,entitled,participants,invalid,seats,candidate,votes\nk,10,12,0,1,A,5\n", encoding="utf-8")
+    outcome = run_plain(TALLY, lambda m: None, votes=f, rules="przerobka", out=None)
+    assert not outcome.ok and outcome.message.startswith("votes.csv, wiersz 1: głosowanie 'k': liczby się nie zgadzają")

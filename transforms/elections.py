@@ -1,0 +1,306 @@
+"""Elections (issue 17): who may vote and who may stand on a day, and the tally of a vote, under
+each union's election rules in data/elections.toml. Pure: dates, counts and Fractions.
+
+Eligibility reads the membership history (members.csv periods, stored by the close as
+`memberships`), the member ledger (unpaid months) and the units' transfers (reconciliation). The
+tally applies quorum, valid > invalid, the majority a candidate needs, and a runoff.
+"""
+from __future__ import annotations
+
+import calendar
+import math
+import tomllib
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from fractions import Fraction
+
+from transforms.errors import UserError
+
+CONDITIONS = ("in_force", "dues_settled", "unit_dues_settled", "in_assembly")
+MAJORITIES = ("more_than_half_of_valid", "at_least_half_of_valid", "plurality")
+RUNOFFS = ("top_two", "tied")
+
+
+@dataclass(frozen=True)
+class Route:
+    """One path to a right (vote or stand): all its conditions must hold."""
+    conditions: tuple[str, ...]
+    source: str
+    months: int = 0
+    support_share: Fraction | None = None
+
+
+@dataclass(frozen=True)
+class Union:
+    code: str
+    name: str
+    rulebook: str | None
+    valid_from: date
+    source: str
+    vote: tuple[Route, ...]
+    stand: tuple[Route, ...]
+    assembly: dict      # the union's assembly of units' delegates (`--body UNION`), if it has one
+    tally: dict
+
+
+def _routes(items: list[dict]) -> tuple[Route, ...]:
+    out = []
+    for r in items:
+        unknown = set(r.get("conditions", [])) - set(CONDITIONS)
+        if unknown:
+            raise ValueError(f"elections.toml: unknown conditions {sorted(unknown)}")
+        share = r.get("support_share")
+        out.append(Route(tuple(r.get("conditions", [])), r["source"], int(r.get("months", 0)),
+                         Fraction(share) if share is not None else None))
+    return tuple(out)
+
+
+def load(text: str) -> dict[str, Union]:
+    unions = {}
+    for code, u in tomllib.loads(text)["unions"].items():
+        t = u["tally"]
+        if t["majority"] not in MAJORITIES or t["runoff"] not in RUNOFFS or t["quorum_kind"] not in ("at_least", "more_than"):
+            raise ValueError(f"elections.toml: union {code}: bad tally rule")
+        unions[code] = Union(code, u["name"], u.get("rulebook"), date.fromisoformat(u["valid_from"]), u["source"],
+                             _routes(u["vote"]), _routes(u["stand"]), u.get("union_assembly", {}), t)
+    return unions
+
+
+def union_for(unions: dict[str, Union], code: str, day: date) -> Union:
+    if code not in unions:
+        raise UserError("unknown_union", union=code, known=", ".join(sorted(unions)))
+    u = unions[code]
+    if day < u.valid_from:
+        raise UserError("rules_not_in_force", union=code, day=day, valid_from=u.valid_from)
+    return u
+
+
+# ------------------------------------------------------------------ membership length
+
+def add_months(d: date, n: int) -> date:
+    """The same day n calendar months later (the month's last day if it has fewer days)."""
+    y, m = divmod(d.month - 1 + n, 12)
+    year, month = d.year + y, m + 1
+    return date(year, month, min(d.day, calendar.monthrange(year, month)[1]))
+
+
+def uninterrupted_since(periods: list[tuple[date, date | None]], day: date) -> date | None:
+    """The first day of the membership that covers ``day`` without a break, or None if no period
+    covers it. Periods that touch (the next starts at most a day after the last ends) are one."""
+    periods = sorted(periods)
+    cover = [i for i, (j, left) in enumerate(periods) if j <= day and (left is None or left >= day)]
+    if not cover:
+        return None
+    i = cover[-1]
+    start = periods[i][0]
+    for joined, left in reversed(periods[:i]):
+        if left is None or left >= start - timedelta(days=1):
+            start = min(start, joined)
+        else:
+            break
+    return start
+
+
+def full_months(start: date, day: date) -> int:
+    n = (day.year - start.year) * 12 + day.month - start.month
+    return n if add_months(start, n) <= day else n - 1
+
+
+# ------------------------------------------------------------------ eligibility
+
+@dataclass
+class Member:
+    member_id: str
+    unit_id: str
+    periods: list[tuple[date, date | None]]
+    months_unpaid: int = 0
+    oldest_unpaid: str | None = None
+    in_assembly: bool = True          # a member of the electing body (its members' or delegates' assembly)
+
+
+@dataclass
+class Eligibility:
+    union: Union
+    day: date
+    members: list[dict] = field(default_factory=list)     # one row per member of the body
+    units: list[dict] = field(default_factory=list)       # a delegates' assembly: one row per unit
+    signatures_needed: int | None = None
+
+
+def _failures(route: Route, m: Member, day: date, arrears_months: int, arrears_source: str,
+              unit_problem: dict[str, str]) -> list[str]:
+    since = uninterrupted_since(m.periods, day)
+    out = []
+    for c in route.conditions:
+        if c == "in_force" and since is None:
+            out.append("nie jest członkiem w dniu wyborów")
+        elif c == "dues_settled" and m.months_unpaid >= arrears_months:
+            out.append(f"zaległość w składkach {m.months_unpaid} mies. od {m.oldest_unpaid} ({arrears_source})")
+        elif c == "in_assembly" and not m.in_assembly:
+            out.append("nie jest członkiem władzy dokonującej wyboru (--assembly)")
+        elif c == "unit_dues_settled" and unit_problem.get(m.unit_id):
+            out.append(f"jednostka {m.unit_id} nie rozliczyła składek: {unit_problem[m.unit_id]}")
+    if route.months and since is not None and add_months(since, route.months) > day:
+        out.append(f"członkostwo nieprzerwane od {since}: {full_months(since, day)} pełnych mies., "
+                   f"wymagane {route.months} — od {add_months(since, route.months)} ({route.source})")
+    return out
+
+
+def eligibility(union: Union, members: list[Member], day: date, arrears_months: int, arrears_source: str,
+                unit_problem: dict[str, str] | None = None) -> Eligibility:
+    """Every member of the body with the right to vote and to stand, and the reason for each
+    exclusion. A route with a support share is open to a member who meets its other conditions;
+    the signatures needed are counted from those entitled to vote."""
+    unit_problem = unit_problem or {}
+    rows = []
+    for m in sorted(members, key=lambda m: (m.unit_id, m.member_id)):
+        since = uninterrupted_since(m.periods, day)
+        vote_fail = [_failures(r, m, day, arrears_months, arrears_source, unit_problem) for r in union.vote]
+        may_vote = any(not f for f in vote_fail)
+        rows.append({"member_id": m.member_id, "unit_id": m.unit_id, "member_since": since,
+                     "months": full_months(since, day) if since else None, "months_unpaid": m.months_unpaid,
+                     "may_vote": may_vote, "vote_reason": "" if may_vote else "; ".join(min(vote_fail, key=len)),
+                     "_stand": [(r, _failures(r, m, day, arrears_months, arrears_source, unit_problem))
+                                for r in union.stand]})
+    voters = sum(r["may_vote"] for r in rows)
+    needed = None
+    for r in rows:
+        routes = r.pop("_stand")
+        plain = next((route for route, f in routes if not f and route.support_share is None), None)
+        backed = next((route for route, f in routes if not f and route.support_share is not None), None)
+        if plain:
+            r.update(may_stand="tak", stand_rule=plain.source, stand_reason="")
+        elif backed:
+            needed = math.ceil(backed.support_share * voters)
+            r.update(may_stand="z poparciem", stand_rule=backed.source,
+                     stand_reason=f"potrzebne pisemne poparcie co najmniej {needed} z {voters} uprawnionych "
+                                  f"do głosowania ({float(backed.support_share * 100):g}%)")
+        else:
+            r.update(may_stand="nie", stand_rule="",
+                     stand_reason="; ".join(dict.fromkeys(x for _, f in routes for x in f)))
+    return Eligibility(union, day, rows, [], needed)
+
+
+def delegates_assembly(union: Union, body: dict, unit_members: dict[str, int], seats: dict[str, int],
+                       unit_problem: dict[str, str], day: date) -> Eligibility:
+    """An assembly of units' delegates: each unit's seats under the body's key; its delegates are
+    entitled when the unit's conditions hold (003 Art. 23 ust. 5)."""
+    rows = []
+    for u in sorted(unit_members):
+        problem = unit_problem.get(u, "") if "unit_dues_settled" in body.get("unit_conditions", []) else ""
+        rows.append({"unit_id": u, "members": unit_members[u], "delegates": seats[u], "entitled": not problem,
+                     "entitled_delegates": 0 if problem else seats[u],
+                     "reason": f"składka nieuregulowana: {problem}" if problem else "", "rule": body["source"]})
+    return Eligibility(union, day, [], rows, None)
+
+
+def unit_problems(transfers: list[dict], day: date) -> dict[str, str]:
+    """The first transfer of each unit due before ``day`` that was not paid in full: 'za 2026-09
+    (98,40 zł, termin 2026-10-20): wpłacono 0,00 zł' or '… brak uzgodnienia wpływów'."""
+    from transforms.money import format_pl
+    out: dict[str, str] = {}
+    for t in sorted(transfers, key=lambda t: (t["payer_id"], t["due_on"])):
+        if t["due_on"] >= day or t["amount"] <= 0 or t["payer_id"] in out:
+            continue
+        if t["paid"] is None:
+            out[t["payer_id"]] = (f"przelew za {t['period']} ({format_pl(t['amount'])}, termin {t['due_on']}): "
+                                  "brak uzgodnienia wpływów (skladki reconcile)")
+        elif t["paid"] < t["amount"]:
+            out[t["payer_id"]] = (f"przelew za {t['period']} ({format_pl(t['amount'])}, termin {t['due_on']}): "
+                                  f"wpłacono {format_pl(t['paid'])}")
+    return out
+
+
+# ------------------------------------------------------------------ tally
+
+@dataclass
+class Tally:
+    election: str
+    entitled: int
+    participants: int
+    invalid: int
+    valid: int
+    seats: int
+    quorum_needed: int
+    quorum_met: bool
+    valid_over_invalid: bool | None
+    votes_needed: int | None
+    candidates: list[dict]
+    verdict: str
+    runoff: list[str]
+    sources: str
+
+
+def quorum_needed(entitled: int, share: Fraction, kind: str) -> int:
+    """The fewest participants that make the vote valid: at least share × entitled, or more."""
+    q = share * entitled
+    return math.ceil(q) if kind == "at_least" else math.floor(q) + 1
+
+
+def votes_needed(valid: int, majority: str) -> int | None:
+    if majority == "more_than_half_of_valid":
+        return valid // 2 + 1
+    if majority == "at_least_half_of_valid":
+        return -(-valid // 2)
+    return None
+
+
+def tally(union: Union, election: str, entitled: int, participants: int, invalid: int, seats: int,
+          votes: dict[str, int]) -> Tally:
+    """Quorum, validity and winners of one vote. Valid ballots = participants − invalid. A
+    candidate is elected with the votes the rule needs, best first, up to the seats; seats left
+    empty go to a runoff (the rule's candidates), or, with a plurality rule, a tie at the last seat
+    does."""
+    t = union.tally
+    share = Fraction(t["quorum"])
+    need_q = quorum_needed(entitled, share, t["quorum_kind"])
+    valid = participants - invalid
+    quorum_ok = participants >= need_q
+    vi = valid > invalid if t["valid_more_than_invalid"] else None
+    need_v = votes_needed(valid, t["majority"])
+    ranked = sorted(votes.items(), key=lambda kv: (-kv[1], kv[0]))
+    sources = f"kworum: {t['quorum_source']}; większość: {t['majority_source']}; druga tura: {t['runoff_source']}"
+    rows = [{"candidate": c, "votes": v, "share": Fraction(v, valid) if valid else Fraction(0), "result": ""}
+            for c, v in ranked]
+    if not quorum_ok or vi is False:
+        why = (f"brak kworum: głosowało {participants} z {entitled} uprawnionych, potrzeba co najmniej {need_q}"
+               if not quorum_ok else f"głosów nieważnych ({invalid}) nie mniej niż ważnych ({valid})")
+        for r in rows:
+            r["result"] = "głosowanie nieważne"
+        return Tally(election, entitled, participants, invalid, valid, seats, need_q, quorum_ok, vi, need_v,
+                     rows, f"wybory nieważne — {why}", [], sources)
+    elected: list[str] = []
+    if need_v is not None:
+        elected = [c for c, v in ranked if v >= need_v][:seats]
+        if len([c for c, v in ranked if v >= need_v]) > seats:        # a tie at the last seat
+            last = votes[elected[-1]]
+            if sum(1 for _, v in ranked if v == last) > sum(1 for c in elected if votes[c] == last):
+                elected = [c for c in elected if votes[c] > last]
+    else:                                                              # plurality
+        for c, v in ranked:
+            if len(elected) < seats:
+                elected.append(c)
+        if len(ranked) > seats and elected and ranked[seats][1] == votes[elected[-1]]:
+            last = votes[elected[-1]]
+            elected = [c for c in elected if votes[c] > last]
+    empty = seats - len(elected)
+    runoff: list[str] = []
+    if empty:
+        rest = [(c, v) for c, v in ranked if c not in elected]
+        if t["runoff"] == "tied" or need_v is None:
+            last = rest[0][1] if rest else 0
+            runoff = [c for c, v in rest if v == last]
+        else:
+            cut = min(2 * empty, len(rest))
+            floor_votes = rest[cut - 1][1] if cut else 0
+            runoff = [c for c, v in rest if v >= floor_votes]
+    for r in rows:
+        r["result"] = ("wybrany" if r["candidate"] in elected else "druga tura" if r["candidate"] in runoff
+                       else "niewybrany")
+    if empty:
+        verdict = (f"wybrano {len(elected)} z {seats}; druga tura na {empty} "
+                   f"{'mandat' if empty == 1 else 'mandaty'}: {', '.join(runoff)}")
+    else:
+        verdict = f"wybory ważne; wybrano: {', '.join(elected)}"
+    return Tally(election, entitled, participants, invalid, valid, seats, need_q, quorum_ok, vi, need_v,
+                 rows, verdict, runoff, sources)
