@@ -236,5 +236,7 @@ def test_issue_17_w_from_the_reference_file_extended_by_the_inbox(tmp_path, monk
     assert twice.message.startswith("wages.csv, wiersz 2:")
 
 
-def test_issue_17_the_shipped_voivodeship_reference_file_reads():
-    assert delegates.reference_wages() == [] or all(r["source"] for r in delegates.reference_wages())
+def test_issue_17_the_shipped_voivodeship_reference_file_reads_and_every_figure_names_its_source():
+    header = delegates.VOIVODESHIP_WAGES.read_text(encoding="utf-8").splitlines()[0]
+    assert header == "voivodeship,month,amount,source"
+    assert all(r["source"] and r["_source"].startswith("reference/") for r in delegates.reference_wages())
