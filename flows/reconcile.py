@@ -25,7 +25,8 @@ from transforms.errors import UserError, issue, issues_frame, mask_personal, tex
 from transforms.ledger import arrears
 from transforms.money import from_decimal, sql_grosze
 from transforms.reconcile import Expected, Unit, reconcile
-from transforms.statements import check_mt940, csv_profile_matches, parse_bank_csv, parse_mt940
+from transforms.statements import (check_mt940, csv_profile_matches, decode_statement, failing_line, parse_bank_csv,
+                                   parse_mt940, statement_header)
 
 MT940_SUFFIXES = (".sta", ".mt940", ".940")
 PAYMENTS = "payments.csv"
@@ -56,14 +57,23 @@ def read_bank_csv(raw: bytes, name: str, period: str) -> tuple[list[dict], list]
 
 
 def read_mt940(raw: bytes, name: str, period: str) -> tuple[list[dict], list, tuple]:
+    """One MT940 file: its encoding detected, checked, parsed; a statement in another currency
+    than złoty, or one the parser cannot read, is one record naming the file (and the line) and
+    the other files are used."""
+    content, encoding = decode_statement(raw)
+    cleaned, found, identity = check_mt940(content, name, period)
+    if cleaned is None:
+        return [], found, identity
+    header = statement_header(cleaned)
+    if header["currency"] and header["currency"] != "PLN":
+        return [], found + [issue("foreign_currency_statement", source=name, command="reconcile", period=period,
+                                  currency=header["currency"], account=header["account"])], identity
     try:
-        content = raw.decode("cp1250")
-        cleaned, found, identity = check_mt940(content, name, period)
-        if cleaned is None:
-            return [], found, identity
         entries = parse_mt940(cleaned, name)
-    except Exception as e:  # noqa: BLE001 - the parser library's failures are reported with the file name
-        return [], [_bad(name, period, text("problems", "file_unreadable", detail=f"{type(e).__name__}: {e}"))], ()
+    except Exception as e:  # noqa: BLE001 - the parser library's failures are reported with the file and line
+        line, what = failing_line(cleaned, e)
+        return [], found + [issue("bad_statement", source=name, row=line, command="reconcile", period=period,
+                                  why=text("problems", "mt940_unreadable", what=what, encoding=encoding))], ()
     expected = sum(1 for ln in cleaned.splitlines() if ln.startswith(":61:"))
     if len(entries) != expected:           # nothing vanishes: the parser skipped an entry it could not read
         return [], found + [_bad(name, period, text("problems", "entries_vanished", read=len(entries),

@@ -22,43 +22,159 @@ def bank_account_iban(value: str | None) -> str | None:
     return compact if compact.startswith("PL") and iban.is_valid(compact) else None
 
 
-def subfields_86(details: str) -> dict[str, str]:
-    """Polish :86: subfields ('~20Składki~3010901014' -> {'20': 'Składki', '30': '10901014'})."""
-    return dict(re.findall(r"~(\d\d)([^~]*)", details or ""))
+# ------------------------------------------------------------------ MT940 as the banks write it
+
+# the code pages Polish banks write MT940 in; UTF-8 is recognised by decoding strictly
+ENCODINGS = ("cp1250", "iso-8859-2", "cp852")
+_POLISH = set("ąćęłńóśźżĄĆĘŁŃÓŚŹŻ")
+_FILLER = b"\xff"          # PKO BP pads :86: with 0xFF bytes
 
 
-def account_from_86(details: str) -> str | None:
-    """The counterparty account: ~38 (IBAN), else bank ~30 + account ~31 with check digits."""
+def decode_statement(raw: bytes) -> tuple[str, str]:
+    """Bytes of a statement -> (text, encoding). Filler bytes are dropped first; UTF-8 if the
+    bytes decode strictly as UTF-8, else the code page whose decoding yields the most Polish
+    letters and the fewest characters no bank writes (ties: cp1250, ISO-8859-2, CP852)."""
+    raw = raw.replace(_FILLER, b"")
+    try:
+        return raw.decode("utf-8-sig"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+
+    def score(text: str) -> int:
+        odd = sum(1 for ch in text if ord(ch) > 127 and ch not in _POLISH)
+        odd += sum(1 for ch in text if ord(ch) < 32 and ch not in "\r\n\t")
+        return sum(1 for ch in text if ch in _POLISH) - 2 * odd
+
+    decoded = [(raw.decode(e, errors="replace"), e) for e in ENCODINGS]
+    best = max(range(len(decoded)), key=lambda i: (score(decoded[i][0]), -i))
+    return decoded[best]
+
+
+def separator_86(details: str) -> str:
+    """The :86: subfield separator: the character after the three-digit transaction code
+    ('020~00…', '020^00…', '020<00…'), else the non-alphanumeric character most often followed
+    by two digits; '~' when there is none."""
+    found = re.match(r"\s*\d{3}([^\w\s])\d\d", details or "")
+    if found:
+        return found.group(1)
+    counts: dict[str, int] = {}
+    for ch in re.findall(r"([~^<+?|/])\d\d", details or ""):
+        counts[ch] = counts.get(ch, 0) + 1
+    return max(counts, key=counts.get) if counts else "~"
+
+
+def subfields_86(details: str, sep: str | None = None) -> dict[str, str]:
+    """Polish :86: subfields ('020~20Składki~3010901014' -> {'20': 'Składki', '30': '10901014'}).
+    The bank's line breaks inside :86: are not text: lines are joined exactly."""
+    flat = re.sub(r"[\r\n]", "", details or "")
+    sep = sep or separator_86(flat)
+    out: dict[str, str] = {}
+    for code, value in re.findall(rf"{re.escape(sep)}(\d\d)([^{re.escape(sep)}]*)", flat):
+        out[code] = out.get(code, "") + value
+    return out
+
+
+_NRB = re.compile(r"(?<![\dA-Z])(?:PL)?\d{2}(?:[ -]?\d{4}){6}(?!\d)")
+
+
+def accounts_in_text(text: str) -> list[str]:
+    """Every checksum-valid NRB or PL IBAN written in a text ('Z RACH.: 07 1090 …'), in order."""
+    out = []
+    for m in _NRB.finditer((text or "").upper()):
+        iban = bank_account_iban(m.group(0))
+        if iban and iban not in out:
+            out.append(iban)
+    return out
+
+
+def account_from_86(details: str, own: str | None = None) -> str | None:
+    """The counterparty account: ~38 (IBAN), else bank ~30 + account ~31 with check digits,
+    else the first checksum-valid NRB/IBAN anywhere in the details that is not the statement's
+    own account ``own``."""
     fields = subfields_86(details)
-    if fields.get("38"):
+    if fields.get("38") and bank_account_iban(fields["38"]):
         return bank_account_iban(fields["38"])
-    bank, account = fields.get("30", "").strip(), fields.get("31", "").strip()
+    bank, account = re.sub(r"\s", "", fields.get("30", "")), re.sub(r"\s", "", fields.get("31", ""))
     if re.fullmatch(r"\d{8}", bank) and re.fullmatch(r"\d{16}", account):
         from stdnum import iban
         bban = bank + account
         return "PL" + iban.calc_check_digits("PL00" + bban) + bban
-    return None
+    # the text as the bank cut it into subfields, joined exactly (an account may span two pieces)
+    joined = "".join(fields.values()) or re.sub(r"[\r\n]", "", details or "")
+    found = [a for a in accounts_in_text(joined) if a != own]
+    return found[0] if found else None
+
+
+TITLE_FIELDS = ("20", "21", "22", "23", "24", "25", "26")
+PAYER_FIELDS = ("27", "28", "29", "32", "33", "62", "63")
+
+
+def _clean(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def statement_header(content: str) -> dict:
+    """What the statement says of itself: account (:25:), number (:28C: as written), the
+    opening balance line (:60F:) and the currency."""
+    def tag(name: str) -> str:
+        return next((ln[len(name):].strip() for ln in content.splitlines() if ln.startswith(name)), "")
+    opening = tag(":60F:") or tag(":60M:")
+    currency = re.match(r"[CD]\d{6}([A-Z]{3})", opening)
+    return {"account": tag(":25:"), "number": tag(":28C:"), "opening": opening,
+            "currency": currency.group(1) if currency else None,
+            "own": (accounts_in_text(tag(":25:")) or [None])[0]}
+
+
+def normalise_mt940(content: str) -> str:
+    """What the `mt-940` library cannot read, made readable without changing any amount, date or
+    text: a statement number written as '01/2023/M' becomes its first number ('01')."""
+    def number(m: re.Match) -> str:
+        value = m.group(2).strip()
+        if re.fullmatch(r"\d{1,5}(/\d{1,5})?", value):
+            return m.group(0)
+        digits = re.match(r"\d{1,5}", value)
+        return m.group(1) + (digits.group(0) if digits else "0")
+    return re.sub(r"^(:28C?:)(.*)$", number, content, flags=re.M)
 
 
 def parse_mt940(content: str, name: str) -> list[dict]:
-    """Entries of an MT940 statement (the `mt-940` package parses the blocks)."""
+    """Entries of an MT940 statement (the `mt-940` package parses the blocks; titles and payers
+    are read from the :86: subfields with the statement's own separator, pieces joined exactly)."""
+    import logging
+
     import mt940
+    logging.getLogger("mt940").setLevel(logging.CRITICAL)     # its own errors become our one record
+    own = statement_header(content)["own"]
     transactions = mt940.models.Transactions()
-    transactions.parse(content)
+    transactions.parse(normalise_mt940(content))
     out = []
     for i, t in enumerate(transactions, start=1):
         d = t.data
         details = d.get("transaction_details") or ""
         fields = subfields_86(details)
-        title = " ".join(fields.get(k, "") for k in ("20", "21", "22", "23", "24", "25")).strip() or details
-        payer = " ".join(fields.get(k, "") for k in ("27", "28", "29", "32", "33")).strip()
+        title = _clean("".join(fields.get(k, "") for k in TITLE_FIELDS)) or _clean(re.sub(r"[\r\n]", "", details))
+        payer = _clean("".join(fields.get(k, "") for k in PAYER_FIELDS))
         amount = from_decimal(d["amount"].amount)
         booked = d.get("entry_date") or d["date"]
         out.append({"statement": name, "entry": i, "key": f"{name}#{i}",
                     "booking_date": date(booked.year, booked.month, booked.day), "amount": amount,
-                    "direction": "credit" if amount > 0 else "debit", "account": account_from_86(details),
+                    "direction": "credit" if amount > 0 else "debit", "account": account_from_86(details, own),
                     "counterparty": payer, "title": title})
     return out
+
+
+def failing_line(content: str, error: Exception) -> tuple[int | None, str]:
+    """The line of the statement the parser library choked on and what it says of it: the field
+    and the value its error names (":60F: 'X261031PLN0,00'")."""
+    args = getattr(error, "args", ())
+    value = next((a for a in reversed(args) if isinstance(a, str) and a.strip()), None)
+    tag = next((getattr(a, "id", None) for a in args if getattr(a, "id", None)), None)
+    if value is None:
+        return None, f"{type(error).__name__}: {str(error).splitlines()[0][:120]}"
+    for number, line in enumerate(content.splitlines(), start=1):
+        if value.strip() in line and (tag is None or line.startswith(f":{tag}:")):
+            return number, f"pola :{tag}: '{value.strip()}'" if tag else f"'{value.strip()}'"
+    return None, f"'{value.strip()}'"
 
 
 def csv_profile_matches(header: list[str], profile: dict) -> bool:
