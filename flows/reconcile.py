@@ -7,9 +7,7 @@ Statements: MT940 files (*.sta, *.mt940, *.940) and bank CSV exports through a p
 data/bank_profiles (recognised by header signature). Members paying directly: ``payments.csv``
 (member_id, period, amount) in the statements folder.
 """
-import csv
 import hashlib
-import io
 import tomllib
 from pathlib import Path
 
@@ -18,15 +16,21 @@ import polars as pl
 from flows import settings, store
 from flows.close import rules_for
 from flows.command import Command, Run, Step
+from flows.files import file_problem
 from reports import reconcile as reconcile_reports
 from schemas.tables import TABLES
-from flows.files import file_problem
+from transforms import bank_csv
 from transforms.errors import UserError, issue, issues_frame, mask_personal, text
 from transforms.ledger import arrears
 from transforms.money import from_decimal, sql_grosze
 from transforms.reconcile import Expected, Unit, reconcile
-from transforms.statements import (check_mt940, csv_profile_matches, decode_statement, failing_line, parse_bank_csv,
-                                   parse_mt940, statement_header)
+from transforms.statements import (
+    check_mt940,
+    decode_statement,
+    failing_line,
+    parse_mt940,
+    statement_header,
+)
 
 MT940_SUFFIXES = (".sta", ".mt940", ".940")
 PAYMENTS = "payments.csv"
@@ -41,19 +45,16 @@ def _bad(name: str, period: str, why: str):
 
 
 def read_bank_csv(raw: bytes, name: str, period: str) -> tuple[list[dict], list]:
-    for prof in bank_profiles():
-        try:
-            content = raw.decode(prof["encoding"])
-        except UnicodeDecodeError:
-            continue
-        rows = list(csv.reader(io.StringIO(content), delimiter=prof["separator"]))
-        if len(rows) >= prof["header_row"] and csv_profile_matches([h.strip() for h in rows[prof["header_row"] - 1]], prof):
-            entries, found = parse_bank_csv(rows, prof, name, period)
-            if not entries and not found:
-                found = [issue("empty_statement", source=name, command="reconcile", period=period)]
-            return entries, found
-    return [], [_bad(name, period, text("problems", "no_bank_profile",
-                                        expected="; ".join(", ".join(p["signature"]) for p in bank_profiles())))]
+    """A bank CSV export through the first profile of data/bank_profiles that recognises it."""
+    profiles = bank_profiles()
+    entries, found, profile = bank_csv.read(raw, profiles, name, period)
+    if profile is None:
+        return [], [_bad(name, period, text("problems", "no_bank_profile",
+                                            expected="; ".join(f"{p['bank']}: {', '.join(p['signature'])}"
+                                                               for p in profiles)))]
+    if not entries and not found:
+        found = [issue("empty_statement", source=name, command="reconcile", period=period)]
+    return entries, found
 
 
 def read_mt940(raw: bytes, name: str, period: str) -> tuple[list[dict], list, tuple]:

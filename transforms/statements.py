@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from transforms.errors import Issue, issue, text
-from transforms.money import from_decimal, parse_amount
+from transforms.errors import Issue, issue
+from transforms.money import from_decimal
 
 
 def bank_account_iban(value: str | None) -> str | None:
@@ -134,7 +134,7 @@ def normalise_mt940(content: str) -> str:
             return m.group(0)
         digits = re.match(r"\d{1,5}", value)
         return m.group(1) + (digits.group(0) if digits else "0")
-    return re.sub(r"^(:28C?:)(.*)$", number, content, flags=re.M)
+    return re.sub(r"^(:28C?:)(.*)$", number, content, flags=re.MULTILINE)
 
 
 def parse_mt940(content: str, name: str) -> list[dict]:
@@ -175,60 +175,6 @@ def failing_line(content: str, error: Exception) -> tuple[int | None, str]:
         if value.strip() in line and (tag is None or line.startswith(f":{tag}:")):
             return number, f"pola :{tag}: '{value.strip()}'" if tag else f"'{value.strip()}'"
     return None, f"'{value.strip()}'"
-
-
-def csv_profile_matches(header: list[str], profile: dict) -> bool:
-    return all(c in header for c in profile["signature"])
-
-
-_DATE_FORMATS = {"DD.MM.YYYY": (r"(\d{2})\.(\d{2})\.(\d{4})", (3, 2, 1)),
-                 "YYYY-MM-DD": (r"(\d{4})-(\d{2})-(\d{2})", (1, 2, 3))}
-
-
-def parse_date(value: str, fmt: str) -> date | None:
-    pattern, (y, m, d) = _DATE_FORMATS[fmt]
-    found = re.fullmatch(pattern, value.strip())
-    if not found:
-        return None
-    try:
-        return date(int(found.group(y)), int(found.group(m)), int(found.group(d)))
-    except ValueError:
-        return None
-
-
-def parse_bank_csv(rows: list[list[str]], profile: dict, name: str,
-                   period: str | None = None) -> tuple[list[dict], list[Issue]]:
-    """Entries of a bank CSV export read through its profile; a row whose date or amount cannot
-    be read is an ``Issue`` and the rest of the file is used."""
-    header = [h.strip() for h in rows[profile["header_row"] - 1]]
-    col = {h: i for i, h in enumerate(header)}
-    fmt = profile.get("date_format", "DD.MM.YYYY")
-    entries, issues = [], []
-    for i, r in enumerate(rows[profile["header_row"]:], start=1):
-        if not any(c.strip() for c in r):
-            continue
-
-        def get(column: str) -> str:
-            return r[col[column]].strip() if column in col and col[column] < len(r) else ""
-
-        amount = parse_amount(get(profile["amount_column"]), profile["decimal"])
-        booked = parse_date(get(profile["date_column"]), fmt)
-        problems = []
-        if booked is None:
-            problems.append(text("problems", "statement_date_bad", value=get(profile["date_column"]), format=fmt))
-        if amount is None:
-            problems.append(text("problems", "statement_amount_bad", value=get(profile["amount_column"]),
-                                 decimal=profile["decimal"]))
-        if problems:
-            issues.append(issue("bad_statement_row", source=name, row=i, command="reconcile",
-                                period=period, problems=problems))
-            continue
-        entries.append({"statement": name, "entry": i, "key": f"{name}#{i}", "booking_date": booked,
-                        "amount": amount, "direction": "credit" if amount > 0 else "debit",
-                        "account": bank_account_iban(get(profile["account_column"])),
-                        "counterparty": get(profile.get("counterparty_column", "")),
-                        "title": get(profile["title_column"])})
-    return entries, issues
 
 
 _61 = re.compile(r"^:61:(\d{2})(\d{2})(\d{2})(\d{4})?R?[CD][A-Z]?(\d{1,12},\d{0,2})(?![\d,.])")
