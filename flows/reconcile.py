@@ -23,8 +23,9 @@ from transforms import bank_csv
 from transforms.errors import UserError, issue, issues_frame, mask_personal, text
 from transforms.ledger import arrears
 from transforms.money import from_decimal, sql_grosze
-from transforms.reconcile import Expected, Unit, reconcile
+from transforms.reconcile import Expected, Unit, reconcile, title_patterns
 from transforms.statements import (
+    bank_account_iban,
     check_mt940,
     decode_statement,
     failing_line,
@@ -82,50 +83,108 @@ def read_mt940(raw: bytes, name: str, period: str) -> tuple[list[dict], list, tu
     return entries, found, identity
 
 
-def load_books(db: Path, period: str) -> dict:
+REGIONS_SCOPE = "regiony"        # every region's units (no --region)
+NATIONAL = "national"
+TITLE_PATTERNS = settings.DATA / "title_patterns.toml"
+
+
+def scope_of(params: dict) -> str:
+    """What a reconciliation covers, stored with its rows: 'regiony', 'region SL' or 'national'."""
+    if params.get("level") == NATIONAL:
+        return NATIONAL
+    return f"region {params['region']}" if params.get("region") else REGIONS_SCOPE
+
+
+def _arrears(con, period: str, region: str | None) -> list[dict]:
+    """RULES.md §10 from the members' accounts (the one definition, transforms.ledger.arrears)."""
+    if "member_ledger" not in store.table_names(con):
+        return []
+    (last,) = con.execute("SELECT max(period) FROM member_ledger WHERE period <= ?", [period]).fetchone()
+    ledger = pl.DataFrame(con.execute(
+        f"SELECT period, member_id, unit_id, months_unpaid, {sql_grosze('arrears')} FROM member_ledger "
+        "WHERE period = ? AND months_unpaid > 0", [last]).fetchall(),
+        schema={"period": pl.String, "member_id": pl.String, "unit_id": pl.String, "months_unpaid": pl.Int64,
+                "arrears": pl.Int64}, orient="row")
+    books = dict(con.execute("SELECT unit_id, rulebook FROM units WHERE period = ?", [last]).fetchall())
+    regions = dict(con.execute("SELECT unit_id, region_id FROM units WHERE period = ?", [last]).fetchall())
+    rules = rules_for(last or period)
+    months = {u: rules.version(b).arrears_months for u, b in books.items() if b in rules.versions}
+    rows = arrears(ledger, months).to_dicts()
+    return [r for r in rows if region is None or regions.get(r["unit_id"]) == region]
+
+
+def load_books(db: Path, period: str, region: str | None = None, level: str | None = None) -> dict:
+    """What the statements are matched against. A region's level (the default): the transfers its
+    units owe it (all regions', or ``region``'s own), the forwards it owes onwards, the members in
+    arrears. The national level: the forwards each region owes the national board and the national
+    strike fund, and the contributions units of a union without regions pay the national board
+    directly (the rulebooks' [versions.reconcile] national payees)."""
     if not db.exists():
         raise UserError("no_database", db=db)
     g = from_decimal
     with store.read_only(db) as con:
-        roots = [p for (p,) in con.execute("SELECT DISTINCT payer_kind FROM transfers t WHERE EXISTS "
-                                           "(SELECT 1 FROM units u WHERE u.unit_id = t.payer_id)").fetchall()]
-        region_levels = [p for (p,) in con.execute(
-            "SELECT DISTINCT payee FROM transfers WHERE list_contains(?, payer_kind)", [roots]).fetchall()]
-        forwarders = [p for (p,) in con.execute(
-            "SELECT DISTINCT payer_kind FROM transfers WHERE list_contains(?, payer_kind)", [region_levels]).fetchall()]
-        # the transfers a region's statement receives: units paying the level that forwards onwards
-        expected = [Expected(u, p, g(a), d) for u, p, a, d in con.execute(
-            "SELECT payer_id, period, amount, due_on FROM transfers WHERE list_contains(?, payer_kind) "
-            "AND list_contains(?, payee) AND period <= ? ORDER BY period, payer_id",
-            [roots, forwarders, period]).fetchall()]
-        units = [Unit(u, n or "", acc) for u, n, acc in con.execute(
-            "SELECT unit_id, arg_max(name, period), arg_max(bank_account, period) FROM units "
-            "WHERE period <= ? GROUP BY unit_id", [period]).fetchall()]
-        forwards = [dict(zip(("region_id", "payer_kind", "payee", "amount", "due_on"), (r[0], r[1], r[2], g(r[3]), r[4])))
-                    for r in con.execute("SELECT payer_id, payer_kind, payee, amount, due_on FROM transfers WHERE "
-                                         "list_contains(?, payer_kind) AND period = ? ORDER BY payer_id, payee",
-                                         [forwarders, period]).fetchall()]
-        # RULES.md §10 from the members' accounts (the one definition, transforms.ledger.arrears)
-        arrears_rows: list[dict] = []
-        if "member_ledger" in store.table_names(con):
-            (last,) = con.execute("SELECT max(period) FROM member_ledger WHERE period <= ?", [period]).fetchone()
-            ledger = pl.DataFrame(con.execute(
-                f"SELECT period, member_id, unit_id, months_unpaid, {sql_grosze('arrears')} FROM member_ledger "
-                "WHERE period = ? AND months_unpaid > 0", [last]).fetchall(),
-                schema={"period": pl.String, "member_id": pl.String, "unit_id": pl.String, "months_unpaid": pl.Int64,
-                        "arrears": pl.Int64}, orient="row")
-            books = dict(con.execute("SELECT unit_id, rulebook FROM units WHERE period = ?", [last]).fetchall())
-            rules = rules_for(last or period)
-            months = {u: rules.version(b).arrears_months for u, b in books.items() if b in rules.versions}
-            arrears_rows = arrears(ledger, months).to_dicts()
-    if not expected:
+        tables = store.table_names(con)
+        units = [Unit(u, n or "", bank_account_iban(acc), r) for u, n, acc, r in con.execute(
+            "SELECT unit_id, arg_max(name, period), arg_max(bank_account, period), arg_max(region_id, period) "
+            "FROM units WHERE period <= ? GROUP BY unit_id", [period]).fetchall()]
+        regions = store.dicts(con, "SELECT region_id, arg_max(name, period) AS name, "
+                              "arg_max(bank_account, period) AS bank_account, "
+                              "arg_max(transfer_title, period) AS transfer_title FROM regions WHERE period <= ? "
+                              "GROUP BY 1 ORDER BY 1", [period]) if "regions" in tables else []
+        known_regions = {u.region_id for u in units} | {r["region_id"] for r in regions}
+        if region and region not in known_regions:
+            raise UserError("unknown_region", region=region, known=", ".join(sorted(known_regions)))
+        if level == NATIONAL:
+            rules = rules_for(period)
+            payees = sorted({p for v in rules.versions.values() for p in v.national_payees})
+            expected = [Expected(payer, p, g(a), d) for payer, p, a, d in con.execute(
+                "SELECT payer_id, period, sum(amount), due_on FROM transfers WHERE list_contains(?, payee) "
+                "AND period <= ? GROUP BY payer_id, period, due_on ORDER BY period, payer_id",
+                [payees, period]).fetchall()]
+            payers = [Unit(r["region_id"], r["name"] or "", bank_account_iban(r["bank_account"]), r["region_id"])
+                      for r in regions]
+            payers += [Unit(r, "", None, r) for r in sorted({e.unit_id for e in expected} - {p.unit_id for p in payers}
+                                                             - {u.unit_id for u in units})]
+            payers += [u for u in units if u.unit_id in {e.unit_id for e in expected}]
+            result = {"expected": expected, "units": payers, "forwards": [], "arrears": [],
+                      "national_source": "; ".join(sorted({v.national_source for v in rules.versions.values()
+                                                           if v.national_source}))}
+        else:
+            roots = [p for (p,) in con.execute("SELECT DISTINCT payer_kind FROM transfers t WHERE EXISTS "
+                                               "(SELECT 1 FROM units u WHERE u.unit_id = t.payer_id)").fetchall()]
+            region_levels = [p for (p,) in con.execute(
+                "SELECT DISTINCT payee FROM transfers WHERE list_contains(?, payer_kind)", [roots]).fetchall()]
+            forwarders = [p for (p,) in con.execute(
+                "SELECT DISTINCT payer_kind FROM transfers WHERE list_contains(?, payer_kind)",
+                [region_levels]).fetchall()]
+            only = "AND region_id = ?" if region else ""
+            # the transfers a region's statement receives: units paying the level that forwards onwards
+            expected = [Expected(u, p, g(a), d) for u, p, a, d in con.execute(
+                "SELECT payer_id, period, amount, due_on FROM transfers WHERE list_contains(?, payer_kind) "
+                f"AND list_contains(?, payee) AND period <= ? {only} ORDER BY period, payer_id",
+                [roots, forwarders, period] + ([region] if region else [])).fetchall()]
+            forwards = [dict(zip(("region_id", "payer_kind", "payee", "amount", "due_on"),
+                                 (r[0], r[1], r[2], g(r[3]), r[4])))
+                        for r in con.execute("SELECT payer_id, payer_kind, payee, amount, due_on FROM transfers "
+                                             f"WHERE list_contains(?, payer_kind) AND period = ? "
+                                             f"{'AND payer_id = ?' if region else ''} ORDER BY payer_id, payee",
+                                             [forwarders, period] + ([region] if region else [])).fetchall()]
+            result = {"expected": expected, "units": units, "forwards": forwards,
+                      "arrears": _arrears(con, period, region)}
+    if not result["expected"]:
         raise UserError("no_transfers", db=db, period=period)
-    return {"expected": expected, "units": units, "forwards": forwards, "arrears": arrears_rows}
+    config = tomllib.loads(TITLE_PATTERNS.read_text(encoding="utf-8"))
+    result["patterns"] = title_patterns(config, regions).first(region)
+    return result
 
 
 def check(params: dict) -> None:
     if not Path(params["statements"]).is_dir():
         raise UserError("no_folder", path=params["statements"], what="wyciągów")
+    if params.get("level") not in (None, "region", NATIONAL):
+        raise UserError("bad_option", name="--level", detail=f"'{params['level']}': poziom to region albo national")
+    if params.get("level") == NATIONAL and params.get("region"):
+        raise UserError("bad_option", name="--region", detail="poziom krajowy obejmuje wszystkie regiony; bez --region")
 
 
 def read_statements(folder: Path, period: str) -> tuple[list[dict], list]:
@@ -169,13 +228,14 @@ def read_statements(folder: Path, period: str) -> tuple[list[dict], list]:
 def read(run: Run) -> None:
     folder = Path(run.statements)
     credits, found = read_statements(folder, run.period)
-    books = load_books(Path(run.db), run.period)
+    books = load_books(Path(run.db), run.period, run.params.get("region"), run.params.get("level"))
     if (folder / PAYMENTS).exists():     # it belongs to the close now: said, never silently ignored
         found.append(issue("payments_moved", source=PAYMENTS, command="reconcile", period=run.period))
     rules = rules_for(run.period)
     for f in books["forwards"]:
         f["payee_label"] = rules.payee_label(f["payee"])
     run.state["inputs"] = {"credits": credits, "issues": found, **books}
+    run.state["scope"] = scope_of(run.params)
 
 
 def compute(run: Run) -> None:
@@ -184,14 +244,18 @@ def compute(run: Run) -> None:
 
 def save(run: Run) -> None:
     """One transaction; a re-run for the same period replaces that period's rows."""
-    res, con, key = run.state["result"], run.database(), {"reconciled_for": run.period}
+    res, con = run.state["result"], run.database()
+    key = {"reconciled_for": run.period, "scope": run.state["scope"]}
+    for table in ("bank_credits", "transfer_matches", "transfer_status", "arrears", "reconcile_exceptions"):
+        store.ensure(con, table)      # rows of a database from before scopes: every region's
+        con.execute(f"UPDATE {table} SET scope = ? WHERE scope IS NULL", [REGIONS_SCOPE])
     matched: dict[tuple, int] = {}
     for m in res.matches:
         matched[(m["statement"], m["entry"])] = matched.get((m["statement"], m["entry"]), 0) + m["amount"]
     reasons = {(u["statement"], u["entry"]): u["reason"] for u in res.unmatched}
     # the region's tables carry no personal data: a payer's name is kept only when the money came
     # from a unit (it is the unit's name); PESEL-like numbers in titles are masked
-    credits = [{**c, "reconciled_for": run.period, "unmatched_reason": reasons.get((c["statement"], c["entry"])),
+    credits = [{**c, **key, "unmatched_reason": reasons.get((c["statement"], c["entry"])),
                 "matched": matched.get((c["statement"], c["entry"]), 0) if c["direction"] == "credit" else None,
                 "title": mask_personal(c["title"]),
                 "counterparty": c["counterparty"] if matched.get((c["statement"], c["entry"])) else None}
@@ -200,12 +264,12 @@ def save(run: Run) -> None:
     for table, rows in (("transfer_matches", res.matches), ("transfer_status", res.status), ("arrears", res.arrears)):
         store.write(con, table, TABLES[table].frame([{**r, **key} for r in rows]), **key)
     store.write(con, "reconcile_exceptions", issues_frame(res.issues).with_columns(
-        reconciled_for=pl.lit(run.period)), **key)
+        reconciled_for=pl.lit(run.period), scope=pl.lit(run.state["scope"])), **key)
 
 
 def report(run: Run) -> None:
     if run.params.get("out"):
-        reconcile_reports.write_reconcile_workbooks(run.database(), run.state["result"], run.output)
+        reconcile_reports.write_reconcile_workbooks(run.database(), run.state["result"], run.output, run.state["scope"])
 
 
 RECONCILE = Command(

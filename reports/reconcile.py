@@ -14,31 +14,44 @@ STATUS_PL = {"paid": "zapłacono", "late": "po terminie", "short": "niedopłata"
              "missing": "brak wpłaty"}
 
 
-def write_reconcile_workbooks(con: duckdb.DuckDBPyConnection, res, output: Callable[[str], Path]) -> Path:
-    p = [res.period]
-    head = f"Uzgodnienie wpływów do {res.period}"
+def scope_label(scope: str) -> str:
+    return {"national": "poziom krajowy", "regiony": "wszystkie regiony"}.get(scope, scope)
+
+
+def workbook_name(period: str, scope: str) -> str:
+    if scope == "national":
+        return f"uzgodnienie_krajowe_{period}.xlsx"
+    return f"uzgodnienie_{period}.xlsx" if scope == "regiony" else f"uzgodnienie_{period}_{safe_name(scope)}.xlsx"
+
+
+def write_reconcile_workbooks(con: duckdb.DuckDBPyConnection, res, output: Callable[[str], Path],
+                              scope: str = "regiony") -> Path:
+    p = [res.period, scope]
+    national = scope == "national"
+    head = f"Uzgodnienie wpływów do {res.period} ({scope_label(scope)})"
     wb = new_workbook()
-    sheet(wb, "Status jednostek",
-          ["Jednostka", "Miesiąc składek", "Należne", "Wpłacono", "Różnica", "Termin", "Ostatnia wpłata",
+    sheet(wb, "Status regionów" if national else "Status jednostek",
+          ["Region albo jednostka (płatnik)" if national else "Jednostka", "Miesiąc składek", "Należne", "Wpłacono", "Różnica", "Termin", "Ostatnia wpłata",
            "Dni po terminie", "Status"],
           [(*r[:8], STATUS_PL.get(r[8], r[8])) for r in con.execute(
               """SELECT unit_id, period, expected, paid, difference, due_on, last_payment_on, days_late, status
-                 FROM transfer_status WHERE reconciled_for = ? ORDER BY period, unit_id""", p).fetchall()],
+                 FROM transfer_status WHERE reconciled_for = ? AND scope = ? ORDER BY period, unit_id""", p).fetchall()],
           money_cols={2, 3, 4}, widths=[12, 14, 14, 14, 14, 12, 14, 12, 14], page_header=head)
     sheet(wb, "Nieprzypisane wpływy",
           ["Wyciąg", "Pozycja", "Data", "Kwota", "Rachunek", "Zleceniodawca", "Tytuł", "Powód"],
           con.execute("""SELECT statement, entry, booking_date, amount, account, counterparty, title, unmatched_reason
-                         FROM bank_credits WHERE reconciled_for = ? AND unmatched_reason IS NOT NULL
+                         FROM bank_credits WHERE reconciled_for = ? AND scope = ? AND unmatched_reason IS NOT NULL
                          ORDER BY statement, entry""", p).fetchall(),
           money_cols={3}, widths=[20, 8, 12, 14, 30, 30, 40, 80], page_header=head)
-    sheet(wb, "Do przekazania", ["Region", "Odbiorca", "Kwota", "Termin"],
-          [(f["region_id"], f["payee_label"], f["amount"], f["due_on"]) for f in res.forwards],
-          money_cols={2}, widths=[10, 34, 14, 12], page_header=head)
+    if not national:
+        sheet(wb, "Do przekazania", ["Region", "Odbiorca", "Kwota", "Termin"],
+              [(f["region_id"], f["payee_label"], f["amount"], f["due_on"]) for f in res.forwards],
+              money_cols={2}, widths=[10, 34, 14, 12], page_header=head)
     if res.issues:
         sheet(wb, "Wyjątki", ["Plik", "Wiersz", "Kod", "Co poprawić"],
               [(i.source, i.row, i.reason_code, i.message) for i in res.issues],
               money_cols=set(), widths=[24, 8, 20, 120], page_header=head)
-    path = output(f"uzgodnienie_{res.period}.xlsx")
+    path = output(workbook_name(res.period, scope))
     wb.save(path)
     # per unit: members three or more months in arrears (RULES.md §10) — for the board, never a removal
     by_unit: dict[str, list] = {}
@@ -60,7 +73,8 @@ def summary_text(run) -> str:
     counts: dict[str, int] = {}
     for s in r.status:
         counts[s["status"]] = counts.get(s["status"], 0) + 1
-    lines = [f"Uzgodnienie do {r.period}: wpływów {len(credits)}, {format_pl(sum(c['amount'] for c in credits))}; "
+    scope = run.state.get("scope", "regiony")
+    lines = [f"Uzgodnienie do {r.period} ({scope_label(scope)}): wpływów {len(credits)}, {format_pl(sum(c['amount'] for c in credits))}; "
              f"przypisano {format_pl(sum(m['amount'] for m in r.matches))}, nieprzypisane "
              f"{format_pl(sum(u['amount'] for u in r.unmatched))} w {len(r.unmatched)} wpływach",
              "  przelewy: " + ", ".join(f"{STATUS_PL.get(k, k)} {v}" for k, v in sorted(counts.items()))]
@@ -75,7 +89,8 @@ def summary_text(run) -> str:
         lines.append(f"  region {f['region_id']} przekazuje {format_pl(f['amount'])}: {f['payee_label']}, termin {f['due_on']}")
     for i in r.issues:
         lines.append(f"  ! {i.message}")
-    lines.append(f"  członkowie z zaległościami 3+ miesięcy: {len(r.arrears)}")
+    if scope != "national":
+        lines.append(f"  członkowie z zaległościami 3+ miesięcy: {len(r.arrears)}")
     if run.workbook:
         lines.append(f"  skoroszyt: {run.workbook}")
     return "\n".join(lines)

@@ -170,18 +170,18 @@ TABLES: dict[str, Table] = {t.name: t for t in [
           _cols("source, row:int, region_id, reason_code, message"), replace_by=()),
     Table("bank_credits", "one row per statement entry (credits and debits)",
           _cols("reconciled_for, statement, entry:int, booking_date:date, amount:money, direction, account, "
-                "counterparty, title, matched:money, unmatched_reason"), replace_by=("reconciled_for",)),
+                "counterparty, title, matched:money, unmatched_reason, scope"), replace_by=("reconciled_for", "scope")),
     Table("transfer_matches", "one row per part of a credit matched to a unit and month",
-          _cols("reconciled_for, statement, entry:int, unit_id, period, amount:money, booking_date:date, matched_by"),
-          replace_by=("reconciled_for",)),
+          _cols("reconciled_for, statement, entry:int, unit_id, period, amount:money, booking_date:date, matched_by, "
+                "scope"), replace_by=("reconciled_for", "scope")),
     Table("transfer_status", "one row per unit and month with a transfer due",
           _cols("reconciled_for, unit_id, period, expected:money, paid:money, difference:money, due_on:date, "
-                "last_payment_on:date, days_late:int, status"), replace_by=("reconciled_for",)),
+                "last_payment_on:date, days_late:int, status, scope"), replace_by=("reconciled_for", "scope")),
     Table("arrears", "one row per member with 3+ consecutive unpaid months",
-          _cols("reconciled_for, member_id, unit_id, first_unpaid, last_unpaid, months:int, amount_due:money"),
-          replace_by=("reconciled_for",)),
+          _cols("reconciled_for, member_id, unit_id, first_unpaid, last_unpaid, months:int, amount_due:money, scope"),
+          replace_by=("reconciled_for", "scope")),
     Table("reconcile_exceptions", "one row per problem found by a reconciliation",
-          _cols("reconciled_for, " + EXCEPTION_COLUMNS), replace_by=("reconciled_for",)),
+          _cols("reconciled_for, " + EXCEPTION_COLUMNS + ", scope"), replace_by=("reconciled_for", "scope")),
 ]}
 
 

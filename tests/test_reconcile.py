@@ -239,3 +239,13 @@ def test_issue_10_every_statement_entry_is_read_or_reported(books, tmp_path):
                                  "pusty plik nie oznacza, że nikt nie wpłacił.")
     # a.sta and b.sta's good entry are used once each: one payment of the huta's month, one more
     assert sorted(c["statement"] for c in outcome.result.credits) == ["a.sta", "b.sta"]
+
+
+def test_issue_12_a_credit_from_the_units_registered_account_is_the_units_whatever_its_title(books, tmp_path):
+    """units.csv stores the account as 26 digits (NRB), the statement as PL + 26: the same account."""
+    db, due, acc = books
+    st = tmp_path / "st"
+    st.mkdir()
+    mt940([(date(2026, 10, 19), due["SL-0003", "2026-09"], acc["SL-0003"], "X", "przelew")], st / "w.sta")
+    res = reconcile_plain("2026-10", st, db).run.state["result"]
+    assert [(m["unit_id"], m["matched_by"]) for m in res.matches] == [("SL-0003", "account, oldest outstanding")]

@@ -5,17 +5,12 @@
 from __future__ import annotations
 
 import re
+import string
 import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
 from transforms.errors import text
-
-_PERIODS = [
-    (re.compile(r"(?<!\d)(\d{4})[-/.](0[1-9]|1[0-2])(?!\d)"), "ym"),
-    (re.compile(r"(?<!\d)(0?[1-9]|1[0-2])[-/.](\d{4})(?!\d)"), "my"),
-]
-
 
 def _norm(text: str) -> str:
     s = (text or "").lower().replace("ł", "l")
@@ -23,23 +18,86 @@ def _norm(text: str) -> str:
     return "".join(ch for ch in s if not unicodedata.combining(ch))
 
 
-def periods_in_title(title: str) -> list[str]:
-    """'Składki 09/2026 i 10.2026' -> ['2026-09', '2026-10'] (in order, no repeats)."""
-    found = []
-    for rx, kind in _PERIODS:
-        for m in rx.finditer(title or ""):
-            y, mo = (m.group(1), m.group(2)) if kind == "ym" else (m.group(2), m.group(1))
-            found.append((m.start(), f"{y}-{int(mo):02d}"))
+@dataclass(frozen=True)
+class TitlePattern:
+    name: str
+    regex: re.Pattern
+    region_id: str | None = None      # a region's own pattern (regions.csv transfer_title)
+
+
+@dataclass(frozen=True)
+class TitlePatterns:
+    """The region patterns first, then the generic ones (data/title_patterns.toml)."""
+    patterns: tuple[TitlePattern, ...]
+    month_names: dict[str, int]
+
+    def first(self, region_id: str | None) -> "TitlePatterns":
+        """The same patterns with ``region_id``'s own in front (the region whose statement it is)."""
+        own = tuple(p for p in self.patterns if p.region_id == region_id)
+        return TitlePatterns(own + tuple(p for p in self.patterns if p not in own), self.month_names)
+
+
+_PLACEHOLDERS = {"unit_id": r"(?P<unit>[a-z0-9][a-z0-9-]*)", "MM": r"(?P<month>\d{1,2})", "YY": r"(?P<yy>\d{2})",
+                 "YYYY": r"(?P<year>\d{4})", "period": r"(?P<year>\d{4})-(?P<month>\d{2})", "unit_name": r".*?"}
+
+
+def template_regex(template: str) -> re.Pattern:
+    """A region's transfer title template ('KZ {unit_id} skł {MM}/{YY}') as a pattern that reads
+    titles without regard to case, Polish letters or spacing."""
     out = []
-    for _, p in sorted(found):
-        if p not in out:
-            out.append(p)
-    return out
+    for literal, field_name, _, _ in string.Formatter().parse(template):
+        for part in re.split(r"(\s+)", _norm(literal)):
+            out.append(r"\s*" if part.isspace() else re.escape(part))
+        if field_name is not None:
+            out.append(_PLACEHOLDERS.get(field_name, r".*?"))
+    return re.compile("".join(out))
+
+
+def title_patterns(config: dict, regions: list[dict] | None = None) -> TitlePatterns:
+    """``config``: data/title_patterns.toml; ``regions``: region_id and transfer_title."""
+    own = [TitlePattern(f"wzór regionu {r['region_id']}", template_regex(r["transfer_title"]), r["region_id"])
+           for r in regions or [] if r.get("transfer_title")]
+    generic = [TitlePattern(g["name"], re.compile(g["regex"])) for g in config["generic"]]
+    return TitlePatterns(tuple(own + generic), {k: int(v) for k, v in config.get("month_names", {}).items()})
+
+
+def _default_patterns() -> TitlePatterns:
+    import tomllib
+    from pathlib import Path
+    path = Path(__file__).resolve().parents[1] / "data" / "title_patterns.toml"
+    return title_patterns(tomllib.loads(path.read_text(encoding="utf-8")))
+
+
+def read_title(title: str, patterns: TitlePatterns | None = None) -> tuple[list[str], list[tuple[str, str | None]]]:
+    """(periods named in order, without repeats; (unit text, region) named by a region's pattern)."""
+    patterns = patterns or _default_patterns()
+    t = _norm(title)
+    found: list[tuple[int, str]] = []
+    units: list[tuple[str, str | None]] = []
+    for p in patterns.patterns:
+        for m in p.regex.finditer(t):
+            g = m.groupdict()
+            year = g.get("year") or (f"20{g['yy']}" if g.get("yy") else None)
+            month = int(g["month"]) if g.get("month") else patterns.month_names.get(g.get("month_name") or "")
+            if year and month and 1 <= month <= 12:
+                found.append((m.start(), f"{year}-{month:02d}"))
+            if g.get("unit"):
+                units.append((g["unit"], p.region_id))
+    out: list[str] = []
+    for _, period in sorted(found):
+        if period not in out:
+            out.append(period)
+    return out, units
+
+
+def periods_in_title(title: str, patterns: TitlePatterns | None = None) -> list[str]:
+    """'Składki 09/2026 i 10.2026' -> ['2026-09', '2026-10'] (in order, no repeats)."""
+    return read_title(title, patterns)[0]
 
 
 @dataclass(frozen=True)
 class Expected:
-    unit_id: str
+    unit_id: str              # the payer: a unit, or at the national level a region or a unit
     period: str
     amount: int
     due_on: date
@@ -47,21 +105,47 @@ class Expected:
 
 @dataclass
 class Unit:
-    unit_id: str
+    unit_id: str              # a payer: a unit, or a region (national level)
     name: str
     bank_account: str | None
+    region_id: str | None = None
 
 
-def identify_unit(credit: dict, units: list[Unit]) -> tuple[Unit | None, str]:
-    """By registered account first, then a unit id in the title, then the unit's name."""
+def _alnum(value: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", _norm(value))
+
+
+def unit_named(named: list[tuple[str, str | None]], units: list[Unit]) -> Unit | None:
+    """The unit a region's title pattern names: by its id, or by its number within that region
+    ('KZ 00001' is the region's unit 1)."""
+    for text_, region in named:
+        wanted = _alnum(text_)
+        for u in units:
+            if _alnum(u.unit_id) == wanted:
+                return u
+        if wanted.isdigit():
+            same = [u for u in units if (region is None or u.region_id == region)
+                    and re.search(r"(\d+)$", u.unit_id) and int(re.search(r"(\d+)$", u.unit_id).group(1)) == int(wanted)]
+            if len(same) == 1:
+                return same[0]
+    return None
+
+
+def identify_unit(credit: dict, units: list[Unit], named: list[tuple[str, str | None]] | None = None
+                  ) -> tuple[Unit | None, str]:
+    """By registered account first, then the region's title pattern, then a unit id in the title,
+    then the unit's name."""
     if credit.get("account"):
         for u in units:
             if u.bank_account and u.bank_account == credit["account"]:
                 return u, "account"
+    by_pattern = unit_named(named or [], units)
+    if by_pattern is not None:
+        return by_pattern, "region title pattern"
     title = _norm(credit.get("title", "")) + " " + _norm(credit.get("counterparty", ""))
     compact = re.sub(r"[^a-z0-9]", "", title)
     for u in sorted(units, key=lambda u: -len(u.unit_id)):
-        if re.sub(r"[^a-z0-9]", "", _norm(u.unit_id)) and re.sub(r"[^a-z0-9]", "", _norm(u.unit_id)) in compact:
+        if _alnum(u.unit_id) and _alnum(u.unit_id) in compact:
             return u, "unit id in title"
     for u in units:
         name = re.sub(r"\s+", " ", _norm(u.name)).strip()
@@ -70,12 +154,20 @@ def identify_unit(credit: dict, units: list[Unit]) -> tuple[Unit | None, str]:
     return None, ""
 
 
-def match_credits(credits: list[dict], expected: list[Expected], units: list[Unit]) -> tuple[list[dict], list[dict]]:
+HOW_PL = {"account": "po rachunku", "region title pattern": "wg wzoru tytułu regionu",
+          "unit id in title": "wg numeru w tytule", "unit name in title": "wg nazwy w tytule"}
+
+
+def match_credits(credits: list[dict], expected: list[Expected], units: list[Unit],
+                  patterns: TitlePatterns | None = None) -> tuple[list[dict], list[dict]]:
     """Every credit ends up in matches (possibly split over periods, overpayment on the last one)
     or in unmatched with a reason: Σ matched + Σ unmatched = Σ credits. Inputs are not changed."""
     by_unit: dict[str, list[Expected]] = {}
     for e in sorted(expected, key=lambda e: e.period):
         by_unit.setdefault(e.unit_id, []).append(e)
+    # the regions this reconciliation covers: a unit of another region is not "missing" here
+    region_of = {u.unit_id: u.region_id for u in units}
+    scope_regions = {region_of.get(u) for u in by_unit} - {None}
     paid: dict[tuple[str, str], int] = {}
 
     def outstanding(e: Expected) -> int:
@@ -95,24 +187,28 @@ def match_credits(credits: list[dict], expected: list[Expected], units: list[Uni
         if c["key"] in reversed_by:
             unmatched.append({**c, "reason": text("notes", "reversed", entry=reversed_by[c["key"]])})
             continue
-        unit, how = identify_unit(c, units)
+        named, named_units = read_title(c.get("title", ""), patterns)
+        unit, how = identify_unit(c, units, named_units)
         if unit is None:
             unmatched.append({**c, "reason": text("notes", "unknown_payer")})
             continue
         own = by_unit.get(unit.unit_id, [])
-        named = periods_in_title(c.get("title", ""))
+        if not own and scope_regions and unit.region_id not in scope_regions:
+            unmatched.append({**c, "unit_id": unit.unit_id, "reason": text(
+                "notes", "not_in_scope", unit_id=unit.unit_id, how=HOW_PL.get(how, how), region=unit.region_id or "—")})
+            continue
         if named:
             targets = [e for e in own if e.period in named]
             missing = [p for p in named if p not in {e.period for e in own}]
             if not targets:
                 unmatched.append({**c, "unit_id": unit.unit_id, "reason": text(
-                    "notes", "no_transfer_for_periods", unit_id=unit.unit_id, how=how, periods=", ".join(missing))})
+                    "notes", "no_transfer_for_periods", unit_id=unit.unit_id, how=HOW_PL.get(how, how), periods=", ".join(missing))})
                 continue
         else:
             targets = [e for e in own if outstanding(e) > 0] or own[-1:]
         if not targets:
             unmatched.append({**c, "unit_id": unit.unit_id,
-                              "reason": text("notes", "nothing_to_pay", unit_id=unit.unit_id, how=how)})
+                              "reason": text("notes", "nothing_to_pay", unit_id=unit.unit_id, how=HOW_PL.get(how, how))})
             continue
         left = c["amount"]
         for i, e in enumerate(targets):
@@ -181,7 +277,7 @@ class ReconcileResult:
 def reconcile(period: str, inputs: dict) -> ReconcileResult:
     """Credits matched to the transfers due, verdicts, and the members in arrears (read from the
     members' accounts by the caller). ``inputs``: credits, expected, units, forwards, arrears, issues."""
-    matches, unmatched = match_credits(inputs["credits"], inputs["expected"], inputs["units"])
+    matches, unmatched = match_credits(inputs["credits"], inputs["expected"], inputs["units"], inputs.get("patterns"))
     status = verdicts(inputs["expected"], matches)
     return ReconcileResult(period, inputs["credits"], matches, unmatched, status, inputs["forwards"],
                            inputs["arrears"], inputs["issues"])
