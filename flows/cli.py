@@ -283,13 +283,14 @@ def reconcile(period: str = typer.Option(..., callback=_period, help="uzgodnij p
                                               "bankowymi *.csv, opcjonalnie payments.csv"),
               db: Path = typer.Option(..., help="plik DuckDB z zapisanymi zamknięciami"),
               out: Optional[Path] = typer.Option(None, help="folder na skoroszyty Excel"),
-              region: Optional[str] = typer.Option(None, help="tylko jednostki tego regionu (wyciąg jednego regionu)"),
-              level: str = typer.Option("region", help="region (domyślnie) albo national: wyciągi Komisji "
-                                        "Krajowej wobec przekazań regionów i składek jednostek"),
+              region_id: Optional[str] = typer.Option(None, "--region", help="tylko jednostki tego regionu "
+                                                      "(wyciąg jednego regionu)"),
+              level: Optional[str] = typer.Option(None, help="national: wyciągi Komisji Krajowej wobec przekazań "
+                                                  "regionów i składek jednostek (bez --level: poziom regionu)"),
               engine: str = typer.Option("prefect", callback=_engine, help="prefect (domyślnie) albo plain")):
     """Wpływy na rachunek regionu (albo Komisji Krajowej) wobec przelewów należnych; statusy i zaległości."""
     from flows.reconcile import RECONCILE
-    execute(RECONCILE, engine, period=period, statements=statements, db=db, out=out, region=region, level=level)
+    execute(RECONCILE, engine, period=period, statements=statements, db=db, out=out, region_id=region_id, level=level)
 
 
 server_app = typer.Typer(help="Lokalny serwer Prefect z ustawieniami skladki (UI: http://127.0.0.1:4200).")

@@ -68,11 +68,11 @@ def verify_delegates(inbox: str, db: str, out: Optional[str] = None, seats: Opti
 
 @flow(name=RECONCILE.flow_name, flow_run_name=_name("uzgodnienie", "statements"), log_prints=False)
 def reconcile(statements: str, db: str, out: Optional[str] = None, period: Optional[str] = None,
-              region: Optional[str] = None, level: Optional[str] = None, quiet: bool = False) -> Handle:
+              region_id: Optional[str] = None, level: Optional[str] = None, quiet: bool = False) -> Handle:
     """Bank statements against the transfers due: a region's (its units'), or the national
     level's (the regions' forwards and the direct contributions of units)."""
     return run_flow_steps(RECONCILE, dict(period=period or previous_month(date.today()), statements=statements,
-                                          db=db, out=out, region=region, level=level), printer(quiet))
+                                          db=db, out=out, region_id=region_id, level=level), printer(quiet))
 
 
 @flow(name=STATEMENT.flow_name, flow_run_name=lambda: f"zaświadczenia PIT {flow_run.parameters.get('year')}",

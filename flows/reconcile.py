@@ -84,15 +84,26 @@ def read_mt940(raw: bytes, name: str, period: str) -> tuple[list[dict], list, tu
 
 
 REGIONS_SCOPE = "regiony"        # every region's units (no --region)
-NATIONAL = "national"
 TITLE_PATTERNS = settings.DATA / "title_patterns.toml"
 
 
 def scope_of(params: dict) -> str:
-    """What a reconciliation covers, stored with its rows: 'regiony', 'region SL' or 'national'."""
-    if params.get("level") == NATIONAL:
-        return NATIONAL
-    return f"region {params['region']}" if params.get("region") else REGIONS_SCOPE
+    """What a reconciliation covers, stored with its rows: 'regiony', 'region SL', or the level
+    given with --level (a level code of the rulebooks' [versions.reconcile])."""
+    if params.get("level"):
+        return params["level"]
+    return f"region {params['region_id']}" if params.get("region_id") else REGIONS_SCOPE
+
+
+def reconcile_levels(period: str) -> dict[str, dict]:
+    """Level code -> {payees, label, source} over the rulebooks in force (payees united)."""
+    out: dict[str, dict] = {}
+    for v in rules_for(period).versions.values():
+        for code, spec in v.reconcile_levels.items():
+            got = out.setdefault(code, {"payees": set(), "label": spec.get("label", code), "sources": set()})
+            got["payees"] |= set(spec["payees"])
+            got["sources"].add(spec.get("source", ""))
+    return out
 
 
 def _arrears(con, period: str, region: str | None) -> list[dict]:
@@ -113,7 +124,7 @@ def _arrears(con, period: str, region: str | None) -> list[dict]:
     return [r for r in rows if region is None or regions.get(r["unit_id"]) == region]
 
 
-def load_books(db: Path, period: str, region: str | None = None, level: str | None = None) -> dict:
+def load_books(db: Path, period: str, region: str | None = None, level: str | None = None) -> dict:  # noqa: C901
     """What the statements are matched against. A region's level (the default): the transfers its
     units owe it (all regions', or ``region``'s own), the forwards it owes onwards, the members in
     arrears. The national level: the forwards each region owes the national board and the national
@@ -134,9 +145,9 @@ def load_books(db: Path, period: str, region: str | None = None, level: str | No
         known_regions = {u.region_id for u in units} | {r["region_id"] for r in regions}
         if region and region not in known_regions:
             raise UserError("unknown_region", region=region, known=", ".join(sorted(known_regions)))
-        if level == NATIONAL:
-            rules = rules_for(period)
-            payees = sorted({p for v in rules.versions.values() for p in v.national_payees})
+        if level:
+            spec = reconcile_levels(period)[level]
+            payees = sorted(spec["payees"])
             expected = [Expected(payer, p, g(a), d) for payer, p, a, d in con.execute(
                 "SELECT payer_id, period, sum(amount), due_on FROM transfers WHERE list_contains(?, payee) "
                 "AND period <= ? GROUP BY payer_id, period, due_on ORDER BY period, payer_id",
@@ -147,8 +158,7 @@ def load_books(db: Path, period: str, region: str | None = None, level: str | No
                                                              - {u.unit_id for u in units})]
             payers += [u for u in units if u.unit_id in {e.unit_id for e in expected}]
             result = {"expected": expected, "units": payers, "forwards": [], "arrears": [],
-                      "national_source": "; ".join(sorted({v.national_source for v in rules.versions.values()
-                                                           if v.national_source}))}
+                      "level_label": spec["label"], "level_source": "; ".join(sorted(spec["sources"] - {""}))}
         else:
             roots = [p for (p,) in con.execute("SELECT DISTINCT payer_kind FROM transfers t WHERE EXISTS "
                                                "(SELECT 1 FROM units u WHERE u.unit_id = t.payer_id)").fetchall()]
@@ -181,10 +191,15 @@ def load_books(db: Path, period: str, region: str | None = None, level: str | No
 def check(params: dict) -> None:
     if not Path(params["statements"]).is_dir():
         raise UserError("no_folder", path=params["statements"], what="wyciągów")
-    if params.get("level") not in (None, "region", NATIONAL):
-        raise UserError("bad_option", name="--level", detail=f"'{params['level']}': poziom to region albo national")
-    if params.get("level") == NATIONAL and params.get("region"):
-        raise UserError("bad_option", name="--region", detail="poziom krajowy obejmuje wszystkie regiony; bez --region")
+    if params.get("level"):
+        from transforms.staging import is_period
+        levels = reconcile_levels(params["period"] if is_period(str(params.get("period"))) else "2026-01")
+        if params["level"] not in levels:
+            raise UserError("bad_option", name="--level", detail=f"'{params['level']}': znane poziomy: "
+                            + ", ".join(sorted(levels)) + " (bez --level: poziom regionu)")
+        if params.get("region_id"):
+            raise UserError("bad_option", name="--region", detail=f"poziom {params['level']} obejmuje wszystkie "
+                            "regiony; podaj --region albo --level, nie oba")
 
 
 def read_statements(folder: Path, period: str) -> tuple[list[dict], list]:
@@ -228,7 +243,7 @@ def read_statements(folder: Path, period: str) -> tuple[list[dict], list]:
 def read(run: Run) -> None:
     folder = Path(run.statements)
     credits, found = read_statements(folder, run.period)
-    books = load_books(Path(run.db), run.period, run.params.get("region"), run.params.get("level"))
+    books = load_books(Path(run.db), run.period, run.params.get("region_id"), run.params.get("level"))
     if (folder / PAYMENTS).exists():     # it belongs to the close now: said, never silently ignored
         found.append(issue("payments_moved", source=PAYMENTS, command="reconcile", period=run.period))
     rules = rules_for(run.period)
@@ -269,7 +284,8 @@ def save(run: Run) -> None:
 
 def report(run: Run) -> None:
     if run.params.get("out"):
-        reconcile_reports.write_reconcile_workbooks(run.database(), run.state["result"], run.output, run.state["scope"])
+        reconcile_reports.write_reconcile_workbooks(run.database(), run.state["result"], run.output,
+                                                    run.state["scope"], run.state["inputs"].get("level_label"))
 
 
 RECONCILE = Command(

@@ -2,6 +2,7 @@
 unit listing its members in arrears (member numbers, for the unit's board), the terminal summary."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Callable
 
@@ -14,21 +15,24 @@ STATUS_PL = {"paid": "zapłacono", "late": "po terminie", "short": "niedopłata"
              "missing": "brak wpłaty"}
 
 
-def scope_label(scope: str) -> str:
-    return {"national": "poziom krajowy", "regiony": "wszystkie regiony"}.get(scope, scope)
+def scope_label(scope: str, level_label: str | None = None) -> str:
+    return level_label or {"regiony": "wszystkie regiony"}.get(scope, scope)
 
 
-def workbook_name(period: str, scope: str) -> str:
-    if scope == "national":
-        return f"uzgodnienie_krajowe_{period}.xlsx"
-    return f"uzgodnienie_{period}.xlsx" if scope == "regiony" else f"uzgodnienie_{period}_{safe_name(scope)}.xlsx"
+def workbook_name(period: str, scope: str, level_label: str | None = None) -> str:
+    if level_label:
+        return f"uzgodnienie_{re.sub(r'[^0-9A-Za-z-]', '_', level_label)}_{period}.xlsx"   # poziom_krajowy
+    if scope == "regiony":
+        return f"uzgodnienie_{period}.xlsx"
+    return f"uzgodnienie_{period}_{re.sub(r'[^0-9A-Za-z-]', '_', scope)}.xlsx"     # 'region SL' -> region_SL
 
 
 def write_reconcile_workbooks(con: duckdb.DuckDBPyConnection, res, output: Callable[[str], Path],
-                              scope: str = "regiony") -> Path:
+                              scope: str = "regiony", level_label: str | None = None) -> Path:
+    """``level_label``: a level above the regions (--level): its payers are regions and units."""
     p = [res.period, scope]
-    national = scope == "national"
-    head = f"Uzgodnienie wpływów do {res.period} ({scope_label(scope)})"
+    national = level_label is not None
+    head = f"Uzgodnienie wpływów do {res.period} ({scope_label(scope, level_label)})"
     wb = new_workbook()
     sheet(wb, "Status regionów" if national else "Status jednostek",
           ["Region albo jednostka (płatnik)" if national else "Jednostka", "Miesiąc składek", "Należne", "Wpłacono", "Różnica", "Termin", "Ostatnia wpłata",
@@ -51,7 +55,7 @@ def write_reconcile_workbooks(con: duckdb.DuckDBPyConnection, res, output: Calla
         sheet(wb, "Wyjątki", ["Plik", "Wiersz", "Kod", "Co poprawić"],
               [(i.source, i.row, i.reason_code, i.message) for i in res.issues],
               money_cols=set(), widths=[24, 8, 20, 120], page_header=head)
-    path = output(workbook_name(res.period, scope))
+    path = output(workbook_name(res.period, scope, level_label))
     wb.save(path)
     # per unit: members three or more months in arrears (RULES.md §10) — for the board, never a removal
     by_unit: dict[str, list] = {}
@@ -73,8 +77,8 @@ def summary_text(run) -> str:
     counts: dict[str, int] = {}
     for s in r.status:
         counts[s["status"]] = counts.get(s["status"], 0) + 1
-    scope = run.state.get("scope", "regiony")
-    lines = [f"Uzgodnienie do {r.period} ({scope_label(scope)}): wpływów {len(credits)}, {format_pl(sum(c['amount'] for c in credits))}; "
+    scope, level_label = run.state.get("scope", "regiony"), run.state["inputs"].get("level_label")
+    lines = [f"Uzgodnienie do {r.period} ({scope_label(scope, level_label)}): wpływów {len(credits)}, {format_pl(sum(c['amount'] for c in credits))}; "
              f"przypisano {format_pl(sum(m['amount'] for m in r.matches))}, nieprzypisane "
              f"{format_pl(sum(u['amount'] for u in r.unmatched))} w {len(r.unmatched)} wpływach",
              "  przelewy: " + ", ".join(f"{STATUS_PL.get(k, k)} {v}" for k, v in sorted(counts.items()))]
@@ -89,7 +93,7 @@ def summary_text(run) -> str:
         lines.append(f"  region {f['region_id']} przekazuje {format_pl(f['amount'])}: {f['payee_label']}, termin {f['due_on']}")
     for i in r.issues:
         lines.append(f"  ! {i.message}")
-    if scope != "national":
+    if level_label is None:
         lines.append(f"  członkowie z zaległościami 3+ miesięcy: {len(r.arrears)}")
     if run.workbook:
         lines.append(f"  skoroszyt: {run.workbook}")

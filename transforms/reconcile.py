@@ -37,7 +37,7 @@ class TitlePatterns:
         return TitlePatterns(own + tuple(p for p in self.patterns if p not in own), self.month_names)
 
 
-_PLACEHOLDERS = {"unit_id": r"(?P<unit>[a-z0-9][a-z0-9-]*)", "MM": r"(?P<month>\d{1,2})", "YY": r"(?P<yy>\d{2})",
+_PLACEHOLDERS = {"unit_id": r"(?P<unit_ref>[a-z0-9][a-z0-9-]*)", "MM": r"(?P<month>\d{1,2})", "YY": r"(?P<yy>\d{2})",
                  "YYYY": r"(?P<year>\d{4})", "period": r"(?P<year>\d{4})-(?P<month>\d{2})", "unit_name": r".*?"}
 
 
@@ -81,8 +81,8 @@ def read_title(title: str, patterns: TitlePatterns | None = None) -> tuple[list[
             month = int(g["month"]) if g.get("month") else patterns.month_names.get(g.get("month_name") or "")
             if year and month and 1 <= month <= 12:
                 found.append((m.start(), f"{year}-{month:02d}"))
-            if g.get("unit"):
-                units.append((g["unit"], p.region_id))
+            if g.get("unit_ref"):
+                units.append((g["unit_ref"], p.region_id))
     out: list[str] = []
     for _, period in sorted(found):
         if period not in out:

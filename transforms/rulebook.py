@@ -120,9 +120,9 @@ class RulebookVersion:
     arrears_months: int = 3
     arrears_source: str = ""
     benefits: dict | None = None     # 004 §5–§6, §9 as written in the rulebook; read by transforms.benefits
-    # issue 12: the levels whose money the national board's account receives (`reconcile --level national`)
-    national_payees: tuple[str, ...] = ()
-    national_source: str = ""
+    # issue 12: level code -> {payees, label, source}: what that level's account receives from the
+    # levels below it (`skladki reconcile --level CODE`)
+    reconcile_levels: dict = field(default_factory=dict)
 
     @property
     def label(self) -> str:
@@ -210,8 +210,7 @@ def parse_rulebook(text: str) -> Rulebook:
             arrears_months=int(v.get("arrears", {}).get("months", 3)),
             arrears_source=v.get("arrears", {}).get("source", ""),
             benefits=v.get("benefits"),
-            national_payees=tuple(v.get("reconcile", {}).get("national", ())),
-            national_source=v.get("reconcile", {}).get("source", ""),
+            reconcile_levels=dict(v.get("reconcile", {})),
         ))
     versions.sort(key=lambda x: x.valid_from)
     return Rulebook(doc["name"], doc.get("label", doc["name"]), bool(doc.get("default", False)),

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import sys
 import tempfile
-from collections import defaultdict
 from datetime import date
 from pathlib import Path
 
