@@ -120,6 +120,15 @@ def demo(folder: Path = typer.Option(Path("out/demo"), help="gdzie zapisać baz�
     print(f"\ndemo: zaświadczenia o składkach za {period[:4]} r. (PIT)", flush=True)
     execute(STATEMENT, "plain", quiet=True, year=int(period[:4]), db=folder / "skladki.duckdb", out=folder,
             members=settings.DEMO_INBOX / "members.csv")
+    from flows.reconcile import RECONCILE
+    print(f"\ndemo: uzgodnienie wyciągów regionów do {period} (data/demo/statements)", flush=True)
+    execute(RECONCILE, "plain", quiet=True, period=period, statements=settings.DEMO_INBOX / "statements",
+            db=folder / "skladki.duckdb", out=folder)
+    from flows.reconcile import reconcile_levels
+    for level, spec in sorted(reconcile_levels(period).items()):     # the levels above the regions
+        print(f"\ndemo: uzgodnienie wyciągu, {spec['label']}, do {period} (data/demo/statements_krajowe)", flush=True)
+        execute(RECONCILE, "plain", quiet=True, period=period, statements=settings.DEMO_INBOX / "statements_krajowe",
+                db=folder / "skladki.duckdb", out=folder, level=level)
 
 
 @app.command()
