@@ -270,7 +270,16 @@ def _guarded(command: Command, params: dict, go: Callable[[], Run]) -> Outcome:
 
 def run_prefect(command: Command, flow_fn: Callable, progress: Callable[[str], None] = lambda m: None,
                 **params) -> Outcome:
-    """The command as its Prefect flow (a temporary local server unless PREFECT_API_URL is set)."""
+    """The command as its Prefect flow (a temporary local server unless PREFECT_API_URL is set).
+
+    A run started from the command line sends no heartbeats: heartbeats let a server notice a run
+    whose process died, but here the process is the user's terminal, which reports the outcome
+    itself, and stopping the heartbeat thread costs up to a second at the end of every command
+    (measured: the demo's Prefect runs were bimodal, 4.5 s and 5.8 s). Runs of `skladki serve`
+    deployments keep them (they run in processes the runner starts, not through here)."""
+    from prefect.flow_engine import FlowRunEngine
+    FlowRunEngine.heartbeat_seconds = property(lambda self: None)   # this process runs this one flow
+
     def go() -> Run:
         done = flow_fn(**params)
         return done.run if isinstance(done, Handle) else done
