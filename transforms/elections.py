@@ -277,9 +277,7 @@ def tally(union: Union, election: str, entitled: int, participants: int, invalid
             if sum(1 for _, v in ranked if v == last) > sum(1 for c in elected if votes[c] == last):
                 elected = [c for c in elected if votes[c] > last]
     else:                                                              # plurality
-        for c, v in ranked:
-            if len(elected) < seats:
-                elected.append(c)
+        elected = [c for c, _ in ranked[:seats]]
         if len(ranked) > seats and elected and ranked[seats][1] == votes[elected[-1]]:
             last = votes[elected[-1]]
             elected = [c for c in elected if votes[c] > last]
