@@ -67,6 +67,8 @@ def main() -> None:
     ap.add_argument("--corrupt", type=float, default=0.0, help="fraction of income lines to damage")
     ap.add_argument("--engines", default="plain,prefect")
     ap.add_argument("--receipts", action="store_true", help="synth with deductions and payments (issue 11)")
+    ap.add_argument("--baseline", action="store_true",
+                    help="also run benchmarks/baseline_polars.py (issue 15) and print each close's ratio to it")
     ap.add_argument("--no-unit-workbooks", action="store_true",
                     help="only the runs without unit workbooks: a first close and a re-close")
     args = ap.parse_args()
@@ -81,6 +83,12 @@ def main() -> None:
         if args.corrupt:
             n = corrupt(work / "inbox" / "income" / "payroll.csv", args.corrupt)
             print(f"corrupted {n} income lines ({args.corrupt:.1%})")
+        base = None
+        if args.baseline:
+            base, rss, out = timed([sys.executable, str(Path(__file__).with_name("baseline_polars.py")),
+                                    str(work / "inbox"), str(work / "baseline.duckdb")])
+            print(f"baseline (bare polars, the same arithmetic): {base:6.1f} s wall, {rss:7.0f} MiB peak  "
+                  f"({out.strip()})", flush=True)
         runs = [("plain", "first run", []), ("plain", "re-run (replaces the period)", []),
                 ("plain", "without unit workbooks", ["--no-unit-workbooks"]),
                 ("prefect", "first run", []), ("prefect", "without unit workbooks", ["--no-unit-workbooks"])]
@@ -94,7 +102,8 @@ def main() -> None:
                                     str(work / f"out-{engine}"), "--engine", engine, *extra])
             rows = re.search(r"wiersze odczytane (\d+ = .*)", out).group(1)
             exc = re.search(r"wyjątki: (.*)", out).group(1)
-            print(f"close   engine={engine:<7} {kind:<29}: {wall:6.1f} s wall, {rss:7.0f} MiB peak,"
+            ratio = f" ({wall / base:.1f}× the baseline)" if base else ""
+            print(f"close   engine={engine:<7} {kind:<29}: {wall:6.1f} s wall{ratio}, {rss:7.0f} MiB peak,"
                   f" rows read {rows}; exceptions {exc}", flush=True)
         first = args.engines.split(",")[0]
         wb = work / f"out-{first}" / f"zamkniecie_{args.period}.xlsx"
