@@ -171,3 +171,18 @@ def test_issue_14_the_close_deployment_is_served_and_runs_when_triggered_through
     assert run.state.is_completed(), run.state
     assert run.name == "zamknięcie 2026-10 · demo"
     assert (tmp_path / "out" / "zamkniecie_2026-10.xlsx").exists()
+
+
+def test_issue_14_flow_parameters_are_stored_as_json_values_without_fastapi():
+    """Every flow's parameters are JSON values; storing them needs no FastAPI import (0.22 s)."""
+    from pathlib import Path
+
+    from prefect.flow_engine import FlowRunEngine
+    from prefect.flows import Flow
+
+    from flows.orchestration import FLOWS
+    assert hasattr(Flow, "serialize_parameters") and hasattr(FlowRunEngine, "heartbeat_seconds")   # Prefect's names
+    for f in FLOWS.values():
+        assert f.serialize_parameters({"db": "s.duckdb", "seats": 3, "quiet": False, "out": None,
+                                       "inbox": Path("skrzynka")}) == \
+            {"db": "s.duckdb", "seats": 3, "quiet": False, "out": None, "inbox": "skrzynka"}
