@@ -219,6 +219,19 @@ def calendar_(date: str = typer.Option(..., help="dzień RRRR-MM-DD"),
 
 
 @app.command()
+def documents(period: str = typer.Option(..., callback=_period, help="zamknięty miesiąc, RRRR-MM"),
+              db: Path = typer.Option(..., help="plik bazy DuckDB z zamkniętym miesiącem"),
+              out: Path = typer.Option(..., help="folder na dokumenty (podfolder jednostki/)"),
+              unit: Optional[list[str]] = typer.Option(None, help="jednostka (można podać kilka razy); "
+                                                       "bez niej wszystkie jednostki"),
+              members: Optional[Path] = typer.Option(None, help="members.csv jednostki (imiona i nazwiska)"),
+              engine: str = typer.Option("plain", callback=_engine, help="plain (domyślnie) albo prefect")):
+    """Skoroszyt i rozliczenie PDF skarbnika jednostki z zapisanego zamknięcia, na żądanie."""
+    from flows.documents import DOCUMENTS
+    execute(DOCUMENTS, engine, period=period, db=db, out=out, units=unit or None, members=members)
+
+
+@app.command()
 def seats(key: str = typer.Option(..., help="klucz z data/delegate_keys.toml, per:N albo per-started:N"),
           db: Optional[Path] = typer.Option(None, help="plik bazy DuckDB z zamkniętym miesiącem"),
           period: Optional[str] = typer.Option(None, help="zamknięty miesiąc RRRR-MM (z --db)"),

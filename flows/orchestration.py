@@ -20,6 +20,7 @@ from flows.salary_caps import SALARY_CAPS
 from flows.archive import REPLAY
 from flows.benefits import BENEFITS
 from flows.calendar import CALENDAR
+from flows.documents import DOCUMENTS
 from flows.elections import ELIGIBILITY, SEATS, TALLY
 from flows.explain import EXPLAIN
 from flows.statement import STATEMENT
@@ -139,7 +140,16 @@ def tally(votes: str, rules: str, out: Optional[str] = None, quiet: bool = False
     return run_flow_steps(TALLY, dict(votes=votes, rules=rules, out=out), printer(quiet))
 
 
-FLOWS = {SEATS.name: seats, ELIGIBILITY.name: eligibility, TALLY.name: tally, BENEFITS.name: benefits, CALENDAR.name: calendar, EXPLAIN.name: explain, REPLAY.name: replay, STATEMENT.name: pit_statement, CLOSE.name: monthly_close, SALARY_CAPS.name: salary_caps, VERIFY_DELEGATES.name: verify_delegates,
+@flow(name=DOCUMENTS.flow_name, flow_run_name=lambda: f"dokumenty jednostek {flow_run.parameters.get('period')}",
+      log_prints=False)
+def unit_documents(period: str, db: str, out: str, units: Optional[list[str]] = None, members: Optional[str] = None,
+                   quiet: bool = False) -> Handle:
+    """The unit treasurers' documents of a closed month, on demand (all units, or the ones given)."""
+    return run_flow_steps(DOCUMENTS, dict(period=period, db=db, out=out, units=units, members=members),
+                          printer(quiet))
+
+
+FLOWS = {DOCUMENTS.name: unit_documents, SEATS.name: seats, ELIGIBILITY.name: eligibility, TALLY.name: tally, BENEFITS.name: benefits, CALENDAR.name: calendar, EXPLAIN.name: explain, REPLAY.name: replay, STATEMENT.name: pit_statement, CLOSE.name: monthly_close, SALARY_CAPS.name: salary_caps, VERIFY_DELEGATES.name: verify_delegates,
          RECONCILE.name: reconcile}
 
 
@@ -148,7 +158,11 @@ def _json_parameters(parameters: dict) -> dict:
     """Every flow here takes JSON values only (paths as text, periods, numbers, flags), so they are
     stored as they are; Prefect's default serialiser would import FastAPI first (0.22 s measured on
     every command). Anything else is stored as its text."""
-    return {k: v if isinstance(v, (str, int, float, bool, type(None))) else str(v) for k, v in parameters.items()}
+    def plain(v):
+        if isinstance(v, (list, tuple)):
+            return [plain(x) for x in v]
+        return v if isinstance(v, (str, int, float, bool, type(None))) else str(v)
+    return {k: plain(v) for k, v in parameters.items()}
 
 
 for _flow in FLOWS.values():

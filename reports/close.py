@@ -256,16 +256,18 @@ ORDER BY source, unit_id, member_id
 
 
 def write_unit_workbooks(con: duckdb.DuckDBPyConnection, rules: Rules, members: pl.DataFrame,
-                         path_for: Callable[[str], Path], fonts: Path, progress=lambda msg: None) -> int:
+                         path_for: Callable[[str], Path], fonts: Path, progress=lambda msg: None,
+                         only: list[str] | None = None) -> int:
     """One workbook per unit for its treasurer — first the one-page settlement (what to pay, to
     whom, by when), then the unit's summary, its members' dues (with names, the only place names
-    appear) and the exceptions about its members — and the settlement as a one-page PDF."""
+    appear) and the exceptions about its members — and the settlement as a one-page PDF.
+    ``only``: these units (`skladki documents`, on demand), else every unit of the period."""
     period = rules.period
     settled = settlement.settlements(con, rules)
-    p = {"period": period}
+    p = {"period": period, "only": only}
     con.register("member_names", members.select("member_id", "unit_id", "full_name"))
     try:
-        summary = {r[0]: r for r in summary_rows(con, rules, period)}
+        summary = {r[0]: r for r in summary_rows(con, rules, period) if only is None or r[0] in only}
         by_unit: dict[str, list] = {u: [] for u in summary}
         for r in con.execute("""
                 SELECT d.unit_id, d.member_id, m.full_name, d.category, d.base, d.dues, d.surcharge, d.total,
@@ -273,7 +275,8 @@ def write_unit_workbooks(con: duckdb.DuckDBPyConnection, rules: Rules, members: 
                 FROM dues d LEFT JOIN member_names m USING (member_id)
                 LEFT JOIN member_ledger l ON l.member_id = d.member_id AND l.period = d.period
                 LEFT JOIN dues_derivation x ON x.member_id = d.member_id AND x.period = d.period
-                WHERE d.period = $period ORDER BY d.unit_id, d.member_id""", p).fetchall():
+                WHERE d.period = $period AND ($only IS NULL OR list_contains($only, d.unit_id))
+                ORDER BY d.unit_id, d.member_id""", p).fetchall():
             how = explain.short(r[12], r[13], from_decimal(r[4]), from_decimal(r[5]), from_decimal(r[6]),
                                 r[14]) if r[12] else None
             by_unit.setdefault(r[0], []).append((r[0], r[1], r[2], rules.category_label(r[3]), *r[4:12], how))
@@ -281,8 +284,8 @@ def write_unit_workbooks(con: duckdb.DuckDBPyConnection, rules: Rules, members: 
         for r in con.execute("""
                 SELECT m.unit_id, e.source, e."row", e.member_id, e.reason_code, e.message
                 FROM exceptions e JOIN member_names m USING (member_id)
-                WHERE e.period = $period ORDER BY m.unit_id, e.source, e."row" NULLS LAST, e.member_id""",
-                             p).fetchall():
+                WHERE e.period = $period AND ($only IS NULL OR list_contains($only, m.unit_id))
+                ORDER BY m.unit_id, e.source, e."row" NULLS LAST, e.member_id""", p).fetchall():
             exc.setdefault(r[0], []).append(r[1:])
     finally:
         con.unregister("member_names")

@@ -1,0 +1,76 @@
+"""`skladki documents --period P --db FILE --out DIR [--unit ID ...] [--members FILE]` (issue 15): the
+unit treasurers' documents of a closed month made on demand from the stored close — the unit
+workbook (settlement, summary, members' dues, exceptions) and the one-page settlement PDF — so a
+national close (`--no-unit-workbooks`) writes none and a unit asks for its own. Names only with the
+unit's own members.csv (--members); otherwise member numbers.
+
+read (the stored close, the rulebooks in force) → report (reports.close.write_unit_workbooks).
+"""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import polars as pl
+
+from flows import settings, store
+from flows.close import rules_for
+from flows.command import Command, Run, Step
+from flows.inbox import read_table
+from reports import close as close_reports
+from transforms.errors import UserError
+from transforms.staging import is_period
+
+NAMES = {"member_id": pl.String, "unit_id": pl.String, "full_name": pl.String}
+
+
+def check(params: dict) -> None:
+    if not is_period(str(params["period"])):
+        raise UserError("bad_option", name="--period", detail=f"'{params['period']}' to nie okres RRRR-MM")
+    if not Path(params["db"]).exists():
+        raise UserError("no_database", db=params["db"])
+    if params.get("members") and not Path(params["members"]).is_file():
+        raise UserError("missing_file", name=str(params["members"]), folder=".", columns="member_id, full_name")
+
+
+def read(run: Run) -> None:
+    with store.read_only(Path(run.db)) as con:
+        known = [u for (u,) in con.execute("SELECT unit_id FROM units WHERE period = ? ORDER BY 1",
+                                           [run.period]).fetchall()] if "units" in store.table_names(con) else []
+    if not known:
+        raise UserError("no_close", db=run.db, period=run.period)
+    wanted = list(run.params.get("units") or [])
+    unknown = [u for u in wanted if u not in known]
+    if unknown:
+        raise UserError("unknown_units", units=", ".join(unknown), period=run.period,
+                        known=", ".join(known[:10]) + (" …" if len(known) > 10 else ""))
+    names = pl.DataFrame(schema=NAMES)
+    if run.params.get("members"):
+        m = read_table(Path(run.members), "members")
+        # one row per member: the latest period of membership (members.csv may hold several)
+        names = (m.sort("joined_on", nulls_last=False).unique("member_id", keep="last", maintain_order=True)
+                 .select("member_id", "unit_id", "full_name").cast(NAMES))
+    run.state.update(units=wanted or None, names=names, rules=rules_for(run.period), known=len(known))
+
+
+def report(run: Run) -> None:
+    s = run.state
+    t0 = time.perf_counter()
+    with store.read_only(Path(run.db)) as con:
+        s["written"] = close_reports.write_unit_workbooks(
+            con, s["rules"], s["names"], lambda name: run.output(f"jednostki/{name}"), settings.DATA / "fonts",
+            run.progress, only=s["units"])
+    s["seconds"] = time.perf_counter() - t0
+
+
+def summary_text(run) -> str:
+    s = run.state
+    n = s["written"]
+    per = s["seconds"] / n if n else 0
+    return (f"Dokumenty jednostek za {run.period}: {n} z {s['known']} jednostek (skoroszyt i rozliczenie PDF), "
+            f"{s['seconds']:.1f} s, {per * 1000:.0f} ms na jednostkę -> {Path(run.out) / 'jednostki'}"
+            + ("" if s["names"].height else "; bez imion i nazwisk (podaj --members z members.csv jednostki)"))
+
+
+DOCUMENTS = Command(name="documents", flow_name="unit-documents", check=check, summary=summary_text,
+                    steps=(Step("read", read, retries=2), Step("report", report, retries=2)))
