@@ -89,9 +89,11 @@ def main() -> None:
                                     str(work / "inbox"), str(work / "baseline.duckdb")])
             print(f"baseline (bare polars, the same arithmetic): {base:6.1f} s wall, {rss:7.0f} MiB peak  "
                   f"({out.strip()})", flush=True)
-        runs = [("plain", "first run", []), ("plain", "re-run (replaces the period)", []),
+        runs = [("plain", "first run, all unit documents", ["--unit-workbooks"]),
+                ("plain", "re-run, all unit documents", ["--unit-workbooks"]),
                 ("plain", "without unit workbooks", ["--no-unit-workbooks"]),
-                ("prefect", "first run", []), ("prefect", "without unit workbooks", ["--no-unit-workbooks"])]
+                ("prefect", "first run, all unit documents", ["--unit-workbooks"]),
+                ("prefect", "without unit workbooks", ["--no-unit-workbooks"])]
         if args.no_unit_workbooks:
             runs = [(e, kind, ["--no-unit-workbooks"]) for e in ("plain", "prefect")
                     for kind in ("first run, no unit workbooks", "re-close, no unit workbooks")]

@@ -83,8 +83,10 @@ def close(period: str = typer.Option(..., callback=_period, help="zamykany miesi
           out: Optional[Path] = typer.Option(None, help="folder na skoroszyty Excel"),
           engine: str = typer.Option("prefect", callback=_engine, help="prefect (domyślnie) albo plain: te same "
                                      "kroki bez serwera Prefect"),
-          unit_workbooks: bool = typer.Option(True, help="z --out także skoroszyt dla każdej jednostki "
-                                              "(z nazwiskami) w OUT/jednostki")):
+          unit_workbooks: Optional[bool] = typer.Option(
+              None, "--unit-workbooks/--no-unit-workbooks",
+              help="z --out także skoroszyt i rozliczenie PDF każdej jednostki w OUT/jednostki; domyślnie tak, "
+                   "gdy zamknięcie ma najwyżej 100 jednostek (większe: skladki documents na żądanie)")):
     """Zamknięcie miesiąca: składki, podział, przelewy, wyjątki -> DuckDB (+ Excel)."""
     from flows.close import CLOSE
     execute(CLOSE, engine, period=period, inbox=inbox, db=db, out=out, unit_workbooks=unit_workbooks)

@@ -212,7 +212,11 @@ def report(run: Run) -> None:
     result, rules = run.state["result"], run.state["rules"]
     con = run.database()
     close_reports.write_close_workbook(con, rules, run.output(f"zamkniecie_{result.period}.xlsx"))
-    if run.params.get("unit_workbooks", True):
+    want = run.params.get("unit_workbooks")
+    if want is None:     # a unit's or a region's close writes them; a national close leaves them on demand
+        want = result.units.height <= settings.UNIT_DOCUMENTS_AT_CLOSE
+        run.state["unit_documents_deferred"] = not want
+    if want:
         run.state["unit_workbooks"] = close_reports.write_unit_workbooks(
             con, rules, result.members, lambda name: run.output(f"jednostki/{name}"), settings.DATA / "fonts",
             run.progress)

@@ -44,7 +44,7 @@ def _name(word: str, folder_param: str):
 
 @flow(name=CLOSE.flow_name, flow_run_name=_name("zamknięcie", "inbox"), log_prints=False)
 def monthly_close(inbox: str, db: str, out: Optional[str] = None, period: Optional[str] = None,
-                  unit_workbooks: bool = True, quiet: bool = False) -> Handle:
+                  unit_workbooks: Optional[bool] = None, quiet: bool = False) -> Handle:
     """Close one month of one inbox into the DuckDB file ``db`` (and the workbooks into ``out``);
     without a period, the month before today (a schedule on the 5th closes the previous month)."""
     return run_flow_steps(CLOSE, dict(period=period or previous_month(date.today()), inbox=inbox, db=db, out=out,

@@ -41,6 +41,10 @@ BANK_PROFILES = DATA / "bank_profiles"
 REFERENCE = DATA / "reference"
 DELEGATE_KEYS = DATA / "delegate_keys.toml"
 DEMO_INBOX = DATA / "demo"
+# A close with more units than this writes no unit documents unless asked (`--unit-workbooks`):
+# at ~76 ms a unit on 2 cores, 6 000 units would add 7½ minutes; they are made on demand instead
+# (`skladki documents`, issue 15). Override with SKLADKI_UNIT_DOCUMENTS_AT_CLOSE.
+UNIT_DOCUMENTS_AT_CLOSE = int(os.environ.get("SKLADKI_UNIT_DOCUMENTS_AT_CLOSE", "100"))
 
 
 def max_input_bytes() -> int:

@@ -429,6 +429,10 @@ def summary_text(run) -> str:
     lines.append(f"  baza danych: {run.params['db']}")
     if run.workbook:
         lines.append(f"  skoroszyt: {run.workbook}")
+    if run.state.get("unit_documents_deferred"):
+        lines.append(f"  dokumenty jednostek: na żądanie ({run.state['result'].units.height} jednostek; "
+                     f"skladki documents --period {run.state['result'].period} --db … --out … [--unit ID]; "
+                     "albo zamknij z --unit-workbooks)")
     if run.state.get("unit_workbooks"):
         lines.append(f"  skoroszyty skarbników jednostek: {run.state['unit_workbooks']} w "
                      f"{Path(run.params['out']) / 'jednostki'}")
