@@ -191,6 +191,8 @@ def deployments(inbox: str, db: str, out: Optional[str], statements: Optional[st
     # elections: the key, the day and the body are asked for in the UI's run form
     out_deps.append(seats.to_deployment("mandaty", parameters={"db": db, "out": out}))
     out_deps.append(eligibility.to_deployment("uprawnienia-wyborcze", parameters={"db": db, "out": out}))
+    if out:    # a unit's documents on demand: the period (and units) asked for in the UI's run form
+        out_deps.append(unit_documents.to_deployment("dokumenty-jednostek", parameters={"db": db, "out": out}))
     if out:    # the yearly statements: the year is asked for in the UI's run form
         out_deps.append(pit_statement.to_deployment("zaswiadczenia-pit", parameters={"db": db, "out": out}))
     if delegates_inbox:

@@ -141,7 +141,8 @@ def test_issue_14_the_close_deployment_is_served_and_runs_when_triggered_through
     close = served[0]
     # issue 16: the calendar every morning; issue 11: the yearly statements on demand
     assert {d.name: [s.schedule.cron for s in d.schedules] for d in served[1:]} == {
-        "kalendarz-codzienny": ["0 7 * * *"], "zaswiadczenia-pit": [], "mandaty": [], "uprawnienia-wyborcze": []}
+        "kalendarz-codzienny": ["0 7 * * *"], "zaswiadczenia-pit": [], "mandaty": [], "uprawnienia-wyborcze": [],
+        "dokumenty-jednostek": []}
     schema = close._parameter_openapi_schema.model_dump()
     assert {"inbox", "db", "out", "period"} <= set(schema["properties"])
     assert schema["required"] == ["inbox", "db"]
