@@ -383,7 +383,8 @@ def tally_compute(run: Run) -> None:
 
 
 def _pct(f: Fraction) -> str:
-    return f"{float(f * 100):.2f}".replace(".", ",") + "%"
+    hundredths = int((f * 20000 + 1) // 2)            # exact, half-up: 46,15%
+    return f"{hundredths // 100},{hundredths % 100:02d}%"
 
 
 def tally_report(run: Run) -> None:

@@ -174,7 +174,7 @@ def eligibility(union: Union, members: list[Member], day: date, arrears_months: 
             needed = math.ceil(backed.support_share * voters)
             r.update(may_stand="z poparciem", stand_rule=backed.source,
                      stand_reason=f"potrzebne pisemne poparcie co najmniej {needed} z {voters} uprawnionych "
-                                  f"do głosowania ({float(backed.support_share * 100):g}%)")
+                                  f"do głosowania ({str(backed.support_share * 100).replace('/', ':')}%)")
         else:
             r.update(may_stand="nie", stand_rule="",
                      stand_reason="; ".join(dict.fromkeys(x for _, f in routes for x in f)))
