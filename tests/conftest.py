@@ -57,6 +57,14 @@ def close_plain(period: str, inbox: Path, db: Path, out: Path | None = None, uni
     return run_plain(CLOSE, period=period, inbox=inbox, db=db, out=out, unit_workbooks=unit_workbooks)
 
 
+def close_demo_months(db: Path) -> Path:
+    """The demo's two months (September assumed received, October with receipts) closed into ``db``."""
+    from flows import settings
+    for period in ("2026-09", "2026-10"):
+        assert close_plain(period, settings.DEMO_INBOX, db, unit_workbooks=False).ok
+    return db
+
+
 def dues_of(result, member_id: str) -> dict | None:
     rows = result.dues.filter(result.dues["member_id"] == member_id).to_dicts()
     return rows[0] if rows else None

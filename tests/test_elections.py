@@ -11,7 +11,7 @@ import pytest
 from flows import settings
 from flows.command import run_plain
 from flows.elections import ELIGIBILITY, RULES, SEATS, TALLY
-from tests.conftest import close_plain
+from tests.conftest import close_demo_months
 from transforms import elections as el
 from transforms.errors import UserError
 
@@ -162,10 +162,7 @@ def test_two_seats_filled_by_absolute_majority():
 
 @pytest.fixture(scope="module")
 def db(tmp_path_factory):
-    db = tmp_path_factory.mktemp("elections") / "s.duckdb"
-    for period in ("2026-09", "2026-10"):
-        assert close_plain(period, settings.DEMO_INBOX, db, unit_workbooks=False).ok
-    return db
+    return close_demo_months(tmp_path_factory.mktemp("elections") / "s.duckdb")
 
 
 def run(command, **params):

@@ -14,7 +14,7 @@ from openpyxl import load_workbook
 from flows import settings
 from flows.command import run_plain
 from flows.reconcile import RECONCILE
-from tests.conftest import close_plain
+from tests.conftest import close_demo_months
 from tests.test_reconcile import REGION_ACCOUNT, mt940
 from transforms.reconcile import Expected, Unit, match_credits, read_title, title_patterns, unit_named, verdicts
 from transforms.statements import parse_mt940
@@ -25,10 +25,7 @@ NATIONAL = settings.DEMO_INBOX / "statements_krajowe"
 
 @pytest.fixture(scope="module")
 def db(tmp_path_factory):
-    db = tmp_path_factory.mktemp("levels") / "demo.duckdb"
-    for period in ("2026-09", "2026-10"):
-        assert close_plain(period, settings.DEMO_INBOX, db, unit_workbooks=False).ok
-    return db
+    return close_demo_months(tmp_path_factory.mktemp("levels") / "demo.duckdb")
 
 
 def reconcile(db, statements, out=None, **kw):
