@@ -10,6 +10,7 @@ from pathlib import Path
 
 from flows import store
 from flows.close import rules_for
+from flows.files import require_database
 from flows.command import Command, Run, Step
 from flows.inbox import read_table
 from reports.xlsx import new_workbook, sheet
@@ -25,8 +26,7 @@ def check(params: dict) -> None:
         date.fromisoformat(str(params["date"]))
     except ValueError:
         raise UserError("bad_option", name="--date", detail=f"'{params['date']}' to nie data RRRR-MM-DD") from None
-    if not Path(params["db"]).exists():
-        raise UserError("no_database", db=params["db"])
+    require_database(params["db"])
 
 
 def read(run: Run) -> None:

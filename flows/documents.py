@@ -15,6 +15,7 @@ import polars as pl
 
 from flows import settings, store
 from flows.close import rules_for
+from flows.files import require_database, require_file
 from flows.command import Command, Run, Step
 from flows.inbox import read_table
 from reports import close as close_reports
@@ -27,10 +28,9 @@ NAMES = {"member_id": pl.String, "unit_id": pl.String, "full_name": pl.String}
 def check(params: dict) -> None:
     if not is_period(str(params["period"])):
         raise UserError("bad_option", name="--period", detail=f"'{params['period']}' to nie okres RRRR-MM")
-    if not Path(params["db"]).exists():
-        raise UserError("no_database", db=params["db"])
-    if params.get("members") and not Path(params["members"]).is_file():
-        raise UserError("missing_file", name=str(params["members"]), folder=".", columns="member_id, full_name")
+    require_database(params["db"])
+    if params.get("members"):
+        require_file(params["members"], "member_id, full_name")
 
 
 def read(run: Run) -> None:

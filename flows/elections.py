@@ -23,6 +23,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from flows import settings, store
+from flows.files import require_database, require_file
 from flows.command import Command, Run, Step
 from flows.inbox import read_table
 from reports.xlsx import new_workbook, sheet
@@ -42,13 +43,10 @@ def _day(value) -> date:
 
 
 def _db(params: dict) -> None:
-    if not Path(params["db"]).exists():
-        raise UserError("no_database", db=params["db"])
+    require_database(params["db"])
 
 
-def _file(path, columns: str) -> None:
-    if not Path(path).is_file():
-        raise UserError("missing_file", name=str(path), folder=str(Path(path).parent), columns=columns)
+_file = require_file
 
 
 def _latest(con, table: str, month: str) -> str | None:

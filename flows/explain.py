@@ -8,6 +8,7 @@ from pathlib import Path
 
 from flows import store
 from flows.close import rules_for
+from flows.files import require_database
 from flows.command import Command, Run, Step
 from reports.xlsx import new_workbook, safe_name, sheet
 from transforms import explain as explain_logic
@@ -24,8 +25,7 @@ def check(params: dict) -> None:
         raise UserError("explain_what")
     if params.get("region_id") is None and not is_period(params.get("period")):
         raise UserError("bad_option", name="--period", detail=f"'{params.get('period')}' to nie okres RRRR-MM")
-    if not Path(params["db"]).exists():
-        raise UserError("no_database", db=params["db"])
+    require_database(params["db"])
 
 
 def read(run: Run) -> None:

@@ -99,3 +99,18 @@ def file_problem(path: Path, follow_links: bool = False) -> str | None:
     if not os.access(path, os.R_OK):
         return text("problems", "file_unreadable", detail="brak uprawnień do odczytu")
     return None
+
+
+def require_database(db) -> None:
+    """A command that reads stored closes stops, in Polish, when the database is not there."""
+    from transforms.errors import UserError
+    if not Path(db).exists():
+        raise UserError("no_database", db=db)
+
+
+def require_file(path, columns: str) -> None:
+    """An input file named on the command line must exist: one Polish message naming it."""
+    from transforms.errors import UserError
+    if not Path(path).is_file():
+        raise UserError("missing_file", name=str(path), folder=str(Path(path).parent), columns=columns)
+

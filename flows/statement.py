@@ -10,6 +10,7 @@ from pathlib import Path
 import polars as pl
 
 from flows import settings, store
+from flows.files import require_database, require_file
 from flows.command import Command, Run, Step
 from flows.inbox import read_table
 from reports import statement as statement_reports
@@ -23,10 +24,9 @@ LIMITS = settings.REFERENCE / "pit_union_dues.toml"
 def check(params: dict) -> None:
     if not str(params["year"]).isdigit() or not 1990 <= int(params["year"]) <= 2100:
         raise UserError("bad_option", name="--year", detail=f"'{params['year']}' to nie rok RRRR")
-    if not Path(params["db"]).exists():
-        raise UserError("no_database", db=params["db"])
-    if params.get("members") and not Path(params["members"]).is_file():
-        raise UserError("missing_file", name=str(params["members"]), folder=".", columns="member_id, full_name")
+    require_database(params["db"])
+    if params.get("members"):
+        require_file(params["members"], "member_id, full_name")
 
 
 def read(run: Run) -> None:
