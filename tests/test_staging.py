@@ -56,3 +56,49 @@ pesel_like = st.one_of(
 @given(st.lists(pesel_like, min_size=1, max_size=40))
 def test_issue_15_the_vectorised_pesel_check_equals_python_stdnum(values):
     assert valid_pesels(values) == {v for v in values if stdnum_pesel.is_valid(v)}
+
+
+# ---------------------------------------------------------------- issue 15: vectorised member checks
+
+from datetime import date  # noqa: E402
+
+from tests.reference_staging import stage_members_by_row  # noqa: E402
+from transforms.staging import WHITESPACE, stage_members  # noqa: E402
+
+UNITS = stage_units(pl.DataFrame([
+    {"unit_id": u, "region_id": "R1", "voivodeship": v, "rulebook": b, "_source": "units.csv", "_row": i}
+    for i, (u, v, b) in enumerate([("U1", "śląskie", None), ("U2", "śląskie", "przerobka"),
+                                   ("U3", "Slaskie", None)], start=1)]), RULES)
+cell = st.sampled_from
+MEMBER_CELLS = {
+    "member_id": cell(["M1", "M2", " M3 ", "", None, "M4"]),
+    "unit_id": cell(["U1", "U2", "U3", "U9", "", None, " U1\x1c"]),
+    "category": cell(["employee", "pensioner", "unemployed", "business", "retiree", "", " employee "]),
+    "joined_on": cell(["2020-01-15", "2026-10-31", "2026-11-01", "2026-02-30", "0000-01-01", "15.01.2020", "",
+                       None, " 2021-05-01\t", "2026-1-05"]),
+    "left_on": cell([None, "", "2026-10-01", "2026-09-30", "2019-12-31", "2021-04-30", "zły", "2027-01-01"]),
+    "pesel": cell([None, "", "44051401359", "44051401358", " 02070803628 ", "0207-0803628", "12345678901", "abc"]),
+    "staff_number": cell([None, "", "K1", "K2", " K1"]),
+    "full_name": cell([None, "Jan Kowalski", " Anna Nowak "]),
+    "_cells": cell([None, None, None, 3]),
+}
+member_row = st.fixed_dictionaries(MEMBER_CELLS)
+
+
+@hsettings(max_examples=300, deadline=None)
+@given(st.lists(member_row, min_size=1, max_size=12))
+def test_issue_15_vectorised_member_checks_equal_the_row_by_row_reference(rows):
+    raw = pl.DataFrame([{**r, "_source": "members.csv", "_row": i, "_header_cells": 9}
+                        for i, r in enumerate(rows, start=1)],
+                       schema={**{c: pl.String for c in MEMBER_CELLS if c != "_cells"},
+                               "_cells": pl.Int64, "_source": pl.String, "_row": pl.Int64, "_header_cells": pl.Int64})
+    new, old = stage_members(raw, UNITS, RULES), stage_members_by_row(raw, UNITS, RULES)
+    assert [i.as_row() for i in new.issues] == [i.as_row() for i in old.issues]
+    assert new.members.to_dicts() == old.members.to_dicts()
+    assert new.history.to_dicts() == old.history.to_dicts()
+    assert (new.rejected_ids, new.known_ids) == (old.rejected_ids, old.known_ids)
+
+
+def test_issue_15_cells_are_stripped_as_python_strips_them():
+    assert WHITESPACE == "".join(chr(c) for c in range(0x110000) if chr(c).isspace())
+    assert date(2026, 1, 1).isoformat() == "2026-01-01"

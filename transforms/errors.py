@@ -160,23 +160,31 @@ def render_expr(code: str, where_expr: pl.Expr | None = None, **params) -> pl.Ex
     messages of a million income lines are made without a Python loop."""
     e = entry("messages", code)
     parts: list[pl.Expr] = []
-
-    def add(template: str, capital: bool) -> None:
-        for i, (lit, name, _, _) in enumerate(string.Formatter().parse(template)):
-            if lit:
-                parts.append(pl.lit(_capital(lit) if capital and i == 0 else lit))   # i == 0: the text's own words
-            if name:
-                v = params[name]
-                parts.append(v.cast(pl.String).fill_null("") if isinstance(v, pl.Expr) else pl.lit(str(v)))
-
     if where_expr is not None:
         parts += [where_expr, pl.lit(": ")]
-    add(e["text"], where_expr is None)
+    parts += _template_parts(e["text"], params, capital=where_expr is None)
     if e.get("hint"):
         parts.append(pl.lit(". "))
-        add(e["hint"], True)
+        parts += _template_parts(e["hint"], params, capital=True)
     parts.append(pl.lit("."))
     return mask_expr(pl.concat_str(parts))
+
+
+def text_expr(section: str, code: str, **params) -> pl.Expr:
+    """The vectorised ``text``: one catalogue text whose parameters are polars expressions."""
+    return pl.concat_str(_template_parts(entry(section, code)["text"], params, capital=False))
+
+
+def _template_parts(template: str, params: dict, capital: bool) -> list[pl.Expr]:
+    """A template's literal words and its parameters (expressions or plain values; null -> '')."""
+    parts = []
+    for i, (lit, name, _, _) in enumerate(string.Formatter().parse(template)):
+        if lit:
+            parts.append(pl.lit(_capital(lit) if capital and i == 0 else lit))   # i == 0: the text's own words
+        if name:
+            v = params[name]
+            parts.append(v.cast(pl.String).fill_null("") if isinstance(v, pl.Expr) else pl.lit(str(v)))
+    return parts
 
 
 def mask_expr(expr: pl.Expr) -> pl.Expr:

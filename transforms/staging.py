@@ -14,7 +14,7 @@ from fractions import Fraction
 
 import polars as pl
 
-from transforms.errors import Issue, issue, issues_frame, mask_expr, render_expr, text
+from transforms.errors import Issue, issue, issues_frame, mask_expr, render_expr, text, text_expr
 from transforms.money import AMOUNT_RE, format_pl, grosze, parse_amount_expr, pln
 from transforms.rulebook import Rules
 from transforms.statements import bank_account_iban
@@ -258,73 +258,121 @@ class StagedMembers:
     history: pl.DataFrame | None = None   # every period of membership: member_id, unit_id, category, joined_on, left_on
 
 
+# str.strip()'s whitespace (Python's, not Rust's: U+001C..U+001F count), so vectorised checks read
+# a cell exactly as the row-by-row ones did
+WHITESPACE = ("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006"
+              "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
+
+
+def stripped(column: str) -> pl.Expr:
+    """A text cell stripped of whitespace; a missing cell is ''."""
+    return pl.col(column).fill_null("").str.strip_chars(WHITESPACE)
+
+
+def date_expr(column: str) -> pl.Expr:
+    """The vectorised ``_date``: an ISO date RRRR-MM-DD that exists, else null."""
+    s = stripped(column)
+    d = s.str.to_date("%Y-%m-%d", strict=False)
+    return pl.when(s.str.contains(r"^\d{4}-\d{2}-\d{2}$") & (d.dt.year() >= 1)).then(d)
+
+
+def _with_columns_of(raw: pl.DataFrame, columns: dict[str, pl.DataType]) -> pl.DataFrame:
+    """Frames made without flows.inbox may lack optional columns: they are empty cells."""
+    return raw.with_columns(pl.lit(None, t).alias(c) for c, t in columns.items() if c not in raw.columns)
+
+
+def member_checks(rules: Rules, units: StagedUnits) -> list[tuple[str, pl.Expr, pl.Expr]]:
+    """The checks of a members.csv row, in the order a treasurer reads them: (name, the rows that
+    fail, the problem's Polish text). Each a polars expression over the row's stripped cells
+    (``mid``, ``uid``, ``cat``, ``pesel_s``), its dates (``joined``, ``left``) and what the joins
+    added (``unit_row``: the row of a rejected unit; ``rulebook``: a staged unit's rulebook;
+    ``allowed``: the category is in that rulebook; ``pesel_owners``/``staff_number_owners``)."""
+    categories = [c.category for c in rules.categories]
+    left_given = stripped("left_on") != ""
+    return [
+        ("row_shape", pl.col("_cells").is_not_null(),
+         text_expr("problems", "row_shape", cells=pl.col("_cells"), header=pl.col("_header_cells"))),
+        ("id_empty", pl.col("mid") == "", text_expr("problems", "id_empty", column="member_id")),
+        ("unit_rejected", pl.col("unit_row").is_not_null(),
+         text_expr("problems", "unit_rejected", value=pl.col("uid"), unit_row=pl.col("unit_row"))),
+        ("unit_unknown", pl.col("unit_row").is_null() & pl.col("rulebook").is_null(),
+         text_expr("problems", "unit_unknown", value=pl.col("uid"))),
+        ("category_unknown", ~pl.col("cat").is_in(categories),
+         text_expr("problems", "category_unknown", value=pl.col("cat"), known=", ".join(categories))),
+        ("category_not_in_rulebook",
+         pl.col("cat").is_in(categories) & pl.col("rulebook").is_not_null() & pl.col("allowed").is_null(),
+         text_expr("problems", "category_not_in_rulebook", value=pl.col("cat"), rulebook=pl.col("rulebook"),
+                   unit_id=pl.col("uid"))),
+        ("joined_on_bad", pl.col("joined").is_null(),
+         text_expr("problems", "date_bad", column="joined_on", value=pl.col("joined_on"))),
+        ("left_on_bad", left_given & pl.col("left").is_null(),
+         text_expr("problems", "date_bad", column="left_on", value=pl.col("left_on"))),
+        ("left_before_joined", left_given & (pl.col("left") < pl.col("joined")),
+         text_expr("problems", "left_before_joined", left=pl.col("left"), joined=pl.col("joined"))),
+        ("pesel_bad", (pl.col("pesel_s") != "") & ~pesel_valid_expr("pesel_s"),
+         text_expr("problems", "pesel_bad", value=pl.col("pesel_s"))),
+        *[(f"shared_{col}", pl.col(f"{col}_owners").is_not_null(),
+           text_expr("problems", "shared_identifier", column=col, count=pl.col(f"{col}_owners")))
+          for col in ("pesel", "staff_number")],
+    ]
+
+
+MEMBER_SCHEMA = {"member_id": pl.String, "unit_id": pl.String, "category": pl.String,
+                 "joined_on": pl.Date, "left_on": pl.Date, "pesel": pl.String,
+                 "full_name": pl.String, "owes": pl.Boolean, "_row": pl.Int64}
+
+
 def stage_members(raw: pl.DataFrame, units: StagedUnits, rules: Rules) -> StagedMembers:
     """members.csv: one row per member, or one row per period of membership (issue 16: a member
     who left and came back has two rows with the same member_id; their periods must not overlap).
     The row in force in the period gives the member's unit and category; ``history`` keeps every
-    period (for uninterrupted membership, benefits and eligibility)."""
+    period (for uninterrupted membership, benefits and eligibility). The row checks are polars
+    expressions (``member_checks``); only the rows that fail, and members with several rows, are
+    looked at one by one."""
     period = rules.period
-    unit_book = dict(zip(units.units["unit_id"], units.units["rulebook"], strict=True))
-    all_categories = [c.category for c in rules.categories]
-    rows = raw.to_dicts()
-    # a PESEL or staff number shared by two members would attribute one person's pay to another
-    owners: dict[str, dict[str, set[str]]] = {"pesel": {}, "staff_number": {}}
-    for r in rows:
-        for col, seen in owners.items():
-            value = (r.get(col) or "").strip()
-            if value:
-                seen.setdefault(value, set()).add((r.get("member_id") or "").strip())
-    shared = {col: {k: len(v) for k, v in seen.items() if len(v) > 1} for col, seen in owners.items()}
-    valid = valid_pesels([(r.get("pesel") or "").strip() for r in rows])
-    good, found, rejected = [], [], set()
-    for r in rows:
-        mid = (r.get("member_id") or "").strip()
-        uid = (r.get("unit_id") or "").strip()
-        problems = shape_problems(r) + id_problems(mid, "member_id", {mid: 1})
-        if uid in units.rejected_ids:
-            problems.append(text("problems", "unit_rejected", value=uid, unit_row=units.rejected_rows[uid]))
-        elif uid not in unit_book:
-            problems.append(text("problems", "unit_unknown", value=uid))
-        category = (r.get("category") or "").strip()
-        if category not in all_categories:
-            problems.append(text("problems", "category_unknown", value=category, known=", ".join(all_categories)))
-        elif uid in unit_book and category not in rules.version(unit_book[uid]).categories:
-            problems.append(text("problems", "category_not_in_rulebook", value=category,
-                                 rulebook=unit_book[uid], unit_id=uid))
-        joined = _date(r.get("joined_on"))
-        if joined is None:
-            problems.append(text("problems", "date_bad", column="joined_on", value=r.get("joined_on")))
-        left = None
-        if not _blank(r.get("left_on")):
-            left = _date(r.get("left_on"))
-            if left is None:
-                problems.append(text("problems", "date_bad", column="left_on", value=r.get("left_on")))
-            elif joined and left < joined:
-                problems.append(text("problems", "left_before_joined", left=left, joined=joined))
-        pesel = (r.get("pesel") or "").strip()
-        if pesel and pesel not in valid:
-            problems.append(text("problems", "pesel_bad", value=pesel))
-        for col, dupes in shared.items():
-            value = (r.get(col) or "").strip()
-            if value in dupes:
-                problems.append(text("problems", "shared_identifier", column=col, count=dupes[value]))
-        if problems:
-            found.append(issue("bad_member", source=r["_source"], row=r["_row"], period=period,
-                               subject=f"członek {mid or '?'}", member_id=mid or None, problems=problems))
-            if mid:
-                rejected.add(mid)
-            continue
-        good.append({"member_id": mid, "unit_id": uid, "category": category,
-                     "joined_on": joined, "left_on": left, "pesel": pesel or None,
-                     "full_name": (r.get("full_name") or "").strip(),
-                     "owes": month_of(joined) <= period and (left is None or period <= month_of(left)),
-                     "_row": r["_row"], "_source": r["_source"]})
+    first_day = date(int(period[:4]), int(period[5:]), 1)
+    next_first = date(first_day.year + first_day.month // 12, first_day.month % 12 + 1, 1)
+    raw = _with_columns_of(raw, {c: pl.String for c in ("left_on", "pesel", "full_name", "staff_number")}
+                           | {"_cells": pl.Int64, "_header_cells": pl.Int64})
+    rejected_units = pl.DataFrame({"uid": list(units.rejected_rows), "unit_row": list(units.rejected_rows.values())},
+                                  schema={"uid": pl.String, "unit_row": pl.Int64})
+    allowed = pl.DataFrame([(n, c, True) for n, v in rules.versions.items() for c in v.categories],
+                           schema={"rulebook": pl.String, "cat": pl.String, "allowed": pl.Boolean}, orient="row")
+    df = raw.with_columns(mid=stripped("member_id"), uid=stripped("unit_id"), cat=stripped("category"),
+                          pesel_s=stripped("pesel"), staff_number_s=stripped("staff_number"),
+                          joined=date_expr("joined_on"), left=date_expr("left_on"))
+    for col in ("pesel", "staff_number"):  # a PESEL or staff number shared by two members would attribute pay wrongly
+        owners = (df.filter(pl.col(f"{col}_s") != "").group_by(f"{col}_s")
+                  .agg(pl.col("mid").n_unique().alias(f"{col}_owners")).filter(pl.col(f"{col}_owners") > 1))
+        df = df.join(owners, on=f"{col}_s", how="left", maintain_order="left")
+    df = (df.join(rejected_units, on="uid", how="left", maintain_order="left")
+          .join(units.units.select(pl.col("unit_id").alias("uid"), "rulebook"), on="uid", how="left",
+                maintain_order="left")
+          .join(allowed, on=["rulebook", "cat"], how="left", maintain_order="left"))
+    checks = member_checks(rules, units)
+    failed = pl.any_horizontal([cond.fill_null(False) for _, cond, _ in checks])
+    df = df.with_columns(failed=failed, problems=pl.concat_str(
+        [pl.when(cond.fill_null(False)).then(msg) for _, cond, msg in checks], separator="; ", ignore_nulls=True))
+    found = [issue("bad_member", source=r["_source"], row=r["_row"], period=period,
+                   subject=f"członek {r['mid'] or '?'}", member_id=r["mid"] or None, problems=[r["problems"]])
+             for r in df.filter("failed").select("_source", "_row", "mid", "problems").iter_rows(named=True)]
+    rejected = {i.member_id for i in found if i.member_id}
+    good = (df.filter(~pl.col("failed"))
+            .select(pl.col("mid").alias("member_id"), pl.col("uid").alias("unit_id"), pl.col("cat").alias("category"),
+                    pl.col("joined").alias("joined_on"), pl.col("left").alias("left_on"),
+                    pl.when(pl.col("pesel_s") != "").then(pl.col("pesel_s")).alias("pesel"),
+                    stripped("full_name").alias("full_name"),
+                    ((pl.col("joined") < next_first) & (pl.col("left").is_null() | (pl.col("left") >= first_day)))
+                    .alias("owes"), "_row", "_source")
+            .with_columns(pl.len().over("member_id").alias("_periods")))
     # periods of one member: never overlapping (two rows saying the same days twice are both wrong)
+    single = good.filter(pl.col("_periods") == 1)
+    chosen, order = [], []
     by_member: dict[str, list[dict]] = {}
-    for g in good:
+    for g in good.filter(pl.col("_periods") > 1).iter_rows(named=True):
         by_member.setdefault(g["member_id"], []).append(g)
-    chosen = []
     for mid, periods in by_member.items():
+        first_row = periods[0]["_row"]
         periods.sort(key=lambda g: (g["joined_on"], g["_row"]))
         clashes: dict[int, tuple[dict, dict]] = {}
         for a, b in zip(periods, periods[1:]):
@@ -340,17 +388,17 @@ def stage_members(raw: pl.DataFrame, units: StagedUnits, rules: Rules) -> Staged
         if mid in rejected:
             continue
         in_force = [g for g in periods if g["owes"]]
-        chosen.append({**(in_force[-1] if in_force else periods[-1]), "periods": len(periods)})
-    schema = {"member_id": pl.String, "unit_id": pl.String, "category": pl.String,
-              "joined_on": pl.Date, "left_on": pl.Date, "pesel": pl.String,
-              "full_name": pl.String, "owes": pl.Boolean, "_row": pl.Int64}
-    members = pl.DataFrame([{k: c[k] for k in schema} for c in chosen], schema=schema)
-    history = pl.DataFrame([{"member_id": g["member_id"], "unit_id": g["unit_id"], "category": g["category"],
-                             "joined_on": g["joined_on"], "left_on": g["left_on"]}
-                            for g in good if g["member_id"] not in rejected],
-                           schema={"member_id": pl.String, "unit_id": pl.String, "category": pl.String,
-                                   "joined_on": pl.Date, "left_on": pl.Date})
-    known = {(r.get("member_id") or "").strip() for r in rows} - {""}
+        chosen.append(in_force[-1] if in_force else periods[-1])
+        order.append(first_row)
+    # members in the order of their first good row, as the register lists them
+    members = (pl.concat([single.select(*MEMBER_SCHEMA, _first=pl.col("_row")),
+                          pl.DataFrame(chosen, schema=good.schema).select(*MEMBER_SCHEMA)
+                          .with_columns(_first=pl.Series(order, dtype=pl.Int64))])
+               .filter(~pl.col("member_id").is_in(sorted(rejected)))
+               .sort("_first", maintain_order=True).drop("_first"))
+    history = (good.filter(~pl.col("member_id").is_in(sorted(rejected)))
+               .select("member_id", "unit_id", "category", "joined_on", "left_on"))
+    known = set(df["mid"].unique().to_list()) - {""}
     found.sort(key=lambda i: i.row or 0)          # in file order, as a treasurer fixes them
     return StagedMembers(members, found, rejected, known, history.sort("member_id", "joined_on"))
 
