@@ -14,6 +14,7 @@ from flows.payroll_inbox import BadFile, PayrollFiles, bad_file, choose_profile,
 from transforms.close import RawInputs
 from transforms.errors import UserError, text
 from transforms.payroll import Identifiers
+from transforms.staging import WHITESPACE
 
 REQUIRED = {
     "units": ["unit_id", "region_id", "voivodeship"],
@@ -62,6 +63,7 @@ def read_table(path: Path, kind: str) -> pl.DataFrame:
     (the row's number of cells when it differs from the header's, else null: staging rejects
     such a row, never pads or cuts it). Raises UserError naming the file."""
     name = path.name if kind != "income" else f"income/{path.name}"
+    lines = None
     try:
         if path.suffix.lower() == ".xlsx":
             rows = [[c or "" for c in r] for r in xlsx_rows(path)]
@@ -77,8 +79,12 @@ def read_table(path: Path, kind: str) -> pl.DataFrame:
             except UnicodeDecodeError as e:
                 raise UserError("not_text", name=name, byte=e.start) from None
             separator = sniff_separator(content.split("\n", 1)[0])
-            rows = csv_rows(content, separator)
             FORMATS[name] = f"{encoding}, separator '{separator}'"
+            if plain_csv(content):
+                lines = content.replace("\r\n", "\n").removesuffix("\n").split("\n")
+                rows = [lines[0].split(separator)]
+            else:
+                rows = csv_rows(content, separator)
     except UserError:
         raise
     except Exception as e:  # noqa: BLE001 - any parser failure is reported with the file name
@@ -99,21 +105,54 @@ def read_table(path: Path, kind: str) -> pl.DataFrame:
                         separator=FORMATS.get(name, ""))
     wanted = REQUIRED[kind] + OPTIONAL[kind]
     index = {h: i for i, h in enumerate(header)}
-    data, numbers, cells = [], [], []
-    for number, row in enumerate(rows[1:], start=1):
-        values = [v.strip() for v in row]
-        if not any(values):
-            continue                    # an empty line is not a row
-        while len(values) > len(header) and not values[-1]:
-            values.pop()                # trailing empty cells are what Excel writes, not a defect
-        data.append([(values[index[c]] or None) if c in index and index[c] < len(values) else None
-                     for c in wanted])
-        numbers.append(number)
-        cells.append(None if len(values) == len(header) else len(values))
-    df = pl.DataFrame(data, schema={c: pl.String for c in wanted}, orient="row")
-    return df.with_columns(pl.lit(name).alias("_source"), pl.Series("_row", numbers, dtype=pl.Int64),
-                           pl.Series("_cells", cells, dtype=pl.Int64),
-                           pl.lit(len(header), pl.Int64).alias("_header_cells"))
+    if lines is not None:
+        df = _lines_frame(lines[1:], separator, len(header), {c: index.get(c) for c in wanted})
+    else:
+        data, numbers, cells = [], [], []
+        for number, row in enumerate(rows[1:], start=1):
+            values = [v.strip() for v in row]
+            if not any(values):
+                continue                    # an empty line is not a row
+            while len(values) > len(header) and not values[-1]:
+                values.pop()                # trailing empty cells are what Excel writes, not a defect
+            data.append([(values[index[c]] or None) if c in index and index[c] < len(values) else None
+                         for c in wanted])
+            numbers.append(number)
+            cells.append(None if len(values) == len(header) else len(values))
+        df = pl.DataFrame(data, schema={c: pl.String for c in wanted}, orient="row").with_columns(
+            pl.Series("_row", numbers, dtype=pl.Int64), pl.Series("_cells", cells, dtype=pl.Int64))
+    return df.select(*wanted, pl.lit(name).alias("_source"), "_row", "_cells",
+                     pl.lit(len(header), pl.Int64).alias("_header_cells"))
+
+
+def plain_csv(content: str) -> bool:
+    """A CSV without quotes, NUL characters or lone carriage returns: each line is one row, so
+    it can be split without the csv module, all rows at once (a national register in a second).
+    Anything else goes through the csv module, which it equals on such files (tested)."""
+    return '"' not in content and "\x00" not in content and content.count("\r") == content.count("\r\n")
+
+
+def _lines_frame(lines: list[str], separator: str, header_cells: int, columns: dict[str, int | None]) -> pl.DataFrame:
+    """The rows of a plain CSV (``plain_csv``) as the row-by-row reading makes them: cells
+    stripped, an empty line skipped but counted, trailing empty cells beyond the header dropped,
+    ``_cells`` when the count still differs from the header's."""
+    cells = pl.col("cells")
+    df = (pl.DataFrame({"line": pl.Series(lines, dtype=pl.String)})
+          .with_row_index("_row", offset=1)
+          .select(pl.col("_row").cast(pl.Int64),
+                  pl.col("line").str.split(separator).list.eval(pl.element().str.strip_chars(WHITESPACE))
+                  .alias("cells"))
+          .with_columns(n=cells.list.len().cast(pl.Int64),
+                        filled=cells.list.eval((pl.element() != "").cast(pl.Int64) * (pl.int_range(pl.len()) + 1))
+                        .list.max())
+          .filter(pl.col("filled") > 0)
+          .with_columns(kept=pl.when(pl.col("n") > header_cells)
+                        .then(pl.max_horizontal(pl.lit(header_cells, pl.Int64), "filled")).otherwise("n")))
+    values = [pl.lit(None, pl.String).alias(c) if i is None else
+              pl.when((pl.col("kept") > i) & (cells.list.get(i, null_on_oob=True) != ""))
+              .then(cells.list.get(i, null_on_oob=True)).alias(c)
+              for c, i in columns.items()]
+    return df.select(*values, "_row", pl.when(pl.col("kept") != header_cells).then("kept").alias("_cells"))
 
 
 def find_table(folder: Path, stem: str, required: bool) -> Path | None:

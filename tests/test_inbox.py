@@ -138,3 +138,32 @@ def test_issue_10_a_formula_without_a_stored_value_is_named_not_read_as_empty(tm
         "Excelu i zapisz go ponownie)' nie jest procentem, np. 150. Popraw wiersz; do tego czasu członkowie tej "
         "jednostki są zablokowani.")
     assert r.dues.height == 0      # never the default 100 % for a unit whose rate is unknown
+
+
+# ---------------------------------------------------------------- issue 15: plain CSVs read all rows at once
+
+from hypothesis import given, settings as hsettings, strategies as st  # noqa: E402
+
+from flows import inbox as inbox_module  # noqa: E402
+
+csv_cell = st.sampled_from(["", " ", "M1", " M2 ", "2026-10", "1234,56", "x\x0by", "\u00a0a\u3000", "\x1c"])
+csv_line = st.lists(csv_cell, min_size=0, max_size=7)
+
+
+@hsettings(max_examples=200, deadline=None)
+@given(st.lists(csv_line, min_size=0, max_size=8), st.sampled_from([",", ";", "\t"]),
+       st.sampled_from(["\n", "\r\n"]), st.booleans())
+def test_issue_15_a_plain_csv_is_read_as_the_csv_module_reads_it(tmp_path_factory, lines, sep, newline, last):
+    path = tmp_path_factory.mktemp("plain") / "income.csv"
+    header = sep.join(["period", "member_id", "component", "amount"])
+    path.write_bytes((newline.join([header] + [sep.join(c) for c in lines]) + (newline if last else ""))
+                     .encode("utf-8"))
+    fast = inbox_module.read_table(path, "income")
+    try:
+        inbox_module.plain_csv, real = (lambda content: False), inbox_module.plain_csv
+        slow = inbox_module.read_table(path, "income")
+    finally:
+        inbox_module.plain_csv = real
+    assert real(path.read_bytes().decode())              # the fast path was the one taken
+    assert fast.schema == slow.schema
+    assert fast.to_dicts() == slow.to_dicts()
