@@ -9,6 +9,7 @@ import json
 import shutil
 import tempfile
 import zlib
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -49,17 +50,36 @@ def used_files(raw, books: Books) -> list[tuple[str, str, bytes]]:
     return out
 
 
-def capture(con, run_id: str, files: list[tuple[str, str, bytes]]) -> int:
-    """Store the files of a run (each content once); returns the compressed bytes added."""
+LEVEL = 1   # zlib level: a national inbox (80 MB) in 0.2 s at 31 %, where level 6 takes 1 s for 26 %
+
+
+def pack(data: bytes) -> tuple[str, bytes]:
+    """(sha256, compressed) of one file."""
+    return hashlib.sha256(data).hexdigest(), zlib.compress(data, LEVEL)
+
+
+def pack_ahead(files: list[tuple[str, bytes]]) -> Future:
+    """Hash and compress the inbox's files on another thread while the close stages and computes
+    (zlib and hashlib release the GIL): a future of {path: (sha256, compressed)} for ``capture``."""
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="skladki-archive")
+    future = pool.submit(lambda: {rel: pack(data) for rel, data in files})
+    pool.shutdown(wait=False)
+    return future
+
+
+def capture(con, run_id: str, files: list[tuple[str, str, bytes]], ahead: Future | None = None) -> int:
+    """Store the files of a run (each content once); returns the compressed bytes added.
+    ``ahead``: the inbox files already packed (``pack_ahead``)."""
     for table in ("archive_blobs", "archive_files"):
         store.ensure(con, table)
     known = {s for (s,) in con.execute("SELECT sha256 FROM archive_blobs").fetchall()}
+    packed = ahead.result() if ahead is not None else {}
     rows, blobs, added = [], {}, 0
     for role, path, data in files:
-        sha = hashlib.sha256(data).hexdigest()
+        sha, compressed = packed[path] if role == "inbox" and path in packed else (hashlib.sha256(data).hexdigest(), None)
         rows.append({"run_id": run_id, "role": role, "path": path, "sha256": sha})
         if sha not in known and sha not in blobs:
-            blobs[sha] = zlib.compress(data, 6)
+            blobs[sha] = compressed if compressed is not None else zlib.compress(data, LEVEL)
             added += len(blobs[sha])
     store.append(con, "archive_blobs", pl.DataFrame(
         [{"sha256": k, "size": len(v), "data": v} for k, v in blobs.items()],

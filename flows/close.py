@@ -48,6 +48,8 @@ def read(run: Run) -> None:
     run.progress("[1/5] odczyt skrzynki")
     run.state["rules"] = rules_for(run.period)
     run.state["raw"] = read_inbox(Path(run.inbox), run.period)
+    from flows.archive import pack_ahead
+    run.state["packed"] = pack_ahead(run.state["raw"].files)
     if run.params.get("books"):          # a replay: the accounts the archived close started from
         from flows.archive import books_from
         run.state["books"] = books_from(Path(run.books).read_bytes())
@@ -128,7 +130,8 @@ def save(run: Run) -> None:
             store.write(con, "settlement", result.settlement.filter(pl.col("basis") == basis),
                         period=result.period, basis=basis)
     from flows.archive import capture, used_files
-    run.state["archived_bytes"] = capture(con, run_id, used_files(run.state["raw"], run.state["books"]))
+    run.state["archived_bytes"] = capture(con, run_id, used_files(run.state["raw"], run.state["books"]),
+                                          run.state.get("packed"))
     store.append(con, "runs", pl.DataFrame([{
         "run_id": run_id, "period": result.period, "started_at": run.state["started_at"],
         "finished_at": datetime.now(), "rulebook_version": result.rulebook_version,

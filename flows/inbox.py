@@ -135,24 +135,36 @@ def plain_csv(content: str) -> bool:
 def _lines_frame(lines: list[str], separator: str, header_cells: int, columns: dict[str, int | None]) -> pl.DataFrame:
     """The rows of a plain CSV (``plain_csv``) as the row-by-row reading makes them: cells
     stripped, an empty line skipped but counted, trailing empty cells beyond the header dropped,
-    ``_cells`` when the count still differs from the header's."""
+    ``_cells`` when the count still differs from the header's. Lines with the header's number of
+    cells (nearly all) are split into fixed fields; the others cell by cell."""
+    frame = (pl.DataFrame({"line": pl.Series(lines, dtype=pl.String)}).with_row_index("_row", offset=1)
+             .with_columns(pl.col("_row").cast(pl.Int64),
+                           regular=pl.col("line").str.count_matches(separator, literal=True) == header_cells - 1))
+    fields = [f"c{i}" for i in range(header_cells)]
+    regular = (frame.filter("regular")
+               .select("_row", pl.col("line").str.split_exact(separator, header_cells - 1)
+                       .struct.rename_fields(fields).alias("cells")).unnest("cells")
+               .with_columns(pl.col(fields).str.strip_chars(WHITESPACE))
+               .filter(pl.any_horizontal(pl.col(fields) != ""))
+               .select(*[pl.lit(None, pl.String).alias(c) if i is None else
+                         pl.when(pl.col(f"c{i}") != "").then(pl.col(f"c{i}")).alias(c) for c, i in columns.items()],
+                       "_row", pl.lit(None, pl.Int64).alias("_cells")))
     cells = pl.col("cells")
-    df = (pl.DataFrame({"line": pl.Series(lines, dtype=pl.String)})
-          .with_row_index("_row", offset=1)
-          .select(pl.col("_row").cast(pl.Int64),
-                  pl.col("line").str.split(separator).list.eval(pl.element().str.strip_chars(WHITESPACE))
-                  .alias("cells"))
-          .with_columns(n=cells.list.len().cast(pl.Int64),
-                        filled=cells.list.eval((pl.element() != "").cast(pl.Int64) * (pl.int_range(pl.len()) + 1))
-                        .list.max())
-          .filter(pl.col("filled") > 0)
-          .with_columns(kept=pl.when(pl.col("n") > header_cells)
-                        .then(pl.max_horizontal(pl.lit(header_cells, pl.Int64), "filled")).otherwise("n")))
-    values = [pl.lit(None, pl.String).alias(c) if i is None else
-              pl.when((pl.col("kept") > i) & (cells.list.get(i, null_on_oob=True) != ""))
-              .then(cells.list.get(i, null_on_oob=True)).alias(c)
-              for c, i in columns.items()]
-    return df.select(*values, "_row", pl.when(pl.col("kept") != header_cells).then("kept").alias("_cells"))
+    other = (frame.filter(~pl.col("regular"))
+             .select("_row", pl.col("line").str.split(separator).list.eval(pl.element().str.strip_chars(WHITESPACE))
+                     .alias("cells"))
+             .with_columns(n=cells.list.len().cast(pl.Int64),
+                           filled=cells.list.eval((pl.element() != "").cast(pl.Int64) * (pl.int_range(pl.len()) + 1))
+                           .list.max())
+             .filter(pl.col("filled") > 0)
+             .with_columns(kept=pl.when(pl.col("n") > header_cells)
+                           .then(pl.max_horizontal(pl.lit(header_cells, pl.Int64), "filled")).otherwise("n"))
+             .select(*[pl.lit(None, pl.String).alias(c) if i is None else
+                       pl.when((pl.col("kept") > i) & (cells.list.get(i, null_on_oob=True) != ""))
+                       .then(cells.list.get(i, null_on_oob=True)).alias(c)
+                       for c, i in columns.items()],
+                     "_row", pl.when(pl.col("kept") != header_cells).then("kept").alias("_cells")))
+    return pl.concat([regular, other]).sort("_row")
 
 
 def find_table(folder: Path, stem: str, required: bool) -> Path | None:
@@ -174,6 +186,19 @@ def _empty(kind: str) -> pl.DataFrame:
 def identifiers(members: pl.DataFrame) -> Identifiers:
     """members.csv identifiers (PESEL, staff number, member id) for payroll files."""
     return Identifiers.from_rows(members.select("member_id", "pesel", "staff_number").rows())
+
+
+class LazyIdentifiers:
+    """``identifiers(members)``, made the first time a payroll export or a bad file needs them:
+    an inbox of canonical files never does, and a national register takes a second to index."""
+
+    def __init__(self, members: pl.DataFrame):
+        self._members, self._ids = members, None
+
+    def __getattr__(self, name: str):
+        if self._ids is None:
+            self._ids = identifiers(self._members)
+        return getattr(self._ids, name)
 
 
 INCOME_SUFFIXES = (".csv", ".xlsx")
@@ -231,7 +256,7 @@ def read_inbox(inbox: Path, period: str) -> RawInputs:
     regions = read_table(regions_path, "regions") if regions_path else _empty("regions")
     payments = read_table(payments_path, "payments") if payments_path else _empty("payments")
     files += [p for p in (units_path, members_path, adj_path, regions_path, payments_path) if p]
-    ids = identifiers(members)
+    ids = LazyIdentifiers(members)
     profiles = load_profiles()
     payroll = PayrollFiles()
     canonical_parts = []
@@ -259,7 +284,8 @@ def read_inbox(inbox: Path, period: str) -> RawInputs:
     blobs = [(p.relative_to(inbox).as_posix(), p.read_bytes()) for p in sorted(files)]
     digest = hashlib.sha256()
     for rel, data in blobs:
-        digest.update(rel.encode() + b"\0" + data + b"\0")
+        for part in (rel.encode(), b"\0", data, b"\0"):     # the same digest, without copying the file
+            digest.update(part)
     return RawInputs(units, members, income, adjustments,
                      file_rows_rejected=payroll.rows_rejected, input_sha256=digest.hexdigest(),
                      income_issues=payroll.issues, income_blocked=payroll.blocked,
