@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+import time
 import uuid
 from contextlib import suppress
 from dataclasses import dataclass, field
@@ -193,7 +194,12 @@ def execute(run: Run, call: Callable[[Step, Run], None]) -> Run:
 
 
 def _plain_call(step: Step, run: Run) -> None:
+    if not os.environ.get("SKLADKI_STEP_TIMES"):   # benchmarks: each step's wall time on stderr
+        step.fn(run)
+        return
+    t0 = time.perf_counter()
     step.fn(run)
+    print(f"krok {step.name}: {time.perf_counter() - t0:.2f} s", file=sys.stderr)
 
 
 def run_plain(command: Command, progress: Callable[[str], None] = lambda m: None, **params) -> Outcome:

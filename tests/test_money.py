@@ -1,7 +1,7 @@
 from fractions import Fraction
 
 import polars as pl
-from hypothesis import given, strategies as st
+from hypothesis import given, settings as hsettings, strategies as st
 
 from transforms.money import grosze, half_up, parse_amount_expr, pln, share, share_expr
 
@@ -47,3 +47,9 @@ def test_share_expr_matches_scalar_share(g, rate):
     r = Fraction(rate)
     out = pl.DataFrame({"g": [g]}).select(share_expr(pl.col("g"), r))[0, 0]
     assert out == share(g, r)
+
+
+@hsettings(max_examples=500, deadline=None)
+@given(st.integers(-10**12, 10**12), st.fractions(min_value=0, max_value=3, max_denominator=10**6))
+def test_issue_15_integer_share_equals_half_up_of_the_exact_product(g, rate):
+    assert share(g, rate) == half_up(g * rate)

@@ -8,6 +8,7 @@ through ``transforms.split.split_dues``; levels, moves, payers and deadlines are
 from __future__ import annotations
 
 from fractions import Fraction
+from functools import lru_cache
 
 import polars as pl
 
@@ -43,10 +44,16 @@ STEP_SCHEMA = {"period": pl.String, "unit_id": pl.String, "basis": pl.String, "s
                "amount": pl.Int64, "rule_source": pl.String}
 
 
+@lru_cache(maxsize=None)
+def percent_text(share: Fraction) -> str:
+    """A move's share as a percentage with four decimals ('2.5000')."""
+    return decimal_text(share * 100, 4)
+
+
 def cascade_steps(period: str, unit_id: str, basis: str, d: int, cascade: Cascade) -> list[dict]:
     """Every move of the cascade for D as it is made (issue 18: recorded for `skladki explain`)."""
     return [{"period": period, "unit_id": unit_id, "basis": basis, "step": i, "source_level": m.source_level,
-             "target_level": m.target_level, "share": decimal_text(m.share * 100, 4), "d": d, "amount": amount,
+             "target_level": m.target_level, "share": percent_text(m.share), "d": d, "amount": amount,
              "rule_source": m.source}
             for i, (m, (_, _, amount)) in enumerate(zip(cascade.moves, moves(d, cascade), strict=True), start=1)]
 

@@ -107,13 +107,14 @@ def compute(staged: Staged, rules: Rules) -> DuesResult:
     """Dues of every owing, unblocked member."""
     blocked = (staged.members.rejected_ids | staged.income.blocked_ids
                | staged.adjustments.blocked_ids)
-    owing = staged.members.members.filter(pl.col("owes") & ~pl.col("member_id").is_in(sorted(blocked)))
+    owing = staged.members.members.filter(pl.col("owes") & ~pl.col("member_id").is_in(list(blocked)))
     return compute_dues(owing, staged.units.units, staged.income.lines,
                         staged.adjustments.in_force, rules)
 
 
-def account(raw: RawInputs, staged: Staged, dues_members: set[str]) -> tuple[int, int, int, int]:
-    """rows_read, used, rejected, skipped over every input row: nothing vanishes."""
+def account(raw: RawInputs, staged: Staged, dues_members: pl.Series) -> tuple[int, int, int, int]:
+    """rows_read, used, rejected, skipped over every input row: nothing vanishes. ``dues_members``:
+    the member ids of the dues rows."""
     used = rejected = skipped = 0
     # units: a valid unit is used (it gets its six allocation rows)
     used += staged.units.units.height
@@ -123,7 +124,7 @@ def account(raw: RawInputs, staged: Staged, dues_members: set[str]) -> tuple[int
     m = staged.members.members
     periods = staged.members.history.height if staged.members.history is not None else m.height
     owes = m.filter(pl.col("owes"))
-    m_used = owes.filter(pl.col("member_id").is_in(sorted(dues_members))).height
+    m_used = owes.filter(pl.col("member_id").is_in(dues_members.implode())).height
     used += m_used
     skipped += m.height - owes.height + periods - m.height
     rejected += raw.members.height - periods + owes.height - m_used
@@ -135,13 +136,15 @@ def account(raw: RawInputs, staged: Staged, dues_members: set[str]) -> tuple[int
     rejected += counts.get("rejected", 0)
     skipped += counts.get("skipped", 0)
     # adjustments
-    owing_ids = set(owes["member_id"])
+    named = list({s["member_id"] for s in staged.adjustments.status})
+    owing_ids = set(owes.filter(pl.col("member_id").is_in(named))["member_id"])
+    with_dues = set(dues_members.filter(dues_members.is_in(named)))
     for s in staged.adjustments.status:
         if s["status"] == "skipped":
             skipped += 1
         elif s["status"] == "rejected":
             rejected += 1
-        elif s["member_id"] in dues_members:
+        elif s["member_id"] in with_dues:
             used += 1
         elif s["member_id"] not in owing_ids:
             skipped += 1      # in force, but the member owes nothing this month
@@ -158,9 +161,9 @@ def account(raw: RawInputs, staged: Staged, dues_members: set[str]) -> tuple[int
     return read, used, rejected, skipped
 
 
-def income_row_status(line_status: pl.DataFrame, row_notes: list[dict], dues_members: set[str]) -> pl.DataFrame:
+def income_row_status(line_status: pl.DataFrame, row_notes: list[dict], dues_members: pl.Series) -> pl.DataFrame:
     """One row per physical income row: _source, _row, final (used | rejected | skipped)."""
-    has_dues = pl.col("member_id").is_in(sorted(dues_members))
+    has_dues = pl.col("member_id").is_in(dues_members.implode())
     lines = line_status.select(
         "_source", "_row",
         final=pl.when(pl.col("status") == "skipped").then(pl.lit("skipped"))
@@ -215,7 +218,7 @@ def finish(raw: RawInputs, staged: Staged, dues_result: DuesResult, rules: Rules
     ])
     regions, region_issues = stage_regions(raw.regions, period)
     exceptions = pl.concat([exceptions, issues_frame(region_issues)])
-    read, used, rejected, skipped = account(raw, staged, set(dues["member_id"]))
+    read, used, rejected, skipped = account(raw, staged, dues["member_id"])
     if raw.regions is not None:          # regions.csv rows: used, or rejected with a record
         read += raw.regions.height
         used += regions.height
@@ -255,10 +258,11 @@ def income_lines(status: pl.DataFrame, derivation: pl.DataFrame, period: str) ->
         floors.append({"rule_json": text_, "floor": rule.get("floor_component") or ""})
     comps_frame = pl.DataFrame(comps, schema={"rule_json": pl.String, "component": pl.String, "in_base": pl.Boolean})
     floor_frame = pl.DataFrame(floors, schema={"rule_json": pl.String, "floor": pl.String})
+    # in the order of the input files (deterministic without sorting a million lines)
     lines = (status.join(derivation.select("member_id", "unit_id", "rule_json", "floor_used"), on="member_id",
-                         how="inner")
-             .join(comps_frame, on=["rule_json", "component"], how="left")
-             .join(floor_frame, on="rule_json", how="left"))
+                         how="inner", maintain_order="left")
+             .join(comps_frame, on=["rule_json", "component"], how="left", maintain_order="left")
+             .join(floor_frame, on="rule_json", how="left", maintain_order="left"))
     note = (pl.when(pl.col("status") == "skipped").then(pl.lit("other_period"))
             .when(pl.col("status") != "ok").then(pl.lit("rejected"))
             .when(pl.col("component") == DEDUCTED_COMPONENT).then(pl.lit("deduction"))
@@ -267,5 +271,4 @@ def income_lines(status: pl.DataFrame, derivation: pl.DataFrame, period: str) ->
             .otherwise(pl.lit("excluded")))
     return (lines.select(pl.lit(period).alias("period"), "member_id", "unit_id", pl.col("_source").alias("source"),
                          pl.col("_row").alias("row"), pl.col("period").alias("line_period"), "component",
-                         pl.col("amount_gr").alias("amount"), note.alias("use"))
-            .sort("unit_id", "member_id", "source", "row", "component"))
+                         pl.col("amount_gr").alias("amount"), note.alias("use")))

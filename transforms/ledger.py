@@ -105,7 +105,7 @@ def post(period: str, dues: pl.DataFrame, receipts: pl.DataFrame, items: pl.Data
     odd = receipts.filter((pl.col("amount") < 0) | (pl.col("for_period").is_not_null()
                                                      & (pl.col("for_period") != period)))
     complex_ids = carried | set(odd["member_id"].to_list())
-    is_complex = pl.col("member_id").is_in(sorted(complex_ids))
+    is_complex = pl.col("member_id").is_in(list(complex_ids))
     simple = _post_simple(period, dues.filter(~is_complex), receipts.filter(~is_complex), basis)
     rest = post_each(period, dues.filter(is_complex), receipts.filter(is_complex), items, credits, basis)
     return Posted(pl.concat([simple.ledger, rest.ledger]).sort("member_id"),

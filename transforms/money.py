@@ -120,8 +120,11 @@ def zloty(whole: int) -> int:
 
 
 def share(gr: int, rate: Fraction) -> int:
-    """rate × amount in grosze, rounded half-up to the grosz."""
-    return half_up(gr * rate)
+    """rate × amount in grosze, rounded half-up to the grosz (``half_up(gr * rate)`` in integers:
+    a national close makes a hundred thousand of them)."""
+    n, d = gr * rate.numerator, rate.denominator
+    q = (2 * abs(n) + d) // (2 * d)
+    return q if n >= 0 else -q
 
 
 # ---- polars expressions (vectorised, integer only) ----

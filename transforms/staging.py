@@ -256,6 +256,7 @@ class StagedMembers:
     rejected_ids: set[str]         # member ids with a rejected row (blocked)
     known_ids: set[str]            # every member id named in members.csv
     history: pl.DataFrame | None = None   # every period of membership: member_id, unit_id, category, joined_on, left_on
+    register: pl.Series | None = None     # known_ids as a polars Series (joins without a million Python strings)
 
 
 # str.strip()'s whitespace (Python's, not Rust's: U+001C..U+001F count), so vectorised checks read
@@ -394,13 +395,14 @@ def stage_members(raw: pl.DataFrame, units: StagedUnits, rules: Rules) -> Staged
     members = (pl.concat([single.select(*MEMBER_SCHEMA, _first=pl.col("_row")),
                           pl.DataFrame(chosen, schema=good.schema).select(*MEMBER_SCHEMA)
                           .with_columns(_first=pl.Series(order, dtype=pl.Int64))])
-               .filter(~pl.col("member_id").is_in(sorted(rejected)))
+               .filter(~pl.col("member_id").is_in(list(rejected)))
                .sort("_first", maintain_order=True).drop("_first"))
-    history = (good.filter(~pl.col("member_id").is_in(sorted(rejected)))
+    history = (good.filter(~pl.col("member_id").is_in(list(rejected)))
                .select("member_id", "unit_id", "category", "joined_on", "left_on"))
-    known = set(df["mid"].unique().to_list()) - {""}
+    register = df.filter(pl.col("mid") != "")["mid"].unique().rename("member_id")
+    known = set(register.to_list())
     found.sort(key=lambda i: i.row or 0)          # in file order, as a treasurer fixes them
-    return StagedMembers(members, found, rejected, known, history.sort("member_id", "joined_on"))
+    return StagedMembers(members, found, rejected, known, history.sort("member_id", "joined_on"), register)
 
 
 # ------------------------------------------------------------------ income lines
@@ -432,7 +434,8 @@ def stage_income(raw: pl.DataFrame, members: StagedMembers, units: StagedUnits, 
     limits = pl.DataFrame([{"rulebook": n, "limit": v.max_monthly_amount} for n, v in rules.versions.items()],
                           schema={"rulebook": pl.String, "limit": pl.Int64})
     rejected_members = pl.DataFrame({"member_id": sorted(members.rejected_ids)}, schema={"member_id": pl.String})
-    known_members = pl.DataFrame({"member_id": sorted(members.known_ids)}, schema={"member_id": pl.String})
+    known_members = (members.register.to_frame() if members.register is not None else
+                     pl.DataFrame({"member_id": list(members.known_ids)}, schema={"member_id": pl.String}))
     for column in ("amount_gr", "_cells", "_header_cells"):      # frames made without flows.inbox
         if column not in raw.columns:
             raw = raw.with_columns(pl.lit(None, pl.Int64).alias(column))
@@ -627,8 +630,9 @@ def stage_payments(raw: pl.DataFrame, members: StagedMembers, rules: Rules) -> S
     bad_period = shaped & pl.col("period").is_not_null() & ~pl.col("period").str.contains(PERIOD_RE)
     readable = shaped & ~bad_amount & ~bad_date & ~bad_period
     in_period = readable & (pl.col("paid").dt.strftime("%Y-%m") == period)
-    unknown = in_period & ~pl.col("member_id").fill_null("").is_in(sorted(members.known_ids))
-    member_rejected = in_period & pl.col("member_id").is_in(sorted(members.rejected_ids))
+    named = set(df["member_id"].drop_nulls().to_list())     # the few members who paid directly
+    unknown = in_period & ~pl.col("member_id").fill_null("").is_in([m for m in named if m in members.known_ids])
+    member_rejected = in_period & pl.col("member_id").is_in([m for m in named if m in members.rejected_ids])
     checks = [
         ("bad_row", ~shaped, render_expr("bad_row", where, cells=pl.col("_cells"), header=pl.col("_header_cells")),
          None),
