@@ -199,7 +199,9 @@ def _plain_call(step: Step, run: Run) -> None:
         return
     t0 = time.perf_counter()
     step.fn(run)
-    print(f"krok {step.name}: {time.perf_counter() - t0:.2f} s", file=sys.stderr)
+    import resource
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+    print(f"krok {step.name}: {time.perf_counter() - t0:.2f} s, szczyt pamięci {peak} MiB", file=sys.stderr)
 
 
 def run_plain(command: Command, progress: Callable[[str], None] = lambda m: None, **params) -> Outcome:

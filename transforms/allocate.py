@@ -85,13 +85,19 @@ def flows_between(levels: dict[str, int], cascade: Cascade) -> list[tuple[str, s
     moves into a level is what it and every level below it keep (each level keeps what it
     receives and does not pass on, RULES.md §5), so the flows of any level amounts — owed,
     received, corrected — follow the cascade exactly."""
+    return [(source, target, sum(levels.get(lvl, 0) for lvl in below)) for source, target, below in _moves_below(cascade)]
+
+
+@lru_cache(maxsize=None)
+def _moves_below(cascade: Cascade) -> tuple[tuple[str, str, tuple[str, ...]], ...]:
+    """(from, to, the target level and every level below it) of each move."""
     below: dict[str, list[str]] = {}
     for m in cascade.moves:
         below.setdefault(m.source_level, []).append(m.target_level)
 
-    def kept_from(level: str) -> int:
-        return levels.get(level, 0) + sum(kept_from(t) for t in below.get(level, []))
-    return [(m.source_level, m.target_level, kept_from(m.target_level)) for m in cascade.moves]
+    def tree(level: str) -> tuple[str, ...]:
+        return (level, *[x for t in below.get(level, []) for x in tree(t)])
+    return tuple((m.source_level, m.target_level, tree(m.target_level)) for m in cascade.moves)
 
 
 def transfers_from(units: pl.DataFrame, levels: pl.DataFrame, rules: Rules,
@@ -116,10 +122,12 @@ def transfers_from(units: pl.DataFrame, levels: pl.DataFrame, rules: Rules,
             for (source, target, amount), (_, _, owed_amount) in zip(flows, owed_flows):
                 if source != rule.payer:
                     continue
-                t = transfers.setdefault((rule.payer, payer_id, target), {
-                    "period": rules.period, "payer_kind": rule.payer, "payer_id": payer_id,
-                    "payee": target, "region_id": unit["region_id"], "amount": 0,
-                    "due_on": rule.due_on(rules.period), "rule": rule.source, "owed_amount": 0})
+                key = (rule.payer, payer_id, target)
+                if key not in transfers:
+                    transfers[key] = {"period": rules.period, "payer_kind": rule.payer, "payer_id": payer_id,
+                                      "payee": target, "region_id": unit["region_id"], "amount": 0,
+                                      "due_on": rule.due_on(rules.period), "rule": rule.source, "owed_amount": 0}
+                t = transfers[key]
                 t["amount"] += amount
                 t["owed_amount"] += owed_amount
     order = {r.payer: i for i, r in enumerate(rules.transfer_rules)}
