@@ -29,3 +29,17 @@ def test_issue_10_control_characters_become_a_visible_mark(tmp_path):
     sheet(wb, "A", ["Tekst"], [("Jan\x00Nowak\x0b",)], money_cols=set(), widths=[10])
     wb.save(tmp_path / "x.xlsx")
     assert load_workbook(tmp_path / "x.xlsx")["A"]["A2"].value == "Jan\ufffdNowak\ufffd"
+
+
+def test_issue_15_money_reaches_the_file_as_exact_digits_and_pages_print_as_before(tmp_path):
+    import zipfile
+    wb = new_workbook()
+    sheet(wb, "A", ["Kwota", "Dzień"], [(1234567890123, None), (-1, None), (10, None)], money_cols={0},
+          widths=[10, 10], page_header="Jednostka A&B — 2026-10", totals={1: "Razem"})
+    wb.save(tmp_path / "x.xlsx")
+    xml = zipfile.ZipFile(tmp_path / "x.xlsx").read("xl/worksheets/sheet1.xml").decode()
+    assert "<v>12345678901.23</v>" in xml and "<v>-0.01</v>" in xml and "<v>0.10</v>" in xml
+    ws = load_workbook(tmp_path / "x.xlsx")["A"]
+    assert ws["A5"].value == 12345678901.32 and ws["B5"].value == "Razem" and ws["B5"].font.b
+    assert ws.oddHeader.center.text == "Jednostka A&&B — 2026-10" and ws.oddFooter.center.text == "Strona &P z &N"
+    assert ws.print_title_rows == "$1:$1" and ws.page_setup.paperSize == 9 and ws.page_setup.orientation == "landscape"
