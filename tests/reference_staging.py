@@ -5,8 +5,8 @@ from __future__ import annotations
 import polars as pl
 
 from transforms.errors import issue, text
-from transforms.staging import (StagedMembers, StagedUnits, _blank, _date, id_problems, month_of, shape_problems,
-                                valid_pesels)
+from transforms.staging import (StagedMembers, StagedUnits, _blank, _date, id_problems, month_of, period_in_force,
+                                shape_problems, valid_pesels)
 from transforms.rulebook import Rules
 
 
@@ -76,23 +76,10 @@ def stage_members_by_row(raw: pl.DataFrame, units: StagedUnits, rules: Rules) ->
     for g in good:
         by_member.setdefault(g["member_id"], []).append(g)
     chosen = []
-    for mid, periods in by_member.items():
-        periods.sort(key=lambda g: (g["joined_on"], g["_row"]))
-        clashes: dict[int, tuple[dict, dict]] = {}
-        for a, b in zip(periods, periods[1:]):
-            if a["left_on"] is None or b["joined_on"] <= a["left_on"]:
-                clashes.setdefault(a["_row"], (a, b))
-                clashes.setdefault(b["_row"], (b, a))
-        for row, (this, other) in sorted(clashes.items()):     # both rows of an overlap are wrong
-            found.append(issue("bad_member", source=this["_source"], row=row, period=period,
-                               subject=f"członek {mid}", member_id=mid, problems=[text(
-                                   "problems", "membership_overlap", joined=this["joined_on"],
-                                   left=this["left_on"] or "—", row=other["_row"])]))
-            rejected.add(mid)
-        if mid in rejected:
-            continue
-        in_force = [g for g in periods if g["owes"]]
-        chosen.append({**(in_force[-1] if in_force else periods[-1]), "periods": len(periods)})
+    for mid, periods in by_member.items():    # the periods' logic was not vectorised: shared
+        in_force = period_in_force(mid, periods, period, found, rejected)
+        if in_force is not None:
+            chosen.append(in_force)
     schema = {"member_id": pl.String, "unit_id": pl.String, "category": pl.String,
               "joined_on": pl.Date, "left_on": pl.Date, "pesel": pl.String,
               "full_name": pl.String, "owes": pl.Boolean, "_row": pl.Int64}

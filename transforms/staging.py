@@ -318,6 +318,28 @@ def member_checks(rules: Rules, units: StagedUnits) -> list[tuple[str, pl.Expr, 
     ]
 
 
+def period_in_force(mid: str, periods: list[dict], period: str, found: list[Issue], rejected: set[str]) -> dict | None:
+    """The row in force of a member with several periods of membership (the last one owing in
+    the month, else the last one), or None when two periods overlap: both rows are then wrong,
+    each gets a record and the member is rejected."""
+    periods.sort(key=lambda g: (g["joined_on"], g["_row"]))
+    clashes: dict[int, tuple[dict, dict]] = {}
+    for a, b in zip(periods, periods[1:]):
+        if a["left_on"] is None or b["joined_on"] <= a["left_on"]:
+            clashes.setdefault(a["_row"], (a, b))
+            clashes.setdefault(b["_row"], (b, a))
+    for row, (this, other) in sorted(clashes.items()):
+        found.append(issue("bad_member", source=this["_source"], row=row, period=period,
+                           subject=f"członek {mid}", member_id=mid, problems=[text(
+                               "problems", "membership_overlap", joined=this["joined_on"],
+                               left=this["left_on"] or "—", row=other["_row"])]))
+        rejected.add(mid)
+    if mid in rejected:
+        return None
+    in_force = [g for g in periods if g["owes"]]
+    return in_force[-1] if in_force else periods[-1]
+
+
 MEMBER_SCHEMA = {"member_id": pl.String, "unit_id": pl.String, "category": pl.String,
                  "joined_on": pl.Date, "left_on": pl.Date, "pesel": pl.String,
                  "full_name": pl.String, "owes": pl.Boolean, "_row": pl.Int64}
@@ -374,23 +396,10 @@ def stage_members(raw: pl.DataFrame, units: StagedUnits, rules: Rules) -> Staged
         by_member.setdefault(g["member_id"], []).append(g)
     for mid, periods in by_member.items():
         first_row = periods[0]["_row"]
-        periods.sort(key=lambda g: (g["joined_on"], g["_row"]))
-        clashes: dict[int, tuple[dict, dict]] = {}
-        for a, b in zip(periods, periods[1:]):
-            if a["left_on"] is None or b["joined_on"] <= a["left_on"]:
-                clashes.setdefault(a["_row"], (a, b))
-                clashes.setdefault(b["_row"], (b, a))
-        for row, (this, other) in sorted(clashes.items()):     # both rows of an overlap are wrong
-            found.append(issue("bad_member", source=this["_source"], row=row, period=period,
-                               subject=f"członek {mid}", member_id=mid, problems=[text(
-                                   "problems", "membership_overlap", joined=this["joined_on"],
-                                   left=this["left_on"] or "—", row=other["_row"])]))
-            rejected.add(mid)
-        if mid in rejected:
-            continue
-        in_force = [g for g in periods if g["owes"]]
-        chosen.append(in_force[-1] if in_force else periods[-1])
-        order.append(first_row)
+        in_force = period_in_force(mid, periods, period, found, rejected)
+        if in_force is not None:
+            chosen.append(in_force)
+            order.append(first_row)
     # members in the order of their first good row, as the register lists them
     members = (pl.concat([single.select(*MEMBER_SCHEMA, _first=pl.col("_row")),
                           pl.DataFrame(chosen, schema=good.schema).select(*MEMBER_SCHEMA)
