@@ -80,8 +80,10 @@ def read_table(path: Path, kind: str) -> pl.DataFrame:
                 raise UserError("not_text", name=name, byte=e.start) from None
             separator = sniff_separator(content.split("\n", 1)[0])
             FORMATS[name] = f"{encoding}, separator '{separator}'"
-            if plain_csv(content):
-                lines = content.replace("\r\n", "\n").removesuffix("\n").split("\n")
+            if plain_csv(content):     # the lines as one polars column: no Python string per line
+                lines = (pl.Series([content], dtype=pl.String).str.replace_all("\r\n", "\n", literal=True)
+                         .str.strip_suffix("\n").str.split("\n").explode())
+                del content
                 rows = [lines[0].split(separator)]
             else:
                 rows = csv_rows(content, separator)
@@ -106,7 +108,7 @@ def read_table(path: Path, kind: str) -> pl.DataFrame:
     wanted = REQUIRED[kind] + OPTIONAL[kind]
     index = {h: i for i, h in enumerate(header)}
     if lines is not None:
-        df = _lines_frame(lines[1:], separator, len(header), {c: index.get(c) for c in wanted})
+        df = _lines_frame(lines.slice(1), separator, len(header), {c: index.get(c) for c in wanted})
     else:
         data, numbers, cells = [], [], []
         for number, row in enumerate(rows[1:], start=1):
@@ -132,12 +134,12 @@ def plain_csv(content: str) -> bool:
     return '"' not in content and "\x00" not in content and content.count("\r") == content.count("\r\n")
 
 
-def _lines_frame(lines: list[str], separator: str, header_cells: int, columns: dict[str, int | None]) -> pl.DataFrame:
+def _lines_frame(lines: pl.Series, separator: str, header_cells: int, columns: dict[str, int | None]) -> pl.DataFrame:
     """The rows of a plain CSV (``plain_csv``) as the row-by-row reading makes them: cells
     stripped, an empty line skipped but counted, trailing empty cells beyond the header dropped,
     ``_cells`` when the count still differs from the header's. Lines with the header's number of
     cells (nearly all) are split into fixed fields; the others cell by cell."""
-    frame = (pl.DataFrame({"line": pl.Series(lines, dtype=pl.String)}).with_row_index("_row", offset=1)
+    frame = (lines.alias("line").to_frame().with_row_index("_row", offset=1)
              .with_columns(pl.col("_row").cast(pl.Int64),
                            regular=pl.col("line").str.count_matches(separator, literal=True) == header_cells - 1))
     fields = [f"c{i}" for i in range(header_cells)]

@@ -252,17 +252,18 @@ def income_lines(status: pl.DataFrame, derivation: pl.DataFrame, period: str) ->
     why — a component outside the rule's base (its paragraph is the rule's source), a line of
     another month, the floor of a declared base, the employer's deduction (a receipt)."""
     comps, floors = [], []
-    for text_, in derivation.select("rule_json").unique().iter_rows():
+    rules = derivation.select("rule_json").unique().with_row_index("rule")   # a few rules: lines carry the number
+    for rule_id, text_ in rules.iter_rows():
         rule = json.loads(text_)
-        comps += [{"rule_json": text_, "component": c, "in_base": True} for c in rule["base_components"]]
-        floors.append({"rule_json": text_, "floor": rule.get("floor_component") or ""})
-    comps_frame = pl.DataFrame(comps, schema={"rule_json": pl.String, "component": pl.String, "in_base": pl.Boolean})
-    floor_frame = pl.DataFrame(floors, schema={"rule_json": pl.String, "floor": pl.String})
+        comps += [{"rule": rule_id, "component": c, "in_base": True} for c in rule["base_components"]]
+        floors.append({"rule": rule_id, "floor": rule.get("floor_component") or ""})
+    comps_frame = pl.DataFrame(comps, schema={"rule": pl.UInt32, "component": pl.String, "in_base": pl.Boolean})
+    floor_frame = pl.DataFrame(floors, schema={"rule": pl.UInt32, "floor": pl.String})
+    member_rule = derivation.select("member_id", "unit_id", "rule_json").join(rules, on="rule_json").drop("rule_json")
     # in the order of the input files (deterministic without sorting a million lines)
-    lines = (status.join(derivation.select("member_id", "unit_id", "rule_json", "floor_used"), on="member_id",
-                         how="inner", maintain_order="left")
-             .join(comps_frame, on=["rule_json", "component"], how="left", maintain_order="left")
-             .join(floor_frame, on="rule_json", how="left", maintain_order="left"))
+    lines = (status.join(member_rule, on="member_id", how="inner", maintain_order="left")
+             .join(comps_frame, on=["rule", "component"], how="left", maintain_order="left")
+             .join(floor_frame, on="rule", how="left", maintain_order="left"))
     note = (pl.when(pl.col("status") == "skipped").then(pl.lit("other_period"))
             .when(pl.col("status") != "ok").then(pl.lit("rejected"))
             .when(pl.col("component") == DEDUCTED_COMPONENT).then(pl.lit("deduction"))
