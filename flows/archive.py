@@ -75,7 +75,7 @@ def capture(con, run_id: str, files: list[tuple[str, str, bytes]], ahead: Future
     known = {s for (s,) in con.execute("SELECT sha256 FROM archive_blobs").fetchall()}
     packed = ahead.result() if ahead is not None else {}
     rows, blobs, added = [], {}, 0
-    for role, path, data in files:
+    for role, path, data in files:      # an inbox file packed ahead may have let its bytes go (data None)
         sha, compressed = packed[path] if role == "inbox" and path in packed else (hashlib.sha256(data).hexdigest(), None)
         rows.append({"run_id": run_id, "role": role, "path": path, "sha256": sha})
         if sha not in known and sha not in blobs:

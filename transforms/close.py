@@ -176,9 +176,12 @@ def income_row_status(line_status: pl.DataFrame, row_notes: list[dict], dues_mem
         final=pl.when(pl.col("status") == "skipped").then(pl.lit("skipped"))
         .when((pl.col("status") == "ok-no-lines") & has_dues).then(pl.lit("used"))
         .otherwise(pl.lit("rejected")))
-    rank = pl.col("final").replace_strict({"rejected": 0, "used": 1, "skipped": 2}, return_dtype=pl.Int8)
-    return (pl.concat([lines, notes]).with_columns(rank=rank)
-            .group_by("_source", "_row").agg(pl.col("final").sort_by("rank").first()))
+    ranks = {"rejected": 0, "used": 1, "skipped": 2}       # a row is rejected if any of its lines is, ...
+    rank = pl.col("final").replace_strict(ranks, return_dtype=pl.Int8)
+    return (pl.concat([lines, notes]).select("_source", "_row", rank.alias("rank"))
+            .group_by("_source", "_row").agg(pl.col("rank").min())
+            .select("_source", "_row", pl.col("rank").replace_strict({v: k for k, v in ranks.items()},
+                                                                     return_dtype=pl.String).alias("final")))
 
 
 def close(raw: RawInputs, rules: Rules, books: Books | None = None) -> CloseResult:

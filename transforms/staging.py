@@ -527,7 +527,8 @@ def stage_adjustments(raw: pl.DataFrame, members: StagedMembers, units: StagedUn
                       rules: Rules) -> StagedAdjustments:
     """004 §2 ust. 3: reductions or suspensions, at most 6 months per decision, no overlaps."""
     period = rules.period
-    member_unit = dict(zip(members.members["member_id"], members.members["unit_id"]))
+    named = raw["member_id"].str.strip_chars(WHITESPACE).drop_nulls().unique().implode()   # the decisions' members
+    member_unit = dict(members.members.filter(pl.col("member_id").is_in(named)).select("member_id", "unit_id").iter_rows())
     unit_book = dict(zip(units.units["unit_id"], units.units["rulebook"]))
     found, blocked, status, parsed = [], set(), [], []
     for r in raw.to_dicts():
