@@ -49,7 +49,9 @@ def read(run: Run) -> None:
     run.state["rules"] = rules_for(run.period)
     run.state["raw"] = read_inbox(Path(run.inbox), run.period)
     from flows.archive import pack_ahead
-    run.state["packed"] = pack_ahead(run.state["raw"].files)
+    raw = run.state["raw"]
+    run.state["packed"] = pack_ahead(raw.files)
+    raw.files = [(rel, None) for rel, _ in raw.files]    # the packing thread holds the bytes until packed
     if run.params.get("books"):          # a replay: the accounts the archived close started from
         from flows.archive import books_from
         run.state["books"] = books_from(Path(run.books).read_bytes())
@@ -90,24 +92,20 @@ def stage(run: Run) -> None:
     staged = close_logic.validate(raw, run.state["rules"])
     validate_staged(staged)
     run.state["staged"] = staged
-    release(raw, run.state.get("packed"))
+    release(raw)
 
 
-def release(raw, packed) -> None:
+def release(raw) -> None:
     """What staging read and nothing needs again is let go before the month is computed (at
-    national scale the raw income lines and the files' bytes are a third of the peak memory): the
-    income frame (its lines live on, checked, in the staged frames), the register's text (only its
-    row count is used again), and the inbox files' bytes once the archive has packed them."""
+    national scale a third of the peak memory): the income frame (its lines live on, checked, in
+    the staged frames) and the register's text (only its row count is used again)."""
     raw.income = raw.income.clear()
     raw.members = raw.members.select("_row")
-    if packed is not None:
-        packed.result()
-        raw.files = [(rel, None) for rel, _ in raw.files]
 
 
 def compute(run: Run) -> None:
     run.progress("[3/5] składki i podział")
-    staged = run.state["staged"]
+    staged = run.state.pop("staged")        # the month's result replaces it (memory at national scale)
     rules = run.state["rules"] = run.state["rules"].only(set(staged.units.units["rulebook"]))
     result = close_logic.finish(run.state["raw"], staged, close_logic.compute(staged, rules), rules,
                                 run.state["books"])

@@ -178,10 +178,15 @@ def income_row_status(line_status: pl.DataFrame, row_notes: list[dict], dues_mem
         .otherwise(pl.lit("rejected")))
     ranks = {"rejected": 0, "used": 1, "skipped": 2}       # a row is rejected if any of its lines is, ...
     rank = pl.col("final").replace_strict(ranks, return_dtype=pl.Int8)
-    return (pl.concat([lines, notes]).select("_source", "_row", rank.alias("rank"))
-            .group_by("_source", "_row").agg(pl.col("rank").min())
-            .select("_source", "_row", pl.col("rank").replace_strict({v: k for k, v in ranks.items()},
-                                                                     return_dtype=pl.String).alias("final")))
+    both = pl.concat([lines, notes]).select("_source", "_row", rank.alias("rank"))
+    # only files with several lines to a row (wide payroll exports, notes) need grouping by row
+    several = (both.group_by("_source").agg((pl.len() > pl.col("_row").n_unique()).alias("several"))
+               .filter("several")["_source"].implode())
+    rows = pl.concat([both.filter(~pl.col("_source").is_in(several)),
+                      both.filter(pl.col("_source").is_in(several)).group_by("_source", "_row")
+                      .agg(pl.col("rank").min())])
+    return rows.select("_source", "_row", pl.col("rank").replace_strict({v: k for k, v in ranks.items()},
+                                                                        return_dtype=pl.String).alias("final"))
 
 
 def close(raw: RawInputs, rules: Rules, books: Books | None = None) -> CloseResult:

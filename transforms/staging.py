@@ -373,12 +373,14 @@ def stage_members(raw: pl.DataFrame, units: StagedUnits, rules: Rules) -> Staged
                 maintain_order="left")
           .join(allowed, on=["rulebook", "cat"], how="left", maintain_order="left"))
     checks = member_checks(rules, units)
-    failed = pl.any_horizontal([cond.fill_null(False) for _, cond, _ in checks])
-    df = df.with_columns(failed=failed, problems=pl.concat_str(
-        [pl.when(cond.fill_null(False)).then(msg) for _, cond, msg in checks], separator="; ", ignore_nulls=True))
+    df = df.with_columns(failed=pl.any_horizontal([cond.fill_null(False) for _, cond, _ in checks]))
+    # the texts only for the rows that fail (a handful in a national register)
+    problems = pl.concat_str([pl.when(cond.fill_null(False)).then(msg) for _, cond, msg in checks], separator="; ",
+                             ignore_nulls=True)
     found = [issue("bad_member", source=r["_source"], row=r["_row"], period=period,
                    subject=f"członek {r['mid'] or '?'}", member_id=r["mid"] or None, problems=[r["problems"]])
-             for r in df.filter("failed").select("_source", "_row", "mid", "problems").iter_rows(named=True)]
+             for r in df.filter("failed").select("_source", "_row", "mid", problems.alias("problems"))
+             .iter_rows(named=True)]
     rejected = {i.member_id for i in found if i.member_id}
     good = (df.filter(~pl.col("failed"))
             .select(pl.col("mid").alias("member_id"), pl.col("uid").alias("unit_id"), pl.col("cat").alias("category"),
