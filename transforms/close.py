@@ -268,10 +268,11 @@ def income_lines(status: pl.DataFrame, derivation: pl.DataFrame, period: str) ->
     comps_frame = pl.DataFrame(comps, schema={"rule": pl.UInt32, "component": pl.String, "in_base": pl.Boolean})
     floor_frame = pl.DataFrame(floors, schema={"rule": pl.UInt32, "floor": pl.String})
     member_rule = derivation.select("member_id", "unit_id", "rule_json").join(rules, on="rule_json").drop("rule_json")
-    # in the order of the input files (deterministic without sorting a million lines)
-    lines = (status.join(member_rule, on="member_id", how="inner", maintain_order="left")
-             .join(comps_frame, on=["rule", "component"], how="left", maintain_order="left")
-             .join(floor_frame, on="rule", how="left", maintain_order="left"))
+    # in the order of the input files (deterministic without sorting a million lines); lazy, so the
+    # joins' intermediate frames of a million lines are never all made
+    lines = (status.lazy().join(member_rule.lazy(), on="member_id", how="inner", maintain_order="left")
+             .join(comps_frame.lazy(), on=["rule", "component"], how="left", maintain_order="left")
+             .join(floor_frame.lazy(), on="rule", how="left", maintain_order="left"))
     note = (pl.when(pl.col("status") == "skipped").then(pl.lit("other_period"))
             .when(pl.col("status") != "ok").then(pl.lit("rejected"))
             .when(pl.col("component") == DEDUCTED_COMPONENT).then(pl.lit("deduction"))
@@ -280,4 +281,4 @@ def income_lines(status: pl.DataFrame, derivation: pl.DataFrame, period: str) ->
             .otherwise(pl.lit("excluded")))
     return (lines.select(pl.lit(period).alias("period"), "member_id", "unit_id", pl.col("_source").alias("source"),
                          pl.col("_row").alias("row"), pl.col("period").alias("line_period"), "component",
-                         pl.col("amount_gr").alias("amount"), note.alias("use")))
+                         pl.col("amount_gr").alias("amount"), note.alias("use")).collect())

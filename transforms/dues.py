@@ -92,10 +92,15 @@ def compute_dues(members: pl.DataFrame, units: pl.DataFrame, lines: pl.DataFrame
                on="member_id", how="left"))
     period = rules.period
     parts, found, derivs = [], [], []
+    # each member's lines under the member's rule: one join and one split, not a pass per rule
+    by_rule = (lines.select("member_id", "component", "amount")
+               .join(m.select("member_id", "rulebook", "category"), on="member_id", how="inner")
+               .partition_by(["rulebook", "category"], as_dict=True, include_key=False))
+    no_lines = lines.select("member_id", "component", "amount").clear()
     for (book_name, category), group in m.group_by(["rulebook", "category"], maintain_order=True):
         version = rules.version(book_name)
         rule = version.categories[category]
-        g_lines = lines.join(group.select("member_id"), on="member_id", how="semi")
+        g_lines = by_rule.get((book_name, category), no_lines)
         g = (group.join(member_base(g_lines, rule), on="member_id", how="left")
              .with_columns(pl.col("base").fill_null(0), pl.col("has_lines").fill_null(False),
                            pl.col("floor_used").fill_null(False)))

@@ -257,9 +257,10 @@ def employer_claims(deductions: pl.DataFrame, lines: pl.DataFrame, dues: pl.Data
     treasurer sends to payroll). A member of several such employers has the month's dues (the base
     is summed across employers, 004 §1 ust. 1 pkt 1) under the first file by name; the others say so."""
     files = deductions.select(pl.col("source").alias("employer")).unique()
-    who = pl.concat([lines.select(pl.col("_source").alias("employer"), "member_id"),
+    # only the lines of files that report deductions (none at all in most inboxes)
+    who = pl.concat([lines.select(pl.col("_source").alias("employer"), "member_id").join(files, on="employer",
+                                                                                          how="semi"),
                      deductions.select(pl.col("source").alias("employer"), "member_id")]).unique()
-    who = who.join(files, on="employer", how="semi")
     ded = deductions.group_by(pl.col("source").alias("employer"), "member_id").agg(pl.col("amount").sum().alias("deducted"))
     out = (who.join(ded, on=["employer", "member_id"], how="left")
            .join(dues.select("member_id", "unit_id", "total"), on="member_id", how="inner")
