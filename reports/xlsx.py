@@ -35,7 +35,7 @@ class Book:
 
     def save(self, path: Path | str) -> None:
         import xlsxwriter
-        wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_numbers": False,
+        wb = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_formulas": False, "strings_to_numbers": False,
                                              "strings_to_urls": False})
         styles = _Styles(wb)
         try:
@@ -50,6 +50,7 @@ class _Styles:
 
     def __init__(self, wb):
         self.wb, self.cache = wb, {}
+        self.money, self.date = self.get(num_format=MONEY_FORMAT), self.get(num_format=DATE_FORMAT)
 
     def get(self, **props):
         key = tuple(sorted(props.items()))
@@ -66,6 +67,16 @@ def _cell(ws, styles: _Styles, row: int, col: int, value, money: bool = False, *
         if style:
             ws.write_blank(row, col, None, styles.get(**style))
         return
+    if not style:                                # most cells: no style of their own (a national close has 300 000)
+        if isinstance(value, str):
+            ws.write_string(row, col, excel_text(value))
+            return
+        if isinstance(value, (int, Decimal)) and not isinstance(value, bool):
+            ws.write_number(row, col, value, styles.money if money else None)
+            return
+        if isinstance(value, (date, datetime)):
+            ws.write_datetime(row, col, value, styles.date)
+            return
     if isinstance(value, str):
         ws.write_string(row, col, excel_text(value), styles.get(**style))
     elif isinstance(value, bool):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import calendar
 import tomllib
+from functools import cached_property
 from dataclasses import dataclass, field, replace
 from datetime import date
 from fractions import Fraction
@@ -248,15 +249,15 @@ class Rules:
                 seen.setdefault(key(item), item)
         return tuple(seen.values())
 
-    @property
+    @cached_property         # labels are looked up per row of a national report
     def levels(self) -> tuple[Level, ...]:
         return self._union(lambda v: v.levels, lambda lvl: lvl.code)
 
-    @property
+    @cached_property         # labels are looked up per row of a national report
     def categories(self) -> tuple[CategoryRule, ...]:
         return self._union(lambda v: v.categories.values(), lambda c: c.category)
 
-    @property
+    @cached_property         # labels are looked up per row of a national report
     def transfer_rules(self) -> tuple[TransferRule, ...]:
         return self._union(lambda v: v.transfers, lambda t: t.payer)
 
