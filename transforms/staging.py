@@ -282,7 +282,7 @@ def _with_columns_of(raw: pl.DataFrame, columns: dict[str, pl.DataType]) -> pl.D
     return raw.with_columns(pl.lit(None, t).alias(c) for c, t in columns.items() if c not in raw.columns)
 
 
-def member_checks(rules: Rules, units: StagedUnits) -> list[tuple[str, pl.Expr, pl.Expr]]:
+def member_checks(rules: Rules) -> list[tuple[str, pl.Expr, pl.Expr]]:
     """The checks of a members.csv row, in the order a treasurer reads them: (name, the rows that
     fail, the problem's Polish text). Each a polars expression over the row's stripped cells
     (``mid``, ``uid``, ``cat``, ``pesel_s``), its dates (``joined``, ``left``) and what the joins
@@ -372,7 +372,7 @@ def stage_members(raw: pl.DataFrame, units: StagedUnits, rules: Rules) -> Staged
           .join(units.units.select(pl.col("unit_id").alias("uid"), "rulebook"), on="uid", how="left",
                 maintain_order="left")
           .join(allowed, on=["rulebook", "cat"], how="left", maintain_order="left"))
-    checks = member_checks(rules, units)
+    checks = member_checks(rules)
     df = df.with_columns(failed=pl.any_horizontal([cond.fill_null(False) for _, cond, _ in checks]))
     # the texts only for the rows that fail (a handful in a national register)
     problems = pl.concat_str([pl.when(cond.fill_null(False)).then(msg) for _, cond, msg in checks], separator="; ",
@@ -530,7 +530,8 @@ def stage_adjustments(raw: pl.DataFrame, members: StagedMembers, units: StagedUn
     """004 §2 ust. 3: reductions or suspensions, at most 6 months per decision, no overlaps."""
     period = rules.period
     named = raw["member_id"].str.strip_chars(WHITESPACE).drop_nulls().unique().implode()   # the decisions' members
-    member_unit = dict(members.members.filter(pl.col("member_id").is_in(named)).select("member_id", "unit_id").iter_rows())
+    member_unit = dict(members.members.filter(pl.col("member_id").is_in(named))
+                       .select("member_id", "unit_id").iter_rows())
     unit_book = dict(zip(units.units["unit_id"], units.units["rulebook"]))
     found, blocked, status, parsed = [], set(), [], []
     for r in raw.to_dicts():
