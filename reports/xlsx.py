@@ -54,13 +54,20 @@ class _Styles:
 
     def __init__(self, wb):
         self.wb, self.cache = wb, {}
-        self.money, self.date = self.get(num_format=MONEY_FORMAT), self.get(num_format=DATE_FORMAT)
+        self.plain = {None: None, MONEY_FORMAT: self.get(num_format=MONEY_FORMAT),
+                      DATE_FORMAT: self.get(num_format=DATE_FORMAT)}
 
     def get(self, **props):
         key = tuple(sorted(props.items()))
         if key not in self.cache:
             self.cache[key] = self.wb.add_format(props) if props else None
         return self.cache[key]
+
+    def of(self, num_format: str | None, style: dict):
+        """A cell's format: a dictionary lookup for the many cells with no style of their own."""
+        if not style:
+            return self.plain[num_format]
+        return self.get(**style, **({"num_format": num_format} if num_format else {}))
 
 
 def _cell(ws, styles: _Styles, row: int, col: int, value, money: bool = False, **style) -> None:
@@ -69,30 +76,19 @@ def _cell(ws, styles: _Styles, row: int, col: int, value, money: bool = False, *
         value = to_decimal(value)               # grosze -> złote for the cell
     if value is None:
         if style:
-            ws.write_blank(row, col, None, styles.get(**style))
-        return
-    if not style:                                # most cells: no style of their own (a national close has 300 000)
-        if isinstance(value, str):
-            ws.write_string(row, col, excel_text(value))
-            return
-        if isinstance(value, (int, Decimal)) and not isinstance(value, bool):
-            ws.write_number(row, col, value, styles.money if money else None)
-            return
-        if isinstance(value, (date, datetime)):
-            ws.write_datetime(row, col, value, styles.date)
-            return
-    if isinstance(value, str):
-        ws.write_string(row, col, excel_text(value), styles.get(**style))
+            ws.write_blank(row, col, None, styles.of(None, style))
+    elif isinstance(value, str):
+        ws.write_string(row, col, excel_text(value), styles.of(None, style))
     elif isinstance(value, bool):
-        ws.write_boolean(row, col, value, styles.get(**style))
+        ws.write_boolean(row, col, value, styles.of(None, style))
     elif isinstance(value, (int, Decimal)):
         # a Decimal reaches the file as its exact digits (the number element is written with
         # format(), which Decimal does exactly); never converted to a float on the way
-        ws.write_number(row, col, value, styles.get(**style, **({"num_format": MONEY_FORMAT} if money else {})))
+        ws.write_number(row, col, value, styles.of(MONEY_FORMAT if money else None, style))
     elif isinstance(value, (date, datetime)):
-        ws.write_datetime(row, col, value, styles.get(**style, num_format=DATE_FORMAT))
+        ws.write_datetime(row, col, value, styles.of(DATE_FORMAT, style))
     else:
-        ws.write(row, col, value, styles.get(**style))
+        ws.write(row, col, value, styles.of(None, style))
 
 
 def _print_setup(ws, page_header: str | None, landscape: bool = True) -> None:
