@@ -121,6 +121,11 @@ def save(run: Run) -> None:
     result = run.state["result"]
     run.progress(f"[4/5] zapis do {run.db}")
     con = run.database()
+    with store.memory_limit(con, settings.STORE_MEMORY_LIMIT):
+        _save(run, result, con)
+
+
+def _save(run: Run, result, con) -> None:
     run_id = run.state["run_id"] = str(uuid.uuid4())
     reclose = reclose_settlement(con, run_id, result)
     frames = {"dues": result.dues, "allocations": result.allocations, "exceptions": result.exceptions,

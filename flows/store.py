@@ -56,6 +56,19 @@ def rollback(con: duckdb.DuckDBPyConnection) -> None:
         con.close()
 
 
+@contextmanager
+def memory_limit(con: duckdb.DuckDBPyConnection, limit: str) -> Iterator[None]:
+    """DuckDB's memory limit for a block of work (a close's writes), its default again after."""
+    con.execute(f"SET memory_limit = '{limit}'")
+    try:
+        yield
+    finally:
+        try:
+            con.execute("RESET memory_limit")
+        except duckdb.Error:        # a failed transaction: it is rolled back and the connection closed
+            pass
+
+
 def write(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame, **keys) -> None:
     """Replace the rows of ``table`` that have these key values (a re-run replaces, never
     duplicates; no keys: the whole table) with ``frame``, cast exactly by the registry."""

@@ -3,6 +3,7 @@ from decimal import Decimal
 
 import duckdb
 import polars as pl
+import pytest
 
 from flows import store
 
@@ -68,3 +69,26 @@ def test_dicts_return_money_as_grosze_and_other_decimals_as_stored(tmp_path):
     con.execute("INSERT INTO t VALUES (1234.56, 150.00, 'x'), (NULL, NULL, NULL)")
     assert store.dicts(con, "SELECT * FROM t ORDER BY a NULLS LAST") == [
         {"a": 123_456, "p": Decimal("150.00"), "s": "x"}, {"a": None, "p": None, "s": None}]
+
+
+def test_issue_15_categorical_text_is_stored_as_text_and_the_memory_limit_holds_for_the_block_only(tmp_path):
+    """A frame may hold repeated texts as categoricals (the derivation's rule, the income lines'
+    files): the table stores plain text, equal to the frame's; DuckDB's memory limit for a close's
+    writes applies inside the block and is back to its default after it; a failure inside is the
+    one reported."""
+    con = store.begin(tmp_path / "x.duckdb")
+    default = con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+    with store.memory_limit(con, "64MB"):
+        assert con.execute("SELECT current_setting('memory_limit')").fetchone()[0] != default
+        frame = pl.DataFrame({"period": ["2026-10"] * 2, "member_id": ["M1", "M2"], "unit_id": ["U1"] * 2,
+                              "source": ["payroll.csv", "płace.csv"], "row": [2, 3], "line_period": ["2026-10"] * 2,
+                              "component": ["wage"] * 2, "amount": [100, 200], "use": ["base", "excluded"]})
+        store.write(con, "income_lines", frame.with_columns(pl.col("source", "use").cast(pl.Categorical)),
+                    period="2026-10")
+    assert con.execute("SELECT current_setting('memory_limit')").fetchone()[0] == default
+    assert con.execute("SELECT source, typeof(source), use FROM income_lines ORDER BY row").fetchall() == [
+        ("payroll.csv", "VARCHAR", "base"), ("płace.csv", "VARCHAR", "excluded")]
+    # the failure itself, not the reset's, reaches the run
+    with pytest.raises(duckdb.CatalogException), store.memory_limit(con, "64MB"):
+        con.execute("SELECT * FROM no_such_table")
+    store.rollback(con)

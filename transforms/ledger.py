@@ -105,18 +105,21 @@ def post(period: str, dues: pl.DataFrame, receipts: pl.DataFrame, items: pl.Data
     odd = receipts.filter((pl.col("amount") < 0) | (pl.col("for_period").is_not_null()
                                                      & (pl.col("for_period") != period)))
     complex_ids = carried | set(odd["member_id"].to_list())
-    is_complex = pl.col("member_id").is_in(list(complex_ids))
+    if not complex_ids:      # the usual month: no copies of the month's dues and receipts
+        return _post_simple(period, dues, receipts, basis)
+    is_complex = pl.col("member_id").is_in(pl.Series(list(complex_ids), dtype=pl.String).implode())
     simple = _post_simple(period, dues.filter(~is_complex), receipts.filter(~is_complex), basis)
     rest = post_each(period, dues.filter(is_complex), receipts.filter(is_complex), items, credits, basis)
+    # `applied` is only summed (settle): its order is left as made
     return Posted(pl.concat([simple.ledger, rest.ledger]).sort("member_id"),
                   pl.concat([simple.items, rest.items]).sort("member_id", "for_period"),
-                  pl.concat([simple.applied, rest.applied]).sort("member_id", "for_period", "part"))
+                  pl.concat([simple.applied, rest.applied]))
 
 
 def _post_simple(period: str, dues: pl.DataFrame, receipts: pl.DataFrame, basis: dict[str, str]) -> Posted:
     """Members with no carried items or credit whose receipts are this month's: one item at most."""
-    cash = receipts.group_by("member_id").agg(pl.col("amount").sum().alias("cash"), pl.col("unit_id").first())
-    owed = dues.select("member_id", pl.col("unit_id").alias("dues_unit"), "category", "dues", "surcharge")
+    cash = receipts.lazy().group_by("member_id").agg(pl.col("amount").sum().alias("cash"), pl.col("unit_id").first())
+    owed = dues.lazy().select("member_id", pl.col("unit_id").alias("dues_unit"), "category", "dues", "surcharge")
     m = (owed.join(cash, on="member_id", how="full", coalesce=True)
          .with_columns(pl.coalesce("dues_unit", "unit_id").alias("unit_id"),
                        pl.col("cash", "dues", "surcharge").fill_null(0))
@@ -139,7 +142,10 @@ def _post_simple(period: str, dues: pl.DataFrame, receipts: pl.DataFrame, basis:
     applied = pl.concat([m.filter(pl.col(f"applied_{part}") > 0).select(
         "member_id", "unit_id", pl.lit(period).alias("for_period"), "category", pl.lit(part).alias("part"),
         pl.col(f"applied_{part}").alias("amount")) for part in ("dues", "surcharge")])
-    return Posted(ledger.cast(LEDGER_SCHEMA), open_items.cast(ITEM_SCHEMA), applied.cast(APPLIED_SCHEMA))
+    # one plan: the joined accounts are made once for the three frames (lazy, common subplan)
+    return Posted(*pl.collect_all([ledger.cast(LEDGER_SCHEMA).sort("member_id"),
+                                   open_items.cast(ITEM_SCHEMA).sort("member_id", "for_period"),
+                                   applied.cast(APPLIED_SCHEMA)]))
 
 
 def post_each(period: str, dues: pl.DataFrame, receipts: pl.DataFrame, items: pl.DataFrame,
@@ -219,8 +225,10 @@ def settle(units: pl.DataFrame, applied: pl.DataFrame, basis: dict[str, str], ru
     """The settlement of the close: per unit and level, the RULES.md §5 cascade of D = the §1
     dues of the split categories paid (004 §3 ust. 1, §10); all else paid stays with the unit."""
     sums: dict[str, dict[tuple[str, str], int]] = {}
-    for u, cat, part, amount in (applied.group_by("unit_id", "category", "part").agg(pl.col("amount").sum())
-                                 .iter_rows()):
+    # streaming: a million applied amounts grouped batch by batch (at 600 000 members the
+    # in-memory grouping's hash tables were the close's peak, +70 MiB)
+    for u, cat, part, amount in (applied.lazy().group_by("unit_id", "category", "part").agg(pl.col("amount").sum())
+                                 .collect(engine="streaming").iter_rows()):
         sums.setdefault(u, {})[(cat, part)] = amount
     rows = []
     for unit in units.sort("unit_id").iter_rows(named=True):
@@ -251,15 +259,15 @@ def arrears(ledger: pl.DataFrame, months: dict[str, int]) -> pl.DataFrame:
             .sort("unit_id", "member_id"))
 
 
-def employer_claims(deductions: pl.DataFrame, lines: pl.DataFrame, dues: pl.DataFrame,
+def employer_claims(deductions: pl.DataFrame, lines: pl.LazyFrame, dues: pl.DataFrame,
                     period: str) -> pl.DataFrame:
     """Per employer file that reports deductions: each of its members' deducted vs owed (the list a
     treasurer sends to payroll). A member of several such employers has the month's dues (the base
     is summed across employers, 004 §1 ust. 1 pkt 1) under the first file by name; the others say so."""
     files = deductions.select(pl.col("source").alias("employer")).unique()
     # only the lines of files that report deductions (none at all in most inboxes)
-    who = pl.concat([lines.select(pl.col("_source").alias("employer"), "member_id").join(files, on="employer",
-                                                                                          how="semi"),
+    who = pl.concat([lines.select(pl.col("_source").alias("employer"), "member_id")
+                     .join(files.lazy(), on="employer", how="semi").collect(),
                      deductions.select(pl.col("source").alias("employer"), "member_id")]).unique()
     ded = deductions.group_by(pl.col("source").alias("employer"), "member_id").agg(pl.col("amount").sum().alias("deducted"))
     out = (who.join(ded, on=["employer", "member_id"], how="left")

@@ -420,10 +420,29 @@ def stage_members(raw: pl.DataFrame, units: StagedUnits, rules: Rules) -> Staged
 
 @dataclass
 class StagedIncome:
-    lines: pl.DataFrame            # in-period lines that passed every check: member_id, component, amount
     issues: pl.DataFrame           # exception rows (vectorised: a frame, not a list)
     blocked_ids: set[str]          # members blocked by a bad line
     status: pl.DataFrame           # _source, _row, member_id, status (ok | rejected | skipped), period, component, amount_gr
+
+    # The lines that passed are taken from `status` when asked, never held beside it (a million
+    # lines at national scale: 0.1 GB less through the whole close).
+    @property
+    def lines(self) -> pl.DataFrame:
+        """In-period lines that passed every check, the employers' deductions left out (they are
+        receipts, not income): member_id, component, amount, _source, _row."""
+        return self.lines_lazy().collect()
+
+    def lines_lazy(self) -> pl.LazyFrame:
+        return self._ok(pl.col("component") != DEDUCTED_COMPONENT)
+
+    @property
+    def deducted(self) -> pl.DataFrame:
+        """The canonical `dues_deducted` lines that passed (receipts, not income)."""
+        return self._ok(pl.col("component") == DEDUCTED_COMPONENT).collect()
+
+    def _ok(self, which: pl.Expr) -> pl.LazyFrame:
+        return (self.status.lazy().filter((pl.col("status") == "ok") & which)
+                .select("member_id", "component", pl.col("amount_gr").alias("amount"), "_source", "_row"))
 
 
 # CONTRACT.md: a member's dues are never computed from a partial picture — a line whose month
@@ -509,10 +528,8 @@ def stage_income(raw: pl.DataFrame, members: StagedMembers, units: StagedUnits, 
         .when(~in_period).then(pl.lit("skipped"))
         .when(pl.col("member_rejected")).then(pl.lit("rejected"))
         .otherwise(pl.lit("ok")))
-    lines = (df.filter(pl.col("status") == "ok")
-             .select("member_id", "component", pl.col("amount_gr").alias("amount"), "_source", "_row"))
-    return StagedIncome(lines, found, blocked, df.select("_source", "_row", "member_id", "status", "period",
-                                                         "component", "amount_gr"))
+    return StagedIncome(found, blocked, df.select("_source", "_row", "member_id", "status", "period",
+                                                 "component", "amount_gr"))
 
 
 # ------------------------------------------------------------------ adjustments
