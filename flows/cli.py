@@ -86,10 +86,32 @@ def close(period: str = typer.Option(..., callback=_period, help="zamykany miesi
           unit_workbooks: Optional[bool] = typer.Option(
               None, "--unit-workbooks/--no-unit-workbooks",
               help="z --out także skoroszyt i rozliczenie PDF każdej jednostki w OUT/jednostki; domyślnie tak, "
-                   "gdy zamknięcie ma najwyżej 100 jednostek (większe: skladki documents na żądanie)")):
-    """Zamknięcie miesiąca: składki, podział, przelewy, wyjątki -> DuckDB (+ Excel)."""
+                   "gdy zamknięcie ma najwyżej 100 jednostek (większe: skladki documents na żądanie)"),
+          unit: Optional[list[str]] = typer.Option(None, help="zamknij tylko tę jednostkę skrzynki (można podać "
+                                                   "kilka razy); inne jednostki w bazie zostają bez zmian"),
+          only_complete: bool = typer.Option(False, "--only-complete", help="zamknij tylko jednostki z kompletnymi "
+                                             "plikami; pozostałe wypisz (tak działa zamknięcie z harmonogramu)")):
+    """Zamknięcie miesiąca: składki, podział, przelewy, wyjątki -> DuckDB (+ Excel). Projekt do zatwierdzenia."""
     from flows.close import CLOSE
-    execute(CLOSE, engine, period=period, inbox=inbox, db=db, out=out, unit_workbooks=unit_workbooks)
+    execute(CLOSE, engine, period=period, inbox=inbox, db=db, out=out, unit_workbooks=unit_workbooks,
+            units=unit or None, only_complete=only_complete)
+
+
+@app.command()
+def approve(period: str = typer.Option(..., callback=_period, help="zatwierdzany miesiąc, RRRR-MM"),
+            db: Path = typer.Option(..., help="plik bazy DuckDB z zamkniętym miesiącem"),
+            unit: Optional[list[str]] = typer.Option(None, help="zatwierdzana jednostka (można podać kilka razy)"),
+            all_: bool = typer.Option(False, "--all", help="wszystkie jednostki zamknięte za ten miesiąc"),
+            by: str = typer.Option("", help="kto zatwierdza (imię i nazwisko albo funkcja), zapisywane w bazie"),
+            force: bool = typer.Option(False, "--force", help="zatwierdź mimo braków (wymaga --reason)"),
+            reason: Optional[str] = typer.Option(None, help="powód zatwierdzenia niekompletnego miesiąca"),
+            out: Optional[Path] = typer.Option(None, help="folder na dokumenty zatwierdzonych jednostek"),
+            members: Optional[Path] = typer.Option(None, help="members.csv jednostki (imiona i nazwiska w dokumentach)"),
+            engine: str = typer.Option("plain", callback=_engine, help="plain (domyślnie) albo prefect")):
+    """Zatwierdzenie miesiąca jednostki: projekt staje się rozliczeniem; późniejsze zmiany idą jako korekta."""
+    from flows.approve import APPROVE
+    execute(APPROVE, engine, period=period, db=db, units=unit or None, all=all_, by=by, force=force, reason=reason,
+            out=out, members=members)
 
 
 @app.command()

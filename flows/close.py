@@ -6,20 +6,23 @@ transfers, deduction check; pure, in transforms/) → store (one DuckDB transact
 """
 from datetime import datetime
 from pathlib import Path
+import shutil
+import tempfile
 import uuid
 
 import polars as pl
 
-from flows import settings, store
+from flows import months, settings, store
 from flows.command import Command, Run, Step
 from flows.inbox import read_inbox
 from reports import close as close_reports
+from reports.settlement import correction_note
 from schemas.tables import validate_close, validate_staged
 from transforms import close as close_logic
 from transforms.allocate import transfers_from
 from transforms.errors import UserError, mask_personal
 from transforms.ledger import (ITEM_SCHEMA, LEDGER_SCHEMA, SETTLEMENT_SCHEMA, Books, differences,
-                               settlement_delta, shift_period)
+                               settlement_delta)
 from transforms.money import sql_grosze
 from transforms.rulebook import Rules, load_rulebooks, resolve
 from transforms.staging import is_period
@@ -27,8 +30,11 @@ from transforms.staging import is_period
 CLOSE_TABLES = ("dues", "allocations", "exceptions", "transfers", "units", "deduction_check", "regions",
                 "receipts", "member_ledger", "ledger_items", "employer_claims", "adjustments_in_force",
                 "dues_derivation", "income_lines", "split_steps", "memberships")
+# the tables of a unit's month, replaced unit by unit (transfers and regions are the month's, and
+# the settlement keeps an approved month's rows)
+UNIT_TABLES = tuple(t for t in CLOSE_TABLES if t not in ("transfers", "regions"))
 # what a re-close replaces is kept in `history` first (nothing of the past is silently rewritten)
-KEPT_IN_HISTORY = ("dues", "allocations", "transfers", "receipts", "member_ledger", "employer_claims")
+KEPT_IN_HISTORY = ("dues", "allocations", "transfers", "receipts", "member_ledger", "employer_claims", "settlement")
 
 
 def rules_for(period: str) -> Rules:
@@ -56,7 +62,7 @@ def read(run: Run) -> None:
         from flows.archive import books_from
         run.state["books"] = books_from(Path(run.books).read_bytes())
     else:
-        run.state["books"] = load_books(run.database(), run.period)
+        run.state["books"] = load_books(run.database(), run.period, inbox_units(raw))
     run.state["started_at"] = datetime.now()
 
 
@@ -64,25 +70,36 @@ def _frame(con, sql: str, params: list, schema: dict) -> pl.DataFrame:
     return pl.DataFrame(con.execute(sql, params).fetchall(), schema=schema, orient="row")
 
 
-def load_books(con, period: str) -> Books:
-    """The previous close's open items and credits, and corrections already put into this month."""
+def inbox_units(raw) -> list[str]:
+    """The unit ids named in the inbox's units.csv (as typed; staging checks them later)."""
+    return sorted({u.strip() for u in raw.units["unit_id"].drop_nulls().to_list() if u and u.strip()}) \
+        if "unit_id" in raw.units.columns else []
+
+
+def load_books(con, period: str, units: list[str] | None = None) -> Books:
+    """What the members' accounts of these units carry into ``period``: the open items and credits
+    each unit's latest closed month before it left, and corrections already put into this month.
+    ``units``: the inbox's units (None: every unit)."""
     names = store.table_names(con)
     books = Books()
+    mine = "(CAST(? AS VARCHAR[]) IS NULL OR list_contains(?, unit_id))"
     if "member_ledger" in names:
-        (previous,) = con.execute("SELECT max(period) FROM member_ledger WHERE period < ?", [period]).fetchone()
-        if previous:
-            g = sql_grosze
-            books.items = _frame(con, f"SELECT period, member_id, unit_id, for_period, category, {g('dues_open')}, "
-                                      f"{g('surcharge_open')} FROM ledger_items WHERE period = ?", [previous],
-                                 ITEM_SCHEMA)
-            books.credits = dict(con.execute(f"SELECT member_id, {g('credit')} FROM member_ledger "
-                                             "WHERE period = ? AND credit <> 0", [previous]).fetchall())
+        g = sql_grosze
+        prev = (f"WITH prev AS (SELECT unit_id, max(period) AS period FROM member_ledger WHERE period < ? AND {mine} "
+                "GROUP BY unit_id) ")
+        books.items = _frame(con, prev + f"SELECT period, member_id, unit_id, for_period, category, {g('dues_open')}, "
+                                         f"{g('surcharge_open')} FROM ledger_items JOIN prev USING (unit_id, period) "
+                                         "ORDER BY member_id, for_period", [period, units, units], ITEM_SCHEMA)
+        books.credits = dict(con.execute(prev + f"SELECT member_id, {g('credit')} FROM member_ledger "
+                                                "JOIN prev USING (unit_id, period) WHERE credit <> 0",
+                                         [period, units, units]).fetchall())
         books.received_units = {u for (u,) in con.execute(
-            "SELECT DISTINCT unit_id FROM member_ledger WHERE period < ? AND basis = 'received'", [period]).fetchall()}
+            f"SELECT DISTINCT unit_id FROM member_ledger WHERE period < ? AND basis = 'received' AND {mine}",
+            [period, units, units]).fetchall()}
     if "settlement" in names:
         books.corrections = _frame(con, f"SELECT period, unit_id, level, {sql_grosze('amount')}, basis, corrects "
-                                        "FROM settlement WHERE period = ? AND basis = 'correction'", [period],
-                                   SETTLEMENT_SCHEMA)
+                                        f"FROM settlement WHERE period = ? AND basis = 'correction' AND {mine}",
+                                   [period, units, units], SETTLEMENT_SCHEMA)
     return books
 
 
@@ -112,106 +129,160 @@ def compute(run: Run) -> None:
     validate_close(result, [lvl.code for lvl in rules.levels], [c.category for c in rules.categories])
     assert result.rows_read == result.rows_used + result.rows_rejected + result.rows_skipped
     run.state["result"] = result
+    choose_scope(run, result)
+
+
+def choose_scope(run: Run, result) -> None:
+    """The units whose month this close stores (RULES.md §13): the inbox's valid units, or those
+    named with --unit; with ``only_complete`` (the scheduled close) the incomplete ones are left
+    out and listed. What each unit's month is missing is worked out here."""
+    inbox_units = result.units["unit_id"].to_list()
+    wanted = run.params.get("units")
+    if wanted:
+        unknown = sorted(set(wanted) - set(inbox_units))
+        if unknown:
+            raise UserError("units_not_in_inbox", units=", ".join(unknown), inbox=run.params["inbox"],
+                            known=", ".join(sorted(inbox_units)) or "—")
+        scope = sorted(set(wanted))
+    else:
+        scope = sorted(inbox_units)
+    files = [rel for rel, _ in run.state["raw"].files]
+    missing = months.missing_inputs(run.database(), result, scope, files)
+    left_out = {}
+    if run.params.get("only_complete"):
+        left_out = {u: missing[u] for u in scope if missing.get(u)}
+        scope = [u for u in scope if u not in left_out]
+    run.state.update(scope=scope, missing={u: m for u, m in missing.items() if u in scope}, left_out=left_out)
+    if len(scope) != len(inbox_units):
+        months.restrict(result, scope)
 
 
 def save(run: Run) -> None:
-    """Every table of the period in the run's one transaction; a re-run replaces the period's
-    rows, keeping what it replaces in `history`. A re-close never rewrites the month's settlement:
-    what changed goes into the next month's settlement as a correction (issue 11)."""
+    """Every table of the units' month in the run's one transaction (RULES.md §13): only the
+    units of this close are replaced (what they replace is kept in `history`); an approved month
+    keeps its settlement and transfers and what changed goes into the unit's next open month as
+    a correction; the transfers of the month are worked out again from all units' current
+    months; later months of these units already closed are closed again from their archives."""
     result = run.state["result"]
     run.progress(f"[4/5] zapis do {run.db}")
     con = run.database()
     with store.memory_limit(con, settings.STORE_MEMORY_LIMIT):
         _save(run, result, con)
+        if not run.params.get("recomputes"):
+            recompute_later(run, con)
 
 
 def _save(run: Run, result, con) -> None:
     run_id = run.state["run_id"] = str(uuid.uuid4())
-    reclose = reclose_settlement(con, run_id, result)
-    frames = {"dues": result.dues, "allocations": result.allocations, "exceptions": result.exceptions,
-              "transfers": result.transfers, "units": result.units.with_columns(period=pl.lit(result.period)),
-              "deduction_check": result.deduction_check,
-              "regions": result.regions.with_columns(period=pl.lit(result.period)),
+    scope, period = run.state["scope"], result.period
+    before = months.stored_months(con, period, scope)
+    approved = run.state["approved"] = sorted(u for u, m in before.items() if m["state"] == "approved")
+    if before:      # a draft closed again is replaced (kept in history); an approved month is corrected
+        keep_history(con, run_id, period, sorted(before))
+    if approved:
+        reclose_report(con, run_id, result, approved)
+    scope_text = ",".join(scope)
+    frames = {"dues": result.dues, "allocations": result.allocations,
+              "exceptions": result.exceptions.with_columns(scope=pl.lit(scope_text)),
+              "units": result.units.with_columns(period=pl.lit(period)),
+              "deduction_check": result.deduction_check.with_columns(scope=pl.lit(scope_text)),
               "receipts": result.receipts.with_columns(reference=pl.col("reference").map_elements(
                   mask_personal, return_dtype=pl.String)),
               "member_ledger": result.ledger, "ledger_items": result.items,
               "employer_claims": result.employer_claims, "adjustments_in_force": result.adjustments_in_force,
               "dues_derivation": result.derivation, "income_lines": result.income_lines,
               "split_steps": result.split_steps, "memberships": result.memberships}
-    for table in CLOSE_TABLES:
-        store.write(con, table, frames[table], period=result.period)
+    for table in UNIT_TABLES:
+        store.replace_units(con, table, frames[table], period, scope)
+    regions = result.regions.with_columns(period=pl.lit(period))
+    store.replace_units(con, "regions", regions, period, regions["region_id"].to_list())
+    # the settlement: a draft's is replaced; an approved month's stays (its corrections are made above)
+    drafts = [u for u in scope if u not in approved]
     store.ensure(con, "settlement")
-    if not reclose:
-        for basis in sorted(set(result.basis.values())):
-            store.write(con, "settlement", result.settlement.filter(pl.col("basis") == basis),
-                        period=result.period, basis=basis)
+    con.execute("DELETE FROM settlement WHERE period = ? AND basis <> 'correction' AND list_contains(?, unit_id)",
+                [period, drafts])
+    store.append(con, "settlement", result.settlement.filter((pl.col("basis") != "correction")
+                                                             & pl.col("unit_id").is_in(drafts)))
+    result.settlement = _stored(con, "settlement", period, "period, unit_id, level, amount, basis, corrects",
+                                ("amount",), SETTLEMENT_SCHEMA, "AND list_contains(?, unit_id)", [scope])
+    retransfer(con, period)
+    result.transfers = scoped_transfers(con, period, result.units)
+    store.replace_units(con, "unit_months", months.month_rows(period, run_id, scope, before, run.state["missing"]),
+                        period, scope)
     from flows.archive import capture, used_files
     run.state["archived_bytes"] = capture(con, run_id, used_files(run.state["raw"], run.state["books"]),
                                           run.state.get("packed"))
     store.append(con, "runs", pl.DataFrame([{
-        "run_id": run_id, "period": result.period, "started_at": run.state["started_at"],
+        "run_id": run_id, "period": period, "started_at": run.state["started_at"],
         "finished_at": datetime.now(), "rulebook_version": result.rulebook_version,
         "rows_read": result.rows_read, "rows_used": result.rows_used, "rows_rejected": result.rows_rejected,
-        "rows_skipped": result.rows_skipped, "input_sha256": result.input_sha256}]))
+        "rows_skipped": result.rows_skipped, "input_sha256": result.input_sha256, "units": scope_text,
+        "recomputes": run.params.get("recomputes")}]))
 
 
 def _stored(con, table: str, period: str, columns: str, money: tuple[str, ...], schema: dict,
-            where: str = "") -> pl.DataFrame:
+            where: str = "", extra: list | None = None) -> pl.DataFrame:
     cols = ", ".join(sql_grosze(c) if c in money else c for c in columns.split(", "))
-    return _frame(con, f"SELECT {cols} FROM {table} WHERE period = ? {where}", [period], schema)
+    return _frame(con, f"SELECT {cols} FROM {table} WHERE period = ? {where}", [period] + (extra or []), schema)
 
 
-def reclose_settlement(con, run_id: str, result) -> bool:
-    """On a re-close of a settled month: keep the replaced rows in `history`, store the difference
-    report, and put what the settlement would change into the next month's settlement
-    (`corrections`; the next month's transfers are recomputed if it is closed). The month's own
-    settlement and transfers stay as they were. Returns whether the month was settled before."""
+def keep_history(con, run_id: str, period: str, units: list[str]) -> None:
+    """The rows of these units' month that a close replaces, kept in `history` (nothing of the
+    past is silently rewritten; a superseded draft stays readable)."""
     names = store.table_names(con)
-    period = result.period
-    if "settlement" not in names or not con.execute(
-            "SELECT count(*) FROM settlement WHERE period = ? AND basis <> 'correction'", [period]).fetchone()[0]:
-        return False
-    (previous_run,) = con.execute("SELECT arg_max(run_id, finished_at) FROM runs WHERE period = ?",
-                                  [period]).fetchone()
+    (previous_run,) = con.execute("SELECT arg_max(last_run_id, period) FROM unit_months WHERE period = ? "
+                                  "AND list_contains(?, unit_id)", [period, units]).fetchone()
     store.ensure(con, "history")
     for table in KEPT_IN_HISTORY:
         if table in names:
+            unit = "payer_id" if table == "transfers" else "unit_id"
             con.execute(f"INSERT INTO history SELECT ?, ?, period, ?, CAST(to_json(t) AS VARCHAR) FROM {table} t "
-                        "WHERE period = ?", [run_id, previous_run, table, period])
+                        f"WHERE period = ? AND list_contains(?, {unit})", [run_id, previous_run, table, period, units])
+
+
+def reclose_report(con, run_id: str, result, approved: list[str]) -> None:
+    """A re-close of these units' approved month: the difference report (every member figure and
+    level of the split that changed) and the corrections: what the settlement would change goes
+    into the unit's next month that is not approved."""
+    units = approved
+    period = result.period
+    names = store.table_names(con)
+    only = "AND list_contains(?, unit_id)"
     settled = _stored(con, "settlement", period, "period, unit_id, level, amount, basis, corrects", ("amount",),
-                      SETTLEMENT_SCHEMA, "AND basis <> 'correction'")
+                      SETTLEMENT_SCHEMA, "AND basis <> 'correction' " + only, [units])
     corrected = _frame(con, f"SELECT period, unit_id, level, {sql_grosze('amount')}, basis, corrects FROM settlement "
-                            "WHERE corrects = ?", [period], SETTLEMENT_SCHEMA)
-    before = pl.concat([settled, corrected])
-    fresh = result.settlement.filter(pl.col("basis") != "correction")
+                            "WHERE corrects = ? AND list_contains(?, unit_id)", [period, approved], SETTLEMENT_SCHEMA)
+    fresh = result.settlement.filter((pl.col("basis") != "correction") & pl.col("unit_id").is_in(units))
     ledger_before = (_stored(con, "member_ledger", period, "period, member_id, unit_id, owed, received, "
                              "applied_dues, applied_surcharge, credit, arrears, balance, months_unpaid, oldest_unpaid, "
                              "basis", ("owed", "received", "applied_dues", "applied_surcharge", "credit", "arrears",
-                                       "balance"), LEDGER_SCHEMA)
+                                       "balance"), LEDGER_SCHEMA, only, [units])
                      if "member_ledger" in names else pl.DataFrame(schema=LEDGER_SCHEMA))
-    report = differences(period, ledger_before, result.ledger, before, fresh)
+    report = differences(period, ledger_before, result.ledger.filter(pl.col("unit_id").is_in(units)),
+                         settled, fresh)
     store.write(con, "close_differences", report.with_columns(run_id=pl.lit(run_id)), run_id=run_id)
-    delta = settlement_delta(fresh, before)
-    following = shift_period(period, 1)
-    store.write(con, "corrections", delta.with_columns(run_id=pl.lit(run_id), corrected_period=pl.lit(period),
-                                                      applied_in=pl.lit(following)), run_id=run_id)
-    store.append(con, "settlement", delta.select(pl.lit(following).alias("period"), "unit_id", "level", "amount",
+    result.differences = report
+    is_approved = pl.col("unit_id").is_in(approved)
+    delta = settlement_delta(fresh.filter(is_approved), pl.concat([settled.filter(is_approved), corrected]))
+    into = {u: months.next_open_month(con, u, period) for u in approved}
+    delta = delta.with_columns(applied_in=pl.col("unit_id").replace_strict(into, default=None, return_dtype=pl.String),
+                               reason=pl.col("unit_id").map_elements(lambda u: months.correction_reason(report, u),
+                                                                     return_dtype=pl.String))
+    store.write(con, "corrections", delta.with_columns(run_id=pl.lit(run_id), corrected_period=pl.lit(period)),
+                run_id=run_id)
+    store.append(con, "settlement", delta.select(pl.col("applied_in").alias("period"), "unit_id", "level", "amount",
                                                  pl.lit("correction").alias("basis"),
                                                  pl.lit(period).alias("corrects")))
-    # the month keeps its settlement (what was due and moved); its transfers follow it
-    kept = pl.concat([settled, result.settlement.filter(pl.col("basis") == "correction")])
-    result.settlement = kept
-    result.transfers = transfers_from(result.units, kept, rules_for(period).only(set(result.units["rulebook"])),
-                                      owed=result.allocations)
-    if delta.height and con.execute("SELECT count(*) FROM units WHERE period = ?", [following]).fetchone()[0]:
-        retransfer(con, following)
-    result.differences = report
     result.corrections = delta
-    return True
+    closed = {p for (p,) in con.execute("SELECT DISTINCT period FROM units").fetchall()}
+    for month in sorted(set(into.values()) & closed):
+        if delta.filter(pl.col("applied_in") == month).height:
+            retransfer(con, month)
 
 
 def retransfer(con, period: str) -> None:
-    """A closed month's transfers again, from its stored settlement (corrections included)."""
+    """A closed month's transfers, from all its units' stored settlements (corrections included):
+    a unit's own transfer and what its region moves on for all the region's units."""
     # the cascade's shape (not its shares) decides the flows, so the stored register is enough
     units = _frame(con, "SELECT unit_id, region_id, sheltered, rulebook FROM units WHERE period = ?", [period],
                    {"unit_id": pl.String, "region_id": pl.String, "sheltered": pl.Boolean, "rulebook": pl.String})
@@ -223,8 +294,48 @@ def retransfer(con, period: str) -> None:
     store.write(con, "transfers", transfers_from(units, settlement, rules, owed=allocations), period=period)
 
 
+def scoped_transfers(con, period: str, units: pl.DataFrame) -> pl.DataFrame:
+    """The month's stored transfers of these units and of their regions."""
+    from transforms.allocate import TRANSFER_SCHEMA
+    g = sql_grosze
+    return _frame(con, f"SELECT period, payer_kind, payer_id, payee, region_id, {g('amount')}, due_on, rule, "
+                       f"{g('owed_amount')} FROM transfers WHERE period = ? AND (list_contains(?, payer_id) OR "
+                       "(list_contains(?, region_id) AND NOT list_contains(?, payer_kind))) "
+                       "ORDER BY payer_kind, payer_id, payee",
+                  [period, units["unit_id"].to_list(), units["region_id"].unique().to_list(), ["unit"]],
+                  TRANSFER_SCHEMA)
+
+
+def recompute_later(run: Run, con) -> None:
+    """Later months of these units already closed, closed again from their archived inboxes in
+    the same transaction, oldest first: each from the accounts the month before it now leaves."""
+    from flows.archive import extract
+    from flows.command import Run as StepRun
+    scope = run.state["scope"]
+    done = []
+    for month, run_id, units in months.later_runs(con, run.state["result"].period, scope):
+        tmp = Path(tempfile.mkdtemp(prefix="skladki-later-"))
+        try:
+            extract(con, run_id, tmp)
+            units = [u for u in units if u in scope]
+            run.progress(f"      ponowne zamknięcie {month} ({', '.join(units)}): z archiwum przebiegu {run_id[:8]}")
+            later = StepRun(run.command, {"period": month, "inbox": str(tmp / "inbox"), "db": run.params["db"],
+                                          "out": None, "units": units, "recomputes": run.state["run_id"]},
+                            con=con)
+            read(later)
+            stage(later)
+            compute(later)
+            _save(later, later.state["result"], con)
+            done.append((month, units, later.state["run_id"]))
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+    run.state["recomputed"] = done
+
+
 def report(run: Run) -> None:
-    """The close workbook and (optionally) one workbook per unit in ``out/jednostki``."""
+    """The close workbook and (optionally) one workbook per unit in ``out/jednostki``: the drafts'
+    documents anew, for an approved month re-closed a one-page correction note instead (its approved
+    settlement stays as it was), and the documents of later months closed again in this run."""
     if not run.params.get("out"):
         return
     run.progress("[5/5] skoroszyty")
@@ -235,10 +346,20 @@ def report(run: Run) -> None:
     if want is None:     # a unit's or a region's close writes them; a national close leaves them on demand
         want = result.units.height <= settings.UNIT_DOCUMENTS_AT_CLOSE
         run.state["unit_documents_deferred"] = not want
-    if want:
-        run.state["unit_workbooks"] = close_reports.write_unit_workbooks(
-            con, rules, result.members, lambda name: run.output(f"jednostki/{name}"), settings.DATA / "fonts",
-            run.progress)
+    if not want:
+        return
+    corrected = sorted(set(result.corrections["unit_id"])) if result.corrections is not None else []
+    drafts = [u for u in run.state["scope"] if u not in corrected and u not in run.state.get("approved", [])]
+    path = lambda name: run.output(f"jednostki/{name}")  # noqa: E731
+    fonts = settings.DATA / "fonts"
+    run.state["unit_workbooks"] = close_reports.write_unit_workbooks(
+        con, rules, result.members, path, fonts, run.progress, only=drafts) if drafts else 0
+    for unit in corrected:
+        correction_note(con, rules, unit, result.period, path(f"korekta_{close_reports.safe_name(unit)}_{result.period}.pdf"),
+                        fonts)
+    for month, units, _ in run.state.get("recomputed", []):
+        close_reports.write_unit_workbooks(con, rules_for(month).only(set(result.units["rulebook"])), result.members,
+                                           path, fonts, run.progress, only=units)
 
 
 CLOSE = Command(

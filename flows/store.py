@@ -85,6 +85,24 @@ def write(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame, **key
     _insert(con, table, frame)
 
 
+def replace_units(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame, period: str,
+                  units: list[str]) -> None:
+    """Replace one month's rows of these units only (RULES.md §13: a close covers its own units;
+    every other unit's rows stay as they were). ``frame`` holds only rows of these units, or rows
+    tied to no unit whose ``scope`` names them. A table with a ``scope`` column also loses its
+    unit-less rows of an earlier close of any of these units (they were that close's findings)."""
+    t = TABLES[table]
+    for stmt in t.ddl:
+        con.execute(stmt)
+    key = f'"{t.unit_key}"'
+    where = f"list_contains($units, {key})"
+    if any(c.name == "scope" for c in t.columns):
+        where = (f"({where} OR ({key} IS NULL AND "
+                 "len(list_intersect(string_split(coalesce(scope, ''), ','), $units)) > 0))")
+    con.execute(f"DELETE FROM {table} WHERE period = $period AND {where}", {"period": period, "units": units})
+    _insert(con, table, frame)
+
+
 def ensure(con: duckdb.DuckDBPyConnection, table: str) -> None:
     """Create ``table`` (or add the columns added since) if needed."""
     for stmt in TABLES[table].ddl:

@@ -358,30 +358,58 @@ def transfers_table(run) -> tuple[str, list[dict]]:
 
 # ------------------------------------------------------------------ terminal summary
 
+def month_state_lines(run) -> list[str]:
+    """The units' months this close left: drafts to approve, incomplete ones and what they miss,
+    units left out (a scheduled close), approved months corrected, later months closed again."""
+    s = run.state
+    scope, missing, approved = s.get("scope", []), s.get("missing", {}), set(s.get("approved", []))
+    drafts = [u for u in scope if u not in approved]
+    out = []
+    if drafts:
+        out.append(f"  PROJEKT do zatwierdzenia ({len(drafts)} jedn.): {', '.join(drafts[:8])}"
+                   f"{' …' if len(drafts) > 8 else ''} — skladki approve --period {s['result'].period} --db … "
+                   "--unit ID --by \"…\"")
+    for unit in sorted(missing):
+        out.append(f"  NIEKOMPLETNY {unit}: " + "; ".join(missing[unit]))
+    for unit, what in sorted(s.get("left_out", {}).items()):
+        out.append(f"  pominięte (brak plików, miesiąc nie zamknięty) {unit}: " + "; ".join(what))
+    if approved:
+        out.append(f"  zatwierdzone wcześniej, nie zmienione ({len(approved)}): {', '.join(sorted(approved))}; "
+                   "różnice jako korekta w następnym otwartym miesiącu")
+    for month, units, _ in s.get("recomputed", []):
+        out.append(f"  zamknięto ponownie {month} ({', '.join(units)}): z bieżących kont po tej zmianie")
+    return out
+
+
 def summary_text(run) -> str:
     """A short Polish summary of a stored close (figures from DuckDB)."""
     from flows.store import read_only
     r, rules = run.state["result"], run.state["rules"]
-    p = {"period": r.period}
+    # the units this close stored (RULES.md §13): other units' months in the same database are theirs
+    p = {"period": r.period, "units": run.state.get("scope", r.units["unit_id"].to_list())}
+    mine = "list_contains($units, unit_id)"
     g = from_decimal
     with read_only(Path(run.params["db"])) as con:
         by_cat = con.execute("SELECT category, count(*), CAST(sum(total) AS DECIMAL(18,2)) FROM dues "
-                             "WHERE period = $period GROUP BY category ORDER BY category", p).fetchall()
+                             f"WHERE period = $period AND {mine} GROUP BY category ORDER BY category", p).fetchall()
         by_level = dict(con.execute("SELECT level, CAST(sum(amount) AS DECIMAL(18,2)) FROM allocations "
-                                    "WHERE period = $period GROUP BY level", p).fetchall())
-        transfers = con.execute("SELECT payer_kind, payer_id, payee, amount, due_on FROM transfers "
-                                "WHERE period = $period ORDER BY due_on, payer_id, payee", p).fetchall()
+                                    f"WHERE period = $period AND {mine} GROUP BY level", p).fetchall())
+        transfers = [(t["payer_kind"], t["payer_id"], t["payee"], t["amount"], t["due_on"])
+                     for t in r.transfers.iter_rows(named=True)]
         by_reason = con.execute("SELECT reason_code, count(*) AS n FROM exceptions WHERE period = $period "
+                                f"AND ({mine} OR unit_id IS NULL AND list_has_any(string_split(scope, ','), $units)) "
                                 "GROUP BY reason_code ORDER BY n DESC, reason_code", p).fetchall()
-        deductions = con.execute(DEDUCTIONS_BY_SOURCE, p).fetchall()
+        deductions = con.execute(DEDUCTIONS_BY_SOURCE.replace("WHERE period = $period",
+                                                              f"WHERE period = $period AND ({mine} OR unit_id IS NULL)"),
+                                 p).fetchall()
         received = con.execute("SELECT kind, count(*), CAST(sum(amount) AS DECIMAL(18,2)) FROM receipts "
-                               "WHERE period = $period GROUP BY kind ORDER BY kind", p).fetchall()
+                               f"WHERE period = $period AND {mine} GROUP BY kind ORDER BY kind", p).fetchall()
         settled = dict(con.execute("SELECT level, CAST(sum(amount) AS DECIMAL(18,2)) FROM settlement "
-                                   "WHERE period = $period GROUP BY level", p).fetchall())
+                                   f"WHERE period = $period AND {mine} GROUP BY level", p).fetchall())
         accounts = con.execute("SELECT count(*) FILTER (WHERE arrears > 0), CAST(sum(arrears) AS DECIMAL(18,2)), "
                                "count(*) FILTER (WHERE credit > 0), CAST(sum(credit) AS DECIMAL(18,2)) "
-                               "FROM member_ledger WHERE period = $period", p).fetchone()
-    lines = [f"Zamknięcie {r.period}: przebieg {run.state['run_id']}",
+                               f"FROM member_ledger WHERE period = $period AND {mine}", p).fetchone()
+    lines = [f"Zamknięcie {r.period}: przebieg {run.state['run_id']}", *month_state_lines(run),
              f"  wiersze odczytane {r.rows_read} = użyte {r.rows_used} + odrzucone {r.rows_rejected} "
              f"+ pominięte {r.rows_skipped}",
              f"  członkowie ze składką: {r.dues.height}   regulaminy: {r.rulebook_version}",
@@ -401,9 +429,10 @@ def summary_text(run) -> str:
                  f"3+ miesiące bez pełnej wpłaty: {r.arrears.height if r.arrears is not None else 0}")
     if r.differences is not None:
         members = r.differences.filter(pl.col("subject") == "member")["subject_id"].n_unique()
-        lines.append(f"  ponowne zamknięcie: zmiany u {members} członków; korekta podziału do "
-                     f"{shift_period(r.period, 1)}: {r.corrections.height if r.corrections is not None else 0} "
-                     f"pozycji, razem {format_pl(int(r.corrections['amount'].sum()) if r.corrections is not None else 0)}")
+        corr = r.corrections if r.corrections is not None else pl.DataFrame({"amount": [], "applied_in": []})
+        into = ", ".join(sorted(set(corr["applied_in"].drop_nulls()))) or shift_period(r.period, 1)
+        lines.append(f"  ponowne zamknięcie: zmiany u {members} członków; korekta podziału zatwierdzonych do "
+                     f"{into}: {corr.height} pozycji, razem {format_pl(int(corr['amount'].sum() or 0))}")
     roots = {v.root for v in rules.versions.values()}
     unit_tr = [t for t in transfers if t[0] in roots]
     if unit_tr:

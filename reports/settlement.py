@@ -42,6 +42,13 @@ class Settlement:
     split: list[tuple[str, int]] = field(default_factory=list)
     payments: list[Payment] = field(default_factory=list)
     employers: list[tuple[str, int, int, int]] = field(default_factory=list)   # file, checked, differing, difference
+    # RULES.md §13: the month's state, what it is missing, and corrections of approved months it carries
+    state: str = "draft"
+    approved_by: str | None = None
+    approved_at: object = None
+    approval_reason: str | None = None
+    missing: list[str] = field(default_factory=list)
+    corrections: list[tuple[str, int, str]] = field(default_factory=list)   # month corrected, moved, reason
 
     @property
     def month(self) -> str:
@@ -99,6 +106,28 @@ def settlements(con: duckdb.DuckDBPyConnection, rules: Rules) -> dict[str, Settl
             nrb(account) if to_region else None,
             transfer_title(pattern if to_region and pattern else rule.title, u, s.name, rules.period), due_on,
             g(owed) if owed is not None else None))
+    names = {t for (t,) in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+    if "unit_months" in names:
+        for u, state, by, at, reason, missing in con.execute(
+                "SELECT unit_id, state, approved_by, approved_at, approval_reason, missing FROM unit_months "
+                "WHERE period = $period", p).fetchall():
+            if u in out:
+                s = out[u]
+                s.state, s.approved_by, s.approved_at, s.approval_reason = state, by, at, reason
+                s.missing = (missing or "").splitlines()
+        roots_sql = sorted(roots)
+        reasons = ("(SELECT applied_in, unit_id, corrected_period, level, reason FROM corrections)" if "corrections"
+                   in names else "(SELECT NULL AS applied_in, NULL AS unit_id, NULL AS corrected_period, NULL AS level, "
+                                 "NULL AS reason)")
+        for u, corrects, moved, reason in con.execute(f"""
+                SELECT s.unit_id, s.corrects, sum(s.amount) FILTER (WHERE NOT list_contains($roots, s.level)),
+                       any_value(c.reason)
+                FROM settlement s LEFT JOIN {reasons} c ON c.applied_in = s.period AND c.unit_id = s.unit_id
+                     AND c.corrected_period = s.corrects AND c.level = s.level
+                WHERE s.period = $period AND s.basis = 'correction' GROUP BY ALL ORDER BY ALL""",
+                                                       p | {"roots": roots_sql}).fetchall():
+            if u in out:
+                out[u].corrections.append((corrects, g(moved or 0), reason or "ponowne zamknięcie"))
     for u, source, n, differing, diff in con.execute("""
             SELECT unit_id, source, count(*), count(*) FILTER (WHERE difference <> 0 OR computed IS NULL),
                    coalesce(sum(difference), 0) FROM deduction_check WHERE period = $period AND unit_id IS NOT NULL
@@ -112,7 +141,11 @@ def rows(s: Settlement) -> list[tuple]:
     out: list[tuple] = [("Rozliczenie składek członkowskich", None, None),
                         (f"{s.name} ({s.unit_id})", None, None),
                         (f"Miesiąc: {s.month}", None, s.region_name or f"region {s.region_id}"),
-                        (None, None, None), ("DO PRZELANIA", None, None)]
+                        (state_line(s), None, None)]
+    if s.missing:
+        out.append((MISSING, None, None))
+        out += [(f"• {m}", None, None) for m in s.missing]
+    out += [(None, None, None), ("DO PRZELANIA", None, None)]
     if not s.payments:
         out.append(("Nic do przelania w tym miesiącu", None, None))
     for pay in s.payments:
@@ -121,6 +154,8 @@ def rows(s: Settlement) -> list[tuple]:
         out += [("Kwota", pay.amount, basis), ("Odbiorca", pay.payee, None),
                 ("Rachunek", pay.account or "— brak w regions.csv; zapytaj odbiorcę", None),
                 ("Tytuł przelewu", pay.title, None), ("Termin", pay.due_on, "004 §10"), (None, None, None)]
+    for month, moved, reason in s.corrections:
+        out.append((f"w tym korekta za {month}", moved, reason))
     out += [("SKŁADKI", None, None), ("Członkowie ze składką", s.members, None)]
     out += [(f"Składki: {label}", dues, f"{n} czł.") for label, n, dues in s.categories]
     out += [("Podwyższenie (zostaje w jednostce)", s.surcharge, None), ("Razem składki", s.total, None),
@@ -132,7 +167,21 @@ def rows(s: Settlement) -> list[tuple]:
     return out
 
 
-MONEY_LABELS = ("Kwota", "Składki:", "Podwyższenie", "Razem składki")
+MONEY_LABELS = ("Kwota", "Składki:", "Podwyższenie", "Razem składki", "w tym korekta")
+MISSING = "MIESIĄC NIEKOMPLETNY — kwota może się jeszcze zmienić; brakuje:"
+DRAFT = "PROJEKT — niezatwierdzone"
+
+
+def state_line(s: Settlement) -> str:
+    """What the page is: a draft, or approved (by whom, when; with the reason if incomplete)."""
+    if s.state != "approved":
+        return DRAFT + " (skladki approve po sprawdzeniu)"
+    when = s.approved_at.strftime("%Y-%m-%d %H:%M") if hasattr(s.approved_at, "strftime") else str(s.approved_at)
+    return f"ZATWIERDZONE: {s.approved_by}, {when}" + (f"; mimo braków: {s.approval_reason}" if s.approval_reason else "")
+
+
+def is_status(label: str | None) -> bool:
+    return bool(label) and (label.startswith((DRAFT, "ZATWIERDZONE", MISSING, "• ")))
 
 
 def is_money(label: str | None, value, section: str) -> bool:
@@ -153,6 +202,20 @@ def write_pdf(s: Settlement, path: Path, font_folder: Path) -> Path:
     for i, (label, value, note) in enumerate(rows(s)):
         if label is None:
             pdf.ln(3)
+            continue
+        if is_status(label):           # the month's state: a draft and what is missing in red
+            red = label.startswith((DRAFT, MISSING, "• "))
+            pdf.set_text_color(*((190, 0, 0) if red else (0, 110, 40)))
+            pdf.set_font("DejaVu", "B" if not label.startswith("• ") else "", 10 if not label.startswith("• ") else 9)
+            pdf.multi_cell(0, 5.5, label, new_x="LMARGIN", new_y="NEXT")
+            pdf.set_text_color(0, 0, 0)
+            continue
+        if label.startswith("w tym korekta"):      # a correction of an approved month, its reason wrapped
+            pdf.set_font("DejaVu", "", 10)
+            pdf.cell(70, 5.5, label)
+            pdf.cell(70, 5.5, ("+" if value > 0 else "") + format_pl(value), align="R", new_x="LMARGIN", new_y="NEXT")
+            pdf.set_font("DejaVu", "", 8)
+            pdf.multi_cell(0, 4.5, note or "", new_x="LMARGIN", new_y="NEXT")
             continue
         if value is None and note is None or i < 3:
             size = 15 if i == 0 else 12 if i < 3 else 11
@@ -183,5 +246,68 @@ def write_pdf(s: Settlement, path: Path, font_folder: Path) -> Path:
     pdf.set_font("DejaVu", "", 7)
     pdf.cell(0, 5, f"skladki — rozliczenie {s.unit_id} za {s.period}; kwoty z zamknięcia zapisanego w bazie danych",
              align="C")
+    pdf.output(str(path))
+    return path
+
+
+def correction_note(con: duckdb.DuckDBPyConnection, rules: Rules, unit_id: str, period: str, path: Path,
+                    font_folder: Path) -> Path:
+    """The one-page note of an approved month closed again (RULES.md §13): what was approved, what
+    the inputs now give, the difference by level and into which month it goes, and why."""
+    from fpdf import FPDF
+    g = from_decimal
+    name = con.execute("SELECT coalesce(name, unit_id) FROM units WHERE period = ? AND unit_id = ?",
+                       [period, unit_id]).fetchone()
+    state = con.execute("SELECT approved_by, approved_at FROM unit_months WHERE period = ? AND unit_id = ?",
+                        [period, unit_id]).fetchone() or (None, None)
+    run = con.execute("SELECT arg_max(run_id, finished_at) FROM runs WHERE period = ?", [period]).fetchone()[0]
+    rows = con.execute("SELECT level, amount, applied_in, reason FROM corrections WHERE run_id = ? AND unit_id = ? "
+                       "ORDER BY level", [run, unit_id]).fetchall()
+    changed = con.execute("SELECT subject_id, measure, before, after FROM close_differences WHERE run_id = ? "
+                          "AND unit_id = ? AND subject = 'member' ORDER BY subject_id, measure", [run, unit_id]).fetchall()
+    pdf = FPDF(format="A4")
+    pdf.set_auto_page_break(True, 15)
+    pdf.add_font("DejaVu", "", str(font_folder / "DejaVuSans.ttf"))
+    pdf.add_font("DejaVu", "B", str(font_folder / "DejaVuSans-Bold.ttf"))
+    pdf.set_title(f"Korekta {unit_id} {period}")
+    pdf.add_page()
+    pdf.set_font("DejaVu", "B", 14)
+    pdf.multi_cell(0, 8, f"Nota korygująca rozliczenie za {period}", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("DejaVu", "", 11)
+    when = state[1].strftime("%Y-%m-%d %H:%M") if hasattr(state[1], "strftime") else (state[1] or "—")
+    into = rows[0][2] if rows else "—"
+    lines = [f"{name[0] if name else unit_id} ({unit_id})",
+             f"Rozliczenie za {period} zatwierdził(a): {state[0] or '—'}, {when}. Zatwierdzone kwoty i przelewy "
+             "tego miesiąca pozostają bez zmian.",
+             f"Ponowne zamknięcie {period} daje inny podział otrzymanych składek. Różnica przechodzi do "
+             f"rozliczenia za {into} jako osobna pozycja „korekta za {period}”.",
+             f"Powód: {rows[0][3] if rows else '—'}"]
+    for text in lines:
+        pdf.multi_cell(0, 6, text, new_x="LMARGIN", new_y="NEXT")
+        pdf.ln(1)
+    pdf.ln(3)
+    pdf.set_font("DejaVu", "B", 11)
+    pdf.cell(0, 7, "Korekta podziału według poziomów", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("DejaVu", "", 10)
+    for level, amount, _, _ in rows:
+        pdf.cell(90, 6, rules.level_label(level))
+        pdf.cell(50, 6, ("+" if amount > 0 else "") + format_pl(g(amount)), align="R", new_x="LMARGIN", new_y="NEXT")
+    if changed:
+        pdf.ln(3)
+        pdf.set_font("DejaVu", "B", 11)
+        pdf.cell(0, 7, f"Zmienione konta członków ({len({c[0] for c in changed})})", new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font("DejaVu", "", 9)
+        labels = {"owed": "należne", "received": "wpływy", "balance": "saldo"}
+        for member, measure, before, after in changed[:40]:
+            pdf.cell(40, 5, member)
+            pdf.cell(30, 5, labels.get(measure, measure))
+            pdf.cell(0, 5, f"{format_pl(g(before))} → {format_pl(g(after))}", new_x="LMARGIN", new_y="NEXT")
+        if len(changed) > 40:
+            pdf.cell(0, 5, f"… i {len(changed) - 40} dalszych zmian (tabela close_differences)", new_x="LMARGIN",
+                     new_y="NEXT")
+    pdf.set_y(-40)
+    pdf.set_font("DejaVu", "", 9)
+    for who in ("Skarbnik", "Przewodniczący"):
+        pdf.cell(95, 6, f"{who}: ..........................................")
     pdf.output(str(path))
     return path

@@ -40,6 +40,9 @@ class Table:
     grain: str
     columns: tuple[Column, ...]
     replace_by: tuple[str, ...] = ("period",)   # a re-run deletes rows with these values first; () = all
+    # a close replaces only its own units' rows of a month (RULES.md §13): the column naming the unit
+    # (or, for region rows, the region); None = not a table of a unit's month
+    unit_key: str | None = None
 
     @property
     def ddl(self) -> list[str]:
@@ -86,35 +89,44 @@ def _cols(spec: str) -> tuple[Column, ...]:
 
 
 EXCEPTION_COLUMNS = ("source, row:int, member_id, reason_code, message, unit_id, region_id, column_name, value")
+# the units of the close that found a problem it could not tie to one unit (comma-separated): such a
+# row is replaced when any of those units' month is closed again
+SCOPE = ", scope"
 
 TABLES: dict[str, Table] = {t.name: t for t in [
     # ---- CONTRACT.md
     Table("dues", "one row per member owing dues in the period whose dues could be computed",
-          _cols("period, member_id, unit_id, category, base:money, dues:money, surcharge:money, total:money")),
+          _cols("period, member_id, unit_id, category, base:money, dues:money, surcharge:money, total:money"), unit_key="unit_id"),
     Table("allocations", "one row per unit, period and level of the unit's rulebook (zeros included)",
-          _cols("period, unit_id, level, amount:money")),
+          _cols("period, unit_id, level, amount:money"), unit_key="unit_id"),
     Table("exceptions", "one row per problem found by a close",
-          _cols("period, " + EXCEPTION_COLUMNS)),
-    Table("runs", "one row per close run (the log)",
+          _cols("period, " + EXCEPTION_COLUMNS + SCOPE), unit_key="unit_id"),
+    Table("runs", "one row per close run (the log); units: the units whose month it closed",
           _cols("run_id, period, started_at:timestamp, finished_at:timestamp, rulebook_version, rows_read:int, "
-                "rows_used:int, rows_rejected:int, rows_skipped:int, input_sha256"), replace_by=("run_id",)),
+                "rows_used:int, rows_rejected:int, rows_skipped:int, input_sha256, units, recomputes"),
+          replace_by=("run_id",)),
+    # ---- a unit's month (RULES.md §13): draft until approved, incomplete when inputs are missing
+    Table("unit_months", "one row per unit and closed month: its state and the run whose figures stand",
+          _cols("period, unit_id, state, run_id, last_run_id, incomplete:bool, missing, approved_by, "
+                "approved_at:timestamp, approval_reason, approved_via"), unit_key="unit_id"),
     # ---- extensions (added, nothing renamed)
     Table("transfers", "one row per payer, payee and period; amount from the settlement (dues received), "
           "owed_amount from the allocations (dues owed)",
           _cols("period, payer_kind, payer_id, payee, region_id, amount:money, due_on:date, rule, owed_amount:money")),
     # ---- member accounts (RULES.md §5 "Owed and received", §10)
     Table("receipts", "one row per receipt of the close: a deduction, a direct payment, or dues assumed received",
-          _cols("period, member_id, unit_id, kind, source, row:int, paid_on:date, for_period, amount:money, reference")),
+          _cols("period, member_id, unit_id, kind, source, row:int, paid_on:date, for_period, amount:money, reference"), unit_key="unit_id"),
     Table("member_ledger", "one row per member with an account in the period",
           _cols("period, member_id, unit_id, owed:money, received:money, applied_dues:money, applied_surcharge:money, "
-                "credit:money, arrears:money, balance:money, months_unpaid:int, oldest_unpaid, basis")),
+                "credit:money, arrears:money, balance:money, months_unpaid:int, oldest_unpaid, basis"), unit_key="unit_id"),
     Table("ledger_items", "one row per member and month still (partly) unpaid after the close of the period",
-          _cols("period, member_id, unit_id, for_period, category, dues_open:money, surcharge_open:money")),
+          _cols("period, member_id, unit_id, for_period, category, dues_open:money, surcharge_open:money"), unit_key="unit_id"),
     Table("settlement", "one row per unit, level and period of the split of dues received (basis received or "
           "assumed), plus rows correcting an earlier month (basis correction, corrects = that month)",
-          _cols("period, unit_id, level, amount:money, basis, corrects"), replace_by=("period", "basis")),
-    Table("corrections", "one row per unit and level whose settlement a re-close changed",
-          _cols("run_id, corrected_period, applied_in, unit_id, level, amount:money"), replace_by=("run_id",)),
+          _cols("period, unit_id, level, amount:money, basis, corrects"), replace_by=("period", "basis"), unit_key="unit_id"),
+    Table("corrections", "one row per unit and level whose approved settlement a re-close changed; reason: what "
+          "changed, in Polish",
+          _cols("run_id, corrected_period, applied_in, unit_id, level, amount:money, reason"), replace_by=("run_id",)),
     Table("close_differences", "one row per member or unit figure a re-close changed",
           _cols("run_id, period, subject, subject_id, unit_id, measure, before:money, after:money, change:money"),
           replace_by=("run_id",)),
@@ -123,12 +135,12 @@ TABLES: dict[str, Table] = {t.name: t for t in [
     # ---- derivations (issue 18: recorded as computed, read by `skladki explain`)
     Table("dues_derivation", "one row per dues row: the rule applied and its parameters",
           _cols("period, member_id, unit_id, rulebook_version, category, rule_source, rule_json, floor_used:bool, "
-                "raised_pct:pct<raised_bp, adjustment, adjustment_amount:money, decision_ref")),
+                "raised_pct:pct<raised_bp, adjustment, adjustment_amount:money, decision_ref"), unit_key="unit_id"),
     Table("income_lines", "one row per income line of a member with a dues row: used in the base or left out, why",
-          _cols("period, member_id, unit_id, source, row:int, line_period, component, amount:money, use")),
+          _cols("period, member_id, unit_id, source, row:int, line_period, component, amount:money, use"), unit_key="unit_id"),
     Table("split_steps", "one row per move of a unit's cascade (owed, and received or assumed)",
           _cols("period, unit_id, basis, step:int, source_level, target_level, share, d:money, amount:money, "
-                "rule_source")),
+                "rule_source"), unit_key="unit_id"),
     Table("archive_blobs", "one row per distinct input file ever archived (sha256 of its bytes; zlib-compressed)",
           _cols("sha256, size:int, data:blob"), replace_by=()),
     Table("archive_files", "one row per file a close read (inbox, rulebooks, profiles, catalogue, accounts)",
@@ -137,19 +149,20 @@ TABLES: dict[str, Table] = {t.name: t for t in [
           _cols("claim_id, member_id, unit_id, region_id, kind, event_date:date, documents_on:date, relation, decision, "
                 "amount:money, payer, reason_code, reason, amount_claimed:money"), replace_by=("claim_id",)),
     Table("employer_claims", "one row per employer file reporting deductions and member of it",
-          _cols("period, employer, unit_id, member_id, owed:money, deducted:money, difference:money, note")),
+          _cols("period, employer, unit_id, member_id, owed:money, deducted:money, difference:money, note"), unit_key="unit_id"),
     Table("memberships", "one row per valid period of membership in the register the close used (no names)",
-          _cols("period, member_id, unit_id, category, joined_on:date, left_on:date")),
+          _cols("period, member_id, unit_id, category, joined_on:date, left_on:date"), unit_key="unit_id"),
     Table("adjustments_in_force", "one row per member with a reduction or suspension in force in the period",
           _cols("period, unit_id, member_id, kind, amount:money, valid_from, valid_to, months_covered:int, "
-                "months_left:int, decision_ref")),
+                "months_left:int, decision_ref"), unit_key="unit_id"),
     Table("deduction_check", "one row per member with dues deducted by an employer in the period",
-          _cols("period, member_id, unit_id, source, deducted:money, computed:money, difference:money")),
+          _cols("period, member_id, unit_id, source, deducted:money, computed:money, difference:money" + SCOPE),
+          unit_key="unit_id"),
     Table("units", "one row per valid unit per period (the register the close used)",
           _cols("period, unit_id, name, region_id, voivodeship, sheltered:bool, rulebook, "
-                "raised_pct:pct<raised_bp, bank_account")),
+                "raised_pct:pct<raised_bp, bank_account"), unit_key="unit_id"),
     Table("regions", "one row per valid row of the optional regions.csv per period",
-          _cols("period, region_id, name, bank_account, transfer_title")),
+          _cols("period, region_id, name, bank_account, transfer_title"), unit_key="region_id"),
     Table("salary_caps", "one row per officer function per period, plus a total row per person with several",
           _cols("period, person_id, body_kind, body_id, function, quarter_used, average_wage:money, cap_basis, "
                 "cap:money, fte:fte, salary:money, excess:money, full_time_cap:money, flagged:bool")),
@@ -199,7 +212,9 @@ def schema(table: str, vocabulary: dict[str, list[str]] | None = None) -> pa.Dat
     columns = {}
     for c in t.columns:
         checks = [pa.Check.isin(vocabulary[c.name])] if c.name in vocabulary else []
-        columns[c.source or c.name] = pa.Column(FRAME_TYPES[c.kind], checks=checks, nullable=c.nullable)
+        # the scope is added when the rows are stored (flows.close), not by the transforms
+        columns[c.source or c.name] = pa.Column(FRAME_TYPES[c.kind], checks=checks, nullable=c.nullable,
+                                                required=c.name != "scope")
     return pa.DataFrameSchema(columns, name=table)
 
 

@@ -57,6 +57,12 @@ def close_plain(period: str, inbox: Path, db: Path, out: Path | None = None, uni
     return run_plain(CLOSE, period=period, inbox=inbox, db=db, out=out, unit_workbooks=unit_workbooks)
 
 
+def approve_plain(period: str, db: Path, units: list[str] | None = None, by: str = "Skarbnik", **more):
+    """The approve command on the plain engine: these units' month (or all) approved."""
+    from flows.approve import APPROVE
+    return run_plain(APPROVE, period=period, db=db, units=units, all=units is None, by=by, **more)
+
+
 def close_demo_months(db: Path) -> Path:
     """The demo's two months (September assumed received, October with receipts) closed into ``db``."""
     from flows import settings

@@ -9,7 +9,7 @@ import duckdb
 import polars as pl
 from hypothesis import given, settings as hsettings, strategies as st
 
-from tests.conftest import close_plain, line, member, run_close, write_inbox
+from tests.conftest import approve_plain, close_plain, line, member, run_close, write_inbox
 from transforms.ledger import ITEM_SCHEMA, RECEIPT_SCHEMA, post, shift_period
 
 UNIT150 = {"unit_id": "U1", "name": "Organizacja 150 %", "region_id": "R1", "voivodeship": "śląskie",
@@ -169,6 +169,7 @@ def test_reclose_reports_the_difference_and_corrects_the_next_month(tmp_path):
     inbox = write_inbox(tmp_path / "in", members=[member("A")], income=inc)
     db = tmp_path / "s.duckdb"
     close_plain("2026-09", inbox, db)
+    assert approve_plain("2026-09", db).ok        # approved: a re-close corrects it in the open
     close_plain("2026-10", inbox, db)
     con = duckdb.connect(str(db), read_only=True)
     before = con.execute("SELECT amount FROM transfers WHERE period='2026-10' AND payer_kind='unit'").fetchone()[0]
@@ -191,7 +192,9 @@ def test_reclose_reports_the_difference_and_corrects_the_next_month(tmp_path):
                                                       "national_strike_fund": 0.20}
     after = con.execute("SELECT amount FROM transfers WHERE period='2026-10' AND payer_kind='unit'").fetchone()[0]
     assert float(after - before) == 3.28
-    assert con.execute("SELECT count(*) FROM history WHERE table_name = 'dues'").fetchone()[0] == 1
+    assert con.execute("SELECT count(*) FROM history WHERE table_name = 'dues' AND period = '2026-09'").fetchone()[0] == 1
+    # October, a draft, was closed again in the same run from its archived inbox (RULES.md §13)
+    assert con.execute("SELECT count(*) FROM runs WHERE recomputes IS NOT NULL AND period = '2026-10'").fetchone()[0] == 1
     assert con.execute("SELECT applied_in FROM corrections").fetchall()[0] == ("2026-10",)
 
 
@@ -230,6 +233,7 @@ def test_reclosing_the_first_demo_month_with_one_corrected_line(tmp_path):
     shutil.copytree(settings.DEMO_INBOX, inbox)
     db = tmp_path / "s.duckdb"
     close_plain("2026-09", inbox, db)
+    assert approve_plain("2026-09", db, force=True, reason="demo: wyjątki znane").ok
     close_plain("2026-10", inbox, db)
     path = inbox / "income" / "listy_plac_2026-09.csv"
     text = path.read_text(encoding="utf-8")

@@ -1,0 +1,161 @@
+"""A unit's month (RULES.md §13): the close covers its own units, a draft until approved,
+incomplete when expected inputs are missing, corrected in the open once approved.
+
+- **Scope.** A close stores the months of the units it closes (the inbox's valid units, or the
+  ones named with ``--unit``); every other unit's rows of that month stay as they were. What a
+  region moves on (its forwards) is worked out again from all units' current months.
+- **States** (table ``unit_months``): ``draft`` after every close; ``approved`` after
+  ``skladki approve`` (or a reconciliation that found the unit's transfer paid). Re-closing a
+  draft replaces it wholly; re-closing an approved month keeps its settlement and transfers and
+  carries the difference into the unit's next month that is not approved, as correction lines
+  with their reason.
+- **Incomplete** (decided here, documented in README and the guide): a unit's month is
+  incomplete when (1) a member who owes dues from income has no income line (``missing_income``),
+  or (2) an employer's file that brought the unit's income in the unit's previous closed month
+  did not come this month — files are the same employer's when their names are equal apart from
+  their digits (``huta_lista_plac_2026-09.csv`` and ``huta_lista_plac_2026-10.csv``).
+- **Later months.** When a month is closed again after later months of the same units were
+  closed, those later months are closed again in the same run from their archived inboxes, in
+  order, from the accounts the earlier month now leaves: a later draft is replaced, a later
+  approved month gets corrections. No month keeps a stale carried balance.
+"""
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+import polars as pl
+
+from flows import store
+
+
+def employer_key(source: str) -> str:
+    """The same employer's file in any month: its name with every run of digits as '#'."""
+    return re.sub(r"\d+", "#", source.lower())
+
+
+def stored_months(con, period: str, units: list[str]) -> dict[str, dict]:
+    """unit_id -> its row of ``unit_months`` for ``period`` (closed months of these units)."""
+    if "unit_months" not in store.table_names(con) or not units:
+        return {}
+    return {r["unit_id"]: r for r in store.dicts(
+        con, "SELECT * FROM unit_months WHERE period = ? AND list_contains(?, unit_id)", [period, units])}
+
+
+def previous_closed(con, period: str, units: list[str]) -> dict[str, str]:
+    """unit_id -> the unit's latest closed month before ``period``."""
+    names = store.table_names(con)
+    table = "unit_months" if "unit_months" in names else "units" if "units" in names else None
+    if table is None or not units:
+        return {}
+    return dict(con.execute(f"SELECT unit_id, max(period) FROM {table} WHERE period < ? AND list_contains(?, unit_id) "
+                            "GROUP BY unit_id", [period, units]).fetchall())
+
+
+def missing_inputs(con, result, units: list[str], files: list[str]) -> dict[str, list[str]]:
+    """unit_id -> what is missing from its month (Polish lines); no entry: the month is complete."""
+    out: dict[str, list[str]] = {}
+    unit_of = result.members.select("member_id", "unit_id")
+    missing = (result.exceptions.filter(pl.col("reason_code") == "missing_income").select("member_id")
+               .join(unit_of, on="member_id", how="inner").filter(pl.col("unit_id").is_in(units))
+               .unique().sort("unit_id", "member_id"))
+    for (unit,), rows in missing.group_by("unit_id", maintain_order=True):
+        ids = rows["member_id"].to_list()
+        out.setdefault(unit, []).append(
+            f"członkowie bez żadnego wiersza dochodu ({len(ids)}): {', '.join(ids[:10])}{' …' if len(ids) > 10 else ''}")
+    arrived = {employer_key(f) for f in files}
+    before = previous_closed(con, result.period, units)
+    if before and "income_lines" in store.table_names(con):
+        rows = con.execute("SELECT DISTINCT i.unit_id, i.period, i.source FROM income_lines i "
+                           "JOIN (SELECT unnest(?) AS unit_id, unnest(?) AS period) p USING (unit_id, period) "
+                           "ORDER BY ALL", [list(before), list(before.values())]).fetchall()
+        seen: set[tuple[str, str]] = set()
+        for unit, month, source in rows:
+            key = employer_key(source)
+            if key in arrived or (unit, key) in seen:
+                continue
+            seen.add((unit, key))
+            out.setdefault(unit, []).append(f"brak pliku pracodawcy: w {month} był {source}, "
+                                            f"za {result.period} nie ma takiego pliku w skrzynce")
+    return out
+
+
+def restrict(result, scope: list[str]) -> None:
+    """Keep only the rows of the units in ``scope`` (a close of some units of an inbox).
+    Rows tied to no unit stay unless they concern a member of a unit left out."""
+    keep = pl.Series(scope, dtype=pl.String)
+    others = result.members.filter(~pl.col("unit_id").is_in(keep.implode()))["member_id"].implode()
+
+    def mine(frame: pl.DataFrame | None) -> pl.DataFrame | None:
+        if frame is None or "unit_id" not in frame.columns:
+            return frame
+        unit = pl.col("unit_id")
+        if "member_id" in frame.columns:
+            return frame.filter(unit.is_in(keep.implode()) | (unit.is_null() & ~pl.col("member_id").is_in(others)))
+        return frame.filter(unit.is_in(keep.implode()) | unit.is_null())
+    for name in ("dues", "allocations", "exceptions", "deduction_check", "receipts", "ledger", "items", "settlement",
+                 "employer_claims", "adjustments_in_force", "arrears", "derivation", "income_lines", "split_steps",
+                 "memberships", "units", "transfers"):
+        setattr(result, name, mine(getattr(result, name)))
+    result.members = result.members.filter(pl.col("unit_id").is_in(keep.implode()))
+    result.basis = {u: b for u, b in result.basis.items() if u in set(scope)}
+
+
+def next_open_month(con, unit: str, period: str) -> str:
+    """The unit's first month after ``period`` that is not approved (where a correction goes)."""
+    from transforms.ledger import shift_period
+    approved = {p for (p,) in con.execute("SELECT period FROM unit_months WHERE unit_id = ? AND period > ? "
+                                          "AND state = 'approved'", [unit, period]).fetchall()}
+    month = shift_period(period, 1)
+    while month in approved:
+        month = shift_period(month, 1)
+    return month
+
+
+def correction_reason(report: pl.DataFrame, unit: str) -> str:
+    """What changed in a unit's month, in a line (the correction's reason)."""
+    members = report.filter((pl.col("subject") == "member") & (pl.col("unit_id") == unit))
+    parts = []
+    for measure, label in (("owed", "należne składki"), ("received", "wpływy")):
+        n = members.filter(pl.col("measure") == measure)["subject_id"].n_unique()
+        if n:
+            parts.append(f"{label} zmienione u {n} czł.")
+    return "ponowne zamknięcie po zatwierdzeniu: " + ("; ".join(parts) if parts else "zmienione dane wejściowe")
+
+
+def month_rows(period: str, run_id: str, scope: list[str], before: dict[str, dict],
+               missing: dict[str, list[str]]) -> pl.DataFrame:
+    """The ``unit_months`` rows after a close: drafts replaced, approved months kept approved."""
+    rows = []
+    for unit in scope:
+        old = before.get(unit)
+        approved = old is not None and old["state"] == "approved"
+        rows.append({"period": period, "unit_id": unit, "state": "approved" if approved else "draft",
+                     "run_id": old["run_id"] if approved else run_id, "last_run_id": run_id,
+                     "incomplete": bool(missing.get(unit)), "missing": "\n".join(missing.get(unit, [])) or None,
+                     "approved_by": old["approved_by"] if approved else None,
+                     "approved_at": old["approved_at"] if approved else None,
+                     "approval_reason": old["approval_reason"] if approved else None,
+                     "approved_via": old["approved_via"] if approved else None})
+    schema = {"period": pl.String, "unit_id": pl.String, "state": pl.String, "run_id": pl.String,
+              "last_run_id": pl.String, "incomplete": pl.Boolean, "missing": pl.String, "approved_by": pl.String,
+              "approved_at": pl.Datetime, "approval_reason": pl.String, "approved_via": pl.String}
+    return pl.DataFrame(rows, schema=schema)
+
+
+def approve(con, period: str, units: list[str], by: str, via: str, reason: str | None = None) -> None:
+    """Mark these units' months approved (checks are the caller's)."""
+    con.execute("UPDATE unit_months SET state = 'approved', approved_by = ?, approved_at = ?, approval_reason = ?, "
+                "approved_via = ?, run_id = last_run_id WHERE period = ? AND list_contains(?, unit_id)",
+                [by, datetime.now().replace(microsecond=0), reason, via, period, units])
+
+
+def later_runs(con, period: str, units: list[str]) -> list[tuple[str, str, list[str]]]:
+    """(month, run_id, units) of the later closed months of these units, oldest first: the run
+    whose inbox each was last closed from."""
+    if "unit_months" not in store.table_names(con) or not units:
+        return []
+    rows = con.execute("SELECT period, last_run_id, list(unit_id ORDER BY unit_id) FROM unit_months "
+                       "WHERE period > ? AND list_contains(?, unit_id) GROUP BY ALL ORDER BY period, last_run_id",
+                       [period, units]).fetchall()
+    return [(p, r, list(u)) for p, r, u in rows]
