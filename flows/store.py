@@ -90,15 +90,18 @@ def replace_units(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFram
     """Replace one month's rows of these units only (RULES.md §13: a close covers its own units;
     every other unit's rows stay as they were). ``frame`` holds only rows of these units, or rows
     tied to no unit whose ``scope`` names them. A table with a ``scope`` column also loses its
-    unit-less rows of an earlier close of any of these units (they were that close's findings)."""
+    rows of an earlier close of any of these units that no closed unit owns (no unit, or a unit whose
+    row was refused): they were that close's findings."""
     t = TABLES[table]
     for stmt in t.ddl:
         con.execute(stmt)
     key = f'"{t.unit_key}"'
     where = f"list_contains($units, {key})"
     if any(c.name == "scope" for c in t.columns):
-        where = (f"({where} OR ({key} IS NULL AND "
-                 "len(list_intersect(string_split(coalesce(scope, ''), ','), $units)) > 0))")
+        owned = ("" if "units" not in table_names(con) else
+                 f" AND {key} NOT IN (SELECT unit_id FROM units WHERE period = $period)")
+        where = (f"({where} OR (({key} IS NULL OR ({key} IS NOT NULL{owned})) AND "
+                 "list_has_any(string_split(coalesce(scope, ''), ','), $units)))")
     con.execute(f"DELETE FROM {table} WHERE period = $period AND {where}", {"period": period, "units": units})
     _insert(con, table, frame)
 

@@ -396,9 +396,8 @@ def summary_text(run) -> str:
                                     f"WHERE period = $period AND {mine} GROUP BY level", p).fetchall())
         transfers = [(t["payer_kind"], t["payer_id"], t["payee"], t["amount"], t["due_on"])
                      for t in r.transfers.iter_rows(named=True)]
-        by_reason = con.execute("SELECT reason_code, count(*) AS n FROM exceptions WHERE period = $period "
-                                f"AND ({mine} OR unit_id IS NULL AND list_has_any(string_split(scope, ','), $units)) "
-                                "GROUP BY reason_code ORDER BY n DESC, reason_code", p).fetchall()
+        by_reason = (r.exceptions.group_by("reason_code").len()
+                     .sort(["len", "reason_code"], descending=[True, False]).rows())
         deductions = con.execute(DEDUCTIONS_BY_SOURCE.replace("WHERE period = $period",
                                                               f"WHERE period = $period AND ({mine} OR unit_id IS NULL)"),
                                  p).fetchall()

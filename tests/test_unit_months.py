@@ -292,3 +292,16 @@ def test_approving_a_month_that_was_not_closed_is_one_polish_line(tmp_path):
     assert res.exit_code == 1 and "--all" in res.output
     res = CliRunner().invoke(app, ["approve", "--period", P1, "--db", str(db), "--all"])
     assert res.exit_code == 1 and "kto zatwierdza" in res.output
+
+
+def test_reclosing_the_demo_keeps_one_copy_of_every_exception_also_of_refused_units(tmp_path):
+    """The demo's units.csv has a refused row (bad_unit): its exception belongs to no closed unit
+    and is replaced with the close that found it — never piled up by re-closes."""
+    from flows import settings
+    db = tmp_path / "s.duckdb"
+    close(P2, settings.DEMO_INBOX, db)
+    first = dump(db)
+    close(P2, settings.DEMO_INBOX, db, None, "--unit", "SL-0001")
+    close(P2, settings.DEMO_INBOX, db)
+    assert dump(db) == first
+    assert scalar(db, "SELECT count(*) FROM exceptions WHERE reason_code = 'bad_unit'") == 1
