@@ -46,6 +46,18 @@ def test_without_regions_csv_the_title_is_the_rulebooks_and_the_account_is_asked
     assert "Składki U1 za 10/2026" in text and "brak w regions.csv" in text
 
 
+def test_issue_25_a_deadline_moved_off_a_sunday_says_why_on_the_settlement(tmp_path):
+    """November 2026's transfer: the 20th of December is a Sunday, so the settlement asks for the
+    money by Monday 21 December and says why (Kodeks cywilny art. 115, RULES.md §6)."""
+    inbox = write_inbox(tmp_path / "in", income=[line("M1", "wage", "1000.00", "2026-11")])
+    assert close_plain("2026-11", inbox, tmp_path / "c.duckdb", tmp_path / "out").ok
+    text = PdfReader(tmp_path / "out" / "jednostki" / "rozliczenie_U1_2026-11.pdf").pages[0].extract_text()
+    assert "2026-12-21" in text and "z 2026-12-20" in text and "niedziela; Kodeks cywilny art. 115" in text
+    first = [[c.value for c in row] for row in load_workbook(tmp_path / "out" / "jednostki" / "skladki_U1_2026-11.xlsx")
+             ["Rozliczenie"].iter_rows(max_row=12)]
+    assert ["Termin przesunięty", "z 2026-12-20", "niedziela; Kodeks cywilny art. 115"] in first
+
+
 def test_account_and_title_formats():
     assert nrb("PL61109010140000071219812874") == "61 1090 1014 0000 0712 1981 2874"
     assert transfer_title("KZ {unit_id} skł {MM}/{YY}", "00001", "Koło", "2024-01") == "KZ 00001 skł 01/24"
