@@ -17,6 +17,7 @@ from flows.inbox import find_table, read_table
 from reports import benefits as benefit_reports
 from schemas.tables import TABLES
 from transforms.benefits import decide, parse_claim
+from transforms.deadlines import NO_SHIFT
 from transforms.errors import UserError, text
 from transforms.staging import month_of, stage_members, stage_units
 
@@ -78,15 +79,15 @@ def compute(run: Run) -> None:
             continue
         unit_id = history[claim.member_id][-1]["unit_id"]
         unit = s["units"].get(unit_id)
-        rules = None
+        rules, shift = None, NO_SHIFT
         if unit is not None:
             version = s["rules"].version(s["books"][unit_id]) if s["books"][unit_id] in s["rules"].versions else None
-            rules = version.benefits if version else None
             if version is not None:      # the minimum in force on the event date (004 §5 ust. 3 pkt 3)
                 at_event = rules_for(month_of(claim.event_date))
                 if s["books"][unit_id] in at_event.versions:
-                    rules = at_event.version(s["books"][unit_id]).benefits
-        decisions.append(decide(claim, history[claim.member_id], unit, rules, s["paid"], s["today"]))
+                    version = at_event.version(s["books"][unit_id])
+                rules, shift = version.benefits, version.deadline_shift
+        decisions.append(decide(claim, history[claim.member_id], unit, rules, s["paid"], s["today"], shift=shift))
     s["decisions"] = TABLES["benefit_decisions"].frame(decisions)
 
 

@@ -76,16 +76,18 @@ def compute(run: Run) -> None:
     versions = {u: rules.version(b) for u, b in s["books"].items() if b in rules.versions}
     payees = {lvl.code: lvl.payee for lvl in rules.levels}
     payees |= {(u, lvl.code): lvl.payee for u, v in versions.items() for lvl in v.levels}   # a unit's own rulebook
-    benefits = next((v.benefits for v in rules.versions.values() if v.benefits), None)
+    with_benefits = next((v for v in rules.versions.values() if v.benefits), None)
+    benefits = with_benefits.benefits if with_benefits else None
     items = (cal.transfers(s["transfers"], s["day"], payees, {v.root for v in rules.versions.values()})
              + cal.annual_statements(s["regions"] + sorted({b for b, _ in s["received"]} - set(s["regions"])),
                                      s["received"], s["day"], default.calendar.get("annual_statements", "07-15"),
-                                     default.calendar.get("source", "004 §11"))
+                                     default.calendar.get("source", "004 §11"), shift=default.deadline_shift)
              + cal.reductions_ending(s["reductions"], s["day"])
              + cal.arrears_reached(s["ledger"], {u: v.arrears_months for u, v in versions.items()},
                                    {u: v.arrears_source for u, v in versions.items()})
              + (cal.benefit_windows(s["claims"], s["day"], int(benefits["documents_months"]),
-                                    benefits["documents_source"]) if benefits else []))
+                                    benefits["documents_source"], shift=with_benefits.deadline_shift)
+                if benefits else []))
     s["items"] = sorted(items, key=lambda i: (i["status"] != "overdue", i["due_on"] or s["day"], i["kind"], i["who"]))
 
 

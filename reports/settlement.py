@@ -26,6 +26,8 @@ class Payment:
     title: str
     due_on: date
     owed: int | None = None          # the same transfer from the dues owed (RULES.md §5: owed and received)
+    nominal_due_on: date | None = None   # the rule's own day when due_on moved off a day free from work
+    moved_because: str = ""              # why, briefly ('niedziela; Kodeks cywilny art. 115')
 
 
 @dataclass
@@ -101,11 +103,14 @@ def settlements(con: duckdb.DuckDBPyConnection, rules: Rules) -> dict[str, Settl
         # the region's account and title pattern apply to what is paid to the region's level
         version = rules.version(rulebook)
         to_region = payee == next((t.payer for t in version.transfers if t.per != version.root), None)
+        nominal = rule.nominal_due_on(rules.period)
+        moved = due_on != nominal        # as the close stored it (RULES.md §6)
         s.payments.append(Payment(
             rules.payee_label(payee) + (f" ({s.region_name or s.region_id})" if to_region else ""), g(amount),
             nrb(account) if to_region else None,
             transfer_title(pattern if to_region and pattern else rule.title, u, s.name, rules.period), due_on,
-            g(owed) if owed is not None else None))
+            g(owed) if owed is not None else None, nominal if moved else None,
+            rule.shift.short_note(nominal) if moved else ""))
     names = {t for (t,) in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
     if "unit_months" in names:
         for u, state, by, at, reason, missing in con.execute(
@@ -153,7 +158,10 @@ def rows(s: Settlement) -> list[tuple]:
             f"; od należnych byłoby {format_pl(pay.owed)}" if pay.owed is not None and pay.owed != pay.amount else "")
         out += [("Kwota", pay.amount, basis), ("Odbiorca", pay.payee, None),
                 ("Rachunek", pay.account or "— brak w regions.csv; zapytaj odbiorcę", None),
-                ("Tytuł przelewu", pay.title, None), ("Termin", pay.due_on, "004 §10"), (None, None, None)]
+                ("Tytuł przelewu", pay.title, None), ("Termin", pay.due_on, "004 §10")]
+        if pay.nominal_due_on is not None:
+            out.append(("Termin przesunięty", f"z {pay.nominal_due_on}", pay.moved_because or None))
+        out.append((None, None, None))
     for month, moved, reason in s.corrections:
         out.append((f"w tym korekta za {month}", moved, reason))
     out += [("SKŁADKI", None, None), ("Członkowie ze składką", s.members, None)]

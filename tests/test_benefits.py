@@ -16,6 +16,7 @@ from tests.conftest import close_plain, member, write_inbox
 from transforms.benefits import Claim, add_months, decide
 
 RULES = rules_for("2026-10").version("solidarnosc").benefits
+SHIFT = rules_for("2026-10").version("solidarnosc").deadline_shift
 UNIT = {"unit_id": "U1", "region_id": "R1", "rulebook": "solidarnosc", "benefit_birth": "500.00",
         "benefit_death_member": "200.00", "benefit_death_family": ""}
 SINCE_2020 = [{"joined_on": date(2020, 1, 1), "left_on": None}]
@@ -27,7 +28,7 @@ def claim(kind="birth", event=date(2026, 10, 1), documents=date(2026, 10, 5), re
 
 
 def decided(c, history=SINCE_2020, paid=None, today=date(2026, 11, 15)):
-    return decide(c, history, UNIT, RULES, paid if paid is not None else set(), today)
+    return decide(c, history, UNIT, RULES, paid if paid is not None else set(), today, shift=SHIFT)
 
 
 def test_six_months_of_membership_to_the_day():
@@ -64,6 +65,19 @@ def test_documents_not_yet_in_wait_until_the_window_closes():
     assert (d["decision"], d["reason_code"]) == ("pending", "documents_awaited")
     gone = decided(claim(event=date(2026, 3, 20), documents=None))
     assert (gone["decision"], gone["reason_code"]) == ("refused", "documents_late")
+
+
+def test_issue_25_a_documents_window_ending_on_sunday_runs_to_monday():
+    """004 §5 ust. 3 pkt 2 with Kodeks cywilny art. 115 (RULES.md §11): submitting the documents is
+    an act with a deadline; six months from 2026-06-20 end on Sunday 2026-12-20, so documents on
+    Monday the 21st are in time and on the 22nd late."""
+    on_time = decided(claim(event=date(2026, 6, 20), documents=date(2026, 12, 21)), today=date(2026, 12, 28))
+    assert on_time["decision"] == "granted"
+    late = decided(claim(event=date(2026, 6, 20), documents=date(2026, 12, 22)), today=date(2026, 12, 28))
+    assert (late["decision"], late["reason_code"]) == ("refused", "documents_late")
+    assert "po terminie 2026-12-21 (20 grudnia 2026 to niedziela — Kodeks cywilny art. 115)" in late["reason"]
+    waiting = decided(claim(event=date(2026, 6, 20), documents=None), today=date(2026, 12, 21))
+    assert waiting["decision"] == "pending" and "mija 2026-12-21" in waiting["reason"]
 
 
 def test_a_second_death_benefit_is_refused():

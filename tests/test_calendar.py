@@ -13,6 +13,9 @@ from flows.calendar import CALENDAR
 from flows.command import run_plain
 from tests.conftest import close_plain
 from transforms import calendar as cal
+from transforms.deadlines import NO_SHIFT, DeadlineShift
+
+KC_115 = DeadlineShift("next_working_day", "Kodeks cywilny art. 115")
 
 
 @pytest.fixture(scope="module")
@@ -54,9 +57,27 @@ def test_demo_calendar_in_october_lists_the_reduction_ending(db):
 
 
 def test_annual_statements_appear_in_july_only_when_missing():
-    assert cal.annual_statements(["GD", "SL"], {("SL", 2025): date(2026, 7, 10)}, date(2026, 6, 30), "07-15", "004 §11") == []
-    due = cal.annual_statements(["GD", "SL"], {("SL", 2025): date(2026, 7, 10)}, date(2026, 7, 10), "07-15", "004 §11")
+    assert cal.annual_statements(["GD", "SL"], {("SL", 2025): date(2026, 7, 10)}, date(2026, 6, 30), "07-15", "004 §11",
+                                 shift=NO_SHIFT) == []
+    due = cal.annual_statements(["GD", "SL"], {("SL", 2025): date(2026, 7, 10)}, date(2026, 7, 10), "07-15", "004 §11",
+                                shift=NO_SHIFT)
     assert [(i["who"], i["status"]) for i in due] == [("GD", "due")]
+
+
+def test_issue_25_annual_statements_due_on_a_saturday_are_due_on_monday():
+    """004 §11: by 15 July; 15 July 2028 is a Saturday, so Monday 17 July is still in time."""
+    (due,) = cal.annual_statements(["GD"], {}, date(2028, 7, 17), "07-15", "004 §11", shift=KC_115)
+    assert (due["due_on"], due["status"]) == (date(2028, 7, 17), "due")
+    assert "15 lipca 2028 to sobota — Kodeks cywilny art. 115" in due["source"]
+    (late,) = cal.annual_statements(["GD"], {}, date(2028, 7, 18), "07-15", "004 §11", shift=KC_115)
+    assert late["status"] == "overdue"
+
+
+def test_issue_25_a_benefit_window_ending_on_sunday_closes_on_monday():
+    rows = [{"claim_id": "C1", "member_id": "M1", "unit_id": "U1", "event_date": date(2026, 6, 20)}]
+    (window,) = cal.benefit_windows(rows, date(2026, 12, 21), 6, "004 §5 ust. 3 pkt 2", shift=KC_115)
+    assert window["due_on"] == date(2026, 12, 21) and "dokumenty do 2026-12-21" in window["what"]
+    assert cal.benefit_windows(rows, date(2026, 12, 21), 6, "004 §5 ust. 3 pkt 2", shift=NO_SHIFT) == []
 
 
 def test_members_reaching_three_unpaid_months():

@@ -69,3 +69,14 @@ def test_explain_needs_exactly_one_subject_and_a_closed_month(tmp_path):
     assert res.exit_code == 1 and "Podaj dokładnie jedno z: --member, --unit, --region" in res.output
     res = CliRunner().invoke(app, ["explain", "--member", "M0000253", "--period", "2026-08", "--db", str(db)])
     assert res.exit_code == 1 and "brak zapisanego wyliczenia za 2026-08" in res.output
+
+
+def test_issue_25_the_transfer_deadline_moved_off_a_sunday_is_explained(tmp_path):
+    from tests.conftest import line, write_inbox
+    inbox = write_inbox(tmp_path / "in", income=[line("M1", "wage", "1000.00", "2026-11")])
+    db = tmp_path / "s.duckdb"
+    assert close_plain("2026-11", inbox, db, unit_workbooks=False).ok
+    res = CliRunner().invoke(app, ["explain", "--unit", "U1", "--period", "2026-11", "--db", str(db)])
+    assert res.exit_code == 0, res.output
+    assert ("termin 2026-12-21 (004 §10: do 20. dnia następnego miesiąca; 20 grudnia 2026 to niedziela — "
+            "Kodeks cywilny art. 115)") in res.output

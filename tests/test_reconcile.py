@@ -13,7 +13,7 @@ from flows import settings
 from flows.cli import app
 from flows.command import run_plain
 from flows.reconcile import RECONCILE
-from tests.conftest import close_plain, line, member, write_inbox
+from tests.conftest import UNIT, close_plain, line, member, write_inbox
 from transforms.money import pln
 from transforms.reconcile import Expected, Unit, match_credits, periods_in_title
 from transforms.statements import parse_mt940
@@ -249,3 +249,31 @@ def test_issue_12_a_credit_from_the_units_registered_account_is_the_units_whatev
     mt940([(date(2026, 10, 19), due["SL-0003", "2026-09"], acc["SL-0003"], "X", "przelew")], st / "w.sta")
     res = reconcile_plain("2026-10", st, db).run.state["result"]
     assert [(m["unit_id"], m["matched_by"]) for m in res.matches] == [("SL-0003", "account, oldest outstanding")]
+
+
+def test_issue_25_paying_on_monday_for_a_deadline_on_sunday_is_not_late(tmp_path):
+    """November 2026's transfer is due by 20 December, a Sunday: it moves to Monday 21 December
+    (Kodeks cywilny art. 115), so a unit paying on the 21st is on time and one paying on the 22nd is
+    one day late — from the close's stored deadline through reconciliation's verdicts."""
+    units = [dict(UNIT), dict(UNIT, unit_id="U2", name="Druga organizacja")]
+    inbox = write_inbox(tmp_path / "inbox", units=units, members=[member("M1"), member("M2", unit="U2")],
+                        income=[line("M1", "wage", "5000.00", "2026-11"), line("M2", "wage", "6000.00", "2026-11")])
+    db = tmp_path / "books.duckdb"
+    assert close_plain("2026-11", inbox, db, unit_workbooks=False).ok
+    with duckdb.connect(str(db), read_only=True) as con:
+        due = {u: (int(a * 100), d) for u, a, d in con.execute(
+            "SELECT payer_id, amount, due_on FROM transfers WHERE payer_kind = 'unit' AND payee = 'region'").fetchall()}
+        (rule,) = con.execute("SELECT DISTINCT rule FROM transfers WHERE payer_kind = 'unit'").fetchone()
+    assert {d for _, d in due.values()} == {date(2026, 12, 21)}
+    assert "20 grudnia 2026 to niedziela — Kodeks cywilny art. 115" in rule
+    folder = tmp_path / "statements"
+    folder.mkdir()
+    bank_csv([(date(2026, 12, 21), due["U1"][0], None, "Organizacja testowa", "Składki U1 11/2026"),
+              (date(2026, 12, 22), due["U2"][0], None, "Druga organizacja", "Składki U2 11/2026")],
+             folder / "wyciag.csv")
+    outcome = reconcile_plain("2026-11", folder, db)
+    assert outcome.ok, outcome.message
+    status = {s["unit_id"]: s for s in outcome.result.status}
+    assert (status["U1"]["status"], status["U1"]["days_late"]) == ("paid", 0)
+    assert (status["U2"]["status"], status["U2"]["days_late"]) == ("late", 1)
+    assert status["U1"]["due_on"] == date(2026, 12, 21)

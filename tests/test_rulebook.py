@@ -1,6 +1,7 @@
 """Rulebooks are data selected by period (RULES.md §1)."""
 from __future__ import annotations
 
+from datetime import date
 from fractions import Fraction
 from pathlib import Path
 
@@ -44,4 +45,38 @@ def test_every_file_in_the_rulebook_folder_is_a_rulebook():
 def test_a_broken_rulebook_file_is_named(tmp_path):
     (tmp_path / "x.toml").write_text('name = "x"\n', encoding="utf-8")
     with pytest.raises(UserError, match=r"x.toml: to nie jest poprawny regulamin"):
+        load_rulebooks(tmp_path)
+
+
+def test_issue_25_shipped_transfer_deadlines_move_to_the_next_working_day():
+    books = load_rulebooks(settings.RULEBOOKS)
+    sol = books["solidarnosc"].version_for("2026-11")
+    unit, region = sol.transfers
+    assert sol.deadline_shift.rule == "next_working_day"
+    assert sol.deadline_shift.source == "Kodeks cywilny art. 115"
+    assert unit.nominal_due_on("2026-11") == date(2026, 12, 20)          # a Sunday
+    assert unit.due_on("2026-11") == date(2026, 12, 21)
+    assert unit.due_on("2026-10") == date(2026, 11, 20)                 # a Friday: unchanged
+    assert region.due_on("2026-12") == date(2027, 2, 1)                 # 31 January 2027 is a Sunday
+    assert "20 grudnia 2026 to niedziela" in unit.due_note("2026-11")
+    assert unit.due_note("2026-10") == ""
+    assert books["przerobka"].version_for("2026-11").transfers[0].due_on("2026-11") == date(2026, 12, 21)
+
+
+def test_issue_25_a_transfer_due_on_a_public_holiday_moves_to_the_next_day():
+    text = (Path(settings.RULEBOOKS) / "solidarnosc.toml").read_text(encoding="utf-8")
+    book = parse_rulebook(text.replace("due_day = 20", "due_day = 11", 1))
+    assert book.version_for("2026-10").transfers[0].due_on("2026-10") == date(2026, 11, 12)
+
+
+@pytest.mark.parametrize("change, detail", [
+    (('deadline_shift = "next_working_day"', 'deadline_shift = "weekday"'),
+     "deadline_shift: nieznana wartość 'weekday'"),
+    (('deadline_shift_source = "Kodeks cywilny art. 115"', ''), "deadline_shift_source"),
+])
+def test_issue_25_a_bad_deadline_shift_is_a_bad_rulebook(tmp_path, change, detail):
+    text = (Path(settings.RULEBOOKS) / "solidarnosc.toml").read_text(encoding="utf-8")
+    assert change[0] in text
+    (tmp_path / "solidarnosc.toml").write_text(text.replace(*change), encoding="utf-8")
+    with pytest.raises(UserError, match=f"solidarnosc.toml: to nie jest poprawny regulamin .*{detail}"):
         load_rulebooks(tmp_path)

@@ -31,7 +31,8 @@ def test_issue_13_the_settlement_pdf_of_a_300_member_unit_is_one_page_with_what_
     wb = load_workbook(tmp_path / "out" / "jednostki" / "skladki_U1_2026-10.xlsx")
     assert wb.sheetnames[0] == "Rozliczenie"
     first = [[c.value for c in row] for row in wb["Rozliczenie"].iter_rows(max_row=10)]
-    assert ["Kwota", 984, "z otrzymanych składek (004 §10)"] in first and first[4][0] == "DO PRZELANIA"      # what to pay comes first
+    assert ["Kwota", 984, "z otrzymanych składek (004 §10)"] in first and first[5][0] == "DO PRZELANIA"      # what to pay comes first
+    assert first[3][0].startswith("PROJEKT — niezatwierdzone")       # after the month's state (RULES.md §13)
     members_sheet = wb["Składki członków"]
     last = [c.value for c in list(members_sheet.iter_rows())[-1]]
     assert last[0] == "Razem" and last[7] == 2460
@@ -44,6 +45,18 @@ def test_without_regions_csv_the_title_is_the_rulebooks_and_the_account_is_asked
     close_plain("2026-10", inbox, tmp_path / "c.duckdb", tmp_path / "out")
     text = PdfReader(tmp_path / "out" / "jednostki" / "rozliczenie_U1_2026-10.pdf").pages[0].extract_text()
     assert "Składki U1 za 10/2026" in text and "brak w regions.csv" in text
+
+
+def test_issue_25_a_deadline_moved_off_a_sunday_says_why_on_the_settlement(tmp_path):
+    """November 2026's transfer: the 20th of December is a Sunday, so the settlement asks for the
+    money by Monday 21 December and says why (Kodeks cywilny art. 115, RULES.md §6)."""
+    inbox = write_inbox(tmp_path / "in", income=[line("M1", "wage", "1000.00", "2026-11")])
+    assert close_plain("2026-11", inbox, tmp_path / "c.duckdb", tmp_path / "out").ok
+    text = PdfReader(tmp_path / "out" / "jednostki" / "rozliczenie_U1_2026-11.pdf").pages[0].extract_text()
+    assert "2026-12-21" in text and "z 2026-12-20" in text and "niedziela; Kodeks cywilny art. 115" in text
+    first = [[c.value for c in row] for row in load_workbook(tmp_path / "out" / "jednostki" / "skladki_U1_2026-11.xlsx")
+             ["Rozliczenie"].iter_rows(max_row=12)]
+    assert ["Termin przesunięty", "z 2026-12-20", "niedziela; Kodeks cywilny art. 115"] in first
 
 
 def test_account_and_title_formats():

@@ -56,4 +56,5 @@ def test_deadlines_20th_and_end_of_following_month():
     assert UNIT_TRANSFER.due_on("2026-10") == date(2026, 11, 20)
     assert REGION_FORWARD.due_on("2026-10") == date(2026, 11, 30)
     assert UNIT_TRANSFER.due_on("2026-12") == date(2027, 1, 20)
-    assert REGION_FORWARD.due_on("2027-01") == date(2027, 2, 28)
+    assert REGION_FORWARD.nominal_due_on("2027-01") == date(2027, 2, 28)
+    assert REGION_FORWARD.due_on("2027-01") == date(2027, 3, 1)         # 28 February 2027 is a Sunday (RULES.md §6)

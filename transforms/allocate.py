@@ -127,7 +127,8 @@ def transfers_from(units: pl.DataFrame, levels: pl.DataFrame, rules: Rules,
                 if key not in transfers:
                     transfers[key] = {"period": rules.period, "payer_kind": rule.payer, "payer_id": payer_id,
                                       "payee": target, "region_id": unit["region_id"], "amount": 0,
-                                      "due_on": rule.due_on(rules.period), "rule": rule.source, "owed_amount": 0}
+                                      "due_on": rule.due_on(rules.period), "rule": rule.source_for(rules.period),
+                                      "owed_amount": 0}
                 t = transfers[key]
                 t["amount"] += amount
                 t["owed_amount"] += owed_amount

@@ -10,6 +10,7 @@ import calendar
 from dataclasses import dataclass
 from datetime import date
 
+from transforms.deadlines import DeadlineShift
 from transforms.errors import text
 from transforms.money import format_pl, grosze, parse_amount
 
@@ -83,9 +84,12 @@ def member_on(history: list[dict], day: date) -> dict | None:
 
 
 def decide(claim: Claim, history: list[dict], unit: dict | None, rules: dict | None, paid_before: set[tuple],
-           today: date) -> dict:
+           today: date, *, shift: DeadlineShift) -> dict:
     """One claim's decision: granted (amount, payer), pending (documents not yet in, the window
-    still open) or refused (reason_code, the paragraph in the reason)."""
+    still open) or refused (reason_code, the paragraph in the reason). ``shift``: the rulebook's
+    deadline_shift — the documents are an act with a deadline (§5 ust. 3 pkt 2), so a window
+    ending on a day free from work runs to the next working day (KC art. 115; README, rules); the
+    six months of membership (§5 ust. 3 pkt 1) are a duration, not a deadline, and never move."""
     out = {"claim_id": claim.claim_id, "member_id": claim.member_id, "unit_id": unit and unit["unit_id"],
            "region_id": unit and unit["region_id"], "kind": claim.kind, "event_date": claim.event_date,
            "documents_on": claim.documents_on, "relation": claim.relation, "amount": None, "payer": None,
@@ -109,14 +113,15 @@ def decide(claim: Claim, history: list[dict], unit: dict | None, rules: dict | N
         if claim.event_date < since:
             return refuse("membership_too_short", joined=period["joined_on"], since=since,
                           months=rules["membership_months"], source=rules["membership_source"])
-    deadline = add_months(claim.event_date, int(rules["documents_months"]))
+    window_ends = add_months(claim.event_date, int(rules["documents_months"]))
+    deadline, shown = shift.due(window_ends), shift.shown(window_ends)
     if claim.documents_on is None:
         if today <= deadline:
             return {**out, "decision": "pending", "reason_code": "documents_awaited",
-                    "reason": text("benefits", "documents_awaited", deadline=deadline, source=rules["documents_source"])}
-        return refuse("documents_late", documents="—", deadline=deadline, source=rules["documents_source"])
+                    "reason": text("benefits", "documents_awaited", deadline=shown, source=rules["documents_source"])}
+        return refuse("documents_late", documents="—", deadline=shown, source=rules["documents_source"])
     if claim.documents_on > deadline:
-        return refuse("documents_late", documents=claim.documents_on, deadline=deadline,
+        return refuse("documents_late", documents=claim.documents_on, deadline=shown,
                       source=rules["documents_source"])
     key = (claim.kind, claim.member_id) if kind.get("once_per_member") else (
         claim.kind, claim.member_id, claim.event_date, claim.relation)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from transforms.benefits import add_months
+from transforms.deadlines import DeadlineShift
 from transforms.money import format_pl
 
 SOON_DAYS = 30      # a benefit claim's document window "closing": within this many days
@@ -34,13 +35,15 @@ def transfers(rows: list[dict], day: date, labels: dict, roots: set[str]) -> lis
 
 
 def annual_statements(bodies: list[str], received: dict[tuple[str, int], date], day: date, month_day: str,
-                      source: str) -> list[dict]:
-    """Last year's financial statements, due by ``month_day`` (004 §11: 15 July) of this year."""
-    due = date.fromisoformat(f"{day.year}-{month_day}")
-    if day < date(day.year, due.month, 1):
+                      source: str, *, shift: DeadlineShift) -> list[dict]:
+    """Last year's financial statements, due by ``month_day`` (004 §11: 15 July) of this year,
+    moved off a day free from work by the rulebook's ``shift`` (RULES.md §6)."""
+    nominal = date.fromisoformat(f"{day.year}-{month_day}")
+    if day < date(day.year, nominal.month, 1):
         return []          # not yet the month they are due in
+    due, note = shift.due(nominal), shift.note(nominal)
     return [item("annual_statement", f"sprawozdanie finansowe za {day.year - 1}", body, due,
-                 "overdue" if day > due else "due", None, source)
+                 "overdue" if day > due else "due", None, f"{source}; {note}" if note else source)
             for body in bodies if (body, day.year - 1) not in received]
 
 
@@ -58,12 +61,15 @@ def arrears_reached(rows: list[dict], months: dict[str, int], sources: dict[str,
             for r in rows if r["months_unpaid"] == months.get(r["unit_id"], 3)]
 
 
-def benefit_windows(rows: list[dict], day: date, months: int, source: str) -> list[dict]:
-    """Claims still waiting for documents whose six-month window closes within SOON_DAYS."""
+def benefit_windows(rows: list[dict], day: date, months: int, source: str, *, shift: DeadlineShift) -> list[dict]:
+    """Claims still waiting for documents whose six-month window closes within SOON_DAYS (on the
+    next working day when it ends on a day free from work, as transforms.benefits.decide)."""
     out = []
     for r in rows:
-        deadline = add_months(r["event_date"], months)
+        window_ends = add_months(r["event_date"], months)
+        deadline, note = shift.due(window_ends), shift.note(window_ends)
         if day <= deadline and (deadline - day).days <= SOON_DAYS:
             out.append(item("benefit_documents", f"wniosek {r['claim_id']} (członek {r['member_id']}): dokumenty "
-                            f"do {deadline}", r["unit_id"], deadline, "due", None, source))
+                            f"do {deadline}", r["unit_id"], deadline, "due", None,
+                            f"{source}; {note}" if note else source))
     return out

@@ -17,6 +17,7 @@ from datetime import date
 from fractions import Fraction
 from pathlib import Path
 
+from transforms.deadlines import NO_SHIFT, DeadlineShift, parse_shift
 from transforms.errors import UserError
 from transforms.money import fraction, grosze
 
@@ -88,12 +89,28 @@ class TransferRule:
     label: str
     source: str
     title: str = "Składki {unit_id} {MM}/{YYYY}"   # the transfer title when the payee sets none
+    shift: DeadlineShift = NO_SHIFT                # the version's deadline_shift (RULES.md §6)
 
-    def due_on(self, period: str) -> date:
+    def nominal_due_on(self, period: str) -> date:
+        """The day the rule names: ``due_day`` (or the last day) of the month after ``period``."""
         y, m = int(period[:4]), int(period[5:7])
         y, m = (y + 1, 1) if m == 12 else (y, m + 1)
         last = calendar.monthrange(y, m)[1]
         return date(y, m, last if self.due_day is None else min(self.due_day, last))
+
+    def due_on(self, period: str) -> date:
+        """The deadline: the nominal day, moved off a day free from work when the rulebook says
+        so (Kodeks cywilny art. 115: 20 December 2026, a Sunday → Monday 21 December)."""
+        return self.shift.due(self.nominal_due_on(period))
+
+    def due_note(self, period: str) -> str:
+        """Why the deadline moved, in Polish; empty when it did not."""
+        return self.shift.note(self.nominal_due_on(period))
+
+    def source_for(self, period: str) -> str:
+        """The rule's source, with why the deadline moved when it did (stored with the transfer)."""
+        note = self.due_note(period)
+        return f"{self.source}; {note}" if note else self.source
 
 
 @dataclass(frozen=True)
@@ -124,6 +141,9 @@ class RulebookVersion:
     # issue 12: level code -> {payees, label, source}: what that level's account receives from the
     # levels below it (`skladki reconcile --level CODE`)
     reconcile_levels: dict = field(default_factory=dict)
+    # RULES.md §6: whether deadlines move off Saturdays, Sundays and public holidays, and the law
+    # that says so (`deadline_shift`, `deadline_shift_source`); transfers carry it too
+    deadline_shift: DeadlineShift = NO_SHIFT
 
     @property
     def label(self) -> str:
@@ -176,11 +196,11 @@ def _cascade(raw: dict, root: str, levels: tuple[str, ...]) -> Cascade:
     return Cascade(raw["source"], root, levels, moves)
 
 
-def _transfer(raw: dict) -> TransferRule:
+def _transfer(raw: dict, shift: DeadlineShift) -> TransferRule:
     day = raw["due_day"]
     return TransferRule(raw["payer"], raw["per"], None if day == "last" else int(day),
                         raw.get("label", raw["payer"]), raw["source"],
-                        raw.get("title", "Składki {unit_id} {MM}/{YYYY}"))
+                        raw.get("title", "Składki {unit_id} {MM}/{YYYY}"), shift)
 
 
 def parse_rulebook(text: str) -> Rulebook:
@@ -192,6 +212,7 @@ def parse_rulebook(text: str) -> Rulebook:
         codes = tuple(x.code for x in levels)
         if v["root"] not in codes:
             raise ValueError(f"root {v['root']!r} is not one of the levels")
+        shift = parse_shift(v)
         versions.append(RulebookVersion(
             name=doc["name"], union=doc.get("label", doc.get("union", doc["name"])),
             valid_from=date.fromisoformat(v["valid_from"]),
@@ -205,13 +226,14 @@ def parse_rulebook(text: str) -> Rulebook:
             components=frozenset(v["components"]),
             categories={k: _category(k, c) for k, c in v["categories"].items()},
             split={k: _cascade(s, v["root"], codes) for k, s in v["split"].items()},
-            transfers=tuple(_transfer(t) for t in v.get("transfers", [])),
+            transfers=tuple(_transfer(t, shift) for t in v.get("transfers", [])),
             calendar=dict(v.get("calendar", {})),
             salary_caps=v.get("salary_caps"),
             arrears_months=int(v.get("arrears", {}).get("months", 3)),
             arrears_source=v.get("arrears", {}).get("source", ""),
             benefits=v.get("benefits"),
             reconcile_levels=dict(v.get("reconcile", {})),
+            deadline_shift=shift,
         ))
     versions.sort(key=lambda x: x.valid_from)
     return Rulebook(doc["name"], doc.get("label", doc["name"]), bool(doc.get("default", False)),
