@@ -146,8 +146,7 @@ def choose_scope(run: Run, result) -> None:
         scope = sorted(set(wanted))
     else:
         scope = sorted(inbox_units)
-    files = [rel for rel, _ in run.state["raw"].files]
-    missing = months.missing_inputs(run.database(), result, scope, files)
+    missing = months.missing_inputs(run.database(), result, scope)
     left_out = {}
     if run.params.get("only_complete"):
         left_out = {u: missing[u] for u in scope if missing.get(u)}
@@ -362,8 +361,22 @@ def report(run: Run) -> None:
                                            path, fonts, run.progress, only=units)
 
 
+def incomplete_text(run: Run) -> str | None:
+    """What the close's units still miss (RULES.md §13), in Polish; None when every month is complete.
+    The first line says it all (the Prefect run's state message)."""
+    missing, left = run.state.get("missing") or {}, run.state.get("left_out") or {}
+    if not missing and not left:
+        return None
+    period = run.state["result"].period
+    lines = [f"Miesiąc {period} niekompletny: " + "; ".join(f"{u}: {m}" for u, ms in sorted((missing | left).items())
+                                                            for m in ms)]
+    lines += [f"- {u} (projekt zapisany): {m}" for u, ms in sorted(missing.items()) for m in ms]
+    lines += [f"- {u} (pominięta, miesiąc nie zamknięty): {m}" for u, ms in sorted(left.items()) for m in ms]
+    return "\n".join(lines)
+
+
 CLOSE = Command(
     name="close", flow_name="monthly-close", check=check, summary=close_reports.summary_text,
-    table=close_reports.transfers_table,
+    table=close_reports.transfers_table, incomplete=incomplete_text,
     steps=(Step("read", read, retries=2), Step("stage", stage), Step("compute", compute),
            Step("store", save, retries=2), Step("report", report, retries=2)))

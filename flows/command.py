@@ -43,6 +43,9 @@ class Command:
     summary: Callable[["Run"], str]
     check: Callable[[dict], None] = lambda params: None   # argument checks, before any engine starts
     table: Callable[["Run"], tuple[str, list[dict]]] | None = None   # a table for the UI (Prefect artifact)
+    # what a finished run still lacks (RULES.md §13: an incomplete month), in Polish; a Prefect run
+    # with something missing does not end Completed
+    incomplete: Callable[["Run"], str | None] | None = None
 
 
 @dataclass
@@ -245,7 +248,22 @@ def run_flow_steps(command: Command, params: dict, progress: Callable[[str], Non
         get_run_logger().error(f"błąd: {e} Nic nie zostało zapisane.")
         raise
     publish_artifacts(run)
-    return Handle(run)
+    handle = Handle(run)
+    missing = command.incomplete(run) if command.incomplete else None
+    if missing:      # stored as a draft, but not done: the run's state and an artifact say what is missing
+        from prefect.artifacts import create_markdown_artifact
+        from prefect.states import Failed
+        create_markdown_artifact(missing, key=f"{command.name.replace('_', '-')}-braki",
+                                 description="Czego brakuje (miesiąc niekompletny)")
+        get_run_logger().warning(missing)
+        FINISHED["handle"] = handle
+        return Failed(name="Niekompletny", message=missing.splitlines()[0])
+    return handle
+
+
+# the run a flow finished although its final state is not Completed (an incomplete month): the
+# command line shows its summary as for any other run
+FINISHED: dict[str, "Handle"] = {}
 
 
 def publish_artifacts(run: Run) -> None:
@@ -289,7 +307,11 @@ def run_prefect(command: Command, flow_fn: Callable, progress: Callable[[str], N
     FlowRunEngine.heartbeat_seconds = property(lambda self: None)   # this process runs this one flow
 
     def go() -> Run:
-        done = flow_fn(**params)
+        FINISHED.clear()
+        state = flow_fn(**params, return_state=True)
+        if "handle" in FINISHED:          # an incomplete month: stored as a draft, the run not Completed
+            return FINISHED.pop("handle").run
+        done = state.result()
         return done.run if isinstance(done, Handle) else done
     return _guarded(command, params, go)
 

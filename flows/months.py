@@ -12,8 +12,9 @@ incomplete when expected inputs are missing, corrected in the open once approved
 - **Incomplete** (decided here, documented in README and the guide): a unit's month is
   incomplete when (1) a member who owes dues from income has no income line (``missing_income``),
   or (2) an employer's file that brought the unit's income in the unit's previous closed month
-  did not come this month — files are the same employer's when their names are equal apart from
-  their digits (``huta_lista_plac_2026-09.csv`` and ``huta_lista_plac_2026-10.csv``).
+  brought none this month — files are the same employer's when their names are equal apart from
+  their digits (``huta_lista_plac_2026-09.csv`` and ``huta_lista_plac_2026-10.csv``), and a file
+  has come when it holds income lines of the month closed.
 - **Later months.** When a month is closed again after later months of the same units were
   closed, those later months are closed again in the same run from their archived inboxes, in
   order, from the accounts the earlier month now leaves: a later draft is replaced, a later
@@ -52,8 +53,10 @@ def previous_closed(con, period: str, units: list[str]) -> dict[str, str]:
                             "GROUP BY unit_id", [period, units]).fetchall())
 
 
-def missing_inputs(con, result, units: list[str], files: list[str]) -> dict[str, list[str]]:
-    """unit_id -> what is missing from its month (Polish lines); no entry: the month is complete."""
+def missing_inputs(con, result, units: list[str]) -> dict[str, list[str]]:
+    """unit_id -> what is missing from its month (Polish lines); no entry: the month is complete.
+    An employer's file has come when it brought income of this month (last month's file left in
+    the inbox has not)."""
     out: dict[str, list[str]] = {}
     unit_of = result.members.select("member_id", "unit_id")
     missing = (result.exceptions.filter(pl.col("reason_code") == "missing_income").select("member_id")
@@ -63,11 +66,14 @@ def missing_inputs(con, result, units: list[str], files: list[str]) -> dict[str,
         ids = rows["member_id"].to_list()
         out.setdefault(unit, []).append(
             f"członkowie bez żadnego wiersza dochodu ({len(ids)}): {', '.join(ids[:10])}{' …' if len(ids) > 10 else ''}")
-    arrived = {employer_key(f) for f in files}
+    this_month = result.income_lines.filter(pl.col("line_period") == result.period)["source"].cast(pl.String)
+    arrived = {employer_key(f) for f in this_month.unique().to_list()}
+    arrived |= {employer_key(f) for f in result.deduction_check["source"].drop_nulls().unique().to_list()}
     before = previous_closed(con, result.period, units)
     if before and "income_lines" in store.table_names(con):
         rows = con.execute("SELECT DISTINCT i.unit_id, i.period, i.source FROM income_lines i "
                            "JOIN (SELECT unnest(?) AS unit_id, unnest(?) AS period) p USING (unit_id, period) "
+                           "WHERE i.line_period = i.period "
                            "ORDER BY ALL", [list(before), list(before.values())]).fetchall()
         seen: set[tuple[str, str]] = set()
         for unit, month, source in rows:

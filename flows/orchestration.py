@@ -12,6 +12,7 @@ from flows import settings  # noqa: F401  (quiet, offline Prefect settings befor
 from prefect import flow
 from prefect.runtime import flow_run
 
+from flows.approve import APPROVE
 from flows.close import CLOSE
 from flows.command import Handle, printer, run_flow_steps
 from flows.delegates import VERIFY_DELEGATES
@@ -44,11 +45,26 @@ def _name(word: str, folder_param: str):
 
 @flow(name=CLOSE.flow_name, flow_run_name=_name("zamknięcie", "inbox"), log_prints=False)
 def monthly_close(inbox: str, db: str, out: Optional[str] = None, period: Optional[str] = None,
-                  unit_workbooks: Optional[bool] = None, quiet: bool = False) -> Handle:
+                  unit_workbooks: Optional[bool] = None, units: Optional[list[str]] = None,
+                  only_complete: bool = False, quiet: bool = False) -> Handle:
     """Close one month of one inbox into the DuckDB file ``db`` (and the workbooks into ``out``);
-    without a period, the month before today (a schedule on the 5th closes the previous month)."""
+    without a period, the month before today (a schedule on the 5th closes the previous month).
+    A month with missing files ends the run "Niekompletny" (not Completed); ``only_complete``
+    (the schedule) closes only the units whose files have come and lists the others."""
     return run_flow_steps(CLOSE, dict(period=period or previous_month(date.today()), inbox=inbox, db=db, out=out,
-                                      unit_workbooks=unit_workbooks), printer(quiet))
+                                      unit_workbooks=unit_workbooks, units=units, only_complete=only_complete),
+                          printer(quiet))
+
+
+@flow(name=APPROVE.flow_name, flow_run_name=lambda: f"zatwierdzenie {flow_run.parameters.get('period')}",
+      log_prints=False)
+def approve_month(period: str, db: str, by: str, units: Optional[list[str]] = None, all: bool = False,
+                  force: bool = False, reason: Optional[str] = None, out: Optional[str] = None,
+                  members: Optional[str] = None, quiet: bool = False) -> Handle:
+    """A unit's closed month approved (RULES.md §13): who and when are stored; an incomplete month
+    only with force and a reason."""
+    return run_flow_steps(APPROVE, dict(period=period, db=db, by=by, units=units, all=all, force=force,
+                                        reason=reason, out=out, members=members), printer(quiet))
 
 
 @flow(name=SALARY_CAPS.flow_name, flow_run_name=_name("limity wynagrodzeń", "officers"), log_prints=False)
@@ -149,7 +165,7 @@ def unit_documents(period: str, db: str, out: str, units: Optional[list[str]] = 
                           printer(quiet))
 
 
-FLOWS = {DOCUMENTS.name: unit_documents, SEATS.name: seats, ELIGIBILITY.name: eligibility, TALLY.name: tally, BENEFITS.name: benefits, CALENDAR.name: calendar, EXPLAIN.name: explain, REPLAY.name: replay, STATEMENT.name: pit_statement, CLOSE.name: monthly_close, SALARY_CAPS.name: salary_caps, VERIFY_DELEGATES.name: verify_delegates,
+FLOWS = {APPROVE.name: approve_month, DOCUMENTS.name: unit_documents, SEATS.name: seats, ELIGIBILITY.name: eligibility, TALLY.name: tally, BENEFITS.name: benefits, CALENDAR.name: calendar, EXPLAIN.name: explain, REPLAY.name: replay, STATEMENT.name: pit_statement, CLOSE.name: monthly_close, SALARY_CAPS.name: salary_caps, VERIFY_DELEGATES.name: verify_delegates,
          RECONCILE.name: reconcile}
 
 
@@ -177,8 +193,9 @@ def deployments(inbox: str, db: str, out: Optional[str], statements: Optional[st
                 officers: Optional[str] = None, delegates_inbox: Optional[str] = None) -> list:
     """The deployments `skladki serve` serves: the close on a schedule; the others on demand
     (each can be run from the UI's form)."""
+    # the schedule closes the units whose files have come (the others are listed, the run not Completed)
     out_deps = [monthly_close.to_deployment("zamkniecie-miesieczne", cron=CLOSE_SCHEDULE,
-                                            parameters={"inbox": inbox, "db": db, "out": out})]
+                                            parameters={"inbox": inbox, "db": db, "out": out, "only_complete": True})]
     if statements:
         out_deps.append(reconcile.to_deployment("uzgodnienie", parameters={"statements": statements, "db": db,
                                                                           "out": out}))
@@ -191,6 +208,8 @@ def deployments(inbox: str, db: str, out: Optional[str], statements: Optional[st
     # elections: the key, the day and the body are asked for in the UI's run form
     out_deps.append(seats.to_deployment("mandaty", parameters={"db": db, "out": out}))
     out_deps.append(eligibility.to_deployment("uprawnienia-wyborcze", parameters={"db": db, "out": out}))
+    # approving a unit's month from the UI: the period, the units and who approves in the run form
+    out_deps.append(approve_month.to_deployment("zatwierdzenie-miesiaca", parameters={"db": db, "out": out}))
     if out:    # a unit's documents on demand: the period (and units) asked for in the UI's run form
         out_deps.append(unit_documents.to_deployment("dokumenty-jednostek", parameters={"db": db, "out": out}))
     if out:    # the yearly statements: the year is asked for in the UI's run form
