@@ -294,15 +294,13 @@ def retransfer(con, period: str) -> None:
 
 
 def scoped_transfers(con, period: str, units: pl.DataFrame) -> pl.DataFrame:
-    """The month's stored transfers of these units and of their regions."""
+    """The month's stored transfers paid by these units and by their regions."""
     from transforms.allocate import TRANSFER_SCHEMA
     g = sql_grosze
+    payers = units["unit_id"].to_list() + units["region_id"].unique().to_list()
     return _frame(con, f"SELECT period, payer_kind, payer_id, payee, region_id, {g('amount')}, due_on, rule, "
-                       f"{g('owed_amount')} FROM transfers WHERE period = ? AND (list_contains(?, payer_id) OR "
-                       "(list_contains(?, region_id) AND NOT list_contains(?, payer_kind))) "
-                       "ORDER BY payer_kind, payer_id, payee",
-                  [period, units["unit_id"].to_list(), units["region_id"].unique().to_list(), ["unit"]],
-                  TRANSFER_SCHEMA)
+                       f"{g('owed_amount')} FROM transfers WHERE period = ? AND list_contains(?, payer_id) "
+                       "ORDER BY payer_kind, payer_id, payee", [period, payers], TRANSFER_SCHEMA)
 
 
 def recompute_later(run: Run, con) -> None:

@@ -214,7 +214,10 @@ def test_reclosing_with_the_same_inputs_changes_nothing(tmp_path):
             con.close()
     close_plain("2026-10", inbox, db)
     first = snapshot()
-    close_plain("2026-10", inbox, db)
+    close_plain("2026-10", inbox, db)                 # a draft closed again
+    assert snapshot() == first
+    assert approve_plain("2026-10", db).ok
+    close_plain("2026-10", inbox, db)                 # an approved month closed again: nothing to correct
     assert snapshot() == first
     con = duckdb.connect(str(db), read_only=True)
     assert con.execute("SELECT count(*) FROM corrections").fetchone()[0] == 0

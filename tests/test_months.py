@@ -283,17 +283,6 @@ def test_the_scheduled_close_stores_the_complete_units_and_lists_the_others(tmp_
     assert "U2" in summary and "pominięte" in summary
 
 
-def test_approving_a_month_that_was_not_closed_is_one_polish_line(tmp_path):
-    inbox, db = unit_inbox(tmp_path / "in", "U1"), tmp_path / "s.duckdb"
-    close(P1, inbox, db)
-    res = CliRunner().invoke(app, ["approve", "--period", P1, "--db", str(db), "--unit", "U9", "--by", "X"])
-    assert res.exit_code == 1 and "nie ma zamkniętych miesięcy jednostek U9" in res.output
-    res = CliRunner().invoke(app, ["approve", "--period", P1, "--db", str(db), "--by", "X"])
-    assert res.exit_code == 1 and "--all" in res.output
-    res = CliRunner().invoke(app, ["approve", "--period", P1, "--db", str(db), "--all"])
-    assert res.exit_code == 1 and "kto zatwierdza" in res.output
-
-
 def test_reclosing_the_demo_keeps_one_copy_of_every_exception_also_of_refused_units(tmp_path):
     """The demo's units.csv has a refused row (bad_unit): its exception belongs to no closed unit
     and is replaced with the close that found it — never piled up by re-closes."""
