@@ -13,7 +13,7 @@ from pathlib import Path
 
 import polars as pl
 
-from flows import settings, store
+from flows import months, settings, store
 from flows.close import rules_for
 from flows.command import Command, Run, Step
 from flows.files import file_problem
@@ -280,6 +280,22 @@ def save(run: Run) -> None:
         store.write(con, table, TABLES[table].frame([{**r, **key} for r in rows]), **key)
     store.write(con, "reconcile_exceptions", issues_frame(res.issues).with_columns(
         reconciled_for=pl.lit(run.period), scope=pl.lit(run.state["scope"])), **key)
+    run.state["approved"] = approve_paid(con, res.status)
+
+
+def approve_paid(con, status: list[dict]) -> list[tuple[str, str]]:
+    """RULES.md §13: a unit's month whose transfer the statement shows paid in full is approved
+    (a complete draft only: an incomplete month needs a person's reason). Returns (unit, month)."""
+    if "unit_months" not in store.table_names(con):
+        return []
+    paid = [(s["unit_id"], s["period"]) for s in status
+            if s["status"] in ("paid", "late") and s["expected"] > 0 and s["paid"] == s["expected"]]
+    drafts = {(u, p) for u, p in con.execute("SELECT unit_id, period FROM unit_months WHERE state = 'draft' "
+                                             "AND NOT incomplete").fetchall()}
+    done = sorted(set(paid) & drafts)
+    for unit, period in done:
+        months.approve(con, period, [unit], "uzgodnienie wyciągu: przelew zapłacony", "uzgodnienie")
+    return done
 
 
 def report(run: Run) -> None:

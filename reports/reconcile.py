@@ -87,6 +87,10 @@ def summary_text(run) -> str:
             lines.append(f"    {s['unit_id']} {s['period']}: {STATUS_PL[s['status']]} (należne {format_pl(s['expected'])}, "
                          f"wpłacono {format_pl(s['paid'])}"
                          + (f", {s['days_late']} dni po terminie" if s["days_late"] else "") + ")")
+    approved = run.state.get("approved") or []
+    if approved:        # RULES.md §13: a transfer found paid approves the unit's draft month
+        lines.append(f"  zatwierdzono (przelew zapłacony w całości): "
+                     + ", ".join(f"{u} {p}" for u, p in approved))
     for u in r.unmatched:
         lines.append(f"  nieprzypisany {u['statement']}#{u['entry']} {format_pl(u['amount'])}: {u['reason']}")
     for f in r.forwards:

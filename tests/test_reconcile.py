@@ -277,3 +277,29 @@ def test_issue_25_paying_on_monday_for_a_deadline_on_sunday_is_not_late(tmp_path
     assert (status["U1"]["status"], status["U1"]["days_late"]) == ("paid", 0)
     assert (status["U2"]["status"], status["U2"]["days_late"]) == ("late", 1)
     assert status["U1"]["due_on"] == date(2026, 12, 21)
+
+
+def test_issue_25_a_transfer_found_paid_in_full_approves_the_units_draft_month(tmp_path):
+    """RULES.md §13: U1's transfer is on the statement in full, U2's short by 0.01 zł: U1's month is
+    approved by the reconciliation (and its summary says so), U2's stays a draft."""
+    from flows.command import run_plain  # noqa: F401
+    units = [dict(UNIT), dict(UNIT, unit_id="U2", name="Druga organizacja")]
+    inbox = write_inbox(tmp_path / "inbox", units=units, members=[member("M1"), member("M2", unit="U2")],
+                        income=[line("M1", "wage", "5000.00", "2026-11"), line("M2", "wage", "6000.00", "2026-11")])
+    db = tmp_path / "books.duckdb"
+    assert close_plain("2026-11", inbox, db, unit_workbooks=False).ok
+    with duckdb.connect(str(db), read_only=True) as con:
+        due = {u: int(a * 100) for u, a in con.execute(
+            "SELECT payer_id, amount FROM transfers WHERE payer_kind = 'unit' AND payee = 'region'").fetchall()}
+    folder = tmp_path / "statements"
+    folder.mkdir()
+    bank_csv([(date(2026, 12, 18), due["U1"], None, "Organizacja testowa", "Składki U1 11/2026"),
+              (date(2026, 12, 18), due["U2"] - 1, None, "Druga organizacja", "Składki U2 11/2026")],
+             folder / "wyciag.csv")
+    outcome = reconcile_plain("2026-11", folder, db)
+    assert outcome.ok, outcome.message
+    assert "zatwierdzono (przelew zapłacony w całości): U1 2026-11" in RECONCILE.summary(outcome.run)
+    with duckdb.connect(str(db), read_only=True) as con:
+        states = dict(con.execute("SELECT unit_id, state || ' ' || coalesce(approved_via, '') FROM unit_months"
+                                  ).fetchall())
+    assert states == {"U1": "approved uzgodnienie", "U2": "draft "}
