@@ -96,7 +96,11 @@ def extract(con, run_id: str, folder: Path) -> dict:
     """Write the run's archived files under ``folder`` (role/path), each checked against its hash.
     Returns the run's row of `runs`."""
     names = store.table_names(con)
-    run = con.execute("SELECT run_id, period FROM runs WHERE run_id = ?", [run_id]).fetchone() if "runs" in names else None
+    units = ", units" if "runs" in names and any(
+        c == "units" for (c,) in con.execute("SELECT column_name FROM information_schema.columns "
+                                             "WHERE table_name = 'runs'").fetchall()) else ", NULL"
+    run = con.execute(f"SELECT run_id, period{units} FROM runs WHERE run_id = ?", [run_id]).fetchone() \
+        if "runs" in names else None
     if run is None:
         raise UserError("no_run", run=run_id)
     if "archive_files" not in names:
@@ -115,7 +119,8 @@ def extract(con, run_id: str, folder: Path) -> dict:
         target = folder / role / path
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
-    return {"run_id": run[0], "period": run[1], "files": len(files)}
+    return {"run_id": run[0], "period": run[1], "files": len(files),
+            "units": run[2].split(",") if run[2] else None}
 
 
 @contextmanager
@@ -155,7 +160,8 @@ def replay(run: Run) -> None:
     run.progress(f"[2/3] ponowne zamknięcie {period} z archiwum")
     with archived_rules(tmp):
         outcome = run_plain(CLOSE, lambda msg: None, period=period, inbox=tmp / "inbox", db=tmp / "replay.duckdb",
-                            out=None, unit_workbooks=False, books=tmp / "books" / BOOKS)
+                            out=None, unit_workbooks=False, books=tmp / "books" / BOOKS,
+                            units=run.state["run"]["units"])
     if not outcome.ok:
         raise UserError("replay_failed", run=run.run, detail=outcome.message)
 
@@ -169,10 +175,20 @@ def compare(run: Run) -> None:
     try:
         with store.read_only(Path(run.db)) as con:
             con.execute(f"ATTACH '{tmp / 'replay.duckdb'}' AS r (READ_ONLY)")
-            (latest,) = con.execute("SELECT arg_max(run_id, finished_at) FROM runs WHERE period = ?", [period]).fetchone()
+            units = run.state["run"]["units"]
+            if units and "unit_months" in store.table_names(con):     # the run's own units (RULES.md §13)
+                (latest,) = con.execute("SELECT any_value(last_run_id) FROM unit_months WHERE period = ? "
+                                        "AND list_contains(?, unit_id) AND last_run_id = ?",
+                                        [period, units, run_id]).fetchone()
+            else:
+                (latest,) = con.execute("SELECT arg_max(run_id, finished_at) FROM runs WHERE period = ?",
+                                        [period]).fetchone()
             for table in CLOSE_TABLES + ("settlement",):
-                cols = ", ".join(f'"{c.name}"' for c in TABLES[table].columns)
+                cols = ", ".join(f'"{c.name}"' for c in TABLES[table].columns if c.name != "scope")
                 where = "period = ?" + (" AND basis <> 'correction'" if table == "settlement" else "")
+                key = "payer_id" if table == "transfers" else TABLES[table].unit_key
+                if units and key:
+                    where += f" AND (list_contains({units!r}, {key}) OR {key} IS NULL)"
                 replayed = f"SELECT {cols} FROM r.{table} WHERE {where}"
                 if latest == run_id:
                     stored = f"SELECT {cols} FROM main.{table} WHERE {where}"

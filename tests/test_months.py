@@ -294,3 +294,19 @@ def test_reclosing_the_demo_keeps_one_copy_of_every_exception_also_of_refused_un
     close(P2, settings.DEMO_INBOX, db)
     assert dump(db) == first
     assert scalar(db, "SELECT count(*) FROM exceptions WHERE reason_code = 'bad_unit'") == 1
+
+
+def test_replay_of_each_units_own_close_finds_no_difference(tmp_path):
+    """Two units closed one after the other into one database, one of them closed again: each
+    run replays from its archive to the same rows of its own units (issue 18's replay, per unit)."""
+    one, two = unit_inbox(tmp_path / "u1", "U1"), unit_inbox(tmp_path / "u2", "U2", wages={"A": "7300.00"})
+    db = tmp_path / "s.duckdb"
+    close(P1, one, db)
+    close(P1, two, db)
+    close(P1, one, db)
+    con = duckdb.connect(str(db), read_only=True)
+    runs = [r for (r,) in con.execute("SELECT run_id FROM runs ORDER BY finished_at").fetchall()]
+    con.close()
+    for run in runs:
+        res = CliRunner().invoke(app, ["replay", "--run", run, "--db", str(db), "--engine", "plain"])
+        assert res.exit_code == 0, res.output
