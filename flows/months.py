@@ -11,10 +11,13 @@ incomplete when expected inputs are missing, corrected in the open once approved
   with their reason.
 - **Incomplete** (decided here, documented in README and the guide): a unit's month is
   incomplete when (1) a member who owes dues from income has no income line (``missing_income``),
-  or (2) an employer's file that brought the unit's income in the unit's previous closed month
-  brought none this month — files are the same employer's when their names are equal apart from
-  their digits (``huta_lista_plac_2026-09.csv`` and ``huta_lista_plac_2026-10.csv``), and a file
-  has come when it holds income lines of the month closed.
+  or (2) an employer's file is missing: every member it brought income for in the unit's previous
+  closed month (who owes dues now) has no income from it this month and income from fewer files
+  than then (a member working for two employers whose second file did not come counts). Files are
+  the same employer's when their names are equal apart from their digits
+  (``huta_lista_plac_2026-09.csv`` and ``huta_lista_plac_2026-10.csv``); a file counts when it
+  holds income of the month closed (last month's file left in the inbox does not); an employer
+  whose export got a new name is not missing (its members still have their income).
 - **Later months.** When a month is closed again after later months of the same units were
   closed, those later months are closed again in the same run from their archived inboxes, in
   order, from the accounts the earlier month now leaves: a later draft is replaced, a later
@@ -66,23 +69,37 @@ def missing_inputs(con, result, units: list[str]) -> dict[str, list[str]]:
         ids = rows["member_id"].to_list()
         out.setdefault(unit, []).append(
             f"członkowie bez żadnego wiersza dochodu ({len(ids)}): {', '.join(ids[:10])}{' …' if len(ids) > 10 else ''}")
-    this_month = result.income_lines.filter(pl.col("line_period") == result.period)["source"].cast(pl.String)
-    arrived = {employer_key(f) for f in this_month.unique().to_list()}
-    arrived |= {employer_key(f) for f in result.deduction_check["source"].drop_nulls().unique().to_list()}
+    # an employer's file is missing when a member it brought income for last month now has income
+    # from fewer employers' files (a renamed file of the same member still counts as come)
     before = previous_closed(con, result.period, units)
-    if before and "income_lines" in store.table_names(con):
-        rows = con.execute("SELECT DISTINCT i.unit_id, i.period, i.source FROM income_lines i "
-                           "JOIN (SELECT unnest(?) AS unit_id, unnest(?) AS period) p USING (unit_id, period) "
-                           "WHERE i.line_period = i.period "
-                           "ORDER BY ALL", [list(before), list(before.values())]).fetchall()
-        seen: set[tuple[str, str]] = set()
-        for unit, month, source in rows:
-            key = employer_key(source)
-            if key in arrived or (unit, key) in seen:
-                continue
-            seen.add((unit, key))
-            out.setdefault(unit, []).append(f"brak pliku pracodawcy: w {month} był {source}, "
-                                            f"za {result.period} nie ma takiego pliku w skrzynce")
+    if not before or "income_lines" not in store.table_names(con):
+        return out
+    considered = pl.concat([result.dues.select("member_id"), missing.select("member_id")])
+    key = pl.col("source").str.to_lowercase().str.replace_all(r"\d+", "#").alias("key")
+    now = (result.income_lines.lazy().filter(pl.col("line_period") == result.period)
+           .select("member_id", pl.col("source").cast(pl.String)).unique().with_columns(key)
+           .select("member_id", "key").unique().collect())
+    rows = con.execute("SELECT DISTINCT i.unit_id, i.period, i.member_id, i.source FROM income_lines i "
+                       "JOIN (SELECT unnest(?) AS unit_id, unnest(?) AS period) p USING (unit_id, period) "
+                       "WHERE i.line_period = i.period", [list(before), list(before.values())]).fetchall()
+    last = (pl.DataFrame(rows, schema={c: pl.String for c in ("unit_id", "period", "member_id", "source")},
+                         orient="row")
+            .join(considered, on="member_id", how="semi").with_columns(key))
+    counts = (last.group_by("member_id").agg(pl.col("key").n_unique().alias("before"))
+              .join(now.group_by("member_id").agg(pl.col("key").n_unique().alias("now")), on="member_id", how="left")
+              .select("member_id", (pl.col("now").fill_null(0) < pl.col("before")).alias("fewer")))
+    # a file is missing when every member it brought income for (and who owes dues now) has none of
+    # it this month and income from fewer files than then
+    lost = (last.join(now.with_columns(pl.lit(True).alias("here")), on=["member_id", "key"], how="left")
+            .join(counts, on="member_id", how="left")
+            .group_by("unit_id", "key").agg(pl.col("period").min(), pl.col("source").min(),
+                                            pl.col("member_id").unique().sort(),
+                                            (pl.col("fewer") & pl.col("here").is_null()).all().alias("gone"))
+            .filter("gone").drop("gone").sort("unit_id", "source"))
+    for unit, _, month, source, ids in lost.iter_rows():
+        out.setdefault(unit, []).append(
+            f"brak pliku pracodawcy: w {month} był {source}, za {result.period} nie ma dochodu z tego pliku "
+            f"({len(ids)} czł.: {', '.join(ids[:5])}{' …' if len(ids) > 5 else ''})")
     return out
 
 

@@ -310,3 +310,36 @@ def test_replay_of_each_units_own_close_finds_no_difference(tmp_path):
     for run in runs:
         res = CliRunner().invoke(app, ["replay", "--run", run, "--db", str(db), "--engine", "plain"])
         assert res.exit_code == 0, res.output
+
+
+def test_a_second_employers_missing_file_makes_the_month_incomplete_a_renamed_export_does_not(tmp_path):
+    """A works at the steelworks and the post office, B at the steelworks. In October only the
+    steelworks' file came: A still has income, but from one employer instead of two — the post
+    office's file is missing. The demo, whose September came in one combined file and October in
+    each employer's own export, is not flagged for files (its members all have their income)."""
+    inbox = unit_inbox(tmp_path / "in", "U1", periods=(P1,))
+    rows = {"huta": [(P1, "U1-A", "3000.00"), (P1, "U1-B", "4200.00"), (P2, "U1-A", "3000.00"),
+                     (P2, "U1-B", "4200.00")],
+            "poczta": [(P1, "U1-A", "2000.00")]}
+    for name, lines in rows.items():
+        for month in (P1, P2):
+            mine = [r for r in lines if r[0] == month]
+            if mine:
+                (inbox / "income" / f"{name}_{month}.csv").write_text(
+                    "period,member_id,component,amount\n" + "".join(f"{p},{m},wage,{a}\n" for p, m, a in mine),
+                    encoding="utf-8")
+    (inbox / "income" / "u1.csv").unlink()
+    (inbox / "members.csv").write_text("member_id,unit_id,category,joined_on\nU1-A,U1,employee,2020-01-01\n"
+                                       "U1-B,U1,employee,2020-01-01\n", encoding="utf-8")
+    db = tmp_path / "s.duckdb"
+    close(P1, inbox, db)
+    close(P2, inbox, db)
+    missing = scalar(db, "SELECT missing FROM unit_months WHERE period = ?", [P2])
+    assert missing == ("brak pliku pracodawcy: w 2026-09 był income/poczta_2026-09.csv, za 2026-10 nie ma dochodu "
+                       "z tego pliku (1 czł.: U1-A)")
+    from flows import settings
+    demo = tmp_path / "demo.duckdb"
+    close(P1, settings.DEMO_INBOX, demo)
+    close(P2, settings.DEMO_INBOX, demo)
+    assert scalar(demo, "SELECT list(unit_id || ': ' || missing) FROM unit_months WHERE incomplete") == [
+        "GD-0002: członkowie bez żadnego wiersza dochodu (1): M0000006"]
