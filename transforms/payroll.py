@@ -19,6 +19,7 @@ from stdnum.pl import pesel as stdnum_pesel
 
 from transforms.errors import Issue, UserError, issue, text
 from transforms.money import parse_amount
+from transforms.staging import pad_pesel
 
 _SPACES = re.compile(r"[\s\u00a0\u202f]+")
 _PUNCT = re.compile(r"[^\w\s]")
@@ -221,6 +222,8 @@ def map_rows(rows: list[list[str]], profile: Profile, dictionary: dict[str, str]
             res.row_status.append({"_source": source, "_row": offset, "member_id": member, "status": "rejected"})
             continue
         ident = cells[col[profile.id_column]]
+        if profile.id_by == "pesel":
+            ident = pad_pesel(ident)         # issue 26: a PESEL saved as a number lost its leading zero
         if profile.id_by == "pesel" and not stdnum_pesel.is_valid(ident):
             exception(offset, None, "payroll_bad_pesel", value=ident, column=profile.id_column)
             res.row_status.append({"_source": source, "_row": offset, "member_id": None, "status": "rejected"})
