@@ -26,7 +26,7 @@ from transforms.staging import is_period
 
 CLOSE_TABLES = ("dues", "allocations", "exceptions", "transfers", "units", "deduction_check", "regions",
                 "receipts", "member_ledger", "ledger_items", "employer_claims", "adjustments_in_force",
-                "dues_derivation", "income_lines", "split_steps", "memberships")
+                "dues_derivation", "income_lines", "split_steps", "memberships", "unit_exceptions")
 # what a re-close replaces is kept in `history` first (nothing of the past is silently rewritten)
 KEPT_IN_HISTORY = ("dues", "allocations", "transfers", "receipts", "member_ledger", "employer_claims")
 
@@ -137,7 +137,8 @@ def _save(run: Run, result, con) -> None:
               "member_ledger": result.ledger, "ledger_items": result.items,
               "employer_claims": result.employer_claims, "adjustments_in_force": result.adjustments_in_force,
               "dues_derivation": result.derivation, "income_lines": result.income_lines,
-              "split_steps": result.split_steps, "memberships": result.memberships}
+              "split_steps": result.split_steps, "memberships": result.memberships,
+              "unit_exceptions": result.unit_exceptions}
     for table in CLOSE_TABLES:
         store.write(con, table, frames[table], period=result.period)
     store.ensure(con, "settlement")
@@ -237,7 +238,7 @@ def report(run: Run) -> None:
         run.state["unit_documents_deferred"] = not want
     if want:
         run.state["unit_workbooks"] = close_reports.write_unit_workbooks(
-            con, rules, result.members, lambda name: run.output(f"jednostki/{name}"), settings.DATA / "fonts",
+            con, rules, result.names, lambda name: run.output(f"jednostki/{name}"), settings.DATA / "fonts",
             run.progress)
 
 

@@ -129,3 +129,56 @@ def test_issue_26_canonical_files_as_polish_excel_writes_them_close_exactly_like
     for table in canonical:
         assert spelled[table] == canonical[table], table
     assert len(canonical["dues"]) > 300
+
+
+def sheet_rows(path: Path, name: str) -> list[tuple]:
+    wb = load_workbook(path, read_only=True)
+    try:
+        return [tuple(r) for r in wb[name].iter_rows(values_only=True)]
+    finally:
+        wb.close()
+
+
+def test_issue_26_the_unit_workbook_shows_every_problem_of_the_unit(tmp_path):
+    """A member blocked by a PESEL typo is in the unit's Wyjątki with the name and the reason; the
+    payroll row of a non-member whose dues HR deducted reaches the workbook of the unit whose
+    members the payroll lists, and says what was deducted; an unknown member's line likewise."""
+    inbox = tmp_path / "inbox"
+    shutil.copytree(DEMO, inbox)
+    huta = inbox / "income" / "huta_lista_plac_2026-10.csv"
+    lines = huta.read_bytes().decode("cp1250").split("\r\n") if b"\r\n" in huta.read_bytes() else \
+        huta.read_bytes().decode("cp1250").split("\n")
+    at = next(i for i, ln in enumerate(lines) if ln.startswith("1;"))
+    lines.insert(at + 1, "99;Osoba Spoza;02271409867;hutnik;10.2026;4 000,00;;;;;;;;4 000,00;32,80;3 967,20")
+    huta.write_bytes(("\r\n" if b"\r\n" in huta.read_bytes() else "\n").join(lines).encode("cp1250"))
+    close(inbox, tmp_path / "x.duckdb", tmp_path / "out")
+    units = tmp_path / "out" / "jednostki"
+
+    gd = sheet_rows(units / "skladki_GD-0001_2026-10.xlsx", "Wyjątki")
+    blocked = [r for r in gd if "M0000011" in r and "bad_member" in r]
+    assert len(blocked) == 1 and "Monika Jakubowska" in blocked[0]
+    assert "PESEL '[PESEL ukryty]' jest niepoprawny" in next(c for c in blocked[0] if c and "PESEL" in str(c))
+    assert not any("M0000011" in (r[2] or "") for r in sheet_rows(units / "skladki_GD-0001_2026-10.xlsx",
+                                                                   "Składki członków"))
+
+    sl = sheet_rows(units / "skladki_SL-0001_2026-10.xlsx", "Wyjątki")
+    deducted = [r for r in sl if any("potrącił tej osobie składkę związkową 32,80 zł" in str(c) for c in r)]
+    assert len(deducted) == 1, sl
+    row = deducted[0]
+    assert row[0] == "income/huta_lista_plac_2026-10.csv" and row[4] == "unknown_member"
+    assert "pesel '[PESEL ukryty]'" in row[5] and "osoba spoza members.csv" in row[6]
+    assert "02271409867" not in str(sl) and "2271409867" not in str(sl)
+    # a line of an unknown member number in a file listing several units' members reaches each of them
+    unknown = [u for u in ("SL-0001", "SL-0002", "GD-0002") if any(
+        "M9999999" in r for r in sheet_rows(units / f"skladki_{u}_2026-10.xlsx", "Wyjątki"))]
+    assert unknown == ["SL-0001", "SL-0002", "GD-0002"]
+    con = duckdb.connect(str(tmp_path / "x.duckdb"), read_only=True)
+    try:
+        # every exception that names a known member or unit reaches a unit, and says on what basis
+        assert con.execute("SELECT count(*) FROM exceptions e WHERE (e.member_id IN (SELECT member_id FROM memberships)"
+                           " OR e.unit_id IN (SELECT unit_id FROM units)) AND NOT EXISTS (SELECT 1 FROM"
+                           " unit_exceptions x WHERE x.message = e.message)").fetchone()[0] == 0
+        assert {b for (b,) in con.execute("SELECT DISTINCT basis FROM unit_exceptions").fetchall()} == {
+            "unit", "member", "file"}
+    finally:
+        con.close()

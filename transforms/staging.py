@@ -326,6 +326,9 @@ class StagedMembers:
     known_ids: set[str]            # every member id named in members.csv
     history: pl.DataFrame | None = None   # every period of membership: member_id, unit_id, category, joined_on, left_on
     register: pl.Series | None = None     # known_ids as a polars Series (joins without a million Python strings)
+    # issue 26: the rows of the blocked members (and rows failing without a member id): member_id,
+    # unit_id, full_name as written, _source, _row — whose treasurer must see them, by name
+    blocked_rows: pl.DataFrame | None = None
 
 
 # str.strip()'s whitespace (Python's, not Rust's: U+001C..U+001F count), so vectorised checks read
@@ -484,7 +487,12 @@ def stage_members(raw: pl.DataFrame, units: StagedUnits, rules: Rules) -> Staged
     register = df.filter(pl.col("mid") != "")["mid"].unique().rename("member_id")
     known = set(register.to_list())
     found.sort(key=lambda i: i.row or 0)          # in file order, as a treasurer fixes them
-    return StagedMembers(members, found, rejected, known, history.sort("member_id", "joined_on"), register)
+    blocked_rows = (df.filter(pl.col("failed") | pl.col("mid").is_in(list(rejected)))
+                    .select(pl.when(pl.col("mid") != "").then("mid").alias("member_id"),
+                            pl.when(pl.col("uid") != "").then("uid").alias("unit_id"),
+                            stripped("full_name").alias("full_name"), "_source", pl.col("_row").cast(pl.Int64)))
+    return StagedMembers(members, found, rejected, known, history.sort("member_id", "joined_on"), register,
+                         blocked_rows)
 
 
 # ------------------------------------------------------------------ income lines
