@@ -182,3 +182,23 @@ def test_issue_26_the_unit_workbook_shows_every_problem_of_the_unit(tmp_path):
             "unit", "member", "file"}
     finally:
         con.close()
+
+
+def test_issue_26_a_pesel_saved_as_a_number_gets_its_leading_zeros_back(tmp_path):
+    from flows.inbox import read_table
+    from transforms.staging import pad_pesel
+    wb = Workbook()
+    wb.active.append(["member_id", "unit_id", "category", "joined_on", "pesel"])
+    for mid, pesel in [("M1", 2271409867), ("M2", 85010112346), ("M3", 211409867.0), ("M4", "02271409867"),
+                       ("M5", 1.5), ("M6", None)]:
+        wb.active.append([mid, "U1", "pracownik", date(2020, 1, 1), pesel])
+    wb.save(tmp_path / "members.xlsx")
+    read = read_table(tmp_path / "members.xlsx", "members")
+    assert read["pesel"].to_list() == ["02271409867", "85010112346", "00211409867", "02271409867", "1.5", None]
+    (tmp_path / "members.csv").write_text("member_id;unit_id;category;joined_on;pesel\n"
+                                          "M1;U1;pracownik;01.01.2020;2271409867\nM2;U1;employee;2020-01-01;123\n"
+                                          "M3;U1;employee;2020-01-01;022714098671\n", encoding="utf-8")
+    assert read_table(tmp_path / "members.csv", "members")["pesel"].to_list() == [
+        "02271409867", "123", "022714098671"]
+    assert [pad_pesel(v) for v in ("2271409867", "211409867", " 2271409867 ", "12345678", "8501011234a")] == [
+        "02271409867", "00211409867", "02271409867", "12345678", "8501011234a"]
