@@ -30,7 +30,7 @@ CLOSE_EXCEPTION_HEADERS = EXCEPTION_HEADERS + ["Wyjaśnienie składki członka"]
 UNIT_EXCEPTION_HEADERS = ["Plik", "Wiersz", "Nr członka", "Imię i nazwisko", "Kod", "Co poprawić",
                           "Dlaczego w tym skoroszycie"]
 BASIS_OF_EXCEPTION = {
-    "unit": "dotyczy jednostki",
+    "record": "dotyczy jednostki",
     "member": "członek jednostki (wg members.csv, także zablokowany)",
     "file": "osoba spoza members.csv w pliku, w którym są członkowie jednostki",
 }

@@ -138,7 +138,7 @@ TABLES: dict[str, Table] = {t.name: t for t in [
                 "amount:money, payer, reason_code, reason, amount_claimed:money"), replace_by=("claim_id",)),
     Table("employer_claims", "one row per employer file reporting deductions and member of it",
           _cols("period, employer, unit_id, member_id, owed:money, deducted:money, difference:money, note")),
-    # issue 26: which unit's treasurer sees which exception, and why (basis: `unit` — the record
+    # issue 26: which unit's treasurer sees which exception, and why (basis: `record` — the record
     # names the unit; `member` — the member's unit in members.csv, blocked rows included; `file` —
     # the member is unknown, so the units whose members the same file lists). No names.
     Table("unit_exceptions", "one row per exception of a close and unit it concerns",

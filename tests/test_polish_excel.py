@@ -179,7 +179,7 @@ def test_issue_26_the_unit_workbook_shows_every_problem_of_the_unit(tmp_path):
                            " OR e.unit_id IN (SELECT unit_id FROM units)) AND NOT EXISTS (SELECT 1 FROM"
                            " unit_exceptions x WHERE x.message = e.message)").fetchone()[0] == 0
         assert {b for (b,) in con.execute("SELECT DISTINCT basis FROM unit_exceptions").fetchall()} == {
-            "unit", "member", "file"}
+            "record", "member", "file"}
     finally:
         con.close()
 

@@ -279,7 +279,7 @@ def unit_exceptions(exceptions: pl.DataFrame, staged: Staged, raw: RawInputs, pe
                       .select("member_id", "unit_id")]).unique()
     rows = (blocked.filter(pl.col("unit_id").is_not_null())
             .select(pl.col("_source").alias("source"), pl.col("_row").alias("row"), "unit_id"))
-    named = e.filter(pl.col("unit_id").is_not_null()).select("_e", "unit_id", basis=pl.lit("unit"))
+    named = e.filter(pl.col("unit_id").is_not_null()).select("_e", "unit_id", basis=pl.lit("record"))
     open_ = e.filter(pl.col("unit_id").is_null())
     by_member = pl.concat([open_.drop("unit_id").join(book, on="member_id"),
                            open_.drop("unit_id").join(rows, on=["source", "row"])]).select(
