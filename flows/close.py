@@ -29,7 +29,7 @@ from transforms.staging import is_period
 
 CLOSE_TABLES = ("dues", "allocations", "exceptions", "transfers", "units", "deduction_check", "regions",
                 "receipts", "member_ledger", "ledger_items", "employer_claims", "adjustments_in_force",
-                "dues_derivation", "income_lines", "split_steps", "memberships")
+                "dues_derivation", "income_lines", "split_steps", "memberships", "unit_exceptions")
 # the tables of a unit's month, replaced unit by unit (transfers and regions are the month's, and
 # the settlement keeps an approved month's rows)
 UNIT_TABLES = tuple(t for t in CLOSE_TABLES if t not in ("transfers", "regions"))
@@ -190,7 +190,8 @@ def _save(run: Run, result, con) -> None:
               "member_ledger": result.ledger, "ledger_items": result.items,
               "employer_claims": result.employer_claims, "adjustments_in_force": result.adjustments_in_force,
               "dues_derivation": result.derivation, "income_lines": result.income_lines,
-              "split_steps": result.split_steps, "memberships": result.memberships}
+              "split_steps": result.split_steps, "memberships": result.memberships,
+              "unit_exceptions": result.unit_exceptions.with_columns(scope=pl.lit(scope_text))}
     for table in UNIT_TABLES:
         store.replace_units(con, table, frames[table], period, scope)
     regions = result.regions.with_columns(period=pl.lit(period))
@@ -350,12 +351,12 @@ def report(run: Run) -> None:
     path = lambda name: run.output(f"jednostki/{name}")  # noqa: E731
     fonts = settings.DATA / "fonts"
     run.state["unit_workbooks"] = close_reports.write_unit_workbooks(
-        con, rules, result.members, path, fonts, run.progress, only=drafts) if drafts else 0
+        con, rules, result.names, path, fonts, run.progress, only=drafts) if drafts else 0
     for unit in corrected:
         correction_note(con, rules, unit, result.period, path(f"korekta_{close_reports.safe_name(unit)}_{result.period}.pdf"),
                         fonts)
     for month, units, _ in run.state.get("recomputed", []):
-        close_reports.write_unit_workbooks(con, rules_for(month).only(set(result.units["rulebook"])), result.members,
+        close_reports.write_unit_workbooks(con, rules_for(month).only(set(result.units["rulebook"])), result.names,
                                            path, fonts, run.progress, only=units)
 
 

@@ -32,12 +32,31 @@ def xlsx_values(path: Path) -> list[tuple]:
 FORMULA_WITHOUT_VALUE = " (formuła bez zapisanej wartości — otwórz plik w Excelu i zapisz go ponownie)"
 
 
-def xlsx_rows(path: Path) -> list[list[str | None]]:
+def pesel_from_number(v) -> str | None:
+    """A PESEL Excel stored as a number (typed without a leading apostrophe) has lost its leading
+    zeros: everyone born 2000–2009 (02271409867 -> 2271409867). A whole number cell of a PESEL
+    column is the PESEL's digits, so it gets them back; anything else is left to the checks."""
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        return None
+    if isinstance(v, float) and not v.is_integer():
+        return None
+    n = int(v)
+    return str(n).zfill(11) if 0 < n < 10**11 else None
+
+
+def xlsx_rows(path: Path, pesel_columns: tuple[str, ...] = (), header_row: int = 1) -> list[list[str | None]]:
     """The first sheet's rows as text. A formula whose value Excel never stored (a file written
     by a program, not saved by Excel) is not read as empty: it becomes its formula text with a
-    note, so the check of that cell names it instead of silently using nothing."""
+    note, so the check of that cell names it instead of silently using nothing. Number cells of
+    the ``pesel_columns`` (named in row ``header_row``) are read as 11-digit PESELs
+    (``pesel_from_number``)."""
     from openpyxl import load_workbook
     values = xlsx_values(path)
+    if pesel_columns and len(values) >= header_row:
+        header = [cell_text(v) for v in values[header_row - 1]]
+        wanted = {i for i, h in enumerate(header) if h and h.strip().lstrip("\ufeff") in pesel_columns}
+        values = values[:header_row] + [tuple(pesel_from_number(v) or v if i in wanted else v
+                                              for i, v in enumerate(row)) for row in values[header_row:]]
     if not any(v is None for row in values for v in row):
         return [[cell_text(v) for v in row] for row in values]
     wb = load_workbook(path, read_only=True, data_only=False)
@@ -46,7 +65,7 @@ def xlsx_rows(path: Path) -> list[list[str | None]]:
     finally:
         wb.close()
     out = []
-    for row, frow in zip(values, formulas):
+    for row, frow in zip(values, formulas):   # ``values`` keeps the PESEL columns' text
         out.append([cell_text(v) if v is not None or not (isinstance(f, str) and f.startswith("="))
                     else f + FORMULA_WITHOUT_VALUE for v, f in zip(row, frow)])
     return out

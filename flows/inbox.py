@@ -14,7 +14,7 @@ from flows.payroll_inbox import BadFile, PayrollFiles, bad_file, choose_profile,
 from transforms.close import RawInputs
 from transforms.errors import UserError, text
 from transforms.payroll import Identifiers
-from transforms.staging import WHITESPACE
+from transforms.staging import WHITESPACE, pesel_padded
 
 REQUIRED = {
     "units": ["unit_id", "region_id", "voivodeship"],
@@ -53,6 +53,8 @@ OPTIONAL = {
 
 
 INCOME_COLUMNS = REQUIRED["income"] + ["amount_gr", "_source", "_row", "_cells", "_header_cells"]
+# issue 26: the PESEL columns, whose digits a spreadsheet may have turned into a number
+PESEL_COLUMNS = {"members": ("pesel",)}
 
 
 FORMATS: dict[str, str] = {}   # file name -> what was detected (encoding, separator), for the summary
@@ -66,7 +68,7 @@ def read_table(path: Path, kind: str) -> pl.DataFrame:
     lines = None
     try:
         if path.suffix.lower() == ".xlsx":
-            rows = [[c or "" for c in r] for r in xlsx_rows(path)]
+            rows = [[c or "" for c in r] for r in xlsx_rows(path, PESEL_COLUMNS.get(kind, ()))]
             FORMATS[name] = "xlsx"
         else:
             raw = path.read_bytes()
@@ -123,6 +125,8 @@ def read_table(path: Path, kind: str) -> pl.DataFrame:
             cells.append(None if len(values) == len(header) else len(values))
         df = pl.DataFrame(data, schema={c: pl.String for c in wanted}, orient="row").with_columns(
             pl.Series("_row", numbers, dtype=pl.Int64), pl.Series("_cells", cells, dtype=pl.Int64))
+    for column in PESEL_COLUMNS.get(kind, ()):
+        df = df.with_columns(pesel_padded(pl.col(column)).alias(column))
     return df.select(*wanted, pl.lit(name).alias("_source"), "_row", "_cells",
                      pl.lit(len(header), pl.Int64).alias("_header_cells"))
 

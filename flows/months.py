@@ -118,7 +118,7 @@ def restrict(result, scope: list[str]) -> None:
         return frame.filter(unit.is_in(keep.implode()) | unit.is_null())
     for name in ("dues", "allocations", "exceptions", "deduction_check", "receipts", "ledger", "items", "settlement",
                  "employer_claims", "adjustments_in_force", "arrears", "derivation", "income_lines", "split_steps",
-                 "memberships", "units", "transfers"):
+                 "memberships", "units", "transfers", "unit_exceptions"):
         setattr(result, name, mine(getattr(result, name)))
     result.members = result.members.filter(pl.col("unit_id").is_in(keep.implode()))
     result.basis = {u: b for u, b in result.basis.items() if u in set(scope)}

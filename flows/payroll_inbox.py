@@ -49,7 +49,8 @@ class BadFile(Exception):
 
 def decoded_rows(path: Path, profile: Profile) -> list[list[str]]:
     if profile.format == "xlsx":
-        return [[c or "" for c in r] for r in xlsx_rows(path)]
+        pesel_columns = (profile.id_column,) if profile.id_by == "pesel" else ()
+        return [[c or "" for c in r] for r in xlsx_rows(path, pesel_columns, profile.header_row)]
     try:
         content = path.read_bytes().decode(profile.encoding)
     except UnicodeDecodeError as e:

@@ -26,6 +26,16 @@ MEMBER_HEADERS = ["Jednostka", "Nr członka", "Imię i nazwisko", "Kategoria", "
                   "Wyliczenie (pełne: skladki explain --member)"]
 EXCEPTION_HEADERS = ["Plik", "Wiersz", "Nr członka", "Kod", "Co poprawić"]
 CLOSE_EXCEPTION_HEADERS = EXCEPTION_HEADERS + ["Wyjaśnienie składki członka"]
+# issue 26: the unit's treasurer sees every problem of the unit, by name, and why it is theirs
+UNIT_EXCEPTION_HEADERS = ["Plik", "Wiersz", "Nr członka", "Imię i nazwisko", "Kod", "Co poprawić",
+                          "Dlaczego w tym skoroszycie"]
+BASIS_OF_EXCEPTION = {
+    "record": "dotyczy jednostki",
+    "member": "członek jednostki (wg members.csv, także zablokowany)",
+    "file": "osoba spoza members.csv w pliku, w którym są członkowie jednostki",
+}
+DEDUCTION_HEADERS = ["Plik pracodawcy", "Nr członka", "Imię i nazwisko", "Potrącono", "Należna składka", "Różnica",
+                     "Co zrobić"]
 
 
 def _params(rules: Rules, period: str) -> dict:
@@ -281,17 +291,23 @@ def write_unit_workbooks(con: duckdb.DuckDBPyConnection, rules: Rules, members: 
                                 r[14]) if r[12] else None
             by_unit.setdefault(r[0], []).append((r[0], r[1], r[2], rules.category_label(r[3]), *r[4:12], how))
         exc: dict[str, list] = {}
+        for r in con.execute(UNIT_EXCEPTIONS if "unit_exceptions" in _tables(con) else UNIT_EXCEPTIONS_BEFORE_26,
+                             p).fetchall():
+            exc.setdefault(r[0], []).append((*r[1:7], BASIS_OF_EXCEPTION.get(r[7], r[7])))
+        deducted: dict[str, list] = {}
         for r in con.execute("""
-                SELECT m.unit_id, e.source, e."row", e.member_id, e.reason_code, e.message
-                FROM exceptions e JOIN member_names m USING (member_id)
-                WHERE e.period = $period AND ($only IS NULL OR list_contains($only, m.unit_id))
-                ORDER BY m.unit_id, e.source, e."row" NULLS LAST, e.member_id""", p).fetchall():
-            exc.setdefault(r[0], []).append(r[1:])
+                SELECT c.unit_id, c.source, c.member_id, m.full_name, c.deducted, c.computed, c.difference
+                FROM deduction_check c LEFT JOIN member_names m USING (member_id)
+                WHERE c.period = $period AND (c.difference <> 0 OR c.computed IS NULL)
+                  AND ($only IS NULL OR list_contains($only, c.unit_id))
+                ORDER BY c.unit_id, c.source, c.member_id""", p).fetchall():
+            deducted.setdefault(r[0], []).append((*r[1:], DEDUCTION_NOTE[
+                "none" if r[5] is None else "over" if r[6] > 0 else "under"]))
     finally:
         con.unregister("member_names")
     headers, layout = summary_headers(rules), _summary_layout(rules)
     jobs = [(path_for(f"skladki_{safe_name(u)}_{period}.xlsx"), path_for(f"rozliczenie_{safe_name(u)}_{period}.pdf"),
-             fonts, settled[u], headers, layout, summary[u], rows, exc.get(u, []))
+             fonts, settled[u], headers, layout, summary[u], rows, exc.get(u, []), deducted.get(u, []))
             for u, rows in sorted(by_unit.items())]
     # openpyxl spends ~30 µs a cell and ~50 ms a file: spread the files over the cores.
     workers = min(os.cpu_count() or 1, 8)
@@ -306,6 +322,27 @@ def write_unit_workbooks(con: duckdb.DuckDBPyConnection, rules: Rules, members: 
             if i % 250 == 0:
                 progress(f"      skoroszyty jednostek: {i}/{len(jobs)}")
     return len(jobs)
+
+
+UNIT_EXCEPTIONS = """
+SELECT x.unit_id, x.source, x."row", x.member_id, m.full_name, x.reason_code, x.message, x.basis
+FROM unit_exceptions x LEFT JOIN member_names m USING (member_id)
+WHERE x.period = $period AND ($only IS NULL OR list_contains($only, x.unit_id))
+ORDER BY x.unit_id, x.source, x."row" NULLS LAST, x.member_id, x.message
+"""
+# a database closed before issue 26 has no unit_exceptions: its members' exceptions, as then
+UNIT_EXCEPTIONS_BEFORE_26 = """
+SELECT m.unit_id, e.source, e."row", e.member_id, m.full_name, e.reason_code, e.message, 'member'
+FROM exceptions e JOIN member_names m USING (member_id)
+WHERE e.period = $period AND ($only IS NULL OR list_contains($only, m.unit_id))
+ORDER BY m.unit_id, e.source, e."row" NULLS LAST, e.member_id
+"""
+DEDUCTION_NOTE = {
+    "none": "brak należnej składki za ten miesiąc (nie jest członkiem w tym miesiącu albo zablokowany — zob. "
+            "Wyjątki): potrącenie do wyjaśnienia z działem płac albo do zwrotu",
+    "over": "potrącono więcej niż należna składka: nadwyżka na poczet następnych miesięcy albo do zwrotu",
+    "under": "potrącono mniej niż należna składka: brakującą część członek dopłaca albo pracodawca wyrównuje",
+}
 
 
 def die_with_parent(parent: int) -> None:
@@ -330,14 +367,17 @@ def die_with_parent(parent: int) -> None:
 
 
 def _write_unit_workbook(job) -> Path:
-    path, pdf, fonts, settled, headers, (money, widths), summary_row, member_rows, exception_rows = job
+    path, pdf, fonts, settled, headers, (money, widths), summary_row, member_rows, exception_rows, deducted_rows = job
     head = f"{settled.name} ({settled.unit_id}) — {settled.month}"
     wb = new_workbook()
     sheet(wb, "Podsumowanie", headers, [summary_row], money, widths, head)
     sheet(wb, "Składki członków", MEMBER_HEADERS, member_rows, money_cols={4, 5, 6, 7, 8, 9, 10},
           widths=[12, 14, 30, 24, 14, 12, 14, 12, 14, 12, 12, 12, 60], page_header=head, totals={0: "Razem"})
-    sheet(wb, "Wyjątki", EXCEPTION_HEADERS, exception_rows, money_cols=set(), widths=[24, 8, 14, 24, 120],
-          page_header=head)
+    sheet(wb, "Wyjątki", UNIT_EXCEPTION_HEADERS, exception_rows, money_cols=set(),
+          widths=[24, 8, 14, 28, 24, 120, 40], page_header=head + ": wszystkie problemy jednostki")
+    sheet(wb, "Potrącenia do wyjaśnienia", DEDUCTION_HEADERS, deducted_rows, money_cols={3, 4, 5},
+          widths=[32, 14, 28, 14, 16, 14, 80],
+          page_header=head + ": potrącenia pracodawcy różne od należnej składki albo bez niej")
     form_sheet(wb, "Rozliczenie", settlement.rows(settled), settlement.is_money, head)
     wb.save(path)
     settlement.write_pdf(settled, pdf, fonts)

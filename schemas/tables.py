@@ -149,7 +149,14 @@ TABLES: dict[str, Table] = {t.name: t for t in [
           _cols("claim_id, member_id, unit_id, region_id, kind, event_date:date, documents_on:date, relation, decision, "
                 "amount:money, payer, reason_code, reason, amount_claimed:money"), replace_by=("claim_id",)),
     Table("employer_claims", "one row per employer file reporting deductions and member of it",
-          _cols("period, employer, unit_id, member_id, owed:money, deducted:money, difference:money, note"), unit_key="unit_id"),
+          _cols("period, employer, unit_id, member_id, owed:money, deducted:money, difference:money, note"),
+          unit_key="unit_id"),
+    # issue 26: which unit's treasurer sees which exception, and why (basis: `record` — the record
+    # names the unit; `member` — the member's unit in members.csv, blocked rows included; `file` —
+    # the member is unknown, so the units whose members the same file lists). No names.
+    Table("unit_exceptions", "one row per exception of a close and unit it concerns",
+          _cols("period, unit_id, basis, source, row:int, member_id, reason_code, message" + SCOPE),
+          unit_key="unit_id"),
     Table("memberships", "one row per valid period of membership in the register the close used (no names)",
           _cols("period, member_id, unit_id, category, joined_on:date, left_on:date"), unit_key="unit_id"),
     Table("adjustments_in_force", "one row per member with a reduction or suspension in force in the period",

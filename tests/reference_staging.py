@@ -5,8 +5,9 @@ from __future__ import annotations
 import polars as pl
 
 from transforms.errors import issue, text
-from transforms.staging import (StagedMembers, StagedUnits, _blank, _date, id_problems, month_of, period_in_force,
-                                shape_problems, valid_pesels)
+from transforms.staging import (StagedMembers, StagedUnits, _blank, _date, category_code, category_spellings,
+                                id_problems, known_categories, month_of, period_in_force, shape_problems,
+                                valid_pesels)
 from transforms.rulebook import Rules
 
 
@@ -18,6 +19,7 @@ def stage_members_by_row(raw: pl.DataFrame, units: StagedUnits, rules: Rules) ->
     period = rules.period
     unit_book = dict(zip(units.units["unit_id"], units.units["rulebook"], strict=True))
     all_categories = [c.category for c in rules.categories]
+    spellings = category_spellings(rules)          # issue 26: the Polish labels as well as the codes
     rows = raw.to_dicts()
     # a PESEL or staff number shared by two members would attribute one person's pay to another
     owners: dict[str, dict[str, set[str]]] = {"pesel": {}, "staff_number": {}}
@@ -37,9 +39,9 @@ def stage_members_by_row(raw: pl.DataFrame, units: StagedUnits, rules: Rules) ->
             problems.append(text("problems", "unit_rejected", value=uid, unit_row=units.rejected_rows[uid]))
         elif uid not in unit_book:
             problems.append(text("problems", "unit_unknown", value=uid))
-        category = (r.get("category") or "").strip()
+        category = category_code((r.get("category") or "").strip(), spellings)
         if category not in all_categories:
-            problems.append(text("problems", "category_unknown", value=category, known=", ".join(all_categories)))
+            problems.append(text("problems", "category_unknown", value=category, known=known_categories(rules)))
         elif uid in unit_book and category not in rules.version(unit_book[uid]).categories:
             problems.append(text("problems", "category_not_in_rulebook", value=category,
                                  rulebook=unit_book[uid], unit_id=uid))

@@ -59,3 +59,27 @@ def test_user_error_is_one_polish_sentence():
 def test_english_is_caught():
     assert not is_polish("the file is missing")
     assert is_polish("brak pliku units.csv")
+
+
+# ---------------------------------------------------------------- issue 26: no PESEL-like number unmasked
+
+from hypothesis import given, settings as hsettings, strategies as st  # noqa: E402
+
+from transforms.errors import mask_expr, mask_personal  # noqa: E402
+
+
+def test_issue_26_a_pesel_is_masked_however_it_is_spelled_and_amounts_never_are():
+    for shown in ("85010112346", "2271409867", "850101 12346", "85-01-01-12346", "850101\u00a012346",
+                  "85 01 01 12 34 6"):
+        assert mask_personal(f"PESEL '{shown}' jest niepoprawny") == "PESEL '[PESEL ukryty]' jest niepoprawny"
+    for kept in ("kwota '1234567890.12'", "10 000 000,00 zł", "184467440737100516.16", "2026-10-01",
+                 "PL61 1090 1014 0000 0712 1981 2874", "61109010140000071219812874", "członek M0000001",
+                 "1 234 567 890,12 zł", "wiersz 394", "600-123-456"):
+        assert mask_personal(kept) == kept
+
+
+@hsettings(max_examples=300, deadline=None)
+@given(st.text(alphabet="0123456789 -.,\u00a0aM'", max_size=30))
+def test_issue_26_the_vectorised_mask_equals_mask_personal(text):
+    out = pl.DataFrame({"m": [text, None]}).select(mask_expr(pl.col("m")))["m"].to_list()
+    assert out == [mask_personal(text), None]

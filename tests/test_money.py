@@ -53,3 +53,54 @@ def test_share_expr_matches_scalar_share(g, rate):
 @given(st.integers(-10**12, 10**12), st.fractions(min_value=0, max_value=3, max_denominator=10**6))
 def test_issue_15_integer_share_equals_half_up_of_the_exact_product(g, rate):
     assert share(g, rate) == half_up(g * rate)
+
+
+# ---------------------------------------------------------------- issue 26: amounts as Polish Excel types them
+
+from transforms.money import (ambiguous_amount_expr, is_ambiguous_amount, parse_typed_amount,  # noqa: E402
+                              typed_amount_expr)
+
+
+def test_issue_26_canonical_files_accept_the_polish_spellings_of_an_amount():
+    for text, gr in [("5,00", 500), ("15,50", 1550), ("1 234,56", 123456), ("1\u00a0234,56", 123456),
+                     ("1\u202f234,5", 123450), ("1.234,56", 123456), ("12.345.678,90", 1234567890),
+                     ("-50,00", -5000), ("1 234", 123400), ("1 234.56", 123456), ("1234.56", 123456),
+                     ("7", 700), ("0,5", 50), (" 15,50 ", 1550), ("15,50 zł", 1550), ("1 234,56zł", 123456)]:
+        assert parse_typed_amount(text) == gr, text
+
+
+def test_issue_26_an_ambiguous_or_malformed_amount_is_refused_never_guessed():
+    for text in ("1.234", "1,234", "12.345.678", "1,234.56", "-1.250"):
+        assert parse_typed_amount(text) is None and is_ambiguous_amount(text), text
+    for text in ("1.234.56", "12 34,56", "1234,567", "1,2,3", "1.234.5", "1 234.567", "", "abc", "1e3",
+                 "12.5.0", "1234.567", "zł"):
+        assert parse_typed_amount(text) is None, text
+    assert not is_ambiguous_amount("1234.567") and not is_ambiguous_amount("12,5")
+
+
+SPELLINGS = st.sampled_from(["{s}{w}.{f}", "{s}{w},{f}", "{s}{g},{f}", "{s}{d},{f}", "{s}{g}", "{s}{d}",
+                             "{s}{w}", "{s}{w},{f} zł", "{s}{g}.{f}", "{s}{w}.{f}{f}"])
+
+
+@hsettings(max_examples=400, deadline=None)
+@given(st.integers(0, 10**13 - 1), st.integers(0, 99), st.booleans(), SPELLINGS,
+       st.sampled_from([" ", "\u00a0", "\u202f"]))
+def test_issue_26_typed_amount_expr_equals_the_scalar_parser(whole, frac, negative, spelling, space):
+    grouped = f"{whole:,}"
+    text = spelling.format(s="-" if negative else "", w=whole, f=f"{frac:02d}", g=grouped.replace(",", space),
+                           d=grouped.replace(",", "."))
+    frame = pl.DataFrame({"a": [text]}).with_columns(v=typed_amount_expr("a"), amb=ambiguous_amount_expr("a"))
+    assert frame["v"].to_list() == [parse_typed_amount(text)]
+    assert frame["amb"].to_list() == [is_ambiguous_amount(text)]
+    value = whole * 100 + (frac if "{f}" in spelling else 0)
+    expected = (None if spelling.endswith("{f}{f}") or (spelling == "{s}{d}" and whole >= 1000)
+                else -value if negative else value)
+    assert parse_typed_amount(text) == expected
+
+
+@hsettings(max_examples=300, deadline=None)
+@given(st.text(alphabet="0123456789 .,-\u00a0zł", max_size=16))
+def test_issue_26_typed_amount_expr_equals_the_scalar_parser_on_any_text(text):
+    frame = pl.DataFrame({"a": [text]}).with_columns(v=typed_amount_expr("a"), amb=ambiguous_amount_expr("a"))
+    assert frame["v"].to_list() == [parse_typed_amount(text)]
+    assert frame["amb"].to_list() == [is_ambiguous_amount(text)]

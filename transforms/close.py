@@ -85,6 +85,8 @@ class CloseResult:
     differences: pl.DataFrame | None = None   # a re-close: what changed, before -> after
     corrections: pl.DataFrame | None = None   # a re-close: what goes into the next month's settlement
     memberships: pl.DataFrame | None = None   # every valid period of membership (issue 17: eligibility)
+    unit_exceptions: pl.DataFrame | None = None   # issue 26: each exception with the unit(s) it concerns
+    names: pl.DataFrame | None = None         # member_id, unit_id, full_name of every member row, blocked ones too
 
 
 def validate(raw: RawInputs, rules: Rules) -> Staged:
@@ -241,7 +243,65 @@ def finish(raw: RawInputs, staged: Staged, dues_result: DuesResult, rules: Rules
                        derivation=dues_result.derivation,
                        income_lines=income_lines(staged.income.status, dues_result.derivation, period),
                        split_steps=pl.DataFrame(steps, schema=STEP_SCHEMA),
-                       memberships=memberships(staged.members, period))
+                       memberships=memberships(staged.members, period),
+                       unit_exceptions=unit_exceptions(exceptions, staged, raw, period),
+                       names=member_names(staged.members))
+
+
+UNIT_EXCEPTION_SCHEMA = {"period": pl.String, "unit_id": pl.String, "basis": pl.String, "source": pl.String,
+                         "row": pl.Int64, "member_id": pl.String, "reason_code": pl.String, "message": pl.String}
+
+
+def member_names(members: StagedMembers) -> pl.DataFrame:
+    """Names for the unit treasurer's workbook: the members in force and the blocked rows."""
+    blocked = (members.blocked_rows if members.blocked_rows is not None else
+               pl.DataFrame(schema={"member_id": pl.String, "unit_id": pl.String, "full_name": pl.String}))
+    return (pl.concat([members.members.select("member_id", "unit_id", "full_name"),
+                       blocked.filter(pl.col("member_id").is_not_null()).select("member_id", "unit_id", "full_name")])
+            .unique("member_id", keep="first", maintain_order=True))
+
+
+def unit_exceptions(exceptions: pl.DataFrame, staged: Staged, raw: RawInputs, period: str) -> pl.DataFrame:
+    """Issue 26: every exception reaches the treasurer of the unit it concerns. Attributed, in this
+    order: to the unit the record names (a unit's row, a member's missing income); else to the
+    member's unit in members.csv — blocked members included, as their rejected row names it; else,
+    when the member is unknown (a number or PESEL not in members.csv), to every unit whose members
+    the same file lists: the file is that employer's or that unit's, and its treasurer is the one
+    who can say who the person is. An exception no unit can be named for (a file naming no known
+    member, a region's row) stays in the close workbook only. ``basis`` says which rule applied."""
+    e = exceptions.select("source", "row", "member_id", "reason_code", "message", "unit_id").with_row_index("_e")
+    blocked = staged.members.blocked_rows
+    if blocked is None:
+        blocked = pl.DataFrame(schema={"member_id": pl.String, "unit_id": pl.String, "_source": pl.String,
+                                       "_row": pl.Int64})
+    book = pl.concat([staged.members.members.select("member_id", "unit_id"),
+                      blocked.filter(pl.col("member_id").is_not_null() & pl.col("unit_id").is_not_null())
+                      .select("member_id", "unit_id")]).unique()
+    rows = (blocked.filter(pl.col("unit_id").is_not_null())
+            .select(pl.col("_source").alias("source"), pl.col("_row").alias("row"), "unit_id"))
+    named = e.filter(pl.col("unit_id").is_not_null()).select("_e", "unit_id", basis=pl.lit("record"))
+    open_ = e.filter(pl.col("unit_id").is_null())
+    by_member = pl.concat([open_.drop("unit_id").join(book, on="member_id"),
+                           open_.drop("unit_id").join(rows, on=["source", "row"])]).select(
+        "_e", "unit_id", basis=pl.lit("member"))
+    unknown = open_.filter(~pl.col("_e").is_in(by_member["_e"].implode()) & pl.col("source").is_not_null()
+                           & ~pl.col("member_id").fill_null("").is_in(book["member_id"].implode())).drop("unit_id")
+    # the units whose members those files list (income lines, payroll rows without lines, payments);
+    # only the files with such a record are looked at (a national close has a million lines)
+    files = unknown["source"].unique().implode()
+    notes = pl.DataFrame(raw.income_row_status, schema={"_source": pl.String, "_row": pl.Int64,
+                                                        "member_id": pl.String, "status": pl.String}, strict=False)
+    listed = pl.concat([x.select("_source", "member_id").filter(pl.col("_source").is_in(files))
+                        for x in (staged.income.status, notes, staged.payments.status)])
+    file_units = (listed.filter(pl.col("member_id").is_not_null()).unique()
+                  .join(book, on="member_id").select(pl.col("_source").alias("source"), "unit_id").unique())
+    by_file = unknown.join(file_units, on="source").select("_e", "unit_id", basis=pl.lit("file"))
+    return (pl.concat([named, by_member, by_file]).unique(["_e", "unit_id"], keep="first", maintain_order=True)
+            .join(e.drop("unit_id"), on="_e")
+            .sort("unit_id", "_e")
+            .select(pl.lit(period).alias("period"), "unit_id", "basis", "source", "row", "member_id", "reason_code",
+                    "message")
+            .cast(UNIT_EXCEPTION_SCHEMA))
 
 
 def memberships(members, period: str) -> pl.DataFrame:

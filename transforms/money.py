@@ -40,6 +40,63 @@ def parse_amount(text: str | None, decimal: str = ".") -> int | None:
     return -value if neg else value
 
 
+# ---- amounts as people type them into canonical files (issue 26) ----
+#
+# A canonical file's amount may be spelled as Polish Excel writes it. Accepted, and only these:
+#   1234.56 / 1234,56            one decimal separator, at most 2 places (a comma is only possible in
+#                                a ';'-separated file, an xlsx cell or a quoted CSV field)
+#   1 234,56 / 1 234.56          groups of three digits separated by a space, NBSP or narrow NBSP
+#   1.234,56                     groups separated by points *with* a decimal comma
+#   … zł                         a currency cell saved as text keeps its 'zł'
+# Refused, never guessed: '1.234' or '1,234' (a thousands separator or three decimal places?) —
+# ``is_ambiguous_amount`` names them so the message can say why.
+_GROUP_SPACES = "[ \u00a0\u202f]"
+TYPED_PLAIN_RE = r"^-?[0-9]{1,13}([.,][0-9]{1,2})?$"
+TYPED_SPACED_RE = r"^-?[0-9]{1,3}(" + _GROUP_SPACES + r"[0-9]{3})+([.,][0-9]{1,2})?$"
+TYPED_DOTTED_RE = r"^-?[0-9]{1,3}(\.[0-9]{3})+,[0-9]{1,2}$"
+AMBIGUOUS_AMOUNT_RE = r"^-?[0-9]{1,3}([.,][0-9]{3})+(\.[0-9]{1,2})?$"
+_CURRENCY_RE = r"\s*zł$"
+_TYPED = [re.compile(r) for r in (TYPED_PLAIN_RE, TYPED_SPACED_RE, TYPED_DOTTED_RE)]
+
+
+def _typed_text(text: str | None) -> str:
+    return re.sub(_CURRENCY_RE, "", (text or "").strip())
+
+
+def parse_typed_amount(text: str | None) -> int | None:
+    """PLN text of a canonical file -> grosze, in the canonical spelling or as Polish Excel writes
+    it (the spellings above), or None. Exact: no float ever."""
+    t = _typed_text(text)
+    if not any(r.match(t) for r in _TYPED):
+        return None
+    t = re.sub(_GROUP_SPACES, "", t)
+    if "," in t:
+        t = t.replace(".", "").replace(",", ".")
+    return parse_amount(t)
+
+
+def is_ambiguous_amount(text: str | None) -> bool:
+    """'1.234', '1,234', '12.345.678': a point or comma before three digits might separate
+    thousands or decimals — refused with its own message rather than guessed."""
+    return bool(re.match(AMBIGUOUS_AMOUNT_RE, _typed_text(text)))
+
+
+def typed_amount_expr(col: str) -> pl.Expr:
+    """The vectorised ``parse_typed_amount`` (a property test compares them)."""
+    s = pl.col(col).str.strip_chars().str.replace(_CURRENCY_RE, "")
+    ok = s.str.contains(TYPED_PLAIN_RE) | s.str.contains(TYPED_SPACED_RE) | s.str.contains(TYPED_DOTTED_RE)
+    bare = s.str.replace_all(_GROUP_SPACES, "")
+    norm = (pl.when(bare.str.contains(",", literal=True))
+            .then(bare.str.replace_all(".", "", literal=True).str.replace(",", ".", literal=True))
+            .otherwise(bare))
+    return pl.when(ok).then(parse_amount_expr(norm))
+
+
+def ambiguous_amount_expr(col: str) -> pl.Expr:
+    """The vectorised ``is_ambiguous_amount``."""
+    return pl.col(col).str.strip_chars().str.replace(_CURRENCY_RE, "").str.contains(AMBIGUOUS_AMOUNT_RE).fill_null(False)
+
+
 def grosze(text: str) -> int:
     """PLN text ('1234.5', '-0.01') -> grosze. Raises ValueError on anything else."""
     value = parse_amount(text)
@@ -129,9 +186,9 @@ def share(gr: int, rate: Fraction) -> int:
 
 # ---- polars expressions (vectorised, integer only) ----
 
-def parse_amount_expr(col: str) -> pl.Expr:
+def parse_amount_expr(col: str | pl.Expr) -> pl.Expr:
     """String column of PLN text -> Int64 grosze; null where the text is not an amount."""
-    s = pl.col(col).str.strip_chars()
+    s = (pl.col(col) if isinstance(col, str) else col).str.strip_chars()
     ok = s.str.contains(AMOUNT_RE)
     neg = s.str.starts_with("-")
     body = s.str.strip_prefix("-")

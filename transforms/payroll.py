@@ -18,7 +18,8 @@ from datetime import date
 from stdnum.pl import pesel as stdnum_pesel
 
 from transforms.errors import Issue, UserError, issue, text
-from transforms.money import parse_amount
+from transforms.money import format_pl, parse_amount
+from transforms.staging import pad_pesel
 
 _SPACES = re.compile(r"[\s\u00a0\u202f]+")
 _PUNCT = re.compile(r"[^\w\s]")
@@ -221,6 +222,8 @@ def map_rows(rows: list[list[str]], profile: Profile, dictionary: dict[str, str]
             res.row_status.append({"_source": source, "_row": offset, "member_id": member, "status": "rejected"})
             continue
         ident = cells[col[profile.id_column]]
+        if profile.id_by == "pesel":
+            ident = pad_pesel(ident)         # issue 26: a PESEL saved as a number lost its leading zero
         if profile.id_by == "pesel" and not stdnum_pesel.is_valid(ident):
             exception(offset, None, "payroll_bad_pesel", value=ident, column=profile.id_column)
             res.row_status.append({"_source": source, "_row": offset, "member_id": None, "status": "rejected"})
@@ -232,7 +235,12 @@ def map_rows(rows: list[list[str]], profile: Profile, dictionary: dict[str, str]
             res.row_status.append({"_source": source, "_row": offset, "member_id": None, "status": "rejected"})
             continue
         if member is None:
-            exception(offset, None, "payroll_unknown_id", by=profile.id_by, value=ident)
+            deducted = deducted_in_row(cells, col, profile)
+            if deducted:         # issue 26: HR took union dues from someone the register does not know
+                exception(offset, None, "payroll_unknown_id_deducted", by=profile.id_by, value=ident,
+                          deducted=format_pl(deducted))
+            else:
+                exception(offset, None, "payroll_unknown_id", by=profile.id_by, value=ident)
             res.row_status.append({"_source": source, "_row": offset, "member_id": None, "status": "rejected"})
             continue
         row_period = parse_period(cells[col[profile.period_column]], profile.period_format)
@@ -290,6 +298,19 @@ def map_rows(rows: list[list[str]], profile: Profile, dictionary: dict[str, str]
             status = "rejected" if member in res.blocked else "ok-no-lines"
             res.row_status.append({"_source": source, "_row": offset, "member_id": member, "status": status})
     return res
+
+
+def deducted_in_row(cells: list[str], col: dict[str, int], profile: Profile) -> int | None:
+    """The union dues the employer deducted on this row (grosze), if the profile shows them and the
+    cell is an amount other than zero."""
+    value = None
+    if profile.deducted_column and profile.deducted_column in col:
+        value = cells[col[profile.deducted_column]]
+    elif (profile.layout != "wide" and profile.deducted_component and profile.component_column in col
+          and normalise(cells[col[profile.component_column]]) == normalise(profile.deducted_component)):
+        value = cells[col[profile.amount_column]]
+    amount = parse_amount(value, profile.decimal) if value else None
+    return amount or None
 
 
 def members_named_in(content: str, ids: Identifiers) -> set[str]:

@@ -15,7 +15,8 @@ from fractions import Fraction
 import polars as pl
 
 from transforms.errors import Issue, issue, issues_frame, mask_expr, render_expr, text, text_expr
-from transforms.money import AMOUNT_RE, format_pl, grosze, parse_amount_expr, pln
+from transforms.money import (ambiguous_amount_expr, format_pl, is_ambiguous_amount, parse_typed_amount, pln,
+                              typed_amount_expr)
 from transforms.rulebook import Rules
 from transforms.statements import bank_account_iban
 
@@ -50,11 +51,53 @@ def _blank(v: str | None) -> bool:
     return v is None or v.strip() == ""
 
 
+# a date in a canonical file: ISO, or as Polish Excel writes it (issue 26: '19.06.1996')
+ISO_DATE_RE, POLISH_DATE_RE = r"^\d{4}-\d{2}-\d{2}$", r"^\d{2}\.\d{2}\.\d{4}$"
+
+
 def _date(v: str | None) -> date | None:
+    t = (v or "").strip()
     try:
-        return date.fromisoformat(v.strip()) if v and re.match(r"^\d{4}-\d{2}-\d{2}$", v.strip()) else None
+        if re.match(ISO_DATE_RE, t):
+            return date.fromisoformat(t)
+        if re.match(POLISH_DATE_RE, t):
+            return date(int(t[6:]), int(t[3:5]), int(t[:2]))
     except ValueError:
-        return None
+        pass
+    return None
+
+
+def category_spellings(rules: Rules) -> dict[str, str]:
+    """How a canonical file may name a member's category -> its code: the code itself or the Polish
+    label the rulebooks in force show people for it ('pracownik', 'emeryt/rencista'), in any case
+    (issue 26). A label two rulebooks give to different categories is not accepted: never guessed."""
+    found: dict[str, set[str]] = {}
+    for version in rules.versions.values():
+        for c in version.categories.values():
+            for spelling in (c.category, c.label):
+                found.setdefault(spelling.strip().lower(), set()).add(c.category)
+    return {k: next(iter(v)) for k, v in found.items() if len(v) == 1}
+
+
+def category_code(value: str, spellings: dict[str, str]) -> str:
+    """A stripped category cell -> its code, or the cell as written (then reported as unknown)."""
+    return spellings.get(value.lower(), value)
+
+
+def category_expr(cell: pl.Expr, spellings: dict[str, str]) -> pl.Expr:
+    """The vectorised ``category_code``."""
+    return cell.str.to_lowercase().replace_strict(spellings, default=cell, return_dtype=pl.String)
+
+
+def known_categories(rules: Rules) -> str:
+    """The categories as the message lists them: each code with its labels ('employee (pracownik)')."""
+    labels: dict[str, list[str]] = {}
+    for version in sorted(rules.versions.values(), key=lambda v: (v.name != rules.default, v.name)):
+        for c in version.categories.values():
+            if c.label != c.category and c.label not in labels.setdefault(c.category, []):
+                labels[c.category].append(c.label)
+    return ", ".join(f"{code} ({' / '.join(ls)})" if ls else code
+                     for code, ls in ((c.category, labels.get(c.category, [])) for c in rules.categories))
 
 
 def pesel_valid_expr(column: str) -> pl.Expr:
@@ -71,6 +114,24 @@ def pesel_valid_expr(column: str) -> pl.Expr:
     born = pl.concat_str([year.cast(pl.String).str.zfill(4), (mm % 20).cast(pl.String).str.zfill(2),
                           s.str.slice(4, 2)], separator="-").str.to_date("%Y-%m-%d", strict=False)
     return (s.str.contains(r"^\d{11}$") & check_ok & born.is_not_null()).fill_null(False)
+
+
+PESEL_WITHOUT_ZEROS_RE = r"^[0-9]{9,10}$"
+
+
+def pad_pesel(value: str) -> str:
+    """A PESEL cell of 9 or 10 digits -> 11 digits: the leading zeros a spreadsheet drops when it
+    reads the PESEL as a number and saves it (born 2000–2009: 02271409867 -> 2271409867; born
+    2000: two zeros). Issue 26. Only the check digit and the birth date then decide: a PESEL really
+    missing a digit still fails them (9 times in 10) and is reported. Anything else is unchanged."""
+    t = value.strip()
+    return t.zfill(11) if re.match(PESEL_WITHOUT_ZEROS_RE, t) else value
+
+
+def pesel_padded(cell: pl.Expr) -> pl.Expr:
+    """The vectorised ``pad_pesel``."""
+    t = cell.str.strip_chars(WHITESPACE)
+    return pl.when(t.str.contains(PESEL_WITHOUT_ZEROS_RE)).then(t.str.zfill(11)).otherwise(cell)
 
 
 def valid_pesels(values: list[str]) -> set[str]:
@@ -137,7 +198,7 @@ def _unit_problems(r: dict, rules: Rules) -> tuple[list[str], dict]:
         problems.append(text("problems", "rulebook_unknown", value=name,
                              known=", ".join(sorted(set(rules.versions) | set(rules.missing)))))
     typed["rulebook"] = name
-    raised = (r.get("raised_pct") or "").strip() or "100"
+    raised = _pct_text(r.get("raised_pct")) or "100"
     if not _PCT.match(raised):
         problems.append(text("problems", "pct_bad", column="raised_pct", value=r.get("raised_pct")))
     else:
@@ -148,13 +209,15 @@ def _unit_problems(r: dict, rules: Rules) -> tuple[list[str], dict]:
         typed["raised_bp"] = int(pct * 100)
     for col in ("unemployed_flat", "pensioner_flat"):
         v = (r.get(col) or "").strip() or "0"
-        if not re.match(AMOUNT_RE, v) or v.startswith("-"):
-            problems.append(text("problems", "flat_bad", column=col, value=r.get(col)))
-        elif version and grosze(v) > version.max_monthly_amount:
+        amount = parse_typed_amount(v)
+        if amount is None or amount < 0 or v.startswith("-"):
+            problems.append(text("problems", "amount_ambiguous" if is_ambiguous_amount(v) else "flat_bad",
+                                 column=col, value=r.get(col)))
+        elif version and amount > version.max_monthly_amount:
             problems.append(text("problems", "amount_too_large", column=col, value=v,
                                  limit=format_pl(version.max_monthly_amount)))
         else:
-            typed[col] = grosze(v)
+            typed[col] = amount
     account = (r.get("bank_account") or "").strip()
     typed["bank_account"] = None
     if account:
@@ -166,7 +229,7 @@ def _unit_problems(r: dict, rules: Rules) -> tuple[list[str], dict]:
     allowed = {c for v in ([version] if version else []) for s in v.split.values() for c in s.override_columns}
     for column in sorted({c for v in rules.versions.values() for s in v.split.values()
                           for c in s.override_columns}):
-        override = (r.get(column) or "").strip()
+        override = _pct_text(r.get(column))
         typed[column] = None
         if not override:
             continue
@@ -177,6 +240,12 @@ def _unit_problems(r: dict, rules: Rules) -> tuple[list[str], dict]:
         else:
             typed[column] = override
     return problems, typed
+
+
+def _pct_text(value: str | None) -> str:
+    """A percentage cell, a decimal comma read as a point ('150,5' as Polish Excel writes it)."""
+    t = (value or "").strip()
+    return t.replace(",", ".") if re.match(r"^\d{1,3},\d{1,2}$", t) else t
 
 
 def stage_units(raw: pl.DataFrame, rules: Rules) -> StagedUnits:
@@ -257,6 +326,9 @@ class StagedMembers:
     known_ids: set[str]            # every member id named in members.csv
     history: pl.DataFrame | None = None   # every period of membership: member_id, unit_id, category, joined_on, left_on
     register: pl.Series | None = None     # known_ids as a polars Series (joins without a million Python strings)
+    # issue 26: the rows of the blocked members (and rows failing without a member id): member_id,
+    # unit_id, full_name as written, _source, _row — whose treasurer must see them, by name
+    blocked_rows: pl.DataFrame | None = None
 
 
 # str.strip()'s whitespace (Python's, not Rust's: U+001C..U+001F count), so vectorised checks read
@@ -271,10 +343,11 @@ def stripped(column: str) -> pl.Expr:
 
 
 def date_expr(column: str) -> pl.Expr:
-    """The vectorised ``_date``: an ISO date RRRR-MM-DD that exists, else null."""
+    """The vectorised ``_date``: an ISO date RRRR-MM-DD or a DD.MM.RRRR that exists, else null."""
     s = stripped(column)
-    d = s.str.to_date("%Y-%m-%d", strict=False)
-    return pl.when(s.str.contains(r"^\d{4}-\d{2}-\d{2}$") & (d.dt.year() >= 1)).then(d)
+    d = (pl.when(s.str.contains(ISO_DATE_RE)).then(s.str.to_date("%Y-%m-%d", strict=False))
+         .when(s.str.contains(POLISH_DATE_RE)).then(s.str.to_date("%d.%m.%Y", strict=False)))
+    return pl.when(d.dt.year() >= 1).then(d)
 
 
 def _with_columns_of(raw: pl.DataFrame, columns: dict[str, pl.DataType]) -> pl.DataFrame:
@@ -299,7 +372,7 @@ def member_checks(rules: Rules) -> list[tuple[str, pl.Expr, pl.Expr]]:
         ("unit_unknown", pl.col("unit_row").is_null() & pl.col("rulebook").is_null(),
          text_expr("problems", "unit_unknown", value=pl.col("uid"))),
         ("category_unknown", ~pl.col("cat").is_in(categories),
-         text_expr("problems", "category_unknown", value=pl.col("cat"), known=", ".join(categories))),
+         text_expr("problems", "category_unknown", value=pl.col("cat"), known=known_categories(rules))),
         ("category_not_in_rulebook",
          pl.col("cat").is_in(categories) & pl.col("rulebook").is_not_null() & pl.col("allowed").is_null(),
          text_expr("problems", "category_not_in_rulebook", value=pl.col("cat"), rulebook=pl.col("rulebook"),
@@ -361,7 +434,8 @@ def stage_members(raw: pl.DataFrame, units: StagedUnits, rules: Rules) -> Staged
                                   schema={"uid": pl.String, "unit_row": pl.Int64})
     allowed = pl.DataFrame([(n, c, True) for n, v in rules.versions.items() for c in v.categories],
                            schema={"rulebook": pl.String, "cat": pl.String, "allowed": pl.Boolean}, orient="row")
-    df = raw.with_columns(mid=stripped("member_id"), uid=stripped("unit_id"), cat=stripped("category"),
+    df = raw.with_columns(mid=stripped("member_id"), uid=stripped("unit_id"),
+                          cat=category_expr(stripped("category"), category_spellings(rules)),
                           pesel_s=stripped("pesel"), staff_number_s=stripped("staff_number"),
                           joined=date_expr("joined_on"), left=date_expr("left_on"))
     for col in ("pesel", "staff_number"):  # a PESEL or staff number shared by two members would attribute pay wrongly
@@ -413,7 +487,12 @@ def stage_members(raw: pl.DataFrame, units: StagedUnits, rules: Rules) -> Staged
     register = df.filter(pl.col("mid") != "")["mid"].unique().rename("member_id")
     known = set(register.to_list())
     found.sort(key=lambda i: i.row or 0)          # in file order, as a treasurer fixes them
-    return StagedMembers(members, found, rejected, known, history.sort("member_id", "joined_on"), register)
+    blocked_rows = (df.filter(pl.col("failed") | pl.col("mid").is_in(list(rejected)))
+                    .select(pl.when(pl.col("mid") != "").then("mid").alias("member_id"),
+                            pl.when(pl.col("uid") != "").then("uid").alias("unit_id"),
+                            stripped("full_name").alias("full_name"), "_source", pl.col("_row").cast(pl.Int64)))
+    return StagedMembers(members, found, rejected, known, history.sort("member_id", "joined_on"), register,
+                         blocked_rows)
 
 
 # ------------------------------------------------------------------ income lines
@@ -471,7 +550,7 @@ def stage_income(raw: pl.DataFrame, members: StagedMembers, units: StagedUnits, 
             raw = raw.with_columns(pl.lit(None, pl.Int64).alias(column))
 
     df = (raw.with_columns(pl.col(c).str.strip_chars() for c in ("period", "member_id", "component", "amount"))
-          .with_columns(amount_gr=pl.coalesce(pl.col("amount_gr"), parse_amount_expr("amount")))
+          .with_columns(amount_gr=pl.coalesce(pl.col("amount_gr"), typed_amount_expr("amount")))
           .join(member_book, on="member_id", how="left")
           .join(comp_known, on=["rulebook", "component"], how="left")
           .join(limits, on="rulebook", how="left")
@@ -496,8 +575,10 @@ def stage_income(raw: pl.DataFrame, members: StagedMembers, units: StagedUnits, 
         ("unknown_component", usable & ~pl.col("known"),
          render_expr("unknown_component", where, value=pl.col("component"), rulebook=pl.col("rulebook").fill_null("?")),
          pl.col("component")),
-        ("bad_amount", usable & pl.col("amount_gr").is_null(),
+        ("bad_amount", usable & pl.col("amount_gr").is_null() & ~ambiguous_amount_expr("amount"),
          render_expr("bad_amount", where, value=pl.col("amount")), pl.col("amount")),
+        ("bad_amount", usable & pl.col("amount_gr").is_null() & ambiguous_amount_expr("amount"),
+         render_expr("amount_ambiguous", where, value=pl.col("amount")), pl.col("amount")),
         ("bad_amount", usable & pl.col("known") & (pl.col("amount_gr").abs() > pl.col("limit")),
          render_expr("amount_out_of_range", where, value=pl.col("amount_gr").map_elements(pln, return_dtype=pl.String),
                      limit=pl.col("limit").map_elements(format_pl, return_dtype=pl.String),
@@ -569,12 +650,15 @@ def stage_adjustments(raw: pl.DataFrame, members: StagedMembers, units: StagedUn
         a = (r.get("amount") or "").strip()
         if kind == "reduced":
             limit = rules.version(unit_book[member_unit[mid]]).max_monthly_amount
-            if not re.match(AMOUNT_RE, a) or a.startswith("-"):
-                problems.append(text("problems", "adjustment_amount_bad", value=a))
-            elif grosze(a) > limit:
-                problems.append(text("problems", "amount_too_large", column="amount", value=a, limit=format_pl(limit)))
+            typed_amount = parse_typed_amount(a)
+            if typed_amount is None or typed_amount < 0 or a.startswith("-"):
+                problems.append(text("problems", "amount_ambiguous", column="amount", value=a)
+                                if is_ambiguous_amount(a) else text("problems", "adjustment_amount_bad", value=a))
+            elif typed_amount > limit:
+                problems.append(text("problems", "amount_too_large", column="amount", value=a,
+                                     limit=format_pl(limit)))
             else:
-                amount = grosze(a)
+                amount = typed_amount
         vf, vt = (r.get("valid_from") or "").strip(), (r.get("valid_to") or "").strip()
         if not is_period(vf) or not is_period(vt):
             problems.append(text("problems", "adjustment_periods_bad", valid_from=vf, valid_to=vt))
@@ -649,7 +733,7 @@ def stage_payments(raw: pl.DataFrame, members: StagedMembers, rules: Rules) -> S
         if column not in raw.columns:
             raw = raw.with_columns(pl.lit(None, pl.String if column != "_cells" else pl.Int64).alias(column))
     df = (raw.with_columns(pl.col(c).str.strip_chars() for c in ("member_id", "paid_on", "amount", "period"))
-          .with_columns(amount_gr=parse_amount_expr("amount"),
+          .with_columns(amount_gr=typed_amount_expr("amount"),
                         paid=pl.coalesce(pl.col("paid_on").str.to_date("%Y-%m-%d", strict=False),
                                          pl.col("paid_on").str.to_date("%d.%m.%Y", strict=False)))
           .join(book, on="member_id", how="left"))

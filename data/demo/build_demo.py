@@ -126,7 +126,7 @@ def main() -> None:
         {"period": PERIOD, "member_id": employees[6]["member_id"], "component": "premia_kwartalna",
          "amount": "850.00"},                                     # unknown_component
         {"period": PERIOD, "member_id": employees[7]["member_id"], "component": "bonus",
-         "amount": "1 250,50"},                                  # bad_amount (decimal comma)
+         "amount": "1.250"},                                     # bad_amount (ambiguous: 1250 or 1.25?)
         {"period": "10.2026", "member_id": employees[8]["member_id"], "component": "bonus",
          "amount": "300.00"},                                     # bad_period
         {"period": PERIOD, "member_id": "M9999999", "component": "wage",
