@@ -309,7 +309,7 @@ def correction_note(con: duckdb.DuckDBPyConnection, rules: Rules, unit_id: str, 
         for member, measure, before, after in changed[:40]:
             pdf.cell(40, 5, member)
             pdf.cell(30, 5, labels.get(measure, measure))
-            pdf.cell(0, 5, f"{format_pl(g(before))} → {format_pl(g(after))}", new_x="LMARGIN", new_y="NEXT")
+            pdf.cell(0, 5, f"było {format_pl(g(before))}, jest {format_pl(g(after))}", new_x="LMARGIN", new_y="NEXT")
         if len(changed) > 40:
             pdf.cell(0, 5, f"… i {len(changed) - 40} dalszych zmian (tabela close_differences)", new_x="LMARGIN",
                      new_y="NEXT")
