@@ -163,6 +163,12 @@ def test_issue_25_d_deductions_only_list_end_to_end_through_the_cli(tmp_path):
     settlement = [c for r in wb["Rozliczenie"].values for c in r if isinstance(c, str)]
     assert any(MARK in c for c in settlement) and any(UNCHECKED in c for c in settlement)
     assert not any(c.startswith("RÓŻNICE") for c in settlement)
+    # the close workbook's deduction check and the letter to the employer say the same
+    close_wb = load_workbook(out / f"zamkniecie_{PERIOD}.xlsx", read_only=True)
+    check = [r for r in close_wb["Kontrola potrąceń"].values][1:]
+    assert len(check) == 1 and UNCHECKED in check[0][2] and "różnych" not in check[0][2]
+    letter = [c for r in close_wb["Pismo 1"].values for c in r if isinstance(c, str)]
+    assert UNCHECKED in letter and "brak różnic" not in letter
     # explain shows where the figure comes from
     res = CliRunner().invoke(app, ["explain", "--member", "M1", "--period", PERIOD, "--db", str(db),
                                    "--engine", "plain"])
