@@ -138,8 +138,10 @@ def compute_dues(members: pl.DataFrame, units: pl.DataFrame, lines: pl.DataFrame
          .join(adjustments.select("member_id", pl.col("kind").alias("adj_kind"), pl.col("amount").alias("adj_amount"),
                                   pl.col("_source").alias("adj_source"), pl.col("_row").alias("adj_row"),
                                   pl.col("decision_ref").alias("adj_ref")),
-               on="member_id", how="left")
-         .join(stated if stated is not None else pl.DataFrame(schema=STATED_SCHEMA), on="member_id", how="left"))
+               on="member_id", how="left"))
+    # most closes have no deductions-only list: then no extra columns or copies at national scale
+    any_stated = stated is not None and stated.height > 0
+    m = m.join(stated, on="member_id", how="left") if any_stated else m.with_columns(stated=pl.lit(None, pl.Int64))
     period = rules.period
     parts, found, derivs, stated_ids = [], [], [], []
     # each member's lines under the member's rule: one join and one split, not a pass per rule
@@ -156,8 +158,9 @@ def compute_dues(members: pl.DataFrame, units: pl.DataFrame, lines: pl.DataFrame
                            pl.col("floor_used").fill_null(False)))
         by_employer = (pl.lit(rule.needs_income) & ~pl.col("has_lines") & pl.col("adj_kind").is_null()
                        & pl.col("stated").is_not_null())
-        employer_stated = g.filter(by_employer)
-        g = g.filter(~by_employer)
+        employer_stated = g.filter(by_employer) if any_stated else g.clear()
+        if employer_stated.height:
+            g = g.filter(~by_employer)
         missing = g.filter(pl.lit(rule.needs_income) & ~pl.col("has_lines") & pl.col("adj_kind").is_null())
         negative = pl.concat([g.filter(pl.col("base") < 0),
                               employer_stated.filter(pl.col("stated") < 0).with_columns(base=pl.col("stated"))])
