@@ -17,6 +17,7 @@ import polars as pl
 from reports import settlement
 from reports.xlsx import form_sheet, new_workbook, safe_name, sheet
 from transforms import explain
+from transforms.errors import text
 from transforms.ledger import shift_period
 from transforms.money import format_pl, from_decimal
 from transforms.rulebook import Rules
@@ -130,8 +131,10 @@ def write_close_workbook(con: duckdb.DuckDBPyConnection, rules: Rules, path: Pat
           money_cols=set(), widths=[24, 8, 14, 24, 120, 44], page_header=head)
     # every member whose deducted dues differ from the computed ones, then each employer's totals
     differences = [("członek", r[0], r[2], r[1], *r[3:]) for r in con.execute(DEDUCTION_DIFFERENCES, p).fetchall()]
-    totals = [("pracodawca (razem)", r[0], f"{r[5]} z {r[1]} różnych", None, *r[2:5])
-              for r in con.execute(DEDUCTIONS_BY_SOURCE, p).fetchall()]
+    by_source = con.execute(DEDUCTIONS_BY_SOURCE, p).fetchall()
+    totals = [("pracodawca (razem)", r[0], f"{r[5]} z {r[1]} różnych", None, *r[2:5]) for r in by_source if r[1]]
+    totals += [("pracodawca (razem)", r[0], f"{r[6]} członków: {text('notes', 'deduction_unchecked')}; składki "
+                f"{text('notes', 'dues_by_employer')}", None, r[7], None, None) for r in by_source if r[6]]
     sheet(wb, "Kontrola potrąceń",
           ["Poziom", "Plik pracodawcy", "Nr członka", "Jednostka", "Potrącono", "Należna składka", "Różnica"],
           differences + totals, money_cols={4, 5, 6}, widths=[20, 32, 18, 12, 14, 16, 14], page_header=head)
@@ -195,7 +198,7 @@ def account_sheets(wb, con: duckdb.DuckDBPyConnection, rules: Rules, head: str) 
     sheet(wb, "Roszczenia do pracodawców",
           ["Pracodawca (plik)", "Jednostka", "Nr członka", "Należna", "Potrącono", "Różnica", "Uwagi"],
           [r for r in claims if r[5]] + [(e, "razem", f"{len(rs)} członków", sum(r[3] for r in rs),
-                                          sum(r[4] for r in rs), sum(r[5] for r in rs), None)
+                                          sum(r[4] for r in rs), sum(r[5] for r in rs), _unchecked_note(rs))
                                          for e, rs in by_employer.items()],
           money_cols={3, 4, 5}, widths=[34, 12, 14, 12, 12, 12, 40],
           page_header=head + ": potrącenia pracodawców a składki należne")
@@ -223,6 +226,12 @@ def account_sheets(wb, con: duckdb.DuckDBPyConnection, rules: Rules, head: str) 
                   page_header=head + ": co zmieniło ponowne zamknięcie (korekta trafia do podziału następnego miesiąca)")
 
 
+def _unchecked_note(rows: list[tuple]) -> str | None:
+    """On an employer's totals: how many of its members' deductions could not be checked (RULES.md §13)."""
+    n = sum(1 for r in rows if r[6] == text("notes", "deduction_unchecked"))
+    return f"{n} z {len(rows)} członków: {text('notes', 'deduction_unchecked')}" if n else None
+
+
 def _tables(con) -> set[str]:
     return {t for (t,) in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
 
@@ -231,9 +240,20 @@ def employer_letter(employer: str, rows: list[tuple], period: str) -> list[tuple
     """A one-page letter to the employer's payroll office: the members whose deduction differs."""
     fmt = lambda v: format_pl(from_decimal(v))  # noqa: E731
     lines = [(f"Do działu płac — {employer}", None, None),
-             (f"Dotyczy: składki związkowej potrąconej z wynagrodzeń za {period}", None, None),
-             ("Na podstawie list płac porównaliśmy potrącone składki z należnymi.", None, None),
-             ("RÓŻNICE", None, None)]
+             (f"Dotyczy: składki związkowej potrąconej z wynagrodzeń za {period}", None, None)]
+    unchecked_note = text("notes", "deduction_unchecked")
+    unchecked = [r for r in rows if r[6] == unchecked_note]
+    if unchecked:        # RULES.md §13: a list of deducted amounts only — nothing to compare them with
+        lines += [("NIESPRAWDZONE", None, None),
+                  ("Lista zawiera tylko potrącone kwoty, bez składników płacowych:", unchecked_note, None),
+                  (f"składki przyjęte {text('notes', 'dues_by_employer')}", fmt(sum(r[4] for r in unchecked)),
+                   f"{len(unchecked)} członków"),
+                  ("Prosimy o listę płac ze składnikami wynagrodzenia", f"za {period},", "by sprawdzić potrącenia.")]
+        rows = [r for r in rows if r[6] != unchecked_note]
+        if not rows:
+            return lines + [("Skarbnik", "………………………………", "data, podpis")]
+    lines += [("Na podstawie list płac porównaliśmy potrącone składki z należnymi.", None, None),
+              ("RÓŻNICE", None, None)]
     differing = [r for r in rows if r[5]]
     lines += [(f"członek nr {r[2]} (jednostka {r[1]})", f"potrącono {fmt(r[4])}, należna {fmt(r[3])}",
                f"{'nadpłata' if r[5] > 0 else 'niedopłata'} {fmt(abs(r[5]))}") for r in differing]
@@ -250,17 +270,22 @@ def employer_letter(employer: str, rows: list[tuple], period: str) -> list[tuple
     return lines
 
 
+# `checked` is false where the dues are a deductions-only list's amounts (RULES.md §13): nothing to
+# compare, so never a difference; null in databases closed before the column was added (checked)
 DEDUCTIONS_BY_SOURCE = """
-SELECT source, count(*) AS members,
-  CAST(sum(deducted) AS DECIMAL(18,2)) AS deducted, CAST(sum(computed) AS DECIMAL(18,2)) AS computed,
-  CAST(sum(difference) AS DECIMAL(18,2)) AS difference,
-  count(*) FILTER (WHERE difference <> 0 OR computed IS NULL) AS differing
+SELECT source, count(*) FILTER (WHERE coalesce(checked, true)) AS members,
+  CAST(coalesce(sum(deducted) FILTER (WHERE coalesce(checked, true)), 0) AS DECIMAL(18,2)) AS deducted,
+  CAST(sum(computed) FILTER (WHERE coalesce(checked, true)) AS DECIMAL(18,2)) AS computed,
+  CAST(sum(difference) FILTER (WHERE coalesce(checked, true)) AS DECIMAL(18,2)) AS difference,
+  count(*) FILTER (WHERE coalesce(checked, true) AND (difference <> 0 OR computed IS NULL)) AS differing,
+  count(*) FILTER (WHERE NOT coalesce(checked, true)) AS unchecked,
+  CAST(coalesce(sum(deducted) FILTER (WHERE NOT coalesce(checked, true)), 0) AS DECIMAL(18,2)) AS unchecked_deducted
 FROM deduction_check WHERE period = $period GROUP BY source ORDER BY source
 """
 
 DEDUCTION_DIFFERENCES = """
 SELECT source, unit_id, member_id, deducted, computed, difference FROM deduction_check
-WHERE period = $period AND (difference <> 0 OR computed IS NULL)
+WHERE period = $period AND coalesce(checked, true) AND (difference <> 0 OR computed IS NULL)
 ORDER BY source, unit_id, member_id
 """
 
@@ -481,13 +506,17 @@ def summary_text(run) -> str:
         if t[0] not in roots:
             lines.append(f"    {rules.payer_label(t[0])} {t[1]} -> {rules.payee_label(t[2]):<30} "
                          f"{format_pl(g(t[3])):>16} do {t[4]}")
-    if deductions:
+    if any(d[1] for d in deductions):
         lines.append(f"  potrącenia: sprawdzono {sum(d[1] for d in deductions)} członków, różnice u "
                      f"{sum(d[5] for d in deductions)}")
-        for source, n, deducted, computed, diff, bad in deductions:
+        for source, n, deducted, computed, diff, bad, _, _ in deductions:
             if bad:
                 lines.append(f"    {source}: różnice u {bad} z {n} członków; potrącono {format_pl(g(deducted))}, "
                              f"należne {format_pl(g(computed or 0))}, różnica {format_pl(g(diff or 0))}")
+    for source, _, _, _, _, _, unchecked, stated in deductions:
+        if unchecked:     # RULES.md §13: a deductions-only list — the dues are its amounts
+            lines.append(f"  potrącenia {source}: {text('notes', 'deduction_unchecked')}; składki {unchecked} "
+                         f"członków {text('notes', 'dues_by_employer')}: {format_pl(g(stated))}")
     n_exc = sum(n for _, n in by_reason)
     lines.append(f"  wyjątki: {n_exc}" + ("" if not n_exc else " (" + ", ".join(
         f"{code} {n}" for code, n in by_reason) + ")"))

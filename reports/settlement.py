@@ -11,6 +11,7 @@ from pathlib import Path
 
 import duckdb
 
+from transforms.errors import text as note_text
 from transforms.money import format_pl, from_decimal
 from transforms.rulebook import Rules
 
@@ -51,6 +52,8 @@ class Settlement:
     approval_reason: str | None = None
     missing: list[str] = field(default_factory=list)
     corrections: list[tuple[str, int, str]] = field(default_factory=list)   # month corrected, moved, reason
+    # RULES.md §13: deductions-only lists whose amounts are the dues: file, members, amount
+    unchecked: list[tuple[str, int, int]] = field(default_factory=list)
 
     @property
     def month(self) -> str:
@@ -133,11 +136,15 @@ def settlements(con: duckdb.DuckDBPyConnection, rules: Rules) -> dict[str, Settl
                                                        p | {"roots": roots_sql}).fetchall():
             if u in out:
                 out[u].corrections.append((corrects, g(moved or 0), reason or "ponowne zamknięcie"))
-    for u, source, n, differing, diff in con.execute("""
-            SELECT unit_id, source, count(*), count(*) FILTER (WHERE difference <> 0 OR computed IS NULL),
-                   coalesce(sum(difference), 0) FROM deduction_check WHERE period = $period AND unit_id IS NOT NULL
-            GROUP BY ALL ORDER BY ALL""", p).fetchall():
-        out[u].employers.append((source, n, differing, g(diff)))
+    for u, source, checked, n, differing, diff, deducted in con.execute("""
+            SELECT unit_id, source, coalesce(checked, true), count(*),
+                   count(*) FILTER (WHERE difference <> 0 OR computed IS NULL),
+                   coalesce(sum(difference), 0), sum(deducted) FROM deduction_check
+            WHERE period = $period AND unit_id IS NOT NULL GROUP BY ALL ORDER BY ALL""", p).fetchall():
+        if checked:
+            out[u].employers.append((source, n, differing, g(diff)))
+        else:
+            out[u].unchecked.append((source, n, g(deducted)))
     return out
 
 
@@ -166,15 +173,23 @@ def rows(s: Settlement) -> list[tuple]:
         out.append((f"w tym korekta za {month}", moved, reason))
     out += [("SKŁADKI", None, None), ("Członkowie ze składką", s.members, None)]
     out += [(f"Składki: {label}", dues, f"{n} czł.") for label, n, dues in s.categories]
+    if s.unchecked:
+        out.append((f"Składki: w tym {note_text('notes', 'dues_by_employer')}", sum(a for _, _, a in s.unchecked),
+                    f"{sum(n for _, n, _ in s.unchecked)} czł. (RULES.md §13)"))
     out += [("Podwyższenie (zostaje w jednostce)", s.surcharge, None), ("Razem składki", s.total, None),
             (None, None, None), ("PODZIAŁ", None, None)]
     out += [(label, amount, None) for label, amount in s.split]
     if s.employers:
         out += [(None, None, None), ("RÓŻNICE W POTRĄCENIACH PRACODAWCÓW", None, None)]
         out += [(source, diff, f"różnice u {differing} z {n} członków") for source, n, differing, diff in s.employers]
+    if s.unchecked:
+        out += [(None, None, None), (UNCHECKED_SECTION, None, None)]
+        out += [(source, amount, f"{note_text('notes', 'deduction_unchecked')} ({n} czł.)")
+                for source, n, amount in s.unchecked]
     return out
 
 
+UNCHECKED_SECTION = "POTRĄCENIA BEZ SKŁADNIKÓW PŁACOWYCH"
 MONEY_LABELS = ("Kwota", "Składki:", "Podwyższenie", "Razem składki", "w tym korekta")
 MISSING = "MIESIĄC NIEKOMPLETNY — kwota może się jeszcze zmienić; brakuje:"
 DRAFT = "PROJEKT — niezatwierdzone"
@@ -193,7 +208,7 @@ def is_status(label: str | None) -> bool:
 
 
 def is_money(label: str | None, value, section: str) -> bool:
-    return isinstance(value, int) and (section in ("PODZIAŁ", "RÓŻNICE W POTRĄCENIACH PRACODAWCÓW")
+    return isinstance(value, int) and (section in ("PODZIAŁ", "RÓŻNICE W POTRĄCENIACH PRACODAWCÓW", UNCHECKED_SECTION)
                                        or (label or "").startswith(MONEY_LABELS))
 
 

@@ -163,7 +163,8 @@ TABLES: dict[str, Table] = {t.name: t for t in [
           _cols("period, unit_id, member_id, kind, amount:money, valid_from, valid_to, months_covered:int, "
                 "months_left:int, decision_ref"), unit_key="unit_id"),
     Table("deduction_check", "one row per member with dues deducted by an employer in the period",
-          _cols("period, member_id, unit_id, source, deducted:money, computed:money, difference:money" + SCOPE),
+          _cols("period, member_id, unit_id, source, deducted:money, computed:money, difference:money"
+                + SCOPE + ", checked:bool"),
           unit_key="unit_id"),
     Table("units", "one row per valid unit per period (the register the close used)",
           _cols("period, unit_id, name, region_id, voivodeship, sheltered:bool, rulebook, "

@@ -12,7 +12,7 @@ import polars as pl
 
 from transforms.allocate import allocate
 from transforms.deductions import deduction_check
-from transforms.dues import DuesResult, compute_dues
+from transforms.dues import STATED_SCHEMA, DuesResult, compute_dues, stated_dues
 from transforms.errors import Issue, issues_frame
 from transforms.ledger import (RECEIPT_SCHEMA, Books, adjustments_in_force, arrears, assumed_receipts,
                                deduction_receipts, employer_claims, post, receipt_basis, settle)
@@ -50,6 +50,8 @@ class Staged:
     income: StagedIncome
     adjustments: StagedAdjustments
     payments: StagedPayments
+    # RULES.md §13: what deductions-only lists say was deducted, per member (transforms.dues)
+    stated: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=STATED_SCHEMA))
 
 
 @dataclass
@@ -98,7 +100,7 @@ def validate(raw: RawInputs, rules: Rules) -> Staged:
     payments = stage_payments(raw.payments if raw.payments is not None else pl.DataFrame(
         schema={c: pl.String for c in ("member_id", "paid_on", "amount", "period", "reference", "_source")}
         | {"_row": pl.Int64, "_cells": pl.Int64, "_header_cells": pl.Int64}), members, rules)
-    return Staged(units, members, income, adjustments, payments)
+    return Staged(units, members, income, adjustments, payments, stated_dues(raw.deductions, rules.period))
 
 
 def compute(staged: Staged, rules: Rules) -> DuesResult:
@@ -107,7 +109,7 @@ def compute(staged: Staged, rules: Rules) -> DuesResult:
                | staged.adjustments.blocked_ids)
     owing = staged.members.members.filter(pl.col("owes") & ~pl.col("member_id").is_in(list(blocked)))
     return compute_dues(owing, staged.units.units, staged.income.lines_lazy(),
-                        staged.adjustments.in_force, rules)
+                        staged.adjustments.in_force, rules, staged.stated)
 
 
 def account(raw: RawInputs, staged: Staged, dues_members: pl.Series) -> tuple[int, int, int, int]:
@@ -213,7 +215,7 @@ def finish(raw: RawInputs, staged: Staged, dues_result: DuesResult, rules: Rules
     transfers = transfers_from(units, settlement, rules, owed=allocations)
     months = {u: rules.version(b).arrears_months for u, b in units.select("unit_id", "rulebook").iter_rows()}
     deductions = receipts.filter(pl.col("kind") == "deduction")
-    claims = employer_claims(deductions, staged.income.lines_lazy(), dues, period)
+    claims = employer_claims(deductions, staged.income.lines_lazy(), dues, period, dues_result.stated_ids)
     in_force = adjustments_in_force(staged.adjustments.in_force, members, period)
     exceptions = pl.concat([
         issues_frame(staged.units.issues + staged.members.issues + raw.income_issues),
@@ -232,7 +234,7 @@ def finish(raw: RawInputs, staged: Staged, dues_result: DuesResult, rules: Rules
     versions = sorted({rules.version(b).label for b in staged.units.units["rulebook"].unique().to_list()})
     checked = deduction_check(deductions.select("period", "member_id", "source", pl.col("amount").alias("deducted"),
                                                 pl.col("row").alias("_row")).to_dicts(),
-                              dues, staged.members.members, period)
+                              dues, staged.members.members, period, dues_result.stated_ids)
     exceptions = pl.concat([exceptions, staged.payments.issues.select(exceptions.columns)])
     return CloseResult(period, dues, allocations, transfers, exceptions, checked,
                        staged.members.members, staged.units.units, read, used, rejected, skipped,

@@ -26,12 +26,51 @@ DERIVATION_SCHEMA = {"period": pl.String, "member_id": pl.String, "unit_id": pl.
                      "adjustment_amount": pl.Int64, "decision_ref": pl.String}
 
 
+# RULES.md §13: per member, what deductions-only lists say the employers deducted in the month
+STATED_SCHEMA = {"member_id": pl.String, "stated": pl.Int64, "sources": pl.String, "employers": pl.String}
+
+
+def stated_dues(deductions: list[dict], period: str) -> pl.DataFrame:
+    """The deductions of the period from deductions-only lists (``stated``), summed per member
+    across such lists; ``sources`` and ``employers`` name them (sorted, ", "-joined)."""
+    rows = [d for d in deductions if d.get("stated") and d["period"] == period]
+    if not rows:
+        return pl.DataFrame(schema=STATED_SCHEMA)
+    return (pl.DataFrame(rows, schema={"member_id": pl.String, "deducted": pl.Int64, "source": pl.String,
+                                       "employer": pl.String})
+            .group_by("member_id")
+            .agg(pl.col("deducted").sum().alias("stated"),
+                 pl.col("source").unique().sort().str.join(", ").alias("sources"),
+                 pl.col("employer").unique().sort().str.join(", ").alias("employers"))
+            .cast(STATED_SCHEMA))
+
+
+def stated_rule_json(rule: CategoryRule, sources: str, employers: str) -> str:
+    """The recorded rule of dues taken from deductions-only lists (RULES.md §13): no rate, no base."""
+    return json.dumps({"method": "stated", "label": rule.label, "category_source": rule.source,
+                       "sources": sources.split(", "), "employers": employers.split(", "),
+                       "base_components": [], "floor_component": None,
+                       "note": text("notes", "dues_by_employer")}, ensure_ascii=False, sort_keys=True)
+
+
+def stated_parts(raised: bool) -> tuple[pl.Expr, pl.Expr]:
+    """(dues, surcharge) of a stated amount. The employer deducted the member's whole dues; in a
+    unit with raised dues that holds the surcharge too (004 §2 ust. 1–2), which stays with the
+    unit: the §1 dues are stated × 100 / raised_pct, half-up, the surcharge the rest."""
+    if not raised:
+        return pl.col("stated"), pl.lit(0, pl.Int64)
+    dues = (pl.col("stated") * 20_000 + pl.col("raised_bp")) // (2 * pl.col("raised_bp"))   # stated >= 0
+    return dues, pl.col("stated") - dues
+
+
 @dataclass
 class DuesResult:
     dues: pl.DataFrame
     issues: list[Issue]
     # how each dues row was made, recorded as it was computed (issue 18: `skladki explain` reads it)
     derivation: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=DERIVATION_SCHEMA))
+    # members whose dues are the deducted amounts of deductions-only lists (RULES.md §13: not checked)
+    stated_ids: list[str] = field(default_factory=list)
 
 
 def rule_json(rule: CategoryRule) -> str:
@@ -83,8 +122,15 @@ def surcharge_expr() -> pl.Expr:
 
 
 def compute_dues(members: pl.DataFrame, units: pl.DataFrame, lines: pl.DataFrame | pl.LazyFrame,
-                 adjustments: pl.DataFrame, rules: Rules) -> DuesResult:
-    """members: owing and not blocked; lines: good in-period lines (a frame or a plan); adjustments: in force."""
+                 adjustments: pl.DataFrame, rules: Rules, stated: pl.DataFrame | None = None) -> DuesResult:
+    """members: owing and not blocked; lines: good in-period lines (a frame or a plan); adjustments: in force;
+    stated: what deductions-only lists say was deducted (``stated_dues``).
+
+    RULES.md §13: a member whose rule needs income, with no income line in the month and no
+    decision of the unit, but listed on a deductions-only list, owes the deducted amount — marked
+    as not checked, with a null base (the §3 base is not known). A member with pay components
+    anywhere has the dues computed from them: the listed deduction is then a receipt, checked as
+    usual (an amount that can be checked is never replaced by one that cannot)."""
     base_cols = ["member_id", "unit_id", "category"]
     m = (members.select(base_cols + ["_row"])
          .join(units.select("unit_id", "rulebook", "raised_bp", "unemployed_flat", "pensioner_flat"),
@@ -93,8 +139,11 @@ def compute_dues(members: pl.DataFrame, units: pl.DataFrame, lines: pl.DataFrame
                                   pl.col("_source").alias("adj_source"), pl.col("_row").alias("adj_row"),
                                   pl.col("decision_ref").alias("adj_ref")),
                on="member_id", how="left"))
+    # most closes have no deductions-only list: then no extra columns or copies at national scale
+    any_stated = stated is not None and stated.height > 0
+    m = m.join(stated, on="member_id", how="left") if any_stated else m.with_columns(stated=pl.lit(None, pl.Int64))
     period = rules.period
-    parts, found, derivs = [], [], []
+    parts, found, derivs, stated_ids = [], [], [], []
     # each member's lines under the member's rule: one join and one split, not a pass per rule
     by_rule = (lines.lazy().select("member_id", "component", "amount")
                .join(m.lazy().select("member_id", "rulebook", "category"), on="member_id", how="inner")
@@ -107,8 +156,15 @@ def compute_dues(members: pl.DataFrame, units: pl.DataFrame, lines: pl.DataFrame
         g = (group.join(member_base(g_lines, rule), on="member_id", how="left")
              .with_columns(pl.col("base").fill_null(0), pl.col("has_lines").fill_null(False),
                            pl.col("floor_used").fill_null(False)))
+        by_employer = (pl.lit(rule.needs_income) & ~pl.col("has_lines") & pl.col("adj_kind").is_null()
+                       & pl.col("stated").is_not_null())
+        employer_stated = g.filter(by_employer) if any_stated else g.clear()
+        if employer_stated.height:
+            g = g.filter(~by_employer)
         missing = g.filter(pl.lit(rule.needs_income) & ~pl.col("has_lines") & pl.col("adj_kind").is_null())
-        negative = g.filter(pl.col("base") < 0)
+        negative = pl.concat([g.filter(pl.col("base") < 0),
+                              employer_stated.filter(pl.col("stated") < 0).with_columns(base=pl.col("stated"))])
+        employer_stated = employer_stated.filter(pl.col("stated") >= 0)
         for r in missing.iter_rows(named=True):
             found.append(issue("missing_income", source="income", located=False, period=period, member_id=r["member_id"],
                                unit_id=r["unit_id"], category=rule.label))
@@ -148,9 +204,27 @@ def compute_dues(members: pl.DataFrame, units: pl.DataFrame, lines: pl.DataFrame
                                "floor_used", pl.col("raised_bp") if raised else pl.lit(10_000, pl.Int64).alias("raised_bp"),
                                pl.col("adj_kind").alias("adjustment"), pl.col("adj_amount").alias("adjustment_amount"),
                                pl.col("adj_ref").alias("decision_ref")).cast(DERIVATION_SCHEMA))
+        if employer_stated.height:
+            stated_ids += employer_stated["member_id"].to_list()
+            dues_part, surcharge_part = stated_parts(raised)
+            mapping = {(s, e): stated_rule_json(rule, s, e) for s, e in
+                       employer_stated.select("sources", "employers").unique().iter_rows()}
+            g = pl.concat([g, employer_stated.with_columns(dues=dues_part, surcharge=surcharge_part)
+                          .with_columns(base=pl.lit(None, pl.Int64), total=pl.col("stated"), floor_used=pl.lit(False))
+                          .select(g.columns)], how="vertical_relaxed")
+            derivs.append(employer_stated.select(
+                pl.lit(period).alias("period"), "member_id", "unit_id", pl.lit(version.label).alias("rulebook_version"),
+                "category", pl.format("{} ({})", pl.lit(text("notes", "dues_by_employer")), "sources").alias("rule_source"),
+                pl.struct("sources", "employers").map_elements(lambda r: mapping[(r["sources"], r["employers"])],
+                                                               return_dtype=pl.String).alias("rule_json"),
+                pl.lit(False).alias("floor_used"),
+                pl.col("raised_bp") if raised else pl.lit(10_000, pl.Int64).alias("raised_bp"),
+                pl.lit(None, pl.String).alias("adjustment"), pl.lit(None, pl.Int64).alias("adjustment_amount"),
+                pl.lit(None, pl.String).alias("decision_ref")).cast(DERIVATION_SCHEMA))
         parts.append(g.select(pl.lit(period).alias("period"), *base_cols,
                               pl.col("base").cast(pl.Int64), pl.col("dues").cast(pl.Int64),
                               pl.col("surcharge").cast(pl.Int64), pl.col("total").cast(pl.Int64)))
     dues = pl.concat(parts) if parts else pl.DataFrame(schema=DUES_SCHEMA)
     derivation = pl.concat(derivs) if derivs else pl.DataFrame(schema=DERIVATION_SCHEMA)
-    return DuesResult(dues.sort("unit_id", "member_id"), found, derivation.sort("unit_id", "member_id"))
+    return DuesResult(dues.sort("unit_id", "member_id"), found, derivation.sort("unit_id", "member_id"),
+                      sorted(stated_ids))

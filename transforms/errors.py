@@ -224,6 +224,6 @@ class UserError(Exception):
 def is_polish(s: str) -> bool:
     """Crude but strict enough for the catalogue test: Polish words, no English ones."""
     english = re.compile(r"\b(the|is|not|and|with|must|missing|cannot|file|row|member|unit|fix|add)\b")
-    polish = re.compile(r"[ąćęłńóśźżĄĆĘŁŃÓŚŹŻ]|\b(nie|jest|oraz|albo|lub|w|z|do|na|dla|brak|wiersz)\b")
+    polish = re.compile(r"[ąćęłńóśźżĄĆĘŁŃÓŚŹŻ]|\b(nie|jest|oraz|albo|lub|w|z|do|na|dla|brak|wiersz|wg)\b")
     stripped = re.sub(r"'[^']*'|\{[^}]*\}|[a-z_]+\.(csv|xlsx|toml)|--[a-z-]+|\b[a-z]+_[a-z_]+\b", " ", s)
     return bool(polish.search(stripped)) and not english.search(stripped)

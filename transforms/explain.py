@@ -44,6 +44,8 @@ def member(member_id: str, period: str, derivation: dict, dues: dict, lines: lis
     """A member's dues from the recorded lines and rule: every line with its file and row, the base,
     the rule and its paragraph, the rounding, the surcharge, a reduction, and what was received."""
     rule = json.loads(derivation["rule_json"])
+    if rule["method"] == "stated":
+        return stated(member_id, period, derivation, dues, lines, ledger, receipts, rule)
     e = Explanation(f"Członek {member_id}, jednostka {dues['unit_id']}, {period}: składka {format_pl(dues['total'])}")
     e.lines.append(f"Kategoria: {rule['label']}; regulamin {derivation['rulebook_version']}; "
                    f"reguła {derivation['rule_source']}")
@@ -91,13 +93,51 @@ def member(member_id: str, period: str, derivation: dict, dues: dict, lines: lis
         e.lines.append(f"Podwyższenie (004 §2 ust. 1–2): {format_pl(computed)} × {_pct(raised)} = "
                        f"{_exact(computed * raised)} zł → {format_pl(e.surcharge)}")
     e.lines.append(f"Razem: {format_pl(e.dues)} + {format_pl(e.surcharge)} = {format_pl(e.dues + e.surcharge)}")
+    _received(e, ledger, receipts)
+    return e
+
+
+def stated(member_id: str, period: str, derivation: dict, dues: dict, lines: list[dict], ledger: dict | None,
+           receipts: list[dict], rule: dict) -> Explanation:
+    """Dues taken from an employer's deductions-only list (RULES.md §13): the listed deductions, the
+    marking, and — in a unit with raised dues — the §1 part and the surcharge."""
+    mark, unchecked = text("notes", "dues_by_employer"), text("notes", "deduction_unchecked")
+    e = Explanation(f"Członek {member_id}, jednostka {dues['unit_id']}, {period}: składka {format_pl(dues['total'])} "
+                    f"({mark})")
+    e.lines.append(f"Kategoria: {rule['label']}; regulamin {derivation['rulebook_version']}; składka {mark} "
+                   f"(RULES.md §13): kwota potrącona przez pracodawcę ({', '.join(rule['employers'])})")
+    e.lines.append(f"Lista samych potrąceń, bez składników płacowych: {unchecked}")
+    listed = [r for r in receipts if r["kind"] == "deduction" and r["source"] in rule["sources"]]
+    e.lines += [f"  {r['source']}, wiersz {r['row']}: potrącono {format_pl(r['amount'])}" for r in listed]
+    for ln in lines:          # other months' lines, if any (none of them is in the month's dues)
+        use = USE[ln["use"]].format(source=derivation["rule_source"], line_period=ln["line_period"])
+        e.lines.append(f"  {ln['source']}, wiersz {ln['row']}: {ln['component']} {format_pl(ln['amount'])} — {use}")
+    total = sum(r["amount"] for r in listed)
+    e.base = None
+    e.lines.append("Podstawa: nieznana (brak składników płacowych)")
+    bp = derivation.get("raised_bp")
+    bp = int(derivation["raised_pct"] * 100) if bp is None else bp        # stored as a percentage
+    if bp != 10_000:          # 004 §2 ust. 1–2: the deducted amount holds the surcharge, which stays with the unit
+        e.dues = half_up(Fraction(total * 10_000, bp))
+        e.surcharge = total - e.dues
+        e.lines.append(f"Składka podwyższona do {_pct(Fraction(bp, 10_000))}: {format_pl(total)} ÷ "
+                       f"{_pct(Fraction(bp, 10_000))} = {format_pl(e.dues)} (004 §1), podwyższenie "
+                       f"{format_pl(e.surcharge)} (004 §2 ust. 1–2)")
+    else:
+        e.dues, e.surcharge = total, 0
+    e.lines.append(f"Razem: {format_pl(e.dues)} + {format_pl(e.surcharge)} = {format_pl(e.dues + e.surcharge)} "
+                   f"({mark})")
+    _received(e, ledger, receipts)
+    return e
+
+
+def _received(e: Explanation, ledger: dict | None, receipts: list[dict]) -> None:
     if ledger:
         e.lines.append("Otrzymano:")
         e.lines += [f"  {KIND.get(r['kind'], r['kind'])} {format_pl(r['amount'])}"
                     + (f" ({r['source']}, wiersz {r['row']})" if r["source"] else "") for r in receipts] or ["  nic"]
         e.lines.append(f"Konto: zaległość {format_pl(ledger['arrears'])}, nadpłata {format_pl(ledger['credit'])}, "
                        f"miesiące bez pełnej wpłaty {ledger['months_unpaid']}")
-    return e
 
 
 def unit(unit_id: str, period: str, steps: list[dict], levels: dict[str, str], transfers: list[dict]) -> Explanation:
@@ -136,6 +176,10 @@ def region(region_id: str, rows: list[dict]) -> Explanation:
 def short(rule_text: str, rule_source: str, base: int, dues: int, surcharge: int, adjustment: str | None) -> str:
     """The derivation in one cell, for the members' sheets: '8 055,03 zł × 0,82 % = 66,05 zł (004 §1 ust. 1 pkt 1)'."""
     rule = json.loads(rule_text)
+    if rule["method"] == "stated":       # RULES.md §13
+        how = (f"{text('notes', 'dues_by_employer')}: potrącono {format_pl(dues + surcharge)} "
+               f"({', '.join(rule['sources'])})")
+        return how + (f", w tym podwyższenie {format_pl(surcharge)}" if surcharge else "")
     if adjustment == "reduced":
         how = f"obniżona decyzją do {format_pl(dues)} (004 §2 ust. 3)"
     elif adjustment == "suspended":

@@ -260,10 +260,12 @@ def arrears(ledger: pl.DataFrame, months: dict[str, int]) -> pl.DataFrame:
 
 
 def employer_claims(deductions: pl.DataFrame, lines: pl.LazyFrame, dues: pl.DataFrame,
-                    period: str) -> pl.DataFrame:
+                    period: str, unchecked: list[str] = ()) -> pl.DataFrame:
     """Per employer file that reports deductions: each of its members' deducted vs owed (the list a
     treasurer sends to payroll). A member of several such employers has the month's dues (the base
-    is summed across employers, 004 §1 ust. 1 pkt 1) under the first file by name; the others say so."""
+    is summed across employers, 004 §1 ust. 1 pkt 1) under the first file by name; the others say so.
+    ``unchecked``: members whose dues are the deducted amounts of deductions-only lists (RULES.md
+    §13): owed is what each list deducted, and the note says it could not be checked."""
     files = deductions.select(pl.col("source").alias("employer")).unique()
     # only the lines of files that report deductions (none at all in most inboxes)
     who = pl.concat([lines.select(pl.col("_source").alias("employer"), "member_id")
@@ -275,10 +277,13 @@ def employer_claims(deductions: pl.DataFrame, lines: pl.LazyFrame, dues: pl.Data
            .sort("employer")
            .with_columns(first=pl.col("employer").first().over("member_id"),
                          n=pl.len().over("member_id")))
+    stated = pl.col("member_id").is_in(pl.Series(list(unchecked), dtype=pl.String).implode())
     return (out.select(pl.lit(period).alias("period"), "employer", "unit_id", "member_id",
-                       pl.when(pl.col("employer") == pl.col("first")).then(pl.col("total")).otherwise(0).alias("owed"),
+                       pl.when(stated).then(pl.col("deducted").fill_null(0))
+                       .when(pl.col("employer") == pl.col("first")).then(pl.col("total")).otherwise(0).alias("owed"),
                        pl.col("deducted").fill_null(0),
-                       pl.when(pl.col("n") > 1).then(pl.lit(text("notes", "claim_several_employers")))
+                       pl.when(stated).then(pl.lit(text("notes", "deduction_unchecked")))
+                       .when(pl.col("n") > 1).then(pl.lit(text("notes", "claim_several_employers")))
                        .otherwise(None).alias("note"))
             .with_columns(difference=pl.col("deducted") - pl.col("owed"))
             .select("period", "employer", "unit_id", "member_id", "owed", "deducted", "difference", "note")

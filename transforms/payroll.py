@@ -69,6 +69,9 @@ class Profile:
     component_column: str | None
     amount_column: str | None
     columns: dict[str, str] = field(default_factory=dict)
+    # what the file holds: pay components (the deduction, if any, is checked against the dues they
+    # give), or only the amounts deducted — then they are the members' dues, not checked (RULES.md §13)
+    content: str = "components"
 
     def required_columns(self) -> list[str]:
         cols = [self.id_column, self.period_column]
@@ -86,25 +89,37 @@ def parse_profile(content: str, name: str = "profile") -> Profile:
     except tomllib.TOMLDecodeError as e:
         raise UserError("bad_profile", file=name, detail=str(e), key="(składnia TOML)") from None
     try:
-        return _profile(d)
+        return _profile(d, name)
     except KeyError as e:
         raise UserError("bad_profile", file=name, detail=f"brak klucza {e}", key=str(e).strip("'")) from None
 
 
-def _profile(d: dict) -> Profile:
+CONTENTS = ("components", "deductions_only")
+
+
+def _profile(d: dict, name: str) -> Profile:
+    content = d.get("content", "components")
+    if content not in CONTENTS:
+        raise UserError("bad_profile", file=name, key="content",
+                        detail=f"content = '{content}': dozwolone {' albo '.join(repr(c) for c in CONTENTS)}")
+    if content == "deductions_only" and not d.get("deducted", {}).get("column"):
+        raise UserError("bad_profile", file=name, key="deducted",
+                        detail="lista samych potrąceń (content = 'deductions_only') musi wskazać kolumnę [deducted] column")
     return Profile(
         name=d["name"], description=d.get("description", ""), employer=d.get("employer", d["name"]),
         format=d.get("format", "csv"), encoding=d.get("encoding", "utf-8"),
         separator=d.get("separator", ","), decimal=d.get("decimal", "."),
         header_row=int(d.get("header_row", 1)),
         totals_prefixes=tuple(normalise(p) for p in d.get("totals_row_starts_with", [])),
-        layout=d["layout"], signature=tuple(d["signature"]), ignore=tuple(d.get("ignore", [])),
+        # a deductions-only list has no components to lay out: one row per person ("wide")
+        layout=d["layout"] if content == "components" else "wide",
+        signature=tuple(d["signature"]), ignore=tuple(d.get("ignore", [])),
         id_by=d["identify"]["by"], id_column=d["identify"]["column"],
         period_column=d["period"]["column"], period_format=d["period"]["format"],
         deducted_column=d.get("deducted", {}).get("column"),
         deducted_component=d.get("deducted_component"),
         component_column=d.get("component_column"), amount_column=d.get("amount_column"),
-        columns=dict(d.get("columns", {})))
+        columns=dict(d.get("columns", {})), content=content)
 
 
 def parse_period(text: str, fmt: str) -> str | None:
@@ -163,7 +178,9 @@ class Identifiers:
 @dataclass
 class PayrollResult:
     lines: list[dict] = field(default_factory=list)        # canonical: period, member_id, component, amount_gr, _source, _row
-    deductions: list[dict] = field(default_factory=list)   # period, member_id, source, deducted (grosze), _row
+    # period, member_id, source, deducted (grosze), _row; from a deductions-only list also
+    # stated = True and the employer: the deducted amounts are then the member's dues (RULES.md §13)
+    deductions: list[dict] = field(default_factory=list)
     issues: list[Issue] = field(default_factory=list)
     blocked: set[str] = field(default_factory=set)
     row_status: list[dict] = field(default_factory=list)   # rows that made no line: _source, _row, member_id, status
@@ -197,7 +214,8 @@ def map_rows(rows: list[list[str]], profile: Profile, dictionary: dict[str, str]
 
     # wide: every other column is a component, mapped by the profile or the dictionary
     component_of: dict[str, str | None] = {}
-    if profile.layout == "wide":
+    only_deductions = profile.content == "deductions_only"     # every other column is not income
+    if profile.layout == "wide" and not only_deductions:
         skip = set(profile.ignore) | {profile.id_column, profile.period_column, profile.deducted_column}
         for h in col:
             if h not in skip:
@@ -289,7 +307,8 @@ def map_rows(rows: list[list[str]], profile: Profile, dictionary: dict[str, str]
                 continue
             if code == "__deducted__":
                 res.deductions.append({"period": row_period, "member_id": member, "source": source,
-                                       "deducted": amount, "_row": offset})
+                                       "deducted": amount, "_row": offset}
+                                      | ({"stated": True, "employer": profile.employer} if only_deductions else {}))
                 continue
             res.lines.append({"period": row_period, "member_id": member, "component": code,
                               "amount": value, "amount_gr": amount, "_source": source, "_row": offset})
