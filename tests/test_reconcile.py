@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from datetime import date
 
+from pathlib import Path
+
 import duckdb
 import pytest
 from hypothesis import given, strategies as st
@@ -251,15 +253,21 @@ def test_issue_12_a_credit_from_the_units_registered_account_is_the_units_whatev
     assert [(m["unit_id"], m["matched_by"]) for m in res.matches] == [("SL-0003", "account, oldest outstanding")]
 
 
-def test_issue_25_paying_on_monday_for_a_deadline_on_sunday_is_not_late(tmp_path):
-    """November 2026's transfer is due by 20 December, a Sunday: it moves to Monday 21 December
-    (Kodeks cywilny art. 115), so a unit paying on the 21st is on time and one paying on the 22nd is
-    one day late — from the close's stored deadline through reconciliation's verdicts."""
+def two_units_closed_in_november(tmp_path) -> Path:
+    """U1 and U2 of one region, one member each, November 2026 closed."""
     units = [dict(UNIT), dict(UNIT, unit_id="U2", name="Druga organizacja")]
     inbox = write_inbox(tmp_path / "inbox", units=units, members=[member("M1"), member("M2", unit="U2")],
                         income=[line("M1", "wage", "5000.00", "2026-11"), line("M2", "wage", "6000.00", "2026-11")])
     db = tmp_path / "books.duckdb"
     assert close_plain("2026-11", inbox, db, unit_workbooks=False).ok
+    return db
+
+
+def test_issue_25_paying_on_monday_for_a_deadline_on_sunday_is_not_late(tmp_path):
+    """November 2026's transfer is due by 20 December, a Sunday: it moves to Monday 21 December
+    (Kodeks cywilny art. 115), so a unit paying on the 21st is on time and one paying on the 22nd is
+    one day late — from the close's stored deadline through reconciliation's verdicts."""
+    db = two_units_closed_in_november(tmp_path)
     with duckdb.connect(str(db), read_only=True) as con:
         due = {u: (int(a * 100), d) for u, a, d in con.execute(
             "SELECT payer_id, amount, due_on FROM transfers WHERE payer_kind = 'unit' AND payee = 'region'").fetchall()}
@@ -282,12 +290,7 @@ def test_issue_25_paying_on_monday_for_a_deadline_on_sunday_is_not_late(tmp_path
 def test_issue_25_a_transfer_found_paid_in_full_approves_the_units_draft_month(tmp_path):
     """RULES.md §13: U1's transfer is on the statement in full, U2's short by 0.01 zł: U1's month is
     approved by the reconciliation (and its summary says so), U2's stays a draft."""
-    from flows.command import run_plain  # noqa: F401
-    units = [dict(UNIT), dict(UNIT, unit_id="U2", name="Druga organizacja")]
-    inbox = write_inbox(tmp_path / "inbox", units=units, members=[member("M1"), member("M2", unit="U2")],
-                        income=[line("M1", "wage", "5000.00", "2026-11"), line("M2", "wage", "6000.00", "2026-11")])
-    db = tmp_path / "books.duckdb"
-    assert close_plain("2026-11", inbox, db, unit_workbooks=False).ok
+    db = two_units_closed_in_november(tmp_path)
     with duckdb.connect(str(db), read_only=True) as con:
         due = {u: int(a * 100) for u, a in con.execute(
             "SELECT payer_id, amount FROM transfers WHERE payer_kind = 'unit' AND payee = 'region'").fetchall()}
