@@ -137,6 +137,10 @@ def demo(folder: Path = typer.Option(Path("out/demo"), help="gdzie zapisać baz�
     print(f"demo: zamknięcie {first} z {settings.DEMO_INBOX} do {folder}", flush=True)
     execute(CLOSE, "plain", period=first, inbox=settings.DEMO_INBOX,
             db=folder / "skladki.duckdb", out=folder, unit_workbooks=False)
+    from flows.approve import APPROVE           # RULES.md §13: a checked month is approved
+    print(f"\ndemo: zatwierdzenie {first} przez skarbników", flush=True)
+    execute(APPROVE, "plain", period=first, db=folder / "skladki.duckdb", units=None, all=True,
+            by="demo: skarbnik jednostki", force=False, reason=None, out=None, members=None)
     print(f"\ndemo: zamknięcie {period} z {settings.DEMO_INBOX} do {folder}", flush=True)
     execute(CLOSE, engine, period=period, inbox=settings.DEMO_INBOX, db=folder / "skladki.duckdb", out=folder,
             unit_workbooks=True)
