@@ -365,15 +365,28 @@ def serve(inbox: Path = typer.Option(..., help="skrzynka zamknięcia miesięczne
           statements: Optional[Path] = typer.Option(None, help="folder wyciągów (wdrożenie uzgodnienia)"),
           officers: Optional[Path] = typer.Option(None, help="officers.csv (wdrożenie limitów wynagrodzeń)"),
           delegates_inbox: Optional[Path] = typer.Option(None, help="skrzynka weryfikacji delegatów")):
-    """Udostępnia wdrożenia Prefect: zamknięcie co miesiąc 5. dnia o 6:00 (za poprzedni miesiąc) i
-    pozostałe polecenia na żądanie z UI; działa do przerwania (Ctrl+C)."""
-    from flows.server import choose_api
-    print(choose_api(), flush=True)
+    """Udostępnia wdrożenia Prefect: zamknięcie co miesiąc 5. dnia o 6:00 czasu polskiego (za poprzedni
+    miesiąc) i pozostałe polecenia na żądanie z UI; działa do przerwania (Ctrl+C). Bez działającego
+    serwera najpierw uruchamia lokalny (jak skladki server start)."""
+    from flows import server
+    from transforms.errors import UserError
+    engine, line = server.auto_engine()
+    if engine == "plain":       # serving needs a server that stays: the local one, started for good
+        try:
+            print(f"skladki serve: {server.start()} (zatrzymanie: skladki server stop)", flush=True)
+        except UserError as e:
+            print(f"błąd: {e}", file=sys.stderr)
+            raise typer.Exit(1) from None
+        engine, line = server.auto_engine()
+    print(line, flush=True)
     from prefect import serve as prefect_serve
-    from flows.orchestration import deployments
+    from flows.orchestration import banner, deployments
     absolute = lambda p: str(Path(p).resolve()) if p else None  # noqa: E731
-    prefect_serve(*deployments(absolute(inbox), absolute(db), absolute(out), absolute(statements),
-                               absolute(officers), absolute(delegates_inbox)))
+    paths = dict(inbox=absolute(inbox), db=absolute(db), out=absolute(out), statements=absolute(statements),
+                 officers=absolute(officers), delegates_inbox=absolute(delegates_inbox))
+    served = deployments(**paths)
+    print(banner(served, os.environ["PREFECT_API_URL"].removesuffix("/api"), paths), flush=True)
+    prefect_serve(*served, print_starting_message=False)
 
 
 def _kind(e: BaseException) -> set[str]:
