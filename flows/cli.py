@@ -370,14 +370,16 @@ def serve(inbox: Path = typer.Option(..., help="skrzynka zamknięcia miesięczne
     serwera najpierw uruchamia lokalny (jak skladki server start)."""
     from flows import server
     from transforms.errors import UserError
-    engine, line = server.auto_engine()
-    if engine == "plain":       # serving needs a server that stays: the local one, started for good
-        try:
-            print(f"skladki serve: {server.start()} (zatrzymanie: skladki server stop)", flush=True)
-        except UserError as e:
-            print(f"błąd: {e}", file=sys.stderr)
-            raise typer.Exit(1) from None
+    try:
         engine, line = server.auto_engine()
+        if engine == "plain" and os.environ.get("PREFECT_API_URL"):
+            raise UserError("server_unreachable", api=os.environ["PREFECT_API_URL"])
+        if engine == "plain":       # serving needs a server that stays: the local one, started for good
+            print(f"skladki serve: {server.start()} (zatrzymanie: skladki server stop)", flush=True)
+            engine, line = server.auto_engine()
+    except UserError as e:
+        print(f"błąd: {e}", file=sys.stderr)
+        raise typer.Exit(1) from None
     print(line, flush=True)
     from prefect import serve as prefect_serve
     from flows.orchestration import banner, deployments

@@ -14,6 +14,7 @@ folder removed and replaced files restored: the database and the output folder a
 """
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import sys
@@ -249,6 +250,7 @@ def run_flow_steps(command: Command, params: dict, progress: Callable[[str], Non
         get_run_logger().info(msg)
 
     def call(step: Step, run: Run) -> None:
+        @functools.wraps(step.fn)              # the task is the step's (its name, its key)
         def attempt(run: Run):
             try:
                 step.fn(run)

@@ -69,6 +69,8 @@ def choose_api() -> str:
     """Point Prefect at a running server and say which (in Polish), before Prefect is imported."""
     api = os.environ.get("PREFECT_API_URL")
     if api:
+        if not healthy(api, timeout=2):
+            raise UserError("server_unreachable", api=api)
         return f"Prefect: serwer {api} (PREFECT_API_URL)"
     for local in dict.fromkeys([recorded_api() or LOCAL_API, LOCAL_API]):
         if healthy(local, timeout=0.3):

@@ -2,12 +2,20 @@
 and say which server they use."""
 from __future__ import annotations
 
+import pytest
+
 from flows import server
+from transforms.errors import UserError
 
 
 def test_a_command_says_which_server_it_uses(monkeypatch):
     monkeypatch.setenv("PREFECT_API_URL", "http://127.0.0.1:9/api")
+    monkeypatch.setattr(server, "healthy", lambda api, timeout=0.5: True)
     assert server.choose_api() == "Prefect: serwer http://127.0.0.1:9/api (PREFECT_API_URL)"
+    monkeypatch.undo()
+    monkeypatch.setenv("PREFECT_API_URL", "http://127.0.0.1:9/api")      # nothing answers: said before Prefect starts
+    with pytest.raises(UserError, match=r"^Serwer Prefect http://127.0.0.1:9/api \(PREFECT_API_URL\) nie odpowiada"):
+        server.choose_api()
     monkeypatch.delenv("PREFECT_API_URL")
     monkeypatch.setattr(server, "LOCAL_API", "http://127.0.0.1:9/api")      # nothing listens there
     assert server.choose_api().startswith("Prefect: uruchamianie tymczasowego lokalnego serwera (ok. 10–30 s;")
