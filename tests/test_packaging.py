@@ -9,6 +9,8 @@ import sys
 import zipfile
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -34,6 +36,7 @@ def test_issue_26_the_lock_pins_every_dependency_within_its_range():
     assert locked["sqlalchemy"].startswith("2.0.")       # 2.1 breaks Prefect 3.8.8's scheduler (test_served.py)
 
 
+@pytest.mark.slow
 def test_issue_26_the_wheel_installed_as_the_readme_says_runs_the_demo_on_a_fresh_machine(tmp_path):
     """Acceptance of issue 26 (and issue 13's packaging): the wheel installed into a fresh venv
     (no system site-packages) with the lock as constraints, run from another folder by a user

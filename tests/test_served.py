@@ -22,6 +22,7 @@ from flows import settings
 
 ROOT = Path(__file__).resolve().parents[1]
 WARSAW = ZoneInfo("Europe/Warsaw")
+pytestmark = pytest.mark.slow
 
 
 def _free_port() -> int:
