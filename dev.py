@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Set up and run skladki with nothing but python3.
+"""Set up and run skladki with nothing but Python 3.11+ (`python3` on Linux/macOS; on Windows
+`py dev.py ...` or `python dev.py ...`).
 
     python3 dev.py demo    # creates .venv from requirements.lock if needed, then runs `skladki demo`
     python3 dev.py test    # same set-up, then runs the test suite
@@ -16,6 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+EXE = ".exe" if os.name == "nt" else ""
 STAMP = VENV / ".skladki-lock-sha256"
 
 
@@ -30,11 +32,11 @@ def ensure_venv() -> None:
     """Create the venv and install the locked dependencies once (again only if the lock changes)."""
     if STAMP.exists() and STAMP.read_text() == _lock_digest():
         return
-    if not (BIN / "python").exists():
+    if not (BIN / f"python{EXE}").exists():
         print("[setup] creating .venv", flush=True)
         subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
     print("[setup] installing locked dependencies (about a minute on a fresh machine)", flush=True)
-    pip = [str(BIN / "python"), "-m", "pip", "install", "-qq", "--disable-pip-version-check"]
+    pip = [str(BIN / f"python{EXE}"), "-m", "pip", "install", "-qq", "--disable-pip-version-check"]
     subprocess.run(pip + ["-r", str(ROOT / "requirements.lock")], check=True)
     subprocess.run(pip + ["--no-deps", "-e", str(ROOT)], check=True)
     STAMP.write_text(_lock_digest())
@@ -47,10 +49,10 @@ def main(argv: list[str]) -> int:
     ensure_venv()
     env = dict(os.environ)
     if argv[0] == "test":
-        return subprocess.call([str(BIN / "python"), "-m", "pytest", *argv[1:]], cwd=ROOT, env=env)
+        return subprocess.call([str(BIN / f"python{EXE}"), "-m", "pytest", *argv[1:]], cwd=ROOT, env=env)
     if argv[0] == "demo":
-        return subprocess.call([str(BIN / "skladki"), "demo", *argv[1:]], cwd=ROOT, env=env)
-    return subprocess.call([str(BIN / "skladki"), *argv[1:]], cwd=ROOT, env=env)
+        return subprocess.call([str(BIN / f"skladki{EXE}"), "demo", *argv[1:]], cwd=ROOT, env=env)
+    return subprocess.call([str(BIN / f"skladki{EXE}"), *argv[1:]], cwd=ROOT, env=env)
 
 
 if __name__ == "__main__":

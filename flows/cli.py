@@ -19,8 +19,12 @@ from flows.command import Command, Outcome, printer, run_plain, run_prefect
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="skladki: dokładne składki związkowe — zamknięcie miesiąca, podział, uzgodnienia.")
 DEBUG = {"on": False}
-ENGINES = ("prefect", "plain")
+ENGINES = ("auto", "prefect", "plain")
 DEMO_MARKER = ".skladki-demo"
+ENGINE_HELP = ("auto (domyślnie): przebieg Prefect, gdy działa serwer (PREFECT_API_URL albo skladki server start), "
+               "inaczej te same kroki bez Prefect; prefect: zawsze Prefect (bez serwera tymczasowy, 10–30 s); "
+               "plain: bez Prefect")
+LOOKUP_ENGINE_HELP = "plain (domyślnie): bez Prefect; prefect: przebieg Prefect; auto: Prefect, gdy działa serwer"
 
 
 @app.callback()
@@ -37,7 +41,7 @@ def _period(value: str) -> str:
 
 def _engine(value: str) -> str:
     if value not in ENGINES:
-        raise typer.BadParameter("silnik to prefect albo plain")
+        raise typer.BadParameter("silnik to auto, prefect albo plain")
     return value
 
 
@@ -47,12 +51,19 @@ def execute(command: Command, engine: str, quiet: bool = False, **params) -> Out
     t0 = time.perf_counter()
     progress = printer(quiet)
     try:
-        if engine == "plain":
-            outcome = run_plain(command, progress, **params)
-        else:
+        if engine == "auto":            # Prefect when a server runs, plain otherwise (issue 26)
+            from flows.server import auto_engine
+            engine, line = auto_engine()
+            if engine == "prefect":
+                command.check(params)   # arguments are checked before Prefect starts
+            print(line, flush=True)
+        elif engine == "prefect":
             command.check(params)       # arguments are checked before Prefect starts
             from flows.server import choose_api
             print(choose_api(), flush=True)
+        if engine == "plain":
+            outcome = run_plain(command, progress, **params)
+        else:
             from flows.orchestration import FLOWS
             outcome = run_prefect(command, FLOWS[command.name], progress,
                                   **{k: str(v) if isinstance(v, Path) else v for k, v in params.items()},
@@ -72,7 +83,8 @@ def execute(command: Command, engine: str, quiet: bool = False, **params) -> Out
         print("nic nie zostało zapisane.", file=sys.stderr)
         raise typer.Exit(1)
     print(command.summary(outcome.run))
-    print(f"  czas: {time.perf_counter() - t0:.1f} s")
+    print(f"  czas: {time.perf_counter() - t0:.1f} s, silnik: " + (
+        "plain (bez Prefect)" if engine == "plain" else f"prefect ({os.environ.get('PREFECT_API_URL') or 'serwer tymczasowy'})"))
     return outcome
 
 
@@ -81,8 +93,7 @@ def close(period: str = typer.Option(..., callback=_period, help="zamykany miesi
           inbox: Path = typer.Option(..., help="folder z units.csv, members.csv, income/, adjustments.csv"),
           db: Path = typer.Option(..., help="plik DuckDB (tworzony, jeśli go nie ma)"),
           out: Optional[Path] = typer.Option(None, help="folder na skoroszyty Excel"),
-          engine: str = typer.Option("prefect", callback=_engine, help="prefect (domyślnie) albo plain: te same "
-                                     "kroki bez serwera Prefect"),
+          engine: str = typer.Option("auto", callback=_engine, help=ENGINE_HELP),
           unit_workbooks: Optional[bool] = typer.Option(
               None, "--unit-workbooks/--no-unit-workbooks",
               help="z --out także skoroszyt i rozliczenie PDF każdej jednostki w OUT/jednostki; domyślnie tak, "
@@ -117,7 +128,7 @@ def approve(period: str = typer.Option(..., callback=_period, help="zatwierdzany
 @app.command()
 def demo(folder: Path = typer.Option(Path("out/demo"), help="gdzie zapisać bazę i skoroszyty"),
          period: str = typer.Option("2026-10", callback=_period),
-         engine: str = typer.Option("prefect", callback=_engine, help="prefect (domyślnie) albo plain")):
+         engine: str = typer.Option("auto", callback=_engine, help=ENGINE_HELP)):
     """Zamyka dołączoną skrzynkę demonstracyjną (data/demo) w nowym folderze i drukuje podsumowanie."""
     from flows.close import CLOSE
     from transforms.errors import UserError
@@ -181,7 +192,7 @@ def statement(year: str = typer.Option(..., help="rok podatkowy, RRRR"),
               out: Path = typer.Option(..., help="folder na skoroszyty i PDF"),
               members: Optional[Path] = typer.Option(None, help="members.csv jednostki (imiona i nazwiska "
                                                      "na zaświadczeniach; bez niego numery członków)"),
-              engine: str = typer.Option("prefect", callback=_engine, help="prefect (domyślnie) albo plain")):
+              engine: str = typer.Option("auto", callback=_engine, help=ENGINE_HELP)):
     """Roczne zaświadczenia o składkach członkowskich (do odliczenia w PIT) z kont członków."""
     from flows.statement import STATEMENT
     execute(STATEMENT, engine, year=year, db=db, out=out, members=members)   # the year is checked in Polish
@@ -194,7 +205,7 @@ def explain(period: Optional[str] = typer.Option(None, help="okres RRRR-MM (dla 
             unit: Optional[str] = typer.Option(None, help="identyfikator jednostki"),
             region: Optional[str] = typer.Option(None, help="identyfikator regionu (weryfikacja delegatów)"),
             out: Optional[Path] = typer.Option(None, help="folder na arkusz z wyjaśnieniem"),
-            engine: str = typer.Option("plain", callback=_engine, help="plain (domyślnie) albo prefect")):
+            engine: str = typer.Option("plain", callback=_engine, help=LOOKUP_ENGINE_HELP)):
     """Wyjaśnia kwotę: z jakich wierszy, według jakiej reguły i paragrafu, z jakim zaokrągleniem."""
     from flows.explain import EXPLAIN
     execute(EXPLAIN, engine, period=period, db=db, member_id=member, unit_id=unit, region_id=region, out=out)
@@ -203,7 +214,7 @@ def explain(period: Optional[str] = typer.Option(None, help="okres RRRR-MM (dla 
 @app.command()
 def replay(run: str = typer.Option(..., "--run", help="numer przebiegu (tabela runs)"),
            db: Path = typer.Option(..., help="plik bazy DuckDB"),
-           engine: str = typer.Option("plain", callback=_engine, help="plain (domyślnie) albo prefect")):
+           engine: str = typer.Option("plain", callback=_engine, help=LOOKUP_ENGINE_HELP)):
     """Powtarza zamknięcie z jego archiwum w bazie roboczej i porównuje każdą tabelę miesiąca."""
     from flows.archive import REPLAY
     execute(REPLAY, engine, run=run, db=db)
@@ -229,7 +240,7 @@ def benefits(inbox: Path = typer.Option(..., help="folder z units.csv, members.c
              db: Path = typer.Option(..., help="plik bazy DuckDB"),
              out: Optional[Path] = typer.Option(None, help="folder na skoroszyty"),
              date: Optional[str] = typer.Option(None, help="dzień decyzji RRRR-MM-DD (domyślnie dziś)"),
-             engine: str = typer.Option("prefect", callback=_engine, help="prefect (domyślnie) albo plain")):
+             engine: str = typer.Option("auto", callback=_engine, help=ENGINE_HELP)):
     """Zasiłki statutowe (004 §5, §9): decyzja dla każdego wniosku, z paragrafem."""
     from flows.benefits import BENEFITS
     execute(BENEFITS, engine, inbox=inbox, db=db, out=out, date=date)
@@ -240,7 +251,7 @@ def calendar_(date: str = typer.Option(..., help="dzień RRRR-MM-DD"),
               db: Path = typer.Option(..., help="plik bazy DuckDB"),
               statements: Optional[Path] = typer.Option(None, help="statements.csv: body, year, received_on"),
               out: Optional[Path] = typer.Option(None, help="folder na arkusz"),
-              engine: str = typer.Option("plain", callback=_engine, help="plain (domyślnie) albo prefect")):
+              engine: str = typer.Option("plain", callback=_engine, help=LOOKUP_ENGINE_HELP)):
     """Co jest do zrobienia albo po terminie w danym dniu: przelewy, sprawozdania, obniżki, zaległości, zasiłki."""
     from flows.calendar import CALENDAR
     execute(CALENDAR, engine, date=date, db=db, statements=statements, out=out)
@@ -253,7 +264,7 @@ def documents(period: str = typer.Option(..., callback=_period, help="zamknięty
               unit: Optional[list[str]] = typer.Option(None, help="jednostka (można podać kilka razy); "
                                                        "bez niej wszystkie jednostki"),
               members: Optional[Path] = typer.Option(None, help="members.csv jednostki (imiona i nazwiska)"),
-              engine: str = typer.Option("plain", callback=_engine, help="plain (domyślnie) albo prefect")):
+              engine: str = typer.Option("plain", callback=_engine, help=LOOKUP_ENGINE_HELP)):
     """Skoroszyt i rozliczenie PDF skarbnika jednostki z zapisanego zamknięcia, na żądanie."""
     from flows.documents import DOCUMENTS
     execute(DOCUMENTS, engine, period=period, db=db, out=out, units=unit or None, members=members)
@@ -265,7 +276,7 @@ def seats(key: str = typer.Option(..., help="klucz z data/delegate_keys.toml, pe
           period: Optional[str] = typer.Option(None, help="zamknięty miesiąc RRRR-MM (z --db)"),
           members: Optional[Path] = typer.Option(None, help="plik liczebności: unit_id albo region_id, members"),
           out: Optional[Path] = typer.Option(None, help="folder na arkusz"),
-          engine: str = typer.Option("plain", callback=_engine, help="plain (domyślnie) albo prefect")):
+          engine: str = typer.Option("plain", callback=_engine, help=LOOKUP_ENGINE_HELP)):
     """Mandaty według klucza (002 §23 ust. 9, 003 Ordynacja Art. 17, 001 §23 pkt 2, ordynacja NSZZ „S”)."""
     from flows.elections import SEATS
     execute(SEATS, engine, key=key, db=db, period=period, members=members, out=out)
@@ -279,7 +290,7 @@ def eligibility(date: str = typer.Option(..., help="dzień wyborów RRRR-MM-DD")
                 assembly: Optional[Path] = typer.Option(None, help="delegaci zebrania dokonującego wyboru (member_id); "
                                                         "bez niego wybiera zebranie członków"),
                 out: Optional[Path] = typer.Option(None, help="folder na listy"),
-                engine: str = typer.Option("plain", callback=_engine, help="plain (domyślnie) albo prefect")):
+                engine: str = typer.Option("plain", callback=_engine, help=LOOKUP_ENGINE_HELP)):
     """Listy uprawnionych do głosowania i do kandydowania w dniu wyborów, z powodem każdego wyłączenia."""
     from flows.elections import ELIGIBILITY
     execute(ELIGIBILITY, engine, date=date, body=body, db=db, members=members, assembly=assembly, out=out)
@@ -290,7 +301,7 @@ def tally(votes: Path = typer.Option(..., help="protokół: election, entitled, 
                                      "candidate, votes"),
           rules: str = typer.Option(..., help="zasady wyborcze związku: solidarnosc, przerobka, mzzpsz, ozz_srl"),
           out: Optional[Path] = typer.Option(None, help="folder na arkusz"),
-          engine: str = typer.Option("plain", callback=_engine, help="plain (domyślnie) albo prefect")):
+          engine: str = typer.Option("plain", callback=_engine, help=LOOKUP_ENGINE_HELP)):
     """Wynik głosowania: kworum, ważność, wybrani i druga tura."""
     from flows.elections import TALLY
     execute(TALLY, engine, votes=votes, rules=rules, out=out)
@@ -303,7 +314,7 @@ def salary_caps(period: str = typer.Option(..., callback=_period, help="miesiąc
                 out: Optional[Path] = typer.Option(None, help="folder na skoroszyt Excel"),
                 wages: Optional[Path] = typer.Option(None, help="CSV nowszych kwartałów GUS "
                                                      "(quarter,amount_pln,source)"),
-                engine: str = typer.Option("prefect", callback=_engine, help="prefect (domyślnie) albo plain")):
+                engine: str = typer.Option("auto", callback=_engine, help=ENGINE_HELP)):
     """Wynagrodzenia wybieralnych funkcyjnych wobec limitów 004 §7–§8 (RULES.md §9)."""
     from flows.salary_caps import SALARY_CAPS
     execute(SALARY_CAPS, engine, period=period, officers=officers, db=db, out=out, wages=wages)
@@ -319,7 +330,7 @@ def verify_delegates(inbox: Path = typer.Option(..., help="folder z remittances.
                                                        "data/delegate_keys.toml"),
                      wage_fallback: Optional[str] = typer.Option(None, help="national: przeciętne ogólnopolskie, "
                                                                  "gdy brak danych województwa"),
-                     engine: str = typer.Option("prefect", callback=_engine, help="prefect (domyślnie) albo plain")):
+                     engine: str = typer.Option("auto", callback=_engine, help=ENGINE_HELP)):
     """Weryfikacja liczby delegatów wobec przekazanych składek (Uchwała XIX KZD nr 6/2005) i mandaty."""
     from flows.delegates import VERIFY_DELEGATES
     if seats is not None and key is not None:
@@ -337,7 +348,7 @@ def reconcile(period: str = typer.Option(..., callback=_period, help="uzgodnij p
                                                       "(wyciąg jednego regionu)"),
               level: Optional[str] = typer.Option(None, help="national: wyciągi Komisji Krajowej wobec przekazań "
                                                   "regionów i składek jednostek (bez --level: poziom regionu)"),
-              engine: str = typer.Option("prefect", callback=_engine, help="prefect (domyślnie) albo plain")):
+              engine: str = typer.Option("auto", callback=_engine, help=ENGINE_HELP)):
     """Wpływy na rachunek regionu (albo Komisji Krajowej) wobec przelewów należnych; statusy i zaległości."""
     from flows.reconcile import RECONCILE
     execute(RECONCILE, engine, period=period, statements=statements, db=db, out=out, region_id=region_id, level=level)
@@ -380,15 +391,30 @@ def serve(inbox: Path = typer.Option(..., help="skrzynka zamknięcia miesięczne
           statements: Optional[Path] = typer.Option(None, help="folder wyciągów (wdrożenie uzgodnienia)"),
           officers: Optional[Path] = typer.Option(None, help="officers.csv (wdrożenie limitów wynagrodzeń)"),
           delegates_inbox: Optional[Path] = typer.Option(None, help="skrzynka weryfikacji delegatów")):
-    """Udostępnia wdrożenia Prefect: zamknięcie co miesiąc 5. dnia o 6:00 (za poprzedni miesiąc) i
-    pozostałe polecenia na żądanie z UI; działa do przerwania (Ctrl+C)."""
-    from flows.server import choose_api
-    print(choose_api(), flush=True)
+    """Udostępnia wdrożenia Prefect: zamknięcie co miesiąc 5. dnia o 6:00 czasu polskiego (za poprzedni
+    miesiąc) i pozostałe polecenia na żądanie z UI; działa do przerwania (Ctrl+C). Bez działającego
+    serwera najpierw uruchamia lokalny (jak skladki server start)."""
+    from flows import server
+    from transforms.errors import UserError
+    try:
+        engine, line = server.auto_engine()
+        if engine == "plain" and os.environ.get("PREFECT_API_URL"):
+            raise UserError("server_unreachable", api=os.environ["PREFECT_API_URL"])
+        if engine == "plain":       # serving needs a server that stays: the local one, started for good
+            print(f"skladki serve: {server.start()} (zatrzymanie: skladki server stop)", flush=True)
+            engine, line = server.auto_engine()
+    except UserError as e:
+        print(f"błąd: {e}", file=sys.stderr)
+        raise typer.Exit(1) from None
+    print(line, flush=True)
     from prefect import serve as prefect_serve
-    from flows.orchestration import deployments
+    from flows.orchestration import banner, deployments
     absolute = lambda p: str(Path(p).resolve()) if p else None  # noqa: E731
-    prefect_serve(*deployments(absolute(inbox), absolute(db), absolute(out), absolute(statements),
-                               absolute(officers), absolute(delegates_inbox)))
+    paths = dict(inbox=absolute(inbox), db=absolute(db), out=absolute(out), statements=absolute(statements),
+                 officers=absolute(officers), delegates_inbox=absolute(delegates_inbox))
+    served = deployments(**paths)
+    print(banner(served, os.environ["PREFECT_API_URL"].removesuffix("/api"), paths), flush=True)
+    prefect_serve(*served, print_starting_message=False)
 
 
 def _kind(e: BaseException) -> set[str]:

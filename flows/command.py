@@ -14,6 +14,7 @@ folder removed and replaced files restored: the database and the output folder a
 """
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import sys
@@ -184,16 +185,25 @@ def execute(run: Run, call: Callable[[Step, Run], None]) -> Run:
         publish(run)
     except BaseException as e:
         abandon(run)
-        if isinstance(e, OSError):       # a locked, read-only or full folder: say which, in Polish
-            raise UserError("cannot_write", path=e.filename or run.params.get("out") or "",
-                            detail=e.strerror or str(e)) from e
-        if type(e).__module__.startswith("duckdb") and not isinstance(e, UserError):
-            raise UserError("database_unavailable", db=run.params.get("db"), detail=str(e).splitlines()[0]) from e
+        said = anticipated(e, run.params)
+        if said is not None and said is not e:
+            raise said from e
         raise
     finally:
         if collect:
             gc.enable()
     return run
+
+
+def anticipated(e: BaseException, params: dict) -> UserError | None:
+    """The Polish message of a failure a user can meet and fix, or None for a bug."""
+    if isinstance(e, UserError):
+        return e
+    if isinstance(e, OSError):       # a locked, read-only or full folder: say which, in Polish
+        return UserError("cannot_write", path=e.filename or params.get("out") or "", detail=e.strerror or str(e))
+    if type(e).__module__.startswith("duckdb"):
+        return UserError("database_unavailable", db=params.get("db"), detail=str(e).splitlines()[0])
+    return None
 
 
 def _plain_call(step: Step, run: Run) -> None:
@@ -222,13 +232,20 @@ class Handle:
         self.run = run
 
 
-def run_flow_steps(command: Command, params: dict, progress: Callable[[str], None]) -> Handle:
+def run_flow_steps(command: Command, params: dict, progress: Callable[[str], None]):
     """Inside a Prefect flow: each step a task (the I/O steps retry, with backoff); every progress
     line goes to the run's log as well, and the finished run leaves its summary, its table and
-    the paths of its files as artifacts — all in Polish, as the CLI prints them."""
+    the paths of its files as artifacts — all in Polish, as the CLI prints them.
+
+    A run that cannot be done ends as a Failed state carrying the Polish message (the UI shows
+    it as the run's error, the log has it once, with no traceback: issue 26); the command line
+    gets the UserError back from Prefect. A step's anticipated failure is handed back by its
+    task as a value for the same reason (a task that raises logs its traceback): a UserError at
+    once, a file or database error once its retries are spent."""
     from prefect import task
     from prefect.cache_policies import NONE   # inputs are large frames; a run always recomputes
     from prefect.logging import get_run_logger
+    from prefect.runtime import task_run
     from prefect.utilities.annotations import quote
 
     def log(msg: str) -> None:
@@ -236,17 +253,27 @@ def run_flow_steps(command: Command, params: dict, progress: Callable[[str], Non
         get_run_logger().info(msg)
 
     def call(step: Step, run: Run) -> None:
+        @functools.wraps(step.fn)              # the task is the step's (its name, its key)
+        def attempt(run: Run):
+            try:
+                step.fn(run)
+            except Exception as e:  # noqa: BLE001 - anticipated failures become values, bugs raise
+                said = anticipated(e, run.params)
+                if said is None or (said is not e and task_run.run_count <= step.retries):
+                    raise                           # a bug, or an I/O error with a retry left
+                return said
         # quote(): Prefect would otherwise walk the whole run (its frames, every row of a large
         # inbox) looking for futures to resolve before each task — measured 0.7 s on the demo
-        task(step.fn, name=step.name, cache_policy=NONE, retries=step.retries,
-             retry_delay_seconds=[1, 5, 15][:step.retries] or 0, persist_result=False)(quote(run))
+        said = task(attempt, name=step.name, cache_policy=NONE, retries=step.retries,
+                    retry_delay_seconds=[1, 5, 15][:step.retries] or 0, persist_result=False)(quote(run))
+        if isinstance(said, UserError):
+            raise said
 
-    command.check(params)
     try:
+        command.check(params)
         run = execute(Run(command, params, log), call)
     except UserError as e:
-        get_run_logger().error(f"błąd: {e} Nic nie zostało zapisane.")
-        raise
+        return failed(e)
     publish_artifacts(run)
     handle = Handle(run)
     missing = command.incomplete(run) if command.incomplete else None
@@ -264,6 +291,15 @@ def run_flow_steps(command: Command, params: dict, progress: Callable[[str], Non
 # the run a flow finished although its final state is not Completed (an incomplete month): the
 # command line shows its summary as for any other run
 FINISHED: dict[str, "Handle"] = {}
+
+
+def failed(e: UserError):
+    """The Failed state of a run that cannot be done: the Polish message in the run's log and as
+    its state message, no traceback; calling the flow raises ``e`` again."""
+    from prefect.logging import get_run_logger
+    from prefect.states import Failed
+    get_run_logger().error(f"błąd: {e} Nic nie zostało zapisane.")
+    return Failed(message=str(e), data=e)
 
 
 def publish_artifacts(run: Run) -> None:

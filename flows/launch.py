@@ -5,12 +5,46 @@ two things are done before those imports: Python's cyclic garbage collector wait
 makes a million objects and no cyclic garbage; flows.command pauses it for the run anyway), and
 pandera is kept from importing hypothesis, which it loads only to offer data synthesis — the
 command line never uses it (measured: 0.1 s of a 1.9 s close).
+
+Output that cannot fail on a code page (issue 26): on Windows, output redirected to a file or
+written under Task Scheduler is encoded in the ANSI code page (cp1250 for Polish), which has the
+Polish letters but not →, Σ, ≤, − or N′; those are written as ASCII look-alikes instead of
+ending the command with a UnicodeEncodeError.
 """
+import codecs
 import gc
 import sys
 
+# what the Polish code pages (cp1250, cp852) lack, as close as ASCII gets; anything else: "?"
+LOOKALIKES = {"→": "->", "←": "<-", "↔": "<->", "⇒": "=>", "Σ": "suma ", "≤": "<=", "≥": ">=", "≠": "!=",
+              "−": "-", "–": "-", "—": "-", "′": "'", "″": "''", "×": "x", "·": "*", "…": "...", "„": '"',
+              "”": '"', "“": '"', "‘": "'", "’": "'", "«": '"', "»": '"', "\u00a0": " ", "\u202f": " ",
+              "✓": "v", "✗": "x", "✔": "v", "•": "*", "€": "EUR", "±": "+/-", "⁄": "/"}
+
+
+def _lookalike(error: UnicodeError):
+    if not isinstance(error, UnicodeEncodeError):
+        raise error
+    text = error.object[error.start:error.end]
+    return "".join(LOOKALIKES.get(ch, "?") for ch in text), error.end
+
+
+codecs.register_error("skladki-lookalike", _lookalike)
+
+
+def safe_console() -> None:
+    """stdout and stderr write what their encoding cannot as look-alikes, never an error (the
+    encoding itself stays: a Polish code page keeps its ą, ę, ł...)."""
+    for stream in (sys.stdout, sys.stderr):
+        if stream is not None and hasattr(stream, "reconfigure"):
+            try:
+                stream.reconfigure(errors="skladki-lookalike")
+            except (ValueError, OSError):       # a stream that cannot change now: left as it is
+                pass
+
 
 def main() -> None:
+    safe_console()
     gc.disable()
     if "hypothesis" not in sys.modules:
         sys.modules["hypothesis"] = None        # import hypothesis -> ImportError: pandera does without it

@@ -8,7 +8,7 @@ same name as a shipped one replaces it.
 from __future__ import annotations
 
 import os
-from pathlib import Path
+from pathlib import Path, PurePath, PurePosixPath, PureWindowsPath
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCE_TREE = (ROOT / "pyproject.toml").exists()      # a clone (dev.py), not an installed wheel
@@ -24,14 +24,44 @@ def _data() -> Path:
         return ROOT / "data"
 
 
-def _home() -> Path:
+def _home(os_name: str = os.name, environ=os.environ, source_tree: bool = SOURCE_TREE) -> PurePath:
     """Where skladki keeps its own state (Prefect's database): .prefect/ in a clone, else the
-    user's data folder (never inside the installed package)."""
-    if SOURCE_TREE:
+    user's data folder (never inside the installed package): %LOCALAPPDATA%\\skladki\\prefect on
+    Windows, $XDG_DATA_HOME/skladki/prefect (~/.local/share/...) elsewhere. A relative or empty
+    variable is ignored, as the XDG specification asks. Pure paths, so a test can ask for the
+    Windows answer on Linux."""
+    if source_tree:
         return ROOT / ".prefect"
-    if os.name == "nt":
-        return Path(os.environ.get("LOCALAPPDATA", Path.home())) / "skladki" / "prefect"
-    return Path(os.environ.get("XDG_DATA_HOME", Path.home() / ".local" / "share")) / "skladki" / "prefect"
+    if os_name == "nt":
+        base = environ.get("LOCALAPPDATA", "")
+        if not PureWindowsPath(base).is_absolute():
+            base = PureWindowsPath(environ.get("USERPROFILE") or Path.home()) / "AppData" / "Local"
+        return PureWindowsPath(base) / "skladki" / "prefect"
+    base = environ.get("XDG_DATA_HOME", "")
+    if not PurePosixPath(base).is_absolute():
+        base = _posix_home(environ) / ".local" / "share"
+    return PurePosixPath(base) / "skladki" / "prefect"
+
+
+def _posix_home(environ) -> PurePosixPath:
+    """$HOME, or the account's home folder when $HOME is empty or relative."""
+    home = PurePosixPath(environ.get("HOME", ""))
+    if home.is_absolute():
+        return home
+    import pwd
+    return PurePosixPath(pwd.getpwuid(os.getuid()).pw_dir)
+
+
+def ensure_prefect_home() -> None:
+    """Create PREFECT_HOME with its parents before Prefect is imported: Prefect makes only the last
+    folder, so on a fresh machine (no ~/.local/share/skladki yet) its database cannot be created
+    and every Prefect run ends ~40 s later in "Timed out while attempting to connect to ephemeral
+    Prefect API server" (TOOLCHAIN.md, issue 26). A folder that cannot be made is left for
+    Prefect to report."""
+    try:
+        Path(os.environ["PREFECT_HOME"]).expanduser().mkdir(parents=True, exist_ok=True)
+    except OSError:
+        pass
 
 
 DATA = _data()
@@ -78,6 +108,9 @@ PREFECT_DEFAULTS = {
     "PREFECT_LOGGING_LEVEL": "WARNING",
     "PREFECT_SERVER_UI_ENABLED": "false",
     "PREFECT_SERVER_LOGGING_LEVEL": "WARNING",
+    # a temporary server (--engine prefect with no server running) on a slow laptop's first run
+    # takes longer than Prefect's 20 s: it would end in "Timed out ... ephemeral Prefect API server"
+    "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
     "PREFECT_LOGGING_TO_API_ENABLED": "true",     # the UI shows each run's log (issue 14) ...
     "PREFECT_LOGGING_LOGGERS_PREFECT_FLOW_RUNS_LEVEL": "INFO",
     "PREFECT_LOGGING_LOGGERS_PREFECT_TASK_RUNS_LEVEL": "INFO",
@@ -88,3 +121,4 @@ PREFECT_DEFAULTS = {
 }
 for key, value in PREFECT_DEFAULTS.items():
     os.environ.setdefault(key, value)
+ensure_prefect_home()

@@ -150,7 +150,7 @@ def test_issue_14_the_close_deployment_is_served_and_runs_when_triggered_through
     schema = close._parameter_openapi_schema.model_dump()
     assert {"inbox", "db", "out", "period"} <= set(schema["properties"])
     assert schema["required"] == ["inbox", "db"]
-    assert [s.schedule.cron for s in close.schedules] == ["0 6 5 * *"]
+    assert [(s.schedule.cron, s.schedule.timezone) for s in close.schedules] == [("0 6 5 * *", "Europe/Warsaw")]
     serving = subprocess.Popen([sys.executable, "-m", "flows.cli", "serve", "--inbox", str(settings.DEMO_INBOX),
                                 "--db", str(tmp_path / "c.duckdb"), "--out", str(tmp_path / "out")],
                                env={**os.environ, "PREFECT_API_URL": PREFECT_API_URL.value()},
@@ -207,3 +207,44 @@ def test_issue_14_flow_parameters_are_stored_as_json_values_without_fastapi():
         assert f.serialize_parameters({"db": "s.duckdb", "seats": 3, "quiet": False, "out": None,
                                        "inbox": Path("skrzynka")}) == \
             {"db": "s.duckdb", "seats": 3, "quiet": False, "out": None, "inbox": "skrzynka"}
+
+
+def test_issue_26_every_flow_parameter_has_a_polish_title_description_and_format():
+    """The UI's run form: Polish titles and descriptions (not `inbox`, `db`, `out`), and a period
+    that must be RRRR-MM, a day RRRR-MM-DD."""
+    from prefect.utilities.callables import parameter_schema
+
+    from flows.orchestration import DAY, FLOWS, PERIOD
+    from transforms.errors import is_polish
+    is_english = lambda text: not is_polish(text + " w")      # noqa: E731 (English words, not missing diacritics)
+    for f in FLOWS.values():
+        for name, prop in parameter_schema(f).model_dump()["properties"].items():
+            where = f"{f.name}.{name}"
+            assert prop["title"] != name and prop.get("description"), where
+            assert not is_english(prop["title"] + ": " + prop["description"]), where
+            formats = {a.get("pattern") for a in prop.get("anyOf", [prop])} - {None}
+            if name == "period":
+                assert formats == {PERIOD}, where
+            if name == "date":
+                assert formats == {DAY}, where
+
+
+def test_issue_26_a_wrong_parameter_is_one_polish_sentence():
+    from typing import Annotated, Optional
+
+    import pydantic
+
+    from flows.orchestration import Period, _form, _polish
+    model = pydantic.create_model("m", inbox=(Annotated[str, _form("Skrzynka", "folder")], ...), period=(Period, None),
+                                  seats=(Annotated[Optional[int], _form("Mandaty", "liczba", ge=1)], None))
+
+    def message(**given):
+        try:
+            model.model_validate(given)
+        except pydantic.ValidationError as e:
+            return str(_polish(e, model))
+    assert message(inbox="x", period="10.2026") == ("Parametr „Okres (RRRR-MM)”: '10.2026' to nie okres RRRR-MM, "
+                                                    "np. 2026-10. Popraw wartość w formularzu przebiegu i uruchom go ponownie.")
+    assert message(period="2026-10").startswith("Parametr „Skrzynka” jest wymagany")
+    assert message(inbox="x", seats=0).startswith("Parametr „Mandaty”: '0' to nie liczba co najmniej 1.")
+    assert message(inbox="x", period="2026-10", seats=3) is None
