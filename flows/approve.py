@@ -43,8 +43,9 @@ def approve(run: Run) -> None:
     period = run.period
     known = {}
     if "unit_months" in store.table_names(con):
-        known = {r["unit_id"]: r for r in store.dicts(con, "SELECT unit_id, state, incomplete, missing FROM unit_months "
-                                                          "WHERE period = ? ORDER BY unit_id", [period])}
+        known = {r["unit_id"]: r for r in store.dicts(
+            con, "SELECT unit_id, state, incomplete, missing FROM unit_months WHERE period = ? ORDER BY unit_id",
+            [period])}
     wanted = sorted(set(run.params.get("units") or [])) or sorted(known)
     unknown = [u for u in wanted if u not in known]
     if unknown or not wanted:

@@ -353,8 +353,8 @@ def report(run: Run) -> None:
     run.state["unit_workbooks"] = close_reports.write_unit_workbooks(
         con, rules, result.names, path, fonts, run.progress, only=drafts) if drafts else 0
     for unit in corrected:
-        correction_note(con, rules, unit, result.period, path(f"korekta_{close_reports.safe_name(unit)}_{result.period}.pdf"),
-                        fonts)
+        note = path(f"korekta_{close_reports.safe_name(unit)}_{result.period}.pdf")
+        correction_note(con, rules, unit, result.period, note, fonts)
     for month, units, _ in run.state.get("recomputed", []):
         close_reports.write_unit_workbooks(con, rules_for(month).only(set(result.units["rulebook"])), result.names,
                                            path, fonts, run.progress, only=units)

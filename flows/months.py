@@ -67,8 +67,8 @@ def missing_inputs(con, result, units: list[str]) -> dict[str, list[str]]:
                .unique().sort("unit_id", "member_id"))
     for (unit,), rows in missing.group_by("unit_id", maintain_order=True):
         ids = rows["member_id"].to_list()
-        out.setdefault(unit, []).append(
-            f"członkowie bez żadnego wiersza dochodu ({len(ids)}): {', '.join(ids[:10])}{' …' if len(ids) > 10 else ''}")
+        more = " …" if len(ids) > 10 else ""
+        out.setdefault(unit, []).append(f"członkowie bez żadnego wiersza dochodu ({len(ids)}): {', '.join(ids[:10])}{more}")
     # an employer's file is missing when a member it brought income for last month now has income
     # from fewer employers' files (a renamed file of the same member still counts as come)
     before = previous_closed(con, result.period, units)
