@@ -410,15 +410,13 @@ def _write_unit_workbook(job) -> Path:
 
 
 def transfers_table(run) -> tuple[str, list[dict]]:
-    """The transfers due, for the Prefect UI (an artifact)."""
-    from flows.store import read_only
-    rules = run.state["rules"]
-    with read_only(Path(run.params["db"])) as con:
-        rows = con.execute("SELECT payer_kind, payer_id, payee, amount, due_on FROM transfers WHERE period = ? "
-                           "ORDER BY due_on, payer_kind DESC, payer_id, payee", [run.state["result"].period]).fetchall()
-    return (f"Przelewy należne za {run.state['result'].period}",
+    """The transfers due of this close's units and their regions (in grosze), for the Prefect UI."""
+    rules, result = run.state["rules"], run.state["result"]
+    rows = result.transfers.sort("due_on", "payer_kind", "payer_id", "payee", descending=[False, True, False, False])
+    return (f"Przelewy należne za {result.period}",
             [{"płatnik": f"{rules.payer_label(k)} {i}", "odbiorca": rules.payee_label(p),
-              "kwota": format_pl(from_decimal(a)), "termin": str(d)} for k, i, p, a, d in rows])
+              "kwota": format_pl(a), "termin": str(d)}
+             for k, i, p, a, d in rows.select("payer_kind", "payer_id", "payee", "amount", "due_on").iter_rows()])
 
 
 # ------------------------------------------------------------------ terminal summary
@@ -459,6 +457,7 @@ def summary_text(run) -> str:
                              f"WHERE period = $period AND {mine} GROUP BY category ORDER BY category", p).fetchall()
         by_level = dict(con.execute("SELECT level, CAST(sum(amount) AS DECIMAL(18,2)) FROM allocations "
                                     f"WHERE period = $period AND {mine} GROUP BY level", p).fetchall())
+        # this close's units' and their regions' transfers, in grosze (not DECIMAL from the database)
         transfers = [(t["payer_kind"], t["payer_id"], t["payee"], t["amount"], t["due_on"])
                      for t in r.transfers.iter_rows(named=True)]
         by_reason = (r.exceptions.group_by("reason_code").len()
@@ -501,11 +500,11 @@ def summary_text(run) -> str:
     unit_tr = [t for t in transfers if t[0] in roots]
     if unit_tr:
         lines.append(f"  przelewy jednostek (z otrzymanych składek): {len(unit_tr)}, razem "
-                     f"{format_pl(sum(g(t[3]) for t in unit_tr))}, termin {min(t[4] for t in unit_tr)}")
+                     f"{format_pl(sum(t[3] for t in unit_tr))}, termin {min(t[4] for t in unit_tr)}")
     for t in transfers:
         if t[0] not in roots:
             lines.append(f"    {rules.payer_label(t[0])} {t[1]} -> {rules.payee_label(t[2]):<30} "
-                         f"{format_pl(g(t[3])):>16} do {t[4]}")
+                         f"{format_pl(t[3]):>16} do {t[4]}")
     if any(d[1] for d in deductions):
         lines.append(f"  potrącenia: sprawdzono {sum(d[1] for d in deductions)} członków, różnice u "
                      f"{sum(d[5] for d in deductions)}")

@@ -343,3 +343,28 @@ def test_a_second_employers_missing_file_makes_the_month_incomplete_a_renamed_ex
     close(P2, settings.DEMO_INBOX, demo)
     assert scalar(demo, "SELECT list(unit_id || ': ' || missing) FROM unit_months WHERE incomplete") == [
         "GD-0002: członkowie bez żadnego wiersza dochodu (1): M0000006"]
+
+
+def test_the_summary_shows_the_transfers_as_stored_to_the_grosz(tmp_path):
+    """The close's summary (terminal, Prefect log and artifact) names the transfers of its units and
+    regions exactly as stored: a money figure in grosze printed as złoty is the worst defect."""
+    from flows import settings
+    from transforms.money import format_pl
+    db = tmp_path / "s.duckdb"
+    summary = close(P2, settings.DEMO_INBOX, db)
+    con = duckdb.connect(str(db), read_only=True)
+    units = con.execute("SELECT CAST(sum(amount) * 100 AS BIGINT) FROM transfers WHERE payer_kind IN "
+                        "(SELECT DISTINCT payer_kind FROM transfers WHERE payer_id IN (SELECT unit_id FROM units))"
+                        ).fetchone()[0]
+    forwards = con.execute("SELECT payer_id, CAST(amount * 100 AS BIGINT) FROM transfers WHERE payer_id NOT IN "
+                           "(SELECT unit_id FROM units) ORDER BY ALL").fetchall()
+    con.close()
+    assert f"razem {format_pl(units)}, termin" in summary
+    for region, amount in forwards:
+        assert any(region in ln and format_pl(amount) in ln for ln in summary.splitlines()), (region, amount)
+    from flows.close import CLOSE
+    from flows.command import run_plain
+    run = run_plain(CLOSE, period=P2, inbox=settings.DEMO_INBOX, db=db, out=None).run
+    title, rows = CLOSE.table(run)
+    assert sorted(r["kwota"] for r in rows if r["płatnik"].endswith(tuple(r for r, _ in forwards))) == \
+        sorted(format_pl(a) for _, a in forwards)
