@@ -59,7 +59,8 @@ def approve(run: Run) -> None:
     if todo:
         by = str(run.by).strip()
         reason = str(run.params.get("reason") or "").strip() or None
-        months.approve(con, period, todo, by, "polecenie approve", reason if incomplete else None)
+        via = run.params.get("via") or "polecenie skladki approve"      # the UI's run form: "Prefect"
+        months.approve(con, period, todo, by, via, reason if incomplete else None)
     run.state.update(approved=todo, already=already, incomplete=incomplete, units=wanted)
 
 
@@ -87,8 +88,8 @@ def summary_text(run) -> str:
         lines.append(f"  już wcześniej zatwierdzone (bez zmian): {', '.join(s['already'])}")
     if s.get("written"):
         lines.append(f"  dokumenty zatwierdzonych jednostek: {s['written']} w {Path(run.out) / 'jednostki'}")
-    lines.append("  ponowne zamknięcie zatwierdzonego miesiąca nie zmieni go: różnice trafią do następnego "
-                 "miesiąca jako korekta")
+    lines.append("  ponowne zamknięcie go nie zmieni:")
+    lines.append("  różnice trafią do następnego miesiąca jako korekta")
     return "\n".join(lines)
 
 

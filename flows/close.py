@@ -370,7 +370,7 @@ def incomplete_text(run: Run) -> str | None:
     lines = [f"Miesiąc {period} niekompletny: " + "; ".join(f"{u}: {m}" for u, ms in sorted((missing | left).items())
                                                             for m in ms)]
     lines += [f"- {u} (projekt zapisany): {m}" for u, ms in sorted(missing.items()) for m in ms]
-    lines += [f"- {u} (pominięta, miesiąc nie zamknięty): {m}" for u, ms in sorted(left.items()) for m in ms]
+    lines += [f"- {u} (pominięta: miesiąc niekompletny, nie zamknięty): {m}" for u, ms in sorted(left.items()) for m in ms]
     return "\n".join(lines)
 
 

@@ -12,6 +12,7 @@ and ends with the Polish message, never Prefect's English validation error and t
 import functools
 import inspect
 import logging
+import re
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Optional
@@ -46,7 +47,15 @@ class _UserErrorsWithoutTraceback(logging.Filter):
     unexpected exception") with a traceback: that record is left out of the run's log."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return not (record.exc_info and isinstance(record.exc_info[1], UserError))
+        error = record.exc_info[1] if record.exc_info else None
+        return not (isinstance(error, UserError) or incomplete_month(error))
+
+
+def incomplete_month(error: BaseException | None) -> bool:
+    """The failure Prefect raises again after a run ended "Niekompletny" (RULES.md §13): the month
+    is stored as a draft and its state and artifact say what is missing — no traceback either."""
+    from prefect.exceptions import FailedRun
+    return isinstance(error, FailedRun) and bool(re.match(r"Miesiąc \d{4}-\d{2} niekompletny", str(error)))
 
 
 for _logger in ("prefect.flow_runs", "prefect.task_runs"):
@@ -182,7 +191,7 @@ def approve_month(
     """A unit's closed month approved (RULES.md §13): who and when are stored; an incomplete month
     only with force and a reason."""
     return run_flow_steps(APPROVE, dict(period=period, db=db, by=by, units=units, all=all, force=force,
-                                        reason=reason, out=out, members=members), printer(quiet))
+                                        reason=reason, out=out, members=members, via="Prefect"), printer(quiet))
 
 
 @_flow(name=SALARY_CAPS.flow_name, flow_run_name=_name("limity wynagrodzeń", "officers"))
@@ -389,7 +398,30 @@ def deployments(inbox: str, db: str, out: Optional[str], statements: Optional[st
     if delegates_inbox:
         out_deps.append(verify_delegates.to_deployment("weryfikacja-delegatow",
                                                        parameters={"inbox": delegates_inbox, "db": db, "out": out}))
+    for d in out_deps:         # what the UI shows on the deployment's page: Polish, not the docstring
+        d.description = DESCRIPTIONS.get(d.name, d.description)
     return out_deps
+
+
+DESCRIPTIONS = {
+    "zamkniecie-miesieczne": "Zamknięcie miesiąca: składki członków, podział między poziomy, przelewy i wyjątki. "
+                             "Z harmonogramu 5. dnia miesiąca o 6:00 (czas polski) za poprzedni miesiąc — tylko "
+                             "jednostki z kompletnymi plikami; pozostałe są wypisane, a przebieg kończy się stanem "
+                             "„Niekompletny”. Wynik to projekt do zatwierdzenia.",
+    "zatwierdzenie-miesiaca": "Zatwierdzenie zamkniętego miesiąca jednostki: zapisuje, kto i kiedy zatwierdził. "
+                              "Późniejsze zmiany danych trafią do następnego miesiąca jako korekta. Niekompletny "
+                              "miesiąc tylko z zaznaczonym „Mimo braków” i powodem.",
+    "kalendarz-codzienny": "Co jest do zrobienia dziś: przelewy i ich terminy, sprawozdania, kończące się decyzje, "
+                           "zaległości członków. Codziennie o 7:00 (czas polski).",
+    "uzgodnienie": "Uzgodnienie wyciągów bankowych z należnymi przelewami jednostek; zapłacony w całości przelew "
+                   "zatwierdza miesiąc jednostki.",
+    "limity-wynagrodzen": "Wynagrodzenia wybieralnych funkcyjnych wobec limitów uchwały finansowej.",
+    "mandaty": "Liczba mandatów delegatów według klucza, z zamkniętego miesiąca.",
+    "uprawnienia-wyborcze": "Kto może głosować i kandydować w danym dniu, według ordynacji związku.",
+    "dokumenty-jednostek": "Skoroszyt i rozliczenie PDF skarbnika jednostki z zapisanego zamknięcia, na żądanie.",
+    "zaswiadczenia-pit": "Roczne zaświadczenia o składkach członkowskich do ulgi w PIT.",
+    "weryfikacja-delegatow": "Weryfikacja liczby członków płacących składki (uchwała 6/2005) i mandatów.",
+}
 
 
 # what each deployment does, for the banner of `skladki serve`, and the command that does the same

@@ -435,7 +435,7 @@ def month_state_lines(run) -> list[str]:
     for unit in sorted(missing):
         out.append(f"  NIEKOMPLETNY {unit}: " + "; ".join(missing[unit]))
     for unit, what in sorted(s.get("left_out", {}).items()):
-        out.append(f"  pominięte (brak plików, miesiąc nie zamknięty) {unit}: " + "; ".join(what))
+        out.append(f"  pominięta (miesiąc niekompletny, nie zamknięty) {unit}: " + "; ".join(what))
     if approved:
         out.append(f"  zatwierdzone wcześniej, nie zmienione ({len(approved)}): {', '.join(sorted(approved))}; "
                    "różnice jako korekta w następnym otwartym miesiącu")

@@ -280,7 +280,7 @@ def test_the_scheduled_close_stores_the_complete_units_and_lists_the_others(tmp_
     db = tmp_path / "s.duckdb"
     summary = close(P1, both, db, None, "--only-complete")
     assert scalar(db, "SELECT list(unit_id) FROM unit_months") == ["U1"]
-    assert "U2" in summary and "pominięte" in summary
+    assert "U2" in summary and "pominięta (miesiąc niekompletny, nie zamknięty) U2" in summary
 
 
 def test_reclosing_the_demo_keeps_one_copy_of_every_exception_also_of_refused_units(tmp_path):

@@ -177,6 +177,9 @@ def test_issue_14_the_close_deployment_is_served_and_runs_when_triggered_through
             from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
             arts = client.read_artifacts(artifact_filter=ArtifactFilter(
                 flow_run_id=ArtifactFilterFlowRunId(any_=[later.id])))
+            from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
+            time.sleep(3)            # the served process sends its last log lines
+            logs = client.read_logs(log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(any_=[later.id])))
     finally:
         serving.terminate()
         serving.wait(timeout=30)
@@ -188,6 +191,7 @@ def test_issue_14_the_close_deployment_is_served_and_runs_when_triggered_through
     assert not later.state.is_completed() and later.state.name == "Niekompletny"
     assert "income/huta_lista_plac_2026-10.csv" in later.state.message
     assert "income/huta_lista_plac_2026-10.csv" in next(a.data for a in arts if a.key == "close-braki")
+    assert not [m.message for m in logs if "Traceback" in m.message]      # an incomplete month is no crash
     con = duckdb.connect(str(tmp_path / "c.duckdb"), read_only=True)
     assert con.execute("SELECT count(*) FROM unit_months WHERE period = '2026-10' AND unit_id = 'GD-0002'"
                        ).fetchone()[0] == 0
