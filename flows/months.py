@@ -9,7 +9,7 @@ incomplete when expected inputs are missing, corrected in the open once approved
   draft replaces it wholly; re-closing an approved month keeps its settlement and transfers and
   carries the difference into the unit's next month that is not approved, as correction lines
   with their reason.
-- **Incomplete** (decided here, documented in README and the guide): a unit's month is
+- **Incomplete** (decided here, documented in docs/months.md and docs/poradnik_skarbnika.md): a unit's month is
   incomplete when (1) a member who owes dues from income has no income line (``missing_income``),
   or (2) an employer's file is missing: every member it brought income for in the unit's previous
   closed month (who owes dues now) has no income from it this month and income from fewer files

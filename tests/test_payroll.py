@@ -210,13 +210,13 @@ def test_demo_close_reports_the_employers_mistakes_in_summary_and_workbook(tmp_p
         "income/szpital_skladniki_2026-10.csv"]
 
 
-def test_the_readme_worked_example_profile_works(tmp_path):
-    """The README's profile for a new employer parses and maps a file of that layout."""
+def test_the_documented_worked_example_profile_works(tmp_path):
+    """The profile for a new employer in docs/profiles.md parses and maps a file of that layout."""
     import re
     from transforms.payroll import Identifiers, load_dictionary, map_rows, parse_profile
     from flows.payroll_inbox import PROFILES
-    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
-    profile = parse_profile(re.search(r"```toml\n(name = \"azoty\".*?)```", readme, re.S).group(1))
+    doc = (Path(__file__).parents[1] / "docs" / "profiles.md").read_text(encoding="utf-8")
+    profile = parse_profile(re.search(r"```toml\n(name = \"azoty\".*?)```", doc, re.S).group(1))
     rows = [["Zakłady Azotowe S.A."], ["Lista płac 10/2026"],
             ["Nr", "Pracownik", "PESEL", "Miesiąc", "Płaca zasadnicza", "Dodatek zmianowy", "Premia",
              "Deputat", "Składka ZZ"],

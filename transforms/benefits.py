@@ -88,7 +88,7 @@ def decide(claim: Claim, history: list[dict], unit: dict | None, rules: dict | N
     """One claim's decision: granted (amount, payer), pending (documents not yet in, the window
     still open) or refused (reason_code, the paragraph in the reason). ``shift``: the rulebook's
     deadline_shift — the documents are an act with a deadline (§5 ust. 3 pkt 2), so a window
-    ending on a day free from work runs to the next working day (KC art. 115; README, rules); the
+    ending on a day free from work runs to the next working day (KC art. 115; docs/rules-decisions.md); the
     six months of membership (§5 ust. 3 pkt 1) are a duration, not a deadline, and never move."""
     out = {"claim_id": claim.claim_id, "member_id": claim.member_id, "unit_id": unit and unit["unit_id"],
            "region_id": unit and unit["region_id"], "kind": claim.kind, "event_date": claim.event_date,
