@@ -108,3 +108,7 @@ def reason_label(code: str | None) -> str | None:
     if not code:
         return code
     return with_code(catalogue()["reasons"].get(code, {}).get("label"), code)
+
+
+# the months' names as a calendar heads them ('styczeń' … 'grudzień'), CLDR's stand-alone forms
+MONTHS_PL = tuple(_polish().months["stand-alone"]["wide"][m] for m in range(1, 13))
