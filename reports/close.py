@@ -86,7 +86,7 @@ def _summary_layout(rules: Rules) -> tuple[set[int], list[int]]:
     n_cat, n_lvl = len(rules.categories), len(rules.levels)
     money = set(range(7, 7 + n_cat + 2 + n_lvl)) | {7 + n_cat + 2 + n_lvl + 1}
     # narrow, with wrapped headers: a money column widens to its widest amount when written (reports.xlsx)
-    widths = [10, 22, 8, 16, 10, 10, 10] + [11] * (n_cat + 2 + n_lvl) + [22, 12, 11]
+    widths = [10, 22, 8, 16, 10, 12, 11] + [12] * (n_cat + 2 + n_lvl) + [22, 12, 11]
     return money, widths
 
 
@@ -131,7 +131,7 @@ def write_close_workbook(con: duckdb.DuckDBPyConnection, rules: Rules, path: Pat
             'SELECT e.source, e."row", e.member_id, e.reason_code, e.message, d.member_id IS NOT NULL FROM exceptions e '
             'LEFT JOIN dues d ON d.member_id = e.member_id AND d.period = e.period WHERE e.period = $period '
             'ORDER BY e.source, e."row" NULLS LAST, e.member_id', p).fetchall()],
-          money_cols=set(), widths=[24, 8, 14, 24, 120, 44], page_header=head)
+          money_cols=set(), widths=[22, 7, 12, 24, 60, 30], page_header=head, key_cols=3)
     # every member whose deducted dues differ from the computed ones, then each employer's totals
     differences = [("członek", r[0], r[2], r[1], *r[3:]) for r in con.execute(DEDUCTION_DIFFERENCES, p).fetchall()]
     totals = [("pracodawca (razem)", r[0], f"{r[5]} z {r[1]} różnych", None, *r[2:5])
