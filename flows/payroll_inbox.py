@@ -40,6 +40,13 @@ def load_profiles() -> dict[str, Profile]:
     return out
 
 
+def component_labels() -> dict[str, str]:
+    """The Polish name of each component code ([labels] of the dictionary), for what people read."""
+    import tomllib
+    text = (settings.profile_folders()[0] / DICTIONARY).read_text(encoding="utf-8")
+    return dict(tomllib.loads(text).get("labels", {}))
+
+
 def dictionary() -> dict[str, str]:
     return load_dictionary((settings.profile_folders()[0] / DICTIONARY).read_text(encoding="utf-8"))
 
