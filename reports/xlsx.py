@@ -188,9 +188,11 @@ def sheet(wb: Book, title: str, headers: list[str], rows, money_cols: set[int],
     when the sheet prints more than one page wide."""
     rows = list(rows)
     wb.rows += len(rows)
+    # the totals row is as wide as the largest sum: room for it too
     sums = [tuple(sum(abs(r[i]) for r in rows if i < len(r) and isinstance(r[i], (int, Decimal))
-                      and not isinstance(r[i], bool)) if i in money_cols else None for i in range(len(headers)))]
-    layout = print_layout(headers, rows + (sums if totals else []), money_cols, widths)
+                      and not isinstance(r[i], bool)) if i in money_cols else None
+                  for i in range(len(headers)))] if totals else []
+    layout = print_layout(headers, rows + sums, money_cols, widths)
     widths = layout.widths
 
     def write(book, styles: _Styles) -> None:
