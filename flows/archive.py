@@ -20,6 +20,7 @@ from flows.command import Command, Run, Step, run_plain
 from schemas.tables import TABLES
 from transforms import errors
 from transforms.errors import UserError
+from transforms.polish import count
 from transforms.ledger import ITEM_SCHEMA, SETTLEMENT_SCHEMA, Books
 
 BOOKS = "books.json"
@@ -208,7 +209,7 @@ def compare(run: Run) -> None:
     differing = {t: v for t, v in found.items() if v and (v[0] or v[1])}
     if differing:
         raise UserError("replay_differs", run=run_id, period=period, tables="; ".join(
-            f"{t}: {a} wierszy innych w powtórzeniu, {b} w bazie" for t, (a, b) in differing.items()))
+            f"{t}: {count(a, 'wiersz')} innych w powtórzeniu, {b} w bazie" for t, (a, b) in differing.items()))
 
 
 def summary_text(run) -> str:

@@ -105,7 +105,7 @@ def report(run: Run) -> None:
         rules = run.state["rules"]
         run.state["files"] = benefit_reports.write(run.state["decisions"], names, run.output,
                                                    {lvl.code: lvl.payee for lvl in rules.levels},
-                                                   run.state["regional_payer"])
+                                                   run.state["regional_payer"], benefit_reports.labels(rules))
 
 
 BENEFITS = Command(name="benefits", flow_name="benefits", check=check, summary=benefit_reports.summary_text,

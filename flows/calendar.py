@@ -104,8 +104,9 @@ def report(run: Run) -> None:
 
 def summary_text(run) -> str:
     from transforms.money import format_pl
+    from transforms.polish import count
     items = run.state["items"]
-    lines = [f"Kalendarz na {run.state['day']}: {len(items)} pozycji "
+    lines = [f"Kalendarz na {run.state['day']}: {count(len(items), 'pozycja')} "
              f"({sum(i['status'] == 'overdue' for i in items)} po terminie)",
              f"  {'stan':<13} {'termin':<10} {'kto':<9} {'kwota':>14}  co"]
     lines += [f"  {STATUS[i['status']]:<13} {str(i['due_on'] or ''):<10} {i['who']:<9} "

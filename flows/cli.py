@@ -82,7 +82,8 @@ def execute(command: Command, engine: str, quiet: bool = False, **params) -> Out
         print(f"błąd: {outcome.message}", file=sys.stderr)
         print("nic nie zostało zapisane.", file=sys.stderr)
         raise typer.Exit(1)
-    print(command.summary(outcome.run))
+    from transforms.polish import cite       # citations as the union names them (issue 26)
+    print(cite(command.summary(outcome.run)))
     print(f"  czas: {time.perf_counter() - t0:.1f} s, silnik: " + (
         "plain (bez Prefect)" if engine == "plain" else f"prefect ({os.environ.get('PREFECT_API_URL') or 'serwer tymczasowy'})"))
     return outcome

@@ -21,6 +21,7 @@ from schemas.tables import validate_close, validate_staged
 from transforms import close as close_logic
 from transforms.allocate import transfers_from
 from transforms.errors import UserError, mask_personal
+from transforms.polish import count
 from transforms.ledger import (ITEM_SCHEMA, LEDGER_SCHEMA, SETTLEMENT_SCHEMA, Books, differences,
                                settlement_delta)
 from transforms.money import sql_grosze
@@ -105,7 +106,8 @@ def load_books(con, period: str, units: list[str] | None = None) -> Books:
 
 def stage(run: Run) -> None:
     raw = run.state["raw"]
-    run.progress(f"[2/5] sprawdzanie: {raw.members['member_id'].n_unique()} członków, {raw.income.height} wierszy dochodu")
+    run.progress(f"[2/5] sprawdzanie: {count(raw.members['member_id'].n_unique(), 'członek')}, "
+                 f"{count(raw.income.height, 'wiersz')} dochodu")
     staged = close_logic.validate(raw, run.state["rules"])
     validate_staged(staged)
     run.state["staged"] = staged

@@ -306,7 +306,8 @@ def publish_artifacts(run: Run) -> None:
     """The run's summary (Markdown), its table (e.g. the transfers due) and its files, in the UI."""
     from prefect.artifacts import create_markdown_artifact, create_table_artifact
     from prefect.logging import get_run_logger
-    summary = run.command.summary(run)
+    from transforms.polish import cite
+    summary = cite(run.command.summary(run))
     get_run_logger().info(summary)
     key = run.command.name.replace("_", "-")
     create_markdown_artifact("```\n" + summary + "\n```", key=f"{key}-podsumowanie",

@@ -10,9 +10,11 @@ from flows import store
 from flows.close import rules_for
 from flows.files import require_database
 from flows.command import Command, Run, Step
+from flows.payroll_inbox import component_labels
 from reports.xlsx import new_workbook, safe_name, sheet
 from transforms import explain as explain_logic
 from transforms.errors import UserError
+from transforms.polish import with_code
 from transforms.staging import is_period
 
 # what can be explained: the parameter naming it, and the function composing its explanation
@@ -40,9 +42,15 @@ def read(run: Run) -> None:
             derivation = store.dicts(con, "SELECT * FROM dues_derivation WHERE member_id = ? AND period = ?", args)
             if not dues or not derivation:
                 raise UserError("nothing_to_explain", what=f"członek {p['member_id']}", period=p["period"])
-            run.state["args"] = (p["member_id"], p["period"], derivation[0], dues[0],
-                                 store.dicts(con, "SELECT * FROM income_lines WHERE member_id = ? AND period = ? "
-                                            "ORDER BY source, row, component", args),
+            # the rulebook version as people read it ('NSZZ „Solidarność”, od 1 stycznia 2006'), not its id
+            shown = {**derivation[0], "rulebook_version": rules_for(p["period"]).version_titles(
+                derivation[0]["rulebook_version"])}
+            lines = store.dicts(con, "SELECT * FROM income_lines WHERE member_id = ? AND period = ? "
+                                     "ORDER BY source, row, component", args)
+            labels = component_labels()
+            for ln in lines:          # 'nagroda jubileuszowa (jubilee_award)': the code beside its name
+                ln["component"] = with_code(labels.get(ln["component"]), ln["component"])
+            run.state["args"] = (p["member_id"], p["period"], shown, dues[0], lines,
                                  (store.dicts(con, "SELECT * FROM member_ledger WHERE member_id = ? AND period = ?", args)
                                   or [None])[0],
                                  store.dicts(con, "SELECT * FROM receipts WHERE member_id = ? AND period = ? "

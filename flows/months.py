@@ -31,6 +31,7 @@ from datetime import datetime
 import polars as pl
 
 from flows import store
+from transforms.polish import count
 
 
 def employer_key(source: str) -> str:
@@ -99,7 +100,7 @@ def missing_inputs(con, result, units: list[str]) -> dict[str, list[str]]:
     for unit, _, month, source, ids in lost.iter_rows():
         out.setdefault(unit, []).append(
             f"brak pliku pracodawcy: w {month} był {source}, za {result.period} nie ma dochodu z tego pliku "
-            f"({len(ids)} czł.: {', '.join(ids[:5])}{' …' if len(ids) > 5 else ''})")
+            f"({count(len(ids), 'członek')}: {', '.join(ids[:5])}{' …' if len(ids) > 5 else ''})")
     return out
 
 
@@ -142,7 +143,7 @@ def correction_reason(report: pl.DataFrame, unit: str) -> str:
     for measure, label in (("owed", "należne składki"), ("received", "wpływy")):
         n = members.filter(pl.col("measure") == measure)["subject_id"].n_unique()
         if n:
-            parts.append(f"{label} zmienione u {n} czł.")
+            parts.append(f"{label} zmienione u {count(n, 'członka')}")
     return "ponowne zamknięcie po zatwierdzeniu: " + ("; ".join(parts) if parts else "zmienione dane wejściowe")
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from flows import settings
 from flows.files import cell_text, decode_text, sniff_separator, xlsx_rows, xlsx_values
 from transforms.errors import Issue, issue, text
+from transforms.polish import count
 from transforms.payroll import (Identifiers, PayrollResult, Profile, expected_columns, header_problem,
                                 load_dictionary, map_rows, members_named_in, parse_profile)
 
@@ -37,6 +38,13 @@ def load_profiles() -> dict[str, Profile]:
             p = parse_profile(path.read_text(encoding="utf-8"), str(path))
             out[p.name] = p
     return out
+
+
+def component_labels() -> dict[str, str]:
+    """The Polish name of each component code ([labels] of the dictionary), for what people read."""
+    import tomllib
+    text = (settings.profile_folders()[0] / DICTIONARY).read_text(encoding="utf-8")
+    return dict(tomllib.loads(text).get("labels", {}))
 
 
 def dictionary() -> dict[str, str]:
@@ -119,7 +127,7 @@ def read_payroll(path: Path, profile: Profile, ids: Identifiers, period: str, ou
     try:
         rows = decoded_rows(path, profile)
         if len(rows) < profile.header_row:
-            raise BadFile(text("problems", "too_few_lines", lines=len(rows), profile=profile.name,
+            raise BadFile(text("problems", "too_few_lines", lines=count(len(rows), "wiersz"), profile=profile.name,
                                header_row=profile.header_row))
         problem = header_problem([(h or "").strip() for h in rows[profile.header_row - 1]], profile)
         if problem:

@@ -9,26 +9,45 @@ import polars as pl
 
 from reports.xlsx import new_workbook, safe_name, sheet
 from transforms.money import format_pl
+from transforms.polish import count, with_code
 
 DECISION = {"granted": "przyznany", "refused": "odmowa", "pending": "czeka na dokumenty"}
 HEADERS = ["Wniosek", "Nr członka", "Imię i nazwisko", "Rodzaj", "Zdarzenie", "Dokumenty", "Pokrewieństwo",
            "Decyzja", "Kwota", "Wypłaca", "Uzasadnienie"]
 
 
-def _rows(frame: pl.DataFrame, names: dict[str, str] | None, payers: dict[str, str]) -> list[tuple]:
+def labels(rules) -> dict[str, dict[str, str]]:
+    """The Polish labels of benefit kinds and relations, from the rulebooks in force."""
+    out: dict[str, dict[str, str]] = {"kind": {}, "relation": {}}
+    for v in rules.versions.values():
+        for code, kind in (v.benefits or {}).get("kinds", {}).items():
+            out["kind"].setdefault(code, kind.get("label", code))
+        for code, label in (v.benefits or {}).get("relation_labels", {}).items():
+            out["relation"].setdefault(code, label)
+    return out
+
+
+def _rows(frame: pl.DataFrame, names: dict[str, str] | None, payers: dict[str, str],
+          label: dict[str, dict[str, str]] | None = None) -> list[tuple]:
+    label = label or {"kind": {}, "relation": {}}
+
+    def shown(what: str, code):
+        return with_code(label[what].get(code), code) if code else code
     return [(r["claim_id"], r["member_id"], (names or {}).get(r["member_id"]) if names is not None else None,
-             r["kind"], r["event_date"], r["documents_on"], r["relation"], DECISION.get(r["decision"], r["decision"]),
+             shown("kind", r["kind"]), r["event_date"], r["documents_on"], shown("relation", r["relation"]),
+             DECISION.get(r["decision"], r["decision"]),
              r["amount"], payers.get(r["payer"], r["payer"]), r["reason"]) for r in frame.iter_rows(named=True)]
 
 
-def write(decisions: pl.DataFrame, names: dict[str, str], output, payers: dict[str, str], regional_payer: str) -> int:
+def write(decisions: pl.DataFrame, names: dict[str, str], output, payers: dict[str, str], regional_payer: str,
+          label: dict[str, dict[str, str]] | None = None) -> int:
     """``payers``: level code -> who pays (rulebook labels); ``regional_payer``: the level paying under §9."""
     files = 0
     for (unit_id,), group in decisions.filter(pl.col("unit_id").is_not_null()).group_by("unit_id",
                                                                                        maintain_order=True):
         wb = new_workbook()
-        sheet(wb, "Zasiłki", HEADERS, _rows(group, names, payers), money_cols={8},
-              widths=[10, 12, 26, 14, 12, 12, 14, 18, 14, 20, 90], page_header=f"Zasiłki statutowe — {unit_id}",
+        sheet(wb, "Zasiłki", HEADERS, _rows(group, names, payers, label), money_cols={8},
+              widths=[10, 12, 22, 22, 11, 11, 20, 14, 12, 18, 44], page_header=f"Zasiłki statutowe — {unit_id}",
               totals={0: "Razem"})
         wb.save(output(f"zasilki/zasilki_{safe_name(unit_id)}.xlsx"))
         files += 1
@@ -36,8 +55,8 @@ def write(decisions: pl.DataFrame, names: dict[str, str], output, payers: dict[s
     for (region_id,), group in regional.group_by("region_id", maintain_order=True):
         wb = new_workbook()
         sheet(wb, "Zasiłki §9", [h for h in HEADERS if h != "Imię i nazwisko"],
-              [r[:2] + r[3:] for r in _rows(group, None, payers)], money_cols={7},
-              widths=[10, 12, 14, 12, 12, 14, 18, 14, 20, 90],
+              [r[:2] + r[3:] for r in _rows(group, None, payers, label)], money_cols={7},
+              widths=[10, 12, 22, 11, 11, 20, 14, 12, 18, 44],
               page_header=f"Zasiłki do wypłaty przez zarząd regionu {region_id} (004 §9)", totals={0: "Razem"})
         wb.save(output(f"zasilki/zasilki_region_{safe_name(region_id)}.xlsx"))
         files += 1
@@ -49,7 +68,7 @@ def summary_text(run) -> str:
     counts = dict(d.group_by("decision").len().iter_rows())
     granted = d.filter(pl.col("decision") == "granted")
     region = granted.filter(pl.col("payer") == run.state["regional_payer"])
-    lines = [f"Zasiłki statutowe: wniosków {d.height} — przyznane {counts.get('granted', 0)} "
+    lines = [f"Zasiłki statutowe: {count(d.height, 'wniosek')} — przyznane {counts.get('granted', 0)} "
              f"({format_pl(int(granted['amount'].sum() or 0))}), czekają na dokumenty {counts.get('pending', 0)}, "
              f"odmowy {counts.get('refused', 0)}",
              f"  wypłaca region (004 §9): {region.height} ({format_pl(int(region['amount'].sum() or 0))})"]

@@ -20,6 +20,7 @@ from transforms import explain
 from transforms.errors import text
 from transforms.ledger import shift_period
 from transforms.money import format_pl, from_decimal
+from transforms.polish import count, reason_label, with_code
 from transforms.rulebook import Rules
 
 MEMBER_HEADERS = ["Jednostka", "Nr członka", "Imię i nazwisko", "Kategoria", "Podstawa", "Składka",
@@ -85,7 +86,8 @@ def summary_headers(rules: Rules) -> list[str]:
 def _summary_layout(rules: Rules) -> tuple[set[int], list[int]]:
     n_cat, n_lvl = len(rules.categories), len(rules.levels)
     money = set(range(7, 7 + n_cat + 2 + n_lvl)) | {7 + n_cat + 2 + n_lvl + 1}
-    widths = [12, 28, 10, 12, 12, 12, 12] + [16] * (n_cat + 2 + n_lvl) + [22, 16, 14]
+    # narrow, with wrapped headers: a money column widens to its widest amount when written (reports.xlsx)
+    widths = [10, 22, 8, 16, 10, 12, 11] + [12] * (n_cat + 2 + n_lvl) + [22, 12, 11]
     return money, widths
 
 
@@ -94,7 +96,9 @@ def summary_rows(con: duckdb.DuckDBPyConnection, rules: Rules, period: str) -> l
     out = []
     for r in con.execute(unit_summary_sql(rules), _params(rules, period)).fetchall():
         payees = "; ".join(rules.payee_label(p) for p in (r[n] or "").split(";") if p)
-        out.append((*r[:4], "tak" if r[4] else "nie", *r[5:n], payees or None, r[n + 1], r[n + 2]))
+        book = rules.versions.get(r[3])
+        out.append((*r[:3], with_code(book.union if book else None, r[3]), "tak" if r[4] else "nie", *r[5:n],
+                    payees or None, r[n + 1], r[n + 2]))
     return out
 
 
@@ -114,7 +118,7 @@ def write_close_workbook(con: duckdb.DuckDBPyConnection, rules: Rules, path: Pat
           totals={0: "Razem"})
     money, widths = _summary_layout(rules)
     sheet(wb, "Podsumowanie", summary_headers(rules), summary_rows(con, rules, period), money, widths, head,
-          totals={0: "Razem"})
+          totals={0: "Razem"}, key_cols=2)
     sheet(wb, "Przelewy",
           ["Płatnik", "Id płatnika", "Odbiorca", "Region", "Kwota", "Termin", "Podstawa"],
           [(rules.payer_label(r[0]), r[1], rules.payee_label(r[2]), *r[3:]) for r in con.execute(
@@ -123,12 +127,12 @@ def write_close_workbook(con: duckdb.DuckDBPyConnection, rules: Rules, path: Pat
           money_cols={4}, widths=[16, 14, 32, 10, 16, 12, 40], page_header=head)
     # each member named links to their explanation (issue 18): the command that prints it
     sheet(wb, "Wyjątki", CLOSE_EXCEPTION_HEADERS, [
-        (*r[:5], f"skladki explain --member {r[2]} --period {period}" if r[2] and r[5] else
+        (*r[:3], reason_label(r[3]), r[4], f"skladki explain --member {r[2]} --period {period}" if r[2] and r[5] else
          ("brak składki w tym miesiącu — zob. kod" if r[2] else None)) for r in con.execute(
             'SELECT e.source, e."row", e.member_id, e.reason_code, e.message, d.member_id IS NOT NULL FROM exceptions e '
             'LEFT JOIN dues d ON d.member_id = e.member_id AND d.period = e.period WHERE e.period = $period '
             'ORDER BY e.source, e."row" NULLS LAST, e.member_id', p).fetchall()],
-          money_cols=set(), widths=[24, 8, 14, 24, 120, 44], page_header=head)
+          money_cols=set(), widths=[22, 7, 12, 24, 60, 30], page_header=head, key_cols=3)
     # every member whose deducted dues differ from the computed ones, then each employer's totals
     differences = [("członek", r[0], r[2], r[1], *r[3:]) for r in con.execute(DEDUCTION_DIFFERENCES, p).fetchall()]
     by_source = con.execute(DEDUCTIONS_BY_SOURCE, p).fetchall()
@@ -197,7 +201,7 @@ def account_sheets(wb, con: duckdb.DuckDBPyConnection, rules: Rules, head: str) 
         by_employer.setdefault(r[0], []).append(r)
     sheet(wb, "Roszczenia do pracodawców",
           ["Pracodawca (plik)", "Jednostka", "Nr członka", "Należna", "Potrącono", "Różnica", "Uwagi"],
-          [r for r in claims if r[5]] + [(e, "razem", f"{len(rs)} członków", sum(r[3] for r in rs),
+          [r for r in claims if r[5]] + [(e, "razem", count(len(rs), "członek"), sum(r[3] for r in rs),
                                           sum(r[4] for r in rs), sum(r[5] for r in rs), _unchecked_note(rs))
                                          for e, rs in by_employer.items()],
           money_cols={3, 4, 5}, widths=[34, 12, 14, 12, 12, 12, 40],
@@ -261,7 +265,7 @@ def employer_letter(employer: str, rows: list[tuple], period: str) -> list[tuple
         lines.append(("brak różnic", "—", None))
     total = sum(r[5] for r in rows)
     lines += [("RAZEM", None, None),
-              ("Potrącono razem", fmt(sum(r[4] for r in rows)), f"{len(rows)} członków"),
+              ("Potrącono razem", fmt(sum(r[4] for r in rows)), count(len(rows), "członek")),
               ("Należne razem", fmt(sum(r[3] for r in rows)), None),
               ("Różnica", fmt(total), "do zwrotu członkom" if total > 0 else "do dopłaty" if total < 0 else None),
               ("PROŚBA", None, None),
@@ -318,7 +322,7 @@ def write_unit_workbooks(con: duckdb.DuckDBPyConnection, rules: Rules, members: 
         exc: dict[str, list] = {}
         for r in con.execute(UNIT_EXCEPTIONS if "unit_exceptions" in _tables(con) else UNIT_EXCEPTIONS_BEFORE_26,
                              p).fetchall():
-            exc.setdefault(r[0], []).append((*r[1:7], BASIS_OF_EXCEPTION.get(r[7], r[7])))
+            exc.setdefault(r[0], []).append((*r[1:5], reason_label(r[5]), r[6], BASIS_OF_EXCEPTION.get(r[7], r[7])))
         deducted: dict[str, list] = {}
         for r in con.execute("""
                 SELECT c.unit_id, c.source, c.member_id, m.full_name, c.deducted, c.computed, c.difference
@@ -391,17 +395,32 @@ def die_with_parent(parent: int) -> None:
     threading.Thread(target=watch, daemon=True).start()
 
 
+def summary_form(settled, headers: list[str], money: set[int], row: tuple) -> list[tuple]:
+    """The unit's summary row as a form: a title block, then one line per column."""
+    lines = [("Podsumowanie miesiąca", None, None), (f"{settled.name} ({settled.unit_id})", None, None),
+             (f"Miesiąc: {settled.month}", None, None)]
+    return lines + [(h, "—" if v is None else v, None) for h, v in zip(headers, row)]
+
+
+def _summary_money(headers: list[str], money: set[int]):
+    labels = {headers[i] for i in money}
+    return lambda label, value, section: label in labels and not isinstance(value, str)
+
+
 def _write_unit_workbook(job) -> Path:
     path, pdf, fonts, settled, headers, (money, widths), summary_row, member_rows, exception_rows, deducted_rows = job
     head = f"{settled.name} ({settled.unit_id}) — {settled.month}"
     wb = new_workbook()
-    sheet(wb, "Podsumowanie", headers, [summary_row], money, widths, head)
+    # one unit's 22 figures: a page of label and value, not a row too wide to print (issue 26)
+    form_sheet(wb, "Podsumowanie", summary_form(settled, headers, money, summary_row), _summary_money(headers, money),
+               head, index=None)
     sheet(wb, "Składki członków", MEMBER_HEADERS, member_rows, money_cols={4, 5, 6, 7, 8, 9, 10},
-          widths=[12, 14, 30, 24, 14, 12, 14, 12, 14, 12, 12, 12, 60], page_header=head, totals={0: "Razem"})
+          widths=[10, 11, 22, 16, 12, 10, 12, 10, 12, 10, 10, 10, 40], page_header=head, totals={0: "Razem"},
+          key_cols=3)
     sheet(wb, "Wyjątki", UNIT_EXCEPTION_HEADERS, exception_rows, money_cols=set(),
-          widths=[24, 8, 14, 28, 24, 120, 40], page_header=head + ": wszystkie problemy jednostki")
+          widths=[22, 7, 12, 22, 24, 60, 24], page_header=head + ": wszystkie problemy jednostki", key_cols=3)
     sheet(wb, "Potrącenia do wyjaśnienia", DEDUCTION_HEADERS, deducted_rows, money_cols={3, 4, 5},
-          widths=[32, 14, 28, 14, 16, 14, 80],
+          widths=[30, 12, 24, 12, 12, 12, 50],
           page_header=head + ": potrącenia pracodawcy różne od należnej składki albo bez niej")
     form_sheet(wb, "Rozliczenie", settlement.rows(settled), settlement.is_money, head)
     wb.save(path)
@@ -429,7 +448,7 @@ def month_state_lines(run) -> list[str]:
     drafts = [u for u in scope if u not in approved]
     out = []
     if drafts:
-        out.append(f"  PROJEKT do zatwierdzenia ({len(drafts)} jedn.): {', '.join(drafts[:8])}"
+        out.append(f"  PROJEKT do zatwierdzenia ({count(len(drafts), 'jednostka')}): {', '.join(drafts[:8])}"
                    f"{' …' if len(drafts) > 8 else ''} — skladki approve --period {s['result'].period} --db … "
                    "--unit ID --by \"…\"")
     for unit in sorted(missing):
@@ -475,9 +494,9 @@ def summary_text(run) -> str:
     lines = [f"Zamknięcie {r.period}: przebieg {run.state['run_id']}", *month_state_lines(run),
              f"  wiersze odczytane {r.rows_read} = użyte {r.rows_used} + odrzucone {r.rows_rejected} "
              f"+ pominięte {r.rows_skipped}",
-             f"  członkowie ze składką: {r.dues.height}   regulaminy: {r.rulebook_version}",
+             f"  członkowie ze składką: {r.dues.height}   regulaminy: {rules.version_titles(r.rulebook_version)}",
              "  składki według kategorii:"]
-    lines += [f"    {rules.category_label(c):<28} {n:>7} czł.  {format_pl(g(t)):>16}" for c, n, t in by_cat]
+    lines += [f"    {rules.category_label(c):<28} {count(n, 'członek'):>15}  {format_pl(g(t)):>16}" for c, n, t in by_cat]
     lines.append("  podział według poziomów (należne | otrzymane):")
     lines += [f"    {lvl.label:<30} {format_pl(g(by_level.get(lvl.code, 0))):>16} | "
               f"{format_pl(g(settled.get(lvl.code, 0))):>16}" for lvl in rules.levels]
@@ -494,8 +513,8 @@ def summary_text(run) -> str:
         members = r.differences.filter(pl.col("subject") == "member")["subject_id"].n_unique()
         corr = r.corrections if r.corrections is not None else pl.DataFrame({"amount": [], "applied_in": []})
         into = ", ".join(sorted(set(corr["applied_in"].drop_nulls()))) or shift_period(r.period, 1)
-        lines.append(f"  ponowne zamknięcie: zmiany u {members} członków; korekta podziału zatwierdzonych do "
-                     f"{into}: {corr.height} pozycji, razem {format_pl(int(corr['amount'].sum() or 0))}")
+        lines.append(f"  ponowne zamknięcie: zmiany u {count(members, 'członka')}; korekta podziału zatwierdzonych do "
+                     f"{into}: {count(corr.height, 'pozycja')}, razem {format_pl(int(corr['amount'].sum() or 0))}")
     roots = {v.root for v in rules.versions.values()}
     unit_tr = [t for t in transfers if t[0] in roots]
     if unit_tr:
@@ -506,11 +525,11 @@ def summary_text(run) -> str:
             lines.append(f"    {rules.payer_label(t[0])} {t[1]} -> {rules.payee_label(t[2]):<30} "
                          f"{format_pl(t[3]):>16} do {t[4]}")
     if any(d[1] for d in deductions):
-        lines.append(f"  potrącenia: sprawdzono {sum(d[1] for d in deductions)} członków, różnice u "
+        lines.append(f"  potrącenia: sprawdzono {count(sum(d[1] for d in deductions), 'członka')}, różnice u "
                      f"{sum(d[5] for d in deductions)}")
         for source, n, deducted, computed, diff, bad, _, _ in deductions:
             if bad:
-                lines.append(f"    {source}: różnice u {bad} z {n} członków; potrącono {format_pl(g(deducted))}, "
+                lines.append(f"    {source}: różnice u {bad} z {count(n, 'członka')}; potrącono {format_pl(g(deducted))}, "
                              f"należne {format_pl(g(computed or 0))}, różnica {format_pl(g(diff or 0))}")
     for source, _, _, _, _, _, unchecked, stated in deductions:
         if unchecked:     # RULES.md §13: a deductions-only list — the dues are its amounts
@@ -518,7 +537,7 @@ def summary_text(run) -> str:
                          f"członków {text('notes', 'dues_by_employer')}: {format_pl(g(stated))}")
     n_exc = sum(n for _, n in by_reason)
     lines.append(f"  wyjątki: {n_exc}" + ("" if not n_exc else " (" + ", ".join(
-        f"{code} {n}" for code, n in by_reason) + ")"))
+        f"{reason_label(code)}: {n}" for code, n in by_reason) + ")"))
     unusual = {f: how for f, how in r.formats.items() if how not in ("xlsx", "UTF-8, separator ','")}
     if unusual:     # files saved by Polish Excel: say what was found, so nothing is a surprise
         lines.append("  odczytano: " + "; ".join(f"{f} ({how})" for f, how in sorted(unusual.items())))

@@ -7,6 +7,7 @@ from pathlib import Path
 import duckdb
 from reports.xlsx import new_workbook, sheet
 from transforms.money import format_pl
+from transforms.polish import count, reason_label
 
 VERDICT_PL = {"passed": "potwierdzona", "reduced": "zmniejszona"}
 
@@ -32,8 +33,8 @@ def write_delegates_workbook(con: duckdb.DuckDBPyConnection, path: Path) -> Path
             "Uznani członkowie przy drugim odczytaniu", "Odczytanie lit. a"],
            [(*r[:9], VERDICT_PL.get(r[9], r[9]), *r[10:16], VERDICT_PL.get(r[16], r[16]), r[17],
              READING_PL.get(r[18], r[18])) for r in rows],
-           money_cols={3, 7, 8, 12}, widths=[10, 18, 12, 24, 14, 14, 14, 16, 18, 14, 14, 14, 18, 80, 50, 16, 16, 16, 30],
-           page_header=head)
+           money_cols={3, 7, 8, 12}, widths=[8, 14, 10, 24, 12, 12, 12, 12, 16, 12, 12, 12, 14, 50, 30, 14, 14, 14, 24],
+           page_header=head, key_cols=3)
     sheet(wb, "Mandaty",
            ["Region", "Uznani członkowie", "Członkowie wg deklaracji", "Iloraz", "Mandaty",
             "Mandaty wg deklaracji", "Zasada"],
@@ -47,8 +48,9 @@ def write_delegates_workbook(con: duckdb.DuckDBPyConnection, path: Path) -> Path
                           difference FROM remittance_check ORDER BY paid_in, region_id""").fetchall(),
            money_cols={4, 5, 6}, widths=[10, 18, 12, 12, 16, 20, 14], page_header=head)
     sheet(wb, "Wyjątki", ["Plik", "Wiersz", "Region", "Kod", "Co poprawić"],
-           con.execute("""SELECT source, "row", region_id, reason_code, message FROM delegate_exceptions
-                          ORDER BY source, "row" """).fetchall(),
+           [(*r[:3], reason_label(r[3]), r[4]) for r in con.execute(
+               """SELECT source, "row", region_id, reason_code, message FROM delegate_exceptions
+                  ORDER BY source, "row" """).fetchall()],
            money_cols=set(), widths=[20, 8, 10, 16, 120], page_header=head)
     wb.save(path)
     return path
@@ -57,7 +59,7 @@ def write_delegates_workbook(con: duckdb.DuckDBPyConnection, path: Path) -> Path
 def summary_text(run) -> str:
     r = run.state["result"]
     reduced = [v for v in r.verification if v["verdict"] == "reduced"]
-    lines = [f"Weryfikacja delegatów: zweryfikowano {len(r.verification)} wierszy region × województwo, "
+    lines = [f"Weryfikacja delegatów: zweryfikowano {count(len(r.verification), 'wiersz')} region × województwo, "
              f"zmniejszono {len(reduced)}, wyjątki: {len(r.issues)}"]
     for v in reduced:
         lines.append(f"  {v['region_id']} {v['voivodeship']} {v['paid_in']}: zadeklarowano "

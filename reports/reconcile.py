@@ -10,6 +10,7 @@ import duckdb
 
 from reports.xlsx import new_workbook, safe_name, sheet
 from transforms.money import format_pl
+from transforms.polish import count, reason_label
 
 STATUS_PL = {"paid": "zapłacono", "late": "po terminie", "short": "niedopłata", "over": "nadpłata",
              "missing": "brak wpłaty"}
@@ -46,14 +47,14 @@ def write_reconcile_workbooks(con: duckdb.DuckDBPyConnection, res, output: Calla
           con.execute("""SELECT statement, entry, booking_date, amount, account, counterparty, title, unmatched_reason
                          FROM bank_credits WHERE reconciled_for = ? AND scope = ? AND unmatched_reason IS NOT NULL
                          ORDER BY statement, entry""", p).fetchall(),
-          money_cols={3}, widths=[20, 8, 12, 14, 30, 30, 40, 80], page_header=head)
+          money_cols={3}, widths=[16, 8, 11, 12, 30, 22, 30, 36], page_header=head, key_cols=2)
     if not national:
         sheet(wb, "Do przekazania", ["Region", "Odbiorca", "Kwota", "Termin"],
               [(f["region_id"], f["payee_label"], f["amount"], f["due_on"]) for f in res.forwards],
               money_cols={2}, widths=[10, 34, 14, 12], page_header=head)
     if res.issues:
         sheet(wb, "Wyjątki", ["Plik", "Wiersz", "Kod", "Co poprawić"],
-              [(i.source, i.row, i.reason_code, i.message) for i in res.issues],
+              [(i.source, i.row, reason_label(i.reason_code), i.message) for i in res.issues],
               money_cols=set(), widths=[24, 8, 20, 120], page_header=head)
     path = output(workbook_name(res.period, scope, level_label))
     wb.save(path)
@@ -80,7 +81,7 @@ def summary_text(run) -> str:
     scope, level_label = run.state.get("scope", "regiony"), run.state["inputs"].get("level_label")
     lines = [f"Uzgodnienie do {r.period} ({scope_label(scope, level_label)}): wpływów {len(credits)}, {format_pl(sum(c['amount'] for c in credits))}; "
              f"przypisano {format_pl(sum(m['amount'] for m in r.matches))}, nieprzypisane "
-             f"{format_pl(sum(u['amount'] for u in r.unmatched))} w {len(r.unmatched)} wpływach",
+             f"{format_pl(sum(u['amount'] for u in r.unmatched))} w {count(len(r.unmatched), 'wpływie')}",
              "  przelewy: " + ", ".join(f"{STATUS_PL.get(k, k)} {v}" for k, v in sorted(counts.items()))]
     for s in r.status:
         if s["status"] != "paid":

@@ -7,6 +7,7 @@ import duckdb
 
 from reports.xlsx import new_workbook, sheet
 from transforms.money import format_pl
+from transforms.polish import reason_label
 from transforms.salary_caps import TOTAL, CapRules
 
 
@@ -28,11 +29,12 @@ def write_salary_caps_workbook(con: duckdb.DuckDBPyConnection, period: str, rule
            "Przekroczenie", "Limit wg limitu przewodniczącego", "Podstawa (przepis)"],
           [(r[0], body.get(r[1], r[1]), r[2], function.get(r[3], r[3]),
             r[4], r[5], r[6], r[7], r[8], r[9], r[10], "tak" if r[11] else "nie", r[12]) for r in rows],
-          money_cols={5, 6, 8, 9, 10}, widths=[12, 22, 12, 28, 10, 16, 16, 8, 14, 14, 14, 14, 100], page_header=head)
+          money_cols={5, 6, 8, 9, 10}, widths=[12, 20, 10, 22, 10, 14, 14, 8, 12, 12, 12, 12, 50], page_header=head)
     sheet(wb, "Wyjątki", ["Plik", "Wiersz", "Osoba", "Kod", "Co poprawić"],
-          con.execute("""SELECT source, "row", person_id, reason_code, message FROM salary_cap_exceptions
-                         WHERE period = ? ORDER BY "row" """, [period]).fetchall(),
-          money_cols=set(), widths=[20, 8, 12, 14, 120], page_header=head)
+          [(*r[:3], reason_label(r[3]), r[4]) for r in con.execute(
+              """SELECT source, "row", person_id, reason_code, message FROM salary_cap_exceptions
+                 WHERE period = ? ORDER BY "row" """, [period]).fetchall()],
+          money_cols=set(), widths=[20, 8, 12, 24, 60], page_header=head)
     wb.save(path)
     return path
 

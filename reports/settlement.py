@@ -13,10 +13,9 @@ import duckdb
 
 from transforms.errors import text as note_text
 from transforms.money import format_pl, from_decimal
+from transforms.polish import MONTHS_PL as MONTHS, cite, count, date_pl, month_pl  # noqa: F401 (MONTHS: reports.statement)
 from transforms.rulebook import Rules
 
-MONTHS = ("styczeń", "luty", "marzec", "kwiecień", "maj", "czerwiec", "lipiec", "sierpień", "wrzesień",
-          "październik", "listopad", "grudzień")
 
 
 @dataclass
@@ -57,7 +56,7 @@ class Settlement:
 
     @property
     def month(self) -> str:
-        return f"{MONTHS[int(self.period[5:]) - 1]} {self.period[:4]}"
+        return month_pl(self.period)
 
 
 def nrb(iban: str | None) -> str | None:
@@ -161,30 +160,32 @@ def rows(s: Settlement) -> list[tuple]:
     if not s.payments:
         out.append(("Nic do przelania w tym miesiącu", None, None))
     for pay in s.payments:
+        # the amount owed on a line of its own: a wrapped amount ('1' | '221,52 zł') would misread
         basis = "z otrzymanych składek (004 §10)" + (
-            f"; od należnych byłoby {format_pl(pay.owed)}" if pay.owed is not None and pay.owed != pay.amount else "")
+            f";\nod należnych byłoby {format_pl(pay.owed)}" if pay.owed is not None and pay.owed != pay.amount else "")
         out += [("Kwota", pay.amount, basis), ("Odbiorca", pay.payee, None),
                 ("Rachunek", pay.account or "— brak w regions.csv; zapytaj odbiorcę", None),
                 ("Tytuł przelewu", pay.title, None), ("Termin", pay.due_on, "004 §10")]
         if pay.nominal_due_on is not None:
-            out.append(("Termin przesunięty", f"z {pay.nominal_due_on}", pay.moved_because or None))
+            out.append(("Termin przesunięty", f"z {date_pl(pay.nominal_due_on)}", pay.moved_because or None))
         out.append((None, None, None))
     for month, moved, reason in s.corrections:
         out.append((f"w tym korekta za {month}", moved, reason))
     out += [("SKŁADKI", None, None), ("Członkowie ze składką", s.members, None)]
-    out += [(f"Składki: {label}", dues, f"{n} czł.") for label, n, dues in s.categories]
+    out += [(f"Składki: {label}", dues, count(n, "członek")) for label, n, dues in s.categories]
     if s.unchecked:
         out.append((f"Składki: w tym {note_text('notes', 'dues_by_employer')}", sum(a for _, _, a in s.unchecked),
-                    f"{sum(n for _, n, _ in s.unchecked)} czł. (RULES.md §13)"))
+                    f"{count(sum(n for _, n, _ in s.unchecked), 'członek')} (RULES.md §13)"))
     out += [("Podwyższenie (zostaje w jednostce)", s.surcharge, None), ("Razem składki", s.total, None),
             (None, None, None), ("PODZIAŁ", None, None)]
     out += [(label, amount, None) for label, amount in s.split]
     if s.employers:
         out += [(None, None, None), ("RÓŻNICE W POTRĄCENIACH PRACODAWCÓW", None, None)]
-        out += [(source, diff, f"różnice u {differing} z {n} członków") for source, n, differing, diff in s.employers]
+        out += [(source, diff, f"różnice u {differing} z {count(n, 'członka')}")
+                for source, n, differing, diff in s.employers]
     if s.unchecked:
         out += [(None, None, None), (UNCHECKED_SECTION, None, None)]
-        out += [(source, amount, f"{note_text('notes', 'deduction_unchecked')} ({n} czł.)")
+        out += [(source, amount, f"{note_text('notes', 'deduction_unchecked')} ({count(n, 'członek')})")
                 for source, n, amount in s.unchecked]
     return out
 
@@ -213,51 +214,91 @@ def is_money(label: str | None, value, section: str) -> bool:
 
 
 def write_pdf(s: Settlement, path: Path, font_folder: Path) -> Path:
-    """One A4 page (fpdf2, DejaVu Sans embedded: every Polish letter, no system font)."""
+    """One A4 page (fpdf2, DejaVu Sans embedded: every Polish letter, no system font). Every text
+    wraps inside its column (a long unit name, title or note is never clipped or run off the page);
+    a page that would still overflow is laid out again a little smaller, so it stays one page."""
     from fpdf import FPDF
-    pdf = FPDF(format="A4")
-    pdf.set_auto_page_break(False)
-    pdf.add_font("DejaVu", "", str(font_folder / "DejaVuSans.ttf"))
-    pdf.add_font("DejaVu", "B", str(font_folder / "DejaVuSans-Bold.ttf"))
-    pdf.set_title(f"Rozliczenie {s.unit_id} {s.period}")
-    pdf.add_page()
+    for scale in (1.0, 0.92, 0.84, 0.76, 0.68):
+        pdf = FPDF(format="A4")
+        pdf.set_auto_page_break(False)
+        pdf.add_font("DejaVu", "", str(font_folder / "DejaVuSans.ttf"))
+        pdf.add_font("DejaVu", "B", str(font_folder / "DejaVuSans-Bold.ttf"))
+        pdf.set_title(f"Rozliczenie {s.unit_id} {s.period}")
+        pdf.add_page()
+        if _settlement_page(pdf, s, scale) <= pdf.h - 47:
+            break
+    _signatures(pdf, s)
+    pdf.output(str(path))
+    return path
+
+
+LABEL_W, VALUE_W = 70, 60         # mm; the note takes the rest of the line
+
+
+def _line(pdf, h: float, cells: list[tuple]) -> None:
+    """One line of the page: (width, text, align, style, size) cells side by side, each wrapped
+    in its own width (0: to the right margin); the next line starts below the tallest. Small
+    print (a note) wraps at a line height to match its size."""
+    top, x, bottom = pdf.get_y(), pdf.l_margin, pdf.get_y()
+    largest = max(size for *_, size in cells)
+    for width, text, align, style, size in cells:
+        pdf.set_font("DejaVu", style, size)
+        pdf.set_xy(x, top)
+        w = width or pdf.w - pdf.r_margin - x
+        pdf.multi_cell(w, h * size / largest if size < largest else h, text, align=align, new_x="LMARGIN",
+                       new_y="NEXT")
+        bottom, x = max(bottom, pdf.get_y()), x + w
+    pdf.set_y(bottom)
+
+
+def _settlement_page(pdf, s: Settlement, k: float) -> float:
+    """The settlement's lines from the top of the page at scale ``k``; returns where they end."""
     section = ""
     for i, (label, value, note) in enumerate(rows(s)):
+        label = cite(label) if label else label
+        note = cite(note) if isinstance(note, str) else note
         if label is None:
-            pdf.ln(3)
+            pdf.ln(3 * k)
             continue
         if is_status(label):           # the month's state: a draft and what is missing in red
             red = label.startswith((DRAFT, MISSING, "• "))
             pdf.set_text_color(*((190, 0, 0) if red else (0, 110, 40)))
-            pdf.set_font("DejaVu", "B" if not label.startswith("• ") else "", 10 if not label.startswith("• ") else 9)
-            pdf.multi_cell(0, 5.5, label, new_x="LMARGIN", new_y="NEXT")
+            bullet = label.startswith("• ")
+            pdf.set_font("DejaVu", "" if bullet else "B", (9 if bullet else 10) * k)
+            pdf.multi_cell(0, 5.5 * k, label, new_x="LMARGIN", new_y="NEXT")
             pdf.set_text_color(0, 0, 0)
             continue
         if label.startswith("w tym korekta"):      # a correction of an approved month, its reason wrapped
-            pdf.set_font("DejaVu", "", 10)
-            pdf.cell(70, 5.5, label)
-            pdf.cell(70, 5.5, ("+" if value > 0 else "") + format_pl(value), align="R", new_x="LMARGIN", new_y="NEXT")
-            pdf.set_font("DejaVu", "", 8)
-            pdf.multi_cell(0, 4.5, note or "", new_x="LMARGIN", new_y="NEXT")
+            _line(pdf, 5.5 * k, [(LABEL_W, label, "L", "", 10 * k),
+                                 (VALUE_W, ("+" if value > 0 else "") + format_pl(value), "R", "", 10 * k)])
+            pdf.set_font("DejaVu", "", 8 * k)
+            pdf.multi_cell(0, 4.5 * k, note or "", new_x="LMARGIN", new_y="NEXT")
             continue
         if value is None and note is None or i < 3:
-            size = 15 if i == 0 else 12 if i < 3 else 11
+            size = (15 if i == 0 else 12 if i < 3 else 11) * k
             pdf.set_font("DejaVu", "B", size)
             if i >= 3:
                 section = label
                 pdf.set_fill_color(48, 84, 150)
                 pdf.set_text_color(255, 255, 255)
-            pdf.cell(0, 8 if i < 3 else 7, label + (f"   ({note})" if note else ""), new_x="LMARGIN", new_y="NEXT",
-                     fill=i >= 3)
+            pdf.multi_cell(0, (8 if i < 3 else 7) * k, label + (f"   ({note})" if note else ""), new_x="LMARGIN",
+                           new_y="NEXT", fill=i >= 3)
             pdf.set_text_color(0, 0, 0)
             continue
         big = section == "DO PRZELANIA"
-        pdf.set_font("DejaVu", "B" if big else "", 11 if big else 10)
-        pdf.cell(70, 6.5 if big else 5.5, label)
-        text = format_pl(value) if is_money(label, value, section) else str(value)
-        pdf.cell(70, 6.5 if big else 5.5, text, align="R" if is_money(label, value, section) else "L")
-        pdf.set_font("DejaVu", "", 8)
-        pdf.cell(0, 6.5 if big else 5.5, note or "", new_x="LMARGIN", new_y="NEXT")
+        money = is_money(label, value, section)
+        text = format_pl(value) if money else date_pl(value) if isinstance(value, date) else str(value)
+        size, style = (11 if big else 10) * k, "B" if big else ""
+        # a money amount is right-aligned with a gap before the note; a text without a note (a name, an
+        # account number, a transfer title) has the whole rest of the line
+        cells = [(LABEL_W, label, "L", style, size)]
+        cells += ([(VALUE_W, text, "R" if money else "L", style, size), (3, "", "L", "", size),
+                   (0, note or "", "L", "", 8 * k)] if note or money else [(0, text, "L", style, size)])
+        _line(pdf, (6.5 if big else 5.5) * k, cells)
+    return pdf.get_y()
+
+
+def _signatures(pdf, s: Settlement) -> None:
     pdf.set_y(-45)
     pdf.set_font("DejaVu", "", 9)
     for who in ("Skarbnik", "Przewodniczący"):
@@ -269,8 +310,6 @@ def write_pdf(s: Settlement, path: Path, font_folder: Path) -> Path:
     pdf.set_font("DejaVu", "", 7)
     pdf.cell(0, 5, f"skladki — rozliczenie {s.unit_id} za {s.period}; kwoty z zamknięcia zapisanego w bazie danych",
              align="C")
-    pdf.output(str(path))
-    return path
 
 
 def correction_note(con: duckdb.DuckDBPyConnection, rules: Rules, unit_id: str, period: str, path: Path,

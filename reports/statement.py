@@ -10,6 +10,7 @@ import polars as pl
 from reports.settlement import MONTHS
 from reports.xlsx import new_workbook, safe_name, sheet
 from transforms.money import format_pl
+from transforms.polish import plural_pl
 from transforms.statement import Limit
 
 
@@ -43,7 +44,9 @@ def _note(r: dict) -> str | None:
     if not r["total"]:
         notes.append("brak wpłat w roku")
     if r["assumed"]:
-        notes.append(f"miesiące {r['assumed']}: wpływy przyjęte (brak danych o wpłatach)")
+        n = len([m for m in str(r["assumed"]).replace(";", ",").split(",") if m.strip()])
+        notes.append(f"{plural_pl(n, 'miesiąc', 'miesiące', 'miesięcy')} {r['assumed']}: wpływy przyjęte "
+                     "(brak danych o wpłatach)")
     return "; ".join(notes) or None
 
 
@@ -62,7 +65,9 @@ def _pdf(group: pl.DataFrame, year: int, limit: Limit | None, names: dict[str, s
         pdf.set_font("DejaVu", "", 10)
         pdf.multi_cell(0, 5.5, f"{unit_name} ({unit_id})", new_x="LMARGIN", new_y="NEXT")
         who = names.get(r["member_id"])
-        pdf.cell(0, 7, f"Członek nr {r['member_id']}" + (f": {who}" if who else ""), new_x="LMARGIN", new_y="NEXT")
+        # a long name wraps inside the page (issue 26), never runs off it
+        pdf.multi_cell(0, 7, f"Członek nr {r['member_id']}" + (f": {who}" if who else ""), new_x="LMARGIN",
+                       new_y="NEXT")
         pdf.ln(3)
         pdf.set_font("DejaVu", "B", 10)
         pdf.cell(60, 6.5, "Miesiąc")

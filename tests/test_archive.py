@@ -53,7 +53,7 @@ def test_a_changed_stored_figure_is_reported_by_replay(tmp_path):
     con.execute("UPDATE dues SET total = total + 0.01 WHERE member_id = 'M0000253' AND period = '2026-10'")
     con.close()
     res = CliRunner().invoke(app, ["replay", "--run", october, "--db", str(db)])
-    assert res.exit_code == 1 and "dues: 1 wierszy innych w powtórzeniu, 1 w bazie" in res.output
+    assert res.exit_code == 1 and "dues: 1 wiersz innych w powtórzeniu, 1 w bazie" in res.output
 
 
 def test_export_gives_the_exact_files_and_a_manifest_and_a_rerun_stores_nothing_twice(tmp_path):

@@ -23,8 +23,8 @@ def test_demo_member_with_the_jubilee_award(tmp_path):
     assert res.exit_code == 0, res.output
     lines = res.output.splitlines()
     award = [ln for ln in lines if "jubilee_award" in ln and "2026-09" not in ln]
-    assert award == ["  income/huta_lista_plac_2026-10.csv, wiersz 32: jubilee_award 11 036,02 zł — pominięty: "
-                     "składnik poza podstawą (004 §1 ust. 1 pkt 1)"]
+    assert award == ["  income/huta_lista_plac_2026-10.csv, wiersz 32: nagroda jubileuszowa (jubilee_award) 11 036,02 zł — pominięty: "
+                     "składnik poza podstawą (Uchwała nr 5 XIX KZD §1 ust. 1 pkt 1)"]
     assert "Podstawa: 8 055,03 zł" in lines
     assert "Wyliczenie: 8 055,03 zł × 0,82 % = 66,05125 zł → 66,05 zł (zaokrąglenie połówkowe w górę)" in lines
     assert any("potrącenie pracodawcy 156,55 zł" in ln for ln in lines)
@@ -57,7 +57,8 @@ def test_unit_explanation_shows_every_step_and_the_transfer(tmp_path):
     assert close_plain("2026-10", settings.DEMO_INBOX, db, unit_workbooks=False).ok
     res = CliRunner().invoke(app, ["explain", "--unit", "SL-0002", "--period", "2026-10", "--db", str(db)])
     assert res.exit_code == 0, res.output
-    assert "Podział składek należnych: D = 3 049,68 zł (004 §3 ust. 1)" in res.output
+    # issue 26: the citation as the union names it on the terminal (the stored record keeps 004 §3 ust. 1)
+    assert "Podział składek należnych: D = 3 049,68 zł (Uchwała nr 5 XIX KZD §3 ust. 1)" in res.output
     assert "jednostka → region: 3 049,68 zł × 40 % = 1219,872 zł → 1 219,87 zł" in res.output
     assert "Przelew do: region 1 187,36 zł (od należnych 1 219,87 zł), termin 2026-11-20" in res.output
 
@@ -78,5 +79,5 @@ def test_issue_25_the_transfer_deadline_moved_off_a_sunday_is_explained(tmp_path
     assert close_plain("2026-11", inbox, db, unit_workbooks=False).ok
     res = CliRunner().invoke(app, ["explain", "--unit", "U1", "--period", "2026-11", "--db", str(db)])
     assert res.exit_code == 0, res.output
-    assert ("termin 2026-12-21 (004 §10: do 20. dnia następnego miesiąca; 20 grudnia 2026 to niedziela — "
+    assert ("termin 2026-12-21 (Uchwała nr 5 XIX KZD §10: do 20. dnia następnego miesiąca; 20 grudnia 2026 to niedziela — "
             "Kodeks cywilny art. 115)") in res.output

@@ -336,7 +336,7 @@ def test_a_second_employers_missing_file_makes_the_month_incomplete_a_renamed_ex
     close(P2, inbox, db)
     missing = scalar(db, "SELECT missing FROM unit_months WHERE period = ?", [P2])
     assert missing == ("brak pliku pracodawcy: w 2026-09 był income/poczta_2026-09.csv, za 2026-10 nie ma dochodu "
-                       "z tego pliku (1 czł.: U1-A)")
+                       "z tego pliku (1 członek: U1-A)")
     from flows import settings
     demo = tmp_path / "demo.duckdb"
     close(P1, settings.DEMO_INBOX, demo)

@@ -156,7 +156,8 @@ def test_issue_26_the_unit_workbook_shows_every_problem_of_the_unit(tmp_path):
     units = tmp_path / "out" / "jednostki"
 
     gd = sheet_rows(units / "skladki_GD-0001_2026-10.xlsx", "Wyjątki")
-    blocked = [r for r in gd if "M0000011" in r and "bad_member" in r]
+    # issue 26: the code beside its Polish label
+    blocked = [r for r in gd if "M0000011" in r and "błędny wiersz członka (bad_member)" in r]
     assert len(blocked) == 1 and "Monika Jakubowska" in blocked[0]
     assert "PESEL '[PESEL ukryty]' jest niepoprawny" in next(c for c in blocked[0] if c and "PESEL" in str(c))
     assert not any("M0000011" in (r[2] or "") for r in sheet_rows(units / "skladki_GD-0001_2026-10.xlsx",
@@ -166,7 +167,7 @@ def test_issue_26_the_unit_workbook_shows_every_problem_of_the_unit(tmp_path):
     deducted = [r for r in sl if any("potrącił tej osobie składkę związkową 32,80 zł" in str(c) for c in r)]
     assert len(deducted) == 1, sl
     row = deducted[0]
-    assert row[0] == "income/huta_lista_plac_2026-10.csv" and row[4] == "unknown_member"
+    assert row[0] == "income/huta_lista_plac_2026-10.csv" and row[4] == "nieznany członek (unknown_member)"
     assert "pesel '[PESEL ukryty]'" in row[5] and "osoba spoza members.csv" in row[6]
     assert "02271409867" not in str(sl) and "2271409867" not in str(sl)
     # a line of an unknown member number in a file listing several units' members reaches each of them

@@ -42,7 +42,8 @@ def test_issue_15_money_reaches_the_file_as_exact_digits_and_pages_print_as_befo
     ws = load_workbook(tmp_path / "x.xlsx")["A"]
     assert ws["A5"].value == 12345678901.32 and ws["B5"].value == "Razem" and ws["B5"].font.b
     assert ws.oddHeader.center.text == "Jednostka A&&B — 2026-10" and ws.oddFooter.center.text == "Strona &P z &N"
-    assert ws.print_title_rows == "$1:$1" and ws.page_setup.paperSize == 9 and ws.page_setup.orientation == "landscape"
+    # issue 26: a narrow sheet prints portrait (a wide one landscape: test_issue_26_… below)
+    assert ws.print_title_rows == "$1:$1" and ws.page_setup.paperSize == 9 and ws.page_setup.orientation == "portrait"
 
 
 def test_issue_15_a_large_workbook_is_written_row_by_row_with_the_same_cells(tmp_path):
@@ -54,3 +55,36 @@ def test_issue_15_a_large_workbook_is_written_row_by_row_with_the_same_cells(tmp
     ws = load_workbook(tmp_path / "x.xlsx", read_only=True)["Duży"]
     last = list(ws.iter_rows(min_row=LARGE_ROWS + 2, max_row=LARGE_ROWS + 3, values_only=True))
     assert last == [(f"=M{LARGE_ROWS}", LARGE_ROWS / 100), ("Razem", sum(range(LARGE_ROWS + 1)) / 100)]
+
+
+# ---------------------------------------------------------------- issue 26: every sheet prints legibly on A4
+
+def _printed(tmp_path, headers, rows, widths, money_cols=frozenset(), **kw):
+    wb = new_workbook()
+    sheet(wb, "A", headers, rows, money_cols=set(money_cols), widths=widths, **kw)
+    wb.save(tmp_path / "x.xlsx")
+    return load_workbook(tmp_path / "x.xlsx")["A"]
+
+
+def test_issue_26_a_wide_sheet_prints_landscape_as_wide_as_the_page_with_its_header_on_every_page(tmp_path):
+    ws = _printed(tmp_path, ["Plik", "Wiersz", "Nr członka", "Kod", "Co poprawić"],
+                  [("income/a.csv", 3, "M1", "brak dochodu (missing_income)", "długi opis " * 30)], [24, 8, 14, 24, 120])
+    assert ws.page_setup.orientation == "landscape" and ws.page_setup.paperSize == 9
+    assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToWidth in (None, 1)
+    assert ws.page_setup.fitToHeight == 0 and ws.print_title_rows == "$1:$1"
+    # the long text wraps in a column no wider than 60 characters instead of shrinking the print
+    assert ws["E2"].alignment.wrap_text and ws.column_dimensions["E"].width <= 61
+
+
+def test_issue_26_a_number_never_touches_the_column_before_it(tmp_path):
+    """Users read '0' and '7 000,84 zł' side by side as '07 000,84': a number column is as wide as
+    its widest number (as shown) plus two characters."""
+    ws = _printed(tmp_path, ["Członkowie", "Kwota"], [(0, 700084), (12, 123456789)], [4, 6], money_cols={1})
+    assert ws.column_dimensions["B"].width >= len("1 234 567,89 zł") + 2
+    assert ws.column_dimensions["A"].width >= 4
+
+
+def test_issue_26_a_sheet_too_wide_for_one_legible_page_prints_two_pages_wide_with_its_key_repeated(tmp_path):
+    headers = ["Jednostka"] + [f"Kolumna {i}" for i in range(30)]
+    ws = _printed(tmp_path, headers, [("SL-0001", *range(30))], [12] + [14] * 30)
+    assert ws.page_setup.fitToWidth >= 2 and ws.print_title_cols == "$A:$A"

@@ -13,6 +13,7 @@ from datetime import date
 from transforms.deadlines import DeadlineShift
 from transforms.errors import text
 from transforms.money import format_pl, grosze, parse_amount
+from transforms.polish import with_code
 
 
 def add_months(d: date, months: int) -> date:
@@ -101,10 +102,12 @@ def decide(claim: Claim, history: list[dict], unit: dict | None, rules: dict | N
         return refuse("no_rules", rulebook=unit["rulebook"] if unit else "?")
     kind = rules["kinds"].get(claim.kind)
     if kind is None:
-        return refuse("unknown_kind", kind=claim.kind, known=", ".join(rules["kinds"]))
+        return refuse("unknown_kind", kind=claim.kind,
+                      known=", ".join(with_code(k.get("label"), code) for code, k in rules["kinds"].items()))
     if claim.relation not in kind["relations"]:
         return refuse("relation_not_covered", relation=claim.relation, label=kind["label"], source=kind["source"],
-                      covered=", ".join(kind["relations"]))
+                      covered=", ".join(with_code(rules.get("relation_labels", {}).get(r), r)
+                                        for r in kind["relations"]))
     period = member_on(history, claim.event_date)
     if period is None:
         return refuse("not_a_member", day=claim.event_date, source=kind["source"])

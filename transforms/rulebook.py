@@ -149,6 +149,13 @@ class RulebookVersion:
     def label(self) -> str:
         return f"{self.name}@{self.valid_from.isoformat()}"
 
+    @property
+    def title(self) -> str:
+        """The version as people read it: 'NSZZ „Solidarność”, od 1 stycznia 2006' (the id
+        ``label`` stays in stored records)."""
+        from transforms.polish import date_pl
+        return f"{self.union}, od {date_pl(self.valid_from)}"
+
     def cascade(self, sheltered: bool) -> Cascade:
         return self.split["sheltered" if sheltered else "normal"]
 
@@ -297,6 +304,12 @@ class Rules:
 
     def version(self, name: str) -> RulebookVersion:
         return self.versions[name]
+
+    def version_titles(self, ids: str) -> str:
+        """Stored version ids ('przerobka@2006-01-01, solidarnosc@2006-01-01') as people read them;
+        an id of a version not in force (an older run) is shown as it is."""
+        titles = {v.label: v.title for v in self.versions.values()}
+        return "; ".join(titles.get(i.strip(), i.strip()) for i in ids.split(",") if i.strip())
 
     @property
     def max_monthly_amount(self) -> int:
