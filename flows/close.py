@@ -63,7 +63,7 @@ def read(run: Run) -> None:
         from flows.archive import books_from
         run.state["books"] = books_from(Path(run.books).read_bytes())
     else:
-        run.state["books"] = load_books(run.database(), run.period, inbox_units(raw))
+        run.state["books"] = load_books(run.database(), run.period, inbox_units(raw), inbox_members(raw))
     run.state["started_at"] = datetime.now()
 
 
@@ -77,23 +77,37 @@ def inbox_units(raw) -> list[str]:
         if "unit_id" in raw.units.columns else []
 
 
-def load_books(con, period: str, units: list[str] | None = None) -> Books:
-    """What the members' accounts of these units carry into ``period``: the open items and credits
-    each unit's latest closed month before it left, and corrections already put into this month.
-    ``units``: the inbox's units (None: every unit)."""
+def inbox_members(raw) -> list[str]:
+    """The member ids named in the inbox's members.csv (as typed)."""
+    if "member_id" not in raw.members.columns:
+        return []
+    return raw.members["member_id"].drop_nulls().str.strip_chars().unique().to_list()
+
+
+def load_books(con, period: str, units: list[str] | None = None, members: list[str] | None = None) -> Books:
+    """What the members' accounts carry into ``period``: each member's open items and credit from
+    the latest month before it in which the member had an account (in whichever unit: a member who
+    moved brings them along), and corrections already put into this month for these units.
+    ``units``, ``members``: the inbox's (None: every unit, every member)."""
     names = store.table_names(con)
     books = Books()
     mine = "(CAST(? AS VARCHAR[]) IS NULL OR list_contains(?, unit_id))"
     if "member_ledger" in names:
         g = sql_grosze
-        prev = (f"WITH prev AS (SELECT unit_id, max(period) AS period FROM member_ledger WHERE period < ? AND {mine} "
-                "GROUP BY unit_id) ")
-        books.items = _frame(con, prev + f"SELECT period, member_id, unit_id, for_period, category, {g('dues_open')}, "
-                                         f"{g('surcharge_open')} FROM ledger_items JOIN prev USING (unit_id, period) "
-                                         "ORDER BY member_id, for_period", [period, units, units], ITEM_SCHEMA)
-        books.credits = dict(con.execute(prev + f"SELECT member_id, {g('credit')} FROM member_ledger "
-                                                "JOIN prev USING (unit_id, period) WHERE credit <> 0",
-                                         [period, units, units]).fetchall())
+        con.register("books_members", pl.DataFrame({"member_id": members or []}, schema={"member_id": pl.String}))
+        try:
+            pick = ("" if members is None else "AND member_id IN (SELECT member_id FROM books_members) ")
+            prev = (f"WITH prev AS (SELECT member_id, max(period) AS period FROM member_ledger WHERE period < ? {pick}"
+                    "GROUP BY member_id) ")
+            books.items = _frame(con, prev + f"SELECT period, member_id, unit_id, for_period, category, "
+                                             f"{g('dues_open')}, {g('surcharge_open')} FROM ledger_items "
+                                             "JOIN prev USING (member_id, period) ORDER BY member_id, for_period",
+                                 [period], ITEM_SCHEMA)
+            books.credits = dict(con.execute(prev + f"SELECT member_id, {g('credit')} FROM member_ledger "
+                                                    "JOIN prev USING (member_id, period) WHERE credit <> 0",
+                                             [period]).fetchall())
+        finally:
+            con.unregister("books_members")
         books.received_units = {u for (u,) in con.execute(
             f"SELECT DISTINCT unit_id FROM member_ledger WHERE period < ? AND basis = 'received' AND {mine}",
             [period, units, units]).fetchall()}
@@ -193,13 +207,19 @@ def _save(run: Run, result, con) -> None:
               "employer_claims": result.employer_claims, "adjustments_in_force": result.adjustments_in_force,
               "dues_derivation": result.derivation, "income_lines": result.income_lines,
               "split_steps": result.split_steps, "memberships": result.memberships,
-              "unit_exceptions": result.unit_exceptions.with_columns(scope=pl.lit(scope_text))}
+              # which unit's treasurer sees a finding: only this close's units (closing one unit never
+              # writes into another unit's month)
+              "unit_exceptions": result.unit_exceptions.filter(pl.col("unit_id").is_in(scope))
+              .with_columns(scope=pl.lit(scope_text))}
+    drafts = [u for u in scope if u not in approved]
     for table in UNIT_TABLES:
-        store.replace_units(con, table, frames[table], period, scope)
+        if table == "units":      # an approved month keeps the register its transfers were made with
+            store.replace_units(con, table, frames[table].filter(pl.col("unit_id").is_in(drafts)), period, drafts)
+        else:
+            store.replace_units(con, table, frames[table], period, scope)
     regions = result.regions.with_columns(period=pl.lit(period))
     store.replace_units(con, "regions", regions, period, regions["region_id"].to_list())
     # the settlement: a draft's is replaced; an approved month's stays (its corrections are made above)
-    drafts = [u for u in scope if u not in approved]
     store.ensure(con, "settlement")
     con.execute("DELETE FROM settlement WHERE period = ? AND basis <> 'correction' AND list_contains(?, unit_id)",
                 [period, drafts])

@@ -11,9 +11,10 @@ incomplete when expected inputs are missing, corrected in the open once approved
   with their reason.
 - **Incomplete** (decided here, documented in docs/months.md and docs/poradnik_skarbnika.md): a unit's month is
   incomplete when (1) a member who owes dues from income has no income line (``missing_income``),
-  or (2) an employer's file is missing: every member it brought income for in the unit's previous
-  closed month (who owes dues now) has no income from it this month and income from fewer files
-  than then (a member working for two employers whose second file did not come counts). Files are
+  or (2) an employer's file is missing: every member it brought regular pay for (the components of
+  data/months.toml) in the unit's previous closed month, and who owes dues now, has no regular pay
+  from it this month and from fewer files than then (a member working for two employers whose second
+  file did not come counts; a one-off bonus list is not expected again). Files are
   the same employer's when their names are equal apart from their digits
   (``huta_lista_plac_2026-09.csv`` and ``huta_lista_plac_2026-10.csv``); a file counts when it
   holds income of the month closed (last month's file left in the inbox does not); an employer
@@ -26,17 +27,25 @@ incomplete when expected inputs are missing, corrected in the open once approved
 from __future__ import annotations
 
 import re
+import tomllib
 from datetime import datetime
+from functools import lru_cache
 
 import polars as pl
 
-from flows import store
+from flows import settings, store
 from transforms.polish import count
 
 
 def employer_key(source: str) -> str:
     """The same employer's file in any month: its name with every run of digits as '#'."""
     return re.sub(r"\d+", "#", source.lower())
+
+
+@lru_cache(maxsize=1)
+def regular_components() -> list[str]:
+    """The components whose file is expected every month (data/months.toml)."""
+    return list(tomllib.loads((settings.DATA / "months.toml").read_text(encoding="utf-8"))["regular_components"])
 
 
 def stored_months(con, period: str, units: list[str]) -> dict[str, dict]:
@@ -77,12 +86,14 @@ def missing_inputs(con, result, units: list[str]) -> dict[str, list[str]]:
         return out
     considered = pl.concat([result.dues.select("member_id"), missing.select("member_id")])
     key = pl.col("source").str.to_lowercase().str.replace_all(r"\d+", "#").alias("key")
-    now = (result.income_lines.lazy().filter(pl.col("line_period") == result.period)
+    regular = pl.col("component").cast(pl.String).is_in(regular_components())
+    now = (result.income_lines.lazy().filter((pl.col("line_period") == result.period) & regular)
            .select("member_id", pl.col("source").cast(pl.String)).unique().with_columns(key)
            .select("member_id", "key").unique().collect())
     rows = con.execute("SELECT DISTINCT i.unit_id, i.period, i.member_id, i.source FROM income_lines i "
                        "JOIN (SELECT unnest(?) AS unit_id, unnest(?) AS period) p USING (unit_id, period) "
-                       "WHERE i.line_period = i.period", [list(before), list(before.values())]).fetchall()
+                       "WHERE i.line_period = i.period AND list_contains(?, i.component)",
+                       [list(before), list(before.values()), regular_components()]).fetchall()
     last = (pl.DataFrame(rows, schema={c: pl.String for c in ("unit_id", "period", "member_id", "source")},
                          orient="row")
             .join(considered, on="member_id", how="semi").with_columns(key))

@@ -88,20 +88,22 @@ def write(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame, **key
 def replace_units(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame, period: str,
                   units: list[str]) -> None:
     """Replace one month's rows of these units only (RULES.md §13: a close covers its own units;
-    every other unit's rows stay as they were). ``frame`` holds only rows of these units, or rows
-    tied to no unit whose ``scope`` names them. A table with a ``scope`` column also loses its
-    rows of an earlier close of any of these units that no closed unit owns (no unit, or a unit whose
-    row was refused): they were that close's findings."""
+    every other unit's rows stay as they were). ``frame`` holds the new rows.
+
+    A table with a ``scope`` column (the units of the close that wrote the row) holds findings a
+    close may tie to no unit of its own (an unknown member, a refused unit row, a member of
+    another unit): a row is this close's to replace when it is about one of these units and was
+    written by a close of that unit, or when it is about none of its writer's units and its
+    writer closed any of these units."""
     t = TABLES[table]
     for stmt in t.ddl:
         con.execute(stmt)
     key = f'"{t.unit_key}"'
     where = f"list_contains($units, {key})"
     if any(c.name == "scope" for c in t.columns):
-        owned = ("" if "units" not in table_names(con) else
-                 f" AND {key} NOT IN (SELECT unit_id FROM units WHERE period = $period)")
-        where = (f"({where} OR (({key} IS NULL OR ({key} IS NOT NULL{owned})) AND "
-                 "list_has_any(string_split(coalesce(scope, ''), ','), $units)))")
+        writers = "string_split(coalesce(scope, ''), ',')"
+        where = (f"(({where} AND (scope IS NULL OR list_contains({writers}, {key}))) OR "
+                 f"(({key} IS NULL OR NOT list_contains({writers}, {key})) AND list_has_any({writers}, $units)))")
     con.execute(f"DELETE FROM {table} WHERE period = $period AND {where}", {"period": period, "units": units})
     _insert(con, table, frame)
 

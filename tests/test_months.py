@@ -368,3 +368,76 @@ def test_the_summary_shows_the_transfers_as_stored_to_the_grosz(tmp_path):
     title, rows = CLOSE.table(run)
     assert sorted(r["kwota"] for r in rows if r["płatnik"].endswith(tuple(r for r, _ in forwards))) == \
         sorted(format_pl(a) for _, a in forwards)
+
+
+# ------------------------------------------------------------------ found by an independent review
+
+def test_an_approved_month_closed_again_with_another_region_keeps_its_transfers_where_they_went(tmp_path):
+    """U1's September approved while in region R1; its units.csv then names R2 and a higher wage.
+    The approved transfer (to R1) and R1's forwards stay; R2 gets nothing for September."""
+    one, two, db = unit_inbox(tmp_path / "u1", "U1"), unit_inbox(tmp_path / "u2", "U2"), tmp_path / "s.duckdb"
+    close(P1, one, db)
+    close(P1, two, db)
+    cli("approve", "--period", P1, "--db", str(db), "--unit", "U1", "--by", "Skarbnik")
+    amounts = "SELECT payer_kind, payer_id, payee, amount FROM transfers WHERE period = ? ORDER BY ALL"
+    con = duckdb.connect(str(db), read_only=True)
+    before = con.execute(amounts, [P1]).fetchall()
+    con.close()
+    moved = unit_inbox(tmp_path / "moved", "U1", region="R2", wages={"A": "6000.00"}, changed_in=(P1,))
+    close(P1, moved, db)
+    con = duckdb.connect(str(db), read_only=True)
+    assert con.execute(amounts, [P1]).fetchall() == before
+    assert con.execute("SELECT count(*) FROM transfers WHERE period = ? AND 'R2' IN (payer_id, region_id)",
+                       [P1]).fetchone()[0] == 0
+    con.close()
+
+
+def test_a_member_who_moves_to_another_unit_brings_the_open_months_along(tmp_path):
+    """MOVER owes 41.00 in U1 in September, 20.00 deducted (21.00 open); in October he is in U2's
+    register with 62.00 deducted. Per-unit closes give the same money as one close of both."""
+    def inbox(root, month, unit_with_mover, deducted):
+        out = {}
+        for unit in ("U1", "U2"):
+            folder = unit_inbox(root / unit, unit, periods=(month,))
+            if unit == unit_with_mover:
+                with (folder / "members.csv").open("a", encoding="utf-8") as f:
+                    f.write(f"MOVER,{unit},employee,2020-01-01\n")
+                with (folder / "income" / f"{unit.lower()}.csv").open("a", encoding="utf-8") as f:
+                    f.write(f"{month},MOVER,wage,5000.00\n{month},MOVER,dues_deducted,{deducted}\n")
+            out[unit] = folder
+        return out
+    apart, together = tmp_path / "apart.duckdb", tmp_path / "together.duckdb"
+    for month, unit, deducted in ((P1, "U1", "20.00"), (P2, "U2", "62.00")):
+        units = inbox(tmp_path / month, month, unit, deducted)
+        close(month, units["U1"], apart)
+        close(month, units["U2"], apart)
+        close(month, merged_inbox(tmp_path / f"both-{month}", units["U1"], units["U2"]), together)
+    money = "SELECT period, payer_id, payee, amount FROM transfers ORDER BY ALL"
+    assert scalar(apart, f"SELECT list(t) FROM ({money}) t") == scalar(together, f"SELECT list(t) FROM ({money}) t")
+    assert scalar(apart, "SELECT arrears FROM member_ledger WHERE member_id = 'MOVER' AND period = ?", [P2]) == 0
+
+
+def test_a_finding_about_another_unit_stays_with_the_close_that_found_it(tmp_path):
+    """U1's members.csv names a member of U2 (refused: bad_member). Closing U1 writes nothing into
+    U2's month; closing U2 again does not remove U1's finding; closing U1 again keeps one copy."""
+    one, two, db = unit_inbox(tmp_path / "u1", "U1"), unit_inbox(tmp_path / "u2", "U2"), tmp_path / "s.duckdb"
+    with (one / "members.csv").open("a", encoding="utf-8") as f:
+        f.write("X-1,U2,employee,2020-01-01\n")
+    close(P1, two, db)
+    before = dump(db, ["U2"])
+    close(P1, one, db)
+    assert dump(db, ["U2"]) == before
+    close(P1, two, db)
+    close(P1, one, db)
+    assert scalar(db, "SELECT count(*) FROM exceptions WHERE member_id = 'X-1'") == 1
+
+
+def test_a_one_off_bonus_list_is_not_expected_again(tmp_path):
+    """September came with the regular payroll and a one-off bonus list; October with the regular
+    payroll only: the month is complete (data/months.toml: regular pay)."""
+    inbox, db = unit_inbox(tmp_path / "in", "U1"), tmp_path / "s.duckdb"
+    (inbox / "income" / "premia_2026-09.csv").write_text(
+        f"period,member_id,component,amount\n{P1},U1-A,bonus,1000.00\n{P1},U1-B,bonus,1000.00\n", encoding="utf-8")
+    close(P1, inbox, db)
+    close(P2, inbox, db)
+    assert scalar(db, "SELECT list(incomplete ORDER BY period) FROM unit_months") == [False, False]
