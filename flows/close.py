@@ -152,23 +152,29 @@ def choose_scope(run: Run, result) -> None:
     """The units whose month this close stores (RULES.md §13): the inbox's valid units, or those
     named with --unit; with ``only_complete`` (the scheduled close) the incomplete ones are left
     out and listed. What each unit's month is missing is worked out here."""
-    inbox_units = result.units["unit_id"].to_list()
+    valid = result.units["unit_id"].to_list()
     wanted = run.params.get("units")
     if wanted:
-        unknown = sorted(set(wanted) - set(inbox_units))
+        unknown = sorted(set(wanted) - set(valid))
         if unknown:
             raise UserError("units_not_in_inbox", units=", ".join(unknown), inbox=run.params["inbox"],
-                            known=", ".join(sorted(inbox_units)) or "—")
+                            known=", ".join(sorted(valid)) or "—")
         scope = sorted(set(wanted))
     else:
-        scope = sorted(inbox_units)
+        scope = sorted(valid)
     missing = months.missing_inputs(run.database(), result, scope)
+    # units named in units.csv whose row was refused: their month is not computed, and a draft of
+    # it stored earlier goes (never a stale amount beside this close's findings); not with --unit
+    refused = [] if wanted else sorted(set(inbox_units(run.state["raw"])) - set(valid))
     left_out = {}
     if run.params.get("only_complete"):
         left_out = {u: missing[u] for u in scope if missing.get(u)}
+        left_out |= {u: ["wiersz jednostki w units.csv odrzucony"] for u in refused}
         scope = [u for u in scope if u not in left_out]
-    run.state.update(scope=scope, missing={u: m for u, m in missing.items() if u in scope}, left_out=left_out)
-    if len(scope) != len(inbox_units):
+        refused = []
+    run.state.update(scope=scope, missing={u: m for u, m in missing.items() if u in scope}, left_out=left_out,
+                     refused=refused)
+    if len(scope) != len(valid):
         months.restrict(result, scope)
 
 
@@ -192,11 +198,17 @@ def _save(run: Run, result, con) -> None:
     scope, period = run.state["scope"], result.period
     before = months.stored_months(con, period, scope)
     approved = run.state["approved"] = sorted(u for u, m in before.items() if m["state"] == "approved")
-    if before:      # a draft closed again is replaced (kept in history); an approved month is corrected
-        keep_history(con, run_id, period, sorted(before))
+    refused = months.stored_months(con, period, run.state.get("refused", []))
+    gone = run.state["gone"] = sorted(u for u, m in refused.items() if m["state"] != "approved")
+    # what this close replaces: its units, drafts of refused units, findings about refused units
+    # that never had a month (an approved month of a refused unit stays as it was)
+    gone_too = gone + [u for u in run.state.get("refused", []) if u not in refused]
+    if before or gone:      # a draft closed again is replaced (kept in history); an approved month is corrected
+        keep_history(con, run_id, period, sorted(set(before) | set(gone)))
     if approved:
         reclose_report(con, run_id, result, approved)
-    scope_text = ",".join(scope)
+    # the units this close wrote for: its own and those named in units.csv whose row was refused
+    scope_text = ",".join(sorted(set(scope) | set(run.state.get("refused", []))))
     frames = {"dues": result.dues, "allocations": result.allocations,
               "exceptions": result.exceptions.with_columns(scope=pl.lit(scope_text)),
               "units": result.units.with_columns(period=pl.lit(period)),
@@ -214,15 +226,16 @@ def _save(run: Run, result, con) -> None:
     drafts = [u for u in scope if u not in approved]
     for table in UNIT_TABLES:
         if table == "units":      # an approved month keeps the register its transfers were made with
-            store.replace_units(con, table, frames[table].filter(pl.col("unit_id").is_in(drafts)), period, drafts)
+            store.replace_units(con, table, frames[table].filter(pl.col("unit_id").is_in(drafts)), period,
+                                drafts + gone)
         else:
-            store.replace_units(con, table, frames[table], period, scope)
+            store.replace_units(con, table, frames[table], period, scope + gone_too)
     regions = result.regions.with_columns(period=pl.lit(period))
     store.replace_units(con, "regions", regions, period, regions["region_id"].to_list())
     # the settlement: a draft's is replaced; an approved month's stays (its corrections are made above)
     store.ensure(con, "settlement")
     con.execute("DELETE FROM settlement WHERE period = ? AND basis <> 'correction' AND list_contains(?, unit_id)",
-                [period, drafts])
+                [period, drafts + gone])
     store.append(con, "settlement", result.settlement.filter((pl.col("basis") != "correction")
                                                              & pl.col("unit_id").is_in(drafts)))
     result.settlement = _stored(con, "settlement", period, "period, unit_id, level, amount, basis, corrects",
@@ -230,7 +243,7 @@ def _save(run: Run, result, con) -> None:
     retransfer(con, period)
     result.transfers = scoped_transfers(con, period, result.units)
     store.replace_units(con, "unit_months", months.month_rows(period, run_id, scope, before, run.state["missing"]),
-                        period, scope)
+                        period, scope + gone)
     from flows.archive import capture, used_files
     run.state["archived_bytes"] = capture(con, run_id, used_files(run.state["raw"], run.state["books"]),
                                           run.state.get("packed"))
@@ -238,7 +251,7 @@ def _save(run: Run, result, con) -> None:
         "run_id": run_id, "period": period, "started_at": run.state["started_at"],
         "finished_at": datetime.now(), "rulebook_version": result.rulebook_version,
         "rows_read": result.rows_read, "rows_used": result.rows_used, "rows_rejected": result.rows_rejected,
-        "rows_skipped": result.rows_skipped, "input_sha256": result.input_sha256, "units": scope_text,
+        "rows_skipped": result.rows_skipped, "input_sha256": result.input_sha256, "units": ",".join(scope),
         "recomputes": run.params.get("recomputes")}]))
 
 

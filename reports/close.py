@@ -458,6 +458,11 @@ def month_state_lines(run) -> list[str]:
     if approved:
         out.append(f"  zatwierdzone wcześniej, nie zmienione ({len(approved)}): {', '.join(sorted(approved))}; "
                    "różnice jako korekta w następnym otwartym miesiącu")
+    if s.get("gone"):
+        out.append(f"  wiersz w units.csv odrzucony — projekt miesiąca usunięty: {', '.join(s['gone'])}")
+    kept = sorted(set(s.get("refused", [])) - set(s.get("gone", [])))
+    if kept:
+        out.append(f"  wiersz w units.csv odrzucony — wcześniejsze zamknięcie bez zmian: {', '.join(kept)}")
     for month, units, _ in s.get("recomputed", []):
         out.append(f"  zamknięto ponownie {month} ({', '.join(units)}): z bieżących kont po tej zmianie")
     return out

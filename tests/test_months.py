@@ -441,3 +441,29 @@ def test_a_one_off_bonus_list_is_not_expected_again(tmp_path):
     close(P1, inbox, db)
     close(P2, inbox, db)
     assert scalar(db, "SELECT list(incomplete ORDER BY period) FROM unit_months") == [False, False]
+
+
+def test_a_unit_whose_row_is_refused_loses_its_draft_but_not_an_approved_month(tmp_path):
+    """units.csv names U1 and U2; U2's row then breaks (raised_pct 999: bad_unit). A draft of U2's
+    month goes (its members are blocked: no stale amount beside this close's findings); once U2's
+    month is approved, a close with its row broken leaves it as it was."""
+    inbox = merged_inbox(tmp_path / "both", unit_inbox(tmp_path / "u1", "U1"), unit_inbox(tmp_path / "u2", "U2"))
+    good = (inbox / "units.csv").read_text(encoding="utf-8")
+    db = tmp_path / "s.duckdb"
+    close(P1, inbox, db)
+    (inbox / "units.csv").write_text(good.replace("U2,Organizacja U2,R1,śląskie,false,100", "U2,Organizacja U2,R1,"
+                                                  "śląskie,false,999"), encoding="utf-8")
+    summary = close(P1, inbox, db)
+    assert "projekt miesiąca usunięty: U2" in summary
+    assert scalar(db, "SELECT list(DISTINCT unit_id ORDER BY unit_id) FROM dues") == ["U1"]
+    assert scalar(db, "SELECT list(unit_id) FROM unit_months") == ["U1"]
+    (inbox / "units.csv").write_text(good, encoding="utf-8")
+    close(P1, inbox, db)
+    cli("approve", "--period", P1, "--db", str(db), "--all", "--by", "Skarbnik")
+    approved = dump(db, ["U2"])
+    (inbox / "units.csv").write_text(good.replace("U2,Organizacja U2,R1,śląskie,false,100", "U2,Organizacja U2,R1,"
+                                                  "śląskie,false,999"), encoding="utf-8")
+    summary = close(P1, inbox, db)
+    assert "wcześniejsze zamknięcie bez zmian: U2" in summary
+    assert {t: rows for t, rows in dump(db, ["U2"]).items() if t != "exceptions"} == \
+        {t: rows for t, rows in approved.items() if t != "exceptions"}
