@@ -41,6 +41,7 @@ def check(params: dict) -> None:
 def approve(run: Run) -> None:
     con = run.database()
     period = run.period
+    months.adopt_earlier_closes(con)
     known = {}
     if "unit_months" in store.table_names(con):
         known = {r["unit_id"]: r for r in store.dicts(

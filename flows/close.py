@@ -196,6 +196,7 @@ def save(run: Run) -> None:
 def _save(run: Run, result, con) -> None:
     run_id = run.state["run_id"] = str(uuid.uuid4())
     scope, period = run.state["scope"], result.period
+    months.adopt_earlier_closes(con)
     before = months.stored_months(con, period, scope)
     approved = run.state["approved"] = sorted(u for u, m in before.items() if m["state"] == "approved")
     refused = months.stored_months(con, period, run.state.get("refused", []))

@@ -48,6 +48,21 @@ def regular_components() -> list[str]:
     return list(tomllib.loads((settings.DATA / "months.toml").read_text(encoding="utf-8"))["regular_components"])
 
 
+def adopt_earlier_closes(con) -> None:
+    """Months closed before units' months had states (a database from before issue 25) become
+    drafts of the run that closed them, so they can be approved and later closes see them."""
+    names = store.table_names(con)
+    if "units" not in names or "runs" not in names:
+        return
+    store.ensure(con, "unit_months")
+    con.execute("""
+        INSERT INTO unit_months (period, unit_id, state, run_id, last_run_id, incomplete)
+        SELECT u.period, u.unit_id, 'draft', r.run_id, r.run_id, false
+        FROM (SELECT DISTINCT period, unit_id FROM units) u
+        JOIN (SELECT period, arg_max(run_id, finished_at) AS run_id FROM runs GROUP BY period) r USING (period)
+        WHERE NOT EXISTS (SELECT 1 FROM unit_months m WHERE m.period = u.period AND m.unit_id = u.unit_id)""")
+
+
 def stored_months(con, period: str, units: list[str]) -> dict[str, dict]:
     """unit_id -> its row of ``unit_months`` for ``period`` (closed months of these units)."""
     if "unit_months" not in store.table_names(con) or not units:

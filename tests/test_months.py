@@ -467,3 +467,20 @@ def test_a_unit_whose_row_is_refused_loses_its_draft_but_not_an_approved_month(t
     assert "wcześniejsze zamknięcie bez zmian: U2" in summary
     assert {t: rows for t, rows in dump(db, ["U2"]).items() if t != "exceptions"} == \
         {t: rows for t, rows in approved.items() if t != "exceptions"}
+
+
+def test_a_database_closed_before_months_had_states_can_be_approved_and_corrected(tmp_path):
+    """A database from before issue 25 (no unit_months): its closed months are drafts of the run that
+    closed them — approve works, and re-closing September closes October again."""
+    inbox, db = unit_inbox(tmp_path / "in", "U1"), tmp_path / "s.duckdb"
+    close(P1, inbox, db)
+    close(P2, inbox, db)
+    con = duckdb.connect(str(db))
+    con.execute("DROP TABLE unit_months")
+    con.close()
+    cli("approve", "--period", P1, "--db", str(db), "--unit", "U1", "--by", "Skarbnik")
+    assert scalar(db, "SELECT list(state ORDER BY period) FROM unit_months") == ["approved", "draft"]
+    final = unit_inbox(tmp_path / "final", "U1", wages={"A": "6000.00"}, changed_in=(P1,))
+    close(P1, final, db)
+    assert scalar(db, "SELECT count(*) FROM settlement WHERE period = ? AND basis = 'correction'", [P2]) > 0
+    assert scalar(db, "SELECT count(*) FROM runs WHERE recomputes IS NOT NULL AND period = ?", [P2]) == 1
