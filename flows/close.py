@@ -280,8 +280,7 @@ def reclose_report(con, run_id: str, result, approved: list[str]) -> None:
     """A re-close of these units' approved month: the difference report (every member figure and
     level of the split that changed) and the corrections: what the settlement would change goes
     into the unit's next month that is not approved."""
-    units = approved
-    period = result.period
+    units, period = approved, result.period
     names = store.table_names(con)
     only = "AND list_contains(?, unit_id)"
     settled = _stored(con, "settlement", period, "period, unit_id, level, amount, basis, corrects", ("amount",),
@@ -301,9 +300,9 @@ def reclose_report(con, run_id: str, result, approved: list[str]) -> None:
     is_approved = pl.col("unit_id").is_in(approved)
     delta = settlement_delta(fresh.filter(is_approved), pl.concat([settled.filter(is_approved), corrected]))
     into = {u: months.next_open_month(con, u, period) for u in approved}
+    reasons = {u: months.correction_reason(report, u) for u in approved}     # once per unit, not per level
     delta = delta.with_columns(applied_in=pl.col("unit_id").replace_strict(into, default=None, return_dtype=pl.String),
-                               reason=pl.col("unit_id").map_elements(lambda u: months.correction_reason(report, u),
-                                                                     return_dtype=pl.String))
+                               reason=pl.col("unit_id").replace_strict(reasons, default=None, return_dtype=pl.String))
     store.write(con, "corrections", delta.with_columns(run_id=pl.lit(run_id), corrected_period=pl.lit(period)),
                 run_id=run_id)
     store.append(con, "settlement", delta.select(pl.col("applied_in").alias("period"), "unit_id", "level", "amount",

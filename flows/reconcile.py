@@ -293,8 +293,9 @@ def approve_paid(con, status: list[dict]) -> list[tuple[str, str]]:
     drafts = {(u, p) for u, p in con.execute("SELECT unit_id, period FROM unit_months WHERE state = 'draft' "
                                              "AND NOT incomplete").fetchall()}
     done = sorted(set(paid) & drafts)
-    for unit, period in done:
-        months.approve(con, period, [unit], "uzgodnienie wyciągu: przelew zapłacony", "uzgodnienie")
+    for period in sorted({p for _, p in done}):          # one update per month
+        months.approve(con, period, [u for u, p in done if p == period], "uzgodnienie wyciągu: przelew zapłacony",
+                       "uzgodnienie")
     return done
 
 
