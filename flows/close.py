@@ -162,6 +162,8 @@ def choose_scope(run: Run, result) -> None:
         scope = sorted(set(wanted))
     else:
         scope = sorted(valid)
+    if not run.params.get("recomputes"):        # the later months closed again are in order already
+        months.require_in_order(run.database(), result.period, scope)
     missing = months.missing_inputs(run.database(), result, scope)
     # units named in units.csv whose row was refused: their month is not computed, and a draft of
     # it stored earlier goes (never a stale amount beside this close's findings); not with --unit

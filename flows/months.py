@@ -19,6 +19,10 @@ incomplete when expected inputs are missing, corrected in the open once approved
   (``huta_lista_plac_2026-09.csv`` and ``huta_lista_plac_2026-10.csv``); a file counts when it
   holds income of the month closed (last month's file left in the inbox does not); an employer
   whose export got a new name is not missing (its members still have their income).
+- **In order** (decided for issue 27): a unit's closed months are one unbroken run. A month is
+  refused when it would leave a gap (an earlier month of the unit closed and the month before
+  this one not, or a later one closed and the month after this one not); the message names the
+  month to close first. A unit's first month may be any month.
 - **Later months.** When a month is closed again after later months of the same units were
   closed, those later months are closed again in the same run from their archived inboxes, in
   order, from the accounts the earlier month now leaves: a later draft is replaced, a later
@@ -34,6 +38,7 @@ from functools import lru_cache
 import polars as pl
 
 from flows import settings, store
+from transforms.errors import UserError
 from transforms.polish import count
 
 
@@ -79,6 +84,35 @@ def previous_closed(con, period: str, units: list[str]) -> dict[str, str]:
         return {}
     return dict(con.execute(f"SELECT unit_id, max(period) FROM {table} WHERE period < ? AND list_contains(?, unit_id) "
                             "GROUP BY unit_id", [period, units]).fetchall())
+
+
+def closed_months(con, units: list[str]) -> dict[str, set[str]]:
+    """unit_id -> the months of the unit already closed."""
+    names = store.table_names(con)
+    table = "unit_months" if "unit_months" in names else "units" if "units" in names else None
+    if table is None or not units:
+        return {}
+    out: dict[str, set[str]] = {}
+    for unit, period in con.execute(f"SELECT DISTINCT unit_id, period FROM {table} WHERE list_contains(?, unit_id)",
+                                    [units]).fetchall():
+        out.setdefault(unit, set()).add(period)
+    return out
+
+
+def require_in_order(con, period: str, units: list[str]) -> None:
+    """A unit's closed months stay one unbroken run (decided for issue 27, docs/months.md): a month
+    is refused when an earlier month of the unit is closed and the month before it is not, or when a
+    later month is closed and the month after it is not — the message names the month to close
+    first. A unit's first month may be any; a month before the closed ones closes them again."""
+    from transforms.ledger import shift_period
+    before, after = shift_period(period, -1), shift_period(period, 1)
+    for unit, closed in sorted(closed_months(con, units).items()):
+        if any(p < period for p in closed) and before not in closed:
+            raise UserError("month_gap", unit=unit, period=period, missing=before,
+                            closed=max(p for p in closed if p < period))
+        if any(p > period for p in closed) and after not in closed:
+            raise UserError("month_gap", unit=unit, period=period, missing=after,
+                            closed=min(p for p in closed if p > period))
 
 
 def missing_inputs(con, result, units: list[str]) -> dict[str, list[str]]:

@@ -1,0 +1,97 @@
+"""Issue 27, slice "months": what goes wrong across months — replay of re-closed months, months
+closed out of order, explain after a re-close, late and duplicated direct payments, and damaged
+inputs of explain and replay."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+from typer.testing import CliRunner
+
+from flows.cli import app
+from tests.test_months import P1, P2, cli, close, dump, scalar, unit_inbox
+
+P3 = "2026-11"
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(app, [*args, "--engine", "plain"])
+
+
+def three_months(folder: Path, unit: str = "U1", deducted: str = "30.00", **kw) -> Path:
+    """A unit's inbox of September to November whose members pay less than they owe (A: dues
+    41.00, ``deducted`` taken by the employer), so every month carries arrears into the next."""
+    return unit_inbox(folder, unit, periods=(P1, P2, P3), deductions={"A": deducted, "B": "34.44"}, **kw)
+
+
+def runs(db: Path) -> list[tuple[str, str, str | None]]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute("SELECT run_id, period, recomputes FROM runs ORDER BY finished_at").fetchall()
+    finally:
+        con.close()
+
+
+def later(tables: dict[str, list]) -> dict[str, list]:
+    """The stored rows of October and November."""
+    return {t: [r for r in rows if not r.startswith(f"('{P1}'")] for t, rows in tables.items()}
+
+
+# ------------------------------------------------------------------ 2. months in order
+
+def test_a_gap_is_refused_naming_the_missing_month_and_nothing_is_written(tmp_path):
+    """September closed, November refused (October is not); November closed first, September
+    refused too (it would leave October out between them). Nothing is written."""
+    inbox, db = three_months(tmp_path / "in"), tmp_path / "s.duckdb"
+    close(P1, inbox, db)
+    before = dump(db)
+    res = invoke("close", "--period", P3, "--inbox", str(inbox), "--db", str(db))
+    assert res.exit_code == 1, res.output
+    assert ("Nie zamknięto 2026-11 jednostki U1: miesiąc 2026-10 tej jednostki nie jest zamknięty, a 2026-09 jest"
+            in res.output and "Zamknij najpierw 2026-10" in res.output)
+    assert dump(db) == before
+    other = tmp_path / "other.duckdb"
+    close(P3, inbox, other)
+    before = dump(other)
+    res = invoke("close", "--period", P1, "--inbox", str(inbox), "--db", str(other))
+    assert res.exit_code == 1 and "miesiąc 2026-10 tej jednostki nie jest zamknięty, a 2026-11 jest" in res.output
+    assert dump(other) == before
+
+
+def test_months_closed_out_of_order_give_the_accounts_of_the_months_in_order(tmp_path):
+    """November closed first (a unit's first month may be any), then October: November is closed
+    again from October's accounts — the same stored accounts as October then November — and the
+    summary names November."""
+    inbox = three_months(tmp_path / "in")
+    ordered, reversed_ = tmp_path / "ordered.duckdb", tmp_path / "reversed.duckdb"
+    close(P2, inbox, ordered)
+    close(P3, inbox, ordered)
+    close(P3, inbox, reversed_)
+    summary = close(P2, inbox, reversed_)
+    assert "zamknięto ponownie 2026-11 (U1)" in summary
+    assert dump(reversed_) == dump(ordered)
+
+
+def test_a_reclose_updates_the_next_months_accounts_and_says_so(tmp_path):
+    """09, 10, 11 closed; October's deduction of A is found to be 41.00 (paid in full): October
+    closed again closes November again — its accounts equal a fresh close of the final inputs,
+    and the summary names November."""
+    inbox, db = three_months(tmp_path / "in"), tmp_path / "s.duckdb"
+    for p in (P1, P2, P3):
+        close(p, inbox, db)
+    arrears_before = scalar(db, "SELECT arrears FROM member_ledger WHERE member_id = 'U1-A' AND period = ?", [P3])
+    lines = (inbox / "income" / "u1.csv").read_text(encoding="utf-8")
+    (inbox / "income" / "u1.csv").write_text(lines.replace(f"{P2},U1-A,dues_deducted,30.00",
+                                                           f"{P2},U1-A,dues_deducted,41.00"), encoding="utf-8")
+    summary = close(P2, inbox, db)
+    assert "zamknięto ponownie 2026-11 (U1)" in summary
+    fresh = tmp_path / "fresh.duckdb"
+    for p in (P1, P2, P3):
+        close(p, inbox, fresh)
+    # (income_lines: every month's archived file records October's line as of another month, with
+    # the amount the file had then — the money never depends on it)
+    assert later(dump(db)) | {"income_lines": []} == later(dump(fresh)) | {"income_lines": []}
+    assert scalar(db, "SELECT arrears FROM member_ledger WHERE member_id = 'U1-A' AND period = ?", [P3]) \
+        < arrears_before
