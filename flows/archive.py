@@ -2,12 +2,10 @@
 each file once, by its sha256, zlib-compressed — with the rulebooks, payroll profiles and message
 catalogue it used and the members' accounts it started from. `skladki replay --run ID --db FILE`
 re-runs that close from the archive into a scratch database and compares every table of the
-month with the stored one; `skladki archive --export ID DIR` gives an auditor the files.
+month with the stored one (flows/replay.py); `skladki archive --export ID DIR` gives an auditor the files.
 """
 import hashlib
 import json
-import shutil
-import tempfile
 import zlib
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
@@ -16,11 +14,9 @@ from pathlib import Path
 import polars as pl
 
 from flows import settings, store
-from flows.command import Command, Run, Step, run_plain
 from schemas.tables import TABLES
 from transforms import errors
 from transforms.errors import UserError
-from transforms.polish import count
 from transforms.ledger import ITEM_SCHEMA, SETTLEMENT_SCHEMA, Books
 
 BOOKS = "books.json"
@@ -141,91 +137,7 @@ def archived_rules(folder: Path):
         errors.catalogue.cache_clear()
 
 
-# ------------------------------------------------------------------ skladki replay
-
-def check(params: dict) -> None:
-    if not Path(params["db"]).exists():
-        raise UserError("no_database", db=params["db"])
-
-
-def read(run: Run) -> None:
-    run.state["tmp"] = Path(tempfile.mkdtemp(prefix="skladki-replay-"))
-    run.progress(f"[1/3] archiwum przebiegu {run.run}")
-    with store.read_only(Path(run.db)) as con:
-        run.state["run"] = extract(con, run.run, run.state["tmp"])
-
-
-def replay(run: Run) -> None:
-    from flows.close import CLOSE
-    tmp, period = run.state["tmp"], run.state["run"]["period"]
-    run.progress(f"[2/3] ponowne zamknięcie {period} z archiwum")
-    with archived_rules(tmp):
-        outcome = run_plain(CLOSE, lambda msg: None, period=period, inbox=tmp / "inbox", db=tmp / "replay.duckdb",
-                            out=None, unit_workbooks=False, books=tmp / "books" / BOOKS,
-                            units=run.state["run"]["units"])
-    if not outcome.ok:
-        raise UserError("replay_failed", run=run.run, detail=outcome.message)
-
-
-def compare(run: Run) -> None:
-    """Every table of the month, row for row (a re-closed month: the replaced rows kept in `history`)."""
-    from flows.close import CLOSE_TABLES, KEPT_IN_HISTORY
-    tmp, period, run_id = run.state["tmp"], run.state["run"]["period"], run.run
-    run.progress("[3/3] porównanie tabel")
-    found = {}
-    try:
-        with store.read_only(Path(run.db)) as con:
-            con.execute(f"ATTACH '{tmp / 'replay.duckdb'}' AS r (READ_ONLY)")
-            units = run.state["run"]["units"]
-            if units and "unit_months" in store.table_names(con):     # the run's own units (RULES.md §13)
-                (latest,) = con.execute("SELECT any_value(last_run_id) FROM unit_months WHERE period = ? "
-                                        "AND list_contains(?, unit_id) AND last_run_id = ?",
-                                        [period, units, run_id]).fetchone()
-            else:
-                (latest,) = con.execute("SELECT arg_max(run_id, finished_at) FROM runs WHERE period = ?",
-                                        [period]).fetchone()
-            for table in CLOSE_TABLES + ("settlement",):
-                cols = ", ".join(f'"{c.name}"' for c in TABLES[table].columns if c.name != "scope")
-                where = "period = ?" + (" AND basis <> 'correction'" if table == "settlement" else "")
-                key = "payer_id" if table == "transfers" else TABLES[table].unit_key
-                if units and key:
-                    where += f" AND (list_contains({units!r}, {key}) OR {key} IS NULL)"
-                replayed = f"SELECT {cols} FROM r.{table} WHERE {where}"
-                if latest == run_id:
-                    stored = f"SELECT {cols} FROM main.{table} WHERE {where}"
-                elif table in KEPT_IN_HISTORY:      # superseded: compare with the rows kept when it was replaced
-                    stored = "SELECT row_json FROM history WHERE superseded_run = ? AND table_name = ?"
-                    replayed = f"SELECT CAST(to_json(t) AS VARCHAR) FROM (SELECT * FROM r.{table} WHERE {where}) t"
-                else:
-                    found[table] = None
-                    continue
-                params = [run_id, table] if stored.startswith("SELECT row_json") else [period]
-                (a,) = con.execute(f"SELECT count(*) FROM ({replayed} EXCEPT ALL {stored})", [period] + params).fetchone()
-                (b,) = con.execute(f"SELECT count(*) FROM ({stored} EXCEPT ALL {replayed})", params + [period]).fetchone()
-                found[table] = (a, b)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    run.state["found"] = found
-    differing = {t: v for t, v in found.items() if v and (v[0] or v[1])}
-    if differing:
-        raise UserError("replay_differs", run=run_id, period=period, tables="; ".join(
-            f"{t}: {count(a, 'wiersz')} innych w powtórzeniu, {b} w bazie" for t, (a, b) in differing.items()))
-
-
-def summary_text(run) -> str:
-    found = run.state["found"]
-    same = [t for t, v in found.items() if v == (0, 0)]
-    skipped = [t for t, v in found.items() if v is None]
-    lines = [f"Powtórzenie przebiegu {run.run} ({run.state['run']['period']}, plików w archiwum: "
-             f"{run.state['run']['files']}): identyczne",
-             f"  tabele identyczne ({len(same)}): {', '.join(same)}"]
-    if skipped:
-        lines.append(f"  nie porównano (przebieg zastąpiony, wiersze nie przechowane): {', '.join(skipped)}")
-    return "\n".join(lines)
-
-
-REPLAY = Command(name="replay", flow_name="replay", check=check, summary=summary_text,
-                 steps=(Step("read", read, retries=2), Step("replay", replay), Step("compare", compare)))
+# ------------------------------------------------------------------ skladki replay: flows/replay.py
 
 
 def export(db: Path, run_id: str, folder: Path) -> int:

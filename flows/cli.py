@@ -217,7 +217,7 @@ def replay(run: str = typer.Option(..., "--run", help="numer przebiegu (tabela r
            db: Path = typer.Option(..., help="plik bazy DuckDB"),
            engine: str = typer.Option("plain", callback=_engine, help=LOOKUP_ENGINE_HELP)):
     """Powtarza zamknięcie z jego archiwum w bazie roboczej i porównuje każdą tabelę miesiąca."""
-    from flows.archive import REPLAY
+    from flows.replay import REPLAY
     execute(REPLAY, engine, run=run, db=db)
 
 

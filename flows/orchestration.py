@@ -31,7 +31,7 @@ from flows.command import Handle, failed, printer, run_flow_steps
 from flows.delegates import VERIFY_DELEGATES
 from flows.reconcile import RECONCILE
 from flows.salary_caps import SALARY_CAPS
-from flows.archive import REPLAY
+from flows.replay import REPLAY
 from flows.benefits import BENEFITS
 from flows.calendar import CALENDAR
 from flows.documents import DOCUMENTS
