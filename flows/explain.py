@@ -63,8 +63,19 @@ def read(run: Run) -> None:
                 raise UserError("nothing_to_explain", what=f"jednostka {p['unit_id']}", period=p["period"])
             rules = rules_for(p["period"])
             levels = {lvl.code: lvl.label for lvl in rules.levels}
+            # what is stored (RULES.md §13): the settlement kept or replaced, the month's state, the
+            # corrections out of the month and into it
+            settlement = store.dicts(con, "SELECT level, amount, basis, corrects FROM settlement "
+                                          "WHERE unit_id = ? AND period = ?", args) if "settlement" in tables else []
+            month = (store.dicts(con, "SELECT * FROM unit_months WHERE unit_id = ? AND period = ?", args)
+                     or [None])[0] if "unit_months" in tables else None
+            corrections = store.dicts(con, "SELECT corrected_period, applied_in, level, amount, reason "
+                                           "FROM corrections WHERE unit_id = ? AND (corrected_period = ? OR "
+                                           "applied_in = ?) ORDER BY corrected_period, applied_in, level",
+                                      [p["unit_id"], p["period"], p["period"]]) if "corrections" in tables else []
             run.state["args"] = (p["unit_id"], p["period"], steps, levels, store.dicts(
-                con, "SELECT * FROM transfers WHERE payer_id = ? AND period = ? ORDER BY payee", args))
+                con, "SELECT * FROM transfers WHERE payer_id = ? AND period = ? ORDER BY payee", args),
+                settlement, month, corrections)
         else:
             rows = store.dicts(con, "SELECT * FROM delegate_verification WHERE region_id = ? ORDER BY paid_in, voivodeship",
                          [p["region_id"]]) if "delegate_verification" in tables else []

@@ -133,3 +133,29 @@ def test_replay_tells_a_recorded_reclose_from_a_tampered_database(tmp_path, appr
     assert res.exit_code == 1, res.output
     assert "settlement" in res.output and "U1" in res.output and "region" in res.output
     assert dump(db) == before
+
+
+# ------------------------------------------------------------------ 3. explain after a re-close
+
+def test_explain_unit_after_a_reclose_agrees_with_the_stored_transfers(tmp_path):
+    """September approved (A deducted 30.00), October closed, September closed again with 41.00:
+    September's transfer stays as approved — the explanation says so beside the split of the
+    current inputs, and names the correction; October's transfer holds the correction — the
+    explanation shows it, so the figures add up to the transfer."""
+    inbox, db = three_months(tmp_path / "in"), tmp_path / "s.duckdb"
+    close(P1, inbox, db)
+    cli("approve", "--period", P1, "--db", str(db), "--unit", "U1", "--by", "Anna Skarbnik")
+    close(P2, inbox, db)
+    close(P1, three_months(tmp_path / "final", deducted="41.00"), db)
+    september = invoke("explain", "--unit", "U1", "--period", P1, "--db", str(db))
+    assert september.exit_code == 0, september.output
+    assert "Przelew do: region 25,78 zł" in september.output
+    assert ("Miesiąc zatwierdzony (Anna Skarbnik" in september.output and "przekazuje się kwotę zatwierdzoną 25,78 zł; "
+            "podział z obecnych danych daje 30,18 zł" in september.output)
+    assert "różnica +4,40 zł przeniesiona jako korekta do 2026-10" in september.output
+    october = invoke("explain", "--unit", "U1", "--period", P2, "--db", str(db))
+    assert october.exit_code == 0, october.output
+    assert "W tym korekta za 2026-09: +4,40 zł — ponowne zamknięcie po zatwierdzeniu" in october.output
+    assert "Do przekazania wyżej: 25,78 zł + korekty +4,40 zł = 30,18 zł" in october.output
+    assert "Przelew do: region 30,18 zł" in october.output
+    assert "UWAGA" not in september.output + october.output

@@ -22,6 +22,7 @@ class Explanation:
     base: int | None = None          # the explanation's own figures, compared with the stored ones
     dues: int | None = None
     surcharge: int | None = None
+    transfer: int | None = None      # a unit's: what it passes up, as the stored transfers
 
 
 def _pct(x: Fraction) -> str:
@@ -140,8 +141,16 @@ def _received(e: Explanation, ledger: dict | None, receipts: list[dict]) -> None
                        f"miesiące bez pełnej wpłaty {ledger['months_unpaid']}")
 
 
-def unit(unit_id: str, period: str, steps: list[dict], levels: dict[str, str], transfers: list[dict]) -> Explanation:
-    """A unit's D, every move of its cascade with its rounding, the transfers and their deadlines."""
+def unit(unit_id: str, period: str, steps: list[dict], levels: dict[str, str], transfers: list[dict],
+         settlement: list[dict] | None = None, month: dict | None = None,
+         corrections: list[dict] | None = None) -> Explanation:
+    """A unit's D, every move of its cascade with its rounding, the transfers and their deadlines.
+    What is passed up is what is stored (RULES.md §13): an approved month closed again keeps the
+    approved settlement — the explanation says so, and where its difference went as a correction —
+    and corrections put into this month are shown line by line. ``settlement``: the unit's stored
+    rows of the month; ``month``: its row of unit_months; ``corrections``: the recorded ones out
+    of this month and into it. ``e.transfer`` is what the explanation passes up, to be checked
+    against the stored transfers."""
     e = Explanation(f"Jednostka {unit_id}, {period}: podział i przelewy")
     for basis in ("owed", "received", "assumed"):
         rows = [s for s in steps if s["basis"] == basis]
@@ -155,10 +164,55 @@ def unit(unit_id: str, period: str, steps: list[dict], levels: dict[str, str], t
             e.lines.append(f"  {s['step']}. {levels.get(s['source_level'], s['source_level'])} → "
                            f"{levels.get(s['target_level'], s['target_level'])}: {format_pl(s['d'])} × {_pct(share)} = "
                            f"{_exact(s['d'] * share)} zł → {format_pl(s['amount'])} ({s['rule_source']})")
+    if settlement is not None:
+        _passed_up(e, period, steps, levels, settlement, month or {}, corrections or [])
     for t in transfers:
         e.lines.append(f"Przelew do: {levels.get(t['payee'], t['payee'])} {format_pl(t['amount'])} "
                        f"(od należnych {format_pl(t['owed_amount'])}), termin {t['due_on']} ({t['rule']})")
+    stored = sum(t["amount"] for t in transfers)
+    if e.transfer is not None and transfers and stored != e.transfer:     # never silently contradictory
+        e.lines.append(f"UWAGA: zapisane przelewy ({format_pl(stored)}) różnią się od rozliczenia "
+                       f"({format_pl(e.transfer)}); sprawdź bazę (skladki replay)")
     return e
+
+
+def _signed(amount: int) -> str:
+    return ("+" if amount > 0 else "") + format_pl(amount)
+
+
+def _passed_up(e: Explanation, period: str, steps: list[dict], levels: dict[str, str], settlement: list[dict],
+               month: dict, corrections: list[dict]) -> None:
+    """What the unit passes up as stored: the split of what it received (or, for an approved month
+    closed again, the approved settlement) plus the corrections put into the month."""
+    split = sum(s["amount"] for s in steps if s["basis"] in ("received", "assumed") and s["source_level"] == "unit")
+    kept = sum(r["amount"] for r in settlement if r["basis"] != "correction" and r["level"] != "unit")
+    e.transfer = kept
+    if month.get("state") == "approved":
+        e.lines.append(f"Miesiąc zatwierdzony ({month.get('approved_by') or '—'}, {month.get('approved_at') or '—'}): "
+                       f"przekazuje się kwotę zatwierdzoną {format_pl(kept)}"
+                       + (f"; podział z obecnych danych daje {format_pl(split)} (RULES.md §13)" if kept != split else ""))
+        if kept != split:
+            e.lines.append("  zatwierdzony podział: " + ", ".join(
+                f"{levels.get(r['level'], r['level'])} {format_pl(r['amount'])}"
+                for r in settlement if r["basis"] != "correction"))
+        out: dict[str, list] = {}
+        for c in corrections:
+            if c["corrected_period"] == period and c["level"] != "unit":
+                out.setdefault(c["applied_in"], [0, c["reason"]])[0] += c["amount"]
+        e.lines += [f"  różnica {_signed(amount)} przeniesiona jako korekta do {into}: {reason}"
+                    for into, (amount, reason) in sorted(out.items()) if amount]
+    into: dict[str, int] = {}
+    for r in settlement:
+        if r["basis"] == "correction" and r["level"] != "unit":
+            into[r["corrects"]] = into.get(r["corrects"], 0) + r["amount"]
+    reasons = {c["corrected_period"]: c["reason"] for c in corrections if c["applied_in"] == period}
+    for corrects, amount in sorted(into.items()):
+        if amount:
+            e.lines.append(f"W tym korekta za {corrects}: {_signed(amount)} — {reasons.get(corrects) or 'bez powodu'}")
+            e.transfer += amount
+    if e.transfer != kept:
+        e.lines.append(f"Do przekazania wyżej: {format_pl(kept)} + korekty {_signed(e.transfer - kept)} = "
+                       f"{format_pl(e.transfer)}")
 
 
 def region(region_id: str, rows: list[dict]) -> Explanation:
