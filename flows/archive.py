@@ -17,7 +17,7 @@ from flows import settings, store
 from schemas.tables import TABLES
 from transforms import errors
 from transforms.errors import UserError
-from transforms.ledger import ITEM_SCHEMA, SETTLEMENT_SCHEMA, Books
+from transforms.ledger import BOOKED_SCHEMA, ITEM_SCHEMA, SETTLEMENT_SCHEMA, Books
 
 BOOKS = "books.json"
 
@@ -26,14 +26,19 @@ def books_bytes(books: Books) -> bytes:
     """The members' accounts a close started from, as canonical JSON (part of its inputs)."""
     return json.dumps({"items": books.items.sort(pl.all()).to_dicts(), "credits": dict(sorted(books.credits.items())),
                        "corrections": books.corrections.sort(pl.all()).to_dicts(),
-                       "received_units": sorted(books.received_units)},
+                       "received_units": sorted(books.received_units),
+                       "booked": books.booked.sort(pl.all()).with_columns(pl.col("paid_on").cast(pl.String)).to_dicts(),
+                       "closed_months": dict(sorted(books.closed_months.items()))},
                       ensure_ascii=False, sort_keys=True).encode("utf-8")
 
 
 def books_from(data: bytes) -> Books:
     doc = json.loads(data)
     return Books(pl.DataFrame(doc["items"], schema=ITEM_SCHEMA), {k: int(v) for k, v in doc["credits"].items()},
-                 pl.DataFrame(doc["corrections"], schema=SETTLEMENT_SCHEMA), set(doc["received_units"]))
+                 pl.DataFrame(doc["corrections"], schema=SETTLEMENT_SCHEMA), set(doc["received_units"]),
+                 # closes archived before issue 27 carry neither (nothing was booked late then)
+                 pl.DataFrame(doc.get("booked", []), schema={**BOOKED_SCHEMA, "paid_on": pl.String})
+                 .with_columns(pl.col("paid_on").str.to_date()), doc.get("closed_months", {}))
 
 
 def used_files(raw, books: Books) -> list[tuple[str, str, bytes]]:

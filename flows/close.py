@@ -22,7 +22,7 @@ from transforms import close as close_logic
 from transforms.allocate import transfers_from
 from transforms.errors import UserError, mask_personal
 from transforms.polish import count
-from transforms.ledger import (ITEM_SCHEMA, LEDGER_SCHEMA, SETTLEMENT_SCHEMA, Books, differences,
+from transforms.ledger import (BOOKED_SCHEMA, ITEM_SCHEMA, LEDGER_SCHEMA, SETTLEMENT_SCHEMA, Books, differences,
                                settlement_delta)
 from transforms.money import sql_grosze
 from transforms.rulebook import Rules, load_rulebooks, resolve
@@ -87,7 +87,8 @@ def inbox_members(raw) -> list[str]:
 def load_books(con, period: str, units: list[str] | None = None, members: list[str] | None = None) -> Books:
     """What the members' accounts carry into ``period``: each member's open items and credit from
     the latest month before it in which the member had an account (in whichever unit: a member who
-    moved brings them along), and corrections already put into this month for these units.
+    moved brings them along), corrections already put into this month for these units, and (issue
+    27) the direct payments earlier closes booked and the units' closed months.
     ``units``, ``members``: the inbox's (None: every unit, every member)."""
     names = store.table_names(con)
     books = Books()
@@ -106,11 +107,16 @@ def load_books(con, period: str, units: list[str] | None = None, members: list[s
             books.credits = dict(con.execute(prev + f"SELECT member_id, {g('credit')} FROM member_ledger "
                                                     "JOIN prev USING (member_id, period) WHERE credit <> 0",
                                              [period]).fetchall())
+            if "receipts" in names:      # direct payments earlier closes booked (issue 27: none booked twice)
+                books.booked = _frame(con, f"SELECT member_id, paid_on, {g('amount')} FROM receipts WHERE "
+                                           f"kind = 'payment' AND period < ? {pick}ORDER BY ALL", [period], BOOKED_SCHEMA)
         finally:
             con.unregister("books_members")
         books.received_units = {u for (u,) in con.execute(
             f"SELECT DISTINCT unit_id FROM member_ledger WHERE period < ? AND basis = 'received' AND {mine}",
             [period, units, units]).fetchall()}
+    books.closed_months = {u: sorted(p for p in m if p < period)          # only earlier months matter
+                           for u, m in months.closed_months(con, units or []).items() if min(m) < period}
     if "settlement" in names:
         books.corrections = _frame(con, f"SELECT period, unit_id, level, {sql_grosze('amount')}, basis, corrects "
                                         f"FROM settlement WHERE period = ? AND basis = 'correction' AND {mine}",
@@ -122,7 +128,7 @@ def stage(run: Run) -> None:
     raw = run.state["raw"]
     run.progress(f"[2/5] sprawdzanie: {count(raw.members['member_id'].n_unique(), 'członek')}, "
                  f"{count(raw.income.height, 'wiersz')} dochodu")
-    staged = close_logic.validate(raw, run.state["rules"])
+    staged = close_logic.validate(raw, run.state["rules"], run.state["books"])
     validate_staged(staged)
     run.state["staged"] = staged
     release(raw)

@@ -91,7 +91,7 @@ class CloseResult:
     names: pl.DataFrame | None = None         # member_id, unit_id, full_name of every member row, blocked ones too
 
 
-def validate(raw: RawInputs, rules: Rules) -> Staged:
+def validate(raw: RawInputs, rules: Rules, books: Books | None = None) -> Staged:
     units = stage_units(raw.units, rules)
     members = stage_members(raw.members, units, rules)
     income = stage_income(raw.income, members, units, rules)
@@ -99,7 +99,8 @@ def validate(raw: RawInputs, rules: Rules) -> Staged:
     adjustments = stage_adjustments(raw.adjustments, members, units, rules)
     payments = stage_payments(raw.payments if raw.payments is not None else pl.DataFrame(
         schema={c: pl.String for c in ("member_id", "paid_on", "amount", "period", "reference", "_source")}
-        | {"_row": pl.Int64, "_cells": pl.Int64, "_header_cells": pl.Int64}), members, rules)
+        | {"_row": pl.Int64, "_cells": pl.Int64, "_header_cells": pl.Int64}), members, rules,
+        *((books.booked, books.closed_months) if books is not None else ()))
     return Staged(units, members, income, adjustments, payments, stated_dues(raw.deductions, rules.period))
 
 

@@ -46,6 +46,7 @@ LEDGER_SCHEMA = {"period": pl.String, "member_id": pl.String, "unit_id": pl.Stri
                  "oldest_unpaid": pl.String, "basis": pl.String}
 APPLIED_SCHEMA = {"member_id": pl.String, "unit_id": pl.String, "for_period": pl.String, "category": pl.String,
                   "part": pl.String, "amount": pl.Int64}
+BOOKED_SCHEMA = {"member_id": pl.String, "paid_on": pl.Date, "amount": pl.Int64}
 SETTLEMENT_SCHEMA = {"period": pl.String, "unit_id": pl.String, "level": pl.String, "amount": pl.Int64,
                      "basis": pl.String, "corrects": pl.String}
 
@@ -64,6 +65,10 @@ class Books:
     credits: dict[str, int] = field(default_factory=dict)
     corrections: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=SETTLEMENT_SCHEMA))
     received_units: set[str] = field(default_factory=set)   # units with receipts in an earlier close
+    # issue 27: a direct payment dated in a month already closed is booked late once — these are the
+    # payments earlier closes booked (member_id, paid_on, amount), and the units' closed months
+    booked: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=BOOKED_SCHEMA))
+    closed_months: dict[str, list[str]] = field(default_factory=dict)
 
 
 @dataclass

@@ -722,10 +722,17 @@ class StagedPayments:
     status: pl.DataFrame           # _source, _row, member_id, status (ok | rejected | skipped)
 
 
-def stage_payments(raw: pl.DataFrame, members: StagedMembers, rules: Rules) -> StagedPayments:
+def stage_payments(raw: pl.DataFrame, members: StagedMembers, rules: Rules, booked: pl.DataFrame | None = None,
+                   closed: dict[str, list[str]] | None = None) -> StagedPayments:
     """Members' direct payments: a payment belongs to the close of the month it was paid in
     (``paid_on``); ``period`` (optional) names the month it pays for. A bad row is a record and is
-    not booked; it never blocks the member's dues."""
+    not booked; it never blocks the member's dues.
+
+    Issue 27: a row equal in every column to an earlier row of the file is a copy — booked once,
+    with a record naming both rows. A payment dated in an earlier month the member's unit has
+    already closed (``closed``: unit -> months) that no earlier close booked (``booked``:
+    member_id, paid_on, amount) is booked in this close as a late payment for its month, with a
+    record — never left as skipped."""
     period = rules.period
     limit = rules.max_monthly_amount
     book = members.members.select("member_id", "unit_id")
@@ -743,10 +750,15 @@ def stage_payments(raw: pl.DataFrame, members: StagedMembers, rules: Rules) -> S
     bad_date = shaped & pl.col("paid").is_null()
     bad_period = shaped & pl.col("period").is_not_null() & ~pl.col("period").str.contains(PERIOD_RE)
     readable = shaped & ~bad_amount & ~bad_date & ~bad_period
-    in_period = readable & (pl.col("paid").dt.strftime("%Y-%m") == period)
+    # a copy of an earlier row (every column equal): booked once (issue 27)
+    same = [c for c in raw.columns if not c.startswith("_") or c == "_source"]
+    df = _with_late(df.with_columns(_first=pl.col("_row").min().over(same)), period, booked, closed)
+    copy = shaped & (pl.col("_row") != pl.col("_first"))
+    in_period = readable & ~copy & (pl.col("paid").dt.strftime("%Y-%m") == period)
+    late = readable & ~copy & pl.col("_late")
     named = set(df["member_id"].drop_nulls().to_list())     # the few members who paid directly
     unknown = in_period & ~pl.col("member_id").fill_null("").is_in([m for m in named if m in members.known_ids])
-    member_rejected = in_period & pl.col("member_id").is_in([m for m in named if m in members.rejected_ids])
+    member_rejected = (in_period | late) & pl.col("member_id").is_in([m for m in named if m in members.rejected_ids])
     checks = [
         ("bad_row", ~shaped, render_expr("bad_row", where, cells=pl.col("_cells"), header=pl.col("_header_cells")),
          None),
@@ -758,6 +770,8 @@ def stage_payments(raw: pl.DataFrame, members: StagedMembers, rules: Rules) -> S
          render_expr("payment_period", where, value=pl.col("period")), pl.col("period")),
         ("unknown_member", unknown, render_expr("unknown_member", where, member_id=pl.col("member_id").fill_null("?")),
          None),
+        ("duplicate_payment", copy, render_expr("duplicate_payment", where, first=pl.col("_first").cast(pl.String)),
+         None),
     ]
     found = pl.concat([df.filter(cond).select(
         pl.lit(period).alias("period"), pl.col("_source").alias("source"), pl.col("_row").cast(pl.Int64).alias("row"),
@@ -766,10 +780,41 @@ def stage_payments(raw: pl.DataFrame, members: StagedMembers, rules: Rules) -> S
         pl.lit(None, pl.String).alias("person_id"), pl.lit(None, pl.String).alias("column_name"),
         (mask_expr(value) if value is not None else pl.lit(None, pl.String)).alias("value"),
         pl.lit("close").alias("command")) for reason, cond, msg, value in checks])
-    df = df.with_columns(status=pl.when(~readable | unknown | member_rejected).then(pl.lit("rejected"))
-                         .when(~in_period).then(pl.lit("skipped")).otherwise(pl.lit("ok")))
+    paid_month = pl.col("paid").dt.strftime("%Y-%m")
+    late_rows = df.filter(late & ~member_rejected).select(
+        pl.lit(period).alias("period"), pl.col("_source").alias("source"), pl.col("_row").cast(pl.Int64).alias("row"),
+        "member_id", pl.lit("late_payment").alias("reason_code"),
+        render_expr("late_payment", where, member_id=pl.col("member_id"), paid_on=pl.col("paid").cast(pl.String),
+                    amount=pl.col("amount"), month=paid_month, period=pl.lit(period)).alias("message"),
+        "unit_id", *(pl.lit(None, pl.String).alias(c) for c in ("region_id", "person_id", "column_name", "value")),
+        pl.lit("close").alias("command"))
+    found = pl.concat([found, late_rows.select(found.columns)])
+    df = df.with_columns(status=pl.when(~readable | unknown | member_rejected | copy).then(pl.lit("rejected"))
+                         .when(~in_period & ~late).then(pl.lit("skipped")).otherwise(pl.lit("ok")),
+                         for_period=pl.when(late).then(pl.coalesce("period", paid_month)).otherwise(pl.col("period")))
     receipts = (df.filter(pl.col("status") == "ok")
                 .select(pl.lit(period).alias("period"), "member_id", "unit_id", pl.lit("payment").alias("kind"),
                         pl.col("_source").alias("source"), pl.col("_row").alias("row"), pl.col("paid").alias("paid_on"),
-                        pl.col("period").alias("for_period"), pl.col("amount_gr").alias("amount"), "reference"))
+                        "for_period", pl.col("amount_gr").alias("amount"), "reference"))
     return StagedPayments(receipts, found, df.select("_source", "_row", "member_id", "status"))
+
+
+def _with_late(df: pl.DataFrame, period: str, booked: pl.DataFrame | None,
+               closed: dict[str, list[str]] | None) -> pl.DataFrame:
+    """``_late``: the row was paid in an earlier month the member's unit has closed, and no close
+    booked it yet (an identical payment booked once earlier covers one row of this file, not every one)."""
+    if not closed:
+        return df.with_columns(_late=pl.lit(False))
+    months = pl.DataFrame([(u, m, True) for u, ms in closed.items() for m in ms],
+                          schema={"unit_id": pl.String, "_m": pl.String, "_closed": pl.Boolean}, orient="row")
+    key = ["member_id", "paid", "amount_gr"]
+    done = (booked if booked is not None else pl.DataFrame(schema={"member_id": pl.String, "paid_on": pl.Date,
+                                                                   "amount": pl.Int64}))
+    done = (done.rename({"paid_on": "paid", "amount": "amount_gr"}).group_by(key).len("_n")
+            .with_columns(pl.col("_n").cast(pl.Int64)))
+    return (df.with_columns(_m=pl.col("paid").dt.strftime("%Y-%m"), _k=pl.int_range(1, pl.len() + 1).over(key))
+            .join(months, on=["unit_id", "_m"], how="left", maintain_order="left")
+            .join(done, on=key, how="left", maintain_order="left", nulls_equal=False)
+            .with_columns(_late=(pl.col("_closed").fill_null(False) & (pl.col("_m") < period)
+                                 & (pl.col("_k") > pl.col("_n").fill_null(0))).fill_null(False))
+            .drop("_m", "_k", "_closed", "_n"))
