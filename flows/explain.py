@@ -34,47 +34,48 @@ def read(run: Run) -> None:
     p = run.params
     with store.read_only(Path(run.db)) as con:
         tables = store.table_names(con)
+
+        def recorded(table: str, sql: str, params: list) -> list[dict]:       # a table gone: nothing recorded
+            return store.dicts(con, sql, params) if table in tables else []
         if p.get("member_id"):
-            if "dues_derivation" not in tables:
-                raise UserError("nothing_to_explain", what=f"członek {p['member_id']}", period=p["period"])
             args = [p["member_id"], p["period"]]
-            dues = store.dicts(con, "SELECT * FROM dues WHERE member_id = ? AND period = ?", args)
-            derivation = store.dicts(con, "SELECT * FROM dues_derivation WHERE member_id = ? AND period = ?", args)
+            dues = recorded("dues", "SELECT * FROM dues WHERE member_id = ? AND period = ?", args)
+            derivation = recorded("dues_derivation", "SELECT * FROM dues_derivation WHERE member_id = ? AND period = ?",
+                                  args)
             if not dues or not derivation:
                 raise UserError("nothing_to_explain", what=f"członek {p['member_id']}", period=p["period"])
             # the rulebook version as people read it ('NSZZ „Solidarność”, od 1 stycznia 2006'), not its id
             shown = {**derivation[0], "rulebook_version": rules_for(p["period"]).version_titles(
                 derivation[0]["rulebook_version"])}
-            lines = store.dicts(con, "SELECT * FROM income_lines WHERE member_id = ? AND period = ? "
-                                     "ORDER BY source, row, component", args)
+            lines = recorded("income_lines", "SELECT * FROM income_lines WHERE member_id = ? AND period = ? "
+                                             "ORDER BY source, row, component", args)
             labels = component_labels()
             for ln in lines:          # 'nagroda jubileuszowa (jubilee_award)': the code beside its name
                 ln["component"] = with_code(labels.get(ln["component"]), ln["component"])
-            run.state["args"] = (p["member_id"], p["period"], shown, dues[0], lines,
-                                 (store.dicts(con, "SELECT * FROM member_ledger WHERE member_id = ? AND period = ?", args)
-                                  or [None])[0],
-                                 store.dicts(con, "SELECT * FROM receipts WHERE member_id = ? AND period = ? "
-                                            "ORDER BY kind, source, row", args))
+            ledger = recorded("member_ledger", "SELECT * FROM member_ledger WHERE member_id = ? AND period = ?", args)
+            run.state["args"] = (p["member_id"], p["period"], shown, dues[0], lines, (ledger or [None])[0],
+                                 recorded("receipts", "SELECT * FROM receipts WHERE member_id = ? AND period = ? "
+                                                      "ORDER BY kind, source, row", args))
         elif p.get("unit_id"):
             args = [p["unit_id"], p["period"]]
-            steps = store.dicts(con, "SELECT * FROM split_steps WHERE unit_id = ? AND period = ? ORDER BY basis, step",
-                          args) if "split_steps" in tables else []
+            steps = recorded("split_steps", "SELECT * FROM split_steps WHERE unit_id = ? AND period = ? "
+                                            "ORDER BY basis, step", args)
             if not steps:
                 raise UserError("nothing_to_explain", what=f"jednostka {p['unit_id']}", period=p["period"])
             rules = rules_for(p["period"])
             levels = {lvl.code: lvl.label for lvl in rules.levels}
             # what is stored (RULES.md §13): the settlement kept or replaced, the month's state, the
             # corrections out of the month and into it
-            settlement = store.dicts(con, "SELECT level, amount, basis, corrects FROM settlement "
-                                          "WHERE unit_id = ? AND period = ?", args) if "settlement" in tables else []
-            month = (store.dicts(con, "SELECT * FROM unit_months WHERE unit_id = ? AND period = ?", args)
-                     or [None])[0] if "unit_months" in tables else None
-            corrections = store.dicts(con, "SELECT corrected_period, applied_in, level, amount, reason "
-                                           "FROM corrections WHERE unit_id = ? AND (corrected_period = ? OR "
-                                           "applied_in = ?) ORDER BY corrected_period, applied_in, level",
-                                      [p["unit_id"], p["period"], p["period"]]) if "corrections" in tables else []
-            run.state["args"] = (p["unit_id"], p["period"], steps, levels, store.dicts(
-                con, "SELECT * FROM transfers WHERE payer_id = ? AND period = ? ORDER BY payee", args),
+            settlement = recorded("settlement", "SELECT level, amount, basis, corrects FROM settlement "
+                                                "WHERE unit_id = ? AND period = ?", args)
+            month = (recorded("unit_months", "SELECT * FROM unit_months WHERE unit_id = ? AND period = ?", args)
+                     or [None])[0]
+            corrections = recorded("corrections", "SELECT corrected_period, applied_in, level, amount, reason "
+                                                  "FROM corrections WHERE unit_id = ? AND (corrected_period = ? OR "
+                                                  "applied_in = ?) ORDER BY corrected_period, applied_in, level",
+                                   [p["unit_id"], p["period"], p["period"]])
+            run.state["args"] = (p["unit_id"], p["period"], steps, levels, recorded(
+                "transfers", "SELECT * FROM transfers WHERE payer_id = ? AND period = ? ORDER BY payee", args),
                 settlement, month, corrections)
         else:
             rows = store.dicts(con, "SELECT * FROM delegate_verification WHERE region_id = ? ORDER BY paid_in, voivodeship",

@@ -68,8 +68,8 @@ def approved_before(con, run_id: str, period: str, units: list[str] | None) -> l
     return [(r, list(u)) for r, u in rows]
 
 
-def _superseding(con, run_id: str) -> str | None:
-    if "history" not in store.table_names(con):
+def _superseding(con, run_id: str, names: set[str]) -> str | None:
+    if "history" not in names:
         return None
     (by,) = con.execute("SELECT any_value(superseded_by) FROM history WHERE superseded_run = ?", [run_id]).fetchone()
     return by
@@ -79,7 +79,7 @@ def corrections_into(con, run_id: str, period: str, units: list[str] | None) -> 
     """The correction rows of the month as stored with the run's rows (now, or in `history` when
     superseded), and those recorded in `corrections` by the runs up to then, per unit and level."""
     names = store.table_names(con)
-    by = _superseding(con, run_id)
+    by = _superseding(con, run_id, names)
     mine = "(CAST(? AS VARCHAR[]) IS NULL OR list_contains(?, unit_id))"
     if by is None:
         stored = con.execute(f"SELECT unit_id, level, corrects, {sql_grosze('amount')} FROM settlement "
@@ -152,15 +152,19 @@ def compare(run: Run) -> None:
     found, detail = {}, []
     try:
         with store.read_only(Path(run.db)) as con:
+            names = store.table_names(con)          # the stored database's own (before the scratch one is attached)
             con.execute(f"ATTACH '{tmp / 'replay.duckdb'}' AS r (READ_ONLY)")
-            if units and "unit_months" in store.table_names(con):     # the run's own units (RULES.md §13)
+            if units and "unit_months" in names:     # the run's own units (RULES.md §13)
                 (latest,) = con.execute("SELECT any_value(last_run_id) FROM unit_months WHERE period = ? "
                                         "AND list_contains(?, unit_id) AND last_run_id = ?",
                                         [period, units, run_id]).fetchone()
             else:
                 (latest,) = con.execute("SELECT arg_max(run_id, finished_at) FROM runs WHERE period = ?",
                                         [period]).fetchone()
-            superseded_by = None if latest == run_id else _superseding(con, run_id)
+            superseded_by = None if latest == run_id else _superseding(con, run_id, names)
+            if latest != run_id and superseded_by is None:      # replaced, yet none of its rows kept
+                found["history"] = (0, 1)
+                detail.append("history: brak wierszy, które zastąpiło ponowne zamknięcie tego miesiąca")
             for table in CLOSE_TABLES + ("settlement",):
                 cols = ", ".join(f'"{c.name}"' for c in TABLES[table].columns if c.name != "scope")
                 where = "period = ?"
@@ -168,6 +172,12 @@ def compare(run: Run) -> None:
                 if units and key:
                     where += f" AND (list_contains({units!r}, {key}) OR {key} IS NULL)"
                 replayed = f"SELECT {cols} FROM r.{table} WHERE {where}"
+                if latest == run_id and table not in names:       # a table of the month gone from the database
+                    (n,) = con.execute(f"SELECT count(*) FROM ({replayed})", [period]).fetchone()
+                    found[table] = (n, 0)
+                    if n:
+                        detail.append(f"{table}: brak tabeli w bazie; z powtórzenia {count(n, 'wiersz')}")
+                    continue
                 if latest == run_id:
                     stored, params = f"SELECT {cols} FROM main.{table} WHERE {where}", [period]
                 elif table in KEPT_IN_HISTORY and superseded_by:  # compared with the rows kept when it was replaced
@@ -183,7 +193,7 @@ def compare(run: Run) -> None:
                 found[table] = (len(extra), len(gone))
                 if extra or gone:
                     detail.append(differing_rows(table, extra, gone))
-            corrections = corrections_out(con, run_id, period, units)
+            corrections = corrections_out(con, run_id, period, units, names)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     into = run.state["corrections_in"]
@@ -200,7 +210,7 @@ def compare(run: Run) -> None:
             rows=" | ".join(detail))
 
 
-def corrections_out(con, run_id: str, period: str, units: list[str] | None) -> dict | None:
+def corrections_out(con, run_id: str, period: str, units: list[str] | None, names: set[str]) -> dict | None:
     """The corrections of the month the replay worked out, and those recorded by the runs up to
     this one (a re-close of an approved month); None when the replay made none and none are recorded."""
     mine = "(CAST(? AS VARCHAR[]) IS NULL OR list_contains(?, unit_id))"
@@ -212,7 +222,7 @@ def corrections_out(con, run_id: str, period: str, units: list[str] | None) -> d
         f"SELECT c.unit_id, c.level, c.corrected_period, {sql_grosze('c.amount')} FROM corrections c "
         "JOIN runs w ON w.run_id = c.run_id, runs u WHERE u.run_id = ? AND c.corrected_period = ? "
         f"AND w.finished_at <= u.finished_at AND {mine.replace('unit_id', 'c.unit_id')}",
-        [run_id, period, units, units]).fetchall() if "corrections" in store.table_names(con) else []
+        [run_id, period, units, units]).fetchall() if {"corrections", "runs"} <= names else []
     if not replayed and not recorded:
         return None
     return {"replayed": _sums(replayed), "recorded": _sums(recorded)}
