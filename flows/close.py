@@ -371,6 +371,18 @@ def recompute_later(run: Run, con) -> None:
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
     run.state["recomputed"] = done
+    run.state["followers"] = followers(con, run.state["result"].period, scope)
+
+
+def followers(con, period: str, scope: list[str]) -> list[tuple[str, list[str], int]]:
+    """(month, units, members): later months of other units holding members whose accounts this
+    close's units' month carries. A close covers its own units (RULES.md §13), so those months are
+    not closed again here — the summary names them (issue 27: never a stale account unsaid)."""
+    return [(p, list(u), n) for p, u, n in con.execute(
+        "SELECT l.period, list(DISTINCT l.unit_id ORDER BY l.unit_id), count(DISTINCT l.member_id) FROM member_ledger l "
+        "WHERE l.period > ? AND NOT list_contains(?, l.unit_id) AND l.member_id IN (SELECT member_id FROM member_ledger "
+        "WHERE period = ? AND list_contains(?, unit_id)) GROUP BY l.period ORDER BY l.period",
+        [period, scope, period, scope]).fetchall()]
 
 
 def report(run: Run) -> None:

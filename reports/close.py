@@ -465,6 +465,11 @@ def month_state_lines(run) -> list[str]:
         out.append(f"  wiersz w units.csv odrzucony — wcześniejsze zamknięcie bez zmian: {', '.join(kept)}")
     for month, units, _ in s.get("recomputed", []):
         out.append(f"  zamknięto ponownie {month} ({', '.join(units)}): z bieżących kont po tej zmianie")
+    for month, units, n in s.get("followers", []):       # issue 27: another unit's month is its own to close
+        who = "członek przeszedł do innej jednostki: jego konto" if n == 1 else \
+            f"{count(n, 'członek')} przeszło do innych jednostek: ich konta"
+        out.append(f"  UWAGA: {who} w {month} ({', '.join(units)}) wychodzi ze stanu sprzed tej zmiany — "
+                   f"zamknij ponownie {month} jednostek {', '.join(units)}")
     return out
 
 

@@ -342,3 +342,28 @@ def test_damaged_inputs_of_explain_and_replay_never_traceback_and_keep_the_contr
             assert "UWAGA" not in res.output or "tamper" in damages, res.output
     else:
         assert not out.exists() or not any(out.iterdir())
+
+
+def test_a_reclose_names_another_units_later_month_whose_member_came_from_it(tmp_path):
+    """MOVER owes in U1 in September (20.00 deducted of 41.00) and is in U2's October. U1's
+    September closed again (41.00 deducted) cannot change U2's October (a close covers its own
+    units, RULES.md §13), so its summary says that U2's October starts from the old account and
+    must be closed again — which then gives the new one."""
+    def inbox(root: Path, month: str, unit: str, deducted: str) -> Path:
+        folder = unit_inbox(root / unit, unit, periods=(month,))
+        with (folder / "members.csv").open("a", encoding="utf-8") as f:
+            f.write(f"MOVER,{unit},employee,2020-01-01\n")
+        with (folder / "income" / f"{unit.lower()}.csv").open("a", encoding="utf-8") as f:
+            f.write(f"{month},MOVER,wage,5000.00\n{month},MOVER,dues_deducted,{deducted}\n")
+        return folder
+    db = tmp_path / "s.duckdb"
+    close(P1, inbox(tmp_path / "a", P1, "U1", "20.00"), db)
+    october = inbox(tmp_path / "b", P2, "U2", "41.00")
+    close(P2, october, db)
+    summary = close(P1, inbox(tmp_path / "c", P1, "U1", "41.00"), db)
+    assert "członek przeszedł do innej jednostki: jego konto w 2026-10 (U2)" in summary
+    assert "zamknij ponownie 2026-10 jednostek U2" in summary
+    arrears = "SELECT arrears FROM member_ledger WHERE member_id = 'MOVER' AND period = ?"
+    assert float(scalar(db, arrears, [P2])) == 21.00          # U2's month as it was
+    close(P2, october, db)
+    assert float(scalar(db, arrears, [P2])) == 0
