@@ -64,7 +64,7 @@ def _names(run: Run) -> dict[str, str]:
 
 def _int_cell(r: dict, col: str, what: str) -> int:
     v = (r.get(col) or "").strip().replace(" ", "").replace("\u00a0", "")
-    if not re.fullmatch(r"\d+", v):
+    if not re.fullmatch(r"[0-9]+", v):       # ASCII digits only (issue 27: int() takes any Unicode digit)
         raise UserError("bad_count", where=f"{r['_source']}, wiersz {r['_row']}", column=col, value=r.get(col) or "",
                         what=what)
     return int(v)

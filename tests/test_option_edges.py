@@ -118,3 +118,11 @@ def test_issue_27_a_stored_claim_dated_9999_12_31_is_a_row_to_correct_not_a_cras
     assert proc.returncode == 0, proc.stderr
     assert "wniosek W-1 (członek M1): data zdarzenia 9999-12-31 spoza lat 1980–2100; popraw wniosek" in proc.stdout
     assert "wniosek W-2 (członek M2): dokumenty do 2026-11-10" in proc.stdout
+
+
+def test_issue_27_a_seats_counts_file_with_full_width_digits_is_refused_naming_the_row(tmp_path):
+    counts = tmp_path / "counts.csv"
+    counts.write_text("region_id,members\nR1,120\nR2,１２０\n", encoding="utf-8")
+    proc = skladki("seats", "--key", "per:50", "--members", str(counts), "--out", str(tmp_path / "out"))
+    assert proc.returncode == 1 and "counts.csv, wiersz 2" in proc.stderr, proc.stderr
+    assert not (tmp_path / "out").exists()
