@@ -4,6 +4,7 @@ blank), and nothing is drawn past the page's printable area, whatever the length
 title, account, reason or amount — in every PDF the project writes."""
 from __future__ import annotations
 
+import logging
 import warnings
 from datetime import date, datetime
 from pathlib import Path
@@ -84,16 +85,17 @@ def correction_note_pdf(tmp_path: Path, name: str, long: str = "", amount: int =
 
 
 @pytest.mark.parametrize("name", NAMES + ["王秀英 Wang"])
-def test_issue_27_every_pdf_prints_the_names_whole(tmp_path, name):
+def test_issue_27_every_pdf_prints_the_names_whole(tmp_path, caplog, name):
     """The name is extracted again from each PDF as written; a letter without a glyph (Chinese
     here) is printed as its code point, visibly, never left out; fpdf2 never warns of a
-    missing glyph."""
+    missing glyph (it logs them)."""
     expected = name.replace("王秀英", "[U+738B][U+79C0][U+82F1]")
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), caplog.at_level(logging.WARNING, logger="fpdf"):
         warnings.simplefilter("error")
         pdfs = {"settlement": settlement.write_pdf(settlement_of(name), tmp_path / "s.pdf", FONTS),
                 "statement": statement_pdf(tmp_path, {"M1": name}, name),
                 "correction note": correction_note_pdf(tmp_path, name)}
+    assert not [r for r in caplog.records if "missing" in r.getMessage()], caplog.text
     for kind, path in pdfs.items():
         assert text_of(path).count(expected) >= 2, (kind, expected, text_of(path)[:400])
 
