@@ -27,10 +27,10 @@ from flows.files import require_database, require_file
 from flows.command import Command, Run, Step
 from flows.inbox import read_table
 from reports.xlsx import new_workbook, sheet
-from transforms import elections as el
+from transforms import elections as el, parsing
 from transforms.delegates import key_seats
 from transforms.errors import UserError
-from transforms.staging import is_period, month_of
+from transforms.staging import month_of
 
 RULES = settings.DATA / "elections.toml"
 
@@ -77,8 +77,10 @@ def seats_check(params: dict) -> None:
         raise UserError("bad_option", name="--db/--members", detail="podaj --db z --period albo --members, nie oba")
     if params.get("db"):
         _db(params)
-        if not params.get("period") or not is_period(str(params["period"])):
-            raise UserError("bad_option", name="--period", detail=f"'{params.get('period') or ''}' to nie okres RRRR-MM")
+        try:
+            parsing.period(params.get("period") or "")       # the options' one rule (issue 27)
+        except ValueError as e:
+            raise UserError("bad_option", name="--period", detail=str(e)) from None
     else:
         _file(params["members"], "unit_id albo region_id, members")
     key_seats({}, params["key"], settings.DELEGATE_KEYS.read_text(encoding="utf-8"))   # an unknown key stops here
