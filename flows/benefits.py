@@ -19,6 +19,7 @@ from schemas.tables import TABLES
 from transforms.benefits import decide, parse_claim
 from transforms.deadlines import NO_SHIFT
 from transforms.errors import UserError, text
+from transforms.polish import and_list, identity
 from transforms.staging import month_of, stage_members, stage_units
 
 
@@ -48,7 +49,7 @@ def read(run: Run) -> None:
     if Path(run.db).exists():
         with store.read_only(Path(run.db)) as con:
             if "benefit_decisions" in store.table_names(con):
-                ids = run.state["claims"]["claim_id"].drop_nulls().to_list()
+                ids = [c.strip() for c in run.state["claims"]["claim_id"].drop_nulls().to_list()]
                 for kind, member, day, relation in con.execute(
                         "SELECT kind, member_id, event_date, relation FROM benefit_decisions WHERE decision = 'granted' "
                         "AND NOT list_contains(?, claim_id)", [ids]).fetchall():
@@ -65,7 +66,17 @@ def compute(run: Run) -> None:
     for p in s["members"].history.to_dicts():
         history.setdefault(p["member_id"], []).append(p)
     decisions = []
-    for r in s["claims"].to_dicts():
+    rows = s["claims"].to_dicts()
+    same_id: dict[str, list[dict]] = {}
+    for r in rows:
+        if (r.get("claim_id") or "").strip():
+            same_id.setdefault(identity(r["claim_id"]), []).append(r)
+    for r in rows:
+        twins = same_id.get(identity(r.get("claim_id") or ""), [])
+        if len(twins) > 1:          # one claim_id, several rows: one decision, none granted (issue 27)
+            if r is twins[0]:
+                decisions.append(_duplicate(twins, history, s["units"]))
+            continue
         claim, problems = parse_claim(r, r["_row"])
         if claim is None or claim.member_id not in history:
             code, params = (("bad_claim", {"problems": "; ".join(problems)}) if claim is None else
@@ -89,6 +100,23 @@ def compute(run: Run) -> None:
                 rules, shift = version.benefits, version.deadline_shift
         decisions.append(decide(claim, history[claim.member_id], unit, rules, s["paid"], s["today"], shift=shift))
     s["decisions"] = TABLES["benefit_decisions"].frame(decisions)
+
+
+def _duplicate(rows: list[dict], history: dict[str, list[dict]], units: dict[str, dict]) -> dict:
+    """The one decision of a claim_id written on several rows: refused until each claim has its own
+    number — which row is the claim cannot be known, so neither is granted."""
+    first = rows[0]
+    claim_id = first["claim_id"].strip()
+    members = {(r.get("member_id") or "").strip() for r in rows}
+    member_id = members.pop() if len(members) == 1 else None
+    unit = units.get(history[member_id][-1]["unit_id"]) if member_id in history else None
+    spellings = ", ".join(f"'{x}'" for x in sorted({r["claim_id"].strip() for r in rows} - {claim_id}))
+    reason = text("benefits", "duplicate_claim", claim_id=claim_id,
+                  where=f"{first['_source']}, wiersze {and_list([r['_row'] for r in rows])}",
+                  spellings=f" (zapisany też jako {spellings})" if spellings else "")
+    return {"claim_id": claim_id, "member_id": member_id or None, "unit_id": unit and unit["unit_id"],
+            "region_id": unit and unit["region_id"], "decision": "refused", "reason_code": "duplicate_claim",
+            "reason": reason}
 
 
 def save(run: Run) -> None:
