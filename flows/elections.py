@@ -15,6 +15,7 @@ read → compute → report (a Polish workbook with --out). Nothing is stored: t
 """
 from __future__ import annotations
 
+import hashlib
 import re
 import tomllib
 from collections import defaultdict
@@ -26,10 +27,11 @@ from flows import settings, store
 from flows.files import require_database, require_file
 from flows.command import Command, Run, Step
 from flows.inbox import read_table
-from reports.xlsx import new_workbook, sheet
+from reports.xlsx import new_workbook, safe_name, sheet
 from transforms import elections as el
 from transforms.delegates import key_seats
 from transforms.errors import UserError
+from transforms.polish import count_pl, identity
 from transforms.staging import is_period, month_of
 
 RULES = settings.DATA / "elections.toml"
@@ -339,6 +341,9 @@ def tally_check(params: dict) -> None:
 
 
 def tally_read(run: Run) -> None:
+    """The protocol's votes, each keyed by the identity of its name (transforms.polish.identity):
+    a vote's later rows may spell its name otherwise (the spelling is reported), a candidate's name
+    written twice, however spelled, is refused."""
     t = read_table(Path(run.votes), "votes")
     elections: dict[str, dict] = {}
     for r in t.to_dicts():
@@ -346,7 +351,10 @@ def tally_read(run: Run) -> None:
         if not name:
             raise UserError("bad_count", where=f"{r['_source']}, wiersz {r['_row']}", column="election", value="",
                             what="nazwa głosowania")
-        e = elections.setdefault(name, {"votes": {}, "where": f"{r['_source']}, wiersz {r['_row']}"})
+        e = elections.setdefault(identity(name), {"name": name, "votes": {}, "rows": {}, "variants": {},
+                                                  "where": f"{r['_source']}, wiersz {r['_row']}"})
+        if name != e["name"]:
+            e["variants"].setdefault(name, r["_row"])
         for col, what in (("entitled", "liczba uprawnionych"), ("participants", "liczba głosujących"),
                           ("invalid", "liczba głosów nieważnych"), ("seats", "liczba mandatów")):
             if (r[col] or "").strip():
@@ -357,10 +365,13 @@ def tally_read(run: Run) -> None:
                 e[col] = v
         cand = (r["candidate"] or "").strip()
         if cand:
-            if cand in e["votes"]:
-                raise UserError("bad_count", where=f"{r['_source']}, wiersz {r['_row']}", column="candidate",
-                                value=cand, what="kandydat drugi raz w tym głosowaniu")
+            first = e["rows"].get(identity(cand))
+            if first:
+                raise UserError("same_candidate", where=f"{r['_source']}, wiersz {r['_row']}", candidate=cand,
+                                election=e["name"], first=first[0], row=first[1])
+            e["rows"][identity(cand)] = (cand, r["_row"])
             e["votes"][cand] = _int_cell(r, "votes", "liczba głosów")
+    elections = {e.pop("name"): e for e in elections.values()}
     for name, e in elections.items():
         for col, what in (("entitled", "liczba uprawnionych"), ("participants", "liczba głosujących"),
                           ("invalid", "liczba głosów nieważnych"), ("seats", "liczba mandatów")):
@@ -370,6 +381,12 @@ def tally_read(run: Run) -> None:
             raise UserError("bad_vote", election=name, where=e["where"])
         if max(e["votes"].values()) > e["participants"] - e["invalid"]:
             raise UserError("bad_vote", election=name, where=e["where"])
+        valid, cast = e["participants"] - e["invalid"], sum(e["votes"].values())
+        if cast > valid * e["seats"]:        # a valid ballot carries at most one vote per seat
+            raise UserError("votes_exceed_ballots", where=e["where"], election=name,
+                            votes=count_pl(cast, "głos", "głosy", "głosów"), valid=valid, participants=e["participants"],
+                            invalid=e["invalid"], seats=e["seats"],
+                            allowed=count_pl(valid * e["seats"], "głos", "głosy", "głosów"))
     run.state["elections"] = elections
 
 
@@ -383,6 +400,14 @@ def tally_compute(run: Run) -> None:
 def _pct(f: Fraction) -> str:
     hundredths = int((f * 20000 + 1) // 2)            # exact, half-up: 46,15%
     return f"{hundredths // 100},{hundredths % 100:02d}%"
+
+
+def result_name(votes: Path) -> str:
+    """'wyniki_protokol_1a2b3c4d.xlsx': the protocol's name and a short mark of its full path, so
+    two protocols of one name (a/protokol.csv, b/protokol.csv) never share a result file, while
+    the same protocol tallied again replaces its own."""
+    mark = hashlib.sha256(str(votes.resolve()).encode("utf-8", "surrogateescape")).hexdigest()[:8]
+    return f"wyniki_{safe_name(votes.stem)}_{mark}.xlsx"
 
 
 def tally_report(run: Run) -> None:
@@ -403,7 +428,7 @@ def tally_report(run: Run) -> None:
     sheet(wb, "Kandydaci", ["Głosowanie", "Kandydat", "Głosy", "Udział w ważnych", "Wynik"],
           [(t.election, c["candidate"], c["votes"], _pct(c["share"]), c["result"]) for t in results
            for c in t.candidates], money_cols=set(), widths=[24, 28, 10, 14, 20])
-    name = f"wyniki_{Path(run.votes).stem}.xlsx"
+    name = result_name(Path(run.votes))
     wb.save(run.output(name))
     run.state["file"] = name
 
@@ -416,6 +441,8 @@ def tally_summary(run) -> str:
                      + (f", potrzeba {t.votes_needed} głosów" if t.votes_needed is not None else ""))
         lines += [f"    {c['candidate']:<28} {c['votes']:>5}  {_pct(c['share']):>8}  {c['result']}" for c in t.candidates]
         lines.append(f"    → {t.verdict}")
+        lines += [f"    uwaga: głosowanie '{t.election}' zapisane też jako '{v}' (wiersz {row})"
+                  for v, row in run.state["elections"][t.election]["variants"].items()]
     lines.append(f"  podstawa: {run.state['results'][0].sources}" if run.state["results"] else "")
     if run.state.get("file"):
         lines.append(f"  arkusz: {Path(run.params['out']) / run.state['file']}")
