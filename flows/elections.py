@@ -379,14 +379,14 @@ def tally_read(run: Run) -> None:
                 raise UserError("bad_count", where=e["where"], column=col, value="", what=what)
         if e["participants"] > e["entitled"] or e["invalid"] > e["participants"] or not e["votes"] or e["seats"] < 1:
             raise UserError("bad_vote", election=name, where=e["where"])
-        if max(e["votes"].values()) > e["participants"] - e["invalid"]:
-            raise UserError("bad_vote", election=name, where=e["where"])
         valid, cast = e["participants"] - e["invalid"], sum(e["votes"].values())
         if cast > valid * e["seats"]:        # a valid ballot carries at most one vote per seat
             raise UserError("votes_exceed_ballots", where=e["where"], election=name,
                             votes=count_pl(cast, "głos", "głosy", "głosów"), valid=valid, participants=e["participants"],
                             invalid=e["invalid"], seats=e["seats"],
                             allowed=count_pl(valid * e["seats"], "głos", "głosy", "głosów"))
+        if max(e["votes"].values()) > valid:
+            raise UserError("bad_vote", election=name, where=e["where"])
     run.state["elections"] = elections
 
 

@@ -273,6 +273,9 @@ def test_issue_27_more_votes_than_the_ballots_allow_are_refused(tmp_path):
         "− 0 nieważnych); przy liczbie mandatów 1 to najwyżej 60 głosów. Sprawdź protokół komisji skrutacyjnej "
         "(liczbę głosujących, głosów nieważnych i mandatów oraz głosy kandydatów).")
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+    one = _protocol(tmp_path, "k,100,60,5,1,A,56\n", "one.csv")      # one candidate, 56 votes of 55 valid ballots
+    said = run_plain(TALLY, lambda m: None, votes=one, rules="solidarnosc", out=None).message
+    assert said.startswith("one.csv, wiersz 1: głosowanie 'k': na kandydatów oddano 56 głosów, a ważnych kart jest 55")
     ok = _protocol(tmp_path, "k,100,60,0,2,A,60\nk,,,,,B,60\n", "two_seats.csv")     # two seats: 120 may be cast
     assert run_plain(TALLY, lambda m: None, votes=ok, rules="solidarnosc", out=None).ok
 
