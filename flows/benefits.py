@@ -5,7 +5,7 @@ read (units.csv, members.csv with every period of membership, benefit_claims.csv
 already stored) → compute (transforms.benefits) → store (`benefit_decisions`) → report (a workbook
 per unit with names; one per region listing what it pays under §9, member numbers only).
 """
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import polars as pl
@@ -27,9 +27,12 @@ def check(params: dict) -> None:
     if not Path(params["inbox"]).is_dir():
         raise UserError("no_folder", path=params["inbox"], what="skrzynki")
     try:
-        date.fromisoformat(str(params.get("date") or date.today()))
+        day = date.fromisoformat(str(params.get("date") or date.today()))
     except ValueError:
         raise UserError("bad_option", name="--date", detail=f"'{params['date']}' to nie data RRRR-MM-DD") from None
+    if day > date.today() + timedelta(days=366):      # a typo, not a decision: nothing could be granted on it
+        raise UserError("bad_option", name="--date",
+                        detail=f"dzień decyzji {day} jest ponad rok po dzisiejszym ({date.today()}); popraw datę")
 
 
 def read(run: Run) -> None:
@@ -39,6 +42,9 @@ def read(run: Run) -> None:
     claims_path = find_table(inbox, "benefit_claims", True)
     raw_units = read_table(find_table(inbox, "units", True), "units")
     rules = rules_for(month_of(today))
+    if not rules.versions:
+        raise UserError("bad_option", name="--date", detail=f"w dniu {today} nie obowiązuje żaden regulamin ("
+                        + "; ".join(rules.missing.values()) + "); popraw datę")
     units = stage_units(raw_units, rules)
     members = stage_members(read_table(find_table(inbox, "members", True), "members"), units, rules)
     run.state.update(today=today, rules=rules, members=members,

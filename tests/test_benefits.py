@@ -313,3 +313,16 @@ def test_issue_27_a_claims_dates_are_read_as_every_canonical_files(value, read):
     got, problems = parse_claim(row, 1)
     assert (got.event_date if got else None) == read
     assert bool(problems) == (read is None)
+
+
+@pytest.mark.parametrize("day,said", [
+    ("0001-01-01", "--date: w dniu 0001-01-01 nie obowiązuje żaden regulamin"),
+    ("9999-12-31", "--date: dzień decyzji 9999-12-31 jest ponad rok po dzisiejszym"),
+])
+def test_issue_27_a_decision_date_no_rulebook_covers_is_refused(tmp_path, day, said):
+    """`--date 9999-12-31` crashed (six months after it is no date) and `--date 0001-01-01`
+    refused every claim as if its member's row were wrong."""
+    inbox = _benefits_inbox(tmp_path, "C01,M0000003,birth,2026-10-10,2026-10-20,child,false,,false,\n")
+    outcome = run_plain(BENEFITS, lambda m: None, inbox=inbox, db=tmp_path / "b.duckdb", out=None, date=day)
+    assert not outcome.ok and said in outcome.message, outcome.message
+    assert not (tmp_path / "b.duckdb").exists()
