@@ -31,7 +31,7 @@ from reports.xlsx import new_workbook, safe_name, sheet
 from transforms import elections as el
 from transforms.delegates import key_seats
 from transforms.errors import UserError
-from transforms.polish import count_pl, identity
+from transforms.polish import and_list, count_pl, identity
 from transforms.staging import is_period, month_of
 
 RULES = settings.DATA / "elections.toml"
@@ -202,7 +202,9 @@ def eligibility_read(run: Run) -> None:
     s["assembly"] = None
     if run.params.get("assembly"):
         a = read_table(Path(run.assembly), "assembly")
-        s["assembly"] = {m.strip() for m in a["member_id"] if m}
+        s["assembly_rows"] = [(r["_source"], r["_row"], r["member_id"].strip()) for r in a.to_dicts()
+                              if (r["member_id"] or "").strip()]
+        s["assembly"] = {m for _, _, m in s["assembly_rows"]}
     s["rulebooks"] = {r["rulebook"] for r in s["units"]}
 
 
@@ -227,12 +229,25 @@ def _body(run: Run, unions: dict[str, el.Union]) -> tuple[el.Union, list[str], d
     return union, [u["unit_id"] for u in chosen if u["rulebook"] == books[0]], None
 
 
+def _assembly_in_body(run: Run, units: set[str]) -> None:
+    """Every delegate of ``--assembly`` is a member of the body: an id its register does not hold
+    (a typo, another unit's member) would silently have no vote."""
+    s = run.state
+    known = {m["member_id"] for m in s["memberships"] if m["unit_id"] in units}
+    stray = [(source, row, mid) for source, row, mid in s.get("assembly_rows", []) if mid not in known]
+    if stray:
+        raise UserError("assembly_not_members", where=f"{stray[0][0]}, {'wiersze' if len(stray) > 1 else 'wiersz'} "
+                        f"{and_list([row for _, row, _ in stray])}", ids=", ".join(m for _, _, m in stray),
+                        body=run.body, period=s["period"])
+
+
 def eligibility_compute(run: Run) -> None:
     from flows.close import rules_for
     s = run.state
     unions = el.load(RULES.read_text(encoding="utf-8"))
     union, unit_ids, assembly = _body(run, unions)
     units = set(unit_ids)
+    _assembly_in_body(run, units)
     problems = el.unit_problems(s["transfers"], s["day"])
     periods: dict[tuple[str, str], list] = defaultdict(list)
     for m in s["memberships"]:

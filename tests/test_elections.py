@@ -342,3 +342,15 @@ def test_issue_27_two_protocols_of_one_file_name_do_not_overwrite_one_result(tmp
     assert openpyxl.load_workbook(out / second)["Kandydaci"]["B"][1].value == "B"
     assert run(TALLY, votes=a, rules="solidarnosc", out=out).state["file"] == first
     assert len(list(out.iterdir())) == 2
+
+
+def test_issue_27_an_assembly_naming_someone_outside_the_body_is_refused(db, tmp_path):
+    """`--assembly` listed a member id the body's register does not hold (a typo, another unit's
+    member): that delegate silently had no vote. The run is refused naming the rows and ids."""
+    f = tmp_path / "delegaci.csv"
+    f.write_text("member_id\nM0000002\nM9999999\nm0000002\n", encoding="utf-8")
+    outcome = run_plain(ELIGIBILITY, lambda m: None, date="2026-11-15", body="SL-0002", db=db, members=None,
+                        assembly=f, out=None)
+    assert not outcome.ok
+    assert outcome.message.startswith("delegaci.csv, wiersze 2 i 3: M9999999, m0000002 nie należą do członków SL-0002 "
+                                      "w rejestrze z zamknięcia 2026-10"), outcome.message
