@@ -345,6 +345,7 @@ ELIGIBILITY = Command(name="eligibility", flow_name="eligibility", check=eligibi
 
 # ------------------------------------------------------------------ tally
 
+NAME_LIMIT = 200           # characters of an election's or a candidate's name
 VOTE_COLUMNS = ("election", "entitled", "participants", "invalid", "seats", "candidate", "votes")
 
 
@@ -362,6 +363,10 @@ def tally_read(run: Run) -> None:
     t = read_table(Path(run.votes), "votes")
     elections: dict[str, dict] = {}
     for r in t.to_dicts():
+        for col in ("election", "candidate"):
+            if len(r[col] or "") > NAME_LIMIT:        # no name: a paste gone wrong (a cell holds 32 767 at most)
+                raise UserError("name_too_long", where=f"{r['_source']}, wiersz {r['_row']}", column=col,
+                                length=len(r[col]), limit=NAME_LIMIT, start=r[col][:20])
         name = (r["election"] or "").strip()
         if not name:
             raise UserError("bad_count", where=f"{r['_source']}, wiersz {r['_row']}", column="election", value="",

@@ -354,3 +354,14 @@ def test_issue_27_an_assembly_naming_someone_outside_the_body_is_refused(db, tmp
     assert not outcome.ok
     assert outcome.message.startswith("delegaci.csv, wiersze 2 i 3: M9999999, m0000002 nie należą do członków SL-0002 "
                                       "w rejestrze z zamknięcia 2026-10"), outcome.message
+
+
+@pytest.mark.parametrize("column", ["election", "candidate"])
+def test_issue_27_a_name_longer_than_any_name_is_refused_not_cut(tmp_path, column):
+    """A 200 000-character candidate was tallied and elected, the workbook cutting the cell to
+    32 767 characters without a word; a name is at most 200 characters."""
+    long = "x" * 200_000
+    body = f"{long},10,8,0,1,A,5\n" if column == "election" else f"k,10,8,0,1,{long},5\n"
+    outcome = run_plain(TALLY, lambda m: None, votes=_protocol(tmp_path, body), rules="solidarnosc", out=None)
+    assert not outcome.ok and len(outcome.message) < 400
+    assert outcome.message.startswith(f"votes.csv, wiersz 1: {column} ma 200000 znaków, najwięcej 200 ('xxxxxxxxxx")
