@@ -16,7 +16,7 @@ from flows.command import Command, Run, Step
 from flows.inbox import find_table, read_table
 from reports import benefits as benefit_reports
 from schemas.tables import TABLES
-from transforms.benefits import decide, parse_claim
+from transforms.benefits import CELL_LIMIT, decide, parse_claim
 from transforms.deadlines import NO_SHIFT
 from transforms.errors import UserError, text
 from transforms.polish import and_list, identity
@@ -75,10 +75,10 @@ def compute(run: Run) -> None:
     rows = s["claims"].to_dicts()
     same_id: dict[str, list[dict]] = {}
     for r in rows:
-        if (r.get("claim_id") or "").strip():
+        if _claim_id(r):
             same_id.setdefault(identity(r["claim_id"]), []).append(r)
     for r in rows:
-        twins = same_id.get(identity(r.get("claim_id") or ""), [])
+        twins = same_id.get(identity(_claim_id(r) or ""), [])
         if len(twins) > 1:          # one claim_id, several rows: one decision, none granted (issue 27)
             if r is twins[0]:
                 decisions.append(_duplicate(twins, history, s["units"]))
@@ -89,8 +89,8 @@ def compute(run: Run) -> None:
                             ("member_rejected", {"member_id": claim.member_id})
                             if claim.member_id in s["members"].rejected_ids else
                             ("unknown_member", {"member_id": claim.member_id}))
-            decisions.append({"claim_id": (r.get("claim_id") or "").strip() or f"wiersz {r['_row']}",
-                              "member_id": (r.get("member_id") or "").strip() or None, "decision": "refused",
+            decisions.append({"claim_id": _claim_id(r) or f"wiersz {r['_row']}",
+                              "member_id": _claim_id({"claim_id": r.get("member_id")}), "decision": "refused",
                               "reason_code": code, "reason": f"{r['_source']}, wiersz {r['_row']}: "
                                                              + text("benefits", code, **params)})
             continue
@@ -106,6 +106,12 @@ def compute(run: Run) -> None:
                 rules, shift = version.benefits, version.deadline_shift
         decisions.append(decide(claim, history[claim.member_id], unit, rules, s["paid"], s["today"], shift=shift))
     s["decisions"] = TABLES["benefit_decisions"].frame(decisions)
+
+
+def _claim_id(r: dict) -> str | None:
+    """A row's claim id as stored, or None (empty, or too long to be an id: the row is named instead)."""
+    cid = (r.get("claim_id") or "").strip()
+    return cid if 0 < len(cid) <= CELL_LIMIT else None
 
 
 def _duplicate(rows: list[dict], history: dict[str, list[dict]], units: dict[str, dict]) -> dict:

@@ -326,3 +326,20 @@ def test_issue_27_a_decision_date_no_rulebook_covers_is_refused(tmp_path, day, s
     outcome = run_plain(BENEFITS, lambda m: None, inbox=inbox, db=tmp_path / "b.duckdb", out=None, date=day)
     assert not outcome.ok and said in outcome.message, outcome.message
     assert not (tmp_path / "b.duckdb").exists()
+
+
+@pytest.mark.parametrize("column", ["claim_id", "member_id", "event_date", "relation", "payee"])
+def test_issue_27_a_cell_longer_than_any_value_is_not_read(tmp_path, column):
+    """A 200 000-character cell was stored as a claim id (and quoted whole in the reason, cut by
+    the workbook to 32 767): such a row is refused, numbered by its row, the value not quoted."""
+    cells = dict(zip(["claim_id", "member_id", "kind", "event_date", "documents_on", "relation", "single_parent",
+                      "payee", "unit_lacks_funds", "amount_claimed"],
+                     ["C01", "M0000003", "birth", "2026-10-10", "2026-10-20", "child", "false", "", "false", ""]))
+    cells[column] = "x" * 200_000
+    inbox = _benefits_inbox(tmp_path, ",".join(cells.values()) + "\n")
+    outcome = run_plain(BENEFITS, lambda m: None, inbox=inbox, db=tmp_path / "b.duckdb", out=None, date="2026-11-15")
+    r = outcome.run.state["decisions"].row(0, named=True)
+    shown = "wiersz 1" if column == "claim_id" else "C01"
+    assert (r["claim_id"], r["decision"], r["reason_code"]) == (shown, "refused", "bad_claim")
+    assert r["reason"] == (f"benefit_claims.csv, wiersz 1: wiersz nie jest odczytany: {column} ma 200000 znaków, "
+                           "najwięcej 200")

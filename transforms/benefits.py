@@ -20,6 +20,7 @@ from transforms.staging import _date as typed_date, shape_problems
 # may set its own: `[versions.benefits] max_amount`) only catches a slipped decimal point. Above it
 # a claim is held until the amount is corrected or the limit raised (docs/benefits-calendar.md).
 MAX_AMOUNT = "20000.00"
+CELL_LIMIT = 200                  # characters of any value of a claim (an id, a date, a name)
 
 
 def add_months(d: date, months: int) -> date:
@@ -51,8 +52,9 @@ FALSE = {"false", "nie", "0", "n", "no", ""}
 
 def parse_claim(r: dict, row: int) -> tuple[Claim | None, list[str]]:
     """A benefit_claims.csv row -> Claim, or the problems that stop it being read."""
-    problems = shape_problems(r)
-    if problems:                  # a separator missing or extra: every column after it is shifted
+    problems = shape_problems(r) or [text("problems", "cell_too_long", column=k, length=len(v), limit=CELL_LIMIT)
+                                     for k, v in r.items() if k[:1] != "_" and len(v or "") > CELL_LIMIT]
+    if problems:                  # a separator missing or extra (every column after it shifted), a paste gone wrong
         return None, problems
     get = lambda k: (r.get(k) or "").strip()  # noqa: E731
 
