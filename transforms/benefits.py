@@ -103,8 +103,10 @@ def unit_amount(unit: dict | None, column: str, rules: dict) -> tuple[int | None
     at = where(unit.get("_source") or "units.csv", unit.get("_row"), f"jednostka {unit['unit_id']}")
     amount = parse_typed_amount(value)
     if amount is None or amount < 0 or value.startswith("-"):
-        problem = text("problems", "amount_ambiguous" if is_ambiguous_amount(value) else "flat_bad",
-                       column=column, value=value)
+        problem = (text("problems", "cell_too_long", column=column, length=len(value), limit=CELL_LIMIT)
+                   if len(value) > CELL_LIMIT else
+                   text("problems", "amount_ambiguous" if is_ambiguous_amount(value) else "flat_bad",
+                        column=column, value=value))
         return None, ("unit_amount_bad", {"where": at, "problem": problem})
     limit = grosze(str(rules.get("max_amount", MAX_AMOUNT)))
     if amount > limit:
