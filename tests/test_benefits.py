@@ -343,3 +343,13 @@ def test_issue_27_a_cell_longer_than_any_value_is_not_read(tmp_path, column):
     assert (r["claim_id"], r["decision"], r["reason_code"]) == (shown, "refused", "bad_claim")
     assert r["reason"] == (f"benefit_claims.csv, wiersz 1: wiersz nie jest odczytany: {column} ma 200000 znaków, "
                            "najwięcej 200")
+
+
+def test_issue_27_an_unreadable_amount_claimed_is_named_as_what_it_is():
+    """amount_claimed was refused as 'amount … musi być miesięczną kwotą należną' (the words of a
+    dues decision); it is read as every canonical amount and named by its column."""
+    from transforms.benefits import parse_claim
+    row = {"claim_id": "C1", "member_id": "A", "kind": "birth", "event_date": "2026-10-01", "relation": "child"}
+    assert parse_claim({**row, "amount_claimed": "1 000,00 zł"}, 1)[0].amount_claimed == 100_000
+    got, problems = parse_claim({**row, "amount_claimed": "tysiąc"}, 1)
+    assert got is None and problems == ["amount_claimed 'tysiąc' nie jest kwotą w zł, np. 10.00 albo 10,00"]

@@ -12,7 +12,7 @@ from datetime import date
 
 from transforms.deadlines import DeadlineShift
 from transforms.errors import text, where
-from transforms.money import format_pl, grosze, is_ambiguous_amount, parse_amount, parse_typed_amount
+from transforms.money import format_pl, grosze, is_ambiguous_amount, parse_typed_amount
 from transforms.polish import with_code
 from transforms.staging import _date as typed_date, shape_problems
 
@@ -76,9 +76,10 @@ def parse_claim(r: dict, row: int) -> tuple[Claim | None, list[str]]:
     single, lacks = flag("single_parent"), flag("unit_lacks_funds")
     amount = None
     if get("amount_claimed"):
-        amount = parse_amount(get("amount_claimed"))
+        amount = parse_typed_amount(get("amount_claimed"))
         if amount is None:
-            problems.append(text("problems", "adjustment_amount_bad", value=get("amount_claimed")))
+            problems.append(text("problems", "amount_ambiguous" if is_ambiguous_amount(get("amount_claimed"))
+                                 else "flat_bad", column="amount_claimed", value=get("amount_claimed")))
     for column in ("claim_id", "member_id", "kind"):
         if not get(column):
             problems.append(text("problems", "id_empty", column=column))
