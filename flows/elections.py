@@ -32,7 +32,7 @@ from transforms import elections as el
 from transforms.delegates import key_seats
 from transforms.errors import UserError
 from transforms.polish import and_list, count_pl, identity
-from transforms.staging import is_period, month_of
+from transforms.staging import is_period, month_of, shape_problems
 
 RULES = settings.DATA / "elections.toml"
 
@@ -61,7 +61,15 @@ def _names(run: Run) -> dict[str, str]:
     if not run.params.get("members"):
         return {}
     m = read_table(Path(run.members), "members")
+    _whole_rows(m)
     return {k: v for k, v in zip(m["member_id"], m["full_name"]) if k and v} if "full_name" in m.columns else {}
+
+
+def _whole_rows(table) -> None:
+    """A row with more or fewer cells than its header is refused: read by position it would give a
+    candidate another's votes, or a member another's name (flows.inbox never pads or cuts it)."""
+    for r in table.filter(table["_cells"].is_not_null()).head(1).to_dicts():
+        raise UserError("bad_row_shape", where=f"{r['_source']}, wiersz {r['_row']}", problem=shape_problems(r)[0])
 
 
 def _int_cell(r: dict, col: str, what: str) -> int:
@@ -202,6 +210,7 @@ def eligibility_read(run: Run) -> None:
     s["assembly"] = None
     if run.params.get("assembly"):
         a = read_table(Path(run.assembly), "assembly")
+        _whole_rows(a)
         s["assembly_rows"] = [(r["_source"], r["_row"], r["member_id"].strip()) for r in a.to_dicts()
                               if (r["member_id"] or "").strip()]
         s["assembly"] = {m for _, _, m in s["assembly_rows"]}
@@ -361,6 +370,7 @@ def tally_read(run: Run) -> None:
     a vote's later rows may spell its name otherwise (the spelling is reported), a candidate's name
     written twice, however spelled, is refused."""
     t = read_table(Path(run.votes), "votes")
+    _whole_rows(t)
     elections: dict[str, dict] = {}
     for r in t.to_dicts():
         for col in ("election", "candidate"):

@@ -365,3 +365,24 @@ def test_issue_27_a_name_longer_than_any_name_is_refused_not_cut(tmp_path, colum
     outcome = run_plain(TALLY, lambda m: None, votes=_protocol(tmp_path, body), rules="solidarnosc", out=None)
     assert not outcome.ok and len(outcome.message) < 400
     assert outcome.message.startswith(f"votes.csv, wiersz 1: {column} ma 200000 znaków, najwięcej 200 ('xxxxxxxxxx")
+
+
+@pytest.mark.parametrize("row", ["k,10,8,0,1,A,5,3", "k,10,8,0,1,A"])
+def test_issue_27_a_protocol_row_with_a_separator_too_many_or_too_few_is_refused(tmp_path, row):
+    """'k,10,8,0,1,A,5,3' was tallied as 5 votes for A, the last cell dropped without a word."""
+    outcome = run_plain(TALLY, lambda m: None, votes=_protocol(tmp_path, row + "\nk,,,,,B,3\n"), rules="solidarnosc",
+                        out=None)
+    assert not outcome.ok
+    cells = row.count(",") + 1
+    assert outcome.message.startswith(f"votes.csv, wiersz 1: w wierszu jest komórek: {cells}, a w nagłówku kolumn: 7")
+
+
+def test_issue_27_a_names_file_row_with_a_separator_too_many_is_refused(db, tmp_path):
+    """A shifted row of the --members file would print another member's name beside an id."""
+    f = tmp_path / "members.csv"
+    f.write_text("member_id,unit_id,category,joined_on,full_name\nM0000002,SL-0002,employee,2026-11-03,Katarzyna,"
+                 "Rutkowska\n", encoding="utf-8")
+    outcome = run_plain(ELIGIBILITY, lambda m: None, date="2026-11-15", body="SL-0002", db=db, members=f,
+                        assembly=None, out=None)
+    assert not outcome.ok and outcome.message.startswith("members.csv, wiersz 1: w wierszu jest komórek: 6"), \
+        outcome.message
