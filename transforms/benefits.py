@@ -16,9 +16,10 @@ from transforms.money import format_pl, grosze, is_ambiguous_amount, parse_typed
 from transforms.polish import with_code
 from transforms.staging import _date as typed_date, shape_problems
 
-# No paragraph of 004 caps a unit's own benefit amount; this plausibility limit (a rulebook version
-# may set its own: `[versions.benefits] max_amount`) only catches a slipped decimal point. Above it
-# a claim is held until the amount is corrected or the limit raised (docs/benefits-calendar.md).
+# No paragraph of 004 caps a unit's own benefit amount; a plausibility limit (the rulebook's
+# `[versions.benefits] max_amount`; this one when a rulebook sets none) only catches a slipped
+# decimal point. Above it a claim is held until the amount is corrected or the limit raised
+# (docs/benefits-calendar.md).
 MAX_AMOUNT = "20000.00"
 CELL_LIMIT = 200                  # characters of any value of a claim (an id, a date, a name)
 
