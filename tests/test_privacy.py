@@ -158,3 +158,21 @@ def test_issue_27_a_spaced_pesel_in_a_decision_or_payment_reference_is_masked_wh
     assert close_plain("2026-10", inbox, tmp_path / "x.duckdb", tmp_path / "out").ok
     leaks = {t for t, text in stored_text(tmp_path / "x.duckdb").items() if spelled_in(text, p)}
     assert leaks == set(), leaks
+
+
+def test_issue_27_the_region_close_workbook_never_quotes_a_typed_cell(tmp_path):
+    """A name typed into an amount cell: the unit's own workbook quotes it (the treasurer must find
+    it), the region's close workbook says where (file, row, column) but not what was typed."""
+    from tests.conftest import UNIT, line, member, write_inbox
+    inbox = write_inbox(tmp_path / "inbox", units=[UNIT], members=[member("M1"), member("M2", full_name="Jan O'Brien")],
+                        income=[line("M1", "wage", "Anna Nowak"), line("M2", "wage", "Jan O'Brien"),
+                                line("M2", "bonus", "10.00", period="10/2026")])
+    out = tmp_path / "out"
+    assert close_plain("2026-10", inbox, tmp_path / "x.duckdb", out).ok
+    (region,) = out.glob("zamkniecie_*.xlsx")
+    text = "\n".join(cells(region))
+    assert "Anna Nowak" not in text and "Brien" not in text and "10/2026" not in text
+    assert "income/lines.csv, wiersz 1: kwota [wartość ukryta] nie jest liczbą" in text
+    assert "income/lines.csv, wiersz 3: okres [wartość ukryta] nie ma postaci RRRR-MM" in text
+    (unit,) = (out / "jednostki").glob("*.xlsx")
+    assert "Anna Nowak" in "\n".join(cells(unit))

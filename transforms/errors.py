@@ -165,6 +165,21 @@ def mask_personal(value: str | None) -> str | None:
     return "".join(out) + value[last:]
 
 
+HIDDEN = "[wartość ukryta]"
+
+
+def without_values(message: str | None, value: str | None = None) -> str | None:
+    """A message as a region or national output shows it: every quoted value ('…', a cell as
+    typed: a name in an amount cell, a member's mistyped date) replaced by ``HIDDEN`` — the file,
+    row and column stay; the unit's own workbook quotes them. ``value``: the row's typed value,
+    matched whole first (it may hold an apostrophe itself)."""
+    if message is None:
+        return None
+    if value:
+        message = message.replace(f"'{value}'", HIDDEN)
+    return re.sub(r"'[^'\n]*'", HIDDEN, message)
+
+
 @dataclass(frozen=True)
 class Issue:
     """One problem found by a command: a row of its exceptions table."""
