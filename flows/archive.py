@@ -2,7 +2,8 @@
 each file once, by its sha256, zlib-compressed — with the rulebooks, payroll profiles and message
 catalogue it used and the members' accounts it started from. `skladki replay --run ID --db FILE`
 re-runs that close from the archive into a scratch database and compares every table of the
-month with the stored one; `skladki archive --export ID DIR` gives an auditor the files.
+month with the stored one; `skladki archive --export ID DIR` gives an auditor what the close used —
+without the unit's personal data unless asked for (issue 27).
 """
 import hashlib
 import json
@@ -316,8 +317,8 @@ def write_export(run: Run) -> None:
     given = {stored_name(run.export, role, path): data for role, path, _, data in run.state["files"]
              if personal or role in PROGRAM_ROLES}
     given.update(run.state["tables"])
-    hashed = [(sha, f"{role}/{path}") for role, path, sha, _ in run.state["files"] if not personal
-              and role not in PROGRAM_ROLES]
+    hashed = [(sha, stored_name(run.export, role, path)) for role, path, sha, _ in run.state["files"]
+              if not personal and role not in PROGRAM_ROLES]
     home = next(p for p in target.absolute().parents if p.is_dir())
     staging = Path(tempfile.mkdtemp(prefix=".skladki-eksport-", dir=home))
     try:
