@@ -14,7 +14,7 @@ from fractions import Fraction
 
 import polars as pl
 
-from transforms.errors import Issue, issue, issues_frame, mask_expr, render_expr, text, text_expr
+from transforms.errors import Issue, issue, issues_frame, mask_expr, mask_personal, render_expr, text, text_expr
 from transforms.money import (ambiguous_amount_expr, format_pl, is_ambiguous_amount, parse_typed_amount, pln,
                               typed_amount_expr)
 from transforms.rulebook import Rules
@@ -677,7 +677,7 @@ def stage_adjustments(raw: pl.DataFrame, members: StagedMembers, units: StagedUn
             status.append({"_row": r["_row"], "member_id": mid, "status": "rejected"})
             continue
         parsed.append({"member_id": mid, "kind": kind, "amount": amount, "valid_from": vf,
-                       "valid_to": vt, "decision_ref": (r.get("decision_ref") or "").strip() or None,
+                       "valid_to": vt, "decision_ref": mask_personal((r.get("decision_ref") or "").strip() or None),
                        "_row": r["_row"], "_source": r["_source"]})
     # Overlapping decisions for one member: both are wrong, neither is guessed at.
     by_member: dict[str, list[dict]] = {}
