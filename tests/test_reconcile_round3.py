@@ -285,6 +285,13 @@ def test_damaged_statement_folders_never_traceback_and_keep_the_contract(demo_db
     rng = random.Random(seed)
     for name, how in harm:
         damage(statements / name, how, rng)
+    reconcile_keeps_the_contract(db, out, statements, scope)
+
+
+def reconcile_keeps_the_contract(db: Path, out: Path, statements: Path, scope: dict) -> None:
+    """No traceback; exit 0 with Σ matched + Σ unmatched = Σ credits of the files used (and every
+    matched grosz in transfer_status, no refused file among them), or exit 1/2 with the database
+    and the outputs as they were."""
     before = state(db, out)
     args = ["--period", "2026-10", "--statements", str(statements), "--db", str(db), "--out", str(out)]
     args += ["--region", scope["region_id"]] if "region_id" in scope else []
@@ -316,3 +323,29 @@ def test_damaged_statement_folders_never_traceback_and_keep_the_contract(demo_db
         assert not statements_used & refused
     finally:
         con.close()
+
+
+@hsettings(max_examples=3, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                 HealthCheck.function_scoped_fixture])
+@given(st.sampled_from(DAMAGE + ("swap_accounts", "bad_account")), st.sampled_from([{}, {"region_id": "SL"}]),
+       st.integers(0, 2**32))
+def test_a_damaged_regions_csv_closed_then_reconciled_keeps_the_contract(demo_db, tmp_path_factory, how, scope, seed):
+    """regions.csv (the regions' accounts) reaches reconcile through the close: damaged, the close
+    answers as it does, and the reconciliation after it keeps its contract."""
+    from flows.close import CLOSE
+    work = tmp_path_factory.mktemp("regions")
+    inbox = work / "inbox"
+    shutil.copytree(settings.DEMO_INBOX, inbox, ignore=shutil.ignore_patterns("statements*", "*.py"))
+    regions = inbox / "regions.csv"
+    if how == "swap_accounts":
+        regions.write_text(regions.read_text(encoding="utf-8").replace("95102023130000310200123456", "X")
+                           .replace("48124010371111001099887766", "95102023130000310200123456")
+                           .replace("X", "48124010371111001099887766"), encoding="utf-8")
+    elif how == "bad_account":
+        regions.write_text(regions.read_text(encoding="utf-8").replace("9510202313", "0000000000"), encoding="utf-8")
+    else:
+        damage(regions, how, random.Random(seed))
+    db = work / "demo.duckdb"
+    shutil.copy(demo_db, db)
+    run_plain(CLOSE, period="2026-10", inbox=inbox, db=db, out=None, unit_workbooks=False)
+    reconcile_keeps_the_contract(db, work / "out", STATEMENTS, scope)
