@@ -100,8 +100,10 @@ def scope_of(params: dict) -> str:
 
 def reconcile_levels(period: str) -> dict[str, dict]:
     """Level code -> {payees, label, sources, accounts} over the rulebooks in force (payees and
-    the level's own accounts united; an account the rulebook writes as NRB is read as PL IBAN)."""
+    the level's own accounts united; an account the rulebook writes as NRB is read as PL IBAN).
+    A rulebook that gives the level no accounts makes them unknown (an empty set: not checked)."""
     out: dict[str, dict] = {}
+    unknown: set[str] = set()
     for v in rules_for(period).versions.values():
         for code, spec in v.reconcile_levels.items():
             got = out.setdefault(code, {"payees": set(), "label": spec.get("label", code), "sources": set(),
@@ -109,6 +111,10 @@ def reconcile_levels(period: str) -> dict[str, dict]:
             got["payees"] |= set(spec["payees"])
             got["sources"].add(spec.get("source", ""))
             got["accounts"] |= {bank_account_iban(a) or a for a in spec.get("accounts", [])}
+            if not spec.get("accounts"):
+                unknown.add(code)
+    for code in unknown:
+        out[code]["accounts"] = set()
     return out
 
 
@@ -128,6 +134,13 @@ def _arrears(con, period: str, region: str | None) -> list[dict]:
     months = {u: rules.version(b).arrears_months for u, b in books.items() if b in rules.versions}
     rows = arrears(ledger, months).to_dicts()
     return [r for r in rows if region is None or regions.get(r["unit_id"]) == region]
+
+
+def region_accounts(regions: list[dict], scope: set[str]) -> set[str]:
+    """The accounts of the regions in ``scope`` (regions.csv), or none (not checked) when one of
+    them has no valid account: its statement could not be told from another's."""
+    accounts = {r["region_id"]: bank_account_iban(r["bank_account"]) for r in regions}
+    return set() if any(accounts.get(r) is None for r in scope) else {accounts[r] for r in scope}
 
 
 def load_books(db: Path, period: str, region: str | None = None, level: str | None = None) -> dict:  # noqa: C901
@@ -188,8 +201,7 @@ def load_books(db: Path, period: str, region: str | None = None, level: str | No
                                              [forwarders, period] + ([region] if region else [])).fetchall()]
             result = {"expected": expected, "units": units, "forwards": forwards,
                       "arrears": _arrears(con, period, region),
-                      "accounts": {bank_account_iban(r["bank_account"]) for r in regions
-                                   if region in (None, r["region_id"])} - {None}}
+                      "accounts": region_accounts(regions, {region} if region else known_regions)}
     if not result["expected"]:
         raise UserError("no_transfers", db=db, period=period)
     config = tomllib.loads(TITLE_PATTERNS.read_text(encoding="utf-8"))
