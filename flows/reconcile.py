@@ -51,7 +51,8 @@ def read_bank_csv(raw: bytes, name: str, period: str) -> tuple[list[dict], list]
     """A bank CSV export through the first profile of data/bank_profiles that recognises it; an
     amount above the rulebooks' limit of a credible amount is a bad row, not a number."""
     profiles = bank_profiles()
-    entries, found, profile = bank_csv.read(raw, profiles, name, period, max_amount=rules_for(period).max_monthly_amount)
+    entries, found, profile = bank_csv.read(raw, profiles, name, period,
+                                            max_amount=rules_for(period).max_monthly_amount)
     if profile is None:
         return [], [_bad(name, period, text("problems", "no_bank_profile",
                                             expected="; ".join(f"{p['bank']}: {', '.join(p['signature'])}"

@@ -106,3 +106,12 @@ def test_issue_27_a_row_the_csv_module_cannot_read_or_a_monstrous_cell_is_one_ba
     assert [(f.reason_code, f.row) for f in found] == [("bad_statement_row", 2), ("bad_statement_row", 3),
                                                        ("bad_statement_row", 4)]
     assert "przekracza 10 000 000,00 zł" in found[2].message and "5000 znaków" in found[1].message
+
+
+@pytest.mark.parametrize("ends", ["\r\n", "\n", "\r"])
+def test_issue_27_any_line_ends_read_the_same_entries_on_the_same_lines(ends):
+    """The csv module wants its text with the line ends untouched (newline=''): a file saved with
+    old Mac line ends ('\\r') is not a file of unreadable rows."""
+    content = (HERE / "ing.csv").read_bytes().decode("cp1250").replace("\r\n", "\n").replace("\n", ends)
+    entries, found = read_bank_csv(content.encode("cp1250"), "ing.csv", "2026-10")
+    assert found == [] and [(e["entry"], e["amount"]) for e in entries] == [(23, 123456), (24, 9840), (25, -1500)]

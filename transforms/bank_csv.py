@@ -102,7 +102,7 @@ def decode(raw: bytes, profile: dict) -> str | None:
 def rows_of(content: str, profile: dict) -> list[tuple[int, list[str] | str]]:
     """(line number, cells) of every row, as the csv module reads the profile's separator; a row
     it cannot read (a field over the csv module's limit) is (line number, its error)."""
-    reader = csv.reader(io.StringIO(content.lstrip("\ufeff")), delimiter=profile.get("separator", ";"))
+    reader = csv.reader(io.StringIO(content.lstrip("\ufeff"), newline=""), delimiter=profile.get("separator", ";"))
     out: list[tuple[int, list[str] | str]] = []
     while True:
         try:
