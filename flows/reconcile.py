@@ -67,7 +67,7 @@ def read_mt940(raw: bytes, name: str, period: str) -> tuple[list[dict], list, tu
     than złoty, or one the parser cannot read, is one record naming the file (and the line) and
     the other files are used."""
     content, encoding = decode_statement(raw)
-    cleaned, found, identity = check_mt940(content, name, period)
+    cleaned, found, identity = check_mt940(content, name, period, rules_for(period).max_monthly_amount)
     if cleaned is None:
         return [], found, identity
     header = statement_header(cleaned)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import random
+import re
 import shutil
 from pathlib import Path
 
@@ -208,6 +209,23 @@ def test_a_monstrous_bank_csv_line_is_one_exception_row_and_the_rest_is_used(db,
     nothing_dropped(res)
 
 
+def test_an_mt940_entry_above_the_credible_limit_is_one_exception_row_never_summed(db, tmp_path):
+    """MT940 allows 12 digits before the comma (999 999 999 999,99 zł): read, never a number to sum."""
+    one = folder(tmp_path, "one")
+    raw = (STATEMENTS / "slaski_mt940.sta").read_bytes()
+    first = raw.index(b":61:")
+    amount = raw.index(b"N", first + 14)        # :61:YYMMDDMMDDCN<amount>
+    end = raw.index(b",", amount)
+    (one / "w.sta").write_bytes(raw[:amount + 1] + b"999999999999" + raw[end:])
+    out = run(db, one, region_id="SL")
+    assert out.ok, out.message
+    res = out.run.state["result"]
+    (bad,) = [i for i in res.issues if i.reason_code == "bad_statement_entry"]
+    assert bad.row == 5 and "10 000 000,00 zł" in bad.message
+    assert len(res.credits) == 5 and max(c["amount"] for c in res.credits) < 10**9
+    nothing_dropped(res)
+
+
 # ------------------------------------------------------------------ 4. edge periods are usage errors
 
 @pytest.mark.parametrize("period", ["0000-01", "9999-13", "2026-00", "２０２６-10", "2026-1０", "0000-00"])
@@ -267,7 +285,8 @@ def damage(path: Path, how: str, rng: random.Random) -> None:
         lines[i] = lines[i] + b"X" * 200_000
         data = b"\n".join(lines)
     elif how == "huge_amount":
-        data = data.replace(b";1", b";12345678901234567890", 1).replace(b"C261020", b"C261020" + b"9" * 20, 1)
+        data = re.sub(rb"(:61:\d{10}[CD][A-Z]?)\d+", rb"\g<1>999999999999", data.replace(b";1", b";12345678901234567890", 1),
+                      count=1)
     elif how == "swap_columns":
         data = b"\n".join(b";".join(reversed(ln.split(b";"))) if rng.random() < 0.5 else ln for ln in lines)
     elif how == "empty":

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from decimal import Decimal
 
 from transforms.errors import Issue, issue
-from transforms.money import from_decimal
+from transforms.money import format_pl, from_decimal
 
 
 def bank_account_iban(value: str | None) -> str | None:
@@ -183,10 +184,11 @@ _61 = re.compile(r"^:61:(\d{2})(\d{2})(\d{2})(\d{4})?R?[CD][A-Z]?(\d{1,12},\d{0,
 _TAG = re.compile(r"^:\d{2}[A-Z]?:")
 
 
-def check_mt940(content: str, name: str, period: str | None = None) -> tuple[str | None, list[Issue], tuple]:
+def check_mt940(content: str, name: str, period: str | None = None,
+                max_amount: int | None = None) -> tuple[str | None, list[Issue], tuple]:
     """Validate an MT940 statement before parsing: every :61: entry must have a real booking date
-    and a strict amount ('1272,68'; not '1.272,68', not '1e3'), and the statement must end with its
-    closing balance. Returns (text with the bad entries removed, or None if the whole statement
+    and a strict amount ('1272,68'; not '1.272,68', not '1e3') of at most ``max_amount`` grosze,
+    and the statement must end with its closing balance. Returns (text with the bad entries removed, or None if the whole statement
     cannot be used; the records; the statement's identity (account, number, opening date))."""
     lines = content.splitlines()
     found: list[Issue] = []
@@ -215,6 +217,10 @@ def check_mt940(content: str, name: str, period: str | None = None) -> tuple[str
                     ok = False
             if not ok:
                 record("bad_statement_entry", line=number, value=ln[4:40])
+                skip = True
+                continue
+            if max_amount is not None and from_decimal(Decimal(m.group(5).replace(",", "."))) > max_amount:
+                record("statement_entry_too_large", line=number, value=ln[4:40], limit=format_pl(max_amount))
                 skip = True
                 continue
             skip = False
