@@ -187,6 +187,19 @@ def test_two_identical_transactions_within_one_file_stay_two(db, tmp_path):
     nothing_dropped(res)
 
 
+def test_a_transaction_counts_as_often_as_the_one_file_listing_it_most():
+    from datetime import date
+    from transforms.statements import repeated_across_files
+
+    def e(n, title="Składki 10/2026", own=SL):
+        return {"entry": n, "own_account": own, "booking_date": date(2026, 11, 20), "amount": 100,
+                "account": None, "counterparty": "Huta", "title": title}
+    kept, repeats = repeated_across_files([("a.csv", [e(1), e(2)]), ("b.csv", [e(7), e(8), e(9)]),
+                                           ("c.sta", [e(1, " składki  10/2026 "), e(2, own=GD)])])
+    assert [x["entry"] for x in kept] == [1, 2, 9, 2]
+    assert repeats == {("b.csv", "a.csv"): [7, 8], ("c.sta", "a.csv"): [1]}
+
+
 # ------------------------------------------------------------------ 3. a monstrous line is one exception row
 
 GENERIC = "Data księgowania;Kwota;Rachunek kontrahenta;Nazwa kontrahenta;Tytuł"
