@@ -23,8 +23,8 @@ from transforms import bank_csv
 from transforms.errors import UserError, issue, issues_frame, mask_personal, text
 from transforms.ledger import arrears
 from transforms.money import from_decimal, sql_grosze
-from transforms.reconcile import Expected, Unit, reconcile, title_patterns
 from transforms.polish import count
+from transforms.reconcile import Expected, Unit, reconcile, title_patterns
 from transforms.statements import (
     bank_account_iban,
     check_mt940,
