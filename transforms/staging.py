@@ -29,13 +29,15 @@ VOIVODESHIPS = frozenset({
     "mazowieckie", "opolskie", "podkarpackie", "podlaskie", "pomorskie", "śląskie",
     "świętokrzyskie", "warmińsko-mazurskie", "wielkopolskie", "zachodniopomorskie",
 })
-PERIOD_RE = r"^\d{4}-(0[1-9]|1[0-2])$"
+PERIOD_RE = r"^[0-9]{4}-(0[1-9]|1[0-2])$"       # ASCII digits ('２０２６' is no period)
+FIRST_YEAR, LAST_YEAR = 1900, 2999          # a month outside them is a typo, and its deadlines leave the calendar
 _PERIOD = re.compile(PERIOD_RE)
 _PCT = re.compile(r"^\d{1,3}(\.\d{1,2})?$")
 
 
 def is_period(text: str | None) -> bool:
-    return bool(text) and bool(_PERIOD.match(text))
+    """'2026-10'; not '0000-01', '2026-00', '9999-13' or full-width digits (issue 27)."""
+    return bool(text) and bool(_PERIOD.match(text)) and FIRST_YEAR <= int(text[:4]) <= LAST_YEAR
 
 
 def month_of(d: date) -> str:
