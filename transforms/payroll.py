@@ -19,6 +19,7 @@ from stdnum.pl import pesel as stdnum_pesel
 
 from transforms.errors import Issue, UserError, issue, text
 from transforms.money import format_pl, parse_amount
+from transforms.polish import count
 from transforms.staging import pad_pesel
 
 _SPACES = re.compile(r"[\s\u00a0\u202f]+")
@@ -207,6 +208,7 @@ def map_rows(rows: list[list[str]], profile: Profile, dictionary: dict[str, str]
     col = {h: i for i, h in enumerate(header) if h}
     width = max((i + 1 for i, h in enumerate(header) if h), default=0)
     seen_rows: dict[tuple, int] = {}
+    unknown: dict[str, tuple[int, set[str]]] = {}      # name -> (first row, members): one exception per name
 
     def exception(row, member, code, **params):
         res.issues.append(issue(code, source=source, row=row, subject=f"linia {profile.header_row + row}",
@@ -296,8 +298,7 @@ def map_rows(rows: list[list[str]], profile: Profile, dictionary: dict[str, str]
                 continue
             amount = parse_amount(value, profile.decimal)
             if code is None:
-                exception(offset, member, "payroll_unknown_component", value=name, profile=profile.name,
-                          what="kolumna" if profile.layout == "wide" else "składnik")
+                unknown.setdefault(name, (offset, set()))[1].add(member)
                 res.blocked.add(member)
                 continue
             if amount is None:
@@ -316,7 +317,21 @@ def map_rows(rows: list[list[str]], profile: Profile, dictionary: dict[str, str]
         if not made:
             status = "rejected" if member in res.blocked else "ok-no-lines"
             res.row_status.append({"_source": source, "_row": offset, "member_id": member, "status": status})
+    res.issues += unknown_components(unknown, profile, source, exc_period)
     return res
+
+
+def unknown_components(unknown: dict[str, tuple[int, set[str]]], profile: Profile, source: str,
+                       period: str) -> list[Issue]:
+    """Issue 31: a name the dictionary does not know is one exception per file, with the number of
+    members it blocks — not one per member and cell. A wide file's column points at the header line,
+    a long file's component at the first line that has it."""
+    wide = profile.layout == "wide"
+    return [issue("payroll_unknown_component", source=source, row=None if wide else first,
+                  subject=f"linia {profile.header_row + (0 if wide else first)}", period=period, value=name,
+                  column=name if wide else profile.component_column, profile=profile.name,
+                  what="kolumna" if wide else "składnik", members=count(len(who), "członka"))
+            for name, (first, who) in unknown.items()]
 
 
 def deducted_in_row(cells: list[str], col: dict[str, int], profile: Profile) -> int | None:
