@@ -35,15 +35,39 @@ def normalise(name: str) -> str:
     return _SPACES.sub(" ", s).strip()
 
 
-def load_dictionary(content: str) -> dict[str, str]:
-    """Normalised component name -> canonical code; a name under two codes is an error."""
+# Issue 31: a name that is no income of the member at all (a deduction, a loan or its repayment, an
+# advance, a tax or contribution correction): its column or line is left out, never counted.
+NOT_INCOME = "not_income"
+
+
+def dictionary_entries(doc: dict) -> list[tuple[str, str]]:
+    """(name, code) of a dictionary: the generic [codes] and the names of each payroll system's
+    standard elements ([[system]] blocks, each name with its source page)."""
+    out = [(n, code) for code, names in doc.get("codes", {}).items() for n in names]
+    out += [(n["name"], n["code"]) for system in doc.get("system", []) for block in system.get("block", [])
+            for n in block.get("names", [])]
+    return out
+
+
+def load_dictionary(content: str, file: str = "components.toml", codes: set[str] | None = None) -> dict[str, str]:
+    """Normalised component name -> canonical code (or ``NOT_INCOME``). Broken TOML, a name under two
+    codes in one file, or a code not among ``codes`` (when given) is an error naming the file."""
+    def bad(detail: str) -> UserError:
+        return UserError("bad_dictionary", file=file, detail=detail, codes=", ".join(sorted(codes or ())))
+    try:
+        entries = dictionary_entries(tomllib.loads(content))
+    except tomllib.TOMLDecodeError as e:
+        raise bad(f"składnia TOML: {e}") from None
+    except (KeyError, TypeError, AttributeError) as e:
+        raise bad(f"zły wpis: {type(e).__name__} {e}") from None
     out: dict[str, str] = {}
-    for code, names in tomllib.loads(content)["codes"].items():
-        for n in names:
-            key = normalise(n)
-            if key in out and out[key] != code:
-                raise ValueError(f"components dictionary: {n!r} is under both {out[key]} and {code}")
-            out[key] = code
+    for n, code in entries:
+        key = normalise(n)
+        if codes is not None and code not in codes:
+            raise bad(f"kod '{code}' nie jest kodem składnika")
+        if key in out and out[key] != code:
+            raise bad(f"'{n}' stoi pod dwoma kodami: {out[key]} i {code}")
+        out[key] = code
     return out
 
 
@@ -294,7 +318,7 @@ def map_rows(rows: list[list[str]], profile: Profile, dictionary: dict[str, str]
         seen_rows[key] = offset
         made = False
         for name, code, value in items:
-            if not value:
+            if not value or code == NOT_INCOME:
                 continue
             amount = parse_amount(value, profile.decimal)
             if code is None:
