@@ -4,8 +4,10 @@ payroll layout, in the spirit of hledger's CSV rules). Pure: takes decoded rows,
 A profile says where the header is, how people are identified (PESEL, staff number or member id,
 resolved through members.csv), where the period comes from, whether the layout is wide (a column
 per component) or long (a component-name column), and where the deducted union dues are.
-Component names go through the dictionary (data/profiles/components.toml) unless the profile maps
-them; an unmapped name is an exception, never a guess.
+Component names go through the dictionary (data/profiles/components.toml, with the payroll systems'
+own names of their standard elements, and the user's own components.toml) unless the profile maps
+them; an unmapped name is one exception per file, never a guess; a name that is no income at all
+(``not_income``: a deduction, a loan, an advance) is left out.
 """
 from __future__ import annotations
 
