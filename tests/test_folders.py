@@ -1,6 +1,7 @@
-"""Issue 31 point 4: payroll profiles, rulebooks and component names are also read from the user's
-configuration folder (platformdirs), merged with the shipped ones; a user file of the same name as a
-shipped one wins and the close summary says so."""
+"""transforms/folders.py and flows/settings.search_folders (issue 31 point 4): payroll profiles,
+rulebooks and component names are also read from the user's configuration folder (platformdirs),
+merged with the shipped ones; a user file of the same name as a shipped one wins and the close
+summary says so."""
 from __future__ import annotations
 
 import shutil
