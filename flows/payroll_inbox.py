@@ -69,15 +69,13 @@ def dictionary() -> dict[str, str]:
 @lru_cache(maxsize=8)        # read once per close, not once per payroll file
 def _dictionary(files: tuple[tuple[str, int], ...]) -> tuple[tuple[str, str], ...]:
     import tomllib
-    texts = [(name, Path(name).read_text(encoding="utf-8")) for name, _ in files]
-    # the shipped dictionary (the first) names the codes; a broken one is reported by load_dictionary
-    try:
-        codes = set(tomllib.loads(texts[0][1]).get("labels", {})) | {NOT_INCOME} if texts else None
-    except tomllib.TOMLDecodeError:
-        codes = None
     out: dict[str, str] = {}
-    for name, content in texts:
+    codes = None
+    for name, _ in files:
+        content = Path(name).read_text(encoding="utf-8")
         out |= load_dictionary(content, name, codes)
+        if codes is None:         # the first (shipped) dictionary names the codes the user's may use
+            codes = set(tomllib.loads(content).get("labels", {})) | {NOT_INCOME}
     return tuple(out.items())
 
 

@@ -26,6 +26,7 @@ def test_every_systems_names_are_sourced_and_counted():
         assert all(n["code"] in CODES for n in names)
         assert all(n["why"] for n in left) and all(n.get("judgement", "x") for n in names)
     assert systems["enova365"]["listed"] == 105
+    assert set(DOC["codes"]) <= CODES                 # the shipped dictionary keeps to its own codes
 
 
 @pytest.mark.parametrize("name,code", [
