@@ -472,6 +472,7 @@ def month_state_lines(run) -> list[str]:
 
 def summary_text(run) -> str:
     """A short Polish summary of a stored close (figures from DuckDB)."""
+    from flows.payroll_inbox import user_file_notes
     from flows.store import read_only
     r, rules = run.state["result"], run.state["rules"]
     # the units this close stored (RULES.md §13): other units' months in the same database are theirs
@@ -548,6 +549,7 @@ def summary_text(run) -> str:
     unusual = {f: how for f, how in r.formats.items() if how not in ("xlsx", "UTF-8, separator ','")}
     if unusual:     # files saved by Polish Excel: say what was found, so nothing is a surprise
         lines.append("  odczytano: " + "; ".join(f"{f} ({how})" for f, how in sorted(unusual.items())))
+    lines += [f"  {note}" for note in user_file_notes()]      # issue 31: the user's files that win
     lines.append(f"  baza danych: {run.params['db']}")
     if run.workbook:
         lines.append(f"  skoroszyt: {run.workbook}")
