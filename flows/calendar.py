@@ -22,7 +22,7 @@ STATUS = {"overdue": "PO TERMINIE", "due": "do zrobienia"}
 
 def check(params: dict) -> None:
     try:
-        parsing.day(params["date"])          # ASCII digits, years 1980–2100 (issue 27)
+        parsing.day(params["date"])          # ASCII digits, years 1900–2999 (issue 27)
     except ValueError as e:
         raise UserError("bad_option", name="--date", detail=str(e)) from None
     require_database(params["db"])

@@ -34,7 +34,7 @@ def main_options(debug: bool = typer.Option(False, "--debug", help="tracebacks f
 
 def _parsed(parse, value):
     """An option's value by the one rule of transforms.parsing (ASCII digits, one form, years
-    1980–2100; issue 27), or a usage error naming the option (exit 2). None: not given."""
+    1900–2999; issue 27), or a usage error naming the option (exit 2). None: not given."""
     if value is None:
         return None
     try:
@@ -267,17 +267,14 @@ def replay(run: str = typer.Option(..., "--run", help="numer przebiegu (tabela r
 
 @app.command()
 def archive(export: str = typer.Option(..., "--export", help="numer przebiegu do wydania"),
-            folder: Path = typer.Argument(..., help="folder, do którego zapisać pliki"),
-            db: Path = typer.Option(..., help="plik bazy DuckDB")):
-    """Wydaje audytorowi dokładne wejścia zamknięcia (z sumami kontrolnymi w MANIFEST.txt)."""
-    from flows.archive import export as export_run
-    from transforms.errors import UserError
-    try:
-        n = export_run(db, export, folder)
-    except UserError as e:
-        print(f"błąd: {e}", file=sys.stderr)
-        raise typer.Exit(1) from None
-    print(f"archiwum przebiegu {export}: {n} plików w {folder} (sumy kontrolne: MANIFEST.txt)")
+            folder: Path = typer.Argument(..., help="nowy albo pusty folder, do którego zapisać pliki"),
+            db: Path = typer.Option(..., help="plik bazy DuckDB"),
+            with_personal_data: bool = typer.Option(
+                False, "--with-personal-data", help="także dokładne wejścia jednostki (members.csv, listy płac: "
+                "PESEL, imiona i nazwiska, wynagrodzenia); bez tej opcji tylko ich sumy kontrolne")):
+    """Wydaje audytorowi archiwum zamknięcia: pliki programu, tabele miesiąca i sumy kontrolne wejść (MANIFEST.txt)."""
+    from flows.archive import EXPORT
+    execute(EXPORT, "plain", export=export, folder=folder, db=db, with_personal_data=with_personal_data)
 
 
 @app.command()

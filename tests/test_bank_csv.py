@@ -83,3 +83,35 @@ def test_a_file_no_profile_knows_is_one_record_listing_what_is_known(tmp_path):
     entries, found = read_bank_csv("Data;Coś\n01.01.2026;1\n".encode("cp1250"), "x.csv", "2026-10")
     assert entries == [] and found[0].reason_code == "bad_statement"
     assert "mBank: #Data operacji" in found[0].message
+
+
+OWN = "PL95102023130000310200123456"      # the fixtures' own account (Region Śląsko-Dąbrowski)
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_issue_27_every_profile_reads_the_statements_own_account_where_the_file_says_it(name):
+    """The preamble ("Wybrane rachunki", "#Rachunek") or the profile's own_account column; PKO BP's
+    and Santander's exports do not say it (unknown, never guessed)."""
+    entries, _ = read(name)
+    own = {e["own_account"] for e in entries if e["direction"] == "credit"}
+    assert own == ({None} if name in ("pko_bp", "santander") else {OWN})
+
+
+def test_issue_27_a_row_the_csv_module_cannot_read_or_a_monstrous_cell_is_one_bad_row():
+    rows = ["Data księgowania;Kwota;Rachunek kontrahenta;Nazwa kontrahenta;Tytuł",
+            '18.11.2026;"1,00";;X;"' + "A" * 200_000 + '"', '19.11.2026;"2,00";;X;"' + "B" * 5_000 + '"',
+            '20.11.2026;"99999999999999999999,99";;X;"T"', '21.11.2026;"4,00";;X;"T"']
+    entries, found = read_bank_csv("\r\n".join(rows).encode("cp1250"), "w.csv", "2026-10")
+    assert [e["amount"] for e in entries] == [400]
+    assert [(f.reason_code, f.row) for f in found] == [("bad_statement_row", 2), ("bad_statement_row", 3),
+                                                       ("bad_statement_row", 4)]
+    assert "przekracza 10 000 000,00 zł" in found[2].message and "5000 znaków" in found[1].message
+
+
+@pytest.mark.parametrize("ends", ["\r\n", "\n", "\r"])
+def test_issue_27_any_line_ends_read_the_same_entries_on_the_same_lines(ends):
+    """The csv module wants its text with the line ends untouched (newline=''): a file saved with
+    old Mac line ends ('\\r') is not a file of unreadable rows."""
+    content = (HERE / "ing.csv").read_bytes().decode("cp1250").replace("\r\n", "\n").replace("\n", ends)
+    entries, found = read_bank_csv(content.encode("cp1250"), "ing.csv", "2026-10")
+    assert found == [] and [(e["entry"], e["amount"]) for e in entries] == [(23, 123456), (24, 9840), (25, -1500)]

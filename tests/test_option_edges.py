@@ -1,5 +1,5 @@
 """Issue 27, edge values: dates, years, periods and counts in options follow one rule
-(transforms.parsing: ASCII digits, one form, years 1980–2100) — anything else is a Polish usage
+(transforms.parsing: ASCII digits, one form, years 1900–2999) — anything else is a Polish usage
 message naming the option (exit 2), never a crash, negative seats or a folder named
 ``zaswiadczenia_２０２６``; a calendar input row with such a value is refused naming the row, and a
 stored claim dated 9999-12-31 is shown as a row to correct."""
@@ -37,8 +37,8 @@ def digest(path: Path) -> str:
 
 
 USAGE = [
-    (("calendar", "--date", "0001-01-01"), "--date", "rok spoza zakresu 1980–2100"),
-    (("calendar", "--date", "9999-12-31"), "--date", "rok spoza zakresu 1980–2100"),
+    (("calendar", "--date", "0001-01-01"), "--date", "rok spoza zakresu 1900–2999"),
+    (("calendar", "--date", "9999-12-31"), "--date", "rok spoza zakresu 1900–2999"),
     (("calendar", "--date", "２０２６-10-01"), "--date", "tylko cyfry 0–9"),
     (("calendar", "--date", "20261001"), "--date", "to nie data RRRR-MM-DD"),
     (("calendar", "--date", "2026-02-30"), "--date", "nie ma takiego dnia"),
@@ -74,9 +74,9 @@ def test_issue_27_whole_number_options_take_ascii_digits_only(tmp_path):
 
 def test_issue_27_the_one_rule():
     assert parsing.year("2026") == 2026 and parsing.period("2026-10") == "2026-10"
-    assert str(parsing.day("2100-12-31")) == "2100-12-31" and parsing.count("50") == 50
-    for parse, text in [(parsing.year, "２０２６"), (parsing.year, "1979"), (parsing.year, " 2026"),
-                        (parsing.period, "2026-10\n"), (parsing.period, "2101-01"), (parsing.day, "2026-W40-1"),
+    assert str(parsing.day("2999-12-31")) == "2999-12-31" and parsing.count("50") == 50
+    for parse, text in [(parsing.year, "２０２６"), (parsing.year, "1899"), (parsing.year, " 2026"),
+                        (parsing.period, "2026-10\n"), (parsing.period, "3000-01"), (parsing.day, "2026-W40-1"),
                         (parsing.count, "0"), (parsing.count, "+5"), (parsing.count, "٣")]:
         with pytest.raises(ValueError):
             parse(text)
@@ -116,7 +116,7 @@ def test_issue_27_a_stored_claim_dated_9999_12_31_is_a_row_to_correct_not_a_cras
     con.close()
     proc = skladki("calendar", "--date", "2026-10-20", "--db", str(copy))
     assert proc.returncode == 0, proc.stderr
-    assert "wniosek W-1 (członek M1): data zdarzenia 9999-12-31 spoza lat 1980–2100; popraw wniosek" in proc.stdout
+    assert "wniosek W-1 (członek M1): data zdarzenia 9999-12-31 spoza lat 1900–2999; popraw wniosek" in proc.stdout
     assert "wniosek W-2 (członek M2): dokumenty do 2026-11-10" in proc.stdout
 
 

@@ -18,7 +18,14 @@ A profile says:
               label | labels       "Label: value" text in any cell of the row ("Tytuł: …")
               from_text = true     (account) the first checksum-valid NRB/IBAN in those cells
                                    that is not the statement's own account
+    [own_account]                  the statement's own account (issue 27: a statement knows its
+              column               level): the first NRB/IBAN in that column of a credit row;
+                                   without it, the first one in the lines above the header
+                                   (the preamble: "Wybrane rachunki", "#Rachunek"); none: unknown
     documentation                  where the layout is described
+
+A row the csv module cannot read, a cell longer than MAX_CELL characters or an amount above the
+caller's limit is one ``Issue`` naming its line; the rest of the file is used.
 """
 from __future__ import annotations
 
@@ -28,6 +35,7 @@ import re
 from datetime import date
 
 from transforms.errors import Issue, issue, text
+from transforms.money import format_pl
 from transforms.statements import accounts_in_text, bank_account_iban
 
 DATE_FORMATS = {"DD.MM.YYYY": (r"(\d{2})\.(\d{2})\.(\d{4})", (3, 2, 1)),
@@ -36,6 +44,7 @@ DATE_FORMATS = {"DD.MM.YYYY": (r"(\d{2})\.(\d{2})\.(\d{4})", (3, 2, 1)),
                 "DD/MM/YYYY": (r"(\d{2})/(\d{2})/(\d{4})", (3, 2, 1)),
                 "YYYY.MM.DD": (r"(\d{4})\.(\d{2})\.(\d{2})", (1, 2, 3))}
 HEADER_SEARCH_ROWS = 80
+MAX_CELL = 2_000          # characters; a bank writes titles of at most 140 and descriptions of a few hundred
 
 
 def cell(value: str) -> str:
@@ -90,20 +99,27 @@ def decode(raw: bytes, profile: dict) -> str | None:
         return None
 
 
-def rows_of(content: str, profile: dict) -> list[tuple[int, list[str]]]:
-    """(line number, cells) of every row, as the csv module reads the profile's separator."""
-    reader = csv.reader(io.StringIO(content.lstrip("\ufeff")), delimiter=profile.get("separator", ";"))
-    out = []
-    for cells in reader:
+def rows_of(content: str, profile: dict) -> list[tuple[int, list[str] | str]]:
+    """(line number, cells) of every row, as the csv module reads the profile's separator; a row
+    it cannot read (a field over the csv module's limit) is (line number, its error)."""
+    reader = csv.reader(io.StringIO(content.lstrip("\ufeff"), newline=""), delimiter=profile.get("separator", ";"))
+    out: list[tuple[int, list[str] | str]] = []
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return out
+        except csv.Error as e:       # the reader goes on with the next line
+            out.append((reader.line_num, str(e)))
+            continue
         out.append((reader.line_num, cells))
-    return out
 
 
-def find_header(rows: list[tuple[int, list[str]]], profile: dict) -> int | None:
+def find_header(rows: list[tuple[int, list[str] | str]], profile: dict) -> int | None:
     """The index of the header row: the first row (of the first 80) holding every signature cell."""
     wanted = {header_name(s) for s in profile["signature"]}
     for i, (_, cells) in enumerate(rows[:HEADER_SEARCH_ROWS]):
-        if wanted <= {header_name(c) for c in cells}:
+        if isinstance(cells, list) and wanted <= {header_name(c) for c in cells}:
             return i
     return None
 
@@ -131,17 +147,40 @@ def field(cells: list[str], index: dict[str, int], spec: dict | None) -> str:
     return " ".join(v for v in values if v)
 
 
-def parse(rows: list[tuple[int, list[str]]], header: int, profile: dict, name: str, period: str | None = None,
-          own: str | None = None) -> tuple[list[dict], list[Issue]]:
+def preamble_account(rows: list[tuple[int, list[str] | str]], header: int) -> str | None:
+    """The first checksum-valid account written above the header row (the statement's own)."""
+    found = [a for _, cells in rows[:header] if isinstance(cells, list) for a in accounts_in_text(" ".join(cells))]
+    return found[0] if found else None
+
+
+def _row_problem(cells: list[str] | str) -> str | None:
+    if isinstance(cells, str):
+        return text("problems", "statement_row_unreadable", limit=csv.field_size_limit())
+    longest = max((len(c) for c in cells), default=0)
+    if longest > MAX_CELL:
+        return text("problems", "statement_cell_too_long", length=longest, limit=MAX_CELL)
+    return None
+
+
+def parse(rows: list[tuple[int, list[str] | str]], header: int, profile: dict, name: str, period: str | None = None,
+          own: str | None = None, max_amount: int | None = None) -> tuple[list[dict], list[Issue]]:
     """Entries of a bank CSV export through its profile; a row whose date or amount cannot be
-    read is an ``Issue`` (naming its line) and the rest of the file is used; footers are skipped."""
+    read is an ``Issue`` (naming its line) and the rest of the file is used; footers are skipped.
+    Every entry carries ``own_account``: the statement's own account (None when the file does
+    not say it)."""
     index: dict[str, int] = {}
     for i, h in enumerate(rows[header][1]):
         index.setdefault(header_name(h), i)      # a repeated column name ("Waluta"): the first
     date_spec, amount_spec = profile["date"], profile["amount"]
     footers = [f.lower() for f in profile.get("skip_rows_with", [])]
+    own = own or preamble_account(rows, header)
     entries, issues = [], []
     for line, cells in rows[header + 1:]:
+        unreadable = _row_problem(cells)
+        if unreadable:
+            issues.append(issue("bad_statement_row", source=name, row=line, command="reconcile", period=period,
+                                problems=[unreadable]))
+            continue
         if not any(cell(c) for c in cells):
             continue
         if any(cell(c).lower().startswith(f) for c in cells for f in footers):
@@ -166,6 +205,9 @@ def parse(rows: list[tuple[int, list[str]]], header: int, profile: dict, name: s
         if amount is None:
             problems.append(text("problems", "statement_amount_bad", value=raw_amount,
                                  decimal=amount_spec.get("decimal", ",")))
+        elif max_amount is not None and abs(amount) > max_amount:
+            problems.append(text("problems", "statement_amount_too_large", value=raw_amount,
+                                 limit=format_pl(max_amount)))
         if problems:
             issues.append(issue("bad_statement_row", source=name, row=line, command="reconcile",
                                 period=period, problems=problems))
@@ -177,15 +219,17 @@ def parse(rows: list[tuple[int, list[str]]], header: int, profile: dict, name: s
             account = found[0] if found else None
         else:
             account = bank_account_iban(account_text)
+        row_own = accounts_in_text(field(cells, index, profile.get("own_account"))) if amount > 0 else []
         entries.append({"statement": name, "entry": line, "key": f"{name}#{line}", "booking_date": booked,
                         "amount": amount, "direction": "credit" if amount > 0 else "debit", "account": account,
+                        "own_account": row_own[0] if row_own else own,
                         "counterparty": field(cells, index, profile.get("counterparty")),
                         "title": re.sub(r"\s+", " ", field(cells, index, profile.get("title"))).strip()})
     return entries, issues
 
 
 def read(raw: bytes, profiles: list[dict], name: str, period: str | None = None,
-         own: str | None = None) -> tuple[list[dict], list[Issue], dict | None]:
+         own: str | None = None, max_amount: int | None = None) -> tuple[list[dict], list[Issue], dict | None]:
     """The first profile whose encoding decodes the file and whose signature is found reads it.
     Returns (entries, issues, the profile used or None)."""
     for profile in profiles:
@@ -195,6 +239,6 @@ def read(raw: bytes, profiles: list[dict], name: str, period: str | None = None,
         rows = rows_of(content, profile)
         header = find_header(rows, profile)
         if header is not None:
-            entries, issues = parse(rows, header, profile, name, period, own)
+            entries, issues = parse(rows, header, profile, name, period, own, max_amount)
             return entries, issues, profile
     return [], [], None

@@ -2,14 +2,14 @@
 outside staging (calendar's statements.csv): one rule everywhere (issue 27). ASCII digits only
 (Python's ``int()``, ``str.isdigit()`` and ``\\d`` take any Unicode digit: ``--year ２０２６`` made
 a folder ``zaswiadczenia_２０２６``), in one fixed form, and a year within the years the rulebooks,
-reference figures and calendars cover. Each function returns the value or raises ValueError with
+reference figures and calendars can hold. Each function returns the value or raises ValueError with
 a Polish explanation that shows the expected form (the caller names the option or the row)."""
 from __future__ import annotations
 
 import re
 from datetime import date
 
-FIRST_YEAR, LAST_YEAR = 1980, 2100
+from transforms.staging import FIRST_YEAR, LAST_YEAR   # one range of years for every period and day (1900–2999)
 _YEAR, _PERIOD, _DAY = re.compile(r"[0-9]{4}"), re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])"), re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _COUNT = re.compile(r"[0-9]{1,9}")
 

@@ -14,7 +14,7 @@ from fractions import Fraction
 
 import polars as pl
 
-from transforms.errors import Issue, issue, issues_frame, mask_expr, render_expr, text, text_expr
+from transforms.errors import Issue, issue, issues_frame, mask_expr, mask_personal, render_expr, text, text_expr
 from transforms.money import (ambiguous_amount_expr, format_pl, is_ambiguous_amount, parse_typed_amount, pln,
                               typed_amount_expr)
 from transforms.rulebook import Rules
@@ -29,13 +29,15 @@ VOIVODESHIPS = frozenset({
     "mazowieckie", "opolskie", "podkarpackie", "podlaskie", "pomorskie", "śląskie",
     "świętokrzyskie", "warmińsko-mazurskie", "wielkopolskie", "zachodniopomorskie",
 })
-PERIOD_RE = r"^\d{4}-(0[1-9]|1[0-2])$"
+PERIOD_RE = r"^[0-9]{4}-(0[1-9]|1[0-2])$"       # ASCII digits ('２０２６' is no period)
+FIRST_YEAR, LAST_YEAR = 1900, 2999          # a month outside them is a typo, and its deadlines leave the calendar
 _PERIOD = re.compile(PERIOD_RE)
 _PCT = re.compile(r"^\d{1,3}(\.\d{1,2})?$")
 
 
 def is_period(text: str | None) -> bool:
-    return bool(text) and bool(_PERIOD.match(text))
+    """'2026-10'; not '0000-01', '2026-00', '9999-13' or full-width digits (issue 27)."""
+    return bool(text) and bool(_PERIOD.match(text)) and FIRST_YEAR <= int(text[:4]) <= LAST_YEAR
 
 
 def month_of(d: date) -> str:
@@ -677,7 +679,7 @@ def stage_adjustments(raw: pl.DataFrame, members: StagedMembers, units: StagedUn
             status.append({"_row": r["_row"], "member_id": mid, "status": "rejected"})
             continue
         parsed.append({"member_id": mid, "kind": kind, "amount": amount, "valid_from": vf,
-                       "valid_to": vt, "decision_ref": (r.get("decision_ref") or "").strip() or None,
+                       "valid_to": vt, "decision_ref": mask_personal((r.get("decision_ref") or "").strip() or None),
                        "_row": r["_row"], "_source": r["_source"]})
     # Overlapping decisions for one member: both are wrong, neither is guessed at.
     by_member: dict[str, list[dict]] = {}
