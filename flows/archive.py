@@ -2,10 +2,15 @@
 each file once, by its sha256, zlib-compressed — with the rulebooks, payroll profiles and message
 catalogue it used and the members' accounts it started from. `skladki replay --run ID --db FILE`
 re-runs that close from the archive into a scratch database and compares every table of the
-month with the stored one (flows/replay.py); `skladki archive --export ID DIR` gives an auditor the files.
+month with the stored one (flows/replay.py); `skladki archive --export ID DIR` gives an auditor
+what the close used — without the unit's personal data unless asked for (issue 27).
 """
 import hashlib
 import json
+import os
+import re
+import shutil
+import tempfile
 import zlib
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
@@ -14,9 +19,11 @@ from pathlib import Path
 import polars as pl
 
 from flows import settings, store
+from flows.command import Command, Run, Step
 from schemas.tables import TABLES
 from transforms import errors
 from transforms.errors import UserError
+from transforms.polish import count
 from transforms.ledger import BOOKED_SCHEMA, ITEM_SCHEMA, SETTLEMENT_SCHEMA, Books
 
 BOOKS = "books.json"
@@ -94,9 +101,9 @@ def capture(con, run_id: str, files: list[tuple[str, str, bytes]], ahead: Future
     return added
 
 
-def extract(con, run_id: str, folder: Path) -> dict:
-    """Write the run's archived files under ``folder`` (role/path), each checked against its hash.
-    Returns the run's row of `runs`."""
+def archived(con, run_id: str) -> tuple[dict, list[tuple[str, str, str, bytes]]]:
+    """The run's row of `runs` and its archived files (role, path, sha256, bytes), each checked
+    against its hash and its stored name (``stored_name``)."""
     names = store.table_names(con)
     units = ", units" if "runs" in names and any(
         c == "units" for (c,) in con.execute("SELECT column_name FROM information_schema.columns "
@@ -111,18 +118,53 @@ def extract(con, run_id: str, folder: Path) -> dict:
                         "USING (sha256) WHERE f.run_id = ? ORDER BY f.role, f.path", [run_id]).fetchall()
     if not files:
         raise UserError("no_archive", run=run_id)
+    out, seen = [], set()
     for role, path, sha, packed in files:
+        name = stored_name(run_id, role, path)
+        if name.casefold() in seen:        # one file on a case-insensitive disk: one would overwrite the other
+            raise UserError("archive_bad_name", run=run_id, path=shown(name))
+        seen.add(name.casefold())
         try:
             data = zlib.decompress(packed) if packed is not None else None
         except zlib.error:
             data = None
         if data is None or hashlib.sha256(data).hexdigest() != sha:
-            raise UserError("archive_damaged", role=role, path=path, sha=sha[:16])
+            raise UserError("archive_damaged", role=role, path=path, sha=str(sha)[:16])
+        out.append((role, path, sha, data))
+    return {"run_id": run[0], "period": run[1], "files": len(files),
+            "units": run[2].split(",") if run[2] else None}, out
+
+
+def extract(con, run_id: str, folder: Path) -> dict:
+    """Write the run's archived files under ``folder`` (role/path). Returns the run's row of `runs`."""
+    info, files = archived(con, run_id)
+    for role, path, _, data in files:
         target = folder / role / path
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
-    return {"run_id": run[0], "period": run[1], "files": len(files),
-            "units": run[2].split(",") if run[2] else None}
+    return info
+
+
+# a stored name that stays inside the folder it is written to, on any disk: relative, no '..' or
+# '.', no drive, no character Windows refuses, no name Windows reserves (CON, AUX, LPT1.csv, …)
+RESERVED = re.compile(r"(con|prn|aux|nul|com[0-9\u00b9\u00b2\u00b3]|lpt[0-9\u00b9\u00b2\u00b3])(\..*)?", re.IGNORECASE)
+FORBIDDEN = re.compile(r'[\x00-\x1f<>:"|?*]')
+
+
+def stored_name(run_id: str, role: str, path: str) -> str:
+    """``role/path`` as a relative path safe to write under any folder, or ``archive_bad_name``.
+    A close stores only names it read from its inbox; anything else is a database changed outside
+    the program (path traversal: '../../x.csv', '/etc/x', 'C:x')."""
+    parts = [str(role), *re.split(r"[\\/]", str(path))]
+    if not all(p and p not in (".", "..") and p == p.rstrip(". ") and not FORBIDDEN.search(p)
+               and not RESERVED.fullmatch(p) for p in parts):
+        raise UserError("archive_bad_name", run=run_id, path=shown(f"{role}/{path}"))
+    return "/".join(parts)
+
+
+def shown(name: str) -> str:
+    """A stored name as a message may quote it (control characters escaped)."""
+    return repr(name)[1:-1]
 
 
 @contextmanager
@@ -145,17 +187,95 @@ def archived_rules(folder: Path):
 # ------------------------------------------------------------------ skladki replay: flows/replay.py
 
 
-def export(db: Path, run_id: str, folder: Path) -> int:
-    """`skladki archive --export`: the run's files for an auditor, with a manifest of hashes."""
-    if not Path(db).exists():
-        raise UserError("no_database", db=db)
-    folder.mkdir(parents=True, exist_ok=True)
-    with store.read_only(Path(db)) as con:
-        info = extract(con, run_id, folder)
-        rows = con.execute("SELECT role, path, sha256 FROM archive_files WHERE run_id = ? ORDER BY role, path",
-                           [run_id]).fetchall()
-    (folder / "MANIFEST.txt").write_text(
-        f"skladki: przebieg {run_id}, okres {info['period']}\n" + "".join(f"{sha}  {role}/{path}\n"
-                                                                         for role, path, sha in rows),
-        encoding="utf-8")
-    return info["files"]
+# ------------------------------------------------------------------ skladki archive --export
+# Who receives what (RULES.md §14, docs/explain-replay.md): the unit's database keeps its inputs
+# verbatim (members.csv, payroll files: replay needs them); an export goes to an auditor, often
+# above the unit, so by default it carries the program's own files (rulebooks, profiles,
+# messages), the month's stored tables that name no person, and the sha256 of every archived
+# input (an auditor checks a unit's copy against them). The inputs themselves (PESEL, names,
+# salaries, members' accounts) only with --with-personal-data. MANIFEST.txt says which it is.
+
+PROGRAM_ROLES = ("rulebooks", "profiles", "catalogue")
+# the month's figures of the run's units, no member in them (a unit's settlement, RULES.md §14)
+EXPORT_TABLES = ("runs", "units", "allocations", "settlement", "transfers")
+TABLES_FOLDER = "tables"
+
+
+def check(params: dict) -> None:
+    """The database a replay or an export reads is there."""
+    if not Path(params["db"]).exists():
+        raise UserError("no_database", db=params["db"])
+
+
+def check_export(params: dict) -> None:
+    check(params)
+    target = Path(params["folder"])
+    if target.is_symlink() or (target.exists() and not target.is_dir()):
+        raise UserError("export_target_file", folder=target)
+    if target.is_dir() and any(target.iterdir()):
+        raise UserError("export_target_not_empty", folder=target)
+
+
+def read_export(run: Run) -> None:
+    with store.read_only(Path(run.db)) as con:
+        info, files = archived(con, run.export)
+        names = store.table_names(con)
+        tables = {}
+        for table in EXPORT_TABLES:
+            if table not in names:
+                continue
+            if table == "runs":
+                where, params = "run_id = ?", [run.export]
+            else:
+                where, params = "period = ?", [info["period"]]
+                key = "payer_id" if table == "transfers" else TABLES[table].unit_key
+                if info["units"] and key:
+                    where += f" AND list_contains(?, {key})"
+                    params.append(info["units"])
+            tables[f"{TABLES_FOLDER}/{table}.csv"] = con.sql(
+                f"SELECT * FROM {table} WHERE {where}", params=params).pl().write_csv().encode("utf-8")
+    run.state.update(info=info, files=files, tables=tables)
+
+
+def write_export(run: Run) -> None:
+    """Everything into a fresh staging folder beside the target, MANIFEST.txt last, then the
+    folder moved into place in one rename: an export is whole or absent, nothing is overwritten."""
+    info, target, personal = run.state["info"], Path(run.folder), bool(run.with_personal_data)
+    given = {stored_name(run.export, role, path): data for role, path, _, data in run.state["files"]
+             if personal or role in PROGRAM_ROLES}
+    given.update(run.state["tables"])
+    hashed = [(sha, stored_name(run.export, role, path)) for role, path, sha, _ in run.state["files"]
+              if not personal and role not in PROGRAM_ROLES]
+    home = next(p for p in target.absolute().parents if p.is_dir())
+    staging = Path(tempfile.mkdtemp(prefix=".skladki-eksport-", dir=home))
+    try:
+        for name, data in sorted(given.items()):
+            (staging / name).parent.mkdir(parents=True, exist_ok=True)
+            (staging / name).write_bytes(data)
+        lines = [f"skladki: przebieg {run.export}, okres {info['period']}",
+                 "zakres: " + errors.text("notes", "export_personal" if personal else "export_default",
+                                         run=run.export),
+                 "pliki w tym folderze (sha256, ścieżka):"]
+        lines += [f"{hashlib.sha256(data).hexdigest()}  {name}" for name, data in sorted(given.items())]
+        if hashed:
+            lines.append("pliki wejściowe tylko w archiwum bazy jednostki (sha256, ścieżka):")
+            lines += [f"{sha}  {name}" for sha, name in hashed]
+        (staging / "MANIFEST.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if target.is_dir():
+            target.rmdir()          # empty (checked): fails if anything appeared in it meanwhile
+        os.rename(staging, target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    run.state["written"] = len(given)
+
+
+def export_summary(run: Run) -> str:
+    what = "z danymi osobowymi" if run.with_personal_data else "bez danych osobowych"
+    return (f"archiwum przebiegu {run.export} ({run.state['info']['period']}, {what}): "
+            f"{count(run.state['written'], 'plik')} w {run.folder} (sumy kontrolne: MANIFEST.txt)")
+
+
+EXPORT = Command(name="archive", flow_name="archive-export", check=check_export, summary=export_summary,
+                 steps=(Step("read", read_export, retries=1), Step("write", write_export)))

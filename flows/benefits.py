@@ -5,7 +5,7 @@ read (units.csv, members.csv with every period of membership, benefit_claims.csv
 already stored) → compute (transforms.benefits) → store (`benefit_decisions`) → report (a workbook
 per unit with names; one per region listing what it pays under §9, member numbers only).
 """
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import polars as pl
@@ -16,9 +16,10 @@ from flows.command import Command, Run, Step
 from flows.inbox import find_table, read_table
 from reports import benefits as benefit_reports
 from schemas.tables import TABLES
-from transforms.benefits import decide, parse_claim
+from transforms.benefits import CELL_LIMIT, decide, parse_claim
 from transforms.deadlines import NO_SHIFT
 from transforms.errors import UserError, text
+from transforms.polish import and_list, identity
 from transforms.staging import month_of, stage_members, stage_units
 
 
@@ -26,9 +27,12 @@ def check(params: dict) -> None:
     if not Path(params["inbox"]).is_dir():
         raise UserError("no_folder", path=params["inbox"], what="skrzynki")
     try:
-        date.fromisoformat(str(params.get("date") or date.today()))
+        day = date.fromisoformat(str(params.get("date") or date.today()))
     except ValueError:
         raise UserError("bad_option", name="--date", detail=f"'{params['date']}' to nie data RRRR-MM-DD") from None
+    if day > date.today() + timedelta(days=366):      # a typo, not a decision: nothing could be granted on it
+        raise UserError("bad_option", name="--date",
+                        detail=f"dzień decyzji {day} jest ponad rok po dzisiejszym ({date.today()}); popraw datę")
 
 
 def read(run: Run) -> None:
@@ -38,6 +42,9 @@ def read(run: Run) -> None:
     claims_path = find_table(inbox, "benefit_claims", True)
     raw_units = read_table(find_table(inbox, "units", True), "units")
     rules = rules_for(month_of(today))
+    if not rules.versions:
+        raise UserError("bad_option", name="--date", detail=f"w dniu {today} nie obowiązuje żaden regulamin ("
+                        + "; ".join(rules.missing.values()) + "); popraw datę")
     units = stage_units(raw_units, rules)
     members = stage_members(read_table(find_table(inbox, "members", True), "members"), units, rules)
     run.state.update(today=today, rules=rules, members=members,
@@ -48,7 +55,7 @@ def read(run: Run) -> None:
     if Path(run.db).exists():
         with store.read_only(Path(run.db)) as con:
             if "benefit_decisions" in store.table_names(con):
-                ids = run.state["claims"]["claim_id"].drop_nulls().to_list()
+                ids = [c.strip() for c in run.state["claims"]["claim_id"].drop_nulls().to_list()]
                 for kind, member, day, relation in con.execute(
                         "SELECT kind, member_id, event_date, relation FROM benefit_decisions WHERE decision = 'granted' "
                         "AND NOT list_contains(?, claim_id)", [ids]).fetchall():
@@ -65,15 +72,25 @@ def compute(run: Run) -> None:
     for p in s["members"].history.to_dicts():
         history.setdefault(p["member_id"], []).append(p)
     decisions = []
-    for r in s["claims"].to_dicts():
+    rows = s["claims"].to_dicts()
+    same_id: dict[str, list[dict]] = {}
+    for r in rows:
+        if _claim_id(r):
+            same_id.setdefault(identity(r["claim_id"]), []).append(r)
+    for r in rows:
+        twins = same_id.get(identity(_claim_id(r) or ""), [])
+        if len(twins) > 1:          # one claim_id, several rows: one decision, none granted (issue 27)
+            if r is twins[0]:
+                decisions.append(_duplicate(twins, history, s["units"]))
+            continue
         claim, problems = parse_claim(r, r["_row"])
         if claim is None or claim.member_id not in history:
             code, params = (("bad_claim", {"problems": "; ".join(problems)}) if claim is None else
                             ("member_rejected", {"member_id": claim.member_id})
                             if claim.member_id in s["members"].rejected_ids else
                             ("unknown_member", {"member_id": claim.member_id}))
-            decisions.append({"claim_id": (r.get("claim_id") or "").strip() or f"wiersz {r['_row']}",
-                              "member_id": (r.get("member_id") or "").strip() or None, "decision": "refused",
+            decisions.append({"claim_id": _claim_id(r) or f"wiersz {r['_row']}",
+                              "member_id": _claim_id({"claim_id": r.get("member_id")}), "decision": "refused",
                               "reason_code": code, "reason": f"{r['_source']}, wiersz {r['_row']}: "
                                                              + text("benefits", code, **params)})
             continue
@@ -89,6 +106,29 @@ def compute(run: Run) -> None:
                 rules, shift = version.benefits, version.deadline_shift
         decisions.append(decide(claim, history[claim.member_id], unit, rules, s["paid"], s["today"], shift=shift))
     s["decisions"] = TABLES["benefit_decisions"].frame(decisions)
+
+
+def _claim_id(r: dict) -> str | None:
+    """A row's claim id as stored, or None (empty, or too long to be an id: the row is named instead)."""
+    cid = (r.get("claim_id") or "").strip()
+    return cid if 0 < len(cid) <= CELL_LIMIT else None
+
+
+def _duplicate(rows: list[dict], history: dict[str, list[dict]], units: dict[str, dict]) -> dict:
+    """The one decision of a claim_id written on several rows: refused until each claim has its own
+    number — which row is the claim cannot be known, so neither is granted."""
+    first = rows[0]
+    claim_id = first["claim_id"].strip()
+    members = {(r.get("member_id") or "").strip() for r in rows}
+    member_id = members.pop() if len(members) == 1 else None
+    unit = units.get(history[member_id][-1]["unit_id"]) if member_id in history else None
+    spellings = ", ".join(f"'{x}'" for x in sorted({r["claim_id"].strip() for r in rows} - {claim_id}))
+    reason = text("benefits", "duplicate_claim", claim_id=claim_id,
+                  where=f"{first['_source']}, wiersze {and_list([r['_row'] for r in rows])}",
+                  spellings=f" (zapisany też jako {spellings})" if spellings else "")
+    return {"claim_id": claim_id, "member_id": member_id or None, "unit_id": unit and unit["unit_id"],
+            "region_id": unit and unit["region_id"], "decision": "refused", "reason_code": "duplicate_claim",
+            "reason": reason}
 
 
 def save(run: Run) -> None:

@@ -15,6 +15,7 @@ read → compute → report (a Polish workbook with --out). Nothing is stored: t
 """
 from __future__ import annotations
 
+import hashlib
 import re
 import tomllib
 from collections import defaultdict
@@ -26,11 +27,12 @@ from flows import settings, store
 from flows.files import require_database, require_file
 from flows.command import Command, Run, Step
 from flows.inbox import read_table
-from reports.xlsx import new_workbook, sheet
-from transforms import elections as el
+from reports.xlsx import new_workbook, safe_name, sheet
+from transforms import elections as el, parsing
 from transforms.delegates import key_seats
 from transforms.errors import UserError
-from transforms.staging import is_period, month_of
+from transforms.polish import and_list, count_pl, identity
+from transforms.staging import month_of, shape_problems
 
 RULES = settings.DATA / "elections.toml"
 
@@ -59,12 +61,20 @@ def _names(run: Run) -> dict[str, str]:
     if not run.params.get("members"):
         return {}
     m = read_table(Path(run.members), "members")
+    _whole_rows(m)
     return {k: v for k, v in zip(m["member_id"], m["full_name"]) if k and v} if "full_name" in m.columns else {}
+
+
+def _whole_rows(table) -> None:
+    """A row with more or fewer cells than its header is refused: read by position it would give a
+    candidate another's votes, or a member another's name (flows.inbox never pads or cuts it)."""
+    for r in table.filter(table["_cells"].is_not_null()).head(1).to_dicts():
+        raise UserError("bad_row_shape", where=f"{r['_source']}, wiersz {r['_row']}", problem=shape_problems(r)[0])
 
 
 def _int_cell(r: dict, col: str, what: str) -> int:
     v = (r.get(col) or "").strip().replace(" ", "").replace("\u00a0", "")
-    if not re.fullmatch(r"\d+", v):
+    if not re.fullmatch(r"[0-9]+", v):       # ASCII digits only (issue 27: int() takes any Unicode digit)
         raise UserError("bad_count", where=f"{r['_source']}, wiersz {r['_row']}", column=col, value=r.get(col) or "",
                         what=what)
     return int(v)
@@ -77,8 +87,10 @@ def seats_check(params: dict) -> None:
         raise UserError("bad_option", name="--db/--members", detail="podaj --db z --period albo --members, nie oba")
     if params.get("db"):
         _db(params)
-        if not params.get("period") or not is_period(str(params["period"])):
-            raise UserError("bad_option", name="--period", detail=f"'{params.get('period') or ''}' to nie okres RRRR-MM")
+        try:
+            parsing.period(params.get("period") or "")       # the options' one rule (issue 27)
+        except ValueError as e:
+            raise UserError("bad_option", name="--period", detail=str(e)) from None
     else:
         _file(params["members"], "unit_id albo region_id, members")
     key_seats({}, params["key"], settings.DELEGATE_KEYS.read_text(encoding="utf-8"))   # an unknown key stops here
@@ -200,7 +212,10 @@ def eligibility_read(run: Run) -> None:
     s["assembly"] = None
     if run.params.get("assembly"):
         a = read_table(Path(run.assembly), "assembly")
-        s["assembly"] = {m.strip() for m in a["member_id"] if m}
+        _whole_rows(a)
+        s["assembly_rows"] = [(r["_source"], r["_row"], r["member_id"].strip()) for r in a.to_dicts()
+                              if (r["member_id"] or "").strip()]
+        s["assembly"] = {m for _, _, m in s["assembly_rows"]}
     s["rulebooks"] = {r["rulebook"] for r in s["units"]}
 
 
@@ -225,12 +240,25 @@ def _body(run: Run, unions: dict[str, el.Union]) -> tuple[el.Union, list[str], d
     return union, [u["unit_id"] for u in chosen if u["rulebook"] == books[0]], None
 
 
+def _assembly_in_body(run: Run, units: set[str]) -> None:
+    """Every delegate of ``--assembly`` is a member of the body: an id its register does not hold
+    (a typo, another unit's member) would silently have no vote."""
+    s = run.state
+    known = {m["member_id"] for m in s["memberships"] if m["unit_id"] in units}
+    stray = [(source, row, mid) for source, row, mid in s.get("assembly_rows", []) if mid not in known]
+    if stray:
+        raise UserError("assembly_not_members", where=f"{stray[0][0]}, {'wiersze' if len(stray) > 1 else 'wiersz'} "
+                        f"{and_list([row for _, row, _ in stray])}", ids=", ".join(m for _, _, m in stray),
+                        body=run.body, period=s["period"])
+
+
 def eligibility_compute(run: Run) -> None:
     from flows.close import rules_for
     s = run.state
     unions = el.load(RULES.read_text(encoding="utf-8"))
     union, unit_ids, assembly = _body(run, unions)
     units = set(unit_ids)
+    _assembly_in_body(run, units)
     problems = el.unit_problems(s["transfers"], s["day"])
     periods: dict[tuple[str, str], list] = defaultdict(list)
     for m in s["memberships"]:
@@ -328,6 +356,7 @@ ELIGIBILITY = Command(name="eligibility", flow_name="eligibility", check=eligibi
 
 # ------------------------------------------------------------------ tally
 
+NAME_LIMIT = 200           # characters of an election's or a candidate's name
 VOTE_COLUMNS = ("election", "entitled", "participants", "invalid", "seats", "candidate", "votes")
 
 
@@ -339,14 +368,25 @@ def tally_check(params: dict) -> None:
 
 
 def tally_read(run: Run) -> None:
+    """The protocol's votes, each keyed by the identity of its name (transforms.polish.identity):
+    a vote's later rows may spell its name otherwise (the spelling is reported), a candidate's name
+    written twice, however spelled, is refused."""
     t = read_table(Path(run.votes), "votes")
+    _whole_rows(t)
     elections: dict[str, dict] = {}
     for r in t.to_dicts():
+        for col in ("election", "candidate"):
+            if len(r[col] or "") > NAME_LIMIT:        # no name: a paste gone wrong (a cell holds 32 767 at most)
+                raise UserError("name_too_long", where=f"{r['_source']}, wiersz {r['_row']}", column=col,
+                                length=len(r[col]), limit=NAME_LIMIT, start=r[col][:20])
         name = (r["election"] or "").strip()
         if not name:
             raise UserError("bad_count", where=f"{r['_source']}, wiersz {r['_row']}", column="election", value="",
                             what="nazwa głosowania")
-        e = elections.setdefault(name, {"votes": {}, "where": f"{r['_source']}, wiersz {r['_row']}"})
+        e = elections.setdefault(identity(name), {"name": name, "votes": {}, "rows": {}, "variants": {},
+                                                  "where": f"{r['_source']}, wiersz {r['_row']}"})
+        if name != e["name"]:
+            e["variants"].setdefault(name, r["_row"])
         for col, what in (("entitled", "liczba uprawnionych"), ("participants", "liczba głosujących"),
                           ("invalid", "liczba głosów nieważnych"), ("seats", "liczba mandatów")):
             if (r[col] or "").strip():
@@ -357,10 +397,13 @@ def tally_read(run: Run) -> None:
                 e[col] = v
         cand = (r["candidate"] or "").strip()
         if cand:
-            if cand in e["votes"]:
-                raise UserError("bad_count", where=f"{r['_source']}, wiersz {r['_row']}", column="candidate",
-                                value=cand, what="kandydat drugi raz w tym głosowaniu")
+            first = e["rows"].get(identity(cand))
+            if first:
+                raise UserError("same_candidate", where=f"{r['_source']}, wiersz {r['_row']}", candidate=cand,
+                                election=e["name"], first=first[0], row=first[1])
+            e["rows"][identity(cand)] = (cand, r["_row"])
             e["votes"][cand] = _int_cell(r, "votes", "liczba głosów")
+    elections = {e.pop("name"): e for e in elections.values()}
     for name, e in elections.items():
         for col, what in (("entitled", "liczba uprawnionych"), ("participants", "liczba głosujących"),
                           ("invalid", "liczba głosów nieważnych"), ("seats", "liczba mandatów")):
@@ -368,7 +411,13 @@ def tally_read(run: Run) -> None:
                 raise UserError("bad_count", where=e["where"], column=col, value="", what=what)
         if e["participants"] > e["entitled"] or e["invalid"] > e["participants"] or not e["votes"] or e["seats"] < 1:
             raise UserError("bad_vote", election=name, where=e["where"])
-        if max(e["votes"].values()) > e["participants"] - e["invalid"]:
+        valid, cast = e["participants"] - e["invalid"], sum(e["votes"].values())
+        if cast > valid * e["seats"]:        # a valid ballot carries at most one vote per seat
+            raise UserError("votes_exceed_ballots", where=e["where"], election=name,
+                            votes=count_pl(cast, "głos", "głosy", "głosów"), valid=valid, participants=e["participants"],
+                            invalid=e["invalid"], seats=e["seats"],
+                            allowed=count_pl(valid * e["seats"], "głos", "głosy", "głosów"))
+        if max(e["votes"].values()) > valid:
             raise UserError("bad_vote", election=name, where=e["where"])
     run.state["elections"] = elections
 
@@ -383,6 +432,14 @@ def tally_compute(run: Run) -> None:
 def _pct(f: Fraction) -> str:
     hundredths = int((f * 20000 + 1) // 2)            # exact, half-up: 46,15%
     return f"{hundredths // 100},{hundredths % 100:02d}%"
+
+
+def result_name(votes: Path) -> str:
+    """'wyniki_protokol_1a2b3c4d.xlsx': the protocol's name and a short mark of its full path, so
+    two protocols of one name (a/protokol.csv, b/protokol.csv) never share a result file, while
+    the same protocol tallied again replaces its own."""
+    mark = hashlib.sha256(str(votes.resolve()).encode("utf-8", "surrogateescape")).hexdigest()[:8]
+    return f"wyniki_{safe_name(votes.stem)}_{mark}.xlsx"
 
 
 def tally_report(run: Run) -> None:
@@ -403,7 +460,7 @@ def tally_report(run: Run) -> None:
     sheet(wb, "Kandydaci", ["Głosowanie", "Kandydat", "Głosy", "Udział w ważnych", "Wynik"],
           [(t.election, c["candidate"], c["votes"], _pct(c["share"]), c["result"]) for t in results
            for c in t.candidates], money_cols=set(), widths=[24, 28, 10, 14, 20])
-    name = f"wyniki_{Path(run.votes).stem}.xlsx"
+    name = result_name(Path(run.votes))
     wb.save(run.output(name))
     run.state["file"] = name
 
@@ -416,6 +473,8 @@ def tally_summary(run) -> str:
                      + (f", potrzeba {t.votes_needed} głosów" if t.votes_needed is not None else ""))
         lines += [f"    {c['candidate']:<28} {c['votes']:>5}  {_pct(c['share']):>8}  {c['result']}" for c in t.candidates]
         lines.append(f"    → {t.verdict}")
+        lines += [f"    uwaga: głosowanie '{t.election}' zapisane też jako '{v}' (wiersz {row})"
+                  for v, row in run.state["elections"][t.election]["variants"].items()]
     lines.append(f"  podstawa: {run.state['results'][0].sources}" if run.state["results"] else "")
     if run.state.get("file"):
         lines.append(f"  arkusz: {Path(run.params['out']) / run.state['file']}")

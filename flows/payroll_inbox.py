@@ -14,13 +14,15 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from flows import settings
 from flows.files import cell_text, decode_text, sniff_separator, xlsx_rows, xlsx_values
 from transforms.errors import Issue, issue, text
+from transforms.folders import files_by_name, replaced_files
 from transforms.polish import count
-from transforms.payroll import (Identifiers, PayrollResult, Profile, expected_columns, header_problem,
+from transforms.payroll import (NOT_INCOME, Identifiers, PayrollResult, Profile, expected_columns, header_problem,
                                 load_dictionary, map_rows, members_named_in, parse_profile)
 
 PROFILES = settings.PROFILES
@@ -29,26 +31,60 @@ DICTIONARY = "components.toml"
 
 
 def load_profiles() -> dict[str, Profile]:
-    """Every profile of the shipped folder and the user's (SKLADKI_PROFILES), by name."""
+    """Every profile of the shipped folder and the user's (configuration folder, SKLADKI_PROFILES),
+    by name; a user's file of the same file name as a shipped one replaces it (issue 31)."""
     out = {}
-    for folder in settings.profile_folders():
-        for path in sorted(Path(folder).glob("*.toml")):
-            if path.name == DICTIONARY:
-                continue
-            p = parse_profile(path.read_text(encoding="utf-8"), str(path))
-            out[p.name] = p
+    for path in files_by_name(settings.profile_folders()).values():
+        if path.name == DICTIONARY:
+            continue
+        p = parse_profile(path.read_text(encoding="utf-8"), str(path))
+        out[p.name] = p
     return out
 
 
+def dictionary_files() -> list[Path]:
+    """components.toml of every profile folder, the shipped one first (issue 31: the user's own is read too)."""
+    return [Path(f) / DICTIONARY for f in settings.profile_folders() if (Path(f) / DICTIONARY).is_file()]
+
+
 def component_labels() -> dict[str, str]:
-    """The Polish name of each component code ([labels] of the dictionary), for what people read."""
+    """The Polish name of each component code ([labels] of the dictionaries), for what people read."""
     import tomllib
-    text = (settings.profile_folders()[0] / DICTIONARY).read_text(encoding="utf-8")
-    return dict(tomllib.loads(text).get("labels", {}))
+    out: dict[str, str] = {}
+    for path in dictionary_files():
+        try:
+            out |= tomllib.loads(path.read_text(encoding="utf-8")).get("labels", {})
+        except tomllib.TOMLDecodeError:
+            continue              # a broken user file is reported by dictionary(), which every close reads
+    return out
 
 
 def dictionary() -> dict[str, str]:
-    return load_dictionary((settings.profile_folders()[0] / DICTIONARY).read_text(encoding="utf-8"))
+    """Normalised name -> code: the shipped dictionary, then the user's; for a name in both, the
+    user's code wins. The codes a user's file may use are the shipped [labels] (and not_income)."""
+    files = dictionary_files()
+    return dict(_dictionary(tuple((str(p), p.stat().st_mtime_ns) for p in files)))
+
+
+@lru_cache(maxsize=8)        # read once per close, not once per payroll file
+def _dictionary(files: tuple[tuple[str, int], ...]) -> tuple[tuple[str, str], ...]:
+    import tomllib
+    out: dict[str, str] = {}
+    codes = None
+    for name, _ in files:
+        content = Path(name).read_text(encoding="utf-8")
+        out |= load_dictionary(content, name, codes)
+        if codes is None:         # the first (shipped) dictionary names the codes the user's may use
+            codes = set(tomllib.loads(content).get("labels", {})) | {NOT_INCOME}
+    return tuple(out.items())
+
+
+def user_file_notes() -> list[str]:
+    """Issue 31: one Polish line for each user's file that replaces a shipped one of the same name
+    (a rulebook, a payroll profile) or adds to the shipped dictionary (components.toml)."""
+    return [text("notes", "user_dictionary" if path.name == DICTIONARY else "user_file_replaces", file=str(path))
+            for folders in (settings.rulebook_folders(), settings.profile_folders())
+            for path in replaced_files(folders)]
 
 
 class BadFile(Exception):

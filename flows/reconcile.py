@@ -21,8 +21,10 @@ from reports import reconcile as reconcile_reports
 from schemas.tables import TABLES
 from transforms import bank_csv
 from transforms.errors import UserError, issue, issues_frame, mask_personal, text
+from transforms.folders import files_by_name, replaced_files
 from transforms.ledger import arrears
 from transforms.money import from_decimal, sql_grosze
+from transforms.polish import count
 from transforms.reconcile import Expected, Unit, reconcile, title_patterns
 from transforms.statements import (
     bank_account_iban,
@@ -30,6 +32,7 @@ from transforms.statements import (
     decode_statement,
     failing_line,
     parse_mt940,
+    repeated_across_files,
     statement_header,
 )
 
@@ -38,7 +41,19 @@ PAYMENTS = "payments.csv"
 
 
 def bank_profiles() -> list[dict]:
-    return [tomllib.loads(p.read_text(encoding="utf-8")) for p in sorted(settings.BANK_PROFILES.glob("*.toml"))]
+    """Every bank profile, validated (issue 31): the shipped ones and the user's (configuration
+    folder, SKLADKI_BANK_PROFILES); a user's file of a shipped file's name replaces it, and the
+    user's own layouts are tried first."""
+    folders = settings.search_folders("bank_profiles")
+    chosen = files_by_name(folders)
+    rank = {Path(f): i for i, f in enumerate(folders)}
+    paths = sorted(chosen.values(), key=lambda p: -rank.get(p.parent, 0))     # stable: by name within a folder
+    return [bank_csv.load_profile(p.read_text(encoding="utf-8"), str(p)) for p in paths]
+
+
+def bank_profile_notes() -> list[str]:
+    """One Polish line for each user's bank profile that replaces a shipped one of the same name."""
+    return [text("notes", "user_file_replaces", file=str(p)) for p in replaced_files(settings.search_folders("bank_profiles"))]
 
 
 def _bad(name: str, period: str, why: str):
@@ -46,12 +61,14 @@ def _bad(name: str, period: str, why: str):
 
 
 def read_bank_csv(raw: bytes, name: str, period: str) -> tuple[list[dict], list]:
-    """A bank CSV export through the first profile of data/bank_profiles that recognises it."""
+    """A bank CSV export through the first bank profile that recognises it (``bank_profiles``); an
+    amount above the rulebooks' limit of a credible amount is a bad row, not a number."""
     profiles = bank_profiles()
-    entries, found, profile = bank_csv.read(raw, profiles, name, period)
+    entries, found, profile = bank_csv.read(raw, profiles, name, period,
+                                            max_amount=rules_for(period).max_monthly_amount)
     if profile is None:
         return [], [_bad(name, period, text("problems", "no_bank_profile",
-                                            expected="; ".join(f"{p['bank']}: {', '.join(p['signature'])}"
+                                            expected="; ".join(f"{p['bank']}: {bank_csv.expected_layout(p)}"
                                                                for p in profiles)))]
     if not entries and not found:
         found = [issue("empty_statement", source=name, command="reconcile", period=period)]
@@ -63,7 +80,7 @@ def read_mt940(raw: bytes, name: str, period: str) -> tuple[list[dict], list, tu
     than złoty, or one the parser cannot read, is one record naming the file (and the line) and
     the other files are used."""
     content, encoding = decode_statement(raw)
-    cleaned, found, identity = check_mt940(content, name, period)
+    cleaned, found, identity = check_mt940(content, name, period, rules_for(period).max_monthly_amount)
     if cleaned is None:
         return [], found, identity
     header = statement_header(cleaned)
@@ -96,13 +113,22 @@ def scope_of(params: dict) -> str:
 
 
 def reconcile_levels(period: str) -> dict[str, dict]:
-    """Level code -> {payees, label, source} over the rulebooks in force (payees united)."""
+    """Level code -> {payees, label, sources, accounts} over the rulebooks in force (payees and
+    the level's own accounts united; an account the rulebook writes as NRB is read as PL IBAN).
+    A rulebook that gives the level no accounts makes them unknown (an empty set: not checked)."""
     out: dict[str, dict] = {}
+    unknown: set[str] = set()
     for v in rules_for(period).versions.values():
         for code, spec in v.reconcile_levels.items():
-            got = out.setdefault(code, {"payees": set(), "label": spec.get("label", code), "sources": set()})
+            got = out.setdefault(code, {"payees": set(), "label": spec.get("label", code), "sources": set(),
+                                        "accounts": set()})
             got["payees"] |= set(spec["payees"])
             got["sources"].add(spec.get("source", ""))
+            got["accounts"] |= {bank_account_iban(a) or a for a in spec.get("accounts", [])}
+            if not spec.get("accounts"):
+                unknown.add(code)
+    for code in unknown:
+        out[code]["accounts"] = set()
     return out
 
 
@@ -122,6 +148,13 @@ def _arrears(con, period: str, region: str | None) -> list[dict]:
     months = {u: rules.version(b).arrears_months for u, b in books.items() if b in rules.versions}
     rows = arrears(ledger, months).to_dicts()
     return [r for r in rows if region is None or regions.get(r["unit_id"]) == region]
+
+
+def region_accounts(regions: list[dict], scope: set[str]) -> set[str]:
+    """The accounts of the regions in ``scope`` (regions.csv), or none (not checked) when one of
+    them has no valid account: its statement could not be told from another's."""
+    accounts = {r["region_id"]: bank_account_iban(r["bank_account"]) for r in regions}
+    return set() if any(accounts.get(r) is None for r in scope) else {accounts[r] for r in scope}
 
 
 def load_books(db: Path, period: str, region: str | None = None, level: str | None = None) -> dict:  # noqa: C901
@@ -158,7 +191,8 @@ def load_books(db: Path, period: str, region: str | None = None, level: str | No
                                                              - {u.unit_id for u in units})]
             payers += [u for u in units if u.unit_id in {e.unit_id for e in expected}]
             result = {"expected": expected, "units": payers, "forwards": [], "arrears": [],
-                      "level_label": spec["label"], "level_source": "; ".join(sorted(spec["sources"] - {""}))}
+                      "level_label": spec["label"], "level_source": "; ".join(sorted(spec["sources"] - {""})),
+                      "accounts": set(spec["accounts"])}
         else:
             roots = [p for (p,) in con.execute("SELECT DISTINCT payer_kind FROM transfers t WHERE EXISTS "
                                                "(SELECT 1 FROM units u WHERE u.unit_id = t.payer_id)").fetchall()]
@@ -180,7 +214,8 @@ def load_books(db: Path, period: str, region: str | None = None, level: str | No
                                              f"{'AND payer_id = ?' if region else ''} ORDER BY payer_id, payee",
                                              [forwarders, period] + ([region] if region else [])).fetchall()]
             result = {"expected": expected, "units": units, "forwards": forwards,
-                      "arrears": _arrears(con, period, region)}
+                      "arrears": _arrears(con, period, region),
+                      "accounts": region_accounts(regions, {region} if region else known_regions)}
     if not result["expected"]:
         raise UserError("no_transfers", db=db, period=period)
     config = tomllib.loads(TITLE_PATTERNS.read_text(encoding="utf-8"))
@@ -202,13 +237,17 @@ def check(params: dict) -> None:
                             "regiony; podaj --region albo --level, nie oba")
 
 
-def read_statements(folder: Path, period: str) -> tuple[list[dict], list]:
+def read_statements(folder: Path, period: str, accounts: set[str] | None = None,
+                    scope: str = "") -> tuple[list[dict], list]:
     """Every file of the folder is read or reported; the same statement given twice (the same
-    bytes, or the same account, number and opening date) is used once."""
+    bytes, or the same account, number and opening date) is used once, and so is the same
+    transaction in two files (transforms.statements.repeated_across_files). ``accounts``: the
+    level's own accounts (none known: not checked): a statement of another account is refused,
+    named with ``scope``. No statement usable: nothing to reconcile with, a UserError."""
     entries = sorted(p for p in folder.iterdir() if p.name != PAYMENTS)
     if not any(p.suffix.lower() in MT940_SUFFIXES + (".csv",) for p in entries):
         raise UserError("no_statements", folder=folder)
-    credits, found = [], []
+    files, found, used = [], [], 0
     seen_bytes: dict[str, str] = {}
     seen_ids: dict[tuple, str] = {}
     for p in entries:
@@ -235,22 +274,38 @@ def read_statements(folder: Path, period: str) -> tuple[list[dict], list]:
                 continue
             if identity and all(identity):
                 seen_ids[identity] = p.name
-        credits += got
         found += problems
+        foreign = sorted({e["own_account"] for e in got if e.get("own_account")} - (accounts or set()))
+        if accounts and foreign:
+            found.append(issue("statement_wrong_account", source=p.name, command="reconcile", period=period,
+                               account=", ".join(foreign), expected=", ".join(sorted(accounts)), scope=scope))
+            continue
+        if got or not any(i.source == p.name and i.reason_code == "bad_statement" for i in problems):
+            used += 1
+            files.append((p.name, got))
+    if not used:
+        raise UserError("no_usable_statement", folder=folder, scope=scope or REGIONS_SCOPE,
+                        reasons=" ".join(i.message for i in found))
+    credits, repeats = repeated_across_files(files)
+    for (name, other), entries in repeats.items():
+        shown = ", ".join(str(e) for e in entries[:10]) + (", …" if len(entries) > 10 else "")
+        found.append(issue("duplicate_transaction", source=name, command="reconcile", period=period, other=other,
+                           entries=f"{count(len(entries), 'pozycja')} (nr {shown})"))
     return credits, found
 
 
 def read(run: Run) -> None:
     folder = Path(run.statements)
-    credits, found = read_statements(folder, run.period)
     books = load_books(Path(run.db), run.period, run.params.get("region_id"), run.params.get("level"))
+    run.state["scope"] = scope_of(run.params)
+    credits, found = read_statements(folder, run.period, books["accounts"],
+                                     reconcile_reports.scope_label(run.state["scope"], books.get("level_label")))
     if (folder / PAYMENTS).exists():     # it belongs to the close now: said, never silently ignored
         found.append(issue("payments_moved", source=PAYMENTS, command="reconcile", period=run.period))
     rules = rules_for(run.period)
     for f in books["forwards"]:
         f["payee_label"] = rules.payee_label(f["payee"])
     run.state["inputs"] = {"credits": credits, "issues": found, **books}
-    run.state["scope"] = scope_of(run.params)
 
 
 def compute(run: Run) -> None:

@@ -27,7 +27,7 @@ import duckdb
 import polars as pl
 
 from flows import store
-from flows.archive import BOOKS, archived_rules, extract
+from flows.archive import BOOKS, archived_rules, check, extract
 from flows.command import Command, Run, Step, run_plain
 from schemas.tables import TABLES
 from transforms.errors import UserError, mask_personal
@@ -35,11 +35,6 @@ from transforms.money import format_pl, sql_grosze
 from transforms.polish import count
 
 CORRECTION = {"unit_id": pl.String, "level": pl.String, "corrects": pl.String, "amount": pl.Int64}
-
-
-def check(params: dict) -> None:
-    if not Path(params["db"]).exists():
-        raise UserError("no_database", db=params["db"])
 
 
 def read(run: Run) -> None:

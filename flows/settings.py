@@ -1,9 +1,11 @@
 """Paths of the data (rulebooks, profiles, reference figures, demo) and quiet, offline Prefect
 settings (TOOLCHAIN.md). Imported before prefect.
 
-A user's own rulebooks and payroll profiles are added with the environment variables
-``SKLADKI_RULEBOOKS`` and ``SKLADKI_PROFILES`` (folders, separated like PATH); a rulebook of the
-same name as a shipped one replaces it.
+A user's own rulebooks, payroll profiles, component names (components.toml) and bank profiles are
+read from the user's configuration folder (``search_folders``: e.g. ~/.config/skladki/rulebooks,
+.../profiles, .../bank_profiles) and from the folders of the environment variables
+``SKLADKI_RULEBOOKS``, ``SKLADKI_PROFILES`` and ``SKLADKI_BANK_PROFILES`` (separated like PATH); a
+file of the same name as a shipped one replaces it.
 """
 from __future__ import annotations
 
@@ -95,11 +97,35 @@ ARCHIVED: dict[str, list[Path]] = {}
 
 
 def rulebook_folders() -> list[Path]:
-    return ARCHIVED.get("rulebooks") or [RULEBOOKS] + _extra("SKLADKI_RULEBOOKS")
+    return ARCHIVED.get("rulebooks") or search_folders("rulebooks")
 
 
 def profile_folders() -> list[Path]:
-    return ARCHIVED.get("profiles") or [PROFILES] + _extra("SKLADKI_PROFILES")
+    return ARCHIVED.get("profiles") or search_folders("profiles")
+
+
+# ---- issue 31: the user's own folders (rulebooks, payroll profiles and components.toml, bank profiles)
+# kind -> (the shipped folder, the environment variable naming more folders)
+SEARCHED = {"rulebooks": (RULEBOOKS, "SKLADKI_RULEBOOKS"), "profiles": (PROFILES, "SKLADKI_PROFILES"),
+            "bank_profiles": (BANK_PROFILES, "SKLADKI_BANK_PROFILES")}
+
+
+def user_config_folder() -> Path:
+    """The user's configuration folder of skladki, as platformdirs names it: $XDG_CONFIG_HOME/skladki
+    (~/.config/skladki) on Linux, %APPDATA%\\skladki on Windows, ~/Library/Application Support/skladki
+    on macOS. Never inside the installed package."""
+    import platformdirs
+    return platformdirs.user_config_path("skladki", appauthor=False, roaming=True)
+
+
+def search_folders(kind: str) -> list[Path]:
+    """Where files of one kind ('rulebooks', 'profiles', 'bank_profiles') are read from, in order: the
+    shipped folder, the user's <configuration folder>/<kind> when it exists, then the folders of the
+    kind's environment variable (separated like PATH). A file in a later folder replaces a file of
+    the same name in an earlier one (transforms.folders.files_by_name)."""
+    shipped, variable = SEARCHED[kind]
+    own = user_config_folder() / kind
+    return [shipped] + ([own] if own.is_dir() else []) + _extra(variable)
 
 
 PREFECT_DEFAULTS = {

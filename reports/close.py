@@ -17,7 +17,7 @@ import polars as pl
 from reports import settlement
 from reports.xlsx import form_sheet, new_workbook, safe_name, sheet
 from transforms import explain
-from transforms.errors import text
+from transforms.errors import text, without_values
 from transforms.ledger import shift_period
 from transforms.money import format_pl, from_decimal
 from transforms.polish import count, reason_label, with_code
@@ -126,10 +126,12 @@ def write_close_workbook(con: duckdb.DuckDBPyConnection, rules: Rules, path: Pat
               "WHERE period = $period ORDER BY due_on, payer_kind DESC, payer_id, payee", p).fetchall()],
           money_cols={4}, widths=[16, 14, 32, 10, 16, 12, 40], page_header=head)
     # each member named links to their explanation (issue 18): the command that prints it
+    # issue 27: where and why, never a member's cell as typed (the unit's own workbook quotes it)
     sheet(wb, "Wyjątki", CLOSE_EXCEPTION_HEADERS, [
-        (*r[:3], reason_label(r[3]), r[4], f"skladki explain --member {r[2]} --period {period}" if r[2] and r[5] else
-         ("brak składki w tym miesiącu — zob. kod" if r[2] else None)) for r in con.execute(
-            'SELECT e.source, e."row", e.member_id, e.reason_code, e.message, d.member_id IS NOT NULL FROM exceptions e '
+        (*r[:3], reason_label(r[3]), without_values(r[4], r[6]), f"skladki explain --member {r[2]} --period {period}"
+         if r[2] and r[5] else ("brak składki w tym miesiącu — zob. kod" if r[2] else None)) for r in con.execute(
+            'SELECT e.source, e."row", e.member_id, e.reason_code, e.message, d.member_id IS NOT NULL, e.value '
+            'FROM exceptions e '
             'LEFT JOIN dues d ON d.member_id = e.member_id AND d.period = e.period WHERE e.period = $period '
             'ORDER BY e.source, e."row" NULLS LAST, e.member_id', p).fetchall()],
           money_cols=set(), widths=[22, 7, 12, 24, 60, 30], page_header=head, key_cols=3)
@@ -475,6 +477,7 @@ def month_state_lines(run) -> list[str]:
 
 def summary_text(run) -> str:
     """A short Polish summary of a stored close (figures from DuckDB)."""
+    from flows.payroll_inbox import user_file_notes
     from flows.store import read_only
     r, rules = run.state["result"], run.state["rules"]
     # the units this close stored (RULES.md §13): other units' months in the same database are theirs
@@ -551,6 +554,7 @@ def summary_text(run) -> str:
     unusual = {f: how for f, how in r.formats.items() if how not in ("xlsx", "UTF-8, separator ','")}
     if unusual:     # files saved by Polish Excel: say what was found, so nothing is a surprise
         lines.append("  odczytano: " + "; ".join(f"{f} ({how})" for f, how in sorted(unusual.items())))
+    lines += [f"  {note}" for note in user_file_notes()]      # issue 31: the user's files that win
     lines.append(f"  baza danych: {run.params['db']}")
     if run.workbook:
         lines.append(f"  skoroszyt: {run.workbook}")

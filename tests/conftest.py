@@ -2,7 +2,15 @@
 from __future__ import annotations
 
 import csv
+import os
+import tempfile
 from pathlib import Path
+
+# A developer's own configuration folder (~/.config/skladki, %APPDATA%\skladki) and folder variables
+# must not change what the tests see: every test run starts with an empty user configuration folder.
+os.environ["XDG_CONFIG_HOME"] = os.environ["APPDATA"] = tempfile.mkdtemp(prefix="skladki-test-config-")
+for _variable in ("SKLADKI_RULEBOOKS", "SKLADKI_PROFILES", "SKLADKI_BANK_PROFILES"):
+    os.environ.pop(_variable, None)
 
 
 from flows import settings  # noqa: F401  (quiet Prefect settings before any prefect import)

@@ -186,3 +186,170 @@ def test_demo_claims_are_decided_as_the_rules_say(demo):
     assert [r[0] for r in region.active.iter_rows(min_row=2, values_only=True)][:1] == ["C08"]
     unit = load_workbook(out / "zasilki" / "zasilki_SL-0001.xlsx")
     assert any(r[2] for r in unit.active.iter_rows(min_row=2, max_row=2, values_only=True))   # names, for the unit
+
+
+# ---------------------------------------------------------------- issue 27: inputs accepted without a word
+
+def test_issue_27_an_event_after_the_decision_date_is_refused():
+    """A birth dated after `--date` (the day of the decision) has not happened yet: refused, with
+    both dates, never granted."""
+    d = decided(claim(event=date(2026, 12, 1), documents=date(2026, 12, 2)), today=date(2026, 11, 15))
+    assert (d["decision"], d["reason_code"], d["amount"]) == ("refused", "date_after_decision", None)
+    assert "event_date 2026-12-01" in d["reason"] and "2026-11-15" in d["reason"]
+
+
+def test_issue_27_documents_dated_after_the_decision_date_are_refused():
+    d = decided(claim(event=date(2026, 11, 1), documents=date(2026, 11, 20)), today=date(2026, 11, 15))
+    assert (d["decision"], d["reason_code"]) == ("refused", "date_after_decision")
+    assert "documents_on 2026-11-20" in d["reason"]
+
+
+def test_issue_27_documents_dated_before_the_event_are_refused():
+    """004 §5 ust. 3 pkt 2: the documents (a birth or death certificate) are presented within six
+    months *from* the event; documents dated 21 months before it cannot be its documents."""
+    d = decided(claim(event=date(2026, 10, 1), documents=date(2025, 1, 1)))
+    assert (d["decision"], d["reason_code"], d["amount"]) == ("refused", "documents_before_event", None)
+    assert "2025-01-01" in d["reason"] and "2026-10-01" in d["reason"] and "004 §5 ust. 3 pkt 2" in d["reason"]
+    assert decided(claim(event=date(2026, 10, 1), documents=date(2026, 10, 1)))["decision"] == "granted"
+
+
+UNIT_ROW = {**UNIT, "_source": "units.csv", "_row": 3}
+
+
+@pytest.mark.parametrize("value", ["pięćset", "500,5,0", "1.500", "-500.00", "12e3", "5" * 300])
+def test_issue_27_a_unit_amount_that_cannot_be_read_is_not_replaced_by_the_minimum(value):
+    """A unit's own amount (units.csv benefit_birth) that cannot be read used to fall back to the
+    KK minimum without a word: the claim is held (refused until units.csv is corrected), and the
+    reason names the file, the row, the unit, the column and the value."""
+    d = decide(claim(), SINCE_2020, {**UNIT_ROW, "benefit_birth": value}, RULES, set(), date(2026, 11, 15),
+               shift=SHIFT)
+    assert (d["decision"], d["reason_code"], d["amount"]) == ("refused", "unit_amount_bad", None)
+    assert d["reason"].startswith("wniosek wstrzymany: units.csv, wiersz 3 (jednostka U1): benefit_birth")
+    assert f"'{value}'" in d["reason"] if len(value) < 200 else "benefit_birth ma 300 znaków" in d["reason"]
+
+
+def test_issue_27_a_unit_amount_spelled_as_polish_excel_writes_it_is_read():
+    """The spellings every canonical file accepts (issue 26): '1 500,00 zł' is 1 500,00 zł."""
+    d = decide(claim(), SINCE_2020, {**UNIT_ROW, "benefit_birth": "1 500,00 zł"}, RULES, set(), date(2026, 11, 15),
+               shift=SHIFT)
+    assert (d["decision"], d["amount"]) == ("granted", 150_000)
+
+
+@pytest.mark.parametrize("value", ["9 999 999 999 999,99", "9999999999999.99", "20000.01"])
+def test_issue_27_an_implausible_unit_amount_is_not_granted(value):
+    """No rule of 004 caps a unit's benefit; a plausibility limit does (rulebook
+    `[versions.benefits] max_amount`, 20 000,00 zł unless the rulebook says otherwise): above it
+    the claim waits for the amount to be confirmed (corrected, or the limit raised)."""
+    d = decide(claim(), SINCE_2020, {**UNIT_ROW, "benefit_birth": value}, RULES, set(), date(2026, 11, 15),
+               shift=SHIFT)
+    assert (d["decision"], d["reason_code"], d["amount"]) == ("refused", "unit_amount_implausible", None)
+    assert "units.csv, wiersz 3 (jednostka U1)" in d["reason"] and "20 000,00 zł" in d["reason"]
+    assert decide(claim(), SINCE_2020, {**UNIT_ROW, "benefit_birth": "20000.00"}, RULES, set(), date(2026, 11, 15),
+                  shift=SHIFT)["amount"] == 2_000_000
+    raised = {**RULES, "max_amount": "50000.00"}
+    assert decide(claim(), SINCE_2020, {**UNIT_ROW, "benefit_birth": "20000.01"}, raised, set(), date(2026, 11, 15),
+                  shift=SHIFT)["decision"] == "granted"
+
+
+def _benefits_inbox(tmp_path, claims: str, units_edit=None):
+    import shutil
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    for name in ("units.csv", "members.csv"):
+        shutil.copy(settings.DEMO_INBOX / name, inbox / name)
+    if units_edit:
+        text = (inbox / "units.csv").read_text(encoding="utf-8")
+        (inbox / "units.csv").write_text(units_edit(text), encoding="utf-8")
+    header = (settings.DEMO_INBOX / "benefit_claims.csv").read_text(encoding="utf-8").splitlines()[0]
+    (inbox / "benefit_claims.csv").write_text(header + "\n" + claims, encoding="utf-8")
+    return inbox
+
+
+def test_issue_27_two_claims_with_one_claim_id_are_neither_granted(tmp_path):
+    """Two rows with one claim_id (C01 and ' c01') were both granted. The claim id is how a
+    decision is stored and found again: until the duplicate is resolved neither is granted, and the
+    one decision names both rows."""
+    inbox = _benefits_inbox(tmp_path, "C01,M0000003,birth,2026-10-10,2026-10-20,child,false,,false,\n"
+                                      "C02,M0000007,birth,2026-09-01,2026-09-15,child,true,,false,\n"
+                                      " c01,M0000003,birth,2026-10-10,2026-10-21,child,false,,false,\n")
+    outcome = run_plain(BENEFITS, lambda m: None, inbox=inbox, db=tmp_path / "b.duckdb", out=None, date="2026-11-15")
+    assert outcome.ok, outcome.message
+    d = outcome.run.state["decisions"]
+    assert d["claim_id"].to_list() == ["C01", "C02"]
+    dup = d.row(0, named=True)
+    assert (dup["decision"], dup["reason_code"], dup["amount"]) == ("refused", "duplicate_claim", None)
+    assert dup["reason"].startswith("benefit_claims.csv, wiersze 1 i 3: numer wniosku 'C01' powtarza się")
+    assert dup["unit_id"] == "SL-0003"          # the unit's workbook shows it
+    assert d.row(1, named=True)["decision"] == "granted"
+
+
+def test_issue_27_a_claim_row_with_a_missing_separator_is_not_read(tmp_path):
+    """A row with fewer cells than the header was read as if its last columns were empty."""
+    inbox = _benefits_inbox(tmp_path, "C01,M0000003,birth,2026-10-10,2026-10-20,child,false,,false\n"
+                                      "C02,M0000007,birth,2026-09-01,2026-09-15,child,true,,false,\n")
+    outcome = run_plain(BENEFITS, lambda m: None, inbox=inbox, db=tmp_path / "b.duckdb", out=None, date="2026-11-15")
+    d = outcome.run.state["decisions"]
+    bad = d.row(0, named=True)
+    assert (bad["claim_id"], bad["decision"], bad["reason_code"]) == ("C01", "refused", "bad_claim")
+    assert "benefit_claims.csv, wiersz 1: " in bad["reason"] and "komórek: 9" in bad["reason"]
+
+
+def test_issue_27_the_unit_amount_of_the_demo_typed_wrong_end_to_end(tmp_path):
+    inbox = _benefits_inbox(tmp_path, "C01,M0000019,birth,2026-10-10,2026-10-20,child,false,,false,\n",
+                            lambda t: t.replace(",500.00,1500.00,600.00", ",pięćset,1500.00,600.00"))
+    outcome = run_plain(BENEFITS, lambda m: None, inbox=inbox, db=tmp_path / "b.duckdb", out=None, date="2026-11-15")
+    r = outcome.run.state["decisions"].row(0, named=True)
+    assert (r["decision"], r["reason_code"]) == ("refused", "unit_amount_bad")
+    assert "units.csv, wiersz 1 (jednostka SL-0001): benefit_birth 'pięćset'" in r["reason"]
+
+
+@pytest.mark.parametrize("value,read", [("2026-W41-1", None), ("20261010", None), ("2026-10-10", date(2026, 10, 10)),
+                                        ("10.10.2026", date(2026, 10, 10)), ("31.09.2026", None)])
+def test_issue_27_a_claims_dates_are_read_as_every_canonical_files(value, read):
+    """date.fromisoformat took '2026-W41-1' (an ISO week: 5 October) and '20261010' without a
+    word, and refused the DD.MM.RRRR its own message offers; claims read dates as the close does."""
+    from transforms.benefits import parse_claim
+    row = {"claim_id": "C1", "member_id": "A", "kind": "birth", "event_date": value, "relation": "child"}
+    got, problems = parse_claim(row, 1)
+    assert (got.event_date if got else None) == read
+    assert bool(problems) == (read is None)
+
+
+@pytest.mark.parametrize("day,said", [
+    ("0001-01-01", "--date: w dniu 0001-01-01 nie obowiązuje żaden regulamin"),
+    ("9999-12-31", "--date: dzień decyzji 9999-12-31 jest ponad rok po dzisiejszym"),
+])
+def test_issue_27_a_decision_date_no_rulebook_covers_is_refused(tmp_path, day, said):
+    """`--date 9999-12-31` crashed (six months after it is no date) and `--date 0001-01-01`
+    refused every claim as if its member's row were wrong."""
+    inbox = _benefits_inbox(tmp_path, "C01,M0000003,birth,2026-10-10,2026-10-20,child,false,,false,\n")
+    outcome = run_plain(BENEFITS, lambda m: None, inbox=inbox, db=tmp_path / "b.duckdb", out=None, date=day)
+    assert not outcome.ok and said in outcome.message, outcome.message
+    assert not (tmp_path / "b.duckdb").exists()
+
+
+@pytest.mark.parametrize("column", ["claim_id", "member_id", "event_date", "relation", "payee"])
+def test_issue_27_a_cell_longer_than_any_value_is_not_read(tmp_path, column):
+    """A 200 000-character cell was stored as a claim id (and quoted whole in the reason, cut by
+    the workbook to 32 767): such a row is refused, numbered by its row, the value not quoted."""
+    cells = dict(zip(["claim_id", "member_id", "kind", "event_date", "documents_on", "relation", "single_parent",
+                      "payee", "unit_lacks_funds", "amount_claimed"],
+                     ["C01", "M0000003", "birth", "2026-10-10", "2026-10-20", "child", "false", "", "false", ""]))
+    cells[column] = "x" * 200_000
+    inbox = _benefits_inbox(tmp_path, ",".join(cells.values()) + "\n")
+    outcome = run_plain(BENEFITS, lambda m: None, inbox=inbox, db=tmp_path / "b.duckdb", out=None, date="2026-11-15")
+    r = outcome.run.state["decisions"].row(0, named=True)
+    shown = "wiersz 1" if column == "claim_id" else "C01"
+    assert (r["claim_id"], r["decision"], r["reason_code"]) == (shown, "refused", "bad_claim")
+    assert r["reason"] == (f"benefit_claims.csv, wiersz 1: wiersz nie jest odczytany: {column} ma 200000 znaków, "
+                           "najwięcej 200")
+
+
+def test_issue_27_an_unreadable_amount_claimed_is_named_as_what_it_is():
+    """amount_claimed was refused as 'amount … musi być miesięczną kwotą należną' (the words of a
+    dues decision); it is read as every canonical amount and named by its column."""
+    from transforms.benefits import parse_claim
+    row = {"claim_id": "C1", "member_id": "A", "kind": "birth", "event_date": "2026-10-01", "relation": "child"}
+    assert parse_claim({**row, "amount_claimed": "1 000,00 zł"}, 1)[0].amount_claimed == 100_000
+    got, problems = parse_claim({**row, "amount_claimed": "tysiąc"}, 1)
+    assert got is None and problems == ["amount_claimed 'tysiąc' nie jest kwotą w zł, np. 10.00 albo 10,00"]

@@ -248,3 +248,141 @@ def test_a_protocol_that_does_not_add_up(tmp_path):
     f.write_text("election,entitled,participants,invalid,seats,candidate,votes\nk,10,12,0,1,A,5\n", encoding="utf-8")
     outcome = run_plain(TALLY, lambda m: None, votes=f, rules="przerobka", out=None)
     assert not outcome.ok and outcome.message.startswith("votes.csv, wiersz 1: głosowanie 'k': liczby się nie zgadzają")
+
+
+# ------------------------------------------------------------------ issue 27: protocols accepted without a word
+
+HEADER = "election,entitled,participants,invalid,seats,candidate,votes\n"
+
+
+def _protocol(tmp_path, body: str, name: str = "votes.csv"):
+    f = tmp_path / name
+    f.parent.mkdir(parents=True, exist_ok=True)
+    f.write_text(HEADER + body, encoding="utf-8")
+    return f
+
+
+def test_issue_27_more_votes_than_the_ballots_allow_are_refused(tmp_path):
+    """120 votes from 60 valid ballots for one seat were 'valid': each ballot carries at most one
+    vote per seat, so votes for candidates ≤ valid ballots × seats."""
+    f = _protocol(tmp_path, "k,100,60,0,1,A,60\nk,,,,,B,60\n")
+    outcome = run_plain(TALLY, lambda m: None, votes=f, rules="solidarnosc", out=tmp_path / "out")
+    assert not outcome.ok
+    assert outcome.message == (
+        "votes.csv, wiersz 1: głosowanie 'k': na kandydatów oddano 120 głosów, a ważnych kart jest 60 (60 głosujących "
+        "− 0 nieważnych); przy liczbie mandatów 1 to najwyżej 60 głosów. Sprawdź protokół komisji skrutacyjnej "
+        "(liczbę głosujących, głosów nieważnych i mandatów oraz głosy kandydatów).")
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+    one = _protocol(tmp_path, "k,100,60,5,1,A,56\n", "one.csv")      # one candidate, 56 votes of 55 valid ballots
+    said = run_plain(TALLY, lambda m: None, votes=one, rules="solidarnosc", out=None).message
+    assert said.startswith("one.csv, wiersz 1: głosowanie 'k': na kandydatów oddano 56 głosów, a ważnych kart jest 55")
+    ok = _protocol(tmp_path, "k,100,60,0,2,A,60\nk,,,,,B,60\n", "two_seats.csv")     # two seats: 120 may be cast
+    assert run_plain(TALLY, lambda m: None, votes=ok, rules="solidarnosc", out=None).ok
+
+
+@pytest.mark.parametrize("variant", ["jan  kowalski ", "JAN KOWALSKI", "Jan\u00a0Kowalski", "Jan Kowalski\t"])
+def test_issue_27_candidates_differing_only_in_case_or_spaces_are_one_candidate(tmp_path, variant):
+    """'Jan Kowalski' and 'jan  kowalski ' were counted as two candidates: the name's identity is
+    casefolded, its spaces collapsed, Unicode composed (NFC); a second row of the same candidate is
+    refused as before, the message quoting both spellings and rows."""
+    f = _protocol(tmp_path, f"k,100,60,0,1,Jan Kowalski,30\nk,,,,,Anna Nowak,20\nk,,,,,{variant},10\n")
+    outcome = run_plain(TALLY, lambda m: None, votes=f, rules="solidarnosc", out=None)
+    assert not outcome.ok
+    assert outcome.message.startswith(f"votes.csv, wiersz 3: kandydat '{variant.strip()}' w głosowaniu 'k' to ten "
+                                      "sam kandydat co 'Jan Kowalski' z wiersza 1 (nazwiska różniące się tylko "
+                                      "wielkością liter albo odstępami to jeden kandydat)")
+
+
+def test_issue_27_a_name_in_decomposed_unicode_is_the_same_candidate(tmp_path):
+    composed, decomposed = "Piotr Zieli\u0144ski", "Piotr Zieli" + "n\u0301" + "ski"
+    f = _protocol(tmp_path, f"k,100,60,0,1,{composed},30\nk,,,,,{decomposed},10\n")
+    outcome = run_plain(TALLY, lambda m: None, votes=f, rules="solidarnosc", out=None)
+    assert not outcome.ok and "to ten sam kandydat" in outcome.message
+
+
+def test_issue_27_an_election_name_spelled_twice_is_one_election_and_the_variant_is_reported(tmp_path):
+    """A later row of the same vote whose election name differs in case or spaces belongs to it
+    (it used to start a second vote without numbers); the summary names the variant spelling."""
+    f = _protocol(tmp_path, "Komisja rewizyjna,55,41,1,2,A,30\nkomisja  rewizyjna,,,,,B,22\n")
+    outcome = run_plain(TALLY, lambda m: None, votes=f, rules="solidarnosc", out=None)
+    assert outcome.ok, outcome.message
+    (t,) = outcome.run.state["results"]
+    assert t.election == "Komisja rewizyjna" and [c["candidate"] for c in t.candidates] == ["A", "B"]
+    assert "głosowanie 'Komisja rewizyjna' zapisane też jako 'komisja  rewizyjna' (wiersz 2)" in TALLY.summary(outcome.run)
+
+
+def test_issue_27_fewer_candidates_than_seats_says_so_instead_of_an_empty_runoff():
+    """3 seats, 2 candidates, both elected: the third seat has nobody to go to a runoff; the verdict
+    used to end 'druga tura na 1 mandat: ' (nobody)."""
+    t = el.tally(UNIONS["solidarnosc"], "komisja", 50, 40, 0, 3, {"A": 30, "B": 25})
+    assert t.runoff == []
+    assert t.verdict == ("wybrano 2 z 3; 1 mandat nieobsadzony — kandydatów (2) było mniej niż mandatów (3), "
+                         "nie ma kogo poddać drugiej turze: potrzebne nowe zgłoszenia kandydatów")
+    assert not t.verdict.rstrip().endswith(":")
+
+
+def test_issue_27_fewer_candidates_than_seats_is_said_even_when_a_runoff_remains():
+    t = el.tally(UNIONS["solidarnosc"], "komisja", 50, 40, 0, 3, {"A": 30, "B": 10})
+    assert t.runoff == ["B"]
+    assert "kandydatów (2) było mniej niż mandatów (3)" in t.verdict
+
+
+def test_issue_27_two_protocols_of_one_file_name_do_not_overwrite_one_result(tmp_path):
+    """a/protokol.csv and b/protokol.csv tallied into one --out wrote the same wyniki_protokol.xlsx:
+    the second result replaced the first. The file name carries a short mark of the protocol's
+    full path; the same protocol tallied again replaces its own result."""
+    a = _protocol(tmp_path, "k,10,8,0,1,A,6\nk,,,,,B,2\n", "a/protokol.csv")
+    b = _protocol(tmp_path, "k,10,8,0,1,A,1\nk,,,,,B,7\n", "b/protokol.csv")
+    out = tmp_path / "out"
+    first = run(TALLY, votes=a, rules="solidarnosc", out=out).state["file"]
+    second = run(TALLY, votes=b, rules="solidarnosc", out=out).state["file"]
+    assert first != second and first.startswith("wyniki_protokol_") and first.casefold() != second.casefold()
+    assert sorted(p.name for p in out.iterdir()) == sorted([first, second])
+    assert openpyxl.load_workbook(out / first)["Kandydaci"]["B"][1].value == "A"
+    assert openpyxl.load_workbook(out / second)["Kandydaci"]["B"][1].value == "B"
+    assert run(TALLY, votes=a, rules="solidarnosc", out=out).state["file"] == first
+    assert len(list(out.iterdir())) == 2
+
+
+def test_issue_27_an_assembly_naming_someone_outside_the_body_is_refused(db, tmp_path):
+    """`--assembly` listed a member id the body's register does not hold (a typo, another unit's
+    member): that delegate silently had no vote. The run is refused naming the rows and ids."""
+    f = tmp_path / "delegaci.csv"
+    f.write_text("member_id\nM0000002\nM9999999\nm0000002\n", encoding="utf-8")
+    outcome = run_plain(ELIGIBILITY, lambda m: None, date="2026-11-15", body="SL-0002", db=db, members=None,
+                        assembly=f, out=None)
+    assert not outcome.ok
+    assert outcome.message.startswith("delegaci.csv, wiersze 2 i 3: M9999999, m0000002 nie należą do członków SL-0002 "
+                                      "w rejestrze z zamknięcia 2026-10"), outcome.message
+
+
+@pytest.mark.parametrize("column", ["election", "candidate"])
+def test_issue_27_a_name_longer_than_any_name_is_refused_not_cut(tmp_path, column):
+    """A 200 000-character candidate was tallied and elected, the workbook cutting the cell to
+    32 767 characters without a word; a name is at most 200 characters."""
+    long = "x" * 200_000
+    body = f"{long},10,8,0,1,A,5\n" if column == "election" else f"k,10,8,0,1,{long},5\n"
+    outcome = run_plain(TALLY, lambda m: None, votes=_protocol(tmp_path, body), rules="solidarnosc", out=None)
+    assert not outcome.ok and len(outcome.message) < 400
+    assert outcome.message.startswith(f"votes.csv, wiersz 1: {column} ma 200000 znaków, najwięcej 200 ('xxxxxxxxxx")
+
+
+@pytest.mark.parametrize("row", ["k,10,8,0,1,A,5,3", "k,10,8,0,1,A"])
+def test_issue_27_a_protocol_row_with_a_separator_too_many_or_too_few_is_refused(tmp_path, row):
+    """'k,10,8,0,1,A,5,3' was tallied as 5 votes for A, the last cell dropped without a word."""
+    outcome = run_plain(TALLY, lambda m: None, votes=_protocol(tmp_path, row + "\nk,,,,,B,3\n"), rules="solidarnosc",
+                        out=None)
+    assert not outcome.ok
+    cells = row.count(",") + 1
+    assert outcome.message.startswith(f"votes.csv, wiersz 1: w wierszu jest komórek: {cells}, a w nagłówku kolumn: 7")
+
+
+def test_issue_27_a_names_file_row_with_a_separator_too_many_is_refused(db, tmp_path):
+    """A shifted row of the --members file would print another member's name beside an id."""
+    f = tmp_path / "members.csv"
+    f.write_text("member_id,unit_id,category,joined_on,full_name\nM0000002,SL-0002,employee,2026-11-03,Katarzyna,"
+                 "Rutkowska\n", encoding="utf-8")
+    outcome = run_plain(ELIGIBILITY, lambda m: None, date="2026-11-15", body="SL-0002", db=db, members=f,
+                        assembly=None, out=None)
+    assert not outcome.ok and outcome.message.startswith("members.csv, wiersz 1: w wierszu jest komórek: 6"), \
+        outcome.message

@@ -135,12 +135,55 @@ def test_unmapped_component_names_file_column_and_what_to_add(tmp_path):
     (inbox / "income" / "huta.csv").write_bytes(text.encode("cp1250"))
     r = run_close(inbox)
     exc = r.exceptions.filter(r.exceptions["reason_code"] == "unknown_component").to_dicts()
-    assert [e["member_id"] for e in exc] == ["M1"]
+    assert [e["member_id"] for e in exc] == [None]
     assert exc[0]["message"] == (
-        "income/huta.csv, wiersz 1 (linia 5): kolumna 'Dopłata węglowa' nie występuje w słowniku składników. "
-        "Dodaj tę nazwę pod właściwym kodem do data/profiles/components.toml albo do [columns] profilu "
-        "huta_wide_cp1250; do tego czasu składka członka nie jest liczona.")
+        "income/huta.csv (linia 4): kolumna 'Dopłata węglowa' nie występuje w słowniku składników; "
+        "dotyczy 1 członka. Dopisz tę nazwę pod właściwym kodem do components.toml w swoim folderze profili "
+        "(zob. poradnik skarbnika) albo do [columns] profilu huta_wide_cp1250; do tego czasu składka tych "
+        "członków nie jest liczona.")
     assert dues_of(r, "M1") is None and dues_of(r, "M2") is not None
+
+
+def _pesel(i: int) -> str:
+    from stdnum.pl import pesel
+    first = f"8501011{i:03d}"
+    return first + pesel.calc_check_digit(first)
+
+
+def test_unknown_columns_reported_once_per_file_with_the_members_they_affect(tmp_path):
+    """Issue 31: 4 unknown columns, 8 members -> 4 rows naming the file, the column and how many
+    members it concerns (not 1 row per member per cell)."""
+    ids = {f"M{i}": _pesel(i) for i in range(1, 9)}
+    inbox = write_inbox(tmp_path / "inbox", members=[member(m, pesel=p) for m, p in ids.items()])
+    rows = ["Zakład;;;;;;;;;", "Lista płac;;;;;;;;;", ";;;;;;;;;",
+            "Lp.;Nazwisko i imię;PESEL;Okres;Wynagr. zasadnicze;Dopłata A;Dopłata B;Dopłata C;Dopłata D;"
+            "Składka związkowa"]
+    for n, (m, p) in enumerate(ids.items(), start=1):
+        d = "10,00" if n <= 2 else ""               # 'Dopłata D' only for two members
+        rows.append(f'{n};{m};{p};10.2026;"4 000,00";"10,00";"20,00";"30,00";{d};"32,80"')
+    (inbox / "income").mkdir(exist_ok=True)
+    (inbox / "income" / "zaklad.csv").write_bytes(("\r\n".join(rows) + "\r\n").encode("cp1250"))
+    r = run_close(inbox)
+    exc = r.exceptions.filter(r.exceptions["reason_code"] == "unknown_component")
+    assert exc.height == 4
+    assert exc["member_id"].to_list() == [None] * 4
+    assert sorted(exc["message"].to_list()) == [
+        f"income/zaklad.csv (linia 4): kolumna 'Dopłata {c}' nie występuje w słowniku składników; dotyczy {n}. "
+        "Dopisz tę nazwę pod właściwym kodem do components.toml w swoim folderze profili (zob. poradnik "
+        "skarbnika) albo do [columns] profilu huta_wide_cp1250; do tego czasu składka tych członków nie jest "
+        "liczona." for c, n in (("A", "8 członków"), ("B", "8 członków"), ("C", "8 członków"), ("D", "2 członków"))]
+    assert all(dues_of(r, m) is None for m in ids)
+    assert r.rows_read == r.rows_used + r.rows_rejected + r.rows_skipped
+
+
+def test_unknown_component_of_a_long_file_is_one_row_per_name(tmp_path):
+    inbox = payroll_inbox(tmp_path)
+    text = (FIX / "szpital_2026-10.csv").read_text(encoding="utf-8")
+    (inbox / "income" / "szpital.csv").write_text(text.replace("Dodatek funkcyjny", "Dodatek szpitalny"),
+                                                   encoding="utf-8")
+    r = run_close(inbox)
+    exc = r.exceptions.filter(r.exceptions["reason_code"] == "unknown_component")["message"].to_list()
+    assert len(exc) == 1 and "składnik 'Dodatek szpitalny' nie występuje w słowniku składników; dotyczy 1 członka" in exc[0]
 
 
 def test_bad_pesel_in_payroll_row(tmp_path):

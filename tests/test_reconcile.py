@@ -23,7 +23,7 @@ from transforms.statements import parse_mt940
 def reconcile_plain(period, statements, db, out=None):
     return run_plain(RECONCILE, period=period, statements=statements, db=db, out=out)
 
-REGION_ACCOUNT = "PL61109010140000071219812874"
+REGION_ACCOUNT = "PL95102023130000310200123456"     # the demo region SL's own (regions.csv)
 STRANGER = "PL27114020040000300201355387"
 
 
@@ -214,7 +214,8 @@ def test_a_month_with_no_payment_is_missing(books, tmp_path):
 
 def test_issue_10_every_statement_entry_is_read_or_reported(books, tmp_path):
     """'1.272,68', '1e3' and a 13th month vanish from the parser: here each is named; a statement
-    cut before its closing balance, an empty CSV and the same statement twice are not used."""
+    cut before its closing balance, an empty CSV and the same statement twice are not used; the same
+    transaction in another statement file is counted once."""
     db, due, acc = books
     folder = tmp_path / "st"
     folder.mkdir()
@@ -232,14 +233,18 @@ def test_issue_10_every_statement_entry_is_read_or_reported(books, tmp_path):
     got = [(i.source, i.row, i.reason_code) for i in outcome.result.issues]
     assert got == [("b.sta", 7, "bad_statement_entry"), ("b.sta", 9, "bad_statement_entry"),
                    ("b.sta", 10, "bad_statement_entry"), ("c.sta", None, "bad_statement"),
-                   ("d.csv", None, "bad_statement"), ("kopia.sta", None, "bad_statement")]
+                   ("d.csv", None, "bad_statement"), ("kopia.sta", None, "bad_statement"),
+                   ("b.sta", None, "duplicate_transaction")]
     messages = {i.source: i.message for i in outcome.result.issues}
     assert messages["kopia.sta"] == ("kopia.sta: to ten sam wyciąg co a.sta (te same bajty). Usuń kopię; wpływy nie są "
                                      "liczone drugi raz.")
     assert messages["d.csv"] == ("d.csv: wyciąg nie zawiera żadnej pozycji ani nagłówka. Pobierz go z banku ponownie; "
                                  "pusty plik nie oznacza, że nikt nie wpłacił.")
-    # a.sta and b.sta's good entry are used once each: one payment of the huta's month, one more
-    assert sorted(c["statement"] for c in outcome.result.credits) == ["a.sta", "b.sta"]
+    # b.sta's good entry is a.sta's transaction again (issue 27: the same account, day, amount, payer
+    # and title in two files): counted once
+    assert sorted(c["statement"] for c in outcome.result.credits) == ["a.sta"]
+    assert messages["b.sta"].startswith("b.sta: powtórzone transakcje z a.sta (ten sam rachunek, dzień, kwota, "
+                                        "kontrahent i tytuł): 1 pozycja (nr 1).")
 
 
 def test_issue_12_a_credit_from_the_units_registered_account_is_the_units_whatever_its_title(books, tmp_path):

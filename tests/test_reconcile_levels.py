@@ -67,12 +67,13 @@ def test_the_demo_statements_show_every_verdict_for_all_regions(db, tmp_path):
 
 
 def test_region_reconciles_its_own_units_only(db, tmp_path):
-    """A region's statement no longer marks every other region's units as missing."""
+    """A region's statement no longer marks every other region's units as missing; another
+    region's statement is refused (issue 27) and another region's unit paying into the region's
+    account is said, never counted."""
     res = reconcile(db, STATEMENTS, tmp_path, region_id="SL")
     assert {u for u, _ in statuses(res)} == {"SL-0001", "SL-0002", "SL-0003"}
     assert statuses(res)["SL-0003", "2026-10"] == "missing"
-    others = [u for u in res.unmatched if u.get("unit_id", "").startswith("GD")]
-    assert len(others) == 3 and all("należy do regionu GD" in u["reason"] for u in others)
+    assert [i.source for i in res.issues if i.reason_code == "statement_wrong_account"] == ["gdanski_ing.csv"]
     nothing_dropped(res)
     assert (tmp_path / "uzgodnienie_2026-10_region_SL.xlsx").exists()
     con = duckdb.connect(str(db), read_only=True)
@@ -80,6 +81,13 @@ def test_region_reconciles_its_own_units_only(db, tmp_path):
                               "GROUP BY 1").fetchall())
     con.close()
     assert scopes["region SL"] == 6
+    own = tmp_path / "own"
+    own.mkdir()
+    mt940([(date(2026, 11, 20), 10_000, "PL93109010140000000000000005", "Stocznia", "SKŁADKI 10/2026")],
+          own / "slaski.sta")                                        # GD-0001's account, SL's statement
+    res = reconcile(db, own, region_id="SL")
+    assert ["należy do regionu GD" in u["reason"] for u in res.unmatched] == [True]
+    nothing_dropped(res)
 
 
 def test_national_level_matches_the_regions_forwards_and_przerobka_contributions(db, tmp_path):

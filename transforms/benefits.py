@@ -11,9 +11,17 @@ from dataclasses import dataclass
 from datetime import date
 
 from transforms.deadlines import DeadlineShift
-from transforms.errors import text
-from transforms.money import format_pl, grosze, parse_amount
+from transforms.errors import text, where
+from transforms.money import format_pl, grosze, is_ambiguous_amount, parse_typed_amount
 from transforms.polish import with_code
+from transforms.staging import _date as typed_date, shape_problems
+
+# No paragraph of 004 caps a unit's own benefit amount; a plausibility limit (the rulebook's
+# `[versions.benefits] max_amount`; this one when a rulebook sets none) only catches a slipped
+# decimal point. Above it a claim is held until the amount is corrected or the limit raised
+# (docs/benefits-calendar.md).
+MAX_AMOUNT = "20000.00"
+CELL_LIMIT = 200                  # characters of any value of a claim (an id, a date, a name)
 
 
 def add_months(d: date, months: int) -> date:
@@ -45,18 +53,20 @@ FALSE = {"false", "nie", "0", "n", "no", ""}
 
 def parse_claim(r: dict, row: int) -> tuple[Claim | None, list[str]]:
     """A benefit_claims.csv row -> Claim, or the problems that stop it being read."""
-    problems = []
+    problems = shape_problems(r) or [text("problems", "cell_too_long", column=k, length=len(v), limit=CELL_LIMIT)
+                                     for k, v in r.items() if k[:1] != "_" and len(v or "") > CELL_LIMIT]
+    if problems:                  # a separator missing or extra (every column after it shifted), a paste gone wrong
+        return None, problems
     get = lambda k: (r.get(k) or "").strip()  # noqa: E731
 
     def day(column: str, required: bool) -> date | None:
         value = get(column)
         if not value and not required:
             return None
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
+        parsed = typed_date(value)       # RRRR-MM-DD or DD.MM.RRRR, as every canonical file (issue 26)
+        if parsed is None:
             problems.append(text("problems", "date_bad", column=column, value=value))
-            return None
+        return parsed
 
     def flag(column: str) -> bool:
         value = get(column).lower()
@@ -67,9 +77,10 @@ def parse_claim(r: dict, row: int) -> tuple[Claim | None, list[str]]:
     single, lacks = flag("single_parent"), flag("unit_lacks_funds")
     amount = None
     if get("amount_claimed"):
-        amount = parse_amount(get("amount_claimed"))
+        amount = parse_typed_amount(get("amount_claimed"))
         if amount is None:
-            problems.append(text("problems", "adjustment_amount_bad", value=get("amount_claimed")))
+            problems.append(text("problems", "amount_ambiguous" if is_ambiguous_amount(get("amount_claimed"))
+                                 else "flat_bad", column="amount_claimed", value=get("amount_claimed")))
     for column in ("claim_id", "member_id", "kind"):
         if not get(column):
             problems.append(text("problems", "id_empty", column=column))
@@ -82,6 +93,28 @@ def parse_claim(r: dict, row: int) -> tuple[Claim | None, list[str]]:
 def member_on(history: list[dict], day: date) -> dict | None:
     """The period of membership covering ``day`` (joined_on ≤ day ≤ left_on), if any."""
     return next((p for p in history if p["joined_on"] <= day and (p["left_on"] is None or day <= p["left_on"])), None)
+
+
+def unit_amount(unit: dict | None, column: str, rules: dict) -> tuple[int | None, tuple | None]:
+    """The unit's own amount of a benefit (units.csv ``column``; empty: none, the minimum applies),
+    or why the claim is held: an amount that cannot be read is never replaced by the minimum, and
+    one above the plausibility limit waits to be confirmed."""
+    value = ((unit or {}).get(column) or "").strip()
+    if not value:
+        return None, None
+    at = where(unit.get("_source") or "units.csv", unit.get("_row"), f"jednostka {unit['unit_id']}")
+    amount = parse_typed_amount(value)
+    if amount is None or amount < 0 or value.startswith("-"):
+        problem = (text("problems", "cell_too_long", column=column, length=len(value), limit=CELL_LIMIT)
+                   if len(value) > CELL_LIMIT else
+                   text("problems", "amount_ambiguous" if is_ambiguous_amount(value) else "flat_bad",
+                        column=column, value=value))
+        return None, ("unit_amount_bad", {"where": at, "problem": problem})
+    limit = grosze(str(rules.get("max_amount", MAX_AMOUNT)))
+    if amount > limit:
+        return None, ("unit_amount_implausible", {"where": at, "column": column, "value": format_pl(amount),
+                                                  "limit": format_pl(limit)})
+    return amount, None
 
 
 def decide(claim: Claim, history: list[dict], unit: dict | None, rules: dict | None, paid_before: set[tuple],
@@ -98,6 +131,12 @@ def decide(claim: Claim, history: list[dict], unit: dict | None, rules: dict | N
 
     def refuse(code: str, **params) -> dict:
         return {**out, "decision": "refused", "reason_code": code, "reason": text("benefits", code, **params)}
+    for column, day in (("event_date", claim.event_date), ("documents_on", claim.documents_on)):
+        if day is not None and day > today:      # not happened yet on the day of the decision
+            return refuse("date_after_decision", column=column, value=day, today=today)
+    if claim.documents_on is not None and claim.documents_on < claim.event_date:
+        return refuse("documents_before_event", documents=claim.documents_on, event=claim.event_date,
+                      source=rules["documents_source"] if rules else "004 §5 ust. 3 pkt 2")
     if not rules:
         return refuse("no_rules", rulebook=unit["rulebook"] if unit else "?")
     kind = rules["kinds"].get(claim.kind)
@@ -130,18 +169,21 @@ def decide(claim: Claim, history: list[dict], unit: dict | None, rules: dict | N
         claim.kind, claim.member_id, claim.event_date, claim.relation)
     if key in paid_before:
         return refuse("already_paid", label=kind["label"], source=kind["source"])
-    paid_before.add(key)
     minimum = grosze(rules["minimum"][claim.kind])
     factor = int(rules["single_parent_factor"]) if claim.kind == "birth" and claim.single_parent else 1
     if claim.unit_lacks_funds:        # §9: the region pays, at the amount the KK set
         amount, payer = minimum * factor, rules["payer_under_9"]
         why = text("benefits", "paid_by_region", source=rules["region_source"])
     else:
-        own = parse_amount((unit.get(kind["unit_column"]) or "").strip()) if unit else None
+        own, held = unit_amount(unit, kind["unit_column"], rules)
+        if held:
+            code, params = held
+            return refuse(code, **params)
         amount = max(own or 0, minimum) * factor
         payer = rules["payer"]
         why = text("benefits", "granted", own="—" if own is None else format_pl(own),
                    source=rules["amount_source"])
     if factor > 1:
         why += " " + text("benefits", "single_parent", factor=factor, source=kind["source"])
+    paid_before.add(key)
     return {**out, "decision": "granted", "amount": amount, "payer": payer, "reason_code": "granted", "reason": why}

@@ -15,6 +15,7 @@ from datetime import date, timedelta
 from fractions import Fraction
 
 from transforms.errors import UserError
+from transforms.polish import count_pl
 
 CONDITIONS = ("in_force", "dues_settled", "unit_dues_settled", "in_assembly")
 MAJORITIES = ("more_than_half_of_valid", "at_least_half_of_valid", "plurality")
@@ -295,9 +296,14 @@ def tally(union: Union, election: str, entitled: int, participants: int, invalid
     for r in rows:
         r["result"] = ("wybrany" if r["candidate"] in elected else "druga tura" if r["candidate"] in runoff
                        else "niewybrany")
-    if empty:
-        verdict = (f"wybrano {len(elected)} z {seats}; druga tura na {empty} "
-                   f"{'mandat' if empty == 1 else 'mandaty'}: {', '.join(runoff)}")
+    few = (f"kandydatów ({len(ranked)}) było mniej niż mandatów ({seats})" if len(ranked) < seats else "")
+    if empty and runoff:
+        verdict = (f"wybrano {len(elected)} z {seats}; druga tura na {count_pl(empty, 'mandat', 'mandaty', 'mandatów')}: "
+                   f"{', '.join(runoff)}" + (f" ({few})" if few else ""))
+    elif empty:         # every candidate elected, seats still empty: nobody to vote on again
+        verdict = (f"wybrano {len(elected)} z {seats}; "
+                   f"{count_pl(empty, 'mandat nieobsadzony', 'mandaty nieobsadzone', 'mandatów nieobsadzonych')} — "
+                   f"{few}, nie ma kogo poddać drugiej turze: potrzebne nowe zgłoszenia kandydatów")
     else:
         verdict = f"wybory ważne; wybrano: {', '.join(elected)}"
     return Tally(election, entitled, participants, invalid, valid, seats, need_q, quorum_ok, vi, need_v,

@@ -93,24 +93,91 @@ def where(source: str | None, row: int | None = None, subject: str | None = None
     return f"{out} ({subject})" if subject else out
 
 
-# A PESEL as people write it: 11 digits, or 10 (a spreadsheet dropped its leading zero), run
-# together or split by single spaces or hyphens ('850101 12346', '85-01-01-12346'). Digits joined
-# to more digits are not one (an account number, an amount of many digits), nor ten digits glued
-# to letters (an MT940 ':61:' line's two dates); amounts are never caught: digits next to a decimal
-# separator are an amount's, and within the sanity limit an amount has at most 8 digits of złoty.
-_SEP = "[ \\-\u00a0]"
-PESEL_LIKE = (r"(?<![0-9])[0-9]{11}(?![0-9])"            # 11 digits in a run, wherever they stand
-              rf"|(?<![0-9A-Za-z])(?<![0-9]{_SEP})(?<![0-9][.,])[0-9](?:{_SEP}?[0-9]){{9,10}}"
-              rf"(?!{_SEP}?[0-9])(?![.,][0-9])(?![A-Za-z])")
-_PESEL_CANDIDATE = rf"[0-9](?:{_SEP}?[0-9]){{9}}"
+# A PESEL as people write it (issues 26, 27): 11 digits — or 10, a spreadsheet dropped the leading
+# zero — run together or split by spaces (any, tabs, no-break), hyphens or dashes in any grouping
+# ('850101 12346', '85-01-01-12346', '850101 - 12346'). Digits joined by such gaps are read as one
+# run, so an account number (26 digits, in fours) or an amount's groups are never taken apart; in
+# a run, what is PESEL-like (``_pesel_spans``) is masked. Amounts are never caught: digits next to
+# a decimal separator are an amount's, and within the sanity limit an amount has at most 8 digits
+# of złoty.
+_GAP = " \t\u00a0\u2007\u2009\u202f"
+_SEP = f"(?:[{_GAP}]{{1,3}}|[{_GAP}]{{0,2}}[-\u2010\u2011\u2012\u2013\u2014][{_GAP}]{{0,2}})"
+_RUN = re.compile(f"[0-9]+(?:{_SEP}[0-9]+)*")
+_PESEL_CANDIDATE = f"[0-9](?:{_SEP}?[0-9]){{9}}"      # every text ``mask_personal`` may change matches it
 MASK = "[PESEL ukryty]"
 
 
+def _pesel_like(digits: str, strict: bool) -> bool:
+    """11 digits (10: zero-padded) with a PESEL's check digit and birth date (``strict``), or with
+    either of them — a PESEL mistyped in one digit keeps the other, and is still someone's."""
+    from stdnum.exceptions import ValidationError
+    from stdnum.pl import pesel
+    d = digits.zfill(11)
+    check = d[10] == pesel.calc_check_digit(d[:10])
+    try:
+        pesel.get_birth_date(d)
+        born = True
+    except ValidationError:
+        born = False
+    return (check and born) if strict else (check or born)
+
+
+def _pesel_spans(text: str, run: re.Match) -> list[tuple[int, int]]:
+    """The PESEL-like stretches of one run of digit groups: a group of exactly 11 digits (a PESEL's
+    own spelling; also mistyped); the whole run of 11 digits if PESEL-like, of 10 if PESEL-like
+    padded and not glued to letters (an MT940 line's dates); inside a longer run, consecutive groups
+    of 11 digits only with a valid check digit and birth date. Groups touching a decimal separator
+    belong to an amount."""
+    groups = [(m.start() + run.start(), m.end() + run.start()) for m in re.finditer("[0-9]+", run.group())]
+    amount_before = re.search(r"[0-9][.,]$", text[:run.start()]) is not None
+    amount_after = re.match(r"[.,][0-9]", text[run.end():]) is not None
+    letters = re.search("[A-Za-z]$", text[:run.start()]) or re.match("[A-Za-z]", text[run.end():])
+    spans, i = [], 0
+    while i < len(groups):
+        for j in range(i, len(groups)):
+            digits = "".join(text[a:b] for a, b in groups[i:j + 1])
+            if len(digits) > 11:
+                break
+            whole = i == 0 and j == len(groups) - 1
+            amount = (i == 0 and amount_before) or (j == len(groups) - 1 and amount_after)
+            if (i == j and len(digits) == 11) or (not amount and (
+                    (whole and len(digits) == 11 and _pesel_like(digits, strict=False))
+                    or (whole and len(digits) == 10 and not letters and _pesel_like(digits, strict=False))
+                    or (len(digits) == 11 and _pesel_like(digits, strict=True)))):
+                spans.append((groups[i][0], groups[j][1]))
+                i = j
+                break
+        i += 1
+    return spans
+
+
 def mask_personal(value: str | None) -> str | None:
-    """A PESEL-like run of digits (``PESEL_LIKE``) is never shown beyond the unit: messages and
+    """Every PESEL-like number (``_pesel_spans``) is never shown beyond the unit: messages and
     titles that reach the region or the national level carry member numbers, the row tells the
     unit where to look."""
-    return None if value is None else re.sub(PESEL_LIKE, MASK, value)
+    if value is None or re.search(_PESEL_CANDIDATE, value) is None:
+        return value
+    out, last = [], 0
+    for run in _RUN.finditer(value):
+        for a, b in _pesel_spans(value, run):
+            out += [value[last:a], MASK]
+            last = b
+    return "".join(out) + value[last:]
+
+
+HIDDEN = "[wartość ukryta]"
+
+
+def without_values(message: str | None, value: str | None = None) -> str | None:
+    """A message as a region or national output shows it: every quoted value ('…', a cell as
+    typed: a name in an amount cell, a member's mistyped date) replaced by ``HIDDEN`` — the file,
+    row and column stay; the unit's own workbook quotes them. ``value``: the row's typed value,
+    matched whole first (it may hold an apostrophe itself)."""
+    if message is None:
+        return None
+    if value:
+        message = message.replace(f"'{value}'", HIDDEN)
+    return re.sub(r"'[^'\n]*'", HIDDEN, message)
 
 
 @dataclass(frozen=True)

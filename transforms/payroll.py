@@ -4,8 +4,10 @@ payroll layout, in the spirit of hledger's CSV rules). Pure: takes decoded rows,
 A profile says where the header is, how people are identified (PESEL, staff number or member id,
 resolved through members.csv), where the period comes from, whether the layout is wide (a column
 per component) or long (a component-name column), and where the deducted union dues are.
-Component names go through the dictionary (data/profiles/components.toml) unless the profile maps
-them; an unmapped name is an exception, never a guess.
+Component names go through the dictionary (data/profiles/components.toml, with the payroll systems'
+own names of their standard elements, and the user's own components.toml) unless the profile maps
+them; an unmapped name is one exception per file, never a guess; a name that is no income at all
+(``not_income``: a deduction, a loan, an advance) is left out.
 """
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ from stdnum.pl import pesel as stdnum_pesel
 
 from transforms.errors import Issue, UserError, issue, text
 from transforms.money import format_pl, parse_amount
+from transforms.polish import count
 from transforms.staging import pad_pesel
 
 _SPACES = re.compile(r"[\s\u00a0\u202f]+")
@@ -34,15 +37,39 @@ def normalise(name: str) -> str:
     return _SPACES.sub(" ", s).strip()
 
 
-def load_dictionary(content: str) -> dict[str, str]:
-    """Normalised component name -> canonical code; a name under two codes is an error."""
+# Issue 31: a name that is no income of the member at all (a deduction, a loan or its repayment, an
+# advance, a tax or contribution correction): its column or line is left out, never counted.
+NOT_INCOME = "not_income"
+
+
+def dictionary_entries(doc: dict) -> list[tuple[str, str]]:
+    """(name, code) of a dictionary: the generic [codes] and the names of each payroll system's
+    standard elements ([[system]] blocks, each name with its source page)."""
+    out = [(n, code) for code, names in doc.get("codes", {}).items() for n in names]
+    out += [(n["name"], n["code"]) for system in doc.get("system", []) for block in system.get("block", [])
+            for n in block.get("names", [])]
+    return out
+
+
+def load_dictionary(content: str, file: str = "components.toml", codes: set[str] | None = None) -> dict[str, str]:
+    """Normalised component name -> canonical code (or ``NOT_INCOME``). Broken TOML, a name under two
+    codes in one file, or a code not among ``codes`` (when given) is an error naming the file."""
+    def bad(detail: str) -> UserError:
+        return UserError("bad_dictionary", file=file, detail=detail, codes=", ".join(sorted(codes or ())))
+    try:
+        entries = dictionary_entries(tomllib.loads(content))
+    except tomllib.TOMLDecodeError as e:
+        raise bad(f"składnia TOML: {e}") from None
+    except (KeyError, TypeError, AttributeError) as e:
+        raise bad(f"zły wpis: {type(e).__name__} {e}") from None
     out: dict[str, str] = {}
-    for code, names in tomllib.loads(content)["codes"].items():
-        for n in names:
-            key = normalise(n)
-            if key in out and out[key] != code:
-                raise ValueError(f"components dictionary: {n!r} is under both {out[key]} and {code}")
-            out[key] = code
+    for n, code in entries:
+        key = normalise(n)
+        if codes is not None and code not in codes:
+            raise bad(f"kod '{code}' nie jest kodem składnika")
+        if key in out and out[key] != code:
+            raise bad(f"'{n}' stoi pod dwoma kodami: {out[key]} i {code}")
+        out[key] = code
     return out
 
 
@@ -207,6 +234,7 @@ def map_rows(rows: list[list[str]], profile: Profile, dictionary: dict[str, str]
     col = {h: i for i, h in enumerate(header) if h}
     width = max((i + 1 for i, h in enumerate(header) if h), default=0)
     seen_rows: dict[tuple, int] = {}
+    unknown: dict[str, tuple[int, set[str]]] = {}      # name -> (first row, members): one exception per name
 
     def exception(row, member, code, **params):
         res.issues.append(issue(code, source=source, row=row, subject=f"linia {profile.header_row + row}",
@@ -292,12 +320,11 @@ def map_rows(rows: list[list[str]], profile: Profile, dictionary: dict[str, str]
         seen_rows[key] = offset
         made = False
         for name, code, value in items:
-            if not value:
+            if not value or code == NOT_INCOME:
                 continue
             amount = parse_amount(value, profile.decimal)
             if code is None:
-                exception(offset, member, "payroll_unknown_component", value=name, profile=profile.name,
-                          what="kolumna" if profile.layout == "wide" else "składnik")
+                unknown.setdefault(name, (offset, set()))[1].add(member)
                 res.blocked.add(member)
                 continue
             if amount is None:
@@ -316,7 +343,21 @@ def map_rows(rows: list[list[str]], profile: Profile, dictionary: dict[str, str]
         if not made:
             status = "rejected" if member in res.blocked else "ok-no-lines"
             res.row_status.append({"_source": source, "_row": offset, "member_id": member, "status": status})
+    res.issues += unknown_components(unknown, profile, source, exc_period)
     return res
+
+
+def unknown_components(unknown: dict[str, tuple[int, set[str]]], profile: Profile, source: str,
+                       period: str) -> list[Issue]:
+    """Issue 31: a name the dictionary does not know is one exception per file, with the number of
+    members it blocks — not one per member and cell. A wide file's column points at the header line,
+    a long file's component at the first line that has it."""
+    wide = profile.layout == "wide"
+    return [issue("payroll_unknown_component", source=source, row=None if wide else first,
+                  subject=f"linia {profile.header_row + (0 if wide else first)}", period=period, value=name,
+                  column=name if wide else profile.component_column, profile=profile.name,
+                  what="kolumna" if wide else "składnik", members=count(len(who), "członka"))
+            for name, (first, who) in unknown.items()]
 
 
 def deducted_in_row(cells: list[str], col: dict[str, int], profile: Profile) -> int | None:

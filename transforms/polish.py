@@ -6,6 +6,7 @@ CLDR data read through Babel, never hand-written tables; the names of the docume
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date
 from functools import cache
 
@@ -112,3 +113,16 @@ def reason_label(code: str | None) -> str | None:
 
 # the months' names as a calendar heads them ('styczeń' … 'grudzień'), CLDR's stand-alone forms
 MONTHS_PL = tuple(_polish().months["stand-alone"]["wide"][m] for m in range(1, 13))
+
+
+def identity(name: str) -> str:
+    """How a name or a number is compared, never how it is shown (issue 27): Unicode composed
+    (NFC), case folded, every run of spaces (a non-breaking one, a tab) one space, none at the ends
+    — 'Jan Kowalski', 'jan  kowalski ' and 'JAN\u00a0KOWALSKI' are one candidate."""
+    return " ".join(unicodedata.normalize("NFC", name).casefold().split())
+
+
+def and_list(items: list) -> str:
+    """'1', '1 i 3', '1, 3 i 7' — a list as a Polish sentence names it."""
+    words = [str(i) for i in items]
+    return ", ".join(words[:-1]) + " i " + words[-1] if len(words) > 1 else "".join(words)

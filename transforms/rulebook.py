@@ -19,6 +19,7 @@ from pathlib import Path
 
 from transforms.deadlines import NO_SHIFT, DeadlineShift, parse_shift
 from transforms.errors import UserError
+from transforms.folders import files_by_name
 from transforms.money import fraction, grosze
 
 
@@ -249,15 +250,15 @@ def parse_rulebook(text: str) -> Rulebook:
 
 def load_rulebooks(folders: Path | list[Path]) -> dict[str, Rulebook]:
     """Every ``*.toml`` in the folders (the project's data/rulebooks first, then the user's) by
-    name; a later folder's rulebook of the same name replaces an earlier one."""
+    name; a later folder's file of the same file name (issue 31) or rulebook of the same name
+    replaces an earlier one."""
     books = {}
-    for folder in ([folders] if isinstance(folders, Path) else folders):
-        for path in sorted(Path(folder).glob("*.toml")):
-            try:
-                book = parse_rulebook(path.read_text(encoding="utf-8"))
-            except (KeyError, ValueError, TypeError, tomllib.TOMLDecodeError) as e:
-                raise UserError("bad_rulebook", file=str(path), detail=f"{type(e).__name__}: {e}") from None
-            books[book.name] = book
+    for path in files_by_name([folders] if isinstance(folders, Path) else folders).values():
+        try:
+            book = parse_rulebook(path.read_text(encoding="utf-8"))
+        except (KeyError, ValueError, TypeError, tomllib.TOMLDecodeError) as e:
+            raise UserError("bad_rulebook", file=str(path), detail=f"{type(e).__name__}: {e}") from None
+        books[book.name] = book
     return books
 
 

@@ -14,7 +14,7 @@ from fractions import Fraction
 
 import polars as pl
 
-from transforms.errors import Issue, issue, issues_frame, mask_expr, render_expr, text, text_expr
+from transforms.errors import Issue, issue, issues_frame, mask_expr, mask_personal, render_expr, text, text_expr
 from transforms.money import (ambiguous_amount_expr, format_pl, is_ambiguous_amount, parse_typed_amount, pln,
                               typed_amount_expr)
 from transforms.rulebook import Rules
@@ -29,13 +29,15 @@ VOIVODESHIPS = frozenset({
     "mazowieckie", "opolskie", "podkarpackie", "podlaskie", "pomorskie", "śląskie",
     "świętokrzyskie", "warmińsko-mazurskie", "wielkopolskie", "zachodniopomorskie",
 })
-PERIOD_RE = r"^\d{4}-(0[1-9]|1[0-2])$"
+PERIOD_RE = r"^[0-9]{4}-(0[1-9]|1[0-2])$"       # ASCII digits ('２０２６' is no period)
+FIRST_YEAR, LAST_YEAR = 1900, 2999          # a month outside them is a typo, and its deadlines leave the calendar
 _PERIOD = re.compile(PERIOD_RE)
-_PCT = re.compile(r"^\d{1,3}(\.\d{1,2})?$")
+_PCT = re.compile(r"[0-9]{1,3}(\.[0-9]{1,2})?")     # ASCII digits only
 
 
 def is_period(text: str | None) -> bool:
-    return bool(text) and bool(_PERIOD.match(text))
+    """'2026-10'; not '0000-01', '2026-00', '9999-13' or full-width digits (issue 27)."""
+    return bool(text) and bool(_PERIOD.fullmatch(text)) and FIRST_YEAR <= int(text[:4]) <= LAST_YEAR
 
 
 def month_of(d: date) -> str:
@@ -199,7 +201,7 @@ def _unit_problems(r: dict, rules: Rules) -> tuple[list[str], dict]:
                              known=", ".join(sorted(set(rules.versions) | set(rules.missing)))))
     typed["rulebook"] = name
     raised = _pct_text(r.get("raised_pct")) or "100"
-    if not _PCT.match(raised):
+    if not _PCT.fullmatch(raised):
         problems.append(text("problems", "pct_bad", column="raised_pct", value=r.get("raised_pct")))
     else:
         pct = Fraction(raised)
@@ -233,7 +235,7 @@ def _unit_problems(r: dict, rules: Rules) -> tuple[list[str], dict]:
         typed[column] = None
         if not override:
             continue
-        if not _PCT.match(override) or Fraction(override) > 100:
+        if not _PCT.fullmatch(override) or Fraction(override) > 100:
             problems.append(text("problems", "override_bad", column=column, value=override))
         elif version and column not in allowed:
             problems.append(text("problems", "override_not_allowed", column=column, rulebook=name))
@@ -677,7 +679,7 @@ def stage_adjustments(raw: pl.DataFrame, members: StagedMembers, units: StagedUn
             status.append({"_row": r["_row"], "member_id": mid, "status": "rejected"})
             continue
         parsed.append({"member_id": mid, "kind": kind, "amount": amount, "valid_from": vf,
-                       "valid_to": vt, "decision_ref": (r.get("decision_ref") or "").strip() or None,
+                       "valid_to": vt, "decision_ref": mask_personal((r.get("decision_ref") or "").strip() or None),
                        "_row": r["_row"], "_source": r["_source"]})
     # Overlapping decisions for one member: both are wrong, neither is guessed at.
     by_member: dict[str, list[dict]] = {}

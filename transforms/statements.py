@@ -2,15 +2,17 @@
 rows in, entries and ``Issue`` records out (flows/ reads the files).
 
 An entry: statement, entry (1-based), key, booking_date, amount (grosze; credits positive),
-direction, account (PL IBAN or None), counterparty, title.
+direction, account (the counterparty's PL IBAN or None), own_account (the statement's own, or
+None when it does not say), counterparty, title.
 """
 from __future__ import annotations
 
 import re
 from datetime import date
+from decimal import Decimal
 
 from transforms.errors import Issue, issue
-from transforms.money import from_decimal
+from transforms.money import format_pl, from_decimal
 
 
 def bank_account_iban(value: str | None) -> str | None:
@@ -159,6 +161,7 @@ def parse_mt940(content: str, name: str) -> list[dict]:
         out.append({"statement": name, "entry": i, "key": f"{name}#{i}",
                     "booking_date": date(booked.year, booked.month, booked.day), "amount": amount,
                     "direction": "credit" if amount > 0 else "debit", "account": account_from_86(details, own),
+                    "own_account": own,
                     "counterparty": payer, "title": title})
     return out
 
@@ -181,10 +184,11 @@ _61 = re.compile(r"^:61:(\d{2})(\d{2})(\d{2})(\d{4})?R?[CD][A-Z]?(\d{1,12},\d{0,
 _TAG = re.compile(r"^:\d{2}[A-Z]?:")
 
 
-def check_mt940(content: str, name: str, period: str | None = None) -> tuple[str | None, list[Issue], tuple]:
+def check_mt940(content: str, name: str, period: str | None = None,
+                max_amount: int | None = None) -> tuple[str | None, list[Issue], tuple]:
     """Validate an MT940 statement before parsing: every :61: entry must have a real booking date
-    and a strict amount ('1272,68'; not '1.272,68', not '1e3'), and the statement must end with its
-    closing balance. Returns (text with the bad entries removed, or None if the whole statement
+    and a strict amount ('1272,68'; not '1.272,68', not '1e3') of at most ``max_amount`` grosze,
+    and the statement must end with its closing balance. Returns (text with the bad entries removed, or None if the whole statement
     cannot be used; the records; the statement's identity (account, number, opening date))."""
     lines = content.splitlines()
     found: list[Issue] = []
@@ -215,9 +219,49 @@ def check_mt940(content: str, name: str, period: str | None = None) -> tuple[str
                 record("bad_statement_entry", line=number, value=ln[4:40])
                 skip = True
                 continue
+            if max_amount is not None and from_decimal(Decimal(m.group(5).replace(",", "."))) > max_amount:
+                record("statement_entry_too_large", line=number, value=ln[4:40], limit=format_pl(max_amount))
+                skip = True
+                continue
             skip = False
         elif _TAG.match(ln) and not ln.startswith(":86:"):
             skip = False
         if not skip:
             keep.append(ln)
     return "\n".join(keep) + "\n", found, identity
+
+
+# ------------------------------------------------------------------ the same transaction in two files
+
+def transaction_key(entry: dict) -> tuple:
+    """What makes two listed entries one transaction (issue 27): the statement's own account, the
+    booking date, the amount, the counterparty's account and name, and the title (spacing and
+    case aside) — never the file's bytes, name, line ends or line numbers."""
+    def norm(text: str | None) -> str:
+        return _clean(text or "").casefold()
+    return (entry.get("own_account"), entry["booking_date"], entry["amount"], entry.get("account"),
+            norm(entry.get("counterparty")), norm(entry.get("title")))
+
+
+def repeated_across_files(files: list[tuple[str, list[dict]]]) -> tuple[list[dict], dict[tuple[str, str], list]]:
+    """The entries of several statement files with a transaction listed in an earlier file left
+    out: (entries kept, {(file, earlier file): the entry numbers left out}). Within one file two
+    identical entries stay two (banks list genuine repeats: two equal transfers on one day); a
+    transaction is counted as many times as the one file that lists it most often."""
+    counted: dict[tuple, int] = {}
+    first: dict[tuple, str] = {}
+    kept: list[dict] = []
+    repeats: dict[tuple[str, str], list] = {}
+    for name, entries in files:
+        here: dict[tuple, int] = {}
+        for e in entries:
+            key = transaction_key(e)
+            here[key] = here.get(key, 0) + 1
+            if here[key] <= counted.get(key, 0):
+                repeats.setdefault((name, first[key]), []).append(e["entry"])
+            else:
+                kept.append(e)
+                first.setdefault(key, name)
+        for key, n in here.items():
+            counted[key] = max(counted.get(key, 0), n)
+    return kept, repeats

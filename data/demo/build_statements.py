@@ -30,7 +30,7 @@ from flows.close import CLOSE  # noqa: E402
 from flows.command import run_plain  # noqa: E402
 from flows.reconcile import load_books  # noqa: E402
 
-KK = "PL17124000010000111122223333"          # the national board's account (example)
+KK = "PL25124000010000111122223333"          # the national board's account (the rulebook's example)
 STRANGER = "PL27114020040000300201355387"
 
 

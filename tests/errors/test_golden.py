@@ -20,6 +20,7 @@ from schemas.tables import reason_codes
 HERE = Path(__file__).parent
 CASES = sorted(p.name for p in HERE.iterdir() if (p / "args").exists())
 TABLES = ("exceptions", "salary_cap_exceptions", "delegate_exceptions", "reconcile_exceptions")
+MESSAGE = {"benefit_decisions": ("reason", "claim_id, reason")}    # a table whose message column is another
 
 
 def _invoke(line: str, case: Path, tmp: Path):
@@ -31,8 +32,12 @@ def recorded(db: Path, code: str) -> list[str]:
     con = duckdb.connect(str(db), read_only=True)
     try:
         names = {t for (t,) in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
-        return [m for t in TABLES if t in names for (m,) in con.execute(
-            f'SELECT message FROM {t} WHERE reason_code = ? ORDER BY source, "row", message', [code]).fetchall()]
+        found = []
+        for t in (t for t in TABLES + tuple(MESSAGE) if t in names):
+            column, order = MESSAGE.get(t, ("message", 'source, "row", message'))
+            found += [m for (m,) in con.execute(f"SELECT {column} FROM {t} WHERE reason_code = ? ORDER BY {order}",
+                                                [code]).fetchall()]
+        return found
     finally:
         con.close()
 
