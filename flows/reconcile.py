@@ -142,8 +142,8 @@ def read_camt053(raw: bytes, name: str, period: str) -> tuple[list[dict], list, 
             continue
         for e in st["entries"]:
             if limit is not None and abs(e["amount"]) > limit:
-                found.append(issue("statement_entry_too_large", source=name, row=e["entry"], command="reconcile",
-                                   period=period, value=format_pl(e["amount"]), limit=format_pl(limit)))
+                found.append(issue("camt_entry_too_large", source=name, command="reconcile", period=period,
+                                   entry=e["entry"], value=format_pl(abs(e["amount"])), limit=format_pl(limit)))
             else:
                 entries.append(e)
     return entries, found, identities[0] if len(identities) == 1 else tuple(identities)

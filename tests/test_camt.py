@@ -37,3 +37,17 @@ def test_issue_31_an_unreadable_camt_document_is_one_record(raw, why):
     got, found, _ = read_camt053(raw, "zly.xml", "2026-10")
     assert got == [] and len(found) == 1 and found[0].reason_code == "bad_statement"
     assert found[0].message.startswith(f"zly.xml: nie można odczytać wyciągu CAMT.053: {why}")
+
+
+def test_issue_31_a_camt_amount_above_the_credible_limit_is_one_record_and_the_rest_is_used():
+    """A batch transfer of 99 999 999 400,00 zł (the statement still adds up): that transfer is one
+    record naming its number; the statement's other transfers are used."""
+    raw = (FIXTURES / "camt053" / "ing_camt053.xml").read_bytes()
+    huge = (raw.replace(b'<Amt Ccy="PLN">400.00</Amt>', b'<Amt Ccy="PLN">99999999400.00</Amt>')
+            .replace(b'<Amt Ccy="PLN">993.68</Amt>', b'<Amt Ccy="PLN">99999999993.68</Amt>')
+            .replace(b'<Amt Ccy="PLN">2242.74</Amt>', b'<Amt Ccy="PLN">100000001242.74</Amt>'))
+    got, found, _ = read_camt053(huge, "ing.xml", "2026-10")
+    assert [e["amount"] for e in got] == [116406, 59368, -1500]
+    assert [f.message for f in found if f.reason_code == "bad_statement_entry"] == [
+        "ing.xml: pozycja nr 3 (Ntry) na kwotę 99 999 999 400,00 zł ma kwotę ponad 10 000 000,00 zł — "
+        "granicę wiarygodnej kwoty. Ta pozycja nie jest użyta; pozostałe pozycje wyciągu są — sprawdź ją w banku."]

@@ -56,7 +56,7 @@ def decode_statement(raw: bytes) -> tuple[str, str]:
 # mBank/Millennium and CP852 exports: '<'; others '+', '?', '|') — never '/', '.' or '-', which
 # titles use in dates ('10/2026', '10.2026', '10-2026')
 SEPARATORS = "~^<?+|"
-_STRUCTURE = re.compile(rf"\s*(?:\d{{3}})?([{re.escape(SEPARATORS)}])\d\d")
+_STRUCTURE = re.compile(rf"\s*(?:\d{{3}} ?)?([{re.escape(SEPARATORS)}])\d\d")
 
 
 def separator_86(details: str) -> str | None:
