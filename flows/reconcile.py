@@ -83,15 +83,15 @@ def read_mt940(raw: bytes, name: str, period: str) -> tuple[list[dict], list, tu
 
 
 def refused_statement(name: str, period: str, account: str, number: str, currency: str | None,
-                      gap: tuple[int, int] | None):
+                      gap: tuple[int, int] | None, fields: tuple[str, str] = (":25:", ":28C:")):
     """The one record refusing a statement (MT940 or CAMT.053) by itself, or None when it can be
-    used: its account or number missing, another currency than złoty, entries that do not add up
-    to the closing balance."""
+    used: its account or number missing (``fields``: their names in the format), another currency
+    than złoty, entries that do not add up to the closing balance."""
     def refused(code: str, **params):
         return issue(code, source=name, command="reconcile", period=period, **params)
     if not account or not number:
         return refused("statement_header_missing", account=account or "?",
-                       missing=", ".join(t for t, v in ((":25:", account), (":28C:", number)) if not v))
+                       missing=", ".join(f for f, v in zip(fields, (account, number)) if not v))
     if currency and currency != "PLN":
         return refused("foreign_currency_statement", currency=currency, account=account)
     if gap:
@@ -135,7 +135,8 @@ def read_camt053(raw: bytes, name: str, period: str) -> tuple[list[dict], list, 
     for st in statements:
         total = (st["opening"] or 0) + sum(e["amount"] for e in st["entries"])
         gap = (total, st["closing"]) if st["closing"] is not None and total != st["closing"] else None
-        refusal = refused_statement(name, period, st["account"], st["number"], st["currency"], gap)
+        refusal = refused_statement(name, period, st["account"], st["number"], st["currency"], gap,
+                                    ("Acct/Id", "ElctrncSeqNb"))
         identities.append((st["account"], st["number"], str(st["opening"])))
         if refusal:
             found.append(refusal)

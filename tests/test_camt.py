@@ -51,3 +51,11 @@ def test_issue_31_a_camt_amount_above_the_credible_limit_is_one_record_and_the_r
     assert [f.message for f in found if f.reason_code == "bad_statement_entry"] == [
         "ing.xml: pozycja nr 3 (Ntry) na kwotę 99 999 999 400,00 zł ma kwotę ponad 10 000 000,00 zł — "
         "granicę wiarygodnej kwoty. Ta pozycja nie jest użyta; pozostałe pozycje wyciągu są — sprawdź ją w banku."]
+
+
+def test_issue_31_a_camt_statement_without_its_number_is_refused_naming_the_element():
+    raw = (FIXTURES / "camt053" / "ing_camt053.xml").read_bytes()
+    raw = raw.replace(b"<ElctrncSeqNb>330</ElctrncSeqNb>", b"").replace(b"<Id>330/2026/PLN</Id>", b"")
+    got, found, _ = read_camt053(raw, "ing.xml", "2026-10")
+    assert got == [] and found[0].message.startswith(
+        "ing.xml: wyciągowi rachunku PL95102023130000310200123456 brakuje pola ElctrncSeqNb")
