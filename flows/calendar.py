@@ -5,7 +5,6 @@ overdue on that date (issue 16), from the stored closes, reconciliations and ben
 read (the stored tables) → compute (transforms.calendar) → report (a Polish table; a sheet).
 """
 from collections import Counter
-from datetime import date
 from pathlib import Path
 
 from flows import store
@@ -14,7 +13,7 @@ from flows.files import require_database
 from flows.command import Command, Run, Step
 from flows.inbox import read_table
 from reports.xlsx import new_workbook, sheet
-from transforms import calendar as cal
+from transforms import calendar as cal, parsing
 from transforms.errors import UserError
 from transforms.staging import month_of
 
@@ -23,16 +22,19 @@ STATUS = {"overdue": "PO TERMINIE", "due": "do zrobienia"}
 
 def check(params: dict) -> None:
     try:
-        date.fromisoformat(str(params["date"]))
-    except ValueError:
-        raise UserError("bad_option", name="--date", detail=f"'{params['date']}' to nie data RRRR-MM-DD") from None
+        parsing.day(params["date"])          # ASCII digits, years 1900–2999 (issue 27)
+    except ValueError as e:
+        raise UserError("bad_option", name="--date", detail=str(e)) from None
     require_database(params["db"])
 
 
 def read(run: Run) -> None:
-    day = date.fromisoformat(str(run.date))
+    day = parsing.day(run.date)
     month = month_of(day)
     rules = rules_for(month)
+    if not rules.versions:       # before every rulebook's first version: no deadlines to tell
+        raise UserError("bad_option", name="--date", detail=f"w dniu {day} nie obowiązuje żaden regulamin "
+                        f"({', '.join(sorted(rules.missing))}); podaj późniejszy dzień")
     s = run.state
     s["day"] = day
     with store.read_only(Path(run.db)) as con:
@@ -60,11 +62,12 @@ def read(run: Run) -> None:
     received = {}
     if run.params.get("statements"):
         for r in read_table(Path(run.statements), "statements").to_dicts():
-            try:
-                received[((r["body"] or "").strip(), int(r["year"]))] = date.fromisoformat((r["received_on"] or "").strip())
-            except ValueError:
+            try:        # the options' rule (issue 27): '２０２５' or 9999-12-31 is refused, naming the row
+                received[((r["body"] or "").strip(), parsing.year((r["year"] or "").strip()))] = \
+                    parsing.day((r["received_on"] or "").strip())
+            except ValueError as e:
                 raise UserError("unreadable", name=f"{r['_source']}, wiersz {r['_row']}",
-                                detail="oczekiwano: body, year RRRR, received_on RRRR-MM-DD") from None
+                                detail=f"{e}; oczekiwano: body, year RRRR, received_on RRRR-MM-DD") from None
     s["received"], s["rules"] = received, rules
 
 

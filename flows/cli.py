@@ -32,11 +32,55 @@ def main_options(debug: bool = typer.Option(False, "--debug", help="tracebacks f
     DEBUG["on"] = debug
 
 
-def _period(value: str) -> str:
-    from transforms.staging import is_period
-    if not is_period(value):
-        raise typer.BadParameter(f"'{value}' to nie okres RRRR-MM (np. 2026-10)")
+def _parsed(parse, value):
+    """An option's value by the one rule of transforms.parsing (ASCII digits, one form, years
+    1900–2999; issue 27), or a usage error naming the option (exit 2). None: not given."""
+    if value is None:
+        return None
+    try:
+        parse(value)
+    except ValueError as e:
+        raise typer.BadParameter(str(e)) from None
     return value
+
+
+def _period(value: str | None) -> str | None:
+    from transforms import parsing
+    return _parsed(parsing.period, value)
+
+
+def _year(value: str | None) -> str | None:
+    from transforms import parsing
+    return _parsed(parsing.year, value)
+
+
+def _date(value: str | None) -> str | None:
+    from transforms import parsing
+    return _parsed(parsing.day, value)
+
+
+def _key(value: str | None) -> str | None:
+    """per:N / per-started:N with N from 1; a named key is checked against data/delegate_keys.toml
+    by the command."""
+    from transforms.delegates import KEY_FORM
+    if value is not None and value.startswith(("per:", "per-started:")):
+        from transforms import parsing
+        try:
+            parsing.count(value.partition(":")[2])
+        except ValueError:
+            raise typer.BadParameter(KEY_FORM.format(key=value)) from None
+    return value
+
+
+def _number(smallest: int):
+    """A parser of a whole-number option (ASCII digits, at least ``smallest``)."""
+    def parse(value: str) -> int:
+        from transforms import parsing
+        try:
+            return parsing.count(value, smallest)
+        except ValueError as e:
+            raise typer.BadParameter(str(e)) from None
+    return parse
 
 
 def _engine(value: str) -> str:
@@ -172,10 +216,10 @@ def demo(folder: Path = typer.Option(Path("out/demo"), help="gdzie zapisać baz�
 
 
 @app.command()
-def synth(members: int = typer.Option(..., min=1, help="liczba członków"),
+def synth(members: int = typer.Option(..., parser=_number(1), help="liczba członków"),
           period: str = typer.Option(..., callback=_period),
           out: Path = typer.Option(..., help="folder skrzynki do zapisania"),
-          seed: int = typer.Option(2026, help="ziarno losowania (to samo ziarno, ta sama skrzynka)"),
+          seed: int = typer.Option(2026, parser=_number(0), help="ziarno losowania (to samo ziarno, ta sama skrzynka)"),
           receipts: bool = typer.Option(False, help="także wpływy: potrącenia pracodawców (z częścią błędów) "
                                         "i wpłaty członków (payments.csv)")):
     """Zapisuje deterministyczną, poprawną skrzynkę dowolnej wielkości (testy skali, pomiary)."""
@@ -188,7 +232,7 @@ def synth(members: int = typer.Option(..., min=1, help="liczba członków"),
 
 
 @app.command()
-def statement(year: str = typer.Option(..., help="rok podatkowy, RRRR"),
+def statement(year: str = typer.Option(..., callback=_year, help="rok podatkowy, RRRR"),
               db: Path = typer.Option(..., help="plik bazy DuckDB z zamkniętymi miesiącami"),
               out: Path = typer.Option(..., help="folder na skoroszyty i PDF"),
               members: Optional[Path] = typer.Option(None, help="members.csv jednostki (imiona i nazwiska "
@@ -200,7 +244,7 @@ def statement(year: str = typer.Option(..., help="rok podatkowy, RRRR"),
 
 
 @app.command()
-def explain(period: Optional[str] = typer.Option(None, help="okres RRRR-MM (dla --member i --unit)"),
+def explain(period: Optional[str] = typer.Option(None, callback=_period, help="okres RRRR-MM (dla --member i --unit)"),
             db: Path = typer.Option(..., help="plik bazy DuckDB"),
             member: Optional[str] = typer.Option(None, help="numer członka"),
             unit: Optional[str] = typer.Option(None, help="identyfikator jednostki"),
@@ -237,7 +281,7 @@ def archive(export: str = typer.Option(..., "--export", help="numer przebiegu do
 def benefits(inbox: Path = typer.Option(..., help="folder z units.csv, members.csv i benefit_claims.csv"),
              db: Path = typer.Option(..., help="plik bazy DuckDB"),
              out: Optional[Path] = typer.Option(None, help="folder na skoroszyty"),
-             date: Optional[str] = typer.Option(None, help="dzień decyzji RRRR-MM-DD (domyślnie dziś)"),
+             date: Optional[str] = typer.Option(None, callback=_date, help="dzień decyzji RRRR-MM-DD (domyślnie dziś)"),
              engine: str = typer.Option("auto", callback=_engine, help=ENGINE_HELP)):
     """Zasiłki statutowe (004 §5, §9): decyzja dla każdego wniosku, z paragrafem."""
     from flows.benefits import BENEFITS
@@ -245,7 +289,7 @@ def benefits(inbox: Path = typer.Option(..., help="folder z units.csv, members.c
 
 
 @app.command("calendar")
-def calendar_(date: str = typer.Option(..., help="dzień RRRR-MM-DD"),
+def calendar_(date: str = typer.Option(..., callback=_date, help="dzień RRRR-MM-DD"),
               db: Path = typer.Option(..., help="plik bazy DuckDB"),
               statements: Optional[Path] = typer.Option(None, help="statements.csv: body, year, received_on"),
               out: Optional[Path] = typer.Option(None, help="folder na arkusz"),
@@ -269,9 +313,9 @@ def documents(period: str = typer.Option(..., callback=_period, help="zamknięty
 
 
 @app.command()
-def seats(key: str = typer.Option(..., help="klucz z data/delegate_keys.toml, per:N albo per-started:N"),
+def seats(key: str = typer.Option(..., callback=_key, help="klucz z data/delegate_keys.toml, per:N albo per-started:N"),
           db: Optional[Path] = typer.Option(None, help="plik bazy DuckDB z zamkniętym miesiącem"),
-          period: Optional[str] = typer.Option(None, help="zamknięty miesiąc RRRR-MM (z --db)"),
+          period: Optional[str] = typer.Option(None, callback=_period, help="zamknięty miesiąc RRRR-MM (z --db)"),
           members: Optional[Path] = typer.Option(None, help="plik liczebności: unit_id albo region_id, members"),
           out: Optional[Path] = typer.Option(None, help="folder na arkusz"),
           engine: str = typer.Option("plain", callback=_engine, help=LOOKUP_ENGINE_HELP)):
@@ -281,7 +325,7 @@ def seats(key: str = typer.Option(..., help="klucz z data/delegate_keys.toml, pe
 
 
 @app.command()
-def eligibility(date: str = typer.Option(..., help="dzień wyborów RRRR-MM-DD"),
+def eligibility(date: str = typer.Option(..., callback=_date, help="dzień wyborów RRRR-MM-DD"),
                 body: str = typer.Option(..., help="jednostka, region albo związek (zebranie krajowe), np. SL-0001"),
                 db: Path = typer.Option(..., help="plik bazy DuckDB z zamkniętymi miesiącami"),
                 members: Optional[Path] = typer.Option(None, help="members.csv jednostki (imiona i nazwiska na listach)"),
@@ -322,9 +366,9 @@ def salary_caps(period: str = typer.Option(..., callback=_period, help="miesiąc
 def verify_delegates(inbox: Path = typer.Option(..., help="folder z remittances.csv i wages.csv"),
                      db: Path = typer.Option(..., help="plik DuckDB (zapisane zamknięcia są porównywane)"),
                      out: Optional[Path] = typer.Option(None, help="folder na skoroszyt Excel"),
-                     seats: Optional[int] = typer.Option(None, min=1, help="liczba mandatów do podziału "
+                     seats: Optional[int] = typer.Option(None, parser=_number(1), help="liczba mandatów do podziału "
                                                          "(największe reszty)"),
-                     key: Optional[str] = typer.Option(None, help="per:N, per-started:N albo klucz z "
+                     key: Optional[str] = typer.Option(None, callback=_key, help="per:N, per-started:N albo klucz z "
                                                        "data/delegate_keys.toml"),
                      wage_fallback: Optional[str] = typer.Option(None, help="national: przeciętne ogólnopolskie, "
                                                                  "gdy brak danych województwa"),

@@ -28,11 +28,11 @@ from flows.files import require_database, require_file
 from flows.command import Command, Run, Step
 from flows.inbox import read_table
 from reports.xlsx import new_workbook, safe_name, sheet
-from transforms import elections as el
+from transforms import elections as el, parsing
 from transforms.delegates import key_seats
 from transforms.errors import UserError
 from transforms.polish import and_list, count_pl, identity
-from transforms.staging import is_period, month_of, shape_problems
+from transforms.staging import month_of, shape_problems
 
 RULES = settings.DATA / "elections.toml"
 
@@ -74,7 +74,7 @@ def _whole_rows(table) -> None:
 
 def _int_cell(r: dict, col: str, what: str) -> int:
     v = (r.get(col) or "").strip().replace(" ", "").replace("\u00a0", "")
-    if not re.fullmatch(r"\d+", v):
+    if not re.fullmatch(r"[0-9]+", v):       # ASCII digits only (issue 27: int() takes any Unicode digit)
         raise UserError("bad_count", where=f"{r['_source']}, wiersz {r['_row']}", column=col, value=r.get(col) or "",
                         what=what)
     return int(v)
@@ -87,8 +87,10 @@ def seats_check(params: dict) -> None:
         raise UserError("bad_option", name="--db/--members", detail="podaj --db z --period albo --members, nie oba")
     if params.get("db"):
         _db(params)
-        if not params.get("period") or not is_period(str(params["period"])):
-            raise UserError("bad_option", name="--period", detail=f"'{params.get('period') or ''}' to nie okres RRRR-MM")
+        try:
+            parsing.period(params.get("period") or "")       # the options' one rule (issue 27)
+        except ValueError as e:
+            raise UserError("bad_option", name="--period", detail=str(e)) from None
     else:
         _file(params["members"], "unit_id albo region_id, members")
     key_seats({}, params["key"], settings.DELEGATE_KEYS.read_text(encoding="utf-8"))   # an unknown key stops here

@@ -19,12 +19,30 @@ def cell_text(v) -> str | None:
     return str(v)
 
 
+SHEETS_READ: dict[str, str] = {}    # str(path) -> which sheet was read, when the workbook has several
+
+
+def sheet_to_read(wb, path: Path):
+    """The first VISIBLE sheet (issue 27): a hidden or very hidden sheet — an old version, a
+    lookup list — is not what the treasurer sees on opening the file. With more than one sheet,
+    which one was read is noted in ``SHEETS_READ`` for the run's summary."""
+    visible = [ws for ws in wb.worksheets if ws.sheet_state == "visible"]
+    ws = (visible or wb.worksheets)[0]
+    if len(wb.worksheets) > 1:
+        hidden = [w.title for w in wb.worksheets if w.sheet_state != "visible"]
+        SHEETS_READ[str(path)] = f"arkusz '{ws.title}'" + (f", pominięte ukryte: {', '.join(hidden)}" if hidden else
+                                                           f" (pierwszy z {len(visible)} widocznych)")
+    else:
+        SHEETS_READ.pop(str(path), None)
+    return ws
+
+
 def xlsx_values(path: Path) -> list[tuple]:
-    """The first sheet's rows as tuples of cell values (cached values of formulas)."""
+    """The first visible sheet's rows as tuples of cell values (cached values of formulas)."""
     from openpyxl import load_workbook
     wb = load_workbook(path, read_only=True, data_only=True)
     try:
-        return list(wb.worksheets[0].iter_rows(values_only=True))
+        return list(sheet_to_read(wb, path).iter_rows(values_only=True))
     finally:
         wb.close()
 
@@ -45,7 +63,7 @@ def pesel_from_number(v) -> str | None:
 
 
 def xlsx_rows(path: Path, pesel_columns: tuple[str, ...] = (), header_row: int = 1) -> list[list[str | None]]:
-    """The first sheet's rows as text. A formula whose value Excel never stored (a file written
+    """The first visible sheet's rows as text. A formula whose value Excel never stored (a file written
     by a program, not saved by Excel) is not read as empty: it becomes its formula text with a
     note, so the check of that cell names it instead of silently using nothing. Number cells of
     the ``pesel_columns`` (named in row ``header_row``) are read as 11-digit PESELs
@@ -61,7 +79,7 @@ def xlsx_rows(path: Path, pesel_columns: tuple[str, ...] = (), header_row: int =
         return [[cell_text(v) for v in row] for row in values]
     wb = load_workbook(path, read_only=True, data_only=False)
     try:
-        formulas = list(wb.worksheets[0].iter_rows(values_only=True))
+        formulas = list(sheet_to_read(wb, path).iter_rows(values_only=True))
     finally:
         wb.close()
     out = []

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import polars as pl
 
-from flows.files import csv_rows, decode_text, file_problem, sniff_separator, xlsx_rows
+from flows.files import SHEETS_READ, csv_rows, decode_text, file_problem, sniff_separator, xlsx_rows
 from flows.payroll_inbox import BadFile, PayrollFiles, bad_file, choose_profile, load_profiles, read_payroll
 from transforms.close import RawInputs
 from transforms.errors import UserError, text
@@ -69,7 +69,7 @@ def read_table(path: Path, kind: str) -> pl.DataFrame:
     try:
         if path.suffix.lower() == ".xlsx":
             rows = [[c or "" for c in r] for r in xlsx_rows(path, PESEL_COLUMNS.get(kind, ()))]
-            FORMATS[name] = "xlsx"
+            FORMATS[name] = "xlsx" + (f", {SHEETS_READ[str(path)]}" if str(path) in SHEETS_READ else "")
         else:
             raw = path.read_bytes()
             if not raw.strip():

@@ -20,8 +20,9 @@ from flows.files import file_problem
 from reports import reconcile as reconcile_reports
 from schemas.tables import TABLES
 from transforms import bank_csv
-from transforms.errors import UserError, issue, issues_frame, mask_personal, text
 from transforms.camt import CamtError, parse_camt053
+from transforms.errors import UserError, issue, issues_frame, mask_personal, text
+from transforms.folders import files_by_name, replaced_files
 from transforms.ledger import arrears
 from transforms.money import format_pl, from_decimal, sql_grosze
 from transforms.polish import count
@@ -44,7 +45,19 @@ PAYMENTS = "payments.csv"
 
 
 def bank_profiles() -> list[dict]:
-    return [tomllib.loads(p.read_text(encoding="utf-8")) for p in sorted(settings.BANK_PROFILES.glob("*.toml"))]
+    """Every bank profile, validated (issue 31): the shipped ones and the user's (configuration
+    folder, SKLADKI_BANK_PROFILES); a user's file of a shipped file's name replaces it, and the
+    user's own layouts are tried first."""
+    folders = settings.search_folders("bank_profiles")
+    chosen = files_by_name(folders)
+    rank = {Path(f): i for i, f in enumerate(folders)}
+    paths = sorted(chosen.values(), key=lambda p: -rank.get(p.parent, 0))     # stable: by name within a folder
+    return [bank_csv.load_profile(p.read_text(encoding="utf-8"), str(p)) for p in paths]
+
+
+def bank_profile_notes() -> list[str]:
+    """One Polish line for each user's bank profile that replaces a shipped one of the same name."""
+    return [text("notes", "user_file_replaces", file=str(p)) for p in replaced_files(settings.search_folders("bank_profiles"))]
 
 
 def _bad(name: str, period: str, why: str):
@@ -52,14 +65,14 @@ def _bad(name: str, period: str, why: str):
 
 
 def read_bank_csv(raw: bytes, name: str, period: str) -> tuple[list[dict], list]:
-    """A bank CSV export through the first profile of data/bank_profiles that recognises it; an
+    """A bank CSV export through the first bank profile that recognises it (``bank_profiles``); an
     amount above the rulebooks' limit of a credible amount is a bad row, not a number."""
     profiles = bank_profiles()
     entries, found, profile = bank_csv.read(raw, profiles, name, period,
                                             max_amount=rules_for(period).max_monthly_amount)
     if profile is None:
         return [], [_bad(name, period, text("problems", "no_bank_profile",
-                                            expected="; ".join(f"{p['bank']}: {', '.join(p['signature'])}"
+                                            expected="; ".join(f"{p['bank']}: {bank_csv.expected_layout(p)}"
                                                                for p in profiles)))]
     if not entries and not found:
         found = [issue("empty_statement", source=name, command="reconcile", period=period)]

@@ -1,10 +1,11 @@
 """Paths of the data (rulebooks, profiles, reference figures, demo) and quiet, offline Prefect
 settings (TOOLCHAIN.md). Imported before prefect.
 
-A user's own rulebooks, payroll profiles and component names (components.toml) are read from the
-user's configuration folder (``search_folders``: e.g. ~/.config/skladki/rulebooks and .../profiles)
-and from the folders of the environment variables ``SKLADKI_RULEBOOKS`` and ``SKLADKI_PROFILES``
-(separated like PATH); a file of the same name as a shipped one replaces it.
+A user's own rulebooks, payroll profiles, component names (components.toml) and bank profiles are
+read from the user's configuration folder (``search_folders``: e.g. ~/.config/skladki/rulebooks,
+.../profiles, .../bank_profiles) and from the folders of the environment variables
+``SKLADKI_RULEBOOKS``, ``SKLADKI_PROFILES`` and ``SKLADKI_BANK_PROFILES`` (separated like PATH); a
+file of the same name as a shipped one replaces it.
 """
 from __future__ import annotations
 
@@ -103,7 +104,7 @@ def profile_folders() -> list[Path]:
     return ARCHIVED.get("profiles") or search_folders("profiles")
 
 
-# ---- issue 31: the user's own folders (rulebooks, payroll profiles and components.toml; bank profiles later)
+# ---- issue 31: the user's own folders (rulebooks, payroll profiles and components.toml, bank profiles)
 # kind -> (the shipped folder, the environment variable naming more folders)
 SEARCHED = {"rulebooks": (RULEBOOKS, "SKLADKI_RULEBOOKS"), "profiles": (PROFILES, "SKLADKI_PROFILES"),
             "bank_profiles": (BANK_PROFILES, "SKLADKI_BANK_PROFILES")}

@@ -14,6 +14,7 @@ from flows.files import require_database, require_file
 from flows.command import Command, Run, Step
 from flows.inbox import read_table
 from reports import statement as statement_reports
+from transforms import parsing
 from transforms.errors import UserError
 from transforms.money import sql_grosze
 from transforms.statement import limit_for, load_limits, yearly
@@ -22,8 +23,10 @@ LIMITS = settings.REFERENCE / "pit_union_dues.toml"
 
 
 def check(params: dict) -> None:
-    if not str(params["year"]).isdigit() or not 1990 <= int(params["year"]) <= 2100:
-        raise UserError("bad_option", name="--year", detail=f"'{params['year']}' to nie rok RRRR")
+    try:
+        parsing.year(params["year"])        # ASCII digits only: '２０２６' named a folder (issue 27)
+    except ValueError as e:
+        raise UserError("bad_option", name="--year", detail=str(e)) from None
     require_database(params["db"])
     if params.get("members"):
         require_file(params["members"], "member_id, full_name")

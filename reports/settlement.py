@@ -214,45 +214,37 @@ def is_money(label: str | None, value, section: str) -> bool:
 
 
 def write_pdf(s: Settlement, path: Path, font_folder: Path) -> Path:
-    """One A4 page (fpdf2, DejaVu Sans embedded: every Polish letter, no system font). Every text
-    wraps inside its column (a long unit name, title or note is never clipped or run off the page);
-    a page that would still overflow is laid out again a little smaller, so it stays one page."""
-    from fpdf import FPDF
-    for scale in (1.0, 0.92, 0.84, 0.76, 0.68):
-        pdf = FPDF(format="A4")
+    """One A4 page (fpdf2, DejaVu Sans embedded: every letter of members' names, reports.pdf). Every
+    text wraps inside its column (a long unit name, title or note is never clipped or run off the
+    page) and an amount is made smaller rather than wrapped; a page that would still overflow is
+    laid out again a little smaller, so it stays one page, and what does not fit one page at the
+    smallest size goes on to the next (issue 27: nothing is drawn past the page)."""
+    from reports.pdf import document
+    for scale in SCALES:
+        pdf = document(font_folder, f"Rozliczenie {s.unit_id} {s.period}")
         pdf.set_auto_page_break(False)
-        pdf.add_font("DejaVu", "", str(font_folder / "DejaVuSans.ttf"))
-        pdf.add_font("DejaVu", "B", str(font_folder / "DejaVuSans-Bold.ttf"))
-        pdf.set_title(f"Rozliczenie {s.unit_id} {s.period}")
         pdf.add_page()
-        if _settlement_page(pdf, s, scale) <= pdf.h - 47:
+        if _settlement_page(pdf, s, scale) <= pdf.h - SIGNATURES:
             break
+    else:
+        pdf = document(font_folder, f"Rozliczenie {s.unit_id} {s.period}")
+        pdf.set_auto_page_break(True, SIGNATURES)
+        pdf.add_page()
+        _settlement_page(pdf, s, SCALES[-1])
+        pdf.set_auto_page_break(False)
     _signatures(pdf, s)
     pdf.output(str(path))
     return path
 
 
+SCALES = (1.0, 0.92, 0.84, 0.76, 0.68)
+SIGNATURES = 47                   # mm from the page's bottom edge: the signature lines and the footer
 LABEL_W, VALUE_W = 70, 60         # mm; the note takes the rest of the line
-
-
-def _line(pdf, h: float, cells: list[tuple]) -> None:
-    """One line of the page: (width, text, align, style, size) cells side by side, each wrapped
-    in its own width (0: to the right margin); the next line starts below the tallest. Small
-    print (a note) wraps at a line height to match its size."""
-    top, x, bottom = pdf.get_y(), pdf.l_margin, pdf.get_y()
-    largest = max(size for *_, size in cells)
-    for width, text, align, style, size in cells:
-        pdf.set_font("DejaVu", style, size)
-        pdf.set_xy(x, top)
-        w = width or pdf.w - pdf.r_margin - x
-        pdf.multi_cell(w, h * size / largest if size < largest else h, text, align=align, new_x="LMARGIN",
-                       new_y="NEXT")
-        bottom, x = max(bottom, pdf.get_y()), x + w
-    pdf.set_y(bottom)
 
 
 def _settlement_page(pdf, s: Settlement, k: float) -> float:
     """The settlement's lines from the top of the page at scale ``k``; returns where they end."""
+    from reports.pdf import one_line_size, row
     section = ""
     for i, (label, value, note) in enumerate(rows(s)):
         label = cite(label) if label else label
@@ -269,8 +261,9 @@ def _settlement_page(pdf, s: Settlement, k: float) -> float:
             pdf.set_text_color(0, 0, 0)
             continue
         if label.startswith("w tym korekta"):      # a correction of an approved month, its reason wrapped
-            _line(pdf, 5.5 * k, [(LABEL_W, label, "L", "", 10 * k),
-                                 (VALUE_W, ("+" if value > 0 else "") + format_pl(value), "R", "", 10 * k)])
+            moved = ("+" if value > 0 else "") + format_pl(value)
+            row(pdf, 5.5 * k, [(LABEL_W, label, "L", "", 10 * k),
+                               (VALUE_W, moved, "R", "", one_line_size(pdf, moved, VALUE_W, "", 10 * k))])
             pdf.set_font("DejaVu", "", 8 * k)
             pdf.multi_cell(0, 4.5 * k, note or "", new_x="LMARGIN", new_y="NEXT")
             continue
@@ -292,13 +285,15 @@ def _settlement_page(pdf, s: Settlement, k: float) -> float:
         # a money amount is right-aligned with a gap before the note; a text without a note (a name, an
         # account number, a transfer title) has the whole rest of the line
         cells = [(LABEL_W, label, "L", style, size)]
-        cells += ([(VALUE_W, text, "R" if money else "L", style, size), (3, "", "L", "", size),
+        value_size = one_line_size(pdf, text, VALUE_W, style, size) if money else size
+        cells += ([(VALUE_W, text, "R" if money else "L", style, value_size), (3, "", "L", "", size),
                    (0, note or "", "L", "", 8 * k)] if note or money else [(0, text, "L", style, size)])
-        _line(pdf, (6.5 if big else 5.5) * k, cells)
+        row(pdf, (6.5 if big else 5.5) * k, cells)
     return pdf.get_y()
 
 
 def _signatures(pdf, s: Settlement) -> None:
+    from reports.pdf import one_line_size
     pdf.set_y(-45)
     pdf.set_font("DejaVu", "", 9)
     for who in ("Skarbnik", "Przewodniczący"):
@@ -306,17 +301,19 @@ def _signatures(pdf, s: Settlement) -> None:
     pdf.ln(8)
     pdf.cell(95, 6, "data: ....................")
     pdf.cell(95, 6, "data: ....................")
-    pdf.set_y(-15)
-    pdf.set_font("DejaVu", "", 7)
-    pdf.cell(0, 5, f"skladki — rozliczenie {s.unit_id} za {s.period}; kwoty z zamknięcia zapisanego w bazie danych",
-             align="C")
+    footer = f"skladki — rozliczenie {s.unit_id} za {s.period}; kwoty z zamknięcia zapisanego w bazie danych"
+    pdf.set_font("DejaVu", "", one_line_size(pdf, footer, pdf.epw, "", 7))
+    pdf.set_x(pdf.l_margin)
+    lines = len(pdf.multi_cell(0, 3.5, footer, dry_run=True, output="LINES"))    # a long unit id wraps
+    pdf.set_y(pdf.h - 10 - 3.5 * lines)
+    pdf.multi_cell(0, 3.5, footer, align="C")
 
 
 def correction_note(con: duckdb.DuckDBPyConnection, rules: Rules, unit_id: str, period: str, path: Path,
                     font_folder: Path) -> Path:
     """The one-page note of an approved month closed again (RULES.md §13): what was approved, what
     the inputs now give, the difference by level and into which month it goes, and why."""
-    from fpdf import FPDF
+    from reports.pdf import document, one_line_size, row
     g = from_decimal
     name = con.execute("SELECT coalesce(name, unit_id) FROM units WHERE period = ? AND unit_id = ?",
                        [period, unit_id]).fetchone()
@@ -327,11 +324,8 @@ def correction_note(con: duckdb.DuckDBPyConnection, rules: Rules, unit_id: str, 
                        "ORDER BY level", [run, unit_id]).fetchall()
     changed = con.execute("SELECT subject_id, measure, before, after FROM close_differences WHERE run_id = ? "
                           "AND unit_id = ? AND subject = 'member' ORDER BY subject_id, measure", [run, unit_id]).fetchall()
-    pdf = FPDF(format="A4")
-    pdf.set_auto_page_break(True, 15)
-    pdf.add_font("DejaVu", "", str(font_folder / "DejaVuSans.ttf"))
-    pdf.add_font("DejaVu", "B", str(font_folder / "DejaVuSans-Bold.ttf"))
-    pdf.set_title(f"Korekta {unit_id} {period}")
+    pdf = document(font_folder, f"Korekta {unit_id} {period}")
+    pdf.set_auto_page_break(True, 45)      # above the signature lines; a long note goes on to the next page
     pdf.add_page()
     pdf.set_font("DejaVu", "B", 14)
     pdf.multi_cell(0, 8, f"Nota korygująca rozliczenie za {period}", new_x="LMARGIN", new_y="NEXT")
@@ -352,8 +346,9 @@ def correction_note(con: duckdb.DuckDBPyConnection, rules: Rules, unit_id: str, 
     pdf.cell(0, 7, "Korekta podziału według poziomów", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("DejaVu", "", 10)
     for level, amount, _, _ in rows:
-        pdf.cell(90, 6, rules.level_label(level))
-        pdf.cell(50, 6, ("+" if amount > 0 else "") + format_pl(g(amount)), align="R", new_x="LMARGIN", new_y="NEXT")
+        moved = ("+" if amount > 0 else "") + format_pl(g(amount))
+        row(pdf, 6, [(90, rules.level_label(level), "L", "", 10),
+                     (50, moved, "R", "", one_line_size(pdf, moved, 50, "", 10))])
     if changed:
         pdf.ln(3)
         pdf.set_font("DejaVu", "B", 11)
@@ -361,12 +356,12 @@ def correction_note(con: duckdb.DuckDBPyConnection, rules: Rules, unit_id: str, 
         pdf.set_font("DejaVu", "", 9)
         labels = {"owed": "należne", "received": "wpływy", "balance": "saldo"}
         for member, measure, before, after in changed[:40]:
-            pdf.cell(40, 5, member)
-            pdf.cell(30, 5, labels.get(measure, measure))
-            pdf.cell(0, 5, f"było {format_pl(g(before))}, jest {format_pl(g(after))}", new_x="LMARGIN", new_y="NEXT")
+            row(pdf, 5, [(40, member, "L", "", 9), (30, labels.get(measure, measure), "L", "", 9),
+                         (0, f"było {format_pl(g(before))}, jest {format_pl(g(after))}", "L", "", 9)])
         if len(changed) > 40:
             pdf.cell(0, 5, f"… i {len(changed) - 40} dalszych zmian (tabela close_differences)", new_x="LMARGIN",
                      new_y="NEXT")
+    pdf.set_auto_page_break(False)
     pdf.set_y(-40)
     pdf.set_font("DejaVu", "", 9)
     for who in ("Skarbnik", "Przewodniczący"):

@@ -52,12 +52,18 @@ def _note(r: dict) -> str | None:
 
 def _pdf(group: pl.DataFrame, year: int, limit: Limit | None, names: dict[str, str], unit_id: str, unit_name: str,
          path: Path, fonts: Path) -> None:
-    from fpdf import FPDF
-    pdf = FPDF(format="A4")
-    pdf.set_auto_page_break(False)
-    pdf.add_font("DejaVu", "", str(fonts / "DejaVuSans.ttf"))
-    pdf.add_font("DejaVu", "B", str(fonts / "DejaVuSans-Bold.ttf"))
-    pdf.set_title(f"Zaświadczenie o składkach {year} — {unit_id}")
+    from reports.pdf import document, one_line_size
+    pdf = document(fonts, f"Zaświadczenie o składkach {year} — {unit_id}")
+    # above the signature lines; a member's page that a long name or note overfills goes on to the next
+    pdf.set_auto_page_break(True, 42)
+
+    def amount_line(label: str, amount: int, h: float, style: str, size: float) -> None:
+        text = format_pl(amount)           # made smaller rather than wrapped or run off the page (issue 27)
+        pdf.set_font("DejaVu", style, size)
+        pdf.cell(60, h, label)
+        pdf.set_font_size(one_line_size(pdf, text, 50, style, size))
+        pdf.cell(50, h, text, align="R", new_x="LMARGIN", new_y="NEXT")
+
     for r in group.iter_rows(named=True):
         pdf.add_page()
         pdf.set_font("DejaVu", "B", 15)
@@ -72,15 +78,10 @@ def _pdf(group: pl.DataFrame, year: int, limit: Limit | None, names: dict[str, s
         pdf.set_font("DejaVu", "B", 10)
         pdf.cell(60, 6.5, "Miesiąc")
         pdf.cell(50, 6.5, "Otrzymano", align="R", new_x="LMARGIN", new_y="NEXT")
-        pdf.set_font("DejaVu", "", 10)
         for i in range(12):
-            pdf.cell(60, 6, f"{MONTHS[i]} {year}")
-            pdf.cell(50, 6, format_pl(r[f"m{i + 1:02d}"]), align="R", new_x="LMARGIN", new_y="NEXT")
-        pdf.set_font("DejaVu", "B", 11)
-        pdf.cell(60, 8, "Razem otrzymano")
-        pdf.cell(50, 8, format_pl(r["total"]), align="R", new_x="LMARGIN", new_y="NEXT")
-        pdf.cell(60, 8, "Do odliczenia w PIT")
-        pdf.cell(50, 8, format_pl(r["deductible"]), align="R", new_x="LMARGIN", new_y="NEXT")
+            amount_line(f"{MONTHS[i]} {year}", r[f"m{i + 1:02d}"], 6, "", 10)
+        amount_line("Razem otrzymano", r["total"], 8, "B", 11)
+        amount_line("Do odliczenia w PIT", r["deductible"], 8, "B", 11)
         pdf.ln(3)
         pdf.set_font("DejaVu", "", 8.5)
         pdf.multi_cell(0, 4.5, "Składki członkowskie zapłacone na rzecz związku zawodowego można odliczyć od dochodu "
@@ -90,11 +91,13 @@ def _pdf(group: pl.DataFrame, year: int, limit: Limit | None, names: dict[str, s
         if _note(r):
             pdf.ln(2)
             pdf.multi_cell(0, 4.5, f"Uwagi: {_note(r)}.", new_x="LMARGIN", new_y="NEXT")
+        pdf.set_auto_page_break(False)
         pdf.set_y(-40)
         pdf.set_font("DejaVu", "", 9)
         pdf.cell(95, 6, "Skarbnik: ..........................................")
         pdf.cell(95, 6, "Pieczęć jednostki", new_x="LMARGIN", new_y="NEXT")
         pdf.cell(95, 6, "data: ....................")
+        pdf.set_auto_page_break(True, 42)
     pdf.output(str(path))
 
 

@@ -105,3 +105,11 @@ def test_issue_15_vectorised_member_checks_equal_the_row_by_row_reference(rows):
 def test_issue_15_cells_are_stripped_as_python_strips_them():
     assert WHITESPACE == "".join(chr(c) for c in range(0x110000) if chr(c).isspace())
     assert date(2026, 1, 1).isoformat() == "2026-01-01"
+
+
+def test_full_width_digits_are_no_percentage_and_a_period_has_no_trailing_newline():
+    """'１５０' reads as 150 to Python's int(); a units.csv cell of it is refused like any other typo."""
+    from transforms.staging import is_period
+    staged = stage_units(raw(raised_pct="１５０"), RULES)
+    assert staged.rejected_ids == {"U1"} and "raised_pct" in staged.issues[0].message
+    assert is_period("2026-10") and not is_period("2026-10\n")

@@ -3,9 +3,21 @@ No bank is named here: what differs between banks is in their profiles. Pure: by
 and ``Issue`` records out.
 
 A profile says:
-    encoding, separator            how the file is written
+    encoding, separator            how the file is written; the encoding is decided from the bytes
+                                   (issue 31: a BOM → UTF-8; valid UTF-8 → UTF-8; else the
+                                   profile's single-byte code page, Windows-1250 by default)
     signature                      header cells that identify it; the header row is the first
                                    row holding all of them (a leading '#' and quotes ignored)
+    layout = "positional"          (issue 31) no header row: every field is read by ``position``
+              columns              (1 = the first cell); every row has ``columns`` cells (a row
+              preamble_lines       of another width is a bad row); the rows start after
+                                   ``preamble_lines`` lines. The file is recognised by its shape:
+                                   the own account's line holds a valid account at its position
+                                   and the first row has ``columns`` cells
+    apostrophe_quoting = true      the bank writes Excel's text marker ("'0710…'"): a leading
+                                   apostrophe (or a pair around the cell) of a title or a name is
+                                   removed; otherwise it is the payer's text and kept. Numbers
+                                   (dates, amounts, accounts) never keep one
     skip_rows_with                 a row with a cell starting with one of these is a footer or a
                                    summary, skipped (e.g. "#Saldo końcowe")
     [date]    column, format       DD.MM.YYYY, YYYY-MM-DD, DD-MM-YYYY, DD/MM/YYYY, YYYY.MM.DD
@@ -15,6 +27,7 @@ A profile says:
               (a currency suffix "PLN", a leading "+" and apostrophe quoting are always read)
     [account], [title], [counterparty]
               column | columns     a named column (several are joined with a space), or
+              position             the cell at that position (positional layouts), or
               label | labels       "Label: value" text in any cell of the row ("Tytuł: …")
               from_text = true     (account) the first checksum-valid NRB/IBAN in those cells
                                    that is not the statement's own account
@@ -22,19 +35,26 @@ A profile says:
               column               level): the first NRB/IBAN in that column of a credit row;
                                    without it, the first one in the lines above the header
                                    (the preamble: "Wybrane rachunki", "#Rachunek"); none: unknown
+              line [, position]    (issue 31) the first account in that line of the preamble (or
+                                   in its cell at ``position``): a headerless export's line 1
     documentation                  where the layout is described
+
+Profiles are validated when loaded (``load_profile``): an unknown key, a position outside the
+row, an unknown date format or encoding is one ``bad_bank_profile`` error naming the file and key.
 
 A row the csv module cannot read, a cell longer than MAX_CELL characters or an amount above the
 caller's limit is one ``Issue`` naming its line; the rest of the file is used.
 """
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import re
+import tomllib
 from datetime import date
 
-from transforms.errors import Issue, issue, text
+from transforms.errors import Issue, UserError, issue, text
 from transforms.money import format_pl
 from transforms.statements import accounts_in_text, bank_account_iban
 
@@ -48,20 +68,25 @@ MAX_CELL = 2_000          # characters; a bank writes titles of at most 140 and 
 
 
 def cell(value: str) -> str:
-    """A cell as the bank meant it: apostrophe quoting (Excel's text marker) and spaces removed."""
-    v = (value or "").strip().replace("\u00a0", " ")
+    """A cell as the bank wrote it, spaces (and no-break spaces) trimmed; apostrophes kept."""
+    return (value or "").strip().replace("\u00a0", " ").strip()
+
+
+def unquoted(value: str) -> str:
+    """A cell without Excel's text marker: a leading apostrophe or a pair around the cell."""
+    v = cell(value)
     if len(v) >= 2 and v[0] == "'" and v[-1] == "'":
         v = v[1:-1]
     return v.lstrip("'").strip()
 
 
 def header_name(value: str) -> str:
-    return cell(value).lstrip("#").strip().strip('"').strip()
+    return unquoted(value).lstrip("#").strip().strip('"').strip()
 
 
 def parse_date(value: str, fmt: str) -> date | None:
     pattern, (y, m, d) = DATE_FORMATS[fmt]
-    found = re.fullmatch(pattern, cell(value))
+    found = re.fullmatch(pattern, unquoted(value))
     if not found:
         return None
     try:
@@ -73,7 +98,7 @@ def parse_date(value: str, fmt: str) -> date | None:
 def parse_amount(value: str, spec: dict) -> int | None:
     """'1 234,56 PLN', '+415.97', "'98,40'", '-1.234,56' (thousands '.') -> grosze; None if not an
     amount. Exactly two decimal places or none; nothing else is guessed."""
-    v = cell(value)
+    v = unquoted(value)
     v = re.sub(r"\s*[A-Z]{3}$", "", v)                      # a currency suffix
     decimal = spec.get("decimal", ",")
     thousands = spec.get("thousands", "")
@@ -93,8 +118,17 @@ def parse_amount(value: str, spec: dict) -> int | None:
 
 
 def decode(raw: bytes, profile: dict) -> str | None:
+    """The text of the file, its encoding decided from the bytes (issue 31): a UTF-8 BOM → UTF-8;
+    bytes that are valid UTF-8 → UTF-8; else the profile's encoding when it is a single-byte code
+    page (e.g. ISO-8859-2), Windows-1250 otherwise. The profile's word only breaks that tie: a bank
+    that moved its export to UTF-8 with a BOM (2025) is read as it is, whatever its profile says."""
     try:
-        return raw.decode(profile.get("encoding", "utf-8"))
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    declared = codecs.lookup(profile.get("encoding", "cp1250")).name
+    try:
+        return raw.decode("cp1250" if declared.startswith("utf") else declared)
     except UnicodeDecodeError:
         return None
 
@@ -124,26 +158,68 @@ def find_header(rows: list[tuple[int, list[str] | str]], profile: dict) -> int |
     return None
 
 
+def positional(profile: dict) -> bool:
+    return profile.get("layout") == "positional"
+
+
+def find_rows(rows: list[tuple[int, list[str] | str]], profile: dict) -> int | None:
+    """The index of the first row of entries: after the header row, or (a positional layout) after
+    the preamble lines when the file has the profile's shape; None when the profile does not fit."""
+    if not positional(profile):
+        header = find_header(rows, profile)
+        return None if header is None else header + 1
+    start, width = profile.get("preamble_lines", 0), profile["columns"]
+    own = profile.get("own_account", {})
+    if "line" in own and not own_from_line(rows, own):
+        return None
+    first = next((cells for _, cells in rows[start:] if isinstance(cells, list) and any(cell(c) for c in cells)), None)
+    if first is None and "line" not in own or first is not None and len(first) != width:
+        return None
+    return start
+
+
+def expected_layout(profile: dict) -> str:
+    """What a profile looks for, for the message naming a file no profile reads."""
+    if not positional(profile):
+        return ", ".join(profile["signature"])
+    return f"bez wiersza nagłówka, {profile['columns']} kolumn" + (
+        f", numer rachunku w wierszu {profile['own_account']['line']}" if "line" in profile.get("own_account", {}) else "")
+
+
+def own_from_line(rows: list[tuple[int, list[str] | str]], spec: dict) -> str | None:
+    """The statement's own account written in a preamble line (its cell at ``position``, or anywhere)."""
+    line = spec["line"] - 1
+    cells = rows[line][1] if line < len(rows) and isinstance(rows[line][1], list) else []
+    if "position" in spec:
+        cells = cells[spec["position"] - 1:spec["position"]]
+    found = accounts_in_text(" ".join(unquoted(c) for c in cells))
+    return found[0] if found else None
+
+
 def _columns(spec: dict) -> list[str]:
     return [header_name(c) for c in ([spec["column"]] if "column" in spec else spec.get("columns", []))]
 
 
 def _labelled(cells: list[str], labels: list[str]) -> str:
-    """The value of the first 'Label: value' cell of the row with one of the labels."""
+    """The value of the first 'Label: value' cell of the row with one of the labels (the label is
+    the bank's: an apostrophe before it is Excel's marker)."""
     for label in labels:
         for c in cells:
-            v = cell(c)
+            v = unquoted(c)
             if v.lower().startswith(label.lower() + ":"):
                 return v[len(label) + 1:].strip()
     return ""
 
 
-def field(cells: list[str], index: dict[str, int], spec: dict | None) -> str:
+def field(cells: list[str], index: dict[str, int], spec: dict | None, quoting: bool = True) -> str:
+    """The text of a field: a named column, a position or a 'Label: value' cell. ``quoting``: the
+    file marks text with Excel's apostrophe (removed); otherwise an apostrophe is the payer's."""
     if not spec:
         return ""
     if "label" in spec or "labels" in spec:
         return _labelled(cells, [spec["label"]] if "label" in spec else spec["labels"])
-    values = [cell(cells[index[c]]) for c in _columns(spec) if c in index and index[c] < len(cells)]
+    picks = [spec["position"] - 1] if "position" in spec else [index[c] for c in _columns(spec) if c in index]
+    values = [(unquoted if quoting else cell)(cells[i]) for i in picks if i < len(cells)]
     return " ".join(v for v in values if v)
 
 
@@ -153,30 +229,36 @@ def preamble_account(rows: list[tuple[int, list[str] | str]], header: int) -> st
     return found[0] if found else None
 
 
-def _row_problem(cells: list[str] | str) -> str | None:
+def _row_problem(cells: list[str] | str, profile: dict) -> str | None:
     if isinstance(cells, str):
         return text("problems", "statement_row_unreadable", limit=csv.field_size_limit())
     longest = max((len(c) for c in cells), default=0)
     if longest > MAX_CELL:
         return text("problems", "statement_cell_too_long", length=longest, limit=MAX_CELL)
+    if positional(profile) and len(cells) != profile["columns"] and any(cell(c) for c in cells):
+        return text("problems", "statement_row_width", found=len(cells), profile=profile["name"],
+                    columns=profile["columns"])
     return None
 
 
-def parse(rows: list[tuple[int, list[str] | str]], header: int, profile: dict, name: str, period: str | None = None,
+def parse(rows: list[tuple[int, list[str] | str]], start: int, profile: dict, name: str, period: str | None = None,
           own: str | None = None, max_amount: int | None = None) -> tuple[list[dict], list[Issue]]:
-    """Entries of a bank CSV export through its profile; a row whose date or amount cannot be
-    read is an ``Issue`` (naming its line) and the rest of the file is used; footers are skipped.
-    Every entry carries ``own_account``: the statement's own account (None when the file does
-    not say it)."""
+    """Entries of a bank CSV export through its profile, from row ``start`` (``find_rows``); a row
+    whose date or amount cannot be read is an ``Issue`` (naming its line) and the rest of the file
+    is used; footers are skipped. Every entry carries ``own_account``: the statement's own
+    account (None when the file does not say it)."""
     index: dict[str, int] = {}
-    for i, h in enumerate(rows[header][1]):
+    for i, h in enumerate([] if positional(profile) else rows[start - 1][1]):
         index.setdefault(header_name(h), i)      # a repeated column name ("Waluta"): the first
     date_spec, amount_spec = profile["date"], profile["amount"]
     footers = [f.lower() for f in profile.get("skip_rows_with", [])]
-    own = own or preamble_account(rows, header)
+    own_spec = profile.get("own_account") or {}
+    own = own or (own_from_line(rows, own_spec) if "line" in own_spec else None) or preamble_account(rows, start)
+    row_own_spec = None if "line" in own_spec else own_spec
+    quoting = bool(profile.get("apostrophe_quoting"))
     entries, issues = [], []
-    for line, cells in rows[header + 1:]:
-        unreadable = _row_problem(cells)
+    for line, cells in rows[start:]:
+        unreadable = _row_problem(cells, profile)
         if unreadable:
             issues.append(issue("bad_statement_row", source=name, row=line, command="reconcile", period=period,
                                 problems=[unreadable]))
@@ -219,26 +301,106 @@ def parse(rows: list[tuple[int, list[str] | str]], header: int, profile: dict, n
             account = found[0] if found else None
         else:
             account = bank_account_iban(account_text)
-        row_own = accounts_in_text(field(cells, index, profile.get("own_account"))) if amount > 0 else []
+        row_own = accounts_in_text(field(cells, index, row_own_spec)) if amount > 0 else []
         entries.append({"statement": name, "entry": line, "key": f"{name}#{line}", "booking_date": booked,
                         "amount": amount, "direction": "credit" if amount > 0 else "debit", "account": account,
                         "own_account": row_own[0] if row_own else own,
-                        "counterparty": field(cells, index, profile.get("counterparty")),
-                        "title": re.sub(r"\s+", " ", field(cells, index, profile.get("title"))).strip()})
+                        "counterparty": field(cells, index, profile.get("counterparty"), quoting),
+                        "title": re.sub(r"\s+", " ", field(cells, index, profile.get("title"), quoting)).strip()})
     return entries, issues
 
 
 def read(raw: bytes, profiles: list[dict], name: str, period: str | None = None,
          own: str | None = None, max_amount: int | None = None) -> tuple[list[dict], list[Issue], dict | None]:
-    """The first profile whose encoding decodes the file and whose signature is found reads it.
-    Returns (entries, issues, the profile used or None)."""
-    for profile in profiles:
+    """The first profile whose header signature is found reads the file; a positional profile
+    (no header: recognised by shape alone) only when no header profile does. Returns (entries,
+    issues, the profile used or None)."""
+    for profile in sorted(profiles, key=positional):
         content = decode(raw, profile)
         if content is None:
             continue
         rows = rows_of(content, profile)
-        header = find_header(rows, profile)
-        if header is not None:
-            entries, issues = parse(rows, header, profile, name, period, own, max_amount)
+        start = find_rows(rows, profile)
+        if start is not None:
+            entries, issues = parse(rows, start, profile, name, period, own, max_amount)
             return entries, issues, profile
     return [], [], None
+
+
+# ------------------------------------------------------------------ profiles, validated when loaded (issue 31)
+
+FIELDS = {"date": {"column", "position", "format"},
+          "amount": {"column", "position", "decimal", "thousands", "debit_column", "credit_column"},
+          "account": {"column", "columns", "position", "label", "labels", "from_text"},
+          "own_account": {"column", "position", "line"},
+          "title": {"column", "columns", "position", "label", "labels"},
+          "counterparty": {"column", "columns", "position", "label", "labels"}}
+TOP = {"name", "bank", "documentation", "encoding", "separator", "signature", "skip_rows_with", "layout", "columns",
+       "preamble_lines", "apostrophe_quoting"} | set(FIELDS)
+
+
+def load_profile(content: str, name: str) -> dict:
+    """A bank profile from its TOML text, checked: an unknown key, a missing one, a position outside
+    the row, an unknown date format, encoding or layout is a ``UserError`` naming the file and key."""
+    try:
+        d = tomllib.loads(content)
+    except tomllib.TOMLDecodeError as e:
+        raise UserError("bad_bank_profile", file=name, key="(składnia TOML)", detail=str(e)) from None
+    _check_profile(d, name)
+    return d
+
+
+def _bad(name: str, key: str, detail: str) -> UserError:
+    return UserError("bad_bank_profile", file=name, key=key, detail=detail)
+
+
+def _check_profile(d: dict, name: str) -> None:
+    unknown = sorted(set(d) - TOP)
+    if unknown:
+        raise _bad(name, unknown[0], "nieznany klucz")
+    layout = d.get("layout", "header")
+    if layout not in ("header", "positional"):
+        raise _bad(name, "layout", f"'{layout}': dozwolone 'header' albo 'positional'")
+    for key in ["name", "bank", "date", "amount"] + (["columns"] if layout == "positional" else ["signature"]):
+        if key not in d:
+            raise _bad(name, key, "brak klucza")
+    for key in ("columns", "preamble_lines"):
+        if key in d and not _whole(d[key], 0):
+            raise _bad(name, key, f"{d[key]!r} nie jest liczbą całkowitą")
+    try:
+        codecs.lookup(d.get("encoding", "cp1250"))
+    except (LookupError, TypeError):
+        raise _bad(name, "encoding", f"nieznane kodowanie {d.get('encoding')!r}") from None
+    if not isinstance(d.get("separator", ";"), str) or len(d.get("separator", ";")) != 1:
+        raise _bad(name, "separator", f"{d.get('separator')!r}: jeden znak, np. ';'")
+    for part in FIELDS:
+        if part in d:
+            _check_field(d, part, layout, name)
+    fmt = d["date"].get("format", "DD.MM.YYYY")
+    if fmt not in DATE_FORMATS:
+        raise _bad(name, "date.format", f"'{fmt}': znane formaty {', '.join(DATE_FORMATS)}")
+
+
+def _whole(value, low: int, high: int | None = None) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= low and (high is None or value <= high)
+
+
+def _check_field(d: dict, part: str, layout: str, name: str) -> None:
+    spec = d[part]
+    if not isinstance(spec, dict):
+        raise _bad(name, part, 'oczekiwano tabeli, np. { column = "Kwota" }')
+    unknown = sorted(set(spec) - FIELDS[part])
+    if unknown:
+        raise _bad(name, f"{part}.{unknown[0]}", "nieznany klucz")
+    if part in ("date", "amount") and not {"column", "position", "debit_column"} & set(spec):
+        raise _bad(name, part, "podaj column" + (" albo position" if layout == "positional" else ""))
+    if "line" in spec:
+        last = d.get("preamble_lines", 0) if layout == "positional" else HEADER_SEARCH_ROWS
+        if not _whole(spec["line"], 1, last):
+            raise _bad(name, f"{part}.line", f"{spec['line']!r} poza zakresem 1–{last} (wiersze opisu rachunku)")
+    if "position" in spec:
+        if layout != "positional" and "line" not in spec:
+            raise _bad(name, f"{part}.position", "pozycja kolumny tylko w układzie bez nagłówka (layout = 'positional')")
+        last = d["columns"] if layout == "positional" else MAX_CELL
+        if not _whole(spec["position"], 1, last):
+            raise _bad(name, f"{part}.position", f"{spec['position']!r} poza zakresem 1–{last}")

@@ -7,6 +7,7 @@ from datetime import date
 from transforms.benefits import add_months
 from transforms.deadlines import DeadlineShift
 from transforms.money import format_pl
+from transforms.parsing import FIRST_YEAR, LAST_YEAR
 
 SOON_DAYS = 30      # a benefit claim's document window "closing": within this many days
 
@@ -66,6 +67,11 @@ def benefit_windows(rows: list[dict], day: date, months: int, source: str, *, sh
     next working day when it ends on a day free from work, as transforms.benefits.decide)."""
     out = []
     for r in rows:
+        if r["event_date"] is None or not FIRST_YEAR <= r["event_date"].year <= LAST_YEAR:     # stored before the dates were checked
+            out.append(item("benefit_documents", f"wniosek {r['claim_id']} (członek {r['member_id']}): data zdarzenia "
+                            f"{r['event_date']} spoza lat {FIRST_YEAR}–{LAST_YEAR}; popraw wniosek", r["unit_id"],
+                            None, "due", None, source))
+            continue
         window_ends = add_months(r["event_date"], months)
         deadline, note = shift.due(window_ends), shift.note(window_ends)
         if day <= deadline and (deadline - day).days <= SOON_DAYS:

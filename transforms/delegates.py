@@ -63,12 +63,25 @@ def largest_remainder(members: dict[str, int], seats: int) -> tuple[dict[str, in
     return alloc, quotas
 
 
+def per_count(key: str) -> int:
+    """N of ``per:N`` / ``per-started:N``: a whole number from 1, ASCII digits (issue 27: ``per:0``
+    crashed, ``per:-100`` gave negative seats)."""
+    from transforms.parsing import count
+    try:
+        return count(key.partition(":")[2])
+    except ValueError:
+        raise UserError("bad_option", name="--key", detail=KEY_FORM.format(key=key)) from None
+
+
+KEY_FORM = "'{key}': N w per:N i per-started:N to liczba całkowita od 1 (cyfry 0–9, np. per:50)"
+
+
 def key_seats(members: dict[str, int], key: str, keys_text: str) -> tuple[dict[str, int | None], dict[str, Fraction], str]:
     """Seats by a fixed key: ``per:N``, ``per-started:N`` or a named key of delegate_keys.toml.
     Returns (seats per region, quota per region, description)."""
     if key.startswith("per:") or key.startswith("per-started:"):
         kind, _, n = key.partition(":")
-        per = int(n)
+        per = per_count(key)
         quotas = {r: Fraction(m, per) for r, m in members.items()}
         if kind == "per":
             return {r: m // per for r, m in members.items()}, quotas, f"jeden mandat na każdych pełnych {per} członków"

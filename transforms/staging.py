@@ -32,12 +32,12 @@ VOIVODESHIPS = frozenset({
 PERIOD_RE = r"^[0-9]{4}-(0[1-9]|1[0-2])$"       # ASCII digits ('２０２６' is no period)
 FIRST_YEAR, LAST_YEAR = 1900, 2999          # a month outside them is a typo, and its deadlines leave the calendar
 _PERIOD = re.compile(PERIOD_RE)
-_PCT = re.compile(r"^\d{1,3}(\.\d{1,2})?$")
+_PCT = re.compile(r"[0-9]{1,3}(\.[0-9]{1,2})?")     # ASCII digits only
 
 
 def is_period(text: str | None) -> bool:
     """'2026-10'; not '0000-01', '2026-00', '9999-13' or full-width digits (issue 27)."""
-    return bool(text) and bool(_PERIOD.match(text)) and FIRST_YEAR <= int(text[:4]) <= LAST_YEAR
+    return bool(text) and bool(_PERIOD.fullmatch(text)) and FIRST_YEAR <= int(text[:4]) <= LAST_YEAR
 
 
 def month_of(d: date) -> str:
@@ -201,7 +201,7 @@ def _unit_problems(r: dict, rules: Rules) -> tuple[list[str], dict]:
                              known=", ".join(sorted(set(rules.versions) | set(rules.missing)))))
     typed["rulebook"] = name
     raised = _pct_text(r.get("raised_pct")) or "100"
-    if not _PCT.match(raised):
+    if not _PCT.fullmatch(raised):
         problems.append(text("problems", "pct_bad", column="raised_pct", value=r.get("raised_pct")))
     else:
         pct = Fraction(raised)
@@ -235,7 +235,7 @@ def _unit_problems(r: dict, rules: Rules) -> tuple[list[str], dict]:
         typed[column] = None
         if not override:
             continue
-        if not _PCT.match(override) or Fraction(override) > 100:
+        if not _PCT.fullmatch(override) or Fraction(override) > 100:
             problems.append(text("problems", "override_bad", column=column, value=override))
         elif version and column not in allowed:
             problems.append(text("problems", "override_not_allowed", column=column, rulebook=name))
