@@ -180,9 +180,10 @@ def execute(run: Run, call: Callable[[Step, Run], None]) -> Run:
     collect = gc.isenabled()
     gc.disable()
     try:
-        for step in run.command.steps:
-            call(step, run)
-        publish(run)
+        with store.announcing(run.progress):     # a wait for the database is said on the progress lines
+            for step in run.command.steps:
+                call(step, run)
+            publish(run)
     except BaseException as e:
         abandon(run)
         said = anticipated(e, run.params)
@@ -201,7 +202,10 @@ def anticipated(e: BaseException, params: dict) -> UserError | None:
         return e
     if isinstance(e, OSError):       # a locked, read-only or full folder: say which, in Polish
         return UserError("cannot_write", path=e.filename or params.get("out") or "", detail=e.strerror or str(e))
-    if type(e).__module__.startswith("duckdb"):
+    import duckdb
+    if isinstance(e, (duckdb.BinderException, duckdb.CatalogException)):   # an older skladki's database
+        return UserError("database_schema", db=params.get("db"), detail=str(e).splitlines()[0])
+    if isinstance(e, duckdb.Error):    # a damaged file, another program's file
         return UserError("database_unavailable", db=params.get("db"), detail=str(e).splitlines()[0])
     return None
 
