@@ -200,14 +200,36 @@ def anticipated(e: BaseException, params: dict) -> UserError | None:
     """The Polish message of a failure a user can meet and fix, or None for a bug."""
     if isinstance(e, UserError):
         return e
-    if isinstance(e, OSError):       # a locked, read-only or full folder: say which, in Polish
-        return UserError("cannot_write", path=e.filename or params.get("out") or "", detail=e.strerror or str(e))
+    os_error = _write_error(e)
+    if os_error is not None:         # a locked, read-only or full folder: say which, in Polish
+        return UserError("cannot_write", path=_final(os_error.filename) or params.get("out") or "",
+                         detail=os_error.strerror or str(os_error))
     import duckdb
     if isinstance(e, (duckdb.BinderException, duckdb.CatalogException)):   # an older skladki's database
         return UserError("database_schema", db=params.get("db"), detail=str(e).splitlines()[0])
     if isinstance(e, duckdb.Error):    # a damaged file, another program's file
         return UserError("database_unavailable", db=params.get("db"), detail=str(e).splitlines()[0])
     return None
+
+
+def _write_error(e: BaseException) -> OSError | None:
+    """The OSError behind a failed write: itself, or the one a writer wrapped (XlsxWriter's
+    FileCreateError, raised on a full disk or a locked file, is not an OSError)."""
+    if isinstance(e, OSError):
+        return e
+    from xlsxwriter.exceptions import FileCreateError
+    if isinstance(e, FileCreateError):
+        inner = e.args[0] if e.args and isinstance(e.args[0], OSError) else e.__context__
+        return inner if isinstance(inner, OSError) else OSError(None, str(e))
+    return None
+
+
+def _final(path) -> str | None:
+    """A file in a run's staging folder named as the user knows it (its place in --out)."""
+    if not path:
+        return None
+    parts = Path(str(path)).parts
+    return str(Path(*[p for p in parts if not (p.startswith(".skladki-") and len(p) == 21)])) if parts else None
 
 
 def _plain_call(step: Step, run: Run) -> None:

@@ -281,7 +281,8 @@ def read_inbox(inbox: Path, period: str) -> RawInputs:
                 bad_file(path, str(e).removeprefix(f"income/{path.name}: ").rstrip("."), ids, period, payroll)
         else:
             read_payroll(path, profile, ids, period, payroll)
-    files += sorted((inbox / "income").glob("*.profile")) if (inbox / "income").is_dir() else []
+    files += sorted(p for p in (inbox / "income").glob("*.profile")
+                    if file_problem(p) is None) if (inbox / "income").is_dir() else []   # archived, read whole
     # canonical lines carry PLN text; payroll lines arrive parsed, in grosze (amount_gr)
     parts = [p.with_columns(pl.lit(None, pl.Int64).alias("amount_gr")) for p in canonical_parts]
     parts.append(pl.DataFrame(payroll.lines, schema={

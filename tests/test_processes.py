@@ -172,3 +172,136 @@ def test_issue_27_a_reading_command_gives_up_after_the_wait_with_a_message(tmp_p
         holder.wait()
     assert res.exit_code == 1
     assert "d.duckdb: bazę danych używa teraz inny przebieg (np. drugie zamknięcie); czekano 1 s" in res.output
+
+
+# ---------------------------------------------------------------- one file check for every input
+
+def demo_copy(tmp: Path) -> Path:
+    inbox = tmp / "inbox"
+    shutil.copytree(DEMO, inbox)
+    return inbox
+
+
+def csv_file(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+# each input a command opens: (the command line, the path it opens), built in a scratch folder
+INPUTS = {
+    "close units.csv": lambda t, db: (["close", "--period", "2026-10", "--inbox", demo_copy(t), "--db", db,
+                                       "--engine", "plain"], t / "inbox" / "units.csv"),
+    "close members.csv": lambda t, db: (["close", "--period", "2026-10", "--inbox", demo_copy(t), "--db", db,
+                                         "--engine", "plain"], t / "inbox" / "members.csv"),
+    "close payments.csv": lambda t, db: (["close", "--period", "2026-10", "--inbox", demo_copy(t), "--db", db,
+                                          "--engine", "plain"], t / "inbox" / "payments.csv"),
+    "close --db": lambda t, db: (["close", "--period", "2026-10", "--inbox", DEMO, "--db", t / "new.duckdb",
+                                  "--engine", "plain"], t / "new.duckdb"),
+    "benefits benefit_claims.csv": lambda t, db: (["benefits", "--inbox", demo_copy(t), "--db", db, "--date",
+                                                   "2026-11-05", "--engine", "plain"],
+                                                  t / "inbox" / "benefit_claims.csv"),
+    "benefits units.csv": lambda t, db: (["benefits", "--inbox", demo_copy(t), "--db", db, "--date", "2026-11-05",
+                                          "--engine", "plain"], t / "inbox" / "units.csv"),
+    "calendar --statements": lambda t, db: (["calendar", "--date", "2026-10-15", "--db", db, "--statements",
+                                             t / "statements.csv"], t / "statements.csv"),
+    "calendar --db": lambda t, db: (["calendar", "--date", "2026-10-15", "--db", t / "x.duckdb"], t / "x.duckdb"),
+    "explain --db": lambda t, db: (["explain", "--db", t / "x.duckdb", "--period", "2026-10", "--unit", "SL-0001"],
+                                   t / "x.duckdb"),
+    "documents --members": lambda t, db: (["documents", "--period", "2026-10", "--db", db, "--out", t / "out",
+                                           "--members", t / "members.csv"], t / "members.csv"),
+    "statement --members": lambda t, db: (["statement", "--year", "2026", "--db", db, "--out", t / "out",
+                                           "--members", t / "members.csv", "--engine", "plain"], t / "members.csv"),
+    "approve --members": lambda t, db: (["approve", "--period", "2026-10", "--db", db, "--all", "--by", "Skarbnik",
+                                         "--out", t / "out", "--members", t / "members.csv"], t / "members.csv"),
+    "eligibility --members": lambda t, db: (["eligibility", "--date", "2026-10-15", "--body", "SL-0001", "--db", db,
+                                             "--members", t / "members.csv"], t / "members.csv"),
+    "eligibility --assembly": lambda t, db: (["eligibility", "--date", "2026-10-15", "--body", "SL-0001", "--db", db,
+                                              "--assembly", t / "assembly.csv"], t / "assembly.csv"),
+    "seats --members": lambda t, db: (["seats", "--key", "per:100", "--members", t / "counts.csv"], t / "counts.csv"),
+    "tally --votes": lambda t, db: (["tally", "--votes", t / "votes.csv", "--rules", "solidarnosc"], t / "votes.csv"),
+    "salary-caps --officers": lambda t, db: (["salary-caps", "--period", "2026-02", "--officers", t / "officers.csv",
+                                              "--db", t / "c.duckdb", "--engine", "plain"], t / "officers.csv"),
+    "salary-caps --wages": lambda t, db: (["salary-caps", "--period", "2026-02", "--officers",
+                                           DEMO / "officers" / "officers.csv", "--db", t / "c.duckdb",
+                                           "--wages", t / "wages.csv", "--engine", "plain"], t / "wages.csv"),
+    "verify-delegates remittances.csv": lambda t, db: (["verify-delegates", "--inbox", t / "in", "--db", db,
+                                                        "--engine", "plain"], t / "in" / "remittances.csv"),
+}
+# files inside a folder whose bad files are exception rows (the close's income/, the statements folder)
+ROWS = {
+    "close income/": lambda t, db: (["close", "--period", "2026-10", "--inbox", demo_copy(t), "--db", db,
+                                     "--engine", "plain"], t / "inbox" / "income" / "huta.csv"),
+    "close income/ profile": lambda t, db: (["close", "--period", "2026-10", "--inbox", demo_copy(t), "--db", db,
+                                             "--engine", "plain"], t / "inbox" / "income" / "lines.csv.profile"),
+    "close income/ sidecar": lambda t, db: (["close", "--period", "2026-10", "--inbox", demo_copy(t), "--db", db,
+                                             "--engine", "plain"],
+                                            t / "inbox" / "income" / "huta_lista_plac_2026-10.csv.profile"),
+    "reconcile statements/": lambda t, db: (["reconcile", "--period", "2026-10", "--statements",
+                                             shutil.copytree(DEMO / "statements", t / "st"), "--db", db,
+                                             "--engine", "plain"], t / "st" / "wyciag.csv"),
+}
+
+
+def make_pipe(path: Path) -> None:
+    os.mkfifo(path)
+
+
+def make_zero(path: Path) -> None:
+    path.symlink_to("/dev/zero")
+
+
+@pytest.mark.parametrize("make", [make_pipe, make_zero], ids=["fifo", "dev-zero"])
+@pytest.mark.parametrize("case", sorted(INPUTS))
+def test_issue_27_a_pipe_or_a_device_as_any_input_is_refused_at_once(tmp_path, demo_db, case, make):
+    db = tmp_path / "d.duckdb"
+    shutil.copy(demo_db, db)
+    args, path = INPUTS[case](tmp_path, db)
+    if path.exists() or path.is_symlink():
+        path.unlink()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    make(path)
+    t0 = time.monotonic()
+    with bounded(20):
+        res = invoke(*args)
+    out = one_polish_message(res, codes=(1, 2))
+    assert time.monotonic() - t0 < 15
+    assert path.name in out, out
+    assert "to nie jest zwykły plik (potok, urządzenie)" in out or "to nie folder" in out, out
+
+
+@pytest.mark.parametrize("make", [make_pipe, make_zero], ids=["fifo", "dev-zero"])
+@pytest.mark.parametrize("case", sorted(ROWS))
+def test_issue_27_a_pipe_or_a_device_inside_an_input_folder_is_reported_at_once(tmp_path, demo_db, case, make):
+    db = tmp_path / "d.duckdb"
+    shutil.copy(demo_db, db)
+    args, path = ROWS[case](tmp_path, db)
+    if path.exists() or path.is_symlink():
+        path.unlink()
+    make(path)
+    with bounded(20):
+        res = invoke(*args)
+    one_polish_message(res, codes=(0, 1))
+
+
+# ---------------------------------------------------------------- a full disk while a workbook is written
+
+@pytest.mark.parametrize("command", ["close", "documents", "calendar"])
+def test_issue_27_a_full_disk_while_xlsxwriter_writes_is_cannot_write(tmp_path, demo_db, monkeypatch, command):
+    from xlsxwriter.workbook import Workbook
+
+    def full(self):
+        raise OSError(28, "No space left on device")
+    monkeypatch.setattr(Workbook, "_store_workbook", full)
+    db, out = tmp_path / "d.duckdb", tmp_path / "out"
+    shutil.copy(demo_db, db)
+    before = db.read_bytes()
+    args = {"close": ["close", "--period", "2026-10", "--inbox", DEMO, "--db", db, "--out", out, "--engine", "plain"],
+            "documents": READERS["documents"](db, out),
+            "calendar": READERS["calendar"](db, out) + ["--out", out]}[command]
+    res = invoke(*args)
+    assert res.exit_code == 1, res.output
+    assert "nie można zapisać (No space left on device)" in res.output and "nieoczekiwany" not in res.output
+    assert str(out) in res.output and ".skladki-" not in res.output
+    assert db.read_bytes() == before
+    assert not [p for p in out.rglob("*")] if out.exists() else True
