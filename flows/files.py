@@ -127,11 +127,17 @@ def check_input(path, name: str | None = None, follow_links: bool = True, sized:
     message naming it (``not_a_file``). Called right before the file is opened, so a pipe, a
     device or a link to one never hangs a command or fills its memory."""
     from transforms.errors import UserError
-    path = Path(path)
-    why = file_problem(path, follow_links=follow_links, sized=sized)
+    why = input_problem(path, follow_links, sized)
     if why:
         raise UserError("not_a_file", name=name or str(path), why=why)
-    return path
+    return Path(path)
+
+
+def input_problem(path, follow_links: bool = True, sized: bool = True) -> str | None:
+    """``file_problem`` of a file named by the user (an option, the database), a folder said as such."""
+    from transforms.errors import text
+    why = file_problem(Path(path), follow_links=follow_links, sized=sized)
+    return text("problems", "path_is_folder") if why and Path(path).is_dir() else why
 
 
 def require_database(db) -> None:
@@ -139,7 +145,8 @@ def require_database(db) -> None:
     from transforms.errors import UserError
     if not Path(db).exists():
         raise UserError("no_database", db=db)
-    check_input(db, sized=False)
+    if why := input_problem(db, sized=False):
+        raise UserError("database_unavailable", db=db, detail=why)
 
 
 def require_file(path, columns: str) -> None:

@@ -28,9 +28,9 @@ def _connect(db: Path, wait_seconds: float | None, read_only: bool = False) -> d
     (SKLADKI_DB_WAIT seconds, default 30) with one Polish progress line, then a Polish message.
     Writers (a close) and readers (explain, documents, ...) wait the same way. Only a regular
     file is ever opened (a pipe would hang the open)."""
-    from flows.files import check_input
-    if read_only or Path(db).exists():
-        check_input(db, sized=False)
+    from flows.files import input_problem
+    if (read_only or Path(db).exists()) and (why := input_problem(db, sized=False)):
+        raise UserError("database_unavailable", db=db, detail=why)
     wait = float(os.environ.get("SKLADKI_DB_WAIT", "30")) if wait_seconds is None else wait_seconds  # ok-float: seconds
     deadline = time.monotonic() + wait
     said = False

@@ -251,7 +251,11 @@ def make_zero(path: Path) -> None:
     path.symlink_to("/dev/zero")
 
 
-@pytest.mark.parametrize("make", [make_pipe, make_zero], ids=["fifo", "dev-zero"])
+def make_folder(path: Path) -> None:
+    path.mkdir()
+
+
+@pytest.mark.parametrize("make", [make_pipe, make_zero, make_folder], ids=["fifo", "dev-zero", "folder"])
 @pytest.mark.parametrize("case", sorted(INPUTS))
 def test_issue_27_a_pipe_or_a_device_as_any_input_is_refused_at_once(tmp_path, demo_db, case, make):
     db = tmp_path / "d.duckdb"
@@ -267,7 +271,7 @@ def test_issue_27_a_pipe_or_a_device_as_any_input_is_refused_at_once(tmp_path, d
     out = one_polish_message(res, codes=(1, 2))
     assert time.monotonic() - t0 < 15
     assert path.name in out, out
-    assert "to nie jest zwykły plik (potok, urządzenie)" in out or "to nie folder" in out, out
+    assert ("to folder, a nie plik" if make is make_folder else "to nie jest zwykły plik (potok, urządzenie)") in out, out
 
 
 @pytest.mark.parametrize("make", [make_pipe, make_zero], ids=["fifo", "dev-zero"])
