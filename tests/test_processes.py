@@ -309,3 +309,23 @@ def test_issue_27_a_full_disk_while_xlsxwriter_writes_is_cannot_write(tmp_path, 
     assert str(out) in res.output and ".skladki-" not in res.output
     assert db.read_bytes() == before
     assert not [p for p in out.rglob("*")] if out.exists() else True
+
+
+# ---------------------------------------------------------------- file names every disk can hold
+
+def test_issue_27_units_differing_in_case_or_named_like_devices_get_files_every_disk_holds(tmp_path):
+    from tests.conftest import UNIT, line, member, write_inbox
+    from tests.test_xlsx import windows_valid
+    ids = ["SL-0001", "sl-0001", "CON", "nul", "A:1."]
+    inbox = write_inbox(tmp_path / "in", units=[{**UNIT, "unit_id": u} for u in ids],
+                        members=[member(f"M{i}", unit=u) for i, u in enumerate(ids)],
+                        income=[line(f"M{i}", "wage", "5000.00") for i, _ in enumerate(ids)])
+    out = tmp_path / "out"
+    res = invoke("close", "--period", "2026-10", "--inbox", inbox, "--db", tmp_path / "x.duckdb", "--out", out,
+                 "--engine", "plain", "--unit-workbooks")
+    assert res.exit_code == 0, res.output
+    files = [p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()]
+    unit_files = [f for f in files if f.startswith("jednostki/")]
+    assert len(unit_files) == 2 * len(ids), files            # a workbook and a settlement PDF per unit
+    assert len({f.casefold() for f in files}) == len(files)   # nothing collides on a case-insensitive disk
+    assert all(windows_valid(part) for f in files for part in f.split("/")), files
