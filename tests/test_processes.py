@@ -329,3 +329,86 @@ def test_issue_27_units_differing_in_case_or_named_like_devices_get_files_every_
     assert len(unit_files) == 2 * len(ids), files            # a workbook and a settlement PDF per unit
     assert len({f.casefold() for f in files}) == len(files)   # nothing collides on a case-insensitive disk
     assert all(windows_valid(part) for f in files for part in f.split("/")), files
+
+
+# ---------------------------------------------------------------- kill -9 while files are moved into place
+
+def files_in(out: Path) -> dict[str, bytes]:
+    return {p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+
+
+def runs_of(db: Path) -> list:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return sorted(con.execute("SELECT run_id, period FROM runs").fetchall())
+    finally:
+        con.close()
+
+
+def killed_close(inbox: Path, db: Path, out: Path, moment: str) -> None:
+    """A close in its own process, killed (SIGKILL) at ``moment`` of moving its files into place."""
+    close = subprocess.Popen([sys.executable, "-c", "from flows.launch import main; main()", "close", "--period",
+                              "2026-10", "--inbox", str(inbox), "--db", str(db), "--out", str(out), "--engine",
+                              "plain"], env={**os.environ, "SKLADKI_TEST_PAUSE": moment},
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        for line in close.stderr:
+            if line.startswith(f"skladki-test-pause {moment}") or time.monotonic() > deadline:
+                break
+        assert close.poll() is None, "the close ended before the moment"
+    finally:
+        os.killpg(close.pid, signal.SIGKILL)
+        close.wait()
+
+
+@pytest.mark.parametrize("moment", ["moved:1", "moved:4", "committed"])
+def test_issue_27_kill_9_while_files_are_moved_into_place_outputs_match_the_database(tmp_path, moment):
+    inbox, db, out = demo_copy(tmp_path), tmp_path / "d.duckdb", tmp_path / "out"
+    res = invoke("close", "--period", "2026-10", "--inbox", inbox, "--db", db, "--out", out, "--engine", "plain")
+    assert res.exit_code == 0, res.output
+    before, runs_before = files_in(out), runs_of(db)
+    payroll = inbox / "income" / "szpital_skladniki_2026-10.csv"
+    payroll.unlink()                         # the re-close computes other figures: other workbooks
+    killed_close(inbox, db, out, moment)
+    res = invoke("calendar", "--date", "2026-10-15", "--db", db, "--out", out)      # the next command here
+    assert res.exit_code == 0, res.output
+    after = {k: v for k, v in files_in(out).items() if not k.startswith("kalendarz_")}
+    assert not [p for p in out.iterdir() if p.name.startswith(".skladki-")]      # no staging folder left
+    if moment == "committed":
+        assert len(runs_of(db)) == len(runs_before) + 1
+        assert after.keys() == before.keys()
+        assert after["zamkniecie_2026-10.xlsx"] != before["zamkniecie_2026-10.xlsx"]
+        assert "dokończono przenoszenie plików przerwanego przebiegu" in res.output
+    else:
+        assert runs_of(db) == runs_before                   # not committed: the old files are back, all of them
+        assert after == before
+        assert "wycofano przenoszenie plików przerwanego przebiegu" in res.output
+
+
+def test_issue_27_staging_folders_of_killed_runs_are_removed_and_a_running_ones_kept(tmp_path, demo_db):
+    import json
+
+    from flows.server import identity
+    out = tmp_path / "out"
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    folders = {}
+    for name, owner in [("0123456789ab", {"pid": dead.pid, "identity": "1 python"}),
+                        ("0123456789ac", {"pid": os.getpid(), "identity": identity(os.getpid())}),
+                        ("0123456789ad", None)]:
+        folder = out / f".skladki-{name}"
+        (folder / "jednostki").mkdir(parents=True)
+        (folder / "jednostki" / "x.xlsx").write_bytes(b"half")
+        if owner:
+            (folder / ".wlasciciel").write_text(json.dumps(owner), encoding="utf-8")
+        else:                                   # a folder of an older skladki, no owner recorded
+            os.utime(folder, (time.time() - 3600, time.time() - 3600))
+        folders[name] = folder
+    (out / ".skladki-0123456789ab-poprzednie").mkdir()
+    (out / ".skladki-demo").write_text("", encoding="utf-8")       # the demo's marker is no staging folder
+    res = invoke("calendar", "--date", "2026-10-15", "--db", demo_db, "--out", out)
+    assert res.exit_code == 0, res.output
+    left = sorted(p.name for p in out.iterdir() if p.name.startswith(".skladki-"))
+    assert left == [".skladki-0123456789ac", ".skladki-demo"]
+    assert res.output.count("usunięto folder roboczy przerwanego przebiegu") == 2
