@@ -412,3 +412,106 @@ def test_issue_27_staging_folders_of_killed_runs_are_removed_and_a_running_ones_
     left = sorted(p.name for p in out.iterdir() if p.name.startswith(".skladki-"))
     assert left == [".skladki-0123456789ac", ".skladki-demo"]
     assert res.output.count("usunięto folder roboczy przerwanego przebiegu") == 2
+
+
+# ---------------------------------------------------------------- documents: damaged inputs never a traceback
+
+from hypothesis import HealthCheck, given, settings as hsettings, strategies as st  # noqa: E402
+
+from tests.test_robustness import CORRUPTIONS, corrupt  # noqa: E402
+
+DB_DAMAGE = ("none", "truncate", "flip_bytes", "text", "drop_table", "drop_column", "empty_units", "wrong_type")
+OUT_DAMAGE = ("none", "is_a_file", "under_a_file", "read_only_file", "stale_staging", "existing")
+
+
+def damage_db(db: Path, how: str, rng) -> None:
+    if how in ("truncate", "flip_bytes"):
+        data = bytearray(db.read_bytes())
+        if how == "truncate":
+            data = data[:rng.randrange(len(data))]
+        else:
+            for _ in range(rng.randint(1, 16)):
+                data[rng.randrange(4096, len(data))] ^= 0xFF      # past the header: inside the blocks
+        db.write_bytes(bytes(data))
+    elif how == "text":
+        db.write_text("period,unit_id\n2026-10,SL-0001\n", encoding="utf-8")
+    elif how != "none":
+        con = duckdb.connect(str(db))
+        try:
+            con.execute({"drop_table": f"DROP TABLE {rng.choice(['settlement', 'dues', 'allocations', 'transfers'])}",
+                         "drop_column": "ALTER TABLE dues DROP COLUMN total",
+                         "empty_units": "DELETE FROM units",
+                         "wrong_type": "ALTER TABLE settlement ALTER amount TYPE VARCHAR"}[how])
+        finally:
+            con.close()
+
+
+def damage_out(out: Path, how: str) -> None:
+    if how == "is_a_file":
+        out.write_text("to nie folder", encoding="utf-8")
+    elif how == "under_a_file":
+        out.parent.joinpath("plik").write_text("x", encoding="utf-8")
+    elif how in ("read_only_file", "existing", "stale_staging"):
+        (out / "jednostki").mkdir(parents=True)
+        (out / "jednostki" / "skladki_SL-0001_2026-10.xlsx").write_bytes(b"stary plik")
+        if how == "read_only_file":
+            (out / "jednostki").chmod(0o500)
+        if how == "stale_staging":
+            (out / ".skladki-00000000000f" / "jednostki").mkdir(parents=True)     # a killed older run's
+            os.utime(out / ".skladki-00000000000f", (time.time() - 3600, time.time() - 3600))
+
+
+@hsettings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                  HealthCheck.function_scoped_fixture])
+@given(db_damage=st.sampled_from(DB_DAMAGE), out_damage=st.sampled_from(OUT_DAMAGE),
+       period=st.sampled_from(["2026-10", "2026-10", "2026-09", "2025-01", "2026-13", "0000-01", "２０２６-10"]),
+       units=st.lists(st.sampled_from(["SL-0001", "GD-0002", "sl-0001", "XX-9", "", "CON", "SL-0001 "]),
+                      min_size=1, max_size=2),
+       members=st.sampled_from(["none", "good", "pipe", "folder", "missing", *CORRUPTIONS]), seed=st.integers(0, 2**32))
+def test_issue_27_documents_with_damaged_inputs_never_traceback_and_keep_the_contract(
+        tmp_path_factory, demo_db, db_damage, out_damage, period, units, members, seed):
+    import random
+    rng = random.Random(seed)
+    work = tmp_path_factory.mktemp("documents")
+    db, out = work / "d.duckdb", work / "out"
+    shutil.copy(demo_db, db)
+    damage_db(db, db_damage, rng)
+    damage_out(out, out_damage)
+    target = work / "plik" / "out" if out_damage == "under_a_file" else out
+    args = ["documents", "--period", period, "--db", db, "--out", target]
+    for unit in units:
+        args += ["--unit", unit]
+    if members != "none":
+        m = work / "members.csv"
+        if members == "pipe":
+            os.mkfifo(m)
+        elif members == "folder":
+            m.mkdir()
+        elif members != "missing":
+            shutil.copy(DEMO / "members.csv", m)
+            if members in CORRUPTIONS:
+                corrupt(m, members, rng)
+        args += ["--members", m]
+    db_before, out_before = db.read_bytes(), files_in(out) if out.is_dir() else None
+    try:
+        with bounded(60):
+            res = invoke(*args)
+    finally:
+        if out_damage == "read_only_file":
+            (out / "jednostki").chmod(0o700)
+    assert res.exit_code in (0, 1, 2), res.output
+    assert res.exception is None or isinstance(res.exception, SystemExit), repr(res.exception)
+    assert "Traceback" not in res.output and "nieoczekiwany" not in res.output, res.output
+    assert db.read_bytes() == db_before                   # documents never writes the database
+    if res.exit_code == 0:
+        written = files_in(target)
+        wanted = units or ["SL-0001", "SL-0002", "SL-0003", "SL-0004", "GD-0001", "GD-0002"]
+        from reports.xlsx import safe_name
+        for unit in wanted:
+            assert f"jednostki/skladki_{safe_name(unit)}_{period}.xlsx" in written, (unit, sorted(written))
+            assert f"jednostki/rozliczenie_{safe_name(unit)}_{period}.pdf" in written
+        assert not [p for p in target.iterdir() if p.name.startswith(".skladki-")]
+    else:
+        if res.exit_code == 1:              # (2: a usage error, click's message; the CLI prints it in Polish)
+            assert "błąd" in res.output and "nic nie zostało zapisane" in res.output, res.output
+        assert (files_in(out) if out.is_dir() else None) == out_before
