@@ -129,7 +129,7 @@ def publish(run: Run) -> None:
     if run.staging is not None:
         out = Path(run.params["out"])
         backup = out / f"{run.staging.name}-poprzednie"
-        journal = {"db": str(run.params["db"]) if run.con is not None else None, "phase": "moving",
+        journal = {"db": str(Path(run.params["db"]).resolve()) if run.con is not None else None, "phase": "moving",
                    "moves": [[final.relative_to(out).as_posix(), final.exists()] for final in run.outputs]}
         _write_atomic(run.staging / JOURNAL, json.dumps(journal))
         for number, final in enumerate(run.outputs, start=1):

@@ -138,9 +138,14 @@ def start(wait_seconds: float = 120) -> str:
 def identity(pid: int) -> str | None:
     """What tells the process ``pid`` from a later one given the same number after a crash or a
     reboot: its start time and command line (Linux: /proc; other POSIX: ps). None when there is
-    no such process; "" where it cannot be told (Windows)."""
+    no such process; "" for a running process where it cannot be told (Windows)."""
     if os.name == "nt":
-        return ""
+        try:
+            listed = subprocess.run(["tasklist", "/FI", f"PID eq {pid}", "/NH", "/FO", "CSV"], capture_output=True,
+                                    text=True, timeout=10).stdout
+        except (OSError, subprocess.SubprocessError):
+            return ""
+        return "" if f'"{pid}"' in listed else None
     proc = Path(f"/proc/{pid}")
     if Path("/proc/self/stat").exists():
         try:
