@@ -123,7 +123,7 @@ def start(wait_seconds: float = 120) -> str:
     env.pop("PREFECT_API_URL", None)
     proc = subprocess.Popen([sys.executable, "-m", "prefect", "server", "start", "--host", HOST, "--port", str(PORT)],
                             stdout=log, stderr=log, stdin=subprocess.DEVNULL, env=env, **detached())
-    (home / "server.pid").write_text(f"{proc.pid}\n{identity(proc.pid) or ''}\n", encoding="utf-8")
+    (home / "server.pid").write_text(f"{proc.pid}\n{_started(proc.pid)}\n", encoding="utf-8")
     (home / "server.url").write_text(LOCAL_API, encoding="utf-8")
     deadline = time.monotonic() + wait_seconds
     while time.monotonic() < deadline:
@@ -160,6 +160,17 @@ def identity(pid: int) -> str | None:
     except (OSError, subprocess.SubprocessError):
         return None
     return out or None
+
+
+def _started(pid: int) -> str:
+    """The identity of a process just started: read once its new command line is in place (right
+    after Popen returns, /proc may still show an empty one while the exec finishes)."""
+    for _ in range(100):
+        now = identity(pid)
+        if not now or _is_server(now):
+            return now or ""
+        time.sleep(0.02)
+    return now
 
 
 def _terminate(pid: int, os_name: str = os.name) -> None:

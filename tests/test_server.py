@@ -208,3 +208,11 @@ def test_issue_27_serve_refuses_a_path_its_runs_could_not_use(tmp_path, monkeypa
     res = CliRunner().invoke(app, ["serve", *[x for kv in args.items() for x in kv]])
     assert res.exit_code == 2, res.output
     assert option in res.output
+
+
+def test_issue_27_the_identity_recorded_at_start_waits_for_the_new_command_line(monkeypatch):
+    """Right after Popen returns, /proc may show the process with an empty command line (the exec
+    still finishing): what is recorded is the server's, or stop would not recognise it."""
+    seen = iter(["7 ", "7 ", "7 /usr/bin/python -m prefect server start --port 4200"])
+    monkeypatch.setattr(server, "identity", lambda pid: next(seen))
+    assert server._started(42) == "7 /usr/bin/python -m prefect server start --port 4200"
