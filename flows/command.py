@@ -344,7 +344,7 @@ def _final(path) -> str | None:
     if not path:
         return None
     parts = Path(str(path)).parts
-    return str(Path(*[p for p in parts if not (p.startswith(".skladki-") and len(p) == 21)])) if parts else None
+    return str(Path(*[p for p in parts if not STAGING.fullmatch(p)])) if parts else None
 
 
 def _plain_call(step: Step, run: Run) -> None:
