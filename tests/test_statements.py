@@ -21,7 +21,7 @@ def test_account_from_iban_or_bank_plus_account_or_the_text():
 def test_an_impossible_date_is_a_record_and_the_other_rows_are_used():
     rows = list(enumerate([["Data", "Kwota", "Rachunek", "Tytuł"], ["30.02.2026", "10,00", "", "a"],
                            ["20.11.2026", "1 234,56", "", "b"], ["21.11.2026", "1.234,56", "", "c"]], start=1))
-    entries, issues = parse(rows, 0, PROFILE, "w.csv", "2026-10")
+    entries, issues = parse(rows, 1, PROFILE, "w.csv", "2026-10")   # entries from row 1 (find_rows)
     assert [(e["entry"], e["amount"], e["booking_date"]) for e in entries] == [(3, 123_456, date(2026, 11, 20))]
     assert [(i.row, i.reason_code) for i in issues] == [(2, "bad_statement_row"), (4, "bad_statement_row")]
     assert issues[1].message == ("w.csv, wiersz 4: kwota '1.234,56' nie jest kwotą (separator dziesiętny ','). "
