@@ -416,7 +416,12 @@ def server_start():
 def server_stop():
     """Zatrzymuje serwer uruchomiony przez `skladki server start`."""
     from flows import server
-    print(server.stop())
+    from transforms.errors import UserError
+    try:
+        print(server.stop())
+    except UserError as e:
+        print(f"błąd: {e}", file=sys.stderr)
+        raise typer.Exit(1) from None
 
 
 @server_app.command("status")
@@ -438,6 +443,8 @@ def serve(inbox: Path = typer.Option(..., help="skrzynka zamknięcia miesięczne
     serwera najpierw uruchamia lokalny (jak skladki server start)."""
     from flows import server
     from transforms.errors import UserError
+    if wrong := server.serve_paths_problem(inbox, db, out, statements, officers, delegates_inbox):
+        raise typer.BadParameter(wrong[1], param_hint=wrong[0])     # exit 2: the runs could never use it
     try:
         engine, line = server.auto_engine()
         if engine == "plain" and os.environ.get("PREFECT_API_URL"):

@@ -15,7 +15,9 @@ folder removed and replaced files restored: the database and the output folder a
 from __future__ import annotations
 
 import functools
+import json
 import os
+import re
 import shutil
 import sys
 import time
@@ -84,6 +86,7 @@ class Run:
             out.mkdir(parents=True, exist_ok=True)
             self.staging = out / f".skladki-{uuid.uuid4().hex[:12]}"
             self.staging.mkdir()
+            _write_atomic(self.staging / OWNER, _owner())
         path = self.staging / relative
         path.parent.mkdir(parents=True, exist_ok=True)
         final = Path(self.params["out"]) / relative
@@ -116,11 +119,20 @@ class Outcome:
 
 
 def publish(run: Run) -> None:
-    """Move the staged files into place (keeping what they replace), then commit, last."""
+    """Move the staged files into place (keeping what they replace), then commit, last.
+
+    A run killed on the way (kill -9, a power cut of the process) leaves its staging folder with
+    a journal: the moves it meant to make and, right before the commit, the database file's state.
+    The next run writing into the same folder (``recover``) rolls the moves back when the commit
+    did not happen (the database unchanged since) and finishes them when it did, so the files in
+    --out always match the database once a command has run there again."""
     if run.staging is not None:
         out = Path(run.params["out"])
         backup = out / f"{run.staging.name}-poprzednie"
-        for final in run.outputs:
+        journal = {"db": str(Path(run.params["db"]).resolve()) if run.con is not None else None, "phase": "moving",
+                   "moves": [[final.relative_to(out).as_posix(), final.exists()] for final in run.outputs]}
+        _write_atomic(run.staging / JOURNAL, json.dumps(journal))
+        for number, final in enumerate(run.outputs, start=1):
             staged = run.staging / final.relative_to(out)
             final.parent.mkdir(parents=True, exist_ok=True)
             kept = None
@@ -133,10 +145,110 @@ def publish(run: Run) -> None:
                 os.replace(staged, final)
             except OSError as e:      # name the user's file (e.g. held open in Excel), not our staging copy
                 raise OSError(e.errno, e.strerror, str(final)) from e
+            _hook(f"moved:{number}")
+        if run.con is not None:
+            journal.update(phase="committing", database=_fingerprint(Path(run.params["db"])))
+            _write_atomic(run.staging / JOURNAL, json.dumps(journal))
     if run.con is not None:
         store.commit(run.con)
         run.con = None
+    _hook("committed")
     _cleanup(run, restore=False)
+
+
+OWNER, JOURNAL = ".wlasciciel", ".dziennik.json"      # inside a staging folder: its run's process, its moves
+STAGING = re.compile(r"\.skladki-[0-9a-f]{12}")
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _owner() -> str:
+    from flows.server import identity
+    return json.dumps({"pid": os.getpid(), "identity": identity(os.getpid())})
+
+
+def _alive(owner_file: Path) -> bool:
+    """Whether the process that made a staging folder still runs (the same process, not a later
+    one given its number). A folder without a readable owner is a killed run's when it is more
+    than a minute old."""
+    from flows.server import identity
+    try:
+        owner = json.loads(owner_file.read_text(encoding="utf-8"))
+        return identity(int(owner["pid"])) == owner["identity"]
+    except (OSError, ValueError, KeyError, TypeError):
+        try:
+            return time.time() - owner_file.parent.stat().st_mtime < 60
+        except OSError:
+            return False
+
+
+def _fingerprint(db: Path) -> list:
+    """The database files' sizes and times: a commit changes them, a killed transaction does not."""
+    out = []
+    for path in (db, db.with_name(db.name + ".wal")):
+        try:
+            st = path.stat()
+            out.append([st.st_size, st.st_mtime_ns])
+        except OSError:
+            out.append(None)
+    return out
+
+
+def recover(out: Path) -> list[str]:
+    """Staging folders of killed runs in ``out`` (never one whose process still runs): a half-done
+    move is rolled back (its database not committed) or finished (committed), then the folder
+    and its kept files are removed. Returns what was done, for the progress line."""
+    done = []
+    try:
+        entries = sorted(p for p in out.iterdir() if STAGING.fullmatch(p.name) and p.is_dir())
+    except OSError:
+        return done
+    for staging in entries:
+        if _alive(staging / OWNER):
+            continue
+        backup = staging.with_name(staging.name + "-poprzednie")
+        try:
+            journal = json.loads((staging / JOURNAL).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            journal = None
+        if journal is not None:
+            committed = journal["db"] is None or (journal["phase"] == "committing" and
+                                                  _fingerprint(Path(journal["db"])) != journal["database"])
+            for relative, existed in journal["moves"]:
+                final, kept, staged = out / relative, backup / relative, staging / relative
+                if committed:
+                    if staged.exists():
+                        if final.exists() and not kept.exists():
+                            kept.parent.mkdir(parents=True, exist_ok=True)
+                            os.replace(final, kept)
+                        os.replace(staged, final)
+                elif kept.exists():
+                    os.replace(kept, final)
+                elif not existed and not staged.exists():
+                    final.unlink(missing_ok=True)
+            done.append(("dokończono" if committed else "wycofano") + f" przenoszenie plików przerwanego przebiegu "
+                        f"({staging.name})")
+        else:
+            done.append(f"usunięto folder roboczy przerwanego przebiegu ({staging.name})")
+        shutil.rmtree(staging, ignore_errors=True)
+        shutil.rmtree(backup, ignore_errors=True)
+    for backup in out.glob(".skladki-*-poprzednie"):      # kept files of a run that finished its commit
+        if STAGING.fullmatch(backup.name.removesuffix("-poprzednie")) and not backup.with_name(
+                backup.name.removesuffix("-poprzednie")).exists():
+            shutil.rmtree(backup, ignore_errors=True)
+    return done
+
+
+def _hook(moment: str) -> None:
+    """Tests of kill -9 (SKLADKI_TEST_PAUSE=moved:1 or committed): say the moment on stderr and
+    wait there to be killed."""
+    if os.environ.get("SKLADKI_TEST_PAUSE") == moment:
+        print(f"skladki-test-pause {moment}", file=sys.stderr, flush=True)
+        time.sleep(120)
 
 
 def abandon(run: Run) -> None:
@@ -180,9 +292,13 @@ def execute(run: Run, call: Callable[[Step, Run], None]) -> Run:
     collect = gc.isenabled()
     gc.disable()
     try:
-        for step in run.command.steps:
-            call(step, run)
-        publish(run)
+        if run.params.get("out"):                # a killed run's half-done moves and staging folders
+            for line in recover(Path(run.params["out"])):
+                run.progress(line)
+        with store.announcing(run.progress):     # a wait for the database is said on the progress lines
+            for step in run.command.steps:
+                call(step, run)
+            publish(run)
     except BaseException as e:
         abandon(run)
         said = anticipated(e, run.params)
@@ -199,11 +315,36 @@ def anticipated(e: BaseException, params: dict) -> UserError | None:
     """The Polish message of a failure a user can meet and fix, or None for a bug."""
     if isinstance(e, UserError):
         return e
-    if isinstance(e, OSError):       # a locked, read-only or full folder: say which, in Polish
-        return UserError("cannot_write", path=e.filename or params.get("out") or "", detail=e.strerror or str(e))
-    if type(e).__module__.startswith("duckdb"):
+    os_error = _write_error(e)
+    if os_error is not None:         # a locked, read-only or full folder: say which, in Polish
+        return UserError("cannot_write", path=_final(os_error.filename) or params.get("out") or "",
+                         detail=os_error.strerror or str(os_error))
+    import duckdb
+    if isinstance(e, (duckdb.BinderException, duckdb.CatalogException)):   # an older skladki's database
+        return UserError("database_schema", db=params.get("db"), detail=str(e).splitlines()[0])
+    if isinstance(e, duckdb.Error):    # a damaged file, another program's file
         return UserError("database_unavailable", db=params.get("db"), detail=str(e).splitlines()[0])
     return None
+
+
+def _write_error(e: BaseException) -> OSError | None:
+    """The OSError behind a failed write: itself, or the one a writer wrapped (XlsxWriter's
+    FileCreateError, raised on a full disk or a locked file, is not an OSError)."""
+    if isinstance(e, OSError):
+        return e
+    from xlsxwriter.exceptions import FileCreateError
+    if isinstance(e, FileCreateError):
+        inner = e.args[0] if e.args and isinstance(e.args[0], OSError) else e.__context__
+        return inner if isinstance(inner, OSError) else OSError(None, str(e))
+    return None
+
+
+def _final(path) -> str | None:
+    """A file in a run's staging folder named as the user knows it (its place in --out)."""
+    if not path:
+        return None
+    parts = Path(str(path)).parts
+    return str(Path(*[p for p in parts if not STAGING.fullmatch(p)])) if parts else None
 
 
 def _plain_call(step: Step, run: Run) -> None:

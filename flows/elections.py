@@ -308,7 +308,7 @@ def eligibility_report(run: Run) -> None:
               [(r["member_id"], names.get(r["member_id"], ""), r["unit_id"], r["member_since"], r["months"],
                 r["may_stand"], r["stand_rule"], r["stand_reason"]) for r in res.members],
               money_cols=set(), widths=[12, 26, 12, 16, 10, 12, 40, 70], page_header=head)
-    name = f"uprawnieni_{re.sub(r'[^0-9A-Za-z_-]', '_', run.body)}_{s['day']}.xlsx"
+    name = f"uprawnieni_{safe_name(run.body)}_{s['day']}.xlsx"
     wb.save(run.output(name))
     s["file"] = name
 

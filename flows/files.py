@@ -114,9 +114,10 @@ def csv_rows(text: str, separator: str) -> list[list[str]]:
     return list(csv.reader(io.StringIO(text), delimiter=separator))
 
 
-def file_problem(path: Path, follow_links: bool = False) -> str | None:
+def file_problem(path: Path, follow_links: bool = False, sized: bool = True) -> str | None:
     """Why ``path`` must not be opened (a folder, a link, a device or pipe, too large), else None.
-    Only regular files are ever opened: a pipe would hang the run, /dev/zero would fill memory."""
+    Only regular files are ever opened: a pipe would hang the run, /dev/zero would fill memory.
+    ``sized=False``: no size limit (a database file)."""
     import os
     import stat
     from flows import settings
@@ -131,11 +132,30 @@ def file_problem(path: Path, follow_links: bool = False) -> str | None:
         return text("problems", "file_is_folder")
     if not stat.S_ISREG(st.st_mode):
         return text("problems", "file_not_regular")
-    if st.st_size > settings.max_input_bytes():
+    if sized and st.st_size > settings.max_input_bytes():
         return text("problems", "file_too_large", size=st.st_size // 2**20, limit=settings.max_input_bytes() // 2**20)
     if not os.access(path, os.R_OK):
         return text("problems", "file_unreadable", detail="brak uprawnień do odczytu")
     return None
+
+
+def check_input(path, name: str | None = None, follow_links: bool = True, sized: bool = True) -> Path:
+    """The one check of every file a command opens (the close's inbox files, every file option of
+    every command, the database): a regular, readable file within the size limit, else one Polish
+    message naming it (``not_a_file``). Called right before the file is opened, so a pipe, a
+    device or a link to one never hangs a command or fills its memory."""
+    from transforms.errors import UserError
+    why = input_problem(path, follow_links, sized)
+    if why:
+        raise UserError("not_a_file", name=name or str(path), why=why)
+    return Path(path)
+
+
+def input_problem(path, follow_links: bool = True, sized: bool = True) -> str | None:
+    """``file_problem`` of a file named by the user (an option, the database), a folder said as such."""
+    from transforms.errors import text
+    why = file_problem(Path(path), follow_links=follow_links, sized=sized)
+    return text("problems", "path_is_folder") if why and Path(path).is_dir() else why
 
 
 def require_database(db) -> None:
@@ -143,11 +163,14 @@ def require_database(db) -> None:
     from transforms.errors import UserError
     if not Path(db).exists():
         raise UserError("no_database", db=db)
+    if why := input_problem(db, sized=False):
+        raise UserError("database_unavailable", db=db, detail=why)
 
 
 def require_file(path, columns: str) -> None:
     """An input file named on the command line must exist: one Polish message naming it."""
     from transforms.errors import UserError
-    if not Path(path).is_file():
+    if not Path(path).exists():
         raise UserError("missing_file", name=str(path), folder=str(Path(path).parent), columns=columns)
+    check_input(path)
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import polars as pl
 
-from flows.files import SHEETS_READ, csv_rows, decode_text, file_problem, sniff_separator, xlsx_rows
+from flows.files import SHEETS_READ, check_input, csv_rows, decode_text, file_problem, sniff_separator, xlsx_rows
 from flows.payroll_inbox import BadFile, PayrollFiles, bad_file, choose_profile, load_profiles, read_payroll
 from transforms.close import RawInputs
 from transforms.errors import UserError, text
@@ -65,6 +65,7 @@ def read_table(path: Path, kind: str) -> pl.DataFrame:
     (the row's number of cells when it differs from the header's, else null: staging rejects
     such a row, never pads or cuts it). Raises UserError naming the file."""
     name = path.name if kind != "income" else f"income/{path.name}"
+    check_input(path, name)        # a pipe, a device, a folder or a huge file is never opened
     lines = None
     try:
         if path.suffix.lower() == ".xlsx":
@@ -252,8 +253,8 @@ def read_inbox(inbox: Path, period: str) -> RawInputs:
     regions_path = find_table(inbox, "regions", False)
     payments_path = find_table(inbox, "payments", False)
     for path in (units_path, members_path, adj_path, regions_path, payments_path):
-        if path and (why := file_problem(path, follow_links=True)):
-            raise UserError("not_a_file", name=path.name, why=why)
+        if path:
+            check_input(path, path.name)
     units = read_table(units_path, "units")
     if units.height == 0:
         raise UserError("no_units", name=units_path.name)
@@ -280,7 +281,8 @@ def read_inbox(inbox: Path, period: str) -> RawInputs:
                 bad_file(path, str(e).removeprefix(f"income/{path.name}: ").rstrip("."), ids, period, payroll)
         else:
             read_payroll(path, profile, ids, period, payroll)
-    files += sorted((inbox / "income").glob("*.profile")) if (inbox / "income").is_dir() else []
+    files += sorted(p for p in (inbox / "income").glob("*.profile")
+                    if file_problem(p) is None) if (inbox / "income").is_dir() else []   # archived, read whole
     # canonical lines carry PLN text; payroll lines arrive parsed, in grosze (amount_gr)
     parts = [p.with_columns(pl.lit(None, pl.Int64).alias("amount_gr")) for p in canonical_parts]
     parts.append(pl.DataFrame(payroll.lines, schema={

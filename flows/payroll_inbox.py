@@ -18,7 +18,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from flows import settings
-from flows.files import cell_text, decode_text, sniff_separator, xlsx_rows, xlsx_values
+from flows.files import cell_text, decode_text, file_problem, sniff_separator, xlsx_rows, xlsx_values
 from transforms.errors import Issue, issue, text
 from transforms.folders import files_by_name, replaced_files
 from transforms.polish import count
@@ -129,6 +129,8 @@ def choose_profile(path: Path, profiles: dict[str, Profile]) -> Profile | None:
     """The file's profile; None for a canonical file. Raises BadFile when it cannot be told."""
     sidecar = path.with_name(path.name + ".profile")
     if sidecar.exists():
+        if why := file_problem(sidecar):      # a pipe named like a profile would hang the read
+            raise BadFile(f"{sidecar.name}: {why}")
         name = sidecar.read_text(encoding="utf-8").strip()
         if name not in profiles:
             raise BadFile(text("problems", "sidecar_unknown", sidecar=sidecar.name, profile=name,

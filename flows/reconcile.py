@@ -3,7 +3,7 @@
 read (statement files, payments.csv, the stored closes) → compute (transforms.statements parses,
 transforms.reconcile matches, judges and lists arrears) → store → report.
 
-Statements: MT940 files (*.sta, *.mt940, *.940) and bank CSV exports through a profile of
+Statements: MT940 files (*.sta, *.mt940, *.940), CAMT.053 documents (*.xml) and bank CSV exports through a profile of
 data/bank_profiles (recognised by header signature). Members paying directly: ``payments.csv``
 (member_id, period, amount) in the statements folder.
 """
@@ -20,23 +20,27 @@ from flows.files import file_problem
 from reports import reconcile as reconcile_reports
 from schemas.tables import TABLES
 from transforms import bank_csv
+from transforms.camt import CamtError, parse_camt053
 from transforms.errors import UserError, issue, issues_frame, mask_personal, text
 from transforms.folders import files_by_name, replaced_files
 from transforms.ledger import arrears
-from transforms.money import from_decimal, sql_grosze
+from transforms.money import format_pl, from_decimal, sql_grosze
 from transforms.polish import count
 from transforms.reconcile import Expected, Unit, reconcile, title_patterns
 from transforms.statements import (
     bank_account_iban,
+    balance_gap,
     check_mt940,
     decode_statement,
     failing_line,
     parse_mt940,
     repeated_across_files,
+    split_statements,
     statement_header,
 )
 
 MT940_SUFFIXES = (".sta", ".mt940", ".940")
+CAMT_SUFFIXES = (".xml",)
 PAYMENTS = "payments.csv"
 
 
@@ -76,19 +80,50 @@ def read_bank_csv(raw: bytes, name: str, period: str) -> tuple[list[dict], list]
 
 
 def read_mt940(raw: bytes, name: str, period: str) -> tuple[list[dict], list, tuple]:
-    """One MT940 file: its encoding detected, checked, parsed; a statement in another currency
-    than złoty, or one the parser cannot read, is one record naming the file (and the line) and
-    the other files are used."""
+    """One MT940 file: its encoding detected; each statement in it (mBank CompanyNet writes one
+    per account) checked on its own and used or refused by itself: one record naming the file and
+    the statement's account when it is in another currency than złoty, lacks its account or
+    number, its entries do not add up to its closing balance, or the parser cannot read it.
+    Returns (entries numbered through the file, records, the statements' identities)."""
     content, encoding = decode_statement(raw)
+    entries, found, identities, first = [], [], [], 1
+    for block in split_statements(content):
+        got, problems, identity = _read_one_mt940(block, name, period, encoding, first)
+        first += sum(1 for ln in block.splitlines() if ln.startswith(":61:"))
+        entries, found = entries + got, found + problems
+        identities.append(identity)
+    return entries, found, identities[0] if len(identities) == 1 else tuple(identities)
+
+
+def refused_statement(name: str, period: str, account: str, number: str, currency: str | None,
+                      gap: tuple[int, int] | None, fields: tuple[str, str] = (":25:", ":28C:")):
+    """The one record refusing a statement (MT940 or CAMT.053) by itself, or None when it can be
+    used: its account or number missing (``fields``: their names in the format), another currency
+    than złoty, entries that do not add up to the closing balance."""
+    def refused(code: str, **params):
+        return issue(code, source=name, command="reconcile", period=period, **params)
+    if not account or not number:
+        return refused("statement_header_missing", account=account or "?",
+                       missing=", ".join(f for f, v in zip(fields, (account, number)) if not v))
+    if currency and currency != "PLN":
+        return refused("foreign_currency_statement", currency=currency, account=account)
+    if gap:
+        return refused("statement_balance_mismatch", account=account, total=format_pl(gap[0]),
+                       closing=format_pl(gap[1]))
+    return None
+
+
+def _read_one_mt940(content: str, name: str, period: str, encoding: str, first: int) -> tuple[list[dict], list, tuple]:
     cleaned, found, identity = check_mt940(content, name, period, rules_for(period).max_monthly_amount)
     if cleaned is None:
         return [], found, identity
     header = statement_header(cleaned)
-    if header["currency"] and header["currency"] != "PLN":
-        return [], found + [issue("foreign_currency_statement", source=name, command="reconcile", period=period,
-                                  currency=header["currency"], account=header["account"])], identity
+    refusal = refused_statement(name, period, header["account"], header["number"], header["currency"],
+                                balance_gap(cleaned) if not found else None)   # a refused entry is a record already
+    if refusal:
+        return [], found + [refusal], identity
     try:
-        entries = parse_mt940(cleaned, name)
+        entries = parse_mt940(cleaned, name, first)
     except Exception as e:  # noqa: BLE001 - the parser library's failures are reported with the file and line
         line, what = failing_line(cleaned, e)
         return [], found + [issue("bad_statement", source=name, row=line, command="reconcile", period=period,
@@ -98,6 +133,34 @@ def read_mt940(raw: bytes, name: str, period: str) -> tuple[list[dict], list, tu
         return [], found + [_bad(name, period, text("problems", "entries_vanished", read=len(entries),
                                                     written=expected))], identity
     return entries, found, identity
+
+
+def read_camt053(raw: bytes, name: str, period: str) -> tuple[list[dict], list, tuple]:
+    """One CAMT.053 document (transforms.camt): each statement in it checked on its own like an
+    MT940 statement (account, number, currency, opening + entries = closing balance OPBD/CLBD) and
+    used or refused by itself; an unreadable document is one record."""
+    try:
+        statements = parse_camt053(raw, name)
+    except CamtError as e:
+        return [], [_bad(name, period, text("problems", "camt_unreadable", what=str(e)))], ()
+    entries, found, identities = [], [], []
+    limit = rules_for(period).max_monthly_amount
+    for st in statements:
+        total = (st["opening"] or 0) + sum(e["amount"] for e in st["entries"])
+        gap = (total, st["closing"]) if st["closing"] is not None and total != st["closing"] else None
+        refusal = refused_statement(name, period, st["account"], st["number"], st["currency"], gap,
+                                    ("Acct/Id", "ElctrncSeqNb"))
+        identities.append((st["account"], st["number"], str(st["opening"])))
+        if refusal:
+            found.append(refusal)
+            continue
+        for e in st["entries"]:
+            if limit is not None and abs(e["amount"]) > limit:
+                found.append(issue("camt_entry_too_large", source=name, command="reconcile", period=period,
+                                   entry=e["entry"], value=format_pl(abs(e["amount"])), limit=format_pl(limit)))
+            else:
+                entries.append(e)
+    return entries, found, identities[0] if len(identities) == 1 else tuple(identities)
 
 
 REGIONS_SCOPE = "regiony"        # every region's units (no --region)
@@ -245,14 +308,14 @@ def read_statements(folder: Path, period: str, accounts: set[str] | None = None,
     level's own accounts (none known: not checked): a statement of another account is refused,
     named with ``scope``. No statement usable: nothing to reconcile with, a UserError."""
     entries = sorted(p for p in folder.iterdir() if p.name != PAYMENTS)
-    if not any(p.suffix.lower() in MT940_SUFFIXES + (".csv",) for p in entries):
+    if not any(p.suffix.lower() in MT940_SUFFIXES + CAMT_SUFFIXES + (".csv",) for p in entries):
         raise UserError("no_statements", folder=folder)
     files, found, used = [], [], 0
     seen_bytes: dict[str, str] = {}
     seen_ids: dict[tuple, str] = {}
     for p in entries:
         why = file_problem(p)
-        if why is None and p.suffix.lower() not in MT940_SUFFIXES + (".csv",):
+        if why is None and p.suffix.lower() not in MT940_SUFFIXES + CAMT_SUFFIXES + (".csv",):
             why = text("problems", "statement_unknown_type", suffix=p.suffix or p.name)
         if why:
             found.append(_bad(p.name, period, why))
@@ -267,7 +330,8 @@ def read_statements(folder: Path, period: str, accounts: set[str] | None = None,
         if p.suffix.lower() == ".csv":
             got, problems = read_bank_csv(raw, p.name, period)
         else:
-            got, problems, identity = read_mt940(raw, p.name, period)
+            reader = read_camt053 if p.suffix.lower() in CAMT_SUFFIXES else read_mt940
+            got, problems, identity = reader(raw, p.name, period)
             if identity and all(identity) and identity in seen_ids:
                 found.append(issue("duplicate_statement", source=p.name, command="reconcile", period=period,
                                    other=seen_ids[identity], why="ten sam rachunek, numer i saldo otwarcia"))
@@ -276,10 +340,12 @@ def read_statements(folder: Path, period: str, accounts: set[str] | None = None,
                 seen_ids[identity] = p.name
         found += problems
         foreign = sorted({e["own_account"] for e in got if e.get("own_account")} - (accounts or set()))
-        if accounts and foreign:
+        if accounts and foreign:         # each statement of the file on its own: another account's is refused
             found.append(issue("statement_wrong_account", source=p.name, command="reconcile", period=period,
                                account=", ".join(foreign), expected=", ".join(sorted(accounts)), scope=scope))
-            continue
+            got = [e for e in got if e.get("own_account") not in foreign]
+            if not got:
+                continue
         if got or not any(i.source == p.name and i.reason_code == "bad_statement" for i in problems):
             used += 1
             files.append((p.name, got))

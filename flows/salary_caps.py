@@ -10,6 +10,7 @@ import polars as pl
 
 from flows import settings, store
 from flows.command import Command, Run, Step
+from flows.files import check_input
 from flows.close import rules_for
 from flows.inbox import read_table
 from reports import salary_caps as caps_reports
@@ -25,7 +26,7 @@ REFERENCE_QUARTERLY = settings.REFERENCE / "gus_enterprise_wage_quarterly_with_p
 def quarterly_wages(extra: Path | None) -> dict[str, tuple[int, str]]:
     """Shipped GUS quarters plus the user's file; a quarter given twice with two amounts is an error."""
     out: dict[str, tuple[int, str]] = {}
-    for path in [REFERENCE_QUARTERLY] + ([Path(extra)] if extra else []):
+    for path in [REFERENCE_QUARTERLY] + ([check_input(extra)] if extra else []):
         try:
             with path.open(encoding="utf-8-sig", newline="") as f:
                 for i, r in enumerate(csv.DictReader(f), start=1):

@@ -20,24 +20,56 @@ from schemas.tables import SQL_TYPES, TABLES
 from transforms.errors import UserError
 
 
-def begin(db: Path, wait_seconds: float | None = None) -> duckdb.DuckDBPyConnection:
-    """Open ``db`` (created if absent) and begin the run's one transaction. Another run holding
-    the file is waited for, a bounded time (SKLADKI_DB_WAIT seconds, default 30), then the run
-    stops with a Polish message — the second close is never lost in a traceback."""
+WAITING = {"say": None}     # where a wait for the database is announced (the running command's progress)
+
+
+def _connect(db: Path, wait_seconds: float | None, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """A connection to ``db``; another process holding the file is waited for, a bounded time
+    (SKLADKI_DB_WAIT seconds, default 30) with one Polish progress line, then a Polish message.
+    Writers (a close) and readers (explain, documents, ...) wait the same way. Only a regular
+    file is ever opened (a pipe would hang the open)."""
+    from flows.files import input_problem
+    if (read_only or Path(db).exists()) and (why := input_problem(db, sized=False)):
+        raise UserError("database_unavailable", db=db, detail=why)
     wait = float(os.environ.get("SKLADKI_DB_WAIT", "30")) if wait_seconds is None else wait_seconds  # ok-float: seconds
     deadline = time.monotonic() + wait
+    said = False
     while True:
         try:
-            con = duckdb.connect(str(db))
-            break
+            return duckdb.connect(str(db), read_only=read_only)
         except duckdb.IOException as e:
             if "lock" not in str(e).lower():
                 raise UserError("database_unavailable", db=db, detail=str(e).splitlines()[0]) from None
             if time.monotonic() >= deadline:
                 raise UserError("database_locked", db=db, seconds=int(wait)) from None
+            if not said:
+                said = True
+                (WAITING["say"] or _stderr)(f"{db}: bazę danych używa teraz inny przebieg; czekam, aż się "
+                                            f"skończy (najwyżej {int(wait)} s)…")
             time.sleep(0.5)
         except duckdb.Error as e:
             raise UserError("database_unavailable", db=db, detail=str(e).splitlines()[0]) from None
+
+
+def _stderr(msg: str) -> None:
+    import sys
+    print(msg, file=sys.stderr, flush=True)
+
+
+@contextmanager
+def announcing(say) -> Iterator[None]:
+    """Waits for the database during a command are announced on its progress lines."""
+    before, WAITING["say"] = WAITING["say"], say
+    try:
+        yield
+    finally:
+        WAITING["say"] = before
+
+
+def begin(db: Path, wait_seconds: float | None = None) -> duckdb.DuckDBPyConnection:
+    """Open ``db`` (created if absent) and begin the run's one transaction; another run holding
+    the file is waited for (``_connect``) — the second close is never lost in a traceback."""
+    con = _connect(db, wait_seconds)
     con.begin()
     return con
 
@@ -135,8 +167,9 @@ def _insert(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> 
 
 
 @contextmanager
-def read_only(db: Path) -> Iterator[duckdb.DuckDBPyConnection]:
-    con = duckdb.connect(str(db), read_only=True)
+def read_only(db: Path, wait_seconds: float | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+    """``db`` for reading; a close holding it is waited for as a second close waits (``_connect``)."""
+    con = _connect(db, wait_seconds, read_only=True)
     try:
         yield con
     finally:

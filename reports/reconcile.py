@@ -25,7 +25,7 @@ def workbook_name(period: str, scope: str, level_label: str | None = None) -> st
         return f"uzgodnienie_{re.sub(r'[^0-9A-Za-z-]', '_', level_label)}_{period}.xlsx"   # poziom_krajowy
     if scope == "regiony":
         return f"uzgodnienie_{period}.xlsx"
-    return f"uzgodnienie_{period}_{re.sub(r'[^0-9A-Za-z-]', '_', scope)}.xlsx"     # 'region SL' -> region_SL
+    return f"uzgodnienie_{period}_region_{safe_name(scope.removeprefix('region '))}.xlsx"     # 'region SL' -> region_SL
 
 
 def write_reconcile_workbooks(con: duckdb.DuckDBPyConnection, res, output: Callable[[str], Path],

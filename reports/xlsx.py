@@ -291,12 +291,24 @@ def new_workbook() -> Book:
     return Book()
 
 
+WINDOWS_DEVICES = {"CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$",
+                   *{f"{d}{n}" for d in ("COM", "LPT") for n in "0123456789¹²³"}}
+
+
 def safe_name(name: str) -> str:
-    """A unit id as a file-name part (ids come from input data). Two ids never share a name:
-    where characters had to be replaced ('A/1' and 'A_1') or the id is too long for a file
-    name, a short hash of the exact id is added."""
+    """An id from input data (a unit, a region, a body) as a file name, or a part of one, that
+    every disk holds and no other id shares — also on disks that ignore case (Windows, macOS) or
+    normalise Unicode (macOS). An id of ASCII capitals, digits, '-' and '_' (SL-0001, U1) is used
+    as it is, unless it is a Windows device name (CON, NUL, COM1, ...); any other id keeps its
+    letters and digits (other characters become '_', at most 60 bytes) and gets a short hash of the
+    exact id: 'sl-0001' -> 'sl-0001~5b0c…', 'A/1' -> 'A_1~…', 'CON' -> 'CON~…'. The one function
+    every writer names files from ids with (issue 27)."""
     import hashlib
-    safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in name)[:60]
-    if safe == name:
-        return safe
-    return f"{safe}~{hashlib.sha256(name.encode('utf-8')).hexdigest()[:8]}"
+    import re
+    import unicodedata
+    if re.fullmatch(r"[A-Z0-9_-]{1,60}", name) and name not in WINDOWS_DEVICES:
+        return name
+    safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in unicodedata.normalize("NFC", name))
+    while len(safe.encode("utf-8")) > 60:
+        safe = safe[:-1]
+    return f"{safe}~{hashlib.sha256(name.encode('utf-8', 'surrogatepass')).hexdigest()[:8]}"

@@ -99,8 +99,120 @@ def test_issue_26_the_server_is_detached_the_windows_way_on_windows(tmp_path, mo
     assert server.start().startswith("serwer Prefect działa")
     assert seen["creationflags"] == 0x208 and "start_new_session" not in seen
     assert seen["args"][1:4] == ["-m", "prefect", "server"]
-    assert (tmp_path / "a" / "b" / "prefect" / "server.pid").read_text() == "4242"
+    assert (tmp_path / "a" / "b" / "prefect" / "server.pid").read_text().splitlines()[0] == "4242"
     ran = []
     monkeypatch.setattr(subprocess, "run", lambda args, **kw: ran.append(args))
     server._terminate(4242, "nt")
     assert ran == [["taskkill", "/PID", "4242", "/T", "/F"]]
+
+
+# ---------------------------------------------------------------- issue 27: stop kills only the server it started
+
+def _home_with_pid(tmp_path, monkeypatch, content: str):
+    home = tmp_path / "prefect"
+    home.mkdir(parents=True)
+    monkeypatch.setenv("PREFECT_HOME", str(home))
+    monkeypatch.setattr(server, "healthy", lambda api, timeout=0.5: False)
+    (home / "server.pid").write_text(content, encoding="utf-8")
+    (home / "server.url").write_text("http://127.0.0.1:4555/api", encoding="utf-8")
+    return home / "server.pid"
+
+
+def _sleeper(*argv: str):
+    """A live process in its own session, its command line saying ``argv``."""
+    import subprocess
+    import sys
+    return subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", *argv], start_new_session=True)
+
+
+def test_issue_27_server_stop_leaves_an_unrelated_process_alone_and_removes_the_stale_file(tmp_path, monkeypatch):
+    other = _sleeper()                 # what the recorded number belongs to now (PID reuse)
+    try:
+        pid_file = _home_with_pid(tmp_path, monkeypatch, f"{other.pid}\n")
+        out = server.stop()
+        assert "serwer Prefect nie działa" in out and "nieaktualny plik usunięty" in out
+        assert other.poll() is None and not pid_file.exists()
+    finally:
+        other.kill()
+        other.wait()
+
+
+def test_issue_27_server_stop_checks_the_start_time_recorded_with_the_pid(tmp_path, monkeypatch):
+    server_like = _sleeper("prefect", "server", "start")
+    try:
+        started, command = server.identity(server_like.pid).split(" ", 1)
+        assert "prefect server start" in command
+        pid_file = _home_with_pid(tmp_path, monkeypatch, f"{server_like.pid}\n{int(started) + 1} {command}\n")
+        assert "nieaktualny plik usunięty" in server.stop()      # the same number, a later process
+        assert server_like.poll() is None and not pid_file.exists()
+        _home_with_pid(tmp_path / "again", monkeypatch, f"{server_like.pid}\n{server.identity(server_like.pid)}\n")
+        assert server.stop() == "serwer Prefect zatrzymany"      # the very process it started
+        assert server_like.wait(timeout=10) is not None
+    finally:
+        server_like.kill()
+        server_like.wait()
+
+
+@pytest.mark.parametrize("content", ["0\n", "-1\n", "abc\n", "", "12 34\n", "٣\n"])
+def test_issue_27_server_stop_refuses_a_pid_file_that_names_no_process(tmp_path, monkeypatch, content):
+    import os
+
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+    signalled = []
+    monkeypatch.setattr(os, "killpg", lambda pid, sig: signalled.append(pid))
+    monkeypatch.setattr(os, "kill", lambda pid, sig: signalled.append(pid))
+    pid_file = _home_with_pid(tmp_path, monkeypatch, content)
+    res = CliRunner().invoke(app, ["server", "stop"])
+    assert res.exit_code == 1 and res.exception is None or isinstance(res.exception, SystemExit), repr(res.exception)
+    assert "to nie numer procesu serwera; żaden proces nie został zatrzymany, plik usunięty" in res.output
+    assert signalled == [] and not pid_file.exists()
+
+
+def test_issue_27_server_stop_of_a_process_that_ended(tmp_path, monkeypatch):
+    gone = _sleeper()
+    gone.kill()
+    gone.wait()
+    pid_file = _home_with_pid(tmp_path, monkeypatch, f"{gone.pid}\n{'1 x'}\n")
+    assert "nieaktualny plik usunięty" in server.stop()
+    assert not pid_file.exists()
+
+
+@pytest.mark.parametrize("api", ["garbage", "http://[::1", "http://127.0.0.1:99999/api", "ftp://x/api"])
+def test_issue_27_a_bad_prefect_api_url_is_one_polish_message(tmp_path, monkeypatch, api):
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+    from tests.conftest import write_inbox
+    monkeypatch.setenv("PREFECT_API_URL", api)
+    res = CliRunner().invoke(app, ["close", "--period", "2026-10", "--inbox", str(write_inbox(tmp_path / "in")),
+                                   "--db", str(tmp_path / "x.duckdb")])
+    assert res.exit_code == 1 and "nieoczekiwany" not in res.output and "Traceback" not in res.output, res.output
+    assert f"błąd: PREFECT_API_URL '{api}' to nie adres serwera Prefect" in res.output
+    assert not (tmp_path / "x.duckdb").exists()
+    res = CliRunner().invoke(app, ["server", "status"])
+    assert res.exit_code == 0 and f"PREFECT_API_URL '{api}' to nie adres serwera" in res.output
+
+
+@pytest.mark.parametrize("option", ["--inbox", "--statements", "--delegates-inbox", "--officers", "--db", "--out"])
+def test_issue_27_serve_refuses_a_path_its_runs_could_not_use(tmp_path, monkeypatch, option):
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+    monkeypatch.setattr(server, "auto_engine", lambda: pytest.fail("started serving"))
+    (tmp_path / "plik").write_text("x", encoding="utf-8")
+    args = {"--inbox": str(tmp_path), "--db": str(tmp_path / "x.duckdb")}
+    args[option] = {"--db": str(tmp_path / "brak" / "x.duckdb"), "--out": str(tmp_path / "plik"),
+                    "--officers": str(tmp_path / "brak.csv")}.get(option, "/nonexistent")
+    res = CliRunner().invoke(app, ["serve", *[x for kv in args.items() for x in kv]])
+    assert res.exit_code == 2, res.output
+    assert option in res.output
+
+
+def test_issue_27_the_identity_recorded_at_start_waits_for_the_new_command_line(monkeypatch):
+    """Right after Popen returns, /proc may show the process with an empty command line (the exec
+    still finishing): what is recorded is the server's, or stop would not recognise it."""
+    seen = iter(["7 ", "7 ", "7 /usr/bin/python -m prefect server start --port 4200"])
+    monkeypatch.setattr(server, "identity", lambda pid: next(seen))
+    assert server._started(42) == "7 /usr/bin/python -m prefect server start --port 4200"

@@ -88,3 +88,47 @@ def test_issue_26_a_sheet_too_wide_for_one_legible_page_prints_two_pages_wide_wi
     headers = ["Jednostka"] + [f"Kolumna {i}" for i in range(30)]
     ws = _printed(tmp_path, headers, [("SL-0001", *range(30))], [12] + [14] * 30)
     assert ws.page_setup.fitToWidth >= 2 and ws.print_title_cols == "$A:$A"
+
+
+# ---------------------------------------------------------------- issue 27: names every disk can hold
+
+WINDOWS_DEVICES = ["CON", "PRN", "AUX", "NUL", "COM1", "COM9", "LPT1", "LPT9", "con", "Nul", "COM¹", "CONIN$"]
+HOSTILE_IDS = ["SL-0001", "sl-0001", "Sl-0001", "A/1", "A_1", "A:1", "A.", "A ", "A.1", "A 1", "..", ".", "",
+               "ŁÓDŹ-1", "ŁÓDŹ-1".lower(), "K", "\u212a", "O\u0301", "\u00d3", "x" * 300, "ą" * 200,
+               "a\\b", "a*b", "a?b", 'a"b', "a<b>", "a|b", "a\x00b", "\x1f"] + WINDOWS_DEVICES
+
+
+def windows_valid(name: str) -> bool:
+    import re
+    stem = name.split(".")[0].upper()
+    return (bool(name) and not re.search(r'[<>:"/\\|?*\x00-\x1f]', name) and not name.endswith((".", " "))
+            and stem not in {"CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$",
+                             *{f"{d}{n}" for d in ("COM", "LPT") for n in "0123456789¹²³"}}
+            and len(name.encode("utf-8")) <= 255)
+
+
+def test_issue_27_names_from_ids_are_unique_on_a_case_insensitive_disk_and_valid_on_windows():
+    import unicodedata
+    for suffix in ("", ".xlsx"):           # as a whole file name (statements: <unit>.xlsx) and as a part
+        names = [safe_name(i) + suffix for i in HOSTILE_IDS]
+        for name in names:
+            assert windows_valid(name), name
+        # a disk that ignores case (Windows, macOS) and one that normalises Unicode (macOS)
+        on_disk = {unicodedata.normalize("NFD", n).casefold() for n in names}
+        assert len(on_disk) == len(set(HOSTILE_IDS)), sorted(names)
+    assert safe_name("SL-0001") == "SL-0001" and safe_name("U1") == "U1"     # ordinary ids read as they are
+    assert safe_name("sl-0001").startswith("sl-0001~") and safe_name("CON").startswith("CON~")
+
+
+def test_issue_27_every_writer_names_its_files_through_safe_name():
+    """No file name is built from an id any other way (grep of the writers; a delegate key and a
+    level's label are the program's own words, not ids from input)."""
+    import re
+    from pathlib import Path
+    root = Path(__file__).resolve().parents[1]
+    offenders = []
+    for path in [*root.glob("flows/*.py"), *root.glob("reports/*.py")]:
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            if re.search(r"re\.sub\(r'\[\^0-9A-Za-z", line) and not re.search(r"'_', (run\.key|level_label)\)", line):
+                offenders.append(f"{path.name}:{number}: {line.strip()}")
+    assert offenders == []

@@ -52,27 +52,59 @@ def decode_statement(raw: bytes) -> tuple[str, str]:
     return decoded[best]
 
 
-def separator_86(details: str) -> str:
-    """The :86: subfield separator: the character after the three-digit transaction code
-    ('020~00…', '020^00…', '020<00…'), else the non-alphanumeric character most often followed
-    by two digits; '~' when there is none."""
-    found = re.match(r"\s*\d{3}([^\w\s])\d\d", details or "")
-    if found:
-        return found.group(1)
-    counts: dict[str, int] = {}
-    for ch in re.findall(r"([~^<+?|/])\d\d", details or ""):
-        counts[ch] = counts.get(ch, 0) + 1
-    return max(counts, key=counts.get) if counts else "~"
+# the :86: subfield separators of the Polish banks' dialects (PKO BP, ING, Pekao, BNP: '^' or '~';
+# mBank/Millennium and CP852 exports: '<'; others '+', '?', '|') — never '/', '.' or '-', which
+# titles use in dates ('10/2026', '10.2026', '10-2026')
+SEPARATORS = "~^<?+|"
+_STRUCTURE = re.compile(rf"\s*(?:\d{{3}} ?)?([{re.escape(SEPARATORS)}])\d\d")
+
+
+def separator_86(details: str) -> str | None:
+    """The :86: subfield separator, decided by the field's structure, never by its text: the
+    known separator that opens the field, after the three-digit transaction code or without it
+    ('020~00…', '020^00…', '020<00…', '~20…'). None when the field has no subfields (mBank's
+    'IPH' style: '911 TRANSAKCJA IPH; Z RACH.: …; TYT.: …; TNR: …')."""
+    found = _STRUCTURE.match(details or "")
+    return found.group(1) if found else None
+
+
+def _flat(details: str | None) -> str:
+    """The :86: lines joined exactly: a line break is not text, a space before it is (mBank
+    writes 'NR \r\n110F…' for 'NR 110F…'; PKO BP cuts 'KATO\r\nWICE' inside a word)."""
+    return re.sub(r"\r?\n|\r", "", details or "")
 
 
 def subfields_86(details: str, sep: str | None = None) -> dict[str, str]:
-    """Polish :86: subfields ('020~20Składki~3010901014' -> {'20': 'Składki', '30': '10901014'}).
-    The bank's line breaks inside :86: are not text: lines are joined exactly."""
-    flat = re.sub(r"[\r\n]", "", details or "")
+    """Polish :86: subfields ('020~20Składki~3010901014' -> {'20': 'Składki', '30': '10901014'});
+    {} when the field has none. Lines are joined exactly (``_flat``)."""
+    flat = _flat(details)
     sep = sep or separator_86(flat)
     out: dict[str, str] = {}
+    if sep is None:
+        return out
     for code, value in re.findall(rf"{re.escape(sep)}(\d\d)([^{re.escape(sep)}]*)", flat):
         out[code] = out.get(code, "") + value
+    return out
+
+
+# mBank's 'IPH' layout (CompanyNet/BRESOK MT940): '911 TRANSAKCJA IPH; ID IPH: …; Z RACH.: <NRB>;
+# OD: <payer>; TYT.: <title>; DATA STEMPLA: dd.mm.rrrr; TNR: <number>' — parts separated by '; '
+# and named by an upper-case label and a colon
+_IPH_PART = re.compile(r";\s*(?=(?:[A-ZĄĆĘŁŃÓŚŹŻ][A-ZĄĆĘŁŃÓŚŹŻ]*\.? ?){1,3}:)")
+
+
+def mbank_parts(details: str) -> dict[str, str]:
+    """The labelled parts of an mBank-style :86: without subfields ({'Z RACH.': '0710…',
+    'OD': '…', 'TYT.': 'SKLADKI 10/2026', …}); the first part is under ''. A ';' inside a title
+    that is not followed by a label stays in the title."""
+    flat = _flat(details)
+    out: dict[str, str] = {}
+    for i, part in enumerate(_IPH_PART.split(flat)):
+        label, colon, value = part.partition(":")
+        if i == 0 or not colon:
+            out[""] = part.strip()
+        else:
+            out.setdefault(label.strip(), value.strip())
     return out
 
 
@@ -91,8 +123,8 @@ def accounts_in_text(text: str) -> list[str]:
 
 def account_from_86(details: str, own: str | None = None) -> str | None:
     """The counterparty account: ~38 (IBAN), else bank ~30 + account ~31 with check digits,
-    else the first checksum-valid NRB/IBAN anywhere in the details that is not the statement's
-    own account ``own``."""
+    else (mBank without subfields) the account after 'Z RACH.:' or 'NA RACH.:', else the first
+    checksum-valid NRB/IBAN anywhere in the details that is not the statement's own ``own``."""
     fields = subfields_86(details)
     if fields.get("38") and bank_account_iban(fields["38"]):
         return bank_account_iban(fields["38"])
@@ -101,10 +133,29 @@ def account_from_86(details: str, own: str | None = None) -> str | None:
         from stdnum import iban
         bban = bank + account
         return "PL" + iban.calc_check_digits("PL00" + bban) + bban
+    if not fields:
+        parts = mbank_parts(details)
+        for label in ("Z RACH.", "NA RACH."):
+            found = [a for a in accounts_in_text(parts.get(label, "")) if a != own]
+            if found:
+                return found[0]
     # the text as the bank cut it into subfields, joined exactly (an account may span two pieces)
-    joined = "".join(fields.values()) or re.sub(r"[\r\n]", "", details or "")
+    joined = "".join(fields.values()) or _flat(details)
     found = [a for a in accounts_in_text(joined) if a != own]
     return found[0] if found else None
+
+
+def title_and_payer(details: str) -> tuple[str, str]:
+    """The title and the payer of a :86: field: subfields ~20–~26 and ~27–~33, or mBank's
+    'TYT.:' and 'OD:' parts; the whole text when the field says neither."""
+    fields = subfields_86(details)
+    if fields:
+        title = _clean("".join(fields.get(k, "") for k in TITLE_FIELDS))
+        payer = _clean("".join(fields.get(k, "") for k in PAYER_FIELDS))
+    else:
+        parts = mbank_parts(details)
+        title, payer = _clean(parts.get("TYT.", "")), _clean(parts.get("OD", ""))
+    return title or _clean(_flat(details)), payer
 
 
 TITLE_FIELDS = ("20", "21", "22", "23", "24", "25", "26")
@@ -139,9 +190,9 @@ def normalise_mt940(content: str) -> str:
     return re.sub(r"^(:28C?:)(.*)$", number, content, flags=re.MULTILINE)
 
 
-def parse_mt940(content: str, name: str) -> list[dict]:
-    """Entries of an MT940 statement (the `mt-940` package parses the blocks; titles and payers
-    are read from the :86: subfields with the statement's own separator, pieces joined exactly)."""
+def parse_mt940(content: str, name: str, first: int = 1) -> list[dict]:
+    """Entries of one MT940 statement, numbered from ``first`` (the `mt-940` package parses the
+    blocks; titles and payers are read from the :86: field as its dialect writes them)."""
     import logging
 
     import mt940
@@ -149,13 +200,14 @@ def parse_mt940(content: str, name: str) -> list[dict]:
     own = statement_header(content)["own"]
     transactions = mt940.models.Transactions()
     transactions.parse(normalise_mt940(content))
+    written = details_86(content)
     out = []
-    for i, t in enumerate(transactions, start=1):
+    for i, t in enumerate(transactions, start=first):
         d = t.data
-        details = d.get("transaction_details") or ""
-        fields = subfields_86(details)
-        title = _clean("".join(fields.get(k, "") for k in TITLE_FIELDS)) or _clean(re.sub(r"[\r\n]", "", details))
-        payer = _clean("".join(fields.get(k, "") for k in PAYER_FIELDS))
+        # the :86: as the bank wrote it: the library strips each line's trailing space (content
+        # for mBank) and caps the field at nine 65-character lines
+        details = written[i - first] if len(written) == len(transactions) else d.get("transaction_details") or ""
+        title, payer = title_and_payer(details)
         amount = from_decimal(d["amount"].amount)
         booked = d.get("entry_date") or d["date"]
         out.append({"statement": name, "entry": i, "key": f"{name}#{i}",
@@ -164,6 +216,59 @@ def parse_mt940(content: str, name: str) -> list[dict]:
                     "own_account": own,
                     "counterparty": payer, "title": title})
     return out
+
+
+def details_86(content: str) -> list[str]:
+    """The :86: field of each :61: entry, its lines as written (line breaks kept, trailing spaces
+    kept); '' for an entry without :86:."""
+    out: list[str] = []
+    current: list[str] | None = None
+    for ln in content.splitlines(keepends=True):
+        if _TAG.match(ln) or ln.strip() == "-":
+            if current is not None:
+                out[-1] = "".join(current)
+            current = None
+            if ln.startswith(":61:"):
+                out.append("")
+            elif ln.startswith(":86:") and out:
+                current = [ln[4:]]
+        elif current is not None:
+            current.append(ln)
+    if current is not None:
+        out[-1] = "".join(current)
+    return out
+
+
+def split_statements(content: str) -> list[str]:
+    """The statements of one MT940 file (mBank CompanyNet writes one per account, each opened by
+    ':20:' and closed by '-'); a file without ':20:' is one statement. The SWIFT block characters
+    ASCII 1 and 3 some banks put around a statement are dropped."""
+    lines = [ln.strip("\x01\x03") for ln in content.splitlines()]
+    starts = [i for i, ln in enumerate(lines) if ln.startswith(":20:")]
+    if len(starts) < 2:
+        return [content]
+    return ["\n".join(lines[a:b]) + "\n" for a, b in zip(starts, starts[1:] + [len(lines)])]
+
+
+_BALANCE = re.compile(r"^:6[02][FM]:([CD])\d{6}[A-Z]{3}(\d{1,15},\d{0,2})")
+_SIGNED_61 = re.compile(r"^:61:\d{6}(?:\d{4})?(R?[CD])[A-Z]?(\d{1,12},\d{0,2})")
+
+
+def balance_gap(content: str) -> tuple[int, int] | None:
+    """(opening + the entries, closing) in grosze when they differ, else None: a statement whose
+    entries do not add up to its closing balance lacks an entry or lists one too many. 'RC' (a
+    reversed credit) is a debit, 'RD' a credit."""
+    def grosze(value: str) -> int:
+        return from_decimal(Decimal(value.replace(",", ".")))
+    balances = [m for m in map(_BALANCE.match, content.splitlines()) if m]
+    if len(balances) < 2:
+        return None
+    total = grosze(balances[0].group(2)) * (1 if balances[0].group(1) == "C" else -1)
+    for m in map(_SIGNED_61.match, content.splitlines()):
+        if m:
+            total += grosze(m.group(2)) * (1 if m.group(1) in ("C", "RD") else -1)
+    closing = grosze(balances[-1].group(2)) * (1 if balances[-1].group(1) == "C" else -1)
+    return None if total == closing else (total, closing)
 
 
 def failing_line(content: str, error: Exception) -> tuple[int | None, str]:
@@ -199,6 +304,9 @@ def check_mt940(content: str, name: str, period: str | None = None,
     tags = [ln[:5] for ln in lines if _TAG.match(ln)]
     if not any(t.startswith(":61:") for t in tags) and not any(t.startswith(":20:") for t in tags):
         record("empty_statement")
+        return None, found, ()
+    if any(ln.startswith((":34F:", ":13D:", ":13:")) for ln in lines):
+        record("interim_report")          # MT942: interim by design, superseded by the day's MT940
         return None, found, ()
     if not any(ln.startswith((":62F:", ":62M:")) for ln in lines):
         record("statement_truncated")
