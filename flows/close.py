@@ -14,6 +14,7 @@ import polars as pl
 
 from flows import months, settings, store
 from flows.command import Command, Run, Step
+from flows.files import check_input
 from flows.inbox import read_inbox
 from reports import close as close_reports
 from reports.settlement import correction_note
@@ -40,7 +41,7 @@ KEPT_IN_HISTORY = ("dues", "allocations", "transfers", "receipts", "member_ledge
 
 def rules_for(period: str) -> Rules:
     """The rulebooks in force on the first day of ``period``, resolved once for the whole run."""
-    return resolve(load_rulebooks(settings.rulebook_folders()), period)
+    return resolve(load_rulebooks(settings.rulebook_folders(), check=check_input), period)
 
 
 def check(params: dict) -> None:

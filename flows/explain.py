@@ -81,7 +81,7 @@ def read(run: Run) -> None:
             rows = store.dicts(con, "SELECT * FROM delegate_verification WHERE region_id = ? ORDER BY paid_in, voivodeship",
                          [p["region_id"]]) if "delegate_verification" in tables else []
             if not rows:
-                raise UserError("nothing_to_explain", what=f"region {p['region_id']}", period="weryfikacji delegatów")
+                raise UserError("nothing_to_explain_region", region=p["region_id"])
             run.state["args"] = (p["region_id"], rows)
 
 

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
 from flows import settings
-from flows.files import cell_text, decode_text, file_problem, sniff_separator, xlsx_rows, xlsx_values
+from flows.files import cell_text, check_input, decode_text, file_problem, sniff_separator, xlsx_rows, xlsx_values
 from transforms.errors import Issue, issue, text
 from transforms.folders import files_by_name, replaced_files
 from transforms.polish import count
@@ -34,7 +35,7 @@ def load_profiles() -> dict[str, Profile]:
     """Every profile of the shipped folder and the user's (configuration folder, SKLADKI_PROFILES),
     by name; a user's file of the same file name as a shipped one replaces it (issue 31)."""
     out = {}
-    for path in files_by_name(settings.profile_folders()).values():
+    for path in files_by_name(settings.profile_folders(), check=check_input).values():
         if path.name == DICTIONARY:
             continue
         p = parse_profile(path.read_text(encoding="utf-8"), str(path))
@@ -44,7 +45,8 @@ def load_profiles() -> dict[str, Profile]:
 
 def dictionary_files() -> list[Path]:
     """components.toml of every profile folder, the shipped one first (issue 31: the user's own is read too)."""
-    return [Path(f) / DICTIONARY for f in settings.profile_folders() if (Path(f) / DICTIONARY).is_file()]
+    found = [Path(f) / DICTIONARY for f in settings.profile_folders() if os.path.lexists(Path(f) / DICTIONARY)]
+    return [check_input(p) for p in found]
 
 
 def component_labels() -> dict[str, str]:

@@ -16,7 +16,7 @@ import polars as pl
 from flows import months, settings, store
 from flows.close import rules_for
 from flows.command import Command, Run, Step
-from flows.files import file_problem
+from flows.files import check_input, file_problem
 from reports import reconcile as reconcile_reports
 from schemas.tables import TABLES
 from transforms import bank_csv
@@ -49,7 +49,7 @@ def bank_profiles() -> list[dict]:
     folder, SKLADKI_BANK_PROFILES); a user's file of a shipped file's name replaces it, and the
     user's own layouts are tried first."""
     folders = settings.search_folders("bank_profiles")
-    chosen = files_by_name(folders)
+    chosen = files_by_name(folders, check=check_input)
     rank = {Path(f): i for i, f in enumerate(folders)}
     paths = sorted(chosen.values(), key=lambda p: -rank.get(p.parent, 0))     # stable: by name within a folder
     return [bank_csv.load_profile(p.read_text(encoding="utf-8"), str(p)) for p in paths]

@@ -13,6 +13,7 @@ from pathlib import Path
 import polars as pl
 
 from flows import settings
+from flows.files import check_input
 from transforms.money import grosze, pln, zloty
 from transforms.rulebook import load_rulebooks
 from transforms.staging import VOIVODESHIPS
@@ -98,7 +99,7 @@ def member_lines(rng: random.Random, category: dict, rulebook: str) -> list[tupl
 
 @lru_cache(maxsize=None)
 def unit_categories(rulebook: str) -> frozenset[str]:
-    book = load_rulebooks(settings.rulebook_folders())[rulebook]
+    book = load_rulebooks(settings.rulebook_folders(), check=check_input)[rulebook]
     return frozenset(book.versions[-1].categories)
 
 

@@ -131,3 +131,26 @@ def test_a_close_with_the_users_dictionary_replays_identically_after_the_folder_
     res = CliRunner().invoke(app, ["replay", "--run", outcome.run.state["run_id"], "--db", str(tmp_path / "x.duckdb")])
     assert res.exit_code == 0, res.output
     assert "identyczne" in res.output
+
+
+@pytest.mark.parametrize("kind,name", [("rulebooks", "moj.toml"), ("profiles", "moj.toml"),
+                                       ("profiles", "components.toml"), ("bank_profiles", "moj.toml")])
+def test_a_pipe_or_a_folder_in_the_users_configuration_folder_is_one_message_not_a_hang(config, kind, name):
+    """Issue 27 point 1 for the folders of issue 31: a user's file goes through the one input check
+    (a pipe would hang every close, a folder named *.toml gave a wrong 'cannot write')."""
+    import os
+    import signal
+    from flows import reconcile
+    from flows.close import rules_for
+    (config / kind).mkdir(parents=True)
+    os.mkfifo(config / kind / name)
+    load = {"rulebooks": lambda: rules_for("2026-10"), "profiles": lambda: (payroll_inbox.load_profiles(),
+            payroll_inbox.dictionary()), "bank_profiles": reconcile.bank_profiles}[kind]
+    signal.signal(signal.SIGALRM, lambda *_: pytest.fail("hangs on a pipe"))
+    signal.alarm(10)
+    try:
+        with pytest.raises(UserError) as e:
+            load()
+    finally:
+        signal.alarm(0)
+    assert str(e.value) == f"{config / kind / name}: to nie jest zwykły plik (potok, urządzenie); nie został otwarty."

@@ -19,9 +19,13 @@ from openpyxl import load_workbook
 from stdnum.pl import pesel as stdnum_pesel
 
 from flows import settings
+from flows.benefits import BENEFITS
+from flows.calendar import CALENDAR
 from flows.archive import EXPORT, PROGRAM_ROLES
 from flows.command import run_plain
 from flows.delegates import VERIFY_DELEGATES
+from flows.elections import ELIGIBILITY
+from flows.explain import EXPLAIN
 from flows.reconcile import RECONCILE, reconcile_levels
 from flows.salary_caps import SALARY_CAPS
 from flows.statement import STATEMENT
@@ -171,6 +175,13 @@ def hostile_demo(tmp_path) -> tuple[Path, list[dict]]:
 UNIT_LEVEL = ("jednostki", "zaswiadczenia_2026")       # the unit treasurer's own documents: names allowed
 
 
+def unit_level(relative: Path) -> bool:
+    """A unit treasurer's own document (names allowed): its folders, or a unit's benefit claims
+    (zasilki/zasilki_<unit>.xlsx; the region's zasilki_region_<id>.xlsx names nobody)."""
+    return bool(set(UNIT_LEVEL) & set(relative.parts)) or (
+        relative.parts[0] == "zasilki" and not relative.name.startswith("zasilki_region_"))
+
+
 def output_texts(folder: Path) -> dict[Path, str]:
     """Every workbook, PDF, CSV, TOML and text file under ``folder``, as text."""
     out = {}
@@ -214,6 +225,11 @@ def test_issues_10_27_no_pesel_in_any_spelling_nor_name_beyond_the_unit_inside_o
     assert run_plain(VERIFY_DELEGATES, inbox=dl, db=db, out=out, seats=5).ok
     assert run_plain(SALARY_CAPS, period="2026-02", officers=settings.DEMO_INBOX / "officers" / "officers.csv",
                      db=db, out=out).ok
+    # the lookups a region runs, with their workbooks: benefits, the calendar, explain, eligibility
+    assert run_plain(BENEFITS, inbox=inbox, db=db, out=out, date="2026-11-15").ok
+    assert run_plain(CALENDAR, date="2026-11-15", db=db, statements=inbox / "statements.csv", out=out).ok
+    assert run_plain(EXPLAIN, period="2026-10", db=db, member_id=None, unit_id="SL-0001", region_id=None, out=out).ok
+    assert run_plain(ELIGIBILITY, date="2026-11-15", body="SL", db=db, members=None, assembly=None, out=out).ok
     # the auditor's exports of both closes, as given by default and on explicit request
     exports = tmp_path / "eksport"
     for run in runs:
@@ -231,7 +247,7 @@ def test_issues_10_27_no_pesel_in_any_spelling_nor_name_beyond_the_unit_inside_o
     assert sum(p.suffix == ".xlsx" for p in texts) >= 15 and sum(p.suffix == ".pdf" for p in texts) >= 10
     for path, text in texts.items():
         assert not found(text), path
-        if not set(UNIT_LEVEL) & set(path.relative_to(out).parts):
+        if not unit_level(path.relative_to(out)):
             assert not [n for n in names if n in text], path
     salaries = {r.split(",")[-1] for r in (settings.DEMO_INBOX / "income" / "inne_dochody_i_korekty_2026-10.csv")
                 .read_text(encoding="utf-8").splitlines()[1:] if len(r.split(",")[-1]) >= 7}

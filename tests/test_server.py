@@ -165,7 +165,8 @@ def test_issue_27_server_stop_refuses_a_pid_file_that_names_no_process(tmp_path,
     monkeypatch.setattr(os, "kill", lambda pid, sig: signalled.append(pid))
     pid_file = _home_with_pid(tmp_path, monkeypatch, content)
     res = CliRunner().invoke(app, ["server", "stop"])
-    assert res.exit_code == 1 and res.exception is None or isinstance(res.exception, SystemExit), repr(res.exception)
+    assert res.exit_code == 1, res.output
+    assert res.exception is None or isinstance(res.exception, SystemExit), repr(res.exception)
     assert "to nie numer procesu serwera; żaden proces nie został zatrzymany, plik usunięty" in res.output
     assert signalled == [] and not pid_file.exists()
 

@@ -4,14 +4,19 @@ can use it before anything heavy is imported."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Callable
 
 
-def files_by_name(folders: list[Path], pattern: str = "*.toml") -> dict[str, Path]:
-    """File name -> the file read: the last folder that has a file of that name wins."""
+def files_by_name(folders: list[Path], pattern: str = "*.toml",
+                  check: Callable[[Path], object] | None = None) -> dict[str, Path]:
+    """File name -> the file read: the last folder that has a file of that name wins. ``check``:
+    the one input-file check (flows.files.check_input) of every file chosen, before it is read."""
     chosen: dict[str, Path] = {}
     for folder in folders:
         for path in sorted(Path(folder).glob(pattern)):
             chosen[path.name] = path
+    for path in chosen.values() if check else ():
+        check(path)
     return chosen
 
 

@@ -248,12 +248,12 @@ def parse_rulebook(text: str) -> Rulebook:
                     tuple(versions))
 
 
-def load_rulebooks(folders: Path | list[Path]) -> dict[str, Rulebook]:
+def load_rulebooks(folders: Path | list[Path], check=None) -> dict[str, Rulebook]:
     """Every ``*.toml`` in the folders (the project's data/rulebooks first, then the user's) by
     name; a later folder's file of the same file name (issue 31) or rulebook of the same name
-    replaces an earlier one."""
+    replaces an earlier one. ``check``: the one input-file check, before a file is read."""
     books = {}
-    for path in files_by_name([folders] if isinstance(folders, Path) else folders).values():
+    for path in files_by_name([folders] if isinstance(folders, Path) else folders, check=check).values():
         try:
             book = parse_rulebook(path.read_text(encoding="utf-8"))
         except (KeyError, ValueError, TypeError, tomllib.TOMLDecodeError) as e:
