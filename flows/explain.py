@@ -76,7 +76,7 @@ def read(run: Run) -> None:
                                    [p["unit_id"], p["period"], p["period"]])
             run.state["args"] = (p["unit_id"], p["period"], steps, levels, recorded(
                 "transfers", "SELECT * FROM transfers WHERE payer_id = ? AND period = ? ORDER BY payee", args),
-                settlement, month, corrections)
+                settlement, month, corrections, frozenset(v.root for v in rules.versions.values()))
         else:
             rows = store.dicts(con, "SELECT * FROM delegate_verification WHERE region_id = ? ORDER BY paid_in, voivodeship",
                          [p["region_id"]]) if "delegate_verification" in tables else []

@@ -143,14 +143,14 @@ def _received(e: Explanation, ledger: dict | None, receipts: list[dict]) -> None
 
 def unit(unit_id: str, period: str, steps: list[dict], levels: dict[str, str], transfers: list[dict],
          settlement: list[dict] | None = None, month: dict | None = None,
-         corrections: list[dict] | None = None) -> Explanation:
+         corrections: list[dict] | None = None, roots: frozenset[str] = frozenset()) -> Explanation:
     """A unit's D, every move of its cascade with its rounding, the transfers and their deadlines.
     What is passed up is what is stored (RULES.md §13): an approved month closed again keeps the
     approved settlement — the explanation says so, and where its difference went as a correction —
     and corrections put into this month are shown line by line. ``settlement``: the unit's stored
     rows of the month; ``month``: its row of unit_months; ``corrections``: the recorded ones out
-    of this month and into it. ``e.transfer`` is what the explanation passes up, to be checked
-    against the stored transfers."""
+    of this month and into it; ``roots``: the rulebooks' own level of a unit (what stays in it).
+    ``e.transfer`` is what the explanation passes up, to be checked against the stored transfers."""
     e = Explanation(f"Jednostka {unit_id}, {period}: podział i przelewy")
     for basis in ("owed", "received", "assumed"):
         rows = [s for s in steps if s["basis"] == basis]
@@ -165,7 +165,7 @@ def unit(unit_id: str, period: str, steps: list[dict], levels: dict[str, str], t
                            f"{levels.get(s['target_level'], s['target_level'])}: {format_pl(s['d'])} × {_pct(share)} = "
                            f"{_exact(s['d'] * share)} zł → {format_pl(s['amount'])} ({s['rule_source']})")
     if settlement is not None:
-        _passed_up(e, period, steps, levels, settlement, month or {}, corrections or [])
+        _passed_up(e, period, steps, levels, settlement, month or {}, corrections or [], roots)
     for t in transfers:
         e.lines.append(f"Przelew do: {levels.get(t['payee'], t['payee'])} {format_pl(t['amount'])} "
                        f"(od należnych {format_pl(t['owed_amount'])}), termin {t['due_on']} ({t['rule']})")
@@ -181,11 +181,11 @@ def _signed(amount: int) -> str:
 
 
 def _passed_up(e: Explanation, period: str, steps: list[dict], levels: dict[str, str], settlement: list[dict],
-               month: dict, corrections: list[dict]) -> None:
+               month: dict, corrections: list[dict], roots: frozenset[str]) -> None:
     """What the unit passes up as stored: the split of what it received (or, for an approved month
     closed again, the approved settlement) plus the corrections put into the month."""
-    split = sum(s["amount"] for s in steps if s["basis"] in ("received", "assumed") and s["source_level"] == "unit")
-    kept = sum(r["amount"] for r in settlement if r["basis"] != "correction" and r["level"] != "unit")
+    split = sum(s["amount"] for s in steps if s["basis"] in ("received", "assumed") and s["source_level"] in roots)
+    kept = sum(r["amount"] for r in settlement if r["basis"] != "correction" and r["level"] not in roots)
     e.transfer = kept
     if month.get("state") == "approved":
         e.lines.append(f"Miesiąc zatwierdzony ({month.get('approved_by') or '—'}, {month.get('approved_at') or '—'}): "
@@ -197,13 +197,13 @@ def _passed_up(e: Explanation, period: str, steps: list[dict], levels: dict[str,
                 for r in settlement if r["basis"] != "correction"))
         out: dict[str, list] = {}
         for c in corrections:
-            if c["corrected_period"] == period and c["level"] != "unit":
+            if c["corrected_period"] == period and c["level"] not in roots:
                 out.setdefault(c["applied_in"], [0, c["reason"]])[0] += c["amount"]
         e.lines += [f"  różnica {_signed(amount)} przeniesiona jako korekta do {into}: {reason}"
                     for into, (amount, reason) in sorted(out.items()) if amount]
     into: dict[str, int] = {}
     for r in settlement:
-        if r["basis"] == "correction" and r["level"] != "unit":
+        if r["basis"] == "correction" and r["level"] not in roots:
             into[r["corrects"]] = into.get(r["corrects"], 0) + r["amount"]
     reasons = {c["corrected_period"]: c["reason"] for c in corrections if c["applied_in"] == period}
     for corrects, amount in sorted(into.items()):
