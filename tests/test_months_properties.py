@@ -65,6 +65,9 @@ def moved(db: Path, unit: str) -> tuple[dict, float]:
 # an approved month closed again with a higher wage: the correction goes to the next open month
 @example(n_units=2, actions=[("close", 0, 0, "5000.00", "60.00"), ("approve", 0, 0), ("close", 0, 1, "4000.00", None),
                              ("approve", 0, 1), ("close", 0, 0, "6100.50", "20.00")])
+# a gap (September and November, not October) is refused and changes nothing; October then closes
+@example(n_units=2, actions=[("close", 0, 0, "5000.00", None), ("close", 0, 2, "4000.00", "20.00"),
+                             ("close", 0, 1, "4500.00", None), ("close", 0, 2, "4000.00", "20.00")])
 def test_issue_25_closes_reclose_and_approvals_in_any_order(tmp_path_factory, n_units, actions):
     root = tmp_path_factory.mktemp("seq")
     db = root / "s.duckdb"
@@ -77,7 +80,13 @@ def test_issue_25_closes_reclose_and_approvals_in_any_order(tmp_path_factory, n_
                 assert approve_plain(month, db, [unit]).ok
             continue
         others = {u: dump(db, [u]) for u in units if u != unit} if db.exists() else {}
+        before = dump(db, [unit]) if db.exists() else None
         outcome = close_plain(month, inbox(root, unit, month, act[3], act[4], str(step)), db, unit_workbooks=False)
+        closed = sorted(MONTHS.index(m) for m in {m for u, m in final if u == unit} | {month})
+        if closed[-1] - closed[0] + 1 != len(closed):    # a gap in the unit's months: refused (issue 27)
+            assert not outcome.ok and "konta członków przechodzą z miesiąca na miesiąc bez luk" in outcome.message
+            assert dump(db, [unit]) == before and all(dump(db, [o]) == b for o, b in others.items())
+            continue
         assert outcome.ok, outcome.message
         final[(unit, month)] = (act[3], act[4])
         for other, before in others.items():            # 1. no other unit's rows changed
