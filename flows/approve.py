@@ -9,19 +9,41 @@ read (the units' months) → store (approve, in one transaction) → report (doc
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Optional
 
 import polars as pl
 
 from flows import months, settings, store
 from flows.close import rules_for
-from flows.command import Command, Run, Step
+from flows.command import CLOSED_DB, Command, MEMBERS, OUT, Params, Run, legacy, legacy_view, option
 from flows.documents import NAMES
 from flows.files import require_database, require_file
 from flows.inbox import read_table
 from reports import close as close_reports
 from transforms.errors import UserError
 from transforms.staging import is_period
+
+@dataclass(frozen=True, kw_only=True)
+class ApproveParams(Params):
+    period: str = option("zatwierdzany miesiąc, RRRR-MM", title="Okres (RRRR-MM)", check="period",
+                         form="zatwierdzany miesiąc w postaci RRRR-MM, np. 2026-10")
+    db: Path = option("plik bazy DuckDB z zamkniętym miesiącem", **CLOSED_DB)
+    units: Optional[list[str]] = option("zatwierdzana jednostka (można podać kilka razy)", None, flag="--unit",
+                                        title="Jednostki",
+                                        form="zatwierdzane jednostki; puste: podaj „Wszystkie jednostki”")
+    all: bool = option("wszystkie jednostki zamknięte za ten miesiąc", False, title="Wszystkie jednostki")
+    by: str = option("kto zatwierdza (imię i nazwisko albo funkcja), zapisywane w bazie", "",
+                     title="Kto zatwierdza", form="imię i nazwisko albo funkcja; zapisywane przy zatwierdzeniu",
+                     form_required=True)
+    force: bool = option("zatwierdź mimo braków (wymaga --reason)", False, title="Mimo braków",
+                         form="zatwierdź niekompletny miesiąc (wymaga powodu)")
+    reason: Optional[str] = option("powód zatwierdzenia niekompletnego miesiąca", None, title="Powód",
+                                   form="dlaczego niekompletny miesiąc jest zatwierdzany")
+    out: Optional[Path] = option("folder na dokumenty zatwierdzonych jednostek", None, **OUT)
+    members: Optional[Path] = option("members.csv jednostki (imiona i nazwiska w dokumentach)", None, **MEMBERS)
+    via: Optional[str] = option("skąd zatwierdzono", None, cli=False, flow=False)
 
 
 def check(params: dict) -> None:
@@ -94,5 +116,8 @@ def summary_text(run) -> str:
     return "\n".join(lines)
 
 
-APPROVE = Command(name="approve", flow_name="approve-month", check=check, summary=summary_text,
-                  steps=(Step("approve", approve), Step("report", report, retries=2)))
+APPROVE = Command(
+    params=ApproveParams, help='Zatwierdzenie miesiąca jednostki: projekt staje się rozliczeniem; późniejsze zmiany idą jako korekta.',
+    run_name=lambda p: f"zatwierdzenie {p.get('period')}", flow_function="approve_month", engine="plain", flow_values={"via": "Prefect"},
+    name="approve", flow_name="approve-month", check=check, summary=legacy_view(summary_text),
+                  legacy_steps=(legacy("approve", approve), legacy("report", report, retries=2)))

@@ -14,12 +14,13 @@ import tempfile
 import zlib
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
 
 from flows import settings, store
-from flows.command import Command, Run, Step
+from flows.command import CLOSED_DB, Command, Params, Run, legacy, legacy_view, option
 from schemas.tables import TABLES
 from transforms import errors
 from transforms.errors import UserError
@@ -27,6 +28,18 @@ from transforms.polish import count
 from transforms.ledger import BOOKED_SCHEMA, ITEM_SCHEMA, SETTLEMENT_SCHEMA, Books
 
 BOOKS = "books.json"
+
+@dataclass(frozen=True, kw_only=True)
+class ExportParams(Params):
+    export: str = option("numer przebiegu do wydania", title="Numer przebiegu", form="run_id z tabeli runs")
+    folder: Path = option("nowy albo pusty folder, do którego zapisać pliki", argument=True,
+                          title="Folder wydania", form="nowy albo pusty folder na pliki archiwum")
+    db: Path = option("plik bazy DuckDB", **CLOSED_DB)
+    with_personal_data: bool = option(
+        "także dokładne wejścia jednostki (members.csv, listy płac: PESEL, imiona i nazwiska, wynagrodzenia); "
+        "bez tej opcji tylko ich sumy kontrolne", False, title="Z danymi osobowymi",
+        form="także dokładne wejścia jednostki (PESEL, imiona i nazwiska, wynagrodzenia)")
+
 
 
 def books_bytes(books: Books) -> bytes:
@@ -277,5 +290,8 @@ def export_summary(run: Run) -> str:
             f"{count(run.state['written'], 'plik')} w {run.folder} (sumy kontrolne: MANIFEST.txt)")
 
 
-EXPORT = Command(name="archive", flow_name="archive-export", check=check_export, summary=export_summary,
-                 steps=(Step("read", read_export, retries=1), Step("write", write_export)))
+EXPORT = Command(
+    params=ExportParams, help='Wydaje audytorowi archiwum zamknięcia: pliki programu, tabele miesiąca i sumy kontrolne wejść (MANIFEST.txt).',
+    engine=None,
+    name="archive", flow_name="archive-export", check=check_export, summary=legacy_view(export_summary),
+                 legacy_steps=(legacy("read", read_export, retries=1), legacy("write", write_export)))

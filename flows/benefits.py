@@ -6,13 +6,15 @@ already stored) → compute (transforms.benefits) → store (`benefit_decisions`
 per unit with names; one per region listing what it pays under §9, member numbers only).
 """
 from datetime import date, timedelta
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Optional
 
 import polars as pl
 
 from flows import store
 from flows.close import rules_for
-from flows.command import Command, Run, Step
+from flows.command import Command, DB, OUT, Params, Run, legacy, legacy_view, option, titled
 from flows.inbox import find_table, read_table
 from reports import benefits as benefit_reports
 from schemas.tables import TABLES
@@ -21,6 +23,16 @@ from transforms.deadlines import NO_SHIFT
 from transforms.errors import UserError, text
 from transforms.polish import and_list, identity
 from transforms.staging import month_of, stage_members, stage_units
+
+@dataclass(frozen=True, kw_only=True)
+class BenefitsParams(Params):
+    inbox: Path = option("folder z units.csv, members.csv i benefit_claims.csv", title="Skrzynka (folder)",
+                         form="pełna ścieżka folderu z units.csv, members.csv i benefit_claims.csv")
+    db: Path = option("plik bazy DuckDB", **DB)
+    out: Optional[Path] = option("folder na skoroszyty", None, **OUT)
+    date: Optional[str] = option("dzień decyzji RRRR-MM-DD (domyślnie dziś)", None, check="day",
+                                 title="Dzień decyzji (RRRR-MM-DD)", form="dzień w postaci RRRR-MM-DD; puste: dziś")
+
 
 
 def check(params: dict) -> None:
@@ -148,6 +160,9 @@ def report(run: Run) -> None:
                                                    run.state["regional_payer"], benefit_reports.labels(rules))
 
 
-BENEFITS = Command(name="benefits", flow_name="benefits", check=check, summary=benefit_reports.summary_text,
-                   steps=(Step("read", read, retries=2), Step("compute", compute), Step("store", save, retries=2),
-                          Step("report", report, retries=2)))
+BENEFITS = Command(
+    params=BenefitsParams, help='Zasiłki statutowe (004 §5, §9): decyzja dla każdego wniosku, z paragrafem.',
+    run_name=titled("zasiłki", "inbox"),
+    name="benefits", flow_name="benefits", check=check, summary=legacy_view(benefit_reports.summary_text),
+                   legacy_steps=(legacy("read", read, retries=2), legacy("compute", compute), legacy("store", save, retries=2),
+                          legacy("report", report, retries=2)))

@@ -5,12 +5,14 @@ overdue on that date (issue 16), from the stored closes, reconciliations and ben
 read (the stored tables) → compute (transforms.calendar) → report (a Polish table; a sheet).
 """
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Optional
 
 from flows import store
 from flows.close import rules_for
 from flows.files import require_database
-from flows.command import Command, Run, Step
+from flows.command import CLOSED_DB, Command, OUT, Params, Run, legacy, legacy_view, option
 from flows.inbox import read_table
 from reports.xlsx import new_workbook, sheet
 from transforms import calendar as cal, parsing
@@ -18,6 +20,16 @@ from transforms.errors import UserError
 from transforms.staging import month_of
 
 STATUS = {"overdue": "PO TERMINIE", "due": "do zrobienia"}
+
+@dataclass(frozen=True, kw_only=True)
+class CalendarParams(Params):
+    date: str = option("dzień RRRR-MM-DD", None, check="day", when_empty="today", title="Dzień (RRRR-MM-DD)",
+                       form="dzień w postaci RRRR-MM-DD, np. 2026-11-20; puste: dziś")
+    db: Path = option("plik bazy DuckDB", **CLOSED_DB)
+    statements: Optional[Path] = option("statements.csv: body, year, received_on", None,
+                                        title="Sprawozdania (statements.csv)",
+                                        form="pełna ścieżka pliku: body, year, received_on")
+    out: Optional[Path] = option("folder na arkusz", None, **OUT)
 
 
 def check(params: dict) -> None:
@@ -119,5 +131,8 @@ def summary_text(run) -> str:
     return "\n".join(lines)
 
 
-CALENDAR = Command(name="calendar", flow_name="calendar", check=check, summary=summary_text,
-                   steps=(Step("read", read, retries=2), Step("compute", compute), Step("report", report, retries=2)))
+CALENDAR = Command(
+    params=CalendarParams, help='Co jest do zrobienia albo po terminie w danym dniu: przelewy, sprawozdania, obniżki, zaległości, zasiłki.',
+    run_name=lambda p: f"kalendarz {p.get('date')}", engine="plain",
+    name="calendar", flow_name="calendar", check=check, summary=legacy_view(summary_text),
+                   legacy_steps=(legacy("read", read, retries=2), legacy("compute", compute), legacy("report", report, retries=2)))

@@ -4,8 +4,9 @@ wrong usage, the summary on success. ``--debug`` shows tracebacks, for developer
 """
 from __future__ import annotations
 
-import shutil
+import inspect
 import os
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -95,14 +96,15 @@ def execute(command: Command, engine: str, quiet: bool = False, **params) -> Out
     t0 = time.perf_counter()
     progress = printer(quiet)
     try:
+        typed = command.make_params(params)
         if engine == "auto":            # Prefect when a server runs, plain otherwise (issue 26)
             from flows.server import auto_engine
             engine, line = auto_engine()
             if engine == "prefect":
-                command.check(params)   # arguments are checked before Prefect starts
+                command.check(typed)    # arguments are checked before Prefect starts
             print(line, flush=True)
         elif engine == "prefect":
-            command.check(params)       # arguments are checked before Prefect starts
+            command.check(typed)        # arguments are checked before Prefect starts
             from flows.server import choose_api
             print(choose_api(), flush=True)
         if engine == "plain":
@@ -127,47 +129,72 @@ def execute(command: Command, engine: str, quiet: bool = False, **params) -> Out
         print("nic nie zostało zapisane.", file=sys.stderr)
         raise typer.Exit(1)
     from transforms.polish import cite       # citations as the union names them (issue 26)
-    print(cite(command.summary(outcome.run)))
+    print(cite(command.summary(outcome.run, outcome.run.result)))
     print(f"  czas: {time.perf_counter() - t0:.1f} s, silnik: " + (
         "plain (bez Prefect)" if engine == "plain" else f"prefect ({os.environ.get('PREFECT_API_URL') or 'serwer tymczasowy'})"))
     return outcome
 
 
-@app.command()
-def close(period: str = typer.Option(..., callback=_period, help="zamykany miesiąc, RRRR-MM"),
-          inbox: Path = typer.Option(..., help="folder z units.csv, members.csv, income/, adjustments.csv"),
-          db: Path = typer.Option(..., help="plik DuckDB (tworzony, jeśli go nie ma)"),
-          out: Optional[Path] = typer.Option(None, help="folder na skoroszyty Excel"),
-          engine: str = typer.Option("auto", callback=_engine, help=ENGINE_HELP),
-          unit_workbooks: Optional[bool] = typer.Option(
-              None, "--unit-workbooks/--no-unit-workbooks",
-              help="z --out także skoroszyt i rozliczenie PDF każdej jednostki w OUT/jednostki; domyślnie tak, "
-                   "gdy zamknięcie ma najwyżej 100 jednostek (większe: skladki documents na żądanie)"),
-          unit: Optional[list[str]] = typer.Option(None, help="zamknij tylko tę jednostkę skrzynki (można podać "
-                                                   "kilka razy); inne jednostki w bazie zostają bez zmian"),
-          only_complete: bool = typer.Option(False, "--only-complete", help="zamknij tylko jednostki z kompletnymi "
-                                             "plikami; pozostałe wypisz (tak działa zamknięcie z harmonogramu)")):
-    """Zamknięcie miesiąca: składki, podział, przelewy, wyjątki -> DuckDB (+ Excel). Projekt do zatwierdzenia."""
-    from flows.close import CLOSE
-    execute(CLOSE, engine, period=period, inbox=inbox, db=db, out=out, unit_workbooks=unit_workbooks,
-            units=unit or None, only_complete=only_complete)
+# ---- the commands of the one shape, made from their declarations (flows/registry.py)
+
+CALLBACKS = {"period": _period, "year": _year, "day": _date, "key": _key}
 
 
-@app.command()
-def approve(period: str = typer.Option(..., callback=_period, help="zatwierdzany miesiąc, RRRR-MM"),
-            db: Path = typer.Option(..., help="plik bazy DuckDB z zamkniętym miesiącem"),
-            unit: Optional[list[str]] = typer.Option(None, help="zatwierdzana jednostka (można podać kilka razy)"),
-            all_: bool = typer.Option(False, "--all", help="wszystkie jednostki zamknięte za ten miesiąc"),
-            by: str = typer.Option("", help="kto zatwierdza (imię i nazwisko albo funkcja), zapisywane w bazie"),
-            force: bool = typer.Option(False, "--force", help="zatwierdź mimo braków (wymaga --reason)"),
-            reason: Optional[str] = typer.Option(None, help="powód zatwierdzenia niekompletnego miesiąca"),
-            out: Optional[Path] = typer.Option(None, help="folder na dokumenty zatwierdzonych jednostek"),
-            members: Optional[Path] = typer.Option(None, help="members.csv jednostki (imiona i nazwiska w dokumentach)"),
-            engine: str = typer.Option("plain", callback=_engine, help="plain (domyślnie) albo prefect")):
-    """Zatwierdzenie miesiąca jednostki: projekt staje się rozliczeniem; późniejsze zmiany idą jako korekta."""
-    from flows.approve import APPROVE
-    execute(APPROVE, engine, period=period, db=db, units=unit or None, all=all_, by=by, force=force, reason=reason,
-            out=out, members=members)
+def _cli_parameter(f, kind, opt) -> inspect.Parameter:
+    """One option (or argument) of a command, from its field in the command's Params."""
+    from flows.command import REQUIRED, _base
+    base = _base(kind)
+    required = (f.default is REQUIRED and f.default_factory is REQUIRED) or opt.when_empty is not None
+    default = ... if required else f.default
+    decls = [opt.flag] if opt.flag else (
+        ["--" + f.name.replace("_", "-")] if base is bool and default is False and not opt.argument else [])
+    extra = {}
+    if opt.check in CALLBACKS:
+        extra["callback"] = CALLBACKS[opt.check]
+    elif opt.check in ("count0", "count1"):
+        extra["parser"] = _number(int(opt.check[-1]))
+    info = (typer.Argument(default, help=opt.help) if opt.argument
+            else typer.Option(default, *decls, help=opt.help, **extra))
+    return inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY, default=info,
+                             annotation=base if required else kind)
+
+
+def cli_options(command) -> list[tuple]:
+    """(field, type, Option) of each parameter the command line asks for."""
+    from flows.command import options
+    return [(f, kind, f.metadata["option"]) for f, kind in options(command.params)
+            if "option" in f.metadata and f.metadata["option"].cli]
+
+
+def _cli_command(command) -> None:
+    asked = cli_options(command)
+    parameters = [_cli_parameter(f, kind, opt) for f, kind, opt in asked]
+    if command.engine is not None:
+        parameters.append(inspect.Parameter(
+            "engine", inspect.Parameter.KEYWORD_ONLY, annotation=str,
+            default=typer.Option(command.engine, callback=_engine,
+                                 help=ENGINE_HELP if command.engine == "auto" else LOOKUP_ENGINE_HELP)))
+    lists = [f.name for f, kind, _ in asked if "list" in str(kind)]
+
+    def run(**values):
+        engine = values.pop("engine", None) or "plain"
+        for a, b in command.exclusive:
+            if values.get(a) is not None and values.get(b) is not None:
+                raise typer.BadParameter(f"podaj --{a} albo --{b}, nie oba", param_hint=f"--{a}/--{b}")
+        for name in lists:
+            values[name] = list(values[name]) or None if values[name] else None
+        execute(command, engine, **values)
+    run.__signature__ = inspect.Signature(parameters)
+    run.__name__ = run.__qualname__ = command.name.replace("-", "_")
+    run.__doc__ = command.help
+    app.command(command.name)(run)
+
+
+def make_commands() -> tuple:
+    from flows.registry import COMMANDS
+    for command in COMMANDS:
+        _cli_command(command)
+    return COMMANDS
 
 
 @app.command()
@@ -231,169 +258,7 @@ def synth(members: int = typer.Option(..., parser=_number(1), help="liczba czło
           f"{counts['income']}, decyzji {counts['adjustments']}{extra} -> {out} ({time.perf_counter() - t0:.1f} s)")
 
 
-@app.command()
-def statement(year: str = typer.Option(..., callback=_year, help="rok podatkowy, RRRR"),
-              db: Path = typer.Option(..., help="plik bazy DuckDB z zamkniętymi miesiącami"),
-              out: Path = typer.Option(..., help="folder na skoroszyty i PDF"),
-              members: Optional[Path] = typer.Option(None, help="members.csv jednostki (imiona i nazwiska "
-                                                     "na zaświadczeniach; bez niego numery członków)"),
-              engine: str = typer.Option("auto", callback=_engine, help=ENGINE_HELP)):
-    """Roczne zaświadczenia o składkach członkowskich (do odliczenia w PIT) z kont członków."""
-    from flows.statement import STATEMENT
-    execute(STATEMENT, engine, year=year, db=db, out=out, members=members)   # the year is checked in Polish
-
-
-@app.command()
-def explain(period: Optional[str] = typer.Option(None, callback=_period, help="okres RRRR-MM (dla --member i --unit)"),
-            db: Path = typer.Option(..., help="plik bazy DuckDB"),
-            member: Optional[str] = typer.Option(None, help="numer członka"),
-            unit: Optional[str] = typer.Option(None, help="identyfikator jednostki"),
-            region: Optional[str] = typer.Option(None, help="identyfikator regionu (weryfikacja delegatów)"),
-            out: Optional[Path] = typer.Option(None, help="folder na arkusz z wyjaśnieniem"),
-            engine: str = typer.Option("plain", callback=_engine, help=LOOKUP_ENGINE_HELP)):
-    """Wyjaśnia kwotę: z jakich wierszy, według jakiej reguły i paragrafu, z jakim zaokrągleniem."""
-    from flows.explain import EXPLAIN
-    execute(EXPLAIN, engine, period=period, db=db, member_id=member, unit_id=unit, region_id=region, out=out)
-
-
-@app.command()
-def replay(run: str = typer.Option(..., "--run", help="numer przebiegu (tabela runs)"),
-           db: Path = typer.Option(..., help="plik bazy DuckDB"),
-           engine: str = typer.Option("plain", callback=_engine, help=LOOKUP_ENGINE_HELP)):
-    """Powtarza zamknięcie z jego archiwum w bazie roboczej i porównuje każdą tabelę miesiąca."""
-    from flows.replay import REPLAY
-    execute(REPLAY, engine, run=run, db=db)
-
-
-@app.command()
-def archive(export: str = typer.Option(..., "--export", help="numer przebiegu do wydania"),
-            folder: Path = typer.Argument(..., help="nowy albo pusty folder, do którego zapisać pliki"),
-            db: Path = typer.Option(..., help="plik bazy DuckDB"),
-            with_personal_data: bool = typer.Option(
-                False, "--with-personal-data", help="także dokładne wejścia jednostki (members.csv, listy płac: "
-                "PESEL, imiona i nazwiska, wynagrodzenia); bez tej opcji tylko ich sumy kontrolne")):
-    """Wydaje audytorowi archiwum zamknięcia: pliki programu, tabele miesiąca i sumy kontrolne wejść (MANIFEST.txt)."""
-    from flows.archive import EXPORT
-    execute(EXPORT, "plain", export=export, folder=folder, db=db, with_personal_data=with_personal_data)
-
-
-@app.command()
-def benefits(inbox: Path = typer.Option(..., help="folder z units.csv, members.csv i benefit_claims.csv"),
-             db: Path = typer.Option(..., help="plik bazy DuckDB"),
-             out: Optional[Path] = typer.Option(None, help="folder na skoroszyty"),
-             date: Optional[str] = typer.Option(None, callback=_date, help="dzień decyzji RRRR-MM-DD (domyślnie dziś)"),
-             engine: str = typer.Option("auto", callback=_engine, help=ENGINE_HELP)):
-    """Zasiłki statutowe (004 §5, §9): decyzja dla każdego wniosku, z paragrafem."""
-    from flows.benefits import BENEFITS
-    execute(BENEFITS, engine, inbox=inbox, db=db, out=out, date=date)
-
-
-@app.command("calendar")
-def calendar_(date: str = typer.Option(..., callback=_date, help="dzień RRRR-MM-DD"),
-              db: Path = typer.Option(..., help="plik bazy DuckDB"),
-              statements: Optional[Path] = typer.Option(None, help="statements.csv: body, year, received_on"),
-              out: Optional[Path] = typer.Option(None, help="folder na arkusz"),
-              engine: str = typer.Option("plain", callback=_engine, help=LOOKUP_ENGINE_HELP)):
-    """Co jest do zrobienia albo po terminie w danym dniu: przelewy, sprawozdania, obniżki, zaległości, zasiłki."""
-    from flows.calendar import CALENDAR
-    execute(CALENDAR, engine, date=date, db=db, statements=statements, out=out)
-
-
-@app.command()
-def documents(period: str = typer.Option(..., callback=_period, help="zamknięty miesiąc, RRRR-MM"),
-              db: Path = typer.Option(..., help="plik bazy DuckDB z zamkniętym miesiącem"),
-              out: Path = typer.Option(..., help="folder na dokumenty (podfolder jednostki/)"),
-              unit: Optional[list[str]] = typer.Option(None, help="jednostka (można podać kilka razy); "
-                                                       "bez niej wszystkie jednostki"),
-              members: Optional[Path] = typer.Option(None, help="members.csv jednostki (imiona i nazwiska)"),
-              engine: str = typer.Option("plain", callback=_engine, help=LOOKUP_ENGINE_HELP)):
-    """Skoroszyt i rozliczenie PDF skarbnika jednostki z zapisanego zamknięcia, na żądanie."""
-    from flows.documents import DOCUMENTS
-    execute(DOCUMENTS, engine, period=period, db=db, out=out, units=unit or None, members=members)
-
-
-@app.command()
-def seats(key: str = typer.Option(..., callback=_key, help="klucz z data/delegate_keys.toml, per:N albo per-started:N"),
-          db: Optional[Path] = typer.Option(None, help="plik bazy DuckDB z zamkniętym miesiącem"),
-          period: Optional[str] = typer.Option(None, callback=_period, help="zamknięty miesiąc RRRR-MM (z --db)"),
-          members: Optional[Path] = typer.Option(None, help="plik liczebności: unit_id albo region_id, members"),
-          out: Optional[Path] = typer.Option(None, help="folder na arkusz"),
-          engine: str = typer.Option("plain", callback=_engine, help=LOOKUP_ENGINE_HELP)):
-    """Mandaty według klucza (002 §23 ust. 9, 003 Ordynacja Art. 17, 001 §23 pkt 2, ordynacja NSZZ „S”)."""
-    from flows.elections import SEATS
-    execute(SEATS, engine, key=key, db=db, period=period, members=members, out=out)
-
-
-@app.command()
-def eligibility(date: str = typer.Option(..., callback=_date, help="dzień wyborów RRRR-MM-DD"),
-                body: str = typer.Option(..., help="jednostka, region albo związek (zebranie krajowe), np. SL-0001"),
-                db: Path = typer.Option(..., help="plik bazy DuckDB z zamkniętymi miesiącami"),
-                members: Optional[Path] = typer.Option(None, help="members.csv jednostki (imiona i nazwiska na listach)"),
-                assembly: Optional[Path] = typer.Option(None, help="delegaci zebrania dokonującego wyboru (member_id); "
-                                                        "bez niego wybiera zebranie członków"),
-                out: Optional[Path] = typer.Option(None, help="folder na listy"),
-                engine: str = typer.Option("plain", callback=_engine, help=LOOKUP_ENGINE_HELP)):
-    """Listy uprawnionych do głosowania i do kandydowania w dniu wyborów, z powodem każdego wyłączenia."""
-    from flows.elections import ELIGIBILITY
-    execute(ELIGIBILITY, engine, date=date, body=body, db=db, members=members, assembly=assembly, out=out)
-
-
-@app.command()
-def tally(votes: Path = typer.Option(..., help="protokół: election, entitled, participants, invalid, seats, "
-                                     "candidate, votes"),
-          rules: str = typer.Option(..., help="zasady wyborcze związku: solidarnosc, przerobka, mzzpsz, ozz_srl"),
-          out: Optional[Path] = typer.Option(None, help="folder na arkusz"),
-          engine: str = typer.Option("plain", callback=_engine, help=LOOKUP_ENGINE_HELP)):
-    """Wynik głosowania: kworum, ważność, wybrani i druga tura."""
-    from flows.elections import TALLY
-    execute(TALLY, engine, votes=votes, rules=rules, out=out)
-
-
-@app.command("salary-caps")
-def salary_caps(period: str = typer.Option(..., callback=_period, help="miesiąc wypłaty, RRRR-MM"),
-                officers: Path = typer.Option(..., help="officers.csv albo .xlsx"),
-                db: Path = typer.Option(..., help="plik DuckDB (tworzony, jeśli go nie ma)"),
-                out: Optional[Path] = typer.Option(None, help="folder na skoroszyt Excel"),
-                wages: Optional[Path] = typer.Option(None, help="CSV nowszych kwartałów GUS "
-                                                     "(quarter,amount_pln,source)"),
-                engine: str = typer.Option("auto", callback=_engine, help=ENGINE_HELP)):
-    """Wynagrodzenia wybieralnych funkcyjnych wobec limitów 004 §7–§8 (RULES.md §9)."""
-    from flows.salary_caps import SALARY_CAPS
-    execute(SALARY_CAPS, engine, period=period, officers=officers, db=db, out=out, wages=wages)
-
-
-@app.command("verify-delegates")
-def verify_delegates(inbox: Path = typer.Option(..., help="folder z remittances.csv i wages.csv"),
-                     db: Path = typer.Option(..., help="plik DuckDB (zapisane zamknięcia są porównywane)"),
-                     out: Optional[Path] = typer.Option(None, help="folder na skoroszyt Excel"),
-                     seats: Optional[int] = typer.Option(None, parser=_number(1), help="liczba mandatów do podziału "
-                                                         "(największe reszty)"),
-                     key: Optional[str] = typer.Option(None, callback=_key, help="per:N, per-started:N albo klucz z "
-                                                       "data/delegate_keys.toml"),
-                     wage_fallback: Optional[str] = typer.Option(None, help="national: przeciętne ogólnopolskie, "
-                                                                 "gdy brak danych województwa"),
-                     engine: str = typer.Option("auto", callback=_engine, help=ENGINE_HELP)):
-    """Weryfikacja liczby delegatów wobec przekazanych składek (Uchwała XIX KZD nr 6/2005) i mandaty."""
-    from flows.delegates import VERIFY_DELEGATES
-    if seats is not None and key is not None:
-        raise typer.BadParameter("podaj --seats albo --key, nie oba", param_hint="--seats/--key")
-    execute(VERIFY_DELEGATES, engine, inbox=inbox, db=db, out=out, seats=seats, key=key, wage_fallback=wage_fallback)
-
-
-@app.command()
-def reconcile(period: str = typer.Option(..., callback=_period, help="uzgodnij przelewy do tego miesiąca"),
-              statements: Path = typer.Option(..., help="folder z wyciągami MT940 (*.sta, *.mt940, *.940) albo "
-                                              "bankowymi *.csv, opcjonalnie payments.csv"),
-              db: Path = typer.Option(..., help="plik DuckDB z zapisanymi zamknięciami"),
-              out: Optional[Path] = typer.Option(None, help="folder na skoroszyty Excel"),
-              region_id: Optional[str] = typer.Option(None, "--region", help="tylko jednostki tego regionu "
-                                                      "(wyciąg jednego regionu)"),
-              level: Optional[str] = typer.Option(None, help="national: wyciągi Komisji Krajowej wobec przekazań "
-                                                  "regionów i składek jednostek (bez --level: poziom regionu)"),
-              engine: str = typer.Option("auto", callback=_engine, help=ENGINE_HELP)):
-    """Wpływy na rachunek regionu (albo Komisji Krajowej) wobec przelewów należnych; statusy i zaległości."""
-    from flows.reconcile import RECONCILE
-    execute(RECONCILE, engine, period=period, statements=statements, db=db, out=out, region_id=region_id, level=level)
+COMMANDS_MADE = make_commands()
 
 
 server_app = typer.Typer(help="Lokalny serwer Prefect z ustawieniami skladki (UI: http://127.0.0.1:4200).")

@@ -6,10 +6,12 @@ compute (transforms.delegates) → store → report.
 """
 import csv
 import tomllib
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Optional
 
 from flows import settings, store
-from flows.command import Command, Run, Step
+from flows.command import Command, DB, OUT, Params, Run, legacy, legacy_view, option, titled
 from flows.inbox import find_table, read_table
 from reports import delegates as delegates_reports
 from schemas.tables import TABLES
@@ -24,6 +26,22 @@ from transforms.errors import UserError, issues_frame
 from transforms.money import decimal_text, grosze, sql_grosze
 
 KEYS = settings.DELEGATE_KEYS
+
+@dataclass(frozen=True, kw_only=True)
+class VerifyParams(Params):
+    inbox: Path = option("folder z remittances.csv i wages.csv", title="Skrzynka (folder)",
+                         form="pełna ścieżka folderu z remittances.csv i wages.csv")
+    db: Path = option("plik DuckDB (zapisane zamknięcia są porównywane)", **DB)
+    out: Optional[Path] = option("folder na skoroszyt Excel", None, **OUT)
+    seats: Optional[int] = option("liczba mandatów do podziału (największe reszty)", None, check="count1",
+                                  title="Liczba mandatów",
+                                  form="mandaty do podziału metodą największych reszt; puste: bez podziału")
+    key: Optional[str] = option("per:N, per-started:N albo klucz z data/delegate_keys.toml", None, check="key",
+                                title="Klucz mandatów",
+                                form="per:N, per-started:N albo klucz z delegate_keys.toml; puste: bez klucza")
+    wage_fallback: Optional[str] = option("national: przeciętne ogólnopolskie, gdy brak danych województwa", None,
+                                          title="Zastępcze przeciętne wynagrodzenie")
+
 
 
 def fallbacks() -> dict[str, dict]:
@@ -124,5 +142,7 @@ def report(run: Run) -> None:
 
 
 VERIFY_DELEGATES = Command(
-    name="verify-delegates", flow_name="verify-delegates", check=check, summary=delegates_reports.summary_text,
-    steps=(Step("read", read, retries=2), Step("compute", compute), Step("store", save, retries=2), Step("report", report, retries=2)))
+    params=VerifyParams, help='Weryfikacja liczby delegatów wobec przekazanych składek (Uchwała XIX KZD nr 6/2005) i mandaty.',
+    run_name=titled("weryfikacja delegatów", "inbox"), exclusive=(("seats", "key"),),
+    name="verify-delegates", flow_name="verify-delegates", check=check, summary=legacy_view(delegates_reports.summary_text),
+    legacy_steps=(legacy("read", read, retries=2), legacy("compute", compute), legacy("store", save, retries=2), legacy("report", report, retries=2)))

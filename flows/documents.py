@@ -9,20 +9,33 @@ read (the stored close, the rulebooks in force) → report (reports.close.write_
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Optional
 
 import polars as pl
 
 from flows import settings, store
 from flows.close import rules_for
 from flows.files import require_database, require_file
-from flows.command import Command, Run, Step
+from flows.command import CLOSED_DB, Command, MEMBERS, NEEDED_OUT, Params, Run, legacy, legacy_view, option
 from flows.inbox import read_table
 from reports import close as close_reports
 from transforms.errors import UserError
 from transforms.staging import is_period
 
 NAMES = {"member_id": pl.String, "unit_id": pl.String, "full_name": pl.String}
+
+@dataclass(frozen=True, kw_only=True)
+class DocumentsParams(Params):
+    period: str = option("zamknięty miesiąc, RRRR-MM", title="Okres (RRRR-MM)", check="period",
+                         form="zamknięty miesiąc w postaci RRRR-MM, np. 2026-10")
+    db: Path = option("plik bazy DuckDB z zamkniętym miesiącem", **CLOSED_DB)
+    out: Path = option("folder na dokumenty (podfolder jednostki/)", **NEEDED_OUT)
+    units: Optional[list[str]] = option("jednostka (można podać kilka razy); bez niej wszystkie jednostki", None,
+                                        flag="--unit", title="Jednostki",
+                                        form="identyfikatory jednostek; puste: wszystkie")
+    members: Optional[Path] = option("members.csv jednostki (imiona i nazwiska)", None, **MEMBERS)
 
 
 def check(params: dict) -> None:
@@ -72,5 +85,8 @@ def summary_text(run) -> str:
             + ("" if s["names"].height else "; bez imion i nazwisk (podaj --members z members.csv jednostki)"))
 
 
-DOCUMENTS = Command(name="documents", flow_name="unit-documents", check=check, summary=summary_text,
-                    steps=(Step("read", read, retries=2), Step("report", report, retries=2)))
+DOCUMENTS = Command(
+    params=DocumentsParams, help='Skoroszyt i rozliczenie PDF skarbnika jednostki z zapisanego zamknięcia, na żądanie.',
+    run_name=lambda p: f"dokumenty jednostek {p.get('period')}", flow_function="unit_documents", engine="plain",
+    name="documents", flow_name="unit-documents", check=check, summary=legacy_view(summary_text),
+                    legacy_steps=(legacy("read", read, retries=2), legacy("report", report, retries=2)))

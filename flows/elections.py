@@ -21,11 +21,13 @@ import tomllib
 from collections import defaultdict
 from datetime import date
 from fractions import Fraction
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Optional
 
 from flows import settings, store
 from flows.files import require_database, require_file
-from flows.command import Command, Run, Step
+from flows.command import CLOSED_DB, Command, DB, MEMBERS, OUT, Params, Run, legacy, legacy_view, option
 from flows.inbox import read_table
 from reports.xlsx import new_workbook, safe_name, sheet
 from transforms import elections as el, parsing
@@ -35,6 +37,40 @@ from transforms.polish import and_list, count_pl, identity
 from transforms.staging import month_of, shape_problems
 
 RULES = settings.DATA / "elections.toml"
+
+@dataclass(frozen=True, kw_only=True)
+class SeatsParams(Params):
+    key: str = option("klucz z data/delegate_keys.toml, per:N albo per-started:N", check="key",
+                      title="Klucz mandatów", form="klucz z delegate_keys.toml, per:N albo per-started:N")
+    db: Optional[Path] = option("plik bazy DuckDB z zamkniętym miesiącem", None, title=DB["title"],
+                                form="baza z zamkniętym miesiącem; puste: plik liczebności")
+    period: Optional[str] = option("zamknięty miesiąc RRRR-MM (z --db)", None, check="period",
+                                   title="Okres (RRRR-MM)", form="zamknięty miesiąc w postaci RRRR-MM, np. 2026-10")
+    members: Optional[Path] = option("plik liczebności: unit_id albo region_id, members", None,
+                                     title="Plik liczebności", form="CSV: unit_id albo region_id, members; zamiast bazy")
+    out: Optional[Path] = option("folder na arkusz", None, **OUT)
+
+@dataclass(frozen=True, kw_only=True)
+class TallyParams(Params):
+    votes: Path = option("protokół: election, entitled, participants, invalid, seats, candidate, votes",
+                         title="Protokół głosowania (plik)",
+                         form="pełna ścieżka pliku: election, entitled, participants, invalid, seats, candidate, votes")
+    rules: str = option("zasady wyborcze związku: solidarnosc, przerobka, mzzpsz, ozz_srl",
+                        title="Zasady wyborcze związku", form="solidarnosc, przerobka, mzzpsz albo ozz_srl")
+    out: Optional[Path] = option("folder na arkusz", None, **OUT)
+
+
+@dataclass(frozen=True, kw_only=True)
+class EligibilityParams(Params):
+    date: str = option("dzień wyborów RRRR-MM-DD", check="day", title="Dzień wyborów (RRRR-MM-DD)",
+                       form="dzień w postaci RRRR-MM-DD")
+    body: str = option("jednostka, region albo związek (zebranie krajowe), np. SL-0001", title="Wybierający")
+    db: Path = option("plik bazy DuckDB z zamkniętymi miesiącami", **CLOSED_DB)
+    members: Optional[Path] = option("members.csv jednostki (imiona i nazwiska na listach)", None, **MEMBERS)
+    assembly: Optional[Path] = option("delegaci zebrania dokonującego wyboru (member_id); bez niego wybiera "
+                                      "zebranie członków", None, title="Delegaci zebrania",
+                                      form="pełna ścieżka pliku z member_id delegatów; puste: wybiera zebranie członków")
+    out: Optional[Path] = option("folder na listy", None, **OUT)
 
 
 def _day(value) -> date:
@@ -167,9 +203,12 @@ def seats_summary(run) -> str:
     return "\n".join(lines)
 
 
-SEATS = Command(name="seats", flow_name="seats", check=seats_check, summary=seats_summary,
-                steps=(Step("read", seats_read, retries=2), Step("compute", seats_compute),
-                       Step("report", seats_report, retries=2)))
+SEATS = Command(
+    params=SeatsParams, help='Mandaty według klucza (002 §23 ust. 9, 003 Ordynacja Art. 17, 001 §23 pkt 2, ordynacja NSZZ „S”).',
+    run_name=lambda p: f"mandaty {p.get('key')}", engine="plain",
+    name="seats", flow_name="seats", check=seats_check, summary=legacy_view(seats_summary),
+                legacy_steps=(legacy("read", seats_read, retries=2), legacy("compute", seats_compute),
+                       legacy("report", seats_report, retries=2)))
 
 
 # ------------------------------------------------------------------ eligibility
@@ -348,10 +387,13 @@ def eligibility_summary(run) -> str:
     return "\n".join(lines)
 
 
-ELIGIBILITY = Command(name="eligibility", flow_name="eligibility", check=eligibility_check,
-                      summary=eligibility_summary,
-                      steps=(Step("read", eligibility_read, retries=2), Step("compute", eligibility_compute),
-                             Step("report", eligibility_report, retries=2)))
+ELIGIBILITY = Command(
+    params=EligibilityParams, help='Listy uprawnionych do głosowania i do kandydowania w dniu wyborów, z powodem każdego wyłączenia.',
+    run_name=lambda p: f"uprawnienia wyborcze {p.get('body')} {p.get('date')}", engine="plain",
+    name="eligibility", flow_name="eligibility", check=eligibility_check,
+                      summary=legacy_view(eligibility_summary),
+                      legacy_steps=(legacy("read", eligibility_read, retries=2), legacy("compute", eligibility_compute),
+                             legacy("report", eligibility_report, retries=2)))
 
 
 # ------------------------------------------------------------------ tally
@@ -481,6 +523,9 @@ def tally_summary(run) -> str:
     return "\n".join(lines)
 
 
-TALLY = Command(name="tally", flow_name="tally", check=tally_check, summary=tally_summary,
-                steps=(Step("read", tally_read, retries=2), Step("compute", tally_compute),
-                       Step("report", tally_report, retries=2)))
+TALLY = Command(
+    params=TallyParams, help='Wynik głosowania: kworum, ważność, wybrani i druga tura.',
+    run_name=lambda p: f"wyniki głosowania {Path(str(p.get('votes'))).name}", engine="plain",
+    name="tally", flow_name="tally", check=tally_check, summary=legacy_view(tally_summary),
+                legacy_steps=(legacy("read", tally_read, retries=2), legacy("compute", tally_compute),
+                       legacy("report", tally_report, retries=2)))

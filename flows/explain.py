@@ -4,12 +4,14 @@ chain that produced an amount, in Polish, from what the close recorded as it com
 read (the recorded derivation of the stored close) → compute (transforms.explain composes it and
 checks its own figures against the stored ones) → report (the same lines as a sheet).
 """
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Optional
 
 from flows import store
 from flows.close import rules_for
 from flows.files import require_database
-from flows.command import Command, Run, Step
+from flows.command import CLOSED_DB, Command, OUT, Params, Run, legacy, legacy_view, option
 from flows.payroll_inbox import component_labels
 from reports.xlsx import new_workbook, safe_name, sheet
 from transforms import explain as explain_logic
@@ -19,6 +21,18 @@ from transforms.staging import is_period
 
 # what can be explained: the parameter naming it, and the function composing its explanation
 SUBJECTS = {"member_id": explain_logic.member, "unit_id": explain_logic.unit, "region_id": explain_logic.region}
+
+@dataclass(frozen=True, kw_only=True)
+class ExplainParams(Params):
+    period: Optional[str] = option("okres RRRR-MM (dla --member i --unit)", None, title="Okres (RRRR-MM)",
+                                   check="period", form="zamknięty miesiąc w postaci RRRR-MM, np. 2026-10")
+    db: Path = option("plik bazy DuckDB", **CLOSED_DB)
+    member_id: Optional[str] = option("numer członka", None, flag="--member", title="Członek", form="numer członka")
+    unit_id: Optional[str] = option("identyfikator jednostki", None, flag="--unit", title="Jednostka",
+                                    form="identyfikator jednostki")
+    region_id: Optional[str] = option("identyfikator regionu (weryfikacja delegatów)", None, flag="--region",
+                                      title="Region", form="identyfikator regionu (weryfikacja delegatów)")
+    out: Optional[Path] = option("folder na arkusz z wyjaśnieniem", None, **OUT)
 
 
 def check(params: dict) -> None:
@@ -112,5 +126,8 @@ def summary_text(run) -> str:
     return "\n".join(out)
 
 
-EXPLAIN = Command(name="explain", flow_name="explain", check=check, summary=summary_text,
-                  steps=(Step("read", read, retries=2), Step("compute", compute), Step("report", report, retries=2)))
+EXPLAIN = Command(
+    params=ExplainParams, help='Wyjaśnia kwotę: z jakich wierszy, według jakiej reguły i paragrafu, z jakim zaokrągleniem.',
+    run_name=lambda p: "wyjaśnienie " + " ".join(str(v) for k, v in p.items() if (k.endswith("_id") or k == "period") and v), engine="plain",
+    name="explain", flow_name="explain", check=check, summary=legacy_view(summary_text),
+                  legacy_steps=(legacy("read", read, retries=2), legacy("compute", compute), legacy("report", report, retries=2)))

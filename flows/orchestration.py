@@ -25,19 +25,8 @@ from prefect import flow
 from prefect.runtime import flow_run
 from prefect.schedules import Cron
 
-from flows.approve import APPROVE
-from flows.close import CLOSE
-from flows.command import Handle, failed, printer, run_flow_steps
-from flows.delegates import VERIFY_DELEGATES
-from flows.reconcile import RECONCILE
-from flows.salary_caps import SALARY_CAPS
-from flows.replay import REPLAY
-from flows.benefits import BENEFITS
-from flows.calendar import CALENDAR
-from flows.documents import DOCUMENTS
-from flows.elections import ELIGIBILITY, SEATS, TALLY
-from flows.explain import EXPLAIN
-from flows.statement import STATEMENT
+from flows.command import failed, printer, run_flow_steps
+from flows.registry import COMMANDS
 from transforms.errors import UserError
 
 class _UserErrorsWithoutTraceback(logging.Filter):
@@ -139,13 +128,6 @@ def _period() -> str:
     return flow_run.parameters.get("period") or previous_month(date.today())
 
 
-def _name(word: str, folder_param: str):
-    def name() -> str:
-        folder = flow_run.parameters.get(folder_param)
-        return f"{word} {_period()}" + (f" · {Path(folder).name}" if folder else "")
-    return name
-
-
 def _flow(**kwargs):
     """@flow with the Polish parameter check in place of Prefect's (see polish_parameters)."""
     def make(fn):
@@ -153,199 +135,65 @@ def _flow(**kwargs):
     return make
 
 
-@_flow(name=CLOSE.flow_name, flow_run_name=_name("zamknięcie", "inbox"))
-def monthly_close(
-        inbox: Annotated[str, _form("Skrzynka (folder)", "pełna ścieżka folderu z units.csv, members.csv, income/ "
-                                    "i adjustments.csv")],
-        db: Db, out: Out = None, period: Period = None,
-        unit_workbooks: Annotated[Optional[bool], _form(
-            "Dokumenty jednostek", "z folderem na wyniki także skoroszyt i rozliczenie PDF każdej jednostki; "
-            "puste: tak, gdy jednostek jest najwyżej 100")] = None,
-        units: Annotated[Optional[list[str]], _form(
-            "Jednostki", "zamknij tylko te jednostki skrzynki; puste: wszystkie (inne jednostki w bazie bez zmian)")] = None,
-        only_complete: Annotated[bool, _form(
-            "Tylko kompletne", "zamknij tylko jednostki, których pliki przyszły; pozostałe zostaną wypisane "
-            "(tak działa zamknięcie z harmonogramu)")] = False,
-        quiet: Quiet = False) -> Handle:
-    """Close one month of one inbox into the DuckDB file ``db`` (and the workbooks into ``out``);
-    without a period, the month before today (a schedule on the 5th closes the previous month).
-    A month with missing files ends the run "Niekompletny" (not Completed); ``only_complete``
-    (the schedule) closes only the units whose files have come and lists the others."""
-    return run_flow_steps(CLOSE, dict(period=period or previous_month(date.today()), inbox=inbox, db=db, out=out,
-                                      unit_workbooks=unit_workbooks, units=units, only_complete=only_complete),
-                          printer(quiet))
+YEAR = r"^[0-9]{4}$"
+_PATTERNS = {"period": PERIOD, "day": DAY, "year": YEAR, "key": None}
 
 
-@_flow(name=APPROVE.flow_name, flow_run_name=lambda: f"zatwierdzenie {flow_run.parameters.get('period')}")
-def approve_month(
-        period: Annotated[str, _form("Okres (RRRR-MM)", "zatwierdzany miesiąc w postaci RRRR-MM, np. 2026-10",
-                                     pattern=PERIOD)],
-        db: ClosedDb,
-        by: Annotated[str, _form("Kto zatwierdza", "imię i nazwisko albo funkcja; zapisywane przy zatwierdzeniu")],
-        units: Annotated[Optional[list[str]], _form("Jednostki", "zatwierdzane jednostki; puste: podaj "
-                                                    "„Wszystkie jednostki”")] = None,
-        all: Annotated[bool, _form("Wszystkie jednostki", "wszystkie jednostki zamknięte za ten miesiąc")] = False,
-        force: Annotated[bool, _form("Mimo braków", "zatwierdź niekompletny miesiąc (wymaga powodu)")] = False,
-        reason: Annotated[Optional[str], _form("Powód", "dlaczego niekompletny miesiąc jest zatwierdzany")] = None,
-        out: Out = None, members: Members = None, quiet: Quiet = False) -> Handle:
-    """A unit's closed month approved (RULES.md §13): who and when are stored; an incomplete month
-    only with force and a reason."""
-    return run_flow_steps(APPROVE, dict(period=period, db=db, by=by, units=units, all=all, force=force,
-                                        reason=reason, out=out, members=members, via="Prefect"), printer(quiet))
+def flow_options(command) -> list[tuple]:
+    """(field, type, Option) of each parameter the command's flow (and the UI's form) asks for."""
+    from flows.command import options
+    return [(f, kind, f.metadata["option"]) for f, kind in options(command.params)
+            if "option" in f.metadata and f.metadata["option"].flow]
 
 
-@_flow(name=SALARY_CAPS.flow_name, flow_run_name=_name("limity wynagrodzeń", "officers"))
-def salary_caps(
-        officers: Annotated[str, _form("Wynagrodzenia funkcyjnych (officers.csv albo .xlsx)",
-                                       "pełna ścieżka pliku z wynagrodzeniami wybieralnych funkcyjnych")],
-        db: Db, out: Out = None, period: Annotated[Optional[str], _form(
-            "Miesiąc wypłaty (RRRR-MM)", "miesiąc w postaci RRRR-MM, np. 2026-02; puste: poprzedni miesiąc",
-            pattern=PERIOD)] = None,
-        wages: Annotated[Optional[str], _form("Nowsze kwartały GUS (CSV)", "pełna ścieżka CSV: quarter, "
-                                              "amount_pln, source; puste: dane dołączone")] = None,
-        quiet: Quiet = False) -> Handle:
-    """Officers' pay against the caps of 004 §7–§8 for one payroll month."""
-    return run_flow_steps(SALARY_CAPS, dict(period=period or previous_month(date.today()), officers=officers, db=db,
-                                            out=out, wages=wages), printer(quiet))
+def _flow_parameter(f, kind, opt) -> inspect.Parameter:
+    """One parameter of a command's flow, from its field in the command's Params: the form's
+    Polish title and description, and its format."""
+    from flows.command import REQUIRED, _base
+    base = _base(kind)
+    constraints = {}
+    if _PATTERNS.get(opt.check):
+        constraints["pattern"] = _PATTERNS[opt.check]
+    elif opt.check in ("count0", "count1"):
+        constraints["ge"] = int(opt.check[-1])
+    typ = str if base is Path else base
+    required = (f.default is REQUIRED and f.default_factory is REQUIRED) or opt.form_required
+    annotation = typ if required or f.default is not None else Optional[typ]
+    return inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY,
+                             default=inspect.Parameter.empty if required else f.default,
+                             annotation=Annotated[annotation, _form(opt.title, opt.form or opt.help, **constraints)])
 
 
-@_flow(name=VERIFY_DELEGATES.flow_name, flow_run_name=_name("weryfikacja delegatów", "inbox"))
-def verify_delegates(
-        inbox: Annotated[str, _form("Skrzynka (folder)", "pełna ścieżka folderu z remittances.csv i wages.csv")],
-        db: Db, out: Out = None,
-        seats: Annotated[Optional[int], _form("Liczba mandatów", "mandaty do podziału metodą największych reszt; "
-                                              "puste: bez podziału", ge=1)] = None,
-        key: Annotated[Optional[str], _form("Klucz mandatów", "per:N, per-started:N albo klucz z "
-                                            "delegate_keys.toml; puste: bez klucza")] = None,
-        wage_fallback: Annotated[Optional[str], _form("Zastępcze przeciętne wynagrodzenie", "national: przeciętne "
-                                                      "ogólnopolskie, gdy brak danych województwa")] = None,
-        quiet: Quiet = False) -> Handle:
-    """Declared paying members against remitted dues (Uchwała XIX KZD nr 6/2005) and seats."""
-    return run_flow_steps(VERIFY_DELEGATES, dict(inbox=inbox, db=db, out=out, seats=seats, key=key,
-                                                 wage_fallback=wage_fallback), printer(quiet))
+def _filled(command, values: dict) -> dict:
+    """The flow's values with an empty field meaning what its declaration says (the previous month, today)."""
+    filled = dict(values)
+    for f, _, opt in flow_options(command):
+        if opt.when_empty and not filled.get(f.name):
+            filled[f.name] = previous_month(date.today()) if opt.when_empty == "previous_month" else _today()
+    return filled
 
 
-@_flow(name=RECONCILE.flow_name, flow_run_name=_name("uzgodnienie", "statements"))
-def reconcile(
-        statements: Annotated[str, _form("Wyciągi bankowe (folder)", "pełna ścieżka folderu z wyciągami MT940 "
-                                         "albo bankowymi CSV")],
-        db: ClosedDb, out: Out = None, period: Annotated[Optional[str], _form(
-            "Okres (RRRR-MM)", "uzgodnij przelewy do tego miesiąca, RRRR-MM; puste: poprzedni miesiąc",
-            pattern=PERIOD)] = None,
-        region_id: Annotated[Optional[str], _form("Region", "tylko jednostki tego regionu; puste: wszystkie")] = None,
-        level: Annotated[Optional[str], _form("Poziom", "national: wyciągi Komisji Krajowej; puste: poziom "
-                                              "regionu")] = None,
-        quiet: Quiet = False) -> Handle:
-    """Bank statements against the transfers due: a region's (its units'), or the national
-    level's (the regions' forwards and the direct contributions of units)."""
-    return run_flow_steps(RECONCILE, dict(period=period or previous_month(date.today()), statements=statements,
-                                          db=db, out=out, region_id=region_id, level=level), printer(quiet))
+def make_flow(command):
+    """The command's Prefect flow: the same typed steps as a plain run, each a task."""
+    asked = flow_options(command)
 
-
-@_flow(name=STATEMENT.flow_name, flow_run_name=lambda: f"zaświadczenia PIT {flow_run.parameters.get('year')}")
-def pit_statement(
-        year: Annotated[int, _form("Rok podatkowy (RRRR)", "rok zaświadczeń, np. 2026", ge=1990, le=2100)],
-        db: ClosedDb, out: NeededOut, members: Members = None, quiet: Quiet = False) -> Handle:
-    """Each member's yearly statement of union dues received (PIT, art. 26 ust. 1 pkt 2c)."""
-    return run_flow_steps(STATEMENT, dict(year=year, db=db, out=out, members=members), printer(quiet))
-
-
-@_flow(name=EXPLAIN.flow_name, flow_run_name=lambda: "wyjaśnienie " + " ".join(
-    str(v) for k, v in flow_run.parameters.items() if k.endswith("_id") or k == "period" if v))
-def explain(db: ClosedDb, period: ClosedPeriod = None,
-            member_id: Annotated[Optional[str], _form("Członek", "numer członka")] = None,
-            unit_id: Annotated[Optional[str], _form("Jednostka", "identyfikator jednostki")] = None,
-            region_id: Annotated[Optional[str], _form("Region", "identyfikator regionu (weryfikacja delegatów)")] = None,
-            out: Out = None, quiet: Quiet = False) -> Handle:
-    """The chain that produced a member's dues, a unit's split or a region's verification."""
-    return run_flow_steps(EXPLAIN, dict(db=db, period=period, member_id=member_id, unit_id=unit_id,
-                                        region_id=region_id, out=out), printer(quiet))
-
-
-@_flow(name=REPLAY.flow_name, flow_run_name=lambda: f"powtórzenie {flow_run.parameters.get('run')}")
-def replay(run: Annotated[str, _form("Numer przebiegu", "run_id z tabeli runs")], db: ClosedDb,
-           quiet: Quiet = False) -> Handle:
-    """A close re-run from its archive into a scratch database, every table compared."""
-    return run_flow_steps(REPLAY, dict(run=run, db=db), printer(quiet))
-
-
-@_flow(name=BENEFITS.flow_name, flow_run_name=_name("zasiłki", "inbox"))
-def benefits(
-        inbox: Annotated[str, _form("Skrzynka (folder)", "pełna ścieżka folderu z units.csv, members.csv i "
-                                    "benefit_claims.csv")],
-        db: Db, out: Out = None, date: Annotated[Optional[str], _form(
-            "Dzień decyzji (RRRR-MM-DD)", "dzień w postaci RRRR-MM-DD; puste: dziś", pattern=DAY)] = None,
-        quiet: Quiet = False) -> Handle:
-    """Statutory benefit claims decided (004 §5, §9)."""
-    return run_flow_steps(BENEFITS, dict(inbox=inbox, db=db, out=out, date=date), printer(quiet))
+    def body(**values):
+        quiet = values.pop("quiet", False)
+        values = {**_filled(command, values), **command.flow_values}
+        return run_flow_steps(command, values, printer(quiet))
+    body.__signature__ = inspect.Signature(
+        [_flow_parameter(f, kind, opt) for f, kind, opt in asked]
+        + [inspect.Parameter("quiet", inspect.Parameter.KEYWORD_ONLY, default=False, annotation=Quiet)])
+    body.__name__ = body.__qualname__ = command.flow_function or command.name.replace("-", "_")
+    body.__doc__ = command.help
+    run_name = command.run_name or (lambda p: command.name)
+    made = _flow(name=command.flow_name, flow_run_name=lambda: run_name(_filled(command, flow_run.parameters)))(body)
+    made.serialize_parameters = _json_parameters
+    return made
 
 
 def _today() -> str:
     return date.today().isoformat()
-
-
-@_flow(name=CALENDAR.flow_name, flow_run_name=lambda: f"kalendarz {flow_run.parameters.get('date') or _today()}")
-def calendar(db: ClosedDb, out: Out = None,
-             statements: Annotated[Optional[str], _form("Sprawozdania (statements.csv)", "pełna ścieżka pliku: "
-                                                        "body, year, received_on")] = None,
-             date: Day = None, quiet: Quiet = False) -> Handle:
-    """What is due or overdue on a day, today by default (a deployment runs it every morning)."""
-    return run_flow_steps(CALENDAR, dict(date=date or _today(), db=db, out=out, statements=statements),
-                          printer(quiet))
-
-
-Key = Annotated[str, _form("Klucz mandatów", "klucz z delegate_keys.toml, per:N albo per-started:N")]
-
-
-@_flow(name=SEATS.flow_name, flow_run_name=lambda: f"mandaty {flow_run.parameters.get('key')}")
-def seats(key: Key, db: Annotated[Optional[str], _form("Baza danych (plik .duckdb)", "baza z zamkniętym "
-                                                       "miesiącem; puste: plik liczebności")] = None,
-          period: ClosedPeriod = None,
-          members: Annotated[Optional[str], _form("Plik liczebności", "CSV: unit_id albo region_id, members; "
-                                                  "zamiast bazy")] = None,
-          out: Out = None, quiet: Quiet = False) -> Handle:
-    """Seats under a key of data/delegate_keys.toml, from a stored close or a plain count file."""
-    return run_flow_steps(SEATS, dict(key=key, db=db, period=period, members=members, out=out), printer(quiet))
-
-
-@_flow(name=ELIGIBILITY.flow_name, flow_run_name=lambda: (f"uprawnienia wyborcze {flow_run.parameters.get('body')} "
-                                                         f"{flow_run.parameters.get('date')}"))
-def eligibility(
-        date: Annotated[str, _form("Dzień wyborów (RRRR-MM-DD)", "dzień w postaci RRRR-MM-DD", pattern=DAY)],
-        body: Annotated[str, _form("Wybierający", "jednostka, region albo związek (zebranie krajowe), np. SL-0001")],
-        db: ClosedDb, members: Members = None,
-        assembly: Annotated[Optional[str], _form("Delegaci zebrania", "pełna ścieżka pliku z member_id delegatów; "
-                                                 "puste: wybiera zebranie członków")] = None,
-        out: Out = None, quiet: Quiet = False) -> Handle:
-    """Who may vote and who may stand on a day, under the union's election rules."""
-    return run_flow_steps(ELIGIBILITY, dict(date=date, body=body, db=db, members=members, assembly=assembly, out=out),
-                          printer(quiet))
-
-
-@_flow(name=TALLY.flow_name, flow_run_name=lambda: f"wyniki głosowania {Path(flow_run.parameters.get('votes')).name}")
-def tally(votes: Annotated[str, _form("Protokół głosowania (plik)", "pełna ścieżka pliku: election, entitled, "
-                                      "participants, invalid, seats, candidate, votes")],
-          rules: Annotated[str, _form("Zasady wyborcze związku", "solidarnosc, przerobka, mzzpsz albo ozz_srl")],
-          out: Out = None, quiet: Quiet = False) -> Handle:
-    """Quorum, validity, winners and runoff of the votes in a protocol file."""
-    return run_flow_steps(TALLY, dict(votes=votes, rules=rules, out=out), printer(quiet))
-
-
-@_flow(name=DOCUMENTS.flow_name, flow_run_name=lambda: f"dokumenty jednostek {flow_run.parameters.get('period')}")
-def unit_documents(
-        period: Annotated[str, _form("Okres (RRRR-MM)", "zamknięty miesiąc w postaci RRRR-MM, np. 2026-10",
-                                     pattern=PERIOD)],
-        db: ClosedDb, out: NeededOut,
-        units: Annotated[Optional[list[str]], _form("Jednostki", "identyfikatory jednostek; puste: wszystkie")] = None,
-        members: Members = None, quiet: Quiet = False) -> Handle:
-    """The unit treasurers' documents of a closed month, on demand (all units, or the ones given)."""
-    return run_flow_steps(DOCUMENTS, dict(period=period, db=db, out=out, units=units, members=members),
-                          printer(quiet))
-
-
-FLOWS = {APPROVE.name: approve_month, DOCUMENTS.name: unit_documents, SEATS.name: seats, ELIGIBILITY.name: eligibility, TALLY.name: tally, BENEFITS.name: benefits, CALENDAR.name: calendar, EXPLAIN.name: explain, REPLAY.name: replay, STATEMENT.name: pit_statement, CLOSE.name: monthly_close, SALARY_CAPS.name: salary_caps, VERIFY_DELEGATES.name: verify_delegates,
-         RECONCILE.name: reconcile}
-
 
 
 def _json_parameters(parameters: dict) -> dict:
@@ -359,8 +207,11 @@ def _json_parameters(parameters: dict) -> dict:
     return {k: plain(v) for k, v in parameters.items()}
 
 
-for _each in FLOWS.values():
-    _each.serialize_parameters = _json_parameters
+FLOWS = {}
+for _command in COMMANDS:
+    if _command.engine is not None:          # a plain-only command (archive) has no flow
+        FLOWS[_command.name] = globals()[_command.flow_function or _command.name.replace("-", "_")] = \
+            make_flow(_command)
 
 # the monthly close on the 5th at 06:00 (before the 20th, 004 §10), for the previous month; Polish
 # time, summer and winter (a schedule without a time zone is UTC: 07:00 or 08:00 in Warsaw)
@@ -374,29 +225,29 @@ def deployments(inbox: str, db: str, out: Optional[str], statements: Optional[st
     """The deployments `skladki serve` serves: the close on a schedule; the others on demand
     (each can be run from the UI's form)."""
     # the schedule closes the units whose files have come (the others are listed, the run not Completed)
-    out_deps = [monthly_close.to_deployment("zamkniecie-miesieczne", schedules=[Cron(CLOSE_SCHEDULE, timezone=TIME_ZONE)],
+    out_deps = [FLOWS["close"].to_deployment("zamkniecie-miesieczne", schedules=[Cron(CLOSE_SCHEDULE, timezone=TIME_ZONE)],
                                             parameters={"inbox": inbox, "db": db, "out": out,
                                                         "only_complete": True})]
     if statements:
-        out_deps.append(reconcile.to_deployment("uzgodnienie", parameters={"statements": statements, "db": db,
+        out_deps.append(FLOWS["reconcile"].to_deployment("uzgodnienie", parameters={"statements": statements, "db": db,
                                                                           "out": out}))
     if officers:
-        out_deps.append(salary_caps.to_deployment("limity-wynagrodzen", parameters={"officers": officers, "db": db,
+        out_deps.append(FLOWS["salary-caps"].to_deployment("limity-wynagrodzen", parameters={"officers": officers, "db": db,
                                                                                    "out": out}))
     # the calendar every morning at 07:00: what is due or overdue today
-    out_deps.append(calendar.to_deployment("kalendarz-codzienny", schedules=[Cron(CALENDAR_SCHEDULE, timezone=TIME_ZONE)],
+    out_deps.append(FLOWS["calendar"].to_deployment("kalendarz-codzienny", schedules=[Cron(CALENDAR_SCHEDULE, timezone=TIME_ZONE)],
                                            parameters={"db": db, "out": out}))
     # elections: the key, the day and the body are asked for in the UI's run form
-    out_deps.append(seats.to_deployment("mandaty", parameters={"db": db, "out": out}))
-    out_deps.append(eligibility.to_deployment("uprawnienia-wyborcze", parameters={"db": db, "out": out}))
+    out_deps.append(FLOWS["seats"].to_deployment("mandaty", parameters={"db": db, "out": out}))
+    out_deps.append(FLOWS["eligibility"].to_deployment("uprawnienia-wyborcze", parameters={"db": db, "out": out}))
     # approving a unit's month from the UI: the period, the units and who approves in the run form
-    out_deps.append(approve_month.to_deployment("zatwierdzenie-miesiaca", parameters={"db": db, "out": out}))
+    out_deps.append(FLOWS["approve"].to_deployment("zatwierdzenie-miesiaca", parameters={"db": db, "out": out}))
     if out:    # a unit's documents on demand: the period (and units) asked for in the UI's run form
-        out_deps.append(unit_documents.to_deployment("dokumenty-jednostek", parameters={"db": db, "out": out}))
+        out_deps.append(FLOWS["documents"].to_deployment("dokumenty-jednostek", parameters={"db": db, "out": out}))
     if out:    # the yearly statements: the year is asked for in the UI's run form
-        out_deps.append(pit_statement.to_deployment("zaswiadczenia-pit", parameters={"db": db, "out": out}))
+        out_deps.append(FLOWS["statement"].to_deployment("zaswiadczenia-pit", parameters={"db": db, "out": out}))
     if delegates_inbox:
-        out_deps.append(verify_delegates.to_deployment("weryfikacja-delegatow",
+        out_deps.append(FLOWS["verify-delegates"].to_deployment("weryfikacja-delegatow",
                                                        parameters={"inbox": delegates_inbox, "db": db, "out": out}))
     for d in out_deps:         # what the UI shows on the deployment's page: Polish, not the docstring
         d.description = DESCRIPTIONS.get(d.name, d.description)

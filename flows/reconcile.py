@@ -9,13 +9,15 @@ data/bank_profiles (recognised by header signature). Members paying directly: ``
 """
 import hashlib
 import tomllib
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Optional
 
 import polars as pl
 
 from flows import months, settings, store
 from flows.close import rules_for
-from flows.command import Command, Run, Step
+from flows.command import CLOSED_DB, Command, OUT, Params, Run, legacy, legacy_view, option, titled
 from flows.files import check_input, file_problem
 from reports import reconcile as reconcile_reports
 from schemas.tables import TABLES
@@ -42,6 +44,24 @@ from transforms.statements import (
 MT940_SUFFIXES = (".sta", ".mt940", ".940")
 CAMT_SUFFIXES = (".xml",)
 PAYMENTS = "payments.csv"
+
+@dataclass(frozen=True, kw_only=True)
+class ReconcileParams(Params):
+    period: str = option("uzgodnij przelewy do tego miesiąca", None, check="period", when_empty="previous_month",
+                         title="Okres (RRRR-MM)",
+                         form="uzgodnij przelewy do tego miesiąca, RRRR-MM; puste: poprzedni miesiąc")
+    statements: Path = option("folder z wyciągami MT940 (*.sta, *.mt940, *.940) albo bankowymi *.csv, "
+                              "opcjonalnie payments.csv", title="Wyciągi bankowe (folder)",
+                              form="pełna ścieżka folderu z wyciągami MT940 albo bankowymi CSV")
+    db: Path = option("plik DuckDB z zapisanymi zamknięciami", **CLOSED_DB)
+    out: Optional[Path] = option("folder na skoroszyty Excel", None, **OUT)
+    region_id: Optional[str] = option("tylko jednostki tego regionu (wyciąg jednego regionu)", None,
+                                      flag="--region", title="Region",
+                                      form="tylko jednostki tego regionu; puste: wszystkie")
+    level: Optional[str] = option("national: wyciągi Komisji Krajowej wobec przekazań regionów i składek "
+                                  "jednostek (bez --level: poziom regionu)", None, title="Poziom",
+                                  form="national: wyciągi Komisji Krajowej; puste: poziom regionu")
+
 
 
 def bank_profiles() -> list[dict]:
@@ -427,5 +447,7 @@ def report(run: Run) -> None:
 
 
 RECONCILE = Command(
-    name="reconcile", flow_name="reconcile", check=check, summary=reconcile_reports.summary_text,
-    steps=(Step("read", read, retries=2), Step("compute", compute), Step("store", save, retries=2), Step("report", report, retries=2)))
+    params=ReconcileParams, help='Wpływy na rachunek regionu (albo Komisji Krajowej) wobec przelewów należnych; statusy i zaległości.',
+    run_name=titled("uzgodnienie", "statements"),
+    name="reconcile", flow_name="reconcile", check=check, summary=legacy_view(reconcile_reports.summary_text),
+    legacy_steps=(legacy("read", read, retries=2), legacy("compute", compute), legacy("store", save, retries=2), legacy("report", report, retries=2)))

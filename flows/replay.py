@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -28,13 +29,18 @@ import polars as pl
 
 from flows import store
 from flows.archive import BOOKS, archived_rules, check, extract
-from flows.command import Command, Run, Step, run_plain
+from flows.command import CLOSED_DB, Command, Params, Run, legacy, legacy_view, option, run_plain
 from schemas.tables import TABLES
 from transforms.errors import UserError, mask_personal
 from transforms.money import format_pl, sql_grosze
 from transforms.polish import count
 
 CORRECTION = {"unit_id": pl.String, "level": pl.String, "corrects": pl.String, "amount": pl.Int64}
+
+@dataclass(frozen=True, kw_only=True)
+class ReplayParams(Params):
+    run: str = option("numer przebiegu (tabela runs)", title="Numer przebiegu", form="run_id z tabeli runs")
+    db: Path = option("plik bazy DuckDB", **CLOSED_DB)
 
 
 def read(run: Run) -> None:
@@ -263,5 +269,8 @@ def summary_text(run) -> str:
     return "\n".join(lines)
 
 
-REPLAY = Command(name="replay", flow_name="replay", check=check, summary=summary_text,
-                 steps=(Step("read", read, retries=2), Step("replay", replay), Step("compare", compare)))
+REPLAY = Command(
+    params=ReplayParams, help='Powtarza zamknięcie z jego archiwum w bazie roboczej i porównuje każdą tabelę miesiąca.',
+    run_name=lambda p: f"powtórzenie {p.get('run')}", engine="plain",
+    name="replay", flow_name="replay", check=check, summary=legacy_view(summary_text),
+                 legacy_steps=(legacy("read", read, retries=2), legacy("replay", replay), legacy("compare", compare)))

@@ -4,12 +4,14 @@ read (officers.csv, GUS quarterly wages, the verified member counts stored by ve
 → stage → compute (transforms.salary_caps) → store → report.
 """
 import csv
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Optional
 
 import polars as pl
 
 from flows import settings, store
-from flows.command import Command, Run, Step
+from flows.command import Command, DB, OUT, Params, Run, legacy, legacy_view, option, titled
 from flows.files import check_input
 from flows.close import rules_for
 from flows.inbox import read_table
@@ -21,6 +23,20 @@ from transforms.salary_caps import cap_rules, fte_text, previous_quarter, salary
 from transforms.staging import is_period
 
 REFERENCE_QUARTERLY = settings.REFERENCE / "gus_enterprise_wage_quarterly_with_profit.csv"
+
+@dataclass(frozen=True, kw_only=True)
+class SalaryCapsParams(Params):
+    period: str = option("miesiąc wypłaty, RRRR-MM", None, check="period", when_empty="previous_month",
+                         title="Miesiąc wypłaty (RRRR-MM)",
+                         form="miesiąc w postaci RRRR-MM, np. 2026-02; puste: poprzedni miesiąc")
+    officers: Path = option("officers.csv albo .xlsx", title="Wynagrodzenia funkcyjnych (officers.csv albo .xlsx)",
+                            form="pełna ścieżka pliku z wynagrodzeniami wybieralnych funkcyjnych")
+    db: Path = option("plik DuckDB (tworzony, jeśli go nie ma)", **DB)
+    out: Optional[Path] = option("folder na skoroszyt Excel", None, **OUT)
+    wages: Optional[Path] = option("CSV nowszych kwartałów GUS (quarter,amount_pln,source)", None,
+                                   title="Nowsze kwartały GUS (CSV)",
+                                   form="pełna ścieżka CSV: quarter, amount_pln, source; puste: dane dołączone")
+
 
 
 def quarterly_wages(extra: Path | None) -> dict[str, tuple[int, str]]:
@@ -114,6 +130,8 @@ def report(run: Run) -> None:
 
 
 SALARY_CAPS = Command(
-    name="salary-caps", flow_name="salary-caps", check=check, summary=caps_reports.summary_text,
-    steps=(Step("read", read, retries=2), Step("stage", stage), Step("compute", compute),
-           Step("store", save, retries=2), Step("report", report, retries=2)))
+    params=SalaryCapsParams, help='Wynagrodzenia wybieralnych funkcyjnych wobec limitów 004 §7–§8 (RULES.md §9).',
+    run_name=titled("limity wynagrodzeń", "officers"),
+    name="salary-caps", flow_name="salary-caps", check=check, summary=legacy_view(caps_reports.summary_text),
+    legacy_steps=(legacy("read", read, retries=2), legacy("stage", stage), legacy("compute", compute),
+           legacy("store", save, retries=2), legacy("report", report, retries=2)))

@@ -5,13 +5,15 @@ Names only with --members (the unit's own members.csv); otherwise member numbers
 
 read (the ledger of the year, the limit in force) → compute (transforms.statement) → report.
 """
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Optional
 
 import polars as pl
 
 from flows import settings, store
 from flows.files import require_database, require_file
-from flows.command import Command, Run, Step
+from flows.command import CLOSED_DB, Command, MEMBERS, NEEDED_OUT, Params, Run, legacy, legacy_view, option
 from flows.inbox import read_table
 from reports import statement as statement_reports
 from transforms import parsing
@@ -20,6 +22,16 @@ from transforms.money import sql_grosze
 from transforms.statement import limit_for, load_limits, yearly
 
 LIMITS = settings.REFERENCE / "pit_union_dues.toml"
+
+@dataclass(frozen=True, kw_only=True)
+class StatementParams(Params):
+    year: str = option("rok podatkowy, RRRR", title="Rok podatkowy (RRRR)", check="year",
+                       form="rok zaświadczeń, np. 2026")
+    db: Path = option("plik bazy DuckDB z zamkniętymi miesiącami", **CLOSED_DB)
+    out: Path = option("folder na skoroszyty i PDF", **NEEDED_OUT)
+    members: Optional[Path] = option("members.csv jednostki (imiona i nazwiska na zaświadczeniach; bez niego "
+                                     "numery członków)", None, **MEMBERS)
+
 
 
 def check(params: dict) -> None:
@@ -69,5 +81,7 @@ def report(run: Run) -> None:
 
 
 STATEMENT = Command(
-    name="statement", flow_name="pit-statement", check=check, summary=statement_reports.summary_text,
-    steps=(Step("read", read, retries=2), Step("compute", compute), Step("report", report, retries=2)))
+    params=StatementParams, help='Roczne zaświadczenia o składkach członkowskich (do odliczenia w PIT) z kont członków.',
+    run_name=lambda p: f"zaświadczenia PIT {p.get('year')}", flow_function="pit_statement",
+    name="statement", flow_name="pit-statement", check=check, summary=legacy_view(statement_reports.summary_text),
+    legacy_steps=(legacy("read", read, retries=2), legacy("compute", compute), legacy("report", report, retries=2)))

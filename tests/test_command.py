@@ -4,25 +4,43 @@ from __future__ import annotations
 
 import pytest
 
+from dataclasses import dataclass
+from pathlib import Path
+
 from flows import store
-from flows.command import Command, Step, run_plain
+from flows.command import Command, Params, option, run_plain
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProbeParams(Params):
+    db: Path = option("baza")
+    out: Path = option("folder")
 
 
 def _command(fail_at: str | None):
-    def write(run):
-        store.write(run.database(), "delegate_exceptions", store_frame())
+    """read → compute → store → report, the value handed on from each step to the next."""
+    def read(run):
+        return 2
 
-    def report(run):
+    def compute(run, inputs):
+        return inputs * 10
+
+    def write(run, result):
+        assert result == 20
+        store.write(run.database(), "delegate_exceptions", store_frame())
+        if fail_at == "store":
+            raise RuntimeError("injected")
+        return result + 1
+
+    def report(run, result):
+        assert result == 21
         run.output("a.txt").write_text("nowy", encoding="utf-8")
         run.output("sub/b.txt").write_text("nowy", encoding="utf-8")
+        if fail_at == "report":
+            raise RuntimeError("injected")
 
-    def boom(run):
-        raise RuntimeError("injected")
-
-    steps = [Step("store", write), Step("report", report)]
-    if fail_at:
-        steps.insert([s.name for s in steps].index(fail_at) + 1, Step("boom", boom))
-    return Command("probe", "probe", tuple(steps), summary=lambda run: "")
+    return Command(name="probe", flow_name="probe", params=ProbeParams, help="próba", read=read, compute=compute,
+                   store=write, report=report, summary=lambda run, result: f"wynik {result}")
 
 
 def store_frame():
@@ -40,6 +58,7 @@ def test_outputs_and_rows_appear_together(tmp_path):
     out = tmp_path / "out"
     outcome = run_plain(_command(None), db=tmp_path / "x.duckdb", out=out)
     assert outcome.ok and (out / "a.txt").read_text(encoding="utf-8") == "nowy" and (out / "sub" / "b.txt").exists()
+    assert outcome.result == 21 and outcome.run.command.summary(outcome.run, outcome.result) == "wynik 21"
     assert count(tmp_path / "x.duckdb") == 1
     assert sorted(p.name for p in out.iterdir()) == ["a.txt", "sub"]      # no staging folder left
 
