@@ -14,7 +14,7 @@ from pathlib import Path
 import polars as pl
 
 from flows import months, settings, store
-from flows.close import rules_for
+from flows.rules import rules_for
 from flows.command import Command, Run, Step
 from flows.documents import NAMES
 from flows.files import require_database, require_file

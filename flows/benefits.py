@@ -11,7 +11,7 @@ from pathlib import Path
 import polars as pl
 
 from flows import store
-from flows.close import rules_for
+from flows.rules import rules_for
 from flows.command import Command, Run, Step
 from flows.inbox import find_table, read_table
 from reports import benefits as benefit_reports

@@ -8,7 +8,7 @@ from collections import Counter
 from pathlib import Path
 
 from flows import store
-from flows.close import rules_for
+from flows.rules import rules_for
 from flows.files import require_database
 from flows.command import Command, Run, Step
 from flows.inbox import read_table

@@ -14,7 +14,6 @@ import polars as pl
 
 from flows import months, settings, store
 from flows.command import Command, Run, Step
-from flows.files import check_input
 from flows.inbox import read_inbox
 from reports import close as close_reports
 from reports.settlement import correction_note
@@ -26,7 +25,7 @@ from transforms.polish import count
 from transforms.ledger import (BOOKED_SCHEMA, ITEM_SCHEMA, LEDGER_SCHEMA, SETTLEMENT_SCHEMA, Books, differences,
                                settlement_delta)
 from transforms.money import sql_grosze
-from transforms.rulebook import Rules, load_rulebooks, resolve
+from flows.rules import rules_for
 from transforms.staging import is_period
 
 CLOSE_TABLES = ("dues", "allocations", "exceptions", "transfers", "units", "deduction_check", "regions",
@@ -37,11 +36,6 @@ CLOSE_TABLES = ("dues", "allocations", "exceptions", "transfers", "units", "dedu
 UNIT_TABLES = tuple(t for t in CLOSE_TABLES if t not in ("transfers", "regions"))
 # what a re-close replaces is kept in `history` first (nothing of the past is silently rewritten)
 KEPT_IN_HISTORY = ("dues", "allocations", "transfers", "receipts", "member_ledger", "employer_claims", "settlement")
-
-
-def rules_for(period: str) -> Rules:
-    """The rulebooks in force on the first day of ``period``, resolved once for the whole run."""
-    return resolve(load_rulebooks(settings.rulebook_folders(), check=check_input), period)
 
 
 def check(params: dict) -> None:

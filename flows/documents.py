@@ -14,7 +14,7 @@ from pathlib import Path
 import polars as pl
 
 from flows import settings, store
-from flows.close import rules_for
+from flows.rules import rules_for
 from flows.files import require_database, require_file
 from flows.command import Command, Run, Step
 from flows.inbox import read_table

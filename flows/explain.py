@@ -7,7 +7,7 @@ checks its own figures against the stored ones) → report (the same lines as a 
 from pathlib import Path
 
 from flows import store
-from flows.close import rules_for
+from flows.rules import rules_for
 from flows.files import require_database
 from flows.command import Command, Run, Step
 from flows.payroll_inbox import component_labels
