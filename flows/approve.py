@@ -16,7 +16,7 @@ from typing import Optional
 import polars as pl
 
 from flows import months, settings, store
-from flows.close import rules_for
+from flows.rules import rules_for
 from flows.command import CLOSED_DB, Command, MEMBERS, OUT, Params, Run, legacy, legacy_view, option
 from flows.documents import NAMES
 from flows.files import require_database, require_file

@@ -13,7 +13,7 @@ from typing import Optional
 import polars as pl
 
 from flows import store
-from flows.close import rules_for
+from flows.rules import rules_for
 from flows.command import Command, DB, OUT, Params, Run, legacy, legacy_view, option, titled
 from flows.inbox import find_table, read_table
 from reports import benefits as benefit_reports

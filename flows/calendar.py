@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Optional
 
 from flows import store
-from flows.close import rules_for
+from flows.rules import rules_for
 from flows.files import require_database
 from flows.command import CLOSED_DB, Command, OUT, Params, Run, legacy, legacy_view, option
 from flows.inbox import read_table

@@ -16,7 +16,6 @@ import polars as pl
 
 from flows import months, settings, store
 from flows.command import Command, DB, OUT, Params, Run, legacy, legacy_view, option, titled
-from flows.files import check_input
 from flows.inbox import read_inbox
 from reports import close as close_reports
 from reports.settlement import correction_note
@@ -28,7 +27,7 @@ from transforms.polish import count
 from transforms.ledger import (BOOKED_SCHEMA, ITEM_SCHEMA, LEDGER_SCHEMA, SETTLEMENT_SCHEMA, Books, differences,
                                settlement_delta)
 from transforms.money import sql_grosze
-from transforms.rulebook import Rules, load_rulebooks, resolve
+from flows.rules import rules_for
 from transforms.staging import is_period
 
 CLOSE_TABLES = ("dues", "allocations", "exceptions", "transfers", "units", "deduction_check", "regions",
@@ -67,11 +66,6 @@ class CloseParams(Params):
     # set by skladki itself, never asked for: a replay's starting accounts, the run a later month's re-close follows
     books: Optional[Path] = None
     recomputes: Optional[str] = None
-
-
-def rules_for(period: str) -> Rules:
-    """The rulebooks in force on the first day of ``period``, resolved once for the whole run."""
-    return resolve(load_rulebooks(settings.rulebook_folders(), check=check_input), period)
 
 
 def check(params: dict) -> None:

@@ -16,7 +16,7 @@ from typing import Optional
 import polars as pl
 
 from flows import settings, store
-from flows.close import rules_for
+from flows.rules import rules_for
 from flows.files import require_database, require_file
 from flows.command import CLOSED_DB, Command, MEMBERS, NEEDED_OUT, Params, Run, legacy, legacy_view, option
 from flows.inbox import read_table

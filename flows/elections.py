@@ -292,7 +292,7 @@ def _assembly_in_body(run: Run, units: set[str]) -> None:
 
 
 def eligibility_compute(run: Run) -> None:
-    from flows.close import rules_for
+    from flows.rules import rules_for
     s = run.state
     unions = el.load(RULES.read_text(encoding="utf-8"))
     union, unit_ids, assembly = _body(run, unions)

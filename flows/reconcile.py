@@ -16,7 +16,7 @@ from typing import Optional
 import polars as pl
 
 from flows import months, settings, store
-from flows.close import rules_for
+from flows.rules import rules_for
 from flows.command import CLOSED_DB, Command, OUT, Params, Run, legacy, legacy_view, option, titled
 from flows.files import check_input, file_problem
 from reports import reconcile as reconcile_reports

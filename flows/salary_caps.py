@@ -13,7 +13,7 @@ import polars as pl
 from flows import settings, store
 from flows.command import Command, DB, OUT, Params, Run, legacy, legacy_view, option, titled
 from flows.files import check_input
-from flows.close import rules_for
+from flows.rules import rules_for
 from flows.inbox import read_table
 from reports import salary_caps as caps_reports
 from schemas.tables import TABLES

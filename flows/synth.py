@@ -13,9 +13,8 @@ from pathlib import Path
 import polars as pl
 
 from flows import settings
-from flows.files import check_input
 from transforms.money import grosze, pln, zloty
-from transforms.rulebook import load_rulebooks
+from flows.rules import rulebooks
 from transforms.staging import VOIVODESHIPS
 
 FIRST_F = ["Anna", "Maria", "Katarzyna", "Małgorzata", "Agnieszka", "Barbara", "Ewa", "Krystyna",
@@ -99,7 +98,7 @@ def member_lines(rng: random.Random, category: dict, rulebook: str) -> list[tupl
 
 @lru_cache(maxsize=None)
 def unit_categories(rulebook: str) -> frozenset[str]:
-    book = load_rulebooks(settings.rulebook_folders(), check=check_input)[rulebook]
+    book = rulebooks()[rulebook]
     return frozenset(book.versions[-1].categories)
 
 
@@ -184,7 +183,7 @@ def write_inbox(out: Path, n_members: int, period: str, seed: int = 2026, receip
 def write_receipts(out: Path, period: str, rng: random.Random) -> dict[str, int]:
     """Deductions (income/deductions.csv, `dues_deducted` lines) and payments.csv for the inbox at
     ``out``, from the dues the close itself computes (one dues implementation)."""
-    from flows.close import rules_for
+    from flows.rules import rules_for
     from flows.inbox import read_inbox
     from transforms import close as close_logic
     from transforms.money import share

@@ -14,7 +14,8 @@ for _variable in ("SKLADKI_RULEBOOKS", "SKLADKI_PROFILES", "SKLADKI_BANK_PROFILE
 
 
 from flows import settings  # noqa: F401  (quiet Prefect settings before any prefect import)
-from flows.close import CLOSE, rules_for
+from flows.close import CLOSE
+from flows.rules import rules_for
 from flows.command import run_plain
 
 PERIOD = "2026-10"

@@ -1,7 +1,7 @@
 """transforms/allocate.py: allocations and transfers from the rulebook's cascade and payers."""
 import polars as pl
 
-from flows.close import rules_for
+from flows.rules import rules_for
 from transforms.allocate import allocate
 
 RULES = rules_for("2026-10")

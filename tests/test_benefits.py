@@ -10,7 +10,7 @@ from openpyxl import load_workbook
 
 from flows import settings
 from flows.benefits import BENEFITS
-from flows.close import rules_for
+from flows.rules import rules_for
 from flows.command import run_plain
 from tests.conftest import close_plain, member, write_inbox
 from transforms.benefits import Claim, add_months, decide

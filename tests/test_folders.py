@@ -141,7 +141,7 @@ def test_a_pipe_or_a_folder_in_the_users_configuration_folder_is_one_message_not
     import os
     import signal
     from flows import reconcile
-    from flows.close import rules_for
+    from flows.rules import rules_for
     (config / kind).mkdir(parents=True)
     os.mkfifo(config / kind / name)
     load = {"rulebooks": lambda: rules_for("2026-10"), "profiles": lambda: (payroll_inbox.load_profiles(),

@@ -16,7 +16,7 @@ from fpdf import FPDF
 from pypdf import PdfReader
 
 from flows import settings
-from flows.close import rules_for
+from flows.rules import rules_for
 from reports import settlement, statement
 from reports.settlement import Payment, Settlement
 

@@ -6,7 +6,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from transforms.close import RawInputs, close
 from transforms.money import pln
-from flows.close import rules_for
+from flows.rules import rules_for
 
 P = "2026-10"
 RULES = rules_for(P)

@@ -8,7 +8,7 @@ from openpyxl import load_workbook
 from typer.testing import CliRunner
 
 from flows import salary_caps as caps_flow
-from flows.close import rules_for
+from flows.rules import rules_for
 from flows.command import run_plain
 from flows.delegates import VERIFY_DELEGATES
 from flows import settings

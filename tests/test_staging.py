@@ -2,7 +2,7 @@
 unit set its own share."""
 import polars as pl
 
-from flows.close import rules_for
+from flows.rules import rules_for
 from transforms.staging import stage_units
 
 RULES = rules_for("2026-10")

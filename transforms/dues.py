@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from transforms.errors import Issue, issue, text
-from transforms.money import format_pl, ratio_expr, share_expr
+from transforms.methods import METHODS, UNIT_FLAT_COLUMNS
+from transforms.money import format_pl, ratio_expr
 from transforms.rulebook import CategoryRule, Rules
 
 DUES_SCHEMA = {"period": pl.String, "member_id": pl.String, "unit_id": pl.String,
@@ -104,16 +105,8 @@ def member_base(lines: pl.DataFrame, rule: CategoryRule) -> pl.DataFrame:
 
 
 def dues_expr(rule: CategoryRule) -> pl.Expr:
-    """§1 dues from the base column (grosze)."""
-    base = pl.col("base")
-    if rule.method == "percent":          # e.g. 0.82 % of the base, half-up (004 §1 ust. 1 pkt 1)
-        return share_expr(base, rule.rate)
-    if rule.method == "band":             # fixed amount + step_amount per full step above threshold
-        full_steps = pl.max_horizontal(base - rule.threshold, pl.lit(0)) // rule.step
-        return rule.base_amount + full_steps * rule.step_amount
-    if rule.method == "unit_flat":        # amount set by the unit's own resolution
-        return pl.col(rule.unit_column)
-    raise ValueError(rule.method)
+    """§1 dues from the base column (grosze), as the rule's method computes them."""
+    return METHODS[rule.method].expr(rule)
 
 
 def surcharge_expr() -> pl.Expr:
@@ -133,7 +126,7 @@ def compute_dues(members: pl.DataFrame, units: pl.DataFrame, lines: pl.DataFrame
     usual (an amount that can be checked is never replaced by one that cannot)."""
     base_cols = ["member_id", "unit_id", "category"]
     m = (members.select(base_cols + ["_row"])
-         .join(units.select("unit_id", "rulebook", "raised_bp", "unemployed_flat", "pensioner_flat"),
+         .join(units.select("unit_id", "rulebook", "raised_bp", *UNIT_FLAT_COLUMNS),
                on="unit_id", how="inner")
          .join(adjustments.select("member_id", pl.col("kind").alias("adj_kind"), pl.col("amount").alias("adj_amount"),
                                   pl.col("_source").alias("adj_source"), pl.col("_row").alias("adj_row"),
@@ -196,7 +189,7 @@ def compute_dues(members: pl.DataFrame, units: pl.DataFrame, lines: pl.DataFrame
                  surcharge=pl.when(pl.col("adj_kind").is_not_null()).then(pl.lit(0, pl.Int64))
                  .otherwise(pl.col("surcharge")))
              .with_columns(
-                 base=pl.when(pl.lit(rule.method == "unit_flat")).then(0).otherwise(pl.col("base")),
+                 base=pl.when(pl.lit(not METHODS[rule.method].keeps_base)).then(0).otherwise(pl.col("base")),
                  total=pl.col("dues") + pl.col("surcharge")))
         derivs.append(g.select(pl.lit(period).alias("period"), "member_id", "unit_id",
                                pl.lit(version.label).alias("rulebook_version"), "category",

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 
 from transforms.errors import text
-from transforms.money import decimal_text, format_pl, half_up
+from transforms.methods import METHODS, exact_text, pct_text
+from transforms.money import format_pl, half_up
 
 
 @dataclass
@@ -23,15 +24,6 @@ class Explanation:
     dues: int | None = None
     surcharge: int | None = None
     transfer: int | None = None      # a unit's: what it passes up, as the stored transfers
-
-
-def _pct(x: Fraction) -> str:
-    return decimal_text(x * 100, 4).rstrip("0").rstrip(".").replace(".", ",") + " %"
-
-
-def _exact(x: Fraction) -> str:
-    """An exact amount in grosze as złoty with up to 4 decimals, e.g. 6605.124 -> '66,05124'."""
-    return decimal_text(x / 100, 5).rstrip("0").rstrip(".").replace(".", ",")
 
 
 USE = {"base": "w podstawie", "excluded": "pominięty: składnik poza podstawą ({source})",
@@ -60,24 +52,8 @@ def member(member_id: str, period: str, derivation: dict, dues: dict, lines: lis
     if derivation["floor_used"] and floor:
         used = max(used, sum(ln["amount"] for ln in floor))
         e.lines.append(f"Podstawa: zadeklarowana podstawa ubezpieczenia {format_pl(used)} (wyższa niż dochód)")
-    method = rule["method"]
-    if method == "unit_flat":
-        e.base = 0
-        computed = dues["dues"]
-        e.lines.append(f"Składka ustalona przez jednostkę ({rule['unit_column']}): {format_pl(computed)}")
-    else:
-        e.base = used
-        e.lines.append(f"Podstawa: {format_pl(used)}")
-        if method == "percent":
-            rate = Fraction(rule["rate"])
-            computed = half_up(used * rate)
-            e.lines.append(f"Wyliczenie: {format_pl(used)} × {_pct(rate)} = {_exact(used * rate)} zł → "
-                           f"{format_pl(computed)} (zaokrąglenie połówkowe w górę)")
-        else:
-            steps = max(used - rule["threshold"], 0) // rule["step"]
-            computed = rule["base_amount"] + steps * rule["step_amount"]
-            e.lines.append(f"Wyliczenie: {format_pl(rule['base_amount'])} + {steps} × {format_pl(rule['step_amount'])} "
-                           f"(pełne {format_pl(rule['step'])} ponad {format_pl(rule['threshold'])}) = {format_pl(computed)}")
+    e.base, computed, how = METHODS[rule["method"]].explain(rule, used, dues["dues"])
+    e.lines += how
     if derivation["adjustment"] == "reduced":
         computed = derivation["adjustment_amount"]
         e.lines.append(f"Obniżenie składki (004 §2 ust. 3, decyzja {derivation['decision_ref'] or '—'}): "
@@ -91,8 +67,8 @@ def member(member_id: str, period: str, derivation: dict, dues: dict, lines: lis
     raised = Fraction(bp - 10_000, 10_000)
     e.surcharge = 0 if derivation["adjustment"] else half_up(computed * raised)
     if e.surcharge or raised and not derivation["adjustment"]:
-        e.lines.append(f"Podwyższenie (004 §2 ust. 1–2): {format_pl(computed)} × {_pct(raised)} = "
-                       f"{_exact(computed * raised)} zł → {format_pl(e.surcharge)}")
+        e.lines.append(f"Podwyższenie (004 §2 ust. 1–2): {format_pl(computed)} × {pct_text(raised)} = "
+                       f"{exact_text(computed * raised)} zł → {format_pl(e.surcharge)}")
     e.lines.append(f"Razem: {format_pl(e.dues)} + {format_pl(e.surcharge)} = {format_pl(e.dues + e.surcharge)}")
     _received(e, ledger, receipts)
     return e
@@ -121,8 +97,8 @@ def stated(member_id: str, period: str, derivation: dict, dues: dict, lines: lis
     if bp != 10_000:          # 004 §2 ust. 1–2: the deducted amount holds the surcharge, which stays with the unit
         e.dues = half_up(Fraction(total * 10_000, bp))
         e.surcharge = total - e.dues
-        e.lines.append(f"Składka podwyższona do {_pct(Fraction(bp, 10_000))}: {format_pl(total)} ÷ "
-                       f"{_pct(Fraction(bp, 10_000))} = {format_pl(e.dues)} (004 §1), podwyższenie "
+        e.lines.append(f"Składka podwyższona do {pct_text(Fraction(bp, 10_000))}: {format_pl(total)} ÷ "
+                       f"{pct_text(Fraction(bp, 10_000))} = {format_pl(e.dues)} (004 §1), podwyższenie "
                        f"{format_pl(e.surcharge)} (004 §2 ust. 1–2)")
     else:
         e.dues, e.surcharge = total, 0
@@ -162,8 +138,8 @@ def unit(unit_id: str, period: str, steps: list[dict], levels: dict[str, str], t
         for s in rows:
             share = Fraction(s["share"]) / 100
             e.lines.append(f"  {s['step']}. {levels.get(s['source_level'], s['source_level'])} → "
-                           f"{levels.get(s['target_level'], s['target_level'])}: {format_pl(s['d'])} × {_pct(share)} = "
-                           f"{_exact(s['d'] * share)} zł → {format_pl(s['amount'])} ({s['rule_source']})")
+                           f"{levels.get(s['target_level'], s['target_level'])}: {format_pl(s['d'])} × {pct_text(share)} = "
+                           f"{exact_text(s['d'] * share)} zł → {format_pl(s['amount'])} ({s['rule_source']})")
     if settlement is not None:
         _passed_up(e, period, steps, levels, settlement, month or {}, corrections or [], roots)
     for t in transfers:
@@ -238,10 +214,6 @@ def short(rule_text: str, rule_source: str, base: int, dues: int, surcharge: int
         how = f"obniżona decyzją do {format_pl(dues)} (004 §2 ust. 3)"
     elif adjustment == "suspended":
         how = "zawieszona decyzją (004 §2 ust. 3)"
-    elif rule["method"] == "percent":
-        how = f"{format_pl(base)} × {_pct(Fraction(rule['rate']))} = {format_pl(dues)} ({rule_source})"
-    elif rule["method"] == "band":
-        how = f"podstawa {format_pl(base)} → {format_pl(dues)} wg progów ({rule_source})"
     else:
-        how = f"kwota jednostki {format_pl(dues)} ({rule_source})"
+        how = METHODS[rule["method"]].short(rule, rule_source, base, dues)
     return how + (f" + podwyższenie {format_pl(surcharge)}" if surcharge else "")

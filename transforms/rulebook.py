@@ -20,6 +20,7 @@ from pathlib import Path
 from transforms.deadlines import NO_SHIFT, DeadlineShift, parse_shift
 from transforms.errors import UserError
 from transforms.folders import files_by_name
+from transforms.methods import METHODS, method
 from transforms.money import fraction, grosze
 
 
@@ -34,7 +35,7 @@ class Level:
 class CategoryRule:
     category: str
     label: str
-    method: str                      # percent | band | unit_flat
+    method: str                      # a name in transforms.methods.METHODS
     source: str
     base_components: tuple[str, ...] = ()
     rate: Fraction | None = None     # percent
@@ -48,7 +49,7 @@ class CategoryRule:
 
     @property
     def needs_income(self) -> bool:
-        return self.method in ("percent", "band")
+        return METHODS[self.method].needs_income
 
 
 @dataclass(frozen=True)
@@ -178,20 +179,10 @@ class Rulebook:
 
 
 def _category(name: str, raw: dict) -> CategoryRule:
-    method = raw["method"]
-    common = dict(category=name, label=raw.get("label", name), method=method, source=raw["source"],
-                  base_components=tuple(raw.get("base_components", ())))
-    if method == "percent":
-        return CategoryRule(**common, rate=fraction(raw["rate"]))
-    if method == "band":
-        return CategoryRule(**common, threshold=grosze(raw["threshold"]),
-                            base_amount=grosze(raw["base_amount"]), step=grosze(raw["step"]),
-                            step_amount=grosze(raw["step_amount"]),
-                            floor_component=raw.get("floor_component"),
-                            floor_only_with=raw.get("floor_only_with"))
-    if method == "unit_flat":
-        return CategoryRule(**common, unit_column=raw["unit_column"])
-    raise ValueError(f"categories.{name}.method: unknown method {method!r}")
+    """A category's rule; its method (transforms.methods) reads and checks its own keys."""
+    how = method(raw["method"], name)
+    return CategoryRule(category=name, label=raw.get("label", name), method=how.name, source=raw["source"],
+                        base_components=tuple(raw.get("base_components", ())), **how.fields(name, raw))
 
 
 def _cascade(raw: dict, root: str, levels: tuple[str, ...]) -> Cascade:
@@ -248,18 +239,32 @@ def parse_rulebook(text: str) -> Rulebook:
                     tuple(versions))
 
 
+def read_rulebook(path: Path, data: bytes) -> Rulebook:
+    """One rulebook file's bytes, read as text the way ``Path.read_text`` reads it (UTF-8, universal
+    newlines), parsed and checked; any mistake is one ``bad_rulebook`` message naming the file."""
+    try:
+        return parse_rulebook(data.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n"))
+    except (KeyError, ValueError, TypeError, tomllib.TOMLDecodeError) as e:
+        raise UserError("bad_rulebook", file=str(path), detail=f"{type(e).__name__}: {e}") from None
+
+
+def books_from(files) -> dict[str, Rulebook]:
+    """The rulebooks of (path, bytes) pairs, in order, by name: a later rulebook of the same name
+    replaces an earlier one."""
+    books = {}
+    for path, data in files:
+        book = read_rulebook(path, data)
+        books[book.name] = book
+    return books
+
+
 def load_rulebooks(folders: Path | list[Path], check=None) -> dict[str, Rulebook]:
     """Every ``*.toml`` in the folders (the project's data/rulebooks first, then the user's) by
     name; a later folder's file of the same file name (issue 31) or rulebook of the same name
-    replaces an earlier one. ``check``: the one input-file check, before a file is read."""
-    books = {}
-    for path in files_by_name([folders] if isinstance(folders, Path) else folders, check=check).values():
-        try:
-            book = parse_rulebook(path.read_text(encoding="utf-8"))
-        except (KeyError, ValueError, TypeError, tomllib.TOMLDecodeError) as e:
-            raise UserError("bad_rulebook", file=str(path), detail=f"{type(e).__name__}: {e}") from None
-        books[book.name] = book
-    return books
+    replaces an earlier one. ``check``: the one input-file check, before a file is read. (A run
+    reads them through ``flows.rules``, which parses each set of files once.)"""
+    found = files_by_name([folders] if isinstance(folders, Path) else folders, check=check).values()
+    return books_from((path, path.read_bytes()) for path in found)
 
 
 @dataclass(frozen=True)

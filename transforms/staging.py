@@ -17,6 +17,7 @@ import polars as pl
 from transforms.errors import Issue, issue, issues_frame, mask_expr, mask_personal, render_expr, text, text_expr
 from transforms.money import (ambiguous_amount_expr, format_pl, is_ambiguous_amount, parse_typed_amount, pln,
                               typed_amount_expr)
+from transforms.methods import UNIT_FLAT_COLUMNS
 from transforms.rulebook import Rules
 from transforms.statements import bank_account_iban
 
@@ -209,7 +210,7 @@ def _unit_problems(r: dict, rules: Rules) -> tuple[list[str], dict]:
         if pct < 100 or pct > limit:
             problems.append(text("problems", "raised_out_of_range", value=raised, limit=limit))
         typed["raised_bp"] = int(pct * 100)
-    for col in ("unemployed_flat", "pensioner_flat"):
+    for col in UNIT_FLAT_COLUMNS:
         v = (r.get(col) or "").strip() or "0"
         amount = parse_typed_amount(v)
         if amount is None or amount < 0 or v.startswith("-"):
