@@ -16,6 +16,7 @@ from flows import months, settings, store
 from flows.command import Command, Run, Step
 from flows.files import check_input
 from flows.inbox import read_inbox
+from flows.payroll_inbox import user_file_notes
 from reports import close as close_reports
 from reports.settlement import correction_note
 from schemas.tables import validate_close, validate_staged
@@ -430,8 +431,14 @@ def incomplete_text(run: Run) -> str | None:
     return "\n".join(lines)
 
 
+def summary_text(run: Run) -> str:
+    """The close's summary (reports/close.py), given the stored figures and the user's files that win."""
+    with store.read_only(Path(run.params["db"])) as con:
+        return close_reports.summary_text(run, con, user_file_notes())
+
+
 CLOSE = Command(
-    name="close", flow_name="monthly-close", check=check, summary=close_reports.summary_text,
+    name="close", flow_name="monthly-close", check=check, summary=summary_text,
     table=close_reports.transfers_table, incomplete=incomplete_text,
     steps=(Step("read", read, retries=2), Step("stage", stage), Step("compute", compute),
            Step("store", save, retries=2), Step("report", report, retries=2)))

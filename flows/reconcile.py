@@ -426,6 +426,10 @@ def report(run: Run) -> None:
                                                     run.state["scope"], run.state["inputs"].get("level_label"))
 
 
+def summary_text(run: Run) -> str:
+    return reconcile_reports.summary_text(run, bank_profile_notes())
+
+
 RECONCILE = Command(
-    name="reconcile", flow_name="reconcile", check=check, summary=reconcile_reports.summary_text,
+    name="reconcile", flow_name="reconcile", check=check, summary=summary_text,
     steps=(Step("read", read, retries=2), Step("compute", compute), Step("store", save, retries=2), Step("report", report, retries=2)))

@@ -475,35 +475,33 @@ def month_state_lines(run) -> list[str]:
     return out
 
 
-def summary_text(run) -> str:
-    """A short Polish summary of a stored close (figures from DuckDB)."""
-    from flows.payroll_inbox import user_file_notes
-    from flows.store import read_only
+def summary_text(run, con: duckdb.DuckDBPyConnection, notes: list[str]) -> str:
+    """A short Polish summary of a stored close (figures from DuckDB, ``con`` open for reading);
+    ``notes``: one line per user's file that replaces a shipped one (issue 31)."""
     r, rules = run.state["result"], run.state["rules"]
     # the units this close stored (RULES.md §13): other units' months in the same database are theirs
     p = {"period": r.period, "units": run.state.get("scope", r.units["unit_id"].to_list())}
     mine = "list_contains($units, unit_id)"
     g = from_decimal
-    with read_only(Path(run.params["db"])) as con:
-        by_cat = con.execute("SELECT category, count(*), CAST(sum(total) AS DECIMAL(18,2)) FROM dues "
-                             f"WHERE period = $period AND {mine} GROUP BY category ORDER BY category", p).fetchall()
-        by_level = dict(con.execute("SELECT level, CAST(sum(amount) AS DECIMAL(18,2)) FROM allocations "
-                                    f"WHERE period = $period AND {mine} GROUP BY level", p).fetchall())
-        # this close's units' and their regions' transfers, in grosze (not DECIMAL from the database)
-        transfers = [(t["payer_kind"], t["payer_id"], t["payee"], t["amount"], t["due_on"])
-                     for t in r.transfers.iter_rows(named=True)]
-        by_reason = (r.exceptions.group_by("reason_code").len()
-                     .sort(["len", "reason_code"], descending=[True, False]).rows())
-        deductions = con.execute(DEDUCTIONS_BY_SOURCE.replace("WHERE period = $period",
-                                                              f"WHERE period = $period AND ({mine} OR unit_id IS NULL)"),
-                                 p).fetchall()
-        received = con.execute("SELECT kind, count(*), CAST(sum(amount) AS DECIMAL(18,2)) FROM receipts "
-                               f"WHERE period = $period AND {mine} GROUP BY kind ORDER BY kind", p).fetchall()
-        settled = dict(con.execute("SELECT level, CAST(sum(amount) AS DECIMAL(18,2)) FROM settlement "
-                                   f"WHERE period = $period AND {mine} GROUP BY level", p).fetchall())
-        accounts = con.execute("SELECT count(*) FILTER (WHERE arrears > 0), CAST(sum(arrears) AS DECIMAL(18,2)), "
-                               "count(*) FILTER (WHERE credit > 0), CAST(sum(credit) AS DECIMAL(18,2)) "
-                               f"FROM member_ledger WHERE period = $period AND {mine}", p).fetchone()
+    by_cat = con.execute("SELECT category, count(*), CAST(sum(total) AS DECIMAL(18,2)) FROM dues "
+                         f"WHERE period = $period AND {mine} GROUP BY category ORDER BY category", p).fetchall()
+    by_level = dict(con.execute("SELECT level, CAST(sum(amount) AS DECIMAL(18,2)) FROM allocations "
+                                f"WHERE period = $period AND {mine} GROUP BY level", p).fetchall())
+    # this close's units' and their regions' transfers, in grosze (not DECIMAL from the database)
+    transfers = [(t["payer_kind"], t["payer_id"], t["payee"], t["amount"], t["due_on"])
+                 for t in r.transfers.iter_rows(named=True)]
+    by_reason = (r.exceptions.group_by("reason_code").len()
+                 .sort(["len", "reason_code"], descending=[True, False]).rows())
+    deductions = con.execute(DEDUCTIONS_BY_SOURCE.replace("WHERE period = $period",
+                                                          f"WHERE period = $period AND ({mine} OR unit_id IS NULL)"),
+                             p).fetchall()
+    received = con.execute("SELECT kind, count(*), CAST(sum(amount) AS DECIMAL(18,2)) FROM receipts "
+                           f"WHERE period = $period AND {mine} GROUP BY kind ORDER BY kind", p).fetchall()
+    settled = dict(con.execute("SELECT level, CAST(sum(amount) AS DECIMAL(18,2)) FROM settlement "
+                               f"WHERE period = $period AND {mine} GROUP BY level", p).fetchall())
+    accounts = con.execute("SELECT count(*) FILTER (WHERE arrears > 0), CAST(sum(arrears) AS DECIMAL(18,2)), "
+                           "count(*) FILTER (WHERE credit > 0), CAST(sum(credit) AS DECIMAL(18,2)) "
+                           f"FROM member_ledger WHERE period = $period AND {mine}", p).fetchone()
     lines = [f"Zamknięcie {r.period}: przebieg {run.state['run_id']}", *month_state_lines(run),
              f"  wiersze odczytane {r.rows_read} = użyte {r.rows_used} + odrzucone {r.rows_rejected} "
              f"+ pominięte {r.rows_skipped}",
@@ -554,7 +552,7 @@ def summary_text(run) -> str:
     unusual = {f: how for f, how in r.formats.items() if how not in ("xlsx", "UTF-8, separator ','")}
     if unusual:     # files saved by Polish Excel: say what was found, so nothing is a surprise
         lines.append("  odczytano: " + "; ".join(f"{f} ({how})" for f, how in sorted(unusual.items())))
-    lines += [f"  {note}" for note in user_file_notes()]      # issue 31: the user's files that win
+    lines += [f"  {note}" for note in notes]      # issue 31: the user's files that win
     lines.append(f"  baza danych: {run.params['db']}")
     if run.workbook:
         lines.append(f"  skoroszyt: {run.workbook}")
