@@ -19,7 +19,7 @@ from flows.inbox import read_inbox
 from flows.payroll_inbox import user_file_notes
 from reports import close as close_reports
 from reports.settlement import correction_note
-from schemas.tables import validate_close, validate_staged
+from schemas.tables import KEPT_IN_HISTORY, UNIT_TABLES, validate_close, validate_staged
 from transforms import close as close_logic
 from transforms.allocate import transfers_from
 from transforms.errors import UserError, mask_personal
@@ -29,15 +29,6 @@ from transforms.ledger import (BOOKED_SCHEMA, ITEM_SCHEMA, LEDGER_SCHEMA, SETTLE
 from transforms.money import sql_grosze
 from transforms.rulebook import Rules, load_rulebooks, resolve
 from transforms.staging import is_period
-
-CLOSE_TABLES = ("dues", "allocations", "exceptions", "transfers", "units", "deduction_check", "regions",
-                "receipts", "member_ledger", "ledger_items", "employer_claims", "adjustments_in_force",
-                "dues_derivation", "income_lines", "split_steps", "memberships", "unit_exceptions")
-# the tables of a unit's month, replaced unit by unit (transfers and regions are the month's, and
-# the settlement keeps an approved month's rows)
-UNIT_TABLES = tuple(t for t in CLOSE_TABLES if t not in ("transfers", "regions"))
-# what a re-close replaces is kept in `history` first (nothing of the past is silently rewritten)
-KEPT_IN_HISTORY = ("dues", "allocations", "transfers", "receipts", "member_ledger", "employer_claims", "settlement")
 
 
 def rules_for(period: str) -> Rules:

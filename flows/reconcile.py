@@ -23,7 +23,7 @@ from transforms import bank_csv
 from transforms.camt import CamtError, parse_camt053
 from transforms.errors import UserError, issue, issues_frame, mask_personal, text
 from transforms.folders import files_by_name, replaced_files
-from transforms.ledger import arrears
+from transforms.ledger import arrears, arrears_months
 from transforms.money import format_pl, from_decimal, sql_grosze
 from transforms.polish import count
 from transforms.reconcile import Expected, Unit, reconcile, title_patterns
@@ -208,7 +208,7 @@ def _arrears(con, period: str, region: str | None) -> list[dict]:
     books = dict(con.execute("SELECT unit_id, rulebook FROM units WHERE period = ?", [last]).fetchall())
     regions = dict(con.execute("SELECT unit_id, region_id FROM units WHERE period = ?", [last]).fetchall())
     rules = rules_for(last or period)
-    months = {u: rules.version(b).arrears_months for u, b in books.items() if b in rules.versions}
+    months = arrears_months(rules, books.items())
     rows = arrears(ledger, months).to_dicts()
     return [r for r in rows if region is None or regions.get(r["unit_id"]) == region]
 
