@@ -21,7 +21,7 @@ import polars as pl
 
 from flows import settings, store
 from flows.command import CLOSED_DB, Command, Params, Run, legacy, legacy_view, option
-from schemas.tables import TABLES
+from schemas.tables import EXPORT_TABLES, TABLES
 from transforms import errors
 from transforms.errors import UserError
 from transforms.polish import count
@@ -209,8 +209,6 @@ def archived_rules(folder: Path):
 # salaries, members' accounts) only with --with-personal-data. MANIFEST.txt says which it is.
 
 PROGRAM_ROLES = ("rulebooks", "profiles", "catalogue")
-# the month's figures of the run's units, no member in them (a unit's settlement, RULES.md §14)
-EXPORT_TABLES = ("runs", "units", "allocations", "settlement", "transfers")
 TABLES_FOLDER = "tables"
 
 

@@ -17,9 +17,10 @@ import polars as pl
 from flows import months, settings, store
 from flows.command import Command, DB, OUT, Params, Run, legacy, legacy_view, option, titled
 from flows.inbox import read_inbox
+from flows.payroll_inbox import user_file_notes
 from reports import close as close_reports
 from reports.settlement import correction_note
-from schemas.tables import validate_close, validate_staged
+from schemas.tables import KEPT_IN_HISTORY, UNIT_TABLES, validate_close, validate_staged
 from transforms import close as close_logic
 from transforms.allocate import transfers_from
 from transforms.errors import UserError, mask_personal
@@ -30,14 +31,6 @@ from transforms.money import sql_grosze
 from flows.rules import rules_for
 from transforms.staging import is_period
 
-CLOSE_TABLES = ("dues", "allocations", "exceptions", "transfers", "units", "deduction_check", "regions",
-                "receipts", "member_ledger", "ledger_items", "employer_claims", "adjustments_in_force",
-                "dues_derivation", "income_lines", "split_steps", "memberships", "unit_exceptions")
-# the tables of a unit's month, replaced unit by unit (transfers and regions are the month's, and
-# the settlement keeps an approved month's rows)
-UNIT_TABLES = tuple(t for t in CLOSE_TABLES if t not in ("transfers", "regions"))
-# what a re-close replaces is kept in `history` first (nothing of the past is silently rewritten)
-KEPT_IN_HISTORY = ("dues", "allocations", "transfers", "receipts", "member_ledger", "employer_claims", "settlement")
 
 @dataclass(frozen=True, kw_only=True)
 class CloseParams(Params):
@@ -454,10 +447,16 @@ def incomplete_text(run: Run) -> str | None:
     return "\n".join(lines)
 
 
+def summary_text(run: Run) -> str:
+    """The close's summary (reports/close.py), given the stored figures and the user's files that win."""
+    with store.read_only(Path(run.params["db"])) as con:
+        return close_reports.summary_text(run, con, user_file_notes())
+
+
 CLOSE = Command(
     params=CloseParams, help='Zamknięcie miesiąca: składki, podział, przelewy, wyjątki -> DuckDB (+ Excel). Projekt do zatwierdzenia.',
     run_name=titled("zamknięcie", "inbox"), flow_function="monthly_close",
-    name="close", flow_name="monthly-close", check=check, summary=legacy_view(close_reports.summary_text),
+    name="close", flow_name="monthly-close", check=check, summary=legacy_view(summary_text),
     table=legacy_view(close_reports.transfers_table), incomplete=legacy_view(incomplete_text),
     legacy_steps=(legacy("read", read, retries=2), legacy("stage", stage), legacy("compute", compute),
            legacy("store", save, retries=2), legacy("report", report, retries=2)))

@@ -25,7 +25,7 @@ from transforms import bank_csv
 from transforms.camt import CamtError, parse_camt053
 from transforms.errors import UserError, issue, issues_frame, mask_personal, text
 from transforms.folders import files_by_name, replaced_files
-from transforms.ledger import arrears
+from transforms.ledger import arrears, arrears_months
 from transforms.money import format_pl, from_decimal, sql_grosze
 from transforms.polish import count
 from transforms.reconcile import Expected, Unit, reconcile, title_patterns
@@ -228,7 +228,7 @@ def _arrears(con, period: str, region: str | None) -> list[dict]:
     books = dict(con.execute("SELECT unit_id, rulebook FROM units WHERE period = ?", [last]).fetchall())
     regions = dict(con.execute("SELECT unit_id, region_id FROM units WHERE period = ?", [last]).fetchall())
     rules = rules_for(last or period)
-    months = {u: rules.version(b).arrears_months for u, b in books.items() if b in rules.versions}
+    months = arrears_months(rules, books.items())
     rows = arrears(ledger, months).to_dicts()
     return [r for r in rows if region is None or regions.get(r["unit_id"]) == region]
 
@@ -446,8 +446,12 @@ def report(run: Run) -> None:
                                                     run.state["scope"], run.state["inputs"].get("level_label"))
 
 
+def summary_text(run: Run) -> str:
+    return reconcile_reports.summary_text(run, bank_profile_notes())
+
+
 RECONCILE = Command(
     params=ReconcileParams, help='Wpływy na rachunek regionu (albo Komisji Krajowej) wobec przelewów należnych; statusy i zaległości.',
     run_name=titled("uzgodnienie", "statements"),
-    name="reconcile", flow_name="reconcile", check=check, summary=legacy_view(reconcile_reports.summary_text),
+    name="reconcile", flow_name="reconcile", check=check, summary=legacy_view(summary_text),
     legacy_steps=(legacy("read", read, retries=2), legacy("compute", compute), legacy("store", save, retries=2), legacy("report", report, retries=2)))

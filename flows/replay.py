@@ -30,7 +30,7 @@ import polars as pl
 from flows import store
 from flows.archive import BOOKS, archived_rules, check, extract
 from flows.command import CLOSED_DB, Command, Params, Run, legacy, legacy_view, option, run_plain
-from schemas.tables import TABLES
+from schemas.tables import CLOSE_TABLES, KEPT_IN_HISTORY, TABLES
 from transforms.errors import UserError, mask_personal
 from transforms.money import format_pl, sql_grosze
 from transforms.polish import count
@@ -146,7 +146,6 @@ def _close(command, folder: Path, period: str, scratch: Path, units: list[str] |
 def compare(run: Run) -> None:
     """Every table of the month, row for row; the corrections out of it and into it against
     those recorded."""
-    from flows.close import CLOSE_TABLES, KEPT_IN_HISTORY
     tmp, period, run_id = run.state["tmp"], run.state["run"]["period"], run.run
     units = run.state["run"]["units"]
     run.progress("[3/3] porównanie tabel")

@@ -18,7 +18,7 @@ from reports import settlement
 from reports.xlsx import form_sheet, new_workbook, safe_name, sheet
 from transforms import explain
 from transforms.errors import text, without_values
-from transforms.ledger import shift_period
+from transforms.ledger import arrears, arrears_months, shift_period
 from transforms.money import format_pl, from_decimal
 from transforms.polish import count, reason_label, with_code
 from transforms.rulebook import Rules
@@ -156,6 +156,13 @@ KIND = {"reduced": "obniżenie", "suspended": "zawieszenie", "deduction": "potr�
 MEASURE = {"owed": "należna składka", "received": "otrzymano", "balance": "saldo"}
 
 
+def arrears_title(months: dict[str, int], rules: Rules) -> str:
+    """The arrears sheet's name from the rulebooks' number of months (RULES.md §10): the units' own,
+    or those of the rulebooks in force when the month has no unit ("Zaległości 3 mies.")."""
+    n = sorted(set(months.values()) or {v.arrears_months for v in rules.versions.values()})
+    return f"Zaległości {', '.join(map(str, n))} mies."
+
+
 def account_sheets(wb, con: duckdb.DuckDBPyConnection, rules: Rules, head: str) -> None:
     """Owed and received (RULES.md §5, §10; 004 §3 ust. 1, §10, §2 ust. 3): the split of what was
     received beside the split of what is owed, members' accounts with a balance, arrears, the
@@ -187,13 +194,19 @@ def account_sheets(wb, con: duckdb.DuckDBPyConnection, rules: Rules, head: str) 
               "FROM member_ledger WHERE period = $period AND balance <> 0 ORDER BY unit_id, member_id", p).fetchall()],
           money_cols={2, 3, 4, 5, 6}, widths=[12, 12, 12, 12, 16, 12, 12, 14, 14, 30],
           page_header=head + ": konta członków z saldem (nadpłata albo zaległość)", totals={0: "Razem"})
-    months = {u: rules.version(b).arrears_months for u, b in con.execute(
-        "SELECT unit_id, rulebook FROM units WHERE period = $period", p).fetchall()}
-    sheet(wb, "Zaległości 3 mies.",
+    # RULES.md §10: the one rule (transforms.ledger.arrears) over the stored accounts, each unit's
+    # number of months from its rulebook — and the sheet named after it
+    months = arrears_months(rules, con.execute("SELECT unit_id, rulebook FROM units WHERE period = $period",
+                                               p).fetchall())
+    ledger = pl.DataFrame(con.execute(
+        "SELECT period, member_id, unit_id, months_unpaid, arrears FROM member_ledger "
+        "WHERE period = $period AND months_unpaid > 0", p).fetchall(),
+        schema={"period": pl.String, "member_id": pl.String, "unit_id": pl.String, "months_unpaid": pl.Int64,
+                "arrears": pl.Decimal(18, 2)}, orient="row")
+    sheet(wb, arrears_title(months, rules),
           ["Jednostka", "Nr członka", "Miesiące bez pełnej wpłaty", "Od", "Do", "Zaległość"],
-          [(u, m, n, shift_period(last, 1 - n), last, a) for u, m, n, last, a in con.execute(
-              "SELECT unit_id, member_id, months_unpaid, period, arrears FROM member_ledger "
-              "WHERE period = $period AND months_unpaid > 0 ORDER BY 1, 2", p).fetchall() if n >= months.get(u, 3)],
+          arrears(ledger, months).select("unit_id", "member_id", "months", "first_unpaid", "last_unpaid",
+                                         "amount_due").rows(),
           money_cols={5}, widths=[12, 12, 14, 10, 10, 14],
           page_header=head + ": członkowie bez pełnej wpłaty przez kolejne miesiące (do decyzji zarządu, RULES.md §10)")
     claims = con.execute("SELECT employer, unit_id, member_id, owed, deducted, difference, note FROM employer_claims "
@@ -475,35 +488,33 @@ def month_state_lines(run) -> list[str]:
     return out
 
 
-def summary_text(run) -> str:
-    """A short Polish summary of a stored close (figures from DuckDB)."""
-    from flows.payroll_inbox import user_file_notes
-    from flows.store import read_only
+def summary_text(run, con: duckdb.DuckDBPyConnection, notes: list[str]) -> str:
+    """A short Polish summary of a stored close (figures from DuckDB, ``con`` open for reading);
+    ``notes``: one line per user's file that replaces a shipped one (issue 31)."""
     r, rules = run.state["result"], run.state["rules"]
     # the units this close stored (RULES.md §13): other units' months in the same database are theirs
     p = {"period": r.period, "units": run.state.get("scope", r.units["unit_id"].to_list())}
     mine = "list_contains($units, unit_id)"
     g = from_decimal
-    with read_only(Path(run.params["db"])) as con:
-        by_cat = con.execute("SELECT category, count(*), CAST(sum(total) AS DECIMAL(18,2)) FROM dues "
-                             f"WHERE period = $period AND {mine} GROUP BY category ORDER BY category", p).fetchall()
-        by_level = dict(con.execute("SELECT level, CAST(sum(amount) AS DECIMAL(18,2)) FROM allocations "
-                                    f"WHERE period = $period AND {mine} GROUP BY level", p).fetchall())
-        # this close's units' and their regions' transfers, in grosze (not DECIMAL from the database)
-        transfers = [(t["payer_kind"], t["payer_id"], t["payee"], t["amount"], t["due_on"])
-                     for t in r.transfers.iter_rows(named=True)]
-        by_reason = (r.exceptions.group_by("reason_code").len()
-                     .sort(["len", "reason_code"], descending=[True, False]).rows())
-        deductions = con.execute(DEDUCTIONS_BY_SOURCE.replace("WHERE period = $period",
-                                                              f"WHERE period = $period AND ({mine} OR unit_id IS NULL)"),
-                                 p).fetchall()
-        received = con.execute("SELECT kind, count(*), CAST(sum(amount) AS DECIMAL(18,2)) FROM receipts "
-                               f"WHERE period = $period AND {mine} GROUP BY kind ORDER BY kind", p).fetchall()
-        settled = dict(con.execute("SELECT level, CAST(sum(amount) AS DECIMAL(18,2)) FROM settlement "
-                                   f"WHERE period = $period AND {mine} GROUP BY level", p).fetchall())
-        accounts = con.execute("SELECT count(*) FILTER (WHERE arrears > 0), CAST(sum(arrears) AS DECIMAL(18,2)), "
-                               "count(*) FILTER (WHERE credit > 0), CAST(sum(credit) AS DECIMAL(18,2)) "
-                               f"FROM member_ledger WHERE period = $period AND {mine}", p).fetchone()
+    by_cat = con.execute("SELECT category, count(*), CAST(sum(total) AS DECIMAL(18,2)) FROM dues "
+                         f"WHERE period = $period AND {mine} GROUP BY category ORDER BY category", p).fetchall()
+    by_level = dict(con.execute("SELECT level, CAST(sum(amount) AS DECIMAL(18,2)) FROM allocations "
+                                f"WHERE period = $period AND {mine} GROUP BY level", p).fetchall())
+    # this close's units' and their regions' transfers, in grosze (not DECIMAL from the database)
+    transfers = [(t["payer_kind"], t["payer_id"], t["payee"], t["amount"], t["due_on"])
+                 for t in r.transfers.iter_rows(named=True)]
+    by_reason = (r.exceptions.group_by("reason_code").len()
+                 .sort(["len", "reason_code"], descending=[True, False]).rows())
+    deductions = con.execute(DEDUCTIONS_BY_SOURCE.replace("WHERE period = $period",
+                                                          f"WHERE period = $period AND ({mine} OR unit_id IS NULL)"),
+                             p).fetchall()
+    received = con.execute("SELECT kind, count(*), CAST(sum(amount) AS DECIMAL(18,2)) FROM receipts "
+                           f"WHERE period = $period AND {mine} GROUP BY kind ORDER BY kind", p).fetchall()
+    settled = dict(con.execute("SELECT level, CAST(sum(amount) AS DECIMAL(18,2)) FROM settlement "
+                               f"WHERE period = $period AND {mine} GROUP BY level", p).fetchall())
+    accounts = con.execute("SELECT count(*) FILTER (WHERE arrears > 0), CAST(sum(arrears) AS DECIMAL(18,2)), "
+                           "count(*) FILTER (WHERE credit > 0), CAST(sum(credit) AS DECIMAL(18,2)) "
+                           f"FROM member_ledger WHERE period = $period AND {mine}", p).fetchone()
     lines = [f"Zamknięcie {r.period}: przebieg {run.state['run_id']}", *month_state_lines(run),
              f"  wiersze odczytane {r.rows_read} = użyte {r.rows_used} + odrzucone {r.rows_rejected} "
              f"+ pominięte {r.rows_skipped}",
@@ -554,7 +565,7 @@ def summary_text(run) -> str:
     unusual = {f: how for f, how in r.formats.items() if how not in ("xlsx", "UTF-8, separator ','")}
     if unusual:     # files saved by Polish Excel: say what was found, so nothing is a surprise
         lines.append("  odczytano: " + "; ".join(f"{f} ({how})" for f, how in sorted(unusual.items())))
-    lines += [f"  {note}" for note in user_file_notes()]      # issue 31: the user's files that win
+    lines += [f"  {note}" for note in notes]      # issue 31: the user's files that win
     lines.append(f"  baza danych: {run.params['db']}")
     if run.workbook:
         lines.append(f"  skoroszyt: {run.workbook}")

@@ -72,8 +72,9 @@ def write_reconcile_workbooks(con: duckdb.DuckDBPyConnection, res, output: Calla
     return path
 
 
-def summary_text(run) -> str:
-    from flows.reconcile import bank_profile_notes
+def summary_text(run, notes: list[str]) -> str:
+    """A short Polish summary of a reconciliation; ``notes``: one line per user's bank profile that
+    replaces a shipped one (issue 31)."""
     r = run.state["result"]
     credits = [c for c in r.credits if c["direction"] == "credit"]
     counts: dict[str, int] = {}
@@ -101,7 +102,7 @@ def summary_text(run) -> str:
         lines.append(f"  ! {i.message}")
     if level_label is None:
         lines.append(f"  członkowie z zaległościami 3+ miesięcy: {len(r.arrears)}")
-    lines += [f"  {note}" for note in bank_profile_notes()]      # issue 31: the user's bank profiles that win
+    lines += [f"  {note}" for note in notes]      # issue 31: the user's bank profiles that win
     if run.workbook:
         lines.append(f"  skoroszyt: {run.workbook}")
     return "\n".join(lines)

@@ -206,6 +206,20 @@ TABLES: dict[str, Table] = {t.name: t for t in [
 ]}
 
 
+# ---- the stored tables' groups (issue 28): a new table is declared here, beside its columns
+# what a close stores of its units' month (in this order)
+CLOSE_TABLES = ("dues", "allocations", "exceptions", "transfers", "units", "deduction_check", "regions",
+                "receipts", "member_ledger", "ledger_items", "employer_claims", "adjustments_in_force",
+                "dues_derivation", "income_lines", "split_steps", "memberships", "unit_exceptions")
+# the tables of a unit's month, replaced unit by unit (transfers and regions are the month's, and
+# the settlement keeps an approved month's rows)
+UNIT_TABLES = tuple(t for t in CLOSE_TABLES if t not in ("transfers", "regions"))
+# what a re-close replaces is kept in `history` first (nothing of the past is silently rewritten)
+KEPT_IN_HISTORY = ("dues", "allocations", "transfers", "receipts", "member_ledger", "employer_claims", "settlement")
+# the month's figures of the run's units an export carries, no member in them (RULES.md §14)
+EXPORT_TABLES = ("runs", "units", "allocations", "settlement", "transfers")
+
+
 # ------------------------------------------------------------------ pandera schemas of stored frames
 
 def reason_codes() -> list[str]:

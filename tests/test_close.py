@@ -225,3 +225,31 @@ def test_issue_10_a_unit_workbook_worker_dies_with_its_close(tmp_path):
     else:
         os.kill(worker, signal.SIGKILL)
         raise AssertionError("the worker outlived its killed parent")
+
+
+def test_issue_28_the_arrears_sheet_is_named_from_the_rulebook(tmp_path, monkeypatch):
+    """RULES.md §10's number of months is the rulebook's ([versions.arrears]): the close workbook's
+    sheet says it (3 for the shipped rulebooks: "Zaległości 3 mies.")."""
+    books = tmp_path / "rulebooks"
+    books.mkdir()
+    (books / "federacja.toml").write_text(FEDERATION + '\n  [versions.arrears]\n  months = 2\n'
+                                          '  source = "statute §9"\n', encoding="utf-8")
+    monkeypatch.setenv("SKLADKI_RULEBOOKS", str(books))
+    unit = {"unit_id": "K1", "name": "Koło nr 1", "region_id": "-", "voivodeship": "mazowieckie",
+            "raised_pct": "150", "pensioner_flat": "4.00", "rulebook": "federacja"}
+    inbox = write_inbox(tmp_path / "inbox", units=[unit], members=[member("A", "worker", unit="K1")],
+                        income=[line("A", "pay", "1234.56")])
+    outcome = close_plain("2026-10", inbox, tmp_path / "c.duckdb", tmp_path / "out")
+    assert outcome.ok, outcome.message
+    names = load_workbook(outcome.workbook).sheetnames
+    assert "Zaległości 2 mies." in names and "Zaległości 3 mies." not in names
+
+
+def test_issue_28_the_arrears_title_names_each_rulebooks_months():
+    from types import SimpleNamespace
+
+    from reports.close import arrears_title
+    rules = SimpleNamespace(versions={"a": SimpleNamespace(arrears_months=3), "b": SimpleNamespace(arrears_months=6)})
+    assert arrears_title({"U1": 3, "U2": 3}, rules) == "Zaległości 3 mies."
+    assert arrears_title({"U1": 6, "U2": 3}, rules) == "Zaległości 3, 6 mies."
+    assert arrears_title({}, rules) == "Zaległości 3, 6 mies."

@@ -1,8 +1,9 @@
-"""The shape of the code base (issue 9): the union's vocabulary lives in data/, and every source
-module has a test module."""
+"""The shape of the code base (issue 9): the union's vocabulary lives in data/, every source module
+has a test module, and the arrows run one way (flows/ uses reports/ and transforms/, never back)."""
 from __future__ import annotations
 
 import ast
+import re
 import tomllib
 from pathlib import Path
 
@@ -26,25 +27,143 @@ def python_files() -> list[Path]:
     return sorted(p for p in ROOT.rglob("*.py") if not skip & set(p.relative_to(ROOT).parts))
 
 
-def literals(path: Path) -> list[tuple[int, str]]:
-    return [(n.lineno, n.value) for n in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
-            if isinstance(n, ast.Constant) and isinstance(n.value, str)]
+# issue 28: what matters is code that decides by a code — SQL text quoting one, a comparison, a
+# membership test, a match case, a lookup or a mapping keyed by one — not the same word used as an
+# identifier, an option or parameter name, a keyword argument or a word of a message.
+SQL_QUOTED = re.compile(r"'([^'\n]*)'")
+# calls whose first argument is compared with or looked up by (polars' is_in/eq/lit/replace too)
+LOOKUPS = {"get", "pop", "setdefault", "index", "count", "remove", "startswith", "endswith",
+           "is_in", "eq", "ne", "eq_missing", "ne_missing", "lit", "replace", "replace_strict"}
+# where a command's options are kept: a key there is an option's name, never a code
+OPTION_HOLDERS = {"params", "options", "kwargs"}
 
 
-def test_issue_9_no_level_category_or_union_name_is_a_literal_outside_data_and_tests():
+def _codes(node: ast.AST, names: set[str]) -> list[str]:
+    """The codes a literal names: a string, or the items (keys) of a tuple, list, set or dict."""
+    if isinstance(node, ast.Constant):
+        return [node.value] if isinstance(node.value, str) and node.value in names else []
+    if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
+        return [c for e in node.elts for c in _codes(e, names)]
+    if isinstance(node, ast.Dict):
+        return [c for k in node.keys if k is not None for c in _codes(k, names)]
+    return []
+
+
+def _holder(node: ast.AST) -> bool:
+    name = node.attr if isinstance(node, ast.Attribute) else node.id if isinstance(node, ast.Name) else None
+    return name in OPTION_HOLDERS
+
+
+def _docstrings(tree: ast.AST) -> set[int]:
+    return {id(n.body[0].value) for n in ast.walk(tree)
+            if isinstance(n, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and n.body
+            and isinstance(n.body[0], ast.Expr) and isinstance(n.body[0].value, ast.Constant)}
+
+
+def vocabulary_uses(source: str, names: set[str]) -> list[tuple[int, str, str]]:
+    """(line, how, code) for each place ``source`` decides by a code of ``names``."""
+    tree = ast.parse(source)
+    docs = _docstrings(tree)
+    hits: set[tuple[int, str, str]] = set()
+    for n in ast.walk(tree):
+        line = getattr(n, "lineno", 0)
+        if isinstance(n, ast.JoinedStr):      # an f-string's SQL: its text with each value as {}
+            text = "".join(p.value if isinstance(p, ast.Constant) else "{}" for p in n.values)
+            hits |= {(line, "sql", c) for c in SQL_QUOTED.findall(text) if c in names}
+        elif isinstance(n, ast.Constant) and isinstance(n.value, str) and id(n) not in docs:
+            hits |= {(line, "sql", c) for c in SQL_QUOTED.findall(n.value) if c in names}
+        elif isinstance(n, ast.Compare):
+            sides = [n.left, *n.comparators]
+            for op, a, b in zip(n.ops, sides, sides[1:]):
+                if isinstance(op, (ast.In, ast.NotIn)):       # `x in ("unit", …)`, `"unit" in levels`
+                    found = _codes(b, names) + ([] if _holder(b) else _codes(a, names))
+                else:
+                    found = _codes(a, names) + _codes(b, names)
+                hits |= {(line, "comparison", c) for c in found}
+        elif isinstance(n, ast.MatchValue):
+            hits |= {(line, "match", c) for c in _codes(n.value, names)}
+        elif isinstance(n, ast.Subscript) and not _holder(n.value):
+            hits |= {(line, "lookup", c) for c in _codes(n.slice, names)}
+        elif isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr in LOOKUPS and n.args \
+                and not _holder(n.func.value):
+            hits |= {(line, n.func.attr, c) for c in _codes(n.args[0], names)}
+        elif isinstance(n, ast.Dict):
+            hits |= {(line, "mapping", c) for c in _codes(n, names)}
+    return sorted(hits)
+
+
+def test_issue_9_no_level_category_or_union_code_decides_code_outside_data_and_tests():
     names = vocabulary()
     assert {"unit", "region", "employee", "pensioner", "solidarnosc", "przerobka"} <= names
-    found = [f"{path.relative_to(ROOT)}:{line}: {value!r}" for path in python_files()
-             for line, value in literals(path)
-             for name in names if value == name or f"'{name}'" in value or f'"{name}"' in value]
+    found = [f"{path.relative_to(ROOT)}:{line}: {how} {code!r}" for path in python_files()
+             for line, how, code in vocabulary_uses(path.read_text(encoding="utf-8"), names)]
     assert found == []
 
 
-def test_the_vocabulary_check_sees_a_literal(tmp_path):
-    probe = tmp_path / "probe.py"
-    probe.write_text("x = 'employee'\nsql = \"WHERE level = 'region'\"\n", encoding="utf-8")
-    hits = [v for _, v in literals(probe) if any(v == n or f"'{n}'" in v for n in vocabulary())]
-    assert hits == ["employee", "WHERE level = 'region'"]
+PROBE_NAMES = {"unit", "region", "employee", "pensioner", "union", "member"}
+
+
+def test_the_vocabulary_check_sees_sql_text_quoting_a_code():
+    source = ('sql = "SELECT * FROM allocations WHERE level = \'region\'"\n'
+              'con.execute(f"SELECT * FROM dues WHERE period = {p} AND category IN (\'employee\', \'pensioner\')")\n'
+              'q = "WHERE level = \'" + lvl + "\'"\n')
+    assert vocabulary_uses(source, PROBE_NAMES) == [(1, "sql", "region"), (2, "sql", "employee"),
+                                                    (2, "sql", "pensioner")]
+
+
+def test_the_vocabulary_check_sees_comparisons_membership_and_matches():
+    source = ("if level == 'region': pass\n"
+              "if category in ('employee', 'pensioner'): pass\n"
+              "if 'unit' not in levels: pass\n"
+              "frame.filter(pl.col('level') == 'unit')\n"
+              "frame.filter(pl.col('category').is_in(['employee']))\n"
+              "match level:\n    case 'region':\n        pass\n"
+              "x = 'unit' != code\n")
+    assert vocabulary_uses(source, PROBE_NAMES) == [
+        (1, "comparison", "region"), (2, "comparison", "employee"), (2, "comparison", "pensioner"),
+        (3, "comparison", "unit"), (4, "comparison", "unit"), (5, "is_in", "employee"), (7, "match", "region"),
+        (9, "comparison", "unit")]
+
+
+def test_the_vocabulary_check_sees_lookups_and_mappings_by_a_code():
+    source = ("a = shares.get('unit', 0)\n"
+              "b = amounts['region']\n"
+              "LABELS = {'unit': 'Jednostka', 'region': 'Region'}\n"
+              "c = pl.lit('employee').alias('category')\n"
+              "d = pl.col('level').replace_strict({'unit': 1}, default=0)\n")
+    assert vocabulary_uses(source, PROBE_NAMES) == [
+        (1, "get", "unit"), (2, "lookup", "region"), (3, "mapping", "region"), (3, "mapping", "unit"),
+        (4, "lit", "employee"), (5, "mapping", "unit"), (5, "replace_strict", "unit")]
+
+
+def test_the_vocabulary_check_leaves_ordinary_words_alone():
+    """An option or parameter named region, keyword arguments, the word union in a message, a
+    docstring naming a level, and the option holders' keys are not decisions by a code."""
+    source = ('"""Each unit pays its region; the union\'s \'region\' level is in the rulebook."""\n'
+              "def explain(period: str, region: str | None = None, member: str | None = None):\n"
+              "    '''The member's region.'''\n"
+              "    execute(EXPLAIN, region=region, member=member)\n"
+              "    opt = typer.Option(None, '--region', help='identyfikator regionu')\n"
+              "    if 'region' in run.params and params.get('region') and params['member']:\n"
+              "        print(f'the union {name}: region {region}, member {member}')\n"
+              "    raise UserError('bad_option', name='--region', detail='the union closes its month')\n"
+              "    region, unit, union = 'a', 'b', 'c'\n"
+              "    words = ['member', 'union']\n")
+    assert vocabulary_uses(source, PROBE_NAMES) == []
+
+
+def test_issue_28_no_module_of_reports_or_transforms_imports_from_flows():
+    """Arrows run one way: flows/ calls reports/ and transforms/, never the reverse (also not
+    inside a function)."""
+    found = []
+    for pkg in ("reports", "transforms", "schemas"):
+        for path in sorted((ROOT / pkg).glob("*.py")):
+            for n in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                modules = ([a.name for a in n.names] if isinstance(n, ast.Import)
+                           else [n.module or ""] if isinstance(n, ast.ImportFrom) else [])
+                found += [f"{pkg}/{path.name}:{n.lineno}: {m}" for m in modules
+                          if m == "flows" or m.startswith("flows.")]
+    assert found == []
 
 
 def test_issue_9_every_source_module_has_a_test_module():

@@ -328,3 +328,12 @@ def test_the_fast_path_gives_the_accounts_the_rule_gives(members):
     assert fast.items.sort("member_id", "for_period").equals(slow.items.sort("member_id", "for_period"))
     assert fast.applied.sort("member_id", "for_period", "part").equals(
         slow.applied.sort("member_id", "for_period", "part"))
+
+
+def test_issue_28_arrears_months_come_from_each_units_rulebook():
+    from types import SimpleNamespace
+
+    from transforms.ledger import arrears_months
+    rules = SimpleNamespace(versions={"a": SimpleNamespace(arrears_months=3), "b": SimpleNamespace(arrears_months=6)},
+                            version=lambda b: rules.versions[b])
+    assert arrears_months(rules, [("U1", "a"), ("U2", "b"), ("U3", "gone")]) == {"U1": 3, "U2": 6}

@@ -23,3 +23,9 @@ def test_vocabulary_comes_from_the_caller():
     schema("allocations", {"level": ["nieznany"]}).validate(frame)
     with pytest.raises(pandera.errors.SchemaError):
         schema("allocations", {"level": ["unit"]}).validate(frame.with_columns(level=pl.lit("x")))
+
+
+def test_issue_28_the_stored_table_groups_name_registered_tables_only():
+    from schemas.tables import CLOSE_TABLES, EXPORT_TABLES, KEPT_IN_HISTORY, UNIT_TABLES
+    assert set(CLOSE_TABLES + UNIT_TABLES + KEPT_IN_HISTORY + EXPORT_TABLES) <= set(TABLES)
+    assert set(UNIT_TABLES) < set(CLOSE_TABLES) and len(set(CLOSE_TABLES)) == len(CLOSE_TABLES)

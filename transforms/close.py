@@ -14,7 +14,7 @@ from transforms.allocate import allocate
 from transforms.deductions import deduction_check
 from transforms.dues import STATED_SCHEMA, DuesResult, compute_dues, stated_dues
 from transforms.errors import Issue, issues_frame
-from transforms.ledger import (RECEIPT_SCHEMA, Books, adjustments_in_force, arrears, assumed_receipts,
+from transforms.ledger import (RECEIPT_SCHEMA, Books, adjustments_in_force, arrears, arrears_months, assumed_receipts,
                                deduction_receipts, employer_claims, post, receipt_basis, settle)
 from transforms.allocate import STEP_SCHEMA, transfers_from
 from transforms.rulebook import Rules
@@ -214,7 +214,7 @@ def finish(raw: RawInputs, staged: Staged, dues_result: DuesResult, rules: Rules
     settlement = pl.concat([settle(units, posted.applied, basis, rules, steps),
                             books.corrections.filter(pl.col("unit_id").is_in(units["unit_id"].to_list()))])
     transfers = transfers_from(units, settlement, rules, owed=allocations)
-    months = {u: rules.version(b).arrears_months for u, b in units.select("unit_id", "rulebook").iter_rows()}
+    months = arrears_months(rules, units.select("unit_id", "rulebook").iter_rows())
     deductions = receipts.filter(pl.col("kind") == "deduction")
     claims = employer_claims(deductions, staged.income.lines_lazy(), dues, period, dues_result.stated_ids)
     in_force = adjustments_in_force(staged.adjustments.in_force, members, period)

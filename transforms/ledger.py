@@ -250,6 +250,12 @@ def settle(units: pl.DataFrame, applied: pl.DataFrame, basis: dict[str, str], ru
     return pl.DataFrame(rows, schema=SETTLEMENT_SCHEMA)
 
 
+def arrears_months(rules, unit_rulebooks) -> dict[str, int]:
+    """Each unit's number of months of RULES.md §10, from its rulebook (``[versions.arrears]``):
+    ``unit_rulebooks`` are (unit_id, rulebook) pairs; a rulebook not in force is left to the default."""
+    return {u: rules.version(b).arrears_months for u, b in unit_rulebooks if b in rules.versions}
+
+
 def arrears(ledger: pl.DataFrame, months: dict[str, int]) -> pl.DataFrame:
     """RULES.md §10 from the ledger — the one definition, used by the close and by reconcile:
     members whose last ``months[unit_id]`` months are all unpaid (a report, never a removal)."""
