@@ -1,12 +1,17 @@
 """The error catalogue, after hledger's: one folder per reason code of every command, holding a
 tiny input that produces it, the command line (``args``, after an optional ``setup``) and the exact
 Polish message(s) it must record (``expected``, one per line). A new reason code gets a folder.
+A folder named after a ``fatal`` message of the catalogue (issue 28: ``bad_profile``) is a command
+that must stop with that message: ``expected`` holds its output after the progress lines, the
+case's folder written ``{case}``. An optional ``env``
+holds ``NAME=value`` lines (``{case}``, ``{tmp}`` filled in) set while the commands run.
 
 Regenerate after a deliberate wording change with ``SKLADKI_GOLDEN=update`` and read the diff.
 """
 from __future__ import annotations
 
 import os
+import re
 import shlex
 from pathlib import Path
 
@@ -16,16 +21,22 @@ from typer.testing import CliRunner
 
 from flows.cli import app
 from schemas.tables import reason_codes
+from transforms.errors import catalogue
 
 HERE = Path(__file__).parent
-CASES = sorted(p.name for p in HERE.iterdir() if (p / "args").exists())
+FATAL = set(catalogue()["fatal"])
+CASES = sorted(p.name for p in HERE.iterdir() if (p / "args").exists() and p.name not in FATAL)
+FATAL_CASES = sorted(p.name for p in HERE.iterdir() if (p / "args").exists() and p.name in FATAL)
 TABLES = ("exceptions", "salary_cap_exceptions", "delegate_exceptions", "reconcile_exceptions")
 MESSAGE = {"benefit_decisions": ("reason", "claim_id, reason")}    # a table whose message column is another
 
 
 def _invoke(line: str, case: Path, tmp: Path):
     args = shlex.split(line.format(case=case, tmp=tmp))
-    return CliRunner().invoke(app, args)
+    env = case / "env"
+    env = dict(v.format(case=case, tmp=tmp).split("=", 1)
+               for v in env.read_text(encoding="utf-8").splitlines() if v.strip()) if env.exists() else None
+    return CliRunner().invoke(app, args, env=env)
 
 
 def recorded(db: Path, code: str) -> list[str]:
@@ -59,3 +70,18 @@ def test_golden_message(code, tmp_path):
     if os.environ.get("SKLADKI_GOLDEN") == "update":
         expected.write_text("".join(m + "\n" for m in messages), encoding="utf-8")
     assert messages == expected.read_text(encoding="utf-8").splitlines()
+
+
+@pytest.mark.parametrize("code", FATAL_CASES)
+def test_golden_fatal_message(code, tmp_path):
+    """Issue 28: a mistake in a file the command reads first (a payroll profile) stops it with its
+    own Polish message — never "nieoczekiwany błąd programu" later."""
+    case = HERE / code
+    res = _invoke((case / "args").read_text(encoding="utf-8").strip(), case, tmp_path)
+    assert res.exit_code != 0 and "nieoczekiwany" not in res.output, res.output
+    last = [ln.replace(str(case), "{case}") for ln in res.output.splitlines()
+            if ln.strip() and not re.match(r"\[\d+/\d+\]", ln)]
+    expected = case / "expected"
+    if os.environ.get("SKLADKI_GOLDEN") == "update":
+        expected.write_text("".join(m + "\n" for m in last), encoding="utf-8")
+    assert last == expected.read_text(encoding="utf-8").splitlines()
