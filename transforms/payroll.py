@@ -12,15 +12,19 @@ them; an unmapped name is one exception per file, never a guess; a name that is 
 from __future__ import annotations
 
 import codecs
+import csv
+import io
 import re
 import tomllib
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 
 from stdnum.pl import pesel as stdnum_pesel
 
 from transforms.errors import Issue, UserError, issue, text
+from transforms.importers import Head
 from transforms.money import format_pl, parse_amount
 from transforms.polish import count
 from transforms.staging import pad_pesel
@@ -52,26 +56,44 @@ def dictionary_entries(doc: dict) -> list[tuple[str, str]]:
     return out
 
 
-def load_dictionary(content: str, file: str = "components.toml", codes: set[str] | None = None) -> dict[str, str]:
-    """Normalised component name -> canonical code (or ``NOT_INCOME``). Broken TOML, a name under two
-    codes in one file, or a code not among ``codes`` (when given) is an error naming the file."""
-    def bad(detail: str) -> UserError:
-        return UserError("bad_dictionary", file=file, detail=detail, codes=", ".join(sorted(codes or ())))
+def _bad_dictionary(file: str, detail: str, codes: set[str] | None = None) -> UserError:
+    return UserError("bad_dictionary", file=file, detail=detail, codes=", ".join(sorted(codes or ())))
+
+
+def dictionary_document(content: str, file: str = "components.toml") -> dict:
+    """A dictionary's TOML document; broken TOML is ``bad_dictionary`` naming the file."""
     try:
-        entries = dictionary_entries(tomllib.loads(content))
+        return tomllib.loads(content)
     except tomllib.TOMLDecodeError as e:
-        raise bad(f"składnia TOML: {e}") from None
+        raise _bad_dictionary(file, f"składnia TOML: {e}") from None
+
+
+def dictionary_from(doc: dict, file: str = "components.toml", codes: set[str] | None = None) -> dict[str, str]:
+    """Normalised component name -> canonical code (or ``NOT_INCOME``) of a parsed dictionary; a
+    name under two codes in one file, or a code not among ``codes`` (when given), is an error."""
+    try:
+        entries = dictionary_entries(doc)
     except (KeyError, TypeError, AttributeError) as e:
-        raise bad(f"zły wpis: {type(e).__name__} {e}") from None
+        raise _bad_dictionary(file, f"zły wpis: {type(e).__name__} {e}", codes) from None
     out: dict[str, str] = {}
     for n, code in entries:
         key = normalise(n)
         if codes is not None and code not in codes:
-            raise bad(f"kod '{code}' nie jest kodem składnika")
+            raise _bad_dictionary(file, f"kod '{code}' nie jest kodem składnika", codes)
         if key in out and out[key] != code:
-            raise bad(f"'{n}' stoi pod dwoma kodami: {out[key]} i {code}")
+            raise _bad_dictionary(file, f"'{n}' stoi pod dwoma kodami: {out[key]} i {code}", codes)
         out[key] = code
     return out
+
+
+def load_dictionary(content: str, file: str = "components.toml", codes: set[str] | None = None) -> dict[str, str]:
+    """Normalised component name -> canonical code (or ``NOT_INCOME``). Broken TOML, a name under two
+    codes in one file, or a code not among ``codes`` (when given) is an error naming the file."""
+    try:
+        doc = tomllib.loads(content)
+    except tomllib.TOMLDecodeError as e:
+        raise _bad_dictionary(file, f"składnia TOML: {e}", codes) from None
+    return dictionary_from(doc, file, codes)
 
 
 @dataclass(frozen=True)
@@ -100,6 +122,29 @@ class Profile:
     # what the file holds: pay components (the deduction, if any, is checked against the dues they
     # give), or only the amounts deducted — then they are the members' dues, not checked (RULES.md §13)
     content: str = "components"
+
+    # ---- the importer interface (transforms.importers.Importer)
+    def identify(self, path: Path, head: Head) -> bool:
+        """The file is of this profile's format and its header line holds every signature column."""
+        if self.format != ("xlsx" if path.suffix.lower() == ".xlsx" else "csv"):
+            return False
+        try:
+            rows = self.extract(path, head)
+        except Exception:  # noqa: BLE001 - a file that does not read as this profile does not match it
+            return False
+        if len(rows) < self.header_row:
+            return False
+        header = [(h or "").strip() for h in rows[self.header_row - 1]]
+        return all(c in header for c in self.signature)
+
+    def extract(self, path: Path, head: Head) -> list[list[str]]:
+        """The file's rows as this profile reads them, title block included (``map_rows`` maps them).
+        Raises UnicodeDecodeError for a text file that is not in the profile's encoding."""
+        if self.format == "xlsx":
+            pesel_columns = (self.id_column,) if self.id_by == "pesel" else ()
+            return [[c or "" for c in r] for r in head.cells(pesel_columns, self.header_row)]
+        content = head.text(self.encoding)
+        return list(csv.reader(io.StringIO(content.lstrip("\ufeff")), delimiter=self.separator))
 
     def required_columns(self) -> list[str]:
         cols = [self.id_column, self.period_column]
