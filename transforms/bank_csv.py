@@ -55,7 +55,7 @@ import tomllib
 from datetime import date
 
 from transforms.errors import Issue, UserError, issue, text
-from transforms.money import format_pl
+from transforms.money import format_pl, parse_amount
 from transforms.statements import accounts_in_text, bank_account_iban
 
 DATE_FORMATS = {"DD.MM.YYYY": (r"(\d{2})\.(\d{2})\.(\d{4})", (3, 2, 1)),
@@ -95,26 +95,12 @@ def parse_date(value: str, fmt: str) -> date | None:
         return None
 
 
-def parse_amount(value: str, spec: dict) -> int | None:
-    """'1 234,56 PLN', '+415.97', "'98,40'", '-1.234,56' (thousands '.') -> grosze; None if not an
-    amount. Exactly two decimal places or none; nothing else is guessed."""
-    v = unquoted(value)
-    v = re.sub(r"\s*[A-Z]{3}$", "", v)                      # a currency suffix
-    decimal = spec.get("decimal", ",")
-    thousands = spec.get("thousands", "")
-    v = re.sub(r"[ \u00a0]", "", v) if decimal == "," or " " in thousands else v
-    for t in thousands.replace(" ", ""):
-        if t != decimal:
-            v = v.replace(t, "")
-    if decimal == ",":
-        if "." in v:
-            return None
-        v = v.replace(",", ".")
-    found = re.fullmatch(r"([+-]?)(\d+)(?:\.(\d{1,2}))?", v)
-    if not found:
-        return None
-    value_gr = int(found.group(2)) * 100 + int((found.group(3) or "").ljust(2, "0"))
-    return -value_gr if found.group(1) == "-" else value_gr
+def amount_of(value: str, spec: dict) -> int | None:
+    """A bank's amount cell -> grosze through the one parser (transforms.money.parse_amount) with
+    the profile's [amount] decimal and thousands separators; a currency suffix ('PLN'), a leading
+    '+' and Excel's apostrophe quoting are always read. None if not an amount."""
+    return parse_amount(unquoted(value), spec.get("decimal", ","), spec.get("thousands", ""),
+                        plus=True, currency=True, max_digits=None)
 
 
 def decode(raw: bytes, profile: dict) -> str | None:
@@ -272,14 +258,14 @@ def parse(rows: list[tuple[int, list[str] | str]], start: int, profile: dict, na
         if "debit_column" in amount_spec:
             debit_raw = field(cells, index, {"column": amount_spec["debit_column"]})
             credit_raw = field(cells, index, {"column": amount_spec["credit_column"]})
-            debit = parse_amount(debit_raw, amount_spec) if debit_raw else 0
-            credit = parse_amount(credit_raw, amount_spec) if credit_raw else 0
+            debit = amount_of(debit_raw, amount_spec) if debit_raw else 0
+            credit = amount_of(credit_raw, amount_spec) if credit_raw else 0
             raw_amount = credit_raw or debit_raw
             amount = None if debit is None or credit is None or not (debit_raw or credit_raw) \
                 else abs(credit) - abs(debit)
         else:
             raw_amount = field(cells, index, amount_spec)
-            amount = parse_amount(raw_amount, amount_spec)
+            amount = amount_of(raw_amount, amount_spec)
         problems = []
         if booked is None:
             problems.append(text("problems", "statement_date_bad", value=raw_date,
