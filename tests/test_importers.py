@@ -69,3 +69,29 @@ def test_each_payroll_file_of_a_close_is_decoded_once(tmp_path, monkeypatch):
     # every income file, canonical ones too, is decoded once
     assert all(decoded[n] == 1 for n in names.values()), decoded
     assert sheets == Counter({"poczta_lista_plac_2026-10.xlsx": 1})
+
+
+def test_a_bank_profile_is_an_importer_over_the_same_head():
+    from flows.reconcile import bank_profiles
+    from transforms.bank_csv import BankProfile
+    path = settings.DEMO_INBOX / "statements" / "gdanski_ing.csv"
+    head = Head(path.read_bytes(), path.name)
+    mine = [p for p in bank_profiles() if p.identify(path, head)]
+    assert [p.name for p in mine] == ["ing"] and isinstance(mine[0], BankProfile) and isinstance(mine[0], Importer)
+    entries, issues = mine[0].extract(path, head, period="2026-10")
+    assert entries and all(e["statement"] == "gdanski_ing.csv" for e in entries)
+
+
+@pytest.mark.parametrize("change,key", [
+    (('decimal = ","', 'decimal = ";"'), "amount.decimal"),
+    (('amount = { column = "Kwota", decimal = "," }', 'amount = { debit_column = "Kwota" }'), "amount.credit_column"),
+    (('signature = ["Data księgowania"', 'signature = [1, "Data księgowania"'), "signature"),
+])
+def test_issue_28_a_bank_profile_mistake_that_would_crash_a_read_is_bad_bank_profile(change, key):
+    from transforms.bank_csv import load_profile
+    from transforms.errors import UserError
+    content = (settings.BANK_PROFILES / "bank_csv_cp1250.toml").read_text(encoding="utf-8")
+    assert change[0] in content
+    with pytest.raises(UserError) as e:
+        load_profile(content.replace(*change), "moj.toml")
+    assert e.value.code == "bad_bank_profile" and e.value.params["key"] == key

@@ -2,7 +2,7 @@
 tiny input that produces it, the command line (``args``, after an optional ``setup``) and the exact
 Polish message(s) it must record (``expected``, one per line). A new reason code gets a folder.
 A folder named after a ``fatal`` message of the catalogue (issue 28: ``bad_profile``) is a command
-that must stop with that message: ``expected`` holds its output after the progress lines, the
+that must stop with that message (after its ``setup``, if any): ``expected`` holds its output after the progress lines, the
 case's folder written ``{case}``. An optional ``env``
 holds ``NAME=value`` lines (``{case}``, ``{tmp}`` filled in) set while the commands run.
 
@@ -77,6 +77,9 @@ def test_golden_fatal_message(code, tmp_path):
     """Issue 28: a mistake in a file the command reads first (a payroll profile) stops it with its
     own Polish message — never "nieoczekiwany błąd programu" later."""
     case = HERE / code
+    if (case / "setup").exists():
+        res = _invoke((case / "setup").read_text(encoding="utf-8").strip(), case, tmp_path)
+        assert res.exit_code == 0, res.output
     res = _invoke((case / "args").read_text(encoding="utf-8").strip(), case, tmp_path)
     assert res.exit_code != 0 and "nieoczekiwany" not in res.output, res.output
     last = [ln.replace(str(case), "{case}") for ln in res.output.splitlines()
