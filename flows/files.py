@@ -62,14 +62,15 @@ def pesel_from_number(v) -> str | None:
     return str(n).zfill(11) if 0 < n < 10**11 else None
 
 
-def xlsx_rows(path: Path, pesel_columns: tuple[str, ...] = (), header_row: int = 1) -> list[list[str | None]]:
+def xlsx_rows(path: Path, pesel_columns: tuple[str, ...] = (), header_row: int = 1,
+              values: list[tuple] | None = None) -> list[list[str | None]]:
     """The first visible sheet's rows as text. A formula whose value Excel never stored (a file written
     by a program, not saved by Excel) is not read as empty: it becomes its formula text with a
     note, so the check of that cell names it instead of silently using nothing. Number cells of
     the ``pesel_columns`` (named in row ``header_row``) are read as 11-digit PESELs
-    (``pesel_from_number``)."""
+    (``pesel_from_number``). ``values``: the sheet's ``xlsx_values``, when already read."""
     from openpyxl import load_workbook
-    values = xlsx_values(path)
+    values = xlsx_values(path) if values is None else values
     if pesel_columns and len(values) >= header_row:
         header = [cell_text(v) for v in values[header_row - 1]]
         wanted = {i for i, h in enumerate(header) if h and h.strip().lstrip("\ufeff") in pesel_columns}
@@ -91,16 +92,10 @@ def xlsx_rows(path: Path, pesel_columns: tuple[str, ...] = (), header_row: int =
 
 def decode_text(raw: bytes) -> tuple[str, str]:
     """Bytes of a CSV as Polish Excel and payroll systems save it -> (text, encoding): UTF-8 with
-    or without a BOM, else Windows-1250. Raises UnicodeDecodeError for anything else (binary)."""
-    if raw.startswith(b"\xef\xbb\xbf"):
-        return raw[3:].decode("utf-8"), "UTF-8 z BOM"
-    try:
-        return raw.decode("utf-8"), "UTF-8"
-    except UnicodeDecodeError:
-        text = raw.decode("cp1250")
-        if any(ord(c) < 32 and c not in "\t\r\n" for c in text):
-            raise
-        return text, "Windows-1250"
+    or without a BOM, else Windows-1250. Raises UnicodeDecodeError for anything else (binary).
+    The bytes go through the one decoding of input files (transforms.importers.decode)."""
+    from transforms.importers import Head
+    return Head(raw).excel()
 
 
 def sniff_separator(first_line: str) -> str:

@@ -10,7 +10,8 @@ from pathlib import Path
 import polars as pl
 
 from flows.files import SHEETS_READ, check_input, csv_rows, decode_text, file_problem, sniff_separator, xlsx_rows
-from flows.payroll_inbox import BadFile, PayrollFiles, bad_file, choose_profile, load_profiles, read_payroll
+from flows.payroll_inbox import (BadFile, InboxFile, PayrollFiles, bad_file, choose_profile, dictionary, load_profiles,
+                                 read_payroll)
 from transforms.close import RawInputs
 from transforms.errors import UserError, text
 from transforms.payroll import Identifiers
@@ -60,25 +61,27 @@ PESEL_COLUMNS = {"members": ("pesel",)}
 FORMATS: dict[str, str] = {}   # file name -> what was detected (encoding, separator), for the summary
 
 
-def read_table(path: Path, kind: str) -> pl.DataFrame:
+def read_table(path: Path, kind: str, head: InboxFile | None = None) -> pl.DataFrame:
     """One inbox table as text, with ``_source``, ``_row`` (1-based data row) and ``_cells``
     (the row's number of cells when it differs from the header's, else null: staging rejects
-    such a row, never pads or cuts it). Raises UserError naming the file."""
+    such a row, never pads or cuts it). Raises UserError naming the file. ``head``: the file as
+    already read (an income file, issue 28: decoded once)."""
     name = path.name if kind != "income" else f"income/{path.name}"
     check_input(path, name)        # a pipe, a device, a folder or a huge file is never opened
     lines = None
     try:
         if path.suffix.lower() == ".xlsx":
-            rows = [[c or "" for c in r] for r in xlsx_rows(path, PESEL_COLUMNS.get(kind, ()))]
+            rows = [[c or "" for c in r] for r in (head.cells(PESEL_COLUMNS.get(kind, ())) if head else
+                                                    xlsx_rows(path, PESEL_COLUMNS.get(kind, ())))]
             FORMATS[name] = "xlsx" + (f", {SHEETS_READ[str(path)]}" if str(path) in SHEETS_READ else "")
         else:
-            raw = path.read_bytes()
+            raw = head.raw if head else path.read_bytes()
             if not raw.strip():
                 if kind in ("adjustments", "payments"):   # an empty optional file: nothing this month
                     return _empty(kind)
                 raise UserError("file_empty", name=name, columns=", ".join(REQUIRED[kind]))
             try:
-                content, encoding = decode_text(raw)
+                content, encoding = head.excel() if head else decode_text(raw)
             except UnicodeDecodeError as e:
                 raise UserError("not_text", name=name, byte=e.start) from None
             separator = sniff_separator(content.split("\n", 1)[0])
@@ -265,22 +268,25 @@ def read_inbox(inbox: Path, period: str) -> RawInputs:
     files += [p for p in (units_path, members_path, adj_path, regions_path, payments_path) if p]
     ids = LazyIdentifiers(members)
     profiles = load_profiles()
+    names = None                   # the dictionary: read once per close, when a payroll file needs it (issue 28)
     payroll = PayrollFiles()
     canonical_parts = []
     for path in income_entries(inbox / "income", ids, period, payroll):
         files.append(path)
         try:
-            profile = choose_profile(path, profiles)
+            head = InboxFile(path)     # each income file read (and decoded) once (issue 28)
+            profile = choose_profile(path, profiles, head)
         except BadFile as e:
             bad_file(path, str(e), ids, period, payroll)
             continue
         if profile is None:
             try:
-                canonical_parts.append(read_table(path, "income"))
+                canonical_parts.append(read_table(path, "income", head))
             except UserError as e:       # one income file that cannot be read blocks only its members
                 bad_file(path, str(e).removeprefix(f"income/{path.name}: ").rstrip("."), ids, period, payroll)
         else:
-            read_payroll(path, profile, ids, period, payroll)
+            names = dictionary() if names is None else names
+            read_payroll(path, profile, ids, period, payroll, head, names)
     files += sorted(p for p in (inbox / "income").glob("*.profile")
                     if file_problem(p) is None) if (inbox / "income").is_dir() else []   # archived, read whole
     # canonical lines carry PLN text; payroll lines arrive parsed, in grosze (amount_gr)

@@ -8,6 +8,11 @@ How a file's profile is chosen:
    the file — never a guess.
 A file that cannot be decoded or whose header does not match its profile is one `bad_file`
 exception naming the file and the expected columns; only the members named in it are blocked.
+
+Issue 28: each income file is read once in a close (an ``InboxFile``: its bytes decoded once by
+transforms.importers, a workbook's sheet read once) and every profile looks at that one reading
+through the importer interface (``Profile.identify`` / ``Profile.extract``); the profiles and the
+dictionaries are read once per run.
 """
 from __future__ import annotations
 
@@ -19,12 +24,14 @@ from functools import lru_cache
 from pathlib import Path
 
 from flows import settings
-from flows.files import cell_text, check_input, decode_text, file_problem, sniff_separator, xlsx_rows, xlsx_values
-from transforms.errors import Issue, issue, text
+from flows.files import check_input, file_problem, sniff_separator, xlsx_rows, xlsx_values
+from transforms.errors import Issue, UserError, issue, text
 from transforms.folders import files_by_name, replaced_files
+from transforms.importers import Head
 from transforms.polish import count
-from transforms.payroll import (NOT_INCOME, Identifiers, PayrollResult, Profile, expected_columns, header_problem,
-                                load_dictionary, map_rows, members_named_in, parse_profile)
+from transforms.payroll import (NOT_INCOME, Identifiers, PayrollResult, Profile, dictionary_document,
+                                dictionary_from, expected_columns, header_problem, load_dictionary, map_rows, members_named_in,
+                                parse_profile)
 
 PROFILES = settings.PROFILES
 CANONICAL = ["period", "member_id", "component", "amount"]
@@ -33,12 +40,19 @@ DICTIONARY = "components.toml"
 
 def load_profiles() -> dict[str, Profile]:
     """Every profile of the shipped folder and the user's (configuration folder, SKLADKI_PROFILES),
-    by name; a user's file of the same file name as a shipped one replaces it (issue 31)."""
+    by name; a user's file of the same file name as a shipped one replaces it (issue 31). Each is
+    checked when read (``parse_profile``), its [columns] codes among the dictionary's (issue 28)."""
     out = {}
+    codes = component_codes()
     for path in files_by_name(settings.profile_folders(), check=check_input).values():
         if path.name == DICTIONARY:
             continue
         p = parse_profile(path.read_text(encoding="utf-8"), str(path))
+        wrong = {name: code for name, code in p.columns.items() if code not in codes}
+        if wrong and codes:
+            name, code = next(iter(wrong.items()))
+            raise UserError("bad_profile", file=str(path), key="columns",
+                            detail=f"'{name}' = '{code}': kod składnika spoza słownika ({', '.join(sorted(codes))})")
         out[p.name] = p
     return out
 
@@ -49,35 +63,58 @@ def dictionary_files() -> list[Path]:
     return [check_input(p) for p in found]
 
 
+def _files() -> tuple[tuple[str, int], ...]:
+    return tuple((str(p), p.stat().st_mtime_ns) for p in dictionary_files())
+
+
+def _documents() -> tuple[tuple[str, dict | str], ...]:
+    """(file, its TOML document — or the text of a broken one) of every dictionary, parsed once."""
+    return _parsed(_files())
+
+
+@lru_cache(maxsize=8)        # each dictionary parsed once per run, not once per payroll file
+def _parsed(files: tuple[tuple[str, int], ...]) -> tuple[tuple[str, dict | str], ...]:
+    out = []
+    for name, _ in files:
+        content = Path(name).read_text(encoding="utf-8")
+        try:
+            out.append((name, dictionary_document(content, name)))
+        except UserError:
+            out.append((name, content))        # reported by dictionary(), which every close reads
+    return tuple(out)
+
+
+def component_codes() -> set[str]:
+    """The component codes a profile or a user's dictionary may use: the shipped [labels] (and not_income)."""
+    docs = _documents()
+    return set(docs[0][1].get("labels", {})) | {NOT_INCOME} if docs and isinstance(docs[0][1], dict) else set()
+
+
 def component_labels() -> dict[str, str]:
     """The Polish name of each component code ([labels] of the dictionaries), for what people read."""
-    import tomllib
     out: dict[str, str] = {}
-    for path in dictionary_files():
-        try:
-            out |= tomllib.loads(path.read_text(encoding="utf-8")).get("labels", {})
-        except tomllib.TOMLDecodeError:
-            continue              # a broken user file is reported by dictionary(), which every close reads
+    for _, doc in _documents():
+        if isinstance(doc, dict):
+            out |= doc.get("labels", {})
     return out
 
 
 def dictionary() -> dict[str, str]:
     """Normalised name -> code: the shipped dictionary, then the user's; for a name in both, the
     user's code wins. The codes a user's file may use are the shipped [labels] (and not_income)."""
-    files = dictionary_files()
-    return dict(_dictionary(tuple((str(p), p.stat().st_mtime_ns) for p in files)))
+    return dict(_dictionary(_files()))
 
 
-@lru_cache(maxsize=8)        # read once per close, not once per payroll file
+@lru_cache(maxsize=8)
 def _dictionary(files: tuple[tuple[str, int], ...]) -> tuple[tuple[str, str], ...]:
-    import tomllib
     out: dict[str, str] = {}
     codes = None
-    for name, _ in files:
-        content = Path(name).read_text(encoding="utf-8")
-        out |= load_dictionary(content, name, codes)
+    for name, doc in _parsed(files):
+        if isinstance(doc, str):
+            load_dictionary(doc, name, codes)        # raises bad_dictionary, naming the codes
+        out |= dictionary_from(doc, name, codes)
         if codes is None:         # the first (shipped) dictionary names the codes the user's may use
-            codes = set(tomllib.loads(content).get("labels", {})) | {NOT_INCOME}
+            codes = set(doc.get("labels", {})) | {NOT_INCOME}
     return tuple(out.items())
 
 
@@ -93,41 +130,54 @@ class BadFile(Exception):
     pass
 
 
-def decoded_rows(path: Path, profile: Profile) -> list[list[str]]:
-    if profile.format == "xlsx":
-        pesel_columns = (profile.id_column,) if profile.id_by == "pesel" else ()
-        return [[c or "" for c in r] for r in xlsx_rows(path, pesel_columns, profile.header_row)]
+class InboxFile(Head):
+    """An income file as read once in a close (issue 28): a CSV's bytes (decoded once, by
+    transforms.importers), a workbook's first visible sheet (read once)."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.workbook = self.path.suffix.lower() == ".xlsx"
+        super().__init__(b"" if self.workbook else self.path.read_bytes(), self.path.name)
+        self._values: list[tuple] | None = None
+        self._cells: dict[tuple, list[list[str | None]]] = {}
+
+    def values(self) -> list[tuple]:
+        if self._values is None:
+            self._values = xlsx_values(self.path)
+        return self._values
+
+    def cells(self, pesel_columns: tuple[str, ...] = (), header_row: int = 1) -> list[list[str | None]]:
+        key = (pesel_columns, header_row)
+        if key not in self._cells:
+            self._cells[key] = xlsx_rows(self.path, pesel_columns, header_row, self.values())
+        return self._cells[key]
+
+
+def decoded_rows(path: Path, profile: Profile, head: Head | None = None) -> list[list[str]]:
+    """The file's rows through its profile; a text file not in the profile's encoding is a BadFile."""
     try:
-        content = path.read_bytes().decode(profile.encoding)
+        return profile.extract(path, head or InboxFile(path))
     except UnicodeDecodeError as e:
         raise BadFile(text("problems", "file_decode", encoding=profile.encoding, profile=profile.name,
                            byte=e.start, columns=expected_columns(profile), header_row=profile.header_row)) from None
-    return list(csv.reader(io.StringIO(content.lstrip("\ufeff")), delimiter=profile.separator))
 
 
-def _header(path: Path, profile: Profile) -> list[str] | None:
-    try:
-        rows = decoded_rows(path, profile)
-    except Exception:  # noqa: BLE001 - a file that does not decode as this profile does not match it
-        return None
-    return [(h or "").strip() for h in rows[profile.header_row - 1]] if len(rows) >= profile.header_row else None
-
-
-def is_canonical(path: Path) -> bool:
-    if path.suffix.lower() == ".xlsx":
+def is_canonical(path: Path, head: InboxFile | None = None) -> bool:
+    head = head or InboxFile(path)
+    if head.workbook:
         try:
-            first = next(iter(xlsx_values(path)), ())
+            first = next(iter(head.values()), ())
         except Exception:  # noqa: BLE001 - an unreadable workbook is not canonical
             return False
         return all(c in [str(v).strip() for v in first if v is not None] for c in CANONICAL)
     try:
-        first = decode_text(path.read_bytes())[0].splitlines()[0]
+        first = head.excel()[0].splitlines()[0]
     except (UnicodeDecodeError, IndexError):
         return False
     return all(c in [h.strip() for h in first.split(sniff_separator(first))] for c in CANONICAL)
 
 
-def choose_profile(path: Path, profiles: dict[str, Profile]) -> Profile | None:
+def choose_profile(path: Path, profiles: dict[str, Profile], head: InboxFile | None = None) -> Profile | None:
     """The file's profile; None for a canonical file. Raises BadFile when it cannot be told."""
     sidecar = path.with_name(path.name + ".profile")
     if sidecar.exists():
@@ -138,11 +188,11 @@ def choose_profile(path: Path, profiles: dict[str, Profile]) -> Profile | None:
             raise BadFile(text("problems", "sidecar_unknown", sidecar=sidecar.name, profile=name,
                                known=", ".join(sorted(profiles))))
         return profiles[name]
-    if is_canonical(path):
+    head = head or InboxFile(path)
+    if is_canonical(path, head):
         return None
     kind = "xlsx" if path.suffix.lower() == ".xlsx" else "csv"
-    matches = [p for p in profiles.values() if p.format == kind
-               and (h := _header(path, p)) is not None and all(c in h for c in p.signature)]
+    matches = [p for p in profiles.values() if p.identify(path, head)]
     if len(matches) == 1:
         return matches[0]
     if not matches:
@@ -162,10 +212,13 @@ class PayrollFiles:
     rows_rejected: int = 0            # rows of whole files that could not be read
 
 
-def read_payroll(path: Path, profile: Profile, ids: Identifiers, period: str, out: PayrollFiles) -> None:
+def read_payroll(path: Path, profile: Profile, ids: Identifiers, period: str, out: PayrollFiles,
+                 head: Head | None = None, names: dict[str, str] | None = None) -> None:
+    """One payroll file through its profile (``head``: the file as already read; ``names``: the
+    dictionary, read once per close)."""
     source = f"income/{path.name}"
     try:
-        rows = decoded_rows(path, profile)
+        rows = decoded_rows(path, profile, head)
         if len(rows) < profile.header_row:
             raise BadFile(text("problems", "too_few_lines", lines=count(len(rows), "wiersz"), profile=profile.name,
                                header_row=profile.header_row))
@@ -175,7 +228,7 @@ def read_payroll(path: Path, profile: Profile, ids: Identifiers, period: str, ou
     except BadFile as e:
         bad_file(path, str(e), ids, period, out)
         return
-    res: PayrollResult = map_rows(rows, profile, dictionary(), ids, source, period, period)
+    res: PayrollResult = map_rows(rows, profile, dictionary() if names is None else names, ids, source, period, period)
     out.lines += res.lines
     out.deductions += res.deductions
     out.issues += res.issues

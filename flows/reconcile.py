@@ -64,7 +64,7 @@ class ReconcileParams(Params):
 
 
 
-def bank_profiles() -> list[dict]:
+def bank_profiles() -> list[bank_csv.BankProfile]:
     """Every bank profile, validated (issue 31): the shipped ones and the user's (configuration
     folder, SKLADKI_BANK_PROFILES); a user's file of a shipped file's name replaces it, and the
     user's own layouts are tried first."""
@@ -92,7 +92,7 @@ def read_bank_csv(raw: bytes, name: str, period: str) -> tuple[list[dict], list]
                                             max_amount=rules_for(period).max_monthly_amount)
     if profile is None:
         return [], [_bad(name, period, text("problems", "no_bank_profile",
-                                            expected="; ".join(f"{p['bank']}: {bank_csv.expected_layout(p)}"
+                                            expected="; ".join(f"{p.bank}: {bank_csv.expected_layout(p)}"
                                                                for p in profiles)))]
     if not entries and not found:
         found = [issue("empty_statement", source=name, command="reconcile", period=period)]

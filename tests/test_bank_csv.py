@@ -59,7 +59,7 @@ def test_a_bad_row_names_its_line_in_the_file():
 
 def test_the_ing_header_is_found_on_line_22():
     content = (HERE / "ing.csv").read_bytes().decode("cp1250")
-    profile = next(p for p in bank_profiles() if p["name"] == "ing")
+    profile = next(p for p in bank_profiles() if p.name == "ing")
     rows = bank_csv.rows_of(content, profile)
     assert rows[bank_csv.find_header(rows, profile)][0] == 22
 
@@ -195,7 +195,7 @@ def test_issue_31_a_leading_apostrophe_in_a_title_is_kept_unless_the_profile_say
 
 
 def test_issue_31_the_profiles_that_rely_on_apostrophe_quoting_say_so():
-    quoting = {p["name"] for p in bank_profiles() if p.get("apostrophe_quoting")}
+    quoting = {p.name for p in bank_profiles() if p.apostrophe_quoting}
     assert quoting == {"ing", "mbank_historia"}
 
 
@@ -203,7 +203,7 @@ def test_issue_31_the_profiles_that_rely_on_apostrophe_quoting_say_so():
 
 def test_issue_31_every_shipped_profile_is_valid():
     for path in settings.BANK_PROFILES.glob("*.toml"):
-        assert bank_csv.load_profile(path.read_text(encoding="utf-8"), str(path))["name"] == path.stem
+        assert bank_csv.load_profile(path.read_text(encoding="utf-8"), str(path)).name == path.stem
 
 
 @pytest.mark.parametrize("change,key,detail", [
@@ -230,7 +230,7 @@ def test_issue_31_an_old_profile_with_a_header_stays_valid():
            'signature = ["Data", "Kwota"]\ndate = { column = "Data", format = "DD.MM.YYYY" }\n'
            'amount = { column = "Kwota", decimal = "," }\naccount = { column = "Rachunek" }\n'
            'title = { column = "Tytuł" }\n')
-    assert bank_csv.load_profile(old, "stary.toml")["signature"] == ["Data", "Kwota"]
+    assert list(bank_csv.load_profile(old, "stary.toml").signature) == ["Data", "Kwota"]
 
 
 # ------------------------------------------------------------------ issue 31: the user's own bank profiles
@@ -257,7 +257,7 @@ def test_issue_31_a_user_bank_profile_in_the_configuration_folder_is_used(config
     (config / "moj_bank.toml").write_text(MY_BANK, encoding="utf-8")
     entries, found = read_bank_csv(MY_FILE, "bs.csv", "2026-10")
     assert found == [] and [(e["amount"], e["account"]) for e in entries] == [(123456, HUTA), (9840, SZPITAL)]
-    assert {p["name"] for p in bank_profiles()} >= set(SHIPPED) | {"moj_bank"}     # merged with the shipped ones
+    assert {p.name for p in bank_profiles()} >= set(SHIPPED) | {"moj_bank"}     # merged with the shipped ones
 
 
 def test_issue_31_a_folder_of_skladki_bank_profiles_is_read_too(tmp_path, config, monkeypatch):
@@ -273,7 +273,7 @@ def test_issue_31_a_user_file_with_a_shipped_files_name_wins(config):
                                            encoding="utf-8")
     entries, _ = read("santander")
     assert [e["amount"] for e in entries] == [131796, 133296, 123456]     # the balances, as the user said
-    assert [p for p in bank_profiles() if p["name"] == "santander"] == [
+    assert [p for p in bank_profiles() if p.name == "santander"] == [
         bank_csv.load_profile((config / "santander.toml").read_text(encoding="utf-8"), "x")]
 
 

@@ -104,3 +104,30 @@ def test_issue_26_typed_amount_expr_equals_the_scalar_parser_on_any_text(text):
     frame = pl.DataFrame({"a": [text]}).with_columns(v=typed_amount_expr("a"), amb=ambiguous_amount_expr("a"))
     assert frame["v"].to_list() == [parse_typed_amount(text)]
     assert frame["amb"].to_list() == [is_ambiguous_amount(text)]
+
+
+# ---------------------------------------------------------------- issue 28: the one amount parser
+
+from transforms.money import parse_amount  # noqa: E402
+
+
+def test_issue_28_bank_options_of_the_one_parser():
+    bank = dict(plus=True, currency=True, max_digits=None)
+    assert parse_amount("1 234,56 PLN", ",", " ", **bank) == 123456
+    assert parse_amount("+415.97", ".", **bank) == 41597 and parse_amount("+415.97", ".") is None
+    assert parse_amount("-1.234,56", ",", ".", **bank) == -123456 and parse_amount("-1.234,56", ",") is None
+    assert parse_amount("99999999999999999999,99", ",", **bank) == 9999999999999999999999
+    assert parse_amount("99999999999999999999,99", ",") is None          # 13 digits of złoty at most
+    assert parse_amount("1,2,3", ",", " ", **bank) is None and parse_amount("12,345", ",", **bank) is None
+    assert parse_amount("+-5", ".", **bank) is None and parse_amount("12 PLN", ".") is None
+
+
+@given(st.integers(min_value=-10**15 + 1, max_value=10**15 - 1))
+def test_issue_28_every_spelling_of_an_amount_reads_back_the_same(g):
+    whole, frac = divmod(abs(g), 100)
+    sign = "-" if g < 0 else ""
+    spaced = f"{whole:,}".replace(",", " ")
+    assert parse_amount(f"{sign}{whole}.{frac:02d}") == g
+    assert parse_amount(f"{sign}{spaced},{frac:02d}", ",") == g
+    assert parse_amount(f"{sign}{whole:,},{frac:02d}".replace(",", ".", f"{whole:,}".count(",")), ",", ".",
+                        plus=True, currency=True, max_digits=None) == g

@@ -1,6 +1,8 @@
 """flows/payroll_inbox.py: how a payroll file's profile is chosen; a bad profile is named."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from flows import payroll_inbox
@@ -28,3 +30,38 @@ def test_a_profile_with_a_missing_key_names_the_file_and_the_key(tmp_path, monke
     monkeypatch.setenv("SKLADKI_PROFILES", str(folder))
     with pytest.raises(UserError, match=r"azoty.toml: to nie jest poprawny profil \(brak klucza 'identify'\)"):
         payroll_inbox.load_profiles()
+
+
+# ---------------------------------------------------------------- issue 28: profiles checked when read
+
+from transforms.payroll import parse_profile  # noqa: E402
+
+SHIPPED = (Path(__file__).resolve().parents[1] / "data" / "profiles" / "huta_wide_cp1250.toml").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("change,key", [
+    (('format = "MM.YYYY"', 'format = "MM/YYYY"'), "period.format"),
+    (('encoding = "cp1250"', 'encoding = "cp9999"'), "encoding"),
+    (('format = "csv"', 'format = "ods"'), "format"),
+    (('layout = "wide"', 'layout = "tall"'), "layout"),
+    (('by = "pesel"', 'by = "nip"'), "identify.by"),
+    (('decimal = ","', 'decimal = "x"'), "decimal"),
+    (('separator = ";"', 'separator = ";;"'), "separator"),
+    (('header_row = 4', 'header_row = 0'), "header_row"),
+    (('column = "PESEL"', 'column = "Pesel pracownika"'), "identify.column"),
+    (('signature = ["Lp.", "Nazwisko i imię", "PESEL", "Okres", "Składka związkowa"]', 'signature = []'), "signature"),
+    (('"Dod. hutniczy" = "allowance"', '"Dod. hutniczy" = 1'), "columns"),
+    (('layout = "wide"', 'layout = "long"'), "component_column"),
+])
+def test_issue_28_a_profile_mistake_is_bad_profile_naming_the_file_and_the_key(change, key):
+    assert change[0] in SHIPPED
+    with pytest.raises(UserError) as e:
+        parse_profile(SHIPPED.replace(*change, 1), "moje/huta.toml")
+    assert e.value.code == "bad_profile" and e.value.params["key"] == key
+    assert str(e.value).startswith("moje/huta.toml: to nie jest poprawny profil (")
+
+
+def test_issue_28_every_shipped_profile_reads_as_before():
+    profiles = load_profiles()
+    assert sorted(profiles) == ["huta_wide_cp1250", "poczta_xlsx", "szpital_long"]
+    assert {p.period_format for p in profiles.values()} == {"MM.YYYY", "YYYY-MM", "DD.MM.YYYY"}

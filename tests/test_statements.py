@@ -2,12 +2,12 @@
 bad bank-CSV row is a record and the rest of the file is used."""
 from datetime import date
 
-from transforms.bank_csv import parse, parse_amount, parse_date
+from transforms.bank_csv import BankProfile, Place, amount_of, parse, parse_date
 from transforms.statements import account_from_86
 
-PROFILE = {"signature": ["Data", "Kwota"], "date": {"column": "Data", "format": "DD.MM.YYYY"},
-           "amount": {"column": "Kwota", "decimal": ","}, "account": {"column": "Rachunek"},
-           "title": {"column": "Tytuł"}}
+PROFILE = BankProfile.of({"signature": ["Data", "Kwota"], "date": {"column": "Data", "format": "DD.MM.YYYY"},
+                          "amount": {"column": "Kwota", "decimal": ","}, "account": {"column": "Rachunek"},
+                          "title": {"column": "Tytuł"}})
 
 
 def test_account_from_iban_or_bank_plus_account_or_the_text():
@@ -30,12 +30,12 @@ def test_an_impossible_date_is_a_record_and_the_other_rows_are_used():
 
 
 def test_amount_forms():
-    comma = {"decimal": ",", "thousands": " "}
-    assert parse_amount("1 234,56 PLN", comma) == 123456
-    assert parse_amount("'98,40'", comma) == 9840
-    assert parse_amount("+415.97", {"decimal": "."}) == 41597
-    assert parse_amount("-1.234,56", {"decimal": ",", "thousands": "."}) == -123456
-    assert parse_amount("1,2,3", comma) is None and parse_amount("12,345", comma) is None
+    comma = Place(decimal=",", thousands=" ")
+    assert amount_of("1 234,56 PLN", comma) == 123456
+    assert amount_of("'98,40'", comma) == 9840
+    assert amount_of("+415.97", Place(decimal=".")) == 41597
+    assert amount_of("-1.234,56", Place(decimal=",", thousands=".")) == -123456
+    assert amount_of("1,2,3", comma) is None and amount_of("12,345", comma) is None
 
 
 # ------------------------------------------------------------------ issue 31: real layouts end to end

@@ -40,7 +40,10 @@ A profile says:
     documentation                  where the layout is described
 
 Profiles are validated when loaded (``load_profile``): an unknown key, a position outside the
-row, an unknown date format or encoding is one ``bad_bank_profile`` error naming the file and key.
+row, an unknown date format, decimal separator or encoding is one ``bad_bank_profile`` error naming
+the file and key. A loaded profile is a typed value (``BankProfile``, its fields ``Place``s) and an
+importer (transforms.importers, issue 28): ``identify`` says whether a file is its own, ``extract``
+reads its entries.
 
 A row the csv module cannot read, a cell longer than MAX_CELL characters or an amount above the
 caller's limit is one ``Issue`` naming its line; the rest of the file is used.
@@ -52,10 +55,13 @@ import csv
 import io
 import re
 import tomllib
+from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 
 from transforms.errors import Issue, UserError, issue, text
-from transforms.money import format_pl
+from transforms.importers import Head, single_byte
+from transforms.money import format_pl, parse_amount
 from transforms.statements import accounts_in_text, bank_account_iban
 
 DATE_FORMATS = {"DD.MM.YYYY": (r"(\d{2})\.(\d{2})\.(\d{4})", (3, 2, 1)),
@@ -95,48 +101,56 @@ def parse_date(value: str, fmt: str) -> date | None:
         return None
 
 
-def parse_amount(value: str, spec: dict) -> int | None:
-    """'1 234,56 PLN', '+415.97', "'98,40'", '-1.234,56' (thousands '.') -> grosze; None if not an
-    amount. Exactly two decimal places or none; nothing else is guessed."""
-    v = unquoted(value)
-    v = re.sub(r"\s*[A-Z]{3}$", "", v)                      # a currency suffix
-    decimal = spec.get("decimal", ",")
-    thousands = spec.get("thousands", "")
-    v = re.sub(r"[ \u00a0]", "", v) if decimal == "," or " " in thousands else v
-    for t in thousands.replace(" ", ""):
-        if t != decimal:
-            v = v.replace(t, "")
-    if decimal == ",":
-        if "." in v:
+@dataclass(frozen=True)
+class Place:
+    """Where a field of a row is written (a [date], [amount], [account], … table of a profile): a
+    named column (or several, joined), a position, a 'Label: value' cell, or a preamble ``line``;
+    with the date ``format``, the amount's separators and the account's ``from_text``."""
+    column: str | None = None
+    columns: tuple[str, ...] = ()
+    position: int | None = None
+    labels: tuple[str, ...] = ()
+    line: int | None = None
+    from_text: bool = False
+    format: str = "DD.MM.YYYY"
+    decimal: str = ","
+    thousands: str = ""
+    debit_column: str | None = None
+    credit_column: str | None = None
+
+    @classmethod
+    def of(cls, d: dict | None) -> "Place | None":
+        if d is None:
             return None
-        v = v.replace(",", ".")
-    found = re.fullmatch(r"([+-]?)(\d+)(?:\.(\d{1,2}))?", v)
-    if not found:
-        return None
-    value_gr = int(found.group(2)) * 100 + int((found.group(3) or "").ljust(2, "0"))
-    return -value_gr if found.group(1) == "-" else value_gr
+        labels = [d["label"]] if "label" in d else d.get("labels", [])
+        return cls(column=d.get("column"), columns=tuple(d.get("columns", ())), position=d.get("position"),
+                   labels=tuple(labels), line=d.get("line"), from_text=bool(d.get("from_text")),
+                   format=d.get("format", "DD.MM.YYYY"), decimal=d.get("decimal", ","),
+                   thousands=d.get("thousands", ""), debit_column=d.get("debit_column"),
+                   credit_column=d.get("credit_column"))
 
 
-def decode(raw: bytes, profile: dict) -> str | None:
+def amount_of(value: str, spec: Place) -> int | None:
+    """A bank's amount cell -> grosze through the one parser (transforms.money.parse_amount) with
+    the profile's [amount] decimal and thousands separators; a currency suffix ('PLN'), a leading
+    '+' and Excel's apostrophe quoting are always read. None if not an amount."""
+    return parse_amount(unquoted(value), spec.decimal, spec.thousands,
+                        plus=True, currency=True, max_digits=None)
+
+
+def decode(raw: bytes | Head, profile: "BankProfile") -> str | None:
     """The text of the file, its encoding decided from the bytes (issue 31): a UTF-8 BOM → UTF-8;
     bytes that are valid UTF-8 → UTF-8; else the profile's encoding when it is a single-byte code
     page (e.g. ISO-8859-2), Windows-1250 otherwise. The profile's word only breaks that tie: a bank
     that moved its export to UTF-8 with a BOM (2025) is read as it is, whatever its profile says."""
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    declared = codecs.lookup(profile.get("encoding", "cp1250")).name
-    try:
-        return raw.decode("cp1250" if declared.startswith("utf") else declared)
-    except UnicodeDecodeError:
-        return None
+    head = raw if isinstance(raw, Head) else Head(raw)
+    return head.decoded(single_byte(profile.encoding) or "cp1250").text     # a BOM is left to rows_of
 
 
-def rows_of(content: str, profile: dict) -> list[tuple[int, list[str] | str]]:
+def rows_of(content: str, profile: "BankProfile") -> list[tuple[int, list[str] | str]]:
     """(line number, cells) of every row, as the csv module reads the profile's separator; a row
     it cannot read (a field over the csv module's limit) is (line number, its error)."""
-    reader = csv.reader(io.StringIO(content.lstrip("\ufeff"), newline=""), delimiter=profile.get("separator", ";"))
+    reader = csv.reader(io.StringIO(content.lstrip("\ufeff"), newline=""), delimiter=profile.separator)
     out: list[tuple[int, list[str] | str]] = []
     while True:
         try:
@@ -149,55 +163,57 @@ def rows_of(content: str, profile: dict) -> list[tuple[int, list[str] | str]]:
         out.append((reader.line_num, cells))
 
 
-def find_header(rows: list[tuple[int, list[str] | str]], profile: dict) -> int | None:
+def find_header(rows: list[tuple[int, list[str] | str]], profile: "BankProfile") -> int | None:
     """The index of the header row: the first row (of the first 80) holding every signature cell."""
-    wanted = {header_name(s) for s in profile["signature"]}
+    wanted = {header_name(s) for s in profile.signature}
     for i, (_, cells) in enumerate(rows[:HEADER_SEARCH_ROWS]):
         if isinstance(cells, list) and wanted <= {header_name(c) for c in cells}:
             return i
     return None
 
 
-def positional(profile: dict) -> bool:
-    return profile.get("layout") == "positional"
+def positional(profile: "BankProfile") -> bool:
+    return profile.layout == "positional"
 
 
-def find_rows(rows: list[tuple[int, list[str] | str]], profile: dict) -> int | None:
+def find_rows(rows: list[tuple[int, list[str] | str]], profile: "BankProfile") -> int | None:
     """The index of the first row of entries: after the header row, or (a positional layout) after
     the preamble lines when the file has the profile's shape; None when the profile does not fit."""
     if not positional(profile):
         header = find_header(rows, profile)
         return None if header is None else header + 1
-    start, width = profile.get("preamble_lines", 0), profile["columns"]
-    own = profile.get("own_account", {})
-    if "line" in own and not own_from_line(rows, own):
+    start, width = profile.preamble_lines, profile.columns
+    own = profile.own_account
+    by_line = own is not None and own.line is not None
+    if by_line and not own_from_line(rows, own):
         return None
     first = next((cells for _, cells in rows[start:] if isinstance(cells, list) and any(cell(c) for c in cells)), None)
-    if first is None and "line" not in own or first is not None and len(first) != width:
+    if first is None and not by_line or first is not None and len(first) != width:
         return None
     return start
 
 
-def expected_layout(profile: dict) -> str:
+def expected_layout(profile: "BankProfile") -> str:
     """What a profile looks for, for the message naming a file no profile reads."""
     if not positional(profile):
-        return ", ".join(profile["signature"])
-    return f"bez wiersza nagłówka, {profile['columns']} kolumn" + (
-        f", numer rachunku w wierszu {profile['own_account']['line']}" if "line" in profile.get("own_account", {}) else "")
+        return ", ".join(profile.signature)
+    own = profile.own_account
+    return f"bez wiersza nagłówka, {profile.columns} kolumn" + (
+        f", numer rachunku w wierszu {own.line}" if own is not None and own.line is not None else "")
 
 
-def own_from_line(rows: list[tuple[int, list[str] | str]], spec: dict) -> str | None:
+def own_from_line(rows: list[tuple[int, list[str] | str]], spec: Place) -> str | None:
     """The statement's own account written in a preamble line (its cell at ``position``, or anywhere)."""
-    line = spec["line"] - 1
+    line = spec.line - 1
     cells = rows[line][1] if line < len(rows) and isinstance(rows[line][1], list) else []
-    if "position" in spec:
-        cells = cells[spec["position"] - 1:spec["position"]]
+    if spec.position is not None:
+        cells = cells[spec.position - 1:spec.position]
     found = accounts_in_text(" ".join(unquoted(c) for c in cells))
     return found[0] if found else None
 
 
-def _columns(spec: dict) -> list[str]:
-    return [header_name(c) for c in ([spec["column"]] if "column" in spec else spec.get("columns", []))]
+def _columns(spec: Place) -> list[str]:
+    return [header_name(c) for c in ([spec.column] if spec.column is not None else spec.columns)]
 
 
 def _labelled(cells: list[str], labels: list[str]) -> str:
@@ -211,14 +227,14 @@ def _labelled(cells: list[str], labels: list[str]) -> str:
     return ""
 
 
-def field(cells: list[str], index: dict[str, int], spec: dict | None, quoting: bool = True) -> str:
+def field(cells: list[str], index: dict[str, int], spec: Place | None, quoting: bool = True) -> str:
     """The text of a field: a named column, a position or a 'Label: value' cell. ``quoting``: the
     file marks text with Excel's apostrophe (removed); otherwise an apostrophe is the payer's."""
     if not spec:
         return ""
-    if "label" in spec or "labels" in spec:
-        return _labelled(cells, [spec["label"]] if "label" in spec else spec["labels"])
-    picks = [spec["position"] - 1] if "position" in spec else [index[c] for c in _columns(spec) if c in index]
+    if spec.labels:
+        return _labelled(cells, list(spec.labels))
+    picks = [spec.position - 1] if spec.position is not None else [index[c] for c in _columns(spec) if c in index]
     values = [(unquoted if quoting else cell)(cells[i]) for i in picks if i < len(cells)]
     return " ".join(v for v in values if v)
 
@@ -229,19 +245,19 @@ def preamble_account(rows: list[tuple[int, list[str] | str]], header: int) -> st
     return found[0] if found else None
 
 
-def _row_problem(cells: list[str] | str, profile: dict) -> str | None:
+def _row_problem(cells: list[str] | str, profile: "BankProfile") -> str | None:
     if isinstance(cells, str):
         return text("problems", "statement_row_unreadable", limit=csv.field_size_limit())
     longest = max((len(c) for c in cells), default=0)
     if longest > MAX_CELL:
         return text("problems", "statement_cell_too_long", length=longest, limit=MAX_CELL)
-    if positional(profile) and len(cells) != profile["columns"] and any(cell(c) for c in cells):
-        return text("problems", "statement_row_width", found=len(cells), profile=profile["name"],
-                    columns=profile["columns"])
+    if positional(profile) and len(cells) != profile.columns and any(cell(c) for c in cells):
+        return text("problems", "statement_row_width", found=len(cells), profile=profile.name,
+                    columns=profile.columns)
     return None
 
 
-def parse(rows: list[tuple[int, list[str] | str]], start: int, profile: dict, name: str, period: str | None = None,
+def parse(rows: list[tuple[int, list[str] | str]], start: int, profile: "BankProfile", name: str, period: str | None = None,
           own: str | None = None, max_amount: int | None = None) -> tuple[list[dict], list[Issue]]:
     """Entries of a bank CSV export through its profile, from row ``start`` (``find_rows``); a row
     whose date or amount cannot be read is an ``Issue`` (naming its line) and the rest of the file
@@ -250,12 +266,13 @@ def parse(rows: list[tuple[int, list[str] | str]], start: int, profile: dict, na
     index: dict[str, int] = {}
     for i, h in enumerate([] if positional(profile) else rows[start - 1][1]):
         index.setdefault(header_name(h), i)      # a repeated column name ("Waluta"): the first
-    date_spec, amount_spec = profile["date"], profile["amount"]
-    footers = [f.lower() for f in profile.get("skip_rows_with", [])]
-    own_spec = profile.get("own_account") or {}
-    own = own or (own_from_line(rows, own_spec) if "line" in own_spec else None) or preamble_account(rows, start)
-    row_own_spec = None if "line" in own_spec else own_spec
-    quoting = bool(profile.get("apostrophe_quoting"))
+    date_spec, amount_spec = profile.date, profile.amount
+    footers = [f.lower() for f in profile.skip_rows_with]
+    own_spec = profile.own_account
+    by_line = own_spec is not None and own_spec.line is not None
+    own = own or (own_from_line(rows, own_spec) if by_line else None) or preamble_account(rows, start)
+    row_own_spec = None if by_line else own_spec
+    quoting = profile.apostrophe_quoting
     entries, issues = [], []
     for line, cells in rows[start:]:
         unreadable = _row_problem(cells, profile)
@@ -268,25 +285,25 @@ def parse(rows: list[tuple[int, list[str] | str]], start: int, profile: dict, na
         if any(cell(c).lower().startswith(f) for c in cells for f in footers):
             continue
         raw_date = field(cells, index, date_spec)
-        booked = parse_date(raw_date, date_spec.get("format", "DD.MM.YYYY"))
-        if "debit_column" in amount_spec:
-            debit_raw = field(cells, index, {"column": amount_spec["debit_column"]})
-            credit_raw = field(cells, index, {"column": amount_spec["credit_column"]})
-            debit = parse_amount(debit_raw, amount_spec) if debit_raw else 0
-            credit = parse_amount(credit_raw, amount_spec) if credit_raw else 0
+        booked = parse_date(raw_date, date_spec.format)
+        if amount_spec.debit_column is not None:
+            debit_raw = field(cells, index, Place(column=amount_spec.debit_column))
+            credit_raw = field(cells, index, Place(column=amount_spec.credit_column))
+            debit = amount_of(debit_raw, amount_spec) if debit_raw else 0
+            credit = amount_of(credit_raw, amount_spec) if credit_raw else 0
             raw_amount = credit_raw or debit_raw
             amount = None if debit is None or credit is None or not (debit_raw or credit_raw) \
                 else abs(credit) - abs(debit)
         else:
             raw_amount = field(cells, index, amount_spec)
-            amount = parse_amount(raw_amount, amount_spec)
+            amount = amount_of(raw_amount, amount_spec)
         problems = []
         if booked is None:
             problems.append(text("problems", "statement_date_bad", value=raw_date,
-                                 format=date_spec.get("format", "DD.MM.YYYY")))
+                                 format=date_spec.format))
         if amount is None:
             problems.append(text("problems", "statement_amount_bad", value=raw_amount,
-                                 decimal=amount_spec.get("decimal", ",")))
+                                 decimal=amount_spec.decimal))
         elif max_amount is not None and abs(amount) > max_amount:
             problems.append(text("problems", "statement_amount_too_large", value=raw_amount,
                                  limit=format_pl(max_amount)))
@@ -294,9 +311,9 @@ def parse(rows: list[tuple[int, list[str] | str]], start: int, profile: dict, na
             issues.append(issue("bad_statement_row", source=name, row=line, command="reconcile",
                                 period=period, problems=problems))
             continue
-        account_spec = profile.get("account")
+        account_spec = profile.account
         account_text = field(cells, index, account_spec)
-        if account_spec and account_spec.get("from_text"):
+        if account_spec and account_spec.from_text:
             found = [a for a in accounts_in_text(account_text) if a != own]
             account = found[0] if found else None
         else:
@@ -305,26 +322,73 @@ def parse(rows: list[tuple[int, list[str] | str]], start: int, profile: dict, na
         entries.append({"statement": name, "entry": line, "key": f"{name}#{line}", "booking_date": booked,
                         "amount": amount, "direction": "credit" if amount > 0 else "debit", "account": account,
                         "own_account": row_own[0] if row_own else own,
-                        "counterparty": field(cells, index, profile.get("counterparty"), quoting),
-                        "title": re.sub(r"\s+", " ", field(cells, index, profile.get("title"), quoting)).strip()})
+                        "counterparty": field(cells, index, profile.counterparty, quoting),
+                        "title": re.sub(r"\s+", " ", field(cells, index, profile.title, quoting)).strip()})
     return entries, issues
 
 
-def read(raw: bytes, profiles: list[dict], name: str, period: str | None = None,
-         own: str | None = None, max_amount: int | None = None) -> tuple[list[dict], list[Issue], dict | None]:
+def read(raw: bytes, profiles: "list[BankProfile]", name: str, period: str | None = None,
+         own: str | None = None, max_amount: int | None = None) -> "tuple[list[dict], list[Issue], BankProfile | None]":
     """The first profile whose header signature is found reads the file; a positional profile
     (no header: recognised by shape alone) only when no header profile does. Returns (entries,
-    issues, the profile used or None)."""
+    issues, the profile used or None). The bytes are decoded once (a ``Head``) for every profile."""
+    head, path = Head(raw, name), Path(name)
     for profile in sorted(profiles, key=positional):
-        content = decode(raw, profile)
-        if content is None:
-            continue
-        rows = rows_of(content, profile)
-        start = find_rows(rows, profile)
-        if start is not None:
-            entries, issues = parse(rows, start, profile, name, period, own, max_amount)
+        if profile.identify(path, head):
+            entries, issues = profile.extract(path, head, period=period, own=own, max_amount=max_amount)
             return entries, issues, profile
     return [], [], None
+
+
+@dataclass(frozen=True)
+class BankProfile:
+    """A bank CSV layout, checked when loaded (``load_profile``); an importer (transforms.importers)."""
+    name: str
+    bank: str
+    date: Place
+    amount: Place
+    documentation: str = ""
+    encoding: str = "cp1250"
+    separator: str = ";"
+    signature: tuple[str, ...] = ()
+    skip_rows_with: tuple[str, ...] = ()
+    layout: str = "header"                 # header | positional
+    columns: int | None = None             # a positional layout's cells per row
+    preamble_lines: int = 0
+    apostrophe_quoting: bool = False
+    account: Place | None = None
+    own_account: Place | None = None
+    title: Place | None = None
+    counterparty: Place | None = None
+
+    @classmethod
+    def of(cls, d: dict) -> "BankProfile":
+        """The typed value of a profile's TOML table (``load_profile`` checks it first)."""
+        return cls(name=d.get("name", ""), bank=d.get("bank", ""), date=Place.of(d["date"]), amount=Place.of(d["amount"]),
+                   documentation=d.get("documentation", ""), encoding=d.get("encoding", "cp1250"),
+                   separator=d.get("separator", ";"), signature=tuple(d.get("signature", ())),
+                   skip_rows_with=tuple(d.get("skip_rows_with", ())), layout=d.get("layout", "header"),
+                   columns=d.get("columns"), preamble_lines=d.get("preamble_lines", 0),
+                   apostrophe_quoting=bool(d.get("apostrophe_quoting")), account=Place.of(d.get("account")),
+                   own_account=Place.of(d.get("own_account")), title=Place.of(d.get("title")),
+                   counterparty=Place.of(d.get("counterparty")))
+
+    def _rows(self, head: Head) -> tuple[list[tuple[int, list[str] | str]], int | None]:
+        content = decode(head, self)
+        if content is None:
+            return [], None
+        rows = rows_of(content, self)
+        return rows, find_rows(rows, self)
+
+    def identify(self, path: Path, head: Head) -> bool:
+        """The file decodes as this profile's and has its header (or, positional, its shape)."""
+        return self._rows(head)[1] is not None
+
+    def extract(self, path: Path, head: Head, period: str | None = None, own: str | None = None,
+                max_amount: int | None = None) -> tuple[list[dict], list[Issue]]:
+        """The file's entries and the records of rows that could not be read (``parse``)."""
+        rows, start = self._rows(head)
+        return parse(rows, start, self, path.name, period, own, max_amount)
 
 
 # ------------------------------------------------------------------ profiles, validated when loaded (issue 31)
@@ -339,7 +403,7 @@ TOP = {"name", "bank", "documentation", "encoding", "separator", "signature", "s
        "preamble_lines", "apostrophe_quoting"} | set(FIELDS)
 
 
-def load_profile(content: str, name: str) -> dict:
+def load_profile(content: str, name: str) -> BankProfile:
     """A bank profile from its TOML text, checked: an unknown key, a missing one, a position outside
     the row, an unknown date format, encoding or layout is a ``UserError`` naming the file and key."""
     try:
@@ -347,7 +411,7 @@ def load_profile(content: str, name: str) -> dict:
     except tomllib.TOMLDecodeError as e:
         raise UserError("bad_bank_profile", file=name, key="(składnia TOML)", detail=str(e)) from None
     _check_profile(d, name)
-    return d
+    return BankProfile.of(d)
 
 
 def _bad(name: str, key: str, detail: str) -> UserError:
@@ -373,12 +437,19 @@ def _check_profile(d: dict, name: str) -> None:
         raise _bad(name, "encoding", f"nieznane kodowanie {d.get('encoding')!r}") from None
     if not isinstance(d.get("separator", ";"), str) or len(d.get("separator", ";")) != 1:
         raise _bad(name, "separator", f"{d.get('separator')!r}: jeden znak, np. ';'")
+    for key in ("signature", "skip_rows_with"):
+        if key in d and not _texts(d[key]):
+            raise _bad(name, key, 'oczekiwano listy tekstów, np. ["Data", "Kwota"]')
     for part in FIELDS:
         if part in d:
             _check_field(d, part, layout, name)
     fmt = d["date"].get("format", "DD.MM.YYYY")
     if fmt not in DATE_FORMATS:
         raise _bad(name, "date.format", f"'{fmt}': znane formaty {', '.join(DATE_FORMATS)}")
+
+
+def _texts(value) -> bool:
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)
 
 
 def _whole(value, low: int, high: int | None = None) -> bool:
@@ -394,6 +465,18 @@ def _check_field(d: dict, part: str, layout: str, name: str) -> None:
         raise _bad(name, f"{part}.{unknown[0]}", "nieznany klucz")
     if part in ("date", "amount") and not {"column", "position", "debit_column"} & set(spec):
         raise _bad(name, part, "podaj column" + (" albo position" if layout == "positional" else ""))
+    # issue 28: every value of the right kind, so that no file read through the profile crashes
+    for key in ("column", "label", "debit_column", "credit_column", "thousands"):
+        if key in spec and not isinstance(spec[key], str):
+            raise _bad(name, f"{part}.{key}", f"{spec[key]!r}: oczekiwano tekstu w cudzysłowach")
+    for key in ("columns", "labels"):
+        if key in spec and not _texts(spec[key]):
+            raise _bad(name, f"{part}.{key}", 'oczekiwano listy tekstów, np. ["Tytuł", "Opis"]')
+    if ("debit_column" in spec) != ("credit_column" in spec):
+        raise _bad(name, f"{part}.{'credit_column' if 'debit_column' in spec else 'debit_column'}",
+                   "brak klucza: kolumny obciążeń i uznań podaje się razem")
+    if spec.get("decimal", ",") not in (",", "."):
+        raise _bad(name, f"{part}.decimal", f"{spec['decimal']!r}: dozwolone ',' albo '.'")
     if "line" in spec:
         last = d.get("preamble_lines", 0) if layout == "positional" else HEADER_SEARCH_ROWS
         if not _whole(spec["line"], 1, last):

@@ -22,22 +22,39 @@ _AMOUNT = re.compile(AMOUNT_RE)
 _SPACES = re.compile(r"[\s\u00a0\u202f]+")
 
 
-def parse_amount(text: str | None, decimal: str = ".") -> int | None:
-    """PLN text -> grosze, or None when it is not an amount. ``decimal='.'``: canonical
-    ('1234.5', '-0.01'); ``decimal=','``: as Polish payroll and bank files write it
-    ('1 234,56', '1\u00a0234,56', '-50,00'; a point is then never accepted)."""
+_CURRENCY_CODE = re.compile(r"\s*[A-Z]{3}$")
+
+
+def parse_amount(text: str | None, decimal: str = ".", thousands: str = "", *, plus: bool = False,
+                 currency: bool = False, max_digits: int | None = 13) -> int | None:
+    """PLN text -> grosze, or None when it is not an amount: the one text parser of money.
+
+    ``decimal='.'``: canonical ('1234.5', '-0.01'); ``decimal=','``: as Polish payroll and bank
+    files write it ('1 234,56', '1\u00a0234,56', '-50,00'; a point is then never accepted unless it
+    separates thousands). Spaces (also no-break and narrow no-break ones) separate thousands with a
+    decimal comma or when ``thousands`` holds a space; ``thousands`` names further separators
+    ('.' in '-1.234,56'). Issue 28, what bank exports need: ``plus`` accepts a leading '+',
+    ``currency`` a trailing currency code ('1 234,56 PLN'), ``max_digits=None`` any number of
+    whole złoty (the caller then applies its limit of a credible amount). Exactly two decimal
+    places or fewer; nothing else is guessed."""
     t = (text or "").strip()
-    if decimal == ",":
+    if currency:
+        t = _CURRENCY_CODE.sub("", t)
+    if decimal == "," or " " in thousands:
         t = _SPACES.sub("", t)
+    for sep in thousands.replace(" ", ""):
+        if sep != decimal:
+            t = t.replace(sep, "")
+    if decimal == ",":
         if "." in t:
             return None
         t = t.replace(",", ".")
-    if not _AMOUNT.match(t):
+    found = re.fullmatch(("([+-]?)" if plus else "(-?)") + (r"(\d+)" if max_digits is None else rf"(\d{{1,{max_digits}}})")
+                         + r"(?:\.(\d{1,2}))?", t)
+    if not found:
         return None
-    neg = t.startswith("-")
-    whole, _, frac = t.lstrip("-").partition(".")
-    value = int(whole) * 100 + int((frac + "00")[:2])
-    return -value if neg else value
+    value = int(found.group(2)) * 100 + int((found.group(3) or "").ljust(2, "0"))
+    return -value if found.group(1) == "-" else value
 
 
 # ---- amounts as people type them into canonical files (issue 26) ----

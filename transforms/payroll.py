@@ -11,15 +11,20 @@ them; an unmapped name is one exception per file, never a guess; a name that is 
 """
 from __future__ import annotations
 
+import codecs
+import csv
+import io
 import re
 import tomllib
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 
 from stdnum.pl import pesel as stdnum_pesel
 
 from transforms.errors import Issue, UserError, issue, text
+from transforms.importers import Head
 from transforms.money import format_pl, parse_amount
 from transforms.polish import count
 from transforms.staging import pad_pesel
@@ -51,26 +56,44 @@ def dictionary_entries(doc: dict) -> list[tuple[str, str]]:
     return out
 
 
-def load_dictionary(content: str, file: str = "components.toml", codes: set[str] | None = None) -> dict[str, str]:
-    """Normalised component name -> canonical code (or ``NOT_INCOME``). Broken TOML, a name under two
-    codes in one file, or a code not among ``codes`` (when given) is an error naming the file."""
-    def bad(detail: str) -> UserError:
-        return UserError("bad_dictionary", file=file, detail=detail, codes=", ".join(sorted(codes or ())))
+def _bad_dictionary(file: str, detail: str, codes: set[str] | None = None) -> UserError:
+    return UserError("bad_dictionary", file=file, detail=detail, codes=", ".join(sorted(codes or ())))
+
+
+def dictionary_document(content: str, file: str = "components.toml") -> dict:
+    """A dictionary's TOML document; broken TOML is ``bad_dictionary`` naming the file."""
     try:
-        entries = dictionary_entries(tomllib.loads(content))
+        return tomllib.loads(content)
     except tomllib.TOMLDecodeError as e:
-        raise bad(f"składnia TOML: {e}") from None
+        raise _bad_dictionary(file, f"składnia TOML: {e}") from None
+
+
+def dictionary_from(doc: dict, file: str = "components.toml", codes: set[str] | None = None) -> dict[str, str]:
+    """Normalised component name -> canonical code (or ``NOT_INCOME``) of a parsed dictionary; a
+    name under two codes in one file, or a code not among ``codes`` (when given), is an error."""
+    try:
+        entries = dictionary_entries(doc)
     except (KeyError, TypeError, AttributeError) as e:
-        raise bad(f"zły wpis: {type(e).__name__} {e}") from None
+        raise _bad_dictionary(file, f"zły wpis: {type(e).__name__} {e}", codes) from None
     out: dict[str, str] = {}
     for n, code in entries:
         key = normalise(n)
         if codes is not None and code not in codes:
-            raise bad(f"kod '{code}' nie jest kodem składnika")
+            raise _bad_dictionary(file, f"kod '{code}' nie jest kodem składnika", codes)
         if key in out and out[key] != code:
-            raise bad(f"'{n}' stoi pod dwoma kodami: {out[key]} i {code}")
+            raise _bad_dictionary(file, f"'{n}' stoi pod dwoma kodami: {out[key]} i {code}", codes)
         out[key] = code
     return out
+
+
+def load_dictionary(content: str, file: str = "components.toml", codes: set[str] | None = None) -> dict[str, str]:
+    """Normalised component name -> canonical code (or ``NOT_INCOME``). Broken TOML, a name under two
+    codes in one file, or a code not among ``codes`` (when given) is an error naming the file."""
+    try:
+        doc = tomllib.loads(content)
+    except tomllib.TOMLDecodeError as e:
+        raise _bad_dictionary(file, f"składnia TOML: {e}", codes) from None
+    return dictionary_from(doc, file, codes)
 
 
 @dataclass(frozen=True)
@@ -100,6 +123,29 @@ class Profile:
     # give), or only the amounts deducted — then they are the members' dues, not checked (RULES.md §13)
     content: str = "components"
 
+    # ---- the importer interface (transforms.importers.Importer)
+    def identify(self, path: Path, head: Head) -> bool:
+        """The file is of this profile's format and its header line holds every signature column."""
+        if self.format != ("xlsx" if path.suffix.lower() == ".xlsx" else "csv"):
+            return False
+        try:
+            rows = self.extract(path, head)
+        except Exception:  # noqa: BLE001 - a file that does not read as this profile does not match it
+            return False
+        if len(rows) < self.header_row:
+            return False
+        header = [(h or "").strip() for h in rows[self.header_row - 1]]
+        return all(c in header for c in self.signature)
+
+    def extract(self, path: Path, head: Head) -> list[list[str]]:
+        """The file's rows as this profile reads them, title block included (``map_rows`` maps them).
+        Raises UnicodeDecodeError for a text file that is not in the profile's encoding."""
+        if self.format == "xlsx":
+            pesel_columns = (self.id_column,) if self.id_by == "pesel" else ()
+            return [[c or "" for c in r] for r in head.cells(pesel_columns, self.header_row)]
+        content = head.text(self.encoding)
+        return list(csv.reader(io.StringIO(content.lstrip("\ufeff")), delimiter=self.separator))
+
     def required_columns(self) -> list[str]:
         cols = [self.id_column, self.period_column]
         if self.layout == "long":
@@ -110,7 +156,11 @@ class Profile:
 
 
 def parse_profile(content: str, name: str = "profile") -> Profile:
-    """A profile from its TOML text; an error names the file and the key (``UserError``)."""
+    """A profile from its TOML text, checked when it is read (issue 28): every key a file is read
+    by must be there and make sense — a known format, encoding, layout, identifier and period
+    format, the columns it reads among its signature, a long layout's component and amount
+    columns, [columns] mapping names to codes. A mistake is one ``bad_profile`` error naming the
+    file and the key (``UserError``), never a crash while a file is read."""
     try:
         d = tomllib.loads(content)
     except tomllib.TOMLDecodeError as e:
@@ -122,6 +172,33 @@ def parse_profile(content: str, name: str = "profile") -> Profile:
 
 
 CONTENTS = ("components", "deductions_only")
+FORMATS = ("csv", "xlsx")
+LAYOUTS = ("wide", "long")
+IDENTIFIED_BY = ("pesel", "staff_number", "member_id")
+DECIMALS = (",", ".")
+# a period format -> (the pattern, which groups are (year, month)); DD.MM.YYYY is a pay date
+PERIOD_FORMATS = {"MM.YYYY": (r"(\d{2})\.(\d{4})", (2, 1)), "YYYY-MM": (r"(\d{4})-(\d{2})", (1, 2)),
+                  "DD.MM.YYYY": (r"\d{2}\.(\d{2})\.(\d{4})", (2, 1))}
+
+
+def _one_of(value, allowed: tuple[str, ...] | dict, name: str, key: str) -> str:
+    if value not in allowed:
+        raise UserError("bad_profile", file=name, key=key,
+                        detail=f"{key} = {value!r}: dozwolone {', '.join(repr(a) for a in allowed)}")
+    return value
+
+
+def _texts(value, name: str, key: str, empty: bool = True) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value) or (not empty and not value):
+        raise UserError("bad_profile", file=name, key=key,
+                        detail=f"{key} musi być {'' if empty else 'niepustą '}listą nazw w cudzysłowach, np. [\"PESEL\"]")
+    return tuple(value)
+
+
+def _text(value, name: str, key: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise UserError("bad_profile", file=name, key=key, detail=f"{key} musi być niepustym tekstem, np. \"PESEL\"")
+    return value
 
 
 def _profile(d: dict, name: str) -> Profile:
@@ -132,28 +209,65 @@ def _profile(d: dict, name: str) -> Profile:
     if content == "deductions_only" and not d.get("deducted", {}).get("column"):
         raise UserError("bad_profile", file=name, key="deducted",
                         detail="lista samych potrąceń (content = 'deductions_only') musi wskazać kolumnę [deducted] column")
-    return Profile(
-        name=d["name"], description=d.get("description", ""), employer=d.get("employer", d["name"]),
-        format=d.get("format", "csv"), encoding=d.get("encoding", "utf-8"),
-        separator=d.get("separator", ","), decimal=d.get("decimal", "."),
-        header_row=int(d.get("header_row", 1)),
-        totals_prefixes=tuple(normalise(p) for p in d.get("totals_row_starts_with", [])),
-        # a deductions-only list has no components to lay out: one row per person ("wide")
-        layout=d["layout"] if content == "components" else "wide",
-        signature=tuple(d["signature"]), ignore=tuple(d.get("ignore", [])),
-        id_by=d["identify"]["by"], id_column=d["identify"]["column"],
-        period_column=d["period"]["column"], period_format=d["period"]["format"],
+    encoding = d.get("encoding", "utf-8")
+    try:
+        codecs.lookup(encoding)
+    except (LookupError, TypeError):
+        raise UserError("bad_profile", file=name, key="encoding", detail=f"nieznane kodowanie {encoding!r}") from None
+    separator = d.get("separator", ",")
+    if not isinstance(separator, str) or len(separator) != 1:
+        raise UserError("bad_profile", file=name, key="separator", detail=f"{separator!r}: jeden znak, np. ';'")
+    header_row = d.get("header_row", 1)
+    if not isinstance(header_row, int) or isinstance(header_row, bool) or header_row < 1:
+        raise UserError("bad_profile", file=name, key="header_row",
+                        detail=f"{header_row!r}: numer wiersza nagłówka, liczba całkowita od 1")
+    # a deductions-only list has no components to lay out: one row per person ("wide")
+    layout = _one_of(d["layout"], LAYOUTS, name, "layout") if content == "components" else "wide"
+    columns = d.get("columns", {})
+    if not isinstance(columns, dict) or not all(isinstance(v, str) and v for v in columns.values()):
+        raise UserError("bad_profile", file=name, key="columns",
+                        detail='[columns] przypisuje nazwie kolumny kod składnika, np. "Dod. hutniczy" = "allowance"')
+    profile = Profile(
+        name=_text(d["name"], name, "name"), description=d.get("description", ""),
+        employer=d.get("employer", d["name"]),
+        format=_one_of(d.get("format", "csv"), FORMATS, name, "format"), encoding=encoding,
+        separator=separator, decimal=_one_of(d.get("decimal", "."), DECIMALS, name, "decimal"),
+        header_row=header_row,
+        totals_prefixes=tuple(normalise(p) for p in _texts(d.get("totals_row_starts_with", []), name,
+                                                             "totals_row_starts_with")),
+        layout=layout,
+        signature=_texts(d["signature"], name, "signature", empty=False),
+        ignore=_texts(d.get("ignore", []), name, "ignore"),
+        id_by=_one_of(d["identify"]["by"], IDENTIFIED_BY, name, "identify.by"),
+        id_column=_text(d["identify"]["column"], name, "identify.column"),
+        period_column=_text(d["period"]["column"], name, "period.column"),
+        period_format=_one_of(d["period"]["format"], PERIOD_FORMATS, name, "period.format"),
         deducted_column=d.get("deducted", {}).get("column"),
         deducted_component=d.get("deducted_component"),
         component_column=d.get("component_column"), amount_column=d.get("amount_column"),
-        columns=dict(d.get("columns", {})), content=content)
+        columns=dict(columns), content=content)
+    if layout == "long":
+        for key in ("component_column", "amount_column"):
+            _text(d.get(key), name, key)
+    # the columns a file is read by are part of how it is recognised: a header without one of
+    # them would only be found wanting file by file
+    keys = {profile.id_column: "identify.column", profile.period_column: "period.column",
+            profile.component_column: "component_column", profile.amount_column: "amount_column",
+            profile.deducted_column: "deducted.column"}
+    for column in profile.required_columns():
+        if column not in profile.signature:
+            raise UserError("bad_profile", file=name, key=keys[column],
+                            detail=f"kolumny '{column}' nie ma w signature ({', '.join(profile.signature)})")
+    return profile
 
 
 def parse_period(text: str, fmt: str) -> str | None:
+    """'10.2026' (MM.YYYY), '2026-10' (YYYY-MM) or a pay date '28.10.2026' (DD.MM.YYYY) -> '2026-10';
+    None when the text is not a period of that format. ``fmt`` is one of PERIOD_FORMATS (checked
+    when the profile is read)."""
     t = (text or "").strip()
-    patterns = {"MM.YYYY": r"(\d{2})\.(\d{4})", "YYYY-MM": r"(\d{4})-(\d{2})",
-                "DD.MM.YYYY": r"\d{2}\.(\d{2})\.(\d{4})"}
-    m = re.fullmatch(patterns[fmt], t)
+    pattern, (y, mo) = PERIOD_FORMATS[fmt]
+    m = re.fullmatch(pattern, t)
     if not m:
         return None
     if fmt == "DD.MM.YYYY":              # a pay date: 31.02.2026 is no date at all
@@ -161,8 +275,7 @@ def parse_period(text: str, fmt: str) -> str | None:
             date(int(t[6:10]), int(t[3:5]), int(t[0:2]))
         except ValueError:
             return None
-    a, b = m.groups()
-    year, month = (b, a) if fmt != "YYYY-MM" else (a, b)
+    year, month = m.group(y), m.group(mo)
     return f"{year}-{month}" if 1 <= int(month) <= 12 else None
 
 

@@ -1,17 +1,17 @@
 """The error catalogue, after hledger's: one folder per reason code of every command, holding a
 tiny input that produces it, the command line (``args``, after an optional ``setup``) and the exact
 Polish message(s) it must record (``expected``, one per line). A new reason code gets a folder.
-
-A run that stops with a fatal message (a ``UserError``: nothing written) is golden too: its folder,
-named after the ``fatal`` code, holds ``fatal`` (the exact message, ``{case}`` for the folder's path)
-instead of ``expected``, and may set environment variables in ``env`` (``NAME=value`` lines, e.g. a
-folder of rulebooks beside the inbox).
+A folder named after a ``fatal`` message of the catalogue (issue 28: ``bad_profile``) is a command
+that must stop with that message (after its ``setup``, if any): ``expected`` holds its output after the progress lines, the
+case's folder written ``{case}``. An optional ``env``
+holds ``NAME=value`` lines (``{case}``, ``{tmp}`` filled in) set while the commands run.
 
 Regenerate after a deliberate wording change with ``SKLADKI_GOLDEN=update`` and read the diff.
 """
 from __future__ import annotations
 
 import os
+import re
 import shlex
 from pathlib import Path
 
@@ -21,22 +21,21 @@ from typer.testing import CliRunner
 
 from flows.cli import app
 from schemas.tables import reason_codes
+from transforms.errors import catalogue
 
 HERE = Path(__file__).parent
-CASES = sorted(p.name for p in HERE.iterdir() if (p / "args").exists() and not (p / "fatal").exists())
-FATAL = sorted(p.name for p in HERE.iterdir() if (p / "args").exists() and (p / "fatal").exists())
+FATAL = set(catalogue()["fatal"])
+CASES = sorted(p.name for p in HERE.iterdir() if (p / "args").exists() and p.name not in FATAL)
+FATAL_CASES = sorted(p.name for p in HERE.iterdir() if (p / "args").exists() and p.name in FATAL)
 TABLES = ("exceptions", "salary_cap_exceptions", "delegate_exceptions", "reconcile_exceptions")
 MESSAGE = {"benefit_decisions": ("reason", "claim_id, reason")}    # a table whose message column is another
 
 
 def _invoke(line: str, case: Path, tmp: Path):
     args = shlex.split(line.format(case=case, tmp=tmp))
-    env = {}
-    if (case / "env").exists():
-        for setting in (case / "env").read_text(encoding="utf-8").splitlines():
-            if setting.strip():
-                name, value = setting.split("=", 1)
-                env[name.strip()] = value.strip().format(case=case, tmp=tmp)
+    env = case / "env"
+    env = dict(v.format(case=case, tmp=tmp).split("=", 1)
+               for v in env.read_text(encoding="utf-8").splitlines() if v.strip()) if env.exists() else None
     return CliRunner().invoke(app, args, env=env)
 
 
@@ -73,22 +72,19 @@ def test_golden_message(code, tmp_path):
     assert messages == expected.read_text(encoding="utf-8").splitlines()
 
 
-def test_every_fatal_case_names_a_fatal_code():
-    from transforms.errors import catalogue
-    assert set(FATAL) <= set(catalogue()["fatal"])
-
-
-@pytest.mark.parametrize("code", FATAL)
+@pytest.mark.parametrize("code", FATAL_CASES)
 def test_golden_fatal_message(code, tmp_path):
+    """Issue 28: a mistake in a file the command reads first (a payroll profile) stops it with its
+    own Polish message — never "nieoczekiwany błąd programu" later."""
     case = HERE / code
+    if (case / "setup").exists():
+        res = _invoke((case / "setup").read_text(encoding="utf-8").strip(), case, tmp_path)
+        assert res.exit_code == 0, res.output
     res = _invoke((case / "args").read_text(encoding="utf-8").strip(), case, tmp_path)
-    assert res.exit_code != 0, res.output
-    assert "nieoczekiwany" not in res.output, res.output
-    expected = case / "fatal"
+    assert res.exit_code != 0 and "nieoczekiwany" not in res.output, res.output
+    last = [ln.replace(str(case), "{case}") for ln in res.output.splitlines()
+            if ln.strip() and not re.match(r"\[\d+/\d+\]", ln)]
+    expected = case / "expected"
     if os.environ.get("SKLADKI_GOLDEN") == "update":
-        said = [ln for ln in res.output.splitlines() if ln.startswith("błąd:")]
-        expected.write_text("".join(ln.replace(str(case), "{case}") + "\n" for ln in said), encoding="utf-8")
-    lines = res.output.splitlines()
-    for want in expected.read_text(encoding="utf-8").splitlines():
-        assert want.replace("{case}", str(case)) in lines, res.output
-    assert not (tmp_path / "x.duckdb").exists()        # nothing written
+        expected.write_text("".join(m + "\n" for m in last), encoding="utf-8")
+    assert last == expected.read_text(encoding="utf-8").splitlines()
