@@ -212,7 +212,7 @@ def test_issue_27_damaged_protocols_never_traceback_and_account_for_every_vote(t
     res = invoke(["tally", "--votes", str(votes), "--rules", "solidarnosc", "--out", str(out)])
     if not answered(res, None, out, before):
         return
-    from flows.elections import result_name
+    from reports.elections import result_name
     wb = openpyxl.load_workbook(out / result_name(votes))
     results = {r[0]: r for r in wb["Wyniki"].iter_rows(min_row=2, values_only=True) if r[0]}
     cast: dict[str, int] = {}

@@ -10,7 +10,7 @@ import pytest
 
 from flows import settings
 from flows.command import run_plain
-from flows.elections import ELIGIBILITY, RULES, SEATS, TALLY
+from flows.elections import ELIGIBILITY, RULES, SEATS, TALLY, TallyParams
 from tests.conftest import close_demo_months
 from transforms import elections as el
 from transforms.errors import UserError
@@ -180,9 +180,9 @@ def run(command, **params):
 ])
 def test_seats_under_every_key_from_the_demos_closed_month(db, tmp_path, key, expected):
     r = run(SEATS, key=key, db=db, period="2026-10", members=None, out=tmp_path)
-    got = {row["body"]: row["seats"] for row in r.state["rows"]}
+    got = {row["body"]: row["seats"] for row in r.result.rows}
     assert {k: got[k] for k in expected} == expected
-    ws = openpyxl.load_workbook(tmp_path / r.state["file"]).active
+    ws = openpyxl.load_workbook(tmp_path / r.result.file).active
     assert ws.cell(1, 3).value == "Mandaty" and ws.max_row == len(got) + 1
 
 
@@ -190,8 +190,8 @@ def test_seats_from_a_plain_count_file(tmp_path):
     f = tmp_path / "liczebnosc.csv"
     f.write_text("unit_id;members\nK1;20\nK2;21\nK3;51\n", encoding="cp1250")
     r = run(SEATS, key="ozz_srl", db=None, period=None, members=f, out=None)
-    assert [(x["body"], x["seats"]) for x in r.state["rows"]] == [("K1", 1), ("K2", 2), ("K3", 3)]
-    assert "K3" in SEATS.summary(r)
+    assert [(x["body"], x["seats"]) for x in r.result.rows] == [("K1", 1), ("K2", 2), ("K3", 3)]
+    assert "K3" in SEATS.summary(r, r.result)
 
 
 def test_a_bad_count_is_one_polish_message_naming_the_row(tmp_path):
@@ -207,20 +207,20 @@ def test_eligibility_on_a_demo_date(db, tmp_path):
     may vote but may not stand (12 days of uninterrupted membership, lit. a)."""
     r = run(ELIGIBILITY, date="2026-11-15", body="SL-0002", db=db, members=settings.DEMO_INBOX / "members.csv",
             assembly=None, out=tmp_path)
-    rows = {x["member_id"]: x for x in r.state["result"].members}
+    rows = {x["member_id"]: x for x in r.result.eligibility.members}
     m2 = rows["M0000002"]
     assert m2["may_vote"] and m2["may_stand"] == "nie" and m2["member_since"] == date(2026, 11, 3)
-    wb = openpyxl.load_workbook(tmp_path / r.state["file"])
+    wb = openpyxl.load_workbook(tmp_path / r.result.file)
     assert wb.sheetnames == ["Głosowanie", "Kandydowanie"]
     found = next(row for row in wb["Kandydowanie"].iter_rows(values_only=True) if row[0] == "M0000002")
     assert found[1] == "Katarzyna Rutkowska" and found[5] == "nie"
-    summary = ELIGIBILITY.summary(r)
+    summary = ELIGIBILITY.summary(r, r.result)
     assert "może kandydować 54" in summary
 
 
 def test_eligibility_of_przerobkas_national_assembly_without_reconciliation(db):
     r = run(ELIGIBILITY, date="2026-11-15", body="przerobka", db=db, members=None, assembly=None, out=None)
-    (unit,) = r.state["result"].units
+    (unit,) = r.result.eligibility.units
     assert unit["unit_id"] == "SL-0004" and unit["entitled_delegates"] == 0
     assert "brak uzgodnienia wpływów" in unit["reason"]
 
@@ -230,15 +230,15 @@ def test_unknown_body_and_union_are_polish_messages(db, tmp_path):
                     out=None)
     assert not bad.ok and bad.message.startswith("Nie ma jednostki ani regionu 'XX'")
     with pytest.raises(UserError, match="ieznane zasady wyborcze 'abc'"):
-        TALLY.check({"votes": settings.DEMO_INBOX / "votes.csv", "rules": "abc"})
+        TALLY.check(TallyParams(votes=settings.DEMO_INBOX / "votes.csv", rules="abc"))
 
 
 def test_tally_of_the_demo_protocol(tmp_path):
     r = run(TALLY, votes=settings.DEMO_INBOX / "votes.csv", rules="solidarnosc", out=tmp_path)
-    chair, audit = r.state["results"]
+    chair, audit = r.result.results
     assert chair.runoff == ["Anna Nowak", "Jan Kowalski"]
     assert audit.verdict == "wybory ważne; wybrano: Maria Wiśniewska, Tomasz Lewandowski"
-    wb = openpyxl.load_workbook(tmp_path / r.state["file"])
+    wb = openpyxl.load_workbook(tmp_path / r.result.file)
     assert wb.sheetnames == ["Wyniki", "Podstawa", "Kandydaci"]
     assert all(not str(c.value).startswith("=") for row in wb["Kandydaci"].iter_rows() for c in row)
 
@@ -306,9 +306,9 @@ def test_issue_27_an_election_name_spelled_twice_is_one_election_and_the_variant
     f = _protocol(tmp_path, "Komisja rewizyjna,55,41,1,2,A,30\nkomisja  rewizyjna,,,,,B,22\n")
     outcome = run_plain(TALLY, lambda m: None, votes=f, rules="solidarnosc", out=None)
     assert outcome.ok, outcome.message
-    (t,) = outcome.run.state["results"]
+    (t,) = outcome.result.results
     assert t.election == "Komisja rewizyjna" and [c["candidate"] for c in t.candidates] == ["A", "B"]
-    assert "głosowanie 'Komisja rewizyjna' zapisane też jako 'komisja  rewizyjna' (wiersz 2)" in TALLY.summary(outcome.run)
+    assert "głosowanie 'Komisja rewizyjna' zapisane też jako 'komisja  rewizyjna' (wiersz 2)" in TALLY.summary(outcome.run, outcome.result)
 
 
 def test_issue_27_fewer_candidates_than_seats_says_so_instead_of_an_empty_runoff():
@@ -334,13 +334,13 @@ def test_issue_27_two_protocols_of_one_file_name_do_not_overwrite_one_result(tmp
     a = _protocol(tmp_path, "k,10,8,0,1,A,6\nk,,,,,B,2\n", "a/protokol.csv")
     b = _protocol(tmp_path, "k,10,8,0,1,A,1\nk,,,,,B,7\n", "b/protokol.csv")
     out = tmp_path / "out"
-    first = run(TALLY, votes=a, rules="solidarnosc", out=out).state["file"]
-    second = run(TALLY, votes=b, rules="solidarnosc", out=out).state["file"]
+    first = run(TALLY, votes=a, rules="solidarnosc", out=out).result.file
+    second = run(TALLY, votes=b, rules="solidarnosc", out=out).result.file
     assert first != second and first.startswith("wyniki_protokol") and first.casefold() != second.casefold()
     assert sorted(p.name for p in out.iterdir()) == sorted([first, second])
     assert openpyxl.load_workbook(out / first)["Kandydaci"]["B"][1].value == "A"
     assert openpyxl.load_workbook(out / second)["Kandydaci"]["B"][1].value == "B"
-    assert run(TALLY, votes=a, rules="solidarnosc", out=out).state["file"] == first
+    assert run(TALLY, votes=a, rules="solidarnosc", out=out).result.file == first
     assert len(list(out.iterdir())) == 2
 
 
@@ -386,3 +386,61 @@ def test_issue_27_a_names_file_row_with_a_separator_too_many_is_refused(db, tmp_
                         assembly=None, out=None)
     assert not outcome.ok and outcome.message.startswith("members.csv, wiersz 1: w wierszu jest komórek: 6"), \
         outcome.message
+
+
+# ------------------------------------------------------------------ issue 28: the reports (reports/elections.py)
+
+def test_the_national_assembly_of_delegates_is_a_workbook_of_units_and_a_summary_of_the_quorum(db, tmp_path):
+    r = run(ELIGIBILITY, date="2026-11-15", body="przerobka", db=db, members=None, assembly=None, out=tmp_path)
+    wb = openpyxl.load_workbook(tmp_path / r.result.file)
+    assert wb.sheetnames == ["Delegaci jednostek"]
+    (row,) = list(wb["Delegaci jednostek"].iter_rows(min_row=2, values_only=True))
+    assert row[:4] == ("SL-0004", 55, 1, 0) and row[4].startswith("składka nieuregulowana: przelew za 2026-09")
+    summary = ELIGIBILITY.summary(r, r.result)
+    assert ("delegaci: 1, uprawnieni 0 (003 Art. 23 ust. 5); brak uprawnionych delegatów: zebranie nie może się "
+            "odbyć") in summary
+    assert "  SL-0004    delegatów   1, uprawnionych   0  — składka nieuregulowana" in summary
+    assert summary.endswith(f"arkusz: {tmp_path / r.result.file}")
+
+
+def test_a_regions_summary_names_the_units_of_another_union_and_why_members_may_not_vote(db):
+    r = run(ELIGIBILITY, date="2026-11-15", body="SL", db=db, members=None, assembly=None, out=None)
+    summary = ELIGIBILITY.summary(r, r.result)
+    assert r.result.file is None and "arkusz" not in summary
+    assert "  nie głosuje: nie jest członkiem w dniu wyborów — 1" in summary
+    assert summary.splitlines()[-1] == "  pominięte jednostki innego związku: SL-0004"
+
+
+def test_an_assemblys_summary_counts_its_delegates_and_the_signatures_a_candidate_needs(db, tmp_path):
+    f = tmp_path / "delegaci.csv"
+    f.write_text("member_id\nM0000002\n", encoding="utf-8")
+    r = run(ELIGIBILITY, date="2026-11-15", body="SL-0002", db=db, members=None, assembly=f, out=None)
+    summary = ELIGIBILITY.summary(r, r.result)
+    assert summary.splitlines()[0].endswith("wybiera zebranie delegatów (1 z --assembly)")
+    assert "może głosować 1, nie może 54; może kandydować 0, z poparciem 53 (potrzeba 1 podpisów)" in summary
+
+
+def test_the_reports_from_results_alone():
+    """reports/elections.py needs only the result and the run's --out: the seats of a body without
+    any ('—'), an assembly of entitled delegates with its quorum, the candidates' shares half-up."""
+    from types import SimpleNamespace
+
+    from reports import elections as report
+    plain = SimpleNamespace(params=SimpleNamespace(out=None))
+    seats = el.SeatsResult("mzzpsz", "union", "plik x", "klucz", [{"body": "związek", "members": 327, "seats": None}])
+    assert report.seats_report(plain, seats) is None
+    assert report.seats_summary(plain, seats).splitlines()[-2:] == [f"  {'związek':<14} {327:>11} {'—':>8}",
+                                                                   f"  {'razem':<14} {327:>11} {0:>8}"]
+    union = UNIONS["przerobka"]
+    lists = el.delegates_assembly(union, union.assembly, {"A": 250, "B": 99}, {"A": 3, "B": 1}, {}, DAY)
+    res = el.EligibilityResult("przerobka", DAY, "2026-10", lists, {}, None, [])
+    assert "delegaci: 4, uprawnieni 4 (003 Art. 23 ust. 5); kworum: co najmniej 3 (" in \
+        report.eligibility_summary(plain, res)
+    assert report._pct(__import__("fractions").Fraction(6, 13)) == "46,15%"
+    assert report._pct(__import__("fractions").Fraction(1, 8)) == "12,50%"
+    t = el.tally_result(el.TallyInputs("solidarnosc", RULES.read_text(encoding="utf-8"),
+                                       {"k": {"entitled": 10, "participants": 8, "invalid": 0, "seats": 1,
+                                              "votes": {"A": 6, "B": 2}, "variants": {}}}))
+    assert report.tally_report(plain, t) is None
+    text = report.tally_summary(plain, t)
+    assert "    → wybory ważne; wybrano: A" in text and "arkusz" not in text

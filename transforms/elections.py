@@ -10,12 +10,18 @@ from __future__ import annotations
 import calendar
 import math
 import tomllib
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from fractions import Fraction
+from typing import TYPE_CHECKING
 
+from transforms.delegates import key_seats
 from transforms.errors import UserError
-from transforms.polish import count_pl
+from transforms.polish import and_list, count_pl
+
+if TYPE_CHECKING:
+    from transforms.rulebook import Rules
 
 CONDITIONS = ("in_force", "dues_settled", "unit_dues_settled", "in_assembly")
 MAJORITIES = ("more_than_half_of_valid", "at_least_half_of_valid", "plurality")
@@ -308,3 +314,150 @@ def tally(union: Union, election: str, entitled: int, participants: int, invalid
         verdict = f"wybory ważne; wybrano: {', '.join(elected)}"
     return Tally(election, entitled, participants, invalid, valid, seats, need_q, quorum_ok, vi, need_v,
                  rows, verdict, runoff, sources)
+
+
+# ------------------------------------------------------------------ the commands' values (issue 28)
+# `seats`, `eligibility` and `tally` (flows/elections.py): what each command's read step hands on,
+# and what its compute step makes of it. Everything compute needs is in the inputs.
+
+@dataclass(frozen=True)
+class SeatsInputs:
+    key: str                    # the seat key (data/delegate_keys.toml, per:N, per-started:N)
+    keys_text: str              # data/delegate_keys.toml
+    counts: dict[str, int]      # members per body
+    by: str                     # what a body is: unit_id, region_id or union
+    source: str                 # where the counts come from, for the summary
+
+
+@dataclass(frozen=True)
+class SeatsResult:
+    key: str
+    by: str
+    source: str
+    rule: str                   # the key as people read it
+    rows: list[dict]            # body, members, seats (None: no seats under this key)
+    file: str | None = None     # the workbook's name in --out (the report step)
+
+
+def seats_result(inputs: SeatsInputs) -> SeatsResult:
+    """Every body's seats under the key, bodies in order."""
+    seats, _quotas, rule = key_seats(inputs.counts, inputs.key, inputs.keys_text)
+    rows = [{"body": b, "members": inputs.counts[b], "seats": seats[b]} for b in sorted(inputs.counts)]
+    return SeatsResult(inputs.key, inputs.by, inputs.source, rule, rows)
+
+
+@dataclass(frozen=True)
+class EligibilityInputs:
+    body: str                   # a unit, a region or a union's code (its national assembly)
+    day: date
+    period: str                 # the close whose register is read
+    units: list[dict]           # unit_id, region_id, rulebook of that close
+    memberships: list[dict]     # member_id, unit_id, joined_on, left_on
+    ledger: dict[str, dict]     # member_id → months_unpaid, oldest_unpaid
+    transfers: list[dict]       # the units' transfers due before the day, with what was paid
+    names: dict[str, str]       # member_id → full name (--members)
+    assembly_rows: list[tuple[str, int, str]] | None   # (file, row, member_id) of --assembly; None: members elect
+    unions_text: str            # data/elections.toml
+    keys_text: str              # data/delegate_keys.toml
+    rules: Rules                # the rulebooks in force in the day's month (their arrears months)
+
+    @property
+    def assembly(self) -> set[str] | None:
+        return None if self.assembly_rows is None else {m for _, _, m in self.assembly_rows}
+
+
+@dataclass(frozen=True)
+class EligibilityResult:
+    body: str
+    day: date
+    period: str
+    eligibility: Eligibility
+    names: dict[str, str]
+    assembly: set[str] | None           # the electing delegates (--assembly); None: the members' assembly
+    other_union_units: list[str]        # units of the region left out (another union's rules)
+    file: str | None = None
+
+
+def _body(inputs: EligibilityInputs, unions: dict[str, Union]) -> tuple[Union, list[str], dict | None, list[str]]:
+    """The union and the units of the body: a unit, a region (its units of the union most of them
+    follow), or a union's national body; and the region's units of another union, left out."""
+    body, units = inputs.body, inputs.units
+    by_book = {u.rulebook: u for u in unions.values() if u.rulebook}
+    if body in unions:
+        union = union_for(unions, body, inputs.day)
+        chosen = [u["unit_id"] for u in units if u["rulebook"] == union.rulebook]
+        return union, chosen, union.assembly or None, []
+    chosen = [u for u in units if u["unit_id"] == body] or [u for u in units if u["region_id"] == body]
+    if not chosen:
+        raise UserError("unknown_body", body=body, period=inputs.period)
+    books = sorted({u["rulebook"] for u in chosen}, key=lambda b: (-sum(u["rulebook"] == b for u in chosen), b))
+    if books[0] not in by_book:
+        raise UserError("unknown_union", union=books[0], known=", ".join(sorted(unions)))
+    union = union_for(unions, by_book[books[0]].code, inputs.day)
+    others = sorted(u["unit_id"] for u in chosen if u["rulebook"] != books[0])
+    return union, [u["unit_id"] for u in chosen if u["rulebook"] == books[0]], None, others
+
+
+def _assembly_in_body(inputs: EligibilityInputs, units: set[str]) -> None:
+    """Every delegate of ``--assembly`` is a member of the body: an id its register does not hold
+    (a typo, another unit's member) would silently have no vote."""
+    known = {m["member_id"] for m in inputs.memberships if m["unit_id"] in units}
+    stray = [(source, row, mid) for source, row, mid in inputs.assembly_rows or [] if mid not in known]
+    if stray:
+        raise UserError("assembly_not_members", where=f"{stray[0][0]}, {'wiersze' if len(stray) > 1 else 'wiersz'} "
+                        f"{and_list([row for _, row, _ in stray])}", ids=", ".join(m for _, _, m in stray),
+                        body=inputs.body, period=inputs.period)
+
+
+def eligibility_result(inputs: EligibilityInputs) -> EligibilityResult:
+    """Who may vote and stand in the body on the day (or, for a union's assembly of delegates,
+    each unit's delegates and whether they are entitled)."""
+    unions = load(inputs.unions_text)
+    union, unit_ids, assembly, others = _body(inputs, unions)
+    units = set(unit_ids)
+    _assembly_in_body(inputs, units)
+    problems = unit_problems(inputs.transfers, inputs.day)
+    periods: dict[tuple[str, str], list] = defaultdict(list)
+    for m in inputs.memberships:
+        if m["unit_id"] in units:
+            periods[(m["member_id"], m["unit_id"])].append((m["joined_on"], m["left_on"]))
+    electing = inputs.assembly
+    members = [Member(mid, uid, p, (inputs.ledger.get(mid) or {}).get("months_unpaid") or 0,
+                      (inputs.ledger.get(mid) or {}).get("oldest_unpaid"), electing is None or mid in electing)
+               for (mid, uid), p in periods.items()]
+    version = inputs.rules.version(union.rulebook) if union.rulebook else None
+    months, source = (version.arrears_months, version.arrears_source) if version else (3, "")
+    if assembly:
+        in_force: dict[str, int] = defaultdict(int)
+        for m in members:
+            if uninterrupted_since(m.periods, inputs.day):
+                in_force[m.unit_id] += 1
+        counts = {u: in_force.get(u, 0) for u in unit_ids}
+        seats, _, _ = key_seats(counts, assembly["delegates_key"], inputs.keys_text)
+        lists = delegates_assembly(union, assembly, counts, seats, problems, inputs.day)
+    else:
+        lists = eligibility(union, members, inputs.day, months, source, problems)
+    return EligibilityResult(inputs.body, inputs.day, inputs.period, lists, inputs.names, electing, others)
+
+
+@dataclass(frozen=True)
+class TallyInputs:
+    rules: str                  # the union whose election rules apply
+    unions_text: str            # data/elections.toml
+    elections: dict[str, dict]  # name → entitled, participants, invalid, seats, votes, variants (checked)
+
+
+@dataclass(frozen=True)
+class TallyResult:
+    union: Union
+    results: list[Tally]
+    variants: dict[str, dict[str, int]]     # election → its other spellings in the protocol, with their row
+    file: str | None = None
+
+
+def tally_result(inputs: TallyInputs) -> TallyResult:
+    """Every vote of the protocol tallied under the union's rules."""
+    union = load(inputs.unions_text)[inputs.rules]
+    results = [tally(union, name, e["entitled"], e["participants"], e["invalid"], e["seats"], e["votes"])
+               for name, e in inputs.elections.items()]
+    return TallyResult(union, results, {name: dict(e["variants"]) for name, e in inputs.elections.items()})
