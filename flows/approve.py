@@ -5,22 +5,20 @@ any difference into the next month as a correction. An incomplete month is refus
 ``--force`` with a ``--reason`` (stored). With ``--out`` the approved units' documents are made
 again (the settlement PDF then says who approved it and when).
 
-read (the units' months) → store (approve, in one transaction) → report (documents).
+read (the units' months) → compute (what is approved, or why not) → store (approve, in one
+transaction) → report (documents).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Optional
 
-import polars as pl
-
 from flows import months, settings, store
 from flows.rules import rules_for
-from flows.command import CLOSED_DB, Command, MEMBERS, OUT, Params, Run, legacy, legacy_view, option
-from flows.documents import NAMES
+from flows.command import CLOSED_DB, Command, MEMBERS, OUT, Params, Run, option
+from flows.documents import unit_names
 from flows.files import require_database, require_file
-from flows.inbox import read_table
 from reports import close as close_reports
 from transforms.errors import UserError
 from transforms.staging import is_period
@@ -46,71 +44,95 @@ class ApproveParams(Params):
     via: Optional[str] = option("skąd zatwierdzono", None, cli=False, flow=False)
 
 
-def check(params: dict) -> None:
-    if not is_period(str(params["period"])):
-        raise UserError("bad_option", name="--period", detail=f"'{params['period']}' to nie okres RRRR-MM")
-    if not params.get("units") and not params.get("all"):
+@dataclass(frozen=True)
+class ApproveInputs:
+    months: dict[str, dict]         # unit_id -> its state, incomplete, missing for the period
+
+
+@dataclass(frozen=True)
+class ApproveResult:
+    units: list[str]                # the units asked for
+    approved: list[str]             # approved now
+    already: list[str]              # approved before (unchanged)
+    incomplete: list[str]           # approved now although incomplete (--force)
+    written: int = 0                # units whose documents were written (--out)
+
+
+def check(params: ApproveParams) -> None:
+    if not is_period(str(params.period)):
+        raise UserError("bad_option", name="--period", detail=f"'{params.period}' to nie okres RRRR-MM")
+    if not params.units and not params.all:
         raise UserError("approve_needs_units")
-    if not str(params.get("by") or "").strip():
+    if not str(params.by or "").strip():
         raise UserError("approve_needs_who")
-    if params.get("force") and not str(params.get("reason") or "").strip():
+    if params.force and not str(params.reason or "").strip():
         raise UserError("approve_needs_reason")
-    require_database(params["db"])
-    if params.get("members"):
-        require_file(params["members"], "member_id, full_name")
+    require_database(params.db)
+    if params.members:
+        require_file(params.members, "member_id, full_name")
 
 
-def approve(run: Run) -> None:
+def read(run: Run) -> ApproveInputs:
+    """The units' months of the period, in the run's transaction (months closed before units'
+    months had states adopted first)."""
     con = run.database()
-    period = run.period
     months.adopt_earlier_closes(con)
     known = {}
     if "unit_months" in store.table_names(con):
         known = {r["unit_id"]: r for r in store.dicts(
             con, "SELECT unit_id, state, incomplete, missing FROM unit_months WHERE period = ? ORDER BY unit_id",
-            [period])}
-    wanted = sorted(set(run.params.get("units") or [])) or sorted(known)
+            [run.params.period])}
+    return ApproveInputs(known)
+
+
+def compute(run: Run, inputs: ApproveInputs) -> ApproveResult:
+    """Which of the units asked for are approved now, which were before; an incomplete month
+    refused without --force."""
+    p, known = run.params, inputs.months
+    wanted = sorted(set(p.units or [])) or sorted(known)
     unknown = [u for u in wanted if u not in known]
     if unknown or not wanted:
-        raise UserError("nothing_to_approve", db=run.db, period=period, units=", ".join(unknown) or "—")
+        raise UserError("nothing_to_approve", db=p.db, period=p.period, units=", ".join(unknown) or "—")
     already = [u for u in wanted if known[u]["state"] == "approved"]
     todo = [u for u in wanted if u not in already]
     incomplete = [u for u in todo if known[u]["incomplete"]]
-    if incomplete and not run.params.get("force"):
-        raise UserError("approve_incomplete", period=period, missing="; ".join(
+    if incomplete and not p.force:
+        raise UserError("approve_incomplete", period=p.period, missing="; ".join(
             f"{u}: {known[u]['missing'].replace(chr(10), '; ')}" for u in incomplete))
-    if todo:
-        by = str(run.by).strip()
-        reason = str(run.params.get("reason") or "").strip() or None
-        via = run.params.get("via") or "polecenie skladki approve"      # the UI's run form: "Prefect"
-        months.approve(con, period, todo, by, via, reason if incomplete else None)
-    run.state.update(approved=todo, already=already, incomplete=incomplete, units=wanted)
+    return ApproveResult(units=wanted, approved=todo, already=already, incomplete=incomplete)
 
 
-def report(run: Run) -> None:
-    if not run.params.get("out") or not run.state["approved"]:
+def save(run: Run, result: ApproveResult) -> None:
+    if not result.approved:
         return
-    names = pl.DataFrame(schema=NAMES)
-    if run.params.get("members"):
-        m = read_table(Path(run.members), "members")
-        names = (m.sort("joined_on", nulls_last=False).unique("member_id", keep="last", maintain_order=True)
-                 .select("member_id", "unit_id", "full_name").cast(NAMES))
-    run.state["written"] = close_reports.write_unit_workbooks(
-        run.database(), rules_for(run.period), names, lambda name: run.output(f"jednostki/{name}"),
-        settings.DATA / "fonts", run.progress, only=run.state["approved"])
+    p = run.params
+    by = str(p.by).strip()
+    reason = str(p.reason or "").strip() or None
+    via = p.via or "polecenie skladki approve"      # the UI's run form: "Prefect"
+    months.approve(run.database(), p.period, result.approved, by, via, reason if result.incomplete else None)
 
 
-def summary_text(run) -> str:
-    s = run.state
-    lines = [f"Zatwierdzenie {run.period} ({run.by}):"]
-    if s["approved"]:
-        lines.append(f"  zatwierdzono: {', '.join(s['approved'])}")
-    if s["incomplete"]:
-        lines.append(f"  mimo braków ({', '.join(s['incomplete'])}), powód: {run.params.get('reason')}")
-    if s["already"]:
-        lines.append(f"  już wcześniej zatwierdzone (bez zmian): {', '.join(s['already'])}")
-    if s.get("written"):
-        lines.append(f"  dokumenty zatwierdzonych jednostek: {s['written']} w {Path(run.out) / 'jednostki'}")
+def report(run: Run, result: ApproveResult) -> ApproveResult | None:
+    p = run.params
+    if not p.out or not result.approved:
+        return None
+    written = close_reports.write_unit_workbooks(
+        run.database(), rules_for(p.period), unit_names(p.members), lambda name: run.output(f"jednostki/{name}"),
+        settings.DATA / "fonts", run.progress, only=result.approved)
+    return replace(result, written=written)
+
+
+def summary(run: Run, result: ApproveResult) -> str:
+    p = run.params
+    lines = [f"Zatwierdzenie {p.period} ({p.by}):"]
+    if result.approved:
+        lines.append(f"  zatwierdzono: {', '.join(result.approved)}")
+    if result.incomplete:
+        lines.append(f"  mimo braków ({', '.join(result.incomplete)}), powód: {p.reason}")
+    if result.already:
+        lines.append(f"  już wcześniej zatwierdzone (bez zmian): {', '.join(result.already)}")
+    if result.written:
+        lines.append(f"  dokumenty zatwierdzonych jednostek: {result.written} w {Path(p.out) / 'jednostki'}")
     lines.append("  ponowne zamknięcie go nie zmieni:")
     lines.append("  różnice trafią do następnego miesiąca jako korekta")
     return "\n".join(lines)
@@ -119,5 +141,5 @@ def summary_text(run) -> str:
 APPROVE = Command(
     params=ApproveParams, help='Zatwierdzenie miesiąca jednostki: projekt staje się rozliczeniem; późniejsze zmiany idą jako korekta.',
     run_name=lambda p: f"zatwierdzenie {p.get('period')}", flow_function="approve_month", engine="plain", flow_values={"via": "Prefect"},
-    name="approve", flow_name="approve-month", check=check, summary=legacy_view(summary_text),
-                  legacy_steps=(legacy("approve", approve), legacy("report", report, retries=2)))
+    name="approve", flow_name="approve-month", check=check, read=read, compute=compute, store=save, report=report,
+    summary=summary)

@@ -20,7 +20,8 @@ from pathlib import Path
 import polars as pl
 
 from flows import settings, store
-from flows.command import CLOSED_DB, Command, Params, Run, legacy, legacy_view, option
+from flows.command import CLOSED_DB, Command, Params, Run, option
+from reports.archive import manifest
 from schemas.tables import EXPORT_TABLES, TABLES
 from transforms import errors
 from transforms.errors import UserError
@@ -197,9 +198,6 @@ def archived_rules(folder: Path):
         errors.catalogue.cache_clear()
 
 
-# ------------------------------------------------------------------ skladki replay: flows/replay.py
-
-
 # ------------------------------------------------------------------ skladki archive --export
 # Who receives what (RULES.md §14, docs/explain-replay.md): the unit's database keeps its inputs
 # verbatim (members.csv, payroll files: replay needs them); an export goes to an auditor, often
@@ -212,31 +210,45 @@ PROGRAM_ROLES = ("rulebooks", "profiles", "catalogue")
 TABLES_FOLDER = "tables"
 
 
-def check(params: dict) -> None:
+@dataclass(frozen=True)
+class ExportInputs:
+    info: dict                                  # the run's row of `runs` (run_id, period, files, units)
+    files: list[tuple[str, str, str, bytes]]    # archived (role, path, sha256, bytes), each checked
+    tables: dict[str, bytes]                    # tables/<table>.csv -> the month's rows naming no person
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    period: str
+    written: int                                # files in the export folder besides MANIFEST.txt
+
+
+def check(params) -> None:
     """The database a replay or an export reads is there."""
-    if not Path(params["db"]).exists():
-        raise UserError("no_database", db=params["db"])
+    if not Path(params.db).exists():
+        raise UserError("no_database", db=params.db)
 
 
-def check_export(params: dict) -> None:
+def check_export(params: ExportParams) -> None:
     check(params)
-    target = Path(params["folder"])
+    target = Path(params.folder)
     if target.is_symlink() or (target.exists() and not target.is_dir()):
         raise UserError("export_target_file", folder=target)
     if target.is_dir() and any(target.iterdir()):
         raise UserError("export_target_not_empty", folder=target)
 
 
-def read_export(run: Run) -> None:
-    with store.read_only(Path(run.db)) as con:
-        info, files = archived(con, run.export)
+def read_export(run: Run) -> ExportInputs:
+    p = run.params
+    with store.read_only(p.db) as con:
+        info, files = archived(con, p.export)
         names = store.table_names(con)
         tables = {}
         for table in EXPORT_TABLES:
             if table not in names:
                 continue
             if table == "runs":
-                where, params = "run_id = ?", [run.export]
+                where, params = "run_id = ?", [p.export]
             else:
                 where, params = "period = ?", [info["period"]]
                 key = "payer_id" if table == "transfers" else TABLES[table].unit_key
@@ -245,33 +257,28 @@ def read_export(run: Run) -> None:
                     params.append(info["units"])
             tables[f"{TABLES_FOLDER}/{table}.csv"] = con.sql(
                 f"SELECT * FROM {table} WHERE {where}", params=params).pl().write_csv().encode("utf-8")
-    run.state.update(info=info, files=files, tables=tables)
+    return ExportInputs(info=info, files=files, tables=tables)
 
 
-def write_export(run: Run) -> None:
+def write_export(run: Run, inputs: ExportInputs) -> ExportResult:
     """Everything into a fresh staging folder beside the target, MANIFEST.txt last, then the
-    folder moved into place in one rename: an export is whole or absent, nothing is overwritten."""
-    info, target, personal = run.state["info"], Path(run.folder), bool(run.with_personal_data)
-    given = {stored_name(run.export, role, path): data for role, path, _, data in run.state["files"]
+    folder moved into place in one rename: an export is whole or absent, nothing is overwritten
+    (hence not through ``run.output``, which moves file by file into an existing folder)."""
+    p = run.params
+    target, personal = Path(p.folder), bool(p.with_personal_data)
+    given = {stored_name(p.export, role, path): data for role, path, _, data in inputs.files
              if personal or role in PROGRAM_ROLES}
-    given.update(run.state["tables"])
-    hashed = [(sha, stored_name(run.export, role, path)) for role, path, sha, _ in run.state["files"]
+    given.update(inputs.tables)
+    hashed = [(sha, stored_name(p.export, role, path)) for role, path, sha, _ in inputs.files
               if not personal and role not in PROGRAM_ROLES]
-    home = next(p for p in target.absolute().parents if p.is_dir())
+    home = next(parent for parent in target.absolute().parents if parent.is_dir())
     staging = Path(tempfile.mkdtemp(prefix=".skladki-eksport-", dir=home))
     try:
         for name, data in sorted(given.items()):
             (staging / name).parent.mkdir(parents=True, exist_ok=True)
             (staging / name).write_bytes(data)
-        lines = [f"skladki: przebieg {run.export}, okres {info['period']}",
-                 "zakres: " + errors.text("notes", "export_personal" if personal else "export_default",
-                                         run=run.export),
-                 "pliki w tym folderze (sha256, ścieżka):"]
-        lines += [f"{hashlib.sha256(data).hexdigest()}  {name}" for name, data in sorted(given.items())]
-        if hashed:
-            lines.append("pliki wejściowe tylko w archiwum bazy jednostki (sha256, ścieżka):")
-            lines += [f"{sha}  {name}" for sha, name in hashed]
-        (staging / "MANIFEST.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+        (staging / "MANIFEST.txt").write_text(manifest(p.export, inputs.info["period"], personal, given, hashed),
+                                              encoding="utf-8")
         target.parent.mkdir(parents=True, exist_ok=True)
         if target.is_dir():
             target.rmdir()          # empty (checked): fails if anything appeared in it meanwhile
@@ -279,17 +286,18 @@ def write_export(run: Run) -> None:
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    run.state["written"] = len(given)
+    return ExportResult(period=inputs.info["period"], written=len(given))
 
 
-def export_summary(run: Run) -> str:
-    what = "z danymi osobowymi" if run.with_personal_data else "bez danych osobowych"
-    return (f"archiwum przebiegu {run.export} ({run.state['info']['period']}, {what}): "
-            f"{count(run.state['written'], 'plik')} w {run.folder} (sumy kontrolne: MANIFEST.txt)")
+def export_summary(run: Run, result: ExportResult) -> str:
+    p = run.params
+    what = "z danymi osobowymi" if p.with_personal_data else "bez danych osobowych"
+    return (f"archiwum przebiegu {p.export} ({result.period}, {what}): "
+            f"{count(result.written, 'plik')} w {p.folder} (sumy kontrolne: MANIFEST.txt)")
 
 
 EXPORT = Command(
     params=ExportParams, help='Wydaje audytorowi archiwum zamknięcia: pliki programu, tabele miesiąca i sumy kontrolne wejść (MANIFEST.txt).',
     engine=None,
-    name="archive", flow_name="archive-export", check=check_export, summary=legacy_view(export_summary),
-                 legacy_steps=(legacy("read", read_export, retries=1), legacy("write", write_export)))
+    name="archive", flow_name="archive-export", check=check_export, read=read_export, report=write_export,
+    summary=export_summary)

@@ -18,10 +18,11 @@ import polars as pl
 from flows import settings, store
 from flows.rules import rules_for
 from flows.files import require_database, require_file
-from flows.command import CLOSED_DB, Command, MEMBERS, NEEDED_OUT, Params, Run, legacy, legacy_view, option
+from flows.command import CLOSED_DB, Command, MEMBERS, NEEDED_OUT, Params, Run, option
 from flows.inbox import read_table
 from reports import close as close_reports
 from transforms.errors import UserError
+from transforms.rulebook import Rules
 from transforms.staging import is_period
 
 NAMES = {"member_id": pl.String, "unit_id": pl.String, "full_name": pl.String}
@@ -38,55 +39,75 @@ class DocumentsParams(Params):
     members: Optional[Path] = option("members.csv jednostki (imiona i nazwiska)", None, **MEMBERS)
 
 
-def check(params: dict) -> None:
-    if not is_period(str(params["period"])):
-        raise UserError("bad_option", name="--period", detail=f"'{params['period']}' to nie okres RRRR-MM")
-    require_database(params["db"])
-    if params.get("members"):
-        require_file(params["members"], "member_id, full_name")
+@dataclass(frozen=True)
+class DocumentsInputs:
+    units: list[str] | None         # the units asked for; None: every unit of the close
+    names: pl.DataFrame             # member_id, unit_id, full_name (empty without --members)
+    rules: Rules
+    known: int                      # the units of the stored close
 
 
-def read(run: Run) -> None:
-    with store.read_only(Path(run.db)) as con:
+@dataclass(frozen=True)
+class DocumentsResult:
+    written: int                    # units whose documents were written
+    known: int
+    named: bool                     # with the members' names
+    seconds: float
+
+
+def check(params: DocumentsParams) -> None:
+    if not is_period(str(params.period)):
+        raise UserError("bad_option", name="--period", detail=f"'{params.period}' to nie okres RRRR-MM")
+    require_database(params.db)
+    if params.members:
+        require_file(params.members, "member_id, full_name")
+
+
+def unit_names(members: Path | None) -> pl.DataFrame:
+    """Members' names from a unit's members.csv, one row per member (the latest period of
+    membership: members.csv may hold several); empty without one."""
+    if not members:
+        return pl.DataFrame(schema=NAMES)
+    m = read_table(Path(members), "members")
+    return (m.sort("joined_on", nulls_last=False).unique("member_id", keep="last", maintain_order=True)
+            .select("member_id", "unit_id", "full_name").cast(NAMES))
+
+
+def read(run: Run) -> DocumentsInputs:
+    p = run.params
+    with store.read_only(p.db) as con:
         known = [u for (u,) in con.execute("SELECT unit_id FROM units WHERE period = ? ORDER BY 1",
-                                           [run.period]).fetchall()] if "units" in store.table_names(con) else []
+                                           [p.period]).fetchall()] if "units" in store.table_names(con) else []
     if not known:
-        raise UserError("no_close", db=run.db, period=run.period)
-    wanted = list(run.params.get("units") or [])
+        raise UserError("no_close", db=p.db, period=p.period)
+    wanted = list(p.units or [])
     unknown = [u for u in wanted if u not in known]
     if unknown:
-        raise UserError("unknown_units", units=", ".join(unknown), period=run.period,
+        raise UserError("unknown_units", units=", ".join(unknown), period=p.period,
                         known=", ".join(known[:10]) + (" …" if len(known) > 10 else ""))
-    names = pl.DataFrame(schema=NAMES)
-    if run.params.get("members"):
-        m = read_table(Path(run.members), "members")
-        # one row per member: the latest period of membership (members.csv may hold several)
-        names = (m.sort("joined_on", nulls_last=False).unique("member_id", keep="last", maintain_order=True)
-                 .select("member_id", "unit_id", "full_name").cast(NAMES))
-    run.state.update(units=wanted or None, names=names, rules=rules_for(run.period), known=len(known))
+    return DocumentsInputs(units=wanted or None, names=unit_names(p.members), rules=rules_for(p.period),
+                           known=len(known))
 
 
-def report(run: Run) -> None:
-    s = run.state
+def report(run: Run, inputs: DocumentsInputs) -> DocumentsResult:
     t0 = time.perf_counter()
-    with store.read_only(Path(run.db)) as con:
-        s["written"] = close_reports.write_unit_workbooks(
-            con, s["rules"], s["names"], lambda name: run.output(f"jednostki/{name}"), settings.DATA / "fonts",
-            run.progress, only=s["units"])
-    s["seconds"] = time.perf_counter() - t0
+    with store.read_only(run.params.db) as con:
+        written = close_reports.write_unit_workbooks(
+            con, inputs.rules, inputs.names, lambda name: run.output(f"jednostki/{name}"), settings.DATA / "fonts",
+            run.progress, only=inputs.units)
+    return DocumentsResult(written=written, known=inputs.known, named=bool(inputs.names.height),
+                           seconds=time.perf_counter() - t0)
 
 
-def summary_text(run) -> str:
-    s = run.state
-    n = s["written"]
-    per = s["seconds"] / n if n else 0
-    return (f"Dokumenty jednostek za {run.period}: {n} z {s['known']} jednostek (skoroszyt i rozliczenie PDF), "
-            f"{s['seconds']:.1f} s, {per * 1000:.0f} ms na jednostkę -> {Path(run.out) / 'jednostki'}"
-            + ("" if s["names"].height else "; bez imion i nazwisk (podaj --members z members.csv jednostki)"))
+def summary(run: Run, result: DocumentsResult) -> str:
+    n = result.written
+    per = result.seconds / n if n else 0
+    return (f"Dokumenty jednostek za {run.params.period}: {n} z {result.known} jednostek (skoroszyt i rozliczenie "
+            f"PDF), {result.seconds:.1f} s, {per * 1000:.0f} ms na jednostkę -> {run.params.out / 'jednostki'}"
+            + ("" if result.named else "; bez imion i nazwisk (podaj --members z members.csv jednostki)"))
 
 
 DOCUMENTS = Command(
     params=DocumentsParams, help='Skoroszyt i rozliczenie PDF skarbnika jednostki z zapisanego zamknięcia, na żądanie.',
     run_name=lambda p: f"dokumenty jednostek {p.get('period')}", flow_function="unit_documents", engine="plain",
-    name="documents", flow_name="unit-documents", check=check, summary=legacy_view(summary_text),
-                    legacy_steps=(legacy("read", read, retries=2), legacy("report", report, retries=2)))
+    name="documents", flow_name="unit-documents", check=check, read=read, report=report, summary=summary)

@@ -16,6 +16,9 @@ with the stored tables — so an auditor tells a recorded re-close from a change
 
 Every table of the month equal: "zgodne", exit 0. Any stored row no recorded run gives: exit 1,
 naming the table, the unit and the rows that differ (nothing is written either way).
+
+read (the archives, into a temporary folder) → compute (closed again into a scratch database,
+then compared; the temporary folder removed).
 """
 from __future__ import annotations
 
@@ -29,7 +32,7 @@ import polars as pl
 
 from flows import store
 from flows.archive import BOOKS, archived_rules, check, extract
-from flows.command import CLOSED_DB, Command, Params, Run, legacy, legacy_view, option, run_plain
+from flows.command import CLOSED_DB, Command, Params, Run, option, run_plain
 from schemas.tables import CLOSE_TABLES, KEPT_IN_HISTORY, TABLES
 from transforms.errors import UserError, mask_personal
 from transforms.money import format_pl, sql_grosze
@@ -43,16 +46,49 @@ class ReplayParams(Params):
     db: Path = option("plik bazy DuckDB", **CLOSED_DB)
 
 
-def read(run: Run) -> None:
+@dataclass(frozen=True)
+class ReplayInputs:
+    tmp: Path                       # the archives extracted (run/, base0/, …) and the scratch database
+    run: dict                       # the run's row of `runs` (run_id, period, files, units)
+    base: list[tuple[str, list[str]]]   # (approving run, its units) replayed first
+    corrections_in: dict            # corrections put into the month: stored and recorded
+
+
+@dataclass(frozen=True)
+class ReplayResult:
+    run: dict
+    base: list[tuple[str, list[str]]]
+    corrections_in: dict
+    found: dict                     # table -> (rows only in the replay, rows only in the database), None: not compared
+
+
+def read(run: Run) -> ReplayInputs:
     """The run's archive, and the archives of the runs whose approved months it closed again."""
-    tmp = run.state["tmp"] = Path(tempfile.mkdtemp(prefix="skladki-replay-"))
-    run.progress(f"[1/3] archiwum przebiegu {run.run}")
-    with store.read_only(Path(run.db)) as con:
-        info = run.state["run"] = extract(con, run.run, tmp / "run")
-        base = run.state["base"] = approved_before(con, run.run, info["period"], info["units"])
-        for i, (approving, _) in enumerate(base):
-            extract(con, approving, tmp / f"base{i}")
-        run.state["corrections_in"] = corrections_into(con, run.run, info["period"], info["units"])
+    run_id = run.params.run
+    tmp = Path(tempfile.mkdtemp(prefix="skladki-replay-"))
+    run.progress(f"[1/3] archiwum przebiegu {run_id}")
+    try:
+        with store.read_only(run.params.db) as con:
+            info = extract(con, run_id, tmp / "run")
+            base = approved_before(con, run_id, info["period"], info["units"])
+            for i, (approving, _) in enumerate(base):
+                extract(con, approving, tmp / f"base{i}")
+            corrections_in = corrections_into(con, run_id, info["period"], info["units"])
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return ReplayInputs(tmp=tmp, run=info, base=base, corrections_in=corrections_in)
+
+
+def compute(run: Run, inputs: ReplayInputs) -> ReplayResult:
+    """The close replayed into a scratch database and every table of the month compared with the
+    stored one; the temporary folder removed either way."""
+    try:
+        replay(run, inputs)
+        found = compare(run, inputs)
+    finally:
+        shutil.rmtree(inputs.tmp, ignore_errors=True)
+    return ReplayResult(run=inputs.run, base=inputs.base, corrections_in=inputs.corrections_in, found=found)
 
 
 def approved_before(con, run_id: str, period: str, units: list[str] | None) -> list[tuple[str, list[str]]]:
@@ -107,23 +143,23 @@ def _sums(rows: list) -> pl.DataFrame:
         .sort(pl.all())
 
 
-def replay(run: Run) -> None:
+def replay(run: Run, inputs: ReplayInputs) -> None:
     """The approving runs first (approved in the scratch database), then the run itself; then the
     month's recorded corrections put in and its transfers worked out again."""
     from flows.close import CLOSE, retransfer
-    tmp, info = run.state["tmp"], run.state["run"]
-    period, scratch = info["period"], run.state["tmp"] / "replay.duckdb"
+    tmp, info, run_id = inputs.tmp, inputs.run, run.params.run
+    period, scratch = info["period"], tmp / "replay.duckdb"
     run.progress(f"[2/3] ponowne zamknięcie {period} z archiwum")
-    for i, (approving, units) in enumerate(run.state["base"]):
-        _close(CLOSE, tmp / f"base{i}", period, scratch, units, run.run)
+    for i, (approving, units) in enumerate(inputs.base):
+        _close(CLOSE, tmp / f"base{i}", period, scratch, units, run_id)
         con = duckdb.connect(str(scratch))
         try:
             con.execute("UPDATE unit_months SET state = 'approved', run_id = last_run_id WHERE period = ? "
                         "AND list_contains(?, unit_id)", [period, units])
         finally:
             con.close()
-    _close(CLOSE, tmp / "run", period, scratch, info["units"], run.run)
-    stored = run.state["corrections_in"]["stored"]
+    _close(CLOSE, tmp / "run", period, scratch, info["units"], run_id)
+    stored = inputs.corrections_in["stored"]
     with archived_rules(tmp / "run"):
         con = duckdb.connect(str(scratch))
         try:
@@ -143,71 +179,68 @@ def _close(command, folder: Path, period: str, scratch: Path, units: list[str] |
         raise UserError("replay_failed", run=run_id, detail=outcome.message)
 
 
-def compare(run: Run) -> None:
+def compare(run: Run, inputs: ReplayInputs) -> dict:
     """Every table of the month, row for row; the corrections out of it and into it against
-    those recorded."""
-    tmp, period, run_id = run.state["tmp"], run.state["run"]["period"], run.run
-    units = run.state["run"]["units"]
+    those recorded. The tables compared (what differs raises ``replay_differs``)."""
+    tmp, period, run_id = inputs.tmp, inputs.run["period"], run.params.run
+    units = inputs.run["units"]
     run.progress("[3/3] porównanie tabel")
     found, detail = {}, []
-    try:
-        with store.read_only(Path(run.db)) as con:
-            names = store.table_names(con)          # the stored database's own (before the scratch one is attached)
-            con.execute(f"ATTACH '{tmp / 'replay.duckdb'}' AS r (READ_ONLY)")
-            if units and "unit_months" in names:     # the run's own units (RULES.md §13)
-                (latest,) = con.execute("SELECT any_value(last_run_id) FROM unit_months WHERE period = ? "
-                                        "AND list_contains(?, unit_id) AND last_run_id = ?",
-                                        [period, units, run_id]).fetchone()
+    with store.read_only(run.params.db) as con:
+        names = store.table_names(con)          # the stored database's own (before the scratch one is attached)
+        con.execute(f"ATTACH '{tmp / 'replay.duckdb'}' AS r (READ_ONLY)")
+        if units and "unit_months" in names:     # the run's own units (RULES.md §13)
+            (latest,) = con.execute("SELECT any_value(last_run_id) FROM unit_months WHERE period = ? "
+                                    "AND list_contains(?, unit_id) AND last_run_id = ?",
+                                    [period, units, run_id]).fetchone()
+        else:
+            (latest,) = con.execute("SELECT arg_max(run_id, finished_at) FROM runs WHERE period = ?",
+                                    [period]).fetchone()
+        superseded_by = None if latest == run_id else _superseding(con, run_id, names)
+        if latest != run_id and superseded_by is None:      # replaced, yet none of its rows kept
+            found["history"] = (0, 1)
+            detail.append("history: brak wierszy, które zastąpiło ponowne zamknięcie tego miesiąca")
+        for table in CLOSE_TABLES + ("settlement",):
+            cols = ", ".join(f'"{c.name}"' for c in TABLES[table].columns if c.name != "scope")
+            where = "period = ?"
+            key = "payer_id" if table == "transfers" else TABLES[table].unit_key
+            if units and key:
+                where += f" AND (list_contains({units!r}, {key}) OR {key} IS NULL)"
+            replayed = f"SELECT {cols} FROM r.{table} WHERE {where}"
+            if latest == run_id and table not in names:       # a table of the month gone from the database
+                (n,) = con.execute(f"SELECT count(*) FROM ({replayed})", [period]).fetchone()
+                found[table] = (n, 0)
+                if n:
+                    detail.append(f"{table}: brak tabeli w bazie; z powtórzenia {count(n, 'wiersz')}")
+                continue
+            if latest == run_id:
+                stored, params = f"SELECT {cols} FROM main.{table} WHERE {where}", [period]
+            elif table in KEPT_IN_HISTORY and superseded_by:  # compared with the rows kept when it was replaced
+                stored = ("SELECT row_json FROM history WHERE superseded_run = ? AND superseded_by = ? "
+                          "AND table_name = ?")
+                params = [run_id, superseded_by, table]
+                replayed = f"SELECT CAST(to_json(t) AS VARCHAR) FROM (SELECT * FROM r.{table} WHERE {where}) t"
             else:
-                (latest,) = con.execute("SELECT arg_max(run_id, finished_at) FROM runs WHERE period = ?",
-                                        [period]).fetchone()
-            superseded_by = None if latest == run_id else _superseding(con, run_id, names)
-            if latest != run_id and superseded_by is None:      # replaced, yet none of its rows kept
-                found["history"] = (0, 1)
-                detail.append("history: brak wierszy, które zastąpiło ponowne zamknięcie tego miesiąca")
-            for table in CLOSE_TABLES + ("settlement",):
-                cols = ", ".join(f'"{c.name}"' for c in TABLES[table].columns if c.name != "scope")
-                where = "period = ?"
-                key = "payer_id" if table == "transfers" else TABLES[table].unit_key
-                if units and key:
-                    where += f" AND (list_contains({units!r}, {key}) OR {key} IS NULL)"
-                replayed = f"SELECT {cols} FROM r.{table} WHERE {where}"
-                if latest == run_id and table not in names:       # a table of the month gone from the database
-                    (n,) = con.execute(f"SELECT count(*) FROM ({replayed})", [period]).fetchone()
-                    found[table] = (n, 0)
-                    if n:
-                        detail.append(f"{table}: brak tabeli w bazie; z powtórzenia {count(n, 'wiersz')}")
-                    continue
-                if latest == run_id:
-                    stored, params = f"SELECT {cols} FROM main.{table} WHERE {where}", [period]
-                elif table in KEPT_IN_HISTORY and superseded_by:  # compared with the rows kept when it was replaced
-                    stored = ("SELECT row_json FROM history WHERE superseded_run = ? AND superseded_by = ? "
-                              "AND table_name = ?")
-                    params = [run_id, superseded_by, table]
-                    replayed = f"SELECT CAST(to_json(t) AS VARCHAR) FROM (SELECT * FROM r.{table} WHERE {where}) t"
-                else:
-                    found[table] = None
-                    continue
-                extra = con.execute(f"{replayed} EXCEPT ALL {stored}", [period] + params).fetchall()
-                gone = con.execute(f"{stored} EXCEPT ALL {replayed}", params + [period]).fetchall()
-                found[table] = (len(extra), len(gone))
-                if extra or gone:
-                    detail.append(differing_rows(table, extra, gone))
-            corrections = corrections_out(con, run_id, period, units, names)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    into = run.state["corrections_in"]
+                found[table] = None
+                continue
+            extra = con.execute(f"{replayed} EXCEPT ALL {stored}", [period] + params).fetchall()
+            gone = con.execute(f"{stored} EXCEPT ALL {replayed}", params + [period]).fetchall()
+            found[table] = (len(extra), len(gone))
+            if extra or gone:
+                detail.append(differing_rows(table, extra, gone))
+        corrections = corrections_out(con, run_id, period, units, names)
+    into = inputs.corrections_in
     found["corrections"] = _check(detail, "korekty wpisane do miesiąca", into["stored"], into["recorded"],
                                   "z zapisanych korekt")
     if corrections is not None:
         found["corrections"] = tuple(map(sum, zip(found["corrections"], _check(
             detail, "korekty tego miesiąca", corrections["recorded"], corrections["replayed"], "z powtórzenia"))))
-    run.state["found"] = found
     differing = {t: v for t, v in found.items() if v and (v[0] or v[1])}
     if differing:
         raise UserError("replay_differs", run=run_id, period=period, tables="; ".join(
             f"{t}: {count(a, 'wiersz')} innych w powtórzeniu, {b} w bazie" for t, (a, b) in differing.items()),
             rows=" | ".join(detail))
+    return found
 
 
 def corrections_out(con, run_id: str, period: str, units: list[str] | None, names: set[str]) -> dict | None:
@@ -251,18 +284,18 @@ def _rows(rows: list, limit: int = 3) -> str:
     return mask_personal(shown + (f" … (+{len(rows) - limit})" if len(rows) > limit else ""))
 
 
-def summary_text(run) -> str:
-    found = run.state["found"]
+def summary(run: Run, result: ReplayResult) -> str:
+    found = result.found
     same = [t for t, v in found.items() if v == (0, 0) and t != "corrections"]
     skipped = [t for t, v in found.items() if v is None]
-    lines = [f"Powtórzenie przebiegu {run.run} ({run.state['run']['period']}, plików w archiwum: "
-             f"{run.state['run']['files']}): zgodne",
+    lines = [f"Powtórzenie przebiegu {run.params.run} ({result.run['period']}, plików w archiwum: "
+             f"{result.run['files']}): zgodne",
              f"  tabele identyczne ({len(same)}): {', '.join(same)}"]
-    for approving, units in run.state["base"]:
+    for approving, units in result.base:
         lines.append(f"  miesiąc zatwierdzony wcześniej ({', '.join(units)}): powtórzony razem z przebiegiem "
                      f"{approving}, korekty zgodne z zapisanymi")
-    if run.state["corrections_in"]["stored"].height:
-        lines.append(f"  korekty wpisane do miesiąca ({run.state['corrections_in']['stored'].height}): zgodne z zapisanymi")
+    if result.corrections_in["stored"].height:
+        lines.append(f"  korekty wpisane do miesiąca ({result.corrections_in['stored'].height}): zgodne z zapisanymi")
     if skipped:
         lines.append(f"  nie porównano (przebieg zastąpiony, wiersze nie przechowane): {', '.join(skipped)}")
     return "\n".join(lines)
@@ -271,5 +304,4 @@ def summary_text(run) -> str:
 REPLAY = Command(
     params=ReplayParams, help='Powtarza zamknięcie z jego archiwum w bazie roboczej i porównuje każdą tabelę miesiąca.',
     run_name=lambda p: f"powtórzenie {p.get('run')}", engine="plain",
-    name="replay", flow_name="replay", check=check, summary=legacy_view(summary_text),
-                 legacy_steps=(legacy("read", read, retries=2), legacy("replay", replay), legacy("compare", compare)))
+    name="replay", flow_name="replay", check=check, read=read, compute=compute, summary=summary)

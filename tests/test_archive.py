@@ -270,3 +270,18 @@ def test_issue_27_a_damaged_archive_never_tracebacks_and_keeps_the_contract(smal
         assert "błąd: " in res.output and "nic nie zostało zapisane" in res.output
         assert (hashlib.sha256(db.read_bytes()).hexdigest(), tree(target),
                 target.is_file() and target.read_bytes()) == before
+
+
+def test_the_export_manifest_lists_each_file_given_and_hashes_the_inputs_left_out():
+    """reports/archive.py: MANIFEST.txt — the run, its scope, the files given, the inputs kept back."""
+    from reports.archive import manifest
+    text = manifest("r1", "2026-10", False, {"tables/runs.csv": b"a", "catalogue/catalogue.toml": b"b"},
+                    [("f" * 64, "inbox/members.csv")])
+    lines = text.splitlines()
+    assert lines[0] == "skladki: przebieg r1, okres 2026-10" and lines[1].startswith("zakres: ")
+    assert lines[2:5] == ["pliki w tym folderze (sha256, ścieżka):",
+                          f"{hashlib.sha256(b'b').hexdigest()}  catalogue/catalogue.toml",
+                          f"{hashlib.sha256(b'a').hexdigest()}  tables/runs.csv"]
+    assert lines[5:] == ["pliki wejściowe tylko w archiwum bazy jednostki (sha256, ścieżka):",
+                         f"{'f' * 64}  inbox/members.csv"] and text.endswith("\n")
+    assert manifest("r1", "2026-10", True, {}, []).splitlines()[1] != lines[1]

@@ -15,7 +15,7 @@ def test_one_units_documents_on_demand_equal_the_closes_own(tmp_path):
     assert close_plain("2026-10", settings.DEMO_INBOX, db, out=tmp_path / "close").ok
     out = run_plain(DOCUMENTS, lambda m: None, period="2026-10", db=db, out=tmp_path / "docs", units=["SL-0002"],
                     members=settings.DEMO_INBOX / "members.csv")
-    assert out.ok and out.run.state["written"] == 1
+    assert out.ok and out.result.written == 1
     made = tmp_path / "docs" / "jednostki"
     assert sorted(p.name for p in made.iterdir()) == ["rozliczenie_SL-0002_2026-10.pdf", "skladki_SL-0002_2026-10.xlsx"]
     on_demand = openpyxl.load_workbook(made / "skladki_SL-0002_2026-10.xlsx")
@@ -31,10 +31,10 @@ def test_without_members_no_names_and_every_unit(tmp_path):
     db = tmp_path / "s.duckdb"
     assert close_plain("2026-10", settings.DEMO_INBOX, db, unit_workbooks=False).ok
     out = run_plain(DOCUMENTS, lambda m: None, period="2026-10", db=db, out=tmp_path, units=None, members=None)
-    assert out.ok and out.run.state["written"] == 6
+    assert out.ok and out.result.written == 6
     ws = openpyxl.load_workbook(tmp_path / "jednostki" / "skladki_SL-0001_2026-10.xlsx")["Składki członków"]
     assert all(row[2] is None for row in ws.iter_rows(min_row=2, max_row=ws.max_row - 1, values_only=True))
-    assert "bez imion i nazwisk" in DOCUMENTS.summary(out.run)
+    assert "bez imion i nazwisk" in DOCUMENTS.summary(out.run, out.result)
 
 
 def test_unknown_unit_and_unclosed_month_are_polish_messages(tmp_path):

@@ -166,6 +166,61 @@ def test_issue_28_no_module_of_reports_or_transforms_imports_from_flows():
     assert found == []
 
 
+def flows_imports() -> dict[str, set[str]]:
+    """Module of flows/ -> the modules of flows/ it imports, at its top or inside a function."""
+    modules = {p.stem for p in (ROOT / "flows").glob("*.py") if p.stem != "__init__"}
+    graph = {}
+    for stem in sorted(modules):
+        edges = set()
+        for n in ast.walk(ast.parse((ROOT / "flows" / f"{stem}.py").read_text(encoding="utf-8"))):
+            if isinstance(n, ast.Import):
+                edges |= {a.name.split(".")[1] for a in n.names if a.name.startswith("flows.")}
+            elif isinstance(n, ast.ImportFrom) and n.level:          # from . import x / from .x import y
+                edges |= {n.module.split(".")[0]} if n.module else {a.name for a in n.names}
+            elif isinstance(n, ast.ImportFrom) and n.module == "flows":   # from flows import store
+                edges |= {a.name for a in n.names}
+            elif isinstance(n, ast.ImportFrom) and (n.module or "").startswith("flows."):
+                edges.add(n.module.split(".")[1])
+        graph[stem] = (edges & modules) - {stem}
+    return graph
+
+
+def import_cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    """One cycle of the graph (its modules in order, the first again at the end), or None."""
+    state: dict[str, int] = {}      # 1: on the current path, 2: done
+    path: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        state[node] = 1
+        path.append(node)
+        for nxt in sorted(graph.get(node, ())):
+            if state.get(nxt) == 1:
+                return path[path.index(nxt):] + [nxt]
+            if nxt not in state and (found := visit(nxt)):
+                return found
+        path.pop()
+        state[node] = 2
+        return None
+
+    for node in sorted(graph):
+        if node not in state and (found := visit(node)):
+            return found
+    return None
+
+
+def test_issue_28_no_import_cycle_among_flows_modules():
+    """Rooms match their roles: no module of flows/ reaches itself through its imports (also those
+    inside a function) — e.g. replay uses the archive and the close, the archive neither."""
+    graph = flows_imports()
+    assert {"archive", "close"} <= graph["replay"] and not {"close", "replay"} & graph["archive"]
+    assert import_cycle(graph) is None, " -> ".join(import_cycle(graph))
+
+
+def test_the_import_cycle_check_finds_a_cycle_through_a_function_level_import():
+    assert import_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == ["a", "b", "c", "a"]
+    assert import_cycle({"a": {"b"}, "b": set(), "c": {"a", "b"}}) is None
+
+
 def test_issue_9_every_source_module_has_a_test_module():
     tests = {p.stem for p in (ROOT / "tests").glob("test_*.py")}
     missing = [f"{pkg}/{p.name}" for pkg in PACKAGES for p in sorted((ROOT / pkg).glob("*.py"))
