@@ -1,21 +1,23 @@
 """`skladki verify-delegates`: declared paying members checked against the dues regions remitted
 (004 Uchwała XIX KZD nr 6/2005), cross-checked with stored closes, and seats apportioned.
 
-read (remittances, wages, national reference figures, what the stored closes say) → stage and
-compute (transforms.delegates) → store → report.
+read (remittances, wages, national reference figures, what the stored closes say) → compute
+(transforms.delegates stages, verifies, checks against the books and apportions) → store → report.
 """
 import csv
+import dataclasses
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
 from flows import settings, store
-from flows.command import Command, DB, OUT, Params, Run, legacy, legacy_view, option, titled
+from flows.command import Command, DB, OUT, Params, Run, option, titled
 from flows.inbox import find_table, read_table
 from reports import delegates as delegates_reports
 from schemas.tables import TABLES
 from transforms.delegates import (
+    DelegateResult,
     apportion,
     books_check,
     key_seats,
@@ -49,13 +51,13 @@ def fallbacks() -> dict[str, dict]:
     return tomllib.loads(KEYS.read_text(encoding="utf-8"))["verification"].get("wage_fallbacks", {})
 
 
-def check(params: dict) -> None:
-    if not Path(params["inbox"]).is_dir():
-        raise UserError("no_folder", path=params["inbox"], what="skrzynki")
-    if params.get("key"):
-        key_seats({}, params["key"], KEYS.read_text(encoding="utf-8"))   # an unknown key stops here
-    if params.get("wage_fallback") and params["wage_fallback"] not in fallbacks():
-        raise UserError("unknown_fallback", value=params["wage_fallback"], known=", ".join(fallbacks()))
+def check(params: VerifyParams) -> None:
+    if not Path(params.inbox).is_dir():
+        raise UserError("no_folder", path=params.inbox, what="skrzynki")
+    if params.key:
+        key_seats({}, params.key, KEYS.read_text(encoding="utf-8"))   # an unknown key stops here
+    if params.wage_fallback and params.wage_fallback not in fallbacks():
+        raise UserError("unknown_fallback", value=params.wage_fallback, known=", ".join(fallbacks()))
 
 
 def _books(db: Path, config: dict) -> tuple[dict, dict, set[str], dict]:
@@ -90,43 +92,58 @@ def reference_wages() -> list[dict]:
     return [{**r, "_source": f"reference/{VOIVODESHIP_WAGES.name}"} for r in rows]
 
 
-def read(run: Run) -> None:
-    inbox = Path(run.inbox)
+@dataclass(frozen=True)
+class VerifyInputs:
+    """The remittances and wages read (transforms.delegates.verify_remittances' inputs), the
+    --wage-fallback figures, data/delegate_keys.toml and what the stored closes say (``_books``)."""
+    remittances: list[dict]
+    wages: list[dict]
+    fallback: dict[str, tuple[int, str]] | None
+    remittances_name: str
+    wages_name: str
+    keys_text: str
+    config: dict                  # delegate_keys.toml's [verification]
+    books: tuple[dict, dict, set[str], dict]
+
+
+def read(run: Run) -> VerifyInputs:
+    p = run.params
+    inbox = Path(p.inbox)
     rem_path = find_table(inbox, "remittances", True)
     wages_path = find_table(inbox, "wages", False)
     fallback = None
-    if run.params.get("wage_fallback"):
+    if p.wage_fallback:
         fallback = {}
-        with (settings.DATA / fallbacks()[run.wage_fallback]["file"]).open(encoding="utf-8", newline="") as f:
+        with (settings.DATA / fallbacks()[p.wage_fallback]["file"]).open(encoding="utf-8", newline="") as f:
             for r in csv.DictReader(f):
                 fallback[r["month"]] = (grosze(r["amount_pln"]), r["source"])
-    run.state["keys_text"] = KEYS.read_text(encoding="utf-8")
-    run.state["config"] = tomllib.loads(run.state["keys_text"])["verification"]
-    run.state["inputs"] = {
-        "remittances": read_table(rem_path, "remittances").to_dicts(),
+    keys_text = KEYS.read_text(encoding="utf-8")
+    config = tomllib.loads(keys_text)["verification"]
+    return VerifyInputs(
+        remittances=read_table(rem_path, "remittances").to_dicts(),
         # W: the shipped per-voivodeship figures (data/reference), then the inbox's wages.csv, which
         # extends them; a month given in both with different amounts is a bad_wage_twice record
-        "wages": reference_wages() + (read_table(wages_path, "wages").to_dicts() if wages_path else []),
-        "fallback": fallback, "remittances_name": rem_path.name,
-        "wages_name": wages_path.name if wages_path else "wages.csv"}
-    run.state["books"] = _books(Path(run.db), run.state["config"])
+        wages=reference_wages() + (read_table(wages_path, "wages").to_dicts() if wages_path else []),
+        fallback=fallback, remittances_name=rem_path.name,
+        wages_name=wages_path.name if wages_path else "wages.csv",
+        keys_text=keys_text, config=config, books=_books(Path(p.db), config))
 
 
-def compute(run: Run) -> None:
-    members, remitted, periods, exempt = run.state["books"]
-    res = verify_remittances(run.state["inputs"], members, per_member_factor(run.state["keys_text"]),
-                             run.state["inputs"]["fallback"], exempt,
-                             run.state["config"].get("equality_passes", True))
-    res.checks = books_check(res.verification, remitted, periods)
-    res.seats, res.seats_rule = apportion(res.verification, run.params.get("seats"), run.params.get("key"),
-                                          run.state["keys_text"])
-    run.state["result"] = res
+def compute(run: Run, inputs: VerifyInputs) -> DelegateResult:
+    members, remitted, periods, exempt = inputs.books
+    res = verify_remittances({"remittances": inputs.remittances, "wages": inputs.wages,
+                              "remittances_name": inputs.remittances_name, "wages_name": inputs.wages_name},
+                             members, per_member_factor(inputs.keys_text), inputs.fallback, exempt,
+                             inputs.config.get("equality_passes", True))
+    seats, seats_rule = apportion(res.verification, run.params.seats, run.params.key, inputs.keys_text)
+    return dataclasses.replace(res, checks=books_check(res.verification, remitted, periods), seats=seats,
+                               seats_rule=seats_rule)
 
 
-def save(run: Run) -> None:
+def save(run: Run, res: DelegateResult) -> None:
     """Rows of the verified paid_in months are replaced; seats, the books check and the records
     are the current run's."""
-    res, con = run.state["result"], run.database()
+    con = run.database()
     frame = TABLES["delegate_verification"].frame([{**v, "threshold": decimal_text(v["threshold"] / 100, 6)}
                                                    for v in res.verification])
     store.write(con, "delegate_verification", frame, paid_in=sorted({v["paid_in"] for v in res.verification}))
@@ -136,13 +153,17 @@ def save(run: Run) -> None:
     store.write(con, "delegate_exceptions", issues_frame(res.issues))
 
 
-def report(run: Run) -> None:
-    if run.params.get("out"):
+def report(run: Run, res: DelegateResult) -> None:
+    if run.params.out:
         delegates_reports.write_delegates_workbook(run.database(), run.output("weryfikacja_delegatow.xlsx"))
+
+
+def summary(run: Run, res: DelegateResult) -> str:
+    return delegates_reports.summary_text(res, run.workbook)
 
 
 VERIFY_DELEGATES = Command(
     params=VerifyParams, help='Weryfikacja liczby delegatów wobec przekazanych składek (Uchwała XIX KZD nr 6/2005) i mandaty.',
     run_name=titled("weryfikacja delegatów", "inbox"), exclusive=(("seats", "key"),),
-    name="verify-delegates", flow_name="verify-delegates", check=check, summary=legacy_view(delegates_reports.summary_text),
-    legacy_steps=(legacy("read", read, retries=2), legacy("compute", compute), legacy("store", save, retries=2), legacy("report", report, retries=2)))
+    name="verify-delegates", flow_name="verify-delegates", check=check, summary=summary,
+    read=read, compute=compute, store=save, report=report)

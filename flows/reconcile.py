@@ -7,9 +7,10 @@ Statements: MT940 files (*.sta, *.mt940, *.940), CAMT.053 documents (*.xml) and 
 data/bank_profiles (recognised by header signature). Members paying directly: ``payments.csv``
 (member_id, period, amount) in the statements folder.
 """
+import dataclasses
 import hashlib
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
@@ -17,7 +18,7 @@ import polars as pl
 
 from flows import months, settings, store
 from flows.rules import rules_for
-from flows.command import CLOSED_DB, Command, OUT, Params, Run, legacy, legacy_view, option, titled
+from flows.command import CLOSED_DB, Command, OUT, Params, Run, option, titled
 from flows.files import check_input, file_problem
 from reports import reconcile as reconcile_reports
 from schemas.tables import TABLES
@@ -28,7 +29,7 @@ from transforms.folders import files_by_name, replaced_files
 from transforms.ledger import arrears, arrears_months
 from transforms.money import format_pl, from_decimal, sql_grosze
 from transforms.polish import count
-from transforms.reconcile import Expected, Unit, reconcile, title_patterns
+from transforms.reconcile import Expected, ReconcileResult, Unit, reconcile, title_patterns
 from transforms.statements import (
     bank_account_iban,
     balance_gap,
@@ -187,12 +188,12 @@ REGIONS_SCOPE = "regiony"        # every region's units (no --region)
 TITLE_PATTERNS = settings.DATA / "title_patterns.toml"
 
 
-def scope_of(params: dict) -> str:
+def scope_of(params: ReconcileParams) -> str:
     """What a reconciliation covers, stored with its rows: 'regiony', 'region SL', or the level
     given with --level (a level code of the rulebooks' [versions.reconcile])."""
-    if params.get("level"):
-        return params["level"]
-    return f"region {params['region_id']}" if params.get("region_id") else REGIONS_SCOPE
+    if params.level:
+        return params.level
+    return f"region {params.region_id}" if params.region_id else REGIONS_SCOPE
 
 
 def reconcile_levels(period: str) -> dict[str, dict]:
@@ -306,17 +307,17 @@ def load_books(db: Path, period: str, region: str | None = None, level: str | No
     return result
 
 
-def check(params: dict) -> None:
-    if not Path(params["statements"]).is_dir():
-        raise UserError("no_folder", path=params["statements"], what="wyciągów")
-    if params.get("level"):
+def check(params: ReconcileParams) -> None:
+    if not Path(params.statements).is_dir():
+        raise UserError("no_folder", path=params.statements, what="wyciągów")
+    if params.level:
         from transforms.staging import is_period
-        levels = reconcile_levels(params["period"] if is_period(str(params.get("period"))) else "2026-01")
-        if params["level"] not in levels:
-            raise UserError("bad_option", name="--level", detail=f"'{params['level']}': znane poziomy: "
+        levels = reconcile_levels(params.period if is_period(str(params.period)) else "2026-01")
+        if params.level not in levels:
+            raise UserError("bad_option", name="--level", detail=f"'{params.level}': znane poziomy: "
                             + ", ".join(sorted(levels)) + " (bez --level: poziom regionu)")
-        if params.get("region_id"):
-            raise UserError("bad_option", name="--region", detail=f"poziom {params['level']} obejmuje wszystkie "
+        if params.region_id:
+            raise UserError("bad_option", name="--region", detail=f"poziom {params.level} obejmuje wszystkie "
                             "regiony; podaj --region albo --level, nie oba")
 
 
@@ -380,28 +381,56 @@ def read_statements(folder: Path, period: str, accounts: set[str] | None = None,
     return credits, found
 
 
-def read(run: Run) -> None:
-    folder = Path(run.statements)
-    books = load_books(Path(run.db), run.period, run.params.get("region_id"), run.params.get("level"))
-    run.state["scope"] = scope_of(run.params)
-    credits, found = read_statements(folder, run.period, books["accounts"],
-                                     reconcile_reports.scope_label(run.state["scope"], books.get("level_label")))
+@dataclass(frozen=True)
+class ReconcileInputs:
+    """What the statements are matched against (``load_books``) and the credits read from them."""
+    scope: str                              # stored with the rows: 'regiony', 'region SL' or a level
+    credits: list[dict]
+    issues: list
+    expected: list[Expected]
+    units: list[Unit]
+    forwards: list[dict]
+    arrears: list[dict]
+    accounts: set[str]
+    patterns: object = None                 # transforms.reconcile.TitlePatterns
+    level_label: str | None = None          # a level above the regions (--level)
+    level_source: str | None = None
+
+
+@dataclass
+class Reconciliation(ReconcileResult):
+    """What transforms.reconcile found, with the scope it covers and the unit months it approved."""
+    scope: str = REGIONS_SCOPE
+    level_label: str | None = None
+    approved: list[tuple[str, str]] = field(default_factory=list)
+
+
+def read(run: Run) -> ReconcileInputs:
+    p = run.params
+    folder = Path(p.statements)
+    books = load_books(Path(p.db), p.period, p.region_id, p.level)
+    scope = scope_of(p)
+    credits, found = read_statements(folder, p.period, books["accounts"],
+                                     reconcile_reports.scope_label(scope, books.get("level_label")))
     if (folder / PAYMENTS).exists():     # it belongs to the close now: said, never silently ignored
-        found.append(issue("payments_moved", source=PAYMENTS, command="reconcile", period=run.period))
-    rules = rules_for(run.period)
+        found.append(issue("payments_moved", source=PAYMENTS, command="reconcile", period=p.period))
+    rules = rules_for(p.period)
     for f in books["forwards"]:
         f["payee_label"] = rules.payee_label(f["payee"])
-    run.state["inputs"] = {"credits": credits, "issues": found, **books}
+    return ReconcileInputs(scope=scope, credits=credits, issues=found, **books)
 
 
-def compute(run: Run) -> None:
-    run.state["result"] = reconcile(run.period, run.state["inputs"])
+def compute(run: Run, inputs: ReconcileInputs) -> Reconciliation:
+    found = reconcile(run.params.period, {
+        "credits": inputs.credits, "expected": inputs.expected, "units": inputs.units, "forwards": inputs.forwards,
+        "arrears": inputs.arrears, "issues": inputs.issues, "patterns": inputs.patterns})
+    return Reconciliation(**vars(found), scope=inputs.scope, level_label=inputs.level_label)
 
 
-def save(run: Run) -> None:
+def save(run: Run, res: Reconciliation) -> Reconciliation:
     """One transaction; a re-run for the same period replaces that period's rows."""
-    res, con = run.state["result"], run.database()
-    key = {"reconciled_for": run.period, "scope": run.state["scope"]}
+    con, period = run.database(), run.params.period
+    key = {"reconciled_for": period, "scope": res.scope}
     for table in ("bank_credits", "transfer_matches", "transfer_status", "arrears", "reconcile_exceptions"):
         store.ensure(con, table)      # rows of a database from before scopes: every region's
         con.execute(f"UPDATE {table} SET scope = ? WHERE scope IS NULL", [REGIONS_SCOPE])
@@ -420,8 +449,8 @@ def save(run: Run) -> None:
     for table, rows in (("transfer_matches", res.matches), ("transfer_status", res.status), ("arrears", res.arrears)):
         store.write(con, table, TABLES[table].frame([{**r, **key} for r in rows]), **key)
     store.write(con, "reconcile_exceptions", issues_frame(res.issues).with_columns(
-        reconciled_for=pl.lit(run.period), scope=pl.lit(run.state["scope"])), **key)
-    run.state["approved"] = approve_paid(con, res.status)
+        reconciled_for=pl.lit(period), scope=pl.lit(res.scope)), **key)
+    return dataclasses.replace(res, approved=approve_paid(con, res.status))
 
 
 def approve_paid(con, status: list[dict]) -> list[tuple[str, str]]:
@@ -440,18 +469,17 @@ def approve_paid(con, status: list[dict]) -> list[tuple[str, str]]:
     return done
 
 
-def report(run: Run) -> None:
-    if run.params.get("out"):
-        reconcile_reports.write_reconcile_workbooks(run.database(), run.state["result"], run.output,
-                                                    run.state["scope"], run.state["inputs"].get("level_label"))
+def report(run: Run, res: Reconciliation) -> None:
+    if run.params.out:
+        reconcile_reports.write_reconcile_workbooks(run.database(), res, run.output, res.scope, res.level_label)
 
 
-def summary_text(run: Run) -> str:
-    return reconcile_reports.summary_text(run, bank_profile_notes())
+def summary(run: Run, res: Reconciliation) -> str:
+    return reconcile_reports.summary_text(res, run.workbook, bank_profile_notes())
 
 
 RECONCILE = Command(
     params=ReconcileParams, help='Wpływy na rachunek regionu (albo Komisji Krajowej) wobec przelewów należnych; statusy i zaległości.',
     run_name=titled("uzgodnienie", "statements"),
-    name="reconcile", flow_name="reconcile", check=check, summary=legacy_view(summary_text),
-    legacy_steps=(legacy("read", read, retries=2), legacy("compute", compute), legacy("store", save, retries=2), legacy("report", report, retries=2)))
+    name="reconcile", flow_name="reconcile", check=check, summary=summary,
+    read=read, compute=compute, store=save, report=report)

@@ -1,7 +1,7 @@
 """`skladki salary-caps`: officers' pay checked against the caps of 004 §7–§8 (RULES.md §9).
 
 read (officers.csv, GUS quarterly wages, the verified member counts stored by verify-delegates)
-→ stage → compute (transforms.salary_caps) → store → report.
+→ compute (transforms.salary_caps: the officers' rows staged, then their caps) → store → report.
 """
 import csv
 from dataclasses import dataclass
@@ -11,7 +11,7 @@ from typing import Optional
 import polars as pl
 
 from flows import settings, store
-from flows.command import Command, DB, OUT, Params, Run, legacy, legacy_view, option, titled
+from flows.command import Command, DB, OUT, Params, Run, option, titled
 from flows.files import check_input
 from flows.rules import rules_for
 from flows.inbox import read_table
@@ -19,7 +19,7 @@ from reports import salary_caps as caps_reports
 from schemas.tables import TABLES
 from transforms.errors import UserError, issues_frame
 from transforms.money import format_pl, parse_amount
-from transforms.salary_caps import cap_rules, fte_text, previous_quarter, salary_caps, stage_officers
+from transforms.salary_caps import CapRules, cap_rules, fte_text, previous_quarter, salary_caps, stage_officers
 from transforms.staging import is_period
 
 REFERENCE_QUARTERLY = settings.REFERENCE / "gus_enterprise_wage_quarterly_with_profit.csv"
@@ -75,63 +75,80 @@ def verified_members(db: Path, period: str, body: str) -> dict[tuple[str, str], 
         return {(body, r): int(n) for r, n in rows}
 
 
-def check(params: dict) -> None:
-    if not is_period(params["period"]):
-        raise UserError("bad_option", name="--period", detail=f"'{params['period']}' to nie okres RRRR-MM")
-    if not Path(params["officers"]).exists():
-        raise UserError("missing_file", name=str(params["officers"]), folder=Path(params["officers"]).parent,
+def check(params: SalaryCapsParams) -> None:
+    if not is_period(params.period):
+        raise UserError("bad_option", name="--period", detail=f"'{params.period}' to nie okres RRRR-MM")
+    if not Path(params.officers).exists():
+        raise UserError("missing_file", name=str(params.officers), folder=Path(params.officers).parent,
                         columns="person_id, body_kind, body_id, function, fte, monthly_salary")
 
 
-def read(run: Run) -> None:
-    period = run.period
-    rules = rules_for(period)
-    run.state["caps"] = cap_rules(rules.version(rules.default))
-    quarter = previous_quarter(period)
-    table = quarterly_wages(run.params.get("wages"))
+@dataclass(frozen=True)
+class SalaryCapsInputs:
+    caps: CapRules                          # the salary caps of the rulebook in force
+    quarter: str                            # the GUS quarter the caps are counted from
+    wage: tuple[int, str]                   # its average wage A (grosze) and source
+    officers: list[dict]                    # officers.csv's rows, as read
+    verified: dict[tuple[str, str], int]    # recognised members by verify-delegates
+
+
+@dataclass(frozen=True)
+class SalaryCapsResult:
+    caps: CapRules
+    quarter: str
+    wage: tuple[int, str]
+    rows: list                              # transforms.salary_caps' rows: each function, each person's total
+    issues: list
+
+
+def read(run: Run) -> SalaryCapsInputs:
+    p = run.params
+    rules = rules_for(p.period)
+    caps = cap_rules(rules.version(rules.default))
+    quarter = previous_quarter(p.period)
+    table = quarterly_wages(p.wages)
     if quarter not in table:
-        raise UserError("quarter_missing", quarter=quarter, period=period,
-                        files=REFERENCE_QUARTERLY.name + (f" i {Path(run.wages).name}" if run.params.get("wages") else ""))
-    run.state["quarter"] = quarter
-    run.state["wage"] = table[quarter]
-    run.state["officers_raw"] = read_table(Path(run.officers), "officers").to_dicts()
-    run.state["verified"] = verified_members(Path(run.db), period, run.state["caps"].verified_body)
+        raise UserError("quarter_missing", quarter=quarter, period=p.period,
+                        files=REFERENCE_QUARTERLY.name + (f" i {Path(p.wages).name}" if p.wages else ""))
+    return SalaryCapsInputs(caps=caps, quarter=quarter, wage=table[quarter],
+                            officers=read_table(Path(p.officers), "officers").to_dicts(),
+                            verified=verified_members(Path(p.db), p.period, caps.verified_body))
 
 
-def stage(run: Run) -> None:
-    run.state["officers"], run.state["issues"] = stage_officers(
-        run.state["officers_raw"], Path(run.officers).name, run.period, run.state["caps"])
+def compute(run: Run, inputs: SalaryCapsInputs) -> SalaryCapsResult:
+    """The officers' rows staged (each row checked), then their caps (transforms.salary_caps)."""
+    source, period = Path(run.params.officers).name, run.params.period
+    officers, issues = stage_officers(inputs.officers, source, period, inputs.caps)
+    rows, missing = salary_caps(officers, inputs.caps, inputs.wage[0], inputs.verified, source, period)
+    return SalaryCapsResult(caps=inputs.caps, quarter=inputs.quarter, wage=inputs.wage, rows=rows,
+                            issues=issues + missing)
 
 
-def compute(run: Run) -> None:
-    rows, missing = salary_caps(run.state["officers"], run.state["caps"], run.state["wage"][0],
-                                run.state["verified"], Path(run.officers).name, run.period)
-    run.state["issues"] += missing
-    run.state["result"] = rows
+def save(run: Run, res: SalaryCapsResult) -> None:
+    con, period = run.database(), run.params.period
+    rows = [{"period": period, "person_id": r.person_id, "body_kind": r.body_kind, "body_id": r.body_id,
+             "function": r.function, "quarter_used": res.quarter, "average_wage": res.wage[0],
+             "cap_basis": r.cap_basis, "cap": r.cap, "fte": fte_text(r.fte), "salary": r.salary, "excess": r.excess,
+             "full_time_cap": r.full_time_cap, "flagged": r.flagged} for r in res.rows]
+    store.write(con, "salary_caps", TABLES["salary_caps"].frame(rows), period=period)
+    store.write(con, "salary_cap_exceptions", issues_frame(res.issues).with_columns(
+        period=pl.lit(period)), period=period)
 
 
-def save(run: Run) -> None:
-    con = run.database()
-    q, (a, _) = run.state["quarter"], run.state["wage"]
-    rows = [{"period": run.period, "person_id": r.person_id, "body_kind": r.body_kind, "body_id": r.body_id,
-             "function": r.function, "quarter_used": q, "average_wage": a, "cap_basis": r.cap_basis,
-             "cap": r.cap, "fte": fte_text(r.fte), "salary": r.salary, "excess": r.excess,
-             "full_time_cap": r.full_time_cap, "flagged": r.flagged} for r in run.state["result"]]
-    store.write(con, "salary_caps", TABLES["salary_caps"].frame(rows), period=run.period)
-    store.write(con, "salary_cap_exceptions", issues_frame(run.state["issues"]).with_columns(
-        period=pl.lit(run.period)), period=run.period)
-
-
-def report(run: Run) -> None:
-    if not run.params.get("out"):
+def report(run: Run, res: SalaryCapsResult) -> None:
+    if not run.params.out:
         return
-    caps_reports.write_salary_caps_workbook(run.database(), run.period, run.state["caps"],
-                                            run.output(f"limity_wynagrodzen_{run.period}.xlsx"))
+    period = run.params.period
+    caps_reports.write_salary_caps_workbook(run.database(), period, res.caps,
+                                            run.output(f"limity_wynagrodzen_{period}.xlsx"))
+
+
+def summary(run: Run, res: SalaryCapsResult) -> str:
+    return caps_reports.summary_text(res, run.params.period, run.workbook)
 
 
 SALARY_CAPS = Command(
     params=SalaryCapsParams, help='Wynagrodzenia wybieralnych funkcyjnych wobec limitów 004 §7–§8 (RULES.md §9).',
     run_name=titled("limity wynagrodzeń", "officers"),
-    name="salary-caps", flow_name="salary-caps", check=check, summary=legacy_view(caps_reports.summary_text),
-    legacy_steps=(legacy("read", read, retries=2), legacy("stage", stage), legacy("compute", compute),
-           legacy("store", save, retries=2), legacy("report", report, retries=2)))
+    name="salary-caps", flow_name="salary-caps", check=check, summary=summary,
+    read=read, compute=compute, store=save, report=report)

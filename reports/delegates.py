@@ -56,8 +56,9 @@ def write_delegates_workbook(con: duckdb.DuckDBPyConnection, path: Path) -> Path
     return path
 
 
-def summary_text(run) -> str:
-    r = run.state["result"]
+def summary_text(r, workbook: Path | None) -> str:
+    """A short Polish summary of a delegate verification (transforms.delegates.DelegateResult);
+    ``workbook``: the workbook written, if any."""
     reduced = [v for v in r.verification if v["verdict"] == "reduced"]
     lines = [f"Weryfikacja delegatów: zweryfikowano {count(len(r.verification), 'wiersz')} region × województwo, "
              f"zmniejszono {len(reduced)}, wyjątki: {len(r.issues)}"]
@@ -76,6 +77,6 @@ def summary_text(run) -> str:
                          f"{s['seats']} (wg deklaracji: {s['seats_if_declared']})")
     for e in r.issues:
         lines.append(f"  ! {e.message}")
-    if run.workbook:
-        lines.append(f"  skoroszyt: {run.workbook}")
+    if workbook:
+        lines.append(f"  skoroszyt: {workbook}")
     return "\n".join(lines)

@@ -72,15 +72,15 @@ def write_reconcile_workbooks(con: duckdb.DuckDBPyConnection, res, output: Calla
     return path
 
 
-def summary_text(run, notes: list[str]) -> str:
-    """A short Polish summary of a reconciliation; ``notes``: one line per user's bank profile that
-    replaces a shipped one (issue 31)."""
-    r = run.state["result"]
+def summary_text(r, workbook: Path | None, notes: list[str]) -> str:
+    """A short Polish summary of a reconciliation (flows.reconcile.Reconciliation: what was found,
+    its scope and level, the unit months approved); ``workbook``: the treasurer's workbook written,
+    if any; ``notes``: one line per user's bank profile that replaces a shipped one (issue 31)."""
     credits = [c for c in r.credits if c["direction"] == "credit"]
     counts: dict[str, int] = {}
     for s in r.status:
         counts[s["status"]] = counts.get(s["status"], 0) + 1
-    scope, level_label = run.state.get("scope", "regiony"), run.state["inputs"].get("level_label")
+    scope, level_label = r.scope, r.level_label
     lines = [f"Uzgodnienie do {r.period} ({scope_label(scope, level_label)}): wpływów {len(credits)}, {format_pl(sum(c['amount'] for c in credits))}; "
              f"przypisano {format_pl(sum(m['amount'] for m in r.matches))}, nieprzypisane "
              f"{format_pl(sum(u['amount'] for u in r.unmatched))} w {count(len(r.unmatched), 'wpływie')}",
@@ -90,7 +90,7 @@ def summary_text(run, notes: list[str]) -> str:
             lines.append(f"    {s['unit_id']} {s['period']}: {STATUS_PL[s['status']]} (należne {format_pl(s['expected'])}, "
                          f"wpłacono {format_pl(s['paid'])}"
                          + (f", {s['days_late']} dni po terminie" if s["days_late"] else "") + ")")
-    approved = run.state.get("approved") or []
+    approved = r.approved
     if approved:        # RULES.md §13: a transfer found paid approves the unit's draft month
         lines.append(f"  zatwierdzono (przelew zapłacony w całości): "
                      + ", ".join(f"{u} {p}" for u, p in approved))
@@ -103,6 +103,6 @@ def summary_text(run, notes: list[str]) -> str:
     if level_label is None:
         lines.append(f"  członkowie z zaległościami 3+ miesięcy: {len(r.arrears)}")
     lines += [f"  {note}" for note in notes]      # issue 31: the user's bank profiles that win
-    if run.workbook:
-        lines.append(f"  skoroszyt: {run.workbook}")
+    if workbook:
+        lines.append(f"  skoroszyt: {workbook}")
     return "\n".join(lines)

@@ -39,17 +39,19 @@ def write_salary_caps_workbook(con: duckdb.DuckDBPyConnection, period: str, rule
     return path
 
 
-def summary_text(run) -> str:
-    rows, (a, source) = run.state["result"], run.state["wage"]
+def summary_text(res, period: str, workbook: Path | None) -> str:
+    """A short Polish summary of the caps checked (flows.salary_caps.SalaryCapsResult: the rows, the
+    records, the quarter and its wage A); ``workbook``: the workbook written, if any."""
+    rows, (a, source) = res.rows, res.wage
     over = [r for r in rows if r.excess]
-    lines = [f"Limity wynagrodzeń {run.period}: A = {format_pl(a)} ({run.state['quarter']}; {source})",
+    lines = [f"Limity wynagrodzeń {period}: A = {format_pl(a)} ({res.quarter}; {source})",
              f"  sprawdzone funkcje: {sum(1 for r in rows if r.function != TOTAL)}, "
              f"osoby z kilkoma funkcjami: {sum(1 for r in rows if r.function == TOTAL)}",
              f"  powyżej limitu: {len(over)}" + ("" if not over else " — " + ", ".join(
                  f"{r.person_id} {r.function} +{format_pl(r.excess)}" for r in over)),
              f"  limit liczony od limitu przewodniczącego (przewodniczący niezatrudniony / wynagrodzenie "
              f"nieznane): {sum(1 for r in rows if r.flagged and r.function != TOTAL)}",
-             f"  wyjątki: {len(run.state['issues'])}"]
-    if run.workbook:
-        lines.append(f"  skoroszyt: {run.workbook}")
+             f"  wyjątki: {len(res.issues)}"]
+    if workbook:
+        lines.append(f"  skoroszyt: {workbook}")
     return "\n".join(lines)

@@ -101,11 +101,12 @@ def _pdf(group: pl.DataFrame, year: int, limit: Limit | None, names: dict[str, s
     pdf.output(str(path))
 
 
-def summary_text(run) -> str:
-    rows, limit = run.state["rows"], run.state["limit"]
+def summary_text(rows: pl.DataFrame, limit: Limit | None, files: int, year, out: Path) -> str:
+    """A short Polish summary of the statements: ``rows`` a row per member, ``files`` the number of
+    files written into ``out``."""
     nothing = rows.filter(pl.col("total") == 0).height
     return "\n".join([
-        f"Zaświadczenia o składkach {run.year}: członków {rows.height}, jednostek {rows['unit_id'].n_unique()}",
+        f"Zaświadczenia o składkach {year}: członków {rows.height}, jednostek {rows['unit_id'].n_unique()}",
         f"  otrzymano razem {format_pl(int(rows['total'].sum()))}; bez wpłat w roku: {nothing}",
         f"  limit odliczenia: {_limit_text(limit)}",
-        f"  pliki: {run.state['files']} w {Path(run.params['out']) / f'zaswiadczenia_{run.year}'}"])
+        f"  pliki: {files} w {out / f'zaswiadczenia_{year}'}"])

@@ -309,7 +309,7 @@ def test_issue_31_each_real_layout_is_matched_to_its_units_month_and_nothing_is_
     shutil.copy(HERE / f"{name}.csv", tmp_path / "wyciagi" / f"{name}.csv")
     out = run_plain(RECONCILE, period="2026-10", statements=tmp_path / "wyciagi", db=db, out=None, region_id="SL")
     assert out.ok, out.message
-    res = out.run.state["result"]
+    res = out.result
     matched = {(m["unit_id"], m["period"], m["amount"]) for m in res.matches if m["statement"] == f"{name}.csv"}
     assert {("SL-0001", "2026-10", 123456), ("SL-0002", "2026-10", 9840)} <= matched
     assert sum(c["amount"] for c in res.credits if c["direction"] == "credit") == 123456 + 9840
@@ -330,4 +330,4 @@ def test_issue_31_the_reconcile_summary_names_a_user_bank_profile_that_wins(demo
     out = run_plain(RECONCILE, period="2026-10", statements=tmp_path / "wyciagi", db=db, out=None, region_id="SL")
     assert out.ok, out.message
     assert (f"  plik użytkownika {config / 'alior.toml'} zastępuje dostarczony plik o tej samej nazwie"
-            in RECONCILE.summary(out.run).splitlines())
+            in RECONCILE.summary(out.run, out.result).splitlines())

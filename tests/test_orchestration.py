@@ -62,7 +62,7 @@ def test_the_other_commands_run_as_prefect_flows(prefect_harness, tmp_path):
     from flows.salary_caps import SALARY_CAPS
     caps = run_prefect(SALARY_CAPS, orchestration.salary_caps, period="2026-02", quiet=True,
                        officers=str(settings.DEMO_INBOX / "officers" / "officers.csv"), db=str(tmp_path / "caps.duckdb"))
-    assert caps.ok and len(caps.result) == 15
+    assert caps.ok and len(caps.result.rows) == 15
     inbox = tmp_path / "del"
     inbox.mkdir()
     with (inbox / "remittances.csv").open("w", newline="", encoding="utf-8") as f:

@@ -253,7 +253,7 @@ def test_issue_12_a_credit_from_the_units_registered_account_is_the_units_whatev
     st = tmp_path / "st"
     st.mkdir()
     mt940([(date(2026, 10, 19), due["SL-0003", "2026-09"], acc["SL-0003"], "X", "przelew")], st / "w.sta")
-    res = reconcile_plain("2026-10", st, db).run.state["result"]
+    res = reconcile_plain("2026-10", st, db).result
     assert [(m["unit_id"], m["matched_by"]) for m in res.matches] == [("SL-0003", "account, oldest outstanding")]
 
 
@@ -305,7 +305,7 @@ def test_issue_25_a_transfer_found_paid_in_full_approves_the_units_draft_month(t
              folder / "wyciag.csv")
     outcome = reconcile_plain("2026-11", folder, db)
     assert outcome.ok, outcome.message
-    assert "zatwierdzono (przelew zapłacony w całości): U1 2026-11" in RECONCILE.summary(outcome.run)
+    assert "zatwierdzono (przelew zapłacony w całości): U1 2026-11" in RECONCILE.summary(outcome.run, outcome.result)
     with duckdb.connect(str(db), read_only=True) as con:
         states = dict(con.execute("SELECT unit_id, state || ' ' || coalesce(approved_via, '') FROM unit_months"
                                   ).fetchall())

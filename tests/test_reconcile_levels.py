@@ -31,7 +31,7 @@ def db(tmp_path_factory):
 def reconcile(db, statements, out=None, **kw):
     outcome = run_plain(RECONCILE, period="2026-10", statements=statements, db=db, out=out, **kw)
     assert outcome.ok, outcome.message
-    return outcome.run.state["result"]
+    return outcome.result
 
 
 def statuses(res):

@@ -84,8 +84,8 @@ def test_national_level_refuses_the_regions_own_statements_and_uses_the_rest(db,
                    STATEMENTS / "gdanski_ing.csv")
     got = run(db, mixed, level="national")
     assert got.ok, got.message
-    res = got.run.state["result"]
-    assert statuses(res) == statuses(alone.run.state["result"])
+    res = got.result
+    assert statuses(res) == statuses(alone.result)
     assert {c["statement"] for c in res.credits} == {"kk_mt940.sta"}
     refused = sorted((i.source, i.message) for i in res.issues if i.reason_code == "statement_wrong_account")
     assert [s for s, _ in refused] == ["gdanski_ing.csv", "slaski_mt940.sta"]
@@ -113,7 +113,7 @@ def test_only_the_regions_statements_at_the_national_level_overwrite_nothing(db,
 def test_a_region_refuses_another_regions_statement(db):
     got = run(db, STATEMENTS, region_id="SL")
     assert got.ok, got.message
-    res = got.run.state["result"]
+    res = got.result
     assert {c["statement"] for c in res.credits} == {"slaski_mt940.sta"}
     (refused,) = [i for i in res.issues if i.reason_code == "statement_wrong_account"]
     assert refused.source == "gdanski_ing.csv" and GD in refused.message and SL in refused.message
@@ -124,9 +124,9 @@ def test_a_region_refuses_another_regions_statement(db):
 def test_the_regions_level_refuses_the_national_boards_statement(db, tmp_path):
     mixed = folder(tmp_path, "mixed", NATIONAL / "kk_mt940.sta", STATEMENTS / "slaski_mt940.sta",
                    STATEMENTS / "gdanski_ing.csv")
-    res = run(db, mixed).run.state["result"]
+    res = run(db, mixed).result
     assert [i.source for i in res.issues if i.reason_code == "statement_wrong_account"] == ["kk_mt940.sta"]
-    assert statuses(res) == statuses(run(db, STATEMENTS).run.state["result"])
+    assert statuses(res) == statuses(run(db, STATEMENTS).result)
 
 
 def test_a_level_whose_accounts_are_not_all_known_refuses_nothing():
@@ -147,10 +147,10 @@ def redownloaded_ing(path: Path, target: Path) -> None:
 
 
 def test_a_bank_csv_downloaded_twice_is_counted_once_and_said_once(db, tmp_path):
-    once = run(db, STATEMENTS, region_id="GD").run.state["result"]
+    once = run(db, STATEMENTS, region_id="GD").result
     twice = folder(tmp_path, "twice", STATEMENTS / "gdanski_ing.csv")
     redownloaded_ing(STATEMENTS / "gdanski_ing.csv", twice / "gdanski_ing (1).csv")
-    res = run(db, twice, region_id="GD").run.state["result"]
+    res = run(db, twice, region_id="GD").result
     assert statuses(res) == statuses(once)
     assert sum(c["amount"] for c in res.credits) == sum(c["amount"] for c in once.credits)
     (dup,) = [i for i in res.issues if i.reason_code == "duplicate_transaction"]
@@ -159,12 +159,12 @@ def test_a_bank_csv_downloaded_twice_is_counted_once_and_said_once(db, tmp_path)
 
 
 def test_an_mt940_statement_given_twice_with_other_bytes_is_counted_once(db, tmp_path):
-    once = run(db, STATEMENTS, region_id="SL").run.state["result"]
+    once = run(db, STATEMENTS, region_id="SL").result
     twice = folder(tmp_path, "twice", STATEMENTS / "slaski_mt940.sta")
     raw = (STATEMENTS / "slaski_mt940.sta").read_bytes().replace(b"\r\n", b"\n").replace(b":28C:00011/001",
                                                                                         b":28C:00012/001")
     (twice / "slaski_kopia.sta").write_bytes(raw)
-    res = run(db, twice, region_id="SL").run.state["result"]
+    res = run(db, twice, region_id="SL").result
     assert statuses(res) == statuses(once)
     assert len([c for c in res.credits if c["direction"] == "credit"]) == \
         len([c for c in once.credits if c["direction"] == "credit"])
@@ -180,7 +180,7 @@ def test_two_identical_transactions_within_one_file_stay_two(db, tmp_path):
     first = next(i for i, ln in enumerate(lines) if ln.startswith("2026-10-20"))
     lines.insert(first + 1, lines[first])
     (one / "gdanski_ing.csv").write_bytes("\r\n".join(lines).encode("cp1250"))
-    res = run(db, one, region_id="GD").run.state["result"]
+    res = run(db, one, region_id="GD").result
     assert "duplicate_transaction" not in codes(res)
     assert [c["booking_date"].isoformat() for c in res.credits].count("2026-10-20") == 2
     assert statuses(res)["GD-0001", "2026-09"] == "over"
@@ -215,7 +215,7 @@ def test_a_monstrous_bank_csv_line_is_one_exception_row_and_the_rest_is_used(db,
                                 .encode("cp1250"))
     out = run(db, one, region_id="SL")
     assert out.ok, out.message
-    res = out.run.state["result"]
+    res = out.result
     (bad,) = [i for i in res.issues if i.reason_code == "bad_statement_row"]
     assert (bad.source, bad.row) == ("w.csv", 3) and len(bad.message) < 500
     assert [c["amount"] for c in res.credits] == [10_000, 10_000]
@@ -232,7 +232,7 @@ def test_an_mt940_entry_above_the_credible_limit_is_one_exception_row_never_summ
     (one / "w.sta").write_bytes(raw[:amount + 1] + b"999999999999" + raw[end:])
     out = run(db, one, region_id="SL")
     assert out.ok, out.message
-    res = out.run.state["result"]
+    res = out.result
     (bad,) = [i for i in res.issues if i.reason_code == "bad_statement_entry"]
     assert bad.row == 5 and "10 000 000,00 zł" in bad.message
     assert len(res.credits) == 5 and max(c["amount"] for c in res.credits) < 10**9

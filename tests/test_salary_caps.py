@@ -175,7 +175,7 @@ def test_chair_band_from_the_stored_verified_count(tmp_path):
     assert run_plain(VERIFY_DELEGATES, inbox=inbox, db=db).ok
     outcome = run_plain(caps_flow.SALARY_CAPS, period="2026-02", db=db,
                         officers=settings.DEMO_INBOX / "officers" / "officers.csv")
-    chair = next(r for r in outcome.result if r.person_id == "P005")
+    chair = next(r for r in outcome.result.rows if r.person_id == "P005")
     # officers.csv says 72 000 members (2.2 ×); the verified count is 105 000 (2.4 ×)
     assert chair.full_time_cap == grosze("22148.74")
     assert "105000 członków (zweryfikowana liczba członków" in chair.cap_basis
