@@ -6,7 +6,7 @@ already stored) → compute (transforms.benefits) → store (`benefit_decisions`
 per unit with names; one per region listing what it pays under §9, member numbers only).
 """
 from datetime import date, timedelta
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Optional
 
@@ -14,7 +14,7 @@ import polars as pl
 
 from flows import store
 from flows.rules import rules_for
-from flows.command import Command, DB, OUT, Params, Run, legacy, legacy_view, option, titled
+from flows.command import Command, DB, OUT, Params, Run, option, titled
 from flows.inbox import find_table, read_table
 from reports import benefits as benefit_reports
 from schemas.tables import TABLES
@@ -22,7 +22,8 @@ from transforms.benefits import CELL_LIMIT, decide, parse_claim
 from transforms.deadlines import NO_SHIFT
 from transforms.errors import UserError, text
 from transforms.polish import and_list, identity
-from transforms.staging import month_of, stage_members, stage_units
+from transforms.rulebook import Rules
+from transforms.staging import StagedMembers, month_of, stage_members, stage_units
 
 @dataclass(frozen=True, kw_only=True)
 class BenefitsParams(Params):
@@ -35,21 +36,43 @@ class BenefitsParams(Params):
 
 
 
-def check(params: dict) -> None:
-    if not Path(params["inbox"]).is_dir():
-        raise UserError("no_folder", path=params["inbox"], what="skrzynki")
+def check(params: BenefitsParams) -> None:
+    if not Path(params.inbox).is_dir():
+        raise UserError("no_folder", path=params.inbox, what="skrzynki")
     try:
-        day = date.fromisoformat(str(params.get("date") or date.today()))
+        day = date.fromisoformat(str(params.date or date.today()))
     except ValueError:
-        raise UserError("bad_option", name="--date", detail=f"'{params['date']}' to nie data RRRR-MM-DD") from None
+        raise UserError("bad_option", name="--date", detail=f"'{params.date}' to nie data RRRR-MM-DD") from None
     if day > date.today() + timedelta(days=366):      # a typo, not a decision: nothing could be granted on it
         raise UserError("bad_option", name="--date",
                         detail=f"dzień decyzji {day} jest ponad rok po dzisiejszym ({date.today()}); popraw datę")
 
 
-def read(run: Run) -> None:
-    inbox = Path(run.inbox)
-    today = date.fromisoformat(str(run.params.get("date") or date.today()))
+@dataclass(frozen=True)
+class BenefitsInputs:
+    today: date                          # the day of the decisions
+    rules: Rules                         # the rulebooks in force on that day
+    members: StagedMembers               # members.csv staged: every period of membership, names, rejected
+    units: dict[str, dict]               # unit_id -> its units.csv row (the units staged)
+    books: dict[str, str]                # unit_id -> its rulebook
+    claims: pl.DataFrame                 # benefit_claims.csv
+    paid: frozenset[tuple]               # granted by earlier claims: (kind, member), (kind, member, day, relation)
+    regional_payer: str | None           # the level paying under 004 §9
+
+
+@dataclass(frozen=True)
+class BenefitsResult:
+    decisions: pl.DataFrame              # benefit_decisions, one row per claim
+    names: dict[str, str]                # member_id -> full name (the units' workbooks)
+    payers: dict[str, str]               # level code -> who pays (rulebook labels)
+    regional_payer: str | None
+    labels: dict[str, dict[str, str]]    # the Polish labels of benefit kinds and relations
+    files: int = 0                       # workbooks written
+
+
+def read(run: Run) -> BenefitsInputs:
+    inbox = Path(run.params.inbox)
+    today = date.fromisoformat(str(run.params.date or date.today()))
     run.progress("[1/4] odczyt wniosków")
     claims_path = find_table(inbox, "benefit_claims", True)
     raw_units = read_table(find_table(inbox, "units", True), "units")
@@ -59,32 +82,40 @@ def read(run: Run) -> None:
                         + "; ".join(rules.missing.values()) + "); popraw datę")
     units = stage_units(raw_units, rules)
     members = stage_members(read_table(find_table(inbox, "members", True), "members"), units, rules)
-    run.state.update(today=today, rules=rules, members=members,
-                     units={r["unit_id"]: r for r in raw_units.to_dicts() if r["unit_id"] in set(units.units["unit_id"])},
-                     books=dict(zip(units.units["unit_id"], units.units["rulebook"], strict=True)),
-                     claims=read_table(claims_path, "benefit_claims"))
+    claims = read_table(claims_path, "benefit_claims")
     paid = set()
-    if Path(run.db).exists():
-        with store.read_only(Path(run.db)) as con:
+    if Path(run.params.db).exists():
+        with store.read_only(Path(run.params.db)) as con:
             if "benefit_decisions" in store.table_names(con):
-                ids = [c.strip() for c in run.state["claims"]["claim_id"].drop_nulls().to_list()]
+                ids = [c.strip() for c in claims["claim_id"].drop_nulls().to_list()]
                 for kind, member, day, relation in con.execute(
                         "SELECT kind, member_id, event_date, relation FROM benefit_decisions WHERE decision = 'granted' "
                         "AND NOT list_contains(?, claim_id)", [ids]).fetchall():
                     paid |= {(kind, member), (kind, member, day, relation)}
-    run.state["paid"] = paid
-    run.state["regional_payer"] = next((v.benefits["payer_under_9"] for v in rules.versions.values() if v.benefits),
-                                       None)
+    return BenefitsInputs(
+        today=today, rules=rules, members=members,
+        units={r["unit_id"]: r for r in raw_units.to_dicts() if r["unit_id"] in set(units.units["unit_id"])},
+        books=dict(zip(units.units["unit_id"], units.units["rulebook"], strict=True)), claims=claims,
+        paid=frozenset(paid),
+        regional_payer=next((v.benefits["payer_under_9"] for v in rules.versions.values() if v.benefits), None))
 
 
-def compute(run: Run) -> None:
+def compute(run: Run, inputs: BenefitsInputs) -> BenefitsResult:
     run.progress("[2/4] decyzje")
-    s = run.state
+    s = inputs
     history: dict[str, list[dict]] = {}
-    for p in s["members"].history.to_dicts():
+    for p in s.members.history.to_dicts():
         history.setdefault(p["member_id"], []).append(p)
+    # the rulebooks in force on each event month, resolved once per month of the run
+    in_force: dict[str, Rules] = {month_of(s.today): s.rules}
+
+    def at(month: str) -> Rules:
+        if month not in in_force:
+            in_force[month] = rules_for(month)
+        return in_force[month]
+    paid = set(s.paid)               # each claim granted here counts for the next ones
     decisions = []
-    rows = s["claims"].to_dicts()
+    rows = s.claims.to_dicts()
     same_id: dict[str, list[dict]] = {}
     for r in rows:
         if _claim_id(r):
@@ -93,13 +124,13 @@ def compute(run: Run) -> None:
         twins = same_id.get(identity(_claim_id(r) or ""), [])
         if len(twins) > 1:          # one claim_id, several rows: one decision, none granted (issue 27)
             if r is twins[0]:
-                decisions.append(_duplicate(twins, history, s["units"]))
+                decisions.append(_duplicate(twins, history, s.units))
             continue
         claim, problems = parse_claim(r, r["_row"])
         if claim is None or claim.member_id not in history:
             code, params = (("bad_claim", {"problems": "; ".join(problems)}) if claim is None else
                             ("member_rejected", {"member_id": claim.member_id})
-                            if claim.member_id in s["members"].rejected_ids else
+                            if claim.member_id in s.members.rejected_ids else
                             ("unknown_member", {"member_id": claim.member_id}))
             decisions.append({"claim_id": _claim_id(r) or f"wiersz {r['_row']}",
                               "member_id": _claim_id({"claim_id": r.get("member_id")}), "decision": "refused",
@@ -107,17 +138,21 @@ def compute(run: Run) -> None:
                                                              + text("benefits", code, **params)})
             continue
         unit_id = history[claim.member_id][-1]["unit_id"]
-        unit = s["units"].get(unit_id)
+        unit = s.units.get(unit_id)
         rules, shift = None, NO_SHIFT
         if unit is not None:
-            version = s["rules"].version(s["books"][unit_id]) if s["books"][unit_id] in s["rules"].versions else None
+            version = s.rules.version(s.books[unit_id]) if s.books[unit_id] in s.rules.versions else None
             if version is not None:      # the minimum in force on the event date (004 §5 ust. 3 pkt 3)
-                at_event = rules_for(month_of(claim.event_date))
-                if s["books"][unit_id] in at_event.versions:
-                    version = at_event.version(s["books"][unit_id])
+                at_event = at(month_of(claim.event_date))
+                if s.books[unit_id] in at_event.versions:
+                    version = at_event.version(s.books[unit_id])
                 rules, shift = version.benefits, version.deadline_shift
-        decisions.append(decide(claim, history[claim.member_id], unit, rules, s["paid"], s["today"], shift=shift))
-    s["decisions"] = TABLES["benefit_decisions"].frame(decisions)
+        decisions.append(decide(claim, history[claim.member_id], unit, rules, paid, s.today, shift=shift))
+    return BenefitsResult(
+        decisions=TABLES["benefit_decisions"].frame(decisions),
+        names=dict(zip(s.members.members["member_id"], s.members.members["full_name"], strict=True)),
+        payers={lvl.code: lvl.payee for lvl in s.rules.levels}, regional_payer=s.regional_payer,
+        labels=benefit_reports.labels(s.rules))
 
 
 def _claim_id(r: dict) -> str | None:
@@ -143,26 +178,25 @@ def _duplicate(rows: list[dict], history: dict[str, list[dict]], units: dict[str
             "reason": reason}
 
 
-def save(run: Run) -> None:
-    run.progress(f"[3/4] zapis do {run.db}")
-    frame = run.state["decisions"]
+def save(run: Run, result: BenefitsResult) -> None:
+    run.progress(f"[3/4] zapis do {run.params.db}")
+    frame = result.decisions
     store.write(run.database(), "benefit_decisions", frame, claim_id=frame["claim_id"].to_list())
 
 
-def report(run: Run) -> None:
-    if run.params.get("out"):
-        run.progress("[4/4] skoroszyty")
-        names = dict(zip(run.state["members"].members["member_id"], run.state["members"].members["full_name"],
-                         strict=True))
-        rules = run.state["rules"]
-        run.state["files"] = benefit_reports.write(run.state["decisions"], names, run.output,
-                                                   {lvl.code: lvl.payee for lvl in rules.levels},
-                                                   run.state["regional_payer"], benefit_reports.labels(rules))
+def report(run: Run, result: BenefitsResult) -> BenefitsResult | None:
+    if not run.params.out:
+        return None
+    run.progress("[4/4] skoroszyty")
+    return replace(result, files=benefit_reports.write(result.decisions, result.names, run.output, result.payers,
+                                                       result.regional_payer, result.labels))
+
+
+def summary(run: Run, result: BenefitsResult) -> str:
+    return benefit_reports.summary_text(result.decisions, result.regional_payer, result.files, run.params.out)
 
 
 BENEFITS = Command(
     params=BenefitsParams, help='Zasiłki statutowe (004 §5, §9): decyzja dla każdego wniosku, z paragrafem.',
-    run_name=titled("zasiłki", "inbox"),
-    name="benefits", flow_name="benefits", check=check, summary=legacy_view(benefit_reports.summary_text),
-                   legacy_steps=(legacy("read", read, retries=2), legacy("compute", compute), legacy("store", save, retries=2),
-                          legacy("report", report, retries=2)))
+    run_name=titled("zasiłki", "inbox"), name="benefits", flow_name="benefits", check=check,
+    read=read, compute=compute, store=save, report=report, summary=summary)

@@ -4,18 +4,19 @@ chain that produced an amount, in Polish, from what the close recorded as it com
 read (the recorded derivation of the stored close) → compute (transforms.explain composes it and
 checks its own figures against the stored ones) → report (the same lines as a sheet).
 """
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Optional
 
 from flows import store
 from flows.rules import rules_for
 from flows.files import require_database
-from flows.command import CLOSED_DB, Command, OUT, Params, Run, legacy, legacy_view, option
+from flows.command import CLOSED_DB, Command, OUT, Params, Run, option
 from flows.payroll_inbox import component_labels
-from reports.xlsx import new_workbook, safe_name, sheet
+from reports import explain as explain_reports
 from transforms import explain as explain_logic
 from transforms.errors import UserError
+from transforms.explain import Explanation
 from transforms.polish import with_code
 from transforms.staging import is_period
 
@@ -35,31 +36,44 @@ class ExplainParams(Params):
     out: Optional[Path] = option("folder na arkusz z wyjaśnieniem", None, **OUT)
 
 
-def check(params: dict) -> None:
-    given = [k for k in SUBJECTS if params.get(k)]
+def check(params: ExplainParams) -> None:
+    given = [k for k in SUBJECTS if getattr(params, k)]
     if len(given) != 1:
         raise UserError("explain_what")
-    if params.get("region_id") is None and not is_period(params.get("period")):
-        raise UserError("bad_option", name="--period", detail=f"'{params.get('period')}' to nie okres RRRR-MM")
-    require_database(params["db"])
+    if params.region_id is None and not is_period(params.period):
+        raise UserError("bad_option", name="--period", detail=f"'{params.period}' to nie okres RRRR-MM")
+    require_database(params.db)
 
 
-def read(run: Run) -> None:
+@dataclass(frozen=True)
+class ExplainInputs:
+    subject: str                         # member_id, unit_id or region_id: what is explained
+    args: tuple                          # what the close recorded, in the order SUBJECTS[subject] takes it
+
+
+@dataclass(frozen=True)
+class ExplainResult:
+    subject: str
+    explanation: Explanation
+    file: str | None = None              # the sheet written into --out
+
+
+def read(run: Run) -> ExplainInputs:
     p = run.params
-    with store.read_only(Path(run.db)) as con:
+    with store.read_only(Path(p.db)) as con:
         tables = store.table_names(con)
 
         def recorded(table: str, sql: str, params: list) -> list[dict]:       # a table gone: nothing recorded
             return store.dicts(con, sql, params) if table in tables else []
-        if p.get("member_id"):
-            args = [p["member_id"], p["period"]]
+        if p.member_id:
+            args = [p.member_id, p.period]
             dues = recorded("dues", "SELECT * FROM dues WHERE member_id = ? AND period = ?", args)
             derivation = recorded("dues_derivation", "SELECT * FROM dues_derivation WHERE member_id = ? AND period = ?",
                                   args)
             if not dues or not derivation:
-                raise UserError("nothing_to_explain", what=f"członek {p['member_id']}", period=p["period"])
+                raise UserError("nothing_to_explain", what=f"członek {p.member_id}", period=p.period)
             # the rulebook version as people read it ('NSZZ „Solidarność”, od 1 stycznia 2006'), not its id
-            shown = {**derivation[0], "rulebook_version": rules_for(p["period"]).version_titles(
+            shown = {**derivation[0], "rulebook_version": rules_for(p.period).version_titles(
                 derivation[0]["rulebook_version"])}
             lines = recorded("income_lines", "SELECT * FROM income_lines WHERE member_id = ? AND period = ? "
                                              "ORDER BY source, row, component", args)
@@ -67,16 +81,17 @@ def read(run: Run) -> None:
             for ln in lines:          # 'nagroda jubileuszowa (jubilee_award)': the code beside its name
                 ln["component"] = with_code(labels.get(ln["component"]), ln["component"])
             ledger = recorded("member_ledger", "SELECT * FROM member_ledger WHERE member_id = ? AND period = ?", args)
-            run.state["args"] = (p["member_id"], p["period"], shown, dues[0], lines, (ledger or [None])[0],
-                                 recorded("receipts", "SELECT * FROM receipts WHERE member_id = ? AND period = ? "
-                                                      "ORDER BY kind, source, row", args))
-        elif p.get("unit_id"):
-            args = [p["unit_id"], p["period"]]
+            return ExplainInputs("member_id", (
+                p.member_id, p.period, shown, dues[0], lines, (ledger or [None])[0],
+                recorded("receipts", "SELECT * FROM receipts WHERE member_id = ? AND period = ? "
+                                     "ORDER BY kind, source, row", args)))
+        if p.unit_id:
+            args = [p.unit_id, p.period]
             steps = recorded("split_steps", "SELECT * FROM split_steps WHERE unit_id = ? AND period = ? "
                                             "ORDER BY basis, step", args)
             if not steps:
-                raise UserError("nothing_to_explain", what=f"jednostka {p['unit_id']}", period=p["period"])
-            rules = rules_for(p["period"])
+                raise UserError("nothing_to_explain", what=f"jednostka {p.unit_id}", period=p.period)
+            rules = rules_for(p.period)
             levels = {lvl.code: lvl.label for lvl in rules.levels}
             # what is stored (RULES.md §13): the settlement kept or replaced, the month's state, the
             # corrections out of the month and into it
@@ -87,47 +102,35 @@ def read(run: Run) -> None:
             corrections = recorded("corrections", "SELECT corrected_period, applied_in, level, amount, reason "
                                                   "FROM corrections WHERE unit_id = ? AND (corrected_period = ? OR "
                                                   "applied_in = ?) ORDER BY corrected_period, applied_in, level",
-                                   [p["unit_id"], p["period"], p["period"]])
-            run.state["args"] = (p["unit_id"], p["period"], steps, levels, recorded(
+                                   [p.unit_id, p.period, p.period])
+            return ExplainInputs("unit_id", (p.unit_id, p.period, steps, levels, recorded(
                 "transfers", "SELECT * FROM transfers WHERE payer_id = ? AND period = ? ORDER BY payee", args),
-                settlement, month, corrections, frozenset(v.root for v in rules.versions.values()))
-        else:
-            rows = store.dicts(con, "SELECT * FROM delegate_verification WHERE region_id = ? ORDER BY paid_in, voivodeship",
-                         [p["region_id"]]) if "delegate_verification" in tables else []
-            if not rows:
-                raise UserError("nothing_to_explain_region", region=p["region_id"])
-            run.state["args"] = (p["region_id"], rows)
+                settlement, month, corrections, frozenset(v.root for v in rules.versions.values())))
+        rows = store.dicts(con, "SELECT * FROM delegate_verification WHERE region_id = ? ORDER BY paid_in, voivodeship",
+                           [p.region_id]) if "delegate_verification" in tables else []
+        if not rows:
+            raise UserError("nothing_to_explain_region", region=p.region_id)
+        return ExplainInputs("region_id", (p.region_id, rows))
 
 
-def compute(run: Run) -> None:
-    kind = next(k for k in SUBJECTS if run.params.get(k))
-    run.state["kind"] = kind
-    run.state["explanation"] = SUBJECTS[kind](*run.state["args"])
+def compute(run: Run, inputs: ExplainInputs) -> ExplainResult:
+    return ExplainResult(inputs.subject, SUBJECTS[inputs.subject](*inputs.args))
 
 
-def report(run: Run) -> None:
-    if not run.params.get("out"):
-        return
-    e, kind = run.state["explanation"], run.state["kind"]
-    wb = new_workbook()
-    sheet(wb, "Wyjaśnienie", [e.title], [(line,) for line in e.lines], money_cols=set(), widths=[160],
-          page_header=e.title)
-    ident = run.params[kind]
-    name = f"wyjasnienie_{kind.removesuffix('_id')}_{safe_name(ident)}" + (f"_{run.period}" if run.params.get("period") else "") + ".xlsx"
-    wb.save(run.output(name))
-    run.state["file"] = name
+def report(run: Run, result: ExplainResult) -> ExplainResult | None:
+    if not run.params.out:
+        return None
+    name = explain_reports.file_name(result.subject, getattr(run.params, result.subject), run.params.period)
+    explain_reports.write(result.explanation, run.output(name))
+    return replace(result, file=name)
 
 
-def summary_text(run) -> str:
-    e = run.state["explanation"]
-    out = [e.title, *e.lines]
-    if run.state.get("file"):
-        out.append(f"arkusz: {Path(run.params['out']) / run.state['file']}")
-    return "\n".join(out)
+def summary(run: Run, result: ExplainResult) -> str:
+    return explain_reports.summary_text(result.explanation,
+                                        Path(run.params.out) / result.file if result.file else None)
 
 
 EXPLAIN = Command(
     params=ExplainParams, help='Wyjaśnia kwotę: z jakich wierszy, według jakiej reguły i paragrafu, z jakim zaokrągleniem.',
     run_name=lambda p: "wyjaśnienie " + " ".join(str(v) for k, v in p.items() if (k.endswith("_id") or k == "period") and v), engine="plain",
-    name="explain", flow_name="explain", check=check, summary=legacy_view(summary_text),
-                  legacy_steps=(legacy("read", read, retries=2), legacy("compute", compute), legacy("report", report, retries=2)))
+    name="explain", flow_name="explain", check=check, read=read, compute=compute, report=report, summary=summary)

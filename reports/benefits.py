@@ -63,16 +63,18 @@ def write(decisions: pl.DataFrame, names: dict[str, str], output, payers: dict[s
     return files
 
 
-def summary_text(run) -> str:
-    d = run.state["decisions"]
+def summary_text(decisions: pl.DataFrame, regional_payer: str | None, files: int, out: Path | None) -> str:
+    """The terminal summary: counts and sums by decision, what the region pays (004 §9), the reason of
+    each claim not granted and the workbooks written into ``out``."""
+    d = decisions
     counts = dict(d.group_by("decision").len().iter_rows())
     granted = d.filter(pl.col("decision") == "granted")
-    region = granted.filter(pl.col("payer") == run.state["regional_payer"])
+    region = granted.filter(pl.col("payer") == regional_payer)
     lines = [f"Zasiłki statutowe: {count(d.height, 'wniosek')} — przyznane {counts.get('granted', 0)} "
              f"({format_pl(int(granted['amount'].sum() or 0))}), czekają na dokumenty {counts.get('pending', 0)}, "
              f"odmowy {counts.get('refused', 0)}",
              f"  wypłaca region (004 §9): {region.height} ({format_pl(int(region['amount'].sum() or 0))})"]
     lines += [f"  {r['claim_id']}: {r['reason']}" for r in d.filter(pl.col("decision") != "granted").iter_rows(named=True)]
-    if run.state.get("files"):
-        lines.append(f"  skoroszyty: {run.state['files']} w {Path(run.params['out']) / 'zasilki'}")
+    if files:
+        lines.append(f"  skoroszyty: {files} w {Path(out) / 'zasilki'}")
     return "\n".join(lines)

@@ -274,7 +274,7 @@ def test_issue_27_two_claims_with_one_claim_id_are_neither_granted(tmp_path):
                                       " c01,M0000003,birth,2026-10-10,2026-10-21,child,false,,false,\n")
     outcome = run_plain(BENEFITS, lambda m: None, inbox=inbox, db=tmp_path / "b.duckdb", out=None, date="2026-11-15")
     assert outcome.ok, outcome.message
-    d = outcome.run.state["decisions"]
+    d = outcome.result.decisions
     assert d["claim_id"].to_list() == ["C01", "C02"]
     dup = d.row(0, named=True)
     assert (dup["decision"], dup["reason_code"], dup["amount"]) == ("refused", "duplicate_claim", None)
@@ -288,7 +288,7 @@ def test_issue_27_a_claim_row_with_a_missing_separator_is_not_read(tmp_path):
     inbox = _benefits_inbox(tmp_path, "C01,M0000003,birth,2026-10-10,2026-10-20,child,false,,false\n"
                                       "C02,M0000007,birth,2026-09-01,2026-09-15,child,true,,false,\n")
     outcome = run_plain(BENEFITS, lambda m: None, inbox=inbox, db=tmp_path / "b.duckdb", out=None, date="2026-11-15")
-    d = outcome.run.state["decisions"]
+    d = outcome.result.decisions
     bad = d.row(0, named=True)
     assert (bad["claim_id"], bad["decision"], bad["reason_code"]) == ("C01", "refused", "bad_claim")
     assert "benefit_claims.csv, wiersz 1: " in bad["reason"] and "komórek: 9" in bad["reason"]
@@ -298,7 +298,7 @@ def test_issue_27_the_unit_amount_of_the_demo_typed_wrong_end_to_end(tmp_path):
     inbox = _benefits_inbox(tmp_path, "C01,M0000019,birth,2026-10-10,2026-10-20,child,false,,false,\n",
                             lambda t: t.replace(",500.00,1500.00,600.00", ",pięćset,1500.00,600.00"))
     outcome = run_plain(BENEFITS, lambda m: None, inbox=inbox, db=tmp_path / "b.duckdb", out=None, date="2026-11-15")
-    r = outcome.run.state["decisions"].row(0, named=True)
+    r = outcome.result.decisions.row(0, named=True)
     assert (r["decision"], r["reason_code"]) == ("refused", "unit_amount_bad")
     assert "units.csv, wiersz 1 (jednostka SL-0001): benefit_birth 'pięćset'" in r["reason"]
 
@@ -338,7 +338,7 @@ def test_issue_27_a_cell_longer_than_any_value_is_not_read(tmp_path, column):
     cells[column] = "x" * 200_000
     inbox = _benefits_inbox(tmp_path, ",".join(cells.values()) + "\n")
     outcome = run_plain(BENEFITS, lambda m: None, inbox=inbox, db=tmp_path / "b.duckdb", out=None, date="2026-11-15")
-    r = outcome.run.state["decisions"].row(0, named=True)
+    r = outcome.result.decisions.row(0, named=True)
     shown = "wiersz 1" if column == "claim_id" else "C01"
     assert (r["claim_id"], r["decision"], r["reason_code"]) == (shown, "refused", "bad_claim")
     assert r["reason"] == (f"benefit_claims.csv, wiersz 1: wiersz nie jest odczytany: {column} ma 200000 znaków, "

@@ -6,11 +6,13 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from openpyxl import load_workbook
 
 from flows import settings
 from flows.benefits import BENEFITS
 from flows.calendar import CALENDAR
 from flows.command import run_plain
+from reports import calendar as calendar_reports
 from tests.conftest import close_plain
 from transforms import calendar as cal
 from transforms.deadlines import NO_SHIFT, DeadlineShift
@@ -32,7 +34,7 @@ def items(db, day, out=None):
     outcome = run_plain(CALENDAR, lambda m: None, date=day, db=db, statements=settings.DEMO_INBOX / "statements.csv",
                         out=out)
     assert outcome.ok
-    return outcome.run.state["items"]
+    return outcome.result.items
 
 
 def test_demo_calendar_on_20_november(db, tmp_path):
@@ -47,6 +49,32 @@ def test_demo_calendar_on_20_november(db, tmp_path):
     sl = next(i for i in found if i["kind"] == "unit_transfer" and i["who"] == "SL-0001" and i["status"] == "due")
     assert sl["amount"] == 116_406                     # the share of the dues received, not yet matched
     assert (tmp_path / "kalendarz_2026-11-20.xlsx").exists()
+
+
+def test_issue_28_the_sheet_and_the_summary_list_the_same_items(db, tmp_path):
+    """reports/calendar.py: every item on the sheet and in the terminal table, overdue first, in
+    the same order; the summary names the sheet written (and none when no --out is given)."""
+    outcome = run_plain(CALENDAR, lambda m: None, date="2026-11-20", db=db,
+                        statements=settings.DEMO_INBOX / "statements.csv", out=tmp_path)
+    found = outcome.result.items
+    overdue = sum(i["status"] == "overdue" for i in found)
+    assert 0 < overdue < len(found) and outcome.result.file == "kalendarz_2026-11-20.xlsx"
+    lines = CALENDAR.summary(outcome.run, outcome.result).splitlines()
+    assert lines[0].startswith("Kalendarz na 2026-11-20: ") and lines[0].endswith(f"({overdue} po terminie)")
+    assert lines[-1] == f"  arkusz: {tmp_path / 'kalendarz_2026-11-20.xlsx'}"
+    table = lines[2:-1]
+    assert len(table) == len(found)
+    assert all(row.startswith("  PO TERMINIE") for row in table[:overdue])
+    assert all(row.startswith("  do zrobienia") for row in table[overdue:])
+    assert all(row.endswith(i["what"]) for row, i in zip(table, found))
+    ws = load_workbook(tmp_path / "kalendarz_2026-11-20.xlsx")["Kalendarz"]
+    rows = [r for r in ws.iter_rows(values_only=True)]
+    assert rows[0] == ("Stan", "Termin", "Kto", "Co", "Kwota", "Podstawa")
+    assert [(r[0], r[2], r[3]) for r in rows[1:len(found) + 1]] == [
+        (calendar_reports.STATUS[i["status"]], i["who"], i["what"]) for i in found]
+    plain = run_plain(CALENDAR, lambda m: None, date="2026-11-20", db=db,
+                      statements=settings.DEMO_INBOX / "statements.csv", out=None)
+    assert "arkusz" not in CALENDAR.summary(plain.run, plain.result) and plain.result.file is None
 
 
 def test_demo_calendar_in_october_lists_the_reduction_ending(db):

@@ -33,7 +33,13 @@ def test_demo_member_with_the_jubilee_award(tmp_path):
     stored = con.execute("SELECT base, dues, total FROM dues WHERE member_id = 'M0000253' AND period = '2026-10'").fetchone()
     con.close()
     assert [str(v).replace(".", ",") for v in stored] == ["8055,03", "66,05", "66,05"]     # the explained figures
-    assert (tmp_path / "out" / "wyjasnienie_member_M0000253_2026-10.xlsx").exists()
+    sheet = tmp_path / "out" / "wyjasnienie_member_M0000253_2026-10.xlsx"
+    assert sheet.exists()
+    # issue 28 (reports/explain.py): the sheet holds the very lines of the terminal, which name it last
+    named = lines.index(f"arkusz: {sheet}")
+    from openpyxl import load_workbook
+    cells = [r[0] or "" for r in load_workbook(sheet)["Wyjaśnienie"].iter_rows(values_only=True)]
+    assert cells[0].startswith("Członek M0000253") and cells == lines[named - len(cells):named]
 
 
 def test_every_member_of_a_synth_close_is_explained_to_the_grosz(tmp_path):

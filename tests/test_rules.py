@@ -51,8 +51,24 @@ def test_a_benefits_run_with_several_claims_parses_the_rulebooks_once(parses, tm
     outcome = run_plain(BENEFITS, lambda m: None, inbox=settings.DEMO_INBOX, db=tmp_path / "b.duckdb", out=None,
                         date="2026-11-15")
     assert outcome.ok, outcome.message
-    assert outcome.run.state["decisions"].height == len(claims) - 1
+    assert outcome.result.decisions.height == len(claims) - 1
     assert parses == {"sets": 1, "files": shipped()}
+
+
+def test_a_benefits_run_asks_for_the_rules_once_per_month(monkeypatch, tmp_path):
+    """issue 28: the rules of the decision day's month and of each claim's event month, each asked for once."""
+    import flows.benefits
+    asked = []
+
+    def counted(period):
+        asked.append(period)
+        return rules.rules_for(period)
+    monkeypatch.setattr(flows.benefits, "rules_for", counted)
+    outcome = run_plain(BENEFITS, lambda m: None, inbox=settings.DEMO_INBOX, db=tmp_path / "b.duckdb", out=None,
+                        date="2026-11-15")
+    assert outcome.ok, outcome.message
+    events = {d.isoformat()[:7] for d in outcome.result.decisions["event_date"].drop_nulls()}
+    assert asked[0] == "2026-11" and sorted(asked) == sorted(set(asked)) and set(asked) == events | {"2026-11"}
 
 
 def test_each_period_and_each_set_of_files_is_resolved_once(parses, user_books):
