@@ -109,7 +109,7 @@ def test_the_close_summary_names_each_user_file_that_wins(config, tmp_path):
     shutil.copy(settings.RULEBOOKS / "solidarnosc.toml", config / "rulebooks" / "solidarnosc.toml")
     outcome = close_plain("2026-10", huta_inbox(tmp_path), tmp_path / "x.duckdb", tmp_path / "out")
     assert outcome.ok, outcome.message
-    summary = CLOSE.summary(outcome.run)
+    summary = CLOSE.summary(outcome.run, outcome.result)
     assert (f"  plik użytkownika {config / 'profiles' / 'huta_wide_cp1250.toml'} zastępuje dostarczony "
             "plik o tej samej nazwie") in summary.splitlines()
     assert (f"  plik użytkownika {config / 'rulebooks' / 'solidarnosc.toml'} zastępuje dostarczony "
