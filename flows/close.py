@@ -1,13 +1,20 @@
 """`skladki close`: the monthly close of CONTRACT.md, as a command of the one shape.
 
-read (inbox, rulebooks in force) → stage (typed rows + records) → compute (dues, split,
-transfers, deduction check; pure, in transforms/) → store (one DuckDB transaction) → report
-(the close workbook and the unit treasurers' workbooks, written aside and moved into place).
+read (inbox, rulebooks in force, the accounts carried in) → ``CloseInputs`` → compute (typed
+rows + records, dues, split, settlement, deduction check: pure, in transforms/; the units this
+close stores) → ``Closed`` → store (one DuckDB transaction; the month's transfers, from all its
+units' settlements, worked out once here; later months closed again with the same steps) →
+report (the close workbook and the unit treasurers' workbooks and PDFs, from the settlements
+read once, written aside and moved into place).
 """
+from __future__ import annotations
+
+import dataclasses
+from concurrent.futures import Future
 from datetime import datetime
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional
+from typing import NamedTuple, Optional
 import shutil
 import tempfile
 import uuid
@@ -15,20 +22,23 @@ import uuid
 import polars as pl
 
 from flows import months, settings, store
-from flows.command import Command, DB, OUT, Params, Run, legacy, legacy_view, option, titled
+from flows.command import Command, DB, OUT, Params, Run, option, titled
 from flows.inbox import read_inbox
 from flows.payroll_inbox import user_file_notes
 from reports import close as close_reports
 from reports.settlement import correction_note
 from schemas.tables import KEPT_IN_HISTORY, UNIT_TABLES, validate_close, validate_staged
+from reports import settlement as settlement_reports
 from transforms import close as close_logic
 from transforms.allocate import transfers_from
+from transforms.close import CloseResult, RawInputs
 from transforms.errors import UserError, mask_personal
 from transforms.polish import count
 from transforms.ledger import (BOOKED_SCHEMA, ITEM_SCHEMA, LEDGER_SCHEMA, SETTLEMENT_SCHEMA, Books, differences,
                                settlement_delta)
 from transforms.money import sql_grosze
 from flows.rules import rules_for
+from transforms.rulebook import Rules
 from transforms.staging import is_period
 
 
@@ -61,28 +71,72 @@ class CloseParams(Params):
     recomputes: Optional[str] = None
 
 
-def check(params: dict) -> None:
-    if not is_period(params["period"]):
-        raise UserError("bad_option", name="--period", detail=f"'{params['period']}' to nie okres RRRR-MM")
-    if not Path(params["inbox"]).is_dir():
-        raise UserError("no_folder", path=params["inbox"], what="skrzynki")
+@dataclass(frozen=True)
+class CloseInputs:
+    """What a close reads: the inbox (as text frames), the rulebooks in force, the accounts the
+    members carry into the month, and the inbox's files being packed for the archive."""
+    raw: RawInputs
+    rules: Rules
+    books: Books
+    packed: Future | None
+    started_at: datetime
 
 
-def read(run: Run) -> None:
-    """The inbox as text frames, and the rulebooks in force."""
+class Recomputed(NamedTuple):
+    """A later month of this close's units closed again in the same run (RULES.md §13)."""
+    month: str
+    units: list[str]
+    run_id: str
+
+
+@dataclass(frozen=True)
+class Closed:
+    """The close's result, step by step. ``compute`` gives the month's tables (``month``, pure,
+    from transforms/close.py) and which units this close stores; ``store`` adds the run's id, the
+    states it found and what it closed again; ``report`` the documents it wrote."""
+    month: CloseResult
+    rules: Rules                     # the rulebooks in force, only those the inbox's units use
+    raw: RawInputs                   # the inbox as read (its files go into the archive)
+    books: Books
+    packed: Future | None
+    started_at: datetime
+    scope: list[str]                 # the units whose month this close stores
+    missing: dict[str, list[str]]    # unit -> what its month lacks (stored as incomplete)
+    left_out: dict[str, list[str]]   # a scheduled close: units left out, incomplete
+    refused: list[str]               # units named in units.csv whose row was refused
+    run_id: str | None = None
+    approved: list[str] = field(default_factory=list)   # approved months kept, corrected
+    gone: list[str] = field(default_factory=list)       # drafts of refused units removed
+    recomputed: list[Recomputed] = field(default_factory=list)
+    followers: list[tuple[str, list[str], int]] = field(default_factory=list)
+    archived_bytes: int = 0
+    unit_workbooks: int = 0
+    unit_documents_deferred: bool = False
+
+
+def check(params: CloseParams) -> None:
+    if not is_period(params.period):
+        raise UserError("bad_option", name="--period", detail=f"'{params.period}' to nie okres RRRR-MM")
+    if not Path(params.inbox).is_dir():
+        raise UserError("no_folder", path=params.inbox, what="skrzynki")
+
+
+def read(run: Run) -> CloseInputs:
+    """The inbox as text frames, the rulebooks in force (parsed once per set of files:
+    flows/rules.py) and the accounts carried into the month."""
     run.progress("[1/5] odczyt skrzynki")
-    run.state["rules"] = rules_for(run.period)
-    run.state["raw"] = read_inbox(Path(run.inbox), run.period)
+    period = run.params.period
+    rules = rules_for(period)
+    raw = read_inbox(Path(run.params.inbox), period)
     from flows.archive import pack_ahead
-    raw = run.state["raw"]
-    run.state["packed"] = pack_ahead(raw.files)
+    packed = pack_ahead(raw.files)
     raw.files = [(rel, None) for rel, _ in raw.files]    # the packing thread holds the bytes until packed
-    if run.params.get("books"):          # a replay: the accounts the archived close started from
+    if run.params.books:          # a replay: the accounts the archived close started from
         from flows.archive import books_from
-        run.state["books"] = books_from(Path(run.books).read_bytes())
+        books = books_from(Path(run.params.books).read_bytes())
     else:
-        run.state["books"] = load_books(run.database(), run.period, inbox_units(raw), inbox_members(raw))
-    run.state["started_at"] = datetime.now()
+        books = load_books(run.database(), period, inbox_units(raw), inbox_members(raw))
+    return CloseInputs(raw, rules, books, packed, datetime.now())
 
 
 def _frame(con, sql: str, params: list, schema: dict) -> pl.DataFrame:
@@ -142,16 +196,6 @@ def load_books(con, period: str, units: list[str] | None = None, members: list[s
     return books
 
 
-def stage(run: Run) -> None:
-    raw = run.state["raw"]
-    run.progress(f"[2/5] sprawdzanie: {count(raw.members['member_id'].n_unique(), 'członek')}, "
-                 f"{count(raw.income.height, 'wiersz')} dochodu")
-    staged = close_logic.validate(raw, run.state["rules"], run.state["books"])
-    validate_staged(staged)
-    run.state["staged"] = staged
-    release(raw)
-
-
 def release(raw) -> None:
     """What staging read and nothing needs again is let go before the month is computed (at
     national scale a third of the peak memory): the income frame (its lines live on, checked, in
@@ -160,82 +204,91 @@ def release(raw) -> None:
     raw.members = raw.members.select("_row")
 
 
-def compute(run: Run) -> None:
+def compute(run: Run, inputs: CloseInputs) -> Closed:
+    """The rows checked and typed (with their records), the month computed (pure:
+    transforms/close.py) and the units this close stores chosen."""
+    raw = inputs.raw
+    run.progress(f"[2/5] sprawdzanie: {count(raw.members['member_id'].n_unique(), 'członek')}, "
+                 f"{count(raw.income.height, 'wiersz')} dochodu")
+    staged = close_logic.validate(raw, inputs.rules, inputs.books)
+    validate_staged(staged)
+    release(raw)
     run.progress("[3/5] składki i podział")
-    staged = run.state.pop("staged")        # the month's result replaces it (memory at national scale)
-    rules = run.state["rules"] = run.state["rules"].only(set(staged.units.units["rulebook"]))
-    result = close_logic.finish(run.state["raw"], staged, close_logic.compute(staged, rules), rules,
-                                run.state["books"])
+    rules = inputs.rules.only(set(staged.units.units["rulebook"]))
+    result = close_logic.finish(raw, staged, close_logic.compute(staged, rules), rules, inputs.books)
+    del staged             # the month's result replaces it (memory at national scale)
     validate_close(result, [lvl.code for lvl in rules.levels], [c.category for c in rules.categories])
     assert result.rows_read == result.rows_used + result.rows_rejected + result.rows_skipped
-    run.state["result"] = result
-    choose_scope(run, result)
+    scope, missing, left_out, refused = choose_scope(run, result, raw)
+    return Closed(result, rules, raw, inputs.books, inputs.packed, inputs.started_at, scope, missing, left_out,
+                  refused)
 
 
-def choose_scope(run: Run, result) -> None:
+def choose_scope(run: Run, result: CloseResult, raw: RawInputs) -> tuple[list[str], dict, dict, list[str]]:
     """The units whose month this close stores (RULES.md §13): the inbox's valid units, or those
     named with --unit; with ``only_complete`` (the scheduled close) the incomplete ones are left
-    out and listed. What each unit's month is missing is worked out here."""
+    out and listed. What each unit's month is missing is worked out here. Returns (scope,
+    missing, left out, refused)."""
     valid = result.units["unit_id"].to_list()
-    wanted = run.params.get("units")
+    wanted = run.params.units
     if wanted:
         unknown = sorted(set(wanted) - set(valid))
         if unknown:
-            raise UserError("units_not_in_inbox", units=", ".join(unknown), inbox=run.params["inbox"],
+            raise UserError("units_not_in_inbox", units=", ".join(unknown), inbox=run.params.inbox,
                             known=", ".join(sorted(valid)) or "—")
         scope = sorted(set(wanted))
     else:
         scope = sorted(valid)
-    if not run.params.get("recomputes"):        # the later months closed again are in order already
+    if not run.params.recomputes:        # the later months closed again are in order already
         months.require_in_order(run.database(), result.period, scope)
     missing = months.missing_inputs(run.database(), result, scope)
     # units named in units.csv whose row was refused: their month is not computed, and a draft of
     # it stored earlier goes (never a stale amount beside this close's findings); not with --unit
-    refused = [] if wanted else sorted(set(inbox_units(run.state["raw"])) - set(valid))
+    refused = [] if wanted else sorted(set(inbox_units(raw)) - set(valid))
     left_out = {}
-    if run.params.get("only_complete"):
+    if run.params.only_complete:
         left_out = {u: missing[u] for u in scope if missing.get(u)}
         left_out |= {u: ["wiersz jednostki w units.csv odrzucony"] for u in refused}
         scope = [u for u in scope if u not in left_out]
         refused = []
-    run.state.update(scope=scope, missing={u: m for u, m in missing.items() if u in scope}, left_out=left_out,
-                     refused=refused)
     if len(scope) != len(valid):
         months.restrict(result, scope)
+    return scope, {u: m for u, m in missing.items() if u in scope}, left_out, refused
 
 
-def save(run: Run) -> None:
+def save(run: Run, closed: Closed) -> Closed:
     """Every table of the units' month in the run's one transaction (RULES.md §13): only the
     units of this close are replaced (what they replace is kept in `history`); an approved month
     keeps its settlement and transfers and what changed goes into the unit's next open month as
-    a correction; the transfers of the month are worked out again from all units' current
+    a correction; the transfers of the month are worked out (once) from all units' current
     months; later months of these units already closed are closed again from their archives."""
-    result = run.state["result"]
-    run.progress(f"[4/5] zapis do {run.db}")
+    run.progress(f"[4/5] zapis do {run.params.db}")
     con = run.database()
     with store.memory_limit(con, settings.STORE_MEMORY_LIMIT):
-        _save(run, result, con)
-        if not run.params.get("recomputes"):
-            recompute_later(run, con)
+        closed = _save(run, closed, con)
+        if not run.params.recomputes:
+            closed = recompute_later(run, closed, con)
+    return closed
 
 
-def _save(run: Run, result, con) -> None:
-    run_id = run.state["run_id"] = str(uuid.uuid4())
-    scope, period = run.state["scope"], result.period
+def _save(run: Run, closed: Closed, con) -> Closed:
+    result, scope, refused = closed.month, closed.scope, closed.refused
+    run_id = str(uuid.uuid4())
+    period = result.period
     months.adopt_earlier_closes(con)
     before = months.stored_months(con, period, scope)
-    approved = run.state["approved"] = sorted(u for u, m in before.items() if m["state"] == "approved")
-    refused = months.stored_months(con, period, run.state.get("refused", []))
-    gone = run.state["gone"] = sorted(u for u, m in refused.items() if m["state"] != "approved")
+    approved = sorted(u for u, m in before.items() if m["state"] == "approved")
+    stored_refused = months.stored_months(con, period, refused)
+    gone = sorted(u for u, m in stored_refused.items() if m["state"] != "approved")
     # what this close replaces: its units, drafts of refused units, findings about refused units
     # that never had a month (an approved month of a refused unit stays as it was)
-    gone_too = gone + [u for u in run.state.get("refused", []) if u not in refused]
+    gone_too = gone + [u for u in refused if u not in stored_refused]
     if before or gone:      # a draft closed again is replaced (kept in history); an approved month is corrected
         keep_history(con, run_id, period, sorted(set(before) | set(gone)))
     if approved:
-        reclose_report(con, run_id, result, approved)
+        result = reclose_report(con, run_id, result, approved)
     # the units this close wrote for: its own and those named in units.csv whose row was refused
-    scope_text = ",".join(sorted(set(scope) | set(run.state.get("refused", []))))
+    scope_text = ",".join(sorted(set(scope) | set(refused)))
     frames = {"dues": result.dues, "allocations": result.allocations,
               "exceptions": result.exceptions.with_columns(scope=pl.lit(scope_text)),
               "units": result.units.with_columns(period=pl.lit(period)),
@@ -265,21 +318,25 @@ def _save(run: Run, result, con) -> None:
                 [period, drafts + gone])
     store.append(con, "settlement", result.settlement.filter((pl.col("basis") != "correction")
                                                              & pl.col("unit_id").is_in(drafts)))
-    result.settlement = _stored(con, "settlement", period, "period, unit_id, level, amount, basis, corrects",
-                                ("amount",), SETTLEMENT_SCHEMA, "AND list_contains(?, unit_id)", [scope])
-    retransfer(con, period)
-    result.transfers = scoped_transfers(con, period, result.units)
-    store.replace_units(con, "unit_months", months.month_rows(period, run_id, scope, before, run.state["missing"]),
+    # the month's settlement of all its units as stored now, read once: the transfers are worked
+    # out from it (once per close), and this close's units' part is the result's
+    month = _stored(con, "settlement", period, "period, unit_id, level, amount, basis, corrects", ("amount",),
+                    SETTLEMENT_SCHEMA)
+    retransfer(con, period, settlement=month)
+    result = dataclasses.replace(result, settlement=month.filter(pl.col("unit_id").is_in(scope)),
+                                 transfers=scoped_transfers(con, period, result.units))
+    store.replace_units(con, "unit_months", months.month_rows(period, run_id, scope, before, closed.missing),
                         period, scope + gone)
     from flows.archive import capture, used_files
-    run.state["archived_bytes"] = capture(con, run_id, used_files(run.state["raw"], run.state["books"]),
-                                          run.state.get("packed"))
+    archived = capture(con, run_id, used_files(closed.raw, closed.books), closed.packed)
     store.append(con, "runs", pl.DataFrame([{
-        "run_id": run_id, "period": period, "started_at": run.state["started_at"],
+        "run_id": run_id, "period": period, "started_at": closed.started_at,
         "finished_at": datetime.now(), "rulebook_version": result.rulebook_version,
         "rows_read": result.rows_read, "rows_used": result.rows_used, "rows_rejected": result.rows_rejected,
         "rows_skipped": result.rows_skipped, "input_sha256": result.input_sha256, "units": ",".join(scope),
-        "recomputes": run.params.get("recomputes")}]))
+        "recomputes": run.params.recomputes}]))
+    return dataclasses.replace(closed, month=result, run_id=run_id, approved=approved, gone=gone,
+                               archived_bytes=archived)
 
 
 def _stored(con, table: str, period: str, columns: str, money: tuple[str, ...], schema: dict,
@@ -302,10 +359,10 @@ def keep_history(con, run_id: str, period: str, units: list[str]) -> None:
                         f"WHERE period = ? AND list_contains(?, {unit})", [run_id, previous_run, table, period, units])
 
 
-def reclose_report(con, run_id: str, result, approved: list[str]) -> None:
+def reclose_report(con, run_id: str, result: CloseResult, approved: list[str]) -> CloseResult:
     """A re-close of these units' approved month: the difference report (every member figure and
     level of the split that changed) and the corrections: what the settlement would change goes
-    into the unit's next month that is not approved."""
+    into the unit's next month that is not approved. Returns the result with both."""
     units, period = approved, result.period
     names = store.table_names(con)
     only = "AND list_contains(?, unit_id)"
@@ -322,7 +379,6 @@ def reclose_report(con, run_id: str, result, approved: list[str]) -> None:
     report = differences(period, ledger_before, result.ledger.filter(pl.col("unit_id").is_in(units)),
                          settled, fresh)
     store.write(con, "close_differences", report.with_columns(run_id=pl.lit(run_id)), run_id=run_id)
-    result.differences = report
     is_approved = pl.col("unit_id").is_in(approved)
     delta = settlement_delta(fresh.filter(is_approved), pl.concat([settled.filter(is_approved), corrected]))
     into = {u: months.next_open_month(con, u, period) for u in approved}
@@ -334,22 +390,24 @@ def reclose_report(con, run_id: str, result, approved: list[str]) -> None:
     store.append(con, "settlement", delta.select(pl.col("applied_in").alias("period"), "unit_id", "level", "amount",
                                                  pl.lit("correction").alias("basis"),
                                                  pl.lit(period).alias("corrects")))
-    result.corrections = delta
     closed = {p for (p,) in con.execute("SELECT DISTINCT period FROM units").fetchall()}
     for month in sorted(set(into.values()) & closed):
         if delta.filter(pl.col("applied_in") == month).height:
             retransfer(con, month)
+    return dataclasses.replace(result, differences=report, corrections=delta)
 
 
-def retransfer(con, period: str) -> None:
+def retransfer(con, period: str, settlement: pl.DataFrame | None = None) -> None:
     """A closed month's transfers, from all its units' stored settlements (corrections included):
-    a unit's own transfer and what its region moves on for all the region's units."""
+    a unit's own transfer and what its region moves on for all the region's units. The one place
+    a close works out transfers (``settlement``: the month's, when the caller has just read it)."""
     # the cascade's shape (not its shares) decides the flows, so the stored register is enough
     units = _frame(con, "SELECT unit_id, region_id, sheltered, rulebook FROM units WHERE period = ?", [period],
                    {"unit_id": pl.String, "region_id": pl.String, "sheltered": pl.Boolean, "rulebook": pl.String})
     rules = rules_for(period).only(set(units["rulebook"]))
-    settlement = _stored(con, "settlement", period, "period, unit_id, level, amount, basis, corrects", ("amount",),
-                         SETTLEMENT_SCHEMA)
+    if settlement is None:
+        settlement = _stored(con, "settlement", period, "period, unit_id, level, amount, basis, corrects",
+                             ("amount",), SETTLEMENT_SCHEMA)
     allocations = _frame(con, f"SELECT unit_id, level, {sql_grosze('amount')} FROM allocations WHERE period = ?",
                          [period], {"unit_id": pl.String, "level": pl.String, "amount": pl.Int64})
     store.write(con, "transfers", transfers_from(units, settlement, rules, owed=allocations), period=period)
@@ -365,31 +423,29 @@ def scoped_transfers(con, period: str, units: pl.DataFrame) -> pl.DataFrame:
                        "ORDER BY payer_kind, payer_id, payee", [period, payers], TRANSFER_SCHEMA)
 
 
-def recompute_later(run: Run, con) -> None:
+def recompute_later(run: Run, closed: Closed, con) -> Closed:
     """Later months of these units already closed, closed again from their archived inboxes in
-    the same transaction, oldest first: each from the accounts the month before it now leaves."""
+    the same transaction, oldest first: each from the accounts the month before it now leaves, by
+    the same typed steps (read, compute, store) in a run of its own on the same transaction. The
+    rulebooks are those flows/rules.py keeps for the run's files: a later month's are resolved
+    for it, nothing is parsed again."""
     from flows.archive import extract
-    from flows.command import Run as StepRun
-    scope = run.state["scope"]
+    scope, period = closed.scope, closed.month.period
     done = []
-    for month, run_id, units in months.later_runs(con, run.state["result"].period, scope):
+    for month, run_id, units in months.later_runs(con, period, scope):
         tmp = Path(tempfile.mkdtemp(prefix="skladki-later-"))
         try:
             extract(con, run_id, tmp)
             units = [u for u in units if u in scope]
             run.progress(f"      ponowne zamknięcie {month} ({', '.join(units)}): z archiwum przebiegu {run_id[:8]}")
-            later = StepRun(run.command, run.command.make_params(dict(
+            later = Run(run.command, run.command.make_params(dict(
                 period=month, inbox=tmp / "inbox", db=run.params.db, out=None, units=units,
-                recomputes=run.state["run_id"])), con=con)
-            read(later)
-            stage(later)
-            compute(later)
-            _save(later, later.state["result"], con)
-            done.append((month, units, later.state["run_id"]))
+                recomputes=closed.run_id)), con=con)
+            again = _save(later, compute(later, read(later)), con)
+            done.append(Recomputed(month, units, again.run_id))
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
-    run.state["recomputed"] = done
-    run.state["followers"] = followers(con, run.state["result"].period, scope)
+    return dataclasses.replace(closed, recomputed=done, followers=followers(con, period, scope))
 
 
 def followers(con, period: str, scope: list[str]) -> list[tuple[str, list[str], int]]:
@@ -403,43 +459,48 @@ def followers(con, period: str, scope: list[str]) -> list[tuple[str, list[str], 
         [period, scope, period, scope]).fetchall()]
 
 
-def report(run: Run) -> None:
+def report(run: Run, closed: Closed) -> Closed | None:
     """The close workbook and (optionally) one workbook per unit in ``out/jednostki``: the drafts'
     documents anew, for an approved month re-closed a one-page correction note instead (its approved
-    settlement stays as it was), and the documents of later months closed again in this run."""
-    if not run.params.get("out"):
-        return
+    settlement stays as it was), and the documents of later months closed again in this run. The
+    units' settlements (reports/settlement.py) are read from the stored tables once, for the close
+    workbook and the units' documents both."""
+    if not run.params.out:
+        return None
     run.progress("[5/5] skoroszyty")
-    result, rules = run.state["result"], run.state["rules"]
+    result, rules = closed.month, closed.rules
     con = run.database()
-    close_reports.write_close_workbook(con, rules, run.output(f"zamkniecie_{result.period}.xlsx"))
-    want = run.params.get("unit_workbooks")
+    settled = settlement_reports.settlements(con, rules)
+    close_reports.write_close_workbook(con, rules, run.output(f"zamkniecie_{result.period}.xlsx"), settled)
+    want = run.params.unit_workbooks
+    deferred = False
     if want is None:     # a unit's or a region's close writes them; a national close leaves them on demand
         want = result.units.height <= settings.UNIT_DOCUMENTS_AT_CLOSE
-        run.state["unit_documents_deferred"] = not want
+        deferred = not want
     if not want:
-        return
+        return dataclasses.replace(closed, unit_documents_deferred=deferred)
     corrected = sorted(set(result.corrections["unit_id"])) if result.corrections is not None else []
-    drafts = [u for u in run.state["scope"] if u not in corrected and u not in run.state.get("approved", [])]
+    drafts = [u for u in closed.scope if u not in corrected and u not in closed.approved]
     path = lambda name: run.output(f"jednostki/{name}")  # noqa: E731
     fonts = settings.DATA / "fonts"
-    run.state["unit_workbooks"] = close_reports.write_unit_workbooks(
-        con, rules, result.names, path, fonts, run.progress, only=drafts) if drafts else 0
+    written = close_reports.write_unit_workbooks(
+        con, rules, result.names, path, fonts, run.progress, only=drafts, settled=settled) if drafts else 0
     for unit in corrected:
         note = path(f"korekta_{close_reports.safe_name(unit)}_{result.period}.pdf")
         correction_note(con, rules, unit, result.period, note, fonts)
-    for month, units, _ in run.state.get("recomputed", []):
+    for month, units, _ in closed.recomputed:
         close_reports.write_unit_workbooks(con, rules_for(month).only(set(result.units["rulebook"])), result.names,
                                            path, fonts, run.progress, only=units)
+    return dataclasses.replace(closed, unit_workbooks=written, unit_documents_deferred=deferred)
 
 
-def incomplete_text(run: Run) -> str | None:
+def incomplete(run: Run, closed: Closed) -> str | None:
     """What the close's units still miss (RULES.md §13), in Polish; None when every month is complete.
     The first line says it all (the Prefect run's state message)."""
-    missing, left = run.state.get("missing") or {}, run.state.get("left_out") or {}
+    missing, left = closed.missing or {}, closed.left_out or {}
     if not missing and not left:
         return None
-    period = run.state["result"].period
+    period = closed.month.period
     lines = [f"Miesiąc {period} niekompletny: " + "; ".join(f"{u}: {m}" for u, ms in sorted((missing | left).items())
                                                             for m in ms)]
     lines += [f"- {u} (projekt zapisany): {m}" for u, ms in sorted(missing.items()) for m in ms]
@@ -447,16 +508,19 @@ def incomplete_text(run: Run) -> str | None:
     return "\n".join(lines)
 
 
-def summary_text(run: Run) -> str:
+def summary(run: Run, closed: Closed) -> str:
     """The close's summary (reports/close.py), given the stored figures and the user's files that win."""
-    with store.read_only(Path(run.params["db"])) as con:
-        return close_reports.summary_text(run, con, user_file_notes())
+    with store.read_only(Path(run.params.db)) as con:
+        return close_reports.summary_text(closed, run.params, run.workbook, con, user_file_notes())
+
+
+def table(run: Run, closed: Closed) -> tuple[str, list[dict]]:
+    """The transfers due of this close's units and their regions, for the Prefect UI."""
+    return close_reports.transfers_table(closed.month, closed.rules)
 
 
 CLOSE = Command(
     params=CloseParams, help='Zamknięcie miesiąca: składki, podział, przelewy, wyjątki -> DuckDB (+ Excel). Projekt do zatwierdzenia.',
     run_name=titled("zamknięcie", "inbox"), flow_function="monthly_close",
-    name="close", flow_name="monthly-close", check=check, summary=legacy_view(summary_text),
-    table=legacy_view(close_reports.transfers_table), incomplete=legacy_view(incomplete_text),
-    legacy_steps=(legacy("read", read, retries=2), legacy("stage", stage), legacy("compute", compute),
-           legacy("store", save, retries=2), legacy("report", report, retries=2)))
+    name="close", flow_name="monthly-close", check=check, summary=summary, table=table, incomplete=incomplete,
+    read=read, compute=compute, store=save, report=report)

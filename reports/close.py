@@ -102,9 +102,13 @@ def summary_rows(con: duckdb.DuckDBPyConnection, rules: Rules, period: str) -> l
     return out
 
 
-def write_close_workbook(con: duckdb.DuckDBPyConnection, rules: Rules, path: Path) -> Path:
+def write_close_workbook(con: duckdb.DuckDBPyConnection, rules: Rules, path: Path,
+                         settled: dict[str, settlement.Settlement] | None = None) -> Path:
     """The close workbook: per-unit summary, transfers, exceptions, deduction check. Counts and
-    amounts only — no names or PESEL (it may go to the region or national level)."""
+    amounts only — no names or PESEL (it may go to the region or national level). ``settled``:
+    the units' settlements when the caller has them (a close reads them once for all its documents)."""
+    if settled is None:
+        settled = settlement.settlements(con, rules)
     period = rules.period
     p = {"period": period}
     head = f"Zamknięcie {period} — wszystkie jednostki"
@@ -112,7 +116,7 @@ def write_close_workbook(con: duckdb.DuckDBPyConnection, rules: Rules, path: Pat
     # the front sheet answers the region's question: who owes us what, by when
     dues_to = [(r[0], r[1], r[2], r[3], r[4], r[5]) for r in sorted(
         ((s.region_id, s.unit_id, s.name, pay.payee, pay.amount, pay.due_on, pay.title)
-         for s in settlement.settlements(con, rules).values() for pay in s.payments), key=lambda r: (r[5], r[0], r[1]))]
+         for s in settled.values() for pay in s.payments), key=lambda r: (r[5], r[0], r[1]))]
     sheet(wb, "Należności", ["Region", "Jednostka", "Nazwa", "Odbiorca", "Kwota", "Termin"], dues_to,
           money_cols={4}, widths=[10, 12, 40, 34, 16, 12], page_header=head + ": należności od jednostek",
           totals={0: "Razem"})
@@ -311,13 +315,16 @@ ORDER BY source, unit_id, member_id
 
 def write_unit_workbooks(con: duckdb.DuckDBPyConnection, rules: Rules, members: pl.DataFrame,
                          path_for: Callable[[str], Path], fonts: Path, progress=lambda msg: None,
-                         only: list[str] | None = None) -> int:
+                         only: list[str] | None = None,
+                         settled: dict[str, settlement.Settlement] | None = None) -> int:
     """One workbook per unit for its treasurer — first the one-page settlement (what to pay, to
     whom, by when), then the unit's summary, its members' dues (with names, the only place names
     appear) and the exceptions about its members — and the settlement as a one-page PDF.
-    ``only``: these units (`skladki documents`, on demand), else every unit of the period."""
+    ``only``: these units (`skladki documents`, on demand), else every unit of the period;
+    ``settled``: the units' settlements when the caller has them (else read here)."""
     period = rules.period
-    settled = settlement.settlements(con, rules)
+    if settled is None:
+        settled = settlement.settlements(con, rules)
     p = {"period": period, "only": only}
     con.register("member_names", members.select("member_id", "unit_id", "full_name"))
     try:
@@ -443,9 +450,9 @@ def _write_unit_workbook(job) -> Path:
     return path
 
 
-def transfers_table(run) -> tuple[str, list[dict]]:
-    """The transfers due of this close's units and their regions (in grosze), for the Prefect UI."""
-    rules, result = run.state["rules"], run.state["result"]
+def transfers_table(result, rules: Rules) -> tuple[str, list[dict]]:
+    """The transfers due of a close's units and their regions (``result``: the stored month of
+    transforms.close, its transfers in grosze), for the Prefect UI."""
     rows = result.transfers.sort("due_on", "payer_kind", "payer_id", "payee", descending=[False, True, False, False])
     return (f"Przelewy należne za {result.period}",
             [{"płatnik": f"{rules.payer_label(k)} {i}", "odbiorca": rules.payee_label(p),
@@ -455,32 +462,32 @@ def transfers_table(run) -> tuple[str, list[dict]]:
 
 # ------------------------------------------------------------------ terminal summary
 
-def month_state_lines(run) -> list[str]:
-    """The units' months this close left: drafts to approve, incomplete ones and what they miss,
-    units left out (a scheduled close), approved months corrected, later months closed again."""
-    s = run.state
-    scope, missing, approved = s.get("scope", []), s.get("missing", {}), set(s.get("approved", []))
+def month_state_lines(closed) -> list[str]:
+    """The units' months this close left (``closed``: the close's result, flows/close.py):
+    drafts to approve, incomplete ones and what they miss, units left out (a scheduled close),
+    approved months corrected, later months closed again."""
+    scope, missing, approved = closed.scope, closed.missing, set(closed.approved)
     drafts = [u for u in scope if u not in approved]
     out = []
     if drafts:
         out.append(f"  PROJEKT do zatwierdzenia ({count(len(drafts), 'jednostka')}): {', '.join(drafts[:8])}"
-                   f"{' …' if len(drafts) > 8 else ''} — skladki approve --period {s['result'].period} --db … "
+                   f"{' …' if len(drafts) > 8 else ''} — skladki approve --period {closed.month.period} --db … "
                    "--unit ID --by \"…\"")
     for unit in sorted(missing):
         out.append(f"  NIEKOMPLETNY {unit}: " + "; ".join(missing[unit]))
-    for unit, what in sorted(s.get("left_out", {}).items()):
+    for unit, what in sorted(closed.left_out.items()):
         out.append(f"  pominięta (miesiąc niekompletny, nie zamknięty) {unit}: " + "; ".join(what))
     if approved:
         out.append(f"  zatwierdzone wcześniej, nie zmienione ({len(approved)}): {', '.join(sorted(approved))}; "
                    "różnice jako korekta w następnym otwartym miesiącu")
-    if s.get("gone"):
-        out.append(f"  wiersz w units.csv odrzucony — projekt miesiąca usunięty: {', '.join(s['gone'])}")
-    kept = sorted(set(s.get("refused", [])) - set(s.get("gone", [])))
+    if closed.gone:
+        out.append(f"  wiersz w units.csv odrzucony — projekt miesiąca usunięty: {', '.join(closed.gone)}")
+    kept = sorted(set(closed.refused) - set(closed.gone))
     if kept:
         out.append(f"  wiersz w units.csv odrzucony — wcześniejsze zamknięcie bez zmian: {', '.join(kept)}")
-    for month, units, _ in s.get("recomputed", []):
+    for month, units, _ in closed.recomputed:
         out.append(f"  zamknięto ponownie {month} ({', '.join(units)}): z bieżących kont po tej zmianie")
-    for month, units, n in s.get("followers", []):       # issue 27: another unit's month is its own to close
+    for month, units, n in closed.followers:       # issue 27: another unit's month is its own to close
         who = "członek przeszedł do innej jednostki: jego konto" if n == 1 else \
             f"{count(n, 'członek')} przeszło do innych jednostek: ich konta"
         out.append(f"  UWAGA: {who} w {month} ({', '.join(units)}) wychodzi ze stanu sprzed tej zmiany — "
@@ -488,12 +495,14 @@ def month_state_lines(run) -> list[str]:
     return out
 
 
-def summary_text(run, con: duckdb.DuckDBPyConnection, notes: list[str]) -> str:
-    """A short Polish summary of a stored close (figures from DuckDB, ``con`` open for reading);
-    ``notes``: one line per user's file that replaces a shipped one (issue 31)."""
-    r, rules = run.state["result"], run.state["rules"]
+def summary_text(closed, params, workbook: Path | None, con: duckdb.DuckDBPyConnection, notes: list[str]) -> str:
+    """A short Polish summary of a stored close (``closed``: the close's result, flows/close.py;
+    ``params``: its parameters; ``workbook``: the close workbook written, if any; figures from
+    DuckDB, ``con`` open for reading); ``notes``: one line per user's file that replaces a shipped
+    one (issue 31)."""
+    r, rules = closed.month, closed.rules
     # the units this close stored (RULES.md §13): other units' months in the same database are theirs
-    p = {"period": r.period, "units": run.state.get("scope", r.units["unit_id"].to_list())}
+    p = {"period": r.period, "units": closed.scope}
     mine = "list_contains($units, unit_id)"
     g = from_decimal
     by_cat = con.execute("SELECT category, count(*), CAST(sum(total) AS DECIMAL(18,2)) FROM dues "
@@ -515,7 +524,7 @@ def summary_text(run, con: duckdb.DuckDBPyConnection, notes: list[str]) -> str:
     accounts = con.execute("SELECT count(*) FILTER (WHERE arrears > 0), CAST(sum(arrears) AS DECIMAL(18,2)), "
                            "count(*) FILTER (WHERE credit > 0), CAST(sum(credit) AS DECIMAL(18,2)) "
                            f"FROM member_ledger WHERE period = $period AND {mine}", p).fetchone()
-    lines = [f"Zamknięcie {r.period}: przebieg {run.state['run_id']}", *month_state_lines(run),
+    lines = [f"Zamknięcie {r.period}: przebieg {closed.run_id}", *month_state_lines(closed),
              f"  wiersze odczytane {r.rows_read} = użyte {r.rows_used} + odrzucone {r.rows_rejected} "
              f"+ pominięte {r.rows_skipped}",
              f"  członkowie ze składką: {r.dues.height}   regulaminy: {rules.version_titles(r.rulebook_version)}",
@@ -566,14 +575,14 @@ def summary_text(run, con: duckdb.DuckDBPyConnection, notes: list[str]) -> str:
     if unusual:     # files saved by Polish Excel: say what was found, so nothing is a surprise
         lines.append("  odczytano: " + "; ".join(f"{f} ({how})" for f, how in sorted(unusual.items())))
     lines += [f"  {note}" for note in notes]      # issue 31: the user's files that win
-    lines.append(f"  baza danych: {run.params['db']}")
-    if run.workbook:
-        lines.append(f"  skoroszyt: {run.workbook}")
-    if run.state.get("unit_documents_deferred"):
-        lines.append(f"  dokumenty jednostek: na żądanie ({run.state['result'].units.height} jednostek; "
-                     f"skladki documents --period {run.state['result'].period} --db … --out … [--unit ID]; "
+    lines.append(f"  baza danych: {params.db}")
+    if workbook:
+        lines.append(f"  skoroszyt: {workbook}")
+    if closed.unit_documents_deferred:
+        lines.append(f"  dokumenty jednostek: na żądanie ({r.units.height} jednostek; "
+                     f"skladki documents --period {r.period} --db … --out … [--unit ID]; "
                      "albo zamknij z --unit-workbooks)")
-    if run.state.get("unit_workbooks"):
-        lines.append(f"  skoroszyty skarbników jednostek: {run.state['unit_workbooks']} w "
-                     f"{Path(run.params['out']) / 'jednostki'}")
+    if closed.unit_workbooks:
+        lines.append(f"  skoroszyty skarbników jednostek: {closed.unit_workbooks} w "
+                     f"{Path(params.out) / 'jednostki'}")
     return "\n".join(lines)

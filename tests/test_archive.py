@@ -21,7 +21,7 @@ def closed_demo(tmp_path):
     runs = []
     for period in ("2026-09", "2026-10"):
         outcome = close_plain(period, inbox, db, unit_workbooks=False)
-        runs.append(outcome.run.state["run_id"])
+        runs.append(outcome.result.run_id)
     return inbox, db, runs
 
 

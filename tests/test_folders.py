@@ -109,7 +109,7 @@ def test_the_close_summary_names_each_user_file_that_wins(config, tmp_path):
     shutil.copy(settings.RULEBOOKS / "solidarnosc.toml", config / "rulebooks" / "solidarnosc.toml")
     outcome = close_plain("2026-10", huta_inbox(tmp_path), tmp_path / "x.duckdb", tmp_path / "out")
     assert outcome.ok, outcome.message
-    summary = CLOSE.summary(outcome.run)
+    summary = CLOSE.summary(outcome.run, outcome.result)
     assert (f"  plik użytkownika {config / 'profiles' / 'huta_wide_cp1250.toml'} zastępuje dostarczony "
             "plik o tej samej nazwie") in summary.splitlines()
     assert (f"  plik użytkownika {config / 'rulebooks' / 'solidarnosc.toml'} zastępuje dostarczony "
@@ -126,9 +126,9 @@ def test_a_close_with_the_users_dictionary_replays_identically_after_the_folder_
     (config / "profiles" / "components.toml").write_text('[codes]\nallowance = ["Dopłata węglowa"]\n',
                                                          encoding="utf-8")
     outcome = close_plain("2026-10", huta_inbox(tmp_path), tmp_path / "x.duckdb", unit_workbooks=False)
-    assert dues_of(outcome.result, "M1")["base"] == 771_250
+    assert dues_of(outcome.result.month, "M1")["base"] == 771_250
     shutil.rmtree(config)                   # the archive holds the user's dictionary as the close read it
-    res = CliRunner().invoke(app, ["replay", "--run", outcome.run.state["run_id"], "--db", str(tmp_path / "x.duckdb")])
+    res = CliRunner().invoke(app, ["replay", "--run", outcome.result.run_id, "--db", str(tmp_path / "x.duckdb")])
     assert res.exit_code == 0, res.output
     assert "identyczne" in res.output
 

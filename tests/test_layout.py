@@ -226,3 +226,22 @@ def test_issue_9_every_source_module_has_a_test_module():
     missing = [f"{pkg}/{p.name}" for pkg in PACKAGES for p in sorted((ROOT / pkg).glob("*.py"))
                if p.stem != "__init__" and f"test_{p.stem}" not in tests and f"test_{pkg}_{p.stem}" not in tests]
     assert missing == []
+
+
+def test_issue_28_the_hops_of_one_payroll_line_exist():
+    """docs/architecture.md follows one payroll line from the command line to the settlement PDF,
+    hop by hop (module · function): every function it names is defined in the module it names, so
+    the note cannot rot unseen."""
+    text = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    section = text[text.index("## One payroll line, from the command line to the settlement PDF"):]
+    hops = re.findall(r"^\d+\. `([\w/]+\.py)` · `(\w+)`", section, re.MULTILINE)
+    assert len(hops) >= 10, hops
+    assert [int(n) for n in re.findall(r"^(\d+)\. `", section, re.MULTILINE)] == list(range(1, len(hops) + 1))
+    missing = []
+    for module, function in hops:
+        tree = ast.parse((ROOT / module).read_text(encoding="utf-8"))
+        if function not in {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}:
+            missing.append(f"{module} · {function}")
+    assert not missing, missing
+    assert len({m for m, _ in hops}) <= 14
+    assert f"{len(hops)} hops through {len({m for m, _ in hops})} modules" in section

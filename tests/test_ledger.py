@@ -177,7 +177,7 @@ def test_reclose_reports_the_difference_and_corrects_the_next_month(tmp_path):
     con.close()
     write_inbox(tmp_path / "in", members=[member("A")], income=[line("A", "wage", "6000.00", "2026-09"), inc[1]])
     outcome = close_plain("2026-09", inbox, db)
-    assert outcome.result.differences is not None
+    assert outcome.result.month.differences is not None
     con = duckdb.connect(str(db), read_only=True)
     changed = con.execute("SELECT subject, subject_id, measure, before, after FROM close_differences "
                           "WHERE subject = 'member' ORDER BY measure").fetchall()

@@ -365,7 +365,7 @@ def test_the_summary_shows_the_transfers_as_stored_to_the_grosz(tmp_path):
     from flows.close import CLOSE
     from flows.command import run_plain
     run = run_plain(CLOSE, period=P2, inbox=settings.DEMO_INBOX, db=db, out=None).run
-    title, rows = CLOSE.table(run)
+    title, rows = CLOSE.table(run, run.result)
     assert sorted(r["kwota"] for r in rows if r["płatnik"].endswith(tuple(r for r, _ in forwards))) == \
         sorted(format_pl(a) for _, a in forwards)
 

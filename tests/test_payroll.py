@@ -232,7 +232,7 @@ def test_deduction_check_finds_half_even_0_8_percent_and_jubilee_in_base(tmp_pat
     sheet = wb["Kontrola potrąceń"]
     listed = [r for r in sheet.iter_rows(min_row=2, values_only=True) if r[0] == "członek"]
     assert [r[2] for r in listed] == ["M1", "M2", "M3"]
-    assert "potrącenia: sprawdzono 3 członków, różnice u 3" in CLOSE.summary(outcome.run)
+    assert "potrącenia: sprawdzono 3 członków, różnice u 3" in CLOSE.summary(outcome.run, outcome.result)
 
 
 def test_demo_close_reports_the_employers_mistakes_in_summary_and_workbook(tmp_path):
@@ -241,7 +241,7 @@ def test_demo_close_reports_the_employers_mistakes_in_summary_and_workbook(tmp_p
     assert (income / "huta_lista_plac_2026-10.csv").read_bytes().decode("cp1250").count(";") > 100
     outcome = close_plain("2026-10", settings.DEMO_INBOX, tmp_path / "c.duckdb", tmp_path / "out",
                           unit_workbooks=False)
-    text = CLOSE.summary(outcome.run)
+    text = CLOSE.summary(outcome.run, outcome.result)
     assert "income/huta_lista_plac_2026-10.csv: różnice u 3 z 40 członków" in text
     sheet = load_workbook(outcome.workbook)["Kontrola potrąceń"]
     rows = list(sheet.iter_rows(min_row=2, values_only=True))

@@ -26,7 +26,7 @@ def test_issue_26_a_close_counts_its_rows_in_polish(tmp_path):
     outcome, said = _close(tmp_path, [line("M1", "wage", "1000.00"), line("M2", "wage", "1000.00"),
                                       line("M3", "wage", "1000.00")])
     assert any("3 członków, 3 wiersze dochodu" in s for s in said), said
-    summary = CLOSE.summary(outcome.run)
+    summary = CLOSE.summary(outcome.run, outcome.result)
     assert "3 wierszy" not in summary and "czł." not in summary
     assert "pracownik" in summary and "3 członków" in summary
     # a rulebook version as people read it, never its id

@@ -203,7 +203,7 @@ def test_issues_10_27_no_pesel_in_any_spelling_nor_name_beyond_the_unit_inside_o
     for period in ("2026-09", "2026-10"):
         outcome = close_plain(period, inbox, db, out)
         assert outcome.ok, outcome.message
-        runs.append(outcome.run.state["run_id"])
+        runs.append(outcome.result.run_id)
         if period == "2026-09":
             assert approve_plain(period, db).ok
     assert run_plain(STATEMENT, year="2026", db=db, out=out, members=inbox / "members.csv").ok

@@ -104,3 +104,26 @@ def test_an_old_set_of_files_is_let_go(parses, user_books):
         assert f"extra{i}" in rules.rules_for("2026-10").versions
     assert len(rules._BOOKS) == rules.KEPT
     assert {key for key, _ in rules._RULES} <= set(rules._BOOKS)
+
+
+def test_a_close_that_closes_a_later_month_again_parses_the_rulebooks_once(parses, tmp_path):
+    """Closing September again after October was closed closes October again in the same run (from
+    its archived inbox, by the same typed steps): the rulebooks are read for both months, the
+    transfers worked out and the documents written — and the rulebook files parsed once."""
+    import duckdb
+
+    from tests.conftest import close_plain, line, member, write_inbox
+    inbox = write_inbox(tmp_path / "in", members=[member("M1")],
+                        income=[line("M1", "wage", "5000.00", "2026-09"), line("M1", "wage", "5000.00", "2026-10")])
+    db, out = tmp_path / "s.duckdb", tmp_path / "out"
+    for period in ("2026-09", "2026-10"):
+        assert close_plain(period, inbox, db).ok
+    rules.forget()
+    parses.update(sets=0, files=0)
+    outcome = close_plain("2026-09", inbox, db, out)
+    assert outcome.ok, outcome.message
+    assert [(r.month, r.units) for r in outcome.result.recomputed] == [("2026-10", ["U1"])]
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM runs WHERE period = '2026-10' AND recomputes = ?",
+                           [outcome.result.run_id]).fetchone() == (1,)
+    assert parses == {"sets": 1, "files": shipped()}

@@ -61,6 +61,14 @@ def cascade_steps(period: str, unit_id: str, basis: str, d: int, cascade: Cascad
 def allocate(units: pl.DataFrame, dues: pl.DataFrame, rules: Rules,
              steps: list[dict] | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Returns (allocations, transfers) of the dues owed; ``steps`` collects the cascade's moves."""
+    allocations = allocations_of(units, dues, rules, steps)
+    return allocations, transfers_from(units, allocations, rules)
+
+
+def allocations_of(units: pl.DataFrame, dues: pl.DataFrame, rules: Rules,
+                   steps: list[dict] | None = None) -> pl.DataFrame:
+    """The split of the dues owed per unit and level (no transfers: a close works them out once,
+    from the settlement); ``steps`` collects the cascade's moves."""
     sums: dict[str, dict[str, tuple[int, int]]] = {}
     for r in (dues.group_by("unit_id", "category").agg(pl.col("dues").sum(), pl.col("surcharge").sum())
               .iter_rows(named=True)):
@@ -76,8 +84,7 @@ def allocate(units: pl.DataFrame, dues: pl.DataFrame, rules: Rules,
             steps += cascade_steps(rules.period, unit["unit_id"], "owed", d, cascade)
         alloc_rows += [{"period": rules.period, "unit_id": unit["unit_id"], "level": lvl.code,
                         "amount": parts[lvl.code]} for lvl in version.levels]
-    allocations = pl.DataFrame(alloc_rows, schema=ALLOCATION_SCHEMA)
-    return allocations, transfers_from(units, allocations, rules)
+    return pl.DataFrame(alloc_rows, schema=ALLOCATION_SCHEMA)
 
 
 def flows_between(levels: dict[str, int], cascade: Cascade) -> list[tuple[str, str, int]]:

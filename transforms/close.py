@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from transforms.allocate import allocate
+from transforms.allocate import TRANSFER_SCHEMA, allocations_of
 from transforms.deductions import deduction_check
 from transforms.dues import STATED_SCHEMA, DuesResult, compute_dues, stated_dues
 from transforms.errors import Issue, issues_frame
@@ -191,20 +191,28 @@ def income_row_status(line_status: pl.DataFrame, row_notes: list[dict], dues_mem
 
 
 def close(raw: RawInputs, rules: Rules, books: Books | None = None) -> CloseResult:
+    """The whole close of one inbox, in memory (no earlier months stored): its transfers are
+    worked out from its own settlement. (The close command works them out once when it stores
+    the month, from all its units' settlements: flows/close.py ``retransfer``.)"""
     staged = validate(raw, rules)
-    return finish(raw, staged, compute(staged, rules), rules, books)
+    result = finish(raw, staged, compute(staged, rules), rules, books)
+    result.transfers = transfers_from(result.units, result.settlement, rules, owed=result.allocations)
+    return result
 
 
 def finish(raw: RawInputs, staged: Staged, dues_result: DuesResult, rules: Rules,
            books: Books | None = None) -> CloseResult:
-    """Split the computed dues, post the month to the members' accounts, split what was received,
-    and assemble the stored tables. ``books``: what the database holds from earlier closes."""
+    """Split the computed dues, post the month to the members' accounts, split what was received
+    (the settlement, computed here once), and assemble the stored tables. The transfers are not
+    worked out here: they follow from the month's settlement of all its units, known when the
+    month is stored (``transfers`` is left empty). ``books``: what the database holds from
+    earlier closes."""
     period = rules.period
     books = books or Books()
     dues = dues_result.dues
     units = staged.units.units
     steps: list[dict] = []
-    allocations, _ = allocate(units, dues, rules, steps)
+    allocations = allocations_of(units, dues, rules, steps)
     members = staged.members.members
     receipts = pl.concat([deduction_receipts(raw.deductions, staged.income.deducted, members, period),
                           staged.payments.receipts.cast(RECEIPT_SCHEMA)])
@@ -213,7 +221,7 @@ def finish(raw: RawInputs, staged: Staged, dues_result: DuesResult, rules: Rules
     posted = post(period, dues, receipts, books.items, books.credits, basis)
     settlement = pl.concat([settle(units, posted.applied, basis, rules, steps),
                             books.corrections.filter(pl.col("unit_id").is_in(units["unit_id"].to_list()))])
-    transfers = transfers_from(units, settlement, rules, owed=allocations)
+    transfers = pl.DataFrame(schema=TRANSFER_SCHEMA)
     months = arrears_months(rules, units.select("unit_id", "rulebook").iter_rows())
     deductions = receipts.filter(pl.col("kind") == "deduction")
     claims = employer_claims(deductions, staged.income.lines_lazy(), dues, period, dues_result.stated_ids)
