@@ -116,6 +116,21 @@ def test_an_empty_database_has_no_months_yet(tmp_path):
         "Stan miesięcy w pusta.duckdb: nie ma jeszcze zamkniętych miesięcy; najpierw skladki close --period RRRR-MM")
 
 
+def test_a_database_from_before_months_had_states_shows_its_months_as_drafts(demo_db, tmp_path):
+    """Closed before `unit_months` existed (issue 25): each closed unit's month is a draft, as
+    `approve` would adopt it — and the lookup writes nothing."""
+    import duckdb
+    db = tmp_path / "skladki.duckdb"
+    shutil.copy(demo_db, db)
+    with duckdb.connect(str(db)) as con:
+        con.execute("DROP TABLE unit_months")
+    before = db.read_bytes()
+    outcome = run_plain(MONTHS_STATUS, db=db, period="2026-09")
+    assert outcome.ok and outcome.result.states == ("draft",) * 6 and db.read_bytes() == before
+    assert stable(MONTHS_STATUS.summary(outcome.run, outcome.result)).splitlines()[3] == \
+        "  2026-09  GD-0001    projekt       czeka na zatwierdzenie"
+
+
 def test_the_plural_forms_of_the_counted_states():
     assert tally(["approved"]) == "1 zatwierdzony"
     assert tally(["draft"] * 2 + ["incomplete"] * 3) == "2 projekty, 3 niekompletne"
