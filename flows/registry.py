@@ -12,6 +12,7 @@ from flows.delegates import VERIFY_DELEGATES
 from flows.documents import DOCUMENTS
 from flows.elections import ELIGIBILITY, SEATS, TALLY
 from flows.explain import EXPLAIN
+from flows.months_status import MONTHS_STATUS
 from flows.reconcile import RECONCILE
 from flows.replay import REPLAY
 from flows.salary_caps import SALARY_CAPS
@@ -20,6 +21,7 @@ from flows.statement import STATEMENT
 COMMANDS: tuple[Command, ...] = (
     CLOSE,
     APPROVE,
+    MONTHS_STATUS,
     DOCUMENTS,
     STATEMENT,
     EXPLAIN,
