@@ -16,7 +16,7 @@ from typing import Optional
 
 from flows import months, settings, store
 from flows.rules import rules_for
-from flows.command import CLOSED_DB, Command, MEMBERS, OUT, Params, Run, option
+from flows.command import Command, MEMBERS, ReadsDb, Run, option
 from flows.documents import unit_names
 from flows.files import require_database, require_file
 from reports import close as close_reports
@@ -24,10 +24,9 @@ from transforms.errors import UserError
 from transforms.staging import is_period
 
 @dataclass(frozen=True, kw_only=True)
-class ApproveParams(Params):
+class ApproveParams(ReadsDb):
     period: str = option("zatwierdzany miesiąc, RRRR-MM", title="Okres (RRRR-MM)", check="period",
                          form="zatwierdzany miesiąc w postaci RRRR-MM, np. 2026-10")
-    db: Path = option("plik bazy DuckDB z zamkniętym miesiącem", **CLOSED_DB)
     units: Optional[list[str]] = option("zatwierdzana jednostka (można podać kilka razy)", None, flag="--unit",
                                         title="Jednostki",
                                         form="zatwierdzane jednostki; puste: podaj „Wszystkie jednostki”")
@@ -39,7 +38,6 @@ class ApproveParams(Params):
                          form="zatwierdź niekompletny miesiąc (wymaga powodu)")
     reason: Optional[str] = option("powód zatwierdzenia niekompletnego miesiąca", None, title="Powód",
                                    form="dlaczego niekompletny miesiąc jest zatwierdzany")
-    out: Optional[Path] = option("folder na dokumenty zatwierdzonych jednostek", None, **OUT)
     members: Optional[Path] = option("members.csv jednostki (imiona i nazwiska w dokumentach)", None, **MEMBERS)
     via: Optional[str] = option("skąd zatwierdzono", None, cli=False, flow=False)
 

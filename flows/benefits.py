@@ -14,7 +14,7 @@ import polars as pl
 
 from flows import store
 from flows.rules import rules_for
-from flows.command import Command, DB, OUT, Params, Run, option, titled
+from flows.command import Command, Run, WritesDb, option, titled
 from flows.inbox import find_table, read_table
 from reports import benefits as benefit_reports
 from schemas.tables import TABLES
@@ -26,11 +26,9 @@ from transforms.rulebook import Rules
 from transforms.staging import StagedMembers, month_of, stage_members, stage_units
 
 @dataclass(frozen=True, kw_only=True)
-class BenefitsParams(Params):
+class BenefitsParams(WritesDb):
     inbox: Path = option("folder z units.csv, members.csv i benefit_claims.csv", title="Skrzynka (folder)",
                          form="pełna ścieżka folderu z units.csv, members.csv i benefit_claims.csv")
-    db: Path = option("plik bazy DuckDB", **DB)
-    out: Optional[Path] = option("folder na skoroszyty", None, **OUT)
     date: Optional[str] = option("dzień decyzji RRRR-MM-DD (domyślnie dziś)", None, check="day",
                                  title="Dzień decyzji (RRRR-MM-DD)", form="dzień w postaci RRRR-MM-DD; puste: dziś")
 

@@ -13,7 +13,7 @@ from typing import Optional
 from flows import store
 from flows.rules import rules_for
 from flows.files import require_database
-from flows.command import CLOSED_DB, Command, OUT, Params, Run, option
+from flows.command import Command, ReadsDb, Run, option
 from flows.inbox import read_table
 from reports import calendar as calendar_reports
 from transforms import calendar as cal, parsing
@@ -22,14 +22,12 @@ from transforms.rulebook import Rules
 from transforms.staging import month_of
 
 @dataclass(frozen=True, kw_only=True)
-class CalendarParams(Params):
+class CalendarParams(ReadsDb):
     date: str = option("dzień RRRR-MM-DD", None, check="day", when_empty="today", title="Dzień (RRRR-MM-DD)",
                        form="dzień w postaci RRRR-MM-DD, np. 2026-11-20; puste: dziś")
-    db: Path = option("plik bazy DuckDB", **CLOSED_DB)
     statements: Optional[Path] = option("statements.csv: body, year, received_on", None,
                                         title="Sprawozdania (statements.csv)",
                                         form="pełna ścieżka pliku: body, year, received_on")
-    out: Optional[Path] = option("folder na arkusz", None, **OUT)
 
 
 def check(params: CalendarParams) -> None:

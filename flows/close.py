@@ -22,7 +22,7 @@ import uuid
 import polars as pl
 
 from flows import months, settings, store
-from flows.command import Command, DB, OUT, Params, Run, option, titled
+from flows.command import Command, Run, WritesDb, last_month, option, titled
 from flows.inbox import read_inbox
 from flows.payroll_inbox import user_file_notes
 from reports import close as close_reports
@@ -43,14 +43,10 @@ from transforms.staging import is_period
 
 
 @dataclass(frozen=True, kw_only=True)
-class CloseParams(Params):
-    period: str = option("zamykany miesiąc, RRRR-MM", None, title="Okres (RRRR-MM)", check="period",
-                         form="miesiąc w postaci RRRR-MM, np. 2026-10; puste: poprzedni miesiąc",
-                         when_empty="previous_month")
+class CloseParams(WritesDb):
+    period: str = last_month("zamykany miesiąc, RRRR-MM")
     inbox: Path = option("folder z units.csv, members.csv, income/, adjustments.csv", title="Skrzynka (folder)",
                          form="pełna ścieżka folderu z units.csv, members.csv, income/ i adjustments.csv")
-    db: Path = option("plik DuckDB (tworzony, jeśli go nie ma)", **DB)
-    out: Optional[Path] = option("folder na skoroszyty Excel", None, **OUT)
     unit_workbooks: Optional[bool] = option(
         "z --out także skoroszyt i rozliczenie PDF każdej jednostki w OUT/jednostki; domyślnie tak, gdy zamknięcie "
         "ma najwyżej 100 jednostek (większe: skladki documents na żądanie)", None,

@@ -41,7 +41,7 @@ import uuid
 from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Generic, TypeVar
+from typing import Any, Callable, Generic, Optional, TypeVar
 
 from flows import store
 from transforms.errors import UserError
@@ -106,12 +106,26 @@ class Params:
             if value is not None and _base(kind) is Path and not isinstance(value, Path):
                 object.__setattr__(self, f.name, Path(value))
 
-    # the steps of commands not yet moved to typed parameters read them as a mapping
-    def __getitem__(self, name: str):
-        return getattr(self, name)
 
-    def get(self, name: str, default=None):
-        return getattr(self, name, default)
+def last_month(help: str, title: str = "Okres (RRRR-MM)", form: str = "") -> Any:
+    """A month RRRR-MM: required on the command line; in a run form, empty means the previous month
+    (a schedule on the 5th works on the month before)."""
+    return option(help, None, title=title, check="period", when_empty="previous_month",
+                  form=form or "miesiąc w postaci RRRR-MM, np. 2026-10; puste: poprzedni miesiąc")
+
+
+@dataclass(frozen=True, kw_only=True)
+class WritesDb(Params):
+    """The parameters of a command that stores into a database (created when missing)."""
+    db: Path = option("plik bazy DuckDB (tworzony, jeśli go nie ma)", **DB)
+    out: Optional[Path] = option("folder na wyniki: skoroszyty Excel i PDF; bez niego bez plików", None, **OUT)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReadsDb(Params):
+    """The parameters of a command that works from the months closed into a database."""
+    db: Path = option("plik bazy DuckDB z zamkniętymi miesiącami", **CLOSED_DB)
+    out: Optional[Path] = option("folder na wyniki: skoroszyty Excel i PDF; bez niego bez plików", None, **OUT)
 
 
 def options(params: type) -> list[tuple[dataclasses.Field, Any]]:
@@ -164,12 +178,9 @@ class Command(Generic[P, I, R]):
     engine: str | None = "auto"             # the command line's default engine; None: plain only
     flow_values: dict = field(default_factory=dict)   # parameters a flow sets itself (approve: via)
     exclusive: tuple[tuple[str, str], ...] = ()       # options not to be given together (usage error)
-    legacy_steps: tuple[Step, ...] = ()     # steps of the run(run) form, while commands move over
 
     @property
     def steps(self) -> tuple[Step, ...]:
-        if self.legacy_steps:
-            return self.legacy_steps
         steps = [Step("read", lambda run, _: self.read(run), retries=2)]
         if self.compute is not None:
             steps.append(Step("compute", self.compute))
@@ -188,11 +199,6 @@ class Command(Generic[P, I, R]):
         return self.params(**values)
 
 
-def legacy_view(fn: Callable[["Run"], Any]) -> Callable[["Run", Any], Any]:
-    """A summary, table or incomplete-check of the older form ``fn(run)``."""
-    return lambda run, result=None: fn(run)
-
-
 def titled(word: str, folder: str | None = None) -> Callable[[dict], str]:
     """A run's name: the work, its month (the previous one when none is given) and the folder's name."""
     def name(p: dict) -> str:
@@ -204,33 +210,17 @@ def titled(word: str, folder: str | None = None) -> Callable[[dict], str]:
     return name
 
 
-def legacy(name: str, fn: Callable[["Run"], None], retries: int = 0) -> Step:
-    """A step of the older form ``fn(run)`` that keeps its values in ``run.state``."""
-    def call(run: "Run", value):
-        fn(run)
-        return value
-    call.__name__ = call.__qualname__ = getattr(fn, "__name__", name)
-    return Step(name, call, retries)
-
-
 @dataclass
 class Run:
     command: Command
     params: Any                             # the command's Params
     progress: Callable[[str], None] = lambda msg: None
-    state: dict = field(default_factory=dict)   # steps of the older form only
     con: Any = None                         # the open DuckDB transaction (store step)
     staging: Path | None = None             # where report writes, moved to --out on success
     outputs: list[Path] = field(default_factory=list)   # final paths of the files written
     value: Any = None                       # what the last step handed on: the result when done
     _backups: list[tuple[Path, Path | None]] = field(default_factory=list)
     _db_was_new: bool = False
-
-    def __getattr__(self, name: str):
-        try:
-            return getattr(self.__dict__["params"], name)
-        except (KeyError, AttributeError):
-            raise AttributeError(name) from None
 
     # ---- the database: one transaction per run
     def database(self):
@@ -268,7 +258,7 @@ class Run:
 
     @property
     def result(self):
-        return self.state.get("result") if self.command.legacy_steps else self.value
+        return self.value
 
 
 @dataclass

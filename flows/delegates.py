@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Optional
 
 from flows import settings, store
-from flows.command import Command, DB, OUT, Params, Run, option, titled
+from flows.command import Command, Run, WritesDb, option, titled
 from flows.inbox import find_table, read_table
 from reports import delegates as delegates_reports
 from schemas.tables import TABLES
@@ -30,11 +30,9 @@ from transforms.money import decimal_text, grosze, sql_grosze
 KEYS = settings.DELEGATE_KEYS
 
 @dataclass(frozen=True, kw_only=True)
-class VerifyParams(Params):
+class VerifyParams(WritesDb):
     inbox: Path = option("folder z remittances.csv i wages.csv", title="Skrzynka (folder)",
                          form="pełna ścieżka folderu z remittances.csv i wages.csv")
-    db: Path = option("plik DuckDB (zapisane zamknięcia są porównywane)", **DB)
-    out: Optional[Path] = option("folder na skoroszyt Excel", None, **OUT)
     seats: Optional[int] = option("liczba mandatów do podziału (największe reszty)", None, check="count1",
                                   title="Liczba mandatów",
                                   form="mandaty do podziału metodą największych reszt; puste: bez podziału")

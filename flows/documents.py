@@ -18,7 +18,7 @@ import polars as pl
 from flows import settings, store
 from flows.rules import rules_for
 from flows.files import require_database, require_file
-from flows.command import CLOSED_DB, Command, MEMBERS, NEEDED_OUT, Params, Run, option
+from flows.command import Command, MEMBERS, NEEDED_OUT, ReadsDb, Run, option
 from flows.inbox import read_table
 from reports import close as close_reports
 from transforms.errors import UserError
@@ -28,10 +28,9 @@ from transforms.staging import is_period
 NAMES = {"member_id": pl.String, "unit_id": pl.String, "full_name": pl.String}
 
 @dataclass(frozen=True, kw_only=True)
-class DocumentsParams(Params):
+class DocumentsParams(ReadsDb):
     period: str = option("zamknięty miesiąc, RRRR-MM", title="Okres (RRRR-MM)", check="period",
                          form="zamknięty miesiąc w postaci RRRR-MM, np. 2026-10")
-    db: Path = option("plik bazy DuckDB z zamkniętym miesiącem", **CLOSED_DB)
     out: Path = option("folder na dokumenty (podfolder jednostki/)", **NEEDED_OUT)
     units: Optional[list[str]] = option("jednostka (można podać kilka razy); bez niej wszystkie jednostki", None,
                                         flag="--unit", title="Jednostki",

@@ -27,7 +27,7 @@ from typing import Optional
 
 from flows import settings, store
 from flows.files import require_database, require_file
-from flows.command import CLOSED_DB, Command, DB, MEMBERS, OUT, Params, Run, option
+from flows.command import Command, DB, MEMBERS, OUT, Params, ReadsDb, Run, option
 from flows.inbox import read_table
 from reports import elections as report
 from transforms import elections as el, parsing
@@ -61,16 +61,14 @@ class TallyParams(Params):
 
 
 @dataclass(frozen=True, kw_only=True)
-class EligibilityParams(Params):
+class EligibilityParams(ReadsDb):
     date: str = option("dzień wyborów RRRR-MM-DD", check="day", title="Dzień wyborów (RRRR-MM-DD)",
                        form="dzień w postaci RRRR-MM-DD")
     body: str = option("jednostka, region albo związek (zebranie krajowe), np. SL-0001", title="Wybierający")
-    db: Path = option("plik bazy DuckDB z zamkniętymi miesiącami", **CLOSED_DB)
     members: Optional[Path] = option("members.csv jednostki (imiona i nazwiska na listach)", None, **MEMBERS)
     assembly: Optional[Path] = option("delegaci zebrania dokonującego wyboru (member_id); bez niego wybiera "
                                       "zebranie członków", None, title="Delegaci zebrania",
                                       form="pełna ścieżka pliku z member_id delegatów; puste: wybiera zebranie członków")
-    out: Optional[Path] = option("folder na listy", None, **OUT)
 
 
 def _day(value) -> date:
@@ -166,14 +164,11 @@ def seats_read(run: Run) -> el.SeatsInputs:
     return el.SeatsInputs(key=p.key, keys_text=keys_text, counts=dict(counts), by=by, source=source)
 
 
-def seats_compute(run: Run, inputs: el.SeatsInputs) -> el.SeatsResult:
-    return el.seats_result(inputs)
-
 
 SEATS = Command(
     params=SeatsParams, help='Mandaty według klucza (002 §23 ust. 9, 003 Ordynacja Art. 17, 001 §23 pkt 2, ordynacja NSZZ „S”).',
     run_name=lambda p: f"mandaty {p.get('key')}", engine="plain",
-    name="seats", flow_name="seats", check=seats_check, read=seats_read, compute=seats_compute,
+    name="seats", flow_name="seats", check=seats_check, read=seats_read, compute=lambda run, inputs: el.seats_result(inputs),
     report=report.seats_report, summary=report.seats_summary)
 
 
@@ -226,15 +221,12 @@ def eligibility_read(run: Run) -> el.EligibilityInputs:
         keys_text=settings.DELEGATE_KEYS.read_text(encoding="utf-8"), rules=rules_for(month))
 
 
-def eligibility_compute(run: Run, inputs: el.EligibilityInputs) -> el.EligibilityResult:
-    return el.eligibility_result(inputs)
-
 
 ELIGIBILITY = Command(
     params=EligibilityParams, help='Listy uprawnionych do głosowania i do kandydowania w dniu wyborów, z powodem każdego wyłączenia.',
     run_name=lambda p: f"uprawnienia wyborcze {p.get('body')} {p.get('date')}", engine="plain",
     name="eligibility", flow_name="eligibility", check=eligibility_check, read=eligibility_read,
-    compute=eligibility_compute, report=report.eligibility_report, summary=report.eligibility_summary)
+    compute=lambda run, inputs: el.eligibility_result(inputs), report=report.eligibility_report, summary=report.eligibility_summary)
 
 
 # ------------------------------------------------------------------ tally
@@ -305,12 +297,9 @@ def tally_read(run: Run) -> el.TallyInputs:
     return el.TallyInputs(rules=run.params.rules, unions_text=RULES.read_text(encoding="utf-8"), elections=elections)
 
 
-def tally_compute(run: Run, inputs: el.TallyInputs) -> el.TallyResult:
-    return el.tally_result(inputs)
-
 
 TALLY = Command(
     params=TallyParams, help='Wynik głosowania: kworum, ważność, wybrani i druga tura.',
     run_name=lambda p: f"wyniki głosowania {Path(str(p.get('votes'))).name}", engine="plain",
-    name="tally", flow_name="tally", check=tally_check, read=tally_read, compute=tally_compute,
+    name="tally", flow_name="tally", check=tally_check, read=tally_read, compute=lambda run, inputs: el.tally_result(inputs),
     report=report.tally_report, summary=report.tally_summary)

@@ -11,7 +11,7 @@ from typing import Optional
 from flows import store
 from flows.rules import rules_for
 from flows.files import require_database
-from flows.command import CLOSED_DB, Command, OUT, Params, Run, option
+from flows.command import Command, ReadsDb, Run, option
 from flows.payroll_inbox import component_labels
 from reports import explain as explain_reports
 from transforms import explain as explain_logic
@@ -24,16 +24,14 @@ from transforms.staging import is_period
 SUBJECTS = {"member_id": explain_logic.member, "unit_id": explain_logic.unit, "region_id": explain_logic.region}
 
 @dataclass(frozen=True, kw_only=True)
-class ExplainParams(Params):
+class ExplainParams(ReadsDb):
     period: Optional[str] = option("okres RRRR-MM (dla --member i --unit)", None, title="Okres (RRRR-MM)",
                                    check="period", form="zamknięty miesiąc w postaci RRRR-MM, np. 2026-10")
-    db: Path = option("plik bazy DuckDB", **CLOSED_DB)
     member_id: Optional[str] = option("numer członka", None, flag="--member", title="Członek", form="numer członka")
     unit_id: Optional[str] = option("identyfikator jednostki", None, flag="--unit", title="Jednostka",
                                     form="identyfikator jednostki")
     region_id: Optional[str] = option("identyfikator regionu (weryfikacja delegatów)", None, flag="--region",
                                       title="Region", form="identyfikator regionu (weryfikacja delegatów)")
-    out: Optional[Path] = option("folder na arkusz z wyjaśnieniem", None, **OUT)
 
 
 def check(params: ExplainParams) -> None:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Optional
 
 from flows import store
-from flows.command import CLOSED_DB, OUT, Command, Params, Run, option
+from flows.command import Command, ReadsDb, Run, option
 from flows.files import require_database
 from reports import months_status as report_text
 from transforms import parsing
@@ -24,12 +24,10 @@ from transforms.errors import UserError
 
 
 @dataclass(frozen=True, kw_only=True)
-class StatusParams(Params):
-    db: Path = option("plik bazy DuckDB z zamkniętymi miesiącami", **CLOSED_DB)
+class StatusParams(ReadsDb):
     period: Optional[str] = option("tylko ten miesiąc, RRRR-MM (bez: wszystkie zamknięte miesiące)", None,
                                    check="period", title="Okres (RRRR-MM)",
                                    form="miesiąc w postaci RRRR-MM, np. 2026-10; puste: wszystkie zamknięte miesiące")
-    out: Optional[Path] = option("folder na skoroszyt ze stanem miesięcy", None, **OUT)
 
 
 @dataclass(frozen=True)

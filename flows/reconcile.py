@@ -18,7 +18,7 @@ import polars as pl
 
 from flows import months, settings, store
 from flows.rules import rules_for
-from flows.command import CLOSED_DB, Command, OUT, Params, Run, option, titled
+from flows.command import Command, ReadsDb, Run, last_month, option, titled
 from flows.files import check_input, file_problem
 from reports import reconcile as reconcile_reports
 from schemas.tables import TABLES
@@ -47,15 +47,12 @@ CAMT_SUFFIXES = (".xml",)
 PAYMENTS = "payments.csv"
 
 @dataclass(frozen=True, kw_only=True)
-class ReconcileParams(Params):
-    period: str = option("uzgodnij przelewy do tego miesiąca", None, check="period", when_empty="previous_month",
-                         title="Okres (RRRR-MM)",
-                         form="uzgodnij przelewy do tego miesiąca, RRRR-MM; puste: poprzedni miesiąc")
+class ReconcileParams(ReadsDb):
+    period: str = last_month("uzgodnij przelewy do tego miesiąca",
+                             form="uzgodnij przelewy do tego miesiąca, RRRR-MM; puste: poprzedni miesiąc")
     statements: Path = option("folder z wyciągami MT940 (*.sta, *.mt940, *.940) albo bankowymi *.csv, "
                               "opcjonalnie payments.csv", title="Wyciągi bankowe (folder)",
                               form="pełna ścieżka folderu z wyciągami MT940 albo bankowymi CSV")
-    db: Path = option("plik DuckDB z zapisanymi zamknięciami", **CLOSED_DB)
-    out: Optional[Path] = option("folder na skoroszyty Excel", None, **OUT)
     region_id: Optional[str] = option("tylko jednostki tego regionu (wyciąg jednego regionu)", None,
                                       flag="--region", title="Region",
                                       form="tylko jednostki tego regionu; puste: wszystkie")

@@ -1,40 +1,28 @@
 """Every command of the one shape (flows/command.py), in the order `skladki --help` lists them.
 The command line (flows/cli.py) and the Prefect flows (flows/orchestration.py) are made from
-this list; adding a command is its module, its report and one line here (README: "Adding a
-command")."""
-from flows.approve import APPROVE
-from flows.archive import EXPORT
-from flows.benefits import BENEFITS
-from flows.calendar import CALENDAR
-from flows.close import CLOSE
-from flows.command import Command
-from flows.delegates import VERIFY_DELEGATES
-from flows.documents import DOCUMENTS
-from flows.elections import ELIGIBILITY, SEATS, TALLY
-from flows.explain import EXPLAIN
-from flows.months_status import MONTHS_STATUS
-from flows.reconcile import RECONCILE
-from flows.replay import REPLAY
-from flows.salary_caps import SALARY_CAPS
-from flows.statement import STATEMENT
+this list. Adding a command is its module, its report and one line here: ``"module:NAME",``
+naming its ``Command`` (README: "Adding a command")."""
+from importlib import import_module
 
-COMMANDS: tuple[Command, ...] = (
-    CLOSE,
-    APPROVE,
-    MONTHS_STATUS,
-    DOCUMENTS,
-    STATEMENT,
-    EXPLAIN,
-    REPLAY,
-    EXPORT,
-    BENEFITS,
-    CALENDAR,
-    SEATS,
-    ELIGIBILITY,
-    TALLY,
-    SALARY_CAPS,
-    VERIFY_DELEGATES,
-    RECONCILE,
-)
+from flows.command import Command
+
+COMMANDS: tuple[Command, ...] = tuple(getattr(import_module(ref.partition(":")[0]), ref.partition(":")[2]) for ref in (
+    "flows.close:CLOSE",
+    "flows.approve:APPROVE",
+    "flows.months_status:MONTHS_STATUS",
+    "flows.documents:DOCUMENTS",
+    "flows.statement:STATEMENT",
+    "flows.explain:EXPLAIN",
+    "flows.replay:REPLAY",
+    "flows.archive:EXPORT",
+    "flows.benefits:BENEFITS",
+    "flows.calendar:CALENDAR",
+    "flows.elections:SEATS",
+    "flows.elections:ELIGIBILITY",
+    "flows.elections:TALLY",
+    "flows.salary_caps:SALARY_CAPS",
+    "flows.delegates:VERIFY_DELEGATES",
+    "flows.reconcile:RECONCILE",
+))
 
 BY_NAME = {c.name: c for c in COMMANDS}

@@ -11,7 +11,7 @@ from typing import Optional
 import polars as pl
 
 from flows import settings, store
-from flows.command import Command, DB, OUT, Params, Run, option, titled
+from flows.command import Command, Run, WritesDb, last_month, option, titled
 from flows.files import check_input
 from flows.rules import rules_for
 from flows.inbox import read_table
@@ -25,14 +25,10 @@ from transforms.staging import is_period
 REFERENCE_QUARTERLY = settings.REFERENCE / "gus_enterprise_wage_quarterly_with_profit.csv"
 
 @dataclass(frozen=True, kw_only=True)
-class SalaryCapsParams(Params):
-    period: str = option("miesiąc wypłaty, RRRR-MM", None, check="period", when_empty="previous_month",
-                         title="Miesiąc wypłaty (RRRR-MM)",
-                         form="miesiąc w postaci RRRR-MM, np. 2026-02; puste: poprzedni miesiąc")
+class SalaryCapsParams(WritesDb):
+    period: str = last_month("miesiąc wypłaty, RRRR-MM", title="Miesiąc wypłaty (RRRR-MM)")
     officers: Path = option("officers.csv albo .xlsx", title="Wynagrodzenia funkcyjnych (officers.csv albo .xlsx)",
                             form="pełna ścieżka pliku z wynagrodzeniami wybieralnych funkcyjnych")
-    db: Path = option("plik DuckDB (tworzony, jeśli go nie ma)", **DB)
-    out: Optional[Path] = option("folder na skoroszyt Excel", None, **OUT)
     wages: Optional[Path] = option("CSV nowszych kwartałów GUS (quarter,amount_pln,source)", None,
                                    title="Nowsze kwartały GUS (CSV)",
                                    form="pełna ścieżka CSV: quarter, amount_pln, source; puste: dane dołączone")

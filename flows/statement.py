@@ -14,7 +14,7 @@ import polars as pl
 
 from flows import settings, store
 from flows.files import require_database, require_file
-from flows.command import CLOSED_DB, Command, MEMBERS, NEEDED_OUT, Params, Run, option
+from flows.command import Command, MEMBERS, NEEDED_OUT, ReadsDb, Run, option
 from flows.inbox import read_table
 from reports import statement as statement_reports
 from transforms import parsing
@@ -25,10 +25,9 @@ from transforms.statement import Limit, limit_for, load_limits, yearly
 LIMITS = settings.REFERENCE / "pit_union_dues.toml"
 
 @dataclass(frozen=True, kw_only=True)
-class StatementParams(Params):
+class StatementParams(ReadsDb):
     year: str = option("rok podatkowy, RRRR", title="Rok podatkowy (RRRR)", check="year",
                        form="rok zaświadczeń, np. 2026")
-    db: Path = option("plik bazy DuckDB z zamkniętymi miesiącami", **CLOSED_DB)
     out: Path = option("folder na skoroszyty i PDF", **NEEDED_OUT)
     members: Optional[Path] = option("members.csv jednostki (imiona i nazwiska na zaświadczeniach; bez niego "
                                      "numery członków)", None, **MEMBERS)

@@ -83,3 +83,12 @@ def close_demo_months(db: Path) -> Path:
 def dues_of(result, member_id: str) -> dict | None:
     rows = result.dues.filter(result.dues["member_id"] == member_id).to_dicts()
     return rows[0] if rows else None
+
+
+def rulebook_folder(tmp_path: Path, monkeypatch, name: str, text: str) -> Path:
+    """A union's rulebook as one TOML file in a folder of its own, the folder skladki reads."""
+    books = tmp_path / "rulebooks"
+    books.mkdir(exist_ok=True)
+    (books / f"{name}.toml").write_text(text, encoding="utf-8")
+    monkeypatch.setenv("SKLADKI_RULEBOOKS", str(books))
+    return books

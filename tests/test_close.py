@@ -11,7 +11,7 @@ from pathlib import Path
 import duckdb
 from openpyxl import load_workbook
 
-from tests.conftest import UNIT, close_plain, line, member, write_inbox
+from tests.conftest import UNIT, close_plain, line, member, rulebook_folder, write_inbox
 
 
 def close_with_workbook(tmp_path):
@@ -162,10 +162,7 @@ def test_issue_9_a_third_union_with_other_levels_needs_no_code_change(tmp_path, 
     D = 1.5 % × 1 234.56 = 18.5184 -> 18.52; federation round(18.52 × 20 %) = 3.70,
     strike fund round(18.52 × 10 %) = 1.85, the unit keeps 18.52 − 3.70 − 1.85 = 12.97, plus the
     retired member's flat 4.00 and the 150 % surcharge round(18.52 × 50 %) = 9.26."""
-    books = tmp_path / "rulebooks"
-    books.mkdir()
-    (books / "federacja.toml").write_text(FEDERATION, encoding="utf-8")
-    monkeypatch.setenv("SKLADKI_RULEBOOKS", str(books))
+    rulebook_folder(tmp_path, monkeypatch, "federacja", FEDERATION)
     unit = {"unit_id": "K1", "name": "Koło nr 1", "region_id": "-", "voivodeship": "mazowieckie",
             "raised_pct": "150", "pensioner_flat": "4.00", "rulebook": "federacja"}
     inbox = write_inbox(tmp_path / "inbox", units=[unit],

@@ -15,7 +15,7 @@ from hypothesis import given, settings as hsettings, strategies as st
 from typer.testing import CliRunner
 
 from flows.cli import app
-from tests.conftest import close_plain, line, member, write_inbox
+from tests.conftest import close_plain, line, member, rulebook_folder, write_inbox
 from transforms.dues import rule_json
 from transforms.errors import UserError
 from transforms.methods import METHODS, UNIT_FLAT_COLUMNS, method
@@ -24,61 +24,7 @@ from transforms.rulebook import load_rulebooks, parse_rulebook
 ROOT = Path(__file__).resolve().parents[1]
 
 # another union, other levels and categories, only the existing methods: one TOML file
-KOLEJARZE = """
-name = "kolejarze"
-label = "Związek Zawodowy Kolejarzy (przykład)"
-
-[[versions]]
-valid_from = "2020-01-01"
-source = "statut §1"
-max_raised_pct = "150"
-max_reduction_months = 3
-root = "circle"
-levels = [
-  { code = "circle", label = "koło", payee = "koło" },
-  { code = "board", label = "zarząd główny", payee = "zarząd główny" },
-]
-split_categories = ["driver", "conductor"]
-raise_categories = ["driver", "conductor"]
-components = ["pay", "night", "pension"]
-
-  [versions.categories.driver]
-  label = "maszynista"
-  source = "statut §2 pkt 1"
-  method = "percent"
-  rate = "0.01"
-  base_components = ["pay", "night"]
-
-  [versions.categories.conductor]
-  label = "konduktor"
-  source = "statut §2 pkt 2"
-  method = "band"
-  base_components = ["pay"]
-  threshold = "3000.00"
-  base_amount = "20.00"
-  step = "500.00"
-  step_amount = "2.50"
-
-  [versions.categories.veteran]
-  label = "weteran"
-  source = "statut §2 pkt 3"
-  method = "unit_flat"
-  unit_column = "pensioner_flat"
-
-  [versions.split.normal]
-  source = "statut §3"
-  moves = [{ from = "circle", to = "board", share = "0.30" }]
-  [versions.split.sheltered]
-  source = "statut §3"
-  moves = [{ from = "circle", to = "board", share = "0.30" }]
-
-  [[versions.transfers]]
-  payer = "circle"
-  per = "unit"
-  due_day = 15
-  label = "koło"
-  source = "statut §4"
-"""
+KOLEJARZE = (ROOT / "tests" / "fixtures" / "rulebooks" / "kolejarze.toml").read_text(encoding="utf-8")
 
 
 def test_the_index_names_each_method_once():
@@ -123,10 +69,7 @@ def test_the_expression_and_the_explanation_of_a_method_agree(base, rate):
 def test_a_union_with_only_existing_methods_is_one_toml_file(tmp_path, monkeypatch):
     """driver 1 % of 4 000,00 + 600,00 = 46,00; conductor 20,00 + 2 × 2,50 (3 000,00 + 2 full 500,00
     steps of 4 250,00) = 25,00; veteran the unit's 7,00. The board gets 30 % of D = 71,00 → 21,30."""
-    books = tmp_path / "rulebooks"
-    books.mkdir()
-    (books / "kolejarze.toml").write_text(KOLEJARZE, encoding="utf-8")
-    monkeypatch.setenv("SKLADKI_RULEBOOKS", str(books))
+    rulebook_folder(tmp_path, monkeypatch, "kolejarze", KOLEJARZE)
     unit = {"unit_id": "K1", "name": "Koło Wrocław", "region_id": "-", "voivodeship": "dolnośląskie",
             "raised_pct": "100", "pensioner_flat": "7.00", "rulebook": "kolejarze"}
     inbox = write_inbox(tmp_path / "inbox", units=[unit],
