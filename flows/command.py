@@ -129,9 +129,11 @@ class ReadsDb(Params):
 
 
 def options(params: type) -> list[tuple[dataclasses.Field, Any]]:
-    """The declared fields of a Params type with their resolved types, in declaration order."""
+    """The declared fields of a Params type with their resolved types: its own in declaration order, then the shared ones."""
     hints = typing.get_type_hints(params)
-    return [(f, hints[f.name]) for f in dataclasses.fields(params)]
+    own = params.__dict__.get("__annotations__", {})
+    fields = dataclasses.fields(params)      # the command's own first, the shared ones (db, out) after
+    return [(f, hints[f.name]) for f in sorted(fields, key=lambda f: f.name not in own)]
 
 
 def _base(kind: Any) -> Any:
