@@ -129,7 +129,8 @@ class ReadsDb(Params):
 
 
 def options(params: type) -> list[tuple[dataclasses.Field, Any]]:
-    """The declared fields of a Params type with their resolved types: its own in declaration order, then the shared ones."""
+    """The declared fields of a Params type with their resolved types: its own in declaration
+    order, then the shared ones."""
     hints = typing.get_type_hints(params)
     own = params.__dict__.get("__annotations__", {})
     fields = dataclasses.fields(params)      # the command's own first, the shared ones (db, out) after
