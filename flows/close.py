@@ -201,18 +201,19 @@ def release(raw) -> None:
 
 
 def compute(run: Run, inputs: CloseInputs) -> Closed:
-    """The rows checked and typed (with their records), the month computed (pure:
-    transforms/close.py) and the units this close stores chosen."""
+    """The month computed (pure, one entry: transforms/close.py ``month``), its schemas checked,
+    and the units this close stores chosen."""
     raw = inputs.raw
     run.progress(f"[2/5] sprawdzanie: {count(raw.members['member_id'].n_unique(), 'członek')}, "
                  f"{count(raw.income.height, 'wiersz')} dochodu")
-    staged = close_logic.validate(raw, inputs.rules, inputs.books)
-    validate_staged(staged)
-    release(raw)
-    run.progress("[3/5] składki i podział")
-    rules = inputs.rules.only(set(staged.units.units["rulebook"]))
-    result = close_logic.finish(raw, staged, close_logic.compute(staged, rules), rules, inputs.books)
-    del staged             # the month's result replaces it (memory at national scale)
+
+    def checked(staged) -> None:        # the rows checked and typed, before the dues are computed
+        validate_staged(staged)
+        release(raw)
+        run.progress("[3/5] składki i podział")
+
+    result = close_logic.month(raw, inputs.rules, inputs.books, checked)
+    rules = inputs.rules.only(set(result.units["rulebook"]))       # as ``month`` narrowed them
     validate_close(result, [lvl.code for lvl in rules.levels], [c.category for c in rules.categories])
     assert result.rows_read == result.rows_used + result.rows_rejected + result.rows_skipped
     scope, missing, left_out, refused = choose_scope(run, result, raw)

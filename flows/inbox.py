@@ -10,11 +10,11 @@ from pathlib import Path
 import polars as pl
 
 from flows.files import SHEETS_READ, check_input, csv_rows, decode_text, file_problem, sniff_separator, xlsx_rows
-from flows.payroll_inbox import (BadFile, InboxFile, PayrollFiles, bad_file, choose_profile, dictionary, load_profiles,
-                                 read_payroll)
+from flows.payroll_inbox import (BadFile, InboxFile, PayrollFiles, bad_file, choose_profile, decoded_rows, dictionary,
+                                 load_profiles)
 from transforms.close import RawInputs
 from transforms.errors import UserError, text
-from transforms.payroll import Identifiers
+from transforms.payroll import Identifiers, map_rows
 from transforms.staging import WHITESPACE, pesel_padded
 
 REQUIRED = {
@@ -284,9 +284,14 @@ def read_inbox(inbox: Path, period: str) -> RawInputs:
                 canonical_parts.append(read_table(path, "income", head))
             except UserError as e:       # one income file that cannot be read blocks only its members
                 bad_file(path, str(e).removeprefix(f"income/{path.name}: ").rstrip("."), ids, period, payroll)
-        else:
+        else:             # a payroll export: its rows through its profile, each row's income lines
             names = dictionary() if names is None else names
-            read_payroll(path, profile, ids, period, payroll, head, names)
+            try:
+                rows = decoded_rows(path, profile, head)
+            except BadFile as e:
+                bad_file(path, str(e), ids, period, payroll)
+                continue
+            payroll.add(map_rows(rows, profile, names, ids, f"income/{path.name}", period, period))
     files += sorted(p for p in (inbox / "income").glob("*.profile")
                     if file_problem(p) is None) if (inbox / "income").is_dir() else []   # archived, read whole
     # canonical lines carry PLN text; payroll lines arrive parsed, in grosze (amount_gr)

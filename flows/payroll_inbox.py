@@ -30,7 +30,7 @@ from transforms.folders import files_by_name, replaced_files
 from transforms.importers import Head
 from transforms.polish import count
 from transforms.payroll import (NOT_INCOME, Identifiers, PayrollResult, Profile, dictionary_document,
-                                dictionary_from, expected_columns, header_problem, load_dictionary, map_rows, members_named_in,
+                                dictionary_from, expected_columns, header_problem, load_dictionary, members_named_in,
                                 parse_profile)
 
 PROFILES = settings.PROFILES
@@ -154,12 +154,20 @@ class InboxFile(Head):
 
 
 def decoded_rows(path: Path, profile: Profile, head: Head | None = None) -> list[list[str]]:
-    """The file's rows through its profile; a text file not in the profile's encoding is a BadFile."""
+    """The file's rows through its profile (``head``: the file as already read), its header row
+    checked; a text file not in the profile's encoding, too short or with another header is a BadFile."""
     try:
-        return profile.extract(path, head or InboxFile(path))
+        rows = profile.extract(path, head or InboxFile(path))
     except UnicodeDecodeError as e:
         raise BadFile(text("problems", "file_decode", encoding=profile.encoding, profile=profile.name,
                            byte=e.start, columns=expected_columns(profile), header_row=profile.header_row)) from None
+    if len(rows) < profile.header_row:
+        raise BadFile(text("problems", "too_few_lines", lines=count(len(rows), "wiersz"), profile=profile.name,
+                           header_row=profile.header_row))
+    problem = header_problem([(h or "").strip() for h in rows[profile.header_row - 1]], profile)
+    if problem:
+        raise BadFile(problem)
+    return rows
 
 
 def is_canonical(path: Path, head: InboxFile | None = None) -> bool:
@@ -211,29 +219,13 @@ class PayrollFiles:
     row_status: list[dict] = field(default_factory=list)
     rows_rejected: int = 0            # rows of whole files that could not be read
 
-
-def read_payroll(path: Path, profile: Profile, ids: Identifiers, period: str, out: PayrollFiles,
-                 head: Head | None = None, names: dict[str, str] | None = None) -> None:
-    """One payroll file through its profile (``head``: the file as already read; ``names``: the
-    dictionary, read once per close)."""
-    source = f"income/{path.name}"
-    try:
-        rows = decoded_rows(path, profile, head)
-        if len(rows) < profile.header_row:
-            raise BadFile(text("problems", "too_few_lines", lines=count(len(rows), "wiersz"), profile=profile.name,
-                               header_row=profile.header_row))
-        problem = header_problem([(h or "").strip() for h in rows[profile.header_row - 1]], profile)
-        if problem:
-            raise BadFile(problem)
-    except BadFile as e:
-        bad_file(path, str(e), ids, period, out)
-        return
-    res: PayrollResult = map_rows(rows, profile, dictionary() if names is None else names, ids, source, period, period)
-    out.lines += res.lines
-    out.deductions += res.deductions
-    out.issues += res.issues
-    out.blocked |= res.blocked
-    out.row_status += res.row_status
+    def add(self, res: PayrollResult) -> None:
+        """One payroll file's income lines (``transforms.payroll.map_rows``) and what came with them."""
+        self.lines += res.lines
+        self.deductions += res.deductions
+        self.issues += res.issues
+        self.blocked |= res.blocked
+        self.row_status += res.row_status
 
 
 def bad_file(path: Path, why: str, ids: Identifiers, period: str, out: PayrollFiles, readable: bool = True) -> None:

@@ -190,8 +190,7 @@ def write_receipts(out: Path, period: str, rng: random.Random) -> dict[str, int]
     from fractions import Fraction
     conf = profile()["receipts"]
     rules = rules_for(period)
-    staged = close_logic.validate(read_inbox(out, period), rules)
-    dues = close_logic.compute(staged, rules).dues
+    dues = close_logic.month(read_inbox(out, period), rules).dues
     deductions, payments = [], []
     day = f"{period}-15"
     for mid, category, total in dues.select("member_id", "category", "total").iter_rows():

@@ -357,14 +357,16 @@ def write_unit_workbooks(con: duckdb.DuckDBPyConnection, rules: Rules, members: 
     finally:
         con.unregister("member_names")
     headers, layout = summary_headers(rules), _summary_layout(rules)
-    jobs = [(path_for(f"skladki_{safe_name(u)}_{period}.xlsx"), path_for(f"rozliczenie_{safe_name(u)}_{period}.pdf"),
-             fonts, settled[u], headers, layout, summary[u], rows, exc.get(u, []), deducted.get(u, []))
-            for u, rows in sorted(by_unit.items())]
+    units = sorted(by_unit.items())
+    jobs = [(path_for(f"skladki_{safe_name(u)}_{period}.xlsx"), settled[u], headers, layout, summary[u], rows,
+             exc.get(u, []), deducted.get(u, [])) for u, rows in units]
+    pdfs = [path_for(f"rozliczenie_{safe_name(u)}_{period}.pdf") for u, _ in units]
     # openpyxl spends ~30 µs a cell and ~50 ms a file: spread the files over the cores.
     workers = min(os.cpu_count() or 1, 8)
     if len(jobs) < 50 or workers == 1:
-        for job in jobs:
+        for job, pdf in zip(jobs, pdfs):
             _write_unit_workbook(job)
+            settlement.write_pdf(job[1], pdf, fonts)
         return len(jobs)
     ctx = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=die_with_parent,
@@ -372,6 +374,8 @@ def write_unit_workbooks(con: duckdb.DuckDBPyConnection, rules: Rules, members: 
         for i, _ in enumerate(pool.map(_write_unit_workbook, jobs, chunksize=25), start=1):
             if i % 250 == 0:
                 progress(f"      skoroszyty jednostek: {i}/{len(jobs)}")
+        for _ in pool.map(settlement.write_pdf, [job[1] for job in jobs], pdfs, [fonts] * len(jobs), chunksize=25):
+            pass
     return len(jobs)
 
 
@@ -430,7 +434,8 @@ def _summary_money(headers: list[str], money: set[int]):
 
 
 def _write_unit_workbook(job) -> Path:
-    path, pdf, fonts, settled, headers, (money, widths), summary_row, member_rows, exception_rows, deducted_rows = job
+    """One unit's workbook (a job of ``write_unit_workbooks``; its PDF is written beside it there)."""
+    path, settled, headers, (money, widths), summary_row, member_rows, exception_rows, deducted_rows = job
     head = f"{settled.name} ({settled.unit_id}) — {settled.month}"
     wb = new_workbook()
     # one unit's 22 figures: a page of label and value, not a row too wide to print (issue 26)
@@ -446,7 +451,6 @@ def _write_unit_workbook(job) -> Path:
           page_header=head + ": potrącenia pracodawcy różne od należnej składki albo bez niej")
     form_sheet(wb, "Rozliczenie", settlement.rows(settled), settlement.is_money, head)
     wb.save(path)
-    settlement.write_pdf(settled, pdf, fonts)
     return path
 
 

@@ -1,4 +1,4 @@
-"""One month's close as pure steps: validate -> compute dues -> split. No I/O.
+"""One month's close, pure (``month``): stage -> dues -> split, post, settle -> the stored tables. No I/O.
 
 ``RawInputs`` holds the inbox as text frames (the flow's ingest step reads them);
 ``CloseResult`` holds every table the close stores, in grosze.
@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from typing import Callable
 
 import polars as pl
 
@@ -91,7 +92,19 @@ class CloseResult:
     names: pl.DataFrame | None = None         # member_id, unit_id, full_name of every member row, blocked ones too
 
 
-def validate(raw: RawInputs, rules: Rules, books: Books | None = None) -> Staged:
+def month(raw: RawInputs, rules: Rules, books: Books | None = None,
+          checked: Callable[[Staged], None] | None = None) -> CloseResult:
+    """One month's close, pure, its steps side by side (a reader opens each once): the inbox's
+    frames staged table by table (``stage_income``: each income line checked and typed), the dues
+    of every owing, unblocked member (``compute_dues``), split among the levels, posted to the
+    members' accounts, and what was received settled by level (``settle``: the settlement,
+    computed here once); then the stored tables assembled (``tables``). The transfers are not
+    worked out here: they follow from the month's settlement of all its units, known when the
+    month is stored (``transfers`` is left empty). ``books``: what the database holds from
+    earlier closes; ``checked``: called with the staged frames before the dues are computed (the
+    close checks their schemas there and lets go of the inbox's text)."""
+    period = rules.period
+    books = books or Books()
     units = stage_units(raw.units, rules)
     members = stage_members(raw.members, units, rules)
     income = stage_income(raw.income, members, units, rules)
@@ -100,17 +113,25 @@ def validate(raw: RawInputs, rules: Rules, books: Books | None = None) -> Staged
     payments = stage_payments(raw.payments if raw.payments is not None else pl.DataFrame(
         schema={c: pl.String for c in ("member_id", "paid_on", "amount", "period", "reference", "_source")}
         | {"_row": pl.Int64, "_cells": pl.Int64, "_header_cells": pl.Int64}), members, rules,
-        *((books.booked, books.closed_months) if books is not None else ()))
-    return Staged(units, members, income, adjustments, payments, stated_dues(raw.deductions, rules.period))
-
-
-def compute(staged: Staged, rules: Rules) -> DuesResult:
-    """Dues of every owing, unblocked member."""
-    blocked = (staged.members.rejected_ids | staged.income.blocked_ids
-               | staged.adjustments.blocked_ids)
-    owing = staged.members.members.filter(pl.col("owes") & ~pl.col("member_id").is_in(list(blocked)))
-    return compute_dues(owing, staged.units.units, staged.income.lines_lazy(),
-                        staged.adjustments.in_force, rules, staged.stated)
+        books.booked, books.closed_months)
+    staged = Staged(units, members, income, adjustments, payments, stated_dues(raw.deductions, period))
+    if checked is not None:
+        checked(staged)
+    rules = rules.only(set(units.units["rulebook"]))      # the rulebooks the inbox's units use
+    blocked = members.rejected_ids | income.blocked_ids | adjustments.blocked_ids
+    owing = members.members.filter(pl.col("owes") & ~pl.col("member_id").is_in(list(blocked)))
+    dues_result = compute_dues(owing, units.units, income.lines_lazy(), adjustments.in_force, rules, staged.stated)
+    dues = dues_result.dues
+    steps: list[dict] = []
+    allocations = allocations_of(units.units, dues, rules, steps)
+    receipts = pl.concat([deduction_receipts(raw.deductions, income.deducted, members.members, period),
+                          payments.receipts.cast(RECEIPT_SCHEMA)])
+    basis = receipt_basis(units.units, receipts, books.received_units)
+    receipts = pl.concat([receipts, assumed_receipts(dues, basis, period)])
+    posted = post(period, dues, receipts, books.items, books.credits, basis)
+    settlement = pl.concat([settle(units.units, posted.applied, basis, rules, steps),
+                            books.corrections.filter(pl.col("unit_id").is_in(units.units["unit_id"].to_list()))])
+    return tables(raw, staged, rules, dues_result, allocations, steps, receipts, basis, posted, settlement)
 
 
 def account(raw: RawInputs, staged: Staged, dues_members: pl.Series) -> tuple[int, int, int, int]:
@@ -194,33 +215,20 @@ def close(raw: RawInputs, rules: Rules, books: Books | None = None) -> CloseResu
     """The whole close of one inbox, in memory (no earlier months stored): its transfers are
     worked out from its own settlement. (The close command works them out once when it stores
     the month, from all its units' settlements: flows/close.py ``retransfer``.)"""
-    staged = validate(raw, rules)
-    result = finish(raw, staged, compute(staged, rules), rules, books)
+    result = month(raw, rules, books)
     result.transfers = transfers_from(result.units, result.settlement, rules, owed=result.allocations)
     return result
 
 
-def finish(raw: RawInputs, staged: Staged, dues_result: DuesResult, rules: Rules,
-           books: Books | None = None) -> CloseResult:
-    """Split the computed dues, post the month to the members' accounts, split what was received
-    (the settlement, computed here once), and assemble the stored tables. The transfers are not
-    worked out here: they follow from the month's settlement of all its units, known when the
-    month is stored (``transfers`` is left empty). ``books``: what the database holds from
-    earlier closes."""
+def tables(raw: RawInputs, staged: Staged, rules: Rules, dues_result: DuesResult, allocations: pl.DataFrame,
+           steps: list[dict], receipts: pl.DataFrame, basis: dict[str, str], posted, settlement: pl.DataFrame
+           ) -> CloseResult:
+    """The month's stored tables, from what ``month`` computed: the exceptions, the employers'
+    claims and the deduction check, the rows accounted for, each income line's use."""
     period = rules.period
-    books = books or Books()
     dues = dues_result.dues
     units = staged.units.units
-    steps: list[dict] = []
-    allocations = allocations_of(units, dues, rules, steps)
     members = staged.members.members
-    receipts = pl.concat([deduction_receipts(raw.deductions, staged.income.deducted, members, period),
-                          staged.payments.receipts.cast(RECEIPT_SCHEMA)])
-    basis = receipt_basis(units, receipts, books.received_units)
-    receipts = pl.concat([receipts, assumed_receipts(dues, basis, period)])
-    posted = post(period, dues, receipts, books.items, books.credits, basis)
-    settlement = pl.concat([settle(units, posted.applied, basis, rules, steps),
-                            books.corrections.filter(pl.col("unit_id").is_in(units["unit_id"].to_list()))])
     transfers = pl.DataFrame(schema=TRANSFER_SCHEMA)
     months = arrears_months(rules, units.select("unit_id", "rulebook").iter_rows())
     deductions = receipts.filter(pl.col("kind") == "deduction")
