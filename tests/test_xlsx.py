@@ -129,6 +129,6 @@ def test_issue_27_every_writer_names_its_files_through_safe_name():
     offenders = []
     for path in [*root.glob("flows/*.py"), *root.glob("reports/*.py")]:
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-            if re.search(r"re\.sub\(r'\[\^0-9A-Za-z", line) and not re.search(r"'_', (run\.key|level_label)\)", line):
+            if re.search(r"re\.sub\(r'\[\^0-9A-Za-z", line) and not re.search(r"'_', (result\.key|level_label)\)", line):
                 offenders.append(f"{path.name}:{number}: {line.strip()}")
     assert offenders == []
