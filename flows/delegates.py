@@ -6,6 +6,7 @@ read (remittances, wages, national reference figures, what the stored closes say
 """
 import csv
 import dataclasses
+import json
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +29,7 @@ from transforms.errors import UserError, issues_frame
 from transforms.money import decimal_text, grosze, sql_grosze
 
 KEYS = settings.DELEGATE_KEYS
+UNIT_FILE = "unit"            # settlement_files.kind of a unit's month (the file format's word, CONTRACT)
 
 @dataclass(frozen=True, kw_only=True)
 class VerifyParams(WritesDb):
@@ -64,21 +66,42 @@ def _books(db: Path, config: dict) -> tuple[dict, dict, set[str], dict]:
     if not db.exists():
         return {}, {}, set(), {}
     with store.read_only(db) as con:
-        if not {"dues", "allocations", "units"} <= store.table_names(con):
+        tables = store.table_names(con)
+        if not {"allocations", "units"} <= tables or not {"dues", "settlement_files"} & tables:
             return {}, {}, set(), {}
-        members = {(p, u): n for p, u, n in con.execute(
-            "SELECT period, unit_id, count(*) FROM dues WHERE list_contains(?, category) GROUP BY ALL",
-            [config["paying_categories"]]).fetchall()}
-        exempt = {(p, u): n for p, u, n in con.execute(
-            "SELECT period, unit_id, count(*) FROM dues WHERE NOT list_contains(?, category) GROUP BY ALL",
-            [config["paying_categories"]]).fetchall()}
+        members, exempt = {}, {}
+        if "dues" in tables:          # a region importing its units' files has no dues rows (issue 29)
+            members = {(p, u): n for p, u, n in con.execute(
+                "SELECT period, unit_id, count(*) FROM dues WHERE list_contains(?, category) GROUP BY ALL",
+                [config["paying_categories"]]).fetchall()}
+            exempt = {(p, u): n for p, u, n in con.execute(
+                "SELECT period, unit_id, count(*) FROM dues WHERE NOT list_contains(?, category) GROUP BY ALL",
+                [config["paying_categories"]]).fetchall()}
         remitted = {(p, r, v): g for p, r, v, g in con.execute(f"""
             SELECT a.period, u.region_id, u.voivodeship, {sql_grosze('coalesce(sum(a.amount), 0)')}
             FROM allocations a JOIN units u ON u.unit_id = a.unit_id AND u.period = a.period
             WHERE u.rulebook = ? AND list_contains(?, a.level) GROUP BY ALL""",
             [config["rulebook"], config["remitted_levels"]]).fetchall()}
         periods = {p for (p,) in con.execute("SELECT DISTINCT period FROM units").fetchall()}
+        if "settlement_files" in tables:
+            imported(con, config, members, exempt)
     return members, remitted, periods, exempt
+
+
+def imported(con, config: dict, members: dict, exempt: dict) -> None:
+    """Issue 29: a unit's month imported from its settlement file has no dues rows; its paying
+    members are the file's (the version in force), its exempt members the counts of its other
+    categories. A unit-month with stored dues rows keeps them (a close of this database)."""
+    paying = set(config["paying_categories"])
+    for period, unit, count, by_category in con.execute(
+            "SELECT period, unit_id, paying_members, by_category FROM settlement_files "
+            "WHERE superseded_by IS NULL AND kind = ?", [UNIT_FILE]).fetchall():
+        if (period, unit) in members or (period, unit) in exempt:
+            continue
+        members[(period, unit)] = int(count or 0)
+        others = sum(int(n) for c, n in json.loads(by_category or "{}").items() if c not in paying)
+        if others:
+            exempt[(period, unit)] = others
 
 
 VOIVODESHIP_WAGES = settings.REFERENCE / "gus_enterprise_wage_voivodeship_with_profit.csv"

@@ -203,6 +203,12 @@ TABLES: dict[str, Table] = {t.name: t for t in [
           replace_by=("reconciled_for", "scope")),
     Table("reconcile_exceptions", "one row per problem found by a reconciliation",
           _cols("reconciled_for, " + EXCEPTION_COLUMNS + ", scope"), replace_by=("reconciled_for", "scope")),
+    # ---- issue 29: the settlement files a region (or the national board) imported, one row per file version
+    Table("settlement_files", "one row per imported settlement file version; superseded_by: the sha256 of the "
+          "newer version of its unit and month (NULL: the version in force)",
+          _cols("unit_id, period, version:int, kind, sha256, file_name, imported_at:timestamp, run_id, input_sha256, "
+                "paying_members:int, by_category, owed:money, received:money, superseded_by"),
+          replace_by=("unit_id", "period")),
 ]}
 
 

@@ -240,3 +240,40 @@ def test_issue_17_the_shipped_voivodeship_reference_file_reads_and_every_figure_
     header = delegates.VOIVODESHIP_WAGES.read_text(encoding="utf-8").splitlines()[0]
     assert header == "voivodeship,month,amount,source"
     assert all(r["source"] and r["_source"].startswith("reference/") for r in delegates.reference_wages())
+
+
+def test_issue_29_paying_and_exempt_members_of_an_imported_unit_month_come_from_its_settlement_file(tmp_path):
+    """A region's database holds a unit's month imported from its settlement file (no dues rows):
+    the unit refusing inspection counts with the file's paying members (the version in force) and
+    its other categories as exempt; the books check reads the imported split. A typed
+    remittances.csv stays the input."""
+    from datetime import datetime
+
+    from flows import store
+    from schemas.tables import TABLES
+    db = tmp_path / "region.duckdb"
+    con = duckdb.connect(str(db))
+    store.write(con, "units", TABLES["units"].frame([{
+        "period": "2026-10", "unit_id": "U9", "name": "KZ", "region_id": "R1", "voivodeship": "śląskie",
+        "sheltered": False, "rulebook": "solidarnosc", "raised_bp": 10000, "bank_account": None}]), period="2026-10")
+    store.write(con, "allocations", TABLES["allocations"].frame([
+        {"period": "2026-10", "unit_id": "U9", "level": "national", "amount": 50000}]), period="2026-10")
+    common = {"unit_id": "U9", "period": "2026-10", "kind": "unit", "file_name": "rozliczenie_U9_2026-10_v1.json",
+              "imported_at": datetime(2026, 11, 5, 10), "run_id": "r", "input_sha256": "i", "owed": 60000,
+              "received": 60000}
+    store.write(con, "settlement_files", TABLES["settlement_files"].frame([
+        {**common, "version": 1, "sha256": "a" * 64, "paying_members": 150, "superseded_by": "b" * 64,
+         "by_category": '{"employee": 150}'},
+        {**common, "version": 2, "sha256": "b" * 64, "paying_members": 100, "superseded_by": None,
+         "by_category": '{"employee": 100, "pensioner": 7}'}]), unit_id="U9", period="2026-10")
+    con.close()
+    inbox = tmp_path / "in"
+    _write(inbox / "remittances.csv", [rem("R1", "śląskie", "6000.00", 1_000, exempt=50, refused_units="U9")])
+    _write(inbox / "wages.csv", [{"voivodeship": "śląskie", "month": "2026-10", "amount": "8000.00"}])
+    out = run_plain(delegates.VERIFY_DELEGATES, inbox=inbox, db=db, out=None)
+    assert out.ok, out.message
+    v = out.result.verification[0]
+    assert (v["refused_members"], v["refused_exempt_members"]) == (100, 7)
+    assert (v["recognised_paying"], v["recognised_members"], v["verdict"]) == (900, 943, "passed")
+    assert [(c["dues_period"], c["expected_from_books"], c["difference"]) for c in out.result.checks] == [
+        ("2026-10", 50000, 550000)]
