@@ -197,6 +197,9 @@ def make_commands() -> tuple:
     return COMMANDS
 
 
+COMMANDS_MADE = make_commands()       # first in `skladki --help`: the commands of the registry
+
+
 @app.command()
 def demo(folder: Path = typer.Option(Path("out/demo"), help="gdzie zapisać bazę i skoroszyty"),
          period: str = typer.Option("2026-10", callback=_period),
@@ -256,9 +259,6 @@ def synth(members: int = typer.Option(..., parser=_number(1), help="liczba czło
     extra = (f", potrąceń {counts['deductions']}, wpłat {counts['payments']}" if receipts else "")
     print(f"synth: jednostek {counts['units']}, członków {counts['members']}, wierszy dochodu "
           f"{counts['income']}, decyzji {counts['adjustments']}{extra} -> {out} ({time.perf_counter() - t0:.1f} s)")
-
-
-COMMANDS_MADE = make_commands()
 
 
 server_app = typer.Typer(help="Lokalny serwer Prefect z ustawieniami skladki (UI: http://127.0.0.1:4200).")

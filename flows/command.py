@@ -253,7 +253,7 @@ class Run:
 
     @property
     def _out(self):
-        return getattr(self.params, "out", None) or getattr(self.params, "folder", None)
+        return getattr(self.params, "out", None)
 
     @property
     def workbook(self) -> Path | None:

@@ -135,8 +135,7 @@ def _flow(**kwargs):
     return make
 
 
-YEAR = r"^[0-9]{4}$"
-_PATTERNS = {"period": PERIOD, "day": DAY, "year": YEAR, "key": None}
+_PATTERNS = {"period": PERIOD, "day": DAY, "key": None}
 
 
 def flow_options(command) -> list[tuple]:
@@ -152,11 +151,13 @@ def _flow_parameter(f, kind, opt) -> inspect.Parameter:
     from flows.command import REQUIRED, _base
     base = _base(kind)
     constraints = {}
-    if _PATTERNS.get(opt.check):
+    typ = str if base is Path else base
+    if opt.check == "year":          # a whole number in the form and the API (as before issue 28)
+        typ, constraints = int, {"ge": 1990, "le": 2100}
+    elif _PATTERNS.get(opt.check):
         constraints["pattern"] = _PATTERNS[opt.check]
     elif opt.check in ("count0", "count1"):
         constraints["ge"] = int(opt.check[-1])
-    typ = str if base is Path else base
     required = (f.default is REQUIRED and f.default_factory is REQUIRED) or opt.form_required
     annotation = typ if required or f.default is not None else Optional[typ]
     return inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY,
@@ -168,6 +169,8 @@ def _filled(command, values: dict) -> dict:
     """The flow's values with an empty field meaning what its declaration says (the previous month, today)."""
     filled = dict(values)
     for f, _, opt in flow_options(command):
+        if opt.check == "year" and isinstance(filled.get(f.name), int):
+            filled[f.name] = str(filled[f.name])       # the command's year is its four digits
         if opt.when_empty and not filled.get(f.name):
             filled[f.name] = previous_month(date.today()) if opt.when_empty == "previous_month" else _today()
     return filled

@@ -28,7 +28,8 @@ def drift(command, cli_params, schema: dict) -> list[str]:
         if flow[name].get("description") != (opt.form or opt.help) or flow[name].get("title") != opt.title:
             found.append(f"{command.name}: {name}: the form's words differ from the declaration")
         patterns = {a.get("pattern") for a in flow[name].get("anyOf", [flow[name]])} - {None}
-        if bool(patterns) != (opt.check in ("period", "day", "year")):
+        year = opt.check == "year"        # a whole number in the form, as before issue 28
+        if bool(patterns) != (opt.check in ("period", "day")) or year != (flow[name].get("type") == "integer"):
             found.append(f"{command.name}: {name}: the form's format differs from the declaration")
     return found
 
@@ -74,3 +75,14 @@ def test_issue_28_the_registry_names_each_command_once_and_every_flow_has_a_run_
     assert len({c.name for c in COMMANDS}) == len(COMMANDS) == len({c.flow_name for c in COMMANDS})
     assert all(c.run_name is not None for c in COMMANDS if c.engine is not None)
     assert all(c.help and c.params for c in COMMANDS)
+
+
+def test_issue_28_a_year_is_a_whole_number_in_the_run_form_and_four_digits_for_the_command():
+    """The PIT statement's year: the API and the form send 2026 (as before the registry), the
+    command gets '2026' (its check refuses other digits than ASCII)."""
+    from prefect.utilities.callables import parameter_schema
+
+    from flows.orchestration import FLOWS, _filled
+    year = parameter_schema(FLOWS["statement"]).model_dump()["properties"]["year"]
+    assert (year["type"], year["minimum"], year["maximum"]) == ("integer", 1990, 2100)
+    assert _filled(BY_NAME["statement"], {"year": 2026})["year"] == "2026"
