@@ -35,7 +35,9 @@ from flows.rules import rules_for
 from reports import importing as report_text
 from schemas.tables import TABLES
 from transforms import importing as logic
+from transforms import settlement_file
 from transforms.errors import Issue, UserError, issue
+from transforms.polish import count_pl
 from transforms.rulebook import Rules
 
 
@@ -82,17 +84,14 @@ def check(params: ImportParams) -> None:
 
 def read_file(path: Path) -> logic.Read:
     """One file of the folder, decoded once and checked (schema, hash) by settlement_file."""
-    from transforms import settlement_file
     from flows.files import file_problem
     why = file_problem(path)
-    if why:
-        return logic.Read(path.name, None, issue("settlement_not_settlement", source=path.name, command="import",
-                                                 detail=why))
     try:
-        doc = settlement_file.read(path.read_bytes())
-    except settlement_file.BadFile as e:
-        return logic.Read(path.name, None, issue(e.code, source=path.name, command="import", **e.params))
-    return logic.Read(path.name, doc)
+        if why:
+            raise UserError("settlement_not_settlement", file=path.name, what=why)
+        return logic.Read(path.name, settlement_file.read(path.read_bytes(), path.name))
+    except UserError as e:
+        return logic.Read(path.name, None, logic.refusal(e, path.name))
 
 
 def read(run: Run) -> ImportInputs:
@@ -111,7 +110,7 @@ def read(run: Run) -> ImportInputs:
     stored: dict[tuple[str, str], dict[str, int]] = {}
     keys = sorted({logic.key(d) for d in docs})
     if keys and "settlement" in names:
-        for r in store.dicts(con, "SELECT unit_id, period, level, sum(amount) AS amount FROM settlement "
+        for r in store.dicts(con, "SELECT unit_id, period, level, CAST(sum(amount) AS DECIMAL(18, 2)) AS amount FROM settlement "
                                   "WHERE list_contains(?, unit_id || '|' || period) GROUP BY ALL ORDER BY ALL",
                              [[f"{u}|{m}" for u, m in keys]]):
             stored.setdefault((r["unit_id"], r["period"]), {})[r["level"]] = int(r["amount"])
@@ -128,24 +127,23 @@ def read(run: Run) -> ImportInputs:
 def content_problem(name: str, doc: dict, rules: Rules) -> Issue | None:
     """The rulebook version the file names is the one in force here for its month; its split
     follows from its totals under it, its transfers from its split (settlement_file's checks)."""
-    from transforms import settlement_file
     unit, period = logic.key(doc)
     version = rules.versions.get(doc["rulebook"])
     if version is None or version.valid_from.isoformat() != doc["rulebook_version"]:
         here = f"{version.name} od {version.valid_from.isoformat()}" if version else "żadna"
         return issue("settlement_unknown_rulebook", source=name, command="import", rulebook=doc["rulebook"],
                      version=doc["rulebook_version"], period=period, here=here, unit_id=unit)
-    for check in (settlement_file.check_split, settlement_file.check_transfers):
-        why = check(doc, version)
-        if why:
-            return issue("settlement_split_mismatch", source=name, command="import", detail=why, unit_id=unit,
-                         period=period)
+    try:
+        settlement_file.check_split(doc, version, name)
+        settlement_file.check_transfers(doc, version, name)
+    except UserError as e:
+        return logic.refusal(e, name, doc)
     return None
 
 
 def compute(run: Run, inputs: ImportInputs) -> ImportResult:
     p = run.params
-    run.progress(f"[2/4] sprawdzenie {len(inputs.files)} plików")
+    run.progress(f"[2/4] sprawdzenie: {count_pl(len(inputs.files), 'plik', 'pliki', 'plików')}")
     plan = logic.decide(inputs.files, level=p.level, region=p.region if p.level == logic.REGION_LEVEL else None,
                         imported=inputs.imported, stored=inputs.stored,
                         content=lambda name, doc: content_problem(name, doc, inputs.rules[doc["period"]]))
@@ -155,9 +153,9 @@ def compute(run: Run, inputs: ImportInputs) -> ImportResult:
 
 # ---- store
 
-def _raised_bp(pct) -> int:
+def _raised_bp(pct) -> int | None:
     """'100' / '150.5' (percent, as the file writes it) -> basis points."""
-    return int(Decimal(str(pct)) * 100)
+    return None if pct is None else int(Decimal(str(pct)) * 100)
 
 
 def _frame(table: str, rows: list[dict]) -> pl.DataFrame:

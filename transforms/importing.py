@@ -17,14 +17,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from transforms.errors import Issue, issue
+from transforms.errors import Issue, UserError, issue, mask_personal
+from transforms.settlement_file import UNIT
 
 # the level importing -> the kind of settlement file it takes; a region checks its units' region
 KINDS = dict(region="unit", national="region")
 REGION_LEVEL = "region"
-# the document's key of the unit (or region) it settles: a key of the file format (CONTRACT of
-# issue 29), not the rulebooks' level code of the same spelling
-UNIT = "unit"
 
 
 @dataclass(frozen=True)
@@ -67,6 +65,13 @@ class Plan:
     @property
     def periods(self) -> list[str]:
         return sorted({a.doc["period"] for a in self.accepted})
+
+
+def refusal(e: UserError, name: str, doc: dict | None = None) -> Issue:
+    """A file refused by transforms/settlement_file.py (its reading or its checks): the reason
+    code and the Polish message it raised, naming the file."""
+    unit_id, period = key(doc) if doc is not None else (None, None)
+    return Issue(e.code, mask_personal(str(e)), "import", name, unit_id=unit_id, period=period)
 
 
 def key(doc: dict) -> tuple[str, str]:
