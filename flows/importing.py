@@ -33,7 +33,7 @@ from flows.close import keep_history, retransfer
 from flows.command import Command, Run, WritesDb, option
 from flows.rules import rules_for
 from reports import importing as report_text
-from schemas.tables import TABLES
+from schemas.tables import TABLES, UNIT_TABLES
 from transforms import importing as logic
 from transforms import settlement_file
 from transforms.errors import Issue, UserError, issue
@@ -170,6 +170,11 @@ def store_file(con, accepted: logic.Accepted, imported_at: datetime) -> None:
     run_id, u = doc["run"]["run_id"], doc[logic.UNIT]
     if months.stored_months(con, period, [unit_id]):
         keep_history(con, doc["sha256"], period, [unit_id])
+    # a month this database closed itself: its members' rows go (the file carries none; the
+    # figures that matter are kept in history above)
+    names = store.table_names(con)
+    for table in (t for t in UNIT_TABLES if t in names and t not in ("units", "allocations")):
+        store.replace_units(con, table, _frame(table, []), period, [unit_id])
     store.replace_units(con, "units", _frame("units", [{
         "period": period, "unit_id": unit_id, "name": u["name"], "region_id": u["region_id"],
         "voivodeship": u["voivodeship"], "sheltered": u["sheltered"], "rulebook": doc["rulebook"],

@@ -215,6 +215,29 @@ def test_a_bad_file_is_refused_and_every_other_file_is_still_imported(central, t
     assert table(db, "SELECT DISTINCT unit_id FROM settlement") == [repr((units[0],))]
 
 
+def test_a_month_closed_here_is_replaced_by_its_imported_file(central, tmp_path):
+    """A unit the region closed itself, then its own treasurer's file: the file's month stands,
+    the members' rows of the local close go, its figures stay in history."""
+    import shutil
+    unit = units_of(central, "GD")[0]
+    db = tmp_path / "GD.duckdb"
+    shutil.copy(central, db)
+    doc = document(central, PERIOD, unit)
+    run_import(write(doc, tmp_path / "pliki").parent, db, "GD")
+    assert table(db, "SELECT count(*) FROM dues WHERE unit_id = ?", [unit]) == [repr((0,))]
+    assert table(db, "SELECT count(*) FROM dues WHERE unit_id <> ?", [unit]) != [repr((0,))]
+    assert table(db, "SELECT DISTINCT table_name FROM history WHERE table_name = 'dues'") == [repr(("dues",))]
+    for name, sql in COMPARED.items():
+        assert table(db, sql, ["GD"]) == table(central, sql, ["GD"]), name
+
+
+def test_the_national_level_takes_regions_files_only(central, tmp_path):
+    folder = tmp_path / "pliki"
+    write(document(central, PERIOD, units_of(central, "GD")[0]), folder)
+    out = run_import(folder, tmp_path / "kraj.duckdb", "KK", "--level", "national")
+    assert "odrzucone: 1" in out and "przyjmuje rozliczenia rodzaju 'region'" in out
+
+
 def test_a_region_level_option_is_checked(tmp_path):
     res = CliRunner().invoke(app, ["import", "--folder", str(tmp_path), "--db", str(tmp_path / "x.duckdb")])
     assert res.exit_code == 1 and "--region" in res.output
