@@ -110,8 +110,8 @@ def read(run: Run) -> ImportInputs:
     stored: dict[tuple[str, str], dict[str, int]] = {}
     keys = sorted({logic.key(d) for d in docs})
     if keys and "settlement" in names:
-        for r in store.dicts(con, "SELECT unit_id, period, level, CAST(sum(amount) AS DECIMAL(18, 2)) AS amount FROM settlement "
-                                  "WHERE list_contains(?, unit_id || '|' || period) GROUP BY ALL ORDER BY ALL",
+        for r in store.dicts(con, "SELECT unit_id, period, level, CAST(sum(amount) AS DECIMAL(18, 2)) AS amount "
+                                  "FROM settlement WHERE list_contains(?, unit_id || '|' || period) GROUP BY ALL ORDER BY ALL",
                              [[f"{u}|{m}" for u, m in keys]]):
             stored.setdefault((r["unit_id"], r["period"]), {})[r["level"]] = int(r["amount"])
     if keys and "unit_months" in names:     # a month closed here without a settlement row still counts
