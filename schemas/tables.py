@@ -203,6 +203,10 @@ TABLES: dict[str, Table] = {t.name: t for t in [
           replace_by=("reconciled_for", "scope")),
     Table("reconcile_exceptions", "one row per problem found by a reconciliation",
           _cols("reconciled_for, " + EXCEPTION_COLUMNS + ", scope"), replace_by=("reconciled_for", "scope")),
+    # ---- issue 29: the settlement files a unit issued (flows/settlement_out.py)
+    Table("settlement_issued", "one row per settlement file version issued for a unit and month",
+          _cols("unit_id, period, version:int, sha256, issued_at:timestamp, file_name"),
+          replace_by=("unit_id", "period", "version")),
 ]}
 
 
