@@ -212,6 +212,10 @@ TABLES: dict[str, Table] = {t.name: t for t in [
     Table("import_exceptions", "one row per file the last import of a folder refused or noted (reason code, "
           "Polish message)",
           _cols("folder, file, reason_code, message, unit_id, period"), replace_by=("folder",)),
+    # ---- issue 29: the settlement files a unit issued (flows/settlement_out.py)
+    Table("settlement_issued", "one row per settlement file version issued for a unit and month",
+          _cols("unit_id, period, version:int, sha256, issued_at:timestamp, file_name"),
+          replace_by=("unit_id", "period", "version")),
 ]}
 
 

@@ -233,3 +233,15 @@ def test_any_valid_close_passes_its_checks(applied, owed, rulebook, sheltered, o
     back = sf.read(sf.to_bytes(doc))
     sf.check_split(back, version)
     sf.check_transfers(back, version)
+
+
+@settings(max_examples=80, deadline=None)
+@given(d=amounts, kept=st.integers(0, 1_000_000), rulebook=st.sampled_from(("solidarnosc", "przerobka")),
+       sheltered=st.booleans(), hint=st.one_of(st.none(), amounts))
+def test_the_split_base_is_found_again_from_any_settlement_the_cascade_made(d, kept, rulebook, sheltered, hint):
+    from transforms.allocate import unit_cascade
+    cascade = unit_cascade({"sheltered": sheltered}, RULES.version(rulebook))
+    levels = sf.expected_split(d, kept, cascade)
+    found = sf.split_base_of(levels, cascade, hint)
+    assert found is not None and sf.expected_split(found[0], found[1], cascade) == levels
+    assert sf.split_base_of(levels, cascade, d) == (d, kept)         # the close's own D is kept when it fits

@@ -67,6 +67,13 @@ def _iso(value) -> str | None:
     return str(value)
 
 
+def _gr(value) -> int:
+    """Money must arrive as integer grosze: a Decimal or float of złote is a bug, never rounded here."""
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise TypeError(f"money must be integer grosze, got {value!r}")
+    return value
+
+
 def build(*, union: str, rulebook: str, rulebook_version, period: str, version: int, unit: dict,
           approved_at, approved_via: str, incomplete: bool, by_category: dict[str, int],
           owed_gr: int, owed_split_base_gr: int, received_gr: int, split_base_gr: int, kept_gr: int,
@@ -88,15 +95,15 @@ def build(*, union: str, rulebook: str, rulebook_version, period: str, version: 
         "approved_at": _iso(approved_at), "approved_via": approved_via, "incomplete": bool(incomplete),
         "members": {"paying": int(sum(by_category.values())),
                     "by_category": {k: int(v) for k, v in sorted(by_category.items())}},
-        "dues": {"owed_gr": int(owed_gr), "owed_split_base_gr": int(owed_split_base_gr),
-                 "received_gr": int(received_gr), "split_base_gr": int(split_base_gr), "kept_gr": int(kept_gr)},
-        "allocations": [{"level": a["level"], "amount_gr": int(a["amount_gr"])} for a in allocations],
-        "settlement": [{"level": s["level"], "amount_gr": int(s["amount_gr"]), "basis": s["basis"],
+        "dues": {"owed_gr": _gr(owed_gr), "owed_split_base_gr": _gr(owed_split_base_gr),
+                 "received_gr": _gr(received_gr), "split_base_gr": _gr(split_base_gr), "kept_gr": _gr(kept_gr)},
+        "allocations": [{"level": a["level"], "amount_gr": _gr(a["amount_gr"])} for a in allocations],
+        "settlement": [{"level": s["level"], "amount_gr": _gr(s["amount_gr"]), "basis": s["basis"],
                         "corrects": s.get("corrects")} for s in settlement],
         "corrections": [{"corrected_period": c["corrected_period"], "level": c["level"],
-                         "amount_gr": int(c["amount_gr"]), "reason": c.get("reason") or ""} for c in corrections],
+                         "amount_gr": _gr(c["amount_gr"]), "reason": c.get("reason") or ""} for c in corrections],
         "transfers": [{"payee": t["payee"], "level": t["level"], "account": t.get("account") or None,
-                       "title": t["title"], "amount_gr": int(t["amount_gr"]), "due_on": _iso(t["due_on"])}
+                       "title": t["title"], "amount_gr": _gr(t["amount_gr"]), "due_on": _iso(t["due_on"])}
                       for t in transfers],
         "run": {"run_id": run_id, "input_sha256": input_sha256},
     }
@@ -269,3 +276,24 @@ def check_transfers(doc: dict, version: RulebookVersion, name: str = "rozliczeni
             raise UserError("settlement_split_mismatch", file=name, what="termin przelewu", level=level,
                             declared=due, expected=expected[level][1])
 
+
+
+def split_base_of(levels: dict[str, int], cascade: Cascade, hint: int | None = None) -> tuple[int, int] | None:
+    """(D, kept) whose cascade gives exactly these month settlement amounts per level: ``hint``
+    (the close's recorded D) when it does, else the D found next to (root's outflow) / (root's
+    shares); None when none does (a settlement not made by the cascade)."""
+    total = sum(levels.values())
+    want = {lvl: levels.get(lvl, 0) for lvl in cascade.levels}
+
+    def fits(d: int) -> bool:
+        return expected_split(d, total - d, cascade) == want
+    if hint is not None and fits(hint):
+        return hint, total - hint
+    share = sum((m.share for m in cascade.moves if m.source_level == cascade.root), start=0)
+    if not share:
+        return (0, total) if fits(0) else None
+    guess = round((total - want[cascade.root]) / share)
+    for d in sorted(range(guess - 3, guess + 4), key=lambda x: abs(x - guess)):
+        if fits(d):
+            return d, total - d
+    return None
