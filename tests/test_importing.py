@@ -145,6 +145,20 @@ def test_an_imported_month_makes_the_transfers_a_central_close_writes(central, t
                    ) == len(others)
 
 
+def test_the_files_approve_writes_import_into_the_same_tables_a_central_close_writes(tmp_path):
+    """The writer's files (skladki approve --out) of every unit, each region importing its own."""
+    central = tmp_path / "central.duckdb"
+    assert close_plain(PERIOD, settings.DEMO_INBOX, central, unit_workbooks=False).ok
+    assert approve_plain(PERIOD, central, force=True, reason="test", out=tmp_path / "wyniki").ok
+    folder = tmp_path / "wyniki" / "jednostki"
+    assert len(list(folder.glob("rozliczenie_*.json"))) == len(units_of(central))
+    for region in ("SL", "GD"):
+        db = tmp_path / f"{region}.duckdb"
+        run_import(folder, db, region)
+        for name, sql in COMPARED.items():
+            assert table(db, sql, [region]) == table(central, sql, [region]), name
+
+
 def test_the_same_folder_imported_twice_changes_nothing(central, tmp_path):
     folder = tmp_path / "przychodzace"
     for unit in units_of(central, "GD"):

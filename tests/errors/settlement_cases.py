@@ -1,6 +1,6 @@
 """Writes the settlement files of the golden cases of `skladki import` (issue 29) into
 tests/errors/settlement_*/: a tiny unit U1 of region R1 closed for 2026-10 and approved, its
-settlement file built with transforms/settlement_file.py's builder, then spoilt one way per case.
+settlement file as `skladki approve --out` writes it (flows/settlement_out.py), then spoilt one way per case.
 Run from the repository's root after a deliberate change of the format, then regenerate the
 expected messages (SKLADKI_GOLDEN=update):
 
@@ -29,8 +29,14 @@ def valid() -> dict:
         db = tmp / "u.duckdb"
         assert close_plain(PERIOD, inbox, db, unit_workbooks=False).ok
         assert approve_plain(PERIOD, db, force=True, reason="przykład").ok
-        from tests.test_importing import document
-        return document(db, PERIOD, "U1")
+        import duckdb
+        from flows.rules import rules_for
+        from flows.settlement_out import settlement_document
+        con = duckdb.connect(str(db), read_only=True)
+        try:
+            return settlement_document(con, PERIOD, "U1", rules_for(PERIOD), 1)
+        finally:
+            con.close()
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
