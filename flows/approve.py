@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Optional
 
-from flows import months, settings, store
+from flows import months, settings, settlement_out, store
 from flows.rules import rules_for
 from flows.command import Command, MEMBERS, ReadsDb, Run, option
 from flows.documents import unit_names
@@ -54,6 +54,7 @@ class ApproveResult:
     already: list[str]              # approved before (unchanged)
     incomplete: list[str]           # approved now although incomplete (--force)
     written: int = 0                # units whose documents were written (--out)
+    files: int = 0                  # settlement files written (--out; issue 29)
 
 
 def check(params: ApproveParams) -> None:
@@ -114,10 +115,14 @@ def report(run: Run, result: ApproveResult) -> ApproveResult | None:
     p = run.params
     if not p.out or not result.approved:
         return None
+    rules = rules_for(p.period)
     written = close_reports.write_unit_workbooks(
-        run.database(), rules_for(p.period), unit_names(p.members), lambda name: run.output(f"jednostki/{name}"),
+        run.database(), rules, unit_names(p.members), lambda name: run.output(f"jednostki/{name}"),
         settings.DATA / "fonts", run.progress, only=result.approved)
-    return replace(result, written=written)
+    # the settlement file the unit sends to its region, beside its PDF (issue 29)
+    files = settlement_out.write_files(run.database(), p.period, result.approved, rules,
+                                       lambda name: run.output(f"jednostki/{name}"))
+    return replace(result, written=written, files=files)
 
 
 def summary(run: Run, result: ApproveResult) -> str:
@@ -131,6 +136,8 @@ def summary(run: Run, result: ApproveResult) -> str:
         lines.append(f"  już wcześniej zatwierdzone (bez zmian): {', '.join(result.already)}")
     if result.written:
         lines.append(f"  dokumenty zatwierdzonych jednostek: {result.written} w {Path(p.out) / 'jednostki'}")
+    if result.files:
+        lines.append(f"  pliki rozliczenia dla regionu (rozliczenie_…_vN.json): {result.files}")
     lines.append("  ponowne zamknięcie go nie zmieni:")
     lines.append("  różnice trafią do następnego miesiąca jako korekta")
     return "\n".join(lines)

@@ -15,7 +15,7 @@ from typing import Optional
 
 import polars as pl
 
-from flows import settings, store
+from flows import settings, settlement_out, store
 from flows.rules import rules_for
 from flows.files import require_database, require_file
 from flows.command import Command, MEMBERS, NEEDED_OUT, ReadsDb, Run, option
@@ -52,6 +52,7 @@ class DocumentsResult:
     known: int
     named: bool                     # with the members' names
     seconds: float
+    files: int = 0                  # settlement files of approved months written again (issue 29)
 
 
 def check(params: DocumentsParams) -> None:
@@ -94,8 +95,13 @@ def report(run: Run, inputs: DocumentsInputs) -> DocumentsResult:
         written = close_reports.write_unit_workbooks(
             con, inputs.rules, inputs.names, lambda name: run.output(f"jednostki/{name}"), settings.DATA / "fonts",
             run.progress, only=inputs.units)
+        approved = settlement_out.approved_units(con, run.params.period, inputs.units)
+    files = 0
+    if approved:        # an approved month's settlement file, the current version (a draft gets none)
+        files = settlement_out.write_files(run.database(), run.params.period, approved, inputs.rules,
+                                           lambda name: run.output(f"jednostki/{name}"))
     return DocumentsResult(written=written, known=inputs.known, named=bool(inputs.names.height),
-                           seconds=time.perf_counter() - t0)
+                           seconds=time.perf_counter() - t0, files=files)
 
 
 def summary(run: Run, result: DocumentsResult) -> str:
@@ -103,7 +109,8 @@ def summary(run: Run, result: DocumentsResult) -> str:
     per = result.seconds / n if n else 0
     return (f"Dokumenty jednostek za {run.params.period}: {n} z {result.known} jednostek (skoroszyt i rozliczenie "
             f"PDF), {result.seconds:.1f} s, {per * 1000:.0f} ms na jednostkę -> {run.params.out / 'jednostki'}"
-            + ("" if result.named else "; bez imion i nazwisk (podaj --members z members.csv jednostki)"))
+            + ("" if result.named else "; bez imion i nazwisk (podaj --members z members.csv jednostki)")
+            + (f"; pliki rozliczenia zatwierdzonych miesięcy (JSON): {result.files}" if result.files else ""))
 
 
 DOCUMENTS = Command(

@@ -23,6 +23,7 @@ COMMANDS: tuple[Command, ...] = tuple(getattr(import_module(ref.partition(":")[0
     "flows.salary_caps:SALARY_CAPS",
     "flows.delegates:VERIFY_DELEGATES",
     "flows.reconcile:RECONCILE",
+    "flows.importing:IMPORT",
     "flows.reminders:REMINDERS",
 ))
 

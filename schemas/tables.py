@@ -203,12 +203,19 @@ TABLES: dict[str, Table] = {t.name: t for t in [
           replace_by=("reconciled_for", "scope")),
     Table("reconcile_exceptions", "one row per problem found by a reconciliation",
           _cols("reconciled_for, " + EXCEPTION_COLUMNS + ", scope"), replace_by=("reconciled_for", "scope")),
-    # ---- issue 29: the settlement files a region (or the national board) imported, one row per file version
-    Table("settlement_files", "one row per imported settlement file version; superseded_by: the sha256 of the "
-          "newer version of its unit and month (NULL: the version in force)",
+    # ---- issue 29: settlement files imported by a region (or the national board)
+    Table("settlement_files", "one row per imported settlement file version (a unit's or a region's month); "
+          "superseded_by: the sha256 of the newer version that replaced it",
           _cols("unit_id, period, version:int, kind, sha256, file_name, imported_at:timestamp, run_id, input_sha256, "
                 "paying_members:int, by_category, owed:money, received:money, superseded_by"),
-          replace_by=("unit_id", "period")),
+          replace_by=("sha256",)),
+    Table("import_exceptions", "one row per file the last import of a folder refused or noted (reason code, "
+          "Polish message)",
+          _cols("folder, file, reason_code, message, unit_id, period"), replace_by=("folder",)),
+    # ---- issue 29: the settlement files a unit issued (flows/settlement_out.py)
+    Table("settlement_issued", "one row per settlement file version issued for a unit and month",
+          _cols("unit_id, period, version:int, sha256, issued_at:timestamp, file_name"),
+          replace_by=("unit_id", "period", "version")),
 ]}
 
 

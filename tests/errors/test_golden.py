@@ -24,11 +24,12 @@ from schemas.tables import reason_codes
 from transforms.errors import catalogue
 
 HERE = Path(__file__).parent
-FATAL = set(catalogue()["fatal"])
+FATAL = set(catalogue()["fatal"]) - set(catalogue()["reasons"])   # issue 29: a reason code is also raised
 CASES = sorted(p.name for p in HERE.iterdir() if (p / "args").exists() and p.name not in FATAL)
 FATAL_CASES = sorted(p.name for p in HERE.iterdir() if (p / "args").exists() and p.name in FATAL)
 TABLES = ("exceptions", "salary_cap_exceptions", "delegate_exceptions", "reconcile_exceptions")
-MESSAGE = {"benefit_decisions": ("reason", "claim_id, reason")}    # a table whose message column is another
+MESSAGE = {"benefit_decisions": ("reason", "claim_id, reason"),     # a table whose message column is another
+           "import_exceptions": ("message", "file, message")}
 
 
 def _invoke(line: str, case: Path, tmp: Path):

@@ -1,0 +1,246 @@
+"""`skladki import --folder DIR --db FILE --region ID [--level national] [--out DIR]` (issue 29):
+a region takes its units' settlement files (one per unit and month, written on approval by the
+unit's own skladki) into its database; the national board (``--level national``) takes the
+regions' files the same way.
+
+read (every ``*.json`` of the folder, in name order, decoded once and checked against the
+schema and its hash by transforms/settlement_file.py; the versions imported before; the
+rulebooks in force for the files' months) → compute (transforms/importing.py: which files are
+imported, which are the same file again, which are refused and why) → store (each imported
+file into the tables a close writes — ``units``, ``allocations``, ``settlement``,
+``corrections``, ``unit_months`` approved via "import <file>" — replacing that unit's month,
+what it replaces kept in ``history``; then each touched month's ``transfers`` worked out again
+by the close's ``retransfer``, from all stored settlements; ``settlement_files`` and
+``import_exceptions``) → report (with ``--out`` a workbook; reports/importing.py).
+
+A bad file is one Polish message naming it and what is wrong; every other file is still used.
+The same folder imported twice changes nothing but the list of notices.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Optional
+
+import polars as pl
+
+from flows import months, store
+from flows.close import keep_history, retransfer
+from flows.command import Command, Run, WritesDb, option
+from flows.rules import rules_for
+from reports import importing as report_text
+from schemas.tables import TABLES, UNIT_TABLES
+from transforms import importing as logic
+from transforms import settlement_file
+from transforms.errors import Issue, UserError, issue
+from transforms.polish import count_pl
+from transforms.rulebook import Rules
+
+
+@dataclass(frozen=True, kw_only=True)
+class ImportParams(WritesDb):
+    folder: Path = option("folder z plikami rozliczeń (*.json) jednostek albo regionów",
+                          title="Folder z rozliczeniami",
+                          form="pełna ścieżka folderu, do którego trafiają pliki rozliczeń (rozliczenie_*.json)")
+    region: Optional[str] = option("identyfikator regionu tej bazy: importowane są tylko rozliczenia jego jednostek "
+                                   "(na poziomie krajowym niepotrzebny)", None, title="Region",
+                                   form="identyfikator regionu, np. GD; puste tylko na poziomie krajowym")
+    level: str = option("poziom importu: region (rozliczenia jednostek) albo national (rozliczenia regionów, "
+                        "Komisja Krajowa)", "region", title="Poziom",
+                        form="region: rozliczenia jednostek; national: rozliczenia regionów (Komisja Krajowa)")
+
+
+@dataclass(frozen=True)
+class ImportInputs:
+    files: list[logic.Read]
+    imported: list[logic.Stored]                          # every version imported before
+    stored: dict[tuple[str, str], dict[str, int]]          # (unit, period) in the database -> settlement per level
+    rules: dict[str, Rules]                               # the files' months -> the rulebooks in force
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    folder: Path
+    plan: logic.Plan
+    labels: dict[str, str]           # level code -> its Polish label (the summary's differences)
+    workbook: Path | None = None
+
+
+def check(params: ImportParams) -> None:
+    if params.level not in logic.KINDS:
+        raise UserError("bad_option", name="--level",
+                        detail=f"'{params.level}' to nie poziom importu ({', '.join(logic.KINDS)})")
+    if params.level == logic.REGION_LEVEL and not str(params.region or "").strip():
+        raise UserError("bad_option", name="--region", detail="podaj identyfikator regionu tej bazy")
+    if not Path(params.folder).is_dir():
+        raise UserError("no_folder", path=params.folder, what="z rozliczeniami")
+
+
+# ---- read
+
+def read_file(path: Path) -> logic.Read:
+    """One file of the folder, decoded once and checked (schema, hash) by settlement_file."""
+    from flows.files import file_problem
+    why = file_problem(path)
+    try:
+        if why:
+            raise UserError("settlement_not_settlement", file=path.name, what=why)
+        return logic.Read(path.name, settlement_file.read(path.read_bytes(), path.name))
+    except UserError as e:
+        return logic.Read(path.name, None, logic.refusal(e, path.name))
+
+
+def read(run: Run) -> ImportInputs:
+    p = run.params
+    run.progress(f"[1/4] pliki rozliczeń z {p.folder}")
+    files = [read_file(path) for path in sorted(Path(p.folder).glob("*.json"), key=lambda x: x.name)]
+    docs = [f.doc for f in files if f.doc is not None]
+    con = run.database()
+    names = store.table_names(con)
+    imported = []
+    if "settlement_files" in names:
+        imported = [logic.Stored(r["unit_id"], r["period"], int(r["version"]), r["sha256"], r["file_name"],
+                                 r["superseded_by"])
+                    for r in store.dicts(con, "SELECT unit_id, period, version, sha256, file_name, superseded_by "
+                                              "FROM settlement_files ORDER BY period, unit_id, version")]
+    stored: dict[tuple[str, str], dict[str, int]] = {}
+    keys = sorted({logic.key(d) for d in docs})
+    if keys and "settlement" in names:
+        for r in store.dicts(con, "SELECT unit_id, period, level, CAST(sum(amount) AS DECIMAL(18, 2)) AS amount "
+                                  "FROM settlement WHERE list_contains(?, unit_id || '|' || period) GROUP BY ALL ORDER BY ALL",
+                             [[f"{u}|{m}" for u, m in keys]]):
+            stored.setdefault((r["unit_id"], r["period"]), {})[r["level"]] = int(r["amount"])
+    if keys and "unit_months" in names:     # a month closed here without a settlement row still counts
+        for u, m in con.execute("SELECT unit_id, period FROM unit_months WHERE list_contains(?, unit_id || '|' || "
+                                "period)", [[f"{u}|{m}" for u, m in keys]]).fetchall():
+            stored.setdefault((u, m), {})
+    return ImportInputs(files, imported, stored, {period: rules_for(period) for period in sorted({d["period"]
+                                                                                                  for d in docs})})
+
+
+# ---- compute
+
+def content_problem(name: str, doc: dict, rules: Rules) -> Issue | None:
+    """The rulebook version the file names is the one in force here for its month; its split
+    follows from its totals under it, its transfers from its split (settlement_file's checks)."""
+    unit, period = logic.key(doc)
+    version = rules.versions.get(doc["rulebook"])
+    if version is None or version.valid_from.isoformat() != doc["rulebook_version"]:
+        here = f"{version.name} od {version.valid_from.isoformat()}" if version else "żadna"
+        return issue("settlement_unknown_rulebook", source=name, command="import", rulebook=doc["rulebook"],
+                     version=doc["rulebook_version"], period=period, here=here, unit_id=unit)
+    try:
+        settlement_file.check_split(doc, version, name)
+        settlement_file.check_transfers(doc, version, name)
+    except UserError as e:
+        return logic.refusal(e, name, doc)
+    return None
+
+
+def compute(run: Run, inputs: ImportInputs) -> ImportResult:
+    p = run.params
+    run.progress(f"[2/4] sprawdzenie: {count_pl(len(inputs.files), 'plik', 'pliki', 'plików')}")
+    plan = logic.decide(inputs.files, level=p.level, region=p.region if p.level == logic.REGION_LEVEL else None,
+                        imported=inputs.imported, stored=inputs.stored,
+                        content=lambda name, doc: content_problem(name, doc, inputs.rules[doc["period"]]))
+    labels = {lvl.code: lvl.label for rules in inputs.rules.values() for lvl in rules.levels}
+    return ImportResult(Path(p.folder), plan, labels)
+
+
+# ---- store
+
+def _raised_bp(pct) -> int | None:
+    """'100' / '150.5' (percent, as the file writes it) -> basis points."""
+    return None if pct is None else int(Decimal(str(pct)) * 100)
+
+
+def _frame(table: str, rows: list[dict]) -> pl.DataFrame:
+    return TABLES[table].frame(rows)
+
+
+def store_file(con, accepted: logic.Accepted, imported_at: datetime) -> None:
+    """One file's unit-month into the tables a close writes, replacing what was there (kept in
+    ``history``), and its row of ``settlement_files``."""
+    doc, name = accepted.doc, accepted.name
+    unit_id, period = logic.key(doc)
+    run_id, u = doc["run"]["run_id"], doc[logic.UNIT]
+    if months.stored_months(con, period, [unit_id]):
+        keep_history(con, doc["sha256"], period, [unit_id])
+    # a month this database closed itself: its members' rows go (the file carries none; the
+    # figures that matter are kept in history above)
+    names = store.table_names(con)
+    for table in (t for t in UNIT_TABLES if t in names and t not in ("units", "allocations")):
+        store.replace_units(con, table, _frame(table, []), period, [unit_id])
+    store.replace_units(con, "units", _frame("units", [{
+        "period": period, "unit_id": unit_id, "name": u["name"], "region_id": u["region_id"],
+        "voivodeship": u["voivodeship"], "sheltered": u["sheltered"], "rulebook": doc["rulebook"],
+        "raised_bp": _raised_bp(u["raised_pct"]), "bank_account": u.get("bank_account")}]), period, [unit_id])
+    store.replace_units(con, "allocations", _frame("allocations", [
+        {"period": period, "unit_id": unit_id, "level": a["level"], "amount": a["amount_gr"]}
+        for a in doc["allocations"]]), period, [unit_id])
+    store.ensure(con, "settlement")
+    con.execute("DELETE FROM settlement WHERE period = ? AND unit_id = ?", [period, unit_id])
+    store.append(con, "settlement", _frame("settlement", [
+        {"period": period, "unit_id": unit_id, "level": s["level"], "amount": s["amount_gr"], "basis": s["basis"],
+         "corrects": s.get("corrects")} for s in doc["settlement"]]))
+    store.ensure(con, "corrections")
+    con.execute("DELETE FROM corrections WHERE applied_in = ? AND unit_id = ?", [period, unit_id])
+    store.append(con, "corrections", _frame("corrections", [
+        {"run_id": run_id, "corrected_period": c["corrected_period"], "applied_in": period, "unit_id": unit_id,
+         "level": c["level"], "amount": c["amount_gr"], "reason": c.get("reason")} for c in doc["corrections"]]))
+    store.replace_units(con, "unit_months", _frame("unit_months", [{
+        "period": period, "unit_id": unit_id, "state": "approved", "run_id": run_id, "last_run_id": run_id,
+        "incomplete": bool(doc["incomplete"]), "missing": None, "approved_by": None,
+        "approved_at": datetime.fromisoformat(doc["approved_at"]), "approval_reason": None,
+        "approved_via": f"import {name}"}]), period, [unit_id])
+    store.ensure(con, "settlement_files")
+    if accepted.replaces is not None:
+        con.execute("UPDATE settlement_files SET superseded_by = ? WHERE sha256 = ?",
+                    [doc["sha256"], accepted.replaces.sha256])
+    store.append(con, "settlement_files", _frame("settlement_files", [{
+        "unit_id": unit_id, "period": period, "version": int(doc["version"]), "kind": doc["kind"],
+        "sha256": doc["sha256"], "file_name": name, "imported_at": imported_at, "run_id": run_id,
+        "input_sha256": doc["run"].get("input_sha256"), "paying_members": int(doc["members"]["paying"]),
+        "by_category": json.dumps(doc["members"]["by_category"], ensure_ascii=False, sort_keys=True),
+        "owed": doc["dues"]["owed_gr"], "received": doc["dues"]["received_gr"], "superseded_by": None}]))
+
+
+def save(run: Run, result: ImportResult) -> None:
+    p, plan = run.params, result.plan
+    run.progress(f"[3/4] zapis do {p.db}")
+    con = run.database()
+    months.adopt_earlier_closes(con)
+    imported_at = datetime.now().replace(microsecond=0)
+    for accepted in plan.accepted:
+        store_file(con, accepted, imported_at)
+    for period in plan.periods:      # the month's transfers from all its units' settlements, as a close does
+        retransfer(con, period)
+    store.write(con, "import_exceptions", _frame("import_exceptions", [
+        {"folder": str(result.folder), "file": i.source, "reason_code": i.reason_code, "message": i.message,
+         "unit_id": i.unit_id, "period": i.period} for i in plan.refused + plan.already]), folder=str(result.folder))
+
+
+# ---- report
+
+def report(run: Run, result: ImportResult) -> ImportResult | None:
+    if run.params.out is None:
+        return None
+    run.progress("[4/4] skoroszyt importu")
+    relative = report_text.WORKBOOK
+    report_text.write_workbook(result, run.output(relative))
+    return dataclasses.replace(result, workbook=Path(run.params.out) / relative)
+
+
+IMPORT = Command(
+    name="import", flow_name="import-settlements", flow_function="import_settlements", params=ImportParams,
+    engine="plain",
+    help="Import plików rozliczeń jednostek (albo regionów) do bazy regionu (albo krajowej): sprawdzone, "
+         "nowsza wersja zastępuje starszą, błędny plik odrzucony z powodem.",
+    check=check, read=read, compute=compute, store=save, report=report,
+    summary=lambda run, result: report_text.summary(result, run.params),
+    table=lambda run, result: ("Import rozliczeń", report_text.table_rows(result)),
+    run_name=lambda p: f"import rozliczeń · {Path(p.get('folder') or '.').name}")

@@ -1,0 +1,152 @@
+"""The pure decisions of `skladki import` (flows/importing.py, issue 29): which settlement files of
+a folder a region (or the national board) takes into its database, which it only notes and which
+it refuses, each with its reason code and Polish message.
+
+A file is checked in this order: it was read as a settlement (schema and hash, by
+transforms/settlement_file.py when it was read); its kind is the one this level imports (a
+unit's month at a region, a region's at the national level); its unit belongs to this region; the
+rulebook version it names is the one in force here for its month; its split follows from its
+totals and its transfers from its split (transforms/settlement_file.py). Then its version: the
+same content (sha256) imported before is a notice and changes nothing; a version not newer than
+the one imported for the unit's month is refused; a newer one supersedes it (the difference per
+level is reported). Files of the same unit and month are taken in version order, so a folder
+holding versions 1 and 2 imports 1, then 2 over it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from transforms.errors import Issue, UserError, issue, mask_personal
+from transforms.settlement_file import UNIT
+
+# the level importing -> the kind of settlement file it takes; a region checks its units' region
+KINDS = dict(region="unit", national="region")
+REGION_LEVEL = "region"
+
+
+@dataclass(frozen=True)
+class Stored:
+    """A settlement file version imported before (a row of ``settlement_files``)."""
+    unit_id: str
+    period: str
+    version: int
+    sha256: str
+    file_name: str
+    superseded_by: str | None = None
+
+
+@dataclass(frozen=True)
+class Read:
+    """A file of the folder: its document, or the problem that kept it from being one."""
+    name: str
+    doc: dict | None
+    problem: Issue | None = None
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """A file to import: what it replaces (a version imported before) and, for a unit's month
+    already in the database, each level whose settlement changes (level, before, after)."""
+    name: str
+    doc: dict
+    replaces: Stored | None
+    differences: tuple[tuple[str, int, int], ...] = ()
+    had_month: bool = False          # the unit's month was in the database before (closed or imported)
+
+
+@dataclass(frozen=True)
+class Plan:
+    files: int
+    accepted: tuple[Accepted, ...]
+    already: tuple[Issue, ...]       # notices: the same file imported before (nothing changes)
+    refused: tuple[Issue, ...]       # each refused file: its reason code and message
+
+    @property
+    def periods(self) -> list[str]:
+        return sorted({a.doc["period"] for a in self.accepted})
+
+
+def refusal(e: UserError, name: str, doc: dict | None = None) -> Issue:
+    """A file refused by transforms/settlement_file.py (its reading or its checks): the reason
+    code and the Polish message it raised, naming the file."""
+    unit_id, period = key(doc) if doc is not None else (None, None)
+    return Issue(e.code, mask_personal(str(e)), "import", name, unit_id=unit_id, period=period)
+
+
+def key(doc: dict) -> tuple[str, str]:
+    return doc[UNIT]["unit_id"], doc["period"]
+
+
+def by_level(rows: list[dict]) -> dict[str, int]:
+    """A settlement's amounts per level (grosze), corrections included."""
+    out: dict[str, int] = {}
+    for r in rows:
+        out[r["level"]] = out.get(r["level"], 0) + int(r["amount_gr"])
+    return out
+
+
+def differences(before: dict[str, int], after: dict[str, int]) -> tuple[tuple[str, int, int], ...]:
+    """The levels whose amount changed, in the order the new settlement names them."""
+    levels = list(after) + [lvl for lvl in before if lvl not in after]
+    return tuple((lvl, before.get(lvl, 0), after.get(lvl, 0)) for lvl in levels
+                 if before.get(lvl, 0) != after.get(lvl, 0))
+
+
+def where_it_belongs(name: str, doc: dict, level: str, region: str | None) -> Issue | None:
+    """A file of another kind than this level imports, or of another region's unit."""
+    kind = KINDS[level]
+    unit = doc[UNIT]
+    if doc["kind"] != kind:
+        return issue("settlement_wrong_kind", source=name, command="import", kind=doc["kind"], expected=kind,
+                     level=level, unit_id=unit["unit_id"], period=doc["period"])
+    if region is not None and unit["region_id"] != region:
+        return issue("settlement_other_region", source=name, command="import", unit=unit["unit_id"],
+                     other=unit["region_id"], region=region, unit_id=unit["unit_id"], period=doc["period"])
+    return None
+
+
+def decide(files: list[Read], *, level: str, region: str | None, imported: list[Stored],
+           stored: dict[tuple[str, str], dict[str, int]],
+           content: Callable[[str, dict], Issue | None]) -> Plan:
+    """The plan of an import. ``imported``: every version imported before (settlement_files);
+    ``stored``: the settlement per level of the unit-months already in the database;
+    ``content``: the checks of a document against the rulebook in force (version, split,
+    transfers), None when it passes."""
+    refused: list[Issue] = [f.problem for f in files if f.problem is not None]
+    valid: list[Read] = []
+    for f in files:
+        if f.doc is None:
+            continue
+        problem = where_it_belongs(f.name, f.doc, level, region) or content(f.name, f.doc)
+        if problem is not None:
+            refused.append(problem)
+        else:
+            valid.append(f)
+    by_sha = {s.sha256: s for s in imported}
+    current = {(s.unit_id, s.period): s for s in imported if s.superseded_by is None}
+    amounts = dict(stored)
+    accepted: list[Accepted] = []
+    already: list[Issue] = []
+    for f in sorted(valid, key=lambda f: (*key(f.doc), int(f.doc["version"]), f.name)):
+        doc, unit_period = f.doc, key(f.doc)
+        unit, period = unit_period
+        same = by_sha.get(doc["sha256"])
+        if same is not None:
+            already.append(issue("settlement_duplicate", source=f.name, command="import", unit=unit, period=period,
+                                 version=doc["version"], first=same.file_name, unit_id=unit))
+            continue
+        now = current.get(unit_period)
+        if now is not None and int(doc["version"]) <= now.version:
+            refused.append(issue("settlement_older_version", source=f.name, command="import", unit=unit,
+                                 period=period, version=doc["version"], current=now.version, unit_id=unit))
+            continue
+        after = by_level(doc["settlement"])
+        before = amounts.get(unit_period)
+        accepted.append(Accepted(f.name, doc, now, differences(before, after) if before is not None else (),
+                                 had_month=before is not None))
+        mine = Stored(unit, period, int(doc["version"]), doc["sha256"], f.name)
+        by_sha[mine.sha256] = current[unit_period] = mine
+        amounts[unit_period] = after
+    return Plan(len(files), tuple(accepted), tuple(already),
+                tuple(sorted(refused, key=lambda i: (i.source or "", i.reason_code))))

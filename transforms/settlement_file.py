@@ -1,0 +1,299 @@
+"""A unit's settlement file (issue 29): one machine-readable, verifiable settlement per unit and
+month, the file a unit sends up to its region (docs/settlement-file.md). Pure: plain values in,
+a document (dict) and its bytes out; no database, no files.
+
+- ``build(...)`` makes the document from plain values and stamps its ``sha256``;
+- ``to_bytes(doc)`` is the file: canonical JSON (sorted keys, no spaces, UTF-8);
+- ``digest(doc)`` is the hex sha256 of the canonical JSON of the document without ``sha256``;
+- ``validate(doc)`` checks it against ``schemas/settlement.schema.json`` (JSON Schema 2020-12);
+- ``read(data, name)`` turns a file's bytes back into the document, or raises a ``UserError``:
+  ``settlement_not_settlement``, ``settlement_bad_schema``, ``settlement_bad_hash``;
+- ``check_split(doc, version)`` recomputes the split by level from the declared totals under the
+  rulebook version's cascade for the unit (RULES.md §5, transforms/ledger.settle) and
+  ``check_transfers(doc, version)`` the unit's transfers from the declared settlement
+  (transforms/allocate.transfers_from); both raise ``settlement_split_mismatch``.
+
+The recompute is exact to the grosz because the file declares what the cascade is applied to:
+``dues.split_base_gr`` = D, the §1 dues of the split categories received (applied) in the close,
+and ``dues.kept_gr`` = everything else received that stays with the unit (other categories'
+dues, surcharges); the settlement of the month (basis ``received`` or ``assumed``) is
+``split_dues(D)`` with ``kept_gr`` added to the root level. Likewise the owed split
+(``allocations``) from ``dues.owed_split_base_gr`` and ``dues.owed_gr``. Rows of basis
+``correction`` (differences to earlier approved months) are carried as declared; they take part
+in the transfers, exactly as in a close.
+
+No PESEL, name of a person, salary or member number is ever carried: the document only has
+counts and sums.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date, datetime
+from functools import lru_cache
+from pathlib import Path
+
+import polars as pl
+
+from transforms.allocate import unit_cascade
+from transforms.errors import UserError
+from transforms.money import format_pl
+from transforms.rulebook import Cascade, RulebookVersion, Rules
+from transforms.split import split_dues
+
+FORMAT = "skladki-rozliczenie"
+FORMAT_VERSION = 1
+SCHEMA_PATH = Path(__file__).resolve().parents[1] / "schemas" / "settlement.schema.json"
+# the document's key of the unit's register row: a field of the format, not the level code that
+# happens to be spelled the same (tests/test_layout.py: no level code decides code)
+UNIT = "unit"
+MONTH_BASES = ("received", "assumed")      # the month's own settlement rows; "correction" rows correct earlier months
+
+
+def file_name(unit_id: str, period: str, version: int, safe=lambda s: s) -> str:
+    """'rozliczenie_GD-0001_2026-10_v1.json' (``safe``: reports' safe_name for the unit id)."""
+    return f"rozliczenie_{safe(unit_id)}_{period}_v{version}.json"
+
+
+# ------------------------------------------------------------------ building and bytes
+
+def _iso(value) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.replace(microsecond=0).isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def _gr(value) -> int:
+    """Money must arrive as integer grosze: a Decimal or float of złote is a bug, never rounded here."""
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise TypeError(f"money must be integer grosze, got {value!r}")
+    return value
+
+
+def build(*, union: str, rulebook: str, rulebook_version, period: str, version: int, unit: dict,
+          approved_at, approved_via: str, incomplete: bool, by_category: dict[str, int],
+          owed_gr: int, owed_split_base_gr: int, received_gr: int, split_base_gr: int, kept_gr: int,
+          allocations: list[dict], settlement: list[dict], corrections: list[dict], transfers: list[dict],
+          run_id: str, input_sha256: str, kind: str = "unit") -> dict:
+    """The settlement document of one unit's month from plain values (money in grosze), with its
+    ``sha256`` stamped. ``unit``: unit_id, name, region_id, voivodeship, sheltered, raised_pct
+    (text), bank_account, and optionally ``overrides`` (units.csv share columns the cascade uses,
+    as percent text). Lists are kept in the order given (levels in the rulebook's order)."""
+    u = {"unit_id": unit["unit_id"], "name": unit.get("name") or unit["unit_id"], "region_id": unit["region_id"],
+         "voivodeship": unit.get("voivodeship"), "sheltered": bool(unit.get("sheltered")),
+         "raised_pct": None if unit.get("raised_pct") is None else str(unit["raised_pct"]),
+         "bank_account": unit.get("bank_account") or None,
+         "overrides": {k: str(v) for k, v in sorted((unit.get("overrides") or {}).items())}}
+    doc = {
+        "format": FORMAT, "format_version": FORMAT_VERSION, "kind": kind,
+        "union": union, "rulebook": rulebook, "rulebook_version": _iso(rulebook_version),
+        "period": period, "version": int(version), UNIT: u,
+        "approved_at": _iso(approved_at), "approved_via": approved_via, "incomplete": bool(incomplete),
+        "members": {"paying": int(sum(by_category.values())),
+                    "by_category": {k: int(v) for k, v in sorted(by_category.items())}},
+        "dues": {"owed_gr": _gr(owed_gr), "owed_split_base_gr": _gr(owed_split_base_gr),
+                 "received_gr": _gr(received_gr), "split_base_gr": _gr(split_base_gr), "kept_gr": _gr(kept_gr)},
+        "allocations": [{"level": a["level"], "amount_gr": _gr(a["amount_gr"])} for a in allocations],
+        "settlement": [{"level": s["level"], "amount_gr": _gr(s["amount_gr"]), "basis": s["basis"],
+                        "corrects": s.get("corrects")} for s in settlement],
+        "corrections": [{"corrected_period": c["corrected_period"], "level": c["level"],
+                         "amount_gr": _gr(c["amount_gr"]), "reason": c.get("reason") or ""} for c in corrections],
+        "transfers": [{"payee": t["payee"], "level": t["level"], "account": t.get("account") or None,
+                       "title": t["title"], "amount_gr": _gr(t["amount_gr"]), "due_on": _iso(t["due_on"])}
+                      for t in transfers],
+        "run": {"run_id": run_id, "input_sha256": input_sha256},
+    }
+    return stamp(doc)
+
+
+def canonical(doc: dict) -> bytes:
+    """The canonical JSON of a document: sorted keys, no spaces, UTF-8 (not ASCII-escaped)."""
+    return json.dumps(doc, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
+
+
+def digest(doc: dict) -> str:
+    """Hex sha256 of the canonical JSON of the document without its ``sha256`` key."""
+    return hashlib.sha256(canonical({k: v for k, v in doc.items() if k != "sha256"})).hexdigest()
+
+
+def stamp(doc: dict) -> dict:
+    """The document with its ``sha256`` (re)computed."""
+    out = {k: v for k, v in doc.items() if k != "sha256"}
+    out["sha256"] = digest(out)
+    return out
+
+
+def to_bytes(doc: dict) -> bytes:
+    """The file's bytes (the document validated first: a file that fails its schema is a bug)."""
+    validate(doc)
+    return canonical(doc)
+
+
+# ------------------------------------------------------------------ schema
+
+@lru_cache(maxsize=1)
+def schema() -> dict:
+    return json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+
+
+@lru_cache(maxsize=1)
+def _validator():
+    from jsonschema import Draft202012Validator
+    Draft202012Validator.check_schema(schema())
+    return Draft202012Validator(schema())
+
+
+_WHAT = {"required": "brak wymaganego pola", "type": "zły typ wartości", "additionalProperties": "pole spoza formatu",
+         "pattern": "wartość w złej postaci", "enum": "niedozwolona wartość", "const": "niedozwolona wartość",
+         "minimum": "wartość poniżej dopuszczalnej", "minLength": "pusta wartość", "format": "wartość w złej postaci"}
+
+
+def schema_problems(doc) -> list[str]:
+    """What in ``doc`` does not follow the schema, in Polish ('pole dues.owed_gr: zły typ wartości'), sorted."""
+    out = []
+    for e in _validator().iter_errors(doc):
+        path = ".".join(str(p) for p in e.absolute_path) or "dokument"
+        what = _WHAT.get(e.validator, "wartość niezgodna ze schematem")
+        if e.validator == "required":
+            missing = [r for r in e.validator_value if not isinstance(e.instance, dict) or r not in e.instance]
+            what += f" {', '.join(missing)}"
+        elif e.validator == "additionalProperties" and isinstance(e.instance, dict):
+            extra = sorted(set(e.instance) - set(e.schema.get("properties", {})))
+            what += f" ({', '.join(extra)})"
+        out.append(f"pole {path}: {what}")
+    return sorted(set(out))
+
+
+def validate(doc, name: str = "rozliczenie") -> None:
+    """Raises ``settlement_bad_schema`` naming the first problems when ``doc`` fails the schema."""
+    problems = schema_problems(doc)
+    if problems:
+        raise UserError("settlement_bad_schema", file=name, detail="; ".join(problems[:3])
+                        + (f" (i {len(problems) - 3} innych)" if len(problems) > 3 else ""))
+
+
+# ------------------------------------------------------------------ reading
+
+def read(data: bytes, name: str = "rozliczenie") -> dict:
+    """A settlement file's bytes -> its document: JSON of this format, following the schema, its
+    hash right. ``name``: the file's name, for the messages."""
+    try:
+        doc = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        raise UserError("settlement_not_settlement", file=name, what="to nie jest plik JSON") from None
+    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+        found = doc.get("format") if isinstance(doc, dict) else None
+        raise UserError("settlement_not_settlement", file=name,
+                        what=f"pole format ma wartość '{found}'" if found else "brak pola format")
+    validate(doc, name)
+    computed = digest(doc)
+    if computed != doc["sha256"]:
+        raise UserError("settlement_bad_hash", file=name, declared=doc["sha256"][:12], computed=computed[:12])
+    return doc
+
+
+# ------------------------------------------------------------------ checks against the rulebook
+
+def cascade_of(doc: dict, version: RulebookVersion) -> Cascade:
+    """The unit's cascade under ``version``: sheltered or not, with its declared share overrides."""
+    unit = doc[UNIT]
+    return unit_cascade({"sheltered": unit["sheltered"], **unit.get("overrides", {})}, version)
+
+
+def expected_split(base: int, kept: int, cascade: Cascade) -> dict[str, int]:
+    """Per level: the cascade of ``base`` with ``kept`` added to the root level."""
+    parts = split_dues(base, cascade)
+    parts[cascade.root] += kept
+    return parts
+
+
+def _by_level(rows: list[dict], levels: tuple[str, ...]) -> dict[str, int]:
+    out = {lvl: 0 for lvl in levels}
+    for r in rows:
+        out[r["level"]] = out.get(r["level"], 0) + r["amount_gr"]
+    return out
+
+
+def _compare(name: str, what: str, declared: dict[str, int], expected: dict[str, int]) -> None:
+    for level in [*expected, *sorted(set(declared) - set(expected))]:      # the rulebook's order
+        if level not in expected or declared.get(level, 0) != expected[level]:
+            raise UserError("settlement_split_mismatch", file=name, what=what, level=level,
+                            declared=format_pl(declared.get(level, 0)),
+                            expected=format_pl(expected.get(level, 0)) if level in expected else "brak poziomu")
+
+
+def check_split(doc: dict, version: RulebookVersion, name: str = "rozliczenie") -> None:
+    """The declared split by level equals, to the grosz, the split recomputed from the declared
+    totals under ``version`` (the rulebook version the file names): the month's settlement from
+    ``split_base_gr`` and ``kept_gr``; the owed allocations from ``owed_split_base_gr`` and ``owed_gr``."""
+    cascade = cascade_of(doc, version)
+    levels = tuple(lvl.code for lvl in version.levels)
+    d = doc["dues"]
+    month = [r for r in doc["settlement"] if r["basis"] in MONTH_BASES]
+    _compare(name, "podział wpłaconych składek", _by_level(month, levels),
+             _by_level([{"level": k, "amount_gr": v} for k, v in
+                        expected_split(d["split_base_gr"], d["kept_gr"], cascade).items()], levels))
+    _compare(name, "podział należnych składek", _by_level(doc["allocations"], levels),
+             _by_level([{"level": k, "amount_gr": v} for k, v in
+                        expected_split(d["owed_split_base_gr"], d["owed_gr"] - d["owed_split_base_gr"],
+                                       cascade).items()], levels))
+    if d["owed_split_base_gr"] > d["owed_gr"]:
+        raise UserError("settlement_split_mismatch", file=name, what="podział należnych składek",
+                        level=cascade.root, declared=format_pl(d["owed_split_base_gr"]),
+                        expected=f"najwyżej {format_pl(d['owed_gr'])}")
+
+
+def expected_transfers(doc: dict, version: RulebookVersion) -> pl.DataFrame:
+    """The unit's own transfers (payer the unit) that follow from the declared settlement, all
+    bases (corrections included), exactly as a close works them out (allocate.transfers_from)."""
+    from transforms.allocate import transfers_from
+    unit = doc[UNIT]
+    units = pl.DataFrame([{"unit_id": unit["unit_id"], "region_id": unit["region_id"], "sheltered": unit["sheltered"],
+                           "rulebook": version.name, **unit.get("overrides", {})}])
+    levels = pl.DataFrame([{"unit_id": unit["unit_id"], "level": r["level"], "amount": r["amount_gr"]}
+                           for r in doc["settlement"]],
+                          schema={"unit_id": pl.String, "level": pl.String, "amount": pl.Int64})
+    rules = Rules(period=doc["period"], versions={version.name: version}, default=version.name, missing={})
+    out = transfers_from(units, levels, rules)
+    return out.filter(pl.col("payer_id") == unit["unit_id"])
+
+
+def check_transfers(doc: dict, version: RulebookVersion, name: str = "rozliczenie") -> None:
+    """The declared transfers are those that follow from the declared settlement: the same payee
+    levels, amounts to the grosz and deadlines."""
+    expected = {r["payee"]: (r["amount"], r["due_on"].isoformat()) for r in expected_transfers(doc, version).to_dicts()}
+    declared: dict[str, tuple[int, str]] = {}
+    for t in doc["transfers"]:
+        a, due = declared.get(t["level"], (0, t["due_on"]))
+        declared[t["level"]] = (a + t["amount_gr"], t["due_on"])
+    _compare(name, "przelew", {k: v[0] for k, v in declared.items()}, {k: v[0] for k, v in expected.items()})
+    for level, (_, due) in declared.items():
+        if due != expected[level][1]:
+            raise UserError("settlement_split_mismatch", file=name, what="termin przelewu", level=level,
+                            declared=due, expected=expected[level][1])
+
+
+
+def split_base_of(levels: dict[str, int], cascade: Cascade, hint: int | None = None) -> tuple[int, int] | None:
+    """(D, kept) whose cascade gives exactly these month settlement amounts per level: ``hint``
+    (the close's recorded D) when it does, else the D found next to (root's outflow) / (root's
+    shares); None when none does (a settlement not made by the cascade)."""
+    total = sum(levels.values())
+    want = {lvl: levels.get(lvl, 0) for lvl in cascade.levels}
+
+    def fits(d: int) -> bool:
+        return expected_split(d, total - d, cascade) == want
+    if hint is not None and fits(hint):
+        return hint, total - hint
+    share = sum((m.share for m in cascade.moves if m.source_level == cascade.root), start=0)
+    if not share:
+        return (0, total) if fits(0) else None
+    guess = round((total - want[cascade.root]) / share)
+    for d in sorted(range(guess - 3, guess + 4), key=lambda x: abs(x - guess)):
+        if fits(d):
+            return d, total - d
+    return None
