@@ -24,7 +24,6 @@ from schemas.tables import TABLES
 from reports.xlsx import safe_name
 from transforms import settlement_file as sf
 from transforms.allocate import percent_text, unit_cascade
-from transforms.errors import UserError
 from transforms.money import sql_grosze
 from transforms.rulebook import Rules
 
@@ -69,7 +68,7 @@ def settlement_document(con, period: str, unit_id: str, rules: Rules, version: i
     month = _one(con, "SELECT state, run_id, incomplete, approved_at, approved_via FROM unit_months "
                       "WHERE period = ? AND unit_id = ?", [period, unit_id])
     if not unit or month.get("state") != "approved":
-        raise UserError("no_close", db="baza", period=period)     # callers ask for approved months only
+        raise ValueError(f"{unit_id} {period} is not an approved month")     # callers ask for approved months only
     v = rules.version(unit["rulebook"])
     unit["overrides"] = _overrides(con, period, unit_id, v.cascade(bool(unit["sheltered"])))
     cascade = unit_cascade({"sheltered": unit["sheltered"], **unit["overrides"]}, v)
