@@ -265,7 +265,7 @@ def test_issue_29_paying_and_exempt_members_of_an_imported_unit_month_come_from_
         {**common, "version": 1, "sha256": "a" * 64, "paying_members": 150, "superseded_by": "b" * 64,
          "by_category": '{"employee": 150}'},
         {**common, "version": 2, "sha256": "b" * 64, "paying_members": 100, "superseded_by": None,
-         "by_category": '{"employee": 100, "pensioner": 7}'}]), unit_id="U9", period="2026-10")
+         "by_category": '{"employee": 100, "pensioner": 7}'}]), sha256=["a" * 64, "b" * 64])
     con.close()
     inbox = tmp_path / "in"
     _write(inbox / "remittances.csv", [rem("R1", "śląskie", "6000.00", 1_000, exempt=50, refused_units="U9")])

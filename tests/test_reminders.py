@@ -128,7 +128,7 @@ def test_imported_settlement_files_name_expected_units(tmp_path):
             "unit_id": "U7", "period": "2026-09", "version": 1, "kind": "unit", "sha256": "a" * 64,
             "file_name": "rozliczenie_U7_2026-09_v1.json", "imported_at": datetime(2026, 10, 5), "run_id": "r",
             "input_sha256": "i", "paying_members": 3, "by_category": "{}", "owed": 100, "received": 100,
-            "superseded_by": None}]), unit_id="U7", period="2026-09")
+            "superseded_by": None}]), sha256="a" * 64)
     out = run_plain(REMINDERS, period="2026-10", db=db, out=tmp_path / "out", date="2026-12-01")
     assert out.ok, out.message
     assert [(r.unit_id, r.settlement) for r in out.result.reminders] == [("U7", "missing")]
