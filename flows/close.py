@@ -1,11 +1,13 @@
 """`skladki close`: the monthly close of CONTRACT.md, as a command of the one shape.
 
-read (inbox, rulebooks in force, the accounts carried in) → ``CloseInputs`` → compute (typed
-rows + records, dues, split, settlement, deduction check: pure, in transforms/; the units this
-close stores) → ``Closed`` → store (one DuckDB transaction; the month's transfers, from all its
-units' settlements, worked out once here; later months closed again with the same steps) →
-report (the close workbook and the unit treasurers' workbooks and PDFs, from the settlements
-read once, written aside and moved into place).
+read (inbox, rulebooks in force, the accounts carried in) → ``CloseInputs`` → compute
+(``transforms.close.month`` itself, declared pure: typed rows + records, dues, split,
+settlement, deduction check, schemas checked) → ``Computed(inputs, CloseResult)`` → store (the
+units this close stores chosen from the stored months → ``Closed``; one DuckDB transaction; the
+month's transfers, from all its units' settlements, worked out once here; later months closed
+again with the same steps) → report (reports/close.py ``report``: the close workbook and the
+unit treasurers' workbooks and PDFs, from the settlements read once, written aside and moved
+into place).
 """
 from __future__ import annotations
 
@@ -22,16 +24,14 @@ import uuid
 import polars as pl
 
 from flows import months, settings, store
-from flows.command import Command, Run, WritesDb, last_month, option, titled
+from flows.command import Command, Computed, Run, WritesDb, last_month, option, pure, titled
 from flows.inbox import read_inbox
 from flows.payroll_inbox import user_file_notes
 from reports import close as close_reports
-from reports.settlement import correction_note
-from schemas.tables import KEPT_IN_HISTORY, UNIT_TABLES, validate_close, validate_staged
-from reports import settlement as settlement_reports
+from schemas.tables import KEPT_IN_HISTORY, UNIT_TABLES
 from transforms import close as close_logic
 from transforms.allocate import transfers_from
-from transforms.close import CloseResult, RawInputs
+from transforms.close import CloseResult, MonthInputs, RawInputs
 from transforms.errors import UserError, mask_personal
 from transforms.polish import count
 from transforms.ledger import (BOOKED_SCHEMA, ITEM_SCHEMA, LEDGER_SCHEMA, SETTLEMENT_SCHEMA, Books, differences,
@@ -65,31 +65,35 @@ class CloseParams(WritesDb):
     # set by skladki itself, never asked for: a replay's starting accounts, the run a later month's re-close follows
     books: Optional[Path] = None
     recomputes: Optional[str] = None
+    # the report's settings (reports/close.py ``report``; reports/ reads no flows/settings)
+    fonts: Path = settings.DATA / "fonts"
+    unit_documents_at_close: int = settings.UNIT_DOCUMENTS_AT_CLOSE
 
 
 @dataclass(frozen=True)
-class CloseInputs:
+class CloseInputs(MonthInputs):
     """What a close reads: the inbox (as text frames), the rulebooks in force, the accounts the
-    members carry into the month, and the inbox's files being packed for the archive."""
-    raw: RawInputs
-    rules: Rules
-    books: Books
+    members carry into the month (``MonthInputs``: what ``transforms.close.month`` computes the
+    month from), and the inbox's files being packed for the archive."""
     packed: Future | None
     started_at: datetime
 
 
 class Recomputed(NamedTuple):
-    """A later month of this close's units closed again in the same run (RULES.md §13)."""
+    """A later month of this close's units closed again in the same run (RULES.md §13), with the
+    rulebooks its documents are written with."""
     month: str
     units: list[str]
     run_id: str
+    rules: Rules
 
 
 @dataclass(frozen=True)
 class Closed:
     """The close's result, step by step. ``compute`` gives the month's tables (``month``, pure,
-    from transforms/close.py) and which units this close stores; ``store`` adds the run's id, the
-    states it found and what it closed again; ``report`` the documents it wrote."""
+    from transforms/close.py); ``store`` chooses which units this close stores (``closed_month``) and
+    adds the run's id, the states it found and what it closed again; ``report`` the documents it
+    wrote."""
     month: CloseResult
     rules: Rules                     # the rulebooks in force, only those the inbox's units use
     raw: RawInputs                   # the inbox as read (its files go into the archive)
@@ -132,7 +136,11 @@ def read(run: Run) -> CloseInputs:
         books = books_from(Path(run.params.books).read_bytes())
     else:
         books = load_books(run.database(), period, inbox_units(raw), inbox_members(raw))
-    return CloseInputs(raw, rules, books, packed, datetime.now())
+    started_at = datetime.now()
+    run.progress(f"[2/5] sprawdzanie: {count(raw.members['member_id'].n_unique(), 'członek')}, "
+                 f"{count(raw.income.height, 'wiersz')} dochodu")
+    run.progress("[3/5] składki i podział")      # the compute step: transforms.close.month, pure
+    return CloseInputs(raw, rules, books, packed, started_at)
 
 
 def _frame(con, sql: str, params: list, schema: dict) -> pl.DataFrame:
@@ -192,33 +200,14 @@ def load_books(con, period: str, units: list[str] | None = None, members: list[s
     return books
 
 
-def release(raw) -> None:
-    """What staging read and nothing needs again is let go before the month is computed (at
-    national scale a third of the peak memory): the income frame (its lines live on, checked, in
-    the staged frames) and the register's text (only its row count is used again)."""
-    raw.income = raw.income.clear()
-    raw.members = raw.members.select("_row")
-
-
-def compute(run: Run, inputs: CloseInputs) -> Closed:
-    """The month computed (pure, one entry: transforms/close.py ``month``), its schemas checked,
-    and the units this close stores chosen."""
-    raw = inputs.raw
-    run.progress(f"[2/5] sprawdzanie: {count(raw.members['member_id'].n_unique(), 'członek')}, "
-                 f"{count(raw.income.height, 'wiersz')} dochodu")
-
-    def checked(staged) -> None:        # the rows checked and typed, before the dues are computed
-        validate_staged(staged)
-        release(raw)
-        run.progress("[3/5] składki i podział")
-
-    result = close_logic.month(raw, inputs.rules, inputs.books, checked)
+def closed_month(run: Run, computed: Computed) -> Closed:
+    """The computed month with the units this close stores (``choose_scope``: from the stored
+    months) and the rulebooks its units use."""
+    inputs, result = computed
     rules = inputs.rules.only(set(result.units["rulebook"]))       # as ``month`` narrowed them
-    validate_close(result, [lvl.code for lvl in rules.levels], [c.category for c in rules.categories])
-    assert result.rows_read == result.rows_used + result.rows_rejected + result.rows_skipped
-    scope, missing, left_out, refused = choose_scope(run, result, raw)
-    return Closed(result, rules, raw, inputs.books, inputs.packed, inputs.started_at, scope, missing, left_out,
-                  refused)
+    scope, missing, left_out, refused = choose_scope(run, result, inputs.raw)
+    return Closed(result, rules, inputs.raw, inputs.books, inputs.packed, inputs.started_at, scope, missing,
+                  left_out, refused)
 
 
 def choose_scope(run: Run, result: CloseResult, raw: RawInputs) -> tuple[list[str], dict, dict, list[str]]:
@@ -253,19 +242,20 @@ def choose_scope(run: Run, result: CloseResult, raw: RawInputs) -> tuple[list[st
     return scope, {u: m for u, m in missing.items() if u in scope}, left_out, refused
 
 
-def save(run: Run, closed: Closed) -> Closed:
-    """Every table of the units' month in the run's one transaction (RULES.md §13): only the
-    units of this close are replaced (what they replace is kept in `history`); an approved month
-    keeps its settlement and transfers and what changed goes into the unit's next open month as
-    a correction; the transfers of the month are worked out (once) from all units' current
+def save(run: Run, computed: Computed) -> Closed:
+    """The units this close stores chosen (``closed_month``), then every table of their month in
+    the run's one transaction (RULES.md §13): only the units of this close are replaced (what they
+    replace is kept in `history`); an approved month keeps its settlement and transfers and what
+    changed goes into the unit's next open month as a correction; the transfers of the month are worked out (once) from all units' current
     months; later months of these units already closed are closed again from their archives."""
+    chosen = closed_month(run, computed)
     run.progress(f"[4/5] zapis do {run.params.db}")
     con = run.database()
     with store.memory_limit(con, settings.STORE_MEMORY_LIMIT):
-        closed = _save(run, closed, con)
+        chosen = _save(run, chosen, con)
         if not run.params.recomputes:
-            closed = recompute_later(run, closed, con)
-    return closed
+            chosen = recompute_later(run, chosen, con)
+    return chosen
 
 
 def _save(run: Run, closed: Closed, con) -> Closed:
@@ -438,8 +428,10 @@ def recompute_later(run: Run, closed: Closed, con) -> Closed:
             later = Run(run.command, run.command.make_params(dict(
                 period=month, inbox=tmp / "inbox", db=run.params.db, out=None, units=units,
                 recomputes=closed.run_id)), con=con)
-            again = _save(later, compute(later, read(later)), con)
-            done.append(Recomputed(month, units, again.run_id))
+            inputs = read(later)
+            again = _save(later, closed_month(later, Computed(inputs, close_logic.month(inputs))), con)
+            done.append(Recomputed(month, units, again.run_id,
+                                   rules_for(month).only(set(closed.month.units["rulebook"]))))
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
     return dataclasses.replace(closed, recomputed=done, followers=followers(con, period, scope))
@@ -454,41 +446,6 @@ def followers(con, period: str, scope: list[str]) -> list[tuple[str, list[str], 
         "WHERE l.period > ? AND NOT list_contains(?, l.unit_id) AND l.member_id IN (SELECT member_id FROM member_ledger "
         "WHERE period = ? AND list_contains(?, unit_id)) GROUP BY l.period ORDER BY l.period",
         [period, scope, period, scope]).fetchall()]
-
-
-def report(run: Run, closed: Closed) -> Closed | None:
-    """The close workbook and (optionally) one workbook per unit in ``out/jednostki``: the drafts'
-    documents anew, for an approved month re-closed a one-page correction note instead (its approved
-    settlement stays as it was), and the documents of later months closed again in this run. The
-    units' settlements (reports/settlement.py) are read from the stored tables once, for the close
-    workbook and the units' documents both."""
-    if not run.params.out:
-        return None
-    run.progress("[5/5] skoroszyty")
-    result, rules = closed.month, closed.rules
-    con = run.database()
-    settled = settlement_reports.settlements(con, rules)
-    close_reports.write_close_workbook(con, rules, run.output(f"zamkniecie_{result.period}.xlsx"), settled)
-    want = run.params.unit_workbooks
-    deferred = False
-    if want is None:     # a unit's or a region's close writes them; a national close leaves them on demand
-        want = result.units.height <= settings.UNIT_DOCUMENTS_AT_CLOSE
-        deferred = not want
-    if not want:
-        return dataclasses.replace(closed, unit_documents_deferred=deferred)
-    corrected = sorted(set(result.corrections["unit_id"])) if result.corrections is not None else []
-    drafts = [u for u in closed.scope if u not in corrected and u not in closed.approved]
-    path = lambda name: run.output(f"jednostki/{name}")  # noqa: E731
-    fonts = settings.DATA / "fonts"
-    written = close_reports.write_unit_workbooks(
-        con, rules, result.names, path, fonts, run.progress, only=drafts, settled=settled) if drafts else 0
-    for unit in corrected:
-        note = path(f"korekta_{close_reports.safe_name(unit)}_{result.period}.pdf")
-        correction_note(con, rules, unit, result.period, note, fonts)
-    for month, units, _ in closed.recomputed:
-        close_reports.write_unit_workbooks(con, rules_for(month).only(set(result.units["rulebook"])), result.names,
-                                           path, fonts, run.progress, only=units)
-    return dataclasses.replace(closed, unit_workbooks=written, unit_documents_deferred=deferred)
 
 
 def incomplete(run: Run, closed: Closed) -> str | None:
@@ -520,4 +477,4 @@ CLOSE = Command(
     params=CloseParams, help='Zamknięcie miesiąca: składki, podział, przelewy, wyjątki -> DuckDB (+ Excel). Projekt do zatwierdzenia.',
     run_name=titled("zamknięcie", "inbox"), flow_function="monthly_close",
     name="close", flow_name="monthly-close", check=check, summary=summary, table=table, incomplete=incomplete,
-    read=read, compute=compute, store=save, report=report)
+    read=read, compute=pure(close_logic.month), store=save, report=close_reports.report)

@@ -9,7 +9,7 @@ declarations listed in ``flows/registry.py``; nothing else names a command's par
 The steps pass typed values along, each to the next::
 
     read(run) -> Inputs
-    compute(run, inputs) -> Result
+    compute(run, inputs) -> Result             # or pure(compute): compute(inputs) -> Result
     store(run, result) -> Result | None        # into run.database(), the run's one transaction
     report(run, result) -> Result | None       # files through run.output(...)
     summary(run, result) -> str
@@ -19,6 +19,12 @@ transaction and the output folder. A store or report step that returns a value (
 with the run's id, or with the files written) hands it on; None keeps the result as it was. The
 plain engine calls the steps in order; the Prefect engine calls the very same functions as tasks
 of one flow. Logic lives in transforms/; a step only reads, calls transforms, stores or writes.
+
+A compute that needs nothing of the run is declared as the pure function itself:
+``compute=pure(transforms.close.month)`` — ``month(inputs) -> Result``, called by the engine with
+the inputs only (no run, no progress line, no database). Its store step then gets both, as
+``Computed(inputs, result)``: what was read is not lost on the way (the close's store archives
+the inbox and decides from the stored months which units it keeps).
 
 The contract of every command (CONTRACT.md): nothing is committed before everything that can
 fail has been done. ``store`` writes into one open DuckDB transaction; ``report`` writes its
@@ -156,6 +162,24 @@ class Step:
     retries: int = 0          # reading and writing steps retry (I/O that may pass on a second try)
 
 
+class Computed(typing.NamedTuple):
+    """What a pure compute hands on: the inputs it was given and the result it made."""
+    inputs: Any
+    result: Any
+
+
+@dataclass(frozen=True)
+class Pure:
+    """A compute step declared as a pure function of the inputs (``pure``)."""
+    fn: Callable[[Any], Any]
+
+
+def pure(fn: Callable[[Any], Any]) -> Pure:
+    """Declares ``fn(inputs) -> Result`` as a command's compute: the engine calls it with the read
+    step's value only and hands ``Computed(inputs, result)`` on to the store step."""
+    return Pure(fn)
+
+
 def _no_check(params) -> None:
     return None
 
@@ -168,7 +192,7 @@ class Command(Generic[P, I, R]):
     help: str                               # the command line's help (Polish), first line for the list
     summary: Callable[["Run", Any], str]
     read: Callable[["Run"], Any] | None = None
-    compute: Callable[["Run", Any], Any] | None = None
+    compute: Callable[["Run", Any], Any] | Pure | None = None     # pure(fn): fn(inputs) -> Result
     store: Callable[["Run", Any], Any] | None = None
     report: Callable[["Run", Any], Any] | None = None
     check: Callable[[Any], None] = _no_check      # argument checks, before any engine starts
@@ -185,7 +209,10 @@ class Command(Generic[P, I, R]):
     @property
     def steps(self) -> tuple[Step, ...]:
         steps = [Step("read", lambda run, _: self.read(run), retries=2)]
-        if self.compute is not None:
+        if isinstance(self.compute, Pure):
+            fn = self.compute.fn
+            steps.append(Step("compute", lambda run, inputs: Computed(inputs, fn(inputs))))
+        elif self.compute is not None:
             steps.append(Step("compute", self.compute))
         if self.store is not None:
             steps.append(Step("store", self.store, retries=2))

@@ -190,7 +190,8 @@ def write_receipts(out: Path, period: str, rng: random.Random) -> dict[str, int]
     from fractions import Fraction
     conf = profile()["receipts"]
     rules = rules_for(period)
-    dues = close_logic.month(read_inbox(out, period), rules).dues
+    from transforms.ledger import Books
+    dues = close_logic.month(close_logic.MonthInputs(read_inbox(out, period), rules, Books())).dues
     deductions, payments = [], []
     day = f"{period}-15"
     for mid, category, total in dues.select("member_id", "category", "total").iter_rows():

@@ -5,11 +5,13 @@ derived from the rulebooks in force, never written here.
 """
 from __future__ import annotations
 
+import dataclasses
 import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable, Iterator, Protocol
 
 import duckdb
 import polars as pl
@@ -316,12 +318,14 @@ ORDER BY source, unit_id, member_id
 def write_unit_workbooks(con: duckdb.DuckDBPyConnection, rules: Rules, members: pl.DataFrame,
                          path_for: Callable[[str], Path], fonts: Path, progress=lambda msg: None,
                          only: list[str] | None = None,
-                         settled: dict[str, settlement.Settlement] | None = None) -> int:
+                         settled: dict[str, settlement.Settlement] | None = None,
+                         pdfs: bool = True, pool: ProcessPoolExecutor | None = None) -> int:
     """One workbook per unit for its treasurer — first the one-page settlement (what to pay, to
     whom, by when), then the unit's summary, its members' dues (with names, the only place names
-    appear) and the exceptions about its members — and the settlement as a one-page PDF.
+    appear) and the exceptions about its members — and (``pdfs``) the settlement as a one-page PDF.
     ``only``: these units (`skladki documents`, on demand), else every unit of the period;
-    ``settled``: the units' settlements when the caller has them (else read here)."""
+    ``settled``: the units' settlements when the caller has them (else read here); ``pool``: the
+    caller's ``workers`` (else its own)."""
     period = rules.period
     if settled is None:
         settled = settlement.settlements(con, rules)
@@ -360,23 +364,31 @@ def write_unit_workbooks(con: duckdb.DuckDBPyConnection, rules: Rules, members: 
     units = sorted(by_unit.items())
     jobs = [(path_for(f"skladki_{safe_name(u)}_{period}.xlsx"), settled[u], headers, layout, summary[u], rows,
              exc.get(u, []), deducted.get(u, [])) for u, rows in units]
-    pdfs = [path_for(f"rozliczenie_{safe_name(u)}_{period}.pdf") for u, _ in units]
-    # openpyxl spends ~30 µs a cell and ~50 ms a file: spread the files over the cores.
-    workers = min(os.cpu_count() or 1, 8)
-    if len(jobs) < 50 or workers == 1:
-        for job, pdf in zip(jobs, pdfs):
-            _write_unit_workbook(job)
-            settlement.write_pdf(job[1], pdf, fonts)
-        return len(jobs)
-    ctx = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=die_with_parent,
-                             initargs=(os.getpid(),)) as pool:
-        for i, _ in enumerate(pool.map(_write_unit_workbook, jobs, chunksize=25), start=1):
-            if i % 250 == 0:
+    with nullcontext(pool) if pool is not None else workers(len(jobs)) as pool:
+        for i, _ in enumerate(pool.map(_write_unit_workbook, jobs, chunksize=25) if pool else
+                              map(_write_unit_workbook, jobs), start=1):
+            if pool and i % 250 == 0:
                 progress(f"      skoroszyty jednostek: {i}/{len(jobs)}")
-        for _ in pool.map(settlement.write_pdf, [job[1] for job in jobs], pdfs, [fonts] * len(jobs), chunksize=25):
-            pass
+        if pdfs:
+            pages = ([job[1] for job in jobs], [path_for(f"rozliczenie_{safe_name(u)}_{period}.pdf") for u, _ in units],
+                     [fonts] * len(jobs))
+            for _ in pool.map(settlement.write_pdf, *pages, chunksize=25) if pool else map(settlement.write_pdf, *pages):
+                pass
     return len(jobs)
+
+
+@contextmanager
+def workers(jobs: int) -> Iterator[ProcessPoolExecutor | None]:
+    """Processes to spread this many units' documents over the cores (openpyxl spends ~30 µs a
+    cell and ~50 ms a file), or None: fewer than 50 are written here, as on one core."""
+    cores = min(os.cpu_count() or 1, 8)
+    if jobs < 50 or cores == 1:
+        yield None
+        return
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=cores, mp_context=ctx, initializer=die_with_parent,
+                             initargs=(os.getpid(),)) as pool:
+        yield pool
 
 
 UNIT_EXCEPTIONS = """
@@ -398,6 +410,65 @@ DEDUCTION_NOTE = {
     "over": "potrącono więcej niż należna składka: nadwyżka na poczet następnych miesięcy albo do zwrotu",
     "under": "potrącono mniej niż należna składka: brakującą część członek dopłaca albo pracodawca wyrównuje",
 }
+
+
+class Run(Protocol):
+    """What a report step is given (flows/command.py's ``Run``; reports/ imports nothing of flows/)."""
+    params: Any
+
+    def progress(self, msg: str) -> None: ...
+
+    def output(self, relative: str) -> Path: ...
+
+    def database(self) -> duckdb.DuckDBPyConnection: ...
+
+
+def report(run: Run, closed):
+    """The close's report step: the close workbook and (optionally) one workbook per unit in
+    ``out/jednostki``, each with its settlement PDF beside it: the drafts' documents anew, for an
+    approved month re-closed a one-page correction note instead (its approved settlement stays as
+    it was), and the documents of later months closed again in this run. The units' settlements
+    are read from the stored tables once, for the close workbook and the units' documents both.
+    ``closed``: flows/close.py's ``Closed``; returns it with what was written (None: no --out)."""
+    if not run.params.out:
+        return None
+    run.progress("[5/5] skoroszyty")
+    result, rules = closed.month, closed.rules
+    con = run.database()
+    settled = settlement.settlements(con, rules)
+    write_close_workbook(con, rules, run.output(f"zamkniecie_{result.period}.xlsx"), settled)
+    want = run.params.unit_workbooks
+    deferred = False
+    if want is None:     # a unit's or a region's close writes them; a national close leaves them on demand
+        want = result.units.height <= run.params.unit_documents_at_close
+        deferred = not want
+    if not want:
+        return dataclasses.replace(closed, unit_documents_deferred=deferred)
+    corrected = sorted(set(result.corrections["unit_id"])) if result.corrections is not None else []
+    drafts = [u for u in closed.scope if u not in corrected and u not in closed.approved]
+    path = lambda name: run.output(f"jednostki/{name}")  # noqa: E731
+    fonts = run.params.fonts
+    # the drafts' documents (their count is the summary's), then those of the later months closed
+    # again, each month from its own settlements: the workbooks, and beside them the PDFs
+    documents = [(True, rules, drafts, settled)] if drafts else []
+    documents += [(False, later.rules, later.units, None) for later in closed.recomputed]
+    written = 0
+    for drafted, book, units, theirs in documents:
+        if theirs is None:
+            theirs = settlement.settlements(con, book)
+        with workers(len(units)) as pool:
+            done = write_unit_workbooks(con, book, result.names, path, fonts, run.progress, only=units,
+                                        settled=theirs, pdfs=False, pool=pool)
+            pages = ([theirs[u] for u in sorted(units)],
+                     [path(f"rozliczenie_{safe_name(u)}_{book.period}.pdf") for u in sorted(units)],
+                     [fonts] * len(units))
+            for _ in pool.map(settlement.write_pdf, *pages, chunksize=25) if pool else map(settlement.write_pdf, *pages):
+                pass
+        written += done if drafted else 0
+    for unit in corrected:
+        note = path(f"korekta_{safe_name(unit)}_{result.period}.pdf")
+        settlement.correction_note(con, rules, unit, result.period, note, fonts)
+    return dataclasses.replace(closed, unit_workbooks=written, unit_documents_deferred=deferred)
 
 
 def die_with_parent(parent: int) -> None:
@@ -434,7 +505,7 @@ def _summary_money(headers: list[str], money: set[int]):
 
 
 def _write_unit_workbook(job) -> Path:
-    """One unit's workbook (a job of ``write_unit_workbooks``; its PDF is written beside it there)."""
+    """One unit's workbook (a job of ``write_unit_workbooks``; its PDF is written beside it)."""
     path, settled, headers, (money, widths), summary_row, member_rows, exception_rows, deducted_rows = job
     head = f"{settled.name} ({settled.unit_id}) — {settled.month}"
     wb = new_workbook()
@@ -489,7 +560,7 @@ def month_state_lines(closed) -> list[str]:
     kept = sorted(set(closed.refused) - set(closed.gone))
     if kept:
         out.append(f"  wiersz w units.csv odrzucony — wcześniejsze zamknięcie bez zmian: {', '.join(kept)}")
-    for month, units, _ in closed.recomputed:
+    for month, units, *_ in closed.recomputed:
         out.append(f"  zamknięto ponownie {month} ({', '.join(units)}): z bieżących kont po tej zmianie")
     for month, units, n in closed.followers:       # issue 27: another unit's month is its own to close
         who = "członek przeszedł do innej jednostki: jego konto" if n == 1 else \

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from flows import store
-from flows.command import Command, Params, option, run_plain
+from flows.command import Command, Computed, Params, option, pure, run_plain
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -41,6 +41,22 @@ def _command(fail_at: str | None):
 
     return Command(name="probe", flow_name="probe", params=ProbeParams, help="próba", read=read, compute=compute,
                    store=write, report=report, summary=lambda run, result: f"wynik {result}")
+
+
+def test_a_pure_compute_gets_the_inputs_only_and_its_store_both(tmp_path):
+    """``compute=pure(f)``: the engine calls ``f(inputs)`` (no run) and hands the store step
+    ``Computed(inputs, result)`` (issue 28: the close's compute is transforms/close.py's ``month``)."""
+    seen = []
+
+    def keep(run, computed):
+        seen.append(computed)
+        return computed.result + 1
+
+    command = Command(name="probe", flow_name="probe", params=ProbeParams, help="próba", read=lambda run: 2,
+                      compute=pure(lambda inputs: inputs * 10), store=keep, summary=lambda run, result: "")
+    outcome = run_plain(command, db=tmp_path / "x.duckdb", out=tmp_path / "out")
+    assert outcome.ok and outcome.result == 21
+    assert seen == [Computed(2, 20)] and seen[0].inputs == 2 and seen[0].result == 20
 
 
 def store_frame():

@@ -5,7 +5,6 @@ from __future__ import annotations
 import ast
 import re
 
-import pytest
 import tomllib
 from pathlib import Path
 
@@ -240,7 +239,7 @@ def payroll_line_hops() -> tuple[str, list[tuple[str, str]]]:
 def test_issue_28_the_hops_of_one_payroll_line_exist():
     """docs/architecture.md follows one payroll line from the command line to the settlement PDF,
     hop by hop (module · function): every function it names is defined in the module it names, so
-    the note cannot rot unseen; the path never grows back (15 hops today, 19 before)."""
+    the note cannot rot unseen; the path never grows back (12 hops today, 15 and 19 before)."""
     section, hops = payroll_line_hops()
     assert len(hops) >= 10, hops
     assert [int(n) for n in re.findall(r"^(\d+)\. `", section, re.MULTILINE)] == list(range(1, len(hops) + 1))
@@ -251,12 +250,10 @@ def test_issue_28_the_hops_of_one_payroll_line_exist():
             missing.append(f"{module} · {function}")
     assert not missing, missing
     assert len({m for m, _ in hops}) <= 14
-    assert len(hops) <= 15
+    assert len(hops) <= 12
     assert f"{len(hops)} hops through {len({m for m, _ in hops})} modules" in section
 
 
-@pytest.mark.xfail(strict=True, reason="issue 28's acceptance (at most 12 hops) is not reached yet: "
-                                       "15 hops, see docs/architecture.md")
 def test_issue_28_one_payroll_line_in_at_most_12_hops():
     """Issue 28's acceptance: one payroll line from the CLI to the settlement PDF in at most 12
     hops through at most 14 modules."""

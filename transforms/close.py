@@ -1,13 +1,15 @@
 """One month's close, pure (``month``): stage -> dues -> split, post, settle -> the stored tables. No I/O.
 
-``RawInputs`` holds the inbox as text frames (the flow's ingest step reads them);
-``CloseResult`` holds every table the close stores, in grosze.
+``RawInputs`` holds the inbox as text frames (the flow's ingest step reads them); ``MonthInputs``
+the inbox, the rulebooks in force and the accounts carried in (what ``month`` takes: the close
+command declares it as its compute step, flows/command.py ``pure``); ``CloseResult`` holds every
+table the close stores, in grosze.
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass, field
-from typing import Callable
 
 import polars as pl
 
@@ -19,6 +21,7 @@ from transforms.ledger import (RECEIPT_SCHEMA, Books, adjustments_in_force, arre
                                deduction_receipts, employer_claims, post, receipt_basis, settle)
 from transforms.allocate import STEP_SCHEMA, transfers_from
 from transforms.rulebook import Rules
+from schemas.tables import validate_close, validate_staged
 from transforms.staging import (DEDUCTED_COMPONENT, StagedAdjustments, StagedIncome, StagedMembers,
                                 StagedPayments, StagedUnits, stage_adjustments, stage_income, stage_members,
                                 stage_payments, stage_regions, stage_units)
@@ -42,6 +45,23 @@ class RawInputs:
     regions: pl.DataFrame | None = None                     # the optional regions.csv (accounts, titles)
     payments: pl.DataFrame | None = None                    # the optional payments.csv (direct payments)
     files: list[tuple[str, bytes]] = field(default_factory=list)   # every file read: path in the inbox, bytes
+
+
+@dataclass(frozen=True)
+class MonthInputs:
+    """What one month's close is computed from: the inbox, the rulebooks in force and what the
+    database holds from earlier closes (the accounts the members carry into the month)."""
+    raw: RawInputs
+    rules: Rules
+    books: Books
+
+
+def release(raw: RawInputs) -> None:
+    """What staging read and nothing needs again is let go before the dues are computed (at
+    national scale a third of the peak memory): the income frame (its lines live on, checked, in
+    the staged frames) and the register's text (only its row count is used again)."""
+    raw.income = raw.income.clear()
+    raw.members = raw.members.select("_row")
 
 
 @dataclass
@@ -92,19 +112,20 @@ class CloseResult:
     names: pl.DataFrame | None = None         # member_id, unit_id, full_name of every member row, blocked ones too
 
 
-def month(raw: RawInputs, rules: Rules, books: Books | None = None,
-          checked: Callable[[Staged], None] | None = None) -> CloseResult:
+def month(inputs: MonthInputs) -> CloseResult:
     """One month's close, pure, its steps side by side (a reader opens each once): the inbox's
     frames staged table by table (``stage_income``: each income line checked and typed), the dues
     of every owing, unblocked member (``compute_dues``), split among the levels, posted to the
     members' accounts, and what was received settled by level (``settle``: the settlement,
-    computed here once); then the stored tables assembled (``tables``). The transfers are not
-    worked out here: they follow from the month's settlement of all its units, known when the
-    month is stored (``transfers`` is left empty). ``books``: what the database holds from
-    earlier closes; ``checked``: called with the staged frames before the dues are computed (the
-    close checks their schemas there and lets go of the inbox's text)."""
+    computed here once); then the stored tables assembled (``tables``) and their schemas checked
+    (schemas/tables.py). The transfers are not worked out here: they follow from the month's
+    settlement of all its units, known when the month is stored (``transfers`` is left empty).
+
+    Its one effect: once the staged frames are checked, the inbox's text that nothing needs again
+    is let go (``release``: ``inputs.raw.income`` emptied, the register's text dropped) — a caller
+    that reads them afterwards passes a copy (``close`` does)."""
+    raw, rules, books = inputs.raw, inputs.rules, inputs.books
     period = rules.period
-    books = books or Books()
     units = stage_units(raw.units, rules)
     members = stage_members(raw.members, units, rules)
     income = stage_income(raw.income, members, units, rules)
@@ -115,8 +136,8 @@ def month(raw: RawInputs, rules: Rules, books: Books | None = None,
         | {"_row": pl.Int64, "_cells": pl.Int64, "_header_cells": pl.Int64}), members, rules,
         books.booked, books.closed_months)
     staged = Staged(units, members, income, adjustments, payments, stated_dues(raw.deductions, period))
-    if checked is not None:
-        checked(staged)
+    validate_staged(staged)      # the rows checked and typed, before the dues are computed
+    release(raw)
     rules = rules.only(set(units.units["rulebook"]))      # the rulebooks the inbox's units use
     blocked = members.rejected_ids | income.blocked_ids | adjustments.blocked_ids
     owing = members.members.filter(pl.col("owes") & ~pl.col("member_id").is_in(list(blocked)))
@@ -131,7 +152,10 @@ def month(raw: RawInputs, rules: Rules, books: Books | None = None,
     posted = post(period, dues, receipts, books.items, books.credits, basis)
     settlement = pl.concat([settle(units.units, posted.applied, basis, rules, steps),
                             books.corrections.filter(pl.col("unit_id").is_in(units.units["unit_id"].to_list()))])
-    return tables(raw, staged, rules, dues_result, allocations, steps, receipts, basis, posted, settlement)
+    result = tables(raw, staged, rules, dues_result, allocations, steps, receipts, basis, posted, settlement)
+    validate_close(result, [lvl.code for lvl in rules.levels], [c.category for c in rules.categories])
+    assert result.rows_read == result.rows_used + result.rows_rejected + result.rows_skipped
+    return result
 
 
 def account(raw: RawInputs, staged: Staged, dues_members: pl.Series) -> tuple[int, int, int, int]:
@@ -215,7 +239,7 @@ def close(raw: RawInputs, rules: Rules, books: Books | None = None) -> CloseResu
     """The whole close of one inbox, in memory (no earlier months stored): its transfers are
     worked out from its own settlement. (The close command works them out once when it stores
     the month, from all its units' settlements: flows/close.py ``retransfer``.)"""
-    result = month(raw, rules, books)
+    result = month(MonthInputs(dataclasses.replace(raw), rules, books or Books()))   # the caller's raw kept whole
     result.transfers = transfers_from(result.units, result.settlement, rules, owed=result.allocations)
     return result
 
