@@ -83,7 +83,9 @@ def _region_row(con, params: RegionSettlementParams) -> dict:
         from flows.inbox import read_table
         for r in read_table(Path(params.regions), "regions").to_dicts():
             if r.get("region_id") == params.region:
-                return {k: r.get(k) or None for k in ("name", "bank_account", "transfer_title")}
+                from transforms.statements import bank_account_iban
+                row = {k: r.get(k) or None for k in ("name", "bank_account", "transfer_title")}
+                return {**row, "bank_account": bank_account_iban(row["bank_account"] or "") or row["bank_account"]}
     if "regions" in store.table_names(con):
         rows = store.dicts(con, "SELECT arg_max(name, period) AS name, arg_max(bank_account, period) AS bank_account, "
                                 "arg_max(transfer_title, period) AS transfer_title FROM regions "
