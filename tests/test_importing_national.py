@@ -135,3 +135,43 @@ def test_a_regions_file_whose_forward_does_not_follow_is_refused(levels, tmp_pat
     (folder / path.name).write_bytes(sf.to_bytes(sf.stamp(doc)))
     out = cli("import", "--folder", str(folder), "--db", str(tmp_path / "k.duckdb"), "--level", "national")
     assert "odrzucone: 1" in out and "przelew regionu nie wynika" in out
+
+
+def verify(db: Path, inbox: Path) -> tuple[list, list]:
+    inbox.mkdir(parents=True, exist_ok=True)
+    with (inbox / "wages.csv").open("w", encoding="utf-8", newline="") as f:     # W: no reference figures shipped
+        w = csv.writer(f)
+        w.writerow(["voivodeship", "month", "amount"])
+        w.writerows([v, m, "8000.00"] for v in ("pomorskie", "śląskie") for m in PERIODS)
+    cli("verify-delegates", "--inbox", str(inbox), "--db", str(db), "--engine", "plain", "--seats", "10")
+    return (rows(db, "SELECT * FROM delegate_verification"), rows(db, "SELECT * FROM remittance_check"),
+            rows(db, "SELECT * FROM delegate_seats"))
+
+
+def test_verify_delegates_from_the_imported_settlements_equals_the_central_one_with_its_remittances(levels, tmp_path):
+    """Without remittances.csv the national database takes the declared paying members and what
+    was remitted per region, voivodeship and month from the regions' files; the central database
+    given the same figures as a typed remittances.csv verifies the same."""
+    import shutil
+    from flows.delegates import BOOKS_SOURCE, books_remittances, _books, KEYS
+    import tomllib
+    config = tomllib.loads(KEYS.read_text(encoding="utf-8"))["verification"]
+    central, national = tmp_path / "central.duckdb", tmp_path / "krajowa.duckdb"
+    shutil.copy(levels["central"], central)
+    shutil.copy(levels["national"], national)
+    books = _books(central, config)
+    remittances = books_remittances(central, config, books[0], books[3])
+    assert {(r["region_id"], r["paid_in"]) for r in remittances} >= {(r, "2026-11") for r in REGIONS}
+    assert remittances == books_remittances(national, config, *(lambda b: (b[0], b[3]))(_books(national, config)))
+    typed = tmp_path / "typed"
+    typed.mkdir()
+    columns = ["region_id", "voivodeship", "paid_in", "amount", "declared_paying_members", "exempt_members"]
+    with (typed / "remittances.csv").open("w", encoding="utf-8", newline="") as f:
+        w = csv.DictWriter(f, columns, extrasaction="ignore")
+        w.writeheader()
+        w.writerows(remittances)
+    from_files = verify(national, tmp_path / "empty")
+    assert from_files[0] and from_files == verify(central, typed)
+    assert {r.split(", ")[10] for r in from_files[0]} >= {"'passed'"}
+    assert verify(central, tmp_path / "empty2") == from_files
+    assert BOOKS_SOURCE
