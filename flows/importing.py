@@ -150,10 +150,10 @@ def region_problem(name: str, doc: dict, rules: Rules) -> Issue | None:
     follow from the units' settlements (settlement_file.check_region)."""
     region, period = logic.key(doc)
     for c in doc[settlement_file.REGION]["covered"]:
-        unit = c["unit"]["unit_id"]
-        if c["unit"]["region_id"] != region:
+        unit = c[settlement_file.UNIT]["unit_id"]
+        if c[settlement_file.UNIT]["region_id"] != region:
             return issue("settlement_other_region", source=name, command="import", unit=unit,
-                         other=c["unit"]["region_id"], region=region, unit_id=region, period=period)
+                         other=c[settlement_file.UNIT]["region_id"], region=region, unit_id=region, period=period)
         version = rules.versions.get(c["rulebook"])
         if version is None or version.valid_from.isoformat() != c["rulebook_version"]:
             here = f"{version.name} od {version.valid_from.isoformat()}" if version else "żadna"
@@ -198,7 +198,7 @@ def store_region_file(con, accepted: logic.Accepted, imported_at: datetime) -> N
     doc, name = accepted.doc, accepted.name
     region, period = logic.key(doc)
     block, run_id = doc[settlement_file.REGION], doc["run"]["run_id"]
-    ids = [c["unit"]["unit_id"] for c in block["covered"]]
+    ids = [c[settlement_file.UNIT]["unit_id"] for c in block["covered"]]
     names = store.table_names(con)
     before = [u for (u,) in con.execute("SELECT unit_id FROM units WHERE period = ? AND region_id = ?",
                                         [period, region]).fetchall()] if "units" in names else []
@@ -209,24 +209,24 @@ def store_region_file(con, accepted: logic.Accepted, imported_at: datetime) -> N
         store.ensure(con, table)
         con.execute(f"DELETE FROM {table} WHERE period = ? AND list_contains(?, unit_id)", [period, gone])
     store.append(con, "units", _frame("units", [{
-        "period": period, "unit_id": c["unit"]["unit_id"], "name": c["unit"]["name"], "region_id": region,
-        "voivodeship": c["unit"]["voivodeship"], "sheltered": c["unit"]["sheltered"], "rulebook": c["rulebook"],
-        "raised_bp": _raised_bp(c["unit"]["raised_pct"]), "bank_account": c["unit"].get("bank_account")}
+        "period": period, "unit_id": c[settlement_file.UNIT]["unit_id"], "name": c[settlement_file.UNIT]["name"], "region_id": region,
+        "voivodeship": c[settlement_file.UNIT]["voivodeship"], "sheltered": c[settlement_file.UNIT]["sheltered"], "rulebook": c["rulebook"],
+        "raised_bp": _raised_bp(c[settlement_file.UNIT]["raised_pct"]), "bank_account": c[settlement_file.UNIT].get("bank_account")}
         for c in block["covered"]]))
     store.append(con, "allocations", _frame("allocations", [
-        {"period": period, "unit_id": c["unit"]["unit_id"], "level": a["level"], "amount": a["amount_gr"]}
+        {"period": period, "unit_id": c[settlement_file.UNIT]["unit_id"], "level": a["level"], "amount": a["amount_gr"]}
         for c in block["covered"] for a in c["allocations"]]))
     store.append(con, "settlement", _frame("settlement", [
-        {"period": period, "unit_id": c["unit"]["unit_id"], "level": s["level"], "amount": s["amount_gr"],
+        {"period": period, "unit_id": c[settlement_file.UNIT]["unit_id"], "level": s["level"], "amount": s["amount_gr"],
          "basis": s["basis"], "corrects": s.get("corrects")} for c in block["covered"] for s in c["settlement"]]))
     store.append(con, "unit_months", _frame("unit_months", [{
-        "period": period, "unit_id": c["unit"]["unit_id"], "state": "approved", "run_id": run_id,
+        "period": period, "unit_id": c[settlement_file.UNIT]["unit_id"], "state": "approved", "run_id": run_id,
         "last_run_id": run_id, "incomplete": bool(c["incomplete"]), "missing": None, "approved_by": None,
         "approved_at": datetime.fromisoformat(doc["approved_at"]), "approval_reason": None,
         "approved_via": f"import {name}"} for c in block["covered"]]))
     _replace_region(con, period, region, doc)
     store.write(con, "settlement_units", _frame("settlement_units", [{
-        "region_id": region, "period": period, "unit_id": c["unit"]["unit_id"], "region_sha256": doc["sha256"],
+        "region_id": region, "period": period, "unit_id": c[settlement_file.UNIT]["unit_id"], "region_sha256": doc["sha256"],
         "file_sha256": c["file_sha256"], "file_version": c["file_version"],
         "paying_members": int(c["members"]["paying"]),
         "by_category": json.dumps(c["members"]["by_category"], ensure_ascii=False, sort_keys=True),

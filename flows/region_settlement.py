@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Optional
 
 from flows import store
-from flows.command import Command, Run, WritesDb, option
+from flows.command import Command, Run, WritesDb, option, titled
 from flows.rules import rules_for
 from reports.settlement import transfer_title
 from reports.xlsx import safe_name
@@ -108,8 +108,8 @@ def _covered(con, period: str, unit: dict, rules: Rules) -> dict:
                                          "WHERE period = ? AND unit_id = ?", [period, unit["unit_id"]]),
                         key=lambda r: (r["basis"] == "correction", r["corrects"] or "", order.get(r["level"], 99)))
     file = store.dicts(con, "SELECT sha256, version, paying_members, by_category, owed, received FROM settlement_files "
-                            "WHERE period = ? AND unit_id = ? AND kind = 'unit' AND superseded_by IS NULL",
-                       [period, unit["unit_id"]]) if "settlement_files" in names else []
+                            "WHERE period = ? AND unit_id = ? AND kind = ? AND superseded_by IS NULL",
+                       [period, unit["unit_id"], sf.UNIT]) if "settlement_files" in names else []
     closed_here = "dues" in names and con.execute("SELECT count(*) FROM dues WHERE period = ? AND unit_id = ?",
                                                   [period, unit["unit_id"]]).fetchone()[0] > 0
     if file and not closed_here:
@@ -126,7 +126,7 @@ def _covered(con, period: str, unit: dict, rules: Rules) -> dict:
                                "AND unit_id = ?", [period, unit["unit_id"]]).fetchone()[0] \
             if "member_ledger" in names else 0
         sha = version = None
-    return {"unit": {k: unit[k] for k in ("unit_id", "name", "region_id", "voivodeship", "sheltered", "raised_pct",
+    return {sf.UNIT: {k: unit[k] for k in ("unit_id", "name", "region_id", "voivodeship", "sheltered", "raised_pct",
                                           "bank_account")},
             "rulebook": v.name, "rulebook_version": v.valid_from, "file_sha256": sha, "file_version": version,
             "incomplete": bool(unit["incomplete"]), "by_category": by_category, "owed_gr": int(owed),
@@ -230,7 +230,7 @@ def save(run: Run, res: RegionSettlement) -> None:
     store.ensure(con, ISSUED)
     d = res.doc
     store.append(con, ISSUED, TABLES[ISSUED].frame([{
-        "unit_id": d["unit"]["unit_id"], "period": d["period"], "version": d["version"], "sha256": d["sha256"],
+        "unit_id": d[sf.UNIT]["unit_id"], "period": d["period"], "version": d["version"], "sha256": d["sha256"],
         "issued_at": datetime.now().replace(microsecond=0), "file_name": res.name}]))
 
 
@@ -243,7 +243,8 @@ def report(run: Run, res: RegionSettlement) -> RegionSettlement:
 def summary(run: Run, res: RegionSettlement) -> str:
     d = res.doc
     covered = d[sf.REGION]["covered"]
-    lines = [f"Rozliczenie regionu {d['unit']['unit_id']} za {d['period']} (wersja {d['version']}): "
+    region = d[sf.UNIT]["unit_id"]
+    lines = [f"Rozliczenie regionu {region} za {d['period']} (wersja {d['version']}): "
              f"{len(covered)} jednostek, płacących członków {d['members']['paying']}"
              + (" — niepełne: nie wszystkie miesiące jednostek są zatwierdzone" if d["incomplete"] else ""),
              f"  plik: {res.file or res.name}"]
@@ -263,4 +264,4 @@ REGION_SETTLEMENT = Command(
     help="Rozliczenie regionu do poziomu krajowego jako plik (rozliczenie_<region>_<RRRR-MM>_v<N>.json) z "
          "zatwierdzonych miesięcy jednostek regionu: przekazania, jednostki, płacący członkowie.",
     check=check, read=read, compute=compute, store=save, report=report, summary=summary,
-    run_name=lambda p: f"rozliczenie regionu {p.get('region') or ''} · {p.get('period') or ''}")
+    run_name=titled("rozliczenie regionu"))

@@ -326,8 +326,8 @@ def build_region(*, union: str, rulebook: str, rulebook_version, period: str, ve
     dues, allocations and settlement are the covered units' summed (split bases 0: a region's file
     is not split again); ``transfers`` the region's own to the national level(s); ``remitted_gr``
     what its units transferred to it."""
-    units = [{**c, "unit": build(union=union, rulebook=c["rulebook"], rulebook_version=c["rulebook_version"],
-                                 period=period, version=1, unit=c["unit"], approved_at=approved_at,
+    units = [{**c, UNIT: build(union=union, rulebook=c["rulebook"], rulebook_version=c["rulebook_version"],
+                                 period=period, version=1, unit=c[UNIT], approved_at=approved_at,
                                  approved_via=approved_via, incomplete=False, by_category={}, owed_gr=0,
                                  owed_split_base_gr=0, received_gr=0, split_base_gr=0, kept_gr=0, allocations=[],
                                  settlement=[], corrections=[], transfers=[], run_id=run_id,
@@ -348,7 +348,7 @@ def build_region(*, union: str, rulebook: str, rulebook_version, period: str, ve
                 corrections=[], transfers=transfers, run_id=run_id, input_sha256=input_sha256, kind=REGION)
     doc[REGION] = {
         "transfer_title": region.get("transfer_title") or None, "remitted_gr": _gr(remitted_gr),
-        "covered": [{"unit": c["unit"], "rulebook": c["rulebook"], "rulebook_version": _iso(c["rulebook_version"]),
+        "covered": [{UNIT: c[UNIT], "rulebook": c["rulebook"], "rulebook_version": _iso(c["rulebook_version"]),
                      "file_sha256": c.get("file_sha256"),
                      "file_version": None if c.get("file_version") is None else int(c["file_version"]),
                      "incomplete": bool(c.get("incomplete")),
@@ -358,7 +358,7 @@ def build_region(*, union: str, rulebook: str, rulebook_version, period: str, ve
                      "allocations": [{"level": a["level"], "amount_gr": _gr(a["amount_gr"])} for a in c["allocations"]],
                      "settlement": [{"level": s["level"], "amount_gr": _gr(s["amount_gr"]), "basis": s["basis"],
                                      "corrects": s.get("corrects")} for s in c["settlement"]]}
-                    for c in sorted(units, key=lambda c: c["unit"]["unit_id"])]}
+                    for c in sorted(units, key=lambda c: c[UNIT]["unit_id"])]}
     return stamp(doc)
 
 
@@ -367,12 +367,12 @@ def region_flows(doc: dict, rules: Rules) -> pl.DataFrame:
     and the region's forwards), as a close works them out (allocate.transfers_from)."""
     from transforms.allocate import transfers_from
     covered = doc[REGION]["covered"]
-    units = pl.DataFrame([{"unit_id": c["unit"]["unit_id"], "region_id": c["unit"]["region_id"],
-                           "sheltered": c["unit"]["sheltered"], "rulebook": c["rulebook"],
-                           **c["unit"].get("overrides", {})} for c in covered],
+    units = pl.DataFrame([{"unit_id": c[UNIT]["unit_id"], "region_id": c[UNIT]["region_id"],
+                           "sheltered": c[UNIT]["sheltered"], "rulebook": c["rulebook"],
+                           **c[UNIT].get("overrides", {})} for c in covered],
                          schema_overrides={"unit_id": pl.String, "region_id": pl.String, "sheltered": pl.Boolean,
                                            "rulebook": pl.String})
-    levels = pl.DataFrame([{"unit_id": c["unit"]["unit_id"], "level": s["level"], "amount": s["amount_gr"]}
+    levels = pl.DataFrame([{"unit_id": c[UNIT]["unit_id"], "level": s["level"], "amount": s["amount_gr"]}
                            for c in covered for s in c["settlement"]],
                           schema={"unit_id": pl.String, "level": pl.String, "amount": pl.Int64})
     return transfers_from(units, levels, rules.only({c["rulebook"] for c in covered}))
@@ -396,7 +396,7 @@ def check_region(doc: dict, rules: Rules, name: str = "rozliczenie") -> None:
             by_category[k] = by_category.get(k, 0) + n
         if c["members"]["paying"] != sum(c["members"]["by_category"].values()):
             raise UserError("settlement_split_mismatch", file=name, what="liczba płacących członków",
-                            level=c["unit"]["unit_id"], declared=str(c["members"]["paying"]),
+                            level=c[UNIT]["unit_id"], declared=str(c["members"]["paying"]),
                             expected=str(sum(c["members"]["by_category"].values())))
     for what, declared, expected in (
             ("liczba płacących członków", doc["members"]["by_category"], by_category),
@@ -408,7 +408,7 @@ def check_region(doc: dict, rules: Rules, name: str = "rozliczenie") -> None:
             raise UserError("settlement_split_mismatch", file=name, what=what, level=key,
                             declared=str(declared.get(key, 0)), expected=str(expected.get(key, 0)))
     flows = region_flows(doc, rules)
-    units = {c["unit"]["unit_id"] for c in covered}
+    units = {c[UNIT]["unit_id"] for c in covered}
     own = flows.filter((pl.col("payer_id") == region) & ~pl.col("payer_id").is_in(list(units)))
     forwarded = {r["payee"] for r in flows.filter(pl.col("payer_id").is_in(list(units))).to_dicts()} & set(
         own["payer_kind"].to_list())
