@@ -23,6 +23,7 @@ from transforms.delegates import (
     books_check,
     key_seats,
     per_member_factor,
+    remittances_from_books,
     verify_remittances,
 )
 from transforms.errors import UserError, issues_frame
@@ -33,7 +34,8 @@ UNIT_FILE = "unit"            # settlement_files.kind of a unit's month (the fil
 
 @dataclass(frozen=True, kw_only=True)
 class VerifyParams(WritesDb):
-    inbox: Path = option("folder z remittances.csv i wages.csv", title="Skrzynka (folder)",
+    inbox: Path = option("folder z remittances.csv i wages.csv (bez remittances.csv: rozliczenia zapisane w bazie)",
+                         title="Skrzynka (folder)",
                          form="pełna ścieżka folderu z remittances.csv i wages.csv")
     seats: Optional[int] = option("liczba mandatów do podziału (największe reszty)", None, check="count1",
                                   title="Liczba mandatów",
@@ -93,15 +95,40 @@ def imported(con, config: dict, members: dict, exempt: dict) -> None:
     members are the file's (the version in force), its exempt members the counts of its other
     categories. A unit-month with stored dues rows keeps them (a close of this database)."""
     paying = set(config["paying_categories"])
-    for period, unit, count, by_category in con.execute(
-            "SELECT period, unit_id, paying_members, by_category FROM settlement_files "
-            "WHERE superseded_by IS NULL AND kind = ?", [UNIT_FILE]).fetchall():
+    rows = con.execute("SELECT period, unit_id, by_category FROM settlement_files "
+                       "WHERE superseded_by IS NULL AND kind = ?", [UNIT_FILE]).fetchall()
+    if "settlement_units" in store.table_names(con):      # the national level: the units a region's file covers
+        rows += con.execute("SELECT period, unit_id, by_category FROM settlement_units").fetchall()
+    for period, unit, by_category in rows:
         if (period, unit) in members or (period, unit) in exempt:
             continue
-        members[(period, unit)] = int(count or 0)
-        others = sum(int(n) for c, n in json.loads(by_category or "{}").items() if c not in paying)
+        counts = {c: int(n) for c, n in json.loads(by_category or "{}").items()}
+        # as a close's dues rows count them: the paying categories, and the others exempt
+        members[(period, unit)] = sum(n for c, n in counts.items() if c in paying)
+        others = sum(n for c, n in counts.items() if c not in paying)
         if others:
             exempt[(period, unit)] = others
+
+
+BOOKS_SOURCE = "rozliczenia w bazie"      # where the remittances come from without remittances.csv
+
+
+def books_remittances(db: Path, config: dict, members: dict, exempt: dict) -> list[dict]:
+    """Issue 29: without remittances.csv, the remittances the stored settlements say (closed here
+    or imported from units' or regions' files): per region, voivodeship and month, the declared
+    paying and exempt members and what the units' settlements moved to the national share's
+    levels (transforms.delegates.remittances_from_books)."""
+    if not db.exists():
+        return []
+    with store.read_only(db) as con:
+        if not {"units", "settlement"} <= store.table_names(con):
+            return []
+        units = store.dicts(con, "SELECT period, unit_id, region_id, voivodeship FROM units WHERE rulebook = ? "
+                                 "ORDER BY ALL", [config["rulebook"]])
+        remitted = {(p, u): g for p, u, g in con.execute(
+            f"SELECT period, unit_id, {sql_grosze('coalesce(sum(amount), 0)')} FROM settlement "
+            "WHERE list_contains(?, level) GROUP BY ALL", [config["remitted_levels"]]).fetchall()}
+    return remittances_from_books(units, members, exempt, remitted)
 
 
 VOIVODESHIP_WAGES = settings.REFERENCE / "gus_enterprise_wage_voivodeship_with_profit.csv"
@@ -130,7 +157,7 @@ class VerifyInputs:
 def read(run: Run) -> VerifyInputs:
     p = run.params
     inbox = Path(p.inbox)
-    rem_path = find_table(inbox, "remittances", True)
+    rem_path = find_table(inbox, "remittances", False)
     wages_path = find_table(inbox, "wages", False)
     fallback = None
     if p.wage_fallback:
@@ -140,14 +167,21 @@ def read(run: Run) -> VerifyInputs:
                 fallback[r["month"]] = (grosze(r["amount_pln"]), r["source"])
     keys_text = KEYS.read_text(encoding="utf-8")
     config = tomllib.loads(keys_text)["verification"]
+    books = _books(Path(p.db), config)
+    if rem_path is not None:
+        remittances, remittances_name = read_table(rem_path, "remittances").to_dicts(), rem_path.name
+    else:        # issue 29: what the stored (imported) settlements say; none stored: the file is required
+        remittances, remittances_name = books_remittances(Path(p.db), config, books[0], books[3]), BOOKS_SOURCE
+        if not remittances:
+            find_table(inbox, "remittances", True)
     return VerifyInputs(
-        remittances=read_table(rem_path, "remittances").to_dicts(),
+        remittances=remittances,
         # W: the shipped per-voivodeship figures (data/reference), then the inbox's wages.csv, which
         # extends them; a month given in both with different amounts is a bad_wage_twice record
         wages=reference_wages() + (read_table(wages_path, "wages").to_dicts() if wages_path else []),
-        fallback=fallback, remittances_name=rem_path.name,
+        fallback=fallback, remittances_name=remittances_name,
         wages_name=wages_path.name if wages_path else "wages.csv",
-        keys_text=keys_text, config=config, books=_books(Path(p.db), config))
+        keys_text=keys_text, config=config, books=books)
 
 
 def compute(run: Run, inputs: VerifyInputs) -> DelegateResult:

@@ -106,7 +106,8 @@ def read(run: Run) -> ImportInputs:
         imported = [logic.Stored(r["unit_id"], r["period"], int(r["version"]), r["sha256"], r["file_name"],
                                  r["superseded_by"])
                     for r in store.dicts(con, "SELECT unit_id, period, version, sha256, file_name, superseded_by "
-                                              "FROM settlement_files ORDER BY period, unit_id, version")]
+                                              "FROM settlement_files WHERE kind = ? ORDER BY period, unit_id, version",
+                                         [logic.KINDS[p.level]])]
     stored: dict[tuple[str, str], dict[str, int]] = {}
     keys = sorted({logic.key(d) for d in docs})
     if keys and "settlement" in names:
@@ -133,9 +134,33 @@ def content_problem(name: str, doc: dict, rules: Rules) -> Issue | None:
         here = f"{version.name} od {version.valid_from.isoformat()}" if version else "żadna"
         return issue("settlement_unknown_rulebook", source=name, command="import", rulebook=doc["rulebook"],
                      version=doc["rulebook_version"], period=period, here=here, unit_id=unit)
+    if doc["kind"] == settlement_file.REGION:
+        return region_problem(name, doc, rules)
     try:
         settlement_file.check_split(doc, version, name)
         settlement_file.check_transfers(doc, version, name)
+    except UserError as e:
+        return logic.refusal(e, name, doc)
+    return None
+
+
+def region_problem(name: str, doc: dict, rules: Rules) -> Issue | None:
+    """A region's file (national level): each unit it covers is the region's and was settled under
+    the rulebook version in force here; its totals, its forwards and what its units remitted to it
+    follow from the units' settlements (settlement_file.check_region)."""
+    region, period = logic.key(doc)
+    for c in doc[settlement_file.REGION]["covered"]:
+        unit = c[settlement_file.UNIT]["unit_id"]
+        if c[settlement_file.UNIT]["region_id"] != region:
+            return issue("settlement_other_region", source=name, command="import", unit=unit,
+                         other=c[settlement_file.UNIT]["region_id"], region=region, unit_id=region, period=period)
+        version = rules.versions.get(c["rulebook"])
+        if version is None or version.valid_from.isoformat() != c["rulebook_version"]:
+            here = f"{version.name} od {version.valid_from.isoformat()}" if version else "żadna"
+            return issue("settlement_unknown_rulebook", source=name, command="import", rulebook=c["rulebook"],
+                         version=c["rulebook_version"], period=period, here=here, unit_id=region)
+    try:
+        settlement_file.check_region(doc, rules, name)
     except UserError as e:
         return logic.refusal(e, name, doc)
     return None
@@ -162,10 +187,86 @@ def _frame(table: str, rows: list[dict]) -> pl.DataFrame:
     return TABLES[table].frame(rows)
 
 
+def store_region_file(con, accepted: logic.Accepted, imported_at: datetime) -> None:
+    """A region's file (national level): each unit it covers into ``units``, ``allocations``,
+    ``settlement`` and ``unit_months`` (approved via "import <file>"), replacing the region's
+    units of the month an older version brought (kept in ``history``); the region's row of
+    ``regions`` (name, account, title pattern); the units' paying members by category in
+    ``settlement_units``; the file's row of ``settlement_files``. The month's ``transfers`` —
+    the units' own, the regions' forwards — are then worked out by ``retransfer`` as a central
+    close does, so the national reconciliation reads exactly what a central database holds."""
+    doc, name = accepted.doc, accepted.name
+    region, period = logic.key(doc)
+    block, run_id = doc[settlement_file.REGION], doc["run"]["run_id"]
+    ids = [c[settlement_file.UNIT]["unit_id"] for c in block["covered"]]
+    names = store.table_names(con)
+    before = [u for (u,) in con.execute("SELECT unit_id FROM units WHERE period = ? AND region_id = ?",
+                                        [period, region]).fetchall()] if "units" in names else []
+    gone = sorted(set(before) | set(ids))
+    if before and months.stored_months(con, period, before):
+        keep_history(con, doc["sha256"], period, before)
+    for table in ("units", "allocations", "settlement", "unit_months"):
+        store.ensure(con, table)
+        con.execute(f"DELETE FROM {table} WHERE period = ? AND list_contains(?, unit_id)", [period, gone])
+    store.append(con, "units", _frame("units", [{
+        "period": period, "unit_id": c[settlement_file.UNIT]["unit_id"], "name": c[settlement_file.UNIT]["name"], "region_id": region,
+        "voivodeship": c[settlement_file.UNIT]["voivodeship"], "sheltered": c[settlement_file.UNIT]["sheltered"], "rulebook": c["rulebook"],
+        "raised_bp": _raised_bp(c[settlement_file.UNIT]["raised_pct"]), "bank_account": c[settlement_file.UNIT].get("bank_account")}
+        for c in block["covered"]]))
+    store.append(con, "allocations", _frame("allocations", [
+        {"period": period, "unit_id": c[settlement_file.UNIT]["unit_id"], "level": a["level"], "amount": a["amount_gr"]}
+        for c in block["covered"] for a in c["allocations"]]))
+    store.append(con, "settlement", _frame("settlement", [
+        {"period": period, "unit_id": c[settlement_file.UNIT]["unit_id"], "level": s["level"], "amount": s["amount_gr"],
+         "basis": s["basis"], "corrects": s.get("corrects")} for c in block["covered"] for s in c["settlement"]]))
+    store.append(con, "unit_months", _frame("unit_months", [{
+        "period": period, "unit_id": c[settlement_file.UNIT]["unit_id"], "state": "approved", "run_id": run_id,
+        "last_run_id": run_id, "incomplete": bool(c["incomplete"]), "missing": None, "approved_by": None,
+        "approved_at": datetime.fromisoformat(doc["approved_at"]), "approval_reason": None,
+        "approved_via": f"import {name}"} for c in block["covered"]]))
+    _replace_region(con, period, region, doc)
+    store.write(con, "settlement_units", _frame("settlement_units", [{
+        "region_id": region, "period": period, "unit_id": c[settlement_file.UNIT]["unit_id"], "region_sha256": doc["sha256"],
+        "file_sha256": c["file_sha256"], "file_version": c["file_version"],
+        "paying_members": int(c["members"]["paying"]),
+        "by_category": json.dumps(c["members"]["by_category"], ensure_ascii=False, sort_keys=True),
+        "owed": c["owed_gr"], "received": c["received_gr"]} for c in block["covered"]]),
+        region_id=region, period=period)
+    _file_row(con, accepted, imported_at)
+
+
+def _replace_region(con, period: str, region: str, doc: dict) -> None:
+    """The region's row of ``regions`` for the month, from its file."""
+    u = doc[logic.UNIT]
+    store.ensure(con, "regions")
+    con.execute("DELETE FROM regions WHERE period = ? AND region_id = ?", [period, region])
+    store.append(con, "regions", _frame("regions", [{
+        "period": period, "region_id": region, "name": u["name"], "bank_account": u.get("bank_account"),
+        "transfer_title": doc[settlement_file.REGION].get("transfer_title")}]))
+
+
+def _file_row(con, accepted: logic.Accepted, imported_at: datetime) -> None:
+    """The file's row of ``settlement_files`` (the version it replaces marked superseded)."""
+    doc, name = accepted.doc, accepted.name
+    unit_id, period = logic.key(doc)
+    store.ensure(con, "settlement_files")
+    if accepted.replaces is not None:
+        con.execute("UPDATE settlement_files SET superseded_by = ? WHERE sha256 = ?",
+                    [doc["sha256"], accepted.replaces.sha256])
+    store.append(con, "settlement_files", _frame("settlement_files", [{
+        "unit_id": unit_id, "period": period, "version": int(doc["version"]), "kind": doc["kind"],
+        "sha256": doc["sha256"], "file_name": name, "imported_at": imported_at, "run_id": doc["run"]["run_id"],
+        "input_sha256": doc["run"].get("input_sha256"), "paying_members": int(doc["members"]["paying"]),
+        "by_category": json.dumps(doc["members"]["by_category"], ensure_ascii=False, sort_keys=True),
+        "owed": doc["dues"]["owed_gr"], "received": doc["dues"]["received_gr"], "superseded_by": None}]))
+
+
 def store_file(con, accepted: logic.Accepted, imported_at: datetime) -> None:
     """One file's unit-month into the tables a close writes, replacing what was there (kept in
     ``history``), and its row of ``settlement_files``."""
     doc, name = accepted.doc, accepted.name
+    if doc["kind"] == settlement_file.REGION:
+        return store_region_file(con, accepted, imported_at)
     unit_id, period = logic.key(doc)
     run_id, u = doc["run"]["run_id"], doc[logic.UNIT]
     if months.stored_months(con, period, [unit_id]):
@@ -197,16 +298,7 @@ def store_file(con, accepted: logic.Accepted, imported_at: datetime) -> None:
         "incomplete": bool(doc["incomplete"]), "missing": None, "approved_by": None,
         "approved_at": datetime.fromisoformat(doc["approved_at"]), "approval_reason": None,
         "approved_via": f"import {name}"}]), period, [unit_id])
-    store.ensure(con, "settlement_files")
-    if accepted.replaces is not None:
-        con.execute("UPDATE settlement_files SET superseded_by = ? WHERE sha256 = ?",
-                    [doc["sha256"], accepted.replaces.sha256])
-    store.append(con, "settlement_files", _frame("settlement_files", [{
-        "unit_id": unit_id, "period": period, "version": int(doc["version"]), "kind": doc["kind"],
-        "sha256": doc["sha256"], "file_name": name, "imported_at": imported_at, "run_id": run_id,
-        "input_sha256": doc["run"].get("input_sha256"), "paying_members": int(doc["members"]["paying"]),
-        "by_category": json.dumps(doc["members"]["by_category"], ensure_ascii=False, sort_keys=True),
-        "owed": doc["dues"]["owed_gr"], "received": doc["dues"]["received_gr"], "superseded_by": None}]))
+    _file_row(con, accepted, imported_at)
 
 
 def save(run: Run, result: ImportResult) -> None:

@@ -24,6 +24,7 @@ COMMANDS: tuple[Command, ...] = tuple(getattr(import_module(ref.partition(":")[0
     "flows.delegates:VERIFY_DELEGATES",
     "flows.reconcile:RECONCILE",
     "flows.importing:IMPORT",
+    "flows.region_settlement:REGION_SETTLEMENT",
     "flows.reminders:REMINDERS",
 ))
 

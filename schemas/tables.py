@@ -209,6 +209,10 @@ TABLES: dict[str, Table] = {t.name: t for t in [
           _cols("unit_id, period, version:int, kind, sha256, file_name, imported_at:timestamp, run_id, input_sha256, "
                 "paying_members:int, by_category, owed:money, received:money, superseded_by"),
           replace_by=("sha256",)),
+    Table("settlement_units", "one row per unit a region's imported settlement file (kind region) covers, "
+          "national level: the unit's file it relied on, its paying members by category, owed and received",
+          _cols("region_id, period, unit_id, region_sha256, file_sha256, file_version:int, paying_members:int, "
+                "by_category, owed:money, received:money"), replace_by=("region_id", "period")),
     Table("import_exceptions", "one row per file the last import of a folder refused or noted (reason code, "
           "Polish message)",
           _cols("folder, file, reason_code, message, unit_id, period"), replace_by=("folder",)),

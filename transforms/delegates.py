@@ -122,6 +122,36 @@ def month_before(period: str) -> str:
     return f"{y - 1}-12" if m == 1 else f"{y}-{m - 1:02d}"
 
 
+def month_after(period: str) -> str:
+    y, m = int(period[:4]), int(period[5:7])
+    return f"{y + 1}-01" if m == 12 else f"{y}-{m + 1:02d}"
+
+
+def remittances_from_books(units: list[dict], members: dict[tuple[str, str], int],
+                           exempt: dict[tuple[str, str], int], remitted: dict[tuple[str, str], int]) -> list[dict]:
+    """Issue 29: the remittances.csv rows the stored settlements say, when the inbox has none — one
+    per region, voivodeship and month the national level received the money (paid_in: the month
+    after the dues month): the declared paying and exempt members of the region's units there, and
+    what their settlements moved to the national share's levels. ``units``: period, unit_id,
+    region_id, voivodeship of the verified rulebook's units; ``members`` / ``exempt``: (period,
+    unit) -> counts; ``remitted``: (period, unit) -> grosze. Rows shaped as read_table gives them."""
+    groups: dict[tuple[str, str, str], list[int]] = {}
+    for u in units:
+        k = (u["period"], u["region_id"], u["voivodeship"] or "")
+        g = groups.setdefault(k, [0, 0, 0])
+        key = (u["period"], u["unit_id"])
+        g[0] += members.get(key, 0)
+        g[1] += exempt.get(key, 0)
+        g[2] += remitted.get(key, 0)
+    out = []
+    for i, ((period, region, voivodeship), (paying, free, amount)) in enumerate(sorted(groups.items()), start=2):
+        out.append({"region_id": region, "voivodeship": voivodeship, "paid_in": month_after(period),
+                    "amount": f"{amount // 100}.{amount % 100:02d}", "declared_paying_members": str(paying),
+                    "exempt_members": str(free), "refused_units": None, "refused_members": None,
+                    "refused_exempt_members": None, "_row": i})
+    return out
+
+
 def _int(v: str | None) -> int | None:
     return int(v) if v is not None and re.fullmatch(r"\d+", v.strip()) else None
 

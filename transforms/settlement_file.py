@@ -297,3 +297,133 @@ def split_base_of(levels: dict[str, int], cascade: Cascade, hint: int | None = N
         if fits(d):
             return d, total - d
     return None
+
+
+# ------------------------------------------------------------------ a region's file (kind "region")
+
+REGION = "region"          # the kind of a region's file, and its own block's key in the document
+
+
+def _summed(rows: list[dict], keys: tuple[str, ...]) -> list[dict]:
+    """Rows with the same ``keys`` summed (amount_gr), in the order they first appear."""
+    out: dict[tuple, dict] = {}
+    for r in rows:
+        k = tuple(r.get(c) for c in keys)
+        if k not in out:
+            out[k] = {**{c: r.get(c) for c in keys}, "amount_gr": 0}
+        out[k]["amount_gr"] += _gr(r["amount_gr"])
+    return list(out.values())
+
+
+def build_region(*, union: str, rulebook: str, rulebook_version, period: str, version: int, region: dict,
+                 approved_at, approved_via: str, incomplete: bool, covered: list[dict], transfers: list[dict],
+                 remitted_gr: int, run_id: str, input_sha256: str | None) -> dict:
+    """A region's settlement of a month to the national level (kind "region"), with its ``sha256``.
+    ``region``: region_id, name, bank_account, transfer_title. ``covered``: each unit it covers —
+    unit (as ``build``'s), rulebook, rulebook_version, file_sha256 / file_version (the unit's file
+    it relied on; None for a month the region closed itself), incomplete, by_category, owed_gr,
+    received_gr, allocations, settlement (rows as a unit's file has them). The document's members,
+    dues, allocations and settlement are the covered units' summed (split bases 0: a region's file
+    is not split again); ``transfers`` the region's own to the national level(s); ``remitted_gr``
+    what its units transferred to it."""
+    units = [{**c, UNIT: build(union=union, rulebook=c["rulebook"], rulebook_version=c["rulebook_version"],
+                                 period=period, version=1, unit=c[UNIT], approved_at=approved_at,
+                                 approved_via=approved_via, incomplete=False, by_category={}, owed_gr=0,
+                                 owed_split_base_gr=0, received_gr=0, split_base_gr=0, kept_gr=0, allocations=[],
+                                 settlement=[], corrections=[], transfers=[], run_id=run_id,
+                                 input_sha256=input_sha256)[UNIT]} for c in covered]
+    by_category: dict[str, int] = {}
+    for c in units:
+        for k, n in c["by_category"].items():
+            by_category[k] = by_category.get(k, 0) + int(n)
+    doc = build(union=union, rulebook=rulebook, rulebook_version=rulebook_version, period=period, version=version,
+                unit={"unit_id": region["region_id"], "name": region.get("name"), "region_id": region["region_id"],
+                      "voivodeship": region.get("voivodeship"), "sheltered": False, "raised_pct": None,
+                      "bank_account": region.get("bank_account")},
+                approved_at=approved_at, approved_via=approved_via, incomplete=incomplete, by_category=by_category,
+                owed_gr=sum(_gr(c["owed_gr"]) for c in units), owed_split_base_gr=0,
+                received_gr=sum(_gr(c["received_gr"]) for c in units), split_base_gr=0, kept_gr=0,
+                allocations=_summed([a for c in units for a in c["allocations"]], ("level",)),
+                settlement=_summed([s for c in units for s in c["settlement"]], ("level", "basis", "corrects")),
+                corrections=[], transfers=transfers, run_id=run_id, input_sha256=input_sha256, kind=REGION)
+    doc[REGION] = {
+        "transfer_title": region.get("transfer_title") or None, "remitted_gr": _gr(remitted_gr),
+        "covered": [{UNIT: c[UNIT], "rulebook": c["rulebook"], "rulebook_version": _iso(c["rulebook_version"]),
+                     "file_sha256": c.get("file_sha256"),
+                     "file_version": None if c.get("file_version") is None else int(c["file_version"]),
+                     "incomplete": bool(c.get("incomplete")),
+                     "members": {"paying": int(sum(c["by_category"].values())),
+                                 "by_category": {k: int(v) for k, v in sorted(c["by_category"].items())}},
+                     "owed_gr": _gr(c["owed_gr"]), "received_gr": _gr(c["received_gr"]),
+                     "allocations": [{"level": a["level"], "amount_gr": _gr(a["amount_gr"])} for a in c["allocations"]],
+                     "settlement": [{"level": s["level"], "amount_gr": _gr(s["amount_gr"]), "basis": s["basis"],
+                                     "corrects": s.get("corrects")} for s in c["settlement"]]}
+                    for c in sorted(units, key=lambda c: c[UNIT]["unit_id"])]}
+    return stamp(doc)
+
+
+def region_flows(doc: dict, rules: Rules) -> pl.DataFrame:
+    """The transfers that follow from the covered units' settlements (every payer: the units' own
+    and the region's forwards), as a close works them out (allocate.transfers_from)."""
+    from transforms.allocate import transfers_from
+    covered = doc[REGION]["covered"]
+    units = pl.DataFrame([{"unit_id": c[UNIT]["unit_id"], "region_id": c[UNIT]["region_id"],
+                           "sheltered": c[UNIT]["sheltered"], "rulebook": c["rulebook"],
+                           **c[UNIT].get("overrides", {})} for c in covered],
+                         schema_overrides={"unit_id": pl.String, "region_id": pl.String, "sheltered": pl.Boolean,
+                                           "rulebook": pl.String})
+    levels = pl.DataFrame([{"unit_id": c[UNIT]["unit_id"], "level": s["level"], "amount": s["amount_gr"]}
+                           for c in covered for s in c["settlement"]],
+                          schema={"unit_id": pl.String, "level": pl.String, "amount": pl.Int64})
+    return transfers_from(units, levels, rules.only({c["rulebook"] for c in covered}))
+
+
+def check_region(doc: dict, rules: Rules, name: str = "rozliczenie") -> None:
+    """A region's file adds up: its totals are its covered units' summed, and its transfers to the
+    national level and what its units remitted to it follow from the units' settlements under the
+    rulebooks in force (``rules``: the month's; each unit's rulebook version checked before).
+    Raises ``settlement_split_mismatch``."""
+    block, region = doc[REGION], doc[UNIT]["unit_id"]
+    covered = block["covered"]
+    levels = tuple(dict.fromkeys(lvl.code for lvl in rules.levels))
+    _compare(name, "suma podziału należnych składek jednostek", _by_level(doc["allocations"], levels),
+             _by_level([a for c in covered for a in c["allocations"]], levels))
+    _compare(name, "suma rozliczeń jednostek", _by_level(doc["settlement"], levels),
+             _by_level([s for c in covered for s in c["settlement"]], levels))
+    by_category: dict[str, int] = {}
+    for c in covered:
+        for k, n in c["members"]["by_category"].items():
+            by_category[k] = by_category.get(k, 0) + n
+        if c["members"]["paying"] != sum(c["members"]["by_category"].values()):
+            raise UserError("settlement_split_mismatch", file=name, what="liczba płacących członków",
+                            level=c[UNIT]["unit_id"], declared=str(c["members"]["paying"]),
+                            expected=str(sum(c["members"]["by_category"].values())))
+    for what, declared, expected in (
+            ("liczba płacących członków", doc["members"]["by_category"], by_category),
+            ("należne składki jednostek", {"owed": doc["dues"]["owed_gr"]}, {"owed": sum(c["owed_gr"] for c in covered)}),
+            ("wpłacone składki jednostek", {"received": doc["dues"]["received_gr"]},
+             {"received": sum(c["received_gr"] for c in covered)})):
+        if declared != expected:
+            key = next((k for k in sorted(set(declared) | set(expected)) if declared.get(k) != expected.get(k)), "")
+            raise UserError("settlement_split_mismatch", file=name, what=what, level=key,
+                            declared=str(declared.get(key, 0)), expected=str(expected.get(key, 0)))
+    flows = region_flows(doc, rules)
+    units = {c[UNIT]["unit_id"] for c in covered}
+    own = flows.filter((pl.col("payer_id") == region) & ~pl.col("payer_id").is_in(list(units)))
+    forwarded = {r["payee"] for r in flows.filter(pl.col("payer_id").is_in(list(units))).to_dicts()} & set(
+        own["payer_kind"].to_list())
+    expected = {r["payee"]: (r["amount"], r["due_on"].isoformat()) for r in own.to_dicts()}
+    declared: dict[str, tuple[int, str]] = {}
+    for t in doc["transfers"]:
+        a, _ = declared.get(t["level"], (0, t["due_on"]))
+        declared[t["level"]] = (a + t["amount_gr"], t["due_on"])
+    _compare(name, "przelew regionu", {k: v[0] for k, v in declared.items()}, {k: v[0] for k, v in expected.items()})
+    for level, (_, due) in declared.items():
+        if due != expected[level][1]:
+            raise UserError("settlement_split_mismatch", file=name, what="termin przelewu regionu", level=level,
+                            declared=due, expected=expected[level][1])
+    remitted = int(flows.filter(pl.col("payer_id").is_in(list(units)) & pl.col("payee").is_in(list(forwarded)))
+                   ["amount"].sum() or 0)
+    if block["remitted_gr"] != remitted:
+        raise UserError("settlement_split_mismatch", file=name, what="wpłaty jednostek do regionu", level=region,
+                        declared=format_pl(block["remitted_gr"]), expected=format_pl(remitted))
