@@ -98,8 +98,12 @@ def imported(con, config: dict, members: dict, exempt: dict) -> None:
             "WHERE superseded_by IS NULL AND kind = ?", [UNIT_FILE]).fetchall():
         if (period, unit) in members or (period, unit) in exempt:
             continue
-        members[(period, unit)] = int(count or 0)
-        others = sum(int(n) for c, n in json.loads(by_category or "{}").items() if c not in paying)
+        categories = json.loads(by_category or "{}")
+        # the verification's paying categories, as a close counts them (the file's `paying` may
+        # count more categories, e.g. pensioners paying dues); without categories, the file's count
+        members[(period, unit)] = sum(int(n) for c, n in categories.items() if c in paying) if categories \
+            else int(count or 0)
+        others = sum(int(n) for c, n in categories.items() if c not in paying)
         if others:
             exempt[(period, unit)] = others
 
