@@ -37,6 +37,8 @@ from transforms.money import pln  # noqa: E402
 BIN = Path(sys.executable).parent
 PERIOD = "2026-10"
 REGION_ACCOUNT = "PL48124010371111001099887766"     # data/demo/regions.csv, GD
+UNIT_KEY = "unit"             # the settlement file's key of the unit (docs/settlement-file.md)
+TO_REGION = "region"          # the demo rulebook's level the units pay
 
 
 def skladki(*args) -> str:
@@ -63,12 +65,12 @@ def unit_files(doc: dict, units: int, folder: Path) -> list[tuple[str, int]]:
     for i in range(1000, 1000 + units):
         uid = f"GD-{i:04d}"
         d = json.loads(json.dumps(doc).replace("GD-0001", uid))
-        d["unit"]["name"] = f"KZ NSZZ Solidarność nr {i}"
-        d["unit"]["bank_account"] = None
+        d[UNIT_KEY]["name"] = f"KZ NSZZ Solidarność nr {i}"
+        d[UNIT_KEY]["bank_account"] = None
         d.pop("sha256", None)
         d = sf.stamp(d)
         (folder / sf.file_name(uid, PERIOD, d["version"])).write_bytes(sf.to_bytes(d))
-        paid += [(uid, t["amount_gr"]) for t in d["transfers"] if t["level"] == "region"]
+        paid += [(uid, t["amount_gr"]) for t in d["transfers"] if t["level"] == TO_REGION]
     return paid
 
 
