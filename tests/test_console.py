@@ -119,6 +119,18 @@ def test_a_console_whose_import_cannot_be_done_fails_with_the_polish_message(pre
     assert state.is_failed() and "Import rozliczeń" in state.message and "nie-ma" in state.message
 
 
+def test_a_new_region_with_nothing_come_yet_is_completed_and_says_why_nothing_is_listed(prefect_harness, tmp_path):
+    import json
+    (tmp_path / "przychodzace").mkdir()
+    from flows.orchestration import region_console
+    state = region_console(incoming=str(tmp_path / "przychodzace"), region_id=REGION, db=str(tmp_path / "r.duckdb"),
+                           period="2026-10", quiet=True, return_state=True)
+    assert state.is_completed() and state.message == "zaimportowano 0, odrzucono 0"
+    arts = _artifacts(state.state_details.flow_run_id)
+    assert json.loads(arts["konsola-regionu-pliki"])[0]["Wynik"] == "nic nowego w folderze"
+    assert "nie do ustalenia" in arts["konsola-regionu-podsumowanie"]
+
+
 def test_the_console_deployment_runs_every_hour_in_polish_time_with_the_regions_folders():
     from flows.orchestration import DESCRIPTIONS, banner, deployments
     served = deployments("/s/skrzynka", "/s/GD.duckdb", "/s/wyniki", statements="/s/wyciagi", incoming="/s/przychodzace",
@@ -183,3 +195,46 @@ def test_the_flow_is_served_by_skladki_serve_cli_options():
     from flows.cli import app
     out = CliRunner().invoke(app, ["serve", "--help"], env={"COLUMNS": "200"}).output
     assert "--incoming" in out and "--region" in out and "konsola regionu" in out
+
+
+def test_skladki_serve_serves_the_console_and_a_run_through_the_api_completes(prefect_harness, region, tmp_path):
+    """`skladki serve --incoming --region` (a process of its own, on the harness's server): the
+    console's deployment is registered and a run triggered through the API ends Completed, refused
+    file and missing unit notwithstanding."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    from prefect.client.orchestration import get_client
+    from prefect.deployments import run_deployment
+    from prefect.exceptions import ObjectNotFound
+    from prefect.settings import PREFECT_API_URL
+    serving = subprocess.Popen([sys.executable, "-m", "flows.cli", "serve", "--inbox", str(settings.DEMO_INBOX),
+                                "--db", str(region["db"]), "--out", str(tmp_path / "out"),
+                                "--incoming", str(region["incoming"]), "--region", REGION],
+                               env={**os.environ, "PREFECT_API_URL": PREFECT_API_URL.value()},
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                               cwd=Path(__file__).resolve().parents[1])
+    try:
+        with get_client(sync_client=True) as client:
+            for _ in range(120):                 # registering the deployments takes a few seconds
+                try:
+                    deployment = client.read_deployment_by_name("region-console/konsola-regionu")
+                    break
+                except ObjectNotFound:
+                    time.sleep(0.5)
+        assert deployment.parameters["region_id"] == REGION
+        run = run_deployment("region-console/konsola-regionu", parameters={"period": "2026-10"}, timeout=240)
+        from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
+        time.sleep(3)            # the served process sends its last log lines
+        with get_client(sync_client=True) as client:
+            logs = client.read_logs(log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(any_=[run.id])))
+    finally:
+        serving.terminate()
+        printed = serving.communicate(timeout=30)[0]
+    assert run.state.is_completed(), (run.state, printed)
+    assert run.name == "konsola regionu SL · 2026-10"
+    assert "odrzucono 1" in run.state.message and "bez rozliczenia za 2026-10: 1" in run.state.message
+    assert "konsola-regionu" in printed and "co godzinę, o pełnej godzinie" in printed
+    assert logs and not [m.message for m in logs if "Traceback" in m.message]     # refusals are no crash
