@@ -302,14 +302,25 @@ def serve(inbox: Path = typer.Option(..., help="skrzynka zamknięcia miesięczne
           out: Optional[Path] = typer.Option(None, help="folder na skoroszyty"),
           statements: Optional[Path] = typer.Option(None, help="folder wyciągów (wdrożenie uzgodnienia)"),
           officers: Optional[Path] = typer.Option(None, help="officers.csv (wdrożenie limitów wynagrodzeń)"),
-          delegates_inbox: Optional[Path] = typer.Option(None, help="skrzynka weryfikacji delegatów")):
+          delegates_inbox: Optional[Path] = typer.Option(None, help="skrzynka weryfikacji delegatów"),
+          incoming: Optional[Path] = typer.Option(None, help="folder przychodzących plików rozliczeń jednostek "
+                                                  "(konsola regionu co godzinę; z --region)"),
+          region: Optional[str] = typer.Option(None, help="identyfikator regionu tej bazy (konsola regionu; "
+                                               "z --incoming)")):
     """Udostępnia wdrożenia Prefect: zamknięcie co miesiąc 5. dnia o 6:00 czasu polskiego (za poprzedni
-    miesiąc) i pozostałe polecenia na żądanie z UI; działa do przerwania (Ctrl+C). Bez działającego
+    miesiąc) i pozostałe polecenia na żądanie z UI; z --incoming i --region konsolę regionu co godzinę
+    (import rozliczeń, uzgodnienie, kalendarz, braki); działa do przerwania (Ctrl+C). Bez działającego
     serwera najpierw uruchamia lokalny (jak skladki server start)."""
     from flows import server
     from transforms.errors import UserError
     if wrong := server.serve_paths_problem(inbox, db, out, statements, officers, delegates_inbox):
         raise typer.BadParameter(wrong[1], param_hint=wrong[0])     # exit 2: the runs could never use it
+    if (incoming is None) != (not (region or "").strip()):
+        raise typer.BadParameter("konsola regionu potrzebuje obu: --incoming i --region",
+                                 param_hint="--incoming/--region")
+    if incoming is not None and not incoming.is_dir():
+        raise typer.BadParameter(f"folder {incoming} nie istnieje" if not incoming.exists() else f"{incoming} to nie folder",
+                                 param_hint="--incoming")
     try:
         engine, line = server.auto_engine()
         if engine == "plain" and os.environ.get("PREFECT_API_URL"):
@@ -325,7 +336,8 @@ def serve(inbox: Path = typer.Option(..., help="skrzynka zamknięcia miesięczne
     from flows.orchestration import banner, deployments
     absolute = lambda p: str(Path(p).resolve()) if p else None  # noqa: E731
     paths = dict(inbox=absolute(inbox), db=absolute(db), out=absolute(out), statements=absolute(statements),
-                 officers=absolute(officers), delegates_inbox=absolute(delegates_inbox))
+                 officers=absolute(officers), delegates_inbox=absolute(delegates_inbox), incoming=absolute(incoming),
+                 region=region.strip() if region else None)
     served = deployments(**paths)
     print(banner(served, os.environ["PREFECT_API_URL"].removesuffix("/api"), paths), flush=True)
     prefect_serve(*served, print_starting_message=False)

@@ -216,17 +216,42 @@ for _command in COMMANDS:
         FLOWS[_command.name] = globals()[_command.flow_function or _command.name.replace("-", "_")] = \
             make_flow(_command)
 
+# the region's console (issue 29): the commands' own flows as its subflows (flows/console.py)
+Incoming = Annotated[str, _form("Folder przychodzących rozliczeń", "pełna ścieżka folderu, do którego trafiają pliki "
+                                "rozliczeń jednostek (rozliczenie_*.json)")]
+RegionId = Annotated[str, _form("Region", "identyfikator regionu tej bazy, np. GD: importowane są tylko rozliczenia "
+                                "jego jednostek")]
+Statements = Annotated[Optional[str], _form("Wyciągi bankowe (folder)", "pełna ścieżka folderu z wyciągami MT940 albo "
+                                            "bankowymi CSV; puste: bez uzgodnienia")]
+
+
+@_flow(name="region-console",
+       flow_run_name=lambda: f"konsola regionu {flow_run.parameters.get('region_id')} · {_period()}")
+def region_console(incoming: Incoming, region_id: RegionId, db: Db, out: Out = None, statements: Statements = None,
+                   period: Period = None, quiet: Quiet = False):
+    """Konsola regionu: import nowych plików rozliczeń z folderu, uzgodnienie wyciągów, kalendarz i lista
+    jednostek bez rozliczenia za miesiąc."""
+    from flows.console import run_console
+    return run_console(FLOWS, incoming=incoming, region=region_id, db=db, out=out, statements=statements,
+                       period=period or previous_month(date.today()), day=date.today(), quiet=quiet)
+
+
+region_console.serialize_parameters = _json_parameters
+
 # the monthly close on the 5th at 06:00 (before the 20th, 004 §10), for the previous month; Polish
 # time, summer and winter (a schedule without a time zone is UTC: 07:00 or 08:00 in Warsaw)
 CLOSE_SCHEDULE = "0 6 5 * *"
 CALENDAR_SCHEDULE = "0 7 * * *"
+CONSOLE_SCHEDULE = "0 * * * *"        # the region's console: every hour, on the hour
 TIME_ZONE = "Europe/Warsaw"
 
 
 def deployments(inbox: str, db: str, out: Optional[str], statements: Optional[str] = None,
-                officers: Optional[str] = None, delegates_inbox: Optional[str] = None) -> list:
+                officers: Optional[str] = None, delegates_inbox: Optional[str] = None,
+                incoming: Optional[str] = None, region: Optional[str] = None) -> list:
     """The deployments `skladki serve` serves: the close on a schedule; the others on demand
-    (each can be run from the UI's form)."""
+    (each can be run from the UI's form); with ``incoming`` and ``region`` the region's console
+    every hour."""
     # the schedule closes the units whose files have come (the others are listed, the run not Completed)
     out_deps = [FLOWS["close"].to_deployment("zamkniecie-miesieczne", schedules=[Cron(CLOSE_SCHEDULE, timezone=TIME_ZONE)],
                                             parameters={"inbox": inbox, "db": db, "out": out,
@@ -252,6 +277,10 @@ def deployments(inbox: str, db: str, out: Optional[str], statements: Optional[st
     if delegates_inbox:
         out_deps.append(FLOWS["verify-delegates"].to_deployment("weryfikacja-delegatow",
                                                        parameters={"inbox": delegates_inbox, "db": db, "out": out}))
+    if incoming and region:    # the region's console every hour: the files come, the month's picture follows
+        out_deps.append(region_console.to_deployment(
+            "konsola-regionu", schedules=[Cron(CONSOLE_SCHEDULE, timezone=TIME_ZONE)],
+            parameters={"incoming": incoming, "region_id": region, "db": db, "out": out, "statements": statements}))
     for d in out_deps:         # what the UI shows on the deployment's page: Polish, not the docstring
         d.description = DESCRIPTIONS.get(d.name, d.description)
     return out_deps
@@ -275,6 +304,11 @@ DESCRIPTIONS = {
     "dokumenty-jednostek": "Skoroszyt i rozliczenie PDF skarbnika jednostki z zapisanego zamknięcia, na żądanie.",
     "zaswiadczenia-pit": "Roczne zaświadczenia o składkach członkowskich do ulgi w PIT.",
     "weryfikacja-delegatow": "Weryfikacja liczby członków płacących składki (uchwała 6/2005) i mandatów.",
+    "konsola-regionu": "Konsola regionu, co godzinę (czas polski): import nowych plików rozliczeń jednostek z folderu "
+                       "przychodzących, uzgodnienie wyciągów (gdy podano folder wyciągów) i kalendarz terminów. "
+                       "Artefakty: co przyszło, co odrzucono i dlaczego, które jednostki nie przysłały rozliczenia "
+                       "za miesiąc (domyślnie poprzedni). Odrzucone pliki i braki to informacja: przebieg kończy się "
+                       "stanem „Completed”.",
 }
 
 
@@ -290,6 +324,8 @@ _WHAT = {
     "dokumenty-jednostek": ("dokumenty jednostek", "skladki documents --period RRRR-MM --db {db}{out}"),
     "zaswiadczenia-pit": ("zaświadczenia PIT", "skladki statement --year RRRR --db {db}{out}"),
     "weryfikacja-delegatow": ("weryfikacja delegatów", "skladki verify-delegates --inbox {delegates_inbox} --db {db}{out}"),
+    "konsola-regionu": ("konsola regionu (import, uzgodnienie, kalendarz, braki)",
+                        "skladki import --folder {incoming} --db {db} --region {region}{out}"),
 }
 
 
@@ -298,6 +334,8 @@ def _when(deployment) -> str:
     if not crons:
         return "na żądanie"
     minute, hour, day, _, _ = crons[0].split()
+    if hour == "*":
+        return f"co godzinę, {int(minute)} min po pełnej godzinie" if int(minute) else "co godzinę, o pełnej godzinie"
     at = f"o {int(hour)}:{int(minute):02d} czasu polskiego"
     return f"{day}. dnia miesiąca {at}" if day != "*" else f"codziennie {at}"
 
