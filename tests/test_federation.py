@@ -207,9 +207,7 @@ def test_the_regions_tables_equal_one_central_close(federation, region):
 
 RECONCILED = {
     "transfer_status": "SELECT * FROM transfer_status",
-    # matched_by left out: see the xfail below (the region's transfer-title pattern is not imported)
-    "transfer_matches": "SELECT reconciled_for, statement, entry, unit_id, period, amount, booking_date, scope "
-                        "FROM transfer_matches",
+    "transfer_matches": "SELECT * FROM transfer_matches",
     "bank_credits": "SELECT * FROM bank_credits",
     "reconcile_exceptions": "SELECT * FROM reconcile_exceptions",
 }
@@ -273,15 +271,13 @@ def test_the_regions_delegate_verification_equals_the_central_one(federation, re
     assert query(central, "SELECT count(*) FROM delegate_verification") == [repr((1,))]
 
 
-@pytest.mark.xfail(strict=True, reason="issue 29 gap: an import writes no `regions` row (the region's own account "
-                   "and transfer-title pattern, regions.csv), so a region's reconcile cannot refuse another account's "
-                   "statement nor read the period from its own title pattern")
 @pytest.mark.parametrize("region,statements", [("GD", "all"), ("SL", "own")])
 def test_a_regions_reconciliation_knows_its_own_account_and_title_pattern(federation, tmp_path, region, statements):
-    """GD with the whole demo statements folder: the central one refuses slaski_mt940.sta
-    (statement_wrong_account), the region's reads its entries as unknown payers (bank_credits).
-    SL with its own statement: transfer_matches.matched_by is 'account, oldest outstanding' where
-    the central one says 'account, period in title' (title 'KZ SL-0001 skł 09/26')."""
+    """The import writes the region's own ``regions`` row from its units' files (their transfer
+    to the region: its account, name and title). GD with the whole demo statements folder: both
+    refuse slaski_mt940.sta (statement_wrong_account, another region's account). SL with its own
+    statement: transfer_matches.matched_by is 'account, period in title' in both (title
+    'KZ SL-0001 skł 09/26' read through the pattern 'KZ {unit_id} skł {MM}/{YY}')."""
     folder = DEMO / "statements" if statements == "all" else federation.statements[region]
     region_db, central = tmp_path / "region.duckdb", tmp_path / "central.duckdb"
     shutil.copy(federation.region_dbs[region], region_db)
@@ -290,6 +286,12 @@ def test_a_regions_reconciliation_knows_its_own_account_and_title_pattern(federa
         cli("reconcile", "--period", "2026-10", "--statements", folder, "--db", db, "--region", region)
     for name in ("transfer_status", "bank_credits", "reconcile_exceptions", "transfer_matches"):
         assert query(region_db, f"SELECT * FROM {name}") == query(central, f"SELECT * FROM {name}"), name
+    sql = "SELECT region_id, name, bank_account, transfer_title FROM regions WHERE region_id = ?"
+    assert query(region_db, sql, [region]) == query(central, sql, [region])
+    if statements == "all":
+        assert "statement_wrong_account" in "".join(query(region_db, "SELECT reason_code FROM reconcile_exceptions"))
+    else:
+        assert "period in title" in "".join(query(region_db, "SELECT matched_by FROM transfer_matches"))
 
 
 # ---------------------------------------------------------------- privacy
