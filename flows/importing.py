@@ -68,6 +68,7 @@ class ImportResult:
     plan: logic.Plan
     labels: dict[str, str]           # level code -> its Polish label (the summary's differences)
     workbook: Path | None = None
+    regions: tuple[dict, ...] = ()   # the region's own row of ``regions`` per month, from its units' files
 
 
 def check(params: ImportParams) -> None:
@@ -173,7 +174,30 @@ def compute(run: Run, inputs: ImportInputs) -> ImportResult:
                         imported=inputs.imported, stored=inputs.stored,
                         content=lambda name, doc: content_problem(name, doc, inputs.rules[doc["period"]]))
     labels = {lvl.code: lvl.label for rules in inputs.rules.values() for lvl in rules.levels}
-    return ImportResult(Path(p.folder), plan, labels)
+    return ImportResult(Path(p.folder), plan, labels, regions=own_region_rows(p, plan, inputs.rules))
+
+
+def own_region_rows(p: ImportParams, plan: logic.Plan, rules: dict[str, Rules]) -> tuple[dict, ...]:
+    """The region's own ``regions`` row (name, account, transfer-title pattern) for each month a
+    unit's file was imported in, as the units' transfers to the region show them — the region's
+    treasurer supplies nothing more, and its reconcile knows its account and title pattern as a
+    central close with regions.csv does (transforms/importing.region_row)."""
+    if p.level != logic.REGION_LEVEL:
+        return ()
+    docs = [a.doc for a in plan.accepted]
+    out = []
+    for period in sorted({d["period"] for d in docs}):
+        r = rules[period]
+        labels = {lvl: r.payee_label(lvl) for d in docs for t in d["transfers"] for lvl in [t["level"]]}
+        defaults = {}
+        for name in {d["rulebook"] for d in docs if d["period"] == period}:
+            v = r.versions.get(name)
+            rule = next((t for t in v.transfers if t.payer == v.root), None) if v else None
+            defaults[name] = rule.title if rule else ""
+        row = logic.region_row(docs, p.region, period, labels, defaults)
+        if row is not None:
+            out.append(row)
+    return tuple(out)
 
 
 # ---- store
@@ -245,6 +269,19 @@ def _replace_region(con, period: str, region: str, doc: dict) -> None:
         "transfer_title": doc[settlement_file.REGION].get("transfer_title")}]))
 
 
+def _own_region(con, row: dict) -> None:
+    """The region's own row of ``regions`` for the month, derived from its units' files: written
+    where the month has none, and filling what a stored row leaves empty (a close here with
+    regions.csv, or an earlier import, keeps its values)."""
+    store.ensure(con, "regions")
+    old = store.dicts(con, "SELECT name, bank_account, transfer_title FROM regions WHERE period = ? AND region_id = ?",
+                      [row["period"], row["region_id"]])
+    if old:
+        row = {**row, **{k: v for k, v in old[0].items() if v is not None}}
+        con.execute("DELETE FROM regions WHERE period = ? AND region_id = ?", [row["period"], row["region_id"]])
+    store.append(con, "regions", _frame("regions", [row]))
+
+
 def _file_row(con, accepted: logic.Accepted, imported_at: datetime) -> None:
     """The file's row of ``settlement_files`` (the version it replaces marked superseded)."""
     doc, name = accepted.doc, accepted.name
@@ -309,6 +346,8 @@ def save(run: Run, result: ImportResult) -> None:
     imported_at = datetime.now().replace(microsecond=0)
     for accepted in plan.accepted:
         store_file(con, accepted, imported_at)
+    for row in result.regions:
+        _own_region(con, row)
     for period in plan.periods:      # the month's transfers from all its units' settlements, as a close does
         retransfer(con, period)
     store.write(con, "import_exceptions", _frame("import_exceptions", [

@@ -13,14 +13,18 @@ items of the region; member-level items — arrears, reductions, benefit windows
 own and have no data in a region's database by design); `verify-delegates` with one
 remittances.csv (delegate_verification, remittance_check).
 
-The privacy test searches every settlement file, reminder letter and region output (workbooks
-cell by cell, PDFs' text, every text column of every table of the regions' databases) for the
-demo members' PESELs (in any spelling), names, member numbers, staff numbers and salary figures.
+The national level: each region writes its own settlement file of each month from its database
+(`skladki region-settlement --out DIR`, no regions.csv: the import read the region's name,
+account and title pattern back from its units' files), the national board imports both regions'
+files into its own database (`skladki import --level national`); `reconcile --level national` on
+data/demo/statements_krajowe (transfer_status, transfer_matches, reconcile_exceptions) and
+`verify-delegates` without remittances.csv (delegate_verification, remittance_check) equal the
+central database's.
 
-TODO (national level, branch i29-national — not merged when this was written): the regions'
-settlement files (kind "region") → a national database (`skladki import --level national`) →
-`reconcile --level national` on data/demo/statements_krajowe and the national delegate
-verification, equal to the central close's; and the national outputs in the privacy test.
+The privacy test searches every settlement file (the units' and the regions'), reminder letter,
+region and national output (workbooks cell by cell, PDFs' text, every text column of every table
+of the regions' and the national databases) for the demo members' PESELs (in any spelling),
+names, member numbers, staff numbers and salary figures.
 """
 from __future__ import annotations
 
@@ -207,9 +211,7 @@ def test_the_regions_tables_equal_one_central_close(federation, region):
 
 RECONCILED = {
     "transfer_status": "SELECT * FROM transfer_status",
-    # matched_by left out: see the xfail below (the region's transfer-title pattern is not imported)
-    "transfer_matches": "SELECT reconciled_for, statement, entry, unit_id, period, amount, booking_date, scope "
-                        "FROM transfer_matches",
+    "transfer_matches": "SELECT * FROM transfer_matches",
     "bank_credits": "SELECT * FROM bank_credits",
     "reconcile_exceptions": "SELECT * FROM reconcile_exceptions",
 }
@@ -273,15 +275,13 @@ def test_the_regions_delegate_verification_equals_the_central_one(federation, re
     assert query(central, "SELECT count(*) FROM delegate_verification") == [repr((1,))]
 
 
-@pytest.mark.xfail(strict=True, reason="issue 29 gap: an import writes no `regions` row (the region's own account "
-                   "and transfer-title pattern, regions.csv), so a region's reconcile cannot refuse another account's "
-                   "statement nor read the period from its own title pattern")
 @pytest.mark.parametrize("region,statements", [("GD", "all"), ("SL", "own")])
 def test_a_regions_reconciliation_knows_its_own_account_and_title_pattern(federation, tmp_path, region, statements):
-    """GD with the whole demo statements folder: the central one refuses slaski_mt940.sta
-    (statement_wrong_account), the region's reads its entries as unknown payers (bank_credits).
-    SL with its own statement: transfer_matches.matched_by is 'account, oldest outstanding' where
-    the central one says 'account, period in title' (title 'KZ SL-0001 skł 09/26')."""
+    """The import writes the region's own ``regions`` row from its units' files (their transfer
+    to the region: its account, name and title). GD with the whole demo statements folder: both
+    refuse slaski_mt940.sta (statement_wrong_account, another region's account). SL with its own
+    statement: transfer_matches.matched_by is 'account, period in title' in both (title
+    'KZ SL-0001 skł 09/26' read through the pattern 'KZ {unit_id} skł {MM}/{YY}')."""
     folder = DEMO / "statements" if statements == "all" else federation.statements[region]
     region_db, central = tmp_path / "region.duckdb", tmp_path / "central.duckdb"
     shutil.copy(federation.region_dbs[region], region_db)
@@ -290,6 +290,90 @@ def test_a_regions_reconciliation_knows_its_own_account_and_title_pattern(federa
         cli("reconcile", "--period", "2026-10", "--statements", folder, "--db", db, "--region", region)
     for name in ("transfer_status", "bank_credits", "reconcile_exceptions", "transfer_matches"):
         assert query(region_db, f"SELECT * FROM {name}") == query(central, f"SELECT * FROM {name}"), name
+    sql = "SELECT region_id, name, bank_account, transfer_title FROM regions WHERE region_id = ?"
+    assert query(region_db, sql, [region]) == query(central, sql, [region])
+    if statements == "all":
+        assert "statement_wrong_account" in "".join(query(region_db, "SELECT reason_code FROM reconcile_exceptions"))
+    else:
+        assert "period in title" in "".join(query(region_db, "SELECT matched_by FROM transfer_matches"))
+
+
+# ---------------------------------------------------------------- the national level
+
+NATIONAL_STATEMENTS = DEMO / "statements_krajowe"
+NATIONAL_TABLES = ("transfer_status", "transfer_matches", "reconcile_exceptions")
+DELEGATE_TABLES = ("delegate_verification", "remittance_check", "delegate_exceptions")
+
+
+@dataclass
+class National:
+    files: list[Path]          # the regions' settlement files, as the national board receives them
+    db: Path
+    out: Path
+    central: Path              # a copy of the central database, reconciled and verified the same way
+
+
+@pytest.fixture(scope="module")
+def national(federation) -> National:
+    """Each region writes its months' files (region-settlement, from its database only); the
+    national board imports them into its own database; then `reconcile --level national` on the
+    demo's national statements and `verify-delegates` without remittances.csv, in the national
+    database and in a copy of the central one."""
+    f = federation
+    folder = f.root / "kraj"
+    incoming = folder / "przychodzace"
+    for region in REGIONS:
+        for period in PERIODS:
+            out = cli("region-settlement", "--period", period, "--db", f.region_dbs[region], "--region", region,
+                      "--out", f.region_out[region])
+            assert f"Rozliczenie regionu {region} za {period} (wersja 1)" in out
+        for path in sorted(f.region_out[region].glob("rozliczenie_*.json")):   # the region sends its files
+            incoming.mkdir(parents=True, exist_ok=True)
+            shutil.copy(path, incoming / path.name)
+    db, out, central = folder / "krajowa.duckdb", folder / "wyniki", folder / "central_kraj.duckdb"
+    shutil.copy(f.central, central)
+    cli("import", "--folder", incoming, "--db", db, "--level", "national", "--out", out)
+    inbox = folder / "delegaci"                      # wages only: the remittances come from the settlements
+    _write(inbox / "wages.csv", ["voivodeship", "month", "amount"],
+           [{"voivodeship": v, "month": m, "amount": "8000.00"} for v in ("pomorskie", "śląskie") for m in PERIODS])
+    for target, where in ((db, out), (central, folder / "wyniki_centrala")):
+        cli("reconcile", "--period", "2026-10", "--statements", NATIONAL_STATEMENTS, "--db", target,
+            "--level", "national", "--out", where)
+        cli("verify-delegates", "--inbox", inbox, "--db", target, "--seats", "10", "--out", where)
+    return National(sorted(incoming.glob("*.json")), db, out, central)
+
+
+def test_each_region_sends_one_file_a_month_and_the_national_board_imports_them_all(national):
+    assert [p.name for p in national.files] == [f"rozliczenie_{r}_{p}_v1.json" for r in sorted(REGIONS)
+                                                for p in PERIODS]
+    assert query(national.db, "SELECT unit_id, period, kind FROM settlement_files") == sorted(
+        repr((r, p, "region")) for r in REGIONS for p in PERIODS)
+    assert query(national.db, "SELECT count(*) FROM import_exceptions") == [repr((0,))]
+
+
+def test_the_national_database_holds_the_central_transfers_and_regions(federation, national):
+    for sql in ("SELECT period, payer_kind, payer_id, payee, region_id, amount, due_on, rule, owed_amount "
+                "FROM transfers", "SELECT period, region_id, name, bank_account, transfer_title FROM regions"):
+        assert query(national.db, sql) == query(federation.central, sql), sql
+
+
+@pytest.mark.parametrize("table", NATIONAL_TABLES)
+def test_the_national_reconciliation_verdicts_equal_the_central_ones(national, table):
+    mine = query(national.db, f"SELECT * FROM {table}")
+    assert mine == query(national.central, f"SELECT * FROM {table}"), table
+    if table == "transfer_status":
+        assert "'paid'" in "".join(mine)
+
+
+@pytest.mark.parametrize("table", DELEGATE_TABLES)
+def test_the_national_delegate_verification_equals_the_central_one(national, table):
+    """No remittances.csv in either: the declared paying members and what was remitted per
+    region, voivodeship and month come from the stored settlements (the regions' files here,
+    the close's rows there)."""
+    mine = query(national.db, f"SELECT * FROM {table}")
+    assert mine == query(national.central, f"SELECT * FROM {table}"), table
+    if table == "delegate_verification":
+        assert mine
 
 
 # ---------------------------------------------------------------- privacy
@@ -339,7 +423,7 @@ def texts_of(path: Path) -> list[str]:
     return [path.read_text(encoding="utf-8")]
 
 
-def test_no_pesel_name_member_number_or_salary_leaves_a_unit(federation, reconciled, tmp_path):
+def test_no_pesel_name_member_number_or_salary_leaves_a_unit(federation, reconciled, national, tmp_path):
     f = federation
     for region in REGIONS:          # the region's letters to its units (after its reconciliation)
         cli("reminders", "--period", "2026-10", "--db", f.region_dbs[region], "--region", region,
@@ -348,6 +432,9 @@ def test_no_pesel_name_member_number_or_salary_leaves_a_unit(federation, reconci
     outputs = [p for files in f.unit_files.values() for p in files]
     for region in REGIONS:
         outputs += [f.region_dbs[region]] + sorted(p for p in f.region_out[region].rglob("*") if p.is_file())
+    outputs += national.files + [national.db] + sorted(p for p in national.out.rglob("*") if p.is_file())
+    assert len(national.files) == len(REGIONS) * len(PERIODS)
+    assert any(p.suffix == ".xlsx" for p in national.out.rglob("*")), "no national workbook"
     kinds = {p.suffix for p in outputs}
     assert {".json", ".xlsx", ".pdf", ".duckdb"} <= kinds, kinds
     assert any(p.suffix == ".pdf" for r in REGIONS for p in f.region_out[r].rglob("*")), "no reminder letter"

@@ -61,6 +61,9 @@ EXPECTED = {
                                        "wyniki/jednostki/rozliczenie_SL-0002_2026-09.pdf"],
     "skladki close --period 2026-10": ["wyniki/jednostki/skladki_SL-0002_2026-10.xlsx",
                                        "wyniki/jednostki/rozliczenie_SL-0002_2026-10.pdf"],
+    # §9, the monthly exchange: the region's own file for the national board, its import there
+    "skladki region-settlement --period 2026-10": ["do_krajowej/rozliczenie_SL_2026-10_v1.json"],
+    "skladki import --folder do_krajowej": ["krajowa.duckdb", "wyniki_krajowe/import_rozliczen.xlsx"],
 }
 AFTER_CORRECTION = ["wyniki/jednostki/korekta_SL-0002_2026-09.pdf"]
 

@@ -290,3 +290,41 @@ def test_a_file_of_another_region_or_kind_is_refused_and_the_difference_per_leve
                     ("z.json", _doc(unit="GD-0002", sha="z"))], stored={("GD-0002", PERIOD): {"region": 90}})
     assert sorted(i.reason_code for i in plan.refused) == ["settlement_not_settlement", "settlement_other_region"]
     assert plan.accepted[0].differences == (("region", 90, 100),)
+
+
+DEFAULT = "Składki {unit_id} za {MM}/{YYYY}"
+
+
+def test_the_regions_title_pattern_is_read_back_from_a_units_transfer_title():
+    assert logic.title_pattern("KZ SL-0001 skł 09/26", "SL-0001", "KZ Huty", "2026-09", DEFAULT) == \
+        "KZ {unit_id} skł {MM}/{YY}"
+    assert logic.title_pattern("KZ Huty: 2026-09", "SL-0001", "KZ Huty", "2026-09", DEFAULT) == \
+        "{unit_name}: {period}"
+    assert logic.title_pattern("{stała} opłata", "SL-0001", "KZ", "2026-09", DEFAULT) == "{{stała}} opłata"
+    # the rulebook's default title: the region set no pattern
+    assert logic.title_pattern("Składki GD-0002 za 10/2026", "GD-0002", "KZ", "2026-10", DEFAULT) is None
+
+
+def test_the_regions_own_row_comes_from_the_latest_file_naming_its_account():
+    def doc(unit, approved_at, account, title, payee="zarząd regionu (Region Gdański)"):
+        return {"kind": "unit", "period": PERIOD, "rulebook": "solidarnosc", "approved_at": approved_at,
+                "unit": {"unit_id": unit, "name": f"KZ {unit}", "region_id": "GD"},
+                "transfers": [{"level": "national", "payee": "Komisja Krajowa", "account": None, "title": "x"},
+                              {"level": "region", "payee": payee, "account": account, "title": title}]}
+    mm, yy = PERIOD[5:], PERIOD[2:4]
+    docs = [doc("GD-0001", "2026-11-05T10:00:00", "PL11", f"GD-0001 {mm}/{yy}"),
+            doc("GD-0002", "2026-11-06T10:00:00", "PL22", f"Region GD-0002 {mm}/{yy}"),
+            {**doc("SL-0001", "2026-11-07T10:00:00", "PL33", "x"), "unit": {"unit_id": "SL-0001", "name": "KZ",
+                                                                             "region_id": "SL"}}]
+    row = logic.region_row(docs, "GD", PERIOD, {"region": "zarząd regionu"}, {"solidarnosc": DEFAULT})
+    assert row == {"period": PERIOD, "region_id": "GD", "name": "Region Gdański", "bank_account": "PL22",
+                   "transfer_title": "Region {unit_id} {MM}/{YY}"}
+    assert logic.region_row(docs[:1], "SL", PERIOD, {}, {}) is None
+    nameless = [doc("GD-0001", "2026-11-05T10:00:00", "PL11", "t", payee="zarząd regionu (GD)")]
+    assert logic.region_row(nameless, "GD", PERIOD, {"region": "zarząd regionu"}, {})["name"] is None
+
+
+def test_a_short_unit_name_inside_the_fixed_text_is_told_apart_by_the_other_units_titles():
+    assert logic.title_pattern("KZ A-1 10/26", "A-1", "KZ", "2026-10", DEFAULT) == "{unit_name} {unit_id} {MM}/{YY}"
+    assert logic.title_pattern("KZ A-1 10/26", "A-1", "KZ", "2026-10", DEFAULT,
+                               (("KZ B-2 10/26", "B-2", "Komisja B"),)) == "KZ {unit_id} {MM}/{YY}"

@@ -150,3 +150,66 @@ def decide(files: list[Read], *, level: str, region: str | None, imported: list[
         amounts[unit_period] = after
     return Plan(len(files), tuple(accepted), tuple(already),
                 tuple(sorted(refused, key=lambda i: (i.source or "", i.reason_code))))
+
+
+# ---- the region's own row of ``regions``, from what its units' files carry
+
+TITLE_VALUES = ("unit_name", "unit_id", "period", "YYYY", "MM", "YY")   # replaced in this order
+
+
+def _title_values(unit_id: str, unit_name: str, period: str) -> dict[str, str]:
+    return {"unit_name": unit_name, "unit_id": unit_id, "period": period, "YYYY": period[:4], "MM": period[5:],
+            "YY": period[2:4]}
+
+
+def title_pattern(title: str, unit_id: str, unit_name: str, period: str, default: str,
+                  others: tuple[tuple[str, str, str], ...] = ()) -> str | None:
+    """The region's transfer-title pattern (regions.csv transfer_title) a unit's title was made
+    from: None when it is the rulebook's default title (the region set none). The fields' values
+    (unit_name, unit_id, period, YYYY, MM, YY) are put back as fields; a pattern that would read
+    a short unit name inside the fixed text (a unit named 'KZ' in 'KZ {unit_id} …') is told apart
+    by ``others``, the other units' (title, unit_id, unit_name) of the month: the pattern must give
+    back every title."""
+    values = _title_values(unit_id, unit_name or unit_id, period)
+    if title == default.format(**values):
+        return None
+    candidates = []
+    for skip in ((), ("unit_name",)):
+        pattern = title.replace("{", "{{").replace("}", "}}")
+        for name in TITLE_VALUES:
+            if values[name] and name not in skip:
+                pattern = pattern.replace(values[name], "{" + name + "}")
+        candidates.append(pattern)
+
+    def gives(pattern: str, t: str, u: str, n: str) -> bool:
+        try:
+            return pattern.format(**_title_values(u, n or u, period)) == t
+        except (KeyError, IndexError, ValueError):
+            return False
+    good = [c for c in candidates if gives(c, title, unit_id, unit_name)]
+    return next((c for c in good if all(gives(c, *o) for o in others)), good[0] if good else None)
+
+
+def region_row(docs: list[dict], region: str, period: str, payee_labels: dict[str, str],
+               default_titles: dict[str, str]) -> dict | None:
+    """The region's row of ``regions`` for the month (name, account, title pattern) as its units'
+    settlement files of the month show it: their transfer to the region carries the region's
+    account, its name (payee "<level label> (<name>)") and a title made from the region's pattern.
+    The latest approved file that names an account decides; None when no file does.
+    ``default_titles``: rulebook name -> the title its units use when the region sets no pattern."""
+    mine = [d for d in docs if d["kind"] == UNIT and d[UNIT]["region_id"] == region and d["period"] == period]
+    for d in sorted(mine, key=lambda d: (d["approved_at"], d[UNIT]["unit_id"]), reverse=True):
+        t = next((t for t in d["transfers"] if t.get("account")), None)
+        if t is None:
+            continue
+        label = payee_labels.get(t["level"], "")
+        name = t["payee"][len(label) + 2:-1] if t["payee"].startswith(f"{label} (") and t["payee"].endswith(")") \
+            else None
+        u = d[UNIT]
+        others = tuple((o_t["title"], o[UNIT]["unit_id"], o[UNIT]["name"] or o[UNIT]["unit_id"]) for o in mine
+                       if o is not d for o_t in o["transfers"] if o_t.get("account") == t["account"])
+        return {"period": period, "region_id": region, "name": None if name in (None, "", region) else name,
+                "bank_account": t["account"],
+                "transfer_title": title_pattern(t["title"], u["unit_id"], u["name"] or u["unit_id"], period,
+                                                default_titles.get(d["rulebook"], ""), others)}
+    return None
