@@ -60,6 +60,7 @@ class ImportInputs:
     imported: list[logic.Stored]                          # every version imported before
     stored: dict[tuple[str, str], dict[str, int]]          # (unit, period) in the database -> settlement per level
     rules: dict[str, Rules]                               # the files' months -> the rulebooks in force
+    known: frozenset[tuple[str, str]] = frozenset()       # the files' units' months in the database
 
 
 @dataclass(frozen=True)
@@ -120,8 +121,14 @@ def read(run: Run) -> ImportInputs:
         for u, m in con.execute("SELECT unit_id, period FROM unit_months WHERE list_contains(?, unit_id || '|' || "
                                 "period)", [[f"{u}|{m}" for u, m in keys]]).fetchall():
             stored.setdefault((u, m), {})
+    known: set[tuple[str, str]] = set()      # the months a file's corrections may name
+    units = sorted({u for u, _ in keys})
+    if units and "unit_months" in names:
+        known = {(u, m) for u, m in con.execute("SELECT unit_id, period FROM unit_months WHERE list_contains(?, "
+                                                "unit_id)", [units]).fetchall()}
     return ImportInputs(files, imported, stored, {period: rules_for(period) for period in sorted({d["period"]
-                                                                                                  for d in docs})})
+                                                                                                  for d in docs})},
+                        frozenset(known))
 
 
 # ---- compute
@@ -171,7 +178,7 @@ def compute(run: Run, inputs: ImportInputs) -> ImportResult:
     p = run.params
     run.progress(f"[2/4] sprawdzenie: {count_pl(len(inputs.files), 'plik', 'pliki', 'plików')}")
     plan = logic.decide(inputs.files, level=p.level, region=p.region if p.level == logic.REGION_LEVEL else None,
-                        imported=inputs.imported, stored=inputs.stored,
+                        imported=inputs.imported, stored=inputs.stored, known=inputs.known,
                         content=lambda name, doc: content_problem(name, doc, inputs.rules[doc["period"]]))
     labels = {lvl.code: lvl.label for rules in inputs.rules.values() for lvl in rules.levels}
     return ImportResult(Path(p.folder), plan, labels, regions=own_region_rows(p, plan, inputs.rules))

@@ -174,12 +174,24 @@ def test_the_same_folder_imported_twice_changes_nothing(central, tmp_path):
     assert table(db, "SELECT reason_code FROM import_exceptions") == [repr(("settlement_duplicate",))] * 2
 
 
+def had_september(db: Path, unit: str) -> None:
+    """The unit's September approved in the region's database (a correction may name it)."""
+    from flows import store
+    con = duckdb.connect(str(db))
+    try:
+        store.ensure(con, "unit_months")
+        con.execute("INSERT INTO unit_months (period, unit_id, state) VALUES ('2026-09', ?, 'approved')", [unit])
+    finally:
+        con.close()
+
+
 def test_a_newer_version_supersedes_and_history_keeps_the_older_rows(central, tmp_path):
     unit = units_of(central, "GD")[0]
     first = document(central, PERIOD, unit)
     db = tmp_path / "GD.duckdb"
+    had_september(db, unit)                 # the month v2 corrects is in the region's books
     run_import(write(first, tmp_path / "v1").parent, db, "GD")
-    before = table(db, "SELECT level, amount FROM settlement")
+    before = table(db, "SELECT level, amount FROM settlement WHERE period = ?", [PERIOD])
     # a correction re-issue: the month's settlement carries a correction of September
     second = json.loads(json.dumps(first))
     second["version"] = 2
@@ -205,6 +217,7 @@ def test_a_newer_version_supersedes_and_history_keeps_the_older_rows(central, tm
     assert "już zaimportowane: 1" in out and table(db, "SELECT * FROM settlement") == kept
     # the older file arriving after the newer one is refused; nothing changes
     late = tmp_path / "late.duckdb"
+    had_september(late, unit)
     run_import(tmp_path / "v2", late, "GD")
     kept = table(late, "SELECT * FROM settlement")
     out = run_import(tmp_path / "v1", late, "GD")
@@ -328,3 +341,25 @@ def test_a_short_unit_name_inside_the_fixed_text_is_told_apart_by_the_other_unit
     assert logic.title_pattern("KZ A-1 10/26", "A-1", "KZ", "2026-10", DEFAULT) == "{unit_name} {unit_id} {MM}/{YY}"
     assert logic.title_pattern("KZ A-1 10/26", "A-1", "KZ", "2026-10", DEFAULT,
                                (("KZ B-2 10/26", "B-2", "Komisja B"),)) == "KZ {unit_id} {MM}/{YY}"
+
+
+def test_a_correction_must_name_an_earlier_month_the_database_or_the_folder_holds():
+    """Issue 29: corrections name months that exist — imported or closed here before, or imported
+    earlier from the same folder; a later or unknown month refuses the file (the others are used)."""
+    def corrected(month, sha, period=PERIOD, unit="GD-0001"):
+        doc = _doc(sha=sha, unit=unit)
+        doc["period"] = period
+        doc["corrections"] = [{"corrected_period": month, "level": "region", "amount_gr": 328, "reason": "korekta"}]
+        return doc
+    plan = logic.decide([logic.Read("a.json", corrected("2026-09", "a")),
+                         logic.Read("b.json", corrected("2026-11", "b", unit="GD-0002")),
+                         logic.Read("c.json", corrected("2026-08", "c", unit="GD-0003"))], level="region", region="GD",
+                        imported=[], stored={}, content=lambda name, doc: None,
+                        known=frozenset({("GD-0001", "2026-09"), ("GD-0002", "2026-11"), ("GD-0003", "2026-09")}))
+    assert [a.name for a in plan.accepted] == ["a.json"]
+    assert [(i.source, i.reason_code) for i in plan.refused] == [("b.json", "settlement_unknown_correction"),
+                                                                 ("c.json", "settlement_unknown_correction")]
+    folder = logic.decide([logic.Read("sep.json", {**_doc(sha="s"), "period": "2026-09"}),
+                           logic.Read("oct.json", corrected("2026-09", "o"))], level="region", region="GD",
+                          imported=[], stored={}, content=lambda name, doc: None)
+    assert [a.name for a in folder.accepted] == ["sep.json", "oct.json"] and not folder.refused

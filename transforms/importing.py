@@ -108,11 +108,13 @@ def where_it_belongs(name: str, doc: dict, level: str, region: str | None) -> Is
 
 def decide(files: list[Read], *, level: str, region: str | None, imported: list[Stored],
            stored: dict[tuple[str, str], dict[str, int]],
-           content: Callable[[str, dict], Issue | None]) -> Plan:
+           content: Callable[[str, dict], Issue | None], known: frozenset[tuple[str, str]] = frozenset()) -> Plan:
     """The plan of an import. ``imported``: every version imported before (settlement_files);
     ``stored``: the settlement per level of the unit-months already in the database;
     ``content``: the checks of a document against the rulebook in force (version, split,
-    transfers), None when it passes."""
+    transfers), None when it passes; ``known``: the unit-months the database holds (closed or
+    imported) — a file's corrections must name earlier months among them or among the files
+    imported before it in this folder."""
     refused: list[Issue] = [f.problem for f in files if f.problem is not None]
     valid: list[Read] = []
     for f in files:
@@ -126,6 +128,7 @@ def decide(files: list[Read], *, level: str, region: str | None, imported: list[
     by_sha = {s.sha256: s for s in imported}
     current = {(s.unit_id, s.period): s for s in imported if s.superseded_by is None}
     amounts = dict(stored)
+    months = set(known) | set(stored) | {(s.unit_id, s.period) for s in imported}
     accepted: list[Accepted] = []
     already: list[Issue] = []
     for f in sorted(valid, key=lambda f: (*key(f.doc), int(f.doc["version"]), f.name)):
@@ -141,6 +144,12 @@ def decide(files: list[Read], *, level: str, region: str | None, imported: list[
             refused.append(issue("settlement_older_version", source=f.name, command="import", unit=unit,
                                  period=period, version=doc["version"], current=now.version, unit_id=unit))
             continue
+        unknown = sorted({c["corrected_period"] for c in doc.get("corrections", [])
+                          if c["corrected_period"] >= period or (unit, c["corrected_period"]) not in months})
+        if unknown:
+            refused.append(issue("settlement_unknown_correction", source=f.name, command="import", unit=unit,
+                                 period=period, months=", ".join(unknown), unit_id=unit))
+            continue
         after = by_level(doc["settlement"])
         before = amounts.get(unit_period)
         accepted.append(Accepted(f.name, doc, now, differences(before, after) if before is not None else (),
@@ -148,6 +157,7 @@ def decide(files: list[Read], *, level: str, region: str | None, imported: list[
         mine = Stored(unit, period, int(doc["version"]), doc["sha256"], f.name)
         by_sha[mine.sha256] = current[unit_period] = mine
         amounts[unit_period] = after
+        months.add(unit_period)
     return Plan(len(files), tuple(accepted), tuple(already),
                 tuple(sorted(refused, key=lambda i: (i.source or "", i.reason_code))))
 

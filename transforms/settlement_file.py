@@ -198,6 +198,10 @@ def read(data: bytes, name: str = "rozliczenie") -> dict:
 
 # ------------------------------------------------------------------ checks against the rulebook
 
+def _labels(version: RulebookVersion) -> dict[str, str]:
+    return {lvl.code: lvl.label for lvl in version.levels}
+
+
 def cascade_of(doc: dict, version: RulebookVersion) -> Cascade:
     """The unit's cascade under ``version``: sheltered or not, with its declared share overrides."""
     unit = doc[UNIT]
@@ -218,10 +222,14 @@ def _by_level(rows: list[dict], levels: tuple[str, ...]) -> dict[str, int]:
     return out
 
 
-def _compare(name: str, what: str, declared: dict[str, int], expected: dict[str, int]) -> None:
+def _compare(name: str, what: str, declared: dict[str, int], expected: dict[str, int],
+             labels: dict[str, str] | None = None) -> None:
+    """The first level whose declared amount differs, named by its label (``labels``: the
+    rulebook version's, where the keys are its levels)."""
     for level in [*expected, *sorted(set(declared) - set(expected))]:      # the rulebook's order
         if level not in expected or declared.get(level, 0) != expected[level]:
-            raise UserError("settlement_split_mismatch", file=name, what=what, level=level,
+            shown = f"{labels[level]} ({level})" if labels and level in labels else level
+            raise UserError("settlement_split_mismatch", file=name, what=what, level=shown,
                             declared=format_pl(declared.get(level, 0)),
                             expected=format_pl(expected.get(level, 0)) if level in expected else "brak poziomu")
 
@@ -236,11 +244,11 @@ def check_split(doc: dict, version: RulebookVersion, name: str = "rozliczenie") 
     month = [r for r in doc["settlement"] if r["basis"] in MONTH_BASES]
     _compare(name, "podział wpłaconych składek", _by_level(month, levels),
              _by_level([{"level": k, "amount_gr": v} for k, v in
-                        expected_split(d["split_base_gr"], d["kept_gr"], cascade).items()], levels))
+                        expected_split(d["split_base_gr"], d["kept_gr"], cascade).items()], levels), _labels(version))
     _compare(name, "podział należnych składek", _by_level(doc["allocations"], levels),
              _by_level([{"level": k, "amount_gr": v} for k, v in
                         expected_split(d["owed_split_base_gr"], d["owed_gr"] - d["owed_split_base_gr"],
-                                       cascade).items()], levels))
+                                       cascade).items()], levels), _labels(version))
     if d["owed_split_base_gr"] > d["owed_gr"]:
         raise UserError("settlement_split_mismatch", file=name, what="podział należnych składek",
                         level=cascade.root, declared=format_pl(d["owed_split_base_gr"]),
@@ -270,7 +278,8 @@ def check_transfers(doc: dict, version: RulebookVersion, name: str = "rozliczeni
     for t in doc["transfers"]:
         a, due = declared.get(t["level"], (0, t["due_on"]))
         declared[t["level"]] = (a + t["amount_gr"], t["due_on"])
-    _compare(name, "przelew", {k: v[0] for k, v in declared.items()}, {k: v[0] for k, v in expected.items()})
+    _compare(name, "przelew", {k: v[0] for k, v in declared.items()}, {k: v[0] for k, v in expected.items()},
+             _labels(version))
     for level, (_, due) in declared.items():
         if due != expected[level][1]:
             raise UserError("settlement_split_mismatch", file=name, what="termin przelewu", level=level,

@@ -95,6 +95,12 @@ def main() -> None:
                                        "pliki/notatka.json": "to nie jest JSON".encode()},
          IMPORT % ("pliki", "R1"))
 
+    corrects = copy(doc)                 # a correction of a month the region never had
+    corrects["corrections"] = [{"corrected_period": "2026-09", "level": corrects["settlement"][0]["level"],
+                                "amount_gr": 0, "reason": "korekta"}]
+    case("settlement_unknown_correction", {f"pliki/{name}": sf.canonical(sf.stamp(corrects))},
+         IMPORT % ("pliki", "R1"))
+
     schema = copy(doc)
     del schema["members"]
     case("settlement_bad_schema", {f"pliki/{name}": sf.canonical(sf.stamp(schema))}, IMPORT % ("pliki", "R1"))
