@@ -43,6 +43,7 @@ from flows import settings
 from flows.calendar import CALENDAR
 from flows.cli import app
 from flows.command import run_plain
+from tests.test_importing import COMPARED, table as query
 from tests.test_months import pdf_text
 from tests.test_privacy import spelled_in
 
@@ -101,14 +102,6 @@ def unit_inbox(unit: str, dest: Path) -> Path:
         if keep := [r for r in rows if r["member_id"] in ids]:
             _write(dest / "income" / path.name, fields, keep)
     return dest
-
-
-def query(db: Path, sql: str, params=()) -> list[str]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return sorted(map(repr, con.execute(sql, list(params)).fetchall()))
-    finally:
-        con.close()
 
 
 @dataclass
@@ -191,15 +184,6 @@ def test_at_least_three_units_of_two_regions_close_alone_and_send_one_file_a_mon
         assert query(f.region_dbs[region], "SELECT unit_id, period, state FROM unit_months") == sorted(
             repr((u, p, "approved")) for u in f.units[region] for p in PERIODS)
         assert query(f.region_dbs[region], "SELECT count(*) FROM import_exceptions") == [repr((0,))]
-
-
-COMPARED = {
-    "transfers": "SELECT period, payer_kind, payer_id, payee, region_id, amount, due_on, rule, owed_amount "
-                 "FROM transfers WHERE region_id = ?",
-    "settlement": "SELECT s.* FROM settlement s JOIN units u USING (period, unit_id) WHERE u.region_id = ?",
-    "allocations": "SELECT a.* FROM allocations a JOIN units u USING (period, unit_id) WHERE u.region_id = ?",
-    "units": "SELECT * FROM units WHERE region_id = ?",
-}
 
 
 @pytest.mark.parametrize("region", REGIONS)
