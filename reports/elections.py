@@ -88,7 +88,7 @@ def eligibility_summary(run, result: el.EligibilityResult) -> str:
                 else "zebranie członków")]
     if res.units:
         entitled = sum(u["entitled_delegates"] for u in res.units)
-        t = res.union.tally
+        t = res.union.assembly
         quorum = (f"kworum: co najmniej {el.quorum_needed(entitled, Fraction(t['quorum']), t['quorum_kind'])} "
                   f"({t['quorum_source']})" if entitled else "brak uprawnionych delegatów: zebranie nie może się odbyć")
         lines.append(f"  delegaci: {sum(u['delegates'] for u in res.units)}, uprawnieni {entitled} "
@@ -144,7 +144,11 @@ def tally_report(run, result: el.TallyResult) -> el.TallyResult | None:
     rules = result.union.tally
     sheet(wb, "Podstawa", ["Zasada", "Przepis"],
           [("kworum", rules["quorum_source"]), ("większość", rules["majority_source"]),
-           ("druga tura", rules["runoff_source"])], money_cols=set(), widths=[16, 100])
+           ("druga tura", rules["runoff_source"])]
+          + [row for o in rules.get("offices", [])
+             for row in ((f"większość: {o['name_starts']}…", o.get("majority_source", rules["majority_source"])),
+                         (f"druga tura: {o['name_starts']}…", o.get("runoff_source", rules["runoff_source"])))],
+          money_cols=set(), widths=[16, 100])
     sheet(wb, "Kandydaci", ["Głosowanie", "Kandydat", "Głosy", "Udział w ważnych", "Wynik"],
           [(t.election, c["candidate"], c["votes"], _pct(c["share"]), c["result"]) for t in results
            for c in t.candidates], money_cols=set(), widths=[24, 28, 10, 14, 20])
@@ -163,7 +167,7 @@ def tally_summary(run, result: el.TallyResult) -> str:
         lines.append(f"    → {t.verdict}")
         lines += [f"    uwaga: głosowanie '{t.election}' zapisane też jako '{v}' (wiersz {row})"
                   for v, row in result.variants[t.election].items()]
-    lines.append(f"  podstawa: {result.results[0].sources}" if result.results else "")
+    lines += [f"  podstawa: {s}" for s in dict.fromkeys(t.sources for t in result.results)] or [""]
     if result.file:
         lines.append(f"  arkusz: {Path(run.params.out) / result.file}")
     return "\n".join(lines)

@@ -105,7 +105,7 @@ def test_przerobka_counts_only_delegates_of_units_with_dues_settled():
     res = el.delegates_assembly(UNIONS["przerobka"], body, {"A": 250, "B": 99, "C": 100},
                                 {"A": 3, "B": 1, "C": 2}, problems, DAY)
     assert [(u["unit_id"], u["entitled_delegates"]) for u in res.units] == [("A", 3), ("B", 0), ("C", 0)]
-    t = UNIONS["przerobka"].tally
+    t = UNIONS["przerobka"].assembly
     assert el.quorum_needed(3, __import__("fractions").Fraction(t["quorum"]), t["quorum_kind"]) == 2   # 50 % + 1
     assert el.quorum_needed(4, __import__("fractions").Fraction(t["quorum"]), t["quorum_kind"]) == 3
 
@@ -131,13 +131,34 @@ def test_przerobka_elects_at_exactly_half_solidarnosc_does_not():
 
 
 def test_a_tally_without_quorum_is_void():
-    """004 §1 pkt 6: at least half of those entitled; 27 of 55 is not; 003 Art. 23 ust. 4:
-    more than half; 25 of 50 is not, 26 is."""
+    """004 §1 pkt 6: at least half of those entitled; 27 of 55 is not; 003 Ordynacja Art. 3 ust. 1
+    pkt 6 (issue 30): a vote is valid with at least 50 % of those entitled; 24 of 50 is not, 25 is."""
     t = el.tally(UNIONS["solidarnosc"], "komisja", 55, 27, 0, 1, {"A": 27})
     assert not t.quorum_met and t.verdict.startswith("wybory nieważne — brak kworum: głosowało 27 z 55")
     assert all(c["result"] == "głosowanie nieważne" for c in t.candidates)
-    assert not el.tally(UNIONS["przerobka"], "k", 50, 25, 0, 1, {"A": 25}).quorum_met
-    assert el.tally(UNIONS["przerobka"], "k", 50, 26, 0, 1, {"A": 26}).quorum_met
+    assert not el.tally(UNIONS["przerobka"], "k", 50, 24, 0, 1, {"A": 24}).quorum_met
+    assert el.tally(UNIONS["przerobka"], "k", 50, 25, 0, 1, {"A": 25}).quorum_met
+
+
+def test_issue_30_przerobka_a_vote_at_exactly_half_the_entitled_is_valid():
+    """003 Ordynacja Art. 3 ust. 1 pkt 6: 'Głosowanie jest ważne jeżeli uczestniczyło w nim co
+    najmniej 50% uprawnionych' — 25 of 50 is valid (it used to need 26, the meeting's 'ponad 50%')."""
+    t = el.tally(UNIONS["przerobka"], "Zarząd", 50, 25, 0, 1, {"A": 20, "B": 5})
+    assert t.quorum_needed == 25 and t.quorum_met and t.verdict == "wybory ważne; wybrano: A"
+    assert "003 Ordynacja Art. 3 ust. 1 pkt 6" in t.sources
+
+
+def test_issue_30_przerobka_boards_and_delegates_by_simple_majority_chairs_by_half():
+    """003 Ordynacja Art. 3 ust. 4: 'wybrani zostają Ci kandydaci, którzy uzyskali zwykłą większość
+    głosów'; ust. 5: a tie → the next round; the 50 % floor is a chair's only (Art. 13 ust. 4,
+    Art. 16 ust. 4, Art. 18 ust. 4, Art. 22 ust. 4), with the two best in the runoff (Art. 13 ust. 5)."""
+    board = el.tally(UNIONS["przerobka"], "Zarząd Struktury", 50, 40, 0, 2, {"A": 15, "B": 12, "C": 8, "D": 5})
+    assert board.verdict == "wybory ważne; wybrano: A, B" and board.votes_needed is None
+    assert "Art. 3 ust. 4" in board.sources
+    tie = el.tally(UNIONS["przerobka"], "Delegaci", 50, 40, 0, 2, {"A": 15, "B": 10, "C": 10, "D": 5})
+    assert tie.runoff == ["B", "C"] and "Art. 3 ust. 5" in tie.sources
+    chair = el.tally(UNIONS["przerobka"], "Przewodniczący Komisji Rewizyjnej", 50, 40, 0, 1, {"A": 19, "B": 12, "C": 9})
+    assert chair.votes_needed == 20 and chair.runoff == ["A", "B"] and "Art. 13 ust. 5" in chair.sources
 
 
 def test_more_invalid_than_valid_votes_void_a_solidarnosc_election():

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from transforms.delegates import key_seats
 from transforms.errors import UserError
-from transforms.polish import and_list, count_pl
+from transforms.polish import and_list, count_pl, identity
 
 if TYPE_CHECKING:
     from transforms.rulebook import Rules
@@ -66,8 +66,9 @@ def load(text: str) -> dict[str, Union]:
     unions = {}
     for code, u in tomllib.loads(text)["unions"].items():
         t = u["tally"]
-        if t["majority"] not in MAJORITIES or t["runoff"] not in RUNOFFS or t["quorum_kind"] not in ("at_least", "more_than"):
-            raise ValueError(f"elections.toml: union {code}: bad tally rule")
+        for rule in (t, *({**t, **o} for o in t.get("offices", []))):
+            if rule["majority"] not in MAJORITIES or rule["runoff"] not in RUNOFFS or rule["quorum_kind"] not in ("at_least", "more_than"):
+                raise ValueError(f"elections.toml: union {code}: bad tally rule")
         unions[code] = Union(code, u["name"], u.get("rulebook"), date.fromisoformat(u["valid_from"]), u["source"],
                              _routes(u["vote"]), _routes(u["stand"]), u.get("union_assembly", {}), t)
     return unions
@@ -252,13 +253,23 @@ def votes_needed(valid: int, majority: str) -> int | None:
     return None
 
 
+def tally_rule(union: Union, election: str) -> dict:
+    """The union's tally rule for one election: an office of its own (`offices`, matched by the
+    start of the election's name, e.g. a chair under 003 Ordynacja Art. 13 ust. 4) or the union's."""
+    t = {k: v for k, v in union.tally.items() if k != "offices"}
+    for office in union.tally.get("offices", []):
+        if identity(election).startswith(identity(office["name_starts"])):
+            return {**t, **{k: v for k, v in office.items() if k != "name_starts"}}
+    return t
+
+
 def tally(union: Union, election: str, entitled: int, participants: int, invalid: int, seats: int,
           votes: dict[str, int]) -> Tally:
     """Quorum, validity and winners of one vote. Valid ballots = participants − invalid. A
     candidate is elected with the votes the rule needs, best first, up to the seats; seats left
     empty go to a runoff (the rule's candidates), or, with a plurality rule, a tie at the last seat
     does."""
-    t = union.tally
+    t = tally_rule(union, election)
     share = Fraction(t["quorum"])
     need_q = quorum_needed(entitled, share, t["quorum_kind"])
     valid = participants - invalid
