@@ -179,6 +179,18 @@ def test_two_seats_filled_by_absolute_majority():
     assert t.verdict == "wybory ważne; wybrano: A, B"
 
 
+def test_issue_30_mzzpsz_elects_by_the_most_votes_and_votes_again_only_on_a_tie():
+    """001 Ordynacja Wyborcza §9: 'Za wybranych uważa się tych kandydatów, którzy uzyskali kolejno
+    największą liczbę głosów, a w razie równej liczby głosów … kolejne tury głosowania, w której
+    uczestniczą kandydaci z największą, równą liczbą głosów' — no absolute majority, no top-two
+    runoff; the quorum is §25 ust. 6 (§21 is about withdrawing a delegate's mandate)."""
+    t = el.tally(UNIONS["mzzpsz"], "Zarząd", 60, 40, 0, 2, {"A": 15, "B": 12, "C": 8, "D": 5})
+    assert t.verdict == "wybory ważne; wybrano: A, B" and t.votes_needed is None
+    tie = el.tally(UNIONS["mzzpsz"], "Przewodniczący", 60, 40, 0, 1, {"A": 15, "B": 15, "C": 10})
+    assert tie.runoff == ["A", "B"] and [c["result"] for c in tie.candidates][-1] == "niewybrany"
+    assert "001 Ordynacja Wyborcza §9" in t.sources and "001 §25 ust. 6" in t.sources and "§21" not in t.sources
+
+
 # ------------------------------------------------------------------ end to end on the demo
 
 @pytest.fixture(scope="module")
