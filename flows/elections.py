@@ -248,6 +248,7 @@ def tally_read(run: Run) -> el.TallyInputs:
     written twice, however spelled, is refused."""
     t = read_table(Path(run.params.votes), "votes")
     _whole_rows(t)
+    union = el.load(RULES.read_text(encoding="utf-8"))[run.params.rules]
     elections: dict[str, dict] = {}
     for r in t.to_dicts():
         for col in ("election", "candidate"):
@@ -270,6 +271,16 @@ def tally_read(run: Run) -> el.TallyInputs:
                     raise UserError("bad_count", where=f"{r['_source']}, wiersz {r['_row']}", column=col,
                                     value=r[col], what=f"{what} inna niż w {e['where']}")
                 e[col] = v
+        if (r.get("term") or "").strip():     # the meeting's term (issue 30); a missing column or cell: the first
+            v = _int_cell(r, "term", "termin zebrania (1, 2, …)")
+            if e.get("term", v) != v:
+                raise UserError("bad_count", where=f"{r['_source']}, wiersz {r['_row']}", column="term",
+                                value=r["term"], what=f"termin zebrania inny niż w {e['where']}")
+            if not 1 <= v <= el.terms(union):
+                raise UserError("bad_count", where=f"{r['_source']}, wiersz {r['_row']}", column="term", value=r["term"],
+                                what=f"termin zebrania: zasady {run.params.rules} znają "
+                                     + ("tylko I termin" if el.terms(union) == 1 else f"terminy 1–{el.terms(union)}"))
+            e["term"] = v
         cand = (r["candidate"] or "").strip()
         if cand:
             first = e["rows"].get(identity(cand))

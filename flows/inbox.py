@@ -47,7 +47,7 @@ OPTIONAL = {
     "payments": ["period", "reference"],
     "benefit_claims": ["documents_on", "relation", "single_parent", "payee", "unit_lacks_funds", "amount_claimed"],
     "statements": [],
-    "votes": [],
+    "votes": ["term"],
     "counts": ["unit_id", "region_id", "body_id"],
     "assembly": [],
 }

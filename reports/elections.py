@@ -160,7 +160,8 @@ def tally_report(run, result: el.TallyResult) -> el.TallyResult | None:
 def tally_summary(run, result: el.TallyResult) -> str:
     lines = [f"Wyniki głosowań ({result.union.name}):"]
     for t in result.results:
-        lines.append(f"  {t.election}: uprawnionych {t.entitled}, głosowało {t.participants} (kworum {t.quorum_needed}), "
+        lines.append(f"  {t.election}: uprawnionych {t.entitled}, głosowało {t.participants} (kworum {t.quorum_needed}"
+                     f"{f', {el.TERM_NAMES[t.term - 1]} termin' if t.term > 1 else ''}), "
                      f"ważnych {t.valid}, nieważnych {t.invalid}"
                      + (f", potrzeba {t.votes_needed} głosów" if t.votes_needed is not None else ""))
         lines += [f"    {c['candidate']:<28} {c['votes']:>5}  {_pct(c['share']):>8}  {c['result']}" for c in t.candidates]

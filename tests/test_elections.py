@@ -283,6 +283,38 @@ def test_a_protocol_that_does_not_add_up(tmp_path):
     assert not outcome.ok and outcome.message.startswith("votes.csv, wiersz 1: głosowanie 'k': liczby się nie zgadzają")
 
 
+def test_issue_30_ozz_srl_quorum_of_the_second_and_third_term():
+    """002 §23 ust. 12: the general meeting needs 1/2 of the members, in the second term 1/4;
+    ust. 13: in a further term 1/8. 30 of 100 is void in the first term, valid in the second."""
+    first = el.tally(UNIONS["ozz_srl"], "Zarząd", 100, 30, 0, 1, {"A": 20, "B": 10})
+    assert not first.quorum_met and first.quorum_needed == 50
+    second = el.tally(UNIONS["ozz_srl"], "Zarząd", 100, 30, 0, 1, {"A": 20, "B": 10}, term=2)
+    assert second.quorum_needed == 25 and second.verdict == "wybory ważne; wybrano: A"
+    assert "002 §23 ust. 12 (II termin" in second.sources
+    third = el.tally(UNIONS["ozz_srl"], "Zarząd", 100, 12, 0, 1, {"A": 12}, term=3)
+    assert third.quorum_needed == 13 and third.verdict.startswith("wybory nieważne — brak kworum (III termin): głosowało 12")
+    assert "002 §23 ust. 13" in third.sources
+
+
+def test_issue_30_the_protocols_term_column_is_optional_and_checked(tmp_path):
+    """The protocol's `term` (002 §23 ust. 12–13): a missing column or cell is the first term; a
+    term the union's rules do not know is refused naming the row."""
+    f = tmp_path / "votes.csv"
+    f.write_text("election,entitled,participants,invalid,seats,candidate,votes,term\n"
+                 "Zarząd,100,30,0,1,A,20,2\nZarząd,,,,,B,10,\n", encoding="utf-8")
+    r = run(TALLY, votes=f, rules="ozz_srl", out=tmp_path)
+    (t,) = r.result.results
+    assert t.term == 2 and t.verdict == "wybory ważne; wybrano: A"
+    assert "(kworum 25, II termin)" in TALLY.summary(r, r.result)
+    f.write_text("election,entitled,participants,invalid,seats,candidate,votes\nZarząd,100,30,0,1,A,20\n", encoding="utf-8")
+    assert run(TALLY, votes=f, rules="ozz_srl", out=None).result.results[0].verdict.startswith("wybory nieważne — brak kworum")
+    f.write_text("election,entitled,participants,invalid,seats,candidate,votes,term\nZarząd,100,30,0,1,A,20,4\n", encoding="utf-8")
+    outcome = run_plain(TALLY, lambda m: None, votes=f, rules="ozz_srl", out=None)
+    assert not outcome.ok and outcome.message.startswith("votes.csv, wiersz 1: termin zebrania: zasady ozz_srl znają terminy 1–3")
+    outcome = run_plain(TALLY, lambda m: None, votes=f, rules="solidarnosc", out=None)
+    assert not outcome.ok and "znają tylko I termin" in outcome.message
+
+
 # ------------------------------------------------------------------ issue 27: protocols accepted without a word
 
 HEADER = "election,entitled,participants,invalid,seats,candidate,votes\n"

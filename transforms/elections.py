@@ -237,6 +237,7 @@ class Tally:
     verdict: str
     runoff: list[str]
     sources: str
+    term: int = 1               # the meeting's term: 1 the first, 2 the second (a later_quorums share)
 
 
 def quorum_needed(entitled: int, share: Fraction, kind: str) -> int:
@@ -263,13 +264,26 @@ def tally_rule(union: Union, election: str) -> dict:
     return t
 
 
+def terms(union: Union) -> int:
+    """How many terms of a meeting the union's rules know: the first and one per later quorum."""
+    return 1 + len(union.tally.get("later_quorums", []))
+
+
+TERM_NAMES = ("I", "II", "III", "IV", "V")
+
+
 def tally(union: Union, election: str, entitled: int, participants: int, invalid: int, seats: int,
-          votes: dict[str, int]) -> Tally:
+          votes: dict[str, int], term: int = 1) -> Tally:
     """Quorum, validity and winners of one vote. Valid ballots = participants − invalid. A
     candidate is elected with the votes the rule needs, best first, up to the seats; seats left
     empty go to a runoff (the rule's candidates), or, with a plurality rule, a tie at the last seat
     does."""
     t = tally_rule(union, election)
+    if not 1 <= term <= terms(union):
+        raise ValueError(f"{union.code}: no quorum for term {term}")
+    if term > 1:        # a meeting called again: the later term's share, cited
+        t = {**t, "quorum": t["later_quorums"][term - 2], "quorum_kind": "at_least",
+             "quorum_source": t["later_quorums_source"][term - 2]}
     share = Fraction(t["quorum"])
     need_q = quorum_needed(entitled, share, t["quorum_kind"])
     valid = participants - invalid
@@ -281,12 +295,12 @@ def tally(union: Union, election: str, entitled: int, participants: int, invalid
     rows = [{"candidate": c, "votes": v, "share": Fraction(v, valid) if valid else Fraction(0), "result": ""}
             for c, v in ranked]
     if not quorum_ok or vi is False:
-        why = (f"brak kworum: głosowało {participants} z {entitled} uprawnionych, potrzeba co najmniej {need_q}"
+        why = (f"brak kworum{f' ({TERM_NAMES[term - 1]} termin)' if term > 1 else ''}: głosowało {participants} z {entitled} uprawnionych, potrzeba co najmniej {need_q}"
                if not quorum_ok else f"głosów nieważnych ({invalid}) nie mniej niż ważnych ({valid})")
         for r in rows:
             r["result"] = "głosowanie nieważne"
         return Tally(election, entitled, participants, invalid, valid, seats, need_q, quorum_ok, vi, need_v,
-                     rows, f"wybory nieważne — {why}", [], sources)
+                     rows, f"wybory nieważne — {why}", [], sources, term)
     elected: list[str] = []
     if need_v is not None:
         elected = [c for c, v in ranked if v >= need_v][:seats]
@@ -324,7 +338,7 @@ def tally(union: Union, election: str, entitled: int, participants: int, invalid
     else:
         verdict = f"wybory ważne; wybrano: {', '.join(elected)}"
     return Tally(election, entitled, participants, invalid, valid, seats, need_q, quorum_ok, vi, need_v,
-                 rows, verdict, runoff, sources)
+                 rows, verdict, runoff, sources, term)
 
 
 # ------------------------------------------------------------------ the commands' values (issue 28)
@@ -455,7 +469,7 @@ def eligibility_result(inputs: EligibilityInputs) -> EligibilityResult:
 class TallyInputs:
     rules: str                  # the union whose election rules apply
     unions_text: str            # data/elections.toml
-    elections: dict[str, dict]  # name → entitled, participants, invalid, seats, votes, variants (checked)
+    elections: dict[str, dict]  # name → entitled, participants, invalid, seats, votes, variants, term (checked)
 
 
 @dataclass(frozen=True)
@@ -469,6 +483,7 @@ class TallyResult:
 def tally_result(inputs: TallyInputs) -> TallyResult:
     """Every vote of the protocol tallied under the union's rules."""
     union = load(inputs.unions_text)[inputs.rules]
-    results = [tally(union, name, e["entitled"], e["participants"], e["invalid"], e["seats"], e["votes"])
+    results = [tally(union, name, e["entitled"], e["participants"], e["invalid"], e["seats"], e["votes"],
+                     e.get("term", 1))
                for name, e in inputs.elections.items()]
     return TallyResult(union, results, {name: dict(e["variants"]) for name, e in inputs.elections.items()})
