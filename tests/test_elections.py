@@ -387,9 +387,28 @@ def test_issue_27_fewer_candidates_than_seats_says_so_instead_of_an_empty_runoff
 
 
 def test_issue_27_fewer_candidates_than_seats_is_said_even_when_a_runoff_remains():
+    """Issue 30: with fewer candidates than seats no runoff remains — B, short of the majority
+    (004 §1 pkt 7), is not elected and the two seats stay vacant."""
     t = el.tally(UNIONS["solidarnosc"], "komisja", 50, 40, 0, 3, {"A": 30, "B": 10})
-    assert t.runoff == ["B"]
+    assert t.runoff == []
     assert "kandydatów (2) było mniej niż mandatów (3)" in t.verdict
+
+
+def test_issue_30_fewer_candidates_than_seats_elects_who_has_the_votes_and_leaves_the_rest_vacant():
+    """Every candidate with the votes the rule needs is elected (004 Uchwała 1/2005 §1 pkt 7), the
+    other seats stay vacant and no runoff is called: a next round among fewer candidates than
+    seats could not fill them. Przeróbka's ordinance forbids such a list (003 Ordynacja Art. 3
+    ust. 1 pkt 2), and the verdict says so. The next round is cited as 1/2005 §9 (the protocol's
+    'listę kandydatów kwalifikujących się do następnej tury'), not §10 (notice periods)."""
+    t = el.tally(UNIONS["solidarnosc"], "komisja", 50, 40, 0, 3, {"A": 30, "B": 10})
+    assert [c["result"] for c in t.candidates] == ["wybrany", "niewybrany"] and t.runoff == []
+    assert t.verdict == ("wybrano 1 z 3; 2 mandaty nieobsadzone — kandydatów (2) było mniej niż mandatów (3), "
+                         "bez wymaganej liczby głosów: B; drugiej tury nie zarządza się: potrzebne nowe zgłoszenia kandydatów")
+    assert "1/2005 §9" in t.sources and "§10" not in t.sources
+    p = el.tally(UNIONS["przerobka"], "Zarząd", 50, 40, 0, 3, {"A": 30, "B": 10})
+    assert [c["result"] for c in p.candidates] == ["wybrany", "wybrany"] and p.runoff == []
+    assert p.verdict.endswith("nie ma kogo poddać drugiej turze: potrzebne nowe zgłoszenia kandydatów (liczba "
+                              "kandydatów nie mniejsza od liczby mandatów: 003 Ordynacja Art. 3 ust. 1 pkt 2)")
 
 
 def test_issue_27_two_protocols_of_one_file_name_do_not_overwrite_one_result(tmp_path):

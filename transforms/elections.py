@@ -315,7 +315,8 @@ def tally(union: Union, election: str, entitled: int, participants: int, invalid
             elected = [c for c in elected if votes[c] > last]
     empty = seats - len(elected)
     runoff: list[str] = []
-    if empty:
+    few = (f"kandydatów ({len(ranked)}) było mniej niż mandatów ({seats})" if len(ranked) < seats else "")
+    if empty and not few:           # fewer candidates than seats: no runoff, the seats stay vacant (issue 30)
         rest = [(c, v) for c, v in ranked if c not in elected]
         if t["runoff"] == "tied" or need_v is None:
             last = rest[0][1] if rest else 0
@@ -327,14 +328,18 @@ def tally(union: Union, election: str, entitled: int, participants: int, invalid
     for r in rows:
         r["result"] = ("wybrany" if r["candidate"] in elected else "druga tura" if r["candidate"] in runoff
                        else "niewybrany")
-    few = (f"kandydatów ({len(ranked)}) było mniej niż mandatów ({seats})" if len(ranked) < seats else "")
+    short = [c for c, _ in ranked if c not in elected]
     if empty and runoff:
         verdict = (f"wybrano {len(elected)} z {seats}; druga tura na {count_pl(empty, 'mandat', 'mandaty', 'mandatów')}: "
-                   f"{', '.join(runoff)}" + (f" ({few})" if few else ""))
-    elif empty:         # every candidate elected, seats still empty: nobody to vote on again
+                   f"{', '.join(runoff)}")
+    elif empty:         # fewer candidates than seats: the elected keep their seats, the rest stay vacant
         verdict = (f"wybrano {len(elected)} z {seats}; "
                    f"{count_pl(empty, 'mandat nieobsadzony', 'mandaty nieobsadzone', 'mandatów nieobsadzonych')} — "
-                   f"{few}, nie ma kogo poddać drugiej turze: potrzebne nowe zgłoszenia kandydatów")
+                   f"{few}, " + (f"bez wymaganej liczby głosów: {', '.join(short)}; drugiej tury nie zarządza się"
+                                 if short else "nie ma kogo poddać drugiej turze")
+                   + ": potrzebne nowe zgłoszenia kandydatów"
+                   + (f" (liczba kandydatów nie mniejsza od liczby mandatów: {t['candidates_source']})"
+                      if t.get("candidates_source") else ""))
     else:
         verdict = f"wybory ważne; wybrano: {', '.join(elected)}"
     return Tally(election, entitled, participants, invalid, valid, seats, need_q, quorum_ok, vi, need_v,
