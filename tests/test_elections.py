@@ -75,13 +75,26 @@ def test_five_years_with_the_support_of_a_quarter_of_the_voters():
     assert rows["D0"]["may_stand"] == "tak"
 
 
-def test_members_with_three_unpaid_months_may_not_vote():
-    """A member three months in arrears (the rulebook's arrears months, RULES.md §10) is not
-    entitled; two months still are."""
-    out = one("solidarnosc", member("2000-01-01", unpaid=3))
+def test_members_with_three_unpaid_months_may_not_vote_where_a_unions_rules_say_so():
+    """The `dues_settled` condition: a member three months in arrears (the rulebook's arrears
+    months, RULES.md §10) is not entitled; two months still are. No union in the seeds has such a
+    rule (issue 30), so a union carrying it is built here."""
+    from dataclasses import replace
+    strict = replace(UNIONS["solidarnosc"], vote=(el.Route(("in_force", "dues_settled"), "test"),),
+                     stand=(el.Route(("in_force", "dues_settled"), "test"),))
+    out = el.eligibility(strict, [member("2000-01-01", unpaid=3)], DAY, 3, "rulebook [versions.arrears]").members[0]
     assert not out["may_vote"] and out["may_stand"] == "nie"
     assert out["vote_reason"].startswith("zaległość w składkach 3 mies. od 2026-08")
-    assert one("solidarnosc", member("2000-01-01", unpaid=2))["may_vote"]
+    assert el.eligibility(strict, [member("2000-01-01", unpaid=2)], DAY, 3, "").members[0]["may_vote"]
+
+
+def test_issue_30_solidarnosc_members_in_arrears_still_vote_and_stand():
+    """004 Uchwała XIX KZD nr 1/2005 §1 pkt 1 lit. a–b (who may stand) and §3 ust. 4 (who may
+    vote) say nothing of dues: three unpaid months bar nobody (the bar was another union's reading)."""
+    out = one("solidarnosc", member("2000-01-01", unpaid=3))
+    assert out["may_vote"] and out["may_stand"] == "tak" and out["vote_reason"] == ""
+    assert out["months_unpaid"] == 3                   # still shown on the list
+    assert all("dues_settled" not in r.conditions for u in UNIONS.values() for r in (*u.vote, *u.stand))
 
 
 def test_mzzpsz_delegate_needs_two_years():
