@@ -42,7 +42,8 @@ def check(params: CalendarParams) -> None:
 class CalendarInputs:
     day: date
     rules: Rules                         # the rulebooks in force in the day's month
-    transfers: list[dict]                # transfers due by the month's end, with what was paid
+    transfers: list[dict]                # transfers due by the month's end
+    paid: dict                           # (payer, month, statement level) -> what that statement shows
     ledger: list[dict]                   # members in arrears in the last closed month
     reductions: list[dict]               # reductions in force in that month
     regions: list[str]
@@ -67,12 +68,16 @@ def read(run: Run) -> CalendarInputs:
                         f"({', '.join(sorted(rules.missing))}); podaj późniejszy dzień")
     with store.read_only(Path(run.params.db)) as con:
         tables = store.table_names(con)
-        paid = ("(SELECT max(paid) FROM transfer_status s WHERE s.unit_id = t.payer_id AND s.period = t.period)"
-                if "transfer_status" in tables else "NULL")
-        transfers = store.dicts(con, f"SELECT t.period, t.payer_kind, t.payer_id, t.payee, t.amount, t.due_on, t.rule, "
-                                f"{paid} AS paid FROM transfers t WHERE t.due_on <= last_day(CAST(? AS DATE)) "
+        transfers = store.dicts(con, "SELECT t.period, t.payer_kind, t.payer_id, t.payee, t.amount, t.due_on, t.rule "
+                                "FROM transfers t WHERE t.due_on <= last_day(CAST(? AS DATE)) "
                                 "ORDER BY t.due_on, t.payer_kind DESC, t.payer_id, t.payee", [day]) \
             if "transfers" in tables else []
+        # what each statement shows paid, by payer, month and statement level (issue 30): the region
+        # statements' scopes ('regiony', 'region XX') are one level, a --level reconciliation its own
+        paid = {(r["unit_id"], r["period"], r["level"]): r["paid"] for r in store.dicts(
+            con, f"SELECT unit_id, period, CASE WHEN scope IS NULL OR scope = 'regiony' OR starts_with(scope, 'region ') "
+            f"THEN '{cal.REGION}' ELSE scope END AS level, max(paid) AS paid FROM transfer_status GROUP BY 1, 2, 3")
+        } if "transfer_status" in tables else {}
         (last,) = con.execute("SELECT max(period) FROM member_ledger WHERE period <= ?", [month]).fetchone() \
             if "member_ledger" in tables else (None,)
         ledger = store.dicts(con, "SELECT member_id, unit_id, months_unpaid, arrears FROM member_ledger "
@@ -96,7 +101,7 @@ def read(run: Run) -> CalendarInputs:
             except ValueError as e:
                 raise UserError("unreadable", name=f"{r['_source']}, wiersz {r['_row']}",
                                 detail=f"{e}; oczekiwano: body, year RRRR, received_on RRRR-MM-DD") from None
-    return CalendarInputs(day=day, rules=rules, transfers=transfers, ledger=ledger, reductions=reductions,
+    return CalendarInputs(day=day, rules=rules, transfers=transfers, paid=paid, ledger=ledger, reductions=reductions,
                           regions=regions, books=books, claims=claims, received=received)
 
 
@@ -110,7 +115,11 @@ def compute(run: Run, s: CalendarInputs) -> CalendarResult:
     payees |= {(u, lvl.code): lvl.payee for u, v in versions.items() for lvl in v.levels}   # a unit's own rulebook
     with_benefits = next((v for v in rules.versions.values() if v.benefits), None)
     benefits = with_benefits.benefits if with_benefits else None
-    items = (cal.transfers(s.transfers, s.day, payees, {v.root for v in rules.versions.values()})
+    # the payees a level above the region receives on its own statement (rulebooks' [versions.reconcile])
+    levels = {payee: (code, spec.get("label", code)) for v in rules.versions.values()
+              for code, spec in v.reconcile_levels.items() for payee in spec["payees"]}
+    items = (cal.transfers(s.transfers, s.day, payees, {v.root for v in rules.versions.values()},
+                           levels=levels, paid=s.paid)
              + cal.annual_statements(s.regions + sorted({b for b, _ in s.received} - set(s.regions)),
                                      s.received, s.day, default.calendar.get("annual_statements", "07-15"),
                                      default.calendar.get("source", "004 §11"), shift=default.deadline_shift)

@@ -54,7 +54,7 @@ class StatementInputs:
 
 @dataclass(frozen=True)
 class StatementResult:
-    rows: pl.DataFrame                      # a row per member (transforms.statement.yearly)
+    rows: pl.DataFrame                      # a row per member and unit (transforms.statement.yearly)
     units: dict[str, str]
     names: dict[str, str]
     limit: Limit | None

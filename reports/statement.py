@@ -23,23 +23,46 @@ def write(rows: pl.DataFrame, year: int, limit: Limit | None, names: dict[str, s
     """Writes zaswiadczenia_YYYY/<unit>.xlsx and <unit>.pdf; returns the number of files."""
     files = 0
     months = [f"m{m:02d}" for m in range(1, 13)]
+    shared = _shared(rows, units)
     for (unit_id,), group in rows.group_by("unit_id", maintain_order=True):
         base = f"zaswiadczenia_{year}/{safe_name(unit_id)}"
         wb = new_workbook()
         sheet(wb, f"Składki {year}", ["Nr członka", "Imię i nazwisko"] + [MONTHS[i][:3] for i in range(12)]
-              + ["Razem otrzymano", "Do odliczenia (do limitu)", "Uwagi"],
+              + ["Razem otrzymano", "Do odliczenia (do limitu)", "Uwagi", "Otrzymano we wszystkich jednostkach"],
               [(r["member_id"], names.get(r["member_id"]), *[r[m] for m in months], r["total"], r["deductible"],
-                _note(r)) for r in group.iter_rows(named=True)],
-              money_cols=set(range(2, 16)), widths=[12, 24] + [9] * 12 + [14, 14, 40],
+                _note(r, shared), r["member_total"]) for r in group.iter_rows(named=True)],
+              money_cols=set(range(2, 16)) | {17}, widths=[12, 24] + [9] * 12 + [14, 14, 40, 16],
               page_header=f"{units.get(unit_id) or unit_id}: składki członkowskie otrzymane w {year} r. — "
                           f"limit odliczenia {_limit_text(limit)}", totals={0: "Razem"})
         wb.save(output(base + ".xlsx"))
-        _pdf(group, year, limit, names, unit_id, units.get(unit_id) or unit_id, output(base + ".pdf"), fonts)
+        _pdf(group, year, limit, names, unit_id, units.get(unit_id) or unit_id, output(base + ".pdf"), fonts,
+             shared)
         files += 2
     return files
 
 
-def _note(r: dict) -> str | None:
+def _shared(rows: pl.DataFrame, units: dict[str, str]) -> dict[tuple[str, str], str]:
+    """(unit, member) -> a Polish note for a member certified by more than one unit in the year:
+    the other units' receipts and parts of the limit, and how the limit is shared."""
+    out = {}
+    many = rows.filter(pl.col("units") > 1)
+    for (member_id,), group in many.group_by("member_id", maintain_order=True):
+        parts = list(group.iter_rows(named=True))
+        whole = sum(p["deductible"] for p in parts)
+        for r in parts:
+            others = "; ".join(f"{units.get(o['unit_id']) or o['unit_id']} ({o['unit_id']}): otrzymano "
+                               f"{format_pl(o['total'])}, do odliczenia {format_pl(o['deductible'])}"
+                               for o in parts if o["unit_id"] != r["unit_id"])
+            text = (f"w roku członek płacił także do: {others}; razem otrzymano {format_pl(r['member_total'])}, "
+                    f"razem do odliczenia {format_pl(whole)}")
+            if r["member_total"] > whole:
+                text += (" — limit odliczenia jest jeden na podatnika i wyczerpuje się w kolejności wpływów: "
+                         "najpierw jednostka, do której członek wpłacał wcześniej")
+            out[(r["unit_id"], member_id)] = text
+    return out
+
+
+def _note(r: dict, shared: dict[tuple[str, str], str] | None = None) -> str | None:
     notes = []
     if not r["total"]:
         notes.append("brak wpłat w roku")
@@ -47,11 +70,13 @@ def _note(r: dict) -> str | None:
         n = len([m for m in str(r["assumed"]).replace(";", ",").split(",") if m.strip()])
         notes.append(f"{plural_pl(n, 'miesiąc', 'miesiące', 'miesięcy')} {r['assumed']}: wpływy przyjęte "
                      "(brak danych o wpłatach)")
+    if shared and (r["unit_id"], r["member_id"]) in shared:
+        notes.append(shared[(r["unit_id"], r["member_id"])])
     return "; ".join(notes) or None
 
 
 def _pdf(group: pl.DataFrame, year: int, limit: Limit | None, names: dict[str, str], unit_id: str, unit_name: str,
-         path: Path, fonts: Path) -> None:
+         path: Path, fonts: Path, shared: dict[tuple[str, str], str]) -> None:
     from reports.pdf import document, one_line_size
     pdf = document(fonts, f"Zaświadczenie o składkach {year} — {unit_id}")
     # above the signature lines; a member's page that a long name or note overfills goes on to the next
@@ -81,6 +106,8 @@ def _pdf(group: pl.DataFrame, year: int, limit: Limit | None, names: dict[str, s
         for i in range(12):
             amount_line(f"{MONTHS[i]} {year}", r[f"m{i + 1:02d}"], 6, "", 10)
         amount_line("Razem otrzymano", r["total"], 8, "B", 11)
+        if r["units"] > 1:
+            amount_line("Razem we wszystkich jednostkach", r["member_total"], 8, "", 10)
         amount_line("Do odliczenia w PIT", r["deductible"], 8, "B", 11)
         pdf.ln(3)
         pdf.set_font("DejaVu", "", 8.5)
@@ -88,9 +115,9 @@ def _pdf(group: pl.DataFrame, year: int, limit: Limit | None, names: dict[str, s
                                f"do limitu roku podatkowego: {_limit_text(limit)}. Kwoty to wpływy otrzymane przez "
                                "jednostkę w danym miesiącu (potrącenia pracodawcy i wpłaty członka), bez względu na "
                                "miesiąc, za który są.", new_x="LMARGIN", new_y="NEXT")
-        if _note(r):
+        if _note(r, shared):
             pdf.ln(2)
-            pdf.multi_cell(0, 4.5, f"Uwagi: {_note(r)}.", new_x="LMARGIN", new_y="NEXT")
+            pdf.multi_cell(0, 4.5, f"Uwagi: {_note(r, shared)}.", new_x="LMARGIN", new_y="NEXT")
         pdf.set_auto_page_break(False)
         pdf.set_y(-40)
         pdf.set_font("DejaVu", "", 9)
@@ -106,7 +133,8 @@ def summary_text(rows: pl.DataFrame, limit: Limit | None, files: int, year, out:
     files written into ``out``."""
     nothing = rows.filter(pl.col("total") == 0).height
     return "\n".join([
-        f"Zaświadczenia o składkach {year}: członków {rows.height}, jednostek {rows['unit_id'].n_unique()}",
+        f"Zaświadczenia o składkach {year}: członków {rows['member_id'].n_unique()}, "
+        f"jednostek {rows['unit_id'].n_unique()}",
         f"  otrzymano razem {format_pl(int(rows['total'].sum()))}; bez wpłat w roku: {nothing}",
         f"  limit odliczenia: {_limit_text(limit)}",
         f"  pliki: {files} w {out / f'zaswiadczenia_{year}'}"])

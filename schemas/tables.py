@@ -298,8 +298,9 @@ class UnitsStaged(pa.DataFrameModel):
     sheltered: bool
     rulebook: str
     raised_bp: pl.Int64 = pa.Field(ge=10_000, le=20_000)   # 004 §2 ust. 1
-    unemployed_flat: pl.Int64 = pa.Field(ge=0)
-    pensioner_flat: pl.Int64 = pa.Field(ge=0)
+    # null: the cell is empty, no amount decided by the unit (issue 30; transforms.dues: unit_flat_missing)
+    unemployed_flat: pl.Int64 = pa.Field(ge=0, nullable=True)
+    pensioner_flat: pl.Int64 = pa.Field(ge=0, nullable=True)
 
 
 class MembersStaged(pa.DataFrameModel):

@@ -113,3 +113,60 @@ def test_members_reaching_three_unpaid_months():
             {"member_id": "B", "unit_id": "U1", "months_unpaid": 2, "arrears": 900},
             {"member_id": "C", "unit_id": "U1", "months_unpaid": 4, "arrears": 1800}]
     assert [i["what"][:10] for i in cal.arrears_reached(rows, {"U1": 3}, {"U1": "002 §15 pkt 2"})] == ["członek A:"]
+
+
+GD_OCTOBER = [  # the region's forwards for October (004 §3 ust. 1 pkt 3–6), due by 30 November (004 §10)
+    {"period": "2026-10", "payer_kind": "region", "payer_id": "GD", "payee": p, "amount": a,
+     "due_on": date(2026, 11, 30), "rule": "004 §10"}
+    for p, a in (("national", 40_000), ("regional_strike_fund", 10_000), ("national_strike_fund", 10_000))]
+LEVELS = {"national": ("national", "poziom krajowy"), "national_strike_fund": ("national", "poziom krajowy")}
+
+
+def test_issue_30_a_forward_is_checked_against_its_own_levels_statement():
+    """004 §3 ust. 1 pkt 3–6 and §10: the region forwards the Komisja Krajowa's and the Krajowy
+    Fundusz Strajkowy's parts (500,00 together) to the national accounts; the regional strike fund
+    (100,00, pkt 5) stays in the region. The national statement shows 495,00 from GD: a 5,00 zł
+    shortfall — which the region's total (600,00 ≥ every forward) used to hide — and the regional
+    strike fund is never expected on the national statement."""
+    paid = {("GD", "2026-10", "national"): 49_500}
+    (short,) = [i for i in cal.transfers(GD_OCTOBER, date(2026, 12, 1), {}, {"unit"}, levels=LEVELS, paid=paid)]
+    assert (short["kind"], short["who"], short["status"], short["amount"]) == ("region_forward", "GD", "overdue", 500)
+    assert "national, national_strike_fund" in short["what"] and "495,00 zł z 500,00 zł" in short["what"]
+    # in the month it is due, the regional strike fund is listed as the region's own move, not as unpaid nationally
+    due = cal.transfers(GD_OCTOBER, date(2026, 11, 20), {}, {"unit"}, levels=LEVELS, paid=paid)
+    fund = next(i for i in due if "regional_strike_fund" in i["what"])
+    assert fund["status"] == "due" and fund["amount"] == 10_000 and "zostaje w regionie" in fund["what"]
+    # paid in full on the national statement: nothing national is open
+    full = {("GD", "2026-10", "national"): 50_000}
+    assert cal.transfers(GD_OCTOBER, date(2026, 12, 1), {}, {"unit"}, levels=LEVELS, paid=full) == []
+    # a region-level reconciliation (the region's own statement) says nothing of the national credit
+    regional = {("GD", "2026-10", cal.REGION): 60_000}
+    (open_,) = cal.transfers(GD_OCTOBER, date(2026, 12, 1), {}, {"unit"}, levels=LEVELS, paid=regional)
+    assert open_["amount"] == 50_000 and "brak uzgodnienia" in open_["what"]
+
+
+def test_issue_30_a_units_transfer_is_checked_against_the_region_statements():
+    rows = [{"period": "2026-10", "payer_kind": "unit", "payer_id": "SL-0001", "payee": "region", "amount": 116_406,
+             "due_on": date(2026, 11, 20), "rule": "004 §10"}]
+    paid = {("SL-0001", "2026-10", cal.REGION): 100_000, ("SL-0001", "2026-10", "national"): 116_406}
+    (item,) = cal.transfers(rows, date(2026, 11, 21), {}, {"unit"}, levels=LEVELS, paid=paid)
+    assert (item["amount"], item["status"]) == (16_406, "overdue") and "uzgodniono 1 000,00 zł" in item["what"]
+
+
+def test_issue_30_the_demo_national_statement_shows_gds_5_zl_shortfall(db, tmp_path):
+    """The demo's national statement (data/demo/statements_krajowe) shows 856,00 zł from GD for
+    September where the Komisja Krajowa and the Krajowy Fundusz Strajkowy are owed 688,80 + 172,20 =
+    861,00 (004 §3 ust. 1 pkt 3–4, 6; §10): 5,00 zł open. The regional strike fund (pkt 5) is not
+    on that statement and is not listed as unpaid once its day has passed."""
+    import shutil
+    from flows.reconcile import RECONCILE
+    mine = tmp_path / "s.duckdb"
+    shutil.copy(db, mine)
+    assert run_plain(RECONCILE, lambda m: None, period="2026-10", statements=settings.DEMO_INBOX / "statements_krajowe",
+                     db=mine, out=None, level="national").ok
+    found = items(mine, "2026-12-01")
+    forwards = [(i["who"], i["status"], i["amount"]) for i in found if i["kind"] == "region_forward"]
+    assert ("GD", "overdue", 500) in forwards
+    assert not [i for i in found if "regionalny fundusz strajkowy" in i["what"]]
+    assert [i for i in items(mine, "2026-11-20") if "regionalny fundusz strajkowy" in i["what"]
+            and "zostaje w regionie" in i["what"] and i["status"] == "due"]

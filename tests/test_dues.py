@@ -135,3 +135,28 @@ def test_issue_17_przerobka_member_with_a_civil_contract_pays_one_percent(tmp_pa
     assert [(x["category"], x["base"], x["dues"]) for x in d] == [("other_income", 300_000, 3_000)]
     levels = {a["level"]: a["amount"] for a in r.allocations.to_dicts()}
     assert (levels["national"], levels["unit"]) == (300, 2_700)
+
+
+def test_issue_30_an_empty_unit_amount_is_no_decision_not_a_zero(tmp_path):
+    """004 §1 ust. 1 pkt 4: the unemployed member's dues are what the unit's body decides. An empty
+    `unemployed_flat` is no decision: the member gets no dues row but a `unit_flat_missing`
+    exception naming the unit, the column and the paragraph as the unit's rulebook cites it (003 Art.
+    31 ust. 3 pkt 2 for a Przeróbka pensioner); an explicit 0.00 is a decision of zero; a suspended
+    member owes nothing whatever the amount."""
+    from tests.conftest import line, member, run_close, write_inbox
+    empty = {**UNIT, "name": "Huta", "unemployed_flat": ""}
+    przerobka = {"unit_id": "P1", "name": "ZZ Przeróbka", "region_id": "R1", "voivodeship": "śląskie",
+                 "sheltered": "false", "raised_pct": "100", "unemployed_flat": "0.00", "pensioner_flat": "",
+                 "rulebook": "przerobka"}
+    r = run_close(write_inbox(tmp_path, units=[empty, przerobka],
+                              members=[member("M1", "unemployed"), member("M2", "employee"),
+                                       member("P2", "pensioner", unit="P1"), member("P3", "unemployed", unit="P1")],
+                              income=[line("M2", "wage", "1000.00")]))
+    assert dues_of(r, "M1") is None and dues_of(r, "P2") is None
+    assert dues_of(r, "M2")["dues"] == 820 and dues_of(r, "P3")["dues"] == 0     # 0.00: the unit decided zero
+    found = {m: msg for m, code, msg in r.exceptions.select("member_id", "reason_code", "message").iter_rows()
+             if code == "unit_flat_missing"}
+    assert set(found) == {"M1", "P2"}
+    assert f"organ jednostki {UNIT['unit_id']} (Huta) (004 §1 ust. 1 pkt 4)" in found["M1"]
+    assert "kolumna unemployed_flat w units.csv jest pusta" in found["M1"]
+    assert "003 Art. 31 ust. 3 pkt 2" in found["P2"] and "pensioner_flat" in found["P2"]

@@ -119,3 +119,47 @@ def test_pit_limits_are_dated_data_with_their_source():
     assert (limit_for(2022, limits).amount, limit_for(2023, limits).amount, limit_for(2026, limits).amount) == (
         50_000, 84_000, 84_000)
     assert all("art. 26 ust. 1 pkt 2c" in x.source for x in limits)
+
+
+def _ledger(rows):
+    import polars as pl
+    return pl.DataFrame(rows, schema={"period": pl.String, "unit_id": pl.String, "member_id": pl.String,
+                                      "received": pl.Int64, "basis": pl.String}, orient="row")
+
+
+def test_the_pit_limit_is_the_members_once_across_units(tmp_path):
+    """Issue 30: ustawa o PIT art. 26 ust. 1 pkt 2c limits the deduction per taxpayer (840 zł from
+    2023 income), not per unit. M1 paid SL-0001 60,00 a month January–June (360,00) and, after moving,
+    SL-0002 100,00 a month July–December (600,00): 960,00 in the year. Each unit's certificate alone
+    is under the limit, but together they may certify only 840,00: the limit is used up in the order
+    the dues were received — SL-0001 (paid first) 360,00, SL-0002 what is left, 480,00. M2 stays in
+    one unit and is unaffected; M3 moved but paid 300,00 in all: both parts in full."""
+    from reports import statement as statement_reports
+    from transforms.statement import yearly
+    limit = limit_for(2026, load_limits(LIMITS))
+    rows = [(f"2026-{m:02d}", "SL-0001", "M1", 6000, "received") for m in range(1, 7)]
+    rows += [(f"2026-{m:02d}", "SL-0002", "M1", 10000, "received") for m in range(7, 13)]
+    rows += [(f"2026-{m:02d}", "SL-0002", "M2", 10000, "received") for m in range(1, 13)]
+    rows += [("2026-03", "SL-0002", "M3", 10000, "received"), ("2026-09", "SL-0001", "M3", 20000, "received")]
+    out = yearly(_ledger(rows), 2026, limit)
+    got = {(r["unit_id"], r["member_id"]): (r["total"], r["member_total"], r["deductible"])
+           for r in out.iter_rows(named=True)}
+    assert got == {("SL-0001", "M1"): (36000, 96000, 36000), ("SL-0002", "M1"): (60000, 96000, 48000),
+                   ("SL-0002", "M2"): (120000, 120000, 84000),
+                   ("SL-0002", "M3"): (10000, 30000, 10000), ("SL-0001", "M3"): (20000, 30000, 20000)}
+    for member, (total,) in [("M1", (96000,)), ("M2", (120000,)), ("M3", (30000,))]:
+        assert out.filter(out["member_id"] == member)["deductible"].sum() == min(total, limit.amount)
+
+    def output(rel):
+        path = tmp_path / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return path
+    statement_reports.write(out, 2026, limit, {}, {"SL-0001": "Huta", "SL-0002": "Szpital"}, output,
+                            settings.DATA / "fonts")
+    wb = load_workbook(tmp_path / "zaswiadczenia_2026" / "SL-0002.xlsx")
+    m1 = {r[0]: r for r in wb.active.iter_rows(min_row=2, values_only=True)}["M1"]
+    assert (m1[14], m1[15], m1[17]) == (600, 480, 960)
+    assert "Huta (SL-0001): otrzymano 360,00 zł, do odliczenia 360,00 zł" in m1[16]
+    assert "razem do odliczenia 840,00 zł" in m1[16] and "kolejności wpływów" in m1[16]
+    text = "\n".join(p.extract_text() for p in PdfReader(tmp_path / "zaswiadczenia_2026" / "SL-0002.pdf").pages)
+    assert "Razem we wszystkich jednostkach" in text and "960,00 zł" in text and "480,00 zł" in text

@@ -18,20 +18,55 @@ def item(kind: str, what: str, who: str, due: date | None, status: str, amount: 
             "source": source}
 
 
-def transfers(rows: list[dict], day: date, labels: dict, roots: set[str]) -> list[dict]:
-    """Transfers due this month or overdue and not fully paid (``paid`` from reconcile, or None);
-    ``roots``: the payer kinds that are units (the others forward what they received)."""
-    out = []
+REGION = "region"        # the region statements' scope ('regiony', 'region XX') in ``paid``'s keys
+
+
+def transfers(rows: list[dict], day: date, labels: dict, roots: set[str], *,
+              levels: dict[str, tuple[str, str]] | None = None,
+              paid: dict[tuple[str, str, str], int] | None = None) -> list[dict]:
+    """Transfers due this month or overdue and not fully paid; ``roots``: the payer kinds that are
+    units (the others forward what they received).
+
+    Each transfer is checked against the statement of the level that receives it (issue 30):
+    ``levels`` maps a payee to the level (code, label) whose own statement shows it (the rulebooks'
+    [versions.reconcile]); a payer's transfers to one level are one expected credit on that level's
+    statement, so they are checked together against what it shows (``paid[(payer, period, level)]``,
+    from `skladki reconcile --level`). A unit's transfer to its region is checked against the
+    region's statements (``paid[(unit, period, REGION)]``). A region's forward to a payee of no
+    level stays in the region (004 §3 ust. 1 pkt 5: the regional strike fund): no statement above
+    the region shows it, so it is a reminder in the month it is due until its day, never unpaid on
+    another level's statement (no statement can confirm it or find it missing)."""
+    levels, paid = levels or {}, paid or {}
+    groups: dict[tuple, list[dict]] = {}
     for t in rows:
-        open_amount = t["amount"] - (t["paid"] or 0)
-        if open_amount <= 0 or (t["due_on"] > day and (t["due_on"].year, t["due_on"].month) != (day.year, day.month)):
+        if t["payee"] in levels:
+            key = (t["payer_id"], t["period"], levels[t["payee"]][0], None)
+        elif t["payer_kind"] in roots:
+            key = (t["payer_id"], t["period"], REGION, t["payee"])
+        else:
+            key = (t["payer_id"], t["period"], None, t["payee"])      # stays in the region
+        groups.setdefault(key, []).append(t)
+    out = []
+    for (payer, period, scope, _), ts in groups.items():
+        due_on, amount = min(t["due_on"] for t in ts), sum(t["amount"] for t in ts)
+        got = paid.get((payer, period, scope)) if scope else None
+        open_amount = amount - (got or 0)
+        this_month = (due_on.year, due_on.month) == (day.year, day.month)
+        if open_amount <= 0 or (due_on > day and not this_month) or (scope is None and (due_on < day or not this_month)):
             continue
-        status = "overdue" if t["due_on"] < day else "due"
-        payee = labels.get((t["payer_id"], t["payee"])) or labels.get(t["payee"], t["payee"])
-        what = (f"przelew za {t['period']} do: {payee}"
-                + ("" if t["paid"] is None else f" (uzgodniono {format_pl(t['paid'])})"))
-        out.append(item("unit_transfer" if t["payer_kind"] in roots else "region_forward", what, t["payer_id"],
-                        t["due_on"], status, open_amount, t["rule"]))
+        names = ", ".join(labels.get((payer, t["payee"])) or labels.get(t["payee"], t["payee"]) for t in ts)
+        what = f"przelew za {period} do: {names}"
+        if scope is None:
+            what += " (zostaje w regionie; nie ma go na wyciągu poziomu krajowego)"
+        elif scope != REGION:
+            label = levels[ts[0]["payee"]][1]
+            what += (f" ({label}: brak uzgodnienia z wyciągiem)" if got is None else
+                     f" ({label}: wyciąg pokazuje {format_pl(got)} z {format_pl(amount)})")
+        elif got is not None:
+            what += f" (uzgodniono {format_pl(got)})"
+        status = "overdue" if due_on < day else "due"
+        out.append(item("unit_transfer" if ts[0]["payer_kind"] in roots else "region_forward", what, payer,
+                        due_on, status, open_amount, "; ".join(dict.fromkeys(t["rule"] for t in ts if t["rule"]))))
     return out
 
 

@@ -126,7 +126,8 @@ def compute_dues(members: pl.DataFrame, units: pl.DataFrame, lines: pl.DataFrame
     usual (an amount that can be checked is never replaced by one that cannot)."""
     base_cols = ["member_id", "unit_id", "category"]
     m = (members.select(base_cols + ["_row"])
-         .join(units.select("unit_id", "rulebook", "raised_bp", *UNIT_FLAT_COLUMNS),
+         .join(units.select("unit_id", pl.col("name").alias("unit_name"), "rulebook", "raised_bp",
+                            *UNIT_FLAT_COLUMNS),
                on="unit_id", how="inner")
          .join(adjustments.select("member_id", pl.col("kind").alias("adj_kind"), pl.col("amount").alias("adj_amount"),
                                   pl.col("_source").alias("adj_source"), pl.col("_row").alias("adj_row"),
@@ -161,6 +162,15 @@ def compute_dues(members: pl.DataFrame, units: pl.DataFrame, lines: pl.DataFrame
         for r in missing.iter_rows(named=True):
             found.append(issue("missing_income", source="income", located=False, period=period, member_id=r["member_id"],
                                unit_id=r["unit_id"], category=rule.label))
+        # issue 30: an amount the unit's body sets (004 §1 ust. 1 pkt 4) left empty in units.csv is no
+        # decision, not a zero: the member's dues wait for it (a reduction or suspension decides alone)
+        undecided = (g.filter(pl.col(rule.unit_column).is_null() & pl.col("adj_kind").is_null())
+                     if rule.method == "unit_flat" else g.clear())
+        for r in undecided.iter_rows(named=True):
+            found.append(issue("unit_flat_missing", source="units.csv", located=False, period=period,
+                               member_id=r["member_id"], unit_id=r["unit_id"], column=rule.unit_column,
+                               category=rule.label, rule=rule.source,
+                               unit=f"{r['unit_id']} ({r['unit_name']})" if r["unit_name"] else r["unit_id"]))
         for r in negative.iter_rows(named=True):
             found.append(issue("negative_base", source="income", located=False, period=period, member_id=r["member_id"],
                                unit_id=r["unit_id"], amount=format_pl(r["base"])))
@@ -175,7 +185,8 @@ def compute_dues(members: pl.DataFrame, units: pl.DataFrame, lines: pl.DataFrame
                                subject=f"członek {r['member_id']}", member_id=r["member_id"], problems=[text(
                                    "problems", "reduced_not_lower", reduced=format_pl(r["adj_amount"]),
                                    computed=format_pl(r["dues"]))]))
-        bad = set(missing["member_id"]) | set(negative["member_id"]) | set(not_lower["member_id"])
+        bad = (set(missing["member_id"]) | set(negative["member_id"]) | set(not_lower["member_id"])
+               | set(undecided["member_id"]))
         g = g.filter(~pl.col("member_id").is_in(list(bad)))
         raised = category in version.raise_categories
         g = (g

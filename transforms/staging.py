@@ -211,7 +211,10 @@ def _unit_problems(r: dict, rules: Rules) -> tuple[list[str], dict]:
             problems.append(text("problems", "raised_out_of_range", value=raised, limit=limit))
         typed["raised_bp"] = int(pct * 100)
     for col in UNIT_FLAT_COLUMNS:
-        v = (r.get(col) or "").strip() or "0"
+        v = (r.get(col) or "").strip()
+        if not v:           # no decision of the unit's body (issue 30): not a zero; transforms.dues asks for it
+            typed[col] = None
+            continue
         amount = parse_typed_amount(v)
         if amount is None or amount < 0 or v.startswith("-"):
             problems.append(text("problems", "amount_ambiguous" if is_ambiguous_amount(v) else "flat_bad",
