@@ -353,3 +353,20 @@ def test_issue_27_an_unreadable_amount_claimed_is_named_as_what_it_is():
     assert parse_claim({**row, "amount_claimed": "1 000,00 zł"}, 1)[0].amount_claimed == 100_000
     got, problems = parse_claim({**row, "amount_claimed": "tysiąc"}, 1)
     assert got is None and problems == ["amount_claimed 'tysiąc' nie jest kwotą w zł, np. 10.00 albo 10,00"]
+
+
+# ---------------------------------------------------------------- issue 30: benefits (004 §5)
+
+def test_issue_30_touching_periods_and_a_change_of_unit_are_one_membership():
+    """004 §5 ust. 3 pkt 1: "po 6-miesięcznym nieprzerwanym okresie przynależności do NSZZ
+    „Solidarność”" — membership of the union, not of a unit: a member of U0 until 2026-03-31 and of
+    U1 from 2026-04-01 has been a member without a break since 2026-01-01, so a birth on 2026-08-01
+    is granted (six months ran out on 2026-07-01). A day's gap (left 2026-03-30) still breaks it."""
+    moved = [{"unit_id": "U0", "joined_on": date(2026, 1, 1), "left_on": date(2026, 3, 31)},
+             {"unit_id": "U1", "joined_on": date(2026, 4, 1), "left_on": None}]
+    d = decided(claim(event=date(2026, 8, 1), documents=date(2026, 8, 5)), moved)
+    assert (d["decision"], d["reason_code"]) == ("granted", "granted")
+    broken = [{**moved[0], "left_on": date(2026, 3, 30)}, moved[1]]
+    d = decided(claim(event=date(2026, 8, 1), documents=date(2026, 8, 5)), broken)
+    assert (d["decision"], d["reason_code"]) == ("refused", "membership_too_short")
+    assert "od 2026-10-01" in d["reason"]
