@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from transforms.deadlines import DeadlineShift
+from transforms.elections import uninterrupted_since
 from transforms.errors import text, where
 from transforms.money import format_pl, grosze, is_ambiguous_amount, parse_typed_amount
 from transforms.polish import with_code
@@ -150,10 +151,11 @@ def decide(claim: Claim, history: list[dict], unit: dict | None, rules: dict | N
     period = member_on(history, claim.event_date)
     if period is None:
         return refuse("not_a_member", day=claim.event_date, source=kind["source"])
-    if kind.get("needs_membership", True):
-        since = add_months(period["joined_on"], int(rules["membership_months"]))
+    if kind.get("needs_membership", True):     # uninterrupted membership of the union: touching periods,
+        joined = uninterrupted_since([(p["joined_on"], p["left_on"]) for p in history], claim.event_date)
+        since = add_months(joined, int(rules["membership_months"]))     # in any unit, are one
         if claim.event_date < since:
-            return refuse("membership_too_short", joined=period["joined_on"], since=since,
+            return refuse("membership_too_short", joined=joined, since=since,
                           months=rules["membership_months"], source=rules["membership_source"])
     window_ends = add_months(claim.event_date, int(rules["documents_months"]))
     deadline, shown = shift.due(window_ends), shift.shown(window_ends)
