@@ -370,3 +370,18 @@ def test_issue_30_touching_periods_and_a_change_of_unit_are_one_membership():
     d = decided(claim(event=date(2026, 8, 1), documents=date(2026, 8, 5)), broken)
     assert (d["decision"], d["reason_code"]) == ("refused", "membership_too_short")
     assert "od 2026-10-01" in d["reason"]
+
+
+def test_issue_30_a_pending_death_claim_is_refused_once_the_death_benefit_is_granted(tmp_path):
+    """004 §5 ust. 1 pkt 2: the member's death benefit goes "tylko jednej osobie uprawnionej": the
+    funeral payer's claim awaiting documents (listed first) stayed pending after the spouse's claim
+    for the same death was granted; it is decided — refused as already paid, with the paragraph."""
+    paid = {("death_member", "A")}
+    d = decided(claim("death_member", relation="funeral_payer", documents=None), paid=paid)
+    assert (d["decision"], d["reason_code"]) == ("refused", "already_paid") and "004 §5 ust. 1 pkt 2" in d["reason"]
+    inbox = _benefits_inbox(tmp_path, "C01,M0000003,death_member,2026-10-10,,funeral_payer,false,,false,\n"
+                                      "C02,M0000003,death_member,2026-10-10,2026-10-20,spouse,false,,false,\n")
+    outcome = run_plain(BENEFITS, lambda m: None, inbox=inbox, db=tmp_path / "b.duckdb", out=None, date="2026-11-15")
+    assert outcome.ok, outcome.message
+    got = {r["claim_id"]: (r["decision"], r["reason_code"]) for r in outcome.result.decisions.to_dicts()}
+    assert got == {"C01": ("refused", "already_paid"), "C02": ("granted", "granted")}
