@@ -112,7 +112,7 @@ def compute(run: Run, inputs: BenefitsInputs) -> BenefitsResult:
             in_force[month] = rules_for(month)
         return in_force[month]
     paid = set(s.paid)               # each claim granted here counts for the next ones
-    decisions = []
+    decisions, awaiting = [], []
     rows = s.claims.to_dicts()
     same_id: dict[str, list[dict]] = {}
     for r in rows:
@@ -146,6 +146,10 @@ def compute(run: Run, inputs: BenefitsInputs) -> BenefitsResult:
                     version = at_event.version(s.books[unit_id])
                 rules, shift = version.benefits, version.deadline_shift
         decisions.append(decide(claim, history[claim.member_id], unit, rules, paid, s.today, shift=shift))
+        if decisions[-1]["decision"] == "pending":      # decided again once every claim of the run is
+            awaiting.append((len(decisions) - 1, claim, history[claim.member_id], unit, rules, shift))
+    for i, claim, periods, unit, rules, shift in awaiting:   # granted later in the file: already paid
+        decisions[i] = decide(claim, periods, unit, rules, paid, s.today, shift=shift)
     return BenefitsResult(
         decisions=TABLES["benefit_decisions"].frame(decisions),
         names=dict(zip(s.members.members["member_id"], s.members.members["full_name"], strict=True)),

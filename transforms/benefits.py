@@ -157,9 +157,13 @@ def decide(claim: Claim, history: list[dict], unit: dict | None, rules: dict | N
         if claim.event_date < since:
             return refuse("membership_too_short", joined=joined, since=since,
                           months=rules["membership_months"], source=rules["membership_source"])
+    key = (claim.kind, claim.member_id) if kind.get("once_per_member") else (
+        claim.kind, claim.member_id, claim.event_date, claim.relation)
     window_ends = add_months(claim.event_date, int(rules["documents_months"]))
     deadline, shown = shift.due(window_ends), shift.shown(window_ends)
     if claim.documents_on is None:
+        if key in paid_before:     # granted to another claim: nothing left to wait for (§5 ust. 1 pkt 2)
+            return refuse("already_paid", label=kind["label"], source=kind["source"])
         if today <= deadline:
             return {**out, "decision": "pending", "reason_code": "documents_awaited",
                     "reason": text("benefits", "documents_awaited", deadline=shown, source=rules["documents_source"])}
@@ -167,8 +171,6 @@ def decide(claim: Claim, history: list[dict], unit: dict | None, rules: dict | N
     if claim.documents_on > deadline:
         return refuse("documents_late", documents=claim.documents_on, deadline=shown,
                       source=rules["documents_source"])
-    key = (claim.kind, claim.member_id) if kind.get("once_per_member") else (
-        claim.kind, claim.member_id, claim.event_date, claim.relation)
     if key in paid_before:
         return refuse("already_paid", label=kind["label"], source=kind["source"])
     minimum = grosze(rules["minimum"][claim.kind])
