@@ -385,3 +385,19 @@ def test_issue_30_a_pending_death_claim_is_refused_once_the_death_benefit_is_gra
     assert outcome.ok, outcome.message
     got = {r["claim_id"]: (r["decision"], r["reason_code"]) for r in outcome.result.decisions.to_dicts()}
     assert got == {"C01": ("refused", "already_paid"), "C02": ("granted", "granted")}
+
+
+def test_issue_30_the_units_own_amount_is_the_one_in_force_on_the_day_of_the_event(tmp_path):
+    """004 §5 ust. 3 pkt 3: "wysokość wypłacanych zasiłków ustalana jest na dzień zaistnienia
+    zdarzenia". SL-0001 paid 500,00 zł for a birth when October 2026 was closed and raised it to
+    800,00 zł in units.csv since: a birth of 10 October gets October's 500,00 zł (the units table
+    the close stored), a birth of 2 November — the month of the decision, not closed — 800,00 zł."""
+    db = tmp_path / "s.duckdb"
+    assert close_plain("2026-10", settings.DEMO_INBOX, db, unit_workbooks=False).ok
+    inbox = _benefits_inbox(tmp_path, "C01,M0000019,birth,2026-10-10,2026-10-20,child,false,,false,\n"
+                                      "C02,M0000019,birth,2026-11-02,2026-11-05,child,false,,false,\n",
+                            lambda t: t.replace(",500.00,1500.00,600.00", ",800.00,1500.00,600.00"))
+    outcome = run_plain(BENEFITS, lambda m: None, inbox=inbox, db=db, out=None, date="2026-11-15")
+    assert outcome.ok, outcome.message
+    got = {r["claim_id"]: (r["decision"], r["amount"]) for r in outcome.result.decisions.to_dicts()}
+    assert got == {"C01": ("granted", 50_000), "C02": ("granted", 80_000)}
