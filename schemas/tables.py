@@ -168,7 +168,8 @@ TABLES: dict[str, Table] = {t.name: t for t in [
           unit_key="unit_id"),
     Table("units", "one row per valid unit per period (the register the close used)",
           _cols("period, unit_id, name, region_id, voivodeship, sheltered:bool, rulebook, "
-                "raised_pct:pct<raised_bp, bank_account"), unit_key="unit_id"),
+                "raised_pct:pct<raised_bp, bank_account, benefit_birth, benefit_death_member, "
+                "benefit_death_family"), unit_key="unit_id"),
     Table("regions", "one row per valid row of the optional regions.csv per period",
           _cols("period, region_id, name, bank_account, transfer_title"), unit_key="region_id"),
     Table("salary_caps", "one row per officer function per period, plus a total row per person with several",
