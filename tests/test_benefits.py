@@ -401,3 +401,37 @@ def test_issue_30_the_units_own_amount_is_the_one_in_force_on_the_day_of_the_eve
     assert outcome.ok, outcome.message
     got = {r["claim_id"]: (r["decision"], r["amount"]) for r in outcome.result.decisions.to_dicts()}
     assert got == {"C01": ("granted", 50_000), "C02": ("granted", 80_000)}
+
+
+def test_issue_30_twins_are_two_births_and_a_duplicate_of_one_child_is_still_refused(tmp_path):
+    """004 §5 ust. 1 pkt 1: "na każde urodzone dziecko" — twins born on one day are two benefits:
+    the optional `child` column of benefit_claims.csv tells them apart (Jan, Anna: both granted);
+    a second claim for the same child (Jan again) is refused as already paid, and so is a claim
+    that names no child next to one that does (empty: the birth's one child, as before)."""
+    paid: set = set()
+    jan = decided(Claim("C1", "A", "birth", date(2026, 10, 1), date(2026, 10, 5), "child", False, None, False,
+                        None, 1, child="Jan"), paid=paid)
+    anna = decided(Claim("C2", "A", "birth", date(2026, 10, 1), date(2026, 10, 5), "child", False, None, False,
+                         None, 2, child="Anna"), paid=paid)
+    again = decided(Claim("C3", "A", "birth", date(2026, 10, 1), date(2026, 10, 5), "child", False, None, False,
+                          None, 3, child="Jan"), paid=paid)
+    unnamed = decided(claim(claim_id="C4"), paid=paid)
+    assert [d["decision"] for d in (jan, anna)] == ["granted", "granted"]
+    assert (again["reason_code"], unnamed["reason_code"]) == ("already_paid", "already_paid")
+    assert "004 §5 ust. 1 pkt 1" in again["reason"]
+    inbox = _benefits_inbox(tmp_path, "")
+    header = (inbox / "benefit_claims.csv").read_text(encoding="utf-8").strip() + ",child\n"
+    (inbox / "benefit_claims.csv").write_text(
+        header + "C01,M0000019,birth,2026-10-10,2026-10-20,child,false,,false,,Jan\n"
+                 "C02,M0000019,birth,2026-10-10,2026-10-20,child,false,,false,,Anna\n"
+                 "C03,M0000019,birth,2026-10-10,2026-10-21,child,false,,false,,jan \n", encoding="utf-8")
+    db = tmp_path / "b.duckdb"
+    outcome = run_plain(BENEFITS, lambda m: None, inbox=inbox, db=db, out=None, date="2026-11-15")
+    assert outcome.ok, outcome.message
+    got = {r["claim_id"]: (r["decision"], r["reason_code"], r["child"]) for r in outcome.result.decisions.to_dicts()}
+    assert got == {"C01": ("granted", "granted", "Jan"), "C02": ("granted", "granted", "Anna"),
+                   "C03": ("refused", "already_paid", "jan")}
+    (inbox / "benefit_claims.csv").write_text(header + "C04,M0000019,birth,2026-10-10,2026-10-22,child,false,,false,,"
+                                              "Anna\n", encoding="utf-8")   # a later run: the stored decisions
+    outcome = run_plain(BENEFITS, lambda m: None, inbox=inbox, db=db, out=None, date="2026-11-15")
+    assert outcome.result.decisions.row(0, named=True)["reason_code"] == "already_paid"
