@@ -94,10 +94,14 @@ def read(run: Run) -> BenefitsInputs:
                     registers[(r["period"], r["unit_id"])] = {**r, "_source": f"rejestr jednostek {r['period']}"}
             if "benefit_decisions" in store.table_names(con):
                 ids = [c.strip() for c in claims["claim_id"].drop_nulls().to_list()]
-                for kind, member, day, relation in con.execute(
-                        "SELECT kind, member_id, event_date, relation FROM benefit_decisions WHERE decision = 'granted' "
-                        "AND NOT list_contains(?, claim_id)", [ids]).fetchall():
-                    paid |= {(kind, member), (kind, member, day, relation)}
+                child = "child" if con.execute(     # a database written before issue 30 has no child column
+                    "SELECT count(*) FROM information_schema.columns WHERE table_name = 'benefit_decisions' "
+                    "AND column_name = 'child'").fetchone()[0] else "NULL"
+                for kind, member, day, relation, name in con.execute(
+                        f"SELECT kind, member_id, event_date, relation, {child} FROM benefit_decisions "
+                        "WHERE decision = 'granted' AND NOT list_contains(?, claim_id)", [ids]).fetchall():
+                    paid |= {(kind, member), (kind, member, day, relation),
+                             (kind, member, day, relation, name and identity(name))}
     return BenefitsInputs(
         today=today, rules=rules, members=members,
         units={r["unit_id"]: r for r in raw_units.to_dicts() if r["unit_id"] in set(units.units["unit_id"])},
