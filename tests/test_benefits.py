@@ -435,3 +435,22 @@ def test_issue_30_twins_are_two_births_and_a_duplicate_of_one_child_is_still_ref
                                               "Anna\n", encoding="utf-8")   # a later run: the stored decisions
     outcome = run_plain(BENEFITS, lambda m: None, inbox=inbox, db=db, out=None, date="2026-11-15")
     assert outcome.result.decisions.row(0, named=True)["reason_code"] == "already_paid"
+
+
+def test_issue_30_the_exceptional_waiver_lets_a_short_membership_pass():
+    """004 §5 ust. 3 pkt 4: "w wyjątkowych przypadkach organizacja wypłacająca zasiłek może przyznać
+    prawo do zasiłku z pominięciem zasad określonych w ust. 3": a member of two months is refused
+    (§5 ust. 3 pkt 1) unless the claim records the body's decision (`waiver`: the resolution's
+    reference) — then granted, and the decision names the resolution and the paragraph."""
+    history = [{"joined_on": date(2026, 8, 1), "left_on": None}]
+    assert decided(claim(), history)["reason_code"] == "membership_too_short"
+    waived = Claim("C1", "A", "birth", date(2026, 10, 1), date(2026, 10, 5), "child", False, None, False, None, 1,
+                   waiver="uchwała KZ 12/2026")
+    d = decided(waived, history)
+    assert (d["decision"], d["amount"]) == ("granted", 50_000)
+    assert "uchwała KZ 12/2026" in d["reason"] and "004 §5 ust. 3 pkt 4" in d["reason"]
+    assert d["waiver"] == "uchwała KZ 12/2026"
+    from transforms.benefits import parse_claim
+    row = {"claim_id": "C1", "member_id": "A", "kind": "birth", "event_date": "2026-10-01", "relation": "child"}
+    assert parse_claim({**row, "waiver": " uchwała KZ 12/2026 "}, 1)[0].waiver == "uchwała KZ 12/2026"
+    assert parse_claim(row, 1)[0].waiver is None
