@@ -46,7 +46,7 @@ OPTIONAL = {
     "regions": ["name", "bank_account", "transfer_title"],
     "payments": ["period", "reference"],
     "benefit_claims": ["documents_on", "relation", "single_parent", "payee", "unit_lacks_funds", "amount_claimed",
-                       "child"],
+                       "child", "waiver"],
     "statements": [],
     "votes": [],
     "counts": ["unit_id", "region_id", "body_id"],

@@ -47,6 +47,7 @@ class Claim:
     amount_claimed: int | None
     row: int
     child: str | None = None      # which child of a birth (twins: two claims); None: the birth's one child
+    waiver: str | None = None     # the paying body's decision (§5 ust. 3 pkt 4) lifting the six months
 
 
 TRUE = {"true", "tak", "1", "t", "yes"}
@@ -89,7 +90,7 @@ def parse_claim(r: dict, row: int) -> tuple[Claim | None, list[str]]:
     if problems:
         return None, problems
     return Claim(get("claim_id"), get("member_id"), get("kind"), event, documents, get("relation"), single,
-                 get("payee") or None, lacks, amount, row, get("child") or None), []
+                 get("payee") or None, lacks, amount, row, get("child") or None, get("waiver") or None), []
 
 
 def member_on(history: list[dict], day: date) -> dict | None:
@@ -149,7 +150,7 @@ def decide(claim: Claim, history: list[dict], unit: dict | None, rules: dict | N
     out = {"claim_id": claim.claim_id, "member_id": claim.member_id, "unit_id": unit and unit["unit_id"],
            "region_id": unit and unit["region_id"], "kind": claim.kind, "event_date": claim.event_date,
            "documents_on": claim.documents_on, "relation": claim.relation, "amount": None, "payer": None,
-           "amount_claimed": claim.amount_claimed, "child": claim.child}
+           "amount_claimed": claim.amount_claimed, "child": claim.child, "waiver": claim.waiver}
 
     def refuse(code: str, **params) -> dict:
         return {**out, "decision": "refused", "reason_code": code, "reason": text("benefits", code, **params)}
@@ -172,10 +173,14 @@ def decide(claim: Claim, history: list[dict], unit: dict | None, rules: dict | N
     period = member_on(history, claim.event_date)
     if period is None:
         return refuse("not_a_member", day=claim.event_date, source=kind["source"])
+    waived = None
     if kind.get("needs_membership", True):     # uninterrupted membership of the union: touching periods,
         joined = uninterrupted_since([(p["joined_on"], p["left_on"]) for p in history], claim.event_date)
         since = add_months(joined, int(rules["membership_months"]))     # in any unit, are one
-        if claim.event_date < since:
+        if claim.event_date < since and claim.waiver:       # an exceptional case the paying body decided
+            waived = text("benefits", "membership_waived", waiver=claim.waiver, joined=joined, since=since,
+                          source=rules.get("waiver_source", "004 §5 ust. 3 pkt 4"))
+        elif claim.event_date < since:
             return refuse("membership_too_short", joined=joined, since=since,
                           months=rules["membership_months"], source=rules["membership_source"])
     keys = paid_keys(claim, kind.get("once_per_member", False))
@@ -209,5 +214,7 @@ def decide(claim: Claim, history: list[dict], unit: dict | None, rules: dict | N
                    source=rules["amount_source"])
     if factor > 1:
         why += " " + text("benefits", "single_parent", factor=factor, source=kind["source"])
+    if waived:
+        why += " " + waived
     paid_before.update(keys)
     return {**out, "decision": "granted", "amount": amount, "payer": payer, "reason_code": "granted", "reason": why}
