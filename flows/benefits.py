@@ -6,7 +6,7 @@ already stored) → compute (transforms.benefits) → store (`benefit_decisions`
 per unit with names; one per region listing what it pays under §9, member numbers only).
 """
 from datetime import date, timedelta
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Optional
 
@@ -23,7 +23,7 @@ from transforms.deadlines import NO_SHIFT
 from transforms.errors import UserError, text
 from transforms.polish import and_list, identity
 from transforms.rulebook import Rules
-from transforms.staging import StagedMembers, month_of, stage_members, stage_units
+from transforms.staging import BENEFIT_COLUMNS, StagedMembers, month_of, stage_members, stage_units
 
 @dataclass(frozen=True, kw_only=True)
 class BenefitsParams(WritesDb):
@@ -56,6 +56,8 @@ class BenefitsInputs:
     claims: pl.DataFrame                 # benefit_claims.csv
     paid: frozenset[tuple]               # granted by earlier claims: (kind, member), (kind, member, day, relation)
     regional_payer: str | None           # the level paying under 004 §9
+    registers: dict[tuple[str, str], dict] = field(default_factory=dict)   # (period, unit_id) -> the stored
+    #                                      units row of a closed month: the unit's amounts in force then
 
 
 @dataclass(frozen=True)
@@ -81,20 +83,30 @@ def read(run: Run) -> BenefitsInputs:
     units = stage_units(raw_units, rules)
     members = stage_members(read_table(find_table(inbox, "members", True), "members"), units, rules)
     claims = read_table(claims_path, "benefit_claims")
-    paid = set()
+    paid, registers = set(), {}
     if Path(run.params.db).exists():
         with store.read_only(Path(run.params.db)) as con:
+            if "units" in store.table_names(con):   # each closed month's register: the amounts then (NULL:
+                #                                     imported from a region's file, which does not carry them)
+                for r in store.dicts(con, "SELECT period, unit_id, region_id, rulebook, "
+                                          + ", ".join(BENEFIT_COLUMNS) + " FROM units WHERE "
+                                          + " OR ".join(f"{c} IS NOT NULL" for c in BENEFIT_COLUMNS)):
+                    registers[(r["period"], r["unit_id"])] = {**r, "_source": f"rejestr jednostek {r['period']}"}
             if "benefit_decisions" in store.table_names(con):
                 ids = [c.strip() for c in claims["claim_id"].drop_nulls().to_list()]
-                for kind, member, day, relation in con.execute(
-                        "SELECT kind, member_id, event_date, relation FROM benefit_decisions WHERE decision = 'granted' "
-                        "AND NOT list_contains(?, claim_id)", [ids]).fetchall():
-                    paid |= {(kind, member), (kind, member, day, relation)}
+                child = "child" if con.execute(     # a database written before issue 30 has no child column
+                    "SELECT count(*) FROM information_schema.columns WHERE table_name = 'benefit_decisions' "
+                    "AND column_name = 'child'").fetchone()[0] else "NULL"
+                for kind, member, day, relation, name in con.execute(
+                        f"SELECT kind, member_id, event_date, relation, {child} FROM benefit_decisions "
+                        "WHERE decision = 'granted' AND NOT list_contains(?, claim_id)", [ids]).fetchall():
+                    paid |= {(kind, member), (kind, member, day, relation),
+                             (kind, member, day, relation, name and identity(name))}
     return BenefitsInputs(
         today=today, rules=rules, members=members,
         units={r["unit_id"]: r for r in raw_units.to_dicts() if r["unit_id"] in set(units.units["unit_id"])},
         books=dict(zip(units.units["unit_id"], units.units["rulebook"], strict=True)), claims=claims,
-        paid=frozenset(paid),
+        paid=frozenset(paid), registers=registers,
         regional_payer=next((v.benefits["payer_under_9"] for v in rules.versions.values() if v.benefits), None))
 
 
@@ -112,7 +124,7 @@ def compute(run: Run, inputs: BenefitsInputs) -> BenefitsResult:
             in_force[month] = rules_for(month)
         return in_force[month]
     paid = set(s.paid)               # each claim granted here counts for the next ones
-    decisions = []
+    decisions, awaiting = [], []
     rows = s.claims.to_dicts()
     same_id: dict[str, list[dict]] = {}
     for r in rows:
@@ -145,7 +157,17 @@ def compute(run: Run, inputs: BenefitsInputs) -> BenefitsResult:
                 if s.books[unit_id] in at_event.versions:
                     version = at_event.version(s.books[unit_id])
                 rules, shift = version.benefits, version.deadline_shift
+            # the unit's own amount on the day of the event (004 §5 ust. 3 pkt 3): the register of the
+            # event's month as the close stored it; units.csv for a month not closed (the current one)
+            event_month = month_of(claim.event_date)
+            if event_month != month_of(s.today) and (event_month, unit_id) in s.registers:
+                unit = {**unit, **{c: s.registers[(event_month, unit_id)][c] or "" for c in BENEFIT_COLUMNS},
+                        "_source": s.registers[(event_month, unit_id)]["_source"], "_row": None}
         decisions.append(decide(claim, history[claim.member_id], unit, rules, paid, s.today, shift=shift))
+        if decisions[-1]["decision"] == "pending":      # decided again once every claim of the run is
+            awaiting.append((len(decisions) - 1, claim, history[claim.member_id], unit, rules, shift))
+    for i, claim, periods, unit, rules, shift in awaiting:   # granted later in the file: already paid
+        decisions[i] = decide(claim, periods, unit, rules, paid, s.today, shift=shift)
     return BenefitsResult(
         decisions=TABLES["benefit_decisions"].frame(decisions),
         names=dict(zip(s.members.members["member_id"], s.members.members["full_name"], strict=True)),

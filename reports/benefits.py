@@ -34,7 +34,8 @@ def _rows(frame: pl.DataFrame, names: dict[str, str] | None, payers: dict[str, s
     def shown(what: str, code):
         return with_code(label[what].get(code), code) if code else code
     return [(r["claim_id"], r["member_id"], (names or {}).get(r["member_id"]) if names is not None else None,
-             shown("kind", r["kind"]), r["event_date"], r["documents_on"], shown("relation", r["relation"]),
+             shown("kind", r["kind"]), r["event_date"], r["documents_on"], (f"{shown('relation', r['relation'])} — dziecko: {r['child']}" if r.get("child") and names is not None
+              else shown("relation", r["relation"])),                  # the child: the unit's workbook only
              DECISION.get(r["decision"], r["decision"]),
              r["amount"], payers.get(r["payer"], r["payer"]), r["reason"]) for r in frame.iter_rows(named=True)]
 

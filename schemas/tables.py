@@ -147,7 +147,7 @@ TABLES: dict[str, Table] = {t.name: t for t in [
           _cols("run_id, role, path, sha256"), replace_by=("run_id",)),
     Table("benefit_decisions", "one row per benefit claim (004 §5, §9): granted, pending documents or refused",
           _cols("claim_id, member_id, unit_id, region_id, kind, event_date:date, documents_on:date, relation, decision, "
-                "amount:money, payer, reason_code, reason, amount_claimed:money"), replace_by=("claim_id",)),
+                "amount:money, payer, reason_code, reason, amount_claimed:money, child, waiver"), replace_by=("claim_id",)),
     Table("employer_claims", "one row per employer file reporting deductions and member of it",
           _cols("period, employer, unit_id, member_id, owed:money, deducted:money, difference:money, note"),
           unit_key="unit_id"),
@@ -168,7 +168,8 @@ TABLES: dict[str, Table] = {t.name: t for t in [
           unit_key="unit_id"),
     Table("units", "one row per valid unit per period (the register the close used)",
           _cols("period, unit_id, name, region_id, voivodeship, sheltered:bool, rulebook, "
-                "raised_pct:pct<raised_bp, bank_account"), unit_key="unit_id"),
+                "raised_pct:pct<raised_bp, bank_account, benefit_birth, benefit_death_member, "
+                "benefit_death_family"), unit_key="unit_id"),
     Table("regions", "one row per valid row of the optional regions.csv per period",
           _cols("period, region_id, name, bank_account, transfer_title"), unit_key="region_id"),
     Table("salary_caps", "one row per officer function per period, plus a total row per person with several",

@@ -353,3 +353,104 @@ def test_issue_27_an_unreadable_amount_claimed_is_named_as_what_it_is():
     assert parse_claim({**row, "amount_claimed": "1 000,00 zł"}, 1)[0].amount_claimed == 100_000
     got, problems = parse_claim({**row, "amount_claimed": "tysiąc"}, 1)
     assert got is None and problems == ["amount_claimed 'tysiąc' nie jest kwotą w zł, np. 10.00 albo 10,00"]
+
+
+# ---------------------------------------------------------------- issue 30: benefits (004 §5)
+
+def test_issue_30_touching_periods_and_a_change_of_unit_are_one_membership():
+    """004 §5 ust. 3 pkt 1: "po 6-miesięcznym nieprzerwanym okresie przynależności do NSZZ
+    „Solidarność”" — membership of the union, not of a unit: a member of U0 until 2026-03-31 and of
+    U1 from 2026-04-01 has been a member without a break since 2026-01-01, so a birth on 2026-08-01
+    is granted (six months ran out on 2026-07-01). A day's gap (left 2026-03-30) still breaks it."""
+    moved = [{"unit_id": "U0", "joined_on": date(2026, 1, 1), "left_on": date(2026, 3, 31)},
+             {"unit_id": "U1", "joined_on": date(2026, 4, 1), "left_on": None}]
+    d = decided(claim(event=date(2026, 8, 1), documents=date(2026, 8, 5)), moved)
+    assert (d["decision"], d["reason_code"]) == ("granted", "granted")
+    broken = [{**moved[0], "left_on": date(2026, 3, 30)}, moved[1]]
+    d = decided(claim(event=date(2026, 8, 1), documents=date(2026, 8, 5)), broken)
+    assert (d["decision"], d["reason_code"]) == ("refused", "membership_too_short")
+    assert "od 2026-10-01" in d["reason"]
+
+
+def test_issue_30_a_pending_death_claim_is_refused_once_the_death_benefit_is_granted(tmp_path):
+    """004 §5 ust. 1 pkt 2: the member's death benefit goes "tylko jednej osobie uprawnionej": the
+    funeral payer's claim awaiting documents (listed first) stayed pending after the spouse's claim
+    for the same death was granted; it is decided — refused as already paid, with the paragraph."""
+    paid = {("death_member", "A")}
+    d = decided(claim("death_member", relation="funeral_payer", documents=None), paid=paid)
+    assert (d["decision"], d["reason_code"]) == ("refused", "already_paid") and "004 §5 ust. 1 pkt 2" in d["reason"]
+    inbox = _benefits_inbox(tmp_path, "C01,M0000003,death_member,2026-10-10,,funeral_payer,false,,false,\n"
+                                      "C02,M0000003,death_member,2026-10-10,2026-10-20,spouse,false,,false,\n")
+    outcome = run_plain(BENEFITS, lambda m: None, inbox=inbox, db=tmp_path / "b.duckdb", out=None, date="2026-11-15")
+    assert outcome.ok, outcome.message
+    got = {r["claim_id"]: (r["decision"], r["reason_code"]) for r in outcome.result.decisions.to_dicts()}
+    assert got == {"C01": ("refused", "already_paid"), "C02": ("granted", "granted")}
+
+
+def test_issue_30_the_units_own_amount_is_the_one_in_force_on_the_day_of_the_event(tmp_path):
+    """004 §5 ust. 3 pkt 3: "wysokość wypłacanych zasiłków ustalana jest na dzień zaistnienia
+    zdarzenia". SL-0001 paid 500,00 zł for a birth when October 2026 was closed and raised it to
+    800,00 zł in units.csv since: a birth of 10 October gets October's 500,00 zł (the units table
+    the close stored), a birth of 2 November — the month of the decision, not closed — 800,00 zł."""
+    db = tmp_path / "s.duckdb"
+    assert close_plain("2026-10", settings.DEMO_INBOX, db, unit_workbooks=False).ok
+    inbox = _benefits_inbox(tmp_path, "C01,M0000019,birth,2026-10-10,2026-10-20,child,false,,false,\n"
+                                      "C02,M0000019,birth,2026-11-02,2026-11-05,child,false,,false,\n",
+                            lambda t: t.replace(",500.00,1500.00,600.00", ",800.00,1500.00,600.00"))
+    outcome = run_plain(BENEFITS, lambda m: None, inbox=inbox, db=db, out=None, date="2026-11-15")
+    assert outcome.ok, outcome.message
+    got = {r["claim_id"]: (r["decision"], r["amount"]) for r in outcome.result.decisions.to_dicts()}
+    assert got == {"C01": ("granted", 50_000), "C02": ("granted", 80_000)}
+
+
+def test_issue_30_twins_are_two_births_and_a_duplicate_of_one_child_is_still_refused(tmp_path):
+    """004 §5 ust. 1 pkt 1: "na każde urodzone dziecko" — twins born on one day are two benefits:
+    the optional `child` column of benefit_claims.csv tells them apart (Jan, Anna: both granted);
+    a second claim for the same child (Jan again) is refused as already paid, and so is a claim
+    that names no child next to one that does (empty: the birth's one child, as before)."""
+    paid: set = set()
+    jan = decided(Claim("C1", "A", "birth", date(2026, 10, 1), date(2026, 10, 5), "child", False, None, False,
+                        None, 1, child="Jan"), paid=paid)
+    anna = decided(Claim("C2", "A", "birth", date(2026, 10, 1), date(2026, 10, 5), "child", False, None, False,
+                         None, 2, child="Anna"), paid=paid)
+    again = decided(Claim("C3", "A", "birth", date(2026, 10, 1), date(2026, 10, 5), "child", False, None, False,
+                          None, 3, child="Jan"), paid=paid)
+    unnamed = decided(claim(claim_id="C4"), paid=paid)
+    assert [d["decision"] for d in (jan, anna)] == ["granted", "granted"]
+    assert (again["reason_code"], unnamed["reason_code"]) == ("already_paid", "already_paid")
+    assert "004 §5 ust. 1 pkt 1" in again["reason"]
+    inbox = _benefits_inbox(tmp_path, "")
+    header = (inbox / "benefit_claims.csv").read_text(encoding="utf-8").strip() + ",child\n"
+    (inbox / "benefit_claims.csv").write_text(
+        header + "C01,M0000019,birth,2026-10-10,2026-10-20,child,false,,false,,Jan\n"
+                 "C02,M0000019,birth,2026-10-10,2026-10-20,child,false,,false,,Anna\n"
+                 "C03,M0000019,birth,2026-10-10,2026-10-21,child,false,,false,,jan \n", encoding="utf-8")
+    db = tmp_path / "b.duckdb"
+    outcome = run_plain(BENEFITS, lambda m: None, inbox=inbox, db=db, out=None, date="2026-11-15")
+    assert outcome.ok, outcome.message
+    got = {r["claim_id"]: (r["decision"], r["reason_code"], r["child"]) for r in outcome.result.decisions.to_dicts()}
+    assert got == {"C01": ("granted", "granted", "Jan"), "C02": ("granted", "granted", "Anna"),
+                   "C03": ("refused", "already_paid", "jan")}
+    (inbox / "benefit_claims.csv").write_text(header + "C04,M0000019,birth,2026-10-10,2026-10-22,child,false,,false,,"
+                                              "Anna\n", encoding="utf-8")   # a later run: the stored decisions
+    outcome = run_plain(BENEFITS, lambda m: None, inbox=inbox, db=db, out=None, date="2026-11-15")
+    assert outcome.result.decisions.row(0, named=True)["reason_code"] == "already_paid"
+
+
+def test_issue_30_the_exceptional_waiver_lets_a_short_membership_pass():
+    """004 §5 ust. 3 pkt 4: "w wyjątkowych przypadkach organizacja wypłacająca zasiłek może przyznać
+    prawo do zasiłku z pominięciem zasad określonych w ust. 3": a member of two months is refused
+    (§5 ust. 3 pkt 1) unless the claim records the body's decision (`waiver`: the resolution's
+    reference) — then granted, and the decision names the resolution and the paragraph."""
+    history = [{"joined_on": date(2026, 8, 1), "left_on": None}]
+    assert decided(claim(), history)["reason_code"] == "membership_too_short"
+    waived = Claim("C1", "A", "birth", date(2026, 10, 1), date(2026, 10, 5), "child", False, None, False, None, 1,
+                   waiver="uchwała KZ 12/2026")
+    d = decided(waived, history)
+    assert (d["decision"], d["amount"]) == ("granted", 50_000)
+    assert "uchwała KZ 12/2026" in d["reason"] and "004 §5 ust. 3 pkt 4" in d["reason"]
+    assert d["waiver"] == "uchwała KZ 12/2026"
+    from transforms.benefits import parse_claim
+    row = {"claim_id": "C1", "member_id": "A", "kind": "birth", "event_date": "2026-10-01", "relation": "child"}
+    assert parse_claim({**row, "waiver": " uchwała KZ 12/2026 "}, 1)[0].waiver == "uchwała KZ 12/2026"
+    assert parse_claim(row, 1)[0].waiver is None

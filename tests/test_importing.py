@@ -120,7 +120,9 @@ COMPARED = {
                  "FROM transfers WHERE region_id = ?",
     "settlement": "SELECT s.* FROM settlement s JOIN units u USING (period, unit_id) WHERE u.region_id = ?",
     "allocations": "SELECT a.* FROM allocations a JOIN units u USING (period, unit_id) WHERE u.region_id = ?",
-    "units": "SELECT * FROM units WHERE region_id = ?",
+    # a settlement file does not carry the unit's own benefit amounts (issue 30): not known when imported
+    "units": "SELECT * EXCLUDE (benefit_birth, benefit_death_member, benefit_death_family) FROM units "
+             "WHERE region_id = ?",
 }
 
 

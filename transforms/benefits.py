@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from datetime import date
 
 from transforms.deadlines import DeadlineShift
+from transforms.elections import uninterrupted_since
 from transforms.errors import text, where
 from transforms.money import format_pl, grosze, is_ambiguous_amount, parse_typed_amount
-from transforms.polish import with_code
+from transforms.polish import identity, with_code
 from transforms.staging import _date as typed_date, shape_problems
 
 # No paragraph of 004 caps a unit's own benefit amount; a plausibility limit (the rulebook's
@@ -45,6 +46,8 @@ class Claim:
     unit_lacks_funds: bool
     amount_claimed: int | None
     row: int
+    child: str | None = None      # which child of a birth (twins: two claims); None: the birth's one child
+    waiver: str | None = None     # the paying body's decision (§5 ust. 3 pkt 4) lifting the six months
 
 
 TRUE = {"true", "tak", "1", "t", "yes"}
@@ -87,7 +90,7 @@ def parse_claim(r: dict, row: int) -> tuple[Claim | None, list[str]]:
     if problems:
         return None, problems
     return Claim(get("claim_id"), get("member_id"), get("kind"), event, documents, get("relation"), single,
-                 get("payee") or None, lacks, amount, row), []
+                 get("payee") or None, lacks, amount, row, get("child") or None, get("waiver") or None), []
 
 
 def member_on(history: list[dict], day: date) -> dict | None:
@@ -117,6 +120,26 @@ def unit_amount(unit: dict | None, column: str, rules: dict) -> tuple[int | None
     return amount, None
 
 
+def paid_keys(claim: Claim, once_per_member: bool) -> set[tuple]:
+    """What a granted claim marks as paid: the member's benefit of a kind paid once (a member's
+    death), or the event — (kind, member, day, relation) — and, within it, the child
+    (kind, member, day, relation, child; None: the event's one child). 004 §5 ust. 1 pkt 1 pays for
+    each child born, so twins are two claims told apart by their `child`."""
+    if once_per_member:
+        return {(claim.kind, claim.member_id)}
+    event = (claim.kind, claim.member_id, claim.event_date, claim.relation)
+    return {event, (*event, claim.child and identity(claim.child))}
+
+
+def already_paid(claim: Claim, keys: set[tuple], paid: set[tuple]) -> bool:
+    """A claim naming no child conflicts with any paid claim of the event; one naming a child with
+    the same child, or with a paid claim that named none (it was the event's one child)."""
+    if len(keys) == 1 or claim.child is None:
+        return bool(keys & paid)
+    event = min(keys, key=len)
+    return bool((keys - {event}) & paid) or (*event, None) in paid
+
+
 def decide(claim: Claim, history: list[dict], unit: dict | None, rules: dict | None, paid_before: set[tuple],
            today: date, *, shift: DeadlineShift) -> dict:
     """One claim's decision: granted (amount, payer), pending (documents not yet in, the window
@@ -127,7 +150,7 @@ def decide(claim: Claim, history: list[dict], unit: dict | None, rules: dict | N
     out = {"claim_id": claim.claim_id, "member_id": claim.member_id, "unit_id": unit and unit["unit_id"],
            "region_id": unit and unit["region_id"], "kind": claim.kind, "event_date": claim.event_date,
            "documents_on": claim.documents_on, "relation": claim.relation, "amount": None, "payer": None,
-           "amount_claimed": claim.amount_claimed}
+           "amount_claimed": claim.amount_claimed, "child": claim.child, "waiver": claim.waiver}
 
     def refuse(code: str, **params) -> dict:
         return {**out, "decision": "refused", "reason_code": code, "reason": text("benefits", code, **params)}
@@ -150,14 +173,22 @@ def decide(claim: Claim, history: list[dict], unit: dict | None, rules: dict | N
     period = member_on(history, claim.event_date)
     if period is None:
         return refuse("not_a_member", day=claim.event_date, source=kind["source"])
-    if kind.get("needs_membership", True):
-        since = add_months(period["joined_on"], int(rules["membership_months"]))
-        if claim.event_date < since:
-            return refuse("membership_too_short", joined=period["joined_on"], since=since,
+    waived = None
+    if kind.get("needs_membership", True):     # uninterrupted membership of the union: touching periods,
+        joined = uninterrupted_since([(p["joined_on"], p["left_on"]) for p in history], claim.event_date)
+        since = add_months(joined, int(rules["membership_months"]))     # in any unit, are one
+        if claim.event_date < since and claim.waiver:       # an exceptional case the paying body decided
+            waived = text("benefits", "membership_waived", waiver=claim.waiver, joined=joined, since=since,
+                          source=rules.get("waiver_source", "004 §5 ust. 3 pkt 4"))
+        elif claim.event_date < since:
+            return refuse("membership_too_short", joined=joined, since=since,
                           months=rules["membership_months"], source=rules["membership_source"])
+    keys = paid_keys(claim, kind.get("once_per_member", False))
     window_ends = add_months(claim.event_date, int(rules["documents_months"]))
     deadline, shown = shift.due(window_ends), shift.shown(window_ends)
     if claim.documents_on is None:
+        if already_paid(claim, keys, paid_before):     # granted to another claim: nothing left to wait for (§5 ust. 1 pkt 2)
+            return refuse("already_paid", label=kind["label"], source=kind["source"])
         if today <= deadline:
             return {**out, "decision": "pending", "reason_code": "documents_awaited",
                     "reason": text("benefits", "documents_awaited", deadline=shown, source=rules["documents_source"])}
@@ -165,9 +196,7 @@ def decide(claim: Claim, history: list[dict], unit: dict | None, rules: dict | N
     if claim.documents_on > deadline:
         return refuse("documents_late", documents=claim.documents_on, deadline=shown,
                       source=rules["documents_source"])
-    key = (claim.kind, claim.member_id) if kind.get("once_per_member") else (
-        claim.kind, claim.member_id, claim.event_date, claim.relation)
-    if key in paid_before:
+    if already_paid(claim, keys, paid_before):
         return refuse("already_paid", label=kind["label"], source=kind["source"])
     minimum = grosze(rules["minimum"][claim.kind])
     factor = int(rules["single_parent_factor"]) if claim.kind == "birth" and claim.single_parent else 1
@@ -185,5 +214,7 @@ def decide(claim: Claim, history: list[dict], unit: dict | None, rules: dict | N
                    source=rules["amount_source"])
     if factor > 1:
         why += " " + text("benefits", "single_parent", factor=factor, source=kind["source"])
-    paid_before.add(key)
+    if waived:
+        why += " " + waived
+    paid_before.update(keys)
     return {**out, "decision": "granted", "amount": amount, "payer": payer, "reason_code": "granted", "reason": why}

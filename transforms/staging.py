@@ -254,6 +254,22 @@ def _pct_text(value: str | None) -> str:
     return t.replace(",", ".") if re.match(r"^\d{1,3},\d{1,2}$", t) else t
 
 
+# a unit's own benefit amounts (004 §5 ust. 2), kept as written: the benefits read them, and the
+# stored register of each closed month keeps the amounts in force then (§5 ust. 3 pkt 3); empty: the
+# unit set none (the KK minimum), where a register imported from a region's file holds NULL (not known)
+BENEFIT_COLUMNS = ("benefit_birth", "benefit_death_member", "benefit_death_family")
+
+
+
+def benefit_amount_text(value: str | None) -> str:
+    """A unit's benefit amount as the register keeps it: a readable amount in one spelling
+    ('1 500,00 zł' -> '1500.00', so a Polish Excel file stores what the canonical one does); what
+    cannot be read as written, for the benefits to name it."""
+    value = (value or "").strip()
+    amount = parse_typed_amount(value) if value and not value.startswith("-") else None
+    return value if amount is None or amount < 0 else f"{amount // 100}.{amount % 100:02d}"
+
+
 def stage_units(raw: pl.DataFrame, rules: Rules) -> StagedUnits:
     rows = raw.to_dicts()
     counts = _counts(rows, "unit_id")
@@ -273,11 +289,11 @@ def stage_units(raw: pl.DataFrame, rules: Rules) -> StagedUnits:
             continue
         good.append({"unit_id": uid, "name": (r.get("name") or "").strip(),
                      "region_id": r["region_id"].strip(), "voivodeship": r["voivodeship"].strip(),
-                     **typed, "_row": r["_row"]})
+                     **typed, **{c: benefit_amount_text(r.get(c)) for c in BENEFIT_COLUMNS}, "_row": r["_row"]})
     schema = {"unit_id": pl.String, "name": pl.String, "region_id": pl.String,
               "voivodeship": pl.String, "sheltered": pl.Boolean, "rulebook": pl.String,
               "raised_bp": pl.Int64, "unemployed_flat": pl.Int64, "pensioner_flat": pl.Int64,
-              "bank_account": pl.String, "_row": pl.Int64}
+              "bank_account": pl.String, **dict.fromkeys(BENEFIT_COLUMNS, pl.String), "_row": pl.Int64}
     for column in {c for v in rules.versions.values() for s in v.split.values() for c in s.override_columns}:
         schema[column] = pl.String
     units = pl.DataFrame(good, schema=schema)
