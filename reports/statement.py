@@ -76,7 +76,7 @@ def _note(r: dict, shared: dict[tuple[str, str], str] | None = None) -> str | No
 
 
 def _pdf(group: pl.DataFrame, year: int, limit: Limit | None, names: dict[str, str], unit_id: str, unit_name: str,
-         path: Path, fonts: Path, shared: dict[tuple[str, str], str]) -> None:
+         path: Path, fonts: Path, shared: dict[tuple[str, str], str] | None = None) -> None:
     from reports.pdf import document, one_line_size
     pdf = document(fonts, f"Zaświadczenie o składkach {year} — {unit_id}")
     # above the signature lines; a member's page that a long name or note overfills goes on to the next
@@ -106,7 +106,7 @@ def _pdf(group: pl.DataFrame, year: int, limit: Limit | None, names: dict[str, s
         for i in range(12):
             amount_line(f"{MONTHS[i]} {year}", r[f"m{i + 1:02d}"], 6, "", 10)
         amount_line("Razem otrzymano", r["total"], 8, "B", 11)
-        if r["units"] > 1:
+        if r.get("units", 1) > 1:
             amount_line("Razem we wszystkich jednostkach", r["member_total"], 8, "", 10)
         amount_line("Do odliczenia w PIT", r["deductible"], 8, "B", 11)
         pdf.ln(3)

@@ -165,7 +165,7 @@ def compute_dues(members: pl.DataFrame, units: pl.DataFrame, lines: pl.DataFrame
         # issue 30: an amount the unit's body sets (004 §1 ust. 1 pkt 4) left empty in units.csv is no
         # decision, not a zero: the member's dues wait for it (a reduction or suspension decides alone)
         undecided = (g.filter(pl.col(rule.unit_column).is_null() & pl.col("adj_kind").is_null())
-                     if rule.method == "unit_flat" else g.clear())
+                     if rule.unit_column else g.clear())
         for r in undecided.iter_rows(named=True):
             found.append(issue("unit_flat_missing", source="units.csv", located=False, period=period,
                                member_id=r["member_id"], unit_id=r["unit_id"], column=rule.unit_column,
