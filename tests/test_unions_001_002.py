@@ -252,3 +252,18 @@ def test_the_demo_folders_ship_with_the_package():
     assert '"demo_unions/*/*.csv"' in text
     assert sorted(p.name for p in DEMOS.iterdir() if p.is_dir()) == sorted(UNIONS)
     assert all(p.suffix == ".csv" for d in DEMOS.iterdir() for p in d.iterdir())
+
+
+@pytest.mark.parametrize("name", sorted(UNIONS))
+def test_the_units_explanation_of_a_union_of_one_level(name, tmp_path):
+    """A union of one level stores no split step (no move: 001 §32–§33, 002 §29–§30); `explain
+    --unit` said "brak zapisanego wyliczenia … najpierw zamknij ten miesiąc" of a closed month.
+    It now says that the whole D stays with the union, citing the rulebook's split."""
+    u = UNIONS[name]
+    db = close(DEMOS / name, tmp_path)
+    e = run(EXPLAIN, period="2026-10", member_id=None, unit_id=u["unit"], region_id=None, db=db, out=None).explanation
+    total = u["total"].replace(".", ",")
+    assert e.lines[0].startswith(f"Podział składek należnych: D = {total} zł — regulamin nie przewiduje "
+                                 "odprowadzeń; całość zostaje: Związek (")
+    assert ("001 §32 ust. 2, §33 ust. 1" if name == "mzzpsz" else "002 §29 ust. 1 pkt 1, §30") in e.lines[0]
+    assert e.transfer == 0 and not any(line.startswith("Przelew do") for line in e.lines)
