@@ -267,3 +267,16 @@ def test_the_units_explanation_of_a_union_of_one_level(name, tmp_path):
                                  "odprowadzeń; całość zostaje: Związek (")
     assert ("001 §32 ust. 2, §33 ust. 1" if name == "mzzpsz" else "002 §29 ust. 1 pkt 1, §30") in e.lines[0]
     assert e.transfer == 0 and not any(line.startswith("Przelew do") for line in e.lines)
+
+
+@pytest.mark.parametrize("name", sorted(UNIONS))
+def test_the_month_is_approved_and_its_settlement_file_written(name, tmp_path):
+    """`approve --out` crashed (StopIteration: the settlement file looked for the root's transfer
+    rule, which a union of one level does not have — it passes nothing on)."""
+    u = UNIONS[name]
+    db = close(DEMOS / name, tmp_path)
+    res = CliRunner().invoke(app, ["approve", "--period", "2026-10", "--db", str(db), "--unit", u["unit"], "--by",
+                                   "Skarbnik", "--out", str(tmp_path / "appr"), "--engine", "plain"])
+    assert res.exit_code == 0, res.output
+    assert query(db, "SELECT state FROM unit_months") == [("approved",)]
+    assert [p for p in (tmp_path / "appr").rglob("*") if p.is_file()]
