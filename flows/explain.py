@@ -87,9 +87,18 @@ def read(run: Run) -> ExplainInputs:
             args = [p.unit_id, p.period]
             steps = recorded("split_steps", "SELECT * FROM split_steps WHERE unit_id = ? AND period = ? "
                                             "ORDER BY basis, step", args)
-            if not steps:
-                raise UserError("nothing_to_explain", what=f"jednostka {p.unit_id}", period=p.period)
             rules = rules_for(p.period)
+            whole = None
+            if not steps:    # issue 30: a rulebook of one level moves nothing; the unit keeps D whole
+                kept = recorded("allocations", "SELECT level, amount FROM allocations WHERE unit_id = ? "
+                                               "AND period = ?", args)
+                unit = (recorded("units", "SELECT rulebook, sheltered FROM units WHERE unit_id = ? AND period = ?",
+                                 args) or [None])[0]
+                version = rules.versions.get(unit["rulebook"]) if unit else None
+                if not kept or version is None or version.cascade(bool(unit["sheltered"])).moves:
+                    raise UserError("nothing_to_explain", what=f"jednostka {p.unit_id}", period=p.period)
+                whole = {"d": sum(r["amount"] for r in kept), "source": version.cascade(bool(unit["sheltered"])).source,
+                         "level": next(lvl.label for lvl in version.levels if lvl.code == version.root)}
             levels = {lvl.code: lvl.label for lvl in rules.levels}
             # what is stored (RULES.md §13): the settlement kept or replaced, the month's state, the
             # corrections out of the month and into it
@@ -103,7 +112,7 @@ def read(run: Run) -> ExplainInputs:
                                    [p.unit_id, p.period, p.period])
             return ExplainInputs("unit_id", (p.unit_id, p.period, steps, levels, recorded(
                 "transfers", "SELECT * FROM transfers WHERE payer_id = ? AND period = ? ORDER BY payee", args),
-                settlement, month, corrections, frozenset(v.root for v in rules.versions.values())))
+                settlement, month, corrections, frozenset(v.root for v in rules.versions.values()), whole))
         rows = store.dicts(con, "SELECT * FROM delegate_verification WHERE region_id = ? ORDER BY paid_in, voivodeship",
                            [p.region_id]) if "delegate_verification" in tables else []
         if not rows:

@@ -117,7 +117,9 @@ def _transfers(con, period: str, unit: dict, version, rules: Rules) -> list[dict
     region = _one(con, "SELECT name, bank_account, transfer_title FROM regions WHERE period = ? AND region_id = ?",
                   [period, unit["region_id"]]) if "regions" in store.table_names(con) else {}
     to_region = next((t.payer for t in version.transfers if t.per != version.root), None)
-    rule = next(t for t in version.transfers if t.payer == version.root)
+    rule = next((t for t in version.transfers if t.payer == version.root), None)
+    if rule is None:          # issue 30: a rulebook of one level (001, 002): the unit passes nothing on
+        return []
     out = []
     for t in store.dicts(con, "SELECT payee, amount, due_on FROM transfers WHERE period = ? AND payer_kind = ? "
                               "AND payer_id = ? ORDER BY payee", [period, version.root, unit["unit_id"]]):

@@ -28,7 +28,7 @@ KOLEJARZE = (ROOT / "tests" / "fixtures" / "rulebooks" / "kolejarze.toml").read_
 
 
 def test_the_index_names_each_method_once():
-    assert sorted(METHODS) == ["band", "percent", "unit_flat"]
+    assert sorted(METHODS) == ["band", "percent", "union_flat", "unit_flat"]     # union_flat: issue 30
     assert all(m.name == name for name, m in METHODS.items())
     with pytest.raises(ValueError, match=r"categories\.x\.method: unknown method 'flat'"):
         method("flat", "x")

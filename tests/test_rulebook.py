@@ -14,7 +14,12 @@ from transforms.rulebook import load_rulebooks, parse_rulebook
 
 def test_shipped_rulebooks_cite_their_sources():
     books = load_rulebooks(settings.RULEBOOKS)
-    assert set(books) == {"solidarnosc", "przerobka"}
+    assert set(books) == {"solidarnosc", "przerobka", "mzzpsz", "ozz_srl"}      # issue 30: 001 and 002
+    for name, seed in (("mzzpsz", "001 §"), ("ozz_srl", "002 §")):
+        v = books[name].version_for("2026-10")
+        cited = ([c.source for c in v.categories.values()] + [c.amount_source for c in v.categories.values()]
+                 + [s.source for s in v.split.values()] + [v.arrears_source])
+        assert all(c.startswith(seed) for c in cited), cited
     sol = books["solidarnosc"].version_for("2026-10")
     assert sol.categories["employee"].rate == Fraction("0.0082")
     assert sol.categories["employee"].source == "004 §1 ust. 1 pkt 1"

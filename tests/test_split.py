@@ -44,12 +44,20 @@ def test_unit_override_of_przerobka_contribution():
     assert split_dues(10_000, rule)["national"] == 1_500
 
 
-@given(st.integers(min_value=0, max_value=10**12), st.booleans())
-def test_split_always_sums_to_d_and_no_part_negative(d, sheltered):
-    parts = split_dues(d, SHELTERED if sheltered else NORMAL)
+@given(st.integers(min_value=0, max_value=10**12), st.booleans(), st.sampled_from(sorted(BOOKS)))
+def test_split_always_sums_to_d_and_no_part_negative(d, sheltered, book):
+    """Every shipped rulebook (issue 30: mzzpsz and ozz_srl too, whose one level keeps all of D)."""
+    version = BOOKS[book].version_for("2026-10")
+    parts = split_dues(d, version.cascade(sheltered))
     assert sum(parts.values()) == d
     assert all(v >= 0 for v in parts.values())
-    assert set(parts) == set(LEVELS)
+    assert set(parts) == {lvl.code for lvl in version.levels}
+
+
+def test_issue_30_a_union_of_one_level_keeps_all_of_d():
+    """001 §32–§33, 002 §29–§30: the dues are the union's own; nothing moves."""
+    for book in ("mzzpsz", "ozz_srl"):
+        assert split_dues(12_345, BOOKS[book].version_for("2026-10").cascade(False)) == {"unit": 12_345}
 
 
 def test_deadlines_20th_and_end_of_following_month():

@@ -79,7 +79,8 @@ def rule_json(rule: CategoryRule) -> str:
     return json.dumps({"method": rule.method, "label": rule.label, "rate": None if rule.rate is None else str(rule.rate),
                        "threshold": rule.threshold, "base_amount": rule.base_amount, "step": rule.step,
                        "step_amount": rule.step_amount, "unit_column": rule.unit_column,
-                       "base_components": list(rule.base_components), "floor_component": rule.floor_component},
+                       "base_components": list(rule.base_components), "floor_component": rule.floor_component,
+                       **METHODS[rule.method].record(rule)},
                       ensure_ascii=False, sort_keys=True)
 
 

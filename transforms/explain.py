@@ -119,15 +119,21 @@ def _received(e: Explanation, ledger: dict | None, receipts: list[dict]) -> None
 
 def unit(unit_id: str, period: str, steps: list[dict], levels: dict[str, str], transfers: list[dict],
          settlement: list[dict] | None = None, month: dict | None = None,
-         corrections: list[dict] | None = None, roots: frozenset[str] = frozenset()) -> Explanation:
+         corrections: list[dict] | None = None, roots: frozenset[str] = frozenset(),
+         whole: dict | None = None) -> Explanation:
     """A unit's D, every move of its cascade with its rounding, the transfers and their deadlines.
     What is passed up is what is stored (RULES.md §13): an approved month closed again keeps the
     approved settlement — the explanation says so, and where its difference went as a correction —
     and corrections put into this month are shown line by line. ``settlement``: the unit's stored
     rows of the month; ``month``: its row of unit_months; ``corrections``: the recorded ones out
     of this month and into it; ``roots``: the rulebooks' own level of a unit (what stays in it).
-    ``e.transfer`` is what the explanation passes up, to be checked against the stored transfers."""
+    ``e.transfer`` is what the explanation passes up, to be checked against the stored transfers.
+    ``whole`` (issue 30): a rulebook whose cascade moves nothing (a union of one level) — D, the level
+    that keeps it and the rule's source; there are no steps to show."""
     e = Explanation(f"Jednostka {unit_id}, {period}: podział i przelewy")
+    if whole is not None and not steps:
+        e.lines.append(f"Podział składek należnych: D = {format_pl(whole['d'])} — regulamin nie przewiduje "
+                       f"odprowadzeń; całość zostaje: {whole['level']} ({whole['source']})")
     for basis in ("owed", "received", "assumed"):
         rows = [s for s in steps if s["basis"] == basis]
         if not rows:

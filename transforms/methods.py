@@ -56,6 +56,11 @@ class Method:
         """The derivation in one cell (before a surcharge)."""
         raise NotImplementedError
 
+    def record(self, rule) -> dict:
+        """The method's own parameters recorded beside each dues row (``rule_json``) beyond the
+        common ones, for ``explain`` to read back; none by default."""
+        return {}
+
 
 class Percent(Method):
     """A share of the base, half-up (004 §1 ust. 1 pkt 1: 0,82 %)."""
@@ -127,7 +132,61 @@ class UnitFlat(Method):
         return f"kwota jednostki {format_pl(dues)} ({rule_source})"
 
 
-METHODS: dict[str, Method] = {m.name: m for m in (Percent(), Band(), UnitFlat())}
+class UnionFlat(Method):
+    """One amount for every member of the category, set for the whole union by its general meeting
+    (issue 30: 001 §32 ust. 2 and 002 §30 ust. 1 leave the amount to the Walne Zebranie). The
+    rulebook names the amount, the body that sets it, the paragraph, and whether it is only an
+    example (no resolution among the materials); a new resolution is a new dated version."""
+    name = "union_flat"
+    needs_income = False
+    keeps_base = False
+
+    def fields(self, category, raw):
+        key = f"categories.{category}"
+        if "amount" not in raw:
+            raise ValueError(f"{key}.amount: brak kwoty składki (metoda {self.name}: kwota ustalona przez "
+                             "walne zebranie związku)")
+        text = str(raw["amount"]).strip()
+        if not isinstance(raw["amount"], str):      # a TOML number: a float is not exact, an integer ambiguous
+            raise ValueError(f"{key}.amount: kwotę zapisz jako tekst w złotych, np. \"25.00\" (jest: {text})")
+        try:
+            amount = grosze(text)
+        except ValueError:
+            raise ValueError(f"{key}.amount: {text!r} to nie kwota w złotych (np. \"25.00\")") from None
+        if amount < 0:
+            raise ValueError(f"{key}.amount: kwota {text} jest ujemna")
+        for k in ("amount_set_by", "amount_source"):
+            if not str(raw.get(k) or "").strip():
+                raise ValueError(f"{key}.{k}: brak ({'organ, który ustala kwotę' if k == 'amount_set_by' else 'przepis statutu'})")
+        example = raw.get("amount_example", False)
+        if not isinstance(example, bool):
+            raise ValueError(f"{key}.amount_example: {example!r} — dozwolone true albo false")
+        return {"amount": amount, "amount_set_by": raw["amount_set_by"].strip(),
+                "amount_source": raw["amount_source"].strip(), "amount_example": example}
+
+    def expr(self, rule):
+        return pl.lit(rule.amount, pl.Int64)
+
+    def record(self, rule):
+        return {"amount": rule.amount, "amount_set_by": rule.amount_set_by, "amount_source": rule.amount_source,
+                "amount_example": rule.amount_example}
+
+    @staticmethod
+    def _whose(rule: dict) -> str:
+        example = " — WARTOŚĆ PRZYKŁADOWA (brak uchwały w materiałach)" if rule["amount_example"] else ""
+        return f"{rule['amount_set_by']}, {rule['amount_source']}{example}"
+
+    def explain(self, rule, base, stored_dues):
+        return 0, rule["amount"], [f"Składka w kwocie ustalonej dla całego związku: {format_pl(rule['amount'])} "
+                                   f"({self._whose(rule)})",
+                                   "Podstawa: nie dotyczy (kwota stała, niezależna od dochodu)"]
+
+    def short(self, rule, rule_source, base, dues):
+        example = ", wartość przykładowa" if rule["amount_example"] else ""
+        return f"kwota ustalona przez {rule['amount_set_by']} {format_pl(dues)}{example} ({rule_source})"
+
+
+METHODS: dict[str, Method] = {m.name: m for m in (Percent(), Band(), UnitFlat(), UnionFlat())}
 
 
 def method(name: str, category: str = "?") -> Method:

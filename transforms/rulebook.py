@@ -46,6 +46,10 @@ class CategoryRule:
     floor_component: str | None = None
     floor_only_with: str | None = None
     unit_column: str | None = None   # unit_flat
+    amount: int | None = None        # union_flat: grosze, set by the union's general meeting
+    amount_set_by: str = ""          # union_flat: the body that sets it (as the statute names it)
+    amount_source: str = ""          # union_flat: the statute's paragraph
+    amount_example: bool = False     # union_flat: an example value (no resolution among the materials)
 
     @property
     def needs_income(self) -> bool:
