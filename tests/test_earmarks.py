@@ -1,0 +1,170 @@
+"""transforms/earmarks.py (issue 30): regions' earmarked funds (004 §4), sections' dues (004 §3
+ust. 4), the branch secretariats' 2 % shared to the grosz (004 §3 ust. 1 pkt 2 lit. a) and the
+agreement's deadline (004 §14)."""
+from __future__ import annotations
+
+import csv
+from datetime import date
+from fractions import Fraction
+from pathlib import Path
+
+import duckdb
+import polars as pl
+from pypdf import PdfReader
+
+from flows.rules import rules_for
+from tests.conftest import UNIT, close_plain, line, member, write_inbox
+from transforms.earmarks import agreement_items, share_pot, stage_funds, stage_sections
+
+FUNDS = [{"region_id": "R1", "fund": "FS", "label": "fundusz celowy regionu FS", "pct": "1",
+          "valid_from": "2026-11-01", "valid_to": "", "payee": "Zarząd Regionu R1 — fundusz celowy",
+          "bank_account": "PL61109010140000071219812874", "transfer_title": "FC {unit_id} {MM}/{YYYY}",
+          "due_day": "15", "source": "uchwała WZD Regionu R1 nr 3/2026"}]
+SECTIONS = [{"section_id": "S1", "name": "Sekcja Krajowa Hutnictwa", "pct": "0.5", "valid_from": "2026-01-01",
+             "valid_to": "", "payee": "Sekcja Krajowa Hutnictwa", "bank_account": "95102023130000310200123456",
+             "transfer_title": "SKH {unit_id} {MM}/{YY}", "due_day": "", "source": "uchwała Rady SKH nr 2/2026"}]
+UNITS = [UNIT | {"section_id": "S1"},
+         UNIT | {"unit_id": "U2", "name": "Druga", "section_id": ""},
+         UNIT | {"unit_id": "U3", "name": "Trzecia", "region_id": "R2", "section_id": ""}]
+
+
+def _csv(path: Path, rows: list[dict]) -> None:
+    with path.open("w", newline="", encoding="utf-8") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+
+
+def _inbox(folder: Path, period: str, extras: bool = True) -> Path:
+    members = [member("M1"), member("M2", unit="U2"), member("M3", unit="U3")]
+    inbox = write_inbox(folder, units=UNITS, members=members,
+                        income=[line(m, "wage", "10000.00", period) for m in ("M1", "M2", "M3")])
+    if extras:
+        _csv(inbox / "funds.csv", FUNDS)
+        _csv(inbox / "sections.csv", SECTIONS)
+    return inbox
+
+
+def _rows(db: Path, sql: str, *params) -> list[tuple]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(sql, list(params)).fetchall()
+    finally:
+        con.close()
+
+
+def test_a_region_fund_from_a_date_and_a_section_dues_are_separate_transfers_and_the_unit_keeps_the_rest(tmp_path):
+    """004 §4: the region's general meeting earmarks a fund "w ramach środków wymienionych w § 3
+    ust. 1 pkt 1" (the unit's 60 %), binding every unit of the region; 004 §3 ust. 4: a section
+    sets the dues its units owe it. D = 82,00 zł (10 000 zł × 0,82 %). October (the fund adopted
+    from 1 November): region 32,80, section 0,5 % = 0,41, the unit keeps 48,79. November: the
+    fund's 1 % = 0,82 too, the unit keeps 47,97. Each is a transfer of its own with its payee,
+    account, title and deadline; a unit of another region without a section is unchanged."""
+    db, out = tmp_path / "c.duckdb", tmp_path / "out"
+    for period in ("2026-10", "2026-11"):
+        assert close_plain(period, _inbox(tmp_path / period, period), db, out).ok
+    alloc = {(p, u, lvl): float(a) for p, u, lvl, a in _rows(db, "SELECT period, unit_id, level, amount FROM allocations")}
+    assert ("2026-10", "U1", "fund:R1:FS") not in alloc                          # a month before: no fund
+    assert alloc[("2026-10", "U1", "section:S1")] == 0.41
+    assert alloc[("2026-10", "U1", "unit")] == 48.79
+    assert alloc[("2026-11", "U1", "fund:R1:FS")] == 0.82 and alloc[("2026-11", "U2", "fund:R1:FS")] == 0.82
+    assert alloc[("2026-11", "U1", "unit")] == 47.97 and alloc[("2026-11", "U2", "unit")] == 48.38
+    assert ("2026-11", "U2", "section:S1") not in alloc and ("2026-11", "U3", "fund:R1:FS") not in alloc
+    assert alloc[("2026-11", "U3", "unit")] == 49.20
+    for period in ("2026-10", "2026-11"):
+        for u in ("U1", "U2", "U3"):           # every split still sums to D exactly
+            assert round(sum(a for (p, uu, _), a in alloc.items() if p == period and uu == u), 2) == 82.00
+        settled = dict(_rows(db, "SELECT unit_id, sum(amount) FROM settlement WHERE period = ? GROUP BY ALL", period))
+        assert all(float(v) == 82.00 for v in settled.values())
+    transfers = {(p, u, payee): (float(a), d, rule) for p, u, payee, a, d, rule in _rows(
+        db, "SELECT period, payer_id, payee, amount, due_on, rule FROM transfers WHERE payer_kind = 'unit'")}
+    assert transfers[("2026-11", "U1", "fund:R1:FS")][:2] == (0.82, date(2026, 12, 15))
+    assert "uchwała WZD Regionu R1 nr 3/2026" in transfers[("2026-11", "U1", "fund:R1:FS")][2]
+    assert transfers[("2026-11", "U1", "section:S1")][:2] == (0.41, date(2026, 12, 21))   # the unit's day, off a Sunday
+    assert transfers[("2026-11", "U1", "region")][0] == 32.80
+    text = PdfReader(out / "jednostki" / "rozliczenie_U1_2026-11.pdf").pages[0].extract_text()
+    for expected in ("Zarząd Regionu R1 — fundusz celowy", "61 1090 1014 0000 0712 1981 2874", "FC U1 11/2026",
+                     "0,82 zł", "15 grudnia 2026", "Sekcja Krajowa Hutnictwa", "SKH U1 11/26", "0,41 zł",
+                     "95 1020 2313 0000 3102 0012 3456"):
+        assert expected in text, expected
+
+
+def test_a_unit_without_fund_or_section_keeps_every_grosz_it_had(tmp_path):
+    """004 §4 binds only the region's units, §3 ust. 4 only the section's: closing with funds.csv
+    and sections.csv changes nothing of U3 (region R2, no section) — allocations, settlement and
+    transfers are those of a close without the files."""
+    a, b = tmp_path / "a.duckdb", tmp_path / "b.duckdb"
+    assert close_plain("2026-11", _inbox(tmp_path / "a", "2026-11"), a, unit_workbooks=False).ok
+    assert close_plain("2026-11", _inbox(tmp_path / "b", "2026-11", extras=False), b, unit_workbooks=False).ok
+    for sql in ("SELECT level, amount FROM allocations WHERE unit_id = 'U3' ORDER BY ALL",
+                "SELECT level, amount, basis FROM settlement WHERE unit_id = 'U3' ORDER BY ALL",
+                "SELECT payee, amount, due_on, rule FROM transfers WHERE payer_id = 'U3' ORDER BY ALL"):
+        assert _rows(a, sql) == _rows(b, sql)
+
+
+def test_a_fund_or_section_row_that_cannot_be_used_is_one_polish_message_each():
+    """004 §4 needs a decision: a row with a bad percentage, no source or overlapping dates is not used."""
+    raw = pl.DataFrame([FUNDS[0] | {"pct": "1,5%", "source": ""}, FUNDS[0] | {"fund": "FX", "valid_from": "x"}]
+                       ).with_columns(_source=pl.lit("funds.csv"), _row=pl.Series([1, 2]), _cells=pl.lit(None),
+                                      _header_cells=pl.lit(None))
+    funds, issues = stage_funds(raw, "2026-11")
+    assert funds == () and [i.reason_code for i in issues] == ["bad_fund", "bad_fund"]
+    assert "pct '1,5%'" in issues[0].message and "brak źródła" in issues[0].message
+    assert "valid_from 'x' nie jest datą" in issues[1].message
+    overlap = pl.DataFrame([SECTIONS[0], SECTIONS[0] | {"valid_from": "2026-06-01"}]).with_columns(
+        _source=pl.lit("sections.csv"), _row=pl.Series([1, 2]), _cells=pl.lit(None), _header_cells=pl.lit(None))
+    sections, issues = stage_sections(overlap, "2026-11")
+    assert sections == () and all("nakłada się" in i.message for i in issues)
+
+
+def test_the_secretariats_share_of_the_2_percent_is_exact_to_the_grosz():
+    """004 §3 ust. 1 pkt 2 lit. a: 2 % of D goes to the branch secretariats and KSEiR; shared by
+    the members of their organisations (largest remainder): 100,00 zł among 1 : 1 : 1 is 33,34 +
+    33,33 + 33,33, never 99,99 or 100,02."""
+    secretariats = [{"secretariat_id": s, "name": s, "organisations": 1, "members": 7} for s in ("A", "B", "C")]
+    shares = share_pot(10000, secretariats, "004 §3 ust. 1 pkt 2 lit. a")
+    assert [s["amount"] for s in shares] == [3334, 3333, 3333] and sum(s["amount"] for s in shares) == 10000
+    uneven = share_pot(12345, [{"secretariat_id": "K", "name": "KSEiR", "organisations": 40, "members": 3000},
+                               {"secretariat_id": "M", "name": "metal", "organisations": 12, "members": 1000}], "x")
+    assert [s["amount"] for s in uneven] == [9259, 3086] and uneven[0]["quota"] == "9258.7500"
+
+
+def test_the_agreement_is_due_within_14_days_of_the_councils_new_term():
+    """004 §14: "nie później niż w terminie 14 dni od dnia rozpoczęcia przez właściwą radę
+    sekretariatu nowej kadencji" — term from 1 March: due 15 March; no agreement date recorded is
+    due, then overdue; one signed on 20 March is late; one signed on 10 March is not listed."""
+    rows = [{"secretariat_id": "A", "name": "metal", "council_term_from": date(2026, 3, 1), "agreement_on": None},
+            {"secretariat_id": "B", "name": "oświata", "council_term_from": date(2026, 3, 1),
+             "agreement_on": date(2026, 3, 20)},
+            {"secretariat_id": "C", "name": "KSEiR", "council_term_from": date(2026, 3, 1),
+             "agreement_on": date(2026, 3, 10)},
+            {"secretariat_id": "D", "name": "przyszła", "council_term_from": date(2026, 6, 1), "agreement_on": None}]
+    on_10th = agreement_items(rows, date(2026, 3, 10), 14, "004 §14")
+    assert [(i["who"][:13], i["due_on"], i["status"]) for i in on_10th] == [
+        ("sekretariat A", date(2026, 3, 15), "due"), ("sekretariat B", date(2026, 3, 15), "overdue")]
+    assert on_10th[0]["source"] == "004 §14" and "brak daty zawarcia" in on_10th[0]["what"]
+    assert agreement_items(rows, date(2026, 3, 16), 14, "004 §14")[0]["status"] == "overdue"
+
+
+def test_the_close_shares_the_months_pot_among_the_stored_secretariats(tmp_path):
+    """004 §3 ust. 1 pkt 2 lit. a: the month's pot (the settlement's secretariats level of all
+    units) shared among the secretariats of secretariats.csv, summing to the pot exactly."""
+    db = tmp_path / "c.duckdb"
+    inbox = _inbox(tmp_path / "in", "2026-11")
+    _csv(inbox / "secretariats.csv", [
+        {"secretariat_id": "SKH", "name": "Sekretariat Metalowców", "organisations": "2", "members": "2",
+         "council_term_from": "2026-03-01", "agreement_on": "2026-03-10", "source": ""},
+        {"secretariat_id": "KSEIR", "name": "KSEiR", "organisations": "1", "members": "1",
+         "council_term_from": "2026-03-01", "agreement_on": "", "source": ""}])
+    assert close_plain("2026-11", inbox, db, unit_workbooks=False).ok
+    pot = float(_rows(db, "SELECT sum(amount) FROM settlement WHERE level = 'branch_secretariats'")[0][0])
+    shares = dict(_rows(db, "SELECT secretariat_id, amount FROM secretariat_shares WHERE period = '2026-11'"))
+    assert pot == 4.92 and float(sum(shares.values())) == pot
+    assert (float(shares["SKH"]), float(shares["KSEIR"])) == (3.28, 1.64)
+
+
+def test_the_rulebook_names_the_secretariats_level_and_the_14_days():
+    """004 §3 ust. 1 pkt 2 lit. a, §14 as rulebook data (no level named in code)."""
+    version = rules_for("2026-11").version("solidarnosc")
+    assert version.secretariats["level"] in {lvl.code for lvl in version.levels}
+    assert version.secretariats["agreement_days"] == 14 and Fraction(1) == 1
