@@ -168,3 +168,28 @@ def test_the_rulebook_names_the_secretariats_level_and_the_14_days():
     version = rules_for("2026-11").version("solidarnosc")
     assert version.secretariats["level"] in {lvl.code for lvl in version.levels}
     assert version.secretariats["agreement_days"] == 14 and Fraction(1) == 1
+
+
+def test_the_calendar_lists_the_agreement_deadline_and_the_funds_transfers(tmp_path):
+    """004 §14 in `skladki calendar`: a council's term from 1 December 2026 with no agreement date
+    recorded is due on 15 December, overdue after; the fund's and the section's transfers (004
+    §4, §3 ust. 4) are listed by their payees' names, as reminders (no statement of theirs is read)."""
+    from flows.calendar import CALENDAR
+    from flows.command import run_plain
+    db = tmp_path / "c.duckdb"
+    inbox = _inbox(tmp_path / "in", "2026-11")
+    _csv(inbox / "secretariats.csv", [
+        {"secretariat_id": "SKH", "name": "Sekretariat Metalowców", "organisations": "2", "members": "2",
+         "council_term_from": "2026-12-01", "agreement_on": "", "source": ""}])
+    assert close_plain("2026-11", inbox, db, unit_workbooks=False).ok
+
+    def items(day):
+        outcome = run_plain(CALENDAR, lambda m: None, date=day, db=db, statements=None, out=None)
+        assert outcome.ok, outcome.message
+        return outcome.result.items
+    due = [i for i in items("2026-12-10") if i["kind"] == "secretariat_agreement"]
+    assert [(i["due_on"], i["status"], i["source"]) for i in due] == [(date(2026, 12, 15), "due", "004 §14")]
+    assert [i["status"] for i in items("2026-12-16") if i["kind"] == "secretariat_agreement"] == ["overdue"]
+    transfers = [i["what"] for i in items("2026-12-10") if i["kind"] == "unit_transfer" and i["who"] == "U1"]
+    assert any("Zarząd Regionu R1 — fundusz celowy" in w and "na rachunek odbiorcy" in w for w in transfers), transfers
+    assert any("Sekcja Krajowa Hutnictwa" in w for w in transfers), transfers
