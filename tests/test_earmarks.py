@@ -193,3 +193,36 @@ def test_the_calendar_lists_the_agreement_deadline_and_the_funds_transfers(tmp_p
     transfers = [i["what"] for i in items("2026-12-10") if i["kind"] == "unit_transfer" and i["who"] == "U1"]
     assert any("Zarząd Regionu R1 — fundusz celowy" in w and "na rachunek odbiorcy" in w for w in transfers), transfers
     assert any("Sekcja Krajowa Hutnictwa" in w for w in transfers), transfers
+
+
+def test_the_settlement_file_carries_the_funds_and_the_import_recomputes_them(tmp_path):
+    """004 §4 and §3 ust. 4 in the unit's settlement file (issue 29's format, extended): the file
+    lists the fund and the section's dues as levels and transfers of their own, with the fund's
+    data; the region's import checks the split and the transfers from the declared totals and
+    stores exactly what the central close stored."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+    from tests.conftest import approve_plain
+    central = tmp_path / "central.duckdb"
+    assert close_plain("2026-11", _inbox(tmp_path / "in", "2026-11"), central, unit_workbooks=False).ok
+    assert approve_plain("2026-11", central, force=True, reason="test", out=tmp_path / "wyniki").ok
+    folder = tmp_path / "wyniki" / "jednostki"
+    doc = json.loads((folder / "rozliczenie_U1_2026-11_v1.json").read_text(encoding="utf-8"))
+    assert [e["level"] for e in doc["earmarks"]] == ["fund:R1:FS", "section:S1"]
+    transfers = {t["level"]: t for t in doc["transfers"]}
+    assert transfers["fund:R1:FS"]["amount_gr"] == 82 and transfers["fund:R1:FS"]["title"] == "FC U1 11/2026"
+    assert transfers["fund:R1:FS"]["account"] == "PL61109010140000071219812874"
+    assert transfers["section:S1"]["amount_gr"] == 41 and transfers["section:S1"]["payee"] == "Sekcja Krajowa Hutnictwa"
+    assert "earmarks" not in json.loads((folder / "rozliczenie_U3_2026-11_v1.json").read_text(encoding="utf-8"))
+    db = tmp_path / "R1.duckdb"
+    res = CliRunner().invoke(app, ["import", "--folder", str(folder), "--db", str(db), "--region", "R1"])
+    assert res.exit_code == 0, res.output
+    for sql in ("SELECT period, payer_kind, payer_id, payee, amount, due_on, rule, owed_amount FROM transfers "
+                "WHERE region_id = 'R1' ORDER BY ALL",
+                "SELECT s.* FROM settlement s JOIN units u USING (period, unit_id) WHERE u.region_id = 'R1' ORDER BY ALL",
+                "SELECT a.* FROM allocations a JOIN units u USING (period, unit_id) WHERE u.region_id = 'R1' ORDER BY ALL",
+                "SELECT unit_id, section_id FROM units WHERE region_id = 'R1' ORDER BY ALL"):
+        assert _rows(db, sql) == _rows(central, sql), sql
