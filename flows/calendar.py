@@ -143,7 +143,8 @@ def compute(run: Run, s: CalendarInputs) -> CalendarResult:
                                     benefits["documents_source"], shift=with_benefits.deadline_shift)
                 if benefits else [])
              + (agreement_items(s.secretariats, s.day, int(with_secretariats.secretariats.get("agreement_days", 14)),
-                                with_secretariats.secretariats.get("agreement_source", ""))
+                                with_secretariats.secretariats.get("agreement_source", ""),
+                                shift=with_secretariats.deadline_shift)
                 if with_secretariats else []))
     return CalendarResult(day=s.day, items=sorted(
         items, key=lambda i: (i["status"] != "overdue", i["due_on"] or s.day, i["kind"], i["who"])))

@@ -226,3 +226,13 @@ def test_the_settlement_file_carries_the_funds_and_the_import_recomputes_them(tm
                 "SELECT a.* FROM allocations a JOIN units u USING (period, unit_id) WHERE u.region_id = 'R1' ORDER BY ALL",
                 "SELECT unit_id, section_id FROM units WHERE region_id = 'R1' ORDER BY ALL"):
         assert _rows(db, sql) == _rows(central, sql), sql
+
+
+def test_the_agreement_deadline_on_a_sunday_moves_to_monday():
+    """004 §14 with RULES.md §6 (Kodeks cywilny art. 115): a term from 1 November 2026 makes day 14
+    Sunday 15 November; the agreement is due on Monday 16 November, and the item says why."""
+    from transforms.deadlines import parse_shift
+    shift = parse_shift({"deadline_shift": "next_working_day", "deadline_shift_source": "Kodeks cywilny art. 115"})
+    rows = [{"secretariat_id": "A", "name": "metal", "council_term_from": date(2026, 11, 1), "agreement_on": None}]
+    (got,) = agreement_items(rows, date(2026, 11, 16), 14, "004 §14", shift=shift)
+    assert (got["due_on"], got["status"]) == (date(2026, 11, 16), "due") and "art. 115" in got["source"]

@@ -296,24 +296,28 @@ def _quota(q: Fraction) -> str:
     return decimal_text(q, 4)
 
 
-def agreement_items(secretariats: list[dict], day: date, days: int, source: str) -> list[dict]:
+def agreement_items(secretariats: list[dict], day: date, days: int, source: str, shift=None) -> list[dict]:
     """004 §14: the agreement of §3 ust. 1 pkt 2 lit. a with each secretariat's council is due
     within ``days`` days of the council's new term starting. One calendar item per secretariat
     whose council's term has started and whose agreement date is not recorded: 'due' until the
-    deadline, 'overdue' after; an agreement signed late is 'overdue' too (with its date)."""
+    deadline, 'overdue' after; an agreement signed late is 'overdue' too (with its date). ``shift``:
+    the rulebook's deadline shift (RULES.md §6: concluding the agreement is an act with a term)."""
     from transforms.calendar import item
     out = []
     for s in sorted(secretariats, key=lambda s: s["secretariat_id"]):
         term = s["council_term_from"]
         if term is None or term > day:
             continue
-        due = term + timedelta(days=days)
+        nominal = term + timedelta(days=days)
+        due = shift.due(nominal) if shift else nominal
+        note = shift.note(nominal) if shift else ""
+        source_note = f"{source}; {note}" if note else source
         agreed = s.get("agreement_on")
         who = f"sekretariat {s['secretariat_id']} ({s['name']})"
         if agreed is None:
             out.append(item("secretariat_agreement", f"umowa KK z radą sekretariatu (kadencja od {term}): "
-                            "brak daty zawarcia", who, due, "overdue" if day > due else "due", None, source))
+                            "brak daty zawarcia", who, due, "overdue" if day > due else "due", None, source_note))
         elif agreed > due:
             out.append(item("secretariat_agreement", f"umowa KK z radą sekretariatu (kadencja od {term}) zawarta "
-                            f"{agreed}, po terminie", who, due, "overdue", None, source))
+                            f"{agreed}, po terminie", who, due, "overdue", None, source_note))
     return out
