@@ -236,3 +236,32 @@ def test_the_agreement_deadline_on_a_sunday_moves_to_monday():
     rows = [{"secretariat_id": "A", "name": "metal", "council_term_from": date(2026, 11, 1), "agreement_on": None}]
     (got,) = agreement_items(rows, date(2026, 11, 16), 14, "004 §14", shift=shift)
     assert (got["due_on"], got["status"]) == (date(2026, 11, 16), "due") and "art. 115" in got["source"]
+
+
+def test_a_regions_file_with_a_fund_reaches_the_national_level_with_the_same_forwards(tmp_path):
+    """004 §4: a fund stays within the unit's share, so the region's forwards to the national
+    level (004 §3 ust. 1 pkt 2) are those of a central close; the region's file (issue 29) carries
+    its units' fund levels and the national import takes it, forwards and the secretariats' pot
+    (004 §3 ust. 1 pkt 2 lit. a) unchanged."""
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+    from tests.conftest import approve_plain
+
+    def cli(*args):
+        res = CliRunner().invoke(app, list(args))
+        assert res.exit_code == 0, res.output
+    central = tmp_path / "central.duckdb"
+    assert close_plain("2026-11", _inbox(tmp_path / "in", "2026-11"), central, unit_workbooks=False).ok
+    assert approve_plain("2026-11", central, force=True, reason="test", out=tmp_path / "wyniki").ok
+    region_db, out = tmp_path / "R1.duckdb", tmp_path / "regiony"
+    cli("import", "--folder", str(tmp_path / "wyniki" / "jednostki"), "--db", str(region_db), "--region", "R1")
+    cli("region-settlement", "--period", "2026-11", "--db", str(region_db), "--region", "R1", "--out", str(out))
+    national = tmp_path / "krajowa.duckdb"
+    cli("import", "--folder", str(out), "--db", str(national), "--level", "national")
+    sql = "SELECT payer_id, payee, amount, due_on FROM transfers WHERE payer_kind = 'region' AND payer_id = 'R1' " \
+          "ORDER BY ALL"
+    assert _rows(national, sql) == _rows(central, sql) and _rows(national, sql)
+    pot = "SELECT sum(amount) FROM settlement s JOIN units u USING (period, unit_id) WHERE u.region_id = 'R1' " \
+          "AND level = 'branch_secretariats'"
+    assert _rows(national, pot) == _rows(central, pot)
