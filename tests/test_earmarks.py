@@ -265,3 +265,12 @@ def test_a_regions_file_with_a_fund_reaches_the_national_level_with_the_same_for
     pot = "SELECT sum(amount) FROM settlement s JOIN units u USING (period, unit_id) WHERE u.region_id = 'R1' " \
           "AND level = 'branch_secretariats'"
     assert _rows(national, pot) == _rows(central, pot)
+
+
+def test_an_id_with_a_colon_or_a_space_cannot_make_a_level_code():
+    """004 §4: the fund becomes the level 'fund:<region_id>:<fund>' — an id with ':' or a space
+    would make another level's code, so the row is refused with its reason."""
+    raw = pl.DataFrame([FUNDS[0] | {"fund": "FS 1"}, FUNDS[0] | {"region_id": "R:1", "fund": "FT"}]).with_columns(
+        _source=pl.lit("funds.csv"), _row=pl.Series([1, 2]), _cells=pl.lit(None), _header_cells=pl.lit(None))
+    funds, issues = stage_funds(raw, "2026-11")
+    assert funds == () and ["fund 'FS 1'" in issues[0].message, "region_id 'R:1'" in issues[1].message] == [True, True]

@@ -173,6 +173,31 @@ def _common(r: dict, problems: list[str]) -> dict:
             "transfer_title": title or None, "due_day": due_day, "source": source}
 
 
+def _id_ok(value: str) -> bool:
+    """An id that can be part of a level code ('fund:<region_id>:<fund>'): no colon, no space."""
+    return ":" not in value and not any(c.isspace() for c in value)
+
+
+def known_sections(raw: pl.DataFrame | None) -> set[str]:
+    """Every section id sections.csv names (in force or not)."""
+    if raw is None or raw.height == 0:
+        return set()
+    return {_clean(r, "section_id") for r in raw.to_dicts()} - {""}
+
+
+def unknown_sections(units: pl.DataFrame, raw: pl.DataFrame | None, period: str) -> list[Issue]:
+    """Units naming a section_id that sections.csv does not list: ``unknown_section`` (004 §3 ust. 4:
+    no section dues can be split off for them; a typo would otherwise pass silently)."""
+    known = known_sections(raw)
+    if "section_id" not in units.columns:
+        return []
+    return [issue("unknown_section", source="units.csv", row=r["_row"], period=period, unit_id=r["unit_id"],
+                  subject=f"jednostka {r['unit_id']}", section=r["section_id"],
+                  known=", ".join(sorted(known)) or "brak pliku sections.csv")
+            for r in units.filter(pl.col("section_id").is_not_null()).iter_rows(named=True)
+            if r["section_id"] not in known]
+
+
 def _dated_duplicates(rows: list[tuple[int, str, date | None, date | None]]) -> set[int]:
     """Rows whose (key) periods overlap another row's of the same key."""
     bad: set[int] = set()
@@ -210,12 +235,16 @@ def _stage(raw: pl.DataFrame | None, period: str, kind: str) -> tuple[tuple[Earm
             for column, value in (("region_id", owner), ("fund", code)):
                 if not value:
                     problems.append(text("problems", "id_empty", column=column))
+                elif not _id_ok(value):
+                    problems.append(text("problems", "earmark_id_bad", column=column, value=value))
             level = f"fund:{owner}:{code}"
             label = _clean(r, "label") or f"fundusz {code}"
         else:
             owner = code = _clean(r, "section_id")
             if not owner:
                 problems.append(text("problems", "id_empty", column="section_id"))
+            elif not _id_ok(owner):
+                problems.append(text("problems", "earmark_id_bad", column="section_id", value=owner))
             level = f"section:{owner}"
             label = _clean(r, "name") or f"sekcja {owner}"
         common = _common(r, problems)
