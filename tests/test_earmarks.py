@@ -274,3 +274,24 @@ def test_an_id_with_a_colon_or_a_space_cannot_make_a_level_code():
         _source=pl.lit("funds.csv"), _row=pl.Series([1, 2]), _cells=pl.lit(None), _header_cells=pl.lit(None))
     funds, issues = stage_funds(raw, "2026-11")
     assert funds == () and ["fund 'FS 1'" in issues[0].message, "region_id 'R:1'" in issues[1].message] == [True, True]
+
+
+def test_a_funds_own_statement_is_reconciled_against_the_units_transfers_to_it(tmp_path):
+    """004 §4: the fund's money goes to the fund's own account, so its statement is reconciled on a
+    level of its own (`skladki reconcile --level fund:R1:FS`): U1's 0,82 zł found paid, U2's
+    missing; a statement of another account is not the fund's."""
+    from flows.command import run_plain
+    from flows.reconcile import RECONCILE
+    from tests.test_reconcile import mt940
+    db = tmp_path / "c.duckdb"
+    assert close_plain("2026-11", _inbox(tmp_path / "in", "2026-11"), db, unit_workbooks=False).ok
+    statements = tmp_path / "wyciagi"
+    statements.mkdir()
+    mt940([(date(2026, 12, 10), 82, None, "Organizacja testowa", "FC U1 11/2026")], statements / "fs.sta")
+    text = (statements / "fs.sta").read_bytes().replace(b"PL95102023130000310200123456",
+                                                        b"PL61109010140000071219812874")
+    (statements / "fs.sta").write_bytes(text)
+    outcome = run_plain(RECONCILE, period="2026-11", statements=statements, db=db, out=None, level="fund:R1:FS")
+    assert outcome.ok, outcome.message
+    status = {(s["unit_id"], s["status"]) for s in outcome.result.status}
+    assert ("U1", "paid") in status and any(u == "U2" and st != "paid" for u, st in status), status
