@@ -31,6 +31,7 @@ from reports import close as close_reports
 from schemas.tables import KEPT_IN_HISTORY, UNIT_TABLES
 from transforms import close as close_logic
 from transforms.allocate import transfers_from
+from transforms.earmarks import from_frame as earmarks_from_frame
 from transforms.close import CloseResult, MonthInputs, RawInputs
 from transforms.errors import UserError, mask_personal
 from transforms.polish import count
@@ -205,6 +206,8 @@ def closed_month(run: Run, computed: Computed) -> Closed:
     months) and the rulebooks its units use."""
     inputs, result = computed
     rules = inputs.rules.only(set(result.units["rulebook"]))       # as ``month`` narrowed them
+    if result.earmarks is not None and result.earmarks.height:     # issue 30: the funds' and sections' labels
+        rules = dataclasses.replace(rules, earmarks=earmarks_from_frame(result.earmarks))
     scope, missing, left_out, refused = choose_scope(run, result, inputs.raw)
     return Closed(result, rules, inputs.raw, inputs.books, inputs.packed, inputs.started_at, scope, missing,
                   left_out, refused)

@@ -295,3 +295,13 @@ def test_a_funds_own_statement_is_reconciled_against_the_units_transfers_to_it(t
     assert outcome.ok, outcome.message
     status = {(s["unit_id"], s["status"]) for s in outcome.result.status}
     assert ("U1", "paid") in status and any(u == "U2" and st != "paid" for u, st in status), status
+
+
+def test_the_close_summary_names_the_funds_and_sections_payees(tmp_path):
+    """004 §4, §3 ust. 4: the close's transfers table names the fund's and section's payees, not codes."""
+    outcome = close_plain("2026-11", _inbox(tmp_path / "in", "2026-11"), tmp_path / "c.duckdb", unit_workbooks=False)
+    assert outcome.ok
+    from flows.close import table
+    _, rows = table(None, outcome.result)
+    payees = {r["odbiorca"] for r in rows}
+    assert {"Zarząd Regionu R1 — fundusz celowy", "Sekcja Krajowa Hutnictwa"} <= payees, payees
