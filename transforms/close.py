@@ -21,7 +21,7 @@ from transforms.ledger import (RECEIPT_SCHEMA, Books, adjustments_in_force, arre
                                deduction_receipts, employer_claims, post, receipt_basis, settle)
 from transforms.allocate import STEP_SCHEMA, transfers_from
 from transforms.earmarks import (frame as earmarks_frame, from_frame as earmarks_from_frame, stage_funds,
-                                 stage_sections, stage_secretariats, unknown_sections)
+                                 stage_sections, stage_secretariats, unknown_sections, check_room)
 from transforms.rulebook import Rules
 from schemas.tables import validate_close, validate_staged
 from transforms.staging import (DEDUCTED_COMPONENT, StagedAdjustments, StagedIncome, StagedMembers,
@@ -151,6 +151,7 @@ def month(inputs: MonthInputs) -> CloseResult:
     extras = stage_extras(raw, period)
     extras.issues += unknown_sections(units.units, raw.sections, period)
     rules = dataclasses.replace(rules, earmarks=extras.earmarks)    # 004 §4, §3 ust. 4: levels of the units' cascades
+    check_room(units.units, rules)
     blocked = members.rejected_ids | income.blocked_ids | adjustments.blocked_ids
     owing = members.members.filter(pl.col("owes") & ~pl.col("member_id").is_in(list(blocked)))
     dues_result = compute_dues(owing, units.units, income.lines_lazy(), adjustments.in_force, rules, staged.stated)

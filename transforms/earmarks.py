@@ -101,6 +101,26 @@ def root_keeps(cascade: Cascade) -> Fraction:
     return 1 - sum((m.share for m in cascade.moves if m.source_level == cascade.root), Fraction(0))
 
 
+def check_room(units: pl.DataFrame, rules) -> None:
+    """004 §4 ("w ramach środków" of the unit's share) and §3 ust. 4: a unit's funds and section
+    dues together cannot take more than the share its cascade leaves it; a close whose data would
+    make a unit's part negative stops with one message (``earmarks_exceed_share``), nothing written."""
+    from transforms.allocate import unit_cascade
+    from transforms.errors import UserError
+    from transforms.money import decimal_text
+    if not rules.earmarks:
+        return
+    for unit in units.iter_rows(named=True):
+        version = rules.version(unit["rulebook"])
+        bound = unit_earmarks(unit, rules.earmarks)
+        keeps = root_keeps(unit_cascade(unit, version))
+        if bound and sum(e.share for e in bound) > keeps:
+            raise UserError("earmarks_exceed_share", unit=unit["unit_id"],
+                            levels=", ".join(f"{e.level} {decimal_text(e.share * 100, 2)} %" for e in bound),
+                            total=decimal_text(sum(e.share for e in bound) * 100, 2),
+                            keeps=decimal_text(keeps * 100, 2))
+
+
 def as_levels(earmarks: tuple[Earmark, ...]) -> tuple[Level, ...]:
     return tuple(Level(e.level, e.label, e.payee) for e in earmarks)
 
