@@ -137,7 +137,9 @@ def transfers_from(units: pl.DataFrame, levels: pl.DataFrame, rules: Rules,
     transfers: dict[tuple[str, str, str], dict] = {}
     for unit in units.sort("unit_id").iter_rows(named=True):
         version = rules.version(unit["rulebook"])
-        cascade = unit_cascade(unit, version, rules.earmarks)
+        # a fund or section level the unit's stored month has (an approved month keeps the split it had)
+        has = got.get(unit["unit_id"], {}).keys() | owed_by.get(unit["unit_id"], {}).keys()
+        cascade = unit_cascade(unit, version, tuple(e for e in rules.earmarks if e.level in has))
         flows = flows_between(got.get(unit["unit_id"], {}), cascade)
         owed_flows = flows_between(owed_by.get(unit["unit_id"], {}), cascade)
         for rule in version.transfers:
