@@ -33,7 +33,7 @@ def unit_cascade(unit: dict, version: RulebookVersion, earmarks: tuple = ()) -> 
     for column in cascade.override_columns:
         if unit.get(column):
             cascade = cascade.with_unit_override(column, Fraction(unit[column]) / 100)
-    return extend(cascade, unit_earmarks(unit, earmarks)) if earmarks else cascade
+    return extend(cascade, unit_earmarks(unit, earmarks)) if earmarks and version.earmarks else cascade
 
 
 def unit_d(by_category: dict[str, tuple[int, int]], version: RulebookVersion) -> tuple[int, int]:

@@ -112,7 +112,7 @@ def check_room(units: pl.DataFrame, rules) -> None:
         return
     for unit in units.iter_rows(named=True):
         version = rules.version(unit["rulebook"])
-        bound = unit_earmarks(unit, rules.earmarks)
+        bound = unit_earmarks(unit, rules.earmarks) if version.earmarks else ()
         keeps = root_keeps(unit_cascade(unit, version))
         if bound and sum(e.share for e in bound) > keeps:
             raise UserError("earmarks_exceed_share", unit=unit["unit_id"],

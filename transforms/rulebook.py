@@ -149,6 +149,9 @@ class RulebookVersion:
     # issue 30 (004 §3 ust. 1 pkt 2 lit. a, §14): the level of the national pot shared among the
     # branch secretariats, the agreement's deadline in days and the source ({} when none)
     secretariats: dict = field(default_factory=dict)
+    # issue 30: whether a region's earmarked funds and a section's dues bind this rulebook's units
+    # (004 §4, §3 ust. 4) and their sources; {} = they never do (another union's units in the region)
+    earmarks: dict = field(default_factory=dict)
 
     @property
     def label(self) -> str:
@@ -237,6 +240,7 @@ def parse_rulebook(text: str) -> Rulebook:
             reconcile_levels=dict(v.get("reconcile", {})),
             deadline_shift=shift,
             secretariats=dict(v.get("secretariats", {})),
+            earmarks=dict(v.get("earmarks", {})),
         ))
     versions.sort(key=lambda x: x.valid_from)
     return Rulebook(doc["name"], doc.get("label", doc["name"]), bool(doc.get("default", False)),
