@@ -305,3 +305,20 @@ def test_the_close_summary_names_the_funds_and_sections_payees(tmp_path):
     _, rows = table(None, outcome.result)
     payees = {r["odbiorca"] for r in rows}
     assert {"Zarząd Regionu R1 — fundusz celowy", "Sekcja Krajowa Hutnictwa"} <= payees, payees
+
+
+def test_the_close_workbook_has_a_column_per_fund_and_section(tmp_path):
+    """004 §4, §3 ust. 4: the region's books (the close workbook) show the fund and the section as
+    levels of the split, so each unit's row of the split still adds up to its dues."""
+    from openpyxl import load_workbook
+    out = tmp_path / "out"
+    assert close_plain("2026-11", _inbox(tmp_path / "in", "2026-11"), tmp_path / "c.duckdb", out,
+                       unit_workbooks=False).ok
+    (book,) = [p for p in out.glob("*.xlsx")]
+    found = []
+    for ws in load_workbook(book, read_only=True).worksheets:
+        for row in ws.iter_rows(values_only=True):
+            found += [c for c in row if isinstance(c, str) and ("fundusz celowy regionu FS" in c
+                                                                or "Sekcja Krajowa Hutnictwa" in c)]
+    assert any(c.startswith("Podział: fundusz celowy regionu FS") for c in found), found
+    assert any(c.startswith("Podział: Sekcja Krajowa Hutnictwa") for c in found), found

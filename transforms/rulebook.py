@@ -297,7 +297,10 @@ class Rules:
 
     @cached_property         # labels are looked up per row of a national report
     def levels(self) -> tuple[Level, ...]:
-        return self._union(lambda v: v.levels, lambda lvl: lvl.code)
+        """Every level of the rulebooks in force, then (issue 30) the month's funds and sections'
+        dues, so reports list them as levels of the split."""
+        return self._union(lambda v: v.levels, lambda lvl: lvl.code) + tuple(
+            Level(e.level, e.label, e.payee) for e in self.earmarks)
 
     @cached_property         # labels are looked up per row of a national report
     def categories(self) -> tuple[CategoryRule, ...]:
