@@ -322,3 +322,20 @@ def test_the_close_workbook_has_a_column_per_fund_and_section(tmp_path):
                                                                 or "Sekcja Krajowa Hutnictwa" in c)]
     assert any(c.startswith("Podział: fundusz celowy regionu FS") for c in found), found
     assert any(c.startswith("Podział: Sekcja Krajowa Hutnictwa") for c in found), found
+
+
+from hypothesis import given, strategies as st  # noqa: E402
+
+
+@given(st.integers(0, 10**10), st.lists(st.integers(0, 200_000), min_size=1, max_size=12).filter(any))
+def test_the_secretariats_shares_always_sum_to_the_pot_and_each_is_its_quota_rounded(pot, members):
+    """004 §3 ust. 1 pkt 2 lit. a: whatever the pot and the members, the shares sum to the pot to
+    the grosz and each is its exact quota rounded down or up by less than one grosz."""
+    rows = [{"secretariat_id": f"S{i:02d}", "name": "x", "organisations": 1, "members": n}
+            for i, n in enumerate(members)]
+    shares = share_pot(pot, rows, "x")
+    assert sum(s["amount"] for s in shares) == pot
+    total = sum(members)
+    for s in shares:
+        quota = Fraction(pot * s["members"], total)
+        assert quota - 1 < s["amount"] < quota + 1
