@@ -5,7 +5,7 @@ overdue on that date (issue 16), from the stored closes, reconciliations and ben
 read (the stored tables) → compute (transforms.calendar) → report (a Polish table; a sheet).
 """
 from collections import Counter
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Optional
@@ -17,6 +17,7 @@ from flows.command import Command, ReadsDb, Run, option
 from flows.inbox import read_table
 from reports import calendar as calendar_reports
 from transforms import calendar as cal, parsing
+from transforms.earmarks import agreement_items
 from transforms.errors import UserError
 from transforms.rulebook import Rules
 from transforms.staging import month_of
@@ -50,6 +51,9 @@ class CalendarInputs:
     books: dict[str, str]                # unit_id -> its latest rulebook
     claims: list[dict]                   # benefit claims waiting for documents
     received: dict[tuple[str, int], date]    # (body, year) -> the day its annual statement came
+    # issue 30: the funds' and sections' payees (level code -> payee) and the secretariats (004 §14)
+    earmarks: dict = field(default_factory=dict)
+    secretariats: list = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -92,6 +96,12 @@ def read(run: Run) -> CalendarInputs:
         claims = store.dicts(con, "SELECT claim_id, member_id, unit_id, event_date FROM benefit_decisions "
                              "WHERE decision = 'pending' ORDER BY event_date", []) \
             if "benefit_decisions" in tables else []
+        earmarks = dict(con.execute("SELECT level, arg_max(payee, period) FROM earmarks GROUP BY 1").fetchall()) \
+            if "earmarks" in tables else {}
+        secretariats = store.dicts(con, "SELECT secretariat_id, arg_max(name, period) AS name, "
+                                   "arg_max(council_term_from, period) AS council_term_from, "
+                                   "arg_max(agreement_on, period) AS agreement_on FROM secretariats GROUP BY 1 "
+                                   "ORDER BY 1", []) if "secretariats" in tables else []
     received = {}
     if run.params.statements:
         for r in read_table(Path(run.params.statements), "statements").to_dicts():
@@ -102,7 +112,8 @@ def read(run: Run) -> CalendarInputs:
                 raise UserError("unreadable", name=f"{r['_source']}, wiersz {r['_row']}",
                                 detail=f"{e}; oczekiwano: body, year RRRR, received_on RRRR-MM-DD") from None
     return CalendarInputs(day=day, rules=rules, transfers=transfers, paid=paid, ledger=ledger, reductions=reductions,
-                          regions=regions, books=books, claims=claims, received=received)
+                          regions=regions, books=books, claims=claims, received=received, earmarks=earmarks,
+                          secretariats=secretariats)
 
 
 def compute(run: Run, s: CalendarInputs) -> CalendarResult:
@@ -113,13 +124,15 @@ def compute(run: Run, s: CalendarInputs) -> CalendarResult:
     versions = {u: rules.version(b) for u, b in s.books.items() if b in rules.versions}
     payees = {lvl.code: lvl.payee for lvl in rules.levels}
     payees |= {(u, lvl.code): lvl.payee for u, v in versions.items() for lvl in v.levels}   # a unit's own rulebook
+    payees |= s.earmarks
+    with_secretariats = next((v for v in rules.versions.values() if v.secretariats), None)
     with_benefits = next((v for v in rules.versions.values() if v.benefits), None)
     benefits = with_benefits.benefits if with_benefits else None
     # the payees a level above the region receives on its own statement (rulebooks' [versions.reconcile])
     levels = {payee: (code, spec.get("label", code)) for v in rules.versions.values()
               for code, spec in v.reconcile_levels.items() for payee in spec["payees"]}
     items = (cal.transfers(s.transfers, s.day, payees, {v.root for v in rules.versions.values()},
-                           levels=levels, paid=s.paid)
+                           levels=levels, paid=s.paid, own=set(s.earmarks))
              + cal.annual_statements(s.regions + sorted({b for b, _ in s.received} - set(s.regions)),
                                      s.received, s.day, default.calendar.get("annual_statements", "07-15"),
                                      default.calendar.get("source", "004 §11"), shift=default.deadline_shift)
@@ -128,7 +141,11 @@ def compute(run: Run, s: CalendarInputs) -> CalendarResult:
                                    {u: v.arrears_source for u, v in versions.items()})
              + (cal.benefit_windows(s.claims, s.day, int(benefits["documents_months"]),
                                     benefits["documents_source"], shift=with_benefits.deadline_shift)
-                if benefits else []))
+                if benefits else [])
+             + (agreement_items(s.secretariats, s.day, int(with_secretariats.secretariats.get("agreement_days", 14)),
+                                with_secretariats.secretariats.get("agreement_source", ""),
+                                shift=with_secretariats.deadline_shift)
+                if with_secretariats else []))
     return CalendarResult(day=s.day, items=sorted(
         items, key=lambda i: (i["status"] != "overdue", i["due_on"] or s.day, i["kind"], i["who"])))
 

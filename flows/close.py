@@ -31,6 +31,7 @@ from reports import close as close_reports
 from schemas.tables import KEPT_IN_HISTORY, UNIT_TABLES
 from transforms import close as close_logic
 from transforms.allocate import transfers_from
+from transforms.earmarks import from_frame as earmarks_from_frame
 from transforms.close import CloseResult, MonthInputs, RawInputs
 from transforms.errors import UserError, mask_personal
 from transforms.polish import count
@@ -205,6 +206,8 @@ def closed_month(run: Run, computed: Computed) -> Closed:
     months) and the rulebooks its units use."""
     inputs, result = computed
     rules = inputs.rules.only(set(result.units["rulebook"]))       # as ``month`` narrowed them
+    if result.earmarks is not None and result.earmarks.height:     # issue 30: the funds' and sections' labels
+        rules = dataclasses.replace(rules, earmarks=earmarks_from_frame(result.earmarks))
     scope, missing, left_out, refused = choose_scope(run, result, inputs.raw)
     return Closed(result, rules, inputs.raw, inputs.books, inputs.packed, inputs.started_at, scope, missing,
                   left_out, refused)
@@ -299,6 +302,12 @@ def _save(run: Run, closed: Closed, con) -> Closed:
             store.replace_units(con, table, frames[table], period, scope + gone_too)
     regions = result.regions.with_columns(period=pl.lit(period))
     store.replace_units(con, "regions", regions, period, regions["region_id"].to_list())
+    # issue 30: the funds and sections' dues this close's units used, and the secretariats it read
+    if result.earmarks is not None and result.earmarks.height:
+        store.replace_units(con, "earmarks", result.earmarks, period, result.earmarks["level"].to_list())
+    if result.secretariats is not None and result.secretariats.height:
+        store.replace_units(con, "secretariats", result.secretariats.with_columns(period=pl.lit(period)), period,
+                            result.secretariats["secretariat_id"].to_list())
     # the settlement: a draft's is replaced; an approved month's stays (its corrections are made above)
     store.ensure(con, "settlement")
     con.execute("DELETE FROM settlement WHERE period = ? AND basis <> 'correction' AND list_contains(?, unit_id)",
@@ -389,15 +398,44 @@ def retransfer(con, period: str, settlement: pl.DataFrame | None = None) -> None
     a unit's own transfer and what its region moves on for all the region's units. The one place
     a close works out transfers (``settlement``: the month's, when the caller has just read it)."""
     # the cascade's shape (not its shares) decides the flows, so the stored register is enough
-    units = _frame(con, "SELECT unit_id, region_id, sheltered, rulebook FROM units WHERE period = ?", [period],
-                   {"unit_id": pl.String, "region_id": pl.String, "sheltered": pl.Boolean, "rulebook": pl.String})
-    rules = rules_for(period).only(set(units["rulebook"]))
+    store.ensure(con, "units")
+    units = _frame(con, "SELECT unit_id, region_id, sheltered, rulebook, section_id FROM units WHERE period = ?",
+                   [period], {"unit_id": pl.String, "region_id": pl.String, "sheltered": pl.Boolean,
+                              "rulebook": pl.String, "section_id": pl.String})
+    rules = dataclasses.replace(rules_for(period).only(set(units["rulebook"])), earmarks=stored_earmarks(con, period))
     if settlement is None:
         settlement = _stored(con, "settlement", period, "period, unit_id, level, amount, basis, corrects",
                              ("amount",), SETTLEMENT_SCHEMA)
     allocations = _frame(con, f"SELECT unit_id, level, {sql_grosze('amount')} FROM allocations WHERE period = ?",
                          [period], {"unit_id": pl.String, "level": pl.String, "amount": pl.Int64})
     store.write(con, "transfers", transfers_from(units, settlement, rules, owed=allocations), period=period)
+    share_secretariats(con, period, settlement, rules)
+
+
+def stored_earmarks(con, period: str) -> tuple:
+    """issue 30: the month's stored funds and sections' dues (levels of their units' cascades)."""
+    from transforms.earmarks import EARMARK_SCHEMA, from_frame
+    store.ensure(con, "earmarks")
+    return from_frame(_frame(con, f"SELECT {', '.join(EARMARK_SCHEMA)} FROM earmarks WHERE period = ? ORDER BY "
+                                  "kind <> 'fund', level", [period], EARMARK_SCHEMA))
+
+
+def share_secretariats(con, period: str, settlement: pl.DataFrame, rules) -> None:
+    """issue 30 (004 §3 ust. 1 pkt 2 lit. a): the month's pot of the rulebooks' secretariats level,
+    from all its units' settlements, shared among the stored secretariats to the grosz."""
+    from transforms.earmarks import SHARE_SCHEMA, SECRETARIAT_SCHEMA, share_pot
+    store.ensure(con, "secretariats")
+    secretariats = _frame(con, f"SELECT {', '.join(SECRETARIAT_SCHEMA)} FROM secretariats WHERE period = ?",
+                          [period], SECRETARIAT_SCHEMA)
+    rows = []
+    for version in rules.versions.values():
+        level = version.secretariats.get("level")
+        if not level or not secretariats.height:
+            continue
+        pot = int(settlement.filter(pl.col("level") == level)["amount"].sum())
+        rows += share_pot(pot, secretariats.to_dicts(), version.secretariats.get("source", ""))
+    frame = pl.DataFrame(rows, schema=SHARE_SCHEMA).with_columns(period=pl.lit(period))
+    store.write(con, "secretariat_shares", frame, period=period)
 
 
 def scoped_transfers(con, period: str, units: pl.DataFrame) -> pl.DataFrame:

@@ -323,7 +323,10 @@ def store_file(con, accepted: logic.Accepted, imported_at: datetime) -> None:
     store.replace_units(con, "units", _frame("units", [{
         "period": period, "unit_id": unit_id, "name": u["name"], "region_id": u["region_id"],
         "voivodeship": u["voivodeship"], "sheltered": u["sheltered"], "rulebook": doc["rulebook"],
-        "raised_bp": _raised_bp(u["raised_pct"]), "bank_account": u.get("bank_account")}]), period, [unit_id])
+        "raised_bp": _raised_bp(u["raised_pct"]), "bank_account": u.get("bank_account"),
+        "section_id": next((e["owner_id"] for e in doc.get("earmarks", []) if e["kind"] == "section"), None)}]),
+        period, [unit_id])
+    _earmarks(con, period, doc)
     store.replace_units(con, "allocations", _frame("allocations", [
         {"period": period, "unit_id": unit_id, "level": a["level"], "amount": a["amount_gr"]}
         for a in doc["allocations"]]), period, [unit_id])
@@ -343,6 +346,15 @@ def store_file(con, accepted: logic.Accepted, imported_at: datetime) -> None:
         "approved_at": datetime.fromisoformat(doc["approved_at"]), "approval_reason": None,
         "approved_via": f"import {name}"}]), period, [unit_id])
     _file_row(con, accepted, imported_at)
+
+
+def _earmarks(con, period: str, doc: dict) -> None:
+    """issue 30: the funds and sections' dues a unit's file declares (004 §4, §3 ust. 4), stored as
+    a close stores them, so ``retransfer`` makes the unit's transfer to each of them."""
+    from transforms.earmarks import frame
+    earmarks = settlement_file.doc_earmarks(doc)
+    if earmarks:
+        store.replace_units(con, "earmarks", frame(earmarks, period), period, [e.level for e in earmarks])
 
 
 def save(run: Run, result: ImportResult) -> None:

@@ -32,11 +32,15 @@ REQUIRED = {
     "votes": ["election", "entitled", "participants", "invalid", "seats", "candidate", "votes"],
     "counts": ["members"],
     "assembly": ["member_id"],
+    # issue 30 (004 §4, §3 ust. 4, §3 ust. 1 pkt 2 lit. a, §14): optional inbox files
+    "funds": ["region_id", "fund", "pct", "valid_from", "source"],
+    "sections": ["section_id", "pct", "valid_from", "source"],
+    "secretariats": ["secretariat_id", "organisations", "members", "council_term_from"],
 }
 OPTIONAL = {
     "units": ["name", "sheltered", "raised_pct", "unemployed_flat", "pensioner_flat",
               "rulebook", "national_contribution_pct", "bank_account",
-              "benefit_birth", "benefit_death_member", "benefit_death_family"],
+              "benefit_birth", "benefit_death_member", "benefit_death_family", "section_id"],
     "members": ["left_on", "pesel", "full_name", "staff_number"],
     "income": [],
     "adjustments": ["amount", "decision_ref"],
@@ -51,6 +55,9 @@ OPTIONAL = {
     "votes": ["term"],
     "counts": ["unit_id", "region_id", "body_id"],
     "assembly": [],
+    "funds": ["label", "valid_to", "payee", "bank_account", "transfer_title", "due_day"],
+    "sections": ["name", "valid_to", "payee", "bank_account", "transfer_title", "due_day"],
+    "secretariats": ["name", "agreement_on", "source"],
 }
 
 
@@ -256,9 +263,11 @@ def read_inbox(inbox: Path, period: str) -> RawInputs:
     adj_path = find_table(inbox, "adjustments", False)
     regions_path = find_table(inbox, "regions", False)
     payments_path = find_table(inbox, "payments", False)
-    for path in (units_path, members_path, adj_path, regions_path, payments_path):
+    extra_paths = {name: find_table(inbox, name, False) for name in ("funds", "sections", "secretariats")}
+    for path in (units_path, members_path, adj_path, regions_path, payments_path, *extra_paths.values()):
         if path:
             check_input(path, path.name)
+    extras = {name: read_table(path, name) for name, path in extra_paths.items() if path}
     units = read_table(units_path, "units")
     if units.height == 0:
         raise UserError("no_units", name=units_path.name)
@@ -266,7 +275,7 @@ def read_inbox(inbox: Path, period: str) -> RawInputs:
     adjustments = read_table(adj_path, "adjustments") if adj_path else _empty("adjustments")
     regions = read_table(regions_path, "regions") if regions_path else _empty("regions")
     payments = read_table(payments_path, "payments") if payments_path else _empty("payments")
-    files += [p for p in (units_path, members_path, adj_path, regions_path, payments_path) if p]
+    files += [p for p in (units_path, members_path, adj_path, regions_path, payments_path, *extra_paths.values()) if p]
     ids = LazyIdentifiers(members)
     profiles = load_profiles()
     names = None                   # the dictionary: read once per close, when a payroll file needs it (issue 28)
@@ -311,4 +320,5 @@ def read_inbox(inbox: Path, period: str) -> RawInputs:
                      income_issues=payroll.issues, income_blocked=payroll.blocked,
                      income_row_status=payroll.row_status, deductions=payroll.deductions,
                      formats=dict(FORMATS), regions=regions, payments=payments,
-                     files=blobs)
+                     files=blobs, funds=extras.get("funds"), sections=extras.get("sections"),
+                     secretariats=extras.get("secretariats"))

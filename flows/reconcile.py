@@ -213,6 +213,26 @@ def reconcile_levels(period: str) -> dict[str, dict]:
     return out
 
 
+def earmark_level(con, level: str, period: str) -> dict:
+    """issue 30: a region's earmarked fund or a section's dues as a level of its own (004 §4, §3
+    ust. 4): the units' transfers to it, matched against the statements of its own account."""
+    rows = store.dicts(con, "SELECT label, bank_account, source FROM earmarks WHERE level = ? AND period <= ? "
+                            "ORDER BY period DESC LIMIT 1", [level, period]) \
+        if "earmarks" in store.table_names(con) else []
+    if not rows:
+        raise UserError("bad_option", name="--level", detail=f"'{level}': brak takiego funduszu ani sekcji w "
+                        f"zamkniętych miesiącach do {period}")
+    account = bank_account_iban(rows[0]["bank_account"]) if rows[0]["bank_account"] else None
+    return {"payees": {level}, "label": rows[0]["label"], "sources": {rows[0]["source"] or ""},
+            "accounts": {account} if account else set()}
+
+
+def is_earmark_level(level: str) -> bool:
+    """A fund's or a section's level code ('fund:<region_id>:<fund>', 'section:<section_id>')."""
+    from transforms.earmarks import FUND, SECTION
+    return level.split(":", 1)[0] in (FUND, SECTION) and ":" in level
+
+
 def _arrears(con, period: str, region: str | None) -> list[dict]:
     """RULES.md §10 from the members' accounts (the one definition, transforms.ledger.arrears)."""
     if "member_ledger" not in store.table_names(con):
@@ -260,7 +280,7 @@ def load_books(db: Path, period: str, region: str | None = None, level: str | No
         if region and region not in known_regions:
             raise UserError("unknown_region", region=region, known=", ".join(sorted(known_regions)))
         if level:
-            spec = reconcile_levels(period)[level]
+            spec = reconcile_levels(period).get(level) or earmark_level(con, level, period)
             payees = sorted(spec["payees"])
             expected = [Expected(payer, p, g(a), d) for payer, p, a, d in con.execute(
                 "SELECT payer_id, period, sum(amount), due_on FROM transfers WHERE list_contains(?, payee) "
@@ -310,9 +330,10 @@ def check(params: ReconcileParams) -> None:
     if params.level:
         from transforms.staging import is_period
         levels = reconcile_levels(params.period if is_period(str(params.period)) else "2026-01")
-        if params.level not in levels:
+        if params.level not in levels and not is_earmark_level(params.level):
             raise UserError("bad_option", name="--level", detail=f"'{params.level}': znane poziomy: "
-                            + ", ".join(sorted(levels)) + " (bez --level: poziom regionu)")
+                            + ", ".join(sorted(levels)) + ", fundusze i sekcje (fund:REGION:KOD, section:KOD)"
+                            " (bez --level: poziom regionu)")
         if params.region_id:
             raise UserError("bad_option", name="--region", detail=f"poziom {params.level} obejmuje wszystkie "
                             "regiony; podaj --region albo --level, nie oba")

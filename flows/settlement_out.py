@@ -24,6 +24,7 @@ from schemas.tables import TABLES
 from reports.xlsx import safe_name
 from transforms import settlement_file as sf
 from transforms.allocate import percent_text, unit_cascade
+from transforms.earmarks import extend
 from transforms.money import sql_grosze
 from transforms.rulebook import Rules
 
@@ -71,13 +72,14 @@ def settlement_document(con, period: str, unit_id: str, rules: Rules, version: i
         raise ValueError(f"{unit_id} {period} is not an approved month")     # callers ask for approved months only
     v = rules.version(unit["rulebook"])
     unit["overrides"] = _overrides(con, period, unit_id, v.cascade(bool(unit["sheltered"])))
-    cascade = unit_cascade({"sheltered": unit["sheltered"], **unit["overrides"]}, v)
+    earmarks = _earmarks(con, period, unit_id)
+    cascade = extend(unit_cascade({"sheltered": unit["sheltered"], **unit["overrides"]}, v), earmarks)
     run = _one(con, "SELECT input_sha256 FROM runs WHERE run_id = ?", [month["run_id"]])
     dues = g(con, f"SELECT category, count(*) AS n, {sql_grosze('sum(dues)')} AS dues, {sql_grosze('sum(total)')} AS total FROM dues "
                   "WHERE period = ? AND unit_id = ? GROUP BY ALL ORDER BY ALL", [period, unit_id])
     received = _one(con, f"SELECT {sql_grosze('coalesce(sum(received), 0)')} AS r FROM member_ledger WHERE period = ? AND unit_id = ?",
                     [period, unit_id]) if "member_ledger" in store.table_names(con) else {}
-    order = {lvl.code: i for i, lvl in enumerate(v.levels)}
+    order = {lvl: i for i, lvl in enumerate(cascade.levels)}
     allocations = sorted(g(con, "SELECT level, amount FROM allocations WHERE period = ? AND unit_id = ?",
                            [period, unit_id]), key=lambda r: order.get(r["level"], 99))
     settlement = sorted(g(con, "SELECT level, amount, basis, corrects FROM settlement WHERE period = ? AND unit_id = ?",
@@ -108,11 +110,22 @@ def settlement_document(con, period: str, unit_id: str, rules: Rules, version: i
                     for r in settlement],
         corrections=[{"corrected_period": r["corrected_period"], "level": r["level"], "amount_gr": r["amount"],
                       "reason": r["reason"]} for r in corrections],
-        transfers=_transfers(con, period, unit, v, rules), run_id=month["run_id"],
-        input_sha256=run.get("input_sha256"))
+        transfers=_transfers(con, period, unit, v, rules, earmarks), run_id=month["run_id"],
+        input_sha256=run.get("input_sha256"), earmarks=[e.as_row() for e in earmarks])
 
 
-def _transfers(con, period: str, unit: dict, version, rules: Rules) -> list[dict]:
+def _earmarks(con, period: str, unit_id: str) -> tuple:
+    """issue 30: the stored funds and sections' dues whose levels the unit's month has."""
+    from transforms.earmarks import EARMARK_SCHEMA, Earmark
+    if "earmarks" not in store.table_names(con):
+        return ()
+    return tuple(Earmark.from_row(r) for r in store.dicts(
+        con, f"SELECT {', '.join(EARMARK_SCHEMA)} FROM earmarks WHERE period = ? AND level IN (SELECT level FROM "
+             "allocations WHERE period = ? AND unit_id = ? UNION SELECT level FROM settlement WHERE period = ? "
+             "AND unit_id = ?) ORDER BY kind <> 'fund', level", [period, period, unit_id, period, unit_id]))
+
+
+def _transfers(con, period: str, unit: dict, version, rules: Rules, earmarks: tuple = ()) -> list[dict]:
     """The unit's own transfers of the month, with the payee, account and title its settlement PDF gives."""
     region = _one(con, "SELECT name, bank_account, transfer_title FROM regions WHERE period = ? AND region_id = ?",
                   [period, unit["region_id"]]) if "regions" in store.table_names(con) else {}
@@ -125,10 +138,12 @@ def _transfers(con, period: str, unit: dict, version, rules: Rules) -> list[dict
                               "AND payer_id = ? ORDER BY payee", [period, version.root, unit["unit_id"]]):
         regional = t["payee"] == to_region
         pattern = region.get("transfer_title") if regional else None
-        out.append({"payee": rules.payee_label(t["payee"]) + (f" ({region.get('name') or unit['region_id']})"
-                                                              if regional else ""),
-                    "level": t["payee"], "account": region.get("bank_account") if regional else None,
-                    "title": transfer_title(pattern or rule.title, unit["unit_id"], unit["name"] or unit["unit_id"],
+        own = next((e for e in earmarks if e.level == t["payee"]), None)     # a fund's or section's own
+        out.append({"payee": own.payee if own else rules.payee_label(t["payee"]) + (
+                        f" ({region.get('name') or unit['region_id']})" if regional else ""),
+                    "level": t["payee"], "account": own.bank_account if own else
+                    region.get("bank_account") if regional else None,
+                    "title": transfer_title((own.transfer_title if own else pattern) or rule.title, unit["unit_id"], unit["name"] or unit["unit_id"],
                                             period),
                     "amount_gr": t["amount"], "due_on": t["due_on"]})
     return out

@@ -5,7 +5,7 @@ differences, and the signature lines. Every figure comes from the stored tables.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
@@ -88,9 +88,14 @@ def settlements(con: duckdb.DuckDBPyConnection, rules: Rules) -> dict[str, Settl
         s.surcharge += g(surcharge)
         s.total += g(total)
     order = {lvl.code: i for i, lvl in enumerate(rules.levels)}
+    names = {t for (t,) in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+    # issue 30: a region's earmarked funds and a section's dues: their own payee, account, title, day
+    earmarks = {r[0]: r[1:] for r in con.execute(
+        "SELECT level, label, payee, bank_account, transfer_title, due_day FROM earmarks WHERE period = $period",
+        p).fetchall()} if "earmarks" in names else {}
     for u, level, amount in sorted(con.execute("SELECT unit_id, level, amount FROM allocations WHERE period = $period",
-                                               p).fetchall(), key=lambda r: (r[0], order.get(r[1], 99))):
-        out[u].split.append((rules.level_label(level), g(amount)))
+                                               p).fetchall(), key=lambda r: (r[0], order.get(r[1], 99), r[1])):
+        out[u].split.append((earmarks[level][0] if level in earmarks else rules.level_label(level), g(amount)))
     roots = {v.root: v for v in rules.versions.values()}
     for u, payer_kind, payee, amount, due_on, rulebook, account, pattern, owed in con.execute("""
             SELECT t.payer_id, t.payer_kind, t.payee, t.amount, t.due_on, u.rulebook, g.bank_account, g.transfer_title,
@@ -105,15 +110,20 @@ def settlements(con: duckdb.DuckDBPyConnection, rules: Rules) -> dict[str, Settl
         # the region's account and title pattern apply to what is paid to the region's level
         version = rules.version(rulebook)
         to_region = payee == next((t.payer for t in version.transfers if t.per != version.root), None)
+        if payee in earmarks:
+            _, label, account, pattern, day = earmarks[payee]
+            rule = replace(rule, due_day=day or rule.due_day)
+            to_region = True              # its own account and title pattern, as the region's are
+        else:
+            label = rules.payee_label(payee) + (f" ({s.region_name or s.region_id})" if to_region else "")
         nominal = rule.nominal_due_on(rules.period)
         moved = due_on != nominal        # as the close stored it (RULES.md §6)
         s.payments.append(Payment(
-            rules.payee_label(payee) + (f" ({s.region_name or s.region_id})" if to_region else ""), g(amount),
+            label, g(amount),
             nrb(account) if to_region else None,
             transfer_title(pattern if to_region and pattern else rule.title, u, s.name, rules.period), due_on,
             g(owed) if owed is not None else None, nominal if moved else None,
             rule.shift.short_note(nominal) if moved else ""))
-    names = {t for (t,) in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
     if "unit_months" in names:
         for u, state, by, at, reason, missing in con.execute(
                 "SELECT unit_id, state, approved_by, approved_at, approval_reason, missing FROM unit_months "

@@ -169,9 +169,21 @@ TABLES: dict[str, Table] = {t.name: t for t in [
     Table("units", "one row per valid unit per period (the register the close used)",
           _cols("period, unit_id, name, region_id, voivodeship, sheltered:bool, rulebook, "
                 "raised_pct:pct<raised_bp, bank_account, benefit_birth, benefit_death_member, "
-                "benefit_death_family"), unit_key="unit_id"),
+                "benefit_death_family, section_id"), unit_key="unit_id"),
     Table("regions", "one row per valid row of the optional regions.csv per period",
           _cols("period, region_id, name, bank_account, transfer_title"), unit_key="region_id"),
+    # ---- issue 30 (004 §4, §3 ust. 4, §3 ust. 1 pkt 2 lit. a, §14)
+    Table("earmarks", "one row per region's earmarked fund or section's dues in force in the period (a level "
+          "of the cascades of the units it binds)",
+          _cols("period, level, kind, owner_id, label, payee, share, valid_from:date, valid_to:date, bank_account, "
+                "transfer_title, due_day:int, source"), unit_key="level"),
+    Table("secretariats", "one row per valid row of the optional secretariats.csv per period",
+          _cols("period, secretariat_id, name, organisations:int, members:int, council_term_from:date, "
+                "agreement_on:date, source"), unit_key="secretariat_id"),
+    Table("secretariat_shares", "one row per branch secretariat and period: its share of the month's national "
+          "pot for the secretariats, to the grosz",
+          _cols("period, secretariat_id, name, organisations:int, members:int, pot:money, amount:money, quota, "
+                "source"), unit_key="secretariat_id"),
     Table("salary_caps", "one row per officer function per period, plus a total row per person with several",
           _cols("period, person_id, body_kind, body_id, function, quarter_used, average_wage:money, cap_basis, "
                 "cap:money, fte:fte, salary:money, excess:money, full_time_cap:money, flagged:bool")),

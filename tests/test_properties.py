@@ -80,3 +80,49 @@ def test_allocations_sum_to_dues_total_per_unit_and_no_row_vanishes(raw):
     up = r.transfers.filter(pl.col("payer_kind") == "unit")["amount"].sum()
     above = r.allocations.filter(pl.col("level") != "unit")["amount"].sum()
     assert up == above
+
+
+@st.composite
+def inboxes_with_funds(draw):
+    """issue 30: the same inboxes with random regions' funds (004 §4) and sections' dues (004 §3
+    ust. 4), dated before or after the month, each unit in a section or none."""
+    raw = draw(inboxes())
+    sections = draw(st.lists(st.sampled_from(["S1", "S2"]), unique=True, max_size=2))
+    raw.units = raw.units.with_columns(section_id=pl.Series(
+        [draw(st.sampled_from([None, "S1", "S2"])) for _ in range(raw.units.height)], dtype=pl.String))
+    pct = st.sampled_from(["0.01", "0.5", "1", "2.5", "7.77"])
+    when = st.sampled_from(["2026-01-01", "2026-10-01", "2026-11-01"])
+    funds = [{"region_id": region, "fund": f"F{i}", "pct": draw(pct), "valid_from": draw(when), "source": "WZD"}
+             for region in ("R0", "R1") for i in range(draw(st.integers(0, 2)))]
+    raw.funds = _frame(funds, ["region_id", "fund", "pct", "valid_from", "source"], "funds.csv") \
+        .with_columns(_cells=pl.lit(None, pl.Int64), _header_cells=pl.lit(None, pl.Int64)) if funds else None
+    rows = [{"section_id": s, "pct": draw(pct), "valid_from": draw(when), "source": "rada"} for s in sections]
+    raw.sections = _frame(rows, ["section_id", "pct", "valid_from", "source"], "sections.csv") \
+        .with_columns(_cells=pl.lit(None, pl.Int64), _header_cells=pl.lit(None, pl.Int64)) if rows else None
+    return raw
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(inboxes_with_funds())
+def test_with_random_funds_and_section_dues_every_split_still_sums_exactly(raw):
+    """004 §4, §3 ust. 4 (issue 30): with funds and section dues, each unit's allocations and
+    settlement still sum to its dues owed and received to the grosz, none is negative, a unit has
+    one more row per fund or section binding it (of its region / section, in force on 1 October,
+    under a rulebook they bind), and every fund's or section's part is a transfer of the unit."""
+    r = close(raw, RULES)
+    per_unit = dict(r.dues.group_by("unit_id").agg(pl.col("total").sum()).iter_rows())
+    in_force = {e["level"] for e in r.earmarks.to_dicts()}
+    for unit in r.units.iter_rows(named=True):
+        rows = r.allocations.filter(pl.col("unit_id") == unit["unit_id"])
+        assert rows["amount"].sum() == per_unit.get(unit["unit_id"], 0)
+        assert rows["amount"].min() is None or rows["amount"].min() >= 0
+        bound = {lvl for lvl in in_force if unit["rulebook"] == "solidarnosc" and (
+            lvl.startswith(f"fund:{unit['region_id']}:") or lvl == f"section:{unit['section_id']}")}
+        assert set(rows["level"]) - {lvl.code for lvl in RULES.version(unit["rulebook"]).levels} == bound
+    received = r.settlement.group_by("unit_id").agg(pl.col("amount").sum())
+    applied = r.ledger.group_by("unit_id").agg((pl.col("applied_dues") + pl.col("applied_surcharge")).sum())
+    applied = dict(applied.iter_rows())
+    assert all(a == applied.get(u, 0) for u, a in received.iter_rows())
+    earmarked = r.settlement.filter(pl.col("level").is_in(list(in_force)))
+    paid = r.transfers.filter(pl.col("payee").is_in(list(in_force)))
+    assert earmarked["amount"].sum() == paid["amount"].sum()

@@ -66,3 +66,37 @@ def test_deadlines_20th_and_end_of_following_month():
     assert UNIT_TRANSFER.due_on("2026-12") == date(2027, 1, 20)
     assert REGION_FORWARD.nominal_due_on("2027-01") == date(2027, 2, 28)
     assert REGION_FORWARD.due_on("2027-01") == date(2027, 3, 1)         # 28 February 2027 is a Sunday (RULES.md §6)
+
+
+# issue 30: regions' earmarked funds (004 §4, "w ramach środków wymienionych w § 3 ust. 1 pkt 1 i
+# ust. 2 pkt 1") and sections' dues (004 §3 ust. 4) as moves from the unit's share
+_EARMARK = st.tuples(st.sampled_from(["fund", "section"]), st.integers(min_value=1, max_value=2000))
+
+
+@given(st.integers(min_value=0, max_value=10**12), st.booleans(), st.lists(_EARMARK, max_size=4))
+def test_split_with_random_funds_and_section_dues_sums_to_d_and_leaves_the_others_unchanged(d, sheltered, drawn):
+    """004 §4 and §3 ust. 4: each fund's or section's share (up to 20 % each, in basis points,
+    never above what the unit keeps) comes out of the unit's part only; every other level is
+    what it was without them, the parts sum to D exactly, none is negative, and the transfers'
+    flows give each earmark its own part."""
+    from transforms.allocate import flows_between
+    from transforms.earmarks import Earmark, extend, root_keeps
+    from transforms.money import share
+    base = SHELTERED if sheltered else NORMAL
+    earmarks, room = [], root_keeps(base)
+    for i, (kind, bp) in enumerate(drawn):
+        pct = Fraction(bp, 10000)
+        if pct > room:
+            continue
+        room -= pct
+        earmarks.append(Earmark(f"{kind}:X:{i}", kind, "X", kind, kind, pct, date(2026, 1, 1), None, None, None,
+                                None, "test"))
+    cascade = extend(base, tuple(earmarks))
+    parts, before = split_dues(d, cascade), split_dues(d, base)
+    assert sum(parts.values()) == d and all(v >= 0 for v in parts.values())
+    assert {k: v for k, v in parts.items() if k != "unit" and k in before} == \
+        {k: v for k, v in before.items() if k != "unit"}
+    assert all(parts[e.level] == share(d, e.share) for e in earmarks)
+    assert parts["unit"] == before["unit"] - sum(parts[e.level] for e in earmarks)
+    flows = {(s, t): a for s, t, a in flows_between(parts, cascade)}
+    assert all(flows[("unit", e.level)] == parts[e.level] for e in earmarks)

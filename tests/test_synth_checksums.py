@@ -22,7 +22,7 @@ RECORDED = {
 # columns added since a table's figure was recorded (CONTRACT.md: additions only); the recorded
 # figure covers the columns it had, so an addition can never hide a changed grosz
 ADDED = {"transfers": "owed_amount", "exceptions": "scope", "deduction_check": "scope",
-         "units": "benefit_birth, benefit_death_member, benefit_death_family"}
+         "units": "benefit_birth, benefit_death_member, benefit_death_family, section_id"}
 
 
 def checksums(db) -> dict[str, str]:

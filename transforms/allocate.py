@@ -7,6 +7,7 @@ through ``transforms.split.split_dues``; levels, moves, payers and deadlines are
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from fractions import Fraction
 from functools import lru_cache
 
@@ -14,6 +15,7 @@ import polars as pl
 
 from transforms.rulebook import Cascade, RulebookVersion, Rules
 from transforms.money import decimal_text
+from transforms.earmarks import extend, unit_earmarks
 from transforms.split import moves, split_dues
 
 ALLOCATION_SCHEMA = {"period": pl.String, "unit_id": pl.String, "level": pl.String, "amount": pl.Int64}
@@ -22,14 +24,16 @@ TRANSFER_SCHEMA = {"period": pl.String, "payer_kind": pl.String, "payer_id": pl.
                    "due_on": pl.Date, "rule": pl.String, "owed_amount": pl.Int64}
 
 
-def unit_cascade(unit: dict, version: RulebookVersion) -> Cascade:
+def unit_cascade(unit: dict, version: RulebookVersion, earmarks: tuple = ()) -> Cascade:
     """The unit's cascade: sheltered or not, with the unit's own share where the rulebook lets
-    the unit set it (a units.csv column named by the move)."""
+    the unit set it (a units.csv column named by the move), and a move from the root to each
+    earmarked fund of its region and its section's dues in force (issue 30, 004 §4, §3 ust. 4;
+    ``earmarks``: ``Rules.earmarks``)."""
     cascade = version.cascade(unit["sheltered"])
     for column in cascade.override_columns:
         if unit.get(column):
             cascade = cascade.with_unit_override(column, Fraction(unit[column]) / 100)
-    return cascade
+    return extend(cascade, unit_earmarks(unit, earmarks)) if earmarks and version.earmarks else cascade
 
 
 def unit_d(by_category: dict[str, tuple[int, int]], version: RulebookVersion) -> tuple[int, int]:
@@ -76,14 +80,14 @@ def allocations_of(units: pl.DataFrame, dues: pl.DataFrame, rules: Rules,
     alloc_rows: list[dict] = []
     for unit in units.sort("unit_id").iter_rows(named=True):
         version = rules.version(unit["rulebook"])
-        cascade = unit_cascade(unit, version)
+        cascade = unit_cascade(unit, version, rules.earmarks)
         d, kept = unit_d(sums.get(unit["unit_id"], {}), version)
         parts = split_dues(d, cascade)
         parts[cascade.root] += kept
         if steps is not None:
             steps += cascade_steps(rules.period, unit["unit_id"], "owed", d, cascade)
-        alloc_rows += [{"period": rules.period, "unit_id": unit["unit_id"], "level": lvl.code,
-                        "amount": parts[lvl.code]} for lvl in version.levels]
+        alloc_rows += [{"period": rules.period, "unit_id": unit["unit_id"], "level": lvl,
+                        "amount": parts[lvl]} for lvl in cascade.levels]
     return pl.DataFrame(alloc_rows, schema=ALLOCATION_SCHEMA)
 
 
@@ -108,6 +112,17 @@ def _moves_below(cascade: Cascade) -> tuple[tuple[str, str, tuple[str, ...]], ..
     return tuple((m.source_level, m.target_level, tree(m.target_level)) for m in cascade.moves)
 
 
+def earmark_due(earmark, rule, period: str) -> tuple:
+    """(deadline, source) of a transfer: the payer's rule's, or — for an earmarked fund or a
+    section's dues with a day of its own — that day of the month after the dues month, moved off a
+    day free from work as the rule's deadlines are (RULES.md §6)."""
+    if earmark is None:
+        return rule.due_on(period), rule.source_for(period)
+    own = replace(rule, due_day=earmark.due_day, source=earmark.source) if earmark.due_day else \
+        replace(rule, source=f"{earmark.source}; termin: {rule.source}")
+    return own.due_on(period), own.source_for(period)
+
+
 def transfers_from(units: pl.DataFrame, levels: pl.DataFrame, rules: Rules,
                    owed: pl.DataFrame | None = None) -> pl.DataFrame:
     """The transfers due (004 §10) from level amounts per unit (``levels``: unit_id, level,
@@ -122,7 +137,9 @@ def transfers_from(units: pl.DataFrame, levels: pl.DataFrame, rules: Rules,
     transfers: dict[tuple[str, str, str], dict] = {}
     for unit in units.sort("unit_id").iter_rows(named=True):
         version = rules.version(unit["rulebook"])
-        cascade = unit_cascade(unit, version)
+        # a fund or section level the unit's stored month has (an approved month keeps the split it had)
+        has = got.get(unit["unit_id"], {}).keys() | owed_by.get(unit["unit_id"], {}).keys()
+        cascade = unit_cascade(unit, version, tuple(e for e in rules.earmarks if e.level in has))
         flows = flows_between(got.get(unit["unit_id"], {}), cascade)
         owed_flows = flows_between(owed_by.get(unit["unit_id"], {}), cascade)
         for rule in version.transfers:
@@ -132,10 +149,10 @@ def transfers_from(units: pl.DataFrame, levels: pl.DataFrame, rules: Rules,
                     continue
                 key = (rule.payer, payer_id, target)
                 if key not in transfers:
+                    due_on, source = earmark_due(rules.earmark(target), rule, rules.period)
                     transfers[key] = {"period": rules.period, "payer_kind": rule.payer, "payer_id": payer_id,
                                       "payee": target, "region_id": unit["region_id"], "amount": 0,
-                                      "due_on": rule.due_on(rules.period), "rule": rule.source_for(rules.period),
-                                      "owed_amount": 0}
+                                      "due_on": due_on, "rule": source, "owed_amount": 0}
                 t = transfers[key]
                 t["amount"] += amount
                 t["owed_amount"] += owed_amount

@@ -23,7 +23,7 @@ REGION = "region"        # the region statements' scope ('regiony', 'region XX')
 
 def transfers(rows: list[dict], day: date, labels: dict, roots: set[str], *,
               levels: dict[str, tuple[str, str]] | None = None,
-              paid: dict[tuple[str, str, str], int] | None = None) -> list[dict]:
+              paid: dict[tuple[str, str, str], int] | None = None, own: set[str] | None = None) -> list[dict]:
     """Transfers due this month or overdue and not fully paid; ``roots``: the payer kinds that are
     units (the others forward what they received).
 
@@ -35,11 +35,15 @@ def transfers(rows: list[dict], day: date, labels: dict, roots: set[str], *,
     region's statements (``paid[(unit, period, REGION)]``). A region's forward to a payee of no
     level stays in the region (004 §3 ust. 1 pkt 5: the regional strike fund): no statement above
     the region shows it, so it is a reminder in the month it is due until its day, never unpaid on
-    another level's statement (no statement can confirm it or find it missing)."""
-    levels, paid = levels or {}, paid or {}
+    another level's statement (no statement can confirm it or find it missing). A transfer to a
+    payee in ``own`` (issue 30: a region's earmarked fund, a section's dues, each with its own
+    account) is a reminder the same way: no statement skladki reads shows it."""
+    levels, paid, own = levels or {}, paid or {}, own or set()
     groups: dict[tuple, list[dict]] = {}
     for t in rows:
-        if t["payee"] in levels:
+        if t["payee"] in own:      # issue 30: a fund's or section's own account, no statement of it read
+            key = (t["payer_id"], t["period"], None, t["payee"])
+        elif t["payee"] in levels:
             key = (t["payer_id"], t["period"], levels[t["payee"]][0], None)
         elif t["payer_kind"] in roots:
             key = (t["payer_id"], t["period"], REGION, t["payee"])
@@ -56,7 +60,9 @@ def transfers(rows: list[dict], day: date, labels: dict, roots: set[str], *,
             continue
         names = ", ".join(labels.get((payer, t["payee"])) or labels.get(t["payee"], t["payee"]) for t in ts)
         what = f"przelew za {period} do: {names}"
-        if scope is None:
+        if scope is None and ts[0]["payee"] in own:
+            what += " (na rachunek odbiorcy; skladki nie czyta jego wyciągu)"
+        elif scope is None:
             what += " (zostaje w regionie; nie ma go na wyciągu poziomu krajowego)"
         elif scope != REGION:
             label = levels[ts[0]["payee"]][1]

@@ -20,6 +20,8 @@ from transforms.errors import Issue, issues_frame
 from transforms.ledger import (RECEIPT_SCHEMA, Books, adjustments_in_force, arrears, arrears_months, assumed_receipts,
                                deduction_receipts, employer_claims, post, receipt_basis, settle)
 from transforms.allocate import STEP_SCHEMA, transfers_from
+from transforms.earmarks import (frame as earmarks_frame, from_frame as earmarks_from_frame, stage_funds,
+                                 stage_sections, stage_secretariats, unknown_sections, check_room)
 from transforms.rulebook import Rules
 from schemas.tables import validate_close, validate_staged
 from transforms.staging import (DEDUCTED_COMPONENT, StagedAdjustments, StagedIncome, StagedMembers,
@@ -45,6 +47,11 @@ class RawInputs:
     regions: pl.DataFrame | None = None                     # the optional regions.csv (accounts, titles)
     payments: pl.DataFrame | None = None                    # the optional payments.csv (direct payments)
     files: list[tuple[str, bytes]] = field(default_factory=list)   # every file read: path in the inbox, bytes
+    # issue 30: the optional funds.csv (regions' earmarked funds, 004 §4), sections.csv (sections'
+    # dues, 004 §3 ust. 4) and secretariats.csv (004 §3 ust. 1 pkt 2 lit. a, §14)
+    funds: pl.DataFrame | None = None
+    sections: pl.DataFrame | None = None
+    secretariats: pl.DataFrame | None = None
 
 
 @dataclass(frozen=True)
@@ -108,6 +115,8 @@ class CloseResult:
     differences: pl.DataFrame | None = None   # a re-close: what changed, before -> after
     corrections: pl.DataFrame | None = None   # a re-close: what goes into the next month's settlement
     memberships: pl.DataFrame | None = None   # every valid period of membership (issue 17: eligibility)
+    earmarks: pl.DataFrame | None = None      # issue 30: the funds and sections' dues in force (transforms.earmarks)
+    secretariats: pl.DataFrame | None = None  # issue 30: valid secretariats.csv rows
     unit_exceptions: pl.DataFrame | None = None   # issue 26: each exception with the unit(s) it concerns
     names: pl.DataFrame | None = None         # member_id, unit_id, full_name of every member row, blocked ones too
 
@@ -139,6 +148,10 @@ def month(inputs: MonthInputs) -> CloseResult:
     validate_staged(staged)      # the rows checked and typed, before the dues are computed
     release(raw)
     rules = rules.only(set(units.units["rulebook"]))      # the rulebooks the inbox's units use
+    extras = stage_extras(raw, period)
+    extras.issues += unknown_sections(units.units, raw.sections, period)
+    rules = dataclasses.replace(rules, earmarks=extras.earmarks)    # 004 §4, §3 ust. 4: levels of the units' cascades
+    check_room(units.units, rules)
     blocked = members.rejected_ids | income.blocked_ids | adjustments.blocked_ids
     owing = members.members.filter(pl.col("owes") & ~pl.col("member_id").is_in(list(blocked)))
     dues_result = compute_dues(owing, units.units, income.lines_lazy(), adjustments.in_force, rules, staged.stated)
@@ -152,8 +165,9 @@ def month(inputs: MonthInputs) -> CloseResult:
     posted = post(period, dues, receipts, books.items, books.credits, basis)
     settlement = pl.concat([settle(units.units, posted.applied, basis, rules, steps),
                             books.corrections.filter(pl.col("unit_id").is_in(units.units["unit_id"].to_list()))])
-    result = tables(raw, staged, rules, dues_result, allocations, steps, receipts, basis, posted, settlement)
-    validate_close(result, [lvl.code for lvl in rules.levels], [c.category for c in rules.categories])
+    result = tables(raw, staged, rules, dues_result, allocations, steps, receipts, basis, posted, settlement, extras)
+    validate_close(result, [lvl.code for lvl in rules.levels] + [e.level for e in rules.earmarks],
+                   [c.category for c in rules.categories])
     assert result.rows_read == result.rows_used + result.rows_rejected + result.rows_skipped
     return result
 
@@ -240,13 +254,33 @@ def close(raw: RawInputs, rules: Rules, books: Books | None = None) -> CloseResu
     worked out from its own settlement. (The close command works them out once when it stores
     the month, from all its units' settlements: flows/close.py ``retransfer``.)"""
     result = month(MonthInputs(dataclasses.replace(raw), rules, books or Books()))   # the caller's raw kept whole
+    rules = dataclasses.replace(rules, earmarks=earmarks_from_frame(result.earmarks))
     result.transfers = transfers_from(result.units, result.settlement, rules, owed=result.allocations)
     return result
 
 
+@dataclass
+class Extras:
+    """issue 30: funds.csv, sections.csv and secretariats.csv staged (transforms.earmarks)."""
+    earmarks: tuple = ()
+    secretariats: pl.DataFrame | None = None
+    issues: list[Issue] = field(default_factory=list)
+    read: int = 0
+    used: int = 0
+
+
+def stage_extras(raw: RawInputs, period: str) -> Extras:
+    funds, fund_issues = stage_funds(raw.funds, period)
+    sections, section_issues = stage_sections(raw.sections, period)
+    secretariats, secretariat_issues = stage_secretariats(raw.secretariats, period)
+    issues = fund_issues + section_issues + secretariat_issues
+    read = sum(f.height for f in (raw.funds, raw.sections, raw.secretariats) if f is not None)
+    return Extras(funds + sections, secretariats, issues, read, read - len(issues))
+
+
 def tables(raw: RawInputs, staged: Staged, rules: Rules, dues_result: DuesResult, allocations: pl.DataFrame,
-           steps: list[dict], receipts: pl.DataFrame, basis: dict[str, str], posted, settlement: pl.DataFrame
-           ) -> CloseResult:
+           steps: list[dict], receipts: pl.DataFrame, basis: dict[str, str], posted, settlement: pl.DataFrame,
+           extras: Extras | None = None) -> CloseResult:
     """The month's stored tables, from what ``month`` computed: the exceptions, the employers'
     claims and the deduction check, the rows accounted for, each income line's use."""
     period = rules.period
@@ -272,6 +306,9 @@ def tables(raw: RawInputs, staged: Staged, rules: Rules, dues_result: DuesResult
         read += raw.regions.height
         used += regions.height
         rejected += raw.regions.height - regions.height
+    extras = extras or Extras()
+    exceptions = pl.concat([exceptions, issues_frame(extras.issues)])
+    read, used, rejected = read + extras.read, used + extras.used, rejected + extras.read - extras.used
     versions = sorted({rules.version(b).label for b in staged.units.units["rulebook"].unique().to_list()})
     checked = deduction_check(deductions.select("period", "member_id", "source", pl.col("amount").alias("deducted"),
                                                 pl.col("row").alias("_row")).to_dicts(),
@@ -288,7 +325,8 @@ def tables(raw: RawInputs, staged: Staged, rules: Rules, dues_result: DuesResult
                        split_steps=pl.DataFrame(steps, schema=STEP_SCHEMA),
                        memberships=memberships(staged.members, period),
                        unit_exceptions=unit_exceptions(exceptions, staged, raw, period),
-                       names=member_names(staged.members))
+                       names=member_names(staged.members),
+                       earmarks=earmarks_frame(rules.earmarks, period), secretariats=extras.secretariats)
 
 
 UNIT_EXCEPTION_SCHEMA = {"period": pl.String, "unit_id": pl.String, "basis": pl.String, "source": pl.String,

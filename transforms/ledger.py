@@ -240,13 +240,13 @@ def settle(units: pl.DataFrame, applied: pl.DataFrame, basis: dict[str, str], ru
         version = rules.version(unit["rulebook"])
         got = sums.get(unit["unit_id"], {})
         d = sum(v for (cat, part), v in got.items() if part == "dues" and cat in version.split_categories)
-        cascade = unit_cascade(unit, version)
+        cascade = unit_cascade(unit, version, rules.earmarks)
         parts = split_dues(d, cascade)
         parts[cascade.root] += sum(got.values()) - d
         if steps is not None:
             steps += cascade_steps(rules.period, unit["unit_id"], basis.get(unit["unit_id"], "assumed"), d, cascade)
-        rows += [{"period": rules.period, "unit_id": unit["unit_id"], "level": lvl.code, "amount": parts[lvl.code],
-                  "basis": basis.get(unit["unit_id"], "assumed"), "corrects": None} for lvl in version.levels]
+        rows += [{"period": rules.period, "unit_id": unit["unit_id"], "level": lvl, "amount": parts[lvl],
+                  "basis": basis.get(unit["unit_id"], "assumed"), "corrects": None} for lvl in cascade.levels]
     return pl.DataFrame(rows, schema=SETTLEMENT_SCHEMA)
 
 

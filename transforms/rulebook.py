@@ -150,6 +150,12 @@ class RulebookVersion:
     # RULES.md §6: whether deadlines move off Saturdays, Sundays and public holidays, and the law
     # that says so (`deadline_shift`, `deadline_shift_source`); transfers carry it too
     deadline_shift: DeadlineShift = NO_SHIFT
+    # issue 30 (004 §3 ust. 1 pkt 2 lit. a, §14): the level of the national pot shared among the
+    # branch secretariats, the agreement's deadline in days and the source ({} when none)
+    secretariats: dict = field(default_factory=dict)
+    # issue 30: whether a region's earmarked funds and a section's dues bind this rulebook's units
+    # (004 §4, §3 ust. 4) and their sources; {} = they never do (another union's units in the region)
+    earmarks: dict = field(default_factory=dict)
 
     @property
     def label(self) -> str:
@@ -237,6 +243,8 @@ def parse_rulebook(text: str) -> Rulebook:
             benefits=v.get("benefits"),
             reconcile_levels=dict(v.get("reconcile", {})),
             deadline_shift=shift,
+            secretariats=dict(v.get("secretariats", {})),
+            earmarks=dict(v.get("earmarks", {})),
         ))
     versions.sort(key=lambda x: x.valid_from)
     return Rulebook(doc["name"], doc.get("label", doc["name"]), bool(doc.get("default", False)),
@@ -279,6 +287,9 @@ class Rules:
     versions: dict[str, RulebookVersion]     # rulebook name -> version in force
     default: str | None
     missing: dict[str, str]                  # rulebook name -> why no version is in force
+    # issue 30: the regions' earmarked funds and the sections' dues in force (transforms.earmarks;
+    # inbox data, not rulebook data): levels of the cascades of the units they bind
+    earmarks: tuple = ()
 
     def _union(self, items, key) -> tuple:
         """The items of every rulebook in force, once each, the default rulebook's first."""
@@ -290,7 +301,10 @@ class Rules:
 
     @cached_property         # labels are looked up per row of a national report
     def levels(self) -> tuple[Level, ...]:
-        return self._union(lambda v: v.levels, lambda lvl: lvl.code)
+        """Every level of the rulebooks in force, then (issue 30) the month's funds and sections'
+        dues, so reports list them as levels of the split."""
+        return self._union(lambda v: v.levels, lambda lvl: lvl.code) + tuple(
+            Level(e.level, e.label, e.payee) for e in self.earmarks)
 
     @cached_property         # labels are looked up per row of a national report
     def categories(self) -> tuple[CategoryRule, ...]:
@@ -301,10 +315,16 @@ class Rules:
         return self._union(lambda v: v.transfers, lambda t: t.payer)
 
     def level_label(self, code: str) -> str:
-        return next((lvl.label for lvl in self.levels if lvl.code == code), code)
+        return next((lvl.label for lvl in self.levels if lvl.code == code),
+                    next((e.label for e in self.earmarks if e.level == code), code))
 
     def payee_label(self, code: str) -> str:
-        return next((lvl.payee for lvl in self.levels if lvl.code == code), code)
+        return next((lvl.payee for lvl in self.levels if lvl.code == code),
+                    next((e.payee for e in self.earmarks if e.level == code), code))
+
+    def earmark(self, code: str):
+        """The earmark (fund or section dues) whose level is ``code``, or None."""
+        return next((e for e in self.earmarks if e.level == code), None)
 
     def category_label(self, code: str) -> str:
         return next((c.label for c in self.categories if c.category == code), code)

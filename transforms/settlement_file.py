@@ -78,7 +78,7 @@ def build(*, union: str, rulebook: str, rulebook_version, period: str, version: 
           approved_at, approved_via: str, incomplete: bool, by_category: dict[str, int],
           owed_gr: int, owed_split_base_gr: int, received_gr: int, split_base_gr: int, kept_gr: int,
           allocations: list[dict], settlement: list[dict], corrections: list[dict], transfers: list[dict],
-          run_id: str, input_sha256: str, kind: str = "unit") -> dict:
+          run_id: str, input_sha256: str, kind: str = "unit", earmarks: list[dict] | None = None) -> dict:
     """The settlement document of one unit's month from plain values (money in grosze), with its
     ``sha256`` stamped. ``unit``: unit_id, name, region_id, voivodeship, sheltered, raised_pct
     (text), bank_account, and optionally ``overrides`` (units.csv share columns the cascade uses,
@@ -107,7 +107,21 @@ def build(*, union: str, rulebook: str, rulebook_version, period: str, version: 
                       for t in transfers],
         "run": {"run_id": run_id, "input_sha256": input_sha256},
     }
+    if earmarks:      # issue 30: only a unit bound by a fund or a section's dues carries the key
+        doc["earmarks"] = [{"level": e["level"], "kind": e["kind"], "owner_id": e["owner_id"], "label": e["label"],
+                            "payee": e["payee"], "share": e["share"], "valid_from": _iso(e["valid_from"]),
+                            "valid_to": _iso(e.get("valid_to")), "bank_account": e.get("bank_account"),
+                            "transfer_title": e.get("transfer_title"), "due_day": e.get("due_day"),
+                            "source": e["source"]} for e in earmarks]
     return stamp(doc)
+
+
+def doc_earmarks(doc: dict) -> tuple:
+    """issue 30: the funds and sections' dues the file declares binding its unit (004 §4, §3 ust. 4)."""
+    from transforms.earmarks import Earmark
+    return tuple(Earmark.from_row({**e, "valid_from": date.fromisoformat(e["valid_from"]),
+                                   "valid_to": date.fromisoformat(e["valid_to"]) if e.get("valid_to") else None})
+                 for e in doc.get("earmarks", []))
 
 
 def canonical(doc: dict) -> bytes:
@@ -198,14 +212,16 @@ def read(data: bytes, name: str = "rozliczenie") -> dict:
 
 # ------------------------------------------------------------------ checks against the rulebook
 
-def _labels(version: RulebookVersion) -> dict[str, str]:
-    return {lvl.code: lvl.label for lvl in version.levels}
+def _labels(version: RulebookVersion, doc: dict | None = None) -> dict[str, str]:
+    return {lvl.code: lvl.label for lvl in version.levels} | {e.level: e.label for e in doc_earmarks(doc or {})}
 
 
 def cascade_of(doc: dict, version: RulebookVersion) -> Cascade:
     """The unit's cascade under ``version``: sheltered or not, with its declared share overrides."""
+    from transforms.earmarks import extend
     unit = doc[UNIT]
-    return unit_cascade({"sheltered": unit["sheltered"], **unit.get("overrides", {})}, version)
+    return extend(unit_cascade({"sheltered": unit["sheltered"], **unit.get("overrides", {})}, version),
+                  doc_earmarks(doc))
 
 
 def expected_split(base: int, kept: int, cascade: Cascade) -> dict[str, int]:
@@ -239,16 +255,16 @@ def check_split(doc: dict, version: RulebookVersion, name: str = "rozliczenie") 
     totals under ``version`` (the rulebook version the file names): the month's settlement from
     ``split_base_gr`` and ``kept_gr``; the owed allocations from ``owed_split_base_gr`` and ``owed_gr``."""
     cascade = cascade_of(doc, version)
-    levels = tuple(lvl.code for lvl in version.levels)
+    levels = cascade.levels
     d = doc["dues"]
     month = [r for r in doc["settlement"] if r["basis"] in MONTH_BASES]
     _compare(name, "podział wpłaconych składek", _by_level(month, levels),
              _by_level([{"level": k, "amount_gr": v} for k, v in
-                        expected_split(d["split_base_gr"], d["kept_gr"], cascade).items()], levels), _labels(version))
+                        expected_split(d["split_base_gr"], d["kept_gr"], cascade).items()], levels), _labels(version, doc))
     _compare(name, "podział należnych składek", _by_level(doc["allocations"], levels),
              _by_level([{"level": k, "amount_gr": v} for k, v in
                         expected_split(d["owed_split_base_gr"], d["owed_gr"] - d["owed_split_base_gr"],
-                                       cascade).items()], levels), _labels(version))
+                                       cascade).items()], levels), _labels(version, doc))
     if d["owed_split_base_gr"] > d["owed_gr"]:
         raise UserError("settlement_split_mismatch", file=name, what="podział należnych składek",
                         level=cascade.root, declared=format_pl(d["owed_split_base_gr"]),
@@ -260,12 +276,16 @@ def expected_transfers(doc: dict, version: RulebookVersion) -> pl.DataFrame:
     bases (corrections included), exactly as a close works them out (allocate.transfers_from)."""
     from transforms.allocate import transfers_from
     unit = doc[UNIT]
+    earmarks = doc_earmarks(doc)
+    # the file's earmarks are its unit's: each binds it (its region's funds, its section's dues)
+    section = next((e.owner_id for e in earmarks if e.kind == "section"), None)
     units = pl.DataFrame([{"unit_id": unit["unit_id"], "region_id": unit["region_id"], "sheltered": unit["sheltered"],
-                           "rulebook": version.name, **unit.get("overrides", {})}])
+                           "rulebook": version.name, "section_id": section, **unit.get("overrides", {})}])
     levels = pl.DataFrame([{"unit_id": unit["unit_id"], "level": r["level"], "amount": r["amount_gr"]}
                            for r in doc["settlement"]],
                           schema={"unit_id": pl.String, "level": pl.String, "amount": pl.Int64})
-    rules = Rules(period=doc["period"], versions={version.name: version}, default=version.name, missing={})
+    rules = Rules(period=doc["period"], versions={version.name: version}, default=version.name, missing={},
+                  earmarks=earmarks)
     out = transfers_from(units, levels, rules)
     return out.filter(pl.col("payer_id") == unit["unit_id"])
 
@@ -279,7 +299,7 @@ def check_transfers(doc: dict, version: RulebookVersion, name: str = "rozliczeni
         a, due = declared.get(t["level"], (0, t["due_on"]))
         declared[t["level"]] = (a + t["amount_gr"], t["due_on"])
     _compare(name, "przelew", {k: v[0] for k, v in declared.items()}, {k: v[0] for k, v in expected.items()},
-             _labels(version))
+             _labels(version, doc))
     for level, (_, due) in declared.items():
         if due != expected[level][1]:
             raise UserError("settlement_split_mismatch", file=name, what="termin przelewu", level=level,

@@ -289,11 +289,13 @@ def stage_units(raw: pl.DataFrame, rules: Rules) -> StagedUnits:
             continue
         good.append({"unit_id": uid, "name": (r.get("name") or "").strip(),
                      "region_id": r["region_id"].strip(), "voivodeship": r["voivodeship"].strip(),
-                     **typed, **{c: benefit_amount_text(r.get(c)) for c in BENEFIT_COLUMNS}, "_row": r["_row"]})
+                     **typed, **{c: benefit_amount_text(r.get(c)) for c in BENEFIT_COLUMNS},
+                     "section_id": (r.get("section_id") or "").strip() or None, "_row": r["_row"]})
     schema = {"unit_id": pl.String, "name": pl.String, "region_id": pl.String,
               "voivodeship": pl.String, "sheltered": pl.Boolean, "rulebook": pl.String,
               "raised_bp": pl.Int64, "unemployed_flat": pl.Int64, "pensioner_flat": pl.Int64,
-              "bank_account": pl.String, **dict.fromkeys(BENEFIT_COLUMNS, pl.String), "_row": pl.Int64}
+              "bank_account": pl.String, **dict.fromkeys(BENEFIT_COLUMNS, pl.String), "section_id": pl.String,
+              "_row": pl.Int64}
     for column in {c for v in rules.versions.values() for s in v.split.values() for c in s.override_columns}:
         schema[column] = pl.String
     units = pl.DataFrame(good, schema=schema)
