@@ -92,6 +92,9 @@ class TransferRule:
     source: str
     title: str = "Składki {unit_id} {MM}/{YYYY}"   # the transfer title when the payee sets none
     shift: DeadlineShift = NO_SHIFT                # the version's deadline_shift (RULES.md §6)
+    # issue 30: the union's paragraph under which the transfer is made of the dues *received* (the
+    # settlement's "z otrzymanych składek (…)"); required of every transfer, never another union's
+    received_source: str = ""
 
     def nominal_due_on(self, period: str) -> date:
         """The day the rule names: ``due_day`` (or the last day) of the month after ``period``."""
@@ -146,6 +149,9 @@ class RulebookVersion:
     # RULES.md §6: whether deadlines move off Saturdays, Sundays and public holidays, and the law
     # that says so (`deadline_shift`, `deadline_shift_source`); transfers carry it too
     deadline_shift: DeadlineShift = NO_SHIFT
+    # issue 30: the paragraphs the documents cite for rules that have no table of their own
+    # ([versions.citations]: raised dues and their surcharge, reductions and suspensions)
+    citations: dict = field(default_factory=dict)
 
     @property
     def label(self) -> str:
@@ -160,6 +166,36 @@ class RulebookVersion:
 
     def cascade(self, sheltered: bool) -> Cascade:
         return self.split["sheltered" if sheltered else "normal"]
+
+    def level_label(self, code: str) -> str:
+        return next((lvl.label for lvl in self.levels if lvl.code == code), code)
+
+    def payee_label(self, code: str) -> str:
+        return next((lvl.payee for lvl in self.levels if lvl.code == code), code)
+
+    def category_label(self, code: str) -> str:
+        rule = self.categories.get(code)
+        return rule.label if rule else code
+
+    def paid_levels(self, sheltered: bool) -> tuple[str, ...]:
+        """The levels money can reach under this version's split of the kind (issue 30: a level
+        no money ever reaches is not the union's for this unit, and its documents never show it):
+        the root, and every level a move of a share above zero, or of a share the unit may set,
+        passes money to from a level already reached; in the rulebook's order."""
+        cascade = self.cascade(sheltered)
+        reached, grew = {self.root}, True
+        while grew:
+            grew = False
+            for m in cascade.moves:
+                if m.source_level in reached and m.target_level not in reached and (m.share > 0 or m.unit_override):
+                    reached.add(m.target_level)
+                    grew = True
+        return tuple(lvl.code for lvl in self.levels if lvl.code in reached)
+
+    @property
+    def region_payer(self) -> str | None:
+        """The level whose transfers are summed per region (the region's), if the union has one."""
+        return next((t.payer for t in self.transfers if t.per != self.root), None)
 
 
 @dataclass(frozen=True)
@@ -195,11 +231,31 @@ def _cascade(raw: dict, root: str, levels: tuple[str, ...]) -> Cascade:
     return Cascade(raw["source"], root, levels, moves)
 
 
+# issue 30: what every version's [versions.citations] names (documents cite them; no code names a paragraph)
+CITATIONS = ("raised", "reductions")
+
+
+def _citations(raw: dict) -> dict[str, str]:
+    table = raw.get("citations")
+    if not isinstance(table, dict):
+        raise ValueError("[versions.citations] is missing: it names the paragraphs of " + ", ".join(CITATIONS))
+    return {key: _cited(table, key, "citations") for key in CITATIONS}
+
+
+def _cited(raw: dict, key: str, where: str) -> str:
+    """A citation the documents print (issue 30): a non-empty text, required."""
+    value = raw.get(key)
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"{where}: {key!r} must name the paragraph people read (a non-empty text)")
+    return value.strip()
+
+
 def _transfer(raw: dict, shift: DeadlineShift) -> TransferRule:
     day = raw["due_day"]
     return TransferRule(raw["payer"], raw["per"], None if day == "last" else int(day),
-                        raw.get("label", raw["payer"]), raw["source"],
-                        raw.get("title", "Składki {unit_id} {MM}/{YYYY}"), shift)
+                        raw.get("label", raw["payer"]), _cited(raw, "source", f"transfers of {raw['payer']!r}"),
+                        raw.get("title", "Składki {unit_id} {MM}/{YYYY}"), shift,
+                        _cited(raw, "received_source", f"transfers of {raw['payer']!r}"))
 
 
 def parse_rulebook(text: str) -> Rulebook:
@@ -233,6 +289,7 @@ def parse_rulebook(text: str) -> Rulebook:
             benefits=v.get("benefits"),
             reconcile_levels=dict(v.get("reconcile", {})),
             deadline_shift=shift,
+            citations=_citations(v),
         ))
     versions.sort(key=lambda x: x.valid_from)
     return Rulebook(doc["name"], doc.get("label", doc["name"]), bool(doc.get("default", False)),
@@ -286,24 +343,39 @@ class Rules:
 
     @cached_property         # labels are looked up per row of a national report
     def levels(self) -> tuple[Level, ...]:
-        return self._union(lambda v: v.levels, lambda lvl: lvl.code)
+        """Every level of the rulebooks in force, labelled with each rulebook's own label of it
+        (a column of several unions' units: 'Komisja Krajowa / Zarząd Krajowy')."""
+        return tuple(replace(lvl, label=self.level_label(lvl.code), payee=self.payee_label(lvl.code))
+                     for lvl in self._union(lambda v: v.levels, lambda lvl: lvl.code))
 
     @cached_property         # labels are looked up per row of a national report
     def categories(self) -> tuple[CategoryRule, ...]:
-        return self._union(lambda v: v.categories.values(), lambda c: c.category)
+        return tuple(replace(c, label=self.category_label(c.category))
+                     for c in self._union(lambda v: v.categories.values(), lambda c: c.category))
 
     @cached_property         # labels are looked up per row of a national report
     def transfer_rules(self) -> tuple[TransferRule, ...]:
         return self._union(lambda v: v.transfers, lambda t: t.payer)
 
-    def level_label(self, code: str) -> str:
-        return next((lvl.label for lvl in self.levels if lvl.code == code), code)
+    def _labels(self, code: str, of, rulebook: str | None) -> str:
+        """A code's label in the rulebook named (a unit's own: issue 30, a Przeróbka unit's
+        "national" is its Zarząd Krajowy, never the Komisja Krajowa); without one, the labels of
+        every rulebook in force that has the code, each once ('Komisja Krajowa / Zarząd Krajowy')."""
+        if rulebook in self.versions:
+            return of(self.versions[rulebook], code)
+        labels = dict.fromkeys(of(v, code) for v in sorted(self.versions.values(),
+                                                           key=lambda v: (v.name != self.default, v.name))
+                               if of(v, code) != code)
+        return " / ".join(labels) or code
 
-    def payee_label(self, code: str) -> str:
-        return next((lvl.payee for lvl in self.levels if lvl.code == code), code)
+    def level_label(self, code: str, rulebook: str | None = None) -> str:
+        return self._labels(code, RulebookVersion.level_label, rulebook)
 
-    def category_label(self, code: str) -> str:
-        return next((c.label for c in self.categories if c.category == code), code)
+    def payee_label(self, code: str, rulebook: str | None = None) -> str:
+        return self._labels(code, RulebookVersion.payee_label, rulebook)
+
+    def category_label(self, code: str, rulebook: str | None = None) -> str:
+        return self._labels(code, RulebookVersion.category_label, rulebook)
 
     def payer_label(self, code: str) -> str:
         return next((t.label for t in self.transfer_rules if t.payer == code), code)
