@@ -26,7 +26,7 @@ REQUIRED = {
     "remittances": ["region_id", "voivodeship", "paid_in", "amount", "declared_paying_members"],
     "wages": ["voivodeship", "month", "amount"],
     "regions": ["region_id"],
-    "national": ["rulebook", "level"],
+    "national_accounts": ["rulebook", "level"],
     "payments": ["member_id", "paid_on", "amount"],
     "benefit_claims": ["claim_id", "member_id", "kind", "event_date"],
     "statements": ["body", "year", "received_on"],
@@ -45,7 +45,7 @@ OPTIONAL = {
     "remittances": ["exempt_members", "refused_units", "refused_members", "refused_exempt_members"],
     "wages": ["source"],
     "regions": ["name", "bank_account", "transfer_title"],
-    "national": ["name", "bank_account", "transfer_title"],
+    "national_accounts": ["name", "bank_account", "transfer_title"],
     "payments": ["period", "reference"],
     "benefit_claims": ["documents_on", "relation", "single_parent", "payee", "unit_lacks_funds", "amount_claimed",
                        "child", "waiver"],
@@ -257,7 +257,7 @@ def read_inbox(inbox: Path, period: str) -> RawInputs:
     members_path = find_table(inbox, "members", True)
     adj_path = find_table(inbox, "adjustments", False)
     regions_path = find_table(inbox, "regions", False)
-    national_path = find_table(inbox, "national", False)      # issue 30: the union-wide bodies' accounts
+    national_path = find_table(inbox, "national_accounts", False)      # issue 30: the union-wide bodies' accounts
     payments_path = find_table(inbox, "payments", False)
     for path in (units_path, members_path, adj_path, regions_path, national_path, payments_path):
         if path:
@@ -268,7 +268,7 @@ def read_inbox(inbox: Path, period: str) -> RawInputs:
     members = read_table(members_path, "members")
     adjustments = read_table(adj_path, "adjustments") if adj_path else _empty("adjustments")
     regions = read_table(regions_path, "regions") if regions_path else _empty("regions")
-    national = read_table(national_path, "national") if national_path else None
+    national = read_table(national_path, "national_accounts") if national_path else None
     payments = read_table(payments_path, "payments") if payments_path else _empty("payments")
     files += [p for p in (units_path, members_path, adj_path, regions_path, national_path, payments_path) if p]
     ids = LazyIdentifiers(members)

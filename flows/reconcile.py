@@ -413,7 +413,7 @@ def read(run: Run) -> ReconcileInputs:
         found.append(issue("payments_moved", source=PAYMENTS, command="reconcile", period=p.period))
     rules = rules_for(p.period)
     for f in books["forwards"]:
-        f["payee_label"] = rules.payee_label(f["payee"])
+        f["payee_label"] = rules.payee_label(f["payee"], rules.paying(f["payer_kind"]))   # the payer's union's word
     return ReconcileInputs(scope=scope, credits=credits, issues=found, **books)
 
 

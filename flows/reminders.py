@@ -157,7 +157,7 @@ def read(run: Run) -> RemindersInputs:
         pattern = g.get("transfer_title") or (rule.title if rule else DEFAULT_TITLE)
         deadline = due.get(unit_id) or (rule or DEFAULT_RULE).due_on(period)
         payee = (g.get("name") or f"region {u['region_id'] or '—'}") if to_region else (
-            rules.payee_label(payees[unit_id]) if unit_id in payees else "odbiorca według rozliczenia")
+            rules.payee_label(payees[unit_id], u["rulebook"]) if unit_id in payees else "odbiorca według rozliczenia")
         units.append(ExpectedUnit(unit_id, name, u["region_id"], payee, nrb(g.get("bank_account")),
                                   transfer_title(pattern, unit_id, name, period), deadline))
     return RemindersInputs(period, region, day, units, states, verdicts, reconciled,

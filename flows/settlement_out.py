@@ -123,7 +123,7 @@ def _transfers(con, period: str, unit: dict, version, rules: Rules) -> list[dict
                               "AND payer_id = ? ORDER BY payee", [period, version.root, unit["unit_id"]]):
         regional = t["payee"] == to_region
         pattern = region.get("transfer_title") if regional else None
-        out.append({"payee": rules.payee_label(t["payee"]) + (f" ({region.get('name') or unit['region_id']})"
+        out.append({"payee": version.payee_label(t["payee"]) + (f" ({region.get('name') or unit['region_id']})"
                                                               if regional else ""),
                     "level": t["payee"], "account": region.get("bank_account") if regional else None,
                     "title": transfer_title(pattern or rule.title, unit["unit_id"], unit["name"] or unit["unit_id"],

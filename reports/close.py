@@ -129,7 +129,7 @@ def write_close_workbook(con: duckdb.DuckDBPyConnection, rules: Rules, path: Pat
     sheet(wb, "Przelewy",
           ["Płatnik", "Id płatnika", "Odbiorca", "Region", "Kwota", "Termin", "Podstawa"],
           # issue 30: a unit's transfer is labelled by its own rulebook (a Przeróbka unit's "national" is
-          # its Zarząd Krajowy), with the payee's name of national.csv when it gives one
+          # its Zarząd Krajowy), with the payee's name of national_accounts.csv when it gives one
           [(rules.payer_label(r[0]), r[1], payee_name(settled.get(r[1]), r[2], rules, r[7]), *r[3:7])
            for r in con.execute(
               "SELECT t.payer_kind, t.payer_id, t.payee, t.region_id, t.amount, t.due_on, t.rule, u.rulebook "
@@ -163,7 +163,7 @@ def write_close_workbook(con: duckdb.DuckDBPyConnection, rules: Rules, path: Pat
 
 
 def payee_name(settled: settlement.Settlement | None, payee: str, rules: Rules, rulebook: str | None) -> str:
-    """A transfer's payee as the unit's settlement names it (national.csv's name, the region's), else
+    """A transfer's payee as the unit's settlement names it (national_accounts.csv's name, the region's), else
     as the payer's rulebook labels the level."""
     label = rules.payee_label(payee, rulebook)
     if settled is not None and rulebook:
@@ -178,6 +178,13 @@ BASIS = {"received": "wpływy (potrącenia i wpłaty)", "assumed": "przyjęte w 
 KIND = {"reduced": "obniżenie", "suspended": "zawieszenie", "deduction": "potrącenie pracodawcy",
         "payment": "wpłata członka", "assumed": "przyjęte jako otrzymane"}
 MEASURE = {"owed": "należna składka", "received": "otrzymano", "balance": "saldo"}
+
+
+def received_sources(rules: Rules) -> str:
+    """The paragraphs, of each rulebook in force, under which the units' transfers are of the dues
+    received (issue 30: each union's own, '004 §10; 003 Art. 31 ust. 4')."""
+    return "; ".join(dict.fromkeys(t.received_source for v in rules.versions.values() for t in v.transfers
+                                   if t.payer == v.root and t.received_source)) or "RULES.md §5"
 
 
 def arrears_title(months: dict[str, int], rules: Rules) -> str:
@@ -209,7 +216,7 @@ def account_sheets(wb, con: duckdb.DuckDBPyConnection, rules: Rules, head: str) 
     sheet(wb, "Podział wpływów", ["Jednostka", "Podstawa", "Należne składki", "Otrzymano"]
           + [f"Podział wpływów: {lvl.label}" for lvl in rules.levels],
           rows, money_cols=set(range(2, 4 + len(levels))), widths=[12, 36, 14, 14] + [14] * len(levels),
-          page_header=head + ": podział składek otrzymanych (004 §3 ust. 1, §10)", totals={0: "Razem"})
+          page_header=head + f": podział składek otrzymanych ({received_sources(rules)})", totals={0: "Razem"})
     sheet(wb, "Konta członków",
           ["Jednostka", "Nr członka", "Należna", "Otrzymano", "Nadpłata (na przyszłe miesiące)", "Zaległość",
            "Saldo", "Miesiące bez pełnej wpłaty", "Najstarszy niezapłacony", "Podstawa"],
@@ -255,7 +262,8 @@ def account_sheets(wb, con: duckdb.DuckDBPyConnection, rules: Rules, head: str) 
               "SELECT unit_id, member_id, kind, amount, valid_from, valid_to, months_covered, months_left, decision_ref "
               "FROM adjustments_in_force WHERE period = $period ORDER BY unit_id, member_id", p).fetchall()],
           money_cols={3}, widths=[12, 12, 14, 14, 10, 10, 12, 12, 30],
-          page_header=head + ": obniżenia i zawieszenia składki — kopie decyzji dla Zarządu Regionu (004 §2 ust. 3)")
+          page_header=head + ": obniżenia i zawieszenia składki — kopie decyzji ("
+          + "; ".join(dict.fromkeys(v.citations["reductions"] for v in rules.versions.values())) + ")")
     if "close_differences" in _tables(con):
         changed = con.execute(
             "SELECT subject, subject_id, unit_id, measure, before, after, change FROM close_differences "
@@ -574,8 +582,10 @@ def transfers_table(result, rules: Rules) -> tuple[str, list[dict]]:
     """The transfers due of a close's units and their regions (``result``: the stored month of
     transforms.close, its transfers in grosze), for the Prefect UI."""
     rows = result.transfers.sort("due_on", "payer_kind", "payer_id", "payee", descending=[False, True, False, False])
+    # issue 30: a unit's payee in its own rulebook's word, a region's in the word of the rulebook it pays under
+    books = dict(result.units.select("unit_id", "rulebook").iter_rows()) if result.units is not None else {}
     return (f"Przelewy należne za {result.period}",
-            [{"płatnik": f"{rules.payer_label(k)} {i}", "odbiorca": rules.payee_label(p),
+            [{"płatnik": f"{rules.payer_label(k)} {i}", "odbiorca": rules.payee_label(p, books.get(i) or rules.paying(k)),
               "kwota": format_pl(a), "termin": str(d)}
              for k, i, p, a, d in rows.select("payer_kind", "payer_id", "payee", "amount", "due_on").iter_rows()])
 
@@ -675,7 +685,7 @@ def summary_text(closed, params, workbook: Path | None, con: duckdb.DuckDBPyConn
                      f"{format_pl(sum(t[3] for t in unit_tr))}, termin {min(t[4] for t in unit_tr)}")
     for t in transfers:
         if t[0] not in roots:
-            lines.append(f"    {rules.payer_label(t[0])} {t[1]} -> {rules.payee_label(t[2]):<30} "
+            lines.append(f"    {rules.payer_label(t[0])} {t[1]} -> {rules.payee_label(t[2], rules.paying(t[0])):<30} "
                          f"{format_pl(t[3]):>16} do {t[4]}")
     if any(d[1] for d in deductions):
         lines.append(f"  potrącenia: sprawdzono {count(sum(d[1] for d in deductions), 'członka')}, różnice u "

@@ -67,7 +67,7 @@ class Settlement:
         return month_pl(self.period)
 
 
-NATIONAL_FILE = "national.csv"      # issue 30: the inbox file of the union-wide bodies' accounts
+NATIONAL_FILE = "national_accounts.csv"      # issue 30: the inbox file of the union-wide bodies' accounts
 
 
 def nrb(iban: str | None) -> str | None:
@@ -112,7 +112,7 @@ def settlements(con: duckdb.DuckDBPyConnection, rules: Rules) -> dict[str, Settl
         # issue 30: a level no money of this unit can reach under its rulebook is not shown (never at 0,00 zł)
         if s.paid_levels is None or level in s.paid_levels or g(amount):
             s.split.append((rules.level_label(level, s.rulebook), g(amount)))
-    # issue 30: the accounts of the bodies a unit pays directly, not through its region (national.csv)
+    # issue 30: the accounts of the bodies a unit pays directly, not through its region (national_accounts.csv)
     national = {(b, lvl): (name, account, pattern) for b, lvl, name, account, pattern in con.execute(
         "SELECT rulebook, level, name, bank_account, transfer_title FROM national_accounts WHERE period = $period",
         p).fetchall()} if "national_accounts" in names else {}
@@ -128,7 +128,7 @@ def settlements(con: duckdb.DuckDBPyConnection, rules: Rules) -> dict[str, Settl
         s = out[u]
         rule = next(t for t in rules.version(rulebook).transfers if t.payer == payer_kind)
         # the region's account and title pattern apply to what is paid to the region's level; the
-        # national.csv row of the unit's rulebook and the payee's level to what is paid to another body
+        # national_accounts.csv row of the unit's rulebook and the payee's level to what is paid to another body
         version = rules.version(rulebook)
         to_region = payee == version.region_payer
         name = None

@@ -172,7 +172,7 @@ TABLES: dict[str, Table] = {t.name: t for t in [
                 "benefit_death_family"), unit_key="unit_id"),
     Table("regions", "one row per valid row of the optional regions.csv per period",
           _cols("period, region_id, name, bank_account, transfer_title"), unit_key="region_id"),
-    Table("national_accounts", "one row per valid row of the optional national.csv per period (issue 30: the "
+    Table("national_accounts", "one row per valid row of the optional national_accounts.csv per period (issue 30: the "
           "account of a union-wide body a unit pays directly, by rulebook and level)",
           _cols("period, rulebook, level, name, bank_account, transfer_title"), unit_key="rulebook"),
     Table("salary_caps", "one row per officer function per period, plus a total row per person with several",

@@ -1,7 +1,7 @@
 """Issue 30, point 3: every document speaks its own union. A unit's settlement PDF and workbook take
 their citations, payees, level labels and accounts from the unit's own rulebook and inputs: a
 Przeróbka unit (demo SL-0004, rulebook przerobka, seed 003) never shows Solidarność's paragraphs
-(004) or levels, shows its transfer to the Zarząd Krajowy with the account of national.csv and cites
+(004) or levels, shows its transfer to the Zarząd Krajowy with the account of national_accounts.csv and cites
 003 Art. 31 ust. 4 ("Od wpływów ze składek członkowskich … odprowadzają obowiązkową składkę na
 rzecz Krajowego Zarządu Związku"); a level no money of a unit can reach is never listed."""
 from __future__ import annotations
@@ -51,7 +51,7 @@ def foreign(text: str) -> list[str]:
 
 def test_a_przerobka_units_settlement_pdf_speaks_only_przerobka(demo_documents):
     """003 Art. 31 ust. 4: the unit pays the Zarząd Krajowy from the dues received; the PDF names it,
-    its account (national.csv) and Przeróbka's article, and nothing of Solidarność (004)."""
+    its account (national_accounts.csv) and Przeróbka's article, and nothing of Solidarność (004)."""
     text = pdf_text(demo_documents / "rozliczenie_SL-0004_2026-10.pdf")
     assert not foreign(text), foreign(text)
     assert "Art. 31 ust. 4" in text and "PRZERÓBKA" in text
@@ -106,15 +106,15 @@ def test_a_close_workbook_of_both_unions_names_each_unions_level(tmp_path, demo_
 
 
 def test_without_national_csv_the_settlement_says_where_the_account_belongs(tmp_path):
-    """No national.csv: the Przeróbka unit's settlement asks for the account in national.csv (never
+    """No national_accounts.csv: the Przeróbka unit's settlement asks for the account in national_accounts.csv (never
     the regions' file: its transfer does not go to a region)."""
     inbox = tmp_path / "inbox"
     shutil.copytree(settings.DEMO_INBOX, inbox)
-    (inbox / "national.csv").unlink()
+    (inbox / "national_accounts.csv").unlink()
     out = tmp_path / "out"
     assert close_plain("2026-10", inbox, tmp_path / "x.duckdb", out=out, unit_workbooks=True).ok
     text = pdf_text(out / "jednostki" / "rozliczenie_SL-0004_2026-10.pdf")
-    assert "brak w national.csv" in text and "Zarząd Krajowy ZZ „Przeróbka”" in text
+    assert "brak w national_accounts.csv" in text and "Zarząd Krajowy ZZ „Przeróbka”" in text
 
 
 # ------------------------------------------------------------------ the rulebook's part

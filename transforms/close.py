@@ -43,7 +43,7 @@ class RawInputs:
     deductions: list[dict] = field(default_factory=list)
     formats: dict[str, str] = field(default_factory=dict)   # file -> what was detected (encoding, separator)
     regions: pl.DataFrame | None = None                     # the optional regions.csv (accounts, titles)
-    national: pl.DataFrame | None = None                    # the optional national.csv (issue 30)
+    national: pl.DataFrame | None = None                    # the optional national_accounts.csv (issue 30)
     payments: pl.DataFrame | None = None                    # the optional payments.csv (direct payments)
     files: list[tuple[str, bytes]] = field(default_factory=list)   # every file read: path in the inbox, bytes
 
@@ -94,7 +94,7 @@ class CloseResult:
     input_sha256: str
     formats: dict[str, str] = field(default_factory=dict)
     regions: pl.DataFrame | None = None       # valid regions.csv rows: region_id, name, bank_account, transfer_title
-    # issue 30: valid national.csv rows: rulebook, level, name, bank_account, transfer_title
+    # issue 30: valid national_accounts.csv rows: rulebook, level, name, bank_account, transfer_title
     national: pl.DataFrame | None = None
     # member accounts (RULES.md §5 "Owed and received", transforms.ledger)
     receipts: pl.DataFrame | None = None
@@ -273,7 +273,7 @@ def tables(raw: RawInputs, staged: Staged, rules: Rules, dues_result: DuesResult
     exceptions = pl.concat([exceptions, issues_frame(region_issues + national_issues)])
     read, used, rejected, skipped = account(raw, staged, dues["member_id"])
     for raw_rows, good in ((raw.regions, regions), (raw.national, national)):
-        if raw_rows is not None:         # regions.csv / national.csv rows: used, or rejected with a record
+        if raw_rows is not None:         # regions.csv / national_accounts.csv rows: used, or rejected with a record
             read += raw_rows.height
             used += good.height
             rejected += raw_rows.height - good.height

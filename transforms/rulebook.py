@@ -363,10 +363,17 @@ class Rules:
         every rulebook in force that has the code, each once ('Komisja Krajowa / Zarząd Krajowy')."""
         if rulebook in self.versions:
             return of(self.versions[rulebook], code)
-        labels = dict.fromkeys(of(v, code) for v in sorted(self.versions.values(),
-                                                           key=lambda v: (v.name != self.default, v.name))
-                               if of(v, code) != code)
+        versions = sorted(self.versions.values(), key=lambda v: (v.name != self.default, v.name))
+        if of is not RulebookVersion.category_label:     # a level: of the rulebooks whose money reaches it
+            versions = [v for v in versions if code in v.paid_levels(False) + v.paid_levels(True)] or versions
+        labels = dict.fromkeys(of(v, code) for v in versions if of(v, code) != code)
         return " / ".join(labels) or code
+
+    def paying(self, payer: str) -> str | None:
+        """The one rulebook in force whose transfers are made by ``payer`` (a region's: Solidarność's),
+        or None when several are (every rulebook's unit)."""
+        names = [v.name for v in self.versions.values() if any(t.payer == payer for t in v.transfers)]
+        return names[0] if len(names) == 1 else None
 
     def level_label(self, code: str, rulebook: str | None = None) -> str:
         return self._labels(code, RulebookVersion.level_label, rulebook)

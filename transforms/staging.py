@@ -338,14 +338,14 @@ def stage_regions(raw: pl.DataFrame | None, period: str) -> tuple[pl.DataFrame, 
     return pl.DataFrame(good, schema=REGION_SCHEMA), found
 
 
-# ------------------------------------------------------------------ national.csv (optional, issue 30)
+# ------------------------------------------------------------------ national_accounts.csv (optional, issue 30)
 
 NATIONAL_SCHEMA = {"rulebook": pl.String, "level": pl.String, "name": pl.String, "bank_account": pl.String,
                    "transfer_title": pl.String}
 
 
 def stage_national(raw: pl.DataFrame | None, period: str, rules) -> tuple[pl.DataFrame, list[Issue]]:
-    """national.csv: the account of a body above the units that is not a region (a union's national
+    """national_accounts.csv: the account of a body above the units that is not a region (a union's national
     board, say Przeróbka's Zarząd Krajowy), by rulebook and level code: its name, account (NRB /
     PL IBAN) and transfer-title pattern, printed on the settlement of every unit of that rulebook
     that pays the level directly. A row names a rulebook in force and one of its levels, once."""
@@ -378,7 +378,7 @@ def stage_national(raw: pl.DataFrame | None, period: str, rules) -> tuple[pl.Dat
         if unknown:
             problems.append(text("problems", "title_pattern_bad", value=title, fields=", ".join(TITLE_FIELDS)))
         if problems:
-            found.append(issue("bad_national", source=r["_source"], row=r["_row"], period=period,
+            found.append(issue("bad_national_account", source=r["_source"], row=r["_row"], period=period,
                                subject=f"{book or '?'} {level or '?'}", problems=problems))
             continue
         good.append({"rulebook": book, "level": level, "name": (r.get("name") or "").strip() or None,
