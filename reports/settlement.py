@@ -42,9 +42,6 @@ class Settlement:
     region_id: str
     region_name: str | None
     period: str
-    rulebook: str | None = None          # the unit's rulebook (issue 30: its labels and paragraphs only)
-    in_region: bool = True               # money of the unit reaches a region (else no region is named)
-    paid_levels: tuple[str, ...] | None = None   # the levels its money can reach (None: rulebook not in force)
     members: int = 0
     categories: list[tuple[str, int, int]] = field(default_factory=list)   # label, members, dues
     surcharge: int = 0
@@ -61,6 +58,9 @@ class Settlement:
     corrections: list[tuple[str, int, str]] = field(default_factory=list)   # month corrected, moved, reason
     # RULES.md §13: deductions-only lists whose amounts are the dues: file, members, amount
     unchecked: list[tuple[str, int, int]] = field(default_factory=list)
+    rulebook: str | None = None          # the unit's rulebook (issue 30: its labels and paragraphs only)
+    in_region: bool = True               # money of the unit reaches a region (else no region is named)
+    paid_levels: tuple[str, ...] | None = None   # the levels its money can reach (None: rulebook not in force)
 
     @property
     def month(self) -> str:
