@@ -146,3 +146,24 @@ def test_every_transfer_names_the_paragraph_of_the_dues_received():
     without = re.sub(r"\n\s*received_source = .*", "", text)
     with pytest.raises(ValueError, match="received_source"):
         parse_rulebook(without)
+
+
+def test_the_units_settlement_file_carries_the_national_boards_account(demo_documents):
+    """The settlement file a Przeróbka unit sends (issue 29's JSON) names the payee and account its
+    PDF gives: the Zarząd Krajowy of national_accounts.csv (003 Art. 31 ust. 4)."""
+    import json
+
+    import duckdb
+
+    from flows.settlement_out import issue
+    from tests.conftest import approve_plain
+    db = demo_documents.parent.parent / "demo.duckdb"
+    assert approve_plain("2026-10", db, units=["SL-0004"]).ok
+    con = duckdb.connect(str(db))
+    try:
+        _, data = issue(con, "2026-10", "SL-0004", rules_for("2026-10"))
+    finally:
+        con.close()
+    transfers = json.loads(data)["transfers"]
+    assert [(t["payee"], t["account"]) for t in transfers] == [("Zarząd Krajowy ZZ „Przeróbka”",
+                                                                "PL68109010140000999900000001")]
