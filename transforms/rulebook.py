@@ -365,7 +365,8 @@ class Rules:
             return of(self.versions[rulebook], code)
         versions = sorted(self.versions.values(), key=lambda v: (v.name != self.default, v.name))
         if of is not RulebookVersion.category_label:     # a level: of the rulebooks whose money reaches it
-            versions = [v for v in versions if code in v.paid_levels(False) + v.paid_levels(True)] or versions
+            versions = [v for v in versions if any(code in v.paid_levels(kind == "sheltered") for kind in v.split
+                                                   if kind in ("normal", "sheltered"))] or versions
         labels = dict.fromkeys(of(v, code) for v in versions if of(v, code) != code)
         return " / ".join(labels) or code
 
