@@ -213,10 +213,11 @@ def report(run: Run, result: BenefitsResult) -> BenefitsResult | None:
 
 
 def summary(run: Run, result: BenefitsResult) -> str:
-    return benefit_reports.summary_text(result.decisions, result.regional_payer, result.files, run.params.out)
+    return benefit_reports.summary_text(result.decisions, result.regional_payer, result.files, run.params.out,
+                                        (result.labels or {}).get("source", {}).get("regional_payer"))
 
 
 BENEFITS = Command(
-    params=BenefitsParams, help='Zasiłki statutowe (004 §5, §9): decyzja dla każdego wniosku, z paragrafem.',
+    params=BenefitsParams, help='Zasiłki statutowe: decyzja dla każdego wniosku, z paragrafem regulaminu związku.',
     run_name=titled("zasiłki", "inbox"), name="benefits", flow_name="benefits", check=check,
     read=read, compute=compute, store=save, report=report, summary=summary)

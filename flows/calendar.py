@@ -118,7 +118,7 @@ def read(run: Run) -> CalendarInputs:
 
 def compute(run: Run, s: CalendarInputs) -> CalendarResult:
     rules = s.rules
-    # the annual statements' date of the rulebook most units use (004 §11 for Solidarność)
+    # the annual statements' date of the rulebook most units use (004 §11 for Solidarność); its source
     common = Counter(b for b in s.books.values() if b in rules.versions).most_common(1)
     default = rules.version(common[0][0]) if common else next(iter(rules.versions.values()))
     versions = {u: rules.version(b) for u, b in s.books.items() if b in rules.versions}
@@ -135,8 +135,8 @@ def compute(run: Run, s: CalendarInputs) -> CalendarResult:
                            levels=levels, paid=s.paid, own=set(s.earmarks))
              + cal.annual_statements(s.regions + sorted({b for b, _ in s.received} - set(s.regions)),
                                      s.received, s.day, default.calendar.get("annual_statements", "07-15"),
-                                     default.calendar.get("source", "004 §11"), shift=default.deadline_shift)
-             + cal.reductions_ending(s.reductions, s.day)
+                                     default.calendar.get("source", default.source), shift=default.deadline_shift)
+             + cal.reductions_ending(s.reductions, s.day, {u: v.citations["reductions"] for u, v in versions.items()})
              + cal.arrears_reached(s.ledger, {u: v.arrears_months for u, v in versions.items()},
                                    {u: v.arrears_source for u, v in versions.items()})
              + (cal.benefit_windows(s.claims, s.day, int(benefits["documents_months"]),

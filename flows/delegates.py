@@ -208,9 +208,15 @@ def save(run: Run, res: DelegateResult) -> None:
     store.write(con, "delegate_exceptions", issues_frame(res.issues))
 
 
+def inputs_source(run: Run) -> str:
+    """The resolution the verification applies, as data/delegate_keys.toml's [verification] names it."""
+    return tomllib.loads(KEYS.read_text(encoding="utf-8"))["verification"].get("source", "")
+
+
 def report(run: Run, res: DelegateResult) -> None:
     if run.params.out:
-        delegates_reports.write_delegates_workbook(run.database(), run.output("weryfikacja_delegatow.xlsx"))
+        delegates_reports.write_delegates_workbook(run.database(), run.output("weryfikacja_delegatow.xlsx"),
+                                                   inputs_source(run))
 
 
 def summary(run: Run, res: DelegateResult) -> str:
@@ -218,7 +224,7 @@ def summary(run: Run, res: DelegateResult) -> str:
 
 
 VERIFY_DELEGATES = Command(
-    params=VerifyParams, help='Weryfikacja liczby delegatów wobec przekazanych składek (Uchwała XIX KZD nr 6/2005) i mandaty.',
+    params=VerifyParams, help='Weryfikacja liczby delegatów wobec przekazanych składek (uchwała z data/delegate_keys.toml) i mandaty.',
     run_name=titled("weryfikacja delegatów", "inbox"), exclusive=(("seats", "key"),),
     name="verify-delegates", flow_name="verify-delegates", check=check, summary=summary,
     read=read, compute=compute, store=save, report=report)

@@ -166,7 +166,7 @@ def seats_read(run: Run) -> el.SeatsInputs:
 
 
 SEATS = Command(
-    params=SeatsParams, help='Mandaty według klucza (002 §23 ust. 9, 003 Ordynacja Art. 17, 001 §23 pkt 2, ordynacja NSZZ „S”).',
+    params=SeatsParams, help='Mandaty według klucza z ordynacji związku (data/delegate_keys.toml: klucz i jego paragraf).',
     run_name=lambda p: f"mandaty {p.get('key')}", engine="plain",
     name="seats", flow_name="seats", check=seats_check, read=seats_read, compute=lambda run, inputs: el.seats_result(inputs),
     report=report.seats_report, summary=report.seats_summary)

@@ -71,8 +71,13 @@ def read(run: Run) -> ExplainInputs:
             if not dues or not derivation:
                 raise UserError("nothing_to_explain", what=f"członek {p.member_id}", period=p.period)
             # the rulebook version as people read it ('NSZZ „Solidarność”, od 1 stycznia 2006'), not its id
-            shown = {**derivation[0], "rulebook_version": rules_for(p.period).version_titles(
-                derivation[0]["rulebook_version"])}
+            rules = rules_for(p.period)
+            shown = {**derivation[0], "rulebook_version": rules.version_titles(derivation[0]["rulebook_version"])}
+            # issue 30: the member's own rulebook's paragraphs (raised dues, reductions), by its stored version
+            version = next((v for v in rules.versions.values() if v.label == derivation[0]["rulebook_version"]), None)
+            if version is not None:
+                shown.update(raised_source=version.citations["raised"],
+                             reductions_source=version.citations["reductions"])
             lines = recorded("income_lines", "SELECT * FROM income_lines WHERE member_id = ? AND period = ? "
                                              "ORDER BY source, row, component", args)
             labels = component_labels()
@@ -88,18 +93,20 @@ def read(run: Run) -> ExplainInputs:
             steps = recorded("split_steps", "SELECT * FROM split_steps WHERE unit_id = ? AND period = ? "
                                             "ORDER BY basis, step", args)
             rules = rules_for(p.period)
+            # issue 30: the unit's own rulebook's labels and the paragraph of its split
+            unit_row = (recorded("units", "SELECT rulebook, sheltered FROM units WHERE unit_id = ? AND period = ?", args)
+                        or [{"rulebook": None, "sheltered": False}])[0]
+            version = rules.versions.get(unit_row["rulebook"])
+            levels = {lvl.code: rules.level_label(lvl.code, unit_row["rulebook"]) for lvl in rules.levels}
+            split_source = version.cascade(bool(unit_row["sheltered"])).source if version else ""
             whole = None
             if not steps:    # issue 30: a rulebook of one level moves nothing; the unit keeps D whole
                 kept = recorded("allocations", "SELECT level, amount FROM allocations WHERE unit_id = ? "
                                                "AND period = ?", args)
-                unit = (recorded("units", "SELECT rulebook, sheltered FROM units WHERE unit_id = ? AND period = ?",
-                                 args) or [None])[0]
-                version = rules.versions.get(unit["rulebook"]) if unit else None
-                if not kept or version is None or version.cascade(bool(unit["sheltered"])).moves:
+                if not kept or version is None or version.cascade(bool(unit_row["sheltered"])).moves:
                     raise UserError("nothing_to_explain", what=f"jednostka {p.unit_id}", period=p.period)
-                whole = {"d": sum(r["amount"] for r in kept), "source": version.cascade(bool(unit["sheltered"])).source,
+                whole = {"d": sum(r["amount"] for r in kept), "source": split_source,
                          "level": next(lvl.label for lvl in version.levels if lvl.code == version.root)}
-            levels = {lvl.code: lvl.label for lvl in rules.levels}
             # what is stored (RULES.md §13): the settlement kept or replaced, the month's state, the
             # corrections out of the month and into it
             settlement = recorded("settlement", "SELECT level, amount, basis, corrects FROM settlement "
@@ -112,7 +119,8 @@ def read(run: Run) -> ExplainInputs:
                                    [p.unit_id, p.period, p.period])
             return ExplainInputs("unit_id", (p.unit_id, p.period, steps, levels, recorded(
                 "transfers", "SELECT * FROM transfers WHERE payer_id = ? AND period = ? ORDER BY payee", args),
-                settlement, month, corrections, frozenset(v.root for v in rules.versions.values()), whole))
+                settlement, month, corrections, frozenset(v.root for v in rules.versions.values()), split_source,
+                whole))
         rows = store.dicts(con, "SELECT * FROM delegate_verification WHERE region_id = ? ORDER BY paid_in, voivodeship",
                            [p.region_id]) if "delegate_verification" in tables else []
         if not rows:

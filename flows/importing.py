@@ -50,8 +50,8 @@ class ImportParams(WritesDb):
                                    "(na poziomie krajowym niepotrzebny)", None, title="Region",
                                    form="identyfikator regionu, np. GD; puste tylko na poziomie krajowym")
     level: str = option("poziom importu: region (rozliczenia jednostek) albo national (rozliczenia regionów, "
-                        "Komisja Krajowa)", "region", title="Poziom",
-                        form="region: rozliczenia jednostek; national: rozliczenia regionów (Komisja Krajowa)")
+                        "organ krajowy związku)", "region", title="Poziom",
+                        form="region: rozliczenia jednostek; national: rozliczenia regionów (organ krajowy związku)")
 
 
 @dataclass(frozen=True)

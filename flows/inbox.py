@@ -26,6 +26,7 @@ REQUIRED = {
     "remittances": ["region_id", "voivodeship", "paid_in", "amount", "declared_paying_members"],
     "wages": ["voivodeship", "month", "amount"],
     "regions": ["region_id"],
+    "national_accounts": ["rulebook", "level"],
     "payments": ["member_id", "paid_on", "amount"],
     "benefit_claims": ["claim_id", "member_id", "kind", "event_date"],
     "statements": ["body", "year", "received_on"],
@@ -48,6 +49,7 @@ OPTIONAL = {
     "remittances": ["exempt_members", "refused_units", "refused_members", "refused_exempt_members"],
     "wages": ["source"],
     "regions": ["name", "bank_account", "transfer_title"],
+    "national_accounts": ["name", "bank_account", "transfer_title"],
     "payments": ["period", "reference"],
     "benefit_claims": ["documents_on", "relation", "single_parent", "payee", "unit_lacks_funds", "amount_claimed",
                        "child", "waiver"],
@@ -262,9 +264,10 @@ def read_inbox(inbox: Path, period: str) -> RawInputs:
     members_path = find_table(inbox, "members", True)
     adj_path = find_table(inbox, "adjustments", False)
     regions_path = find_table(inbox, "regions", False)
+    national_path = find_table(inbox, "national_accounts", False)      # issue 30: the union-wide bodies' accounts
     payments_path = find_table(inbox, "payments", False)
     extra_paths = {name: find_table(inbox, name, False) for name in ("funds", "sections", "secretariats")}
-    for path in (units_path, members_path, adj_path, regions_path, payments_path, *extra_paths.values()):
+    for path in (units_path, members_path, adj_path, regions_path, national_path, payments_path, *extra_paths.values()):
         if path:
             check_input(path, path.name)
     extras = {name: read_table(path, name) for name, path in extra_paths.items() if path}
@@ -274,8 +277,10 @@ def read_inbox(inbox: Path, period: str) -> RawInputs:
     members = read_table(members_path, "members")
     adjustments = read_table(adj_path, "adjustments") if adj_path else _empty("adjustments")
     regions = read_table(regions_path, "regions") if regions_path else _empty("regions")
+    national = read_table(national_path, "national_accounts") if national_path else None
     payments = read_table(payments_path, "payments") if payments_path else _empty("payments")
-    files += [p for p in (units_path, members_path, adj_path, regions_path, payments_path, *extra_paths.values()) if p]
+    files += [p for p in (units_path, members_path, adj_path, regions_path, national_path, payments_path,
+                          *extra_paths.values()) if p]
     ids = LazyIdentifiers(members)
     profiles = load_profiles()
     names = None                   # the dictionary: read once per close, when a payroll file needs it (issue 28)
@@ -319,6 +324,6 @@ def read_inbox(inbox: Path, period: str) -> RawInputs:
                      file_rows_rejected=payroll.rows_rejected, input_sha256=digest.hexdigest(),
                      income_issues=payroll.issues, income_blocked=payroll.blocked,
                      income_row_status=payroll.row_status, deductions=payroll.deductions,
-                     formats=dict(FORMATS), regions=regions, payments=payments,
+                     formats=dict(FORMATS), regions=regions, national=national, payments=payments,
                      files=blobs, funds=extras.get("funds"), sections=extras.get("sections"),
                      secretariats=extras.get("secretariats"))

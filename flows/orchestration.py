@@ -303,7 +303,7 @@ DESCRIPTIONS = {
     "uprawnienia-wyborcze": "Kto może głosować i kandydować w danym dniu, według ordynacji związku.",
     "dokumenty-jednostek": "Skoroszyt i rozliczenie PDF skarbnika jednostki z zapisanego zamknięcia, na żądanie.",
     "zaswiadczenia-pit": "Roczne zaświadczenia o składkach członkowskich do ulgi w PIT.",
-    "weryfikacja-delegatow": "Weryfikacja liczby członków płacących składki (uchwała 6/2005) i mandatów.",
+    "weryfikacja-delegatow": "Weryfikacja liczby członków płacących składki (według uchwały z data/delegate_keys.toml) i mandatów.",
     "konsola-regionu": "Konsola regionu, co godzinę (czas polski): import nowych plików rozliczeń jednostek z folderu "
                        "przychodzących, uzgodnienie wyciągów (gdy podano folder wyciągów) i kalendarz terminów. "
                        "Artefakty: co przyszło, co odrzucono i dlaczego, które jednostki nie przysłały rozliczenia "

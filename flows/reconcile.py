@@ -56,9 +56,10 @@ class ReconcileParams(ReadsDb):
     region_id: Optional[str] = option("tylko jednostki tego regionu (wyciąg jednego regionu)", None,
                                       flag="--region", title="Region",
                                       form="tylko jednostki tego regionu; puste: wszystkie")
-    level: Optional[str] = option("national: wyciągi Komisji Krajowej wobec przekazań regionów i składek "
+    # issue 30: the national body is each union's own (its rulebook's [versions.reconcile.national])
+    level: Optional[str] = option("national: wyciągi organu krajowego związku wobec przekazań regionów i składek "
                                   "jednostek (bez --level: poziom regionu)", None, title="Poziom",
-                                  form="national: wyciągi Komisji Krajowej; puste: poziom regionu")
+                                  form="national: wyciągi organu krajowego związku; puste: poziom regionu")
 
 
 
@@ -434,7 +435,7 @@ def read(run: Run) -> ReconcileInputs:
         found.append(issue("payments_moved", source=PAYMENTS, command="reconcile", period=p.period))
     rules = rules_for(p.period)
     for f in books["forwards"]:
-        f["payee_label"] = rules.payee_label(f["payee"])
+        f["payee_label"] = rules.payee_label(f["payee"], rules.paying(f["payer_kind"]))   # the payer's union's word
     return ReconcileInputs(scope=scope, credits=credits, issues=found, **books)
 
 
@@ -497,7 +498,7 @@ def summary(run: Run, res: Reconciliation) -> str:
 
 
 RECONCILE = Command(
-    params=ReconcileParams, help='Wpływy na rachunek regionu (albo Komisji Krajowej) wobec przelewów należnych; statusy i zaległości.',
+    params=ReconcileParams, help='Wpływy na rachunek regionu (albo organu krajowego związku) wobec przelewów należnych; statusy i zaległości.',
     run_name=titled("uzgodnienie", "statements"),
     name="reconcile", flow_name="reconcile", check=check, summary=summary,
     read=read, compute=compute, store=save, report=report)

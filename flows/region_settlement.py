@@ -179,7 +179,7 @@ def read(run: Run) -> RegionMonth:
     for t in own:
         rule = next((r for r in rules.transfer_rules if r.payer == t["payer_kind"]), None)
         pattern = rule.title if rule is not None else "Składki {unit_id} {MM}/{YYYY}"
-        transfers.append({"payee": rules.payee_label(t["payee"]), "level": t["payee"],
+        transfers.append({"payee": rules.payee_label(t["payee"], rules.paying(t["payer_kind"])), "level": t["payee"],
                           "account": _account(rules, t["payee"]),
                           "title": transfer_title(pattern, p.region, region["name"] or p.region, p.period),
                           "amount_gr": int(t["amount"]), "due_on": t["due_on"]})

@@ -140,6 +140,11 @@ def read(run: Run) -> RemindersInputs:
             reconciled = bool(rows)
             verdicts = {r["unit_id"]: Verdict(r["status"], r["expected"], r["paid"], r["due_on"], r["last_payment_on"],
                                               r["days_late"], r["reconciled_for"]) for r in rows}
+        # issue 30: the accounts of the bodies units pay directly, not through a region
+        national = {(r["rulebook"], r["level"]): r for r in store.dicts(
+            con, "SELECT rulebook, level, arg_max(name, period) AS name, arg_max(bank_account, period) AS bank_account, "
+                 "arg_max(transfer_title, period) AS transfer_title FROM national_accounts WHERE period <= ? "
+                 "GROUP BY 1, 2", [period])} if "national_accounts" in tables else {}
         due, payees = {}, {}
         if "transfers" in tables:     # the unit's own transfer of the month as the close stored it
             for unit, payee, due_on in con.execute("SELECT payer_id, arg_min(payee, due_on), min(due_on) FROM transfers "
@@ -153,13 +158,13 @@ def read(run: Run) -> RemindersInputs:
         # the level that forwards onwards is the region's: its account and title apply (as on the settlement)
         forwarding = next((t.payer for t in version.transfers if t.per != version.root), None) if version else None
         to_region = payees[unit_id] == forwarding if unit_id in payees else forwarding is not None or version is None
-        g = regions.get(u["region_id"] or "", {}) if to_region else {}
+        g = regions.get(u["region_id"] or "", {}) if to_region else national.get((u["rulebook"], payees.get(unit_id)), {})
         pattern = g.get("transfer_title") or (rule.title if rule else DEFAULT_TITLE)
         deadline = due.get(unit_id) or (rule or DEFAULT_RULE).due_on(period)
-        payee = (g.get("name") or f"region {u['region_id'] or '—'}") if to_region else (
-            rules.payee_label(payees[unit_id]) if unit_id in payees else "odbiorca według rozliczenia")
+        payee = (g.get("name") or f"region {u['region_id'] or '—'}") if to_region else g.get("name") or (
+            rules.payee_label(payees[unit_id], u["rulebook"]) if unit_id in payees else "odbiorca według rozliczenia")
         units.append(ExpectedUnit(unit_id, name, u["region_id"], payee, nrb(g.get("bank_account")),
-                                  transfer_title(pattern, unit_id, name, period), deadline))
+                                  transfer_title(pattern, unit_id, name, period), deadline, to_region))
     return RemindersInputs(period, region, day, units, states, verdicts, reconciled,
                            {r: g.get("name") or r for r, g in regions.items()})
 

@@ -144,7 +144,7 @@ def summary(run: Run, res: SalaryCapsResult) -> str:
 
 
 SALARY_CAPS = Command(
-    params=SalaryCapsParams, help='Wynagrodzenia wybieralnych funkcyjnych wobec limitów 004 §7–§8 (RULES.md §9).',
+    params=SalaryCapsParams, help='Wynagrodzenia wybieralnych funkcyjnych wobec limitów uchwały finansowej związku (RULES.md §9).',
     run_name=titled("limity wynagrodzeń", "officers"),
     name="salary-caps", flow_name="salary-caps", check=check, summary=summary,
     read=read, compute=compute, store=save, report=report)

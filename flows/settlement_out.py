@@ -127,8 +127,9 @@ def _earmarks(con, period: str, unit_id: str) -> tuple:
 
 def _transfers(con, period: str, unit: dict, version, rules: Rules, earmarks: tuple = ()) -> list[dict]:
     """The unit's own transfers of the month, with the payee, account and title its settlement PDF gives."""
+    tables = store.table_names(con)
     region = _one(con, "SELECT name, bank_account, transfer_title FROM regions WHERE period = ? AND region_id = ?",
-                  [period, unit["region_id"]]) if "regions" in store.table_names(con) else {}
+                  [period, unit["region_id"]]) if "regions" in tables else {}
     to_region = next((t.payer for t in version.transfers if t.per != version.root), None)
     rule = next((t for t in version.transfers if t.payer == version.root), None)
     if rule is None:          # issue 30: a rulebook of one level (001, 002): the unit passes nothing on
@@ -137,13 +138,20 @@ def _transfers(con, period: str, unit: dict, version, rules: Rules, earmarks: tu
     for t in store.dicts(con, "SELECT payee, amount, due_on FROM transfers WHERE period = ? AND payer_kind = ? "
                               "AND payer_id = ? ORDER BY payee", [period, version.root, unit["unit_id"]]):
         regional = t["payee"] == to_region
-        pattern = region.get("transfer_title") if regional else None
-        own = next((e for e in earmarks if e.level == t["payee"]), None)     # a fund's or section's own
-        out.append({"payee": own.payee if own else rules.payee_label(t["payee"]) + (
-                        f" ({region.get('name') or unit['region_id']})" if regional else ""),
-                    "level": t["payee"], "account": own.bank_account if own else
-                    region.get("bank_account") if regional else None,
-                    "title": transfer_title((own.transfer_title if own else pattern) or rule.title, unit["unit_id"], unit["name"] or unit["unit_id"],
+        # issue 30: a body the unit pays directly (not its region): national_accounts.csv's row, as on the PDF;
+        # a fund's or section's dues: its own payee, account and title pattern (funds.csv / sections.csv)
+        own = next((e for e in earmarks if e.level == t["payee"]), None)
+        body = region if regional else _one(
+            con, "SELECT name, bank_account, transfer_title FROM national_accounts WHERE period = ? AND rulebook = ? "
+                 "AND level = ?", [period, version.name, t["payee"]]) if "national_accounts" in tables else {}
+        if own is not None:
+            body = {"name": own.payee, "bank_account": own.bank_account, "transfer_title": own.transfer_title}
+        pattern = body.get("transfer_title")
+        out.append({"payee": version.payee_label(t["payee"]) + (f" ({region.get('name') or unit['region_id']})"
+                                                              if regional else "") if regional or not body.get("name")
+                    else body["name"],
+                    "level": t["payee"], "account": body.get("bank_account"),
+                    "title": transfer_title(pattern or rule.title, unit["unit_id"], unit["name"] or unit["unit_id"],
                                             period),
                     "amount_gr": t["amount"], "due_on": t["due_on"]})
     return out

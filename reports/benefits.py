@@ -9,7 +9,7 @@ import polars as pl
 
 from reports.xlsx import new_workbook, safe_name, sheet
 from transforms.money import format_pl
-from transforms.polish import count, with_code
+from transforms.polish import cite, count, with_code
 
 DECISION = {"granted": "przyznany", "refused": "odmowa", "pending": "czeka na dokumenty"}
 HEADERS = ["Wniosek", "Nr członka", "Imię i nazwisko", "Rodzaj", "Zdarzenie", "Dokumenty", "Pokrewieństwo",
@@ -18,8 +18,11 @@ HEADERS = ["Wniosek", "Nr członka", "Imię i nazwisko", "Rodzaj", "Zdarzenie", 
 
 def labels(rules) -> dict[str, dict[str, str]]:
     """The Polish labels of benefit kinds and relations, from the rulebooks in force."""
-    out: dict[str, dict[str, str]] = {"kind": {}, "relation": {}}
+    out: dict[str, dict[str, str]] = {"kind": {}, "relation": {}, "source": {}}
     for v in rules.versions.values():
+        # issue 30: the paragraph under which a region pays (the rulebook's benefits.region_source)
+        if (v.benefits or {}).get("region_source"):
+            out["source"].setdefault("regional_payer", v.benefits["region_source"])
         for code, kind in (v.benefits or {}).get("kinds", {}).items():
             out["kind"].setdefault(code, kind.get("label", code))
         for code, label in (v.benefits or {}).get("relation_labels", {}).items():
@@ -55,16 +58,19 @@ def write(decisions: pl.DataFrame, names: dict[str, str], output, payers: dict[s
     regional = decisions.filter(pl.col("payer") == regional_payer)
     for (region_id,), group in regional.group_by("region_id", maintain_order=True):
         wb = new_workbook()
-        sheet(wb, "Zasiłki §9", [h for h in HEADERS if h != "Imię i nazwisko"],
+        source = (label or {}).get("source", {}).get("regional_payer")
+        sheet(wb, "Zasiłki regionu", [h for h in HEADERS if h != "Imię i nazwisko"],
               [r[:2] + r[3:] for r in _rows(group, None, payers, label)], money_cols={7},
               widths=[10, 12, 22, 11, 11, 20, 14, 12, 18, 44],
-              page_header=f"Zasiłki do wypłaty przez zarząd regionu {region_id} (004 §9)", totals={0: "Razem"})
+              page_header=f"Zasiłki do wypłaty przez zarząd regionu {region_id}" + (f" ({source})" if source else ""),
+              totals={0: "Razem"})
         wb.save(output(f"zasilki/zasilki_region_{safe_name(region_id)}.xlsx"))
         files += 1
     return files
 
 
-def summary_text(decisions: pl.DataFrame, regional_payer: str | None, files: int, out: Path | None) -> str:
+def summary_text(decisions: pl.DataFrame, regional_payer: str | None, files: int, out: Path | None,
+                 region_source: str | None = None) -> str:
     """The terminal summary: counts and sums by decision, what the region pays (004 §9), the reason of
     each claim not granted and the workbooks written into ``out``."""
     d = decisions
@@ -74,7 +80,8 @@ def summary_text(decisions: pl.DataFrame, regional_payer: str | None, files: int
     lines = [f"Zasiłki statutowe: {count(d.height, 'wniosek')} — przyznane {counts.get('granted', 0)} "
              f"({format_pl(int(granted['amount'].sum() or 0))}), czekają na dokumenty {counts.get('pending', 0)}, "
              f"odmowy {counts.get('refused', 0)}",
-             f"  wypłaca region (004 §9): {region.height} ({format_pl(int(region['amount'].sum() or 0))})"]
+             f"  wypłaca region{f' ({cite(region_source)})' if region_source else ''}: {region.height} "
+             f"({format_pl(int(region['amount'].sum() or 0))})"]
     lines += [f"  {r['claim_id']}: {r['reason']}" for r in d.filter(pl.col("decision") != "granted").iter_rows(named=True)]
     if files:
         lines.append(f"  skoroszyty: {files} w {Path(out) / 'zasilki'}")

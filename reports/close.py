@@ -17,6 +17,7 @@ import duckdb
 import polars as pl
 
 from reports import settlement
+from reports.settlement import NATIONAL_FILE
 from reports.xlsx import form_sheet, new_workbook, safe_name, sheet
 from transforms import explain
 from transforms.errors import text, without_values
@@ -97,7 +98,7 @@ def summary_rows(con: duckdb.DuckDBPyConnection, rules: Rules, period: str) -> l
     n = 7 + len(rules.categories) + 2 + len(rules.levels)
     out = []
     for r in con.execute(unit_summary_sql(rules), _params(rules, period)).fetchall():
-        payees = "; ".join(rules.payee_label(p) for p in (r[n] or "").split(";") if p)
+        payees = "; ".join(rules.payee_label(p, r[3]) for p in (r[n] or "").split(";") if p)
         book = rules.versions.get(r[3])
         out.append((*r[:3], with_code(book.union if book else None, r[3]), "tak" if r[4] else "nie", *r[5:n],
                     payees or None, r[n + 1], r[n + 2]))
@@ -127,9 +128,15 @@ def write_close_workbook(con: duckdb.DuckDBPyConnection, rules: Rules, path: Pat
           totals={0: "Razem"}, key_cols=2)
     sheet(wb, "Przelewy",
           ["Płatnik", "Id płatnika", "Odbiorca", "Region", "Kwota", "Termin", "Podstawa"],
-          [(rules.payer_label(r[0]), r[1], rules.payee_label(r[2]), *r[3:]) for r in con.execute(
-              "SELECT payer_kind, payer_id, payee, region_id, amount, due_on, rule FROM transfers "
-              "WHERE period = $period ORDER BY due_on, payer_kind DESC, payer_id, payee", p).fetchall()],
+          # issue 30: a unit's transfer is labelled by its own rulebook (a Przeróbka unit's "national" is
+          # its Zarząd Krajowy), with the payee's name of national_accounts.csv when it gives one
+          [(rules.payer_label(r[0]), r[1], payee_name(settled.get(r[1]), r[2], rules, r[7]), *r[3:7])
+           for r in con.execute(
+              "SELECT t.payer_kind, t.payer_id, t.payee, t.region_id, t.amount, t.due_on, t.rule, u.rulebook "
+              "FROM transfers t LEFT JOIN units u ON u.unit_id = t.payer_id AND u.period = t.period "
+              "AND list_contains($roots, t.payer_kind) "
+              "WHERE t.period = $period ORDER BY t.due_on, t.payer_kind DESC, t.payer_id, t.payee",
+              p | {"roots": sorted({v.root for v in rules.versions.values()})}).fetchall()],
           money_cols={4}, widths=[16, 14, 32, 10, 16, 12, 40], page_header=head)
     # each member named links to their explanation (issue 18): the command that prints it
     # issue 27: where and why, never a member's cell as typed (the unit's own workbook quotes it)
@@ -155,11 +162,29 @@ def write_close_workbook(con: duckdb.DuckDBPyConnection, rules: Rules, path: Pat
     return path
 
 
+def payee_name(settled: settlement.Settlement | None, payee: str, rules: Rules, rulebook: str | None) -> str:
+    """A transfer's payee as the unit's settlement names it (national_accounts.csv's name, the region's), else
+    as the payer's rulebook labels the level."""
+    label = rules.payee_label(payee, rulebook)
+    if settled is not None and rulebook:
+        found = [pay.payee for pay in settled.payments if pay.payee_code == payee and pay.account_file == NATIONAL_FILE]
+        if found:
+            return found[0]
+    return label
+
+
 BASIS = {"received": "wpływy (potrącenia i wpłaty)", "assumed": "przyjęte w całości — brak danych o wpływach",
          "correction": "korekta"}
 KIND = {"reduced": "obniżenie", "suspended": "zawieszenie", "deduction": "potrącenie pracodawcy",
         "payment": "wpłata członka", "assumed": "przyjęte jako otrzymane"}
 MEASURE = {"owed": "należna składka", "received": "otrzymano", "balance": "saldo"}
+
+
+def received_sources(rules: Rules) -> str:
+    """The paragraphs, of each rulebook in force, under which the units' transfers are of the dues
+    received (issue 30: each union's own, '004 §10; 003 Art. 31 ust. 4')."""
+    return "; ".join(dict.fromkeys(t.received_source for v in rules.versions.values() for t in v.transfers
+                                   if t.payer == v.root and t.received_source)) or "RULES.md §5"
 
 
 def arrears_title(months: dict[str, int], rules: Rules) -> str:
@@ -191,7 +216,7 @@ def account_sheets(wb, con: duckdb.DuckDBPyConnection, rules: Rules, head: str) 
     sheet(wb, "Podział wpływów", ["Jednostka", "Podstawa", "Należne składki", "Otrzymano"]
           + [f"Podział wpływów: {lvl.label}" for lvl in rules.levels],
           rows, money_cols=set(range(2, 4 + len(levels))), widths=[12, 36, 14, 14] + [14] * len(levels),
-          page_header=head + ": podział składek otrzymanych (004 §3 ust. 1, §10)", totals={0: "Razem"})
+          page_header=head + f": podział składek otrzymanych ({received_sources(rules)})", totals={0: "Razem"})
     sheet(wb, "Konta członków",
           ["Jednostka", "Nr członka", "Należna", "Otrzymano", "Nadpłata (na przyszłe miesiące)", "Zaległość",
            "Saldo", "Miesiące bez pełnej wpłaty", "Najstarszy niezapłacony", "Podstawa"],
@@ -237,7 +262,8 @@ def account_sheets(wb, con: duckdb.DuckDBPyConnection, rules: Rules, head: str) 
               "SELECT unit_id, member_id, kind, amount, valid_from, valid_to, months_covered, months_left, decision_ref "
               "FROM adjustments_in_force WHERE period = $period ORDER BY unit_id, member_id", p).fetchall()],
           money_cols={3}, widths=[12, 12, 14, 14, 10, 10, 12, 12, 30],
-          page_header=head + ": obniżenia i zawieszenia składki — kopie decyzji dla Zarządu Regionu (004 §2 ust. 3)")
+          page_header=head + ": obniżenia i zawieszenia składki — kopie decyzji ("
+          + "; ".join(dict.fromkeys(v.citations["reductions"] for v in rules.versions.values())) + ")")
     if "close_differences" in _tables(con):
         changed = con.execute(
             "SELECT subject, subject_id, unit_id, measure, before, after, change FROM close_differences "
@@ -342,9 +368,11 @@ def write_unit_workbooks(con: duckdb.DuckDBPyConnection, rules: Rules, members: 
                 LEFT JOIN dues_derivation x ON x.member_id = d.member_id AND x.period = d.period
                 WHERE d.period = $period AND ($only IS NULL OR list_contains($only, d.unit_id))
                 ORDER BY d.unit_id, d.member_id""", p).fetchall():
-            how = explain.short(r[12], r[13], from_decimal(r[4]), from_decimal(r[5]), from_decimal(r[6]),
-                                r[14]) if r[12] else None
-            by_unit.setdefault(r[0], []).append((r[0], r[1], r[2], rules.category_label(r[3]), *r[4:12], how))
+            book = settled[r[0]].rulebook if r[0] in settled else None
+            how = explain.short(r[12], r[13], from_decimal(r[4]), from_decimal(r[5]), from_decimal(r[6]), r[14],
+                                rules.versions[book].citations["reductions"] if book in rules.versions else ""
+                                ) if r[12] else None
+            by_unit.setdefault(r[0], []).append((r[0], r[1], r[2], rules.category_label(r[3], book), *r[4:12], how))
         exc: dict[str, list] = {}
         for r in con.execute(UNIT_EXCEPTIONS if "unit_exceptions" in _tables(con) else UNIT_EXCEPTIONS_BEFORE_26,
                              p).fetchall():
@@ -360,10 +388,9 @@ def write_unit_workbooks(con: duckdb.DuckDBPyConnection, rules: Rules, members: 
                 "none" if r[5] is None else "over" if r[6] > 0 else "under"]))
     finally:
         con.unregister("member_names")
-    headers, layout = summary_headers(rules), _summary_layout(rules)
     units = sorted(by_unit.items())
-    jobs = [(path_for(f"skladki_{safe_name(u)}_{period}.xlsx"), settled[u], headers, layout, summary[u], rows,
-             exc.get(u, []), deducted.get(u, [])) for u, rows in units]
+    jobs = [(path_for(f"skladki_{safe_name(u)}_{period}.xlsx"), settled[u], *unit_summary(rules, settled[u], summary[u]),
+             rows, exc.get(u, []), deducted.get(u, [])) for u, rows in units]
     with nullcontext(pool) if pool is not None else workers(len(jobs)) as pool:
         for i, _ in enumerate(pool.map(_write_unit_workbook, jobs, chunksize=25) if pool else
                               map(_write_unit_workbook, jobs), start=1):
@@ -492,6 +519,32 @@ def die_with_parent(parent: int) -> None:
     threading.Thread(target=watch, daemon=True).start()
 
 
+def unit_summary(rules: Rules, settled: settlement.Settlement, row: tuple) -> tuple[list[str], tuple, tuple]:
+    """One unit's summary row in its own union's words (issue 30): the categories of its rulebook and
+    the levels its money can reach, each as its rulebook labels it; the columns of other unions'
+    categories and levels are left out. Returns (headers, (money, widths), row)."""
+    headers, (money, widths) = summary_headers(rules), _summary_layout(rules)
+    version = rules.versions.get(settled.rulebook)
+    if version is None:          # a rulebook not in force: the whole row, as the close workbook has it
+        return headers, (money, widths), row
+    n_cat = len(rules.categories)
+    keep, names = [], {}
+    for i in range(len(headers)):
+        if 7 <= i < 7 + n_cat:
+            code = rules.categories[i - 7].category
+            if code not in version.categories and not row[i]:
+                continue
+            names[i] = f"Składki: {version.category_label(code)}"
+        elif 7 + n_cat + 2 <= i < 7 + n_cat + 2 + len(rules.levels):
+            code = rules.levels[i - 7 - n_cat - 2].code
+            if settled.paid_levels is not None and code not in settled.paid_levels and not row[i]:
+                continue
+            names[i] = f"Podział: {version.level_label(code)}"
+        keep.append(i)
+    return ([names.get(i, headers[i]) for i in keep], ({k for k, i in enumerate(keep) if i in money},
+                                                       [widths[i] for i in keep]), tuple(row[i] for i in keep))
+
+
 def summary_form(settled, headers: list[str], money: set[int], row: tuple) -> list[tuple]:
     """The unit's summary row as a form: a title block, then one line per column."""
     lines = [("Podsumowanie miesiąca", None, None), (f"{settled.name} ({settled.unit_id})", None, None),
@@ -529,8 +582,10 @@ def transfers_table(result, rules: Rules) -> tuple[str, list[dict]]:
     """The transfers due of a close's units and their regions (``result``: the stored month of
     transforms.close, its transfers in grosze), for the Prefect UI."""
     rows = result.transfers.sort("due_on", "payer_kind", "payer_id", "payee", descending=[False, True, False, False])
+    # issue 30: a unit's payee in its own rulebook's word, a region's in the word of the rulebook it pays under
+    books = dict(result.units.select("unit_id", "rulebook").iter_rows()) if result.units is not None else {}
     return (f"Przelewy należne za {result.period}",
-            [{"płatnik": f"{rules.payer_label(k)} {i}", "odbiorca": rules.payee_label(p),
+            [{"płatnik": f"{rules.payer_label(k)} {i}", "odbiorca": rules.payee_label(p, books.get(i) or rules.paying(k)),
               "kwota": format_pl(a), "termin": str(d)}
              for k, i, p, a, d in rows.select("payer_kind", "payer_id", "payee", "amount", "due_on").iter_rows()])
 
@@ -630,7 +685,7 @@ def summary_text(closed, params, workbook: Path | None, con: duckdb.DuckDBPyConn
                      f"{format_pl(sum(t[3] for t in unit_tr))}, termin {min(t[4] for t in unit_tr)}")
     for t in transfers:
         if t[0] not in roots:
-            lines.append(f"    {rules.payer_label(t[0])} {t[1]} -> {rules.payee_label(t[2]):<30} "
+            lines.append(f"    {rules.payer_label(t[0])} {t[1]} -> {rules.payee_label(t[2], rules.paying(t[0])):<30} "
                          f"{format_pl(t[3]):>16} do {t[4]}")
     if any(d[1] for d in deductions):
         lines.append(f"  potrącenia: sprawdzono {count(sum(d[1] for d in deductions), 'członka')}, różnice u "

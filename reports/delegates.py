@@ -15,9 +15,11 @@ VERDICT_PL = {"passed": "potwierdzona", "reduced": "zmniejszona"}
 READING_PL = {"equality_passes": "równość przechodzi (lit. b)", "literal": "dosłownie: R musi być większe (lit. a)"}
 
 
-def write_delegates_workbook(con: duckdb.DuckDBPyConnection, path: Path) -> Path:
+def write_delegates_workbook(con: duckdb.DuckDBPyConnection, path: Path, source: str = "") -> Path:
+    """``source``: the resolution the verification applies (data/delegate_keys.toml's
+    [verification] source), named in the page header."""
     wb = new_workbook()
-    head = "Weryfikacja liczby delegatów (Uchwała XIX KZD nr 6/2005)"
+    head = "Weryfikacja liczby delegatów" + (f" ({source})" if source else "")
     rows = con.execute("""
         SELECT region_id, voivodeship, paid_in, wage, declared_paying_members, refused_members,
                exempt_members, remitted, CAST(threshold AS DECIMAL(24,2)), verdict, recognised_paying,

@@ -141,13 +141,14 @@ def paragraphs(r, result) -> list[str]:
         paid_on = f" {date_pl(r.last_payment_on)}" if r.last_payment_on else ""
         out.append(f"{lead}Przelew składek za {month} ({format_pl(r.paid)}) wpłynął{paid_on}, "
                    f"{days(r.days_late)} po terminie ({date_pl(r.due_on)}). Uprzejmie prosimy o przelewy "
-                   "w terminie w kolejnych miesiącach — Region przekazuje część składek dalej w swoich terminach.")
+                   "w terminie w kolejnych miesiącach"
+                   + (" — Region przekazuje część składek dalej w swoich terminach." if r.unit.to_region else "."))
     return out
 
 
 STEPS = ("zamknąć miesiąc w programie skladki (skladki close --period {period}), jeśli nie jest zamknięty;",
          "sprawdzić rozliczenie i je zatwierdzić (skladki approve --period {period} --unit {unit});",
-         "przesłać do Regionu plik rozliczenia {file} — zapisuje go zatwierdzenie obok PDF rozliczenia, "
+         "przesłać {whom} plik rozliczenia {file} — zapisuje go zatwierdzenie obok PDF rozliczenia, "
          "w folderze jednostki; skladki documents zapisuje go ponownie.")
 
 
@@ -164,12 +165,21 @@ def transfer_lines(r, result) -> list[tuple[str, str]]:
     passed = r.due_on < result.day
     deadline = date_pl(r.due_on) + (" (minął)" if passed and r.transfer != "late" else "")
     return amount + [("Odbiorca", r.unit.payee),
-                     ("Rachunek", r.unit.account or "— prosimy o kontakt ze skarbnikiem Regionu"),
+                     ("Rachunek", r.unit.account or f"— prosimy o kontakt ze skarbnikiem {treasurer_of(r)}"),
                      ("Tytuł przelewu", r.unit.title), ("Termin", deadline)]
 
 
+def treasurer_of(r) -> str:
+    """Whose treasurer writes (issue 30): the region's, or the body the unit pays directly."""
+    return "Regionu" if r.unit.to_region else "odbiorcy przelewu"
+
+
 def sender(r, result) -> str:
-    """The region writing: its name from regions.csv, else its id."""
+    """The region writing: its name from regions.csv, else its id; for a unit that pays a body
+    above it directly (not its region), that body (national_accounts.csv's name, or the level's
+    payee in the unit's rulebook)."""
+    if not r.unit.to_region:
+        return r.unit.payee
     region = r.unit.region_id
     return result.region_names.get(region) or (f"Region {region}" if region else "Region")
 
@@ -184,7 +194,8 @@ def write_letter(r, result, path: Path, fonts: Path) -> Path:
     # the sender and the date
     row(pdf, 5.5, [(110, sender(r, result), "L", "B", 11), (0, date_pl(result.day), "R", "", 10)])
     pdf.set_font("DejaVu", "", 10)
-    pdf.multi_cell(110, 5, "Skarbnik Regionu", align="L", new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(110, 5, "Skarbnik Regionu" if r.unit.to_region else "Skarbnik", align="L", new_x="LMARGIN",
+                   new_y="NEXT")
     pdf.ln(10)
     # the addressee
     pdf.set_x(100)
@@ -214,7 +225,9 @@ def write_letter(r, result, path: Path, fonts: Path) -> Path:
         file = f"rozliczenie_{safe_name(r.unit_id)}_{result.period}_v1.json (albo jego nowszą wersję)"
         for i, step in enumerate(STEPS, start=1):
             row(pdf, 5.5, [(8, f"{i}.", "R", "", 10.5),
-                           (0, step.format(period=result.period, unit=r.unit_id, file=file), "L", "", 10.5)])
+                           (0, step.format(period=result.period, unit=r.unit_id, file=file,
+                                           whom="do Regionu" if r.unit.to_region else f"odbiorcy ({r.unit.payee})"),
+                            "L", "", 10.5)])
         pdf.ln(2)
     # the transfer, as on a transfer form
     pdf.ln(2)
@@ -231,7 +244,7 @@ def write_letter(r, result, path: Path, fonts: Path) -> Path:
     pdf.ln(6)
     pdf.set_font("DejaVu", "", 10.5)
     closing = ("Jeśli przelew lub rozliczenie zostały już wysłane, prosimy uznać to pismo za nieaktualne. "
-               "W razie pytań lub wątpliwości prosimy o kontakt ze skarbnikiem Regionu.")
+               f"W razie pytań lub wątpliwości prosimy o kontakt ze skarbnikiem {treasurer_of(r)}.")
     pdf.multi_cell(0, 5.5, closing, align="L", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(8)
     pdf.set_x(110)
@@ -244,7 +257,7 @@ def write_letter(r, result, path: Path, fonts: Path) -> Path:
     pdf.multi_cell(0, 4.5, f"Skarbnik — {sender(r, result)}", align="L", new_x="LMARGIN", new_y="NEXT")
     pdf.set_auto_page_break(False)
     footer = (f"skladki — przypomnienie {r.unit_id} za {result.period}, stan na {result.day.isoformat()}; "
-              "z rozliczeń i uzgodnień zapisanych w bazie danych Regionu")
+              "z rozliczeń i uzgodnień zapisanych w bazie danych" + (" Regionu" if r.unit.to_region else ""))
     pdf.set_font("DejaVu", "", one_line_size(pdf, footer, pdf.epw, "", 7))
     pdf.set_y(pdf.h - 14)
     pdf.multi_cell(0, 3.5, footer, align="C")

@@ -19,8 +19,9 @@ def write_salary_caps_workbook(con: duckdb.DuckDBPyConnection, period: str, rule
                cap, salary, excess, flagged, cap_basis
         FROM salary_caps WHERE period = ?
         ORDER BY person_id, function = ?, body_kind, body_id, function""", [period, TOTAL]).fetchall()
-    body = dict(rules.body_kinds, **{"*": "łącznie (§8)"})
-    function = dict(rules.functions, **{TOTAL: "razem — jeden pełny etat (§8)"})
+    # the rule of one post in total, as the rulebook cites it (its salary_caps.one_post_in_total)
+    body = dict(rules.body_kinds, **{"*": f"łącznie ({rules.one_post_source})"})
+    function = dict(rules.functions, **{TOTAL: f"razem — jeden pełny etat ({rules.one_post_source})"})
     wb = new_workbook()
     head = f"Limity wynagrodzeń wybieralnych funkcyjnych — {period}"
     sheet(wb, "Limity wynagrodzeń",

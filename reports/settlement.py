@@ -28,6 +28,11 @@ class Payment:
     owed: int | None = None          # the same transfer from the dues owed (RULES.md §5: owed and received)
     nominal_due_on: date | None = None   # the rule's own day when due_on moved off a day free from work
     moved_because: str = ""              # why, briefly ('niedziela; Kodeks cywilny art. 115')
+    # issue 30: the unit's own rulebook's paragraphs: why the amount is of the dues received, the deadline
+    received_source: str = ""
+    due_source: str = ""
+    account_file: str = "regions.csv"    # where the payee's account is written (what to fill in when missing)
+    payee_code: str = ""                 # the payee's level code
 
 
 @dataclass
@@ -53,10 +58,16 @@ class Settlement:
     corrections: list[tuple[str, int, str]] = field(default_factory=list)   # month corrected, moved, reason
     # RULES.md §13: deductions-only lists whose amounts are the dues: file, members, amount
     unchecked: list[tuple[str, int, int]] = field(default_factory=list)
+    rulebook: str | None = None          # the unit's rulebook (issue 30: its labels and paragraphs only)
+    in_region: bool = True               # money of the unit reaches a region (else no region is named)
+    paid_levels: tuple[str, ...] | None = None   # the levels its money can reach (None: rulebook not in force)
 
     @property
     def month(self) -> str:
         return month_pl(self.period)
+
+
+NATIONAL_FILE = "national_accounts.csv"      # issue 30: the inbox file of the union-wide bodies' accounts
 
 
 def nrb(iban: str | None) -> str | None:
@@ -76,14 +87,21 @@ def settlements(con: duckdb.DuckDBPyConnection, rules: Rules) -> dict[str, Settl
     """Every unit's settlement of the period, from the stored tables."""
     p = {"period": rules.period}
     g = from_decimal
-    out = {u: Settlement(u, n or u, r, rn, rules.period) for u, n, r, rn in con.execute(
-        "SELECT u.unit_id, u.name, u.region_id, g.name FROM units u LEFT JOIN regions g "
-        "ON g.region_id = u.region_id AND g.period = u.period WHERE u.period = $period ORDER BY u.unit_id", p).fetchall()}
+    names = {t for (t,) in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+    out = {}
+    for u, n, r, rn, rulebook, sheltered in con.execute(
+            "SELECT u.unit_id, u.name, u.region_id, g.name, u.rulebook, u.sheltered FROM units u LEFT JOIN regions g "
+            "ON g.region_id = u.region_id AND g.period = u.period WHERE u.period = $period ORDER BY u.unit_id",
+            p).fetchall():
+        version = rules.versions.get(rulebook)
+        paid = version.paid_levels(bool(sheltered)) if version else None
+        out[u] = Settlement(u, n or u, r, rn, rules.period, rulebook=rulebook,
+                            in_region=version is None or version.region_payer in paid, paid_levels=paid)
     for u, category, n, dues, surcharge, total in con.execute(
             "SELECT unit_id, category, count(*), sum(dues), sum(surcharge), sum(total) FROM dues "
             "WHERE period = $period GROUP BY ALL ORDER BY ALL", p).fetchall():
         s = out[u]
-        s.categories.append((rules.category_label(category), n, g(dues)))
+        s.categories.append((rules.category_label(category, s.rulebook), n, g(dues)))
         s.members += n
         s.surcharge += g(surcharge)
         s.total += g(total)
@@ -95,7 +113,17 @@ def settlements(con: duckdb.DuckDBPyConnection, rules: Rules) -> dict[str, Settl
         p).fetchall()} if "earmarks" in names else {}
     for u, level, amount in sorted(con.execute("SELECT unit_id, level, amount FROM allocations WHERE period = $period",
                                                p).fetchall(), key=lambda r: (r[0], order.get(r[1], 99), r[1])):
-        out[u].split.append((earmarks[level][0] if level in earmarks else rules.level_label(level), g(amount)))
+        s = out[u]
+        # issue 30: a level no money of this unit can reach under its rulebook is not shown (never at 0,00 zł);
+        # a region's fund or a section's dues by its own label
+        if level in earmarks:
+            s.split.append((earmarks[level][0], g(amount)))
+        elif s.paid_levels is None or level in s.paid_levels or g(amount):
+            s.split.append((rules.level_label(level, s.rulebook), g(amount)))
+    # issue 30: the accounts of the bodies a unit pays directly, not through its region (national_accounts.csv)
+    national = {(b, lvl): (name, account, pattern) for b, lvl, name, account, pattern in con.execute(
+        "SELECT rulebook, level, name, bank_account, transfer_title FROM national_accounts WHERE period = $period",
+        p).fetchall()} if "national_accounts" in names else {}
     roots = {v.root: v for v in rules.versions.values()}
     for u, payer_kind, payee, amount, due_on, rulebook, account, pattern, owed in con.execute("""
             SELECT t.payer_id, t.payer_kind, t.payee, t.amount, t.due_on, u.rulebook, g.bank_account, g.transfer_title,
@@ -107,23 +135,25 @@ def settlements(con: duckdb.DuckDBPyConnection, rules: Rules) -> dict[str, Settl
             continue
         s = out[u]
         rule = next(t for t in rules.version(rulebook).transfers if t.payer == payer_kind)
-        # the region's account and title pattern apply to what is paid to the region's level
+        # the region's account and title pattern apply to what is paid to the region's level; the
+        # national_accounts.csv row of the unit's rulebook and the payee's level to what is paid to another body
         version = rules.version(rulebook)
-        to_region = payee == next((t.payer for t in version.transfers if t.per != version.root), None)
-        if payee in earmarks:
-            _, label, account, pattern, day = earmarks[payee]
+        to_region = payee == version.region_payer
+        name, account_file = None, "regions.csv" if to_region else NATIONAL_FILE
+        if payee in earmarks:         # issue 30: a fund's or section's dues: its own payee, account, title, day
+            name, account, pattern, day = earmarks[payee][1:]
             rule = replace(rule, due_day=day or rule.due_day)
-            to_region = True              # its own account and title pattern, as the region's are
-        else:
-            label = rules.payee_label(payee) + (f" ({s.region_name or s.region_id})" if to_region else "")
+            account_file = "funds.csv" if payee.startswith("fund:") else "sections.csv"
+        elif not to_region:
+            name, account, pattern = national.get((rulebook, payee), (None, None, None))
         nominal = rule.nominal_due_on(rules.period)
         moved = due_on != nominal        # as the close stored it (RULES.md §6)
         s.payments.append(Payment(
-            label, g(amount),
-            nrb(account) if to_region else None,
-            transfer_title(pattern if to_region and pattern else rule.title, u, s.name, rules.period), due_on,
+            (name or rules.payee_label(payee, rulebook)) + (f" ({s.region_name or s.region_id})" if to_region else ""),
+            g(amount), nrb(account), transfer_title(pattern or rule.title, u, s.name, rules.period), due_on,
             g(owed) if owed is not None else None, nominal if moved else None,
-            rule.shift.short_note(nominal) if moved else ""))
+            rule.shift.short_note(nominal) if moved else "", rule.received_source, rule.source,
+            account_file, payee))
     if "unit_months" in names:
         for u, state, by, at, reason, missing in con.execute(
                 "SELECT unit_id, state, approved_by, approved_at, approval_reason, missing FROM unit_months "
@@ -161,7 +191,8 @@ def rows(s: Settlement) -> list[tuple]:
     """The settlement as (label, value, note) lines, top-down, for the sheet and the PDF."""
     out: list[tuple] = [("Rozliczenie składek członkowskich", None, None),
                         (f"{s.name} ({s.unit_id})", None, None),
-                        (f"Miesiąc: {s.month}", None, s.region_name or f"region {s.region_id}"),
+                        (f"Miesiąc: {s.month}", None, (s.region_name or f"region {s.region_id}") if s.in_region
+                         else None),
                         (state_line(s), None, None)]
     if s.missing:
         out.append((MISSING, None, None))
@@ -171,11 +202,12 @@ def rows(s: Settlement) -> list[tuple]:
         out.append(("Nic do przelania w tym miesiącu", None, None))
     for pay in s.payments:
         # the amount owed on a line of its own: a wrapped amount ('1' | '221,52 zł') would misread
-        basis = "z otrzymanych składek (004 §10)" + (
+        # issue 30: the unit's own rulebook's paragraphs (the transfer rule's), never another union's
+        basis = "z otrzymanych składek" + (f" ({pay.received_source})" if pay.received_source else "") + (
             f";\nod należnych byłoby {format_pl(pay.owed)}" if pay.owed is not None and pay.owed != pay.amount else "")
         out += [("Kwota", pay.amount, basis), ("Odbiorca", pay.payee, None),
-                ("Rachunek", pay.account or "— brak w regions.csv; zapytaj odbiorcę", None),
-                ("Tytuł przelewu", pay.title, None), ("Termin", pay.due_on, "004 §10")]
+                ("Rachunek", pay.account or f"— brak w {pay.account_file}; zapytaj odbiorcę", None),
+                ("Tytuł przelewu", pay.title, None), ("Termin", pay.due_on, pay.due_source or None)]
         if pay.nominal_due_on is not None:
             out.append(("Termin przesunięty", f"z {date_pl(pay.nominal_due_on)}", pay.moved_because or None))
         out.append((None, None, None))

@@ -126,7 +126,7 @@ def _print_setup(ws, page_header: str | None, landscape: bool = True, pages_wide
     ws.set_paper(9)                    # A4
     ws.fit_to_pages(pages_wide, 0)
     if page_header:
-        ws.set_header("&C" + excel_text(page_header).replace("&", "&&"))
+        ws.set_header("&C" + excel_text(cite(page_header)).replace("&", "&&"))
     ws.set_footer("&CStrona &P z &N")
 
 

@@ -184,6 +184,9 @@ TABLES: dict[str, Table] = {t.name: t for t in [
           "pot for the secretariats, to the grosz",
           _cols("period, secretariat_id, name, organisations:int, members:int, pot:money, amount:money, quota, "
                 "source"), unit_key="secretariat_id"),
+    Table("national_accounts", "one row per valid row of the optional national_accounts.csv per period (issue 30: the "
+          "account of a union-wide body a unit pays directly, by rulebook and level)",
+          _cols("period, rulebook, level, name, bank_account, transfer_title"), unit_key="rulebook"),
     Table("salary_caps", "one row per officer function per period, plus a total row per person with several",
           _cols("period, person_id, body_kind, body_id, function, quarter_used, average_wage:money, cap_basis, "
                 "cap:money, fte:fte, salary:money, excess:money, full_time_cap:money, flagged:bool")),
@@ -239,11 +242,11 @@ TABLES: dict[str, Table] = {t.name: t for t in [
 # ---- the stored tables' groups (issue 28): a new table is declared here, beside its columns
 # what a close stores of its units' month (in this order)
 CLOSE_TABLES = ("dues", "allocations", "exceptions", "transfers", "units", "deduction_check", "regions",
-                "receipts", "member_ledger", "ledger_items", "employer_claims", "adjustments_in_force",
+                "national_accounts", "receipts", "member_ledger", "ledger_items", "employer_claims", "adjustments_in_force",
                 "dues_derivation", "income_lines", "split_steps", "memberships", "unit_exceptions")
 # the tables of a unit's month, replaced unit by unit (transfers and regions are the month's, and
 # the settlement keeps an approved month's rows)
-UNIT_TABLES = tuple(t for t in CLOSE_TABLES if t not in ("transfers", "regions"))
+UNIT_TABLES = tuple(t for t in CLOSE_TABLES if t not in ("transfers", "regions", "national_accounts"))
 # what a re-close replaces is kept in `history` first (nothing of the past is silently rewritten)
 KEPT_IN_HISTORY = ("dues", "allocations", "transfers", "receipts", "member_ledger", "employer_claims", "settlement")
 # the month's figures of the run's units an export carries, no member in them (RULES.md §14)

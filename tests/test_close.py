@@ -121,6 +121,10 @@ split_categories = ["worker"]
 raise_categories = ["worker"]
 components = ["pay", "gift"]
 
+  [versions.citations]
+  raised = "statute §2"
+  reductions = "statute §2"
+
   [versions.categories.worker]
   label = "pracujący"
   source = "statute §1"
@@ -153,6 +157,7 @@ components = ["pay", "gift"]
   due_day = 10
   label = "koło"
   source = "statute §4: do 10. dnia następnego miesiąca"
+  received_source = "statute §4"
 """
 
 

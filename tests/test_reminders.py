@@ -140,3 +140,17 @@ def test_an_unpaid_transfer_is_not_owed_before_its_deadline():
     assert reminders([unit], {"U1": "approved"}, {"U1": unpaid}, date(2026, 11, 20)) == []
     (r,) = reminders([unit], {"U1": "approved"}, {"U1": unpaid}, date(2026, 11, 23))
     assert (r.transfer, r.owed, r.days_late) == ("missing", 1000, 3)
+
+
+def test_issue_30_a_przerobka_units_letter_comes_from_its_national_board(region):
+    """003 Art. 31 ust. 4: a Przeróbka unit pays the Zarząd Krajowy directly, not a region: its
+    reminder names that board (national_accounts.csv), its account and title, and no region."""
+    _, _, out = region
+    letters = {p.name: p for p in out.result.letters}
+    text = re.sub(r"\s+", " ", pdf_text(letters["przypomnienie_SL-0004_2026-10.pdf"]))
+    for part in ("Zarząd Krajowy ZZ „Przeróbka”", "68 1090 1014 0000 9999 0000 0001",
+                 "Składka na Zarząd Krajowy SL-0004 za 10/2026"):
+        assert part in text, part
+    assert "Region" not in text and "Śląsko" not in text
+    solidarnosc = re.sub(r"\s+", " ", pdf_text(letters["przypomnienie_SL-0003_2026-10.pdf"]))
+    assert "Skarbnik Regionu" in solidarnosc and "do Regionu" in solidarnosc

@@ -159,7 +159,7 @@ def decide(claim: Claim, history: list[dict], unit: dict | None, rules: dict | N
             return refuse("date_after_decision", column=column, value=day, today=today)
     if claim.documents_on is not None and claim.documents_on < claim.event_date:
         return refuse("documents_before_event", documents=claim.documents_on, event=claim.event_date,
-                      source=rules["documents_source"] if rules else "004 §5 ust. 3 pkt 2")
+                      source=rules["documents_source"] if rules else "—")
     if not rules:
         return refuse("no_rules", rulebook=unit["rulebook"] if unit else "?")
     kind = rules["kinds"].get(claim.kind)
@@ -179,7 +179,7 @@ def decide(claim: Claim, history: list[dict], unit: dict | None, rules: dict | N
         since = add_months(joined, int(rules["membership_months"]))     # in any unit, are one
         if claim.event_date < since and claim.waiver:       # an exceptional case the paying body decided
             waived = text("benefits", "membership_waived", waiver=claim.waiver, joined=joined, since=since,
-                          source=rules.get("waiver_source", "004 §5 ust. 3 pkt 4"))
+                          source=rules.get("waiver_source", rules["source"]))
         elif claim.event_date < since:
             return refuse("membership_too_short", joined=joined, since=since,
                           months=rules["membership_months"], source=rules["membership_source"])

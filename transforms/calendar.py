@@ -89,11 +89,13 @@ def annual_statements(bodies: list[str], received: dict[tuple[str, int], date], 
             for body in bodies if (body, day.year - 1) not in received]
 
 
-def reductions_ending(rows: list[dict], day: date) -> list[dict]:
+def reductions_ending(rows: list[dict], day: date, sources: dict[str, str] | None = None) -> list[dict]:
+    """Reductions and suspensions ending this month; ``sources``: unit -> its rulebook's paragraph
+    on them (issue 30: the unit's own union's, never another's)."""
     month = f"{day.year:04d}-{day.month:02d}"
     return [item("reduction_ends", f"{'obniżenie' if r['kind'] == 'reduced' else 'zawieszenie'} składki członka "
                  f"{r['member_id']} kończy się ({r['decision_ref'] or 'bez numeru decyzji'})", r["unit_id"],
-                 None, "due", None, "004 §2 ust. 3") for r in rows if r["valid_to"] == month]
+                 None, "due", None, (sources or {}).get(r["unit_id"], "")) for r in rows if r["valid_to"] == month]
 
 
 def arrears_reached(rows: list[dict], months: dict[str, int], sources: dict[str, str]) -> list[dict]:

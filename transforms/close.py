@@ -26,7 +26,7 @@ from transforms.rulebook import Rules
 from schemas.tables import validate_close, validate_staged
 from transforms.staging import (DEDUCTED_COMPONENT, StagedAdjustments, StagedIncome, StagedMembers,
                                 StagedPayments, StagedUnits, stage_adjustments, stage_income, stage_members,
-                                stage_payments, stage_regions, stage_units)
+                                stage_national, stage_payments, stage_regions, stage_units)
 
 
 @dataclass
@@ -45,6 +45,7 @@ class RawInputs:
     deductions: list[dict] = field(default_factory=list)
     formats: dict[str, str] = field(default_factory=dict)   # file -> what was detected (encoding, separator)
     regions: pl.DataFrame | None = None                     # the optional regions.csv (accounts, titles)
+    national: pl.DataFrame | None = None                    # the optional national_accounts.csv (issue 30)
     payments: pl.DataFrame | None = None                    # the optional payments.csv (direct payments)
     files: list[tuple[str, bytes]] = field(default_factory=list)   # every file read: path in the inbox, bytes
     # issue 30: the optional funds.csv (regions' earmarked funds, 004 §4), sections.csv (sections'
@@ -100,6 +101,8 @@ class CloseResult:
     input_sha256: str
     formats: dict[str, str] = field(default_factory=dict)
     regions: pl.DataFrame | None = None       # valid regions.csv rows: region_id, name, bank_account, transfer_title
+    # issue 30: valid national_accounts.csv rows: rulebook, level, name, bank_account, transfer_title
+    national: pl.DataFrame | None = None
     # member accounts (RULES.md §5 "Owed and received", transforms.ledger)
     receipts: pl.DataFrame | None = None
     ledger: pl.DataFrame | None = None
@@ -300,12 +303,14 @@ def tables(raw: RawInputs, staged: Staged, rules: Rules, dues_result: DuesResult
         issues_frame(staged.adjustments.issues + dues_result.issues),
     ])
     regions, region_issues = stage_regions(raw.regions, period)
-    exceptions = pl.concat([exceptions, issues_frame(region_issues)])
+    national, national_issues = stage_national(raw.national, period, rules)
+    exceptions = pl.concat([exceptions, issues_frame(region_issues + national_issues)])
     read, used, rejected, skipped = account(raw, staged, dues["member_id"])
-    if raw.regions is not None:          # regions.csv rows: used, or rejected with a record
-        read += raw.regions.height
-        used += regions.height
-        rejected += raw.regions.height - regions.height
+    for raw_rows, good in ((raw.regions, regions), (raw.national, national)):
+        if raw_rows is not None:         # regions.csv / national_accounts.csv rows: used, or rejected with a record
+            read += raw_rows.height
+            used += good.height
+            rejected += raw_rows.height - good.height
     extras = extras or Extras()
     exceptions = pl.concat([exceptions, issues_frame(extras.issues)])
     read, used, rejected = read + extras.read, used + extras.used, rejected + extras.read - extras.used
@@ -319,7 +324,7 @@ def tables(raw: RawInputs, staged: Staged, rules: Rules, dues_result: DuesResult
                        ",".join(versions), raw.input_sha256, raw.formats, regions,
                        receipts=receipts, ledger=posted.ledger, items=posted.items, settlement=settlement,
                        employer_claims=claims, adjustments_in_force=in_force,
-                       arrears=arrears(posted.ledger, months), basis=basis,
+                       arrears=arrears(posted.ledger, months), basis=basis, national=national,
                        derivation=dues_result.derivation,
                        income_lines=income_lines(staged.income.status, dues_result.derivation, period),
                        split_steps=pl.DataFrame(steps, schema=STEP_SCHEMA),

@@ -304,8 +304,9 @@ def apportion(verification: list[dict], seats: int | None, key: str | None, keys
     if seats is not None:
         got, quotas = largest_remainder(recognised, seats)
         if_declared, _ = largest_remainder(declared, seats)
-        rule = (f"{seats} mandatów metodą największych reszt (Hare–Niemeyer; 004 Uchwała nr 1/2005 "
-                "§2 ust. 5, §5 pkt 1)")
+        # the paragraph naming the method is data (delegate_keys.toml's [largest_remainder]), never code
+        source = tomllib.loads(keys_text).get("largest_remainder", {}).get("source") if keys_text else None
+        rule = f"{seats} mandatów metodą największych reszt (Hare–Niemeyer" + (f"; {source})" if source else ")")
     elif key is not None:
         got, quotas, rule = key_seats(recognised, key, keys_text)
         if_declared, _, _ = key_seats(declared, key, keys_text)

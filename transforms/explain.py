@@ -54,20 +54,23 @@ def member(member_id: str, period: str, derivation: dict, dues: dict, lines: lis
         e.lines.append(f"Podstawa: zadeklarowana podstawa ubezpieczenia {format_pl(used)} (wyższa niż dochód)")
     e.base, computed, how = METHODS[rule["method"]].explain(rule, used, dues["dues"])
     e.lines += how
+    # issue 30: the paragraphs of the member's own rulebook (its [versions.citations]), never another union's
+    reductions = _with(derivation.get("reductions_source"))
     if derivation["adjustment"] == "reduced":
         computed = derivation["adjustment_amount"]
-        e.lines.append(f"Obniżenie składki (004 §2 ust. 3, decyzja {derivation['decision_ref'] or '—'}): "
+        e.lines.append(f"Obniżenie składki ({reductions}decyzja {derivation['decision_ref'] or '—'}): "
                        f"{format_pl(computed)}, bez podwyższenia")
     elif derivation["adjustment"] == "suspended":
         computed = 0
-        e.lines.append(f"Zawieszenie składki (004 §2 ust. 3, decyzja {derivation['decision_ref'] or '—'}): 0,00 zł")
+        e.lines.append(f"Zawieszenie składki ({reductions}decyzja {derivation['decision_ref'] or '—'}): 0,00 zł")
     e.dues = computed
     bp = derivation.get("raised_bp")
     bp = int(derivation["raised_pct"] * 100) if bp is None else bp        # stored as a percentage
     raised = Fraction(bp - 10_000, 10_000)
     e.surcharge = 0 if derivation["adjustment"] else half_up(computed * raised)
     if e.surcharge or raised and not derivation["adjustment"]:
-        e.lines.append(f"Podwyższenie (004 §2 ust. 1–2): {format_pl(computed)} × {pct_text(raised)} = "
+        e.lines.append(f"Podwyższenie{_cited(derivation.get('raised_source'))}: {format_pl(computed)} × "
+                       f"{pct_text(raised)} = "
                        f"{exact_text(computed * raised)} zł → {format_pl(e.surcharge)}")
     e.lines.append(f"Razem: {format_pl(e.dues)} + {format_pl(e.surcharge)} = {format_pl(e.dues + e.surcharge)}")
     _received(e, ledger, receipts)
@@ -98,8 +101,8 @@ def stated(member_id: str, period: str, derivation: dict, dues: dict, lines: lis
         e.dues = half_up(Fraction(total * 10_000, bp))
         e.surcharge = total - e.dues
         e.lines.append(f"Składka podwyższona do {pct_text(Fraction(bp, 10_000))}: {format_pl(total)} ÷ "
-                       f"{pct_text(Fraction(bp, 10_000))} = {format_pl(e.dues)} (004 §1), podwyższenie "
-                       f"{format_pl(e.surcharge)} (004 §2 ust. 1–2)")
+                       f"{pct_text(Fraction(bp, 10_000))} = {format_pl(e.dues)}{_cited(derivation['rule_source'])}, "
+                       f"podwyższenie {format_pl(e.surcharge)}{_cited(derivation.get('raised_source'))}")
     else:
         e.dues, e.surcharge = total, 0
     e.lines.append(f"Razem: {format_pl(e.dues)} + {format_pl(e.surcharge)} = {format_pl(e.dues + e.surcharge)} "
@@ -117,16 +120,27 @@ def _received(e: Explanation, ledger: dict | None, receipts: list[dict]) -> None
                        f"miesiące bez pełnej wpłaty {ledger['months_unpaid']}")
 
 
+def _cited(source: str | None) -> str:
+    """' (003 Art. 31 ust. 5)': a paragraph in brackets after a figure; nothing when none is known."""
+    return f" ({source})" if source else ""
+
+
+def _with(source: str | None) -> str:
+    """'004 §2 ust. 3, ': a paragraph before what follows it in brackets; nothing when none is known."""
+    return f"{source}, " if source else ""
+
+
 def unit(unit_id: str, period: str, steps: list[dict], levels: dict[str, str], transfers: list[dict],
          settlement: list[dict] | None = None, month: dict | None = None,
          corrections: list[dict] | None = None, roots: frozenset[str] = frozenset(),
-         whole: dict | None = None) -> Explanation:
+         split_source: str = "", whole: dict | None = None) -> Explanation:
     """A unit's D, every move of its cascade with its rounding, the transfers and their deadlines.
     What is passed up is what is stored (RULES.md §13): an approved month closed again keeps the
     approved settlement — the explanation says so, and where its difference went as a correction —
     and corrections put into this month are shown line by line. ``settlement``: the unit's stored
     rows of the month; ``month``: its row of unit_months; ``corrections``: the recorded ones out
     of this month and into it; ``roots``: the rulebooks' own level of a unit (what stays in it).
+    ``split_source``: the paragraph of the unit's rulebook that splits D (its cascade's source).
     ``e.transfer`` is what the explanation passes up, to be checked against the stored transfers.
     ``whole`` (issue 30): a rulebook whose cascade moves nothing (a union of one level) — D, the level
     that keeps it and the rule's source; there are no steps to show."""
@@ -140,7 +154,7 @@ def unit(unit_id: str, period: str, steps: list[dict], levels: dict[str, str], t
             continue
         e.lines.append({"owed": "Podział składek należnych", "received": "Podział składek otrzymanych",
                         "assumed": "Podział składek otrzymanych (przyjętych w całości)"}[basis]
-                       + f": D = {format_pl(rows[0]['d'])} (004 §3 ust. 1)")
+                       + f": D = {format_pl(rows[0]['d'])}{_cited(split_source)}")
         for s in rows:
             share = Fraction(s["share"]) / 100
             e.lines.append(f"  {s['step']}. {levels.get(s['source_level'], s['source_level'])} → "
@@ -209,17 +223,18 @@ def region(region_id: str, rows: list[dict]) -> Explanation:
     return e
 
 
-def short(rule_text: str, rule_source: str, base: int, dues: int, surcharge: int, adjustment: str | None) -> str:
+def short(rule_text: str, rule_source: str, base: int, dues: int, surcharge: int, adjustment: str | None,
+          reductions_source: str = "") -> str:
     """The derivation in one cell, for the members' sheets: '8 055,03 zł × 0,82 % = 66,05 zł (004 §1 ust. 1 pkt 1)'."""
     rule = json.loads(rule_text)
     if rule["method"] == "stated":       # RULES.md §13
         how = (f"{text('notes', 'dues_by_employer')}: potrącono {format_pl(dues + surcharge)} "
                f"({', '.join(rule['sources'])})")
         return how + (f", w tym podwyższenie {format_pl(surcharge)}" if surcharge else "")
-    if adjustment == "reduced":
-        how = f"obniżona decyzją do {format_pl(dues)} (004 §2 ust. 3)"
+    if adjustment == "reduced":           # the paragraph of the member's rulebook (issue 30)
+        how = f"obniżona decyzją do {format_pl(dues)}{_cited(reductions_source)}"
     elif adjustment == "suspended":
-        how = "zawieszona decyzją (004 §2 ust. 3)"
+        how = f"zawieszona decyzją{_cited(reductions_source)}"
     else:
         how = METHODS[rule["method"]].short(rule, rule_source, base, dues)
     return how + (f" + podwyższenie {format_pl(surcharge)}" if surcharge else "")

@@ -26,6 +26,9 @@ class ExpectedUnit:
     account: str | None
     title: str
     due_on: date
+    # issue 30: the unit pays its region (regions.csv); False: a body above it directly (a Przeróbka
+    # unit's Zarząd Krajowy, national_accounts.csv), which then writes the letter
+    to_region: bool = True
 
 
 @dataclass(frozen=True)

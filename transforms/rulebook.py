@@ -96,6 +96,9 @@ class TransferRule:
     source: str
     title: str = "Składki {unit_id} {MM}/{YYYY}"   # the transfer title when the payee sets none
     shift: DeadlineShift = NO_SHIFT                # the version's deadline_shift (RULES.md §6)
+    # issue 30: the union's paragraph under which the transfer is made of the dues *received* (the
+    # settlement's "z otrzymanych składek (…)"); required of every transfer, never another union's
+    received_source: str = ""
 
     def nominal_due_on(self, period: str) -> date:
         """The day the rule names: ``due_day`` (or the last day) of the month after ``period``."""
@@ -156,6 +159,9 @@ class RulebookVersion:
     # issue 30: whether a region's earmarked funds and a section's dues bind this rulebook's units
     # (004 §4, §3 ust. 4) and their sources; {} = they never do (another union's units in the region)
     earmarks: dict = field(default_factory=dict)
+    # issue 30: the paragraphs the documents cite for rules that have no table of their own
+    # ([versions.citations]: raised dues and their surcharge, reductions and suspensions)
+    citations: dict = field(default_factory=dict)
 
     @property
     def label(self) -> str:
@@ -170,6 +176,36 @@ class RulebookVersion:
 
     def cascade(self, sheltered: bool) -> Cascade:
         return self.split["sheltered" if sheltered else "normal"]
+
+    def level_label(self, code: str) -> str:
+        return next((lvl.label for lvl in self.levels if lvl.code == code), code)
+
+    def payee_label(self, code: str) -> str:
+        return next((lvl.payee for lvl in self.levels if lvl.code == code), code)
+
+    def category_label(self, code: str) -> str:
+        rule = self.categories.get(code)
+        return rule.label if rule else code
+
+    def paid_levels(self, sheltered: bool) -> tuple[str, ...]:
+        """The levels money can reach under this version's split of the kind (issue 30: a level
+        no money ever reaches is not the union's for this unit, and its documents never show it):
+        the root, and every level a move of a share above zero, or of a share the unit may set,
+        passes money to from a level already reached; in the rulebook's order."""
+        cascade = self.cascade(sheltered)
+        reached, grew = {self.root}, True
+        while grew:
+            grew = False
+            for m in cascade.moves:
+                if m.source_level in reached and m.target_level not in reached and (m.share > 0 or m.unit_override):
+                    reached.add(m.target_level)
+                    grew = True
+        return tuple(lvl.code for lvl in self.levels if lvl.code in reached)
+
+    @property
+    def region_payer(self) -> str | None:
+        """The level whose transfers are summed per region (the region's), if the union has one."""
+        return next((t.payer for t in self.transfers if t.per != self.root), None)
 
 
 @dataclass(frozen=True)
@@ -205,11 +241,31 @@ def _cascade(raw: dict, root: str, levels: tuple[str, ...]) -> Cascade:
     return Cascade(raw["source"], root, levels, moves)
 
 
+# issue 30: what every version's [versions.citations] names (documents cite them; no code names a paragraph)
+CITATIONS = ("raised", "reductions")
+
+
+def _citations(raw: dict) -> dict[str, str]:
+    table = raw.get("citations")
+    if not isinstance(table, dict):
+        raise ValueError("[versions.citations] is missing: it names the paragraphs of " + ", ".join(CITATIONS))
+    return {key: _cited(table, key, "citations") for key in CITATIONS}
+
+
+def _cited(raw: dict, key: str, where: str) -> str:
+    """A citation the documents print (issue 30): a non-empty text, required."""
+    value = raw.get(key)
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"{where}: {key!r} must name the paragraph people read (a non-empty text)")
+    return value.strip()
+
+
 def _transfer(raw: dict, shift: DeadlineShift) -> TransferRule:
     day = raw["due_day"]
     return TransferRule(raw["payer"], raw["per"], None if day == "last" else int(day),
-                        raw.get("label", raw["payer"]), raw["source"],
-                        raw.get("title", "Składki {unit_id} {MM}/{YYYY}"), shift)
+                        raw.get("label", raw["payer"]), _cited(raw, "source", f"transfers of {raw['payer']!r}"),
+                        raw.get("title", "Składki {unit_id} {MM}/{YYYY}"), shift,
+                        _cited(raw, "received_source", f"transfers of {raw['payer']!r}"))
 
 
 def parse_rulebook(text: str) -> Rulebook:
@@ -245,6 +301,7 @@ def parse_rulebook(text: str) -> Rulebook:
             deadline_shift=shift,
             secretariats=dict(v.get("secretariats", {})),
             earmarks=dict(v.get("earmarks", {})),
+            citations=_citations(v),
         ))
     versions.sort(key=lambda x: x.valid_from)
     return Rulebook(doc["name"], doc.get("label", doc["name"]), bool(doc.get("default", False)),
@@ -301,33 +358,57 @@ class Rules:
 
     @cached_property         # labels are looked up per row of a national report
     def levels(self) -> tuple[Level, ...]:
-        """Every level of the rulebooks in force, then (issue 30) the month's funds and sections'
-        dues, so reports list them as levels of the split."""
-        return self._union(lambda v: v.levels, lambda lvl: lvl.code) + tuple(
+        """Every level of the rulebooks in force, labelled with each rulebook's own label of it
+        (a column of several unions' units: 'Komisja Krajowa / Zarząd Krajowy'), then (issue 30) the
+        month's funds and sections' dues, so reports list them as levels of the split."""
+        return tuple(replace(lvl, label=self.level_label(lvl.code), payee=self.payee_label(lvl.code))
+                     for lvl in self._union(lambda v: v.levels, lambda lvl: lvl.code)) + tuple(
             Level(e.level, e.label, e.payee) for e in self.earmarks)
 
     @cached_property         # labels are looked up per row of a national report
     def categories(self) -> tuple[CategoryRule, ...]:
-        return self._union(lambda v: v.categories.values(), lambda c: c.category)
+        return tuple(replace(c, label=self.category_label(c.category))
+                     for c in self._union(lambda v: v.categories.values(), lambda c: c.category))
 
     @cached_property         # labels are looked up per row of a national report
     def transfer_rules(self) -> tuple[TransferRule, ...]:
         return self._union(lambda v: v.transfers, lambda t: t.payer)
 
-    def level_label(self, code: str) -> str:
-        return next((lvl.label for lvl in self.levels if lvl.code == code),
-                    next((e.label for e in self.earmarks if e.level == code), code))
-
-    def payee_label(self, code: str) -> str:
-        return next((lvl.payee for lvl in self.levels if lvl.code == code),
-                    next((e.payee for e in self.earmarks if e.level == code), code))
-
     def earmark(self, code: str):
         """The earmark (fund or section dues) whose level is ``code``, or None."""
         return next((e for e in self.earmarks if e.level == code), None)
 
-    def category_label(self, code: str) -> str:
-        return next((c.label for c in self.categories if c.category == code), code)
+    def _labels(self, code: str, of, rulebook: str | None) -> str:
+        """A code's label in the rulebook named (a unit's own: issue 30, a Przeróbka unit's
+        "national" is its Zarząd Krajowy, never the Komisja Krajowa); without one, the labels of
+        every rulebook in force that has the code, each once ('Komisja Krajowa / Zarząd Krajowy').
+        A fund's or section's level (issue 30) is labelled by its own row, whatever the rulebook."""
+        own = self.earmark(code) if of is not RulebookVersion.category_label else None
+        if own is not None:
+            return own.payee if of is RulebookVersion.payee_label else own.label
+        if rulebook in self.versions:
+            return of(self.versions[rulebook], code)
+        versions = sorted(self.versions.values(), key=lambda v: (v.name != self.default, v.name))
+        if of is not RulebookVersion.category_label:     # a level: of the rulebooks whose money reaches it
+            versions = [v for v in versions if any(code in v.paid_levels(kind == "sheltered") for kind in v.split
+                                                   if kind in ("normal", "sheltered"))] or versions
+        labels = dict.fromkeys(of(v, code) for v in versions if of(v, code) != code)
+        return " / ".join(labels) or code
+
+    def paying(self, payer: str) -> str | None:
+        """The one rulebook in force whose transfers are made by ``payer`` (a region's: Solidarność's),
+        or None when several are (every rulebook's unit)."""
+        names = [v.name for v in self.versions.values() if any(t.payer == payer for t in v.transfers)]
+        return names[0] if len(names) == 1 else None
+
+    def level_label(self, code: str, rulebook: str | None = None) -> str:
+        return self._labels(code, RulebookVersion.level_label, rulebook)
+
+    def payee_label(self, code: str, rulebook: str | None = None) -> str:
+        return self._labels(code, RulebookVersion.payee_label, rulebook)
+
+    def category_label(self, code: str, rulebook: str | None = None) -> str:
+        return self._labels(code, RulebookVersion.category_label, rulebook)
 
     def payer_label(self, code: str) -> str:
         return next((t.label for t in self.transfer_rules if t.payer == code), code)

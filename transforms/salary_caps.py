@@ -40,6 +40,9 @@ class CapRules:
     audit_paid_as: tuple[str, str]          # (body, function)
     audit_source: str
     one_post_source: str
+    # issue 30: the paragraph on officers not employed by the union (a deputy's cap then follows the
+    # chair's cap), as the rulebook cites it
+    unemployed_chair_source: str = ""
 
 
 def cap_rules(version: RulebookVersion) -> CapRules:
@@ -60,7 +63,8 @@ def cap_rules(version: RulebookVersion) -> CapRules:
         of_chair_salary={s["function"]: (fraction(s["share"]), s["source"]) for s in c["of_chair_salary"]},
         audit_body=c["kkr_chair"]["body"],
         audit_paid_as=(c["kkr_chair"]["paid_as_body"], c["kkr_chair"]["paid_as_function"]),
-        audit_source=c["kkr_chair"]["source"], one_post_source=c["one_post_in_total"])
+        audit_source=c["kkr_chair"]["source"], one_post_source=c["one_post_in_total"],
+        unemployed_chair_source=c.get("unemployed_chair_source", ""))
 
 
 def fte_text(fte: Fraction) -> str:
@@ -220,8 +224,9 @@ def full_time_caps(officers: list[Officer], rules: CapRules, a: int, verified_me
             base, basis, flagged = fte_salary, f"wynagrodzenie przewodniczącego na pełny etat {format_pl(fte_salary)}", False
         else:
             base, flagged = c_cap[0], True
-            basis = (f"LIMIT przewodniczącego {format_pl(c_cap[0])} (przewodniczący niezatrudniony przez "
-                     "związek albo wynagrodzenie nieznane — Uchwała nr 8 §2 ust. 3)")
+            why = "przewodniczący niezatrudniony przez związek albo wynagrodzenie nieznane"
+            basis = (f"LIMIT przewodniczącego {format_pl(c_cap[0])} ({why}"
+                     + (f" — {rules.unemployed_chair_source})" if rules.unemployed_chair_source else ")"))
         caps[o.row] = (half_up(base * multiple), f"{role}: {multiple} × {basis} ({src})", flagged)
     missing = [issue("officer_needs_members", source=source, row=o.row, subject=f"osoba {o.person_id}",
                      command="salary-caps", period=period, person_id=o.person_id, body_kind=o.body_kind,

@@ -340,6 +340,54 @@ def stage_regions(raw: pl.DataFrame | None, period: str) -> tuple[pl.DataFrame, 
     return pl.DataFrame(good, schema=REGION_SCHEMA), found
 
 
+# ------------------------------------------------------------------ national_accounts.csv (optional, issue 30)
+
+NATIONAL_SCHEMA = {"rulebook": pl.String, "level": pl.String, "name": pl.String, "bank_account": pl.String,
+                   "transfer_title": pl.String}
+
+
+def stage_national(raw: pl.DataFrame | None, period: str, rules) -> tuple[pl.DataFrame, list[Issue]]:
+    """national_accounts.csv: the account of a body above the units that is not a region (a union's national
+    board, say Przeróbka's Zarząd Krajowy), by rulebook and level code: its name, account (NRB /
+    PL IBAN) and transfer-title pattern, printed on the settlement of every unit of that rulebook
+    that pays the level directly. A row names a rulebook in force and one of its levels, once."""
+    import string
+    if raw is None or raw.height == 0:
+        return pl.DataFrame(schema=NATIONAL_SCHEMA), []
+    rows = raw.to_dicts()
+    keys = [((r.get("rulebook") or "").strip(), (r.get("level") or "").strip()) for r in rows]
+    good, found = [], []
+    for r, (book, level) in zip(rows, keys):
+        problems = shape_problems(r)
+        version = rules.versions.get(book)
+        if version is None:
+            problems.append(text("problems", "national_rulebook_unknown", value=book or "—",
+                                 known=", ".join(sorted(rules.versions)) or "—"))
+        elif level not in {lvl.code for lvl in version.levels} or level == version.root:
+            problems.append(text("problems", "national_level_unknown", value=level or "—", rulebook=book,
+                                 known=", ".join(lvl.code for lvl in version.levels if lvl.code != version.root)))
+        if keys.count((book, level)) > 1:
+            problems.append(text("problems", "national_duplicate", rulebook=book, level=level))
+        account = (r.get("bank_account") or "").strip()
+        iban = bank_account_iban(account) if account else None
+        if account and iban is None:
+            problems.append(text("problems", "bank_account_bad", value=account))
+        title = (r.get("transfer_title") or "").strip()
+        try:
+            unknown = [f for _, f, _, _ in string.Formatter().parse(title) if f and f not in TITLE_FIELDS]
+        except ValueError:
+            unknown = [title]
+        if unknown:
+            problems.append(text("problems", "title_pattern_bad", value=title, fields=", ".join(TITLE_FIELDS)))
+        if problems:
+            found.append(issue("bad_national_account", source=r["_source"], row=r["_row"], period=period,
+                               subject=f"{book or '?'} {level or '?'}", problems=problems))
+            continue
+        good.append({"rulebook": book, "level": level, "name": (r.get("name") or "").strip() or None,
+                     "bank_account": iban, "transfer_title": title or None})
+    return pl.DataFrame(good, schema=NATIONAL_SCHEMA), found
+
+
 # ------------------------------------------------------------------ members
 
 @dataclass

@@ -64,6 +64,12 @@ REGIONS = [
     {"region_id": "GD", "name": "Region Gdański", "bank_account": "48124010371111001099887766",
      "transfer_title": ""},
 ]
+# issue 30: the account of the Przeróbka national board its units pay directly (national_accounts.csv; the
+# account the przerobka rulebook's national reconciliation expects, an example value)
+NATIONAL = [
+    {"rulebook": "przerobka", "level": "national", "name": "Zarząd Krajowy ZZ „Przeróbka”",
+     "bank_account": "68109010140000999900000001", "transfer_title": "Składka na Zarząd Krajowy {unit_id} za {MM}/{YYYY}"},
+]
 
 
 def nrb(bank: str, account: str) -> str:
@@ -154,6 +160,7 @@ def main() -> None:
     write_frames(HERE, frames, income_name="inne_dochody_i_korekty_2026-10")
     september.write_csv(HERE / "income" / f"listy_plac_{PREVIOUS}.csv")
     pl.DataFrame(REGIONS).write_csv(HERE / "regions.csv")
+    pl.DataFrame(NATIONAL).write_csv(HERE / "national_accounts.csv")
     write_payments()
     write_claims_and_statements()
     print({k: v.height for k, v in frames.items()})
