@@ -124,6 +124,15 @@ class Member:
     months_unpaid: int = 0
     oldest_unpaid: str | None = None
     in_assembly: bool = True          # a member of the electing body (its members' or delegates' assembly)
+    union_periods: list[tuple[date, date | None]] | None = None   # in every unit of the union; None: ``periods``
+
+    def since(self, day: date) -> date | None:
+        """The first day of the uninterrupted membership of the union (not of the unit: a change
+        of unit without a day between is no break) behind the unit's membership on ``day``, or
+        None when the unit's periods do not cover the day."""
+        if uninterrupted_since(self.periods, day) is None:
+            return None
+        return uninterrupted_since(self.union_periods or self.periods, day)
 
 
 @dataclass
@@ -137,7 +146,7 @@ class Eligibility:
 
 def _failures(route: Route, m: Member, day: date, arrears_months: int, arrears_source: str,
               unit_problem: dict[str, str]) -> list[str]:
-    since = uninterrupted_since(m.periods, day)
+    since = m.since(day)
     out = []
     for c in route.conditions:
         if c == "in_force" and since is None:
@@ -162,7 +171,7 @@ def eligibility(union: Union, members: list[Member], day: date, arrears_months: 
     unit_problem = unit_problem or {}
     rows = []
     for m in sorted(members, key=lambda m: (m.unit_id, m.member_id)):
-        since = uninterrupted_since(m.periods, day)
+        since = m.since(day)
         vote_fail = [_failures(r, m, day, arrears_months, arrears_source, unit_problem) for r in union.vote]
         may_vote = any(not f for f in vote_fail)
         rows.append({"member_id": m.member_id, "unit_id": m.unit_id, "member_since": since,
@@ -448,12 +457,19 @@ def eligibility_result(inputs: EligibilityInputs) -> EligibilityResult:
     _assembly_in_body(inputs, units)
     problems = unit_problems(inputs.transfers, inputs.day)
     periods: dict[tuple[str, str], list] = defaultdict(list)
+    # continuity counts membership of the union ("do Związku"), in any of its units: the periods
+    # of every unit under the union's rulebook, joined where they touch
+    of_union = units | {u["unit_id"] for u in inputs.units if union.rulebook is None or u["rulebook"] == union.rulebook}
+    in_union: dict[str, list] = defaultdict(list)
     for m in inputs.memberships:
         if m["unit_id"] in units:
             periods[(m["member_id"], m["unit_id"])].append((m["joined_on"], m["left_on"]))
+        if m["unit_id"] in of_union:
+            in_union[m["member_id"]].append((m["joined_on"], m["left_on"]))
     electing = inputs.assembly
     members = [Member(mid, uid, p, (inputs.ledger.get(mid) or {}).get("months_unpaid") or 0,
-                      (inputs.ledger.get(mid) or {}).get("oldest_unpaid"), electing is None or mid in electing)
+                      (inputs.ledger.get(mid) or {}).get("oldest_unpaid"), electing is None or mid in electing,
+                      in_union[mid])
                for (mid, uid), p in periods.items()]
     version = inputs.rules.version(union.rulebook) if union.rulebook else None
     months, source = (version.arrears_months, version.arrears_source) if version else (3, "")
