@@ -584,3 +584,37 @@ def test_issue_30_membership_of_another_union_is_not_membership_of_the_union():
     rows = _unit_change("B", day=date(2026, 6, 1), unions_unit_b="przerobka")
     assert rows[("M1", "B")]["member_since"] == date(2026, 4, 1)
 
+
+def _przerobka_unit(size, assembly=None, day=DAY):
+    from flows.rules import rules_for
+    units = [{"unit_id": "P", "region_id": "R", "rulebook": "przerobka"}]
+    memberships = [{"member_id": f"M{i:03d}", "unit_id": "P", "joined_on": date(2020, 1, 1), "left_on": None}
+                   for i in range(size)]
+    memberships.append({"member_id": "GONE", "unit_id": "P", "joined_on": date(2020, 1, 1),
+                        "left_on": date(2026, 1, 31)})       # a former member is not counted
+    inputs = el.EligibilityInputs(body="P", day=day, period="2026-10", units=units, memberships=memberships,
+                                  ledger={}, transfers=[], names={},
+                                  assembly_rows=None if assembly is None else
+                                  [("delegaci.csv", i + 2, m) for i, m in enumerate(assembly)],
+                                  unions_text=RULES.read_text(encoding="utf-8"),
+                                  keys_text=settings.DELEGATE_KEYS.read_text(encoding="utf-8"),
+                                  rules=rules_for("2026-10"))
+    return el.eligibility_result(inputs).eligibility.members
+
+
+def test_issue_30_przerobka_a_unit_above_50_members_elects_at_its_delegates_meeting():
+    """003 Ordynacja Art. 10: up to 50 members the unit's authorities and its delegates to the
+    national assembly are elected at the members' general meeting (ust. 1); above 50 members by
+    the unit's delegates' meeting (ust. 2). 50 members: everyone votes; 51 without the list of
+    the delegates: one Polish message citing Art. 10; 51 with it: only the delegates vote, any
+    member of the union may still stand (Art. 13 ust. 2)."""
+    fifty = _przerobka_unit(50)
+    assert len(fifty) == 51 and sum(r["may_vote"] for r in fifty) == 50
+    with pytest.raises(UserError) as e:
+        _przerobka_unit(51)
+    assert e.value.code == "delegates_meeting_required"
+    assert "Art. 10" in str(e.value) and "51" in str(e.value) and "--assembly" in str(e.value)
+    rows = {r["member_id"]: r for r in _przerobka_unit(51, assembly=["M000", "M001", "M002"])}
+    assert sorted(m for m, r in rows.items() if r["may_vote"]) == ["M000", "M001", "M002"]
+    assert "nie jest członkiem władzy dokonującej wyboru" in rows["M010"]["vote_reason"]
+    assert rows["M010"]["may_stand"] == "tak"

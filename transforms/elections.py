@@ -48,6 +48,7 @@ class Union:
     stand: tuple[Route, ...]
     assembly: dict      # the union's assembly of units' delegates (`--body UNION`), if it has one
     tally: dict
+    unit_meeting: dict = field(default_factory=dict)   # members_up_to: above it a unit elects at its delegates' meeting
 
 
 def _routes(items: list[dict]) -> tuple[Route, ...]:
@@ -70,7 +71,8 @@ def load(text: str) -> dict[str, Union]:
             if rule["majority"] not in MAJORITIES or rule["runoff"] not in RUNOFFS or rule["quorum_kind"] not in ("at_least", "more_than"):
                 raise ValueError(f"elections.toml: union {code}: bad tally rule")
         unions[code] = Union(code, u["name"], u.get("rulebook"), date.fromisoformat(u["valid_from"]), u["source"],
-                             _routes(u["vote"]), _routes(u["stand"]), u.get("union_assembly", {}), t)
+                             _routes(u["vote"]), _routes(u["stand"]), u.get("union_assembly", {}), t,
+                             u.get("unit_meeting", {}))
     return unions
 
 
@@ -448,6 +450,24 @@ def _assembly_in_body(inputs: EligibilityInputs, units: set[str]) -> None:
                         body=inputs.body, period=inputs.period)
 
 
+def _delegates_meeting(union: Union, members: list[Member], inputs: EligibilityInputs) -> None:
+    """A union whose units above ``members_up_to`` members elect at their delegates' meeting, not
+    at the members' general meeting (003 Ordynacja Art. 10): without the list of those delegates
+    (``--assembly``) the body cannot be told, and every member would wrongly vote."""
+    limit = union.unit_meeting.get("members_up_to")
+    if limit is None or inputs.assembly is not None:
+        return
+    in_force: dict[str, int] = defaultdict(int)
+    for m in members:
+        if uninterrupted_since(m.periods, inputs.day):
+            in_force[m.unit_id] += 1
+    above = sorted((u, n) for u, n in in_force.items() if n > int(limit))
+    if above:
+        raise UserError("delegates_meeting_required", units=", ".join(f"{u} ({count_pl(n, 'członek', 'członków', 'członków')})"
+                                                                     for u, n in above),
+                        limit=limit, source=union.unit_meeting["source"], body=inputs.body)
+
+
 def eligibility_result(inputs: EligibilityInputs) -> EligibilityResult:
     """Who may vote and stand in the body on the day (or, for a union's assembly of delegates,
     each unit's delegates and whether they are entitled)."""
@@ -482,6 +502,7 @@ def eligibility_result(inputs: EligibilityInputs) -> EligibilityResult:
         seats, _, _ = key_seats(counts, assembly["delegates_key"], inputs.keys_text)
         lists = delegates_assembly(union, assembly, counts, seats, problems, inputs.day)
     else:
+        _delegates_meeting(union, members, inputs)
         lists = eligibility(union, members, inputs.day, months, source, problems)
     return EligibilityResult(inputs.body, inputs.day, inputs.period, lists, inputs.names, electing, others)
 
