@@ -277,3 +277,25 @@ def test_issue_29_paying_and_exempt_members_of_an_imported_unit_month_come_from_
     assert (v["recognised_paying"], v["recognised_members"], v["verdict"]) == (900, 943, "passed")
     assert [(c["dues_period"], c["expected_from_books"], c["difference"]) for c in out.result.checks] == [
         ("2026-10", 50000, 550000)]
+
+
+def test_issue_30_przerobka_one_national_delegate_for_each_full_100_members():
+    """003 Ordynacja Art. 17 ust. 1–2: one delegate "na każde 100 członków Związku" — up to 99
+    members the chair alone, from 100 to 199 a second, from 200 to 299 a third: each full 100,
+    never each started 100 (which would give 2 to a unit of 1–100 members)."""
+    counts = {"A": 1, "B": 99, "C": 100, "D": 199, "E": 200, "F": 299, "G": 300}
+    seats, _, desc = key_seats(counts, "przerobka", KEYS_TEXT)
+    assert seats == {"A": 1, "B": 1, "C": 2, "D": 2, "E": 3, "F": 3, "G": 4}
+    assert "003 Ordynacja Art. 17" in desc
+
+
+def test_issue_30_the_2_100_key_is_labelled_as_an_example_not_a_rule_of_the_seeds():
+    """No seed has a key of 2 100 members per seat: 004 Uchwała XIX KZD nr 1/2005 §2 ust. 5 leaves
+    the seats of each constituency of a decision-making body to the executive body of the unit,
+    in proportion to the members. The key says so in what `skladki seats` prints."""
+    import tomllib
+    key = tomllib.loads(KEYS_TEXT)["keys"]["solidarnosc_2014"]
+    assert key["per"] == 2100 and key.get("example") is True
+    _, _, desc = key_seats({"R1": 4_200}, "solidarnosc_2014", KEYS_TEXT)
+    assert "WARTOŚĆ PRZYKŁADOWA" in desc and "1/2005 §2 ust. 5" in desc
+    assert "2014–2018" not in desc          # no ordinance of those years is among the seeds
