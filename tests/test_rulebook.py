@@ -90,3 +90,12 @@ def test_issue_30_the_solidarnosc_rulebook_names_its_text_as_the_seed_heads_it()
     assert "XXXI KZD" in sol.source and "2005" not in sol.source
     assert "2005 wording" not in (Path(settings.RULEBOOKS) / "solidarnosc.toml").read_text(encoding="utf-8")
 
+
+def test_issue_30_przerobka_provides_no_reduction_or_suspension_of_dues():
+    """003 Art. 31 ust. 3: 1 % of pay, or the amount the unit's board sets for pensioners and the
+    unemployed — the statute has no individual reduction or suspension (004 §2 ust. 3 is
+    Solidarność's): the Przeróbka rulebook allows none, Solidarność's six months stay."""
+    books = load_rulebooks(settings.RULEBOOKS)
+    assert books["przerobka"].version_for("2026-10").max_reduction_months == 0
+    assert "003 Art. 31" in books["przerobka"].version_for("2026-10").reduction_source
+    assert books["solidarnosc"].version_for("2026-10").max_reduction_months == 6

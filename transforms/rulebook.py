@@ -122,7 +122,7 @@ class RulebookVersion:
     valid_from: date
     source: str
     max_raised_pct: Fraction
-    max_reduction_months: int
+    max_reduction_months: int        # 0: the rulebook provides no reduction or suspension of dues
     max_monthly_amount: int          # grosze; a sanity limit on every monthly amount
     root: str
     levels: tuple[Level, ...]
@@ -146,6 +146,8 @@ class RulebookVersion:
     # RULES.md §6: whether deadlines move off Saturdays, Sundays and public holidays, and the law
     # that says so (`deadline_shift`, `deadline_shift_source`); transfers carry it too
     deadline_shift: DeadlineShift = NO_SHIFT
+    # the paragraph that provides (or, with max_reduction_months = 0, does not provide) reductions
+    reduction_source: str = ""
 
     @property
     def label(self) -> str:
@@ -217,7 +219,8 @@ def parse_rulebook(text: str) -> Rulebook:
             valid_from=date.fromisoformat(v["valid_from"]),
             source=v["source"],
             max_raised_pct=fraction(v["max_raised_pct"]),
-            max_reduction_months=int(v["max_reduction_months"]),
+            max_reduction_months=int(v.get("max_reduction_months", 0)),
+            reduction_source=v.get("reduction_source", v["source"]),
             max_monthly_amount=grosze(v.get("max_monthly_amount", "10000000.00")),
             root=v["root"], levels=levels,
             split_categories=tuple(v["split_categories"]),
