@@ -200,7 +200,8 @@ TABLES: dict[str, Table] = {t.name: t for t in [
           _cols("reconciled_for, unit_id, period, expected:money, paid:money, difference:money, due_on:date, "
                 "last_payment_on:date, days_late:int, status, scope"), replace_by=("reconciled_for", "scope")),
     Table("arrears", "one row per member with 3+ consecutive unpaid months",
-          _cols("reconciled_for, member_id, unit_id, first_unpaid, last_unpaid, months:int, amount_due:money, scope"),
+          _cols("reconciled_for, member_id, unit_id, first_unpaid, last_unpaid, months:int, amount_due:money, scope, "
+                "cause"),
           replace_by=("reconciled_for", "scope")),
     Table("reconcile_exceptions", "one row per problem found by a reconciliation",
           _cols("reconciled_for, " + EXCEPTION_COLUMNS + ", scope"), replace_by=("reconciled_for", "scope")),
