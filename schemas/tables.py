@@ -187,7 +187,8 @@ TABLES: dict[str, Table] = {t.name: t for t in [
                 "declared_members:int, rule"), replace_by=()),
     Table("remittance_check", "one row per verified region × voivodeship whose dues month is stored",
           _cols("region_id, voivodeship, paid_in, dues_period, remitted:money, expected_from_books:money, "
-                "difference:money"), replace_by=()),
+                "difference:money, declared_exempt:int, exempt_from_books:int, exempt_verdict, exempt_note"),
+          replace_by=()),
     Table("delegate_exceptions", "one row per bad input row of the last verification",
           _cols("source, row:int, region_id, reason_code, message"), replace_by=()),
     Table("bank_credits", "one row per statement entry (credits and debits)",

@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from flows import delegates, settings
 from flows.cli import app
 from flows.command import run_plain
+from reports import delegates as delegates_reports
 from tests.conftest import close_plain
 from transforms.delegates import key_seats, largest_remainder, per_member_factor, verify
 from transforms.money import grosze, pln
@@ -299,3 +300,36 @@ def test_issue_30_the_2_100_key_is_labelled_as_an_example_not_a_rule_of_the_seed
     _, _, desc = key_seats({"R1": 4_200}, "solidarnosc_2014", KEYS_TEXT)
     assert "WARTOŚĆ PRZYKŁADOWA" in desc and "1/2005 §2 ust. 5" in desc
     assert "2014–2018" not in desc          # no ordinance of those years is among the seeds
+
+
+def test_issue_30_the_declared_exempt_members_are_checked_against_the_stored_closes(tmp_path):
+    """004 Uchwała XIX KZD nr 6/2005 lit. c–d: the exempt members added to the paying ones must be
+    shown (the units' questionnaires); the region's declaration is no longer taken on trust. The
+    stored close of 2026-10 counts one exempt member (pensioner P) in region R1: a declaration of
+    5 is "declared_more" with a Polish note naming both counts, in the table, the workbook and the
+    summary; the verification itself keeps the declared count."""
+    from tests.conftest import line, member, write_inbox
+    books = write_inbox(tmp_path / "books", members=[member("A"), member("B"), member("P", "pensioner")],
+                        income=[line("A", "wage", "5000.00"), line("B", "wage", "5000.00"),
+                                line("P", "pension", "2000.00")])
+    db = tmp_path / "b.duckdb"
+    assert close_plain("2026-10", books, db).ok
+    inbox = tmp_path / "in"
+    _write(inbox / "remittances.csv", [rem("R1", "śląskie", "30.00", 2, exempt=5)])
+    _write(inbox / "wages.csv", [{"voivodeship": "śląskie", "month": "2026-10", "amount": "8000.00"}])
+    out = run_plain(delegates.VERIFY_DELEGATES, inbox=inbox, db=db, out=tmp_path / "out")
+    assert out.ok, out.message
+    (c,) = out.result.checks
+    assert (c["declared_exempt"], c["exempt_from_books"], c["exempt_verdict"]) == (5, 1, "declared_more")
+    assert "zadeklarowano 5" in c["exempt_note"] and "liczą 1" in c["exempt_note"] and "lit. c–d" in c["exempt_note"]
+    assert out.result.verification[0]["exempt_members"] == 5
+    con = duckdb.connect(str(db), read_only=True)
+    assert con.execute("SELECT exempt_verdict FROM remittance_check").fetchall() == [("declared_more",)]
+    con.close()
+    wb = load_workbook(tmp_path / "out" / "weryfikacja_delegatow.xlsx")
+    row = list(wb["Kontrola z księgami"].iter_rows(min_row=2, values_only=True))[0]
+    assert row[7:9] == (5, 1) and "ankietą" in row[9]
+    assert "zwolnieni: R1 (śląskie): zadeklarowano 5" in delegates_reports.summary_text(out.result, None)
+    _write(inbox / "remittances.csv", [rem("R1", "śląskie", "30.00", 2, exempt=1)])
+    out = run_plain(delegates.VERIFY_DELEGATES, inbox=inbox, db=db, out=None)
+    assert [(c["exempt_verdict"], c["exempt_note"]) for c in out.result.checks] == [("agrees", "")]
