@@ -21,6 +21,7 @@ from transforms.delegates import (
     DelegateResult,
     apportion,
     books_check,
+    exempt_by_region,
     key_seats,
     per_member_factor,
     remittances_from_books,
@@ -62,15 +63,16 @@ def check(params: VerifyParams) -> None:
         raise UserError("unknown_fallback", value=params.wage_fallback, known=", ".join(fallbacks()))
 
 
-def _books(db: Path, config: dict) -> tuple[dict, dict, set[str], dict]:
+def _books(db: Path, config: dict) -> tuple[dict, dict, set[str], dict, dict]:
     """From stored closes: paying members per (period, unit), the national share per (period,
-    region, voivodeship), the closed periods, and exempt members per (period, unit)."""
+    region, voivodeship), the closed periods, exempt members per (period, unit), and each unit's
+    (region, voivodeship) per period (the verified rulebook's units)."""
     if not db.exists():
-        return {}, {}, set(), {}
+        return {}, {}, set(), {}, {}
     with store.read_only(db) as con:
         tables = store.table_names(con)
         if not {"allocations", "units"} <= tables or not {"dues", "settlement_files"} & tables:
-            return {}, {}, set(), {}
+            return {}, {}, set(), {}, {}
         members, exempt = {}, {}
         if "dues" in tables:          # a region importing its units' files has no dues rows (issue 29)
             members = {(p, u): n for p, u, n in con.execute(
@@ -85,9 +87,12 @@ def _books(db: Path, config: dict) -> tuple[dict, dict, set[str], dict]:
             WHERE u.rulebook = ? AND list_contains(?, a.level) GROUP BY ALL""",
             [config["rulebook"], config["remitted_levels"]]).fetchall()}
         periods = {p for (p,) in con.execute("SELECT DISTINCT period FROM units").fetchall()}
+        places = {(p, u): (r, v) for p, u, r, v in con.execute(
+            "SELECT period, unit_id, region_id, voivodeship FROM units WHERE rulebook = ?",
+            [config["rulebook"]]).fetchall()}
         if "settlement_files" in tables:
             imported(con, config, members, exempt)
-    return members, remitted, periods, exempt
+    return members, remitted, periods, exempt, places
 
 
 def imported(con, config: dict, members: dict, exempt: dict) -> None:
@@ -151,7 +156,7 @@ class VerifyInputs:
     wages_name: str
     keys_text: str
     config: dict                  # delegate_keys.toml's [verification]
-    books: tuple[dict, dict, set[str], dict]
+    books: tuple[dict, dict, set[str], dict, dict]
 
 
 def read(run: Run) -> VerifyInputs:
@@ -185,13 +190,15 @@ def read(run: Run) -> VerifyInputs:
 
 
 def compute(run: Run, inputs: VerifyInputs) -> DelegateResult:
-    members, remitted, periods, exempt = inputs.books
+    members, remitted, periods, exempt, places = inputs.books
     res = verify_remittances({"remittances": inputs.remittances, "wages": inputs.wages,
                               "remittances_name": inputs.remittances_name, "wages_name": inputs.wages_name},
                              members, per_member_factor(inputs.keys_text), inputs.fallback, exempt,
                              inputs.config.get("equality_passes", True))
     seats, seats_rule = apportion(res.verification, run.params.seats, run.params.key, inputs.keys_text)
-    return dataclasses.replace(res, checks=books_check(res.verification, remitted, periods), seats=seats,
+    # issue 30: the declared exempt members against the closes' count (lit. c–d), not on trust
+    checks = books_check(res.verification, remitted, periods, exempt_by_region(exempt, places))
+    return dataclasses.replace(res, checks=checks, seats=seats,
                                seats_rule=seats_rule)
 
 

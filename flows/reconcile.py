@@ -26,7 +26,7 @@ from transforms import bank_csv
 from transforms.camt import CamtError, parse_camt053
 from transforms.errors import UserError, issue, issues_frame, mask_personal, text
 from transforms.folders import files_by_name, replaced_files
-from transforms.ledger import arrears, arrears_months
+from transforms.ledger import arrears, arrears_months, employer_shortfalls
 from transforms.money import format_pl, from_decimal, sql_grosze
 from transforms.polish import count
 from transforms.reconcile import Expected, ReconcileResult, Unit, reconcile, title_patterns
@@ -248,7 +248,12 @@ def _arrears(con, period: str, region: str | None) -> list[dict]:
     regions = dict(con.execute("SELECT unit_id, region_id FROM units WHERE period = ?", [last]).fetchall())
     rules = rules_for(last or period)
     months = arrears_months(rules, books.items())
-    rows = arrears(ledger, months).to_dicts()
+    claims = pl.DataFrame(con.execute(
+        f"SELECT period, member_id, {sql_grosze('owed')}, {sql_grosze('deducted')} FROM employer_claims "
+        "WHERE period <= ?", [last]).fetchall(),
+        schema={"period": pl.String, "member_id": pl.String, "owed": pl.Int64, "deducted": pl.Int64},
+        orient="row") if "employer_claims" in store.table_names(con) else None
+    rows = arrears(ledger, months, employer_shortfalls(claims) if claims is not None else None).to_dicts()
     return [r for r in rows if region is None or regions.get(r["unit_id"]) == region]
 
 

@@ -102,6 +102,11 @@ def unit_categories(rulebook: str) -> frozenset[str]:
     return frozenset(book.versions[-1].categories)
 
 
+def reductions_provided(rulebook: str) -> bool:
+    """Whether the rulebook provides reductions and suspensions of dues (003 does not, issue 30)."""
+    return bool(rulebooks()[rulebook].versions[-1].max_reduction_months)
+
+
 def make_units(n_units: int, rng: random.Random) -> list[dict]:
     voivs = sorted(VOIVODESHIPS)
     n_regions = max(1, min(38, n_units // 20 or 1))
@@ -143,7 +148,7 @@ def generate(n_members: int, period: str, seed: int, units: list[dict] | None = 
             income.append({"period": period, "member_id": mid, "component": component,
                            "amount": pln(gr)})
         decisions = profile()["decisions"]
-        if rng.random() < decisions["chance"]:
+        if rng.random() < decisions["chance"] and reductions_provided(unit["rulebook"]):
             kind = rng.choice(["reduced", "suspended"])
             if category not in decisions["reduced_for"]:   # a reduction must be lower than the §1 dues
                 kind = "suspended"

@@ -21,7 +21,7 @@ from reports.settlement import NATIONAL_FILE
 from reports.xlsx import form_sheet, new_workbook, safe_name, sheet
 from transforms import explain
 from transforms.errors import text, without_values
-from transforms.ledger import arrears, arrears_months, shift_period
+from transforms.ledger import ARREARS_CAUSES, arrears, arrears_months, employer_shortfalls, shift_period
 from transforms.money import format_pl, from_decimal
 from transforms.polish import count, reason_label, with_code
 from transforms.rulebook import Rules
@@ -234,11 +234,16 @@ def account_sheets(wb, con: duckdb.DuckDBPyConnection, rules: Rules, head: str) 
         "WHERE period = $period AND months_unpaid > 0", p).fetchall(),
         schema={"period": pl.String, "member_id": pl.String, "unit_id": pl.String, "months_unpaid": pl.Int64,
                 "arrears": pl.Decimal(18, 2)}, orient="row")
+    # issue 30: who failed — the member, or the employer who deducted less than owed (employer claims)
+    claims = pl.DataFrame(con.execute(
+        "SELECT period, member_id, owed, deducted FROM employer_claims WHERE period <= $period", p).fetchall(),
+        schema={"period": pl.String, "member_id": pl.String, "owed": pl.Decimal(18, 2),
+                "deducted": pl.Decimal(18, 2)}, orient="row")
     sheet(wb, arrears_title(months, rules),
-          ["Jednostka", "Nr członka", "Miesiące bez pełnej wpłaty", "Od", "Do", "Zaległość"],
-          arrears(ledger, months).select("unit_id", "member_id", "months", "first_unpaid", "last_unpaid",
-                                         "amount_due").rows(),
-          money_cols={5}, widths=[12, 12, 14, 10, 10, 14],
+          ["Jednostka", "Nr członka", "Miesiące bez pełnej wpłaty", "Od", "Do", "Zaległość", "Przyczyna"],
+          [(*r[:-1], ARREARS_CAUSES[r[-1]]) for r in arrears(ledger, months, employer_shortfalls(claims)).select(
+              "unit_id", "member_id", "months", "first_unpaid", "last_unpaid", "amount_due", "cause").rows()],
+          money_cols={5}, widths=[12, 12, 14, 10, 10, 14, 36],
           page_header=head + ": członkowie bez pełnej wpłaty przez kolejne miesiące (do decyzji zarządu, RULES.md §10)")
     claims = con.execute("SELECT employer, unit_id, member_id, owed, deducted, difference, note FROM employer_claims "
                          "WHERE period = $period ORDER BY employer, unit_id, member_id", p).fetchall()

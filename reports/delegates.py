@@ -45,10 +45,12 @@ def write_delegates_workbook(con: duckdb.DuckDBPyConnection, path: Path, source:
            money_cols=set(), widths=[10, 16, 16, 14, 10, 14, 80], page_header=head)
     sheet(wb, "Kontrola z księgami",
            ["Region", "Województwo", "Wpływ w miesiącu", "Składki za miesiąc", "Przekazano",
-            "Wg zamknięć (KK + sekretariaty)", "Różnica"],
+            "Wg zamknięć (KK + sekretariaty)", "Różnica", "Zwolnieni: deklaracja", "Zwolnieni: wg zamknięć",
+            "Zwolnieni: uwagi"],
            con.execute("""SELECT region_id, voivodeship, paid_in, dues_period, remitted, expected_from_books,
-                          difference FROM remittance_check ORDER BY paid_in, region_id""").fetchall(),
-           money_cols={4, 5, 6}, widths=[10, 18, 12, 12, 16, 20, 14], page_header=head)
+                          difference, declared_exempt, exempt_from_books, exempt_note
+                          FROM remittance_check ORDER BY paid_in, region_id""").fetchall(),
+           money_cols={4, 5, 6}, widths=[10, 18, 12, 12, 16, 20, 14, 12, 12, 80], page_header=head)
     sheet(wb, "Wyjątki", ["Plik", "Wiersz", "Region", "Kod", "Co poprawić"],
            [(*r[:3], reason_label(r[3]), r[4]) for r in con.execute(
                """SELECT source, "row", region_id, reason_code, message FROM delegate_exceptions
@@ -72,6 +74,8 @@ def summary_text(r, workbook: Path | None) -> str:
         if c["difference"]:
             lines.append(f"  księgi: {c['region_id']} {c['voivodeship']} przekazał {format_pl(c['remitted'])}, "
                          f"wg ksiąg {format_pl(c['expected_from_books'])} (różnica {format_pl(c['difference'])})")
+        if c.get("exempt_note"):
+            lines.append(f"  zwolnieni: {c['exempt_note']}")
     if r.seats:
         lines.append(f"  mandaty: {r.seats_rule}")
         for s in r.seats:

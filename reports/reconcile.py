@@ -9,6 +9,7 @@ from typing import Callable
 import duckdb
 
 from reports.xlsx import new_workbook, safe_name, sheet
+from transforms.ledger import ARREARS_CAUSES
 from transforms.money import format_pl
 from transforms.polish import count, reason_label
 
@@ -65,9 +66,10 @@ def write_reconcile_workbooks(con: duckdb.DuckDBPyConnection, res, output: Calla
     for unit_id, rows in sorted(by_unit.items()):
         wb = new_workbook()
         sheet(wb, "Zaległości",
-              ["Nr członka", "Pierwszy nieopłacony miesiąc", "Ostatni", "Miesięcy z rzędu", "Kwota"],
-              [(a["member_id"], a["first_unpaid"], a["last_unpaid"], a["months"], a["amount_due"]) for a in rows],
-              money_cols={4}, widths=[14, 16, 12, 12, 14], page_header=head)
+              ["Nr członka", "Pierwszy nieopłacony miesiąc", "Ostatni", "Miesięcy z rzędu", "Kwota", "Przyczyna"],
+              [(a["member_id"], a["first_unpaid"], a["last_unpaid"], a["months"], a["amount_due"],
+                ARREARS_CAUSES[a["cause"]]) for a in rows],
+              money_cols={4}, widths=[14, 16, 12, 12, 14, 36], page_header=head)
         wb.save(output(f"zaleglosci/zaleglosci_{safe_name(unit_id)}_{res.period}.xlsx"))
     return path
 

@@ -202,7 +202,8 @@ TABLES: dict[str, Table] = {t.name: t for t in [
                 "declared_members:int, rule"), replace_by=()),
     Table("remittance_check", "one row per verified region × voivodeship whose dues month is stored",
           _cols("region_id, voivodeship, paid_in, dues_period, remitted:money, expected_from_books:money, "
-                "difference:money"), replace_by=()),
+                "difference:money, declared_exempt:int, exempt_from_books:int, exempt_verdict, exempt_note"),
+          replace_by=()),
     Table("delegate_exceptions", "one row per bad input row of the last verification",
           _cols("source, row:int, region_id, reason_code, message"), replace_by=()),
     Table("bank_credits", "one row per statement entry (credits and debits)",
@@ -215,7 +216,8 @@ TABLES: dict[str, Table] = {t.name: t for t in [
           _cols("reconciled_for, unit_id, period, expected:money, paid:money, difference:money, due_on:date, "
                 "last_payment_on:date, days_late:int, status, scope"), replace_by=("reconciled_for", "scope")),
     Table("arrears", "one row per member with 3+ consecutive unpaid months",
-          _cols("reconciled_for, member_id, unit_id, first_unpaid, last_unpaid, months:int, amount_due:money, scope"),
+          _cols("reconciled_for, member_id, unit_id, first_unpaid, last_unpaid, months:int, amount_due:money, scope, "
+                "cause"),
           replace_by=("reconciled_for", "scope")),
     Table("reconcile_exceptions", "one row per problem found by a reconciliation",
           _cols("reconciled_for, " + EXCEPTION_COLUMNS + ", scope"), replace_by=("reconciled_for", "scope")),

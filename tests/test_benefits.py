@@ -454,3 +454,19 @@ def test_issue_30_the_exceptional_waiver_lets_a_short_membership_pass():
     row = {"claim_id": "C1", "member_id": "A", "kind": "birth", "event_date": "2026-10-01", "relation": "child"}
     assert parse_claim({**row, "waiver": " uchwała KZ 12/2026 "}, 1)[0].waiver == "uchwała KZ 12/2026"
     assert parse_claim(row, 1)[0].waiver is None
+
+
+def test_issue_30_the_region_pays_the_amount_the_kk_set_for_section_9_not_the_minimum():
+    """004 §9: "Zarząd regionu zobowiązany jest do wypłaty zasiłku statutowego, w wysokości
+    uchwalonej przez Komisję Krajową" — the KK's amount for §9 (rulebook
+    `[versions.benefits.region_amount]`, dated with its version), which need not be the §5 ust. 2
+    minimum: 450,00 zł against a 300,00 zł minimum; doubled for a single parent."""
+    rules = {**RULES, "region_amount": {**RULES["region_amount"], "birth": "450.00"}}
+    d = decide(claim(lacks=True), SINCE_2020, UNIT, rules, set(), date(2026, 11, 15), shift=SHIFT)
+    assert (d["decision"], d["payer"], d["amount"]) == ("granted", "region", 45_000)
+    assert "004 §9" in d["reason"] and RULES["region_amount"]["source"] in d["reason"]
+    single = decide(claim(lacks=True, single=True), SINCE_2020, UNIT, rules, set(), date(2026, 11, 15), shift=SHIFT)
+    assert single["amount"] == 90_000
+    # the shipped rulebook names the amount and cites §9
+    assert "004 §9" in RULES["region_amount"]["source"]
+    assert set(RULES["region_amount"]) >= {"birth", "death_member", "death_family"}

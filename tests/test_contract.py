@@ -305,3 +305,24 @@ def test_issue_10_amounts_beyond_the_limit_never_wrap_around(tmp_path):
         "miesięcznej regulaminu solidarnosc. Sprawdź ją (przesunięty przecinek?); do tego czasu składka członka "
         "nie jest liczona.")
     assert r.dues["member_id"].to_list() == ["M3"] and r.dues["dues"].to_list() == [8_200_000]
+
+
+def test_issue_30_a_przerobka_member_has_no_reduction_to_apply(tmp_path):
+    """003 Art. 31 ust. 3: the dues are 1 % of pay (or the board's amount for pensioners and the
+    unemployed); the statute provides no reduction or suspension, unlike 004 §2 ust. 3. A
+    six-month suspension for a Przeróbka member is an exception naming Art. 31 and is not
+    applied: the member owes 1 % of 5 000,00 zł. The same decision for a Solidarność member
+    applies."""
+    adj = [{"member_id": "M1", "kind": "suspended", "amount": "", "valid_from": "2026-10",
+            "valid_to": "2027-03", "decision_ref": "Uchwała Zarządu 3/2026"}]
+    write_inbox(tmp_path, units=[{**UNIT, "rulebook": "przerobka"}], income=[line("M1", "wage", "5000.00")],
+                adjustments=adj)
+    r = run_close(tmp_path)
+    (row,) = exc_rows(r)
+    assert row[:4] == ("adjustments.csv", 1, "M1", "reduction_not_provided")
+    assert "003 Art. 31 ust. 3" in row[4] and "nie przewiduje obniżenia ani zawieszenia" in row[4]
+    assert r.dues["dues"].to_list() == [5000]
+    sol = tmp_path / "sol"
+    write_inbox(sol, income=[line("M1", "wage", "5000.00")], adjustments=adj)
+    r = run_close(sol)
+    assert r.exceptions.height == 0 and r.dues["dues"].to_list() == [0]

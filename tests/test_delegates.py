@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from flows import delegates, settings
 from flows.cli import app
 from flows.command import run_plain
+from reports import delegates as delegates_reports
 from tests.conftest import close_plain
 from transforms.delegates import key_seats, largest_remainder, per_member_factor, verify
 from transforms.money import grosze, pln
@@ -277,3 +278,58 @@ def test_issue_29_paying_and_exempt_members_of_an_imported_unit_month_come_from_
     assert (v["recognised_paying"], v["recognised_members"], v["verdict"]) == (900, 943, "passed")
     assert [(c["dues_period"], c["expected_from_books"], c["difference"]) for c in out.result.checks] == [
         ("2026-10", 50000, 550000)]
+
+
+def test_issue_30_przerobka_one_national_delegate_for_each_full_100_members():
+    """003 Ordynacja Art. 17 ust. 1–2: one delegate "na każde 100 członków Związku" — up to 99
+    members the chair alone, from 100 to 199 a second, from 200 to 299 a third: each full 100,
+    never each started 100 (which would give 2 to a unit of 1–100 members)."""
+    counts = {"A": 1, "B": 99, "C": 100, "D": 199, "E": 200, "F": 299, "G": 300}
+    seats, _, desc = key_seats(counts, "przerobka", KEYS_TEXT)
+    assert seats == {"A": 1, "B": 1, "C": 2, "D": 2, "E": 3, "F": 3, "G": 4}
+    assert "003 Ordynacja Art. 17" in desc
+
+
+def test_issue_30_the_2_100_key_is_labelled_as_an_example_not_a_rule_of_the_seeds():
+    """No seed has a key of 2 100 members per seat: 004 Uchwała XIX KZD nr 1/2005 §2 ust. 5 leaves
+    the seats of each constituency of a decision-making body to the executive body of the unit,
+    in proportion to the members. The key says so in what `skladki seats` prints."""
+    import tomllib
+    key = tomllib.loads(KEYS_TEXT)["keys"]["solidarnosc_2014"]
+    assert key["per"] == 2100 and key.get("example") is True
+    _, _, desc = key_seats({"R1": 4_200}, "solidarnosc_2014", KEYS_TEXT)
+    assert "WARTOŚĆ PRZYKŁADOWA" in desc and "1/2005 §2 ust. 5" in desc
+    assert "2014–2018" not in desc          # no ordinance of those years is among the seeds
+
+
+def test_issue_30_the_declared_exempt_members_are_checked_against_the_stored_closes(tmp_path):
+    """004 Uchwała XIX KZD nr 6/2005 lit. c–d: the exempt members added to the paying ones must be
+    shown (the units' questionnaires); the region's declaration is no longer taken on trust. The
+    stored close of 2026-10 counts one exempt member (pensioner P) in region R1: a declaration of
+    5 is "declared_more" with a Polish note naming both counts, in the table, the workbook and the
+    summary; the verification itself keeps the declared count."""
+    from tests.conftest import line, member, write_inbox
+    books = write_inbox(tmp_path / "books", members=[member("A"), member("B"), member("P", "pensioner")],
+                        income=[line("A", "wage", "5000.00"), line("B", "wage", "5000.00"),
+                                line("P", "pension", "2000.00")])
+    db = tmp_path / "b.duckdb"
+    assert close_plain("2026-10", books, db).ok
+    inbox = tmp_path / "in"
+    _write(inbox / "remittances.csv", [rem("R1", "śląskie", "30.00", 2, exempt=5)])
+    _write(inbox / "wages.csv", [{"voivodeship": "śląskie", "month": "2026-10", "amount": "8000.00"}])
+    out = run_plain(delegates.VERIFY_DELEGATES, inbox=inbox, db=db, out=tmp_path / "out")
+    assert out.ok, out.message
+    (c,) = out.result.checks
+    assert (c["declared_exempt"], c["exempt_from_books"], c["exempt_verdict"]) == (5, 1, "declared_more")
+    assert "zadeklarowano 5" in c["exempt_note"] and "liczą 1" in c["exempt_note"] and "lit. c–d" in c["exempt_note"]
+    assert out.result.verification[0]["exempt_members"] == 5
+    con = duckdb.connect(str(db), read_only=True)
+    assert con.execute("SELECT exempt_verdict FROM remittance_check").fetchall() == [("declared_more",)]
+    con.close()
+    wb = load_workbook(tmp_path / "out" / "weryfikacja_delegatow.xlsx")
+    row = list(wb["Kontrola z księgami"].iter_rows(min_row=2, values_only=True))[0]
+    assert row[7:9] == (5, 1) and "ankietą" in row[9]
+    assert "zwolnieni: R1 (śląskie): zadeklarowano 5" in delegates_reports.summary_text(out.result, None)
+    _write(inbox / "remittances.csv", [rem("R1", "śląskie", "30.00", 2, exempt=1)])
+    out = run_plain(delegates.VERIFY_DELEGATES, inbox=inbox, db=db, out=None)
+    assert [(c["exempt_verdict"], c["exempt_note"]) for c in out.result.checks] == [("agrees", "")]

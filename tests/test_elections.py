@@ -541,3 +541,80 @@ def test_the_reports_from_results_alone():
     assert report.tally_report(plain, t) is None
     text = report.tally_summary(plain, t)
     assert "    → wybory ważne; wybrano: A" in text and "arkusz" not in text
+
+
+def _unit_change(body, day=DAY, unions_unit_b="solidarnosc"):
+    """M1 a member of unit A from 2010 to 31 March 2026, of unit B from 1 April 2026 (a change of
+    unit, no break); X1 of unit B since 1 April 2026 only."""
+    from flows.rules import rules_for
+    units = [{"unit_id": "A", "region_id": "R", "rulebook": "solidarnosc"},
+             {"unit_id": "B", "region_id": "R", "rulebook": unions_unit_b}]
+    memberships = [{"member_id": "M1", "unit_id": "A", "joined_on": date(2010, 1, 1), "left_on": date(2026, 3, 31)},
+                   {"member_id": "M1", "unit_id": "B", "joined_on": date(2026, 4, 1), "left_on": None},
+                   {"member_id": "X1", "unit_id": "B", "joined_on": date(2026, 4, 1), "left_on": None}]
+    inputs = el.EligibilityInputs(body=body, day=day, period="2026-11", units=units, memberships=memberships,
+                                  ledger={}, transfers=[], names={}, assembly_rows=None,
+                                  unions_text=RULES.read_text(encoding="utf-8"),
+                                  keys_text=settings.DELEGATE_KEYS.read_text(encoding="utf-8"),
+                                  rules=rules_for("2026-11"))
+    return {(r["member_id"], r["unit_id"]): r for r in el.eligibility_result(inputs).eligibility.members}
+
+
+def test_issue_30_a_change_of_unit_does_not_restart_the_continuity_of_union_membership():
+    """004 Uchwała XIX KZD nr 1/2005 §1 pkt 1 lit. b: "co najmniej pięcioletnim nieprzerwanym
+    okresem przynależności do Związku" — membership of the union, not of the unit: a member who
+    moved from unit A to unit B on 1 April 2026 (no day between) has been a member since 2010 and
+    may stand in B with the support of a quarter; a member who joined B on 1 April has not."""
+    rows = _unit_change("B")
+    moved, new = rows[("M1", "B")], rows[("X1", "B")]
+    assert moved["member_since"] == date(2010, 1, 1) and moved["months"] == 202
+    assert moved["may_stand"] == "tak"          # lit. a: six months of the union, the unit's 7½ do not matter
+    assert new["member_since"] == date(2026, 4, 1) and new["may_stand"] == "tak"
+    early = _unit_change("B", day=date(2026, 6, 1))
+    assert early[("M1", "B")]["may_stand"] == "tak"                      # 16 years of the union
+    assert early[("X1", "B")]["may_stand"] == "nie"                      # two months
+    # the unit left is no right in it: A's register shows M1 not in force on the day
+    a = _unit_change("R")[("M1", "A")]
+    assert not a["may_vote"] and "nie jest członkiem w dniu wyborów" in a["vote_reason"]
+
+
+def test_issue_30_membership_of_another_union_is_not_membership_of_the_union():
+    """004 Uchwała XIX KZD nr 1/2005 §1 pkt 1 lit. a: "przynależności do Związku" — the periods in
+    a unit of another union (another rulebook) are not joined."""
+    rows = _unit_change("B", day=date(2026, 6, 1), unions_unit_b="przerobka")
+    assert rows[("M1", "B")]["member_since"] == date(2026, 4, 1)
+
+
+def _przerobka_unit(size, assembly=None, day=DAY):
+    from flows.rules import rules_for
+    units = [{"unit_id": "P", "region_id": "R", "rulebook": "przerobka"}]
+    memberships = [{"member_id": f"M{i:03d}", "unit_id": "P", "joined_on": date(2020, 1, 1), "left_on": None}
+                   for i in range(size)]
+    memberships.append({"member_id": "GONE", "unit_id": "P", "joined_on": date(2020, 1, 1),
+                        "left_on": date(2026, 1, 31)})       # a former member is not counted
+    inputs = el.EligibilityInputs(body="P", day=day, period="2026-10", units=units, memberships=memberships,
+                                  ledger={}, transfers=[], names={},
+                                  assembly_rows=None if assembly is None else
+                                  [("delegaci.csv", i + 2, m) for i, m in enumerate(assembly)],
+                                  unions_text=RULES.read_text(encoding="utf-8"),
+                                  keys_text=settings.DELEGATE_KEYS.read_text(encoding="utf-8"),
+                                  rules=rules_for("2026-10"))
+    return el.eligibility_result(inputs).eligibility.members
+
+
+def test_issue_30_przerobka_a_unit_above_50_members_elects_at_its_delegates_meeting():
+    """003 Ordynacja Art. 10: up to 50 members the unit's authorities and its delegates to the
+    national assembly are elected at the members' general meeting (ust. 1); above 50 members by
+    the unit's delegates' meeting (ust. 2). 50 members: everyone votes; 51 without the list of
+    the delegates: one Polish message citing Art. 10; 51 with it: only the delegates vote, any
+    member of the union may still stand (Art. 13 ust. 2)."""
+    fifty = _przerobka_unit(50)
+    assert len(fifty) == 51 and sum(r["may_vote"] for r in fifty) == 50
+    with pytest.raises(UserError) as e:
+        _przerobka_unit(51)
+    assert e.value.code == "delegates_meeting_required"
+    assert "Art. 10" in str(e.value) and "51" in str(e.value) and "--assembly" in str(e.value)
+    rows = {r["member_id"]: r for r in _przerobka_unit(51, assembly=["M000", "M001", "M002"])}
+    assert sorted(m for m, r in rows.items() if r["may_vote"]) == ["M000", "M001", "M002"]
+    assert "nie jest członkiem władzy dokonującej wyboru" in rows["M010"]["vote_reason"]
+    assert rows["M010"]["may_stand"] == "tak"

@@ -252,7 +252,7 @@ def test_reclosing_the_first_demo_month_with_one_corrected_line(tmp_path):
         "AND corrects = '2026-09' AND unit_id = 'SL-0004'").fetchall()} == {("national", 1.0), ("unit", 9.0)}
     assert [tuple(map(float, r)) for r in con.execute(
         "SELECT amount, owed_amount FROM transfers WHERE period = '2026-10' AND payer_id = 'SL-0004'").fetchall()] == [
-        (402.96, 401.96)]
+        (410.54, 409.54)]      # M0000004's suspension is not applied under 003 (issue 30): +7,58 zł
 
 
 # ------------------------------------------------------------------ properties
@@ -337,3 +337,47 @@ def test_issue_28_arrears_months_come_from_each_units_rulebook():
     rules = SimpleNamespace(versions={"a": SimpleNamespace(arrears_months=3), "b": SimpleNamespace(arrears_months=6)},
                             version=lambda b: rules.versions[b])
     assert arrears_months(rules, [("U1", "a"), ("U2", "b"), ("U3", "gone")]) == {"U1": 3, "U2": 6}
+
+
+def test_issue_30_arrears_tell_a_member_who_did_not_pay_from_an_employer_who_did_not_deduct():
+    """RULES.md §10 with issue 30: the three-month list separates a member who did not pay (no
+    employer reported a shortfall for them) from a member whose employer did not deduct (the
+    employer claims — deducted below owed — cover every unpaid month), and says when the employer
+    failed only in some of them."""
+    from transforms.ledger import ARREARS_CAUSES, arrears
+    ledger = pl.DataFrame({"period": ["2026-10"] * 3, "member_id": ["A", "B", "C"], "unit_id": ["U1"] * 3,
+                           "months_unpaid": [3, 3, 4], "arrears": [1350, 2460, 3280]})
+    short = pl.DataFrame({"period": ["2026-08", "2026-09", "2026-10", "2026-10", "2026-06"],
+                          "member_id": ["B", "B", "B", "C", "A"]})     # A's June is before the run
+    got = arrears(ledger, {"U1": 3}, short)
+    assert got.select("member_id", "first_unpaid", "cause").rows() == [
+        ("A", "2026-08", "member"), ("B", "2026-08", "employer"), ("C", "2026-07", "both")]
+    assert arrears(ledger, {"U1": 3})["cause"].to_list() == ["member"] * 3     # no employer reports
+    assert set(ARREARS_CAUSES) == {"member", "employer", "both"}
+    assert all(ARREARS_CAUSES.values())
+
+
+def test_issue_30_the_close_workbooks_arrears_sheet_names_the_cause(tmp_path):
+    """Issue 30 (RULES.md §10, the employer claims of RULES.md §13): over three closes pensioner A
+    pays nothing himself; employee B's employer reports deductions (C's 8,20 zł each month) but
+    deducts nothing for B. Both are three months in arrears: A because he did not pay, B because
+    the employer did not deduct — the arrears sheet says so in its cause column."""
+    from openpyxl import load_workbook
+    months = ("2026-08", "2026-09", "2026-10")
+    inbox = write_inbox(tmp_path / "in", members=[member("A", "pensioner"), member("B"), member("C")],
+                        income=[x for p in months for x in (line("B", "wage", "1000.00", period=p),
+                                                            line("C", "wage", "1000.00", period=p),
+                                                            line("C", "dues_deducted", "8.20", period=p))])
+    (inbox / "income" / "emerytury.csv").write_text("period,member_id,component,amount\n" + "".join(
+        f"{p},A,pension,1000.00\n" for p in months), encoding="utf-8")
+    db = tmp_path / "a.duckdb"
+    for p in months:
+        outcome = close_plain(p, inbox, db, tmp_path / "out")
+        assert outcome.ok, outcome.message
+    wb = load_workbook(outcome.workbook)
+    sheet = wb["Zaległości 3 mies."]
+    header = [c.value for c in sheet[1]]
+    rows = {r[1]: dict(zip(header, r)) for r in sheet.iter_rows(min_row=2, values_only=True) if r[1] in ("A", "B", "C")}
+    assert set(rows) == {"A", "B"}
+    assert rows["A"]["Przyczyna"] == "członek nie wpłacił"
+    assert rows["B"]["Przyczyna"] == "pracodawca nie potrącił"

@@ -124,7 +124,7 @@ def test_issue_14_a_run_is_named_after_its_work_and_leaves_logs_and_artifacts(pr
     assert not run.state.is_completed() and run.state.name == "Niekompletny"
     assert "GD-0002" in run.state.message and "M0000006" in run.state.message
     messages = "\n".join(m.message for m in sorted(logs, key=lambda m: m.timestamp))
-    assert "[2/5] sprawdzanie: 333 członków" in messages and "wiersze odczytane 1676 = użyte 948" in messages
+    assert "[2/5] sprawdzanie: 333 członków" in messages and "wiersze odczytane 1676 = użyte 947" in messages
     assert {a.key for a in arts} >= {"close-podsumowanie", "close-tabela", "close-pliki", "close-braki"}
     assert "M0000006" in next(a.data for a in arts if a.key == "close-braki")
 

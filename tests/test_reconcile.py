@@ -195,9 +195,11 @@ def test_arrears_come_from_the_members_accounts_three_unpaid_months_listed(tmp_p
     outcome = reconcile_plain("2026-10", folder, db, tmp_path / "out")
     assert [(a["member_id"], a["first_unpaid"], a["last_unpaid"], a["months"], a["amount_due"])
             for a in outcome.result.arrears] == [("A", "2026-08", "2026-10", 3, 1_350)]
+    assert [a["cause"] for a in outcome.result.arrears] == ["member"]     # no employer reports (issue 30)
     assert [i.reason_code for i in outcome.result.issues if i.source == "payments.csv"] == ["bad_payment"]
     wb = load_workbook(tmp_path / "out" / "zaleglosci" / "zaleglosci_U1_2026-10.xlsx")
-    assert [r[0] for r in wb["Zaległości"].iter_rows(min_row=2, values_only=True)] == ["A"]
+    assert [(r[0], r[-1]) for r in wb["Zaległości"].iter_rows(min_row=2, values_only=True)] == [
+        ("A", "członek nie wpłacił")]
 
 
 def test_a_month_with_no_payment_is_missing(books, tmp_path):

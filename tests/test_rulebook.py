@@ -24,7 +24,7 @@ def test_shipped_rulebooks_cite_their_sources():
     assert sol.categories["employee"].rate == Fraction("0.0082")
     assert sol.categories["employee"].source == "004 §1 ust. 1 pkt 1"
     assert sol.split["normal"].source == "004 §3 ust. 1"
-    assert "overtime" in sol.categories["employee"].base_components   # 2005 wording
+    assert "overtime" in sol.categories["employee"].base_components   # the seed's text
     assert books["przerobka"].version_for("2026-10").categories["employee"].rate == Fraction("0.01")
 
 
@@ -85,3 +85,22 @@ def test_issue_25_a_bad_deadline_shift_is_a_bad_rulebook(tmp_path, change, detai
     (tmp_path / "solidarnosc.toml").write_text(text.replace(*change), encoding="utf-8")
     with pytest.raises(UserError, match=f"solidarnosc.toml: to nie jest poprawny regulamin .*{detail}"):
         load_rulebooks(tmp_path)
+
+
+def test_issue_30_the_solidarnosc_rulebook_names_its_text_as_the_seed_heads_it():
+    """004, heading of Uchwała nr 5 XIX KZD: "(zmieniona Uchwałą nr 13 XXVI KZD, … oraz Uchwałą
+    nr 3 XXXI KZD)" — the text is the resolution as amended up to Uchwała nr 3 XXXI KZD, not "the
+    2005 wording"."""
+    sol = load_rulebooks(settings.RULEBOOKS)["solidarnosc"].version_for("2026-10")
+    assert "XXXI KZD" in sol.source and "2005" not in sol.source
+    assert "2005 wording" not in (Path(settings.RULEBOOKS) / "solidarnosc.toml").read_text(encoding="utf-8")
+
+
+def test_issue_30_przerobka_provides_no_reduction_or_suspension_of_dues():
+    """003 Art. 31 ust. 3: 1 % of pay, or the amount the unit's board sets for pensioners and the
+    unemployed — the statute has no individual reduction or suspension (004 §2 ust. 3 is
+    Solidarność's): the Przeróbka rulebook allows none, Solidarność's six months stay."""
+    books = load_rulebooks(settings.RULEBOOKS)
+    assert books["przerobka"].version_for("2026-10").max_reduction_months == 0
+    assert "003 Art. 31" in books["przerobka"].version_for("2026-10").reduction_source
+    assert books["solidarnosc"].version_for("2026-10").max_reduction_months == 6

@@ -89,7 +89,9 @@ def test_demo_employer_claims_and_the_letter(demo):
     accounts = {r[1]: r for r in wb["Konta członków"].iter_rows(min_row=2, values_only=True)}
     assert accounts["M0000043"][4] == 18 and accounts["M0000037"][5] == 15
     reductions = [r[:3] for r in wb["Obniżki i zawieszenia"].iter_rows(min_row=2, values_only=True)]
-    assert ("SL-0004", "M0000004", "zawieszenie") in reductions
+    assert ("SL-0003", "M0000003", "obniżenie") in reductions
+    # issue 30: M0000004 is a Przeróbka member — 003 Art. 31 provides no suspension, so none is in force
+    assert not [r for r in reductions if r[1] == "M0000004"]
     # the split of what SL-0001 received, D = 2 910,16: to the region round(40 %) = 1 164,06, of which the
     # national levels round(10 %) = 291,02 and the funds round(2,5 %) = 72,75 twice: the region keeps 727,54
     split = {r[0]: r for r in wb["Podział wpływów"].iter_rows(min_row=2, values_only=True)}

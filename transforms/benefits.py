@@ -1,8 +1,8 @@
 """Statutory benefits (004 Uchwała nr 5 §5 ust. 1–3, §9; RULES.md §11): each claim checked against
 the membership history and decided — granted with its amount and payer, pending documents, or
 refused naming the paragraph. The rules (kinds, relations, months, minimums) are rulebook data
-(`[versions.benefits]`); the minimum is the one of the rulebook version in force on the event
-date. Pure: dicts in, dicts out; money in grosze.
+(`[versions.benefits]`); the minimum and the KK's amount under §9 (`region_amount`) are those of
+the rulebook version in force on the event date. Pure: dicts in, dicts out; money in grosze.
 """
 from __future__ import annotations
 
@@ -200,9 +200,17 @@ def decide(claim: Claim, history: list[dict], unit: dict | None, rules: dict | N
         return refuse("already_paid", label=kind["label"], source=kind["source"])
     minimum = grosze(rules["minimum"][claim.kind])
     factor = int(rules["single_parent_factor"]) if claim.kind == "birth" and claim.single_parent else 1
-    if claim.unit_lacks_funds:        # §9: the region pays, at the amount the KK set
-        amount, payer = minimum * factor, rules["payer_under_9"]
+    if claim.unit_lacks_funds:        # §9: the region pays, at the amount the KK set (not necessarily the minimum)
+        kk = rules.get("region_amount") or {}
+        payer = rules["payer_under_9"]
         why = text("benefits", "paid_by_region", source=rules["region_source"])
+        if claim.kind in kk:
+            amount = grosze(kk[claim.kind]) * factor
+            why += " " + text("benefits", "region_amount", amount=format_pl(amount), source=kk["source"])
+        else:                         # a rulebook that names no §9 amount: the minimum, said so
+            amount = minimum * factor
+            why += " " + text("benefits", "region_amount_missing", amount=format_pl(amount),
+                              source=rules["minimum"].get("source", rules["region_source"]))
     else:
         own, held = unit_amount(unit, kind["unit_column"], rules)
         if held:

@@ -277,20 +277,47 @@ def verify_remittances(inputs: dict, paying_members: dict[tuple[str, str], int],
     return res
 
 
+# What the declared exempt members are against the stored closes' count (issue 30, lit. c–d)
+EXEMPT_VERDICTS = ("agrees", "declared_more", "declared_fewer")
+
+
+def exempt_by_region(exempt: dict[tuple[str, str], int], places: dict[tuple[str, str], tuple[str, str]]
+                     ) -> dict[tuple[str, str, str], int]:
+    """The stored closes' exempt members per (period, region, voivodeship): ``exempt``: (period,
+    unit) -> count; ``places``: (period, unit) -> (region, voivodeship) of the verified rulebook's units."""
+    out: dict[tuple[str, str, str], int] = {}
+    for key, n in exempt.items():
+        if key in places:
+            k = (key[0], *places[key])
+            out[k] = out.get(k, 0) + n
+    return out
+
+
 def books_check(verification: list[dict], remitted_in_books: dict[tuple[str, str, str], int],
-                closed_periods: set[str]) -> list[dict]:
+                closed_periods: set[str], exempt_in_books: dict[tuple[str, str, str], int] | None = None
+                ) -> list[dict]:
     """Declared remittances against the national share of the region's units by voivodeship in
     the stored close of the month before paid_in. ``remitted_in_books``: (period, region,
-    voivodeship) -> grosze."""
+    voivodeship) -> grosze. The declared exempt members against the closes' count of the members
+    of the categories outside the paying ones (``exempt_in_books``, same key; lit. c–d: the
+    count must be shown by the units' questionnaires — a discrepancy is a verdict and a note, the
+    verification keeps the declared count)."""
     out = []
+    exempt_in_books = exempt_in_books or {}
     for v in verification:
         period = month_before(v["paid_in"])
         if period not in closed_periods:
             continue
         expected = remitted_in_books.get((period, v["region_id"], v["voivodeship"]), 0)
+        declared, books = v["exempt_members"], exempt_in_books.get((period, v["region_id"], v["voivodeship"]), 0)
+        verdict = "agrees" if declared == books else "declared_more" if declared > books else "declared_fewer"
+        note = "" if verdict == "agrees" else text(
+            "notes", "exempt_" + verdict, region_id=v["region_id"], voivodeship=v["voivodeship"], period=period,
+            declared=declared, books=books, difference=abs(declared - books))
         out.append({"region_id": v["region_id"], "voivodeship": v["voivodeship"], "paid_in": v["paid_in"],
                     "dues_period": period, "remitted": v["remitted"], "expected_from_books": expected,
-                    "difference": v["remitted"] - expected})
+                    "difference": v["remitted"] - expected, "declared_exempt": declared,
+                    "exempt_from_books": books, "exempt_verdict": verdict, "exempt_note": note})
     return out
 
 

@@ -48,6 +48,7 @@ class Union:
     stand: tuple[Route, ...]
     assembly: dict      # the union's assembly of units' delegates (`--body UNION`), if it has one
     tally: dict
+    unit_meeting: dict = field(default_factory=dict)   # members_up_to: above it a unit elects at its delegates' meeting
 
 
 def _routes(items: list[dict]) -> tuple[Route, ...]:
@@ -70,7 +71,8 @@ def load(text: str) -> dict[str, Union]:
             if rule["majority"] not in MAJORITIES or rule["runoff"] not in RUNOFFS or rule["quorum_kind"] not in ("at_least", "more_than"):
                 raise ValueError(f"elections.toml: union {code}: bad tally rule")
         unions[code] = Union(code, u["name"], u.get("rulebook"), date.fromisoformat(u["valid_from"]), u["source"],
-                             _routes(u["vote"]), _routes(u["stand"]), u.get("union_assembly", {}), t)
+                             _routes(u["vote"]), _routes(u["stand"]), u.get("union_assembly", {}), t,
+                             u.get("unit_meeting", {}))
     return unions
 
 
@@ -124,6 +126,15 @@ class Member:
     months_unpaid: int = 0
     oldest_unpaid: str | None = None
     in_assembly: bool = True          # a member of the electing body (its members' or delegates' assembly)
+    union_periods: list[tuple[date, date | None]] | None = None   # in every unit of the union; None: ``periods``
+
+    def since(self, day: date) -> date | None:
+        """The first day of the uninterrupted membership of the union (not of the unit: a change
+        of unit without a day between is no break) behind the unit's membership on ``day``, or
+        None when the unit's periods do not cover the day."""
+        if uninterrupted_since(self.periods, day) is None:
+            return None
+        return uninterrupted_since(self.union_periods or self.periods, day)
 
 
 @dataclass
@@ -137,7 +148,7 @@ class Eligibility:
 
 def _failures(route: Route, m: Member, day: date, arrears_months: int, arrears_source: str,
               unit_problem: dict[str, str]) -> list[str]:
-    since = uninterrupted_since(m.periods, day)
+    since = m.since(day)
     out = []
     for c in route.conditions:
         if c == "in_force" and since is None:
@@ -162,7 +173,7 @@ def eligibility(union: Union, members: list[Member], day: date, arrears_months: 
     unit_problem = unit_problem or {}
     rows = []
     for m in sorted(members, key=lambda m: (m.unit_id, m.member_id)):
-        since = uninterrupted_since(m.periods, day)
+        since = m.since(day)
         vote_fail = [_failures(r, m, day, arrears_months, arrears_source, unit_problem) for r in union.vote]
         may_vote = any(not f for f in vote_fail)
         rows.append({"member_id": m.member_id, "unit_id": m.unit_id, "member_since": since,
@@ -439,6 +450,24 @@ def _assembly_in_body(inputs: EligibilityInputs, units: set[str]) -> None:
                         body=inputs.body, period=inputs.period)
 
 
+def _delegates_meeting(union: Union, members: list[Member], inputs: EligibilityInputs) -> None:
+    """A union whose units above ``members_up_to`` members elect at their delegates' meeting, not
+    at the members' general meeting (003 Ordynacja Art. 10): without the list of those delegates
+    (``--assembly``) the body cannot be told, and every member would wrongly vote."""
+    limit = union.unit_meeting.get("members_up_to")
+    if limit is None or inputs.assembly is not None:
+        return
+    in_force: dict[str, int] = defaultdict(int)
+    for m in members:
+        if uninterrupted_since(m.periods, inputs.day):
+            in_force[m.unit_id] += 1
+    above = sorted((u, n) for u, n in in_force.items() if n > int(limit))
+    if above:
+        raise UserError("delegates_meeting_required", units=", ".join(f"{u} ({count_pl(n, 'członek', 'członków', 'członków')})"
+                                                                     for u, n in above),
+                        limit=limit, source=union.unit_meeting["source"], body=inputs.body)
+
+
 def eligibility_result(inputs: EligibilityInputs) -> EligibilityResult:
     """Who may vote and stand in the body on the day (or, for a union's assembly of delegates,
     each unit's delegates and whether they are entitled)."""
@@ -448,12 +477,19 @@ def eligibility_result(inputs: EligibilityInputs) -> EligibilityResult:
     _assembly_in_body(inputs, units)
     problems = unit_problems(inputs.transfers, inputs.day)
     periods: dict[tuple[str, str], list] = defaultdict(list)
+    # continuity counts membership of the union ("do Związku"), in any of its units: the periods
+    # of every unit under the union's rulebook, joined where they touch
+    of_union = units | {u["unit_id"] for u in inputs.units if union.rulebook is None or u["rulebook"] == union.rulebook}
+    in_union: dict[str, list] = defaultdict(list)
     for m in inputs.memberships:
         if m["unit_id"] in units:
             periods[(m["member_id"], m["unit_id"])].append((m["joined_on"], m["left_on"]))
+        if m["unit_id"] in of_union:
+            in_union[m["member_id"]].append((m["joined_on"], m["left_on"]))
     electing = inputs.assembly
     members = [Member(mid, uid, p, (inputs.ledger.get(mid) or {}).get("months_unpaid") or 0,
-                      (inputs.ledger.get(mid) or {}).get("oldest_unpaid"), electing is None or mid in electing)
+                      (inputs.ledger.get(mid) or {}).get("oldest_unpaid"), electing is None or mid in electing,
+                      in_union[mid])
                for (mid, uid), p in periods.items()]
     version = inputs.rules.version(union.rulebook) if union.rulebook else None
     months, source = (version.arrears_months, version.arrears_source) if version else (3, "")
@@ -466,6 +502,7 @@ def eligibility_result(inputs: EligibilityInputs) -> EligibilityResult:
         seats, _, _ = key_seats(counts, assembly["delegates_key"], inputs.keys_text)
         lists = delegates_assembly(union, assembly, counts, seats, problems, inputs.day)
     else:
+        _delegates_meeting(union, members, inputs)
         lists = eligibility(union, members, inputs.day, months, source, problems)
     return EligibilityResult(inputs.body, inputs.day, inputs.period, lists, inputs.names, electing, others)
 

@@ -256,17 +256,44 @@ def arrears_months(rules, unit_rulebooks) -> dict[str, int]:
     return {u: rules.version(b).arrears_months for u, b in unit_rulebooks if b in rules.versions}
 
 
-def arrears(ledger: pl.DataFrame, months: dict[str, int]) -> pl.DataFrame:
+# Why a member is in arrears (issue 30), as stored (`arrears.cause`) and as people read it: nobody
+# reported a shortfall (the member did not pay), the member's employer deducted less than owed in
+# every unpaid month (an employer claim, RULES.md §13), or in some of them.
+ARREARS_CAUSES = {"member": "członek nie wpłacił", "employer": "pracodawca nie potrącił",
+                  "both": "pracodawca nie potrącił w części miesięcy"}
+
+
+def employer_shortfalls(claims: pl.DataFrame) -> pl.DataFrame:
+    """The (period, member_id) pairs whose employers together deducted less than the member owed,
+    from employer_claims rows (period, member_id, owed, deducted)."""
+    return (claims.group_by("period", "member_id").agg(pl.col("deducted").sum() - pl.col("owed").sum())
+            .filter(pl.col("deducted") < 0).select("period", "member_id"))
+
+
+def arrears(ledger: pl.DataFrame, months: dict[str, int], shortfalls: pl.DataFrame | None = None) -> pl.DataFrame:
     """RULES.md §10 from the ledger — the one definition, used by the close and by reconcile:
-    members whose last ``months[unit_id]`` months are all unpaid (a report, never a removal)."""
+    members whose last ``months[unit_id]`` months are all unpaid (a report, never a removal), with
+    the cause (ARREARS_CAUSES): ``shortfalls`` — (period, member_id) of the employer claims where
+    the employers deducted less than owed (employer_shortfalls) — counted over the unpaid months."""
     limit = pl.col("unit_id").replace_strict(months, default=3, return_dtype=pl.Int64)
-    return (ledger.filter(pl.col("months_unpaid") >= limit)
-            .select("member_id", "unit_id",
-                    pl.struct("period", "months_unpaid").map_elements(
-                        lambda r: shift_period(r["period"], 1 - r["months_unpaid"]), return_dtype=pl.String)
-                    .alias("first_unpaid"),
-                    pl.col("period").alias("last_unpaid"), pl.col("months_unpaid").alias("months"),
-                    pl.col("arrears").alias("amount_due"))
+    out = (ledger.filter(pl.col("months_unpaid") >= limit)
+           .select("member_id", "unit_id",
+                   pl.struct("period", "months_unpaid").map_elements(
+                       lambda r: shift_period(r["period"], 1 - r["months_unpaid"]), return_dtype=pl.String)
+                   .alias("first_unpaid"),
+                   pl.col("period").alias("last_unpaid"), pl.col("months_unpaid").alias("months"),
+                   pl.col("arrears").alias("amount_due")))
+    short = (shortfalls if shortfalls is not None else pl.DataFrame(schema={"period": pl.String, "member_id": pl.String}))
+    n = (out.select("member_id", "first_unpaid", "last_unpaid")
+         .join(short.select(pl.col("period").cast(pl.String), pl.col("member_id").cast(pl.String)).unique(),
+               on="member_id", how="inner")
+         .filter(pl.col("period").is_between(pl.col("first_unpaid"), pl.col("last_unpaid")))
+         .group_by("member_id").agg(pl.len().cast(pl.Int64).alias("short_months")))
+    return (out.join(n, on="member_id", how="left")
+            .with_columns(cause=pl.when(pl.col("short_months").fill_null(0) == 0).then(pl.lit("member"))
+                          .when(pl.col("short_months") >= pl.col("months")).then(pl.lit("employer"))
+                          .otherwise(pl.lit("both")))
+            .drop("short_months")
             .sort("unit_id", "member_id"))
 
 

@@ -129,7 +129,7 @@ class RulebookVersion:
     valid_from: date
     source: str
     max_raised_pct: Fraction
-    max_reduction_months: int
+    max_reduction_months: int        # 0: the rulebook provides no reduction or suspension of dues
     max_monthly_amount: int          # grosze; a sanity limit on every monthly amount
     root: str
     levels: tuple[Level, ...]
@@ -162,6 +162,8 @@ class RulebookVersion:
     # issue 30: the paragraphs the documents cite for rules that have no table of their own
     # ([versions.citations]: raised dues and their surcharge, reductions and suspensions)
     citations: dict = field(default_factory=dict)
+    # the paragraph that provides (or, with max_reduction_months = 0, does not provide) reductions
+    reduction_source: str = ""
 
     @property
     def label(self) -> str:
@@ -283,7 +285,8 @@ def parse_rulebook(text: str) -> Rulebook:
             valid_from=date.fromisoformat(v["valid_from"]),
             source=v["source"],
             max_raised_pct=fraction(v["max_raised_pct"]),
-            max_reduction_months=int(v["max_reduction_months"]),
+            max_reduction_months=int(v.get("max_reduction_months", 0)),
+            reduction_source=v.get("reduction_source", v["source"]),
             max_monthly_amount=grosze(v.get("max_monthly_amount", "10000000.00")),
             root=v["root"], levels=levels,
             split_categories=tuple(v["split_categories"]),

@@ -697,7 +697,8 @@ class StagedAdjustments:
 
 def stage_adjustments(raw: pl.DataFrame, members: StagedMembers, units: StagedUnits,
                       rules: Rules) -> StagedAdjustments:
-    """004 §2 ust. 3: reductions or suspensions, at most 6 months per decision, no overlaps."""
+    """004 §2 ust. 3: reductions or suspensions, at most 6 months per decision, no overlaps; a
+    decision for a member whose rulebook provides none (max_reduction_months = 0, 003) is not applied."""
     period = rules.period
     named = raw["member_id"].str.strip_chars(WHITESPACE).drop_nulls().unique().implode()   # the decisions' members
     member_unit = dict(members.members.filter(pl.col("member_id").is_in(named))
@@ -714,6 +715,13 @@ def stage_adjustments(raw: pl.DataFrame, members: StagedMembers, units: StagedUn
         if mid in members.rejected_ids:
             status.append({"_row": r["_row"], "member_id": mid, "status": "rejected"})
             continue
+        version = rules.version(unit_book[member_unit[mid]])
+        if not version.max_reduction_months:      # the unit's statute has no such decision (003 Art. 31)
+            found.append(issue("reduction_not_provided", source=r["_source"], row=r["_row"], period=period,
+                               subject=f"członek {mid}", member_id=mid, union=version.union,
+                               rule=version.reduction_source))
+            status.append({"_row": r["_row"], "member_id": mid, "status": "rejected"})
+            continue
         problems = shape_problems(r)
         kind = (r.get("kind") or "").strip()
         if kind not in ("reduced", "suspended"):
@@ -721,7 +729,7 @@ def stage_adjustments(raw: pl.DataFrame, members: StagedMembers, units: StagedUn
         amount = None
         a = (r.get("amount") or "").strip()
         if kind == "reduced":
-            limit = rules.version(unit_book[member_unit[mid]]).max_monthly_amount
+            limit = version.max_monthly_amount
             typed_amount = parse_typed_amount(a)
             if typed_amount is None or typed_amount < 0 or a.startswith("-"):
                 problems.append(text("problems", "amount_ambiguous", column="amount", value=a)
@@ -737,7 +745,7 @@ def stage_adjustments(raw: pl.DataFrame, members: StagedMembers, units: StagedUn
         elif vt < vf:
             problems.append(text("problems", "adjustment_reversed", valid_from=vf, valid_to=vt))
         else:
-            limit = rules.version(unit_book[member_unit[mid]]).max_reduction_months
+            limit = version.max_reduction_months
             n = months_between(vf, vt)
             if n > limit:
                 problems.append(text("problems", "adjustment_too_long", valid_from=vf, valid_to=vt,
