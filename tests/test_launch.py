@@ -46,7 +46,7 @@ def test_issue_26_output_redirected_under_a_polish_code_page_never_fails(tmp_pat
 
 # what a unit's close never needs without --out: the Prefect engine, the writers of workbooks and
 # PDFs, the readers of Excel files and bank statements, and the other commands' modules
-NOT_FOR_A_PLAIN_CLOSE = ("prefect", "openpyxl", "xlsxwriter", "fpdf", "mt940", "jsonschema", "flows.orchestration",
+NOT_FOR_A_PLAIN_CLOSE = ("prefect", "openpyxl", "xlsxwriter", "fpdf", "mt940", "jsonschema", "stdnum", "flows.orchestration",
                          "flows.server", "flows.reconcile", "flows.elections", "flows.importing", "flows.benefits",
                          "flows.reminders", "flows.region_settlement", "flows.statement", "flows.replay")
 
