@@ -41,9 +41,12 @@ LINES: tuple[str, ...] = (
 
 
 def _split(line: str) -> tuple[str, str, str]:
-    name, _, ref = (part.strip() for part in line.partition("="))
+    """(name, module, attribute) of a line. A line in the form before issue 32, ``"module:NAME"``
+    (a branch that added a command meanwhile), still works: its module is imported to learn the
+    name (tests/test_registry.py asks for the new form)."""
+    name, _, ref = (part.strip() for part in line.rpartition("="))
     module, _, attr = ref.partition(":")
-    return name, module, attr
+    return name or getattr(import_module(module), attr).name, module, attr
 
 
 WHERE: dict[str, tuple[str, str]] = {name: (module, attr) for name, module, attr in map(_split, LINES)}

@@ -95,7 +95,9 @@ def test_issue_32_each_registry_line_names_its_command_and_loads_only_its_module
     import sys
 
     from flows import registry
+    assert all(registry._split(line)[0] == line.partition("=")[0].strip() for line in registry.LINES)
     assert [c.name for c in COMMANDS] == list(registry.NAMES)
+    assert registry._split("flows.close:CLOSE") == registry._split("close = flows.close:CLOSE")   # the old form
     assert all(registry.load(c.name) is c for c in COMMANDS)
     code = ("import sys\nfrom flows import registry\nassert registry.load('close').name == 'close'\n"
             "print(sorted(m for m in sys.modules if m.startswith('flows.') and m not in "
