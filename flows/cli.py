@@ -237,9 +237,19 @@ def _cli_command(command):
 
 def _registry_command(name: str):
     """The click command of the registry's command ``name``, made as ``@app.command(name)``
-    would make it; imports that command's module only."""
+    would make it; imports that command's module only — with the cyclic garbage collector paused,
+    as flows/launch.py pauses it for the imports before (importing makes many objects and no
+    cyclic garbage)."""
+    import gc
+
     import typer.main
-    command = registry.load(name)
+    collect = gc.isenabled()
+    gc.disable()
+    try:
+        command = registry.load(name)
+    finally:
+        if collect:
+            gc.enable()
     app.command(command.name)(_cli_command(command))
     info = app.registered_commands.pop()     # the group is made already: only its CommandInfo is wanted
     return typer.main.get_command_from_info(info,
