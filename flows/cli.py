@@ -12,12 +12,55 @@ import time
 from pathlib import Path
 from typing import Optional
 
+from typing import TYPE_CHECKING
+
 import typer
+from typer.core import TyperGroup
 
-from flows import settings
-from flows.command import Command, Outcome, printer, run_plain, run_prefect
+from flows import registry, settings
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
+if TYPE_CHECKING:
+    from flows.command import Command, Outcome
+
+
+class _Commands(dict):
+    """The command line's commands by name, the registry's first (`skladki --help` lists them in
+    this order). A registry command is made when first asked for (issue 32): `skladki close`
+    imports the close's modules and not those of the eighteen other commands; the help, a typo's
+    suggestions and the tests see every name."""
+
+    def __init__(self, made: dict):
+        super().__init__((name, None) for name in registry.NAMES)
+        super().update(made)
+
+    def __getitem__(self, name: str):
+        command = super().__getitem__(name)
+        if command is None:
+            command = _registry_command(name)
+            super().__setitem__(name, command)
+        return command
+
+    def get(self, name, default=None):
+        return self[name] if name in self else default
+
+    def values(self):
+        return [self[name] for name in self]
+
+    def items(self):
+        return [(name, self[name]) for name in self]
+
+
+class LazyGroup(TyperGroup):
+    """`skladki`'s group: the registry's commands made on demand (``_Commands``)."""
+
+    def __init__(self, *, commands=None, **attrs):
+        super().__init__(commands=_Commands(dict(commands or {})), **attrs)
+
+    def list_commands(self, ctx) -> list[str]:
+        return list(self.commands)
+
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, cls=LazyGroup,
                   help="skladki: dokładne składki związkowe — zamknięcie miesiąca, podział, uzgodnienia.")
 DEBUG = {"on": False}
 ENGINES = ("auto", "prefect", "plain")
@@ -93,6 +136,7 @@ def _engine(value: str) -> str:
 def execute(command: Command, engine: str, quiet: bool = False, **params) -> Outcome:
     """Run ``command`` on the chosen engine; print its summary, or its one Polish message and
     exit 1 (nothing written). An unexpected error is a bug: exit 1, traceback with --debug."""
+    from flows.command import Outcome, printer, run_plain, run_prefect
     t0 = time.perf_counter()
     progress = printer(quiet)
     try:
@@ -166,7 +210,8 @@ def cli_options(command) -> list[tuple]:
             if "option" in f.metadata and f.metadata["option"].cli]
 
 
-def _cli_command(command) -> None:
+def _cli_command(command):
+    """The command line's function of a registry command (its options from its Params)."""
     asked = cli_options(command)
     parameters = [_cli_parameter(f, kind, opt) for f, kind, opt in asked]
     if command.engine is not None:
@@ -187,17 +232,32 @@ def _cli_command(command) -> None:
     run.__signature__ = inspect.Signature(parameters)
     run.__name__ = run.__qualname__ = command.name.replace("-", "_")
     run.__doc__ = command.help
-    app.command(command.name)(run)
+    return run
 
 
-def make_commands() -> tuple:
-    from flows.registry import COMMANDS
-    for command in COMMANDS:
-        _cli_command(command)
-    return COMMANDS
+def _registry_command(name: str):
+    """The click command of the registry's command ``name``, made as ``@app.command(name)``
+    would make it; imports that command's module only — with the cyclic garbage collector paused,
+    as flows/launch.py pauses it for the imports before (importing makes many objects and no
+    cyclic garbage)."""
+    import gc
+
+    import typer.main
+    collect = gc.isenabled()
+    gc.disable()
+    try:
+        command = registry.load(name)
+    finally:
+        if collect:
+            gc.enable()
+    app.command(command.name)(_cli_command(command))
+    info = app.registered_commands.pop()     # the group is made already: only its CommandInfo is wanted
+    return typer.main.get_command_from_info(info,
+                                            pretty_exceptions_short=app.pretty_exceptions_short,
+                                            rich_markup_mode=app.rich_markup_mode)
 
 
-COMMANDS_MADE = make_commands()       # first in `skladki --help`: the commands of the registry
+# the commands below follow the registry's in `skladki --help` (LazyGroup lists the registry first)
 
 
 @app.command()

@@ -6,10 +6,33 @@ helpers that keep every text inside the printable area: cells side by side that 
 own width, and a one-line size for what must not wrap (an amount)."""
 from __future__ import annotations
 
+import sys
 import unicodedata
+import warnings
 from pathlib import Path
 
-from fpdf import FPDF
+
+def _fpdf():
+    """fpdf2's FPDF, imported without its optional extras (issue 32). fpdf2 loads Pillow (to embed
+    images) and cryptography (to encrypt and sign) whenever they are installed; these PDFs do
+    neither, and the two are about a quarter of importing fpdf2 — the largest import of a unit's
+    close with --out. They are hidden only while fpdf2 is imported, and only if nothing loaded them
+    before: a later ``import PIL`` or ``import cryptography`` works as usual."""
+    hidden = [name for name in ("PIL", "cryptography") if name not in sys.modules]
+    for name in hidden:
+        sys.modules[name] = None            # import PIL -> ImportError: fpdf2 does without it
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", "Pillow could not be imported", UserWarning)
+            from fpdf import FPDF
+    finally:
+        for name in hidden:
+            if name in sys.modules and sys.modules[name] is None:
+                del sys.modules[name]
+    return FPDF
+
+
+FPDF = _fpdf()
 
 
 def drawable(text: str, cmap: dict[int, str]) -> str:

@@ -161,3 +161,17 @@ def test_issue_27_nothing_is_drawn_past_the_correction_note_page(tmp_path, drawn
     path = correction_note_pdf(tmp_path, NAMES[2], LONG, HUGE)
     assert drawn and not outside_the_page(drawn), outside_the_page(drawn)[:5]
     assert "9 999 999 999 999 999,99 zł" in text_of(path)
+
+
+def test_issue_32_fpdf2_is_imported_without_pillow_and_cryptography_which_stay_importable():
+    """The PDFs embed no image and are neither encrypted nor signed: fpdf2's optional Pillow and
+    cryptography (a quarter of its import) are not loaded with it, without a warning, and a later
+    import of either still works."""
+    import subprocess
+    import sys
+    code = ("import sys, warnings\nwarnings.simplefilter('error')\nimport reports.pdf\n"
+            "print(sorted(m for m in ('PIL', 'cryptography') if m in sys.modules))\n"
+            "import PIL.Image, cryptography\nprint(PIL.Image.__name__, cryptography.__name__)")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.split("\n")[:2] == ["[]", "PIL.Image cryptography"]

@@ -86,3 +86,31 @@ def test_issue_28_a_year_is_a_whole_number_in_the_run_form_and_four_digits_for_t
     year = parameter_schema(FLOWS["statement"]).model_dump()["properties"]["year"]
     assert (year["type"], year["minimum"], year["maximum"]) == ("integer", 1990, 2100)
     assert _filled(BY_NAME["statement"], {"year": 2026})["year"] == "2026"
+
+
+def test_issue_32_each_registry_line_names_its_command_and_loads_only_its_module():
+    """The command line makes only the command it runs from its registry line (name = module:NAME),
+    so the name written there must be the command's own."""
+    import subprocess
+    import sys
+
+    from flows import registry
+    assert all(registry._split(line)[0] == line.partition("=")[0].strip() for line in registry.LINES)
+    assert [c.name for c in COMMANDS] == list(registry.NAMES)
+    assert registry._split("flows.close:CLOSE") == registry._split("close = flows.close:CLOSE")   # the old form
+    assert all(registry.load(c.name) is c for c in COMMANDS)
+    code = ("import sys\nfrom flows import registry\nassert registry.load('close').name == 'close'\n"
+            "print(sorted(m for m in sys.modules if m.startswith('flows.') and m not in "
+            "('flows.registry', 'flows.close', 'flows.command', 'flows.settings', 'flows.store', 'flows.months', "
+            "'flows.inbox', 'flows.files', 'flows.payroll_inbox', 'flows.archive', 'flows.rules')))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.strip() == "[]"
+
+
+def test_issue_32_the_command_lines_group_lists_the_registry_first_then_the_others():
+    from flows import registry
+    from flows.cli import app
+    group = typer.main.get_command(app)
+    assert group.list_commands(None) == [*registry.NAMES, "demo", "synth", "serve", "server"]
+    assert group.get_command(None, "nonexistent") is None and "nonexistent" not in group.commands

@@ -21,8 +21,6 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from stdnum.pl import pesel as stdnum_pesel
-
 from transforms.errors import Issue, UserError, issue, text
 from transforms.importers import Head
 from transforms.money import format_pl, parse_amount
@@ -342,6 +340,8 @@ def header_problem(header: list[str], profile: Profile) -> str | None:
 def map_rows(rows: list[list[str]], profile: Profile, dictionary: dict[str, str], ids: Identifiers,
              source: str, period: str, exc_period: str) -> PayrollResult:
     """Rows of a decoded file (title block included) -> canonical lines and deductions."""
+    if profile.id_by == "pesel":     # python-stdnum only for a file that names members by PESEL (issue 32)
+        from stdnum.pl import pesel as stdnum_pesel
     res = PayrollResult()
     header = [(h or "").strip() for h in rows[profile.header_row - 1]]
     col = {h: i for i, h in enumerate(header) if h}
