@@ -21,7 +21,6 @@ A unit with no fund or section in force has exactly the cascade it had before.
 """
 from __future__ import annotations
 
-import string
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from fractions import Fraction
@@ -33,7 +32,6 @@ from transforms.rulebook import Cascade, Move, Level
 
 FUND = "fund"
 SECTION = "section"
-TITLE_FIELDS = ("unit_id", "unit_name", "period", "MM", "YYYY", "YY")
 
 EARMARK_SCHEMA = {"level": pl.String, "kind": pl.String, "owner_id": pl.String, "label": pl.String,
                   "payee": pl.String, "share": pl.String, "valid_from": pl.Date, "valid_to": pl.Date,
@@ -162,23 +160,14 @@ def _pct(value: str, problems: list[str]) -> Fraction | None:
 
 def _common(r: dict, problems: list[str]) -> dict:
     """The columns funds.csv and sections.csv share, checked: pct, dates, account, title, due day, source."""
-    from transforms.statements import bank_account_iban
+    from transforms.staging import payee_account
     share = _pct(_clean(r, "pct"), problems)
     valid_from = _date(_clean(r, "valid_from"), "valid_from", problems)
     valid_to = _date(_clean(r, "valid_to"), "valid_to", problems) if _clean(r, "valid_to") else None
     if valid_from and valid_to and valid_to < valid_from:
         problems.append(text("problems", "earmark_dates_order", valid_from=valid_from, valid_to=valid_to))
-    account = _clean(r, "bank_account")
-    iban = bank_account_iban(account) if account else None
-    if account and iban is None:
-        problems.append(text("problems", "bank_account_bad", value=account))
     title = _clean(r, "transfer_title")
-    try:
-        unknown = [f for _, f, _, _ in string.Formatter().parse(title) if f and f not in TITLE_FIELDS]
-    except ValueError:
-        unknown = [title]
-    if unknown:
-        problems.append(text("problems", "title_pattern_bad", value=title, fields=", ".join(TITLE_FIELDS)))
+    iban = payee_account(_clean(r, "bank_account"), title, problems)
     day = _clean(r, "due_day")
     due_day = None
     if day:

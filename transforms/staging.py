@@ -305,6 +305,23 @@ def stage_units(raw: pl.DataFrame, rules: Rules) -> StagedUnits:
 # ------------------------------------------------------------------ regions (optional)
 
 TITLE_FIELDS = ("unit_id", "unit_name", "period", "MM", "YYYY", "YY")
+
+
+def payee_account(account: str, title: str, problems: list[str]) -> str | None:
+    """A payee's account (NRB or PL IBAN) and transfer-title pattern as an inbox row gives them
+    (regions.csv, national_accounts.csv, funds.csv, sections.csv): the IBAN, or None when there is
+    none or it is wrong; what is wrong with either is appended to ``problems``."""
+    import string
+    iban = bank_account_iban(account) if account else None
+    if account and iban is None:
+        problems.append(text("problems", "bank_account_bad", value=account))
+    try:
+        unknown = [f for _, f, _, _ in string.Formatter().parse(title) if f and f not in TITLE_FIELDS]
+    except ValueError:
+        unknown = [title]
+    if unknown:
+        problems.append(text("problems", "title_pattern_bad", value=title, fields=", ".join(TITLE_FIELDS)))
+    return iban
 REGION_SCHEMA = {"region_id": pl.String, "name": pl.String, "bank_account": pl.String, "transfer_title": pl.String}
 
 
@@ -312,7 +329,6 @@ def stage_regions(raw: pl.DataFrame | None, period: str) -> tuple[pl.DataFrame, 
     """regions.csv: each region's name, account for the units' transfers (NRB / PL IBAN) and the
     transfer-title pattern it requires, e.g. 'KZ {unit_id} skł {MM}/{YY}' (fields: unit_id,
     unit_name, period, MM, YYYY, YY)."""
-    import string
     if raw is None or raw.height == 0:
         return pl.DataFrame(schema=REGION_SCHEMA), []
     counts = _counts(raw.to_dicts(), "region_id")
@@ -320,17 +336,8 @@ def stage_regions(raw: pl.DataFrame | None, period: str) -> tuple[pl.DataFrame, 
     for r in raw.to_dicts():
         rid = (r.get("region_id") or "").strip()
         problems = shape_problems(r) + id_problems(rid, "region_id", counts)
-        account = (r.get("bank_account") or "").strip()
-        iban = bank_account_iban(account) if account else None
-        if account and iban is None:
-            problems.append(text("problems", "bank_account_bad", value=account))
         title = (r.get("transfer_title") or "").strip()
-        try:
-            unknown = [f for _, f, _, _ in string.Formatter().parse(title) if f and f not in TITLE_FIELDS]
-        except ValueError:
-            unknown = [title]
-        if unknown:
-            problems.append(text("problems", "title_pattern_bad", value=title, fields=", ".join(TITLE_FIELDS)))
+        iban = payee_account((r.get("bank_account") or "").strip(), title, problems)
         if problems:
             found.append(issue("bad_region", source=r["_source"], row=r["_row"], period=period,
                                subject=f"region {rid or '?'}", region_id=rid or None, problems=problems))
@@ -351,7 +358,6 @@ def stage_national(raw: pl.DataFrame | None, period: str, rules) -> tuple[pl.Dat
     board, say Przeróbka's Zarząd Krajowy), by rulebook and level code: its name, account (NRB /
     PL IBAN) and transfer-title pattern, printed on the settlement of every unit of that rulebook
     that pays the level directly. A row names a rulebook in force and one of its levels, once."""
-    import string
     if raw is None or raw.height == 0:
         return pl.DataFrame(schema=NATIONAL_SCHEMA), []
     rows = raw.to_dicts()
@@ -368,17 +374,8 @@ def stage_national(raw: pl.DataFrame | None, period: str, rules) -> tuple[pl.Dat
                                  known=", ".join(lvl.code for lvl in version.levels if lvl.code != version.root)))
         if keys.count((book, level)) > 1:
             problems.append(text("problems", "national_duplicate", rulebook=book, level=level))
-        account = (r.get("bank_account") or "").strip()
-        iban = bank_account_iban(account) if account else None
-        if account and iban is None:
-            problems.append(text("problems", "bank_account_bad", value=account))
         title = (r.get("transfer_title") or "").strip()
-        try:
-            unknown = [f for _, f, _, _ in string.Formatter().parse(title) if f and f not in TITLE_FIELDS]
-        except ValueError:
-            unknown = [title]
-        if unknown:
-            problems.append(text("problems", "title_pattern_bad", value=title, fields=", ".join(TITLE_FIELDS)))
+        iban = payee_account((r.get("bank_account") or "").strip(), title, problems)
         if problems:
             found.append(issue("bad_national_account", source=r["_source"], row=r["_row"], period=period,
                                subject=f"{book or '?'} {level or '?'}", problems=problems))
