@@ -39,6 +39,10 @@ BASIS_OF_EXCEPTION = {
     "member": "członek jednostki (wg members.csv, także zablokowany)",
     "file": "osoba spoza members.csv w pliku, w którym są członkowie jednostki",
 }
+BASIS_OF_EXCEPTION_UNION = {
+    BASIS_OF_EXCEPTION["record"]: "dotyczy związku",
+    BASIS_OF_EXCEPTION["member"]: "członek związku (wg members.csv, także zablokowany)",
+}
 DEDUCTION_HEADERS = ["Plik pracodawcy", "Nr członka", "Imię i nazwisko", "Potrącono", "Należna składka", "Różnica",
                      "Co zrobić"]
 
@@ -533,8 +537,15 @@ def unit_summary(rules: Rules, settled: settlement.Settlement, row: tuple) -> tu
     if version is None:          # a rulebook not in force: the whole row, as the close workbook has it
         return headers, (money, widths), row
     n_cat = len(rules.categories)
-    keep, names = [], {}
+    keep, names = [], {0: settled.words[0]}
     for i in range(len(headers)):
+        # a unit whose money reaches no region names none (never "Region: -"); a rulebook without a
+        # sheltered workplace's rule (004 §3 ust. 2) or raised dues (004 §2) does not list them
+        if (i == 2 and not settled.in_region) or (i == 4 and not version.sheltered_rule and row[i] != "tak") or (
+                i in (5, 7 + n_cat) and not version.raises and not row[7 + n_cat]):
+            continue
+        if i == 7 + n_cat:
+            names[i] = f"Podwyższenie (zostaje {settled.words[2]})"
         if 7 <= i < 7 + n_cat:
             code = rules.categories[i - 7].category
             if code not in version.categories and not row[i]:
@@ -566,15 +577,22 @@ def _write_unit_workbook(job) -> Path:
     """One unit's workbook (a job of ``write_unit_workbooks``; its PDF is written beside it)."""
     path, settled, headers, (money, widths), summary_row, member_rows, exception_rows, deducted_rows = job
     head = f"{settled.name} ({settled.unit_id}) — {settled.month}"
+    if settled.whole_union:      # the union is its only level: its documents never speak of a unit
+        exception_rows = [(*r[:-1], BASIS_OF_EXCEPTION_UNION.get(r[-1], r[-1])) for r in exception_rows]
     wb = new_workbook()
     # one unit's 22 figures: a page of label and value, not a row too wide to print (issue 26)
     form_sheet(wb, "Podsumowanie", summary_form(settled, headers, money, summary_row), _summary_money(headers, money),
                head, index=None)
-    sheet(wb, "Składki członków", MEMBER_HEADERS, member_rows, money_cols={4, 5, 6, 7, 8, 9, 10},
-          widths=[10, 11, 22, 16, 12, 10, 12, 10, 12, 10, 10, 10, 40], page_header=head, totals={0: "Razem"},
-          key_cols=3)
+    headers = [settled.words[0], *MEMBER_HEADERS[1:]]
+    widths = [10, 11, 22, 16, 12, 10, 12, 10, 12, 10, 10, 10, 40]
+    money_cols = {4, 5, 6, 7, 8, 9, 10}
+    if not settled.raises and not any(r[6] for r in member_rows):     # no raised dues: no surcharge column
+        headers, widths = headers[:6] + headers[7:], widths[:6] + widths[7:]
+        member_rows, money_cols = [(*r[:6], *r[7:]) for r in member_rows], {4, 5, 6, 7, 8, 9}
+    sheet(wb, "Składki członków", headers, member_rows, money_cols=money_cols, widths=widths, page_header=head,
+          totals={0: "Razem"}, key_cols=3)
     sheet(wb, "Wyjątki", UNIT_EXCEPTION_HEADERS, exception_rows, money_cols=set(),
-          widths=[22, 7, 12, 22, 24, 60, 24], page_header=head + ": wszystkie problemy jednostki", key_cols=3)
+          widths=[22, 7, 12, 22, 24, 60, 24], page_header=head + f": wszystkie problemy {settled.words[1]}", key_cols=3)
     sheet(wb, "Potrącenia do wyjaśnienia", DEDUCTION_HEADERS, deducted_rows, money_cols={3, 4, 5},
           widths=[30, 12, 24, 12, 12, 12, 50],
           page_header=head + ": potrącenia pracodawcy różne od należnej składki albo bez niej")

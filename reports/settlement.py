@@ -61,12 +61,21 @@ class Settlement:
     rulebook: str | None = None          # the unit's rulebook (issue 30: its labels and paragraphs only)
     in_region: bool = True               # money of the unit reaches a region (else no region is named)
     paid_levels: tuple[str, ...] | None = None   # the levels its money can reach (None: rulebook not in force)
+    raises: bool = True                  # its rulebook allows raised dues (else no surcharge line at 0,00 zł)
+    whole_union: bool = False            # the union is its only level (001, 002): "związek", never "jednostka"
+
+    @property
+    def words(self) -> tuple[str, str, str]:
+        """The unit as its documents name it: (nominative, genitive, locative) — a union of one
+        level is the union itself, not a unit of one."""
+        return UNIT_WORDS[self.whole_union]
 
     @property
     def month(self) -> str:
         return month_pl(self.period)
 
 
+UNIT_WORDS = {False: ("Jednostka", "jednostki", "w jednostce"), True: ("Związek", "związku", "w związku")}
 NATIONAL_FILE = "national_accounts.csv"      # issue 30: the inbox file of the union-wide bodies' accounts
 
 
@@ -96,7 +105,9 @@ def settlements(con: duckdb.DuckDBPyConnection, rules: Rules) -> dict[str, Settl
         version = rules.versions.get(rulebook)
         paid = version.paid_levels(bool(sheltered)) if version else None
         out[u] = Settlement(u, n or u, r, rn, rules.period, rulebook=rulebook,
-                            in_region=version is None or version.region_payer in paid, paid_levels=paid)
+                            in_region=version is None or version.region_payer in paid, paid_levels=paid,
+                            raises=version is None or version.raises,
+                            whole_union=version is not None and version.one_level)
     for u, category, n, dues, surcharge, total in con.execute(
             "SELECT unit_id, category, count(*), sum(dues), sum(surcharge), sum(total) FROM dues "
             "WHERE period = $period GROUP BY ALL ORDER BY ALL", p).fetchall():
@@ -199,7 +210,9 @@ def rows(s: Settlement) -> list[tuple]:
         out += [(f"• {m}", None, None) for m in s.missing]
     out += [(None, None, None), ("DO PRZELANIA", None, None)]
     if not s.payments:
-        out.append(("Nic do przelania w tym miesiącu", None, None))
+        # a line under the heading (a label alone would print as a second heading)
+        out.append(("Przelew", "nic do przelania w tym miesiącu" + (f" (składki zostają {s.words[2]})"
+                                                                    if s.whole_union else ""), None))
     for pay in s.payments:
         # the amount owed on a line of its own: a wrapped amount ('1' | '221,52 zł') would misread
         # issue 30: the unit's own rulebook's paragraphs (the transfer rule's), never another union's
@@ -218,8 +231,9 @@ def rows(s: Settlement) -> list[tuple]:
     if s.unchecked:
         out.append((f"Składki: w tym {note_text('notes', 'dues_by_employer')}", sum(a for _, _, a in s.unchecked),
                     f"{count(sum(n for _, n, _ in s.unchecked), 'członek')} (RULES.md §13)"))
-    out += [("Podwyższenie (zostaje w jednostce)", s.surcharge, None), ("Razem składki", s.total, None),
-            (None, None, None), ("PODZIAŁ", None, None)]
+    if s.raises or s.surcharge:          # a rulebook without raised dues never shows a surcharge of 0,00 zł
+        out.append((f"Podwyższenie (zostaje {s.words[2]})", s.surcharge, None))
+    out += [("Razem składki", s.total, None), (None, None, None), ("PODZIAŁ", None, None)]
     out += [(label, amount, None) for label, amount in s.split]
     if s.employers:
         out += [(None, None, None), ("RÓŻNICE W POTRĄCENIACH PRACODAWCÓW", None, None)]

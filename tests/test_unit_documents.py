@@ -71,6 +71,8 @@ def test_a_przerobka_units_workbook_speaks_only_przerobka(demo_documents):
     labels = [r[0] for r in wb["Podsumowanie"].iter_rows(values_only=True) if r and r[0]]
     assert [x for x in labels if str(x).startswith("Podział:")] == ["Podział: jednostka", "Podział: Zarząd Krajowy"]
     assert "Składki: praca zarobkowa" in labels            # Przeróbka's word for the category, not "inne dochody"
+    # no money of the unit goes to a region, and 003 Art. 31 has no sheltered workplaces' rule (004 §3 ust. 2)
+    assert "Region" not in labels and "Zakład pracy chronionej" not in labels
 
 
 def test_a_solidarnosc_units_documents_keep_their_paragraphs_and_levels(demo_documents):
@@ -167,3 +169,75 @@ def test_the_units_settlement_file_carries_the_national_boards_account(demo_docu
     transfers = json.loads(data)["transfers"]
     assert [(t["payee"], t["account"]) for t in transfers] == [("Zarząd Krajowy ZZ „Przeróbka”",
                                                                 "PL68109010140000999900000001")]
+
+
+# ------------------------------------------------------------------ unions 001 and 002: one level, no region
+
+ONE_LEVEL = {
+    # 001 §32 ust. 2 / 002 §30 ust. 1: the general meeting's amount; §23 / §18: the union's bodies only
+    "mzzpsz": ("MZZPSZ", "Międzyzakładowy Związek Zawodowy Pracowników Systemów Zmianowych Ziemi Opolskiej",
+               "Statut MZZ Pracowników Systemów Zmianowych §6 ust. 1, §32 ust. 2"),
+    "ozz_srl": ("OZZSRL", "Ogólnopolski Związek Zawodowy Służb Ruchu Lotniczego",
+                "Statut OZZ Służb Ruchu Lotniczego §8 ust. 1, §30 ust. 1"),
+}
+# what a union of one level, with no region, no sheltered-workplace rule and no raised dues never
+# shows: Solidarność's names and levels, a region (or its empty placeholder), a "unit" below the
+# union, 004 §3 ust. 2's sheltered workplace and 004 §2's raised dues
+ONE_LEVEL_FOREIGN = ("Solidarność", "KZD", "Komisja Krajowa", "Region", "region", "(region -)", "jednost",
+                     "Jednost", "chronionej", "odwyższ", "urlop bezpłatny")
+
+
+@pytest.fixture(scope="module")
+def one_level_documents(tmp_path_factory) -> dict[str, Path]:
+    """The demo inboxes of unions 001 and 002 closed for October with their unit documents."""
+    out = {}
+    for name in ONE_LEVEL:
+        tmp = tmp_path_factory.mktemp(name)
+        assert close_plain("2026-10", settings.DATA / "demo_unions" / name, tmp / "x.duckdb", out=tmp / "out",
+                           unit_workbooks=True).ok
+        out[name] = tmp / "out" / "jednostki"
+    return out
+
+
+def one_level_foreign(text: str) -> list[str]:
+    return [t for t in SOLIDARNOSC_TERMS + ONE_LEVEL_FOREIGN if t in text] + SEED_004.findall(text)
+
+
+@pytest.mark.parametrize("name", sorted(ONE_LEVEL))
+def test_a_one_level_unions_settlement_pdf_speaks_only_its_union(name, one_level_documents):
+    """001 §32 ust. 2–§33 / 002 §30: the dues are the union's own, nothing is remitted, the union has
+    no region (001 §23, 002 §18) and no raised dues or sheltered-workplace rule: the PDF names the
+    union and says nothing of another union's levels, regions, units or paragraphs."""
+    unit, union, _ = ONE_LEVEL[name]
+    text = pdf_text(one_level_documents[name] / f"rozliczenie_{unit}_2026-10.pdf")
+    assert not one_level_foreign(text), one_level_foreign(text)
+    assert union in text and "Związek" in text
+    # a line of its own under DO PRZELANIA, not a second blue heading; why there is nothing to pay
+    assert "DO PRZELANIA Przelew nic do przelania w tym miesiącu (składki zostają w związku)" in text
+
+
+@pytest.mark.parametrize("name", sorted(ONE_LEVEL))
+def test_a_one_level_unions_workbook_speaks_only_its_union(name, one_level_documents):
+    """Every sheet and page header of the union's workbook: its own name, its statute's paragraphs
+    (001 §32 ust. 2 / 002 §30 ust. 1), the union as its only level; no region row, no unit, no
+    sheltered workplace, no raised dues."""
+    unit, union, citation = ONE_LEVEL[name]
+    path = one_level_documents[name] / f"skladki_{unit}_2026-10.xlsx"
+    wb = load_workbook(path)
+    headers = " ".join(str(ws.oddHeader.center.text) for ws in wb.worksheets)
+    text = workbook_text(path) + " " + headers
+    assert not one_level_foreign(text), one_level_foreign(text)
+    assert union in text and citation in text
+    labels = [r[0] for r in wb["Podsumowanie"].iter_rows(values_only=True) if r and r[0]]
+    assert [x for x in labels if str(x).startswith("Podział:")] == ["Podział: Związek"]
+    assert "Związek" in labels
+
+
+def test_przerobkas_category_labels_are_its_statutes_words():
+    """003 Art. 31 ust. 3 pkt 2: pensioners and members "przebywających na zasiłku wychowawczym,
+    zasiłku dla bezrobotnych lub zasiłku i świadczeniu przedemerytalnym" — not Solidarność's
+    "bezrobotny/urlop bezpłatny" (004 §1 ust. 1 pkt 4)."""
+    rules = rules_for("2026-10")
+    label = rules.category_label("unemployed", "przerobka")
+    assert "urlop bezpłatny" not in label and "zasiłku" in label
+    assert rules.category_label("unemployed", "solidarnosc") == "bezrobotny/urlop bezpłatny"

@@ -205,6 +205,22 @@ class RulebookVersion:
         return tuple(lvl.code for lvl in self.levels if lvl.code in reached)
 
     @property
+    def raises(self) -> bool:
+        """Whether a unit may raise its dues above 100 % (a surcharge can arise; 004 §2, 003 Art. 31 ust. 5)."""
+        return self.max_raised_pct > 100
+
+    @property
+    def sheltered_rule(self) -> bool:
+        """Whether a sheltered workplace's dues are split by a rule of their own (004 §3 ust. 2)."""
+        kinds = {k: c.moves for k, c in self.split.items()}
+        return kinds.get("sheltered", ()) != kinds.get("normal", ())
+
+    @property
+    def one_level(self) -> bool:
+        """A union that is one organisation with one treasury (001, 002): its only level is the union."""
+        return len(self.levels) == 1
+
+    @property
     def region_payer(self) -> str | None:
         """The level whose transfers are summed per region (the region's), if the union has one."""
         return next((t.payer for t in self.transfers if t.per != self.root), None)
