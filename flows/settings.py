@@ -81,6 +81,10 @@ UNIT_DOCUMENTS_AT_CLOSE = int(os.environ.get("SKLADKI_UNIT_DOCUMENTS_AT_CLOSE", 
 # database file instead of staying in memory beside the month's frames. Measured at 600 000
 # members: ~50 MiB less at the peak; DuckDB's own limit (80 % of RAM) applies again afterwards.
 STORE_MEMORY_LIMIT = os.environ.get("SKLADKI_STORE_MEMORY_LIMIT", "256MB")
+# Issue 32: a close of a whole inbox with more members than this is computed and stored by groups of
+# whole units of about this many members each (transforms/groups.py), in its one transaction: its
+# memory is a group's, not the inbox's. Override with SKLADKI_CLOSE_GROUP_MEMBERS (0: never).
+CLOSE_GROUP_MEMBERS = int(os.environ.get("SKLADKI_CLOSE_GROUP_MEMBERS", "100000"))
 
 
 def max_input_bytes() -> int:
