@@ -345,9 +345,9 @@ def unit_frames(result: CloseResult, scope: list[str], scope_text: str) -> dict[
 
 
 def _finish(run: Run, closed: Closed, con, result: CloseResult, run_id: str, before: dict, approved: list[str],
-            gone: list[str]) -> Closed:
+            gone: list[str], archived: int | None = None) -> Closed:
     """After the month's unit tables: the transfers (once, from all units' stored settlements), the
-    units' month states, the archive and the run's record."""
+    units' month states, the archive (unless stored already: ``archived`` bytes) and the run's record."""
     scope, period = closed.scope, result.period
     # the month's settlement of all its units as stored now, read once: the transfers are worked
     # out from it (once per close), and this close's units' part is the result's
@@ -358,8 +358,9 @@ def _finish(run: Run, closed: Closed, con, result: CloseResult, run_id: str, bef
                                  transfers=scoped_transfers(con, period, result.units))
     store.replace_units(con, "unit_months", months.month_rows(period, run_id, scope, before, closed.missing),
                         period, scope + gone)
-    from flows.archive import capture, used_files
-    archived = capture(con, run_id, used_files(closed.raw, closed.books), closed.packed)
+    if archived is None:
+        from flows.archive import capture, used_files
+        archived = capture(con, run_id, used_files(closed.raw, closed.books), closed.packed)
     store.append(con, "runs", pl.DataFrame([{
         "run_id": run_id, "period": period, "started_at": closed.started_at,
         "finished_at": datetime.now(), "rulebook_version": result.rulebook_version,
@@ -380,7 +381,7 @@ def save_by_groups(run: Run, inputs: CloseInputs, groups, con) -> Closed | None:
     tests/test_groups.py). Returns None, having written nothing, when the month must be computed
     whole: an approved month of its units is closed again (the difference report compares whole
     months)."""
-    from transforms.groups import group_inputs, group_units
+    from transforms.groups import group_inputs, group_units, split
     from transforms.staging import stage_regions, stage_units
     raw, rules, books = inputs.raw, inputs.rules, inputs.books
     period = rules.period
@@ -409,9 +410,17 @@ def save_by_groups(run: Run, inputs: CloseInputs, groups, con) -> Closed | None:
     kept = {k: [] for k in ("units", "exceptions", "dues", "arrears", "names", "members", "unknown", "file_units",
                             "missing", "considered", "now")}
     counts, basis = [0, 0, 0, 0], {}
+    # the archive first, while the transaction is small (its compressed files then let go)
+    from flows.archive import capture, used_files
+    archived = capture(con, run_id, used_files(raw, books), inputs.packed)
     offset = 0
+    cut = split(raw, groups)               # the whole frames go; each group's as it is stored
+    close_logic.release(raw)
+    raw.units = raw.units.clear()
+    raw.adjustments = raw.adjustments.clear()
     for g in range(groups.count):
-        sub, carried = group_inputs(raw, books, groups, g, first=g == 0)
+        sub, carried = group_inputs(raw, books, groups, g, first=g == 0, frames=cut[g])
+        cut[g] = None
         r = close_logic.month(MonthInputs(sub, rules, carried), group=True,
                               staged_units=group_units(staged_units, groups, g))
         del sub, carried
@@ -467,10 +476,9 @@ def save_by_groups(run: Run, inputs: CloseInputs, groups, con) -> Closed | None:
         pl.DataFrame(), pl.concat(kept["members"]), units, *counts, ",".join(versions), raw.input_sha256,
         raw.formats, regions.drop("period"), basis=basis, arrears=pl.concat(kept["arrears"]),
         names=pl.concat(kept["names"]))
-    close_logic.release(raw)
-    closed = Closed(result, rules.only(set(units["rulebook"])), raw, books, inputs.packed, inputs.started_at,
+    closed = Closed(result, rules.only(set(units["rulebook"])), raw, books, None, inputs.started_at,
                     scope, {u: m for u, m in missing.items() if u in scope}, {}, refused)
-    return _finish(run, closed, con, result, run_id, before, [], gone)
+    return _finish(run, closed, con, result, run_id, before, [], gone, archived)
 
 
 def _stored(con, table: str, period: str, columns: str, money: tuple[str, ...], schema: dict,

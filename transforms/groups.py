@@ -38,7 +38,7 @@ class Groups:
     income: pl.Series                 # group of each income line
     adjustments: pl.Series
     payments: pl.Series | None
-    member_group: dict[str, int]      # member id -> group (stripped, as staging reads it)
+    member_group: dict[str, int]      # member id -> group, of the ids named outside the frames only
     by_member: pl.DataFrame           # the same as a frame: mid, _group
     unit_group: dict[str, int]        # unit id (stripped) -> group
 
@@ -121,58 +121,77 @@ def partition(raw, books: Books, max_members: int) -> Groups | None:
     member_rows = members.select("mid", "uid").join(mapping, on="uid", how="left", maintain_order="left")[GROUP]
     by_member = (members.select("mid", "uid").with_columns(member_rows).filter(pl.col("mid") != "")
                  .select("mid", GROUP).unique())
-    member_group = dict(by_member.iter_rows())
 
     def rows_of(frame: pl.DataFrame | None) -> pl.Series | None:
         keys = _keyed(frame)
         if keys is None:
             return None
-        found = keys.to_frame("mid").join(by_member, on="mid", how="left", maintain_order="left")[GROUP]
-        return found
+        return keys.to_frame("mid").join(by_member, on="mid", how="left", maintain_order="left")[GROUP]
 
     income, adjustments = rows_of(raw.income), rows_of(raw.adjustments)
     payments = rows_of(raw.payments) if raw.payments is not None and raw.payments.height else None
     for rows in (income, adjustments, payments):
         if rows is not None and rows.null_count():      # a member the register does not know
             return None
-    notes = [*(i.member_id for i in raw.income_issues), *raw.income_blocked,
+    # the members named outside the frames (payroll findings and notes, deductions, the accounts
+    # carried in): only theirs are looked up one by one (a national register is 600 000 ids)
+    named = {*(i.member_id for i in raw.income_issues), *raw.income_blocked,
              *(n.get("member_id") or "" for n in raw.income_row_status),
              *(d.get("member_id") or "" for d in raw.deductions),
-             *books.items["member_id"].to_list(), *books.credits, *books.booked["member_id"].to_list()]
-    if any(m not in member_group for m in notes):
+             *books.items["member_id"].to_list(), *books.credits, *books.booked["member_id"].to_list()}
+    member_group = dict(by_member.filter(pl.col("mid").is_in(pl.Series(list(named), dtype=pl.String).implode()))
+                        .iter_rows()) if named else {}
+    if any(m not in member_group for m in named):
         return None
     return Groups(count, unit_ids.to_frame().join(mapping, on="uid", how="left", maintain_order="left")[GROUP],
                   member_rows, income, adjustments, payments, member_group, by_member, group_of)
 
 
-def group_inputs(raw, books: Books, groups: Groups, g: int, first: bool):
-    """Group ``g``'s inbox and carried accounts (a RawInputs and Books of its rows only). The rows
-    of whole files that could not be read are counted once, with the first group; the regions'
-    register is the close's, staged once after the groups."""
+def split(raw, groups: Groups) -> list[dict[str, pl.DataFrame]]:
+    """The inbox's frames cut into the groups' (each row once, in the inbox's order): the close
+    then lets the whole frames go, and each group's as soon as the group is stored."""
+    out: list[dict[str, pl.DataFrame]] = [{} for _ in range(groups.count)]
+    for name, where in (("units", groups.units), ("members", groups.members), ("income", groups.income),
+                        ("adjustments", groups.adjustments), ("payments", groups.payments)):
+        frame = getattr(raw, name)
+        if frame is None or where is None:
+            continue
+        parts = frame.with_columns(where.alias(GROUP)).partition_by(GROUP, as_dict=True, maintain_order=True,
+                                                                    include_key=False)
+        for g in range(groups.count):
+            out[g][name] = parts.pop((g,), None) if (g,) in parts else frame.clear()
+    return out
+
+
+def group_inputs(raw, books: Books, groups: Groups, g: int, first: bool, frames: dict | None = None):
+    """Group ``g``'s inbox and carried accounts (a RawInputs and Books of its rows only; ``frames``:
+    its frames cut already by ``split``, else cut here). The rows of whole files that could not be
+    read are counted once, with the first group; the regions' register is the close's, staged once
+    after the groups."""
     mine = groups.member_group
 
     def of(member_id) -> bool:
         return mine.get(member_id) == g
 
-    def rows(frame, where):
-        return frame.filter(where == g) if where is not None else frame
+    if frames is None:
+        frames = {name: getattr(raw, name).filter(where == g)
+                  for name, where in (("units", groups.units), ("members", groups.members),
+                                      ("income", groups.income), ("adjustments", groups.adjustments),
+                                      ("payments", groups.payments))
+                  if where is not None and getattr(raw, name) is not None}
     sub = dataclasses.replace(
-        raw, units=rows(raw.units, groups.units), members=rows(raw.members, groups.members),
-        income=rows(raw.income, groups.income), adjustments=rows(raw.adjustments, groups.adjustments),
-        payments=rows(raw.payments, groups.payments) if raw.payments is not None and groups.payments is not None
-        else raw.payments,
-        file_rows_rejected=raw.file_rows_rejected if first else 0,
+        raw, **frames, file_rows_rejected=raw.file_rows_rejected if first else 0,
         income_issues=[i for i in raw.income_issues if of(i.member_id)],
         income_blocked={m for m in raw.income_blocked if of(m)},
         income_row_status=[n for n in raw.income_row_status if of(n.get("member_id"))],
-        deductions=[d for d in raw.deductions if of(d.get("member_id"))],
-        regions=None, files=[])
-    ids = groups.by_member.filter(pl.col(GROUP) == g)["mid"].implode()
-    carried = dataclasses.replace(
-        books, items=books.items.filter(pl.col("member_id").is_in(ids)),
-        credits={m: c for m, c in books.credits.items() if of(m)},
-        booked=books.booked.filter(pl.col("member_id").is_in(ids)))
-    return sub, carried
+        deductions=[d for d in raw.deductions if of(d.get("member_id"))], regions=None, files=[])
+    if books.items.height or books.credits or books.booked.height:
+        ids = groups.by_member.filter(pl.col(GROUP) == g)["mid"].implode()
+        books = dataclasses.replace(
+            books, items=books.items.filter(pl.col("member_id").is_in(ids)),
+            credits={m: c for m, c in books.credits.items() if of(m)},
+            booked=books.booked.filter(pl.col("member_id").is_in(ids)))
+    return sub, books
 
 
 def group_units(staged, groups: Groups, g: int):
