@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sys
 import time
 import tomllib
@@ -136,6 +137,8 @@ def main(inbox: Path, db: Path, fair: bool = False) -> None:
         print(f"baseline: {dues_out.height} dues rows, {allocations.height} allocation rows, "
               f"{time.perf_counter() - t0:.1f} s")
         return
+    if os.environ.get("BASELINE_TIMES"):
+        print(f"  computed: {time.perf_counter() - t0:.2f} s", file=sys.stderr)
     n = store_all(inbox, db, book, units, members, income, adjustments, m, base_of, d, allocations, levels)
     print(f"baseline (fair): {n} rows in {len(TYPES)} tables, {time.perf_counter() - t0:.1f} s")
 
@@ -203,42 +206,58 @@ def store_all(inbox, db, book, units, members, income, adjustments, m, base_of, 
         packed[str(p.relative_to(inbox))] = (hashlib.sha256(data).hexdigest(), len(data), zlib.compress(data, 1))
     cats = book["categories"]
     rule = pl.DataFrame([{"category": c, "rule_source": d.get("source", ""), "rule_json": json.dumps(d, sort_keys=True),
-                          "floor": d.get("floor_component") or "", "components": d.get("base_components", ["wage"])}
-                         for c, d in cats.items()])
+                          "floor": d.get("floor_component") or ""} for c, d in cats.items()])
+    in_base = pl.DataFrame([{"category": c, "component": x, "in_base": True}
+                            for c, d in cats.items() for x in d.get("base_components", ["wage"])])
     p = pl.lit(period)
     m = m.with_columns(base=base_of)
-    dues = m.select(period=p, member_id="member_id", unit_id="unit_id", category="category", base="base",
-                    dues="dues", surcharge="surcharge", total="total")
-    derivation = m.join(rule, on="category", how="left").select(
-        period=p, member_id="member_id", unit_id="unit_id", rulebook_version=pl.lit(f"solidarnosc@{book['valid_from']}"),
-        category="category", rule_source="rule_source", rule_json="rule_json",
-        floor_used=(pl.col("floor") != "") & (pl.col("base") > 0), raised_pct="raised", adjustment="kind",
-        adjustment_amount="adj_amount", decision_ref=pl.lit(None, pl.String))
-    lines = (income.with_row_index("row", 1).join(m.select("member_id", "unit_id", "category"), on="member_id")
-             .join(rule.select("category", "floor", "components"), on="category", how="left"))
-    use = (pl.when(pl.col("component") == pl.col("floor")).then(pl.lit("floor"))
-           .when(pl.col("components").list.contains(pl.col("component"))).then(pl.lit("base")).otherwise(pl.lit("excluded")))
-    income_lines = lines.select(period=p, member_id="member_id", unit_id="unit_id", source=pl.lit("income/payroll.csv"),
-                                row=pl.col("row").cast(pl.Int64), line_period="period", component="component",
-                                amount="amount", use=use)
     zero = pl.lit(0, pl.Int64)
-    ledger = m.select(period=p, member_id="member_id", unit_id="unit_id", owed="total", received="total",
-                      applied_dues="dues", applied_surcharge="surcharge", credit=zero, arrears=zero, balance=zero,
-                      months_unpaid=zero, oldest_unpaid=pl.lit(None, pl.String), basis=pl.lit("assumed"))
-    receipts = m.filter(pl.col("total") > 0).select(
-        period=p, member_id="member_id", unit_id="unit_id", kind=pl.lit("assumed"), source=pl.lit(None, pl.String),
-        row=pl.lit(None, pl.Int64), paid_on=pl.lit(None, pl.Date), for_period=p, amount="total",
-        reference=pl.lit(None, pl.String))
-    memberships = members.select(period=p, member_id="member_id", unit_id="unit_id", category="category",
-                                 joined_on=pl.col("joined_on").str.to_date(strict=False),
-                                 left_on=pl.col("left_on").str.to_date(strict=False))
+
+    def dues():
+        return m.select(period=p, member_id="member_id", unit_id="unit_id", category="category", base="base",
+                        dues="dues", surcharge="surcharge", total="total")
+
+    def derivation():
+        return m.join(rule, on="category", how="left").select(
+            period=p, member_id="member_id", unit_id="unit_id",
+            rulebook_version=pl.lit(f"solidarnosc@{book['valid_from']}"), category="category",
+            rule_source="rule_source", rule_json="rule_json", floor_used=(pl.col("floor") != "") & (pl.col("base") > 0),
+            raised_pct="raised", adjustment="kind", adjustment_amount="adj_amount", decision_ref=pl.lit(None, pl.String))
+
+    def income_lines():      # each line with its use: in the category's base, its floor, or left out
+        lines = (income.lazy().with_row_index("row", 1)
+                 .join(m.lazy().select("member_id", "unit_id", "category"), on="member_id")
+                 .join(rule.lazy().select("category", "floor"), on="category", how="left")
+                 .join(in_base.lazy(), on=["category", "component"], how="left"))
+        use = (pl.when(pl.col("component") == pl.col("floor")).then(pl.lit("floor"))
+               .when(pl.col("in_base").fill_null(False)).then(pl.lit("base")).otherwise(pl.lit("excluded")))
+        return lines.select(period=p, member_id="member_id", unit_id="unit_id", source=pl.lit("income/payroll.csv"),
+                            row=pl.col("row").cast(pl.Int64), line_period="period", component="component",
+                            amount="amount", use=use).collect()
+
+    def ledger():
+        return m.select(period=p, member_id="member_id", unit_id="unit_id", owed="total", received="total",
+                        applied_dues="dues", applied_surcharge="surcharge", credit=zero, arrears=zero, balance=zero,
+                        months_unpaid=zero, oldest_unpaid=pl.lit(None, pl.String), basis=pl.lit("assumed"))
+
+    def receipts():
+        return m.filter(pl.col("total") > 0).select(
+            period=p, member_id="member_id", unit_id="unit_id", kind=pl.lit("assumed"), source=pl.lit(None, pl.String),
+            row=pl.lit(None, pl.Int64), paid_on=pl.lit(None, pl.Date), for_period=p, amount="total",
+            reference=pl.lit(None, pl.String))
+
+    def memberships():
+        return members.select(period=p, member_id="member_id", unit_id="unit_id", category="category",
+                              joined_on=pl.col("joined_on").str.to_date(strict=False),
+                              left_on=pl.col("left_on").str.to_date(strict=False))
+
     in_force = (adjustments.join(members.select("member_id", "unit_id"), on="member_id")
                 .select(period=p, unit_id="unit_id", member_id="member_id", kind="kind",
                         amount=grosze("amount"), valid_from=p, valid_to=p, months_covered=pl.lit(1, pl.Int64),
                         months_left=zero, decision_ref=pl.lit(None, pl.String)))
     alloc = allocations.select(period=p, unit_id="unit_id", level="level", amount="amount")
     settlement = alloc.with_columns(basis=pl.lit("assumed"), corrects=pl.lit(None, pl.String))
-    steps, regions = [], []
+    steps = []
     unit_region = units.select("unit_id", "region_id")
     for kind, frame in (("normal", wide.filter(pl.col("sheltered") != "true")),
                         ("sheltered", wide.filter(pl.col("sheltered") == "true"))):
@@ -281,7 +300,10 @@ def store_all(inbox, db, book, units, members, income, adjustments, m, base_of, 
                          ("adjustments_in_force", in_force), ("allocations", alloc), ("settlement", settlement),
                          ("split_steps", split_steps), ("transfers", transfers), ("units", unit_rows),
                          ("unit_months", months), ("runs", run), ("archive_blobs", blobs), ("archive_files", archived)):
-        n += insert(con, table, frame)
+        t = time.perf_counter()
+        n += insert(con, table, frame() if callable(frame) else frame)     # the large ones made as written
+        if os.environ.get("BASELINE_TIMES"):
+            print(f"  {table}: {time.perf_counter() - t:.2f} s", file=sys.stderr)
     con.commit()
     con.close()
     return n
