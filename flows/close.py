@@ -418,6 +418,7 @@ def save_by_groups(run: Run, inputs: CloseInputs, groups, con) -> Closed | None:
     close_logic.release(raw)
     raw.units = raw.units.clear()
     raw.adjustments = raw.adjustments.clear()
+    con.execute(f"SET memory_limit = '{settings.GROUP_STORE_MEMORY_LIMIT}'")    # while the groups append
     for g in range(groups.count):
         sub, carried = group_inputs(raw, books, groups, g, first=g == 0, frames=cut[g])
         cut[g] = None
@@ -446,6 +447,7 @@ def save_by_groups(run: Run, inputs: CloseInputs, groups, con) -> Closed | None:
         kept["file_units"].append(r.file_units)
         offset += r.unknown_exceptions.height
         del r
+    con.execute(f"SET memory_limit = '{settings.STORE_MEMORY_LIMIT}'")
     # what spans the groups: the regions' register, the exceptions a file ties to units of any group
     regions, region_issues = stage_regions(raw.regions, period)
     if raw.regions is not None:          # regions.csv rows: used, or rejected with a record
