@@ -85,10 +85,10 @@ STORE_MEMORY_LIMIT = os.environ.get("SKLADKI_STORE_MEMORY_LIMIT", "256MB")
 # whole units of about this many members each (transforms/groups.py), in its one transaction: its
 # memory is a group's, not the inbox's. Override with SKLADKI_CLOSE_GROUP_MEMBERS (0: never).
 CLOSE_GROUP_MEMBERS = int(os.environ.get("SKLADKI_CLOSE_GROUP_MEMBERS", "100000"))
-# DuckDB's memory while the groups append their rows (plain INSERTs from Arrow): the less it caches,
-# the less the transaction holds beside the next group's frames (600 000 members: ~60–90 MiB lower
-# peak than with STORE_MEMORY_LIMIT; 32MB fails). Override with SKLADKI_GROUP_STORE_MEMORY_LIMIT.
-GROUP_STORE_MEMORY_LIMIT = os.environ.get("SKLADKI_GROUP_STORE_MEMORY_LIMIT", "64MB")
+# DuckDB's memory while the groups append their rows: 64MB holds ~60–90 MiB less beside the next
+# group's frames at 600 000 members, but its inserts spill and take ~3 s longer (issue 32,
+# docs/benchmarks.md), so the default is the store's limit; 32MB fails. SKLADKI_GROUP_STORE_MEMORY_LIMIT.
+GROUP_STORE_MEMORY_LIMIT = os.environ.get("SKLADKI_GROUP_STORE_MEMORY_LIMIT", STORE_MEMORY_LIMIT)
 
 
 def max_input_bytes() -> int:
