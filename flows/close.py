@@ -8,6 +8,10 @@ month's transfers, from all its units' settlements, worked out once here; later 
 again with the same steps) → report (reports/close.py ``report``: the close workbook and the
 unit treasurers' workbooks and PDFs, from the settlements read once, written aside and moved
 into place).
+
+Issue 32, by groups of units (``SKLADKI_CLOSE_GROUP_MEMBERS``, off by default): compute only
+splits the inbox (``Grouped``); store computes each group with the same ``month`` and appends it
+in the same one transaction, then works out what spans the groups (``save_by_groups``).
 """
 from __future__ import annotations
 
