@@ -8,6 +8,10 @@ month's transfers, from all its units' settlements, worked out once here; later 
 again with the same steps) → report (reports/close.py ``report``: the close workbook and the
 unit treasurers' workbooks and PDFs, from the settlements read once, written aside and moved
 into place).
+
+Issue 32, by groups of units (``SKLADKI_CLOSE_GROUP_MEMBERS``, off by default): compute only
+splits the inbox (``Grouped``); store computes each group with the same ``month`` and appends it
+in the same one transaction, then works out what spans the groups (``save_by_groups``).
 """
 from __future__ import annotations
 
@@ -33,7 +37,7 @@ from transforms import close as close_logic
 from transforms.allocate import transfers_from
 from transforms.earmarks import from_frame as earmarks_from_frame
 from transforms.close import CloseResult, MonthInputs, RawInputs
-from transforms.errors import UserError, mask_personal
+from transforms.errors import UserError, issues_frame, mask_personal
 from transforms.polish import count
 from transforms.ledger import (BOOKED_SCHEMA, ITEM_SCHEMA, LEDGER_SCHEMA, SETTLEMENT_SCHEMA, Books, differences,
                                settlement_delta)
@@ -78,6 +82,27 @@ class CloseInputs(MonthInputs):
     month from), and the inbox's files being packed for the archive."""
     packed: Future | None
     started_at: datetime
+    group_members: int | None = None    # issue 32: computed and stored by groups of about this many members
+
+
+@dataclass(frozen=True)
+class Grouped:
+    """Issue 32: the compute step's value for a close computed by groups (transforms/groups.py): the
+    inbox's split. Each group is computed (``transforms.close.month``, pure) and appended in the
+    store step's one transaction, one after another (``save_by_groups``)."""
+    groups: object
+
+
+def compute(inputs: CloseInputs):
+    """The month computed whole (``transforms.close.month``), or, for an inbox larger than a group
+    that splits into groups of units, the split (``Grouped``): its groups are computed one by one
+    as they are stored, so the memory a close needs is a group's, not the inbox's."""
+    if inputs.group_members:
+        from transforms.groups import partition
+        groups = partition(inputs.raw, inputs.books, inputs.group_members)
+        if groups is not None:
+            return Grouped(groups)
+    return close_logic.month(inputs)
 
 
 class Recomputed(NamedTuple):
@@ -138,10 +163,12 @@ def read(run: Run) -> CloseInputs:
     else:
         books = load_books(run.database(), period, inbox_units(raw), inbox_members(raw))
     started_at = datetime.now()
+    p = run.params    # the whole inbox of a first close, not a replay: it may be split into groups of units
+    group = None if p.units or p.only_complete or p.recomputes or p.books else settings.CLOSE_GROUP_MEMBERS
     run.progress(f"[2/5] sprawdzanie: {count(raw.members['member_id'].n_unique(), 'członek')}, "
                  f"{count(raw.income.height, 'wiersz')} dochodu")
     run.progress("[3/5] składki i podział")      # the compute step: transforms.close.month, pure
-    return CloseInputs(raw, rules, books, packed, started_at)
+    return CloseInputs(raw, rules, books, packed, started_at, group)
 
 
 def _frame(con, sql: str, params: list, schema: dict) -> pl.DataFrame:
@@ -251,6 +278,14 @@ def save(run: Run, computed: Computed) -> Closed:
     replace is kept in `history`); an approved month keeps its settlement and transfers and what
     changed goes into the unit's next open month as a correction; the transfers of the month are worked out (once) from all units' current
     months; later months of these units already closed are closed again from their archives."""
+    if isinstance(computed.result, Grouped):
+        run.progress(f"[4/5] zapis do {run.params.db}")
+        con = run.database()
+        with store.memory_limit(con, settings.STORE_MEMORY_LIMIT):
+            chosen = save_by_groups(run, computed.inputs, computed.result.groups, con)
+        if chosen is not None:
+            return chosen
+        computed = Computed(computed.inputs, close_logic.month(computed.inputs))   # computed whole after all
     chosen = closed_month(run, computed)
     run.progress(f"[4/5] zapis do {run.params.db}")
     con = run.database()
@@ -279,20 +314,7 @@ def _save(run: Run, closed: Closed, con) -> Closed:
         result = reclose_report(con, run_id, result, approved)
     # the units this close wrote for: its own and those named in units.csv whose row was refused
     scope_text = ",".join(sorted(set(scope) | set(refused)))
-    frames = {"dues": result.dues, "allocations": result.allocations,
-              "exceptions": result.exceptions.with_columns(scope=pl.lit(scope_text)),
-              "units": result.units.with_columns(period=pl.lit(period)),
-              "deduction_check": result.deduction_check.with_columns(scope=pl.lit(scope_text)),
-              "receipts": result.receipts.with_columns(reference=pl.col("reference").map_elements(
-                  mask_personal, return_dtype=pl.String)),
-              "member_ledger": result.ledger, "ledger_items": result.items,
-              "employer_claims": result.employer_claims, "adjustments_in_force": result.adjustments_in_force,
-              "dues_derivation": result.derivation, "income_lines": result.income_lines,
-              "split_steps": result.split_steps, "memberships": result.memberships,
-              # which unit's treasurer sees a finding: only this close's units (closing one unit never
-              # writes into another unit's month)
-              "unit_exceptions": result.unit_exceptions.filter(pl.col("unit_id").is_in(scope))
-              .with_columns(scope=pl.lit(scope_text))}
+    frames = unit_frames(result, scope, scope_text)
     drafts = [u for u in scope if u not in approved]
     for table in UNIT_TABLES:
         if table == "units":      # an approved month keeps the register its transfers were made with
@@ -316,6 +338,32 @@ def _save(run: Run, closed: Closed, con) -> Closed:
                 [period, drafts + gone])
     store.append(con, "settlement", result.settlement.filter((pl.col("basis") != "correction")
                                                              & pl.col("unit_id").is_in(drafts)))
+    return _finish(run, closed, con, result, run_id, before, approved, gone)
+
+
+def unit_frames(result: CloseResult, scope: list[str], scope_text: str) -> dict[str, pl.DataFrame]:
+    """The rows of the unit tables (schemas/tables.py UNIT_TABLES) a computed month stores."""
+    return {"dues": result.dues, "allocations": result.allocations,
+            "exceptions": result.exceptions.with_columns(scope=pl.lit(scope_text)),
+            "units": result.units.with_columns(period=pl.lit(result.period)),
+            "deduction_check": result.deduction_check.with_columns(scope=pl.lit(scope_text)),
+            "receipts": result.receipts.with_columns(reference=pl.col("reference").map_elements(
+                mask_personal, return_dtype=pl.String)),
+            "member_ledger": result.ledger, "ledger_items": result.items,
+            "employer_claims": result.employer_claims, "adjustments_in_force": result.adjustments_in_force,
+            "dues_derivation": result.derivation, "income_lines": result.income_lines,
+            "split_steps": result.split_steps, "memberships": result.memberships,
+            # which unit's treasurer sees a finding: only this close's units (closing one unit never
+            # writes into another unit's month)
+            "unit_exceptions": result.unit_exceptions.filter(pl.col("unit_id").is_in(scope))
+            .with_columns(scope=pl.lit(scope_text))}
+
+
+def _finish(run: Run, closed: Closed, con, result: CloseResult, run_id: str, before: dict, approved: list[str],
+            gone: list[str], archived: int | None = None) -> Closed:
+    """After the month's unit tables: the transfers (once, from all units' stored settlements), the
+    units' month states, the archive (unless stored already: ``archived`` bytes) and the run's record."""
+    scope, period = closed.scope, result.period
     # the month's settlement of all its units as stored now, read once: the transfers are worked
     # out from it (once per close), and this close's units' part is the result's
     month = _stored(con, "settlement", period, "period, unit_id, level, amount, basis, corrects", ("amount",),
@@ -325,8 +373,9 @@ def _save(run: Run, closed: Closed, con) -> Closed:
                                  transfers=scoped_transfers(con, period, result.units))
     store.replace_units(con, "unit_months", months.month_rows(period, run_id, scope, before, closed.missing),
                         period, scope + gone)
-    from flows.archive import capture, used_files
-    archived = capture(con, run_id, used_files(closed.raw, closed.books), closed.packed)
+    if archived is None:
+        from flows.archive import capture, used_files
+        archived = capture(con, run_id, used_files(closed.raw, closed.books), closed.packed)
     store.append(con, "runs", pl.DataFrame([{
         "run_id": run_id, "period": period, "started_at": closed.started_at,
         "finished_at": datetime.now(), "rulebook_version": result.rulebook_version,
@@ -335,6 +384,118 @@ def _save(run: Run, closed: Closed, con) -> Closed:
         "recomputes": run.params.recomputes}]))
     return dataclasses.replace(closed, month=result, run_id=run_id, approved=approved, gone=gone,
                                archived_bytes=archived)
+
+
+def save_by_groups(run: Run, inputs: CloseInputs, groups, con) -> Closed | None:
+    """Issue 32: the month stored group by group in the run's one transaction (all or nothing, as
+    ``_save``): this close's rows of every unit table cleared once, then each group computed
+    (``transforms.close.month``, pure) and its rows appended, and what spans the groups worked out
+    once after them from what they left — the regions' register, the exceptions a file ties to
+    units (``by_file``), what each unit's month misses, and the transfers (``_finish``, from the
+    stored settlements). The stored rows are those of the month computed whole (a property test:
+    tests/test_groups.py). Returns None, having written nothing, when the month must be computed
+    whole: an approved month of its units is closed again (the difference report compares whole
+    months)."""
+    from transforms.groups import group_inputs, group_units, split
+    from transforms.staging import stage_regions, stage_units
+    raw, rules, books = inputs.raw, inputs.rules, inputs.books
+    period = rules.period
+    staged_units = stage_units(raw.units, rules)        # once: each group takes its part
+    scope = sorted(staged_units.units["unit_id"].to_list())     # the valid units, as ``month``
+    months.require_in_order(con, period, scope)
+    files = months.files_matter(con, period, scope)
+    refused = sorted(set(inbox_units(raw)) - set(scope))
+    if any(m["state"] == "approved" for m in months.stored_months(con, period, scope).values()):
+        return None
+    run_id = str(uuid.uuid4())
+    months.adopt_earlier_closes(con)
+    before = months.stored_months(con, period, scope)
+    stored_refused = months.stored_months(con, period, refused)
+    gone = sorted(u for u, m in stored_refused.items() if m["state"] != "approved")
+    gone_too = gone + [u for u in refused if u not in stored_refused]
+    if before or gone:
+        keep_history(con, run_id, period, sorted(set(before) | set(gone)))
+    scope_text = ",".join(sorted(set(scope) | set(refused)))
+    empty = pl.DataFrame()
+    for table in UNIT_TABLES:         # this close's rows go; each group appends its own
+        store.replace_units(con, table, empty, period, scope + gone if table == "units" else scope + gone_too)
+    store.ensure(con, "settlement")
+    con.execute("DELETE FROM settlement WHERE period = ? AND basis <> 'correction' AND list_contains(?, unit_id)",
+                [period, scope + gone])
+    kept = {k: [] for k in ("units", "exceptions", "dues", "arrears", "names", "members", "unknown", "file_units",
+                            "missing", "considered", "now")}
+    counts, basis = [0, 0, 0, 0], {}
+    # the archive first, while the transaction is small (its compressed files then let go)
+    from flows.archive import capture, used_files
+    archived = capture(con, run_id, used_files(raw, books), inputs.packed)
+    offset = 0
+    cut = split(raw, groups)               # the whole frames go; each group's as it is stored
+    close_logic.release(raw)
+    raw.units = raw.units.clear()
+    raw.adjustments = raw.adjustments.clear()
+    con.execute(f"SET memory_limit = '{settings.GROUP_STORE_MEMORY_LIMIT}'")    # while the groups append
+    for g in range(groups.count):
+        sub, carried = group_inputs(raw, books, groups, g, first=g == 0, frames=cut[g])
+        cut[g] = None
+        r = close_logic.month(MonthInputs(sub, rules, carried), group=True,
+                              staged_units=group_units(staged_units, groups, g))
+        del sub, carried
+        frames = unit_frames(r, scope, scope_text)
+        for table in UNIT_TABLES:
+            store.append(con, table, frames[table])
+        store.append(con, "settlement", r.settlement.filter(pl.col("basis") != "correction"))
+        del frames
+        for i, n in enumerate((r.rows_read, r.rows_used, r.rows_rejected, r.rows_skipped)):
+            counts[i] += n
+        basis |= r.basis
+        missing, considered, now = months.missing_parts(r, scope, files)
+        kept["missing"].append(missing)
+        kept["considered"].append(considered if files else considered.clear())
+        kept["now"].append(now)
+        kept["units"].append(r.units)
+        kept["exceptions"].append(r.exceptions)
+        kept["dues"].append(r.dues.select("member_id", "unit_id"))
+        kept["arrears"].append(r.arrears)
+        kept["names"].append(r.names)
+        kept["members"].append(r.members.select("member_id", "unit_id"))
+        kept["unknown"].append(r.unknown_exceptions.with_row_index("_e", offset))
+        kept["file_units"].append(r.file_units)
+        offset += r.unknown_exceptions.height
+        del r
+    con.execute(f"SET memory_limit = '{settings.STORE_MEMORY_LIMIT}'")
+    # what spans the groups: the regions' register, the exceptions a file ties to units of any group
+    regions, region_issues = stage_regions(raw.regions, period)
+    if raw.regions is not None:          # regions.csv rows: used, or rejected with a record
+        counts[0] += raw.regions.height
+        counts[1] += regions.height
+        counts[2] += raw.regions.height - regions.height
+    assert counts[0] == counts[1] + counts[2] + counts[3]
+    found = issues_frame(region_issues)
+    store.append(con, "exceptions", found.with_columns(scope=pl.lit(scope_text)))
+    regions = regions.with_columns(period=pl.lit(period))
+    store.replace_units(con, "regions", regions, period, regions["region_id"].to_list())
+    e = pl.concat([pl.concat(kept["unknown"]).with_columns(unit_id=pl.lit(None, pl.String)),
+                   found.select("source", "row", "member_id", "reason_code", "message", "unit_id")
+                   .with_row_index("_e", offset)], how="diagonal_relaxed")
+    listed = pl.concat(kept["file_units"]).unique()
+    attributed = close_logic.attributed_frame(
+        e, [e.filter(pl.col("unit_id").is_not_null()).select("_e", "unit_id", basis=pl.lit("record")),
+            close_logic.by_file(e.filter(pl.col("unit_id").is_null()).drop("unit_id"), listed)], period)
+    store.append(con, "unit_exceptions", attributed.filter(pl.col("unit_id").is_in(scope))
+                 .with_columns(scope=pl.lit(scope_text)))
+    missing = months.missing_from(con, period, scope, pl.concat(kept["missing"]), pl.concat(kept["considered"]),
+                                  pl.concat(kept["now"]))
+    units = pl.concat(kept["units"])
+    versions = sorted({rules.version(b).label for b in units["rulebook"].unique().to_list()})
+    exceptions = pl.concat([pl.concat(kept["exceptions"]), found.select(kept["exceptions"][0].columns)])
+    result = CloseResult(
+        period, pl.concat(kept["dues"]), pl.DataFrame(schema={"unit_id": pl.String}), pl.DataFrame(), exceptions,
+        pl.DataFrame(), pl.concat(kept["members"]), units, *counts, ",".join(versions), raw.input_sha256,
+        raw.formats, regions.drop("period"), basis=basis, arrears=pl.concat(kept["arrears"]),
+        names=pl.concat(kept["names"]))
+    closed = Closed(result, rules.only(set(units["rulebook"])), raw, books, None, inputs.started_at,
+                    scope, {u: m for u, m in missing.items() if u in scope}, {}, refused)
+    return _finish(run, closed, con, result, run_id, before, [], gone, archived)
 
 
 def _stored(con, table: str, period: str, columns: str, money: tuple[str, ...], schema: dict,
@@ -517,4 +678,4 @@ CLOSE = Command(
     params=CloseParams, help='Zamknięcie miesiąca: składki, podział, przelewy, wyjątki -> DuckDB (+ Excel). Projekt do zatwierdzenia.',
     run_name=titled("zamknięcie", "inbox"), flow_function="monthly_close",
     name="close", flow_name="monthly-close", check=check, summary=summary, table=table, incomplete=incomplete,
-    read=read, compute=pure(close_logic.month), store=save, report=close_reports.report)
+    read=read, compute=pure(compute), store=save, report=close_reports.report)

@@ -119,26 +119,49 @@ def missing_inputs(con, result, units: list[str]) -> dict[str, list[str]]:
     """unit_id -> what is missing from its month (Polish lines); no entry: the month is complete.
     An employer's file has come when it brought income of this month (last month's file left in
     the inbox has not)."""
-    out: dict[str, list[str]] = {}
+    return missing_from(con, result.period, units, *missing_parts(result, units, files_matter(con, result.period, units)))
+
+
+def files_matter(con, period: str, units: list[str]) -> bool:
+    """Whether an employer's file can be missing: a month of these units was closed before."""
+    return bool(previous_closed(con, period, units)) and "income_lines" in store.table_names(con)
+
+
+def missing_parts(result, units: list[str], files: bool) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """What ``missing_from`` needs of a computed month (or of each group of a close computed by
+    groups, concatenated): members without income (member_id, unit_id), the members considered
+    (with dues or without income) and each one's files of this month's regular income (member_id, key;
+    only when ``files``: an earlier month closed)."""
     unit_of = result.members.select("member_id", "unit_id")
     missing = (result.exceptions.filter(pl.col("reason_code") == "missing_income").select("member_id")
                .join(unit_of, on="member_id", how="inner").filter(pl.col("unit_id").is_in(units))
-               .unique().sort("unit_id", "member_id"))
+               .unique())
+    considered = pl.concat([result.dues.select("member_id"), missing.select("member_id")])
+    key = pl.col("source").str.to_lowercase().str.replace_all(r"\d+", "#").alias("key")
+    regular = pl.col("component").cast(pl.String).is_in(regular_components())
+    if not files:
+        return missing, considered, pl.DataFrame(schema={"member_id": pl.String, "key": pl.String})
+    now = (result.income_lines.lazy().filter((pl.col("line_period") == result.period) & regular)
+           .select("member_id", pl.col("source").cast(pl.String)).unique().with_columns(key)
+           .select("member_id", "key").unique().collect())
+    return missing, considered, now
+
+
+def missing_from(con, period: str, units: list[str], missing: pl.DataFrame, considered: pl.DataFrame,
+                 now: pl.DataFrame) -> dict[str, list[str]]:
+    """``missing_inputs`` from its parts (``missing_parts``)."""
+    out: dict[str, list[str]] = {}
+    missing = missing.sort("unit_id", "member_id")
     for (unit,), rows in missing.group_by("unit_id", maintain_order=True):
         ids = rows["member_id"].to_list()
         more = " …" if len(ids) > 10 else ""
         out.setdefault(unit, []).append(f"członkowie bez żadnego wiersza dochodu ({len(ids)}): {', '.join(ids[:10])}{more}")
     # an employer's file is missing when a member it brought income for last month now has income
     # from fewer employers' files (a renamed file of the same member still counts as come)
-    before = previous_closed(con, result.period, units)
+    before = previous_closed(con, period, units)
     if not before or "income_lines" not in store.table_names(con):
         return out
-    considered = pl.concat([result.dues.select("member_id"), missing.select("member_id")])
     key = pl.col("source").str.to_lowercase().str.replace_all(r"\d+", "#").alias("key")
-    regular = pl.col("component").cast(pl.String).is_in(regular_components())
-    now = (result.income_lines.lazy().filter((pl.col("line_period") == result.period) & regular)
-           .select("member_id", pl.col("source").cast(pl.String)).unique().with_columns(key)
-           .select("member_id", "key").unique().collect())
     rows = con.execute("SELECT DISTINCT i.unit_id, i.period, i.member_id, i.source FROM income_lines i "
                        "JOIN (SELECT unnest(?) AS unit_id, unnest(?) AS period) p USING (unit_id, period) "
                        "WHERE i.line_period = i.period AND list_contains(?, i.component)",
@@ -159,7 +182,7 @@ def missing_inputs(con, result, units: list[str]) -> dict[str, list[str]]:
             .filter("gone").drop("gone").sort("unit_id", "source"))
     for unit, _, month, source, ids in lost.iter_rows():
         out.setdefault(unit, []).append(
-            f"brak pliku pracodawcy: w {month} był {source}, za {result.period} nie ma dochodu z tego pliku "
+            f"brak pliku pracodawcy: w {month} był {source}, za {period} nie ma dochodu z tego pliku "
             f"({count(len(ids), 'członek')}: {', '.join(ids[:5])}{' …' if len(ids) > 5 else ''})")
     return out
 

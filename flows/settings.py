@@ -81,6 +81,16 @@ UNIT_DOCUMENTS_AT_CLOSE = int(os.environ.get("SKLADKI_UNIT_DOCUMENTS_AT_CLOSE", 
 # database file instead of staying in memory beside the month's frames. Measured at 600 000
 # members: ~50 MiB less at the peak; DuckDB's own limit (80 % of RAM) applies again afterwards.
 STORE_MEMORY_LIMIT = os.environ.get("SKLADKI_STORE_MEMORY_LIMIT", "256MB")
+# Issue 32: a close of a whole inbox with more members than this is computed and stored by groups of
+# whole units of about this many members each (transforms/groups.py), in its one transaction. Off by
+# default (0): measured at 600 000 members, groups of 100 000 lower the peak by only ~70 MiB (the
+# transaction holds every stored row until the commit) and take ~5 s longer (docs/benchmarks.md).
+# SKLADKI_CLOSE_GROUP_MEMBERS=100000 turns it on.
+CLOSE_GROUP_MEMBERS = int(os.environ.get("SKLADKI_CLOSE_GROUP_MEMBERS", "0"))
+# DuckDB's memory while the groups append their rows: 64MB holds ~60–90 MiB less beside the next
+# group's frames at 600 000 members, but its inserts spill and take ~3 s longer (issue 32,
+# docs/benchmarks.md), so the default is the store's limit; 32MB fails. SKLADKI_GROUP_STORE_MEMORY_LIMIT.
+GROUP_STORE_MEMORY_LIMIT = os.environ.get("SKLADKI_GROUP_STORE_MEMORY_LIMIT", STORE_MEMORY_LIMIT)
 
 
 def max_input_bytes() -> int:

@@ -122,9 +122,13 @@ class CloseResult:
     secretariats: pl.DataFrame | None = None  # issue 30: valid secretariats.csv rows
     unit_exceptions: pl.DataFrame | None = None   # issue 26: each exception with the unit(s) it concerns
     names: pl.DataFrame | None = None         # member_id, unit_id, full_name of every member row, blocked ones too
+    # issue 32, a group of a close computed by groups: its exceptions a file ties to units, and the
+    # units each of its files lists (``file_attribution``)
+    unknown_exceptions: pl.DataFrame | None = None
+    file_units: pl.DataFrame | None = None
 
 
-def month(inputs: MonthInputs) -> CloseResult:
+def month(inputs: MonthInputs, group: bool = False, staged_units: StagedUnits | None = None) -> CloseResult:
     """One month's close, pure, its steps side by side (a reader opens each once): the inbox's
     frames staged table by table (``stage_income``: each income line checked and typed), the dues
     of every owing, unblocked member (``compute_dues``), split among the levels, posted to the
@@ -135,10 +139,14 @@ def month(inputs: MonthInputs) -> CloseResult:
 
     Its one effect: once the staged frames are checked, the inbox's text that nothing needs again
     is let go (``release``: ``inputs.raw.income`` emptied, the register's text dropped) — a caller
-    that reads them afterwards passes a copy (``close`` does)."""
+    that reads them afterwards passes a copy (``close`` does).
+
+    ``group``: the inputs are one group of a close computed by groups (transforms/groups.py); the
+    exceptions a file ties to units of other groups are left for the close (``file_attribution``);
+    ``staged_units``: its units as staged once for the whole close (``transforms.groups.group_units``)."""
     raw, rules, books = inputs.raw, inputs.rules, inputs.books
     period = rules.period
-    units = stage_units(raw.units, rules)
+    units = staged_units if staged_units is not None else stage_units(raw.units, rules)
     members = stage_members(raw.members, units, rules)
     income = stage_income(raw.income, members, units, rules)
     income.blocked_ids |= raw.income_blocked
@@ -169,8 +177,9 @@ def month(inputs: MonthInputs) -> CloseResult:
     settlement = pl.concat([settle(units.units, posted.applied, basis, rules, steps),
                             books.corrections.filter(pl.col("unit_id").is_in(units.units["unit_id"].to_list()))])
     result = tables(raw, staged, rules, dues_result, allocations, steps, receipts, basis, posted, settlement, extras)
-    validate_close(result, [lvl.code for lvl in rules.levels] + [e.level for e in rules.earmarks],
-                   [c.category for c in rules.categories])
+    if group:
+        file_attribution(result, staged, raw)
+    validate_close(result, [lvl.code for lvl in rules.levels], [c.category for c in rules.categories])
     assert result.rows_read == result.rows_used + result.rows_rejected + result.rows_skipped
     return result
 
@@ -355,6 +364,15 @@ def unit_exceptions(exceptions: pl.DataFrame, staged: Staged, raw: RawInputs, pe
     the same file lists: the file is that employer's or that unit's, and its treasurer is the one
     who can say who the person is. An exception no unit can be named for (a file naming no known
     member, a region's row) stays in the close workbook only. ``basis`` says which rule applied."""
+    e, book, named, by_member, unknown = _attributed(exceptions, staged)
+    # the units whose members those files list (income lines, payroll rows without lines, payments);
+    # only the files with such a record are looked at (a national close has a million lines)
+    file_units = listed_units(staged, raw, book, unknown["source"].unique().implode())
+    return attributed_frame(e, [named, by_member, by_file(unknown, file_units)], period)
+
+
+def _attributed(exceptions: pl.DataFrame, staged: Staged):
+    """(exceptions numbered, the members' units, attributed by record, by member, the unknown ones)."""
     e = exceptions.select("source", "row", "member_id", "reason_code", "message", "unit_id").with_row_index("_e")
     blocked = staged.members.blocked_rows
     if blocked is None:
@@ -372,22 +390,44 @@ def unit_exceptions(exceptions: pl.DataFrame, staged: Staged, raw: RawInputs, pe
         "_e", "unit_id", basis=pl.lit("member"))
     unknown = open_.filter(~pl.col("_e").is_in(by_member["_e"].implode()) & pl.col("source").is_not_null()
                            & ~pl.col("member_id").fill_null("").is_in(book["member_id"].implode())).drop("unit_id")
-    # the units whose members those files list (income lines, payroll rows without lines, payments);
-    # only the files with such a record are looked at (a national close has a million lines)
-    files = unknown["source"].unique().implode()
+    return e, book, named, by_member, unknown
+
+
+def listed_units(staged: Staged, raw: RawInputs, book: pl.DataFrame, files: pl.Series | None) -> pl.DataFrame:
+    """source, unit_id: the units whose members each file lists (``files``: only these; None: all)."""
     notes = pl.DataFrame(raw.income_row_status, schema={"_source": pl.String, "_row": pl.Int64,
                                                         "member_id": pl.String, "status": pl.String}, strict=False)
-    listed = pl.concat([x.select("_source", "member_id").filter(pl.col("_source").is_in(files))
+    only = pl.col("_source").is_in(files) if files is not None else pl.lit(True)
+    listed = pl.concat([x.select("_source", "member_id").filter(only)
                         for x in (staged.income.status, notes, staged.payments.status)])
-    file_units = (listed.filter(pl.col("member_id").is_not_null()).unique()
-                  .join(book, on="member_id").select(pl.col("_source").alias("source"), "unit_id").unique())
-    by_file = unknown.join(file_units, on="source").select("_e", "unit_id", basis=pl.lit("file"))
-    return (pl.concat([named, by_member, by_file]).unique(["_e", "unit_id"], keep="first", maintain_order=True)
+    return (listed.filter(pl.col("member_id").is_not_null()).unique()
+            .join(book, on="member_id").select(pl.col("_source").alias("source"), "unit_id").unique())
+
+
+def by_file(unknown: pl.DataFrame, file_units: pl.DataFrame) -> pl.DataFrame:
+    return unknown.join(file_units, on="source").select("_e", "unit_id", basis=pl.lit("file"))
+
+
+def attributed_frame(e: pl.DataFrame, parts: list[pl.DataFrame], period: str) -> pl.DataFrame:
+    """The unit_exceptions rows of the numbered exceptions ``e`` from their attributions."""
+    return (pl.concat(parts).unique(["_e", "unit_id"], keep="first", maintain_order=True)
             .join(e.drop("unit_id"), on="_e")
             .sort("unit_id", "_e")
             .select(pl.lit(period).alias("period"), "unit_id", "basis", "source", "row", "member_id", "reason_code",
                     "message")
             .cast(UNIT_EXCEPTION_SCHEMA))
+
+
+def file_attribution(result: CloseResult, staged: Staged, raw: RawInputs) -> None:
+    """A group of a close computed by groups (transforms/groups.py): what its exceptions need from
+    the other groups — the exceptions tied to a unit only through a file (``unknown_exceptions``)
+    and the units whose members each of its files lists (``file_units``); the close attributes
+    them once over all groups (``by_file``). Its own ``unit_exceptions`` keep the record's and the
+    member's attributions only."""
+    e, book, named, by_member, unknown = _attributed(result.exceptions, staged)
+    result.unit_exceptions = attributed_frame(e, [named, by_member], result.period)
+    result.unknown_exceptions = unknown.drop("_e")
+    result.file_units = listed_units(staged, raw, book, None)
 
 
 def memberships(members, period: str) -> pl.DataFrame:
