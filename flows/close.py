@@ -330,8 +330,9 @@ def _save(run: Run, closed: Closed, con) -> Closed:
     if result.secretariats is not None and result.secretariats.height:
         store.replace_units(con, "secretariats", result.secretariats.with_columns(period=pl.lit(period)), period,
                             result.secretariats["secretariat_id"].to_list())
-    national = result.national.with_columns(period=pl.lit(period))
-    store.replace_units(con, "national_accounts", national, period, national["rulebook"].unique().to_list())
+    if result.national is not None and result.national.height:      # issue 30: national_accounts.csv's rows
+        national = result.national.with_columns(period=pl.lit(period))
+        store.replace_units(con, "national_accounts", national, period, national["rulebook"].unique().to_list())
     # the settlement: a draft's is replaced; an approved month's stays (its corrections are made above)
     store.ensure(con, "settlement")
     con.execute("DELETE FROM settlement WHERE period = ? AND basis <> 'correction' AND list_contains(?, unit_id)",
