@@ -503,21 +503,20 @@ def stage_members(raw: pl.DataFrame, units: StagedUnits, rules: Rules) -> Staged
                                   schema={"uid": pl.String, "unit_row": pl.Int64})
     allowed = pl.DataFrame([(n, c, True) for n, v in rules.versions.items() for c in v.categories],
                            schema={"rulebook": pl.String, "cat": pl.String, "allowed": pl.Boolean}, orient="row")
-    # one lazy plan, collected once (the checks' frame is not materialised after every join)
-    df = raw.lazy().with_columns(mid=stripped("member_id"), uid=stripped("unit_id"),
-                                 cat=category_expr(stripped("category"), category_spellings(rules)),
-                                 pesel_s=stripped("pesel"), staff_number_s=stripped("staff_number"),
-                                 joined=date_expr("joined_on"), left=date_expr("left_on"))
+    df = raw.with_columns(mid=stripped("member_id"), uid=stripped("unit_id"),
+                          cat=category_expr(stripped("category"), category_spellings(rules)),
+                          pesel_s=stripped("pesel"), staff_number_s=stripped("staff_number"),
+                          joined=date_expr("joined_on"), left=date_expr("left_on"))
     for col in ("pesel", "staff_number"):  # a PESEL or staff number shared by two members would attribute pay wrongly
         owners = (df.filter(pl.col(f"{col}_s") != "").group_by(f"{col}_s")
                   .agg(pl.col("mid").n_unique().alias(f"{col}_owners")).filter(pl.col(f"{col}_owners") > 1))
         df = df.join(owners, on=f"{col}_s", how="left", maintain_order="left")
-    df = (df.join(rejected_units.lazy(), on="uid", how="left", maintain_order="left")
-          .join(units.units.lazy().select(pl.col("unit_id").alias("uid"), "rulebook"), on="uid", how="left",
+    df = (df.join(rejected_units, on="uid", how="left", maintain_order="left")
+          .join(units.units.select(pl.col("unit_id").alias("uid"), "rulebook"), on="uid", how="left",
                 maintain_order="left")
-          .join(allowed.lazy(), on=["rulebook", "cat"], how="left", maintain_order="left"))
+          .join(allowed, on=["rulebook", "cat"], how="left", maintain_order="left"))
     checks = member_checks(rules)
-    df = df.with_columns(failed=pl.any_horizontal([cond.fill_null(False) for _, cond, _ in checks])).collect()
+    df = df.with_columns(failed=pl.any_horizontal([cond.fill_null(False) for _, cond, _ in checks]))
     # the texts only for the rows that fail (a handful in a national register)
     problems = pl.concat_str([pl.when(cond.fill_null(False)).then(msg) for _, cond, msg in checks], separator="; ",
                              ignore_nulls=True)
