@@ -618,16 +618,14 @@ def stage_income(raw: pl.DataFrame, members: StagedMembers, units: StagedUnits, 
         if column not in raw.columns:
             raw = raw.with_columns(pl.lit(None, pl.Int64).alias(column))
 
-    # one lazy plan, collected once: the eager chain materialised the 1.2 M lines after every step
-    df = (raw.lazy().with_columns(pl.col(c).str.strip_chars() for c in ("period", "member_id", "component", "amount"))
+    df = (raw.with_columns(pl.col(c).str.strip_chars() for c in ("period", "member_id", "component", "amount"))
           .with_columns(amount_gr=pl.coalesce(pl.col("amount_gr"), typed_amount_expr("amount")))
-          .join(member_book.lazy(), on="member_id", how="left")
-          .join(comp_known.lazy(), on=["rulebook", "component"], how="left")
-          .join(limits.lazy(), on="rulebook", how="left")
-          .join(known_members.lazy().with_columns(in_register=pl.lit(True)), on="member_id", how="left")
-          .join(rejected_members.lazy().with_columns(member_rejected=pl.lit(True)), on="member_id", how="left")
-          .with_columns(pl.col("known", "in_register", "member_rejected").fill_null(False))
-          .collect())
+          .join(member_book, on="member_id", how="left")
+          .join(comp_known, on=["rulebook", "component"], how="left")
+          .join(limits, on="rulebook", how="left")
+          .join(known_members.with_columns(in_register=pl.lit(True)), on="member_id", how="left")
+          .join(rejected_members.with_columns(member_rejected=pl.lit(True)), on="member_id", how="left")
+          .with_columns(pl.col("known", "in_register", "member_rejected").fill_null(False)))
 
     where = pl.col("_source") + pl.lit(", wiersz ") + pl.col("_row").cast(pl.String)
     shaped = pl.col("_cells").is_null()
@@ -660,7 +658,7 @@ def stage_income(raw: pl.DataFrame, members: StagedMembers, units: StagedUnits, 
     parts = []
     failed = pl.lit(False)
     for reason, cond, msg, value in checks:
-        parts.append(df.lazy().filter(cond).select(
+        parts.append(df.filter(cond).select(
             pl.lit(period).alias("period"), pl.col("_source").alias("source"),
             pl.col("_row").cast(pl.Int64).alias("row"),
             pl.when(pl.col("member_id") == "").then(None).otherwise(pl.col("member_id")).alias("member_id"),
@@ -671,7 +669,7 @@ def stage_income(raw: pl.DataFrame, members: StagedMembers, units: StagedUnits, 
             (mask_expr(value) if value is not None else pl.lit(None, pl.String)).alias("value"),
             pl.lit("close").alias("command")))
         failed = failed | cond
-    found = pl.concat(pl.collect_all(parts)) if parts else issues_frame([])   # the checks in parallel
+    found = pl.concat(parts) if parts else issues_frame([])
     blocking = found.filter(pl.col("reason_code").is_in(BLOCKING_INCOME))
     blocked = set(blocking["member_id"].drop_nulls().to_list())
 
