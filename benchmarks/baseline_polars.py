@@ -271,11 +271,12 @@ def store_all(inbox, db, book, units, members, income, adjustments, m, base_of, 
                                           rule_source=pl.lit(book["split"][kind].get("source", ""))))
     split_steps = pl.concat(steps)
     moved = split_steps.filter(pl.col("basis") == "owed").join(unit_region, on="unit_id")
+    region_level = next(m["to"] for m in book["split"]["normal"]["moves"] if m["from"] == book["root"])
     unit_tr = (moved.filter(pl.col("source_level") == book["root"]).group_by("unit_id", "region_id")
-               .agg(pl.col("amount").sum()).select(period=p, payer_kind=pl.lit("unit"), payer_id="unit_id",
-                                                   payee=pl.lit("region"), region_id="region_id", amount="amount"))
+               .agg(pl.col("amount").sum()).select(period=p, payer_kind=pl.lit(book["root"]), payer_id="unit_id",
+                                                   payee=pl.lit(region_level), region_id="region_id", amount="amount"))
     region_tr = (moved.filter(pl.col("source_level") != book["root"]).group_by("region_id", "target_level")
-                 .agg(pl.col("amount").sum()).select(period=p, payer_kind=pl.lit("region"), payer_id="region_id",
+                 .agg(pl.col("amount").sum()).select(period=p, payer_kind=pl.lit(region_level), payer_id="region_id",
                                                      payee="target_level", region_id="region_id", amount="amount"))
     due = date(int(period[:4]) + int(period[5:]) // 12, int(period[5:]) % 12 + 1, 20)
     transfers = pl.concat([unit_tr, region_tr]).with_columns(due_on=pl.lit(due), rule=pl.lit("§10"),

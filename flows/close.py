@@ -330,9 +330,8 @@ def _save(run: Run, closed: Closed, con) -> Closed:
     if result.secretariats is not None and result.secretariats.height:
         store.replace_units(con, "secretariats", result.secretariats.with_columns(period=pl.lit(period)), period,
                             result.secretariats["secretariat_id"].to_list())
-    if result.national is not None and result.national.height:      # issue 30: national_accounts.csv's rows
-        national = result.national.with_columns(period=pl.lit(period))
-        store.replace_units(con, "national_accounts", national, period, national["rulebook"].unique().to_list())
+    national = result.national.with_columns(period=pl.lit(period))
+    store.replace_units(con, "national_accounts", national, period, national["rulebook"].unique().to_list())
     # the settlement: a draft's is replaced; an approved month's stays (its corrections are made above)
     store.ensure(con, "settlement")
     con.execute("DELETE FROM settlement WHERE period = ? AND basis <> 'correction' AND list_contains(?, unit_id)",
@@ -475,6 +474,11 @@ def save_by_groups(run: Run, inputs: CloseInputs, groups, con) -> Closed | None:
     store.append(con, "exceptions", found.with_columns(scope=pl.lit(scope_text)))
     regions = regions.with_columns(period=pl.lit(period))
     store.replace_units(con, "regions", regions, period, regions["region_id"].to_list())
+    # issue 30: no national_accounts.csv in a grouped inbox (transforms.groups.partition); the table as a
+    # whole close leaves it, empty
+    from transforms.staging import NATIONAL_SCHEMA
+    store.replace_units(con, "national_accounts", pl.DataFrame(schema=NATIONAL_SCHEMA).with_columns(
+        period=pl.lit(period)), period, [])
     e = pl.concat([pl.concat(kept["unknown"]).with_columns(unit_id=pl.lit(None, pl.String)),
                    found.select("source", "row", "member_id", "reason_code", "message", "unit_id")
                    .with_row_index("_e", offset)], how="diagonal_relaxed")

@@ -182,12 +182,16 @@ def test_the_message_texts_come_from_the_catalogue():
 
 
 def test_the_explanation_of_stated_dues_equals_the_stored_row_in_a_raised_unit(tmp_path):
+    from flows.rules import rules_for
     from transforms import explain
     r = run_close(inbox(tmp_path, units=[{**UNIT, "raised_pct": "175"}]))
+    RAISED = rules_for(PERIOD).versions["solidarnosc"].citations["raised"]
     derivations = {d["member_id"]: d for d in r.derivation.to_dicts()}
     receipts = r.receipts.to_dicts()
     for d in r.dues.to_dicts():
         mine = [x for x in receipts if x["member_id"] == d["member_id"]]
-        e = explain.member(d["member_id"], PERIOD, derivations[d["member_id"]], d, [], None, mine)
+        # the paragraph as flows/explain.py hands it: the member's rulebook's [versions.citations] (issue 30)
+        shown = {**derivations[d["member_id"]], "raised_source": RAISED}
+        e = explain.member(d["member_id"], PERIOD, shown, d, [], None, mine)
         assert (e.base, e.dues, e.surcharge) == (d["base"], d["dues"], d["surcharge"]), d["member_id"]
         assert MARK in e.title and any("004 §2 ust. 1–2" in ln for ln in e.lines)
