@@ -126,7 +126,10 @@ def _print_setup(ws, page_header: str | None, landscape: bool = True, pages_wide
     ws.set_paper(9)                    # A4
     ws.fit_to_pages(pages_wide, 0)
     if page_header:
-        ws.set_header("&C" + excel_text(cite(page_header)).replace("&", "&&"))
+        # Excel drops a header longer than 255 characters (xlsxwriter warns and writes none): a long
+        # one (a unit's name from a damaged units.csv, say) is cut with an ellipsis, never lost
+        text = excel_text(cite(page_header)).replace("&", "&&")
+        ws.set_header("&C" + (text if len(text) <= 253 else text[:252].rstrip("&") + "…"))
     ws.set_footer("&CStrona &P z &N")
 
 

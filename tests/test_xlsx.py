@@ -132,3 +132,13 @@ def test_issue_27_every_writer_names_its_files_through_safe_name():
             if re.search(r"re\.sub\(r'\[\^0-9A-Za-z", line) and not re.search(r"'_', (result\.key|level_label)\)", line):
                 offenders.append(f"{path.name}:{number}: {line.strip()}")
     assert offenders == []
+
+
+def test_a_page_header_longer_than_excel_allows_is_cut_not_dropped(tmp_path):
+    """Excel's page header holds 255 characters; xlsxwriter writes none for a longer one (a unit's
+    long name from a damaged units.csv): the header is printed cut with an ellipsis."""
+    long_name = "Jednostka " + "bardzo długa nazwa & co " * 20
+    ws = _printed(tmp_path, ["Kod"], [("a",)], [10], page_header=long_name)
+    header = ws.oddHeader.center.text
+    assert header and header.startswith("Jednostka bardzo długa nazwa") and header.endswith("…")
+    assert len(header) <= 255
