@@ -397,7 +397,7 @@ def save_by_groups(run: Run, inputs: CloseInputs, groups, con) -> Closed | None:
     whole: an approved month of its units is closed again (the difference report compares whole
     months)."""
     from transforms.groups import group_inputs, group_units, split
-    from transforms.staging import stage_regions, stage_units
+    from transforms.staging import NATIONAL_SCHEMA, stage_regions, stage_units
     raw, rules, books = inputs.raw, inputs.rules, inputs.books
     period = rules.period
     staged_units = stage_units(raw.units, rules)        # once: each group takes its part
@@ -476,7 +476,6 @@ def save_by_groups(run: Run, inputs: CloseInputs, groups, con) -> Closed | None:
     store.replace_units(con, "regions", regions, period, regions["region_id"].to_list())
     # issue 30: no national_accounts.csv in a grouped inbox (transforms.groups.partition); the table as a
     # whole close leaves it, empty
-    from transforms.staging import NATIONAL_SCHEMA
     store.replace_units(con, "national_accounts", pl.DataFrame(schema=NATIONAL_SCHEMA).with_columns(
         period=pl.lit(period)), period, [])
     e = pl.concat([pl.concat(kept["unknown"]).with_columns(unit_id=pl.lit(None, pl.String)),

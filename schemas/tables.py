@@ -145,7 +145,8 @@ TABLES: dict[str, Table] = {t.name: t for t in [
           _cols("sha256, size:int, data:blob"), replace_by=()),
     Table("archive_files", "one row per file a close read (inbox, rulebooks, profiles, catalogue, accounts)",
           _cols("run_id, role, path, sha256"), replace_by=("run_id",)),
-    Table("benefit_decisions", "one row per benefit claim (004 §5, §9): granted, pending documents or refused",
+    Table("benefit_decisions", "one row per benefit claim (the statute's benefit rules, cited by the rulebook): "
+          "granted, pending documents or refused",
           _cols("claim_id, member_id, unit_id, region_id, kind, event_date:date, documents_on:date, relation, decision, "
                 "amount:money, payer, reason_code, reason, amount_claimed:money, child, waiver"), replace_by=("claim_id",)),
     Table("employer_claims", "one row per employer file reporting deductions and member of it",
