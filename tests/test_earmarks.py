@@ -339,3 +339,12 @@ def test_the_secretariats_shares_always_sum_to_the_pot_and_each_is_its_quota_rou
     for s in shares:
         quota = Fraction(pot * s["members"], total)
         assert quota - 1 < s["amount"] < quota + 1
+
+
+def test_a_funds_dates_as_polish_excel_writes_them_are_read_like_iso_ones():
+    """A funds.csv saved by Polish Excel writes '01.11.2026' (issue 26, as every canonical file's
+    dates): the fund of 004 §4 is in force from the same day as with '2026-11-01'."""
+    raw = pl.DataFrame([FUNDS[0] | {"valid_from": "01.11.2026", "valid_to": "31.12.2027"}]).with_columns(
+        _source=pl.lit("funds.csv"), _row=pl.Series([1]), _cells=pl.lit(None), _header_cells=pl.lit(None))
+    funds, issues = stage_funds(raw, "2026-11")
+    assert issues == [] and [(f.valid_from, f.valid_to) for f in funds] == [(date(2026, 11, 1), date(2027, 12, 31))]

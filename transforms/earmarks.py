@@ -140,11 +140,12 @@ def _clean(r: dict, column: str) -> str:
 
 
 def _date(value: str, column: str, problems: list[str]) -> date | None:
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
+    """A date as every canonical file gives it (ISO, or as Polish Excel writes it: staging's one reader)."""
+    from transforms.staging import _date as canonical_date
+    day = canonical_date(value)
+    if day is None:
         problems.append(text("problems", "earmark_date_bad", column=column, value=value))
-        return None
+    return day
 
 
 def _pct(value: str, problems: list[str]) -> Fraction | None:
