@@ -149,7 +149,8 @@ def plain_csv(content: str) -> bool:
     """A CSV without quotes, NUL characters or lone carriage returns: each line is one row, so
     it can be split without the csv module, all rows at once (a national register in a second).
     Anything else goes through the csv module, which it equals on such files (tested)."""
-    return '"' not in content and "\x00" not in content and content.count("\r") == content.count("\r\n")
+    return ('"' not in content and "\x00" not in content
+            and ("\r" not in content or content.count("\r") == content.count("\r\n")))
 
 
 def _lines_frame(lines: pl.Series, separator: str, header_cells: int, columns: dict[str, int | None]) -> pl.DataFrame:

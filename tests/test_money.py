@@ -106,6 +106,21 @@ def test_issue_26_typed_amount_expr_equals_the_scalar_parser_on_any_text(text):
     assert frame["amb"].to_list() == [is_ambiguous_amount(text)]
 
 
+@hsettings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(st.text(alphabet="0123456789 .,-\u00a0zł\uff11", max_size=16), st.none(),
+                          st.decimals(-10**6, 10**6, places=2).map(str)), max_size=30))
+def test_issue_32_typed_amounts_of_a_frame_mixing_spellings_equal_the_scalar_parser(texts):
+    """Canonical texts take the fast path and the others the patterns, in one frame: each value
+    is the scalar parser's, in its row (a wrong scatter would move or lose one)."""
+    frame = pl.DataFrame({"a": texts}, schema={"a": pl.String}).with_columns(v=typed_amount_expr("a"))
+    assert frame["v"].to_list() == [None if t is None else parse_typed_amount(t) for t in texts]
+    frame = pl.DataFrame({"a": texts}, schema={"a": pl.String}).with_columns(amb=ambiguous_amount_expr("a"))
+    assert frame["amb"].to_list() == [False if t is None else is_ambiguous_amount(t) for t in texts]
+    lazy = pl.LazyFrame({"a": texts}, schema={"a": pl.String}).filter(pl.col("a").is_not_null())
+    kept = [t for t in texts if t is not None]
+    assert lazy.select(typed_amount_expr("a")).collect()["a"].to_list() == [parse_typed_amount(t) for t in kept]
+
+
 # ---------------------------------------------------------------- issue 28: the one amount parser
 
 from transforms.money import parse_amount  # noqa: E402

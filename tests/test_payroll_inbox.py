@@ -65,3 +65,15 @@ def test_issue_28_every_shipped_profile_reads_as_before():
     profiles = load_profiles()
     assert sorted(profiles) == ["huta_wide_cp1250", "poczta_xlsx", "szpital_long"]
     assert {p.period_format for p in profiles.values()} == {"MM.YYYY", "YYYY-MM", "DD.MM.YYYY"}
+
+
+@pytest.mark.parametrize("text", ["", "\n", "a;b\r\nc", "a,b\rc\n", "x" * 5000 + "\r\ny", "x" * 4095 + "\r\ny",
+                                  "\u2028a", "a\x0bb", "x" * 20000, "h1,h2\n" + "1,2\n" * 3000])
+def test_issue_32_first_line_is_splitlines_first(text):
+    """The canonical header is read from the first line only, as splitlines would give it."""
+    from flows.payroll_inbox import first_line
+    if not text.splitlines():
+        with pytest.raises(IndexError):
+            first_line(text)
+    else:
+        assert first_line(text) == text.splitlines()[0]

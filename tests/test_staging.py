@@ -99,7 +99,9 @@ def test_issue_15_vectorised_member_checks_equal_the_row_by_row_reference(rows):
     assert [i.as_row() for i in new.issues] == [i.as_row() for i in old.issues]
     assert new.members.to_dicts() == old.members.to_dicts()
     assert new.history.to_dicts() == old.history.to_dicts()
-    assert (new.rejected_ids, new.known_ids) == (old.rejected_ids, old.known_ids)
+    assert new.rejected_ids == old.rejected_ids
+    assert sorted(new.register.to_list()) == sorted(old.known_ids)        # issue 32: a Series, not a set
+    assert new.known(old.known_ids | {'nie ma takiego'}) == old.known_ids
 
 
 def test_issue_15_cells_are_stripped_as_python_strips_them():
