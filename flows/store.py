@@ -160,10 +160,18 @@ def _insert(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> 
     # handed over as Arrow with string views: DuckDB reads polars' strings where they are, where the
     # frame itself would be converted to plain Arrow strings first (a copy: 0.7 GB at 600 000 members)
     con.register(name, frame.to_arrow(compat_level=pl.CompatLevel.newest()))
+    unordered = TABLES[table].unordered
     try:
+        if unordered:
+            con.execute("SET preserve_insertion_order = false")
         con.execute(TABLES[table].select_from(name))
     finally:
         con.unregister(name)
+        if unordered:
+            try:
+                con.execute("RESET preserve_insertion_order")
+            except duckdb.Error:        # a failed transaction: it is rolled back and the connection closed
+                pass
 
 
 @contextmanager

@@ -92,3 +92,47 @@ def test_issue_15_categorical_text_is_stored_as_text_and_the_memory_limit_holds_
     with pytest.raises(duckdb.CatalogException), store.memory_limit(con, "64MB"):
         con.execute("SELECT * FROM no_such_table")
     store.rollback(con)
+
+
+# ------------------------------------------------------------------ issue 32: tables stored unordered
+
+def test_issue_32_an_unordered_table_is_appended_whole_and_the_setting_is_restored(tmp_path):
+    """income_lines is appended in parallel (no insertion order kept): every row arrives, with
+    its values, and the connection keeps insertion order for everything after."""
+    assert store.TABLES["income_lines"].unordered and not store.TABLES["dues"].unordered
+    n = 300_000
+    frame = pl.DataFrame({"period": ["2026-10"] * n, "member_id": [f"M{i:07d}" for i in range(n)],
+                          "unit_id": ["U1"] * n, "source": ["income/a.csv"] * n, "row": list(range(1, n + 1)),
+                          "line_period": ["2026-10"] * n, "component": ["wage"] * n, "amount": list(range(n)),
+                          "use": ["base"] * n})
+    con = store.begin(tmp_path / "x.duckdb")
+    store.replace_units(con, "income_lines", frame, "2026-10", ["U1"])
+    assert con.execute("SELECT current_setting('preserve_insertion_order')").fetchone() == (True,)
+    got = con.execute("SELECT count(*), sum(row), sum(CAST(amount * 100 AS BIGINT)) FROM income_lines").fetchone()
+    assert got == (n, n * (n + 1) // 2, n * (n - 1) // 2)
+    store.rollback(con)
+
+
+def test_issue_32_every_reader_of_an_unordered_table_orders_or_aggregates():
+    """A query of a table stored in no particular order names an order (ORDER BY) or does not
+    depend on one (DISTINCT, GROUP BY, an aggregate): scanned in the code that reads the database."""
+    import ast
+    import re
+    from pathlib import Path
+    root = Path(__file__).resolve().parents[1]
+    unordered = [t.name for t in store.TABLES.values() if t.unordered]
+    found = []
+    for folder in ("flows", "transforms", "reports"):
+        for path in sorted((root / folder).rglob("*.py")):
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            for node in ast.walk(tree):
+                if isinstance(node, ast.JoinedStr | ast.Constant) and not isinstance(getattr(node, "value", None), bytes):
+                    sql = ast.unparse(node) if isinstance(node, ast.JoinedStr) else str(node.value)
+                    for table in unordered:
+                        if re.search(rf"\bFROM {table}\b", sql, re.I):
+                            lines = path.read_text(encoding="utf-8").splitlines()
+                            # the statement: this literal and the lines it continues on
+                            found.append((path.name, node.lineno, " ".join(lines[node.lineno - 1:node.end_lineno + 3])))
+    assert found, "no reader found: the scan is broken"
+    for name, line, statement in found:
+        assert re.search(r"ORDER BY|DISTINCT|GROUP BY|count\(|sum\(", statement, re.I), (name, line, statement)

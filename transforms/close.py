@@ -176,7 +176,13 @@ def month(inputs: MonthInputs, group: bool = False, staged_units: StagedUnits | 
     posted = post(period, dues, receipts, books.items, books.credits, basis)
     settlement = pl.concat([settle(units.units, posted.applied, basis, rules, steps),
                             books.corrections.filter(pl.col("unit_id").is_in(units.units["unit_id"].to_list()))])
-    result = tables(raw, staged, rules, dues_result, allocations, steps, receipts, basis, posted, settlement, extras)
+    # issue 32: what the stored tables no longer need is let go before they are assembled (at 600 000
+    # members: the cascade's 60 000 recorded moves as Python dicts, 0.7 M applied payments)
+    split_steps = pl.DataFrame(steps, schema=STEP_SCHEMA)
+    del steps
+    posted = dataclasses.replace(posted, applied=None)
+    result = tables(raw, staged, rules, dues_result, allocations, split_steps, receipts, basis, posted, settlement,
+                    extras, keep_lines=group)
     if group:
         file_attribution(result, staged, raw)
     validate_close(result, [lvl.code for lvl in rules.levels], [c.category for c in rules.categories])
@@ -291,10 +297,14 @@ def stage_extras(raw: RawInputs, period: str) -> Extras:
 
 
 def tables(raw: RawInputs, staged: Staged, rules: Rules, dues_result: DuesResult, allocations: pl.DataFrame,
-           steps: list[dict], receipts: pl.DataFrame, basis: dict[str, str], posted, settlement: pl.DataFrame,
-           extras: Extras | None = None) -> CloseResult:
+           split_steps: pl.DataFrame, receipts: pl.DataFrame, basis: dict[str, str], posted, settlement: pl.DataFrame,
+           extras: Extras | None = None, keep_lines: bool = False) -> CloseResult:
     """The month's stored tables, from what ``month`` computed: the exceptions, the employers'
-    claims and the deduction check, the rows accounted for, each income line's use."""
+    claims and the deduction check, the rows accounted for, each income line's use.
+
+    The staged income lines are let go once the tables made from them are (issue 32: a million
+    lines, the largest frame of a national close); ``keep_lines``: kept (a group of a close by
+    groups needs them afterwards, ``file_attribution``)."""
     period = rules.period
     dues = dues_result.dues
     units = staged.units.units
@@ -328,6 +338,10 @@ def tables(raw: RawInputs, staged: Staged, rules: Rules, dues_result: DuesResult
                                                 pl.col("row").alias("_row")).to_dicts(),
                               dues, staged.members.members, period, dues_result.stated_ids)
     exceptions = pl.concat([exceptions, staged.payments.issues.select(exceptions.columns)])
+    lines = income_lines(staged.income.status, dues_result.derivation, period)
+    by_unit = unit_exceptions(exceptions, staged, raw, period)
+    if not keep_lines:
+        staged.income.status = staged.income.status.clear()
     return CloseResult(period, dues, allocations, transfers, exceptions, checked,
                        staged.members.members, staged.units.units, read, used, rejected, skipped,
                        ",".join(versions), raw.input_sha256, raw.formats, regions,
@@ -335,10 +349,10 @@ def tables(raw: RawInputs, staged: Staged, rules: Rules, dues_result: DuesResult
                        employer_claims=claims, adjustments_in_force=in_force,
                        arrears=arrears(posted.ledger, months), basis=basis, national=national,
                        derivation=dues_result.derivation,
-                       income_lines=income_lines(staged.income.status, dues_result.derivation, period),
-                       split_steps=pl.DataFrame(steps, schema=STEP_SCHEMA),
+                       income_lines=lines,
+                       split_steps=split_steps,
                        memberships=memberships(staged.members, period),
-                       unit_exceptions=unit_exceptions(exceptions, staged, raw, period),
+                       unit_exceptions=by_unit,
                        names=member_names(staged.members),
                        earmarks=earmarks_frame(rules.earmarks, period), secretariats=extras.secretariats)
 

@@ -32,7 +32,7 @@ import polars as pl
 from transforms.allocate import cascade_steps, unit_cascade
 from transforms.errors import text
 from transforms.rulebook import Rules
-from transforms.split import split_dues
+from transforms.split import moves, split_dues
 from transforms.staging import DEDUCTED_COMPONENT
 
 RECEIPT_SCHEMA = {"period": pl.String, "member_id": pl.String, "unit_id": pl.String, "kind": pl.String,
@@ -241,10 +241,12 @@ def settle(units: pl.DataFrame, applied: pl.DataFrame, basis: dict[str, str], ru
         got = sums.get(unit["unit_id"], {})
         d = sum(v for (cat, part), v in got.items() if part == "dues" and cat in version.split_categories)
         cascade = unit_cascade(unit, version, rules.earmarks)
-        parts = split_dues(d, cascade)
+        made = moves(d, cascade)
+        parts = split_dues(d, cascade, made)
         parts[cascade.root] += sum(got.values()) - d
         if steps is not None:
-            steps += cascade_steps(rules.period, unit["unit_id"], basis.get(unit["unit_id"], "assumed"), d, cascade)
+            steps += cascade_steps(rules.period, unit["unit_id"], basis.get(unit["unit_id"], "assumed"), d, cascade,
+                                   made)
         rows += [{"period": rules.period, "unit_id": unit["unit_id"], "level": lvl, "amount": parts[lvl],
                   "basis": basis.get(unit["unit_id"], "assumed"), "corrects": None} for lvl in cascade.levels]
     return pl.DataFrame(rows, schema=SETTLEMENT_SCHEMA)

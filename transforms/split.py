@@ -16,15 +16,16 @@ def moves(d: int, cascade: Cascade) -> list[tuple[str, str, int]]:
     return [(m.source_level, m.target_level, share(d, m.share)) for m in cascade.moves]
 
 
-def split_dues(d: int, cascade: Cascade) -> dict[str, int]:
+def split_dues(d: int, cascade: Cascade, made: list[tuple[str, str, int]] | None = None) -> dict[str, int]:
     """D grosze -> amount per level (every level of the cascade, zeros included).
 
     D = 1.23 zł (Solidarność, normal): unit 0.74, region 0.31, national 0.10, branch 0.02,
-    strike funds 0.03 + 0.03.
+    strike funds 0.03 + 0.03. ``made``: ``moves(d, cascade)`` when the caller has them already
+    (the steps it records are the same moves, worked out once).
     """
     parts = {lvl: 0 for lvl in cascade.levels}
     parts[cascade.root] = d
-    for source, target, amount in moves(d, cascade):
+    for source, target, amount in (moves(d, cascade) if made is None else made):
         parts[source] -= amount
         parts[target] += amount
     return parts
