@@ -115,3 +115,25 @@ def test_full_width_digits_are_no_percentage_and_a_period_has_no_trailing_newlin
     staged = stage_units(raw(raised_pct="１５０"), RULES)
     assert staged.rejected_ids == {"U1"} and "raised_pct" in staged.issues[0].message
     assert is_period("2026-10") and not is_period("2026-10\n")
+
+
+# ---------------------------------------------------------------- issue 32: amounts read once
+
+def test_issue_32_income_amounts_in_every_spelling_and_the_unreadable_ones_in_one_file():
+    """Canonical, Polish-Excel, ambiguous and unreadable amounts side by side: each line gets its
+    value or its own message, in its row (the fast path for canonical text moves nothing)."""
+    from transforms.staging import stage_income
+    members = stage_members(pl.DataFrame([
+        {"member_id": "M1", "unit_id": "U1", "category": "employee", "joined_on": "2020-01-15",
+         "_source": "members.csv", "_row": 1}]), UNITS, RULES)
+    amounts = ["4000.00", "1 234,56", "1.234", "12,3x", "350.5", "1.234,56 zł", "0,50"]
+    raw = pl.DataFrame({"period": ["2026-10"] * len(amounts), "member_id": ["M1"] * len(amounts),
+                        "component": ["wage"] * len(amounts), "amount": amounts,
+                        "_source": ["income/a.csv"] * len(amounts), "_row": list(range(1, len(amounts) + 1))})
+    staged = stage_income(raw, members, UNITS, RULES)
+    assert staged.status.sort("_row")["amount_gr"].to_list() == [400000, 123456, None, None, 35050, 123456, 50]
+    found = {(r["row"], r["reason_code"]): r["message"] for r in staged.issues.iter_rows(named=True)}
+    assert set(found) == {(3, "bad_amount"), (4, "bad_amount")}
+    assert "'1.234' jest niejednoznaczna" in found[3, "bad_amount"]          # amount_ambiguous
+    assert "'12,3x'" in found[4, "bad_amount"] and "niejednoznaczna" not in found[4, "bad_amount"]
+    assert staged.blocked_ids == {"M1"}

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
+from transforms.compact import compact
+
 from transforms.allocate import TRANSFER_SCHEMA, allocations_of
 from transforms.deductions import deduction_check
 from transforms.dues import STATED_SCHEMA, DuesResult, compute_dues, stated_dues
@@ -187,7 +189,11 @@ def month(inputs: MonthInputs, group: bool = False, staged_units: StagedUnits | 
         file_attribution(result, staged, raw)
     validate_close(result, [lvl.code for lvl in rules.levels], [c.category for c in rules.categories])
     assert result.rows_read == result.rows_used + result.rows_rejected + result.rows_skipped
-    return result
+    return compact(result, COMPACTED)
+
+
+# the month's large tables, compacted once computed and checked (transforms/compact.py)
+COMPACTED = ("dues", "members", "receipts", "ledger", "derivation", "income_lines", "memberships", "names")
 
 
 def account(raw: RawInputs, staged: Staged, dues_members: pl.Series) -> tuple[int, int, int, int]:
@@ -392,9 +398,11 @@ def _attributed(exceptions: pl.DataFrame, staged: Staged):
     if blocked is None:
         blocked = pl.DataFrame(schema={"member_id": pl.String, "unit_id": pl.String, "_source": pl.String,
                                        "_row": pl.Int64})
-    book = pl.concat([staged.members.members.select("member_id", "unit_id"),
-                      blocked.filter(pl.col("member_id").is_not_null() & pl.col("unit_id").is_not_null())
-                      .select("member_id", "unit_id")]).unique()
+    # the register's members are one row each: only the blocked rows' pairs are made unique and
+    # added (issue 32: not a 600 000-row unique)
+    members = staged.members.members.select("member_id", "unit_id")
+    book = pl.concat([members, blocked.filter(pl.col("member_id").is_not_null() & pl.col("unit_id").is_not_null())
+                      .select("member_id", "unit_id").unique().join(members, on=["member_id", "unit_id"], how="anti")])
     rows = (blocked.filter(pl.col("unit_id").is_not_null())
             .select(pl.col("_source").alias("source"), pl.col("_row").alias("row"), "unit_id"))
     named = e.filter(pl.col("unit_id").is_not_null()).select("_e", "unit_id", basis=pl.lit("record"))

@@ -32,6 +32,7 @@ import polars as pl
 from transforms.allocate import cascade_steps, unit_cascade
 from transforms.errors import text
 from transforms.rulebook import Rules
+from transforms.compact import as_text
 from transforms.split import moves, split_dues
 from transforms.staging import DEDUCTED_COMPONENT
 
@@ -368,7 +369,7 @@ def _level_totals(frame: pl.DataFrame) -> pl.DataFrame:
 def settlement_delta(after: pl.DataFrame, before: pl.DataFrame) -> pl.DataFrame:
     """Per unit and level, what a re-close changed: after − before (both: unit_id, level, amount;
     rows of one level summed). Only the levels that changed."""
-    return (_level_totals(after).join(_level_totals(before), on=["unit_id", "level"], how="full", coalesce=True, suffix="_before")
+    return (_level_totals(as_text(after)).join(_level_totals(as_text(before)), on=["unit_id", "level"], how="full", coalesce=True, suffix="_before")
             .select("unit_id", "level", (pl.col("amount").fill_null(0) - pl.col("amount_before").fill_null(0))
                     .alias("amount"))
             .filter(pl.col("amount") != 0).sort("unit_id", "level"))
@@ -379,6 +380,7 @@ def differences(period: str, before: pl.DataFrame, after: pl.DataFrame, before_u
     """The difference report of a re-close: every member figure (owed, received, balance) and every
     level of a unit's settlement that changed (subject 'split'), before → after."""
     measures = ("owed", "received", "balance")
+    before, after, before_units, after_units = map(as_text, (before, after, before_units, after_units))
     m = (before.select("member_id", "unit_id", *measures)
          .join(after.select("member_id", "unit_id", *measures), on="member_id", how="full", coalesce=True,
                suffix="_after"))

@@ -616,6 +616,18 @@ class StagedIncome:
 BLOCKING_INCOME = ("unknown_component", "bad_amount", "bad_period", "bad_row", "duplicate_row")
 
 
+def _ambiguous_unread(df: pl.DataFrame) -> pl.Series:
+    """Whether each line's amount is ambiguous ('1.234'), looked at only where no spelling read it
+    (issue 32: a handful of a million lines, not every line twice)."""
+    unread = (df["amount_gr"].is_null() & df["amount"].is_not_null()).fill_null(False)
+    flags = pl.repeat(False, df.height, eager=True, dtype=pl.Boolean)
+    if unread.any():
+        where = unread.arg_true()
+        flags = flags.scatter(where, df["amount"].gather(where).to_frame().select(ambiguous_amount_expr("amount"))
+                              .to_series())
+    return flags
+
+
 def stage_income(raw: pl.DataFrame, members: StagedMembers, units: StagedUnits, rules: Rules) -> StagedIncome:
     """Vectorised checks of the income lines, in the order a treasurer would fix them. Lines
     from payroll exports arrive with ``amount_gr`` already parsed (grosze); canonical lines
@@ -637,7 +649,8 @@ def stage_income(raw: pl.DataFrame, members: StagedMembers, units: StagedUnits, 
             raw = raw.with_columns(pl.lit(None, pl.Int64).alias(column))
 
     df = (raw.with_columns(pl.col(c).str.strip_chars() for c in ("period", "member_id", "component", "amount"))
-          .with_columns(amount_gr=pl.coalesce(pl.col("amount_gr"), typed_amount_expr("amount")))
+          .with_columns(amount_gr=pl.coalesce(pl.col("amount_gr"), typed_amount_expr("amount"))))
+    df = (df.with_columns(_ambiguous=_ambiguous_unread(df))
           .join(member_book, on="member_id", how="left")
           .join(comp_known, on=["rulebook", "component"], how="left")
           .join(limits, on="rulebook", how="left")
@@ -662,9 +675,9 @@ def stage_income(raw: pl.DataFrame, members: StagedMembers, units: StagedUnits, 
         ("unknown_component", usable & ~pl.col("known"),
          render_expr("unknown_component", where, value=pl.col("component"), rulebook=pl.col("rulebook").fill_null("?")),
          pl.col("component")),
-        ("bad_amount", usable & pl.col("amount_gr").is_null() & ~ambiguous_amount_expr("amount"),
+        ("bad_amount", usable & pl.col("amount_gr").is_null() & ~pl.col("_ambiguous"),
          render_expr("bad_amount", where, value=pl.col("amount")), pl.col("amount")),
-        ("bad_amount", usable & pl.col("amount_gr").is_null() & ambiguous_amount_expr("amount"),
+        ("bad_amount", usable & pl.col("amount_gr").is_null() & pl.col("_ambiguous"),
          render_expr("amount_ambiguous", where, value=pl.col("amount")), pl.col("amount")),
         ("bad_amount", usable & pl.col("known") & (pl.col("amount_gr").abs() > pl.col("limit")),
          render_expr("amount_out_of_range", where, value=pl.col("amount_gr").map_elements(pln, return_dtype=pl.String),
