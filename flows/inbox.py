@@ -162,6 +162,7 @@ def _lines_frame(lines: pl.Series, separator: str, header_cells: int, columns: d
              .with_columns(pl.col("_row").cast(pl.Int64),
                            regular=pl.col("line").str.count_matches(separator, literal=True) == header_cells - 1))
     fields = [f"c{i}" for i in range(header_cells)]
+    irregular = frame.filter(~pl.col("regular"))
     regular = (frame.filter("regular")
                .select("_row", pl.col("line").str.split_exact(separator, header_cells - 1)
                        .struct.rename_fields(fields).alias("cells")).unnest("cells")
@@ -170,8 +171,10 @@ def _lines_frame(lines: pl.Series, separator: str, header_cells: int, columns: d
                .select(*[pl.lit(None, pl.String).alias(c) if i is None else
                          pl.when(pl.col(f"c{i}") != "").then(pl.col(f"c{i}")).alias(c) for c, i in columns.items()],
                        "_row", pl.lit(None, pl.Int64).alias("_cells")))
+    if not irregular.height:       # every line has the header's cells (nearly every file): in row order already
+        return regular
     cells = pl.col("cells")
-    other = (frame.filter(~pl.col("regular"))
+    other = (irregular
              .select("_row", pl.col("line").str.split(separator).list.eval(pl.element().str.strip_chars(WHITESPACE))
                      .alias("cells"))
              .with_columns(n=cells.list.len().cast(pl.Int64),

@@ -3,7 +3,7 @@ from fractions import Fraction
 import polars as pl
 from hypothesis import given, settings as hsettings, strategies as st
 
-from transforms.money import grosze, half_up, parse_amount_expr, pln, share, share_expr
+from transforms.money import grosze, half_up, parse_amount, parse_amount_expr, pln, share, share_expr
 
 
 def test_rules_example_half_up_not_half_even():
@@ -39,6 +39,16 @@ def test_parse_amount_expr_matches_grosze(g):
     text = pln(g)
     df = pl.DataFrame({"a": [text, "12,5"]}).with_columns(v=parse_amount_expr("a"))
     assert df["v"].to_list() == [g, None]
+
+
+@hsettings(max_examples=400, deadline=None)
+@given(st.lists(st.one_of(st.text(alphabet="0123456789.-+ e\u0663\uff11", max_size=18),
+                          st.integers(-10**13 + 1, 10**13 - 1).map(lambda g: pln(g)),
+                          st.sampled_from(["9999999999999.99", "-9999999999999.99", "99999999999999", "0.5", "-0",
+                                           "007.50", "12.", ".5", "NaN", "inf", "1e3"])), max_size=20))
+def test_issue_32_parse_amount_expr_equals_the_scalar_parser_on_any_text(texts):
+    frame = pl.DataFrame({"a": texts}, schema={"a": pl.String}).with_columns(v=parse_amount_expr("a"))
+    assert frame["v"].to_list() == [parse_amount(t) for t in texts]
 
 
 @given(st.integers(min_value=-10**10, max_value=10**10),

@@ -15,7 +15,7 @@ import polars as pl
 
 # At most 13 digits of złoty: no amount text can overflow Int64 grosze (|x| < 10^15 ≪ 9.2·10^18),
 # and every product the rules form (× a rate's numerator, × a raised rate in basis points) stays exact.
-AMOUNT_RE = r"^-?\d{1,13}(\.\d{1,2})?$"
+AMOUNT_RE = r"^-?[0-9]{1,13}(\.[0-9]{1,2})?$"      # ASCII digits: '٣' or '３' is no amount (issue 32)
 _AMOUNT = re.compile(AMOUNT_RE)
 
 
@@ -49,8 +49,9 @@ def parse_amount(text: str | None, decimal: str = ".", thousands: str = "", *, p
         if "." in t:
             return None
         t = t.replace(",", ".")
-    found = re.fullmatch(("([+-]?)" if plus else "(-?)") + (r"(\d+)" if max_digits is None else rf"(\d{{1,{max_digits}}})")
-                         + r"(?:\.(\d{1,2}))?", t)
+    found = re.fullmatch(("([+-]?)" if plus else "(-?)") + (r"([0-9]+)" if max_digits is None else
+                                                             rf"([0-9]{{1,{max_digits}}})")
+                         + r"(?:\.([0-9]{1,2}))?", t)
     if not found:
         return None
     value = int(found.group(2)) * 100 + int((found.group(3) or "").ljust(2, "0"))
@@ -237,16 +238,13 @@ def share(gr: int, rate: Fraction) -> int:
 # ---- polars expressions (vectorised, integer only) ----
 
 def parse_amount_expr(col: str | pl.Expr) -> pl.Expr:
-    """String column of PLN text -> Int64 grosze; null where the text is not an amount."""
+    """String column of PLN text -> Int64 grosze; null where the text is not an amount. Text the
+    canonical pattern accepts (at most 13 digits of złoty, at most two decimals) is read by polars'
+    exact decimal parser (issue 32: three times faster than splitting it; a property test compares
+    it with ``parse_amount`` on any text)."""
     s = (pl.col(col) if isinstance(col, str) else col).str.strip_chars()
-    ok = s.str.contains(AMOUNT_RE)
-    neg = s.str.starts_with("-")
-    body = s.str.strip_prefix("-")
-    whole = body.str.split_exact(".", 1).struct.field("field_0")
-    frac = body.str.split_exact(".", 1).struct.field("field_1").fill_null("")
-    frac2 = (frac + pl.lit("00")).str.slice(0, 2)
-    value = whole.cast(pl.Int64, strict=False) * 100 + frac2.cast(pl.Int64, strict=False)
-    return pl.when(ok).then(pl.when(neg).then(-value).otherwise(value)).otherwise(None)
+    value = (s.cast(pl.Decimal(16, 2), strict=False) * 100).cast(pl.Int64, strict=False)
+    return pl.when(s.str.contains(AMOUNT_RE)).then(value)
 
 
 def ratio_expr(gr: pl.Expr, numerator: pl.Expr | int, denominator: int) -> pl.Expr:

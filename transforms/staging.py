@@ -106,17 +106,30 @@ def known_categories(rules: Rules) -> str:
 def pesel_valid_expr(column: str) -> pl.Expr:
     """Vectorised PESEL check — 11 digits (spaces and hyphens ignored), the check digit, and a real
     birth date with the century coded in the month — equal to python-stdnum's ``is_valid`` (a
-    property test compares them), some hundred times faster on a national register."""
-    s = pl.col(column).fill_null("").str.replace_all(r"[ \-]", "")
-    digits = [s.str.slice(i, 1).cast(pl.Int64, strict=False) for i in range(11)]
-    weighted = sum(d * w for d, w in zip(digits, (1, 3, 7, 9, 1, 3, 7, 9, 1, 3)))
-    check_ok = (10 - weighted % 10) % 10 == digits[10]
-    yy, mm = s.str.slice(0, 2).cast(pl.Int64, strict=False), s.str.slice(2, 2).cast(pl.Int64, strict=False)
-    year = yy + (mm // 20).replace_strict({0: 1900, 1: 2000, 2: 2100, 3: 2200, 4: 1800}, default=None,
-                                          return_dtype=pl.Int64)
-    born = pl.concat_str([year.cast(pl.String).str.zfill(4), (mm % 20).cast(pl.String).str.zfill(2),
-                          s.str.slice(4, 2)], separator="-").str.to_date("%Y-%m-%d", strict=False)
-    return (s.str.contains(r"^\d{11}$") & check_ok & born.is_not_null()).fill_null(False)
+    property test compares them), some hundred times faster on a national register. The cleaned
+    text is made once, as a column, and every digit read from it (issue 32: as one expression
+    polars made it again for each of the 13 uses: 0.6 s at 600 000 members → 0.1 s)."""
+    return pl.col(column).map_batches(_pesel_valid, return_dtype=pl.Boolean, is_elementwise=True)
+
+
+def _pesel_valid(column: pl.Series) -> pl.Series:
+    s = pl.col("s")
+    cleaned = column.cast(pl.String).fill_null("").str.replace_all(r"[ \-]", "").to_frame("s")
+    # the number once (null unless the text is 11 ASCII digits), then each digit a column once
+    n = cleaned.select(pl.when(s.str.contains(r"^[0-9]{11}$")).then(s.cast(pl.Int64, strict=False)).alias("n"))
+    d = n.select(((pl.col("n") // 10 ** (10 - i)) % 10).alias(f"d{i}") for i in range(11))
+    dig = [pl.col(f"d{i}") for i in range(11)]
+    weighted = sum(x * w for x, w in zip(dig, (1, 3, 7, 9, 1, 3, 7, 9, 1, 3)))
+    check_ok = (10 - weighted % 10) % 10 == dig[10]
+    mm, day = dig[2] * 10 + dig[3], dig[4] * 10 + dig[5]
+    year = dig[0] * 10 + dig[1] + (mm // 20).replace_strict({0: 1900, 1: 2000, 2: 2100, 3: 2200, 4: 1800},
+                                                             default=None, return_dtype=pl.Int64)
+    month = mm % 20
+    leap = ((year % 4 == 0) & (year % 100 != 0)) | (year % 400 == 0)
+    days = (pl.when(month == 2).then(pl.when(leap).then(29).otherwise(28))
+            .when(month.is_in([4, 6, 9, 11])).then(30).otherwise(31))
+    born_ok = (month >= 1) & (month <= 12) & (day >= 1) & (day <= days)     # a real birth date
+    return d.select((check_ok & born_ok).fill_null(False)).to_series().alias(column.name)
 
 
 PESEL_WITHOUT_ZEROS_RE = r"^[0-9]{9,10}$"
@@ -431,11 +444,18 @@ def stripped(column: str) -> pl.Expr:
 
 
 def date_expr(column: str) -> pl.Expr:
-    """The vectorised ``_date``: an ISO date RRRR-MM-DD or a DD.MM.RRRR that exists, else null."""
-    s = stripped(column)
-    d = (pl.when(s.str.contains(ISO_DATE_RE)).then(s.str.to_date("%Y-%m-%d", strict=False))
-         .when(s.str.contains(POLISH_DATE_RE)).then(s.str.to_date("%d.%m.%Y", strict=False)))
-    return pl.when(d.dt.year() >= 1).then(d)
+    """The vectorised ``_date``: an ISO date RRRR-MM-DD or a DD.MM.RRRR that exists, else null.
+    The stripped text and the date are made once each, as columns (issue 32: 0.2 s → 0.05 s)."""
+    return pl.col(column).map_batches(_dates, return_dtype=pl.Date, is_elementwise=True)
+
+
+def _dates(column: pl.Series) -> pl.Series:
+    s = pl.col("s")
+    texts = column.cast(pl.String).fill_null("").str.strip_chars(WHITESPACE).to_frame("s")
+    d = texts.select(pl.when(s.str.contains(ISO_DATE_RE)).then(s.str.to_date("%Y-%m-%d", strict=False))
+                     .when(s.str.contains(POLISH_DATE_RE)).then(s.str.to_date("%d.%m.%Y", strict=False))
+                     .alias("d"))
+    return d.select(pl.when(pl.col("d").dt.year() >= 1).then(pl.col("d"))).to_series().alias(column.name)
 
 
 def _with_columns_of(raw: pl.DataFrame, columns: dict[str, pl.DataType]) -> pl.DataFrame:
