@@ -96,11 +96,11 @@ def read_table(path: Path, kind: str, head: InboxFile | None = None) -> pl.DataF
                 raise UserError("not_text", name=name, byte=e.start) from None
             separator = sniff_separator(content.split("\n", 1)[0])
             FORMATS[name] = f"{encoding}, separator '{separator}'"
-            if plain_csv(content):     # the lines as one polars column: no Python string per line
-                lines = (pl.Series([content], dtype=pl.String).str.replace_all("\r\n", "\n", literal=True)
-                         .str.strip_suffix("\n").str.split("\n").explode())
+            if plain_csv(content):     # read by polars, all rows at once: no Python string per line
+                lines = content.replace("\r\n", "\n") if "\r" in content else content
+                lines = lines[:-1] if lines.endswith("\n") else lines
                 del content
-                rows = [lines[0].split(separator)]
+                rows = [lines.split("\n", 1)[0].split(separator)]
             else:
                 rows = csv_rows(content, separator)
     except UserError:
@@ -124,7 +124,11 @@ def read_table(path: Path, kind: str, head: InboxFile | None = None) -> pl.DataF
     wanted = REQUIRED[kind] + OPTIONAL[kind]
     index = {h: i for i, h in enumerate(header)}
     if lines is not None:
-        df = _lines_frame(lines.slice(1), separator, len(header), {c: index.get(c) for c in wanted})
+        columns = {c: index.get(c) for c in wanted}
+        df = _regular_frame(lines, separator, len(header), columns)
+        if df is None:
+            split = pl.Series([lines], dtype=pl.String).str.split("\n").explode()
+            df = _lines_frame(split.slice(1), separator, len(header), columns)
     else:
         data, numbers, cells = [], [], []
         for number, row in enumerate(rows[1:], start=1):
@@ -151,6 +155,34 @@ def plain_csv(content: str) -> bool:
     Anything else goes through the csv module, which it equals on such files (tested)."""
     return ('"' not in content and "\x00" not in content
             and ("\r" not in content or content.count("\r") == content.count("\r\n")))
+
+
+def _regular_frame(text: str, separator: str, header_cells: int, columns: dict[str, int | None]) -> pl.DataFrame | None:
+    """A plain CSV whose every data line has the header's number of cells (nearly every file),
+    read by polars' CSV reader (issue 32: 1.23 M lines in 0.1 s where splitting them took 0.6 s);
+    None when any line has another number of cells — ``_lines_frame`` then reads it line by line.
+    Every line is regular exactly when no line has more cells (the reader refuses those) and the
+    separators add up to (cells − 1) per line; an empty line has none. Its rows are what
+    ``_lines_frame`` makes of such a file (a property test compares them)."""
+    start = text.find("\n") + 1
+    lines = text.count("\n")                 # data lines: the header's line ends at ``start``
+    if not start or header_cells < 2 or text.count(separator, start) != lines * (header_cells - 1):
+        return None
+    import io
+    try:
+        cells = pl.read_csv(io.BytesIO(text[start:].encode("utf-8")), has_header=False, infer_schema=False,
+                            quote_char=None, separator=separator, comment_prefix=None, null_values=None)
+    except pl.exceptions.PolarsError:
+        return None
+    if cells.width != header_cells or cells.height != lines:
+        return None
+    fields = [f"c{i}" for i in range(header_cells)]
+    return (cells.rename(dict(zip(cells.columns, fields))).with_row_index("_row", offset=1)
+            .with_columns(pl.col("_row").cast(pl.Int64), pl.col(fields).str.strip_chars(WHITESPACE))
+            .filter(pl.any_horizontal(pl.col(fields).fill_null("") != ""))
+            .select(*[pl.lit(None, pl.String).alias(c) if i is None else
+                      pl.when(pl.col(f"c{i}") != "").then(pl.col(f"c{i}")).alias(c) for c, i in columns.items()],
+                    "_row", pl.lit(None, pl.Int64).alias("_cells")))
 
 
 def _lines_frame(lines: pl.Series, separator: str, header_cells: int, columns: dict[str, int | None]) -> pl.DataFrame:

@@ -11,6 +11,10 @@ otherwise keeps freed pages for ten seconds, and DuckDB, which allocates on its 
 them — a close by groups of units frees a group's frames just before DuckDB grows (measured at
 600 000 members: ~50–80 MiB lower peak). Purged by jemalloc's background thread, not by the close's
 own thread. Set before polars is imported; an environment that sets ``_RJEM_MALLOC_CONF`` wins.
+Issue 32: within 0.1 s rather than 0.5 s, and blocks of 1 MiB and more kept in jemalloc's arena
+for large blocks, which returns them at once — a close churns through many short-lived frames, and
+their freed pages made a quarter of its peak (600 000 members: 960–985 MiB → 880–890 MiB; time
+within the runs' noise; returning every freed page at once, ``dirty_decay_ms:0``, cost 3 s).
 
 Output that cannot fail on a code page (issue 26): on Windows, output redirected to a file or
 written under Task Scheduler is encoded in the ANSI code page (cp1250 for Polish), which has the
@@ -22,7 +26,7 @@ import gc
 import os
 import sys
 
-MALLOC_CONF = "background_thread:true,dirty_decay_ms:500,muzzy_decay_ms:0"
+MALLOC_CONF = "background_thread:true,dirty_decay_ms:100,muzzy_decay_ms:0,oversize_threshold:1048576"
 
 # what the Polish code pages (cp1250, cp852) lack, as close as ASCII gets; anything else: "?"
 LOOKALIKES = {"→": "->", "←": "<-", "↔": "<->", "⇒": "=>", "Σ": "suma ", "≤": "<=", "≥": ">=", "≠": "!=",

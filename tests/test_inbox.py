@@ -142,6 +142,7 @@ def test_issue_10_a_formula_without_a_stored_value_is_named_not_read_as_empty(tm
 
 # ---------------------------------------------------------------- issue 15: plain CSVs read all rows at once
 
+import polars as pl  # noqa: E402
 from hypothesis import given, settings as hsettings, strategies as st  # noqa: E402
 
 from flows import inbox as inbox_module  # noqa: E402
@@ -167,3 +168,37 @@ def test_issue_15_a_plain_csv_is_read_as_the_csv_module_reads_it(tmp_path_factor
     assert real(path.read_bytes().decode())              # the fast path was the one taken
     assert fast.schema == slow.schema
     assert fast.to_dicts() == slow.to_dicts()
+
+
+# ---------------------------------------------------------------- issue 32: a regular CSV read by polars
+
+import polars as pl  # noqa: E402
+from hypothesis import given, settings as hsettings, strategies as st  # noqa: E402
+
+from flows.inbox import _lines_frame, _regular_frame  # noqa: E402
+
+CELL = st.sampled_from(["", " ", "a", " b ", "12.50", "\u00a0x\u2003", "zażółć", "1,5", "M0000001"])
+
+
+@hsettings(max_examples=300, deadline=None)
+@given(st.integers(2, 4), st.lists(st.lists(CELL, min_size=0, max_size=6), min_size=1, max_size=8),
+       st.sampled_from([",", ";", "\t"]))
+def test_issue_32_a_regular_csv_read_by_polars_is_what_the_lines_make(k, rows, sep):
+    """Whatever the lines (empty, short, long, blank cells), the fast reader either declines or
+    gives exactly the rows, row numbers and cells the line-by-line reading gives."""
+    cells = [[c.replace(sep, "") for c in r] for r in rows]
+    text = sep.join(f"h{i}" for i in range(k)) + "\n" + "\n".join(sep.join(r) for r in cells)
+    columns = {"x": 0, "y": k - 1, "z": None}
+    fast = _regular_frame(text, sep, k, columns)
+    slow = _lines_frame(pl.Series([text]).str.split("\n").explode().slice(1), sep, k, columns)
+    regular = all(len(r) == k for r in cells) and not any(r == [] for r in cells)
+    if fast is None:
+        assert not regular or k < 2
+    else:
+        assert fast.to_dicts() == slow.to_dicts()
+        assert fast.schema == slow.schema
+
+
+def test_issue_32_a_line_with_more_cells_than_another_has_fewer_is_read_line_by_line():
+    text = "h1,h2,h3\n1,2,3\n1,2\n1,2,3,4"          # the separators add up; the lines do not
+    assert _regular_frame(text, ",", 3, {"a": 0}) is None

@@ -189,6 +189,9 @@ def month(inputs: MonthInputs, group: bool = False, staged_units: StagedUnits | 
         file_attribution(result, staged, raw)
     validate_close(result, [lvl.code for lvl in rules.levels], [c.category for c in rules.categories])
     assert result.rows_read == result.rows_used + result.rows_rejected + result.rows_skipped
+    # the register is carried on for its ids, units and categories only: a member's PESEL and name
+    # are in ``names`` (the unit treasurer's workbook) and nowhere else (issue 32: ~40 MiB at 600 000)
+    result.members = result.members.drop("pesel", "full_name", strict=False)
     return compact(result, COMPACTED)
 
 
