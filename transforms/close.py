@@ -168,6 +168,7 @@ def month(inputs: MonthInputs, group: bool = False, staged_units: StagedUnits | 
     blocked = members.rejected_ids | income.blocked_ids | adjustments.blocked_ids
     owing = members.members.filter(pl.col("owes") & ~pl.col("member_id").is_in(list(blocked)))
     dues_result = compute_dues(owing, units.units, income.lines_lazy(), adjustments.in_force, rules, staged.stated)
+    del owing                # issue 32: a copy of the register, not needed again
     dues = dues_result.dues
     steps: list[dict] = []
     allocations = allocations_of(units.units, dues, rules, steps)
@@ -187,16 +188,19 @@ def month(inputs: MonthInputs, group: bool = False, staged_units: StagedUnits | 
                     extras, keep_lines=group)
     if group:
         file_attribution(result, staged, raw)
-    validate_close(result, [lvl.code for lvl in rules.levels], [c.category for c in rules.categories])
-    assert result.rows_read == result.rows_used + result.rows_rejected + result.rows_skipped
+    del staged, dues_result, posted, receipts       # issue 32: held by the result now, or let go
     # the register is carried on for its ids, units and categories only: a member's PESEL and name
     # are in ``names`` (the unit treasurer's workbook) and nowhere else (issue 32: ~40 MiB at 600 000)
     result.members = result.members.drop("pesel", "full_name", strict=False)
-    return compact(result, COMPACTED)
+    compact(result, tuple(t for t in COMPACTED if t not in VALIDATED))
+    validate_close(result, [lvl.code for lvl in rules.levels], [c.category for c in rules.categories])
+    assert result.rows_read == result.rows_used + result.rows_rejected + result.rows_skipped
+    return compact(result, VALIDATED)
 
 
 # the month's large tables, compacted once computed and checked (transforms/compact.py)
 COMPACTED = ("dues", "members", "receipts", "ledger", "derivation", "income_lines", "memberships", "names")
+VALIDATED = ("dues",)         # checked against its schema (schemas/tables.py validate_close) as text first
 
 
 def account(raw: RawInputs, staged: Staged, dues_members: pl.Series) -> tuple[int, int, int, int]:
@@ -491,5 +495,5 @@ def income_lines(status: pl.DataFrame, derivation: pl.DataFrame, period: str) ->
     return (lines.select(pl.lit(period).alias("period"), "member_id", "unit_id", pl.col("_source").alias("source"),
                          pl.col("_row").alias("row"), pl.col("period").alias("line_period"), "component",
                          pl.col("amount_gr").alias("amount"), note.alias("use"))
-            .with_columns(pl.col("period", "source", "line_period", "component", "use").cast(pl.Categorical))
+            .with_columns(pl.col("period", "unit_id", "source", "line_period", "component", "use").cast(pl.Categorical))
             .collect())
