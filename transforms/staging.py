@@ -428,8 +428,8 @@ class StagedMembers:
         ids = set(ids)
         if self.known_ids is not None:
             return ids & self.known_ids
-        wanted = pl.Series(sorted(ids), dtype=pl.String)
-        return set(wanted.filter(wanted.is_in(self.register.implode())).to_list())
+        wanted = pl.Series(sorted(ids), dtype=pl.String).implode()     # the few looked for, hashed once
+        return set(self.register.filter(self.register.is_in(wanted)).to_list())
 
 
 # str.strip()'s whitespace (Python's, not Rust's: U+001C..U+001F count), so vectorised checks read
