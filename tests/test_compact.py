@@ -52,3 +52,11 @@ def test_a_compacted_frame_is_stored_as_text(tmp_path):
                       "FROM allocations ORDER BY unit_id").fetchall()
     assert got == [("2026-10", "U1", "unit", "VARCHAR", 1), ("2026-10", "U2", "region", "VARCHAR", 2)]
     store.rollback(con)
+
+
+def test_a_frame_without_repeating_text_or_rows_is_left_as_it_is():
+    from transforms.compact import compact_frame
+    empty = pl.DataFrame(schema={"period": pl.String, "member_id": pl.String})
+    assert compact_frame(empty).schema == empty.schema
+    ids = pl.DataFrame({"member_id": ["M1"], "amount": [1]})
+    assert compact_frame(ids).schema == ids.schema

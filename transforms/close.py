@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from transforms.compact import compact
+from transforms.compact import compact, compact_frame
 
 from transforms.allocate import TRANSFER_SCHEMA, allocations_of
 from transforms.deductions import deduction_check
@@ -355,19 +355,22 @@ def tables(raw: RawInputs, staged: Staged, rules: Rules, dues_result: DuesResult
     by_unit = unit_exceptions(exceptions, staged, raw, period)
     if not keep_lines:
         staged.income.status = staged.income.status.clear()
-    return CloseResult(period, dues, allocations, transfers, exceptions, checked,
-                       staged.members.members, staged.units.units, read, used, rejected, skipped,
-                       ",".join(versions), raw.input_sha256, raw.formats, regions,
-                       receipts=receipts, ledger=posted.ledger, items=posted.items, settlement=settlement,
-                       employer_claims=claims, adjustments_in_force=in_force,
-                       arrears=arrears(posted.ledger, months), basis=basis, national=national,
-                       derivation=dues_result.derivation,
-                       income_lines=lines,
-                       split_steps=split_steps,
-                       memberships=memberships(staged.members, period),
-                       unit_exceptions=by_unit,
-                       names=member_names(staged.members),
-                       earmarks=earmarks_frame(rules.earmarks, period), secretariats=extras.secretariats)
+    result = CloseResult(period, dues, allocations, transfers, exceptions, checked,
+                         staged.members.members, staged.units.units, read, used, rejected, skipped,
+                         ",".join(versions), raw.input_sha256, raw.formats, regions,
+                         receipts=receipts, ledger=posted.ledger, items=posted.items, settlement=settlement,
+                         employer_claims=claims, adjustments_in_force=in_force,
+                         arrears=arrears(posted.ledger, months), basis=basis, national=national,
+                         derivation=dues_result.derivation,
+                         income_lines=lines,
+                         split_steps=split_steps,
+                         unit_exceptions=by_unit,
+                         earmarks=earmarks_frame(rules.earmarks, period), secretariats=extras.secretariats)
+    # issue 32: the tables made so far compacted before the last two are made, each compacted as made
+    compact(result, ("receipts", "ledger", "derivation", "income_lines"))
+    result.memberships = compact_frame(memberships(staged.members, period))
+    result.names = compact_frame(member_names(staged.members))
+    return result
 
 
 UNIT_EXCEPTION_SCHEMA = {"period": pl.String, "unit_id": pl.String, "basis": pl.String, "source": pl.String,

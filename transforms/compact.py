@@ -19,15 +19,18 @@ REPEATING = ("period", "unit_id", "category", "kind", "for_period", "basis", "so
 
 
 def compact(result, tables: tuple[str, ...]):
-    """``result``'s frames named in ``tables`` with their ``REPEATING`` text columns as
-    Categoricals (in place; returns ``result``)."""
+    """``result``'s frames named in ``tables`` compacted (in place; returns ``result``)."""
     for name in tables:
         frame = getattr(result, name, None)
-        if isinstance(frame, pl.DataFrame) and frame.height:
-            columns = [c for c in REPEATING if frame.schema.get(c) == pl.String]
-            if columns:
-                setattr(result, name, frame.with_columns(pl.col(columns).cast(pl.Categorical)))
+        if isinstance(frame, pl.DataFrame):
+            setattr(result, name, compact_frame(frame))
     return result
+
+
+def compact_frame(frame: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` with its ``REPEATING`` text columns as Categoricals."""
+    columns = [c for c in REPEATING if frame.schema.get(c) == pl.String]
+    return frame.with_columns(pl.col(columns).cast(pl.Categorical)) if columns and frame.height else frame
 
 
 def as_text(frame: pl.DataFrame) -> pl.DataFrame:

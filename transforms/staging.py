@@ -730,7 +730,10 @@ def stage_income(raw: pl.DataFrame, members: StagedMembers, units: StagedUnits, 
         .when(~in_period).then(pl.lit("skipped"))
         .when(pl.col("member_rejected")).then(pl.lit("rejected"))
         .otherwise(pl.lit("ok")))
-    return StagedIncome(found, blocked, df.select("_source", "_row", "member_id", "status", "period",
+    # issue 32: a line's status and month repeat a few values over a million lines: Categoricals
+    # (compared as text by every reader; 30 MB less through the whole compute at 600 000 members)
+    return StagedIncome(found, blocked, df.select("_source", "_row", "member_id",
+                                                 pl.col("status", "period").cast(pl.Categorical),
                                                  "component", "amount_gr"))
 
 
