@@ -88,15 +88,23 @@ def rollback(con: duckdb.DuckDBPyConnection) -> None:
         con.close()
 
 
-@contextmanager
-def memory_limit(con: duckdb.DuckDBPyConnection, limit: str) -> Iterator[None]:
+def memory_limit(con: duckdb.DuckDBPyConnection, limit: str):
     """DuckDB's memory limit for a block of work (a close's writes), its default again after."""
-    con.execute(f"SET memory_limit = '{limit}'")
+    return setting(con, "memory_limit", f"'{limit}'")
+
+
+@contextmanager
+def setting(con: duckdb.DuckDBPyConnection, name: str, value: str | None) -> Iterator[None]:
+    """A DuckDB setting for a block of work, its default again after (``value`` None: unchanged)."""
+    if value is None:
+        yield
+        return
+    con.execute(f"SET {name} = {value}")
     try:
         yield
     finally:
         try:
-            con.execute("RESET memory_limit")
+            con.execute(f"RESET {name}")
         except duckdb.Error:        # a failed transaction: it is rolled back and the connection closed
             pass
 
@@ -160,18 +168,11 @@ def _insert(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> 
     # handed over as Arrow with string views: DuckDB reads polars' strings where they are, where the
     # frame itself would be converted to plain Arrow strings first (a copy: 0.7 GB at 600 000 members)
     con.register(name, frame.to_arrow(compat_level=pl.CompatLevel.newest()))
-    unordered = TABLES[table].unordered
     try:
-        if unordered:
-            con.execute("SET preserve_insertion_order = false")
-        con.execute(TABLES[table].select_from(name))
+        with setting(con, "preserve_insertion_order", "false" if TABLES[table].unordered else None):
+            con.execute(TABLES[table].select_from(name))
     finally:
         con.unregister(name)
-        if unordered:
-            try:
-                con.execute("RESET preserve_insertion_order")
-            except duckdb.Error:        # a failed transaction: it is rolled back and the connection closed
-                pass
 
 
 @contextmanager
