@@ -381,3 +381,18 @@ def test_issue_30_the_close_workbooks_arrears_sheet_names_the_cause(tmp_path):
     assert set(rows) == {"A", "B"}
     assert rows["A"]["Przyczyna"] == "członek nie wpłacił"
     assert rows["B"]["Przyczyna"] == "pracodawca nie potrącił"
+
+
+def test_the_accounts_come_in_member_order_when_someone_pays_without_dues():
+    """Issue 32: the fast path keeps the dues' member order through its join instead of sorting the
+    made accounts; a member paying without dues this month (joined after the others) still puts
+    the accounts and open items in member order."""
+    dues = pl.DataFrame([{"member_id": m, "unit_id": "U1", "category": "employee", "dues": 1000, "surcharge": 0}
+                         for m in ("M4", "M2", "M3")])
+    receipts = pl.DataFrame([{"period": "2026-10", "member_id": m, "unit_id": "U1", "kind": "payment",
+                              "amount": a, "for_period": None} for m, a in (("M3", 1000), ("M1", 500))],
+                            schema=RECEIPT_SCHEMA)
+    posted = post("2026-10", dues, receipts, pl.DataFrame(schema=ITEM_SCHEMA), {}, {"U1": "received"})
+    assert posted.ledger["member_id"].to_list() == ["M1", "M2", "M3", "M4"]
+    assert posted.ledger.filter(pl.col("member_id") == "M1")["credit"].to_list() == [500]
+    assert posted.items["member_id"].to_list() == ["M2", "M4"]

@@ -125,8 +125,12 @@ def post(period: str, dues: pl.DataFrame, receipts: pl.DataFrame, items: pl.Data
 def _post_simple(period: str, dues: pl.DataFrame, receipts: pl.DataFrame, basis: dict[str, str]) -> Posted:
     """Members with no carried items or credit whose receipts are this month's: one item at most."""
     cash = receipts.lazy().group_by("member_id").agg(pl.col("amount").sum().alias("cash"), pl.col("unit_id").first())
-    owed = dues.lazy().select("member_id", pl.col("unit_id").alias("dues_unit"), "category", "dues", "surcharge")
-    m = (owed.join(cash, on="member_id", how="full", coalesce=True)
+    # the dues in member order, joined keeping it (issue 32: sorting the made accounts instead held
+    # a second copy of them, +115 MiB at 600 000 members); only members paying without dues come
+    # after the others, and then the accounts are sorted
+    owed = (dues.lazy().select("member_id", pl.col("unit_id").alias("dues_unit"), "category", "dues", "surcharge")
+            .sort("member_id"))
+    m = (owed.join(cash, on="member_id", how="full", coalesce=True, maintain_order="left_right")
          .with_columns(pl.coalesce("dues_unit", "unit_id").alias("unit_id"),
                        pl.col("cash", "dues", "surcharge").fill_null(0))
          .with_columns(applied_dues=pl.min_horizontal("cash", "dues"))
@@ -149,9 +153,11 @@ def _post_simple(period: str, dues: pl.DataFrame, receipts: pl.DataFrame, basis:
         "member_id", "unit_id", pl.lit(period).alias("for_period"), "category", pl.lit(part).alias("part"),
         pl.col(f"applied_{part}").alias("amount")) for part in ("dues", "surcharge")])
     # one plan: the joined accounts are made once for the three frames (lazy, common subplan)
-    return Posted(*pl.collect_all([ledger.cast(LEDGER_SCHEMA).sort("member_id"),
-                                   open_items.cast(ITEM_SCHEMA).sort("member_id", "for_period"),
-                                   applied.cast(APPLIED_SCHEMA)]))
+    posted = Posted(*pl.collect_all([ledger.cast(LEDGER_SCHEMA), open_items.cast(ITEM_SCHEMA),
+                                     applied.cast(APPLIED_SCHEMA)]))
+    if not posted.ledger["member_id"].is_sorted():
+        posted = Posted(posted.ledger.sort("member_id"), posted.items.sort("member_id", "for_period"), posted.applied)
+    return posted
 
 
 def post_each(period: str, dues: pl.DataFrame, receipts: pl.DataFrame, items: pl.DataFrame,
