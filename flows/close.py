@@ -646,6 +646,8 @@ def followers(con, period: str, scope: list[str]) -> list[tuple[str, list[str], 
     """(month, units, members): later months of other units holding members whose accounts this
     close's units' month carries. A close covers its own units (RULES.md §13), so those months are
     not closed again here — the summary names them (issue 27: never a stale account unsaid)."""
+    if con.execute("SELECT 1 FROM member_ledger WHERE period > ? LIMIT 1", [period]).fetchone() is None:
+        return []               # no later month stored (the usual close): not a scan of this month's members
     return [(p, list(u), n) for p, u, n in con.execute(
         "SELECT l.period, list(DISTINCT l.unit_id ORDER BY l.unit_id), count(DISTINCT l.member_id) FROM member_ledger l "
         "WHERE l.period > ? AND NOT list_contains(?, l.unit_id) AND l.member_id IN (SELECT member_id FROM member_ledger "

@@ -144,7 +144,10 @@ def replace_units(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFram
         writers = "string_split(coalesce(scope, ''), ',')"
         where = (f"(({where} AND (scope IS NULL OR list_contains({writers}, {key}))) OR "
                  f"(({key} IS NULL OR NOT list_contains({writers}, {key})) AND list_has_any({writers}, $units)))")
-    con.execute(f"DELETE FROM {table} WHERE period = $period AND {where}", {"period": period, "units": units})
+    # a month not stored yet has nothing to replace: no DELETE binding the close's list of units
+    # (issue 32: 16 ms a table for 6 000 units, 0.3 s of a national close)
+    if con.execute(f"SELECT 1 FROM {table} WHERE period = ? LIMIT 1", [period]).fetchone() is not None:
+        con.execute(f"DELETE FROM {table} WHERE period = $period AND {where}", {"period": period, "units": units})
     _insert(con, table, frame)
 
 
