@@ -680,8 +680,25 @@ def table(run: Run, closed: Closed) -> tuple[str, list[dict]]:
     return close_reports.transfers_table(closed.month, closed.rules)
 
 
+# the month's tables that only the store and the documents read: let go once both are done
+RELEASED = ("receipts", "ledger", "items", "income_lines", "derivation", "split_steps", "memberships", "names",
+            "employer_claims", "adjustments_in_force", "members", "deduction_check", "allocations")
+
+
+def report(run: Run, closed: Closed) -> Closed:
+    """The report step (reports/close.py: the workbooks and documents, with ``--out``), then the
+    month's tables that only the store and the documents read are let go before the run commits:
+    the summary, the state message and the UI's table read the transfers, exceptions, arrears,
+    the dues' count and the stored figures (issue 32: at 600 000 members the commit was the close's
+    peak, ~150 MiB of frames beside DuckDB's). Each is emptied, keeping its columns."""
+    closed = close_reports.report(run, closed) or closed
+    month = closed.month
+    kept = {name: frame.clear() for name in RELEASED if (frame := getattr(month, name)) is not None}
+    return dataclasses.replace(closed, month=dataclasses.replace(month, **kept), packed=None)
+
+
 CLOSE = Command(
     params=CloseParams, help='Zamknięcie miesiąca: składki, podział, przelewy, wyjątki -> DuckDB (+ Excel). Projekt do zatwierdzenia.',
     run_name=titled("zamknięcie", "inbox"), flow_function="monthly_close",
     name="close", flow_name="monthly-close", check=check, summary=summary, table=table, incomplete=incomplete,
-    read=read, compute=pure(compute), store=save, report=close_reports.report)
+    read=read, compute=pure(compute), store=save, report=report)

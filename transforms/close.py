@@ -381,9 +381,14 @@ def member_names(members: StagedMembers) -> pl.DataFrame:
     """Names for the unit treasurer's workbook: the members in force and the blocked rows."""
     blocked = (members.blocked_rows if members.blocked_rows is not None else
                pl.DataFrame(schema={"member_id": pl.String, "unit_id": pl.String, "full_name": pl.String}))
-    return (pl.concat([members.members.select("member_id", "unit_id", "full_name"),
-                       blocked.filter(pl.col("member_id").is_not_null()).select("member_id", "unit_id", "full_name")])
-            .unique("member_id", keep="first", maintain_order=True))
+    # the register's members are one row each: only the blocked rows are made unique and added
+    # when the register does not hold them (issue 32: not a 600 000-row unique)
+    register = members.members.select("member_id", "unit_id", "full_name")
+    extra = (blocked.filter(pl.col("member_id").is_not_null()).select("member_id", "unit_id", "full_name")
+             .unique("member_id", keep="first", maintain_order=True))
+    ids = register["member_id"]
+    return pl.concat([register, extra.filter(~pl.col("member_id").is_in(
+        ids.filter(ids.is_in(extra["member_id"].implode())).implode()))])
 
 
 def unit_exceptions(exceptions: pl.DataFrame, staged: Staged, raw: RawInputs, period: str) -> pl.DataFrame:
@@ -424,8 +429,10 @@ def _attributed(exceptions: pl.DataFrame, staged: Staged):
     by_member = pl.concat([open_.drop("unit_id").join(book, on="member_id"),
                            open_.drop("unit_id").join(rows, on=["source", "row"])]).select(
         "_e", "unit_id", basis=pl.lit("member"))
+    # a member the book knows is attributed by member above: the rest, with a file, are unknown (no
+    # set of the register's 600 000 ids is made to check it again)
     unknown = open_.filter(~pl.col("_e").is_in(by_member["_e"].implode()) & pl.col("source").is_not_null()
-                           & ~pl.col("member_id").fill_null("").is_in(book["member_id"].implode())).drop("unit_id")
+                           ).drop("unit_id")
     return e, book, named, by_member, unknown
 
 
