@@ -20,7 +20,7 @@ from concurrent.futures import Future
 from datetime import datetime
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NamedTuple, Optional
+from typing import Callable, NamedTuple, Optional
 import shutil
 import tempfile
 import uuid
@@ -161,7 +161,7 @@ def read(run: Run) -> CloseInputs:
         from flows.archive import books_from
         books = books_from(Path(run.params.books).read_bytes())
     else:
-        books = load_books(run.database(), period, inbox_units(raw), inbox_members(raw))
+        books = load_books(run.database(), period, inbox_units(raw), lambda: inbox_members(raw))
     started_at = datetime.now()
     p = run.params    # the whole inbox of a first close, not a replay: it may be split into groups of units
     group = None if p.units or p.only_complete or p.recomputes or p.books else settings.CLOSE_GROUP_MEMBERS
@@ -188,16 +188,19 @@ def inbox_members(raw) -> list[str]:
     return raw.members["member_id"].drop_nulls().str.strip_chars().unique().to_list()
 
 
-def load_books(con, period: str, units: list[str] | None = None, members: list[str] | None = None) -> Books:
+def load_books(con, period: str, units: list[str] | None = None,
+               members: list[str] | Callable[[], list[str]] | None = None) -> Books:
     """What the members' accounts carry into ``period``: each member's open items and credit from
     the latest month before it in which the member had an account (in whichever unit: a member who
     moved brings them along), corrections already put into this month for these units, and (issue
     27) the direct payments earlier closes booked and the units' closed months.
-    ``units``, ``members``: the inbox's (None: every unit, every member)."""
+    ``units``, ``members``: the inbox's (None: every unit, every member; ``members`` may be a
+    function giving them, called only when an earlier month is stored: 0.13 s at 600 000)."""
     names = store.table_names(con)
     books = Books()
     mine = "(CAST(? AS VARCHAR[]) IS NULL OR list_contains(?, unit_id))"
     if "member_ledger" in names:
+        members = members() if callable(members) else members
         g = sql_grosze
         con.register("books_members", pl.DataFrame({"member_id": members or []}, schema={"member_id": pl.String}))
         try:
