@@ -56,3 +56,4 @@ def test_the_shift_is_read_from_the_rulebook_with_its_source():
         parse_shift({"deadline_shift": "next_business_day", "deadline_shift_source": "KC art. 115"})
     with pytest.raises(ValueError, match="deadline_shift_source"):
         parse_shift({"deadline_shift": "next_working_day"})
+

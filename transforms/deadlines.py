@@ -9,6 +9,7 @@ written here. Pure: dates in, dates and Polish notes out.
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
@@ -20,10 +21,47 @@ MONTHS_GENITIVE = ("stycznia", "lutego", "marca", "kwietnia", "maja", "czerwca",
 WEEKDAYS = ("poniedziałek", "wtorek", "środa", "czwartek", "piątek", "sobota", "niedziela")
 
 
+# where the holidays are read from before the library itself: a table of the library's own days
+# kept by the command line (flows/holidays.py: importing the library costs a unit's close 0.16 s)
+SOURCES: list[Callable[[], Mapping[date, str] | None]] = []
+TABLE_YEARS = range(2000, 2101)
+
+
+def library_holidays(years: range | None = None):
+    """Poland's statutory public holidays from the ``holidays`` library, named in Polish."""
+    import holidays           # imported on first use: most commands never ask
+    return holidays.country_holidays("PL", language="pl", years=years)
+
+
+def holiday_table(years: range = TABLE_YEARS) -> dict[str, str]:
+    """The library's holidays of ``years`` as a table: ISO date -> Polish name."""
+    return {d.isoformat(): name for d, name in sorted(library_holidays(years).items())}
+
+
+class _Table:
+    """Holidays from a table of the library's days, the library itself outside its years."""
+
+    def __init__(self, days: Mapping[date, str]) -> None:
+        self.days = days
+
+    def get(self, day: date) -> str | None:
+        if day.year in TABLE_YEARS:
+            return self.days.get(day)
+        return _library().get(day)
+
+
+@lru_cache(maxsize=None)
+def _library():
+    return library_holidays()
+
+
 @lru_cache(maxsize=None)
 def _polish_holidays():
-    import holidays           # imported on first use: most commands never ask
-    return holidays.country_holidays("PL", language="pl")
+    for source in SOURCES:
+        days = source()
+        if days is not None:
+            return _Table(days)
+    return _library()
 
 
 def holiday_name(day: date) -> str | None:
