@@ -78,6 +78,7 @@ def commit(con: duckdb.DuckDBPyConnection) -> None:
     try:
         con.commit()
     finally:
+        forget(con)
         con.close()
 
 
@@ -85,6 +86,7 @@ def rollback(con: duckdb.DuckDBPyConnection) -> None:
     try:
         con.rollback()
     finally:
+        forget(con)
         con.close()
 
 
@@ -113,8 +115,7 @@ def write(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame, **key
     """Replace the rows of ``table`` that have these key values (a re-run replaces, never
     duplicates; no keys: the whole table) with ``frame``, cast exactly by the registry."""
     t = TABLES[table]
-    for stmt in t.ddl:
-        con.execute(stmt)
+    ensure(con, table)
     assert set(keys) == set(t.replace_by), f"{table} is replaced by {t.replace_by}, got {sorted(keys)}"
     if keys:
         where = " AND ".join(f'list_contains(${k}, "{k}")' if isinstance(v, list) else f'"{k}" = ${k}'
@@ -136,8 +137,7 @@ def replace_units(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFram
     written by a close of that unit, or when it is about none of its writer's units and its
     writer closed any of these units."""
     t = TABLES[table]
-    for stmt in t.ddl:
-        con.execute(stmt)
+    ensure(con, table)
     key = f'"{t.unit_key}"'
     where = f"list_contains($units, {key})"
     if any(c.name == "scope" for c in t.columns):
@@ -151,16 +151,32 @@ def replace_units(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFram
     _insert(con, table, frame)
 
 
+# the tables each open connection has made sure of (issue 32: a table's DDL is a statement per
+# column, ~0.3 ms each — 0.1 s of a unit's close when run for every write); the connection is held
+# with its set, so its id is never another's
+_ENSURED: dict[int, tuple[duckdb.DuckDBPyConnection, set[str]]] = {}
+
+
 def ensure(con: duckdb.DuckDBPyConnection, table: str) -> None:
-    """Create ``table`` (or add the columns added since) if needed."""
+    """Create ``table`` (or add the columns added since) if needed; once per connection."""
+    entry = _ENSURED.get(id(con))
+    if entry is None or entry[0] is not con:
+        entry = _ENSURED[id(con)] = (con, set())
+    if table in entry[1]:
+        return
     for stmt in TABLES[table].ddl:
         con.execute(stmt)
+    entry[1].add(table)
+
+
+def forget(con: duckdb.DuckDBPyConnection) -> None:
+    """A connection closed (or its transaction ended): what it made sure of is not known again."""
+    _ENSURED.pop(id(con), None)
 
 
 def append(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> None:
     """Add rows without replacing (the ``runs`` log)."""
-    for stmt in TABLES[table].ddl:
-        con.execute(stmt)
+    ensure(con, table)
     _insert(con, table, frame)
 
 
