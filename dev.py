@@ -42,11 +42,23 @@ def ensure_venv() -> None:
     STAMP.write_text(_lock_digest())
 
 
+PACKAGES = ("flows", "transforms", "reports", "schemas")
+
+
+def compile_sources() -> None:
+    """Byte-compile the project's modules, as pip does for an installed package (an editable
+    install is not compiled, and where PYTHONDONTWRITEBYTECODE is set every command would compile
+    them again: 0.13 s of a unit's close). Only changed files are compiled again."""
+    subprocess.run([str(BIN / f"python{EXE}"), "-m", "compileall", "-q", *(str(ROOT / p) for p in PACKAGES)],
+                   check=False, stdout=subprocess.DEVNULL)
+
+
 def main(argv: list[str]) -> int:
     if not argv or argv[0] not in {"demo", "test", "skladki"}:
         print(__doc__)
         return 2
     ensure_venv()
+    compile_sources()
     env = dict(os.environ)
     if argv[0] == "test":
         return subprocess.call([str(BIN / f"python{EXE}"), "-m", "pytest", *argv[1:]], cwd=ROOT, env=env)
