@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from datetime import date
 from importlib.util import find_spec
 from pathlib import Path
@@ -50,6 +49,7 @@ def cached() -> dict[date, str] | None:
         pass                                  # missing or damaged: made again
     days = deadlines.holiday_table()
     try:
+        import tempfile
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".swieta-", suffix=".tmp")
         with os.fdopen(fd, "w", encoding="utf-8") as f:

@@ -151,22 +151,31 @@ def replace_units(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFram
     _insert(con, table, frame)
 
 
-# the tables each open connection has made sure of (issue 32: a table's DDL is a statement per
-# column, ~0.3 ms each — 0.1 s of a unit's close when run for every write); the connection is held
-# with its set, so its id is never another's
-_ENSURED: dict[int, tuple[duckdb.DuckDBPyConnection, set[str]]] = {}
+# what each open connection knows of its database's tables: their columns, read once (issue 32:
+# a table's DDL is a statement per column, ~0.3 ms each — 0.15 s of a unit's close when run before
+# every write); the connection is held with them, so its id is never another's
+_ENSURED: dict[int, tuple[duckdb.DuckDBPyConnection, dict[str, set[str]]]] = {}
 
 
 def ensure(con: duckdb.DuckDBPyConnection, table: str) -> None:
-    """Create ``table`` (or add the columns added since) if needed; once per connection."""
+    """Create ``table``, or add the columns added since (CONTRACT.md: additions only), if needed."""
     entry = _ENSURED.get(id(con))
     if entry is None or entry[0] is not con:
-        entry = _ENSURED[id(con)] = (con, set())
-    if table in entry[1]:
-        return
-    for stmt in TABLES[table].ddl:
-        con.execute(stmt)
-    entry[1].add(table)
+        columns: dict[str, set[str]] = {}
+        for name, column in con.execute(
+                "SELECT table_name, column_name FROM duckdb_columns() WHERE NOT internal AND schema_name = "
+                "current_schema() AND table_oid IN (SELECT table_oid FROM duckdb_tables())").fetchall():
+            columns.setdefault(name, set()).add(column)
+        entry = _ENSURED[id(con)] = (con, columns)
+    t, known = TABLES[table], entry[1]
+    have = known.get(table)
+    if have is None:
+        con.execute(t.ddl[0])                           # CREATE TABLE IF NOT EXISTS
+    else:
+        for column, stmt in zip(t.columns, t.ddl[1:], strict=True):
+            if column.name not in have:                 # ALTER TABLE ... ADD COLUMN IF NOT EXISTS
+                con.execute(stmt)
+    known[table] = {c.name for c in t.columns} | (have or set())
 
 
 def forget(con: duckdb.DuckDBPyConnection) -> None:

@@ -136,3 +136,27 @@ def test_issue_32_every_reader_of_an_unordered_table_orders_or_aggregates():
     assert found, "no reader found: the scan is broken"
     for name, line, statement in found:
         assert re.search(r"ORDER BY|DISTINCT|GROUP BY|count\(|sum\(", statement, re.I), (name, line, statement)
+
+
+def test_an_older_databases_table_gets_the_columns_added_since_once_per_connection(tmp_path):
+    """Issue 32: a connection reads its tables' columns once; a table of an older database (a
+    column missing) gets the column on the first write, a new table is created whole, and a
+    second write on the same connection adds nothing and loses nothing."""
+    from schemas.tables import TABLES
+    db = tmp_path / "stara.duckdb"
+    old = duckdb.connect(str(db))
+    old.execute("CREATE TABLE runs (run_id VARCHAR, period VARCHAR)")
+    old.close()
+    con = store.begin(db)
+    try:
+        for _ in range(2):
+            store.ensure(con, "runs")
+            store.ensure(con, "archive_files")
+        cols = {t: [c for (c,) in con.execute("SELECT column_name FROM duckdb_columns() WHERE table_name = ? "
+                                              "ORDER BY column_index", [t]).fetchall()]
+                for t in ("runs", "archive_files")}
+    finally:
+        store.rollback(con)
+    assert cols["runs"][:2] == ["run_id", "period"]
+    assert set(cols["runs"]) == {c.name for c in TABLES["runs"].columns}
+    assert cols["archive_files"] == [c.name for c in TABLES["archive_files"].columns]
