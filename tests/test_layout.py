@@ -259,3 +259,20 @@ def test_issue_28_one_payroll_line_in_at_most_12_hops():
     hops through at most 14 modules."""
     _, hops = payroll_line_hops()
     assert len(hops) <= 12 and len({m for m, _ in hops}) <= 14
+
+
+def test_no_module_is_named_like_a_package_it_could_hide():
+    """Issue 32: Prefect's `serve` puts the flows' folder on the import path, so a module named like
+    an installed package (a flows/holidays.py once) hides it from every module of the process
+    ("module 'holidays' has no attribute 'country_holidays'"). Only the standard library's
+    `calendar` shares a name: it is imported with Python itself, before any path is added."""
+    import importlib.util
+    import sys
+    saved = sys.path[:]
+    sys.path[:] = [p for p in saved if p not in ("", str(ROOT)) and Path(p).resolve() != ROOT]
+    try:
+        clashes = sorted(f"{pkg}/{p.name}" for pkg in PACKAGES for p in (ROOT / pkg).glob("*.py")
+                         if p.stem not in ("__init__", "calendar") and importlib.util.find_spec(p.stem) is not None)
+    finally:
+        sys.path[:] = saved
+    assert clashes == []
