@@ -48,6 +48,7 @@ def cached() -> dict[date, str] | None:
     except (OSError, ValueError, KeyError, AttributeError, TypeError):
         pass                                  # missing or damaged: made again
     days = deadlines.holiday_table()
+    tmp = None
     try:
         import tempfile
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -55,8 +56,9 @@ def cached() -> dict[date, str] | None:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             json.dump({"library": version, "years": years, "days": days}, f, ensure_ascii=False)
         os.replace(tmp, path)
-    except OSError:
-        pass                                  # a folder that cannot be written: the days are used anyway
+    except OSError:                           # a folder that cannot be written: the days are used anyway
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
     return {date.fromisoformat(k): v for k, v in days.items()}
 
 

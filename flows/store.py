@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import time
+import weakref
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -153,34 +154,40 @@ def replace_units(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFram
 
 # what each open connection knows of its database's tables: their columns, read once (issue 32:
 # a table's DDL is a statement per column, ~0.3 ms each — 0.15 s of a unit's close when run before
-# every write); the connection is held with them, so its id is never another's
-_ENSURED: dict[int, tuple[duckdb.DuckDBPyConnection, dict[str, set[str]]]] = {}
+# every write); held weakly, so a connection closed without ``commit``/``rollback`` is not kept
+_KNOWN: "weakref.WeakKeyDictionary[duckdb.DuckDBPyConnection, dict[str, set[str]]]" = weakref.WeakKeyDictionary()
+
+
+def _columns(con: duckdb.DuckDBPyConnection, table: str | None = None) -> dict[str, set[str]]:
+    """The columns of the database's own tables (one table's, given ``table``)."""
+    sql = ("SELECT table_name, column_name FROM duckdb_columns() WHERE NOT internal AND database_name = "
+           "current_database() AND schema_name = current_schema() AND table_oid IN (SELECT table_oid FROM "
+           "duckdb_tables())" + (" AND table_name = ?" if table else ""))
+    found: dict[str, set[str]] = {}
+    for name, column in con.execute(sql, [table] if table else []).fetchall():
+        found.setdefault(name, set()).add(column)
+    return found
 
 
 def ensure(con: duckdb.DuckDBPyConnection, table: str) -> None:
     """Create ``table``, or add the columns added since (CONTRACT.md: additions only), if needed."""
-    entry = _ENSURED.get(id(con))
-    if entry is None or entry[0] is not con:
-        columns: dict[str, set[str]] = {}
-        for name, column in con.execute(
-                "SELECT table_name, column_name FROM duckdb_columns() WHERE NOT internal AND schema_name = "
-                "current_schema() AND table_oid IN (SELECT table_oid FROM duckdb_tables())").fetchall():
-            columns.setdefault(name, set()).add(column)
-        entry = _ENSURED[id(con)] = (con, columns)
-    t, known = TABLES[table], entry[1]
+    known = _KNOWN.get(con)
+    if known is None:
+        known = _KNOWN[con] = _columns(con)
+    t = TABLES[table]
     have = known.get(table)
-    if have is None:
+    if have is None:                                    # not there when the connection looked
         con.execute(t.ddl[0])                           # CREATE TABLE IF NOT EXISTS
-    else:
-        for column, stmt in zip(t.columns, t.ddl[1:], strict=True):
-            if column.name not in have:                 # ALTER TABLE ... ADD COLUMN IF NOT EXISTS
-                con.execute(stmt)
-    known[table] = {c.name for c in t.columns} | (have or set())
+        have = _columns(con, table).get(table, set())   # (made since by another statement: its columns)
+    for column, stmt in zip(t.columns, t.ddl[1:], strict=True):
+        if column.name not in have:                     # ALTER TABLE ... ADD COLUMN IF NOT EXISTS
+            con.execute(stmt)
+    known[table] = have | {c.name for c in t.columns}
 
 
 def forget(con: duckdb.DuckDBPyConnection) -> None:
-    """A connection closed (or its transaction ended): what it made sure of is not known again."""
-    _ENSURED.pop(id(con), None)
+    """A connection's transaction ended: what it knew of its tables is not known again."""
+    _KNOWN.pop(con, None)
 
 
 def append(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> None:

@@ -160,3 +160,19 @@ def test_an_older_databases_table_gets_the_columns_added_since_once_per_connecti
     assert cols["runs"][:2] == ["run_id", "period"]
     assert set(cols["runs"]) == {c.name for c in TABLES["runs"].columns}
     assert cols["archive_files"] == [c.name for c in TABLES["archive_files"].columns]
+
+
+def test_a_table_made_outside_the_store_on_the_same_connection_still_gets_its_columns(tmp_path):
+    """The store's knowledge of a connection's tables is read once; a table made on the connection
+    since (by another statement) is looked at again when the store first writes to it."""
+    from schemas.tables import TABLES
+    con = store.begin(tmp_path / "baza.duckdb")
+    try:
+        store.ensure(con, "dues")
+        con.execute("CREATE TABLE runs (run_id VARCHAR, period VARCHAR)")
+        store.ensure(con, "runs")
+        cols = {c for (c,) in con.execute("SELECT column_name FROM duckdb_columns() WHERE table_name = 'runs'")
+                .fetchall()}
+    finally:
+        store.rollback(con)
+    assert cols == {c.name for c in TABLES["runs"].columns}
