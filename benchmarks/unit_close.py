@@ -29,7 +29,6 @@ from pathlib import Path
 
 BIN = Path(sys.executable).parent
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("flows", "transforms", "reports", "schemas")
 
 
 def one_unit_inbox(folder: Path, members: int, period: str) -> None:
@@ -65,10 +64,11 @@ def main() -> None:
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="skladki-unit-"))
     kinds = [args.only] if args.only else ["plain", "out"]
-    # the project's modules byte-compiled as an installed tool's are (dev.py does this too): where
+    # the project's modules byte-compiled as an installed tool's are (dev.py's own step): where
     # PYTHONDONTWRITEBYTECODE is set, each run would otherwise compile them again
-    subprocess.run([sys.executable, "-m", "compileall", "-q", *(str(ROOT / p) for p in PACKAGES)],
-                   check=True, stdout=subprocess.DEVNULL)
+    sys.path.insert(0, str(ROOT))
+    from dev import compile_sources
+    compile_sources()
     try:
         one_unit_inbox(work / "inbox", args.members, args.period)
         load = os.getloadavg()[0]
