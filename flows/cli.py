@@ -426,8 +426,8 @@ def usage_message(e) -> str:
 
 def main() -> None:
     """The console script: usage errors in Polish, exit 2; everything else as the commands say."""
-    from flows import holiday_table
-    holiday_table.install()          # the public holidays read from their cached table
+    from flows import library_tables
+    library_tables.install()         # the public holidays and the plural rules read from their cached tables
     try:
         rv = app(standalone_mode=False)
     except Exception as e:  # noqa: BLE001 - only click's usage errors and aborts are handled here

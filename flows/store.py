@@ -152,37 +152,45 @@ def replace_units(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFram
     _insert(con, table, frame)
 
 
-# what each open connection knows of its database's tables: their columns, read once (issue 32:
-# a table's DDL is a statement per column, ~0.3 ms each — 0.15 s of a unit's close when run before
-# every write); held weakly, so a connection closed without ``commit``/``rollback`` is not kept
-_KNOWN: "weakref.WeakKeyDictionary[duckdb.DuckDBPyConnection, dict[str, set[str]]]" = weakref.WeakKeyDictionary()
+# what each open connection knows of its database's tables: their names, read once, and each
+# table's columns, read when first written (issue 32: a table's DDL is a statement per column,
+# ~0.3 ms each — 0.15 s of a unit's close when run before every write; DuckDB's catalogue of every
+# column, duckdb_columns(), costs ~3 ms a query, one table's pragma_table_info ~0.4 ms); held
+# weakly, so a connection closed without ``commit``/``rollback`` is not kept
+_KNOWN: "weakref.WeakKeyDictionary[duckdb.DuckDBPyConnection, _Catalogue]" = weakref.WeakKeyDictionary()
 
 
-def _columns(con: duckdb.DuckDBPyConnection, table: str | None = None) -> dict[str, set[str]]:
-    """The columns of the database's own tables (one table's, given ``table``)."""
-    sql = ("SELECT table_name, column_name FROM duckdb_columns() WHERE NOT internal AND database_name = "
-           "current_database() AND schema_name = current_schema() AND table_oid IN (SELECT table_oid FROM "
-           "duckdb_tables())" + (" AND table_name = ?" if table else ""))
-    found: dict[str, set[str]] = {}
-    for name, column in con.execute(sql, [table] if table else []).fetchall():
-        found.setdefault(name, set()).add(column)
-    return found
+class _Catalogue:
+    """One connection's view of its own database's tables (not an attached one's, not a temporary one)."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        database, schema = con.execute("SELECT current_database(), current_schema()").fetchone()
+        # the qualified name pragma_table_info is given: each part quoted (a file named "a.b" is database a.b)
+        self.prefix = "".join('"' + part.replace('"', '""') + '".' for part in (database, schema))
+        self.tables: dict[str, set[str] | None] = {name: None for (name,) in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() "
+            "AND schema_name = current_schema()").fetchall()}       # columns: read when first needed
+
+    def columns(self, con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
+        qualified = (self.prefix + '"' + table.replace('"', '""') + '"').replace("'", "''")
+        return {name for (name,) in con.execute(f"SELECT name FROM pragma_table_info('{qualified}')").fetchall()}
 
 
 def ensure(con: duckdb.DuckDBPyConnection, table: str) -> None:
     """Create ``table``, or add the columns added since (CONTRACT.md: additions only), if needed."""
     known = _KNOWN.get(con)
     if known is None:
-        known = _KNOWN[con] = _columns(con)
+        known = _KNOWN[con] = _Catalogue(con)
     t = TABLES[table]
-    have = known.get(table)
-    if have is None:                                    # not there when the connection looked
+    if table not in known.tables:                       # not there when the connection looked
         con.execute(t.ddl[0])                           # CREATE TABLE IF NOT EXISTS
-        have = _columns(con, table).get(table, set())   # (made since by another statement: its columns)
+    have = known.tables.get(table)
+    if have is None:        # an existing table's columns, or a new one's (made since by another statement: its own)
+        have = known.columns(con, table)
     for column, stmt in zip(t.columns, t.ddl[1:], strict=True):
         if column.name not in have:                     # ALTER TABLE ... ADD COLUMN IF NOT EXISTS
             con.execute(stmt)
-    known[table] = have | {c.name for c in t.columns}
+    known.tables[table] = have | {c.name for c in t.columns}
 
 
 def forget(con: duckdb.DuckDBPyConnection) -> None:

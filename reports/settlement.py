@@ -13,7 +13,7 @@ import duckdb
 
 from transforms.errors import text as note_text
 from transforms.money import format_pl, from_decimal
-from transforms.polish import MONTHS_PL as MONTHS, cite, count, date_pl, month_pl  # noqa: F401 (MONTHS: reports.statement)
+from transforms.polish import cite, count, date_pl, month_pl
 from transforms.rulebook import Rules
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import polars as pl
 
-from reports.settlement import MONTHS
+from transforms.polish import months_pl
 from reports.xlsx import new_workbook, safe_name, sheet
 from transforms.money import format_pl
 from transforms.polish import plural_pl
@@ -27,7 +27,7 @@ def write(rows: pl.DataFrame, year: int, limit: Limit | None, names: dict[str, s
     for (unit_id,), group in rows.group_by("unit_id", maintain_order=True):
         base = f"zaswiadczenia_{year}/{safe_name(unit_id)}"
         wb = new_workbook()
-        sheet(wb, f"Składki {year}", ["Nr członka", "Imię i nazwisko"] + [MONTHS[i][:3] for i in range(12)]
+        sheet(wb, f"Składki {year}", ["Nr członka", "Imię i nazwisko"] + [name[:3] for name in months_pl()]
               + ["Razem otrzymano", "Do odliczenia (do limitu)", "Uwagi", "Otrzymano we wszystkich jednostkach"],
               [(r["member_id"], names.get(r["member_id"]), *[r[m] for m in months], r["total"], r["deductible"],
                 _note(r, shared), r["member_total"]) for r in group.iter_rows(named=True)],
@@ -104,7 +104,7 @@ def _pdf(group: pl.DataFrame, year: int, limit: Limit | None, names: dict[str, s
         pdf.cell(60, 6.5, "Miesiąc")
         pdf.cell(50, 6.5, "Otrzymano", align="R", new_x="LMARGIN", new_y="NEXT")
         for i in range(12):
-            amount_line(f"{MONTHS[i]} {year}", r[f"m{i + 1:02d}"], 6, "", 10)
+            amount_line(f"{months_pl()[i]} {year}", r[f"m{i + 1:02d}"], 6, "", 10)
         amount_line("Razem otrzymano", r["total"], 8, "B", 11)
         if r.get("units", 1) > 1:
             amount_line("Razem we wszystkich jednostkach", r["member_total"], 8, "", 10)

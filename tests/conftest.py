@@ -9,7 +9,7 @@ from pathlib import Path
 # A developer's own configuration folder (~/.config/skladki, %APPDATA%\skladki) and folder variables
 # must not change what the tests see: every test run starts with an empty user configuration folder.
 os.environ["XDG_CONFIG_HOME"] = os.environ["APPDATA"] = tempfile.mkdtemp(prefix="skladki-test-config-")
-# and its cache folder (the public holidays' table, flows/holiday_table.py): one of the test run's own
+# and its cache folder (the public holidays' table, flows/library_tables.py): one of the test run's own
 os.environ["XDG_CACHE_HOME"] = os.environ["LOCALAPPDATA"] = tempfile.mkdtemp(prefix="skladki-test-cache-")
 for _variable in ("SKLADKI_RULEBOOKS", "SKLADKI_PROFILES", "SKLADKI_BANK_PROFILES"):
     os.environ.pop(_variable, None)

@@ -176,3 +176,28 @@ def test_a_table_made_outside_the_store_on_the_same_connection_still_gets_its_co
     finally:
         store.rollback(con)
     assert cols == {c.name for c in TABLES["runs"].columns}
+
+
+def test_the_columns_read_are_the_databases_own_whatever_its_file_is_called(tmp_path):
+    """A database file named with an apostrophe and a space (DuckDB names the database after the
+    file) gets the columns added since; an attached database's table of the same name, with every
+    column, is not taken for it."""
+    from schemas.tables import TABLES
+    db = tmp_path / "baza o'reilly.duckdb"
+    old = duckdb.connect(str(db))
+    old.execute("CREATE TABLE runs (run_id VARCHAR, period VARCHAR)")
+    old.close()
+    other = tmp_path / "inna.duckdb"
+    full = duckdb.connect(str(other))
+    full.execute(f"CREATE TABLE runs ({', '.join(c.name + ' VARCHAR' for c in TABLES['runs'].columns)})")
+    full.close()
+    con = store._connect(db, 0)
+    con.execute(f"ATTACH '{other}' AS inna (READ_ONLY)")
+    con.begin()
+    try:
+        store.ensure(con, "runs")
+        cols = {c for (c,) in con.execute("SELECT column_name FROM duckdb_columns() WHERE table_name = 'runs' "
+                                          "AND database_name = current_database()").fetchall()}
+    finally:
+        store.rollback(con)
+    assert cols == {c.name for c in TABLES["runs"].columns}

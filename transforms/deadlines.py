@@ -22,7 +22,7 @@ WEEKDAYS = ("poniedziałek", "wtorek", "środa", "czwartek", "piątek", "sobota"
 
 
 # where the holidays are read from before the library itself: a table of the library's own days
-# kept by the command line (flows/holiday_table.py: importing the library costs a unit's close 0.16 s)
+# kept by the command line (flows/library_tables.py: importing the library costs a unit's close 0.16 s)
 SOURCES: list[Callable[[], Mapping[date, str] | None]] = []
 TABLE_YEARS = range(2000, 2101)
 

@@ -9,16 +9,57 @@ import re
 import unicodedata
 from datetime import date
 from functools import cache
-
-from babel import Locale
-from babel.dates import format_date
+from typing import TYPE_CHECKING, Callable
 
 from transforms.errors import catalogue
+
+if TYPE_CHECKING:
+    from babel import Locale
+
+# where Babel's Polish CLDR data (``cldr_table``) may be read from before its locale is loaded
+# (~30 ms, and 15 ms more to import babel.dates): the command line puts the cached table here
+# (flows/library_tables.py); None from a source: not there, the next one (and in the end Babel's
+# locale) is asked
+CLDR_SOURCES: list[Callable[[], dict | None]] = []
 
 
 @cache
 def _polish() -> Locale:
+    from babel import Locale
     return Locale("pl")
+
+
+def cldr_table() -> dict:
+    """What this module asks of Babel's Polish locale: the plural rules as CLDR writes them (one per
+    form: 'one', 'few', 'many'), the months' names (the genitive of a date, the stand-alone
+    name of a calendar) and the long date's pattern."""
+    locale = _polish()
+    return {"plural": dict(locale.plural_form.rules),
+            "months": [locale.months["format"]["wide"][m] for m in range(1, 13)],
+            "months_standalone": [locale.months["stand-alone"]["wide"][m] for m in range(1, 13)],
+            "date_long": locale.date_formats["long"].pattern}
+
+
+def _valid(table) -> bool:
+    return (isinstance(table, dict) and isinstance(table.get("plural"), dict)
+            and all(isinstance(v, str) for v in table["plural"].values()) and isinstance(table.get("date_long"), str)
+            and all(isinstance(table.get(k), list) and len(table[k]) == 12 and all(isinstance(m, str) for m in table[k])
+                    for k in ("months", "months_standalone")))
+
+
+@cache
+def _cldr() -> dict:
+    for source in CLDR_SOURCES:
+        table = source()
+        if _valid(table):
+            return table
+    return cldr_table()
+
+
+@cache
+def _plural_form():
+    from babel.plural import PluralRule
+    return PluralRule(_cldr()["plural"])
 
 
 def plural_pl(n: int, one: str, few: str, many: str) -> str:
@@ -26,7 +67,7 @@ def plural_pl(n: int, one: str, few: str, many: str) -> str:
     12 wierszy, 22 wiersze, 101 wierszy). A fraction takes the genitive singular ('other' in CLDR),
     which for the words counted here is the ``few``/``many`` form the caller gives; whole numbers only
     are counted in this project."""
-    form = _polish().plural_form(abs(int(n)))
+    form = _plural_form()(abs(int(n)))
     return {"one": one, "few": few}.get(form, many)
 
 
@@ -57,14 +98,45 @@ def count(n: int, word: str) -> str:
     return count_pl(n, *WORDS[word])
 
 
+# a CLDR date pattern's fields: a quoted literal, a run of one pattern letter, anything else
+_FIELD = re.compile(r"'(?:[^']|'')*'|([A-Za-z])\1*|[^A-Za-z']+")
+
+
+def _formatted(day: date, pattern: str) -> str | None:
+    """``day`` by a CLDR pattern of the fields a Polish date in words has (d, dd, MMMM, LLLL, y);
+    None for a pattern with any other field (then Babel formats it)."""
+    table, out = _cldr(), []
+    for m in _FIELD.finditer(pattern):
+        field = m.group(0)
+        if field.startswith("'"):
+            out.append(field[1:-1].replace("''", "'") if len(field) > 2 else "'")
+        elif not m.group(1):
+            out.append(field)
+        elif field in ("d", "dd"):
+            out.append(f"{day.day:0{len(field)}d}")
+        elif field == "MMMM":
+            out.append(table["months"][day.month - 1])
+        elif field == "LLLL":
+            out.append(table["months_standalone"][day.month - 1])
+        elif field == "y":
+            out.append(str(day.year))
+        else:
+            return None
+    return "".join(out)
+
+
 def date_pl(day: date) -> str:
     """'21 grudnia 2026' (CLDR's long Polish date, month in the genitive)."""
-    return format_date(day, format="long", locale=_polish()).removesuffix(" r.")
+    text = _formatted(day, _cldr()["date_long"])
+    if text is None:
+        from babel.dates import format_date
+        text = format_date(day, format="long", locale=_polish())
+    return text.removesuffix(" r.")
 
 
 def month_pl(period: str) -> str:
     """'2026-10' -> 'październik 2026' (CLDR's stand-alone month name)."""
-    return format_date(date.fromisoformat(period + "-01"), "LLLL y", locale=_polish())
+    return _formatted(date.fromisoformat(period + "-01"), "LLLL y")
 
 
 # ------------------------------------------------------------------ sources of rules
@@ -111,8 +183,9 @@ def reason_label(code: str | None) -> str | None:
     return with_code(catalogue()["reasons"].get(code, {}).get("label"), code)
 
 
-# the months' names as a calendar heads them ('styczeń' … 'grudzień'), CLDR's stand-alone forms
-MONTHS_PL = tuple(_polish().months["stand-alone"]["wide"][m] for m in range(1, 13))
+def months_pl() -> tuple[str, ...]:
+    """The months' names as a calendar heads them ('styczeń' … 'grudzień'), CLDR's stand-alone forms."""
+    return tuple(_cldr()["months_standalone"])
 
 
 def identity(name: str) -> str:

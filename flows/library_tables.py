@@ -1,0 +1,92 @@
+"""Tables of libraries' own data kept beside the user's files (issue 32: start-up of a unit's close).
+
+A unit's close from the command line is mostly start-up. Two libraries are asked for little and
+cost much to ask: the ``holidays`` library (importing it and building Poland's calendar: 0.16 s,
+for a few deadlines) and Babel (loading its Polish locale and importing its dates: ~45 ms, for the
+plural form of a counted word and a rulebook's date in the summary). The command line therefore
+keeps what it asks of each in the user's cache folder, one file per version of the library: the
+public holidays of 2000–2100 (``transforms.deadlines.holiday_table``) and Babel's Polish plural
+rules, months' names and long date pattern (``transforms.polish.cldr_table``). Made by the library
+the first time, read (a few milliseconds) after; a new version of a library makes a new file; an
+unreadable or damaged one is made again; a folder that cannot be written leaves the library in use.
+Nothing is written here by hand: every value comes from the library (tests/test_library_tables.py
+compares them).
+"""
+from __future__ import annotations
+
+import json
+import os
+from datetime import date
+from importlib.util import find_spec
+from pathlib import Path
+from typing import Callable
+
+from transforms import deadlines, polish
+
+
+def library_version(name: str = "holidays") -> str | None:
+    """An installed library's version from its distribution's folder name (no import)."""
+    spec = find_spec(name)
+    if spec is None or spec.origin is None:
+        return None
+    found = sorted(Path(spec.origin).parent.parent.glob(f"{name}-*.dist-info"))
+    return found[-1].name[len(name) + 1:-len(".dist-info")] if found else None
+
+
+def cache_file(version: str, what: str = "swieta_PL_holidays") -> Path:
+    import platformdirs
+    return platformdirs.user_cache_path("skladki", appauthor=False) / f"{what}-{version}.json"
+
+
+def _kept(library: str, what: str, key: dict, build: Callable[[], object]) -> object | None:
+    """``build()``'s value (JSON), from the cache file of this version of ``library`` when it holds
+    it for ``key``, else made and written there; None: the library's version is not known."""
+    version = library_version(library)
+    if version is None:
+        return None
+    path = cache_file(version, what)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if data.get("library") == version and all(data.get(k) == v for k, v in key.items()):
+            return data["value"]
+    except (OSError, ValueError, KeyError, AttributeError, TypeError):
+        pass                                  # missing or damaged: made again
+    value = build()
+    tmp = None
+    try:
+        import tempfile
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{what}-", suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump({"library": version, **key, "value": value}, f, ensure_ascii=False)
+        os.replace(tmp, path)
+    except OSError:                           # a folder that cannot be written: the value is used anyway
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
+    return value
+
+
+def cached() -> dict[date, str] | None:
+    """Poland's holidays of the table's years (made when missing); None: the library's version is
+    not known (then the library is asked directly)."""
+    years = [deadlines.TABLE_YEARS.start, deadlines.TABLE_YEARS.stop - 1]
+    days = _kept("holidays", "swieta_PL_holidays", {"years": years}, deadlines.holiday_table)
+    if not isinstance(days, dict):
+        return None
+    return {date.fromisoformat(k): v for k, v in days.items()}
+
+
+def cldr_table() -> dict | None:
+    """What the command line asks of Babel's Polish locale (``transforms.polish.cldr_table``: the
+    plural rules, the months' names, the long date's pattern; made when missing); None: Babel's
+    version is not known (then Babel's locale is loaded)."""
+    return _kept("babel", "cldr_pl_babel", {"locale": "pl"}, polish.cldr_table)
+
+
+def install() -> None:
+    """The command line reads the holidays and Babel's Polish data from their cached tables
+    (``transforms.deadlines.SOURCES``, ``transforms.polish.CLDR_SOURCES``)."""
+    if cached not in deadlines.SOURCES:
+        deadlines.SOURCES.append(cached)
+    if cldr_table not in polish.CLDR_SOURCES:
+        polish.CLDR_SOURCES.append(cldr_table)
