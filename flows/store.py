@@ -204,13 +204,42 @@ def append(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> N
     _insert(con, table, frame)
 
 
+# frames up to this many rows go to DuckDB through the Arrow C stream interface (issue 32: pyarrow,
+# imported by ``to_arrow``, is 25–30 ms of a unit's close); a larger one as an Arrow table, as measured
+# for a national close
+STREAMED_ROWS = 50_000
+
+
+class _Stream:
+    """A frame as an Arrow C stream (``__arrow_c_stream__``, with polars' string views): DuckDB
+    scans it without pyarrow. Not the frame itself: DuckDB converts a polars frame with pyarrow.
+    Each scan gets a stream of its own."""
+
+    __slots__ = ("frame",)
+
+    def __init__(self, frame: pl.DataFrame) -> None:
+        self.frame = frame
+
+    def __arrow_c_stream__(self, requested_schema=None):
+        return self.frame.__arrow_c_stream__(requested_schema)
+
+
 def _insert(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> None:
     if not frame.height:
         return
     name = f"frame_{table}"
     # handed over as Arrow with string views: DuckDB reads polars' strings where they are, where the
     # frame itself would be converted to plain Arrow strings first (a copy: 0.7 GB at 600 000 members)
-    con.register(name, frame.to_arrow(compat_level=pl.CompatLevel.newest()))
+    if frame.height <= STREAMED_ROWS:
+        # a column of nothing but nulls (polars' Null type) streams without a validity bitmap, which
+        # DuckDB refuses: it goes with the registry's type of the column
+        nulls = [column for column, dtype in frame.schema.items() if dtype == pl.Null]
+        if nulls:
+            types = TABLES[table].frame_schema()
+            frame = frame.with_columns(pl.col(c).cast(types.get(c, pl.String)) for c in nulls)
+        con.register(name, _Stream(frame))
+    else:
+        con.register(name, frame.to_arrow(compat_level=pl.CompatLevel.newest()))
     try:
         with setting(con, "preserve_insertion_order", "false" if TABLES[table].unordered else None):
             con.execute(TABLES[table].select_from(name))

@@ -201,3 +201,38 @@ def test_the_columns_read_are_the_databases_own_whatever_its_file_is_called(tmp_
     finally:
         store.rollback(con)
     assert cols == {c.name for c in TABLES["runs"].columns}
+
+
+def test_a_small_frame_streamed_and_a_large_one_as_an_arrow_table_are_stored_alike(tmp_path, monkeypatch):
+    """Issue 32: a frame of a unit's size goes to DuckDB as an Arrow C stream (no pyarrow), a large
+    one as an Arrow table; every table of the registry stores the same rows either way — each kind
+    of column (money, shares, decimals as text, dates, timestamps, flags, bytes, text as
+    categoricals too), with nulls."""
+    import random
+    from datetime import date, datetime
+    from schemas.tables import TABLES
+    rng = random.Random(32)
+    values = {"money": [0, 1, -5, 123_456, 99_999_999_99], "int": [0, 7, -1, 10**12], "pct": [10_000, 15_050, 0],
+              "text": ["U1", "Łódź — „Solidarność”", "", "x" * 40], "date": [date(2026, 10, 31), date(1999, 1, 1)],
+              "timestamp": [datetime(2026, 12, 3, 9, 35, 1, 250_000)], "bool": [True, False],
+              "fte": ["1", "0.5", "0.1250"], "dec6": ["0.821234", "12"], "blob": [b"\x00\xff", b"PK"]}
+    n = 60
+    for table, t in TABLES.items():
+        schema = t.frame_schema()
+        kinds = {c.source or c.name: c.kind for c in t.columns}
+        frame = pl.DataFrame({name: [None if rng.random() < 0.2 else rng.choice(values[kinds[name]]) for _ in range(n)]
+                              for name in schema}, schema=schema)
+        frame = frame.with_columns(pl.col(name).cast(pl.Categorical) for name, kind in kinds.items()
+                                   if kind == "text" and rng.random() < 0.5)
+        # a column of nothing but nulls, as a frame made from rows holds it (polars' Null type)
+        frame = frame.with_columns(pl.lit(None).alias(rng.choice(list(schema))))
+        stored = {}
+        for rows in (n, 0):            # streamed; as an Arrow table
+            monkeypatch.setattr(store, "STREAMED_ROWS", rows)
+            con = store.begin(tmp_path / f"{table}-{rows}.duckdb")
+            try:
+                store.append(con, table, frame)
+                stored[rows] = sorted(con.execute(f"SELECT * FROM {table}").fetchall(), key=repr)
+            finally:
+                store.rollback(con)
+        assert len(stored[n]) == n and stored[n] == stored[0], table
