@@ -15,7 +15,7 @@ from typing import Optional
 from typing import TYPE_CHECKING
 
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
 from flows import registry, settings
 
@@ -58,6 +58,16 @@ class LazyGroup(TyperGroup):
 
     def list_commands(self, ctx) -> list[str]:
         return list(self.commands)
+
+    def get_params(self, ctx):
+        return _plain_params(super().get_params(ctx))
+
+
+class PlainCommand(TyperCommand):
+    """A registry command whose options' values are taken as typed (``plain_values``)."""
+
+    def get_params(self, ctx):
+        return _plain_params(super().get_params(ctx))
 
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, cls=LazyGroup,
@@ -250,11 +260,53 @@ def _registry_command(name: str):
     finally:
         if collect:
             gc.enable()
-    app.command(command.name)(_cli_command(command))
+    app.command(command.name, cls=PlainCommand)(_cli_command(command))
     info = app.registered_commands.pop()     # the group is made already: only its CommandInfo is wanted
     return typer.main.get_command_from_info(info,
                                             pretty_exceptions_short=app.pretty_exceptions_short,
                                             rich_markup_mode=app.rich_markup_mode)
+
+
+def _plain_params(params: list) -> list:
+    for param in params:
+        plain_values(param)
+    return params
+
+
+def plain_values(param) -> None:
+    """Issue 32: an option's value taken as typed when it is text, a path, a list of texts, a flag or
+    a number read by the option's own parser — what typer's coercion gives such a value — without
+    typer building a pydantic validator for every option of the command (~35 ms of a unit's
+    close). Any other value or option is left to typer (tests/test_cli_values.py compares the two
+    for every option of every command). A typer without these internals is left as it is."""
+    try:
+        from typer._coercion import RuntimeParam, build_runtime_param
+        from typer._param_types import coerce_cli_path
+    except ImportError:
+        return
+    if getattr(param, "_runtime_param", False) is not None or not hasattr(param, "type_descriptor"):
+        return
+    desc = param.type_descriptor
+    info, annotation = desc.parameter_info, desc.annotation
+    if desc.is_file or desc.is_choice or info.parser is None and annotation not in (str, Path, list[str], bool):
+        return
+
+    class Plain(RuntimeParam):
+        def _coerce_value(self, value, param, ctx):
+            if info.parser is not None:
+                try:
+                    return info.parser(value)
+                except ValueError:       # typer's own message for it
+                    pass
+            elif annotation in (str, bool) and type(value) is annotation:
+                return value
+            elif annotation is Path and isinstance(value, (str, Path)):
+                return coerce_cli_path(Path(value), info, path_type=Path, param=param, ctx=ctx)
+            elif annotation == list[str] and isinstance(value, (list, tuple)) and all(type(v) is str for v in value):
+                return list(value)
+            return build_runtime_param(desc)._coerce_value(value, param=param, ctx=ctx)
+
+    param._runtime_param = Plain(parameter_info=info, annotation=annotation)
 
 
 # the commands below follow the registry's in `skladki --help` (LazyGroup lists the registry first)
