@@ -10,7 +10,7 @@ rules, months' names and long date pattern (``transforms.polish.cldr_table``). M
 the first time, read (a few milliseconds) after; a new version of a library makes a new file; an
 unreadable or damaged one is made again; a folder that cannot be written leaves the library in use.
 Nothing is written here by hand: every value comes from the library (tests/test_library_tables.py
-compares them).
+compares them). The messages' catalogue is kept the same way, as parsed, under its text's SHA-256.
 """
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from importlib.util import find_spec
 from pathlib import Path
 from typing import Callable
 
-from transforms import deadlines, polish
+from transforms import deadlines, errors, polish
 
 
 def library_version(name: str = "holidays") -> str | None:
@@ -44,10 +44,15 @@ def _kept(library: str, what: str, key: dict, build: Callable[[], object]) -> ob
     version = library_version(library)
     if version is None:
         return None
-    path = cache_file(version, what)
+    return _kept_file(cache_file(version, what), {"library": version, **key}, build)
+
+
+def _kept_file(path: Path, stamp: dict, build: Callable[[], object]) -> object:
+    """``build()``'s value (JSON) from ``path`` when the file carries ``stamp``, else made and
+    written there (a folder that cannot be written: made, not kept)."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        if data.get("library") == version and all(data.get(k) == v for k, v in key.items()):
+        if all(data.get(k) == v for k, v in stamp.items()):
             return data["value"]
     except (OSError, ValueError, KeyError, AttributeError, TypeError):
         pass                                  # missing or damaged: made again
@@ -56,9 +61,9 @@ def _kept(library: str, what: str, key: dict, build: Callable[[], object]) -> ob
     try:
         import tempfile
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{what}-", suffix=".tmp")
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=".tmp")
         with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump({"library": version, **key, "value": value}, f, ensure_ascii=False)
+            json.dump({**stamp, "value": value}, f, ensure_ascii=False)
         os.replace(tmp, path)
     except OSError:                           # a folder that cannot be written: the value is used anyway
         if tmp is not None:
@@ -83,10 +88,22 @@ def cldr_table() -> dict | None:
     return _kept("babel", "cldr_pl_babel", {"locale": "pl"}, polish.cldr_table)
 
 
+def catalogue(text: str) -> dict:
+    """The messages' catalogue (data/catalogue.toml) as parsed, kept under its text's SHA-256 (a
+    changed catalogue is parsed again): parsing its 75 kB is 13–20 ms of every command."""
+    import hashlib
+    import tomllib
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return _kept_file(cache_file(digest[:16], "katalog"), {"sha256": digest}, lambda: tomllib.loads(text))
+
+
 def install() -> None:
-    """The command line reads the holidays and Babel's Polish data from their cached tables
-    (``transforms.deadlines.SOURCES``, ``transforms.polish.CLDR_SOURCES``)."""
+    """The command line reads the holidays, Babel's Polish data and the messages' catalogue from
+    their cached tables (``transforms.deadlines.SOURCES``, ``transforms.polish.CLDR_SOURCES``,
+    ``transforms.errors.CATALOGUE_SOURCES``)."""
     if cached not in deadlines.SOURCES:
         deadlines.SOURCES.append(cached)
     if cldr_table not in polish.CLDR_SOURCES:
         polish.CLDR_SOURCES.append(cldr_table)
+    if catalogue not in errors.CATALOGUE_SOURCES:
+        errors.CATALOGUE_SOURCES.append(catalogue)

@@ -269,4 +269,7 @@ def dicts(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) 
 
 
 def table_names(con: duckdb.DuckDBPyConnection) -> set[str]:
-    return {t for (t,) in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+    """The names of the tables and views of every database the connection has (as
+    information_schema.tables lists them, in half its time: issue 32)."""
+    return {t for (t,) in con.execute("SELECT table_name FROM duckdb_tables() UNION ALL "
+                                      "SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall()}

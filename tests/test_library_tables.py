@@ -57,15 +57,17 @@ def test_the_command_line_reads_the_holidays_from_the_table(monkeypatch):
     """`skladki` installs the cached table as the deadlines' first source; a deadline moved by it
     is the one the library gives."""
     from flows import library_tables
-    from transforms import deadlines, polish
+    from transforms import deadlines, errors, polish
     monkeypatch.setattr(deadlines, "SOURCES", [])
     monkeypatch.setattr(polish, "CLDR_SOURCES", [])
+    monkeypatch.setattr(errors, "CATALOGUE_SOURCES", [])
     deadlines._polish_holidays.cache_clear()
     try:
         library_tables.install()
         library_tables.install()
         assert deadlines.SOURCES == [library_tables.cached]
         assert polish.CLDR_SOURCES == [library_tables.cldr_table]
+        assert errors.CATALOGUE_SOURCES == [library_tables.catalogue]
         assert isinstance(deadlines._polish_holidays(), deadlines._Table)
         assert DeadlineShift("next_working_day").due(date(2026, 11, 11)) == date(2026, 11, 12)
     finally:
@@ -147,3 +149,33 @@ def test_a_damaged_table_from_a_source_is_not_used(monkeypatch):
     finally:
         polish._cldr.cache_clear()
         polish._plural_form.cache_clear()
+
+
+def test_the_catalogue_is_kept_as_parsed_under_its_texts_digest(tmp_path, monkeypatch):
+    """The messages' catalogue read from the cache is the one tomllib parses; the file is made once
+    and read after; a changed catalogue (another text) is parsed again into a file of its own; a
+    damaged file is made again; the catalogue the commands use comes from the source installed."""
+    import tomllib
+
+    from flows import library_tables
+    from transforms import errors
+    monkeypatch.setattr(library_tables, "cache_file", lambda version, what="": tmp_path / f"{what}-{version}.json")
+    text = errors.CATALOGUE.read_text(encoding="utf-8")
+    parsed = []
+    real = tomllib.loads
+    monkeypatch.setattr(tomllib, "loads", lambda t: parsed.append(1) or real(t))
+    first = library_tables.catalogue(text)
+    assert first == real(text) and len(parsed) == 1 and len(list(tmp_path.glob("katalog-*.json"))) == 1
+    assert library_tables.catalogue(text) == first and len(parsed) == 1            # read, not parsed
+    changed = text + '\n[reasons.nowy_kod]\nlabel = "nowy"\n'
+    assert library_tables.catalogue(changed)["reasons"]["nowy_kod"] == {"label": "nowy"} and len(parsed) == 2
+    assert len(list(tmp_path.glob("katalog-*.json"))) == 2
+    for path in tmp_path.glob("katalog-*.json"):
+        path.write_text("{", encoding="utf-8")
+    assert library_tables.catalogue(text) == first and len(parsed) == 3            # damaged: parsed again
+    monkeypatch.setattr(errors, "CATALOGUE_SOURCES", [lambda t: None, lambda t: {"messages": {}, "mark": t[:5]}])
+    errors.catalogue.cache_clear()
+    try:
+        assert errors.catalogue() == {"messages": {}, "mark": text[:5]}
+    finally:
+        errors.catalogue.cache_clear()

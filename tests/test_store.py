@@ -236,3 +236,16 @@ def test_a_small_frame_streamed_and_a_large_one_as_an_arrow_table_are_stored_ali
             finally:
                 store.rollback(con)
         assert len(stored[n]) == n and stored[n] == stored[0], table
+
+
+def test_table_names_are_those_information_schema_lists(tmp_path):
+    """Tables and views of the database, of an attached one and temporary ones: the names
+    information_schema.tables gives (issue 32: read from DuckDB's own catalogue functions)."""
+    con = duckdb.connect(str(tmp_path / "a.duckdb"))
+    con.execute("CREATE TABLE dues (x INT)")
+    con.execute("CREATE VIEW widok AS SELECT * FROM dues")
+    con.execute("CREATE TEMP TABLE tymczasowa (y INT)")
+    con.execute(f"ATTACH '{tmp_path / 'b.duckdb'}' AS inna")
+    con.execute("CREATE TABLE inna.main.obca (z INT)")
+    listed = {t for (t,) in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+    assert store.table_names(con) == listed == {"dues", "widok", "tymczasowa", "obca"}

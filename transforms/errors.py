@@ -16,6 +16,7 @@ import tomllib
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import Callable
 
 import polars as pl
 
@@ -29,10 +30,19 @@ def _catalogue_path() -> Path:
 
 CATALOGUE = _catalogue_path()
 
+# where the parsed catalogue may be read from, given its text (the command line puts its cached
+# parse here: flows/library_tables.py); None from a source: not there, the text is parsed
+CATALOGUE_SOURCES: list[Callable[[str], dict | None]] = []
+
 
 @lru_cache(maxsize=None)
 def catalogue() -> dict:
-    return tomllib.loads(CATALOGUE.read_text(encoding="utf-8"))
+    text = CATALOGUE.read_text(encoding="utf-8")
+    for source in CATALOGUE_SOURCES:
+        parsed = source(text)
+        if isinstance(parsed, dict):
+            return parsed
+    return tomllib.loads(text)
 
 
 class _Strict(dict):
