@@ -4,6 +4,7 @@ wrong usage, the summary on success. ``--debug`` shows tracebacks, for developer
 """
 from __future__ import annotations
 
+import functools
 import inspect
 import os
 import shutil
@@ -279,20 +280,28 @@ def plain_values(param) -> None:
     typer building a pydantic validator for every option of the command (~35 ms of a unit's
     close). Any other value or option is left to typer (tests/test_cli_values.py compares the two
     for every option of every command). A typer without these internals is left as it is."""
-    try:
-        from typer._coercion import RuntimeParam, build_runtime_param
-        from typer._param_types import coerce_cli_path
-    except ImportError:
-        return
-    if getattr(param, "_runtime_param", False) is not None or not hasattr(param, "type_descriptor"):
+    plain = _plain_param()
+    if plain is None or getattr(param, "_runtime_param", False) is not None or not hasattr(param, "type_descriptor"):
         return
     desc = param.type_descriptor
     info, annotation = desc.parameter_info, desc.annotation
     if desc.is_file or desc.is_choice or info.parser is None and annotation not in (str, Path, list[str], bool):
         return
+    param._runtime_param = plain(parameter_info=info, annotation=annotation)
 
-    class Plain(RuntimeParam):
+
+@functools.cache
+def _plain_param():
+    """typer's runtime coercion of one option, for the values ``plain_values`` takes as typed."""
+    try:
+        from typer._coercion import RuntimeParam, build_runtime_param
+        from typer._param_types import coerce_cli_path
+    except ImportError:
+        return None
+
+    class PlainParam(RuntimeParam):
         def _coerce_value(self, value, param, ctx):
+            info, annotation = self.parameter_info, self.annotation
             if info.parser is not None:
                 try:
                     return info.parser(value)
@@ -304,9 +313,8 @@ def plain_values(param) -> None:
                 return coerce_cli_path(Path(value), info, path_type=Path, param=param, ctx=ctx)
             elif annotation == list[str] and isinstance(value, (list, tuple)) and all(type(v) is str for v in value):
                 return list(value)
-            return build_runtime_param(desc)._coerce_value(value, param=param, ctx=ctx)
-
-    param._runtime_param = Plain(parameter_info=info, annotation=annotation)
+            return build_runtime_param(param.type_descriptor)._coerce_value(value, param=param, ctx=ctx)
+    return PlainParam
 
 
 # the commands below follow the registry's in `skladki --help` (LazyGroup lists the registry first)
