@@ -138,6 +138,10 @@ class Closed:
     archived_bytes: int = 0
     unit_workbooks: int = 0
     unit_documents_deferred: bool = False
+    # the summary's figures as stored, read on the close's own connection after its last write, before
+    # its commit (issue 32: no second DuckDB opened for them, ~20 ms of a unit's close); None: read
+    # from the database
+    figures: dict | None = None
 
 
 def check(params: CloseParams) -> None:
@@ -287,7 +291,7 @@ def save(run: Run, computed: Computed) -> Closed:
         with store.memory_limit(con, settings.STORE_MEMORY_LIMIT):
             chosen = save_by_groups(run, computed.inputs, computed.result.groups, con)
         if chosen is not None:
-            return chosen
+            return _with_figures(chosen, con)
         computed = Computed(computed.inputs, close_logic.month(computed.inputs))   # computed whole after all
     chosen = closed_month(run, computed)
     run.progress(f"[4/5] zapis do {run.params.db}")
@@ -296,7 +300,13 @@ def save(run: Run, computed: Computed) -> Closed:
         chosen = _save(run, chosen, con)
         if not run.params.recomputes:
             chosen = recompute_later(run, chosen, con)
-    return chosen
+    return _with_figures(chosen, con)
+
+
+def _with_figures(closed: Closed, con) -> Closed:
+    """The summary's figures of the month as this close stored it, read on its own connection
+    after its last write (issue 32: no second DuckDB opened for them after the commit)."""
+    return dataclasses.replace(closed, figures=close_reports.stored_figures(con, closed.month.period, closed.scope))
 
 
 def _save(run: Run, closed: Closed, con) -> Closed:
@@ -674,6 +684,8 @@ def incomplete(run: Run, closed: Closed) -> str | None:
 
 def summary(run: Run, closed: Closed) -> str:
     """The close's summary (reports/close.py), given the stored figures and the user's files that win."""
+    if closed.figures is not None:
+        return close_reports.summary_text(closed, run.params, run.workbook, None, user_file_notes())
     with store.read_only(Path(run.params.db)) as con:
         return close_reports.summary_text(closed, run.params, run.workbook, con, user_file_notes())
 

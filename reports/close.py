@@ -648,35 +648,44 @@ def month_state_lines(closed) -> list[str]:
     return out
 
 
-def summary_text(closed, params, workbook: Path | None, con: duckdb.DuckDBPyConnection, notes: list[str]) -> str:
-    """A short Polish summary of a stored close (``closed``: the close's result, flows/close.py;
-    ``params``: its parameters; ``workbook``: the close workbook written, if any; figures from
-    DuckDB, ``con`` open for reading); ``notes``: one line per user's file that replaces a shipped
-    one (issue 31)."""
-    r, rules = closed.month, closed.rules
+def stored_figures(con: duckdb.DuckDBPyConnection, period: str, units: list[str]) -> dict:
+    """The figures the summary gives of a close, as stored for its units (read on the close's own
+    connection before its commit, or on a reader's after)."""
     # the units this close stored (RULES.md §13): other units' months in the same database are theirs
-    p = {"period": r.period, "units": closed.scope}
+    p = {"period": period, "units": units}
     mine = "list_contains($units, unit_id)"
+    return {
+        "by_cat": con.execute("SELECT category, count(*), CAST(sum(total) AS DECIMAL(18,2)) FROM dues "
+                              f"WHERE period = $period AND {mine} GROUP BY category ORDER BY category", p).fetchall(),
+        "by_level": dict(con.execute("SELECT level, CAST(sum(amount) AS DECIMAL(18,2)) FROM allocations "
+                                     f"WHERE period = $period AND {mine} GROUP BY level", p).fetchall()),
+        "deductions": con.execute(DEDUCTIONS_BY_SOURCE.replace(
+            "WHERE period = $period", f"WHERE period = $period AND ({mine} OR unit_id IS NULL)"), p).fetchall(),
+        "received": con.execute("SELECT kind, count(*), CAST(sum(amount) AS DECIMAL(18,2)) FROM receipts "
+                                f"WHERE period = $period AND {mine} GROUP BY kind ORDER BY kind", p).fetchall(),
+        "settled": dict(con.execute("SELECT level, CAST(sum(amount) AS DECIMAL(18,2)) FROM settlement "
+                                    f"WHERE period = $period AND {mine} GROUP BY level", p).fetchall()),
+        "accounts": con.execute("SELECT count(*) FILTER (WHERE arrears > 0), CAST(sum(arrears) AS DECIMAL(18,2)), "
+                                "count(*) FILTER (WHERE credit > 0), CAST(sum(credit) AS DECIMAL(18,2)) "
+                                f"FROM member_ledger WHERE period = $period AND {mine}", p).fetchone()}
+
+
+def summary_text(closed, params, workbook: Path | None, con: duckdb.DuckDBPyConnection | None,
+                 notes: list[str]) -> str:
+    """A short Polish summary of a stored close (``closed``: the close's result, flows/close.py;
+    ``params``: its parameters; ``workbook``: the close workbook written, if any; figures as the
+    close stored them: ``closed.figures``, or read on ``con``, open for reading); ``notes``: one
+    line per user's file that replaces a shipped one (issue 31)."""
+    r, rules = closed.month, closed.rules
+    figures = closed.figures if closed.figures is not None else stored_figures(con, r.period, closed.scope)
+    by_cat, by_level, deductions = figures["by_cat"], figures["by_level"], figures["deductions"]
+    received, settled, accounts = figures["received"], figures["settled"], figures["accounts"]
     g = from_decimal
-    by_cat = con.execute("SELECT category, count(*), CAST(sum(total) AS DECIMAL(18,2)) FROM dues "
-                         f"WHERE period = $period AND {mine} GROUP BY category ORDER BY category", p).fetchall()
-    by_level = dict(con.execute("SELECT level, CAST(sum(amount) AS DECIMAL(18,2)) FROM allocations "
-                                f"WHERE period = $period AND {mine} GROUP BY level", p).fetchall())
     # this close's units' and their regions' transfers, in grosze (not DECIMAL from the database)
     transfers = [(t["payer_kind"], t["payer_id"], t["payee"], t["amount"], t["due_on"])
                  for t in r.transfers.iter_rows(named=True)]
     by_reason = (r.exceptions.group_by("reason_code").len()
                  .sort(["len", "reason_code"], descending=[True, False]).rows())
-    deductions = con.execute(DEDUCTIONS_BY_SOURCE.replace("WHERE period = $period",
-                                                          f"WHERE period = $period AND ({mine} OR unit_id IS NULL)"),
-                             p).fetchall()
-    received = con.execute("SELECT kind, count(*), CAST(sum(amount) AS DECIMAL(18,2)) FROM receipts "
-                           f"WHERE period = $period AND {mine} GROUP BY kind ORDER BY kind", p).fetchall()
-    settled = dict(con.execute("SELECT level, CAST(sum(amount) AS DECIMAL(18,2)) FROM settlement "
-                               f"WHERE period = $period AND {mine} GROUP BY level", p).fetchall())
-    accounts = con.execute("SELECT count(*) FILTER (WHERE arrears > 0), CAST(sum(arrears) AS DECIMAL(18,2)), "
-                           "count(*) FILTER (WHERE credit > 0), CAST(sum(credit) AS DECIMAL(18,2)) "
-                           f"FROM member_ledger WHERE period = $period AND {mine}", p).fetchone()
     lines = [f"Zamknięcie {r.period}: przebieg {closed.run_id}", *month_state_lines(closed),
              f"  wiersze odczytane {r.rows_read} = użyte {r.rows_used} + odrzucone {r.rows_rejected} "
              f"+ pominięte {r.rows_skipped}",

@@ -255,3 +255,37 @@ def test_issue_28_the_arrears_title_names_each_rulebooks_months():
     assert arrears_title({"U1": 3, "U2": 3}, rules) == "Zaległości 3 mies."
     assert arrears_title({"U1": 6, "U2": 3}, rules) == "Zaległości 3, 6 mies."
     assert arrears_title({}, rules) == "Zaległości 3, 6 mies."
+
+
+def test_issue_32_the_summarys_figures_read_before_the_commit_are_those_stored(tmp_path, monkeypatch):
+    """The summary's figures are read on the close's own connection after its last write (no
+    second database opened after the commit): they equal those read from the committed database
+    — the demo's second month closed again (deductions, payments, members' accounts, received and
+    due) — and the summary is written from them without opening the database."""
+    import duckdb
+
+    from reports.close import stored_figures
+    from tests.conftest import close_demo_months
+    db = close_demo_months(tmp_path / "demo.duckdb")
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        periods = [p for (p,) in con.execute("SELECT DISTINCT period FROM runs ORDER BY period").fetchall()]
+    finally:
+        con.close()
+    from flows import settings
+    again = close_plain(periods[-1], settings.DEMO_INBOX, db, unit_workbooks=False)
+    assert again.ok, again.message
+    closed = again.run.result
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        assert closed.figures == stored_figures(con, periods[-1], closed.scope)
+    finally:
+        con.close()
+    assert closed.figures["by_cat"] and closed.figures["received"] and closed.figures["deductions"]
+    from flows import store
+    from flows.close import CLOSE
+
+    def no_reader(*a, **k):
+        raise AssertionError("the summary opened the database")
+    monkeypatch.setattr(store, "read_only", no_reader)
+    assert "składki według kategorii" in CLOSE.summary(again.run, closed)
