@@ -107,10 +107,12 @@ def capture(con, run_id: str, files: list[tuple[str, str, bytes]], ahead: Future
         if sha not in known and sha not in blobs:
             blobs[sha] = compressed if compressed is not None else zlib.compress(data, LEVEL)
             added += len(blobs[sha])
-    # each blob inserted from its bytes as they are (issue 32: through a frame and Arrow, a national
-    # inbox's 25 MB of blobs were copied three times at the end of the close: +85 MiB at its peak)
-    for sha, data in blobs.items():
-        con.execute("INSERT INTO archive_blobs (sha256, size, data) VALUES (?, ?, ?)", [sha, len(data), data])
+    # the blobs inserted from their bytes as they are (issue 32: through a frame and Arrow, a national
+    # inbox's 25 MB of blobs were copied three times at the end of the close: +85 MiB at its peak), in
+    # one statement (a unit's 14 files: 8 ms one by one, 2 ms together)
+    if blobs:
+        con.execute("INSERT INTO archive_blobs (sha256, size, data) VALUES " + ", ".join(["(?, ?, ?)"] * len(blobs)),
+                    [v for sha, data in blobs.items() for v in (sha, len(data), data)])
     store.write(con, "archive_files", pl.DataFrame(rows, schema=TABLES["archive_files"].frame_schema()),
                 run_id=run_id)
     return added

@@ -396,3 +396,29 @@ def test_the_accounts_come_in_member_order_when_someone_pays_without_dues():
     assert posted.ledger["member_id"].to_list() == ["M1", "M2", "M3", "M4"]
     assert posted.ledger.filter(pl.col("member_id") == "M1")["credit"].to_list() == [500]
     assert posted.items["member_id"].to_list() == ["M2", "M4"]
+
+
+def test_issue_32_no_payments_made_directly_are_what_staging_an_empty_file_gives(tmp_path):
+    """A payments.csv of no rows (or none at all) is staged directly (transforms.staging.no_payments):
+    the same frames, with the same columns and types, as the whole staging gives for it."""
+    from flows.inbox import read_inbox
+    from flows.rules import rules_for
+    from transforms import staging
+    inbox = write_inbox(tmp_path, members=[member("A"), member("B", "pensioner")],
+                        income=[line("A", "wage", "5000.00"), line("B", "pension", "1000.00")])
+    (inbox / "payments.csv").write_text("member_id,paid_on,amount,period,reference\n", encoding="utf-8")
+    rules = rules_for("2026-10")
+    raw = read_inbox(inbox, "2026-10")
+    units = staging.stage_units(raw.units, rules)
+    members = staging.stage_members(raw.members, units, rules)
+    absent = pl.DataFrame(schema={c: pl.String for c in ("member_id", "paid_on", "amount", "period", "reference",
+                                                          "_source")} | {"_row": pl.Int64, "_cells": pl.Int64,
+                                                                         "_header_cells": pl.Int64})
+    for empty in (raw.payments, absent):
+        assert empty.height == 0
+        direct = staging.no_payments(empty)
+        whole = staging._staged_payments(empty, members, rules, None, {"U1": ["2026-09"]})
+        for name in ("receipts", "issues", "status"):
+            assert getattr(direct, name).schema == getattr(whole, name).schema, name
+            assert getattr(direct, name).height == getattr(whole, name).height == 0, name
+        assert staging.stage_payments(empty, members, rules).receipts.schema == whole.receipts.schema

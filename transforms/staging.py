@@ -874,6 +874,22 @@ def stage_payments(raw: pl.DataFrame, members: StagedMembers, rules: Rules, book
     already closed (``closed``: unit -> months) that no earlier close booked (``booked``:
     member_id, paid_on, amount) is booked in this close as a late payment for its month, with a
     record — never left as skipped."""
+    if not raw.height:      # no payments.csv (most units' months): nothing to book, nothing to say
+        return no_payments(raw)
+    return _staged_payments(raw, members, rules, booked, closed)
+
+
+def no_payments(raw: pl.DataFrame) -> StagedPayments:
+    """What ``stage_payments`` gives for a file of no rows, made directly (issue 32: 15 ms of a unit's
+    close to find nothing; tests/test_ledger.py compares the two)."""
+    from transforms.ledger import RECEIPT_SCHEMA
+    return StagedPayments(pl.DataFrame(schema=RECEIPT_SCHEMA), issues_frame([]), pl.DataFrame(schema={
+        "_source": raw.schema.get("_source", pl.String), "_row": raw.schema.get("_row", pl.Int64),
+        "member_id": raw.schema.get("member_id", pl.String), "status": pl.String}))
+
+
+def _staged_payments(raw: pl.DataFrame, members: StagedMembers, rules: Rules, booked: pl.DataFrame | None,
+                     closed: dict[str, list[str]] | None) -> StagedPayments:
     period = rules.period
     limit = rules.max_monthly_amount
     book = members.members.select("member_id", "unit_id")
