@@ -302,8 +302,9 @@ def plain_values(param) -> None:
         return
     desc = param.type_descriptor
     info, annotation = desc.parameter_info, desc.annotation
-    if desc.is_file or desc.is_choice or info.parser is None and annotation not in (str, Path, list[str], bool):
-        return
+    if desc.is_file or desc.is_choice or (info.parser is None and annotation not in (str, Path, list[str], bool)
+                                          or info.parser is not None and (desc.is_list or desc.is_tuple)):
+        return                          # (typer applies a parser to each item of a list: left to it)
     param._runtime_param = plain(parameter_info=info, annotation=annotation)
 
 

@@ -4,7 +4,9 @@ values are those typer's own coercion gives, for every option of every command o
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Optional
 
+import typer
 import typer.main
 
 from flows import registry
@@ -62,3 +64,17 @@ def test_a_close_from_the_command_line_builds_no_pydantic_validator(tmp_path, mo
                                           "--db", str(tmp_path / "b.duckdb"), "--engine", "plain", "--unit", "U1"])
     assert result.exit_code == 1 and "skrzynki" in result.output, result.output
     assert built == []
+
+
+def test_a_list_option_with_a_parser_is_left_to_typer():
+    """typer applies an option's parser to each item of a list: such an option is left to it."""
+    from flows.cli import PlainCommand, _number
+    small = typer.Typer()
+
+    @small.command(cls=PlainCommand)
+    def numbers(n: Optional[list[int]] = typer.Option(None, "--n", parser=_number(1)), word: str = "x"):
+        print(n, word)
+
+    from typer.testing import CliRunner
+    result = CliRunner().invoke(small, ["--n", "3", "--n", "4", "--word", "y"])
+    assert result.exit_code == 0 and result.output.strip() == "[3, 4] y", result.output

@@ -2,6 +2,7 @@
 the user's cache folder — the libraries' own data, made once per version of the library, read after."""
 from __future__ import annotations
 
+import json
 from datetime import date
 
 from transforms.deadlines import DeadlineShift
@@ -27,6 +28,8 @@ def test_the_cached_table_gives_every_day_the_library_gives(tmp_path, monkeypatc
 
 
 def test_the_table_is_made_once_read_after_and_made_again_when_damaged_or_for_a_new_library(tmp_path, monkeypatch):
+    """The holidays' file: made once, read after; made again when it is no JSON, when a day in it
+    is no day or its value no table; a new library's version gets a file of its own."""
     from flows import library_tables
     from transforms import deadlines
     monkeypatch.setattr(library_tables, "cache_file", lambda version, what="": tmp_path / f"swieta-{version}.json")
@@ -40,8 +43,14 @@ def test_the_table_is_made_once_read_after_and_made_again_when_damaged_or_for_a_
     path.write_text("{nie json", encoding="utf-8")
     assert library_tables.cached() == first and made == [1]           # damaged: made again
     assert library_tables.cached() == first and made == [1]
+    data = json.loads(path.read_text(encoding="utf-8"))
+    path.write_text(json.dumps({**data, "value": {"2026-13-01": "?"}}), encoding="utf-8")
+    assert library_tables.cached() == first and made == [1, 1]        # a day that is no day: made again
+    path.write_text(json.dumps({**data, "value": ["2026-11-11"]}), encoding="utf-8")
+    assert library_tables.cached() == first and made == [1, 1, 1]     # not a table: made again
+    assert library_tables.cached() == first and made == [1, 1, 1]
     monkeypatch.setattr(library_tables, "library_version", lambda name="holidays": "9.99")
-    assert library_tables.cached() == first and made == [1, 1]        # a new library: a file of its own
+    assert library_tables.cached() == first and made == [1, 1, 1, 1]  # a new library: a file of its own
     assert (tmp_path / "swieta-9.99.json").is_file()
 
 
@@ -96,6 +105,10 @@ def test_the_cached_cldr_table_counts_and_writes_dates_as_babels_locale_does(tmp
     assert library_tables.cldr_table() == table and made == [1]          # read, not made
     path.write_text('{"library": "x"', encoding="utf-8")
     assert library_tables.cldr_table() == table and made == [1, 1]       # damaged: made again
+    data = json.loads(path.read_text(encoding="utf-8"))
+    path.write_text(json.dumps({**data, "value": {**table, "months": ["styczeń"]}}), encoding="utf-8")
+    assert library_tables.cldr_table() == table and made == [1, 1, 1]    # a part missing: made again
+    assert library_tables.cldr_table() == table and made == [1, 1, 1]
     monkeypatch.setattr(polish, "CLDR_SOURCES", [lambda: table])
     polish._cldr.cache_clear()
     polish._plural_form.cache_clear()
@@ -153,8 +166,10 @@ def test_a_damaged_table_from_a_source_is_not_used(monkeypatch):
 
 def test_the_catalogue_is_kept_as_parsed_under_its_texts_digest(tmp_path, monkeypatch):
     """The messages' catalogue read from the cache is the one tomllib parses; the file is made once
-    and read after; a changed catalogue (another text) is parsed again into a file of its own; a
-    damaged file is made again; the catalogue the commands use comes from the source installed."""
+    and read after; a changed catalogue (another text) is parsed again into the one file kept; a
+    damaged file, or one that is no catalogue, is made again; a catalogue JSON cannot hold (a TOML
+    date) is used, not kept, and leaves no file behind; the catalogue the commands use comes from
+    the source installed."""
     import tomllib
 
     from flows import library_tables
@@ -169,13 +184,39 @@ def test_the_catalogue_is_kept_as_parsed_under_its_texts_digest(tmp_path, monkey
     assert library_tables.catalogue(text) == first and len(parsed) == 1            # read, not parsed
     changed = text + '\n[reasons.nowy_kod]\nlabel = "nowy"\n'
     assert library_tables.catalogue(changed)["reasons"]["nowy_kod"] == {"label": "nowy"} and len(parsed) == 2
-    assert len(list(tmp_path.glob("katalog-*.json"))) == 2
-    for path in tmp_path.glob("katalog-*.json"):
-        path.write_text("{", encoding="utf-8")
-    assert library_tables.catalogue(text) == first and len(parsed) == 3            # damaged: parsed again
+    assert len(list(tmp_path.glob("katalog-*.json"))) == 1                          # the older file went
+    assert library_tables.catalogue(text) == first and len(parsed) == 3
+    [path] = tmp_path.glob("katalog-*.json")
+    path.write_text("{", encoding="utf-8")
+    assert library_tables.catalogue(text) == first and len(parsed) == 4            # damaged: parsed again
+    data = json.loads(path.read_text(encoding="utf-8"))
+    path.write_text(json.dumps({**data, "value": {"messages": {}}}), encoding="utf-8")
+    assert library_tables.catalogue(text) == first and len(parsed) == 5            # no catalogue: parsed again
+    dated = text + "\n[sources.009]\ndocument = \"x\"\nadopted = 2026-12-03\n"
+    assert str(library_tables.catalogue(dated)["sources"]["009"]["adopted"]) == "2026-12-03"
+    assert not list(tmp_path.glob("katalog-*.json")) and not list(tmp_path.glob(".*.tmp"))
     monkeypatch.setattr(errors, "CATALOGUE_SOURCES", [lambda t: None, lambda t: {"messages": {}, "mark": t[:5]}])
     errors.catalogue.cache_clear()
     try:
         assert errors.catalogue() == {"messages": {}, "mark": text[:5]}
     finally:
         errors.catalogue.cache_clear()
+
+
+def test_a_librarys_version_is_read_from_its_one_distribution_folder(tmp_path, monkeypatch):
+    """The version from the distribution's folder, whatever its name's case; none (nothing kept)
+    when a stale folder of another version lies beside it."""
+    import importlib
+    import sys
+
+    from flows import library_tables
+    (tmp_path / "fakelib").mkdir()
+    (tmp_path / "fakelib" / "__init__.py").write_text("", encoding="utf-8")
+    (tmp_path / "FakeLib-2.19.0.dist-info").mkdir()
+    monkeypatch.syspath_prepend(str(tmp_path))
+    importlib.invalidate_caches()
+    assert library_tables.library_version("fakelib") == "2.19.0"
+    (tmp_path / "fakelib-2.9.1.dist-info").mkdir()
+    assert library_tables.library_version("fakelib") is None
+    assert library_tables.library_version("no_such_library_here") is None
+    sys.modules.pop("fakelib", None)

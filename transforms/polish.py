@@ -40,7 +40,8 @@ def cldr_table() -> dict:
             "date_long": locale.date_formats["long"].pattern}
 
 
-def _valid(table) -> bool:
+def valid_cldr_table(table) -> bool:
+    """Whether ``table`` has every part ``cldr_table`` gives, of its types."""
     return (isinstance(table, dict) and isinstance(table.get("plural"), dict)
             and all(isinstance(v, str) for v in table["plural"].values()) and isinstance(table.get("date_long"), str)
             and all(isinstance(table.get(k), list) and len(table[k]) == 12 and all(isinstance(m, str) for m in table[k])
@@ -51,7 +52,7 @@ def _valid(table) -> bool:
 def _cldr() -> dict:
     for source in CLDR_SOURCES:
         table = source()
-        if _valid(table):
+        if valid_cldr_table(table):
             return table
     return cldr_table()
 
