@@ -139,8 +139,7 @@ class Closed:
     unit_workbooks: int = 0
     unit_documents_deferred: bool = False
     # the summary's figures as stored, read on the close's own connection after its last write, before
-    # its commit (issue 32: no second DuckDB opened for them, ~20 ms of a unit's close); None: read
-    # from the database
+    # its commit (issue 32: no second DuckDB opened for them, ~20 ms of a unit's close); set by ``save``
     figures: dict | None = None
 
 
@@ -683,11 +682,8 @@ def incomplete(run: Run, closed: Closed) -> str | None:
 
 
 def summary(run: Run, closed: Closed) -> str:
-    """The close's summary (reports/close.py), given the stored figures and the user's files that win."""
-    if closed.figures is not None:
-        return close_reports.summary_text(closed, run.params, run.workbook, None, user_file_notes())
-    with store.read_only(Path(run.params.db)) as con:
-        return close_reports.summary_text(closed, run.params, run.workbook, con, user_file_notes())
+    """The close's summary (reports/close.py), given the figures it stored and the user's files that win."""
+    return close_reports.summary_text(closed, run.params, run.workbook, user_file_notes())
 
 
 def table(run: Run, closed: Closed) -> tuple[str, list[dict]]:

@@ -650,7 +650,7 @@ def month_state_lines(closed) -> list[str]:
 
 def stored_figures(con: duckdb.DuckDBPyConnection, period: str, units: list[str]) -> dict:
     """The figures the summary gives of a close, as stored for its units (read on the close's own
-    connection before its commit, or on a reader's after)."""
+    connection after its last write, before its commit)."""
     # the units this close stored (RULES.md §13): other units' months in the same database are theirs
     p = {"period": period, "units": units}
     mine = "list_contains($units, unit_id)"
@@ -670,16 +670,14 @@ def stored_figures(con: duckdb.DuckDBPyConnection, period: str, units: list[str]
                                 f"FROM member_ledger WHERE period = $period AND {mine}", p).fetchone()}
 
 
-def summary_text(closed, params, workbook: Path | None, con: duckdb.DuckDBPyConnection | None,
-                 notes: list[str]) -> str:
-    """A short Polish summary of a stored close (``closed``: the close's result, flows/close.py;
-    ``params``: its parameters; ``workbook``: the close workbook written, if any; figures as the
-    close stored them: ``closed.figures``, or read on ``con``, open for reading); ``notes``: one
-    line per user's file that replaces a shipped one (issue 31)."""
+def summary_text(closed, params, workbook: Path | None, notes: list[str]) -> str:
+    """A short Polish summary of a stored close (``closed``: the close's result, flows/close.py,
+    with the figures it stored, ``stored_figures``; ``params``: its parameters; ``workbook``: the
+    close workbook written, if any); ``notes``: one line per user's file that replaces a shipped
+    one (issue 31)."""
     r, rules = closed.month, closed.rules
-    figures = closed.figures if closed.figures is not None else stored_figures(con, r.period, closed.scope)
-    by_cat, by_level, deductions = figures["by_cat"], figures["by_level"], figures["deductions"]
-    received, settled, accounts = figures["received"], figures["settled"], figures["accounts"]
+    by_cat, by_level, deductions = closed.figures["by_cat"], closed.figures["by_level"], closed.figures["deductions"]
+    received, settled, accounts = closed.figures["received"], closed.figures["settled"], closed.figures["accounts"]
     g = from_decimal
     # this close's units' and their regions' transfers, in grosze (not DECIMAL from the database)
     transfers = [(t["payer_kind"], t["payer_id"], t["payee"], t["amount"], t["due_on"])

@@ -16,8 +16,6 @@ from functools import lru_cache
 
 SHIFTS = ("none", "next_working_day")
 
-MONTHS_GENITIVE = ("stycznia", "lutego", "marca", "kwietnia", "maja", "czerwca", "lipca", "sierpnia",
-                   "września", "października", "listopada", "grudnia")
 WEEKDAYS = ("poniedziałek", "wtorek", "środa", "czwartek", "piątek", "sobota", "niedziela")
 
 
@@ -99,7 +97,8 @@ class DeadlineShift:
             return ""
         name = holiday_name(nominal)
         what = f"dzień wolny od pracy ({name})" if name else WEEKDAYS[nominal.weekday()]
-        return f"{nominal.day} {MONTHS_GENITIVE[nominal.month - 1]} {nominal.year} to {what} — {self.source}"
+        from transforms.polish import date_pl       # CLDR's long date: '20 grudnia 2026'
+        return f"{date_pl(nominal)} to {what} — {self.source}"
 
     def short_note(self, nominal: date) -> str:
         """The same in a narrow column: 'niedziela; Kodeks cywilny art. 115' ('święto; …' for a
